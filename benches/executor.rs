@@ -1,0 +1,3 @@
+//! Placeholder until the executor benchmarks land.
+
+fn main() {}

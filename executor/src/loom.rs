@@ -1,0 +1,61 @@
+//! The one place the executor imports its synchronization primitives from.
+//!
+//! Under `cfg(loom)` every atomic, lock, cell and thread comes from
+//! [loom](https://docs.rs/loom), which explores every interleaving of a model;
+//! otherwise they come from std. Code elsewhere in the crate never names
+//! `std::sync::atomic` directly, so a loom model sees every access that matters.
+//!
+//! std's `UnsafeCell` is wrapped to offer loom's closure-based `with` /
+//! `with_mut` API, so the same code compiles both ways.
+
+#[cfg(all(test, loom))]
+pub(crate) use loom::{
+    cell::UnsafeCell,
+    sync::{Arc, Condvar, Mutex, MutexGuard, atomic},
+    thread,
+};
+
+#[cfg(not(all(test, loom)))]
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, atomic};
+
+#[cfg(not(all(test, loom)))]
+pub(crate) use self::std_cell::UnsafeCell;
+
+#[cfg(not(all(test, loom)))]
+mod std_cell {
+    /// std's `UnsafeCell` with loom's access API.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a mutable raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Locks `mutex`, ignoring poisoning.
+///
+/// The executor never panics while it holds one of its own locks, and user code
+/// never runs under them, so a poisoned lock still guards consistent data.
+pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

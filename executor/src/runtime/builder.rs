@@ -1,0 +1,244 @@
+//! `Builder`: the runtime's flavour and settings.
+
+use super::{Handle, Runtime, Scheduler};
+use crate::blocking::{BlockingPool, PoolConfig, ThreadNameFn};
+use crate::park::Park;
+use crate::scheduler::{self, Config, current_thread::CurrentThread, multi_thread::MultiThread};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`Runtime`] with chosen settings.
+///
+/// Each setter takes `&mut self` and returns it, so calls chain; `build`
+/// checks the settings and starts the threads.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_executor::Runtime;
+///
+/// let rt = Runtime::builder()
+///     .worker_threads(4)
+///     .max_blocking_threads(16)
+///     .thread_keep_alive(Duration::from_secs(1))
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+pub struct Builder {
+    current_thread: bool,
+    worker_threads: Option<usize>,
+    max_blocking_threads: usize,
+    thread_name: ThreadNameFn,
+    thread_stack_size: Option<usize>,
+    keep_alive: Duration,
+    global_queue_interval: u32,
+    event_interval: u32,
+    spin_before_park: u32,
+    driver: Option<Arc<dyn Park>>,
+}
+
+impl Builder {
+    /// A builder for a multi-thread runtime.
+    pub fn new_multi_thread() -> Builder {
+        Builder {
+            current_thread: false,
+            worker_threads: None,
+            max_blocking_threads: 512,
+            thread_name: Arc::new(|| "weft-worker".to_owned()),
+            thread_stack_size: None,
+            keep_alive: Duration::from_secs(10),
+            global_queue_interval: 61,
+            event_interval: 61,
+            spin_before_park: 0,
+            driver: None,
+        }
+    }
+
+    /// A builder for a current-thread runtime.
+    pub fn new_current_thread() -> Builder {
+        let mut builder = Builder::new_multi_thread();
+        builder.current_thread = true;
+        builder
+    }
+
+    /// Switches to the current-thread flavour: every task runs on the thread
+    /// inside `block_on`.
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.current_thread = true;
+        self
+    }
+
+    /// Switches to the multi-thread flavour (the default).
+    pub fn multi_thread(&mut self) -> &mut Self {
+        self.current_thread = false;
+        self
+    }
+
+    /// Worker threads of a multi-thread runtime; one per core by default.
+    /// Ignored by the current-thread flavour. `build` rejects zero.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The most threads the blocking pool starts (512 by default). `build`
+    /// rejects zero.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// Names the runtime's threads (`"weft-worker"` by default).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// Names each new thread with the result of `f`.
+    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of the runtime's threads, in bytes (std's default if unset).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting (10 s
+    /// by default).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Scheduler ticks between forced looks at the global queue, so work
+    /// spawned from outside is never starved by local work (61 by default).
+    /// `build` rejects zero.
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// Scheduler ticks between non-blocking polls of the driver while work is
+    /// ready (61 by default). `build` rejects zero.
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Extra rounds an idle worker searches for work before parking (0 by
+    /// default; see `benches/RESULTS.md` for what spinning buys).
+    pub fn spin_before_park(&mut self, rounds: u32) -> &mut Self {
+        self.spin_before_park = rounds;
+        self
+    }
+
+    /// The driver idle workers park in (I/O and timers). Without one, they
+    /// park on condition variables.
+    pub fn driver(&mut self, driver: Arc<dyn Park>) -> &mut Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// Builds the runtime, starting its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if a count or interval is zero; otherwise whatever the
+    /// operating system says when it refuses to start a thread.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let invalid = |what: &str| {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{what} must be at least 1"),
+            ))
+        };
+        if self.worker_threads == Some(0) {
+            return invalid("worker_threads");
+        }
+        if self.max_blocking_threads == 0 {
+            return invalid("max_blocking_threads");
+        }
+        if self.global_queue_interval == 0 {
+            return invalid("global_queue_interval");
+        }
+        if self.event_interval == 0 {
+            return invalid("event_interval");
+        }
+        let config = Config {
+            global_queue_interval: self.global_queue_interval,
+            event_interval: self.event_interval,
+            spin_before_park: self.spin_before_park,
+        };
+        let name = self.thread_name.clone();
+        let blocking = BlockingPool::new(PoolConfig {
+            max_threads: self.max_blocking_threads,
+            keep_alive: self.keep_alive,
+            thread_name: Arc::new(move || format!("{}-blocking", name())),
+            stack_size: self.thread_stack_size,
+        });
+        let spawner = blocking.spawner().clone();
+        let (scheduler, inner) = if self.current_thread {
+            let (ct, handle) = CurrentThread::new(config, self.driver.clone(), spawner);
+            (
+                Scheduler::CurrentThread(ct),
+                scheduler::Handle::CurrentThread(handle),
+            )
+        } else {
+            let workers = self
+                .worker_threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let (mt, handle) = MultiThread::launch(
+                workers,
+                config,
+                self.driver.clone(),
+                spawner,
+                &self.thread_name,
+                self.thread_stack_size,
+            )?;
+            (Scheduler::MultiThread(mt), scheduler::Handle::MultiThread(handle))
+        };
+        Ok(Runtime {
+            scheduler,
+            handle: Handle { inner },
+            blocking,
+            shut_down: false,
+        })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new_multi_thread()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field(
+                "flavour",
+                &if self.current_thread {
+                    "current_thread"
+                } else {
+                    "multi_thread"
+                },
+            )
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_name", &(self.thread_name)())
+            .field("thread_keep_alive", &self.keep_alive)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("spin_before_park", &self.spin_before_park)
+            .field("driver", &self.driver.is_some())
+            .finish()
+    }
+}

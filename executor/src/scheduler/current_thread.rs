@@ -1,0 +1,339 @@
+//! The current-thread scheduler: every task runs on the thread that calls
+//! `block_on`.
+//!
+//! The scheduler's `Core` (its run queue) is held by whichever thread is
+//! inside `block_on`; it sits in that thread's context, so wakes issued by
+//! running tasks push into it with no synchronization at all. Wakes from
+//! other threads go through the injection queue and unpark the thread.
+//!
+//! `block_on` may be called from several threads at once: one holds the core
+//! and runs every task; the others poll only their own future until the core
+//! is free, then one of them takes it over.
+//!
+//! Tasks spawned with `spawn_local` need not be `Send`. The first one pins the
+//! runtime to its thread: from then on only that thread may drive it, and if
+//! the runtime is dropped elsewhere the local futures are leaked rather than
+//! dropped on the wrong thread.
+
+use super::Config;
+use super::inject::Inject;
+use crate::block_on::CachedParker;
+use crate::blocking;
+use crate::context::{self, Context};
+use crate::coop;
+use crate::park::{DriverSlot, Park, Parker};
+use crate::scheduler;
+use crate::task::registry::Registry;
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+// Not loom-modelled as a whole (see the multi-thread scheduler): std types.
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Poll, Wake, Waker};
+use std::thread::{self, ThreadId};
+
+/// A task of this scheduler, as queued.
+type Runnable = Notified<Arc<Handle>>;
+
+/// What tasks and wakers of this scheduler share.
+pub(crate) struct Handle {
+    inject: Inject<Runnable>,
+    registry: Registry<Arc<Handle>>,
+    driver: DriverSlot,
+    /// Where the thread holding the core sleeps.
+    parker: Parker,
+    /// The `block_on` future was woken.
+    woken: AtomicBool,
+    pub(crate) blocking: blocking::Spawner,
+    config: Config,
+    /// The thread the first `spawn_local` ran on.
+    local_owner: OnceLock<ThreadId>,
+}
+
+/// The run queue, held by the thread inside `block_on`.
+pub(crate) struct Core {
+    tasks: VecDeque<Runnable>,
+    tick: u32,
+    handle: Arc<Handle>,
+}
+
+/// The scheduler: a handle and the core, when no thread holds it.
+pub(crate) struct CurrentThread {
+    core: Mutex<Option<Core>>,
+    /// Threads in `block_on` waiting for the core.
+    waiters: Mutex<Vec<Waker>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+const WRONG_THREAD: &str = "this current-thread runtime holds `!Send` tasks spawned with `spawn_local` on another \
+     thread; only that thread may run them. Call `block_on` on the thread that spawned them";
+
+impl CurrentThread {
+    pub(crate) fn new(
+        config: Config,
+        driver: Option<Arc<dyn Park>>,
+        blocking: blocking::Spawner,
+    ) -> (CurrentThread, Arc<Handle>) {
+        let handle = Arc::new(Handle {
+            inject: Inject::new(),
+            registry: Registry::new(1),
+            driver: DriverSlot::new(driver),
+            parker: Parker::new(),
+            woken: AtomicBool::new(false),
+            blocking,
+            config,
+            local_owner: OnceLock::new(),
+        });
+        let core = Core {
+            tasks: VecDeque::with_capacity(64),
+            tick: 0,
+            handle: handle.clone(),
+        };
+        let scheduler = CurrentThread {
+            core: Mutex::new(Some(core)),
+            waiters: Mutex::new(Vec::new()),
+        };
+        (scheduler, handle)
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's
+    /// tasks meanwhile (or, if another thread is doing that, waiting for it
+    /// to hand over).
+    pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
+        let _driving = context::try_enter_driving().unwrap_or_else(|| panic!("{}", context::NESTED_BLOCK_ON));
+        let _current = context::set_current(scheduler::Handle::CurrentThread(handle.clone()));
+        let mut future = pin!(future);
+        let parker = CachedParker::get();
+        let waker = parker.waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        loop {
+            if let Some(owner) = handle.local_owner.get() {
+                assert!(*owner == thread::current().id(), "{WRONG_THREAD}");
+            }
+            if let Some(core) = self.take_core() {
+                return self.run_with_core(handle, core, future);
+            }
+            // Another thread runs the tasks. Ask to hear when it stops, then
+            // look again before sleeping, so that hand-over is not missed.
+            {
+                let mut waiters = lock(&self.waiters);
+                if !waiters.iter().any(|w| w.will_wake(&waker)) {
+                    waiters.push(waker.clone());
+                }
+            }
+            if lock(&self.core).is_some() {
+                continue;
+            }
+            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                return output;
+            }
+            parker.park();
+        }
+    }
+
+    fn take_core(&self) -> Option<Core> {
+        lock(&self.core).take()
+    }
+
+    fn run_with_core<F: Future>(&self, handle: &Arc<Handle>, core: Core, future: Pin<&mut F>) -> F::Output {
+        /// Puts the core back and wakes waiting threads, also on unwind.
+        struct GiveBack<'a> {
+            scheduler: &'a CurrentThread,
+            guard: Option<context::CoreGuard>,
+        }
+        impl Drop for GiveBack<'_> {
+            fn drop(&mut self) {
+                let core = self.guard.take().and_then(|g| g.take());
+                if let Some(scheduler::Core::CurrentThread(core)) = core {
+                    *lock(&self.scheduler.core) = Some(*core);
+                }
+                for waker in std::mem::take(&mut *lock(&self.scheduler.waiters)) {
+                    waker.wake();
+                }
+            }
+        }
+        let _give_back = GiveBack {
+            scheduler: self,
+            guard: Some(context::set_core(scheduler::Core::CurrentThread(Box::new(core)))),
+        };
+        let output = context::with(|cx| run(cx, handle, future));
+        output.expect("the thread-local context lives as long as `block_on` runs")
+    }
+
+    /// Cancels every task and drops every future, on this thread.
+    pub(crate) fn shutdown(&self, handle: &Arc<Handle>) {
+        handle.inject.close();
+        let core = self.take_core();
+        let on_owner = handle
+            .local_owner
+            .get()
+            .is_none_or(|owner| *owner == thread::current().id());
+        let _current = context::set_current(scheduler::Handle::CurrentThread(handle.clone()));
+        handle.registry.close_and_shutdown_all(0, on_owner);
+        if let Some(core) = core {
+            drop(core.tasks);
+        }
+        drop(handle.inject.drain());
+    }
+}
+
+/// The scheduling loop of the thread holding the core.
+fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -> F::Output {
+    let waker = Waker::from(handle.clone());
+    let mut task_cx = std::task::Context::from_waker(&waker);
+    let event_interval = handle.config.event_interval.max(1);
+    handle.woken.store(true, Ordering::Release);
+    'outer: loop {
+        if handle.woken.swap(false, Ordering::AcqRel)
+            && let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut task_cx))
+        {
+            return output;
+        }
+        for _ in 0..event_interval {
+            let task = with_core(cx, |core| {
+                core.tick = core.tick.wrapping_add(1);
+                core.next_task()
+            });
+            match task {
+                Some(task) => coop::with_budget(|| task.run()),
+                None => {
+                    if !handle.woken.load(Ordering::Acquire) {
+                        handle.parker.park(&handle.driver, None);
+                    }
+                    continue 'outer;
+                }
+            }
+        }
+        // A long run of ready tasks: let the driver dispatch ready events.
+        handle.driver.poll_ready();
+    }
+}
+
+/// Borrows the core for a moment; `f` never runs user code.
+fn with_core<R>(cx: &Context, f: impl FnOnce(&mut Core) -> R) -> R {
+    let mut core = cx.core.borrow_mut();
+    match core.as_mut() {
+        Some(scheduler::Core::CurrentThread(core)) => f(core),
+        _ => unreachable!("the thread in `block_on` holds the core"),
+    }
+}
+
+impl Core {
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    fn next_task(&mut self) -> Option<Runnable> {
+        if self
+            .tick
+            .is_multiple_of(self.handle.config.global_queue_interval.max(1))
+        {
+            self.handle.inject.pop().or_else(|| self.tasks.pop_front())
+        } else {
+            self.tasks.pop_front().or_else(|| self.handle.inject.pop())
+        }
+    }
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, me.clone());
+        if let Some(notified) = me.registry.bind(task, notified, 0, false) {
+            me.schedule(notified);
+        }
+        join
+    }
+
+    /// Spawns a `!Send` future; the caller is the thread holding the core.
+    pub(crate) fn spawn_local<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let here = thread::current().id();
+        let owner = *me.local_owner.get_or_init(|| here);
+        assert!(owner == here, "{WRONG_THREAD}");
+        // SAFETY: the task is polled only by the thread holding the core, and
+        // from now on `block_on` refuses to hand the core to any thread but
+        // `owner` (this one); shutdown on another thread leaks local tasks
+        // instead of dropping them (`Registry::close_and_shutdown_all`).
+        let (task, notified, join) = unsafe { task::new_local_task(future, me.clone()) };
+        if let Some(notified) = me.registry.bind(task, notified, 0, true) {
+            me.schedule(notified);
+        }
+        join
+    }
+
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.registry.len()
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Runnable) {
+        let mut task = Some(task);
+        context::with_core(|core| {
+            if let Some(scheduler::Core::CurrentThread(core)) = core
+                && Arc::ptr_eq(&core.handle, self)
+            {
+                core.tasks.push_back(task.take().expect("taken once"));
+            }
+        });
+        if let Some(task) = task {
+            match self.inject.push(task) {
+                Ok(()) => self.parker.unpark(&self.driver),
+                // Shut down: the task was cancelled; release the reference.
+                Err(task) => drop(task),
+            }
+        }
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.registry.remove(task)
+    }
+}
+
+/// The `block_on` future's waker: flags it and wakes the thread.
+impl Wake for Handle {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.parker.unpark(&self.driver);
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentThread")
+            .field("injected", &self.inject.len())
+            .field("driver", &self.driver)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core").field("queued", &self.tasks.len()).finish()
+    }
+}
+
+impl fmt::Debug for CurrentThread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentThread")
+            .field("core_free", &lock(&self.core).is_some())
+            .finish()
+    }
+}

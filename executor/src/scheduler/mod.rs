@@ -1,0 +1,77 @@
+//! The two schedulers and what they share.
+//!
+//! * [`current_thread`]: every task on the thread that calls `block_on`; no
+//!   synchronization on the hot path, and `!Send` tasks via `spawn_local`.
+//! * [`multi_thread`]: a work-stealing pool of worker threads.
+//!
+//! [`Handle`] is how the rest of the crate reaches either one.
+
+pub(crate) mod current_thread;
+pub(crate) mod inject;
+pub(crate) mod multi_thread;
+
+use crate::blocking;
+use crate::task::JoinHandle;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Tuning shared by both schedulers.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Ticks between forced looks at the injection queue.
+    pub(crate) global_queue_interval: u32,
+    /// Ticks between non-blocking polls of the driver.
+    pub(crate) event_interval: u32,
+    /// Extra search rounds before an idle worker parks.
+    pub(crate) spin_before_park: u32,
+}
+
+/// A reference to one runtime's scheduler.
+#[derive(Clone, Debug)]
+pub(crate) enum Handle {
+    CurrentThread(Arc<current_thread::Handle>),
+    MultiThread(Arc<multi_thread::Handle>),
+}
+
+/// The scheduling state a driving thread holds in its context.
+#[derive(Debug)]
+pub(crate) enum Core {
+    CurrentThread(Box<current_thread::Core>),
+    MultiThread(Box<multi_thread::Core>),
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future),
+        }
+    }
+
+    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.blocking().spawn_blocking(self, f)
+    }
+
+    fn blocking(&self) -> &blocking::Spawner {
+        match self {
+            Handle::CurrentThread(h) => &h.blocking,
+            Handle::MultiThread(h) => &h.blocking,
+        }
+    }
+
+    /// Live tasks of this runtime (spawned, not yet complete).
+    pub(crate) fn num_tasks(&self) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.num_tasks(),
+            Handle::MultiThread(h) => h.num_tasks(),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! One worker thread: find a task, run it, repeat; search, then park, when
+//! there is none.
+//!
+//! The worker's `Core` (its run queue's owner half, LIFO slot and counters)
+//! lives in the thread-local context, so that a task woken by the task this
+//! worker is running is pushed straight into it. The run loop borrows the core
+//! only between polls; user code never runs while it is borrowed.
+
+use super::queue::{self, Local};
+use super::{Handle, Runnable};
+use crate::context::{self, Context};
+use crate::coop;
+use crate::scheduler;
+use crate::util::rand::FastRand;
+use std::sync::Arc;
+
+/// LIFO polls in a row before the slot is bypassed until the next tick.
+const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+/// A worker's own scheduling state.
+pub(crate) struct Core {
+    index: usize,
+    handle: Arc<Handle>,
+    run_queue: Local<Runnable>,
+    lifo_slot: Option<Runnable>,
+    lifo_enabled: bool,
+    tick: u32,
+    is_searching: bool,
+    /// Parked in the driver: wakes dispatched by it need not wake others.
+    is_parked: bool,
+    is_shutdown: bool,
+    rand: FastRand,
+}
+
+/// The thread body of worker `index`.
+pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>) {
+    let _current = context::set_current(scheduler::Handle::MultiThread(handle.clone()));
+    let _driving = context::try_enter_driving();
+    let core = Core {
+        index,
+        handle: handle.clone(),
+        run_queue,
+        lifo_slot: None,
+        lifo_enabled: true,
+        tick: 0,
+        is_searching: false,
+        is_parked: false,
+        is_shutdown: false,
+        rand: FastRand::new(index as u64),
+    };
+    let core_guard = context::set_core(scheduler::Core::MultiThread(Box::new(core)));
+    let worker = Worker {
+        handle: &handle,
+        index,
+    };
+    context::with(|cx| {
+        worker.run(cx);
+        worker.shutdown(cx);
+    });
+    drop(core_guard);
+    handle.worker_exited();
+}
+
+struct Worker<'a> {
+    handle: &'a Arc<Handle>,
+    index: usize,
+}
+
+impl Worker<'_> {
+    /// Borrows the core for a moment. Never called with the core borrowed,
+    /// and `f` never runs user code.
+    fn core<R>(&self, cx: &Context, f: impl FnOnce(&mut Core) -> R) -> R {
+        let mut core = cx.core.borrow_mut();
+        match core.as_mut() {
+            Some(scheduler::Core::MultiThread(core)) => f(core),
+            _ => unreachable!("a worker thread always holds its core"),
+        }
+    }
+
+    fn run(&self, cx: &Context) {
+        let handle = self.handle;
+        let event_interval = handle.config.event_interval.max(1);
+        loop {
+            let (task, maintenance) = self.core(cx, |core| {
+                core.tick = core.tick.wrapping_add(1);
+                (core.next_task(), core.tick % event_interval == 0)
+            });
+            if maintenance {
+                self.maintenance(cx);
+            }
+            if self.core(cx, |core| core.is_shutdown) {
+                if let Some(task) = task {
+                    drop(task);
+                }
+                return;
+            }
+            if let Some(task) = task {
+                self.run_task(cx, task);
+                continue;
+            }
+            if let Some(task) = self.search(cx) {
+                self.run_task(cx, task);
+                continue;
+            }
+            self.park(cx);
+            if self.core(cx, |core| core.is_shutdown) {
+                return;
+            }
+        }
+    }
+
+    /// Steals or takes from the injection queue; retries a few times
+    /// (`spin_before_park`) before giving up, as parking and being woken
+    /// again costs far more than a short spin when work is about to arrive.
+    fn search(&self, cx: &Context) -> Option<Runnable> {
+        let spins = self.handle.config.spin_before_park;
+        let mut attempt = 0;
+        loop {
+            if let Some(task) = self.core(cx, |core| core.steal_work()) {
+                return Some(task);
+            }
+            if attempt >= spins || self.handle.is_shutdown() {
+                return None;
+            }
+            attempt += 1;
+            std::hint::spin_loop();
+        }
+    }
+
+    fn run_task(&self, cx: &Context, task: Runnable) {
+        let handle = self.handle;
+        let was_searching = self.core(cx, |core| {
+            core.lifo_enabled = true;
+            std::mem::replace(&mut core.is_searching, false)
+        });
+        if was_searching && handle.idle.transition_worker_from_searching() {
+            // We were the last searcher and found work: there may be more,
+            // so let someone else carry on looking.
+            handle.notify_parked();
+        }
+        coop::with_budget(|| {
+            task.run();
+            let mut lifo_polls = 0;
+            loop {
+                let next = self.core(cx, |core| {
+                    let task = core.lifo_slot.take()?;
+                    if lifo_polls < MAX_LIFO_POLLS_PER_TICK && coop::has_budget_remaining() {
+                        return Some(Ok(task));
+                    }
+                    // Two tasks waking each other would keep this worker to
+                    // themselves: queue the task behind the others instead.
+                    core.lifo_enabled = false;
+                    core.run_queue.push_back_or_overflow(task, &**handle);
+                    Some(Err(()))
+                });
+                match next {
+                    Some(Ok(task)) => {
+                        lifo_polls += 1;
+                        task.run();
+                    }
+                    Some(Err(())) => {
+                        handle.notify_parked();
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        });
+    }
+
+    /// Lets the driver dispatch ready events, and checks for shutdown.
+    fn maintenance(&self, cx: &Context) {
+        let handle = self.handle;
+        handle.driver.poll_ready();
+        let notify = self.core(cx, |core| {
+            core.is_shutdown = handle.is_shutdown();
+            core.should_notify_others()
+        });
+        if notify {
+            handle.notify_parked();
+        }
+    }
+
+    fn park(&self, cx: &Context) {
+        let handle = self.handle;
+        let index = self.index;
+        let (has_tasks, is_searching) = self.core(cx, |core| (core.has_tasks(), core.is_searching));
+        if has_tasks {
+            return;
+        }
+        let was_last_searcher = handle.idle.transition_worker_to_parked(index, is_searching);
+        self.core(cx, |core| core.is_searching = false);
+        if was_last_searcher {
+            handle.notify_if_work_pending();
+        }
+        loop {
+            self.core(cx, |core| core.is_parked = true);
+            handle.remotes[index].parker.park(&handle.driver, None);
+            let (shutdown, has_tasks) = self.core(cx, |core| {
+                core.is_parked = false;
+                core.is_shutdown = handle.is_shutdown();
+                (core.is_shutdown, core.has_tasks())
+            });
+            if shutdown {
+                return;
+            }
+            if has_tasks {
+                // The driver dispatched wakes to us while we slept. If nobody
+                // picked us meanwhile, we are awake but not searching.
+                let searching = !handle.idle.unpark_worker_by_id(index);
+                let notify = self.core(cx, |core| {
+                    core.is_searching = searching;
+                    core.should_notify_others()
+                });
+                if notify {
+                    handle.notify_parked();
+                }
+                return;
+            }
+            if !handle.idle.is_parked(index) {
+                // Picked by `notify_parked`, which counted us as searching.
+                self.core(cx, |core| core.is_searching = true);
+                return;
+            }
+            // Spurious: sleep again.
+        }
+    }
+
+    /// Cancels every task (with the other workers, from our own shard on),
+    /// then releases what is still queued here.
+    fn shutdown(&self, cx: &Context) {
+        self.handle.registry.close_and_shutdown_all(self.index, true);
+        loop {
+            let task = self.core(cx, |core| core.lifo_slot.take().or_else(|| core.run_queue.pop()));
+            match task {
+                Some(task) => drop(task),
+                None => break,
+            }
+        }
+    }
+}
+
+impl Core {
+    /// True if this core belongs to `handle`'s runtime.
+    pub(super) fn belongs_to(&self, handle: &Arc<Handle>) -> bool {
+        Arc::ptr_eq(&self.handle, handle)
+    }
+
+    fn has_tasks(&self) -> bool {
+        self.lifo_slot.is_some() || self.run_queue.has_tasks()
+    }
+
+    /// More than one task waiting here: another worker could take some.
+    fn should_notify_others(&self) -> bool {
+        usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > 1
+    }
+
+    fn next_task(&mut self) -> Option<Runnable> {
+        let handle = &self.handle;
+        if self
+            .tick
+            .is_multiple_of(handle.config.global_queue_interval.max(1))
+        {
+            // Fairness: the injection queue first, every so often.
+            if let Some(task) = handle.inject.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo_slot.take().or_else(|| self.run_queue.pop()) {
+            return Some(task);
+        }
+        self.take_from_inject()
+    }
+
+    /// Takes a fair share of the injection queue: one task to run, the rest
+    /// into the local queue (where others can steal them).
+    fn take_from_inject(&mut self) -> Option<Runnable> {
+        let handle = &self.handle;
+        if handle.inject.is_empty() {
+            return None;
+        }
+        let share = handle.inject.len() / handle.remotes.len() + 1;
+        let n = share
+            .min(self.run_queue.remaining_slots())
+            .min(queue::CAPACITY / 2);
+        let run_queue = &mut self.run_queue;
+        handle.inject.pop_batch(n, |rest| run_queue.push_back_batch(rest))
+    }
+
+    /// Searches: steals half of a random victim's queue, else takes from the
+    /// injection queue.
+    fn steal_work(&mut self) -> Option<Runnable> {
+        if !self.is_searching {
+            self.is_searching = self.handle.idle.transition_worker_to_searching();
+        }
+        if self.is_searching {
+            let n = self.handle.remotes.len();
+            let start = self.rand.below(n);
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                if let Some(task) = self.handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
+                    return Some(task);
+                }
+            }
+        }
+        // Searching or not, the injection queue is worth a look before parking.
+        self.take_from_inject()
+    }
+
+    /// Queues a task scheduled from this worker.
+    pub(super) fn schedule_local(&mut self, handle: &Arc<Handle>, task: Runnable, is_yield: bool) {
+        let should_notify = if is_yield || !self.lifo_enabled {
+            self.run_queue.push_back_or_overflow(task, &**handle);
+            true
+        } else {
+            match self.lifo_slot.replace(task) {
+                Some(prev) => {
+                    self.run_queue.push_back_or_overflow(prev, &**handle);
+                    true
+                }
+                // It runs right after the current task: nobody to wake.
+                None => false,
+            }
+        };
+        // While we sleep in the driver, we run these ourselves on waking.
+        if should_notify && !self.is_parked {
+            handle.notify_parked();
+        }
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("index", &self.index)
+            .field("queued", &self.run_queue.len())
+            .field("lifo", &self.lifo_slot.is_some())
+            .field("searching", &self.is_searching)
+            .finish()
+    }
+}

@@ -1,0 +1,359 @@
+//! What a task does when polled, cancelled, completed, joined or freed: the
+//! typed functions behind the vtable.
+//!
+//! Every call here that runs user code (polling or dropping the future,
+//! dropping the output, waking or dropping the join waker) is wrapped in
+//! `catch_unwind`: a panic becomes the task's `JoinError` or is discarded,
+//! and never unwinds into the scheduler.
+
+use super::error::JoinError;
+use super::raw::{Cell, Header, Output, RawTask, Stage};
+use super::state::{State, TransitionToIdle, TransitionToRunning};
+use super::waker::waker_ref;
+use super::{Notified, Schedule, Task};
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+/// A typed view of one task, for the duration of one vtable call.
+struct Harness<F: Future, S> {
+    ptr: NonNull<Header>,
+    _types: PhantomData<(F, S)>,
+}
+
+/// Runs `f`, discarding any panic it raises.
+pub(crate) fn catch_quietly(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        drop_payload(payload);
+    }
+}
+
+/// Drops a panic payload whose own `Drop` might panic: that second panic is
+/// caught, and its payload leaked rather than risk a third.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
+impl<F: Future + 'static, S: Schedule> Harness<F, S> {
+    /// # Safety
+    ///
+    /// `ptr` must be the header of a live `Cell<F, S>`.
+    unsafe fn new(ptr: NonNull<Header>) -> Harness<F, S> {
+        Harness {
+            ptr,
+            _types: PhantomData,
+        }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: `new`'s contract: the cell is live and of these types; the
+        // caller of each vtable function holds a reference to it.
+        unsafe { Cell::from_header(self.ptr) }
+    }
+
+    fn raw(&self) -> RawTask {
+        // SAFETY: the pointer is the header of a live task.
+        unsafe { RawTask::from_raw(self.ptr) }
+    }
+
+    fn state(&self) -> &State {
+        &self.cell().header.state
+    }
+
+    fn poll(self) {
+        match self.state().transition_to_running() {
+            TransitionToRunning::Success => {
+                if self.poll_future().is_ready() {
+                    return self.complete();
+                }
+                match self.state().transition_to_idle() {
+                    TransitionToIdle::Ok => {}
+                    TransitionToIdle::OkNotified => {
+                        // Woken during the poll: our reference becomes the
+                        // `Notified` and the task goes to the back of the queue.
+                        let task = Notified(Task::from_raw(self.raw()));
+                        self.cell().scheduler.yield_now(task);
+                    }
+                    TransitionToIdle::OkDealloc => self.dealloc(),
+                    TransitionToIdle::Cancelled => {
+                        self.cancel_future();
+                        self.complete();
+                    }
+                }
+            }
+            TransitionToRunning::Cancelled => {
+                self.cancel_future();
+                self.complete();
+            }
+            TransitionToRunning::Failed => {}
+            TransitionToRunning::Dealloc => self.dealloc(),
+        }
+    }
+
+    /// Polls once. On `Ready`, or on a panic, the future is dropped and the
+    /// output written; the caller then completes the task.
+    fn poll_future(&self) -> Poll<()> {
+        let stage = &self.cell().stage;
+        let waker = waker_ref(self.ptr);
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: we hold `RUNNING` and the task is not complete, so the
+        // future is live and ours alone.
+        let polled = catch_unwind(AssertUnwindSafe(|| unsafe { Stage::poll(stage, &mut cx) }));
+        let output = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => match self.drop_future() {
+                None => Ok(value),
+                Some(payload) => {
+                    catch_quietly(move || drop(value));
+                    Err(JoinError::panic(payload))
+                }
+            },
+            Err(payload) => {
+                if let Some(again) = self.drop_future() {
+                    drop_payload(again);
+                }
+                Err(JoinError::panic(payload))
+            }
+        };
+        self.store_output(output);
+        Poll::Ready(())
+    }
+
+    /// Drops the future; returns the payload if its destructor panicked.
+    fn drop_future(&self) -> Option<Box<dyn Any + Send>> {
+        let stage = &self.cell().stage;
+        // SAFETY: we hold `RUNNING`; the future is live and is not used again
+        // (a destructor that unwinds has still ended the value's life).
+        catch_unwind(AssertUnwindSafe(|| unsafe { Stage::drop_future(stage) })).err()
+    }
+
+    fn store_output(&self, output: Output<F::Output>) {
+        // SAFETY: we hold `RUNNING` and the future has just been dropped.
+        unsafe { Stage::store_output(&self.cell().stage, output) }
+    }
+
+    /// Drops the future of an aborted or shut-down task and records why.
+    fn cancel_future(&self) {
+        let err = match self.drop_future() {
+            None => JoinError::cancelled(),
+            Some(payload) => JoinError::panic(payload),
+        };
+        self.store_output(Err(err));
+    }
+
+    /// Publishes the output, notifies the joiner, leaves the registry and
+    /// releases the references the completing side holds.
+    fn complete(self) {
+        let snapshot = self.state().transition_to_complete();
+        catch_quietly(|| {
+            if !snapshot.is_join_interested() {
+                // Nobody will read the output: it is ours to drop.
+                // SAFETY: complete, live, and no `JoinHandle` to own it.
+                drop(unsafe { Stage::take_output(&self.cell().stage) });
+            } else if snapshot.is_join_waker_set() {
+                self.wake_joiner();
+                if !self
+                    .state()
+                    .unset_join_waker_after_complete()
+                    .is_join_interested()
+                {
+                    // The handle went away meanwhile and left the slot to us.
+                    self.take_join_waker();
+                }
+            }
+        });
+        let released = {
+            let this = ManuallyDrop::new(Task::<S>::from_raw(self.raw()));
+            self.cell().scheduler.release(&this)
+        };
+        let count = match released {
+            Some(task) => {
+                // Its reference is released together with ours below.
+                std::mem::forget(task);
+                2
+            }
+            None => 1,
+        };
+        if self.state().transition_to_terminal(count) {
+            self.dealloc();
+        }
+    }
+
+    fn wake_joiner(&self) {
+        self.cell().header.join_waker.with(|waker| {
+            // SAFETY: `JOIN_WAKER` is set and the task is complete, so the
+            // handle does not write the slot; shared reads are allowed.
+            if let Some(waker) = unsafe { &*waker } {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// Clears the join-waker slot, dropping the waker quietly.
+    fn take_join_waker(&self) {
+        // SAFETY: callers own the slot by the state protocol (`JOIN_WAKER`
+        // unset and the handle gone, or nobody else left at all).
+        let waker = self
+            .cell()
+            .header
+            .join_waker
+            .with_mut(|slot| unsafe { (*slot).take() });
+        if let Some(waker) = waker {
+            catch_quietly(move || drop(waker));
+        }
+    }
+
+    fn drop_reference(self) {
+        if self.state().ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    fn dealloc(self) {
+        if !self.state().load().is_complete() {
+            // Only reachable when every reference went away without the task
+            // ever completing, e.g. a scheduler dropped it unrun; the future
+            // must still be dropped.
+            if let Some(payload) = self.drop_future() {
+                drop_payload(payload);
+            }
+        }
+        self.take_join_waker();
+        // SAFETY: the last reference is gone; the stage holds nothing (the
+        // future was dropped, and the output consumed by whoever owned it).
+        catch_quietly(|| unsafe { Cell::<F, S>::free(self.ptr) });
+    }
+
+    /// The `JoinHandle` asks for the output; if it is not ready, the handle's
+    /// waker is stored so completion wakes it.
+    fn try_read_output(&self, waker: &Waker) -> Option<Output<F::Output>> {
+        if !self.can_read_output(waker) {
+            return None;
+        }
+        // SAFETY: complete, and the `JoinHandle` (our caller) owns the output.
+        Some(unsafe { Stage::take_output(&self.cell().stage) })
+    }
+
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let snapshot = self.state().load();
+        if snapshot.is_complete() {
+            return true;
+        }
+        let stored = if !snapshot.is_join_waker_set() {
+            self.set_join_waker(waker.clone())
+        } else {
+            let same = self.cell().header.join_waker.with(|slot| {
+                // SAFETY: `JOIN_WAKER` is set, so the task side only reads the
+                // slot, and the handle (us) is the only writer.
+                unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker))
+            });
+            if same {
+                return false;
+            }
+            match self.state().unset_join_waker() {
+                Ok(_) => self.set_join_waker(waker.clone()),
+                Err(_) => Err(()),
+            }
+        };
+        match stored {
+            Ok(()) => false,
+            Err(()) => true,
+        }
+    }
+
+    /// Writes `waker` into the slot and publishes it; fails if the task
+    /// completed first.
+    fn set_join_waker(&self, waker: Waker) -> Result<(), ()> {
+        // SAFETY: `JOIN_WAKER` is unset, so the slot belongs to the handle.
+        self.cell()
+            .header
+            .join_waker
+            .with_mut(|slot| unsafe { *slot = Some(waker) });
+        match self.state().set_join_waker() {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // Completed meanwhile: the slot is still ours; empty it.
+                self.take_join_waker();
+                Err(())
+            }
+        }
+    }
+
+    fn drop_join_handle_slow(self, output_taken: bool) {
+        let dropped = self.state().transition_to_join_handle_dropped();
+        if dropped.drop_output && !output_taken {
+            // SAFETY: complete, and the handle owned the output.
+            let output = unsafe { Stage::take_output(&self.cell().stage) };
+            catch_quietly(move || drop(output));
+        }
+        if dropped.drop_waker {
+            self.take_join_waker();
+        }
+        self.drop_reference();
+    }
+
+    fn shutdown(self) {
+        if self.state().transition_to_shutdown() {
+            self.cancel_future();
+            self.complete();
+        } else {
+            // Running elsewhere: the poller sees `CANCELLED` when the poll ends.
+            self.drop_reference();
+        }
+    }
+}
+
+// The vtable entries. Each is `unsafe` for the same reason: `ptr` must be the
+// header of a live `Cell<F, S>` and the caller must own the reference the
+// entry consumes, as `RawTask`'s methods document.
+
+pub(super) unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the vtable's caller.
+    unsafe { Harness::<F, S>::new(ptr) }.poll();
+}
+
+pub(super) unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the vtable's caller.
+    let harness = unsafe { Harness::<F, S>::new(ptr) };
+    let task = Notified(Task::from_raw(harness.raw()));
+    harness.cell().scheduler.schedule(task);
+}
+
+pub(super) unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the vtable's caller.
+    unsafe { Harness::<F, S>::new(ptr) }.dealloc();
+}
+
+pub(super) unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: NonNull<()>,
+    waker: &Waker,
+) {
+    // SAFETY: forwarded from the vtable's caller.
+    let harness = unsafe { Harness::<F, S>::new(ptr) };
+    if let Some(output) = harness.try_read_output(waker) {
+        // SAFETY: the caller passes a `Poll<Output<F::Output>>` (see
+        // `RawTask::try_read_output`); it is `Pending`, so overwriting it
+        // drops nothing of value.
+        unsafe { *dst.cast::<Poll<Output<F::Output>>>().as_ptr() = Poll::Ready(output) };
+    }
+}
+
+pub(super) unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(
+    ptr: NonNull<Header>,
+    output_taken: bool,
+) {
+    // SAFETY: forwarded from the vtable's caller.
+    unsafe { Harness::<F, S>::new(ptr) }.drop_join_handle_slow(output_taken);
+}
+
+pub(super) unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the vtable's caller.
+    unsafe { Harness::<F, S>::new(ptr) }.shutdown();
+}

@@ -1,0 +1,136 @@
+//! `spawn`, `spawn_local`, `spawn_blocking`: start work on the current runtime.
+
+use super::JoinHandle;
+use crate::context;
+use crate::scheduler::{self, current_thread};
+use std::future::Future;
+
+const NO_RUNTIME: &str = "no weft runtime is running on this thread, so there is nowhere to spawn to: \
+     call `spawn` from inside `Runtime::block_on` or a task, or use `Runtime::spawn` / `Handle::spawn`";
+
+/// Spawns a task on the current runtime and returns its [`JoinHandle`].
+///
+/// The task starts running at once, on a worker (or, on a current-thread
+/// runtime, on the thread in `block_on`), whether or not the handle is ever
+/// awaited. Dropping the handle detaches the task.
+///
+/// # Panics
+///
+/// Panics if called outside a runtime. [`Handle::try_current`](crate::runtime::Handle::try_current)
+/// says whether there is one; [`Runtime::spawn`](crate::Runtime::spawn) works
+/// from anywhere.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let a = weft_executor::spawn(async { 1 });
+///     let b = weft_executor::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(out, 3);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut future = Some(future);
+    let spawned = context::with(|cx| {
+        cx.handle
+            .borrow()
+            .as_ref()
+            .map(|handle| handle.spawn(future.take().expect("taken once")))
+    });
+    match spawned {
+        Some(Some(join)) => join,
+        _ => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// Spawns a future that is not `Send` on the current-thread runtime this
+/// thread is running.
+///
+/// The task runs on this thread only. The first `spawn_local` pins the
+/// runtime to this thread: `block_on` on another thread then panics, and if
+/// the runtime is dropped on another thread its local futures are leaked
+/// rather than dropped there.
+///
+/// # Panics
+///
+/// Panics unless called inside `block_on` of a current-thread runtime (or a
+/// task of it); on the multi-thread runtime, use [`spawn`] with a `Send`
+/// future.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use weft_executor::{task, Runtime};
+///
+/// let rt = Runtime::builder().current_thread().build().unwrap();
+/// let n = rt.block_on(async {
+///     let shared = Rc::new(5); // not Send
+///     let task = task::spawn_local({
+///         let shared = shared.clone();
+///         async move { *shared * 2 }
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(n, 10);
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let handle = context::with_core(|core| match core {
+        Some(scheduler::Core::CurrentThread(core)) => Some(core.handle().clone()),
+        _ => None,
+    });
+    match handle {
+        Some(handle) => current_thread::Handle::spawn_local(&handle, future),
+        None => panic!(
+            "`spawn_local` needs a current-thread runtime running on this thread \
+             (inside `block_on` of `Runtime::builder().current_thread().build()`); \
+             on the multi-thread runtime, spawn a `Send` future with `spawn`"
+        ),
+    }
+}
+
+/// Runs a blocking closure on the current runtime's blocking pool, keeping it
+/// off the async workers, and returns a [`JoinHandle`] for its result.
+///
+/// Use it for work that blocks the thread: file system calls, CPU-heavy
+/// loops, blocking libraries. The closure cannot be aborted once it runs.
+///
+/// # Panics
+///
+/// Panics if called outside a runtime; use
+/// [`Runtime::spawn_blocking`](crate::Runtime::spawn_blocking) from outside.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     weft_executor::task::spawn_blocking(|| (1..=100u32).sum::<u32>())
+///         .await
+///         .unwrap()
+/// });
+/// assert_eq!(sum, 5050);
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match context::current_handle() {
+        Some(handle) => handle.spawn_blocking(f),
+        None => panic!("{NO_RUNTIME}"),
+    }
+}

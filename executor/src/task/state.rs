@@ -1,0 +1,551 @@
+//! The task's state word: six flags and a reference count in one atomic.
+//!
+//! ```text
+//!  bit  63 ..................... 6   5          4           3              2         1         0
+//!      [        ref count         | CANCELLED | JOIN_WAKER | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//! ```
+//!
+//! * `RUNNING`: someone holds the future exclusively: a worker polling it, or
+//!   code cancelling it. Only the holder of `RUNNING` touches the stage while
+//!   `COMPLETE` is unset.
+//! * `COMPLETE`: the future is gone and the output (if any) has been written.
+//!   Set once, never cleared.
+//! * `NOTIFIED`: a `Notified` for the task exists (it sits in a run queue), or
+//!   the task was woken while running and must be polled again.
+//! * `JOIN_INTEREST`: the `JoinHandle` is alive; once `COMPLETE` is set it owns
+//!   the output.
+//! * `JOIN_WAKER`: the join-waker slot holds the `JoinHandle`'s waker and the
+//!   task side may read it. While unset, the `JoinHandle` owns the slot.
+//! * `CANCELLED`: `abort` or shutdown asked for the future to be dropped.
+//!
+//! Every transition is a named method returning an outcome that says what the
+//! caller must do next; no compare-and-swap loop appears outside this file.
+
+use crate::loom::atomic::{AtomicUsize, Ordering};
+use std::fmt;
+
+const RUNNING: usize = 1 << 0;
+const COMPLETE: usize = 1 << 1;
+const NOTIFIED: usize = 1 << 2;
+const JOIN_INTEREST: usize = 1 << 3;
+const JOIN_WAKER: usize = 1 << 4;
+const CANCELLED: usize = 1 << 5;
+
+const REF_SHIFT: u32 = 6;
+const REF_ONE: usize = 1 << REF_SHIFT;
+
+/// A new task has three references: the registry's, the first `Notified`'s and
+/// the `JoinHandle`'s. It is notified (its first poll is queued) and joinable.
+const INITIAL: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
+
+/// The atomic state word of one task.
+pub(crate) struct State {
+    val: AtomicUsize,
+}
+
+/// A copy of the state word taken at one instant.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+/// What the holder of a `Notified` does after trying to take `RUNNING`.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToRunning {
+    /// Poll the future.
+    Success,
+    /// The task was aborted: drop the future instead of polling it.
+    Cancelled,
+    /// The task is complete or held by someone else; the `Notified`'s
+    /// reference was released.
+    Failed,
+    /// As `Failed`, and that was the last reference: deallocate.
+    Dealloc,
+}
+
+/// What the poller does after the future returned `Pending`.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToIdle {
+    /// The task is idle; the poller's reference was released.
+    Ok,
+    /// The task was woken during the poll: the poller's reference becomes a
+    /// new `Notified`, which must be scheduled.
+    OkNotified,
+    /// The task is idle and the poller held the last reference: deallocate.
+    OkDealloc,
+    /// The task was aborted during the poll; `RUNNING` is still held: cancel it.
+    Cancelled,
+}
+
+/// What a `wake` (by value) asks of the waker.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToNotifiedByVal {
+    /// Nothing more: the reference was released or handed to the poller.
+    DoNothing,
+    /// The waker's reference became a `Notified`: schedule it.
+    Submit,
+    /// The waker held the last reference: deallocate.
+    Dealloc,
+}
+
+/// What a `wake_by_ref` asks of the waker.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToNotifiedByRef {
+    /// Nothing more.
+    DoNothing,
+    /// A new reference was taken for a `Notified`: schedule it.
+    Submit,
+}
+
+/// What dropping the `JoinHandle` leaves the handle to clean up.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct JoinHandleDropped {
+    /// The task was complete: the handle owns the output and must drop it.
+    pub(crate) drop_output: bool,
+    /// The handle owns the join-waker slot and may clear it.
+    pub(crate) drop_waker: bool,
+}
+
+impl State {
+    pub(crate) fn new() -> State {
+        State {
+            val: AtomicUsize::new(INITIAL),
+        }
+    }
+
+    pub(crate) fn load(&self) -> Snapshot {
+        Snapshot(self.val.load(Ordering::Acquire))
+    }
+
+    /// Applies `f` until the compare-and-swap succeeds. `f` returns the
+    /// outcome and, if the word must change, its next value.
+    fn fetch_update<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
+        let mut curr = self.load();
+        loop {
+            let (output, next) = f(curr);
+            let Some(next) = next else { return output };
+            match self
+                .val
+                .compare_exchange(curr.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return output,
+                Err(actual) => curr = Snapshot(actual),
+            }
+        }
+    }
+
+    /// Called by the holder of a `Notified` (which carries one reference).
+    pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
+        self.fetch_update(|mut s| {
+            if s.is_running() || s.is_complete() {
+                // Shutdown or an abort got there first; give the reference back.
+                s.ref_dec();
+                let outcome = if s.ref_count() == 0 {
+                    TransitionToRunning::Dealloc
+                } else {
+                    TransitionToRunning::Failed
+                };
+                return (outcome, Some(s));
+            }
+            debug_assert!(s.is_notified(), "a queued task must be notified");
+            s.0 = (s.0 & !NOTIFIED) | RUNNING;
+            let outcome = if s.is_cancelled() {
+                TransitionToRunning::Cancelled
+            } else {
+                TransitionToRunning::Success
+            };
+            (outcome, Some(s))
+        })
+    }
+
+    /// Called by the poller when the future returned `Pending`.
+    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_running());
+            if s.is_cancelled() {
+                return (TransitionToIdle::Cancelled, None);
+            }
+            s.0 &= !RUNNING;
+            if s.is_notified() {
+                // The poller's reference now backs the new `Notified`.
+                return (TransitionToIdle::OkNotified, Some(s));
+            }
+            s.ref_dec();
+            let outcome = if s.ref_count() == 0 {
+                TransitionToIdle::OkDealloc
+            } else {
+                TransitionToIdle::Ok
+            };
+            (outcome, Some(s))
+        })
+    }
+
+    /// Clears `RUNNING` and sets `COMPLETE` in one step; the output is written.
+    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
+        debug_assert!(prev.is_running() && !prev.is_complete());
+        Snapshot(prev.0 ^ (RUNNING | COMPLETE))
+    }
+
+    /// Releases `count` references after completion; true if none remain.
+    pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.ref_count() >= count, "reference count underflow");
+        prev.ref_count() == count
+    }
+
+    /// `Waker::wake`: consumes the waker's reference.
+    pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotifiedByVal {
+        self.fetch_update(|mut s| {
+            if s.is_running() {
+                // The poller reschedules after the poll; it holds a reference,
+                // so this decrement never reaches zero.
+                s.0 |= NOTIFIED;
+                s.ref_dec();
+                debug_assert!(s.ref_count() > 0);
+                (TransitionToNotifiedByVal::DoNothing, Some(s))
+            } else if s.is_complete() || s.is_notified() {
+                s.ref_dec();
+                let outcome = if s.ref_count() == 0 {
+                    TransitionToNotifiedByVal::Dealloc
+                } else {
+                    TransitionToNotifiedByVal::DoNothing
+                };
+                (outcome, Some(s))
+            } else {
+                // The waker's reference is handed to the new `Notified`.
+                s.0 |= NOTIFIED;
+                (TransitionToNotifiedByVal::Submit, Some(s))
+            }
+        })
+    }
+
+    /// `Waker::wake_by_ref`.
+    pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotifiedByRef {
+        self.fetch_update(|mut s| {
+            if s.is_complete() || s.is_notified() {
+                (TransitionToNotifiedByRef::DoNothing, None)
+            } else if s.is_running() {
+                s.0 |= NOTIFIED;
+                (TransitionToNotifiedByRef::DoNothing, Some(s))
+            } else {
+                s.0 |= NOTIFIED;
+                s.ref_inc();
+                (TransitionToNotifiedByRef::Submit, Some(s))
+            }
+        })
+    }
+
+    /// `abort`: marks the task cancelled. Returns true when the caller took a
+    /// new reference for a `Notified` that it must schedule, so that the
+    /// future is dropped by the scheduler, on a thread of the runtime.
+    pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
+        self.fetch_update(|mut s| {
+            if s.is_cancelled() || s.is_complete() {
+                (false, None)
+            } else if s.is_running() || s.is_notified() {
+                // The poller, or whoever pops the queued `Notified`, sees the flag.
+                s.0 |= CANCELLED;
+                (false, Some(s))
+            } else {
+                s.0 |= CANCELLED | NOTIFIED;
+                s.ref_inc();
+                (true, Some(s))
+            }
+        })
+    }
+
+    /// Shutdown: marks the task cancelled and, if it is idle, takes `RUNNING`.
+    /// Returns true when the caller now holds the future and must cancel it.
+    pub(crate) fn transition_to_shutdown(&self) -> bool {
+        self.fetch_update(|mut s| {
+            let idle = !s.is_running() && !s.is_complete();
+            s.0 |= CANCELLED;
+            if idle {
+                s.0 |= RUNNING;
+            }
+            (idle, Some(s))
+        })
+    }
+
+    /// The fast path of dropping a `JoinHandle`: when the task is not complete
+    /// and no join waker is stored, clearing the interest and releasing the
+    /// handle's reference is all there is to do. The task is incomplete, so the
+    /// registry still holds a reference and this never frees the task.
+    pub(crate) fn drop_join_handle_fast(&self) -> Result<(), ()> {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_join_interested());
+            if s.is_complete() || s.is_join_waker_set() || s.ref_count() < 2 {
+                return (Err(()), None);
+            }
+            s.0 &= !JOIN_INTEREST;
+            s.ref_dec();
+            (Ok(()), Some(s))
+        })
+    }
+
+    /// The slow path of dropping a `JoinHandle`: clears `JOIN_INTEREST`, and
+    /// `JOIN_WAKER` too while the task is incomplete (taking back the slot).
+    /// The handle's reference is released separately, after cleaning up.
+    pub(crate) fn transition_to_join_handle_dropped(&self) -> JoinHandleDropped {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_join_interested());
+            let complete = s.is_complete();
+            s.0 &= !JOIN_INTEREST;
+            if !complete {
+                s.0 &= !JOIN_WAKER;
+            }
+            let outcome = JoinHandleDropped {
+                drop_output: complete,
+                drop_waker: !s.is_join_waker_set(),
+            };
+            (outcome, Some(s))
+        })
+    }
+
+    /// Publishes the join waker the `JoinHandle` just wrote. Fails, handing
+    /// the slot back, if the task completed meanwhile.
+    pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_join_interested() && !s.is_join_waker_set());
+            if s.is_complete() {
+                return (Err(s), None);
+            }
+            s.0 |= JOIN_WAKER;
+            (Ok(s), Some(s))
+        })
+    }
+
+    /// Takes the join-waker slot back so the `JoinHandle` can replace the
+    /// waker. Fails if the task completed (the slot is being read).
+    pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_join_interested() && s.is_join_waker_set());
+            if s.is_complete() {
+                return (Err(s), None);
+            }
+            s.0 &= !JOIN_WAKER;
+            (Ok(s), Some(s))
+        })
+    }
+
+    /// After completion the task side has read the join waker; it gives the
+    /// slot back to the `JoinHandle`, and returns the new snapshot so the
+    /// caller can see whether the handle has meanwhile gone.
+    pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, Ordering::AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_waker_set());
+        Snapshot(prev.0 & !JOIN_WAKER)
+    }
+
+    /// Takes one more reference (a waker clone, an abort handle).
+    pub(crate) fn ref_inc(&self) {
+        // Relaxed suffices: a new reference is made from an existing one,
+        // which already orders every access it needs (as in `Arc::clone`).
+        let prev = self.val.fetch_add(REF_ONE, Ordering::Relaxed);
+        if prev > isize::MAX as usize {
+            // Billions of leaked wakers: continuing would overflow into the flags.
+            std::process::abort();
+        }
+    }
+
+    /// Releases one reference; true if it was the last.
+    pub(crate) fn ref_dec(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.ref_count() >= 1, "reference count underflow");
+        prev.ref_count() == 1
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFIED != 0
+    }
+
+    pub(crate) fn is_join_interested(self) -> bool {
+        self.0 & JOIN_INTEREST != 0
+    }
+
+    pub(crate) fn is_join_waker_set(self) -> bool {
+        self.0 & JOIN_WAKER != 0
+    }
+
+    pub(crate) fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+
+    pub(crate) fn ref_count(self) -> usize {
+        self.0 >> REF_SHIFT
+    }
+
+    fn ref_dec(&mut self) {
+        debug_assert!(self.ref_count() > 0);
+        self.0 -= REF_ONE;
+    }
+
+    fn ref_inc(&mut self) {
+        self.0 += REF_ONE;
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.load().fmt(f)
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("running", &self.is_running())
+            .field("complete", &self.is_complete())
+            .field("notified", &self.is_notified())
+            .field("join_interest", &self.is_join_interested())
+            .field("join_waker", &self.is_join_waker_set())
+            .field("cancelled", &self.is_cancelled())
+            .field("refs", &self.ref_count())
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_task_is_notified_joinable_with_three_references() {
+        let s = State::new().load();
+        assert!(s.is_notified() && s.is_join_interested());
+        assert!(!s.is_running() && !s.is_complete() && !s.is_cancelled());
+        assert_eq!(s.ref_count(), 3);
+    }
+
+    #[test]
+    fn a_wake_while_running_reschedules_once_after_the_poll() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        // Two wakes during the poll: the first marks it, the second is absorbed.
+        assert_eq!(
+            state.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
+        assert_eq!(
+            state.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
+        assert_eq!(state.transition_to_idle(), TransitionToIdle::OkNotified);
+        // Exactly one `Notified` exists again; a further wake adds nothing.
+        assert_eq!(
+            state.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
+        assert_eq!(state.load().ref_count(), 3);
+    }
+
+    #[test]
+    fn a_wake_of_an_idle_task_takes_a_reference_for_the_queue() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        assert_eq!(state.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(state.load().ref_count(), 2);
+        assert_eq!(
+            state.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::Submit
+        );
+        assert_eq!(state.load().ref_count(), 3);
+        assert!(state.load().is_notified());
+    }
+
+    #[test]
+    fn abort_of_an_idle_task_queues_it_and_of_a_queued_task_only_flags_it() {
+        let state = State::new();
+        // Queued: flag only.
+        assert!(!state.transition_to_notified_and_cancel());
+        assert!(state.load().is_cancelled());
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Cancelled);
+
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        assert_eq!(state.transition_to_idle(), TransitionToIdle::Ok);
+        assert!(state.transition_to_notified_and_cancel());
+        assert_eq!(state.load().ref_count(), 3);
+        // A second abort changes nothing.
+        assert!(!state.transition_to_notified_and_cancel());
+    }
+
+    #[test]
+    fn abort_during_a_poll_is_seen_when_the_poll_ends() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        assert!(!state.transition_to_notified_and_cancel());
+        assert_eq!(state.transition_to_idle(), TransitionToIdle::Cancelled);
+        assert!(state.load().is_running());
+    }
+
+    #[test]
+    fn shutdown_takes_an_idle_task_but_not_a_running_one() {
+        let state = State::new();
+        assert!(state.transition_to_shutdown());
+        // The queued `Notified` then fails to run it.
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Failed);
+
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        assert!(!state.transition_to_shutdown());
+        assert_eq!(state.transition_to_idle(), TransitionToIdle::Cancelled);
+    }
+
+    #[test]
+    fn join_waker_slot_changes_hands() {
+        let state = State::new();
+        assert!(state.set_join_waker().is_ok());
+        assert!(state.unset_join_waker().is_ok());
+        assert!(state.set_join_waker().is_ok());
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        let s = state.transition_to_complete();
+        assert!(s.is_complete() && s.is_join_waker_set());
+        // Completed: the handle may no longer take the slot.
+        assert!(state.unset_join_waker().is_err());
+        let s = state.unset_join_waker_after_complete();
+        assert!(!s.is_join_waker_set() && s.is_join_interested());
+    }
+
+    #[test]
+    fn dropping_the_join_handle_before_completion_is_one_step() {
+        let state = State::new();
+        assert!(state.drop_join_handle_fast().is_ok());
+        let s = state.load();
+        assert!(!s.is_join_interested());
+        assert_eq!(s.ref_count(), 2);
+    }
+
+    #[test]
+    fn dropping_the_join_handle_after_completion_owns_the_output() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        let _ = state.transition_to_complete();
+        assert!(state.drop_join_handle_fast().is_err());
+        let dropped = state.transition_to_join_handle_dropped();
+        assert!(dropped.drop_output && dropped.drop_waker);
+    }
+
+    #[test]
+    fn terminal_releases_the_last_references() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+        let _ = state.transition_to_complete();
+        assert!(!state.transition_to_terminal(2));
+        assert!(state.transition_to_terminal(1));
+    }
+}
