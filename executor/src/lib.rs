@@ -52,6 +52,9 @@ mod scheduler;
 pub mod task;
 mod util;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub use self::block_on::block_on;
 pub use self::runtime::Runtime;
 pub use self::task::spawn;

@@ -10,6 +10,9 @@ pub(crate) mod current_thread;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 use crate::blocking;
 use crate::task::JoinHandle;
 use std::future::Future;

@@ -30,6 +30,9 @@ mod idle;
 pub(crate) mod queue;
 mod worker;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub(crate) use self::worker::Core;
 
 use self::idle::Idle;

@@ -1,0 +1,50 @@
+//! The hand-off between a producer and the last searcher going to sleep: in
+//! every interleaving, either the producer wakes a worker or the parking
+//! searcher sees the work. Never neither, or a task would sit unrun.
+
+use crate::loom::atomic::{AtomicBool, Ordering};
+use crate::loom::{Arc, thread};
+use crate::scheduler::multi_thread::idle::Idle;
+
+#[test]
+fn new_work_is_seen_by_the_parking_searcher_or_wakes_a_worker() {
+    loom::model(|| {
+        // Two workers: worker 1 is asleep; worker 0 searches, finds nothing
+        // and parks, while a producer pushes a task.
+        let idle = Arc::new(Idle::new(2));
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert!(idle.transition_worker_to_searching());
+        let work = Arc::new(AtomicBool::new(false));
+
+        let producer = {
+            let (idle, work) = (idle.clone(), work.clone());
+            thread::spawn(move || {
+                work.store(true, Ordering::Release);
+                idle.worker_to_notify().is_some()
+            })
+        };
+        let was_last = idle.transition_worker_to_parked(0, true);
+        assert!(was_last);
+        let saw_work = work.load(Ordering::Acquire);
+        let woke_someone = producer.join().unwrap();
+        assert!(saw_work || woke_someone, "the task would be left unrun");
+    });
+}
+
+#[test]
+fn only_one_worker_is_woken_for_one_task() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(3));
+        for w in 0..3 {
+            let _ = idle.transition_worker_to_parked(w, false);
+        }
+        let a = {
+            let idle = idle.clone();
+            thread::spawn(move || idle.worker_to_notify())
+        };
+        let b = idle.worker_to_notify();
+        let a = a.join().unwrap();
+        // The first wake makes a searcher; the second sees it and stands back.
+        assert_eq!(usize::from(a.is_some()) + usize::from(b.is_some()), 1);
+    });
+}

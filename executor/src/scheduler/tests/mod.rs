@@ -1,0 +1,3 @@
+//! loom models of the parts both schedulers share.
+
+mod loom_inject;

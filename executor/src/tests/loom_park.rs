@@ -1,0 +1,77 @@
+//! Parking: an unpark racing a park is never lost, whether the worker sleeps
+//! on its condvar or in the driver.
+
+use crate::loom::atomic::{AtomicBool, Ordering};
+use crate::loom::{Arc, thread};
+use crate::park::{CondvarPark, DriverSlot, Park, Parker};
+
+fn park_until_flag(parker: &Parker, driver: &DriverSlot, flag: &AtomicBool) {
+    while !flag.load(Ordering::Acquire) {
+        parker.park(driver, None);
+    }
+}
+
+#[test]
+fn unpark_racing_a_condvar_park_is_not_lost() {
+    loom::model(|| {
+        let parker = Arc::new(Parker::new());
+        let driver = Arc::new(DriverSlot::new(None));
+        let flag = Arc::new(AtomicBool::new(false));
+        let waker = {
+            let (parker, driver, flag) = (parker.clone(), driver.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                parker.unpark(&driver);
+            })
+        };
+        // loom reports a deadlock if this never returns.
+        park_until_flag(&parker, &driver, &flag);
+        waker.join().unwrap();
+    });
+}
+
+#[test]
+fn unpark_racing_a_driver_park_is_not_lost() {
+    loom::model(|| {
+        let parker = Arc::new(Parker::new());
+        let park: std::sync::Arc<dyn Park> = std::sync::Arc::new(CondvarPark::new());
+        let driver = Arc::new(DriverSlot::new(Some(park)));
+        let flag = Arc::new(AtomicBool::new(false));
+        let waker = {
+            let (parker, driver, flag) = (parker.clone(), driver.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                parker.unpark(&driver);
+            })
+        };
+        park_until_flag(&parker, &driver, &flag);
+        waker.join().unwrap();
+    });
+}
+
+#[test]
+fn two_workers_share_one_driver() {
+    // One parks in the driver, the other on its condvar; a third thread
+    // unparks both. Both return.
+    loom::model(|| {
+        let park: std::sync::Arc<dyn Park> = std::sync::Arc::new(CondvarPark::new());
+        let driver = Arc::new(DriverSlot::new(Some(park)));
+        let parkers = Arc::new([Parker::new(), Parker::new()]);
+        let flag = Arc::new(AtomicBool::new(false));
+        let other = {
+            let (parkers, driver, flag) = (parkers.clone(), driver.clone(), flag.clone());
+            thread::spawn(move || park_until_flag(&parkers[1], &driver, &flag))
+        };
+        let waker = {
+            let (parkers, driver, flag) = (parkers.clone(), driver.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                parkers[0].unpark(&driver);
+                parkers[1].unpark(&driver);
+            })
+        };
+        park_until_flag(&parkers[0], &driver, &flag);
+        other.join().unwrap();
+        waker.join().unwrap();
+    });
+}

@@ -1,0 +1,3 @@
+//! loom models of crate-level pieces.
+
+mod loom_park;

@@ -1,0 +1,132 @@
+//! `JoinSet`: results in the order tasks finish; abort, detach, drop.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use weft_executor::task::{self, JoinSet};
+
+#[test]
+fn results_come_in_the_order_tasks_finish() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let order = rt.block_on(async {
+            let mut set = JoinSet::new();
+            let mut senders = Vec::new();
+            for i in 0..5 {
+                let (tx, rx) = support::oneshot::<()>();
+                senders.push(tx);
+                set.spawn(async move {
+                    rx.await;
+                    i
+                });
+            }
+            let mut order = Vec::new();
+            // Release them in reverse order, one at a time.
+            while let Some(tx) = senders.pop() {
+                tx.send(());
+                order.push(set.join_next().await.unwrap().unwrap());
+            }
+            assert!(set.join_next().await.is_none());
+            order
+        });
+        assert_eq!(order, [4, 3, 2, 1, 0]);
+    }
+}
+
+#[test]
+fn many_tasks_are_joined_once_each() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let total = rt.block_on(async {
+            let mut set = JoinSet::new();
+            for i in 0..10_000u64 {
+                set.spawn(async move {
+                    task::yield_now().await;
+                    i
+                });
+            }
+            assert_eq!(set.len(), 10_000);
+            let mut total = 0;
+            while let Some(r) = set.join_next().await {
+                total += r.unwrap();
+            }
+            assert!(set.is_empty());
+            total
+        });
+        assert_eq!(total, (0..10_000u64).sum::<u64>());
+    }
+}
+
+#[test]
+fn abort_all_and_drop_cancel_the_tasks() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let drops = support::DropCounter::default();
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            for _ in 0..10 {
+                set.spawn(support::pending_with(drops.guard()));
+            }
+            set.abort_all();
+            let mut cancelled = 0;
+            while let Some(r) = set.join_next().await {
+                assert!(r.unwrap_err().is_cancelled());
+                cancelled += 1;
+            }
+            assert_eq!(cancelled, 10);
+
+            let mut dropped_set = JoinSet::new();
+            for _ in 0..10 {
+                dropped_set.spawn(support::pending_with(drops.guard()));
+            }
+            drop(dropped_set);
+            // Let the aborted tasks be cancelled.
+            for _ in 0..10 {
+                task::yield_now().await;
+            }
+        });
+        drop(rt);
+        assert_eq!(drops.count(), 20);
+    }
+}
+
+#[test]
+fn detach_all_lets_tasks_run_on() {
+    let rt = weft_executor::Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = support::oneshot();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let r = ran.clone();
+        set.spawn(async move {
+            r.fetch_add(1, Ordering::SeqCst);
+            tx.send(());
+        });
+        set.detach_all();
+        assert!(set.is_empty());
+        drop(set);
+        rx.await.unwrap();
+    });
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn try_join_next_does_not_wait() {
+    let rt = weft_executor::Runtime::builder()
+        .current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        assert!(set.try_join_next().is_none());
+        set.spawn(async { 1 });
+        assert!(set.try_join_next().is_none(), "not run yet");
+        task::yield_now().await;
+        assert_eq!(set.try_join_next().unwrap().unwrap(), 1);
+        set.shutdown().await;
+    });
+}
