@@ -20,3 +20,8 @@ pub mod task {
         AbortHandle, JoinError, JoinHandle, JoinSet, spawn, spawn_blocking, spawn_local, yield_now,
     };
 }
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

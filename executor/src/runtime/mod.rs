@@ -3,6 +3,9 @@
 mod builder;
 mod handle;
 
+#[cfg(all(test, not(loom)))]
+mod tests;
+
 pub use self::builder::Builder;
 pub use self::handle::{EnterGuard, Handle, TryCurrentError};
 
