@@ -285,9 +285,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn drop_join_handle_slow(self, output_taken: bool) {
+    /// Drops a `JoinHandle` that did not read the output.
+    fn drop_join_handle_slow(self) {
         let dropped = self.state().transition_to_join_handle_dropped();
-        if dropped.drop_output && !output_taken {
+        if dropped.drop_output {
             // SAFETY: complete, and the handle owned the output.
             let output = unsafe { Stage::take_output(&self.cell().stage) };
             catch_quietly(move || drop(output));
@@ -345,12 +346,9 @@ pub(super) unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
     }
 }
 
-pub(super) unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(
-    ptr: NonNull<Header>,
-    output_taken: bool,
-) {
+pub(super) unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the vtable's caller.
-    unsafe { Harness::<F, S>::new(ptr) }.drop_join_handle_slow(output_taken);
+    unsafe { Harness::<F, S>::new(ptr) }.drop_join_handle_slow();
 }
 
 pub(super) unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {

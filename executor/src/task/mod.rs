@@ -34,6 +34,7 @@
 //! read it (to wake the joiner on completion) and nobody writes it.
 
 mod abort;
+mod auto_traits;
 mod error;
 mod harness;
 mod join;

@@ -72,8 +72,7 @@ pub(super) struct Vtable {
     pub(super) dealloc: unsafe fn(NonNull<Header>),
     /// Writes `Poll<Output<T>>` into the second pointer if the output is ready.
     pub(super) try_read_output: unsafe fn(NonNull<Header>, NonNull<()>, &Waker),
-    /// The second argument says whether the handle already took the output.
-    pub(super) drop_join_handle_slow: unsafe fn(NonNull<Header>, bool),
+    pub(super) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     pub(super) shutdown: unsafe fn(NonNull<Header>),
 }
 
@@ -188,11 +187,17 @@ impl RawTask {
     ///
     /// The caller must be the task's `JoinHandle`, calling this once.
     pub(super) unsafe fn drop_join_handle(self, output_taken: bool) {
-        if !output_taken && self.state().drop_join_handle_fast().is_ok() {
+        if output_taken {
+            if self.state().drop_join_handle_after_output() {
+                self.dealloc();
+            }
+            return;
+        }
+        if self.state().drop_join_handle_fast().is_ok() {
             return;
         }
         // SAFETY: forwarded from the caller.
-        unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr, output_taken) }
+        unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
     }
 
     /// Releases one reference, freeing the task if it was the last.

@@ -306,6 +306,17 @@ impl State {
         })
     }
 
+    /// Drops a `JoinHandle` that has read the output: the task is complete,
+    /// so clearing the interest and releasing the handle's reference are one
+    /// step. A join waker left in the slot is cleared by whoever frees the
+    /// task (or by the completing side, if it still holds the slot and now
+    /// sees no interest). Returns true if that was the last reference.
+    pub(crate) fn drop_join_handle_after_output(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(JOIN_INTEREST + REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_interested());
+        prev.ref_count() == 1
+    }
+
     /// Publishes the join waker the `JoinHandle` just wrote. Fails, handing
     /// the slot back, if the task completed meanwhile.
     pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {

@@ -282,3 +282,33 @@ fn waker_fn(flag: Arc<AtomicBool>) -> Waker {
     }
     Waker::from(std::sync::Arc::new(Flag(flag)))
 }
+
+#[test]
+fn a_join_handle_read_and_dropped_while_the_task_wakes_it() {
+    // The joiner registers its waker, then reads the output and drops the
+    // handle as soon as it can — possibly while the completing side is
+    // still waking it and giving back the waker slot.
+    loom::model(|| {
+        let sched = TestSched::new();
+        let (gate, flag, slot, _drops) = gate();
+        let join = spawn(&sched, gate);
+        sched.run_all();
+        let woken = Arc::new(AtomicBool::new(false));
+        let joiner = {
+            let woken = woken.clone();
+            thread::spawn(move || {
+                let mut join = join;
+                let waker = waker_fn(woken);
+                loop {
+                    if let Poll::Ready(out) = Pin::new(&mut join).poll(&mut Context::from_waker(&waker)) {
+                        return out.unwrap();
+                    }
+                    thread::yield_now();
+                }
+            })
+        };
+        open(&flag, &slot);
+        sched.run_all();
+        assert_eq!(joiner.join().unwrap(), 42);
+    });
+}

@@ -1,0 +1,107 @@
+//! Bytes allocated per `spawn(async {})`, on weft, tokio and smol.
+//!
+//! Not a timing benchmark: a counting allocator tallies what one thread
+//! allocates while it spawns 1 000 empty tasks (after a warm-up, so queues
+//! and registries are at their working size), and the figures are printed.
+//! Run with `cargo bench --bench alloc`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+std::thread_local! {
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// bookkeeping only touches const-initialised thread-locals that never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn record(size: usize) {
+    let _ = ON.try_with(|on| {
+        if on.get() {
+            ALLOCS.with(|a| a.set(a.get() + 1));
+            BYTES.with(|b| b.set(b.get() + size));
+        }
+    });
+}
+
+const N: usize = 1_000;
+
+/// Spawns `N` tasks with `spawn` (after a warm-up round) and returns the
+/// allocations and bytes per task made on this thread.
+fn per_spawn<H>(mut spawn: impl FnMut() -> H) -> (f64, f64) {
+    let mut handles = Vec::with_capacity(N);
+    handles.extend((0..N).map(|_| spawn()));
+    handles.clear();
+    ALLOCS.with(|a| a.set(0));
+    BYTES.with(|b| b.set(0));
+    ON.with(|on| on.set(true));
+    handles.extend((0..N).map(|_| spawn()));
+    ON.with(|on| on.set(false));
+    drop(handles);
+    let allocs = ALLOCS.with(Cell::get) as f64 / N as f64;
+    let bytes = BYTES.with(Cell::get) as f64 / N as f64;
+    (allocs, bytes)
+}
+
+fn main() {
+    let mut rows = Vec::new();
+
+    let weft_ct = weft::Builder::new_current_thread().build().unwrap();
+    rows.push((
+        "weft, current-thread",
+        weft_ct.block_on(async { per_spawn(|| weft::spawn(async {})) }),
+    ));
+    let weft_mt = weft::Runtime::builder().worker_threads(2).build().unwrap();
+    let r = weft_mt.block_on(async {
+        weft::spawn(async { per_spawn(|| weft::spawn(async {})) })
+            .await
+            .unwrap()
+    });
+    rows.push(("weft, multi-thread (from a worker)", r));
+
+    let tokio_ct = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rows.push((
+        "tokio, current-thread",
+        tokio_ct.block_on(async { per_spawn(|| tokio::spawn(async {})) }),
+    ));
+    let tokio_mt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let r = tokio_mt.block_on(async {
+        tokio::spawn(async { per_spawn(|| tokio::spawn(async {})) })
+            .await
+            .unwrap()
+    });
+    rows.push(("tokio, multi-thread (from a worker)", r));
+
+    let local = async_executor::LocalExecutor::new();
+    rows.push(("smol, LocalExecutor", per_spawn(|| local.spawn(async {}))));
+    let ex = async_executor::Executor::new();
+    rows.push(("smol, Executor", per_spawn(|| ex.spawn(async {}))));
+
+    println!("| runtime | allocations per spawn | bytes per spawn(async {{}}) |");
+    println!("| --- | --- | --- |");
+    for (name, (allocs, bytes)) in rows {
+        println!("| {name} | {allocs:.2} | {bytes:.0} |");
+    }
+}
