@@ -45,18 +45,25 @@ fn record(size: usize) {
 
 const N: usize = 1_000;
 
-/// Spawns `N` tasks with `spawn` (after a warm-up round) and returns the
-/// allocations and bytes per task made on this thread.
-fn per_spawn<H>(mut spawn: impl FnMut() -> H) -> (f64, f64) {
+/// Spawns `N` tasks with `spawn` and runs them (a warm-up, so queues and
+/// registries reach their working size), then counts what spawning `N` more
+/// allocates on this thread. Returns allocations and bytes per task.
+async fn per_spawn<H: std::future::Future>(mut spawn: impl FnMut() -> H) -> (f64, f64) {
     let mut handles = Vec::with_capacity(N);
-    handles.extend((0..N).map(|_| spawn()));
-    handles.clear();
+    for _ in 0..2 {
+        handles.extend((0..N).map(|_| spawn()));
+        for h in handles.drain(..) {
+            h.await;
+        }
+    }
     ALLOCS.with(|a| a.set(0));
     BYTES.with(|b| b.set(0));
     ON.with(|on| on.set(true));
     handles.extend((0..N).map(|_| spawn()));
     ON.with(|on| on.set(false));
-    drop(handles);
+    for h in handles.drain(..) {
+        h.await;
+    }
     let allocs = ALLOCS.with(Cell::get) as f64 / N as f64;
     let bytes = BYTES.with(Cell::get) as f64 / N as f64;
     (allocs, bytes)
@@ -68,36 +75,30 @@ fn main() {
     let weft_ct = weft::Builder::new_current_thread().build().unwrap();
     rows.push((
         "weft, current-thread",
-        weft_ct.block_on(async { per_spawn(|| weft::spawn(async {})) }),
+        weft_ct.block_on(per_spawn(|| weft::spawn(async {}))),
     ));
     let weft_mt = weft::Runtime::builder().worker_threads(2).build().unwrap();
-    let r = weft_mt.block_on(async {
-        weft::spawn(async { per_spawn(|| weft::spawn(async {})) })
-            .await
-            .unwrap()
-    });
+    let r = weft_mt.block_on(async { weft::spawn(per_spawn(|| weft::spawn(async {}))).await.unwrap() });
     rows.push(("weft, multi-thread (from a worker)", r));
 
     let tokio_ct = tokio::runtime::Builder::new_current_thread().build().unwrap();
     rows.push((
         "tokio, current-thread",
-        tokio_ct.block_on(async { per_spawn(|| tokio::spawn(async {})) }),
+        tokio_ct.block_on(per_spawn(|| tokio::spawn(async {}))),
     ));
     let tokio_mt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
-    let r = tokio_mt.block_on(async {
-        tokio::spawn(async { per_spawn(|| tokio::spawn(async {})) })
-            .await
-            .unwrap()
-    });
+    let r = tokio_mt.block_on(async { tokio::spawn(per_spawn(|| tokio::spawn(async {}))).await.unwrap() });
     rows.push(("tokio, multi-thread (from a worker)", r));
 
     let local = async_executor::LocalExecutor::new();
-    rows.push(("smol, LocalExecutor", per_spawn(|| local.spawn(async {}))));
+    let r = futures_lite::future::block_on(local.run(per_spawn(|| local.spawn(async {}))));
+    rows.push(("smol, LocalExecutor", r));
     let ex = async_executor::Executor::new();
-    rows.push(("smol, Executor", per_spawn(|| ex.spawn(async {}))));
+    let r = futures_lite::future::block_on(ex.run(per_spawn(|| ex.spawn(async {}))));
+    rows.push(("smol, Executor", r));
 
     println!("| runtime | allocations per spawn | bytes per spawn(async {{}}) |");
     println!("| --- | --- | --- |");

@@ -75,15 +75,16 @@ def main():
     print("| --- | --- | --- | --- | --- | --- |")
     for group in groups:
         per_rt = {rt: [run[(group, rt)] for run in runs if (group, rt) in run] for rt in RUNTIMES}
-        if not all(per_rt.values()):
-            continue
-        med = {rt: statistics.median(v) for rt, v in per_rt.items()}
-        low = {rt: min(v) for rt, v in per_rt.items()}
-        best_med = min(med["tokio"], med["smol"])
-        best_low = min(low["tokio"], low["smol"])
-        cells = [f"{fmt(med[rt])} (min {fmt(low[rt])})" for rt in RUNTIMES]
-        print(f"| {group} | " + " | ".join(cells)
-              + f" | {med['weft'] / best_med:.2f} | {low['weft'] / best_low:.2f} |")
+        med = {rt: statistics.median(v) for rt, v in per_rt.items() if v}
+        low = {rt: min(v) for rt, v in per_rt.items() if v}
+        cells = [f"{fmt(med[rt])} (min {fmt(low[rt])})" if rt in med else "–" for rt in RUNTIMES]
+        peers = [rt for rt in ("tokio", "smol") if rt in med]
+        if "weft" in med and peers:
+            ratio_med = f"{med['weft'] / min(med[p] for p in peers):.2f}"
+            ratio_low = f"{low['weft'] / min(low[p] for p in peers):.2f}"
+        else:
+            ratio_med = ratio_low = "–"
+        print(f"| {group} | " + " | ".join(cells) + f" | {ratio_med} | {ratio_low} |")
 
 
 if __name__ == "__main__":

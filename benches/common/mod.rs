@@ -96,7 +96,13 @@ pub struct Weft(pub weft::Runtime);
 
 impl Weft {
     pub fn multi() -> Weft {
-        Weft(weft::Runtime::builder().worker_threads(2).build().unwrap())
+        let mut builder = weft::Runtime::builder();
+        builder.worker_threads(2);
+        // For measuring what spinning before parking buys (see RESULTS.md).
+        if let Some(spins) = std::env::var("WEFT_BENCH_SPIN").ok().and_then(|s| s.parse().ok()) {
+            builder.spin_before_park(spins);
+        }
+        Weft(builder.build().unwrap())
     }
     pub fn current() -> Weft {
         Weft(weft::Builder::new_current_thread().build().unwrap())

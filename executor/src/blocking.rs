@@ -25,6 +25,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+std::thread_local! {
+    /// Which pool this thread belongs to (its `Inner`'s address), if any.
+    static CURRENT_POOL: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn pool_id(inner: &Arc<Inner>) -> usize {
+    Arc::as_ptr(inner).addr()
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -152,9 +161,13 @@ impl BlockingPool {
             task.shutdown();
         }
 
+        // Shut down from one of our own threads (a closure dropping the
+        // runtime): that thread cannot wait for itself.
+        let own = CURRENT_POOL.try_with(|p| p.get()).unwrap_or(0) == pool_id(inner);
+        let others = usize::from(own);
         let deadline = timeout.map(|t| Instant::now().checked_add(t));
         let mut shared = lock(&inner.shared);
-        while shared.num_threads > 0 {
+        while shared.num_threads > others {
             shared = match deadline {
                 None | Some(None) => inner.exited.wait(shared).unwrap_or_else(|p| p.into_inner()),
                 Some(Some(deadline)) => {
@@ -169,13 +182,16 @@ impl BlockingPool {
                 }
             };
         }
-        let all_exited = shared.num_threads == 0;
+        let all_exited = shared.num_threads <= others;
         let threads = std::mem::take(&mut shared.threads);
         drop(shared);
         if all_exited {
+            let me = std::thread::current().id();
             for (_, thread) in threads {
-                // A pool thread never panics (tasks catch their panics).
-                let _ = thread.join();
+                if thread.thread().id() != me {
+                    // A pool thread never panics (tasks catch their panics).
+                    let _ = thread.join();
+                }
             }
         }
         // Otherwise the stragglers are detached: dropping their handles.
@@ -251,6 +267,7 @@ impl Spawner {
 
     /// The body of a pool thread.
     fn run(&self, id: usize, rt: scheduler::Handle) {
+        CURRENT_POOL.with(|p| p.set(pool_id(&self.inner)));
         let _current = context::set_current(rt);
         let inner = &self.inner;
         let mut shared = lock(&inner.shared);

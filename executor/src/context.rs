@@ -114,9 +114,11 @@ pub(crate) const NESTED_BLOCK_ON: &str = "cannot block on a future from a thread
      Use `.await` instead, or move the blocking code into `weft::task::spawn_blocking` (or a plain std thread) \
      and call `block_on` there";
 
-/// Marks this thread as driving, or returns `None` if it already is.
+/// Marks this thread as driving, or returns `None` if it already is. While
+/// the thread's locals are being torn down no runtime can be running on it,
+/// so blocking is allowed (and simply not recorded).
 pub(crate) fn try_enter_driving() -> Option<DrivingGuard> {
-    let entered = with(|cx| !cx.driving.replace(true)).unwrap_or(false);
+    let entered = with(|cx| !cx.driving.replace(true)).unwrap_or(true);
     entered.then_some(DrivingGuard { _private: () })
 }
 

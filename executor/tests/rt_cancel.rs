@@ -319,3 +319,74 @@ fn a_join_handle_awaited_from_another_runtime() {
     let task = a.spawn(async { "from a" });
     assert_eq!(b.block_on(task).unwrap(), "from a");
 }
+
+#[test]
+fn a_runtime_dropped_on_its_own_blocking_thread_does_not_hang() {
+    for (name, rt) in setups() {
+        eprintln!("setup: {name}");
+        let rt = Arc::new(rt);
+        let drops = DropCounter::default();
+        drop(rt.spawn(pending_with(drops.guard())));
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let last = rt.clone();
+        drop(rt.spawn_blocking(move || {
+            // The last reference goes away on a pool thread of the runtime.
+            drop(last);
+            done_tx.send(()).unwrap();
+        }));
+        drop(rt);
+        done_rx.recv().unwrap();
+        assert_eq!(drops.count(), 1);
+    }
+}
+
+#[test]
+fn a_runtime_dropped_by_its_own_task_does_not_hang() {
+    let rt = Arc::new(
+        weft_executor::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    );
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let last = rt.clone();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    drop(rt.spawn(async move {
+        go_rx.recv().unwrap();
+        drop(last);
+        done_tx.send(()).unwrap();
+    }));
+    drop(rt);
+    go_tx.send(()).unwrap();
+    done_rx.recv().unwrap();
+}
+
+#[test]
+fn a_worker_whose_driver_panics_shuts_the_runtime_down_instead_of_hanging() {
+    use weft_executor::park::{CondvarPark, Park};
+    struct Exploding(CondvarPark);
+    impl Park for Exploding {
+        fn park(&self, timeout: Option<std::time::Duration>) {
+            if timeout.is_none() {
+                panic!("driver failure");
+            }
+            self.0.park(timeout);
+        }
+        fn unpark(&self) {
+            self.0.unpark();
+        }
+    }
+    let rt = weft_executor::Runtime::builder()
+        .worker_threads(1)
+        .driver(Arc::new(Exploding(CondvarPark::new())))
+        .build()
+        .unwrap();
+    // With nothing to do, the worker parks in the driver, which panics; the
+    // runtime shuts down, and a task spawned afterwards is cancelled.
+    let drops = DropCounter::default();
+    let task = rt.spawn(pending_with(drops.guard()));
+    let result = weft_executor::block_on(task);
+    assert!(result.unwrap_err().is_cancelled());
+    drop(rt);
+    assert_eq!(drops.count(), 1);
+}

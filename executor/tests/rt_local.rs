@@ -77,3 +77,25 @@ fn a_runtime_with_local_tasks_refuses_other_threads() {
     // The owning thread still drives it.
     assert_eq!(rt.block_on(async { 1 }), 1);
 }
+
+#[test]
+fn dropped_on_another_thread_local_futures_leak_but_their_handles_resolve() {
+    let rt = Runtime::builder().current_thread().build().unwrap();
+    let drops = support::DropCounter::default();
+    let guard = drops.guard();
+    let handle = rt.block_on(async move {
+        let not_send = Rc::new(guard);
+        let handle = task::spawn_local(async move {
+            let _keep = not_send;
+            std::future::pending::<u32>().await
+        });
+        // Returned, not awaited: the task stays pending on purpose.
+        Some(handle)
+    });
+    let handle = handle.unwrap();
+    // Dropped off the owning thread: the `Rc` must not be dropped there.
+    std::thread::spawn(move || drop(rt)).join().unwrap();
+    assert_eq!(drops.count(), 0, "a !Send future was dropped on the wrong thread");
+    let err = weft_executor::block_on(handle).unwrap_err();
+    assert!(err.is_cancelled());
+}

@@ -9,6 +9,10 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The most worker threads a runtime may have (the idle bookkeeping counts
+/// them in 16 bits).
+const MAX_WORKERS: usize = 0x7fff;
+
 /// Builds a [`Runtime`] with chosen settings.
 ///
 /// Each setter takes `&mut self` and returns it, so calls chain; `build`
@@ -79,7 +83,8 @@ impl Builder {
     }
 
     /// Worker threads of a multi-thread runtime; one per core by default.
-    /// Ignored by the current-thread flavour. `build` rejects zero.
+    /// Ignored by the current-thread flavour. `build` rejects zero and more
+    /// than 32 767.
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
         self
@@ -163,6 +168,12 @@ impl Builder {
         if self.worker_threads == Some(0) {
             return invalid("worker_threads");
         }
+        if self.worker_threads.is_some_and(|n| n > MAX_WORKERS) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("worker_threads must be at most {MAX_WORKERS}"),
+            ));
+        }
         if self.max_blocking_threads == 0 {
             return invalid("max_blocking_threads");
         }
@@ -192,9 +203,9 @@ impl Builder {
                 scheduler::Handle::CurrentThread(handle),
             )
         } else {
-            let workers = self
-                .worker_threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let workers = self.worker_threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+            });
             let (mt, handle) = MultiThread::launch(
                 workers,
                 config,

@@ -38,10 +38,15 @@ pub struct TryCurrentError {
 }
 
 /// Keeps a runtime current on this thread until dropped; see [`Handle::enter`].
+///
+/// The guard restores whatever was current before, so guards must be dropped
+/// in the reverse order they were made, on the thread that made them; it is
+/// `!Send` to keep it there.
 #[must_use = "the runtime stops being current when the guard is dropped"]
 pub struct EnterGuard<'a> {
     _current: context::SetCurrentGuard,
-    _handle: PhantomData<&'a Handle>,
+    /// Borrows the handle, and is `!Send`.
+    _handle: PhantomData<(&'a Handle, *const ())>,
 }
 
 impl Handle {

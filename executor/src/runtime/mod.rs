@@ -29,11 +29,27 @@ use std::time::{Duration, Instant};
 ///   thread that calls [`block_on`](Runtime::block_on), and `!Send` futures
 ///   can be spawned with [`spawn_local`](crate::task::spawn_local).
 ///
+/// # Dropping a runtime
+///
 /// Dropping the runtime cancels every task and drops every future, on a
 /// thread of the runtime, before `drop` returns; tasks still running a poll
 /// are let finish that poll first. It then waits for blocking work that has
 /// started; use [`shutdown_timeout`](Runtime::shutdown_timeout) to bound
-/// the wait.
+/// the wait. Afterwards every `JoinHandle` of an unfinished task resolves to
+/// a cancelled [`JoinError`](crate::task::JoinError).
+///
+/// Two exceptions, where waiting would deadlock:
+///
+/// * dropped on one of its **own worker threads** (say, by a task that held
+///   the last `Arc<Runtime>`), `drop` signals shutdown and returns at once;
+///   the workers cancel the tasks as they leave;
+/// * dropped on one of its own **blocking-pool** threads, it waits for every
+///   other thread but that one.
+///
+/// A current-thread runtime that ran [`spawn_local`](crate::task::spawn_local)
+/// and is dropped on another thread cannot drop those `!Send` futures there:
+/// they are leaked (never dropped, never freed), and their `JoinHandle`s
+/// resolve to a cancelled error all the same.
 ///
 /// # Examples
 ///

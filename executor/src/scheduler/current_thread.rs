@@ -113,10 +113,18 @@ impl CurrentThread {
         let waker = parker.waker();
         let mut cx = std::task::Context::from_waker(&waker);
         loop {
-            if let Some(owner) = handle.local_owner.get() {
-                assert!(*owner == thread::current().id(), "{WRONG_THREAD}");
-            }
             if let Some(core) = self.take_core() {
+                // Checked while holding the core: only its holder can set the
+                // owner (`spawn_local` needs the core), so no thread can
+                // become the owner between this check and `run_with_core`.
+                if handle
+                    .local_owner
+                    .get()
+                    .is_some_and(|owner| *owner != thread::current().id())
+                {
+                    self.give_back(core);
+                    panic!("{WRONG_THREAD}");
+                }
                 return self.run_with_core(handle, core, future);
             }
             // Another thread runs the tasks. Ask to hear when it stops, then
@@ -141,6 +149,15 @@ impl CurrentThread {
         lock(&self.core).take()
     }
 
+    /// Returns the core and wakes the threads waiting for it.
+    fn give_back(&self, core: Core) {
+        *lock(&self.core) = Some(core);
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+
     fn run_with_core<F: Future>(&self, handle: &Arc<Handle>, core: Core, future: Pin<&mut F>) -> F::Output {
         /// Puts the core back and wakes waiting threads, also on unwind.
         struct GiveBack<'a> {
@@ -151,10 +168,7 @@ impl CurrentThread {
             fn drop(&mut self) {
                 let core = self.guard.take().and_then(|g| g.take());
                 if let Some(scheduler::Core::CurrentThread(core)) = core {
-                    *lock(&self.scheduler.core) = Some(*core);
-                }
-                for waker in std::mem::take(&mut *lock(&self.scheduler.waiters)) {
-                    waker.wake();
+                    self.scheduler.give_back(*core);
                 }
             }
         }

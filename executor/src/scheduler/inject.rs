@@ -9,12 +9,16 @@
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, lock};
+use crate::util::cache_padded::CachePadded;
 use std::collections::VecDeque;
 use std::fmt;
 
 pub(crate) struct Inject<T> {
-    state: Mutex<State<T>>,
-    len: AtomicUsize,
+    /// On lines of its own: pushers and poppers take the lock, while idle
+    /// workers poll `len`; sharing one line made every empty-check steal it
+    /// from the thread holding the lock.
+    state: CachePadded<Mutex<State<T>>>,
+    len: CachePadded<AtomicUsize>,
 }
 
 struct State<T> {
@@ -25,11 +29,11 @@ struct State<T> {
 impl<T> Inject<T> {
     pub(crate) fn new() -> Inject<T> {
         Inject {
-            state: Mutex::new(State {
+            state: CachePadded(Mutex::new(State {
                 queue: VecDeque::new(),
                 closed: false,
-            }),
-            len: AtomicUsize::new(0),
+            })),
+            len: CachePadded(AtomicUsize::new(0)),
         }
     }
 

@@ -216,6 +216,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     fn dealloc(self) {
+        debug_assert!(
+            !self.state().load().is_future_leaked(),
+            "a task whose future was leaked is never freed"
+        );
         if !self.state().load().is_complete() {
             // Only reachable when every reference went away without the task
             // ever completing, e.g. a scheduler dropped it unrun; the future
@@ -235,6 +239,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     fn try_read_output(&self, waker: &Waker) -> Option<Output<F::Output>> {
         if !self.can_read_output(waker) {
             return None;
+        }
+        if self.state().load().is_future_leaked() {
+            // The stage still holds the (leaked) future: there is no output.
+            return Some(Err(JoinError::cancelled()));
         }
         // SAFETY: complete, and the `JoinHandle` (our caller) owns the output.
         Some(unsafe { Stage::take_output(&self.cell().stage) })
@@ -288,7 +296,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Drops a `JoinHandle` that did not read the output.
     fn drop_join_handle_slow(self) {
         let dropped = self.state().transition_to_join_handle_dropped();
-        if dropped.drop_output {
+        if dropped.drop_output && !self.state().load().is_future_leaked() {
             // SAFETY: complete, and the handle owned the output.
             let output = unsafe { Stage::take_output(&self.cell().stage) };
             catch_quietly(move || drop(output));
@@ -297,6 +305,36 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             self.take_join_waker();
         }
         self.drop_reference();
+    }
+
+    /// Completes the task as cancelled *without* dropping its future, which
+    /// must not be dropped on this thread (a `spawn_local` future whose
+    /// runtime is dropped elsewhere). The future stays where it is, pinned,
+    /// forever: the caller's reference is kept, so the task is never freed.
+    /// Its `JoinHandle` still resolves, to a cancelled error.
+    fn leak_future(self) {
+        if !self.state().transition_to_shutdown() {
+            if self.state().load().is_complete() {
+                // Already done: the future is gone, nothing to leak.
+                self.drop_reference();
+            }
+            // Else it runs on its own thread, which cancels it after the
+            // poll; keeping our reference is harmless.
+            return;
+        }
+        let snapshot = self.state().transition_to_complete_leaked();
+        catch_quietly(|| {
+            if snapshot.is_join_interested() && snapshot.is_join_waker_set() {
+                self.wake_joiner();
+                if !self
+                    .state()
+                    .unset_join_waker_after_complete()
+                    .is_join_interested()
+                {
+                    self.take_join_waker();
+                }
+            }
+        });
     }
 
     fn shutdown(self) {
@@ -349,6 +387,11 @@ pub(super) unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
 pub(super) unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the vtable's caller.
     unsafe { Harness::<F, S>::new(ptr) }.drop_join_handle_slow();
+}
+
+pub(super) unsafe fn leak_future<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the vtable's caller.
+    unsafe { Harness::<F, S>::new(ptr) }.leak_future();
 }
 
 pub(super) unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {

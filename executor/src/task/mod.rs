@@ -149,6 +149,13 @@ impl<S: 'static> Task<S> {
         let this = ManuallyDrop::new(self);
         this.raw.shutdown();
     }
+
+    /// Completes the task as cancelled without dropping its future (a local
+    /// task on the wrong thread), consuming this reference.
+    pub(crate) fn leak_future(self) {
+        let this = ManuallyDrop::new(self);
+        this.raw.leak_future();
+    }
 }
 
 impl<S: 'static> Notified<S> {

@@ -74,6 +74,7 @@ pub(super) struct Vtable {
     pub(super) try_read_output: unsafe fn(NonNull<Header>, NonNull<()>, &Waker),
     pub(super) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     pub(super) shutdown: unsafe fn(NonNull<Header>),
+    pub(super) leak_future: unsafe fn(NonNull<Header>),
 }
 
 /// The vtable of `Cell<F, S>`, a promoted constant.
@@ -85,6 +86,7 @@ fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         try_read_output: super::harness::try_read_output::<F, S>,
         drop_join_handle_slow: super::harness::drop_join_handle_slow::<F, S>,
         shutdown: super::harness::shutdown::<F, S>,
+        leak_future: super::harness::leak_future::<F, S>,
     }
 }
 
@@ -170,6 +172,13 @@ impl RawTask {
     pub(super) fn shutdown(self) {
         // SAFETY: the vtable matches the cell; the caller owns a reference.
         unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Completes the task as cancelled without dropping its future, keeping
+    /// the caller's reference forever.
+    pub(super) fn leak_future(self) {
+        // SAFETY: the vtable matches the cell; the caller owns a reference.
+        unsafe { (self.header().vtable.leak_future)(self.ptr) }
     }
 
     /// # Safety

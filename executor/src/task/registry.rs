@@ -10,6 +10,7 @@
 
 use super::{Notified, Schedule, Task};
 use crate::loom::{Mutex, lock};
+use crate::util::cache_padded::CachePadded;
 use std::fmt;
 
 /// No slot (`usize::MAX` never indexes a real entry).
@@ -17,7 +18,9 @@ const NONE: usize = usize::MAX;
 
 /// The live tasks of one scheduler.
 pub(crate) struct Registry<S: 'static> {
-    shards: Box<[Mutex<Shard<S>>]>,
+    /// Padded: the spawning thread and the completing workers hit
+    /// different shards at once, and must not share their cache lines.
+    shards: Box<[CachePadded<Mutex<Shard<S>>>]>,
     mask: usize,
 }
 
@@ -46,7 +49,7 @@ impl<S: Schedule> Registry<S> {
     pub(crate) fn new(shards: usize) -> Registry<S> {
         let n = shards.max(1).next_power_of_two();
         Registry {
-            shards: (0..n).map(|_| Mutex::new(Shard::new())).collect(),
+            shards: (0..n).map(|_| CachePadded(Mutex::new(Shard::new()))).collect(),
             mask: n - 1,
         }
     }
@@ -91,8 +94,9 @@ impl<S: Schedule> Registry<S> {
     /// call this at once; each starts at its own shard.
     ///
     /// Local tasks are cancelled only if `drop_local` (the caller is on the
-    /// owning thread); otherwise their references are leaked, as their
-    /// futures must not be dropped on this thread.
+    /// owning thread); otherwise their futures, which must not be dropped on
+    /// this thread, are leaked, and their `JoinHandle`s still resolve to a
+    /// cancelled error.
     pub(crate) fn close_and_shutdown_all(&self, start: usize, drop_local: bool) {
         for shard in self.shards.iter() {
             lock(shard).closed = true;
@@ -106,7 +110,7 @@ impl<S: Schedule> Registry<S> {
                 }
                 for (task, local) in drained {
                     if local && !drop_local {
-                        std::mem::forget(task);
+                        task.leak_future();
                     } else {
                         task.shutdown();
                     }

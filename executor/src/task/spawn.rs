@@ -37,16 +37,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let mut future = Some(future);
-    let spawned = context::with(|cx| {
-        cx.handle
-            .borrow()
-            .as_ref()
-            .map(|handle| handle.spawn(future.take().expect("taken once")))
-    });
-    match spawned {
-        Some(Some(join)) => join,
-        _ => panic!("{NO_RUNTIME}"),
+    // The handle is cloned out rather than borrowed during the spawn: a
+    // future dropped on the spot (spawned after shutdown) may itself enter a
+    // runtime from its `Drop`.
+    match context::current_handle() {
+        Some(handle) => handle.spawn(future),
+        None => panic!("{NO_RUNTIME}"),
     }
 }
 

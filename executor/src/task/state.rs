@@ -1,8 +1,8 @@
 //! The task's state word: six flags and a reference count in one atomic.
 //!
 //! ```text
-//!  bit  63 ..................... 6   5          4           3              2         1         0
-//!      [        ref count         | CANCELLED | JOIN_WAKER | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//!  bit  63 ........... 7   6               5           4            3               2          1          0
+//!      [    ref count     | FUTURE_LEAKED | CANCELLED | JOIN_WAKER | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
 //! ```
 //!
 //! * `RUNNING`: someone holds the future exclusively: a worker polling it, or
@@ -17,6 +17,11 @@
 //! * `JOIN_WAKER`: the join-waker slot holds the `JoinHandle`'s waker and the
 //!   task side may read it. While unset, the `JoinHandle` owns the slot.
 //! * `CANCELLED`: `abort` or shutdown asked for the future to be dropped.
+//! * `FUTURE_LEAKED`: set with `COMPLETE` when a `spawn_local` future had to
+//!   be leaked (its runtime was dropped on another thread, where it must not
+//!   be dropped). The stage still holds the future, never the output; the
+//!   `JoinHandle` reports a cancellation instead of reading it, and the task
+//!   is never freed (a pinned future's memory must outlive it).
 //!
 //! Every transition is a named method returning an outcome that says what the
 //! caller must do next; no compare-and-swap loop appears outside this file.
@@ -30,8 +35,9 @@ const NOTIFIED: usize = 1 << 2;
 const JOIN_INTEREST: usize = 1 << 3;
 const JOIN_WAKER: usize = 1 << 4;
 const CANCELLED: usize = 1 << 5;
+const FUTURE_LEAKED: usize = 1 << 6;
 
-const REF_SHIFT: u32 = 6;
+const REF_SHIFT: u32 = 7;
 const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A new task has three references: the registry's, the first `Notified`'s and
@@ -188,6 +194,17 @@ impl State {
         let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete());
         Snapshot(prev.0 ^ (RUNNING | COMPLETE))
+    }
+
+    /// Completes a task whose future is being leaked: clears `RUNNING`, sets
+    /// `COMPLETE` and `FUTURE_LEAKED`. No output is written.
+    pub(crate) fn transition_to_complete_leaked(&self) -> Snapshot {
+        let prev = Snapshot(
+            self.val
+                .fetch_xor(RUNNING | COMPLETE | FUTURE_LEAKED, Ordering::AcqRel),
+        );
+        debug_assert!(prev.is_running() && !prev.is_complete());
+        Snapshot(prev.0 ^ (RUNNING | COMPLETE | FUTURE_LEAKED))
     }
 
     /// Releases `count` references after completion; true if none remain.
@@ -396,6 +413,10 @@ impl Snapshot {
         self.0 & CANCELLED != 0
     }
 
+    pub(crate) fn is_future_leaked(self) -> bool {
+        self.0 & FUTURE_LEAKED != 0
+    }
+
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
     }
@@ -425,6 +446,7 @@ impl fmt::Debug for Snapshot {
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.is_join_waker_set())
             .field("cancelled", &self.is_cancelled())
+            .field("future_leaked", &self.is_future_leaked())
             .field("refs", &self.ref_count())
             .finish()
     }

@@ -1,3 +1,4 @@
 //! Small helpers with no better home.
 
+pub(crate) mod cache_padded;
 pub(crate) mod rand;

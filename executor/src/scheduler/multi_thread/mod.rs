@@ -46,6 +46,7 @@ use crate::park::{DriverSlot, Park, Parker};
 use crate::scheduler;
 use crate::task::registry::Registry;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use crate::util::cache_padded::CachePadded;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -61,7 +62,8 @@ pub(crate) type Runnable = Notified<Arc<Handle>>;
 
 /// What the workers share.
 pub(crate) struct Handle {
-    remotes: Box<[Remote]>,
+    /// Padded: each worker's parker and queue head are written by others.
+    remotes: Box<[CachePadded<Remote>]>,
     inject: Inject<Runnable>,
     idle: Idle,
     registry: Registry<Arc<Handle>>,
@@ -104,16 +106,16 @@ impl MultiThread {
         for _ in 0..num_workers {
             let (steal, local) = queue::local();
             locals.push(local);
-            remotes.push(Remote {
+            remotes.push(CachePadded(Remote {
                 steal,
                 parker: Parker::new(),
-            });
+            }));
         }
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(num_workers),
-            registry: Registry::new(num_workers * 4),
+            registry: Registry::new(num_workers * 16),
             driver: DriverSlot::new(driver),
             blocking,
             config,
@@ -125,7 +127,13 @@ impl MultiThread {
             threads: Mutex::new(Vec::with_capacity(num_workers)),
         };
         for (index, local) in locals.into_iter().enumerate() {
-            let mut builder = thread::Builder::new().name(thread_name());
+            let name = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| thread_name()));
+            let Ok(name) = name else {
+                *lock(&handle.running) -= num_workers - index;
+                runtime.shutdown(&handle, None);
+                return Err(io::Error::other("the thread name function panicked"));
+            };
+            let mut builder = thread::Builder::new().name(name);
             if let Some(size) = stack_size {
                 builder = builder.stack_size(size);
             }

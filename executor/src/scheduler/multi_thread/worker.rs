@@ -48,6 +48,25 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         is_shutdown: false,
         rand: FastRand::new(index as u64),
     };
+    /// Reports the worker gone however it leaves. A worker only unwinds on a
+    /// bug (task panics are caught) or a panicking `Park` driver; the
+    /// runtime then shuts down rather than run on with a worker missing, and
+    /// its `drop` still finds every worker accounted for instead of hanging.
+    struct Exit<'a>(&'a Handle, usize);
+    impl Drop for Exit<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                let handle = self.0;
+                handle.begin_shutdown();
+                // As a clean exit would: cancel every task, so that no
+                // `JoinHandle` waits for a worker that is gone.
+                handle.registry.close_and_shutdown_all(self.1, true);
+                drop(handle.inject.drain());
+            }
+            self.0.worker_exited();
+        }
+    }
+    let _exit = Exit(&handle, index);
     let core_guard = context::set_core(scheduler::Core::MultiThread(Box::new(core)));
     let worker = Worker {
         handle: &handle,
@@ -58,7 +77,6 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         worker.shutdown(cx);
     });
     drop(core_guard);
-    handle.worker_exited();
 }
 
 struct Worker<'a> {
@@ -230,6 +248,9 @@ impl Worker<'_> {
     /// then releases what is still queued here.
     fn shutdown(&self, cx: &Context) {
         self.handle.registry.close_and_shutdown_all(self.index, true);
+        // The queue is closed; what it still holds would keep tasks (and,
+        // through them, the handle) alive after everyone has left.
+        drop(self.handle.inject.drain());
         loop {
             let task = self.core(cx, |core| core.lifo_slot.take().or_else(|| core.run_queue.pop()));
             match task {
