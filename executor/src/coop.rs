@@ -34,6 +34,22 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     with_budget_set(Budget::initial(), f)
 }
 
+/// Grants a fresh budget on the thread whose context is `cx`: the
+/// scheduler loops call this before each task, with the context in hand.
+pub(crate) fn reset(cx: &context::Context) {
+    cx.budget.set(Budget::initial());
+}
+
+/// Lifts any budget limit on this thread when dropped, so code running after
+/// a scheduler loop (on unwind too) is not left constrained.
+pub(crate) struct Unconstrain;
+
+impl Drop for Unconstrain {
+    fn drop(&mut self) {
+        context::with(|cx| cx.budget.set(Budget::unconstrained()));
+    }
+}
+
 /// Runs `f` with no budget limit.
 pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
     with_budget_set(Budget::unconstrained(), f)

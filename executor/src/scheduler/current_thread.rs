@@ -25,6 +25,7 @@ use crate::park::{DriverSlot, Park, Parker};
 use crate::scheduler;
 use crate::task::registry::Registry;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use crate::util::countdown::Countdown;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -56,7 +57,8 @@ pub(crate) struct Handle {
 /// The run queue, held by the thread inside `block_on`.
 pub(crate) struct Core {
     tasks: VecDeque<Runnable>,
-    tick: u32,
+    /// When to look at the injection queue first.
+    global_queue_tick: Countdown,
     handle: Arc<Handle>,
 }
 
@@ -92,7 +94,7 @@ impl CurrentThread {
         });
         let core = Core {
             tasks: VecDeque::with_capacity(64),
-            tick: 0,
+            global_queue_tick: Countdown::new(handle.config.global_queue_interval),
             handle: handle.clone(),
         };
         let scheduler = CurrentThread {
@@ -202,6 +204,7 @@ fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -
     let waker = Waker::from(handle.clone());
     let mut task_cx = std::task::Context::from_waker(&waker);
     let event_interval = handle.config.event_interval.max(1);
+    let _unconstrain = coop::Unconstrain;
     handle.woken.store(true, Ordering::Release);
     'outer: loop {
         if handle.woken.swap(false, Ordering::AcqRel)
@@ -210,12 +213,12 @@ fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -
             return output;
         }
         for _ in 0..event_interval {
-            let task = with_core(cx, |core| {
-                core.tick = core.tick.wrapping_add(1);
-                core.next_task()
-            });
+            let task = with_core(cx, Core::next_task);
             match task {
-                Some(task) => coop::with_budget(|| task.run()),
+                Some(task) => {
+                    coop::reset(cx);
+                    task.run();
+                }
                 None => {
                     if !handle.woken.load(Ordering::Acquire) {
                         handle.parker.park(&handle.driver, None);
@@ -244,10 +247,7 @@ impl Core {
     }
 
     fn next_task(&mut self) -> Option<Runnable> {
-        if self
-            .tick
-            .is_multiple_of(self.handle.config.global_queue_interval.max(1))
-        {
+        if self.global_queue_tick.tick() {
             self.handle.inject.pop().or_else(|| self.tasks.pop_front())
         } else {
             self.tasks.pop_front().or_else(|| self.handle.inject.pop())

@@ -11,6 +11,7 @@ use super::{Handle, Runnable};
 use crate::context::{self, Context};
 use crate::coop;
 use crate::scheduler;
+use crate::util::countdown::Countdown;
 use crate::util::rand::FastRand;
 use std::sync::Arc;
 
@@ -24,7 +25,10 @@ pub(crate) struct Core {
     run_queue: Local<Runnable>,
     lifo_slot: Option<Runnable>,
     lifo_enabled: bool,
-    tick: u32,
+    /// When to look at the injection queue first.
+    global_queue_tick: Countdown,
+    /// When to let the driver dispatch ready events.
+    event_tick: Countdown,
     is_searching: bool,
     /// Parked in the driver: wakes dispatched by it need not wake others.
     is_parked: bool,
@@ -42,7 +46,8 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         run_queue,
         lifo_slot: None,
         lifo_enabled: true,
-        tick: 0,
+        global_queue_tick: Countdown::new(handle.config.global_queue_interval),
+        event_tick: Countdown::new(handle.config.event_interval),
         is_searching: false,
         is_parked: false,
         is_shutdown: false,
@@ -96,12 +101,11 @@ impl Worker<'_> {
     }
 
     fn run(&self, cx: &Context) {
-        let handle = self.handle;
-        let event_interval = handle.config.event_interval.max(1);
+        let _unconstrain = coop::Unconstrain;
         loop {
             let (task, maintenance) = self.core(cx, |core| {
-                core.tick = core.tick.wrapping_add(1);
-                (core.next_task(), core.tick % event_interval == 0)
+                let maintenance = core.event_tick.tick();
+                (core.next_task(), maintenance)
             });
             if maintenance {
                 self.maintenance(cx);
@@ -156,7 +160,8 @@ impl Worker<'_> {
             // so let someone else carry on looking.
             handle.notify_parked();
         }
-        coop::with_budget(|| {
+        coop::reset(cx);
+        {
             task.run();
             let mut lifo_polls = 0;
             loop {
@@ -183,7 +188,7 @@ impl Worker<'_> {
                     None => break,
                 }
             }
-        });
+        }
     }
 
     /// Lets the driver dispatch ready events, and checks for shutdown.
@@ -278,10 +283,7 @@ impl Core {
 
     fn next_task(&mut self) -> Option<Runnable> {
         let handle = &self.handle;
-        if self
-            .tick
-            .is_multiple_of(handle.config.global_queue_interval.max(1))
-        {
+        if self.global_queue_tick.tick() {
             // Fairness: the injection queue first, every so often.
             if let Some(task) = handle.inject.pop() {
                 return Some(task);
