@@ -61,11 +61,13 @@ async fn per_spawn<H: std::future::Future>(mut spawn: impl FnMut() -> H) -> (f64
     ON.with(|on| on.set(true));
     handles.extend((0..N).map(|_| spawn()));
     ON.with(|on| on.set(false));
+    // Read before the next await: a task may resume on another worker,
+    // whose counters are not these.
+    let allocs = ALLOCS.with(Cell::get) as f64 / N as f64;
+    let bytes = BYTES.with(Cell::get) as f64 / N as f64;
     for h in handles.drain(..) {
         h.await;
     }
-    let allocs = ALLOCS.with(Cell::get) as f64 / N as f64;
-    let bytes = BYTES.with(Cell::get) as f64 / N as f64;
     (allocs, bytes)
 }
 
