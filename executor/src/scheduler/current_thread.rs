@@ -261,11 +261,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, me.clone());
-        if let Some(notified) = me.registry.bind(task, notified, 0, false) {
-            me.schedule(notified);
-        }
-        join
+        me.registry
+            .spawn(future, me.clone(), 0, |notified| me.schedule(notified))
     }
 
     /// Spawns a `!Send` future; the caller is the thread holding the core.

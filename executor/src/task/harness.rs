@@ -8,7 +8,7 @@
 
 use super::error::JoinError;
 use super::raw::{Cell, Header, Output, RawTask, Stage};
-use super::state::{State, TransitionToIdle, TransitionToRunning};
+use super::state::{Snapshot, State, TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{Notified, Schedule, Task};
 use std::any::Any;
@@ -156,16 +156,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                 // Nobody will read the output: it is ours to drop.
                 // SAFETY: complete, live, and no `JoinHandle` to own it.
                 drop(unsafe { Stage::take_output(&self.cell().stage) });
-            } else if snapshot.is_join_waker_set() {
-                self.wake_joiner();
-                if !self
-                    .state()
-                    .unset_join_waker_after_complete()
-                    .is_join_interested()
-                {
-                    // The handle went away meanwhile and left the slot to us.
-                    self.take_join_waker();
-                }
+            } else {
+                self.wake_joiner(snapshot);
             }
         });
         let released = {
@@ -185,7 +177,13 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn wake_joiner(&self) {
+    /// After completion (`snapshot`), wakes the `JoinHandle` if it left a
+    /// waker, then gives the slot back — or clears it, if the handle has
+    /// gone meanwhile and the slot is ours.
+    fn wake_joiner(&self, snapshot: Snapshot) {
+        if !snapshot.is_join_interested() || !snapshot.is_join_waker_set() {
+            return;
+        }
         self.cell().header.join_waker.with(|waker| {
             // SAFETY: `JOIN_WAKER` is set and the task is complete, so the
             // handle does not write the slot; shared reads are allowed.
@@ -193,6 +191,13 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                 waker.wake_by_ref();
             }
         });
+        if !self
+            .state()
+            .unset_join_waker_after_complete()
+            .is_join_interested()
+        {
+            self.take_join_waker();
+        }
     }
 
     /// Clears the join-waker slot, dropping the waker quietly.
@@ -323,18 +328,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             return;
         }
         let snapshot = self.state().transition_to_complete_leaked();
-        catch_quietly(|| {
-            if snapshot.is_join_interested() && snapshot.is_join_waker_set() {
-                self.wake_joiner();
-                if !self
-                    .state()
-                    .unset_join_waker_after_complete()
-                    .is_join_interested()
-                {
-                    self.take_join_waker();
-                }
-            }
-        });
+        catch_quietly(|| self.wake_joiner(snapshot));
     }
 
     fn shutdown(self) {

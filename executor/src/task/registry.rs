@@ -8,10 +8,11 @@
 //! tasks from contending with workers that spawn them. Once closed, binding
 //! fails and the task is cancelled on the spot.
 
-use super::{Notified, Schedule, Task};
+use super::{JoinHandle, Notified, Schedule, Task};
 use crate::loom::{Mutex, lock};
 use crate::util::cache_padded::CachePadded;
 use std::fmt;
+use std::future::Future;
 
 /// No slot (`usize::MAX` never indexes a real entry).
 const NONE: usize = usize::MAX;
@@ -80,6 +81,28 @@ impl<S: Schedule> Registry<S> {
         shard.get(slot).header().set_owner_id(pack(index, slot));
         drop(shard);
         Some(notified)
+    }
+
+    /// Spawns `future`: allocates its task, records it and hands its first
+    /// `Notified` to `schedule`. If the registry is closed the task is
+    /// cancelled on the spot instead, and the handle resolves to a cancelled
+    /// error.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        hint: usize,
+        schedule: impl FnOnce(Notified<S>),
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = super::new_task(future, scheduler);
+        if let Some(notified) = self.bind(task, notified, hint, false) {
+            schedule(notified);
+        }
+        join
     }
 
     /// Removes `task` if it is still recorded, returning the registry's

@@ -45,7 +45,7 @@ use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::park::{DriverSlot, Park, Parker};
 use crate::scheduler;
 use crate::task::registry::Registry;
-use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use crate::task::{JoinHandle, Notified, Schedule, Task};
 use crate::util::cache_padded::CachePadded;
 use std::fmt;
 use std::future::Future;
@@ -201,11 +201,10 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, me.clone());
-        if let Some(notified) = me.registry.bind(task, notified, context::next_spawn_seq(), false) {
-            me.schedule_task(notified, false);
-        }
-        join
+        me.registry
+            .spawn(future, me.clone(), context::next_spawn_seq(), |notified| {
+                me.schedule_task(notified, false);
+            })
     }
 
     /// Queues a task: on this worker if we are one of ours (LIFO slot unless
