@@ -6,6 +6,7 @@
 
 use crate::context;
 use crate::coop;
+use crate::park::DriverSlot;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -40,20 +41,40 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let Some(_driving) = context::try_enter_driving() else {
         panic!("{}", context::NESTED_BLOCK_ON);
     };
-    run_until_ready(future)
+    run_until_ready(future, None)
 }
 
-/// Polls `future` until ready, parking the thread in between.
-pub(crate) fn run_until_ready<F: Future>(future: F) -> F::Output {
+/// Polls `future` until ready, parking the thread in between. With a
+/// runtime's `driver`, the thread counts as busy there except while parked.
+pub(crate) fn run_until_ready<F: Future>(future: F, driver: Option<&DriverSlot>) -> F::Output {
+    /// Ends the activity however `block_on` leaves, a panic included.
+    struct Busy<'a>(Option<&'a DriverSlot>);
+    impl Drop for Busy<'_> {
+        fn drop(&mut self) {
+            if let Some(driver) = self.0 {
+                driver.end_activity();
+            }
+        }
+    }
     let mut future = pin!(future);
     let parker = CachedParker::get();
     let waker = parker.waker();
     let mut cx = Context::from_waker(&waker);
+    if let Some(driver) = driver {
+        driver.begin_activity();
+    }
+    let _busy = Busy(driver);
     loop {
         if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        parker.park();
+        if let Some(driver) = driver {
+            driver.end_activity();
+            parker.park();
+            driver.begin_activity();
+        } else {
+            parker.park();
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 
 use crate::context;
 use crate::coop;
-use crate::scheduler;
+use crate::scheduler::{self, Activity};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -41,6 +41,37 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Names worker and blocking threads.
 pub(crate) type ThreadNameFn = std::sync::Arc<dyn Fn() -> String + Send + Sync + 'static>;
 
+/// A hook run on each new runtime thread.
+pub(crate) type ThreadHook = std::sync::Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What runs on each runtime thread (worker or blocking) as it starts and
+/// before it exits.
+#[derive(Clone, Default)]
+pub(crate) struct ThreadHooks {
+    pub(crate) start: Option<ThreadHook>,
+    pub(crate) stop: Option<ThreadHook>,
+}
+
+impl ThreadHooks {
+    /// Runs `body` between the hooks. A panicking hook is reported by the
+    /// panic hook as usual but does not take the thread down with it.
+    pub(crate) fn wrap<R>(&self, body: impl FnOnce() -> R) -> R {
+        struct Stop<'a>(&'a ThreadHooks);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                if let Some(stop) = &self.0.stop {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stop()));
+                }
+            }
+        }
+        if let Some(start) = &self.start {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| start()));
+        }
+        let _stop = Stop(self);
+        body()
+    }
+}
+
 /// How the pool is sized.
 #[derive(Clone)]
 pub(crate) struct PoolConfig {
@@ -48,6 +79,7 @@ pub(crate) struct PoolConfig {
     pub(crate) keep_alive: Duration,
     pub(crate) thread_name: ThreadNameFn,
     pub(crate) stack_size: Option<usize>,
+    pub(crate) hooks: ThreadHooks,
 }
 
 /// The owner of the pool: shutting it down waits for its threads.
@@ -71,7 +103,9 @@ struct Inner {
 }
 
 struct Shared {
-    queue: VecDeque<Notified<BlockingSchedule>>,
+    /// Each task with the activity that keeps its runtime from looking idle
+    /// until the task has run and woken whoever awaits it.
+    queue: VecDeque<(Notified<BlockingSchedule>, Activity)>,
     num_threads: usize,
     num_idle: usize,
     /// Idle threads told to take a task, not yet awake.
@@ -157,7 +191,7 @@ impl BlockingPool {
         inner.work.notify_all();
         drop(shared);
 
-        for task in queued {
+        for (task, _activity) in queued {
             task.shutdown();
         }
 
@@ -228,7 +262,7 @@ impl Spawner {
             task.shutdown();
             return;
         }
-        shared.queue.push_back(task);
+        shared.queue.push_back((task, Activity::begin(rt)));
         if shared.num_idle > 0 {
             shared.num_idle -= 1;
             shared.num_notify += 1;
@@ -247,7 +281,10 @@ impl Spawner {
         }
         let spawner = self.clone();
         let rt = rt.clone();
-        match builder.spawn(move || spawner.run(id, rt)) {
+        match builder.spawn(move || {
+            let hooks = spawner.inner.config.hooks.clone();
+            hooks.wrap(|| spawner.run(id, rt))
+        }) {
             Ok(thread) => {
                 shared.num_threads += 1;
                 shared.threads.insert(id, thread);
@@ -256,7 +293,7 @@ impl Spawner {
                 // No thread will ever run it: cancel rather than hang.
                 let task = shared.queue.pop_back();
                 drop(shared);
-                if let Some(task) = task {
+                if let Some((task, _activity)) = task {
                     task.shutdown();
                 }
             }
@@ -272,9 +309,10 @@ impl Spawner {
         let inner = &self.inner;
         let mut shared = lock(&inner.shared);
         'work: loop {
-            while let Some(task) = shared.queue.pop_front() {
+            while let Some((task, activity)) = shared.queue.pop_front() {
                 drop(shared);
                 task.run();
+                drop(activity);
                 shared = lock(&inner.shared);
             }
             if shared.shutdown {

@@ -86,6 +86,23 @@ pub trait Park: Send + Sync + 'static {
     /// Makes the current `park` return soon, or the next one if none is in
     /// progress. Callable from any thread.
     fn unpark(&self);
+
+    /// Like [`park`](Park::park), called when the whole runtime is idle:
+    /// every worker waits and no blocking task or `block_on` caller is busy.
+    /// A driver whose clock is paused may then jump the clock to its next
+    /// timer deadline instead of waiting. By default, plain `park`.
+    fn park_idle(&self, timeout: Option<Duration>) {
+        self.park(timeout);
+    }
+
+    /// Whether the driver wants to hear when the runtime becomes idle while
+    /// some worker already waits in it: the runtime then calls
+    /// [`unpark`](Park::unpark), and that worker parks again through
+    /// [`park_idle`](Park::park_idle). False by default; a driver with a
+    /// paused clock answers true, since only an idle runtime may move it.
+    fn wants_idle_notice(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Park`] without I/O: a mutex, a condition variable and a flag.
@@ -154,9 +171,15 @@ fn wait_timeout<'a, T>(
 
 /// The driver of a runtime, shared by its workers: at most one of them
 /// waits in it at a time.
+///
+/// It also counts the runtime's *busy* threads — workers not parked, blocking
+/// tasks queued or running, `block_on` callers polling — so a parking worker
+/// can tell the driver when nothing at all is running (see
+/// [`Park::park_idle`]).
 pub(crate) struct DriverSlot {
     driver: Option<Arc<dyn Park>>,
     busy: AtomicBool,
+    active: AtomicUsize,
 }
 
 /// The right to wait in the driver; released on drop.
@@ -166,10 +189,53 @@ pub(crate) struct DriverGuard<'a> {
 }
 
 impl DriverSlot {
-    pub(crate) fn new(driver: Option<Arc<dyn Park>>) -> DriverSlot {
+    /// A slot for `driver`, with `active` threads counted busy to begin with.
+    pub(crate) fn new(driver: Option<Arc<dyn Park>>, active: usize) -> DriverSlot {
         DriverSlot {
             driver,
             busy: AtomicBool::new(false),
+            active: AtomicUsize::new(active),
+        }
+    }
+
+    /// One more thing runs (a blocking task, a `block_on` caller waking).
+    pub(crate) fn begin_activity(&self) {
+        self.active.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// One thing stopped running. If it was the last, tells a driver that
+    /// asked to know.
+    pub(crate) fn end_activity(&self) {
+        if self.end_activity_quietly() {
+            self.notify_idle();
+        }
+    }
+
+    /// Like `end_activity`, for a caller that is about to park and will see
+    /// the idleness itself if it takes the driver. Returns true if nothing
+    /// runs any more.
+    fn end_activity_quietly(&self) -> bool {
+        self.active.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// How many threads count as busy.
+    #[cfg(all(test, loom))]
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
+    /// True if nothing runs: every worker parked, no blocking work.
+    fn is_idle(&self) -> bool {
+        self.active.load(Ordering::SeqCst) == 0
+    }
+
+    /// Interrupts the driver's waiter, so it parks again knowing the runtime
+    /// is idle, if the driver wants to hear of it.
+    fn notify_idle(&self) {
+        if let Some(driver) = &self.driver
+            && driver.wants_idle_notice()
+        {
+            driver.unpark();
         }
     }
 
@@ -236,13 +302,33 @@ impl Parker {
 
     /// Blocks until `unpark` (or, in the driver, until events), returning at
     /// once if a notification is pending.
+    ///
+    /// The caller counts as busy in `driver` (see [`DriverSlot`]) except
+    /// while it sleeps here. Whoever wakes a sleeping worker counts it busy
+    /// again *before* waking it, so the runtime never looks idle between a
+    /// wake and the woken worker's start.
     pub(crate) fn park(&self, driver: &DriverSlot, timeout: Option<Duration>) {
         if self.take_notification() {
             return;
         }
+        let last_busy = driver.end_activity_quietly();
         match driver.try_acquire() {
-            Some(guard) => self.park_driver(&guard, timeout),
-            None => self.park_condvar(timeout),
+            Some(guard) => {
+                if !self.park_driver(&guard, timeout) {
+                    // Busy again before anyone else can take the driver and
+                    // judge the runtime idle.
+                    driver.begin_activity();
+                }
+            }
+            None => {
+                if last_busy {
+                    // Whoever waits in the driver must learn that all is idle.
+                    driver.notify_idle();
+                }
+                if !self.park_condvar(timeout) {
+                    driver.begin_activity();
+                }
+            }
         }
     }
 
@@ -253,22 +339,32 @@ impl Parker {
             .is_ok()
     }
 
-    fn park_driver(&self, guard: &DriverGuard<'_>, timeout: Option<Duration>) {
+    /// Waits in the driver. Returns true if an `unpark` woke us (and so
+    /// already counted us busy).
+    fn park_driver(&self, guard: &DriverGuard<'_>, timeout: Option<Duration>) -> bool {
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
         {
+            // Notified while we were on our way: the notifier saw us awake.
             debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
             self.state.store(EMPTY, Ordering::SeqCst);
-            return;
+            return false;
         }
-        guard.driver.park(timeout);
+        if guard.slot.is_idle() {
+            guard.driver.park_idle(timeout);
+        } else {
+            guard.driver.park(timeout);
+        }
         // Whether unparked, timed out or woken by events: back to EMPTY.
         let prev = self.state.swap(EMPTY, Ordering::SeqCst);
         debug_assert!(prev == NOTIFIED || prev == PARKED_DRIVER);
+        prev == NOTIFIED
     }
 
-    fn park_condvar(&self, timeout: Option<Duration>) {
+    /// Waits on the condvar. Returns true if an `unpark` woke us (and so
+    /// already counted us busy).
+    fn park_condvar(&self, timeout: Option<Duration>) -> bool {
         let mut guard = lock(&self.mutex);
         if let Err(actual) =
             self.state
@@ -276,7 +372,7 @@ impl Parker {
         {
             debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
             self.state.store(EMPTY, Ordering::SeqCst);
-            return;
+            return false;
         }
         loop {
             guard = match timeout {
@@ -284,29 +380,35 @@ impl Parker {
                 Some(d) => wait_timeout(&self.condvar, guard, d),
             };
             if self.take_notification() {
-                return;
+                return true;
             }
             if timeout.is_some() {
                 // Timed out (or spurious, which a timed park may treat alike).
                 match self.state.swap(EMPTY, Ordering::SeqCst) {
-                    NOTIFIED | PARKED_CONDVAR => return,
+                    NOTIFIED => return true,
+                    PARKED_CONDVAR => return false,
                     actual => unreachable!("parker in state {actual} while parked"),
                 }
             }
         }
     }
 
-    /// Wakes the worker if it sleeps, or makes its next `park` return.
+    /// Wakes the worker if it sleeps (counting it busy), or makes its next
+    /// `park` return.
     pub(crate) fn unpark(&self, driver: &DriverSlot) {
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {
+                driver.begin_activity();
                 // Taking the lock waits until the parker is inside `wait`, so
                 // the signal cannot fall between its check and its sleep.
                 drop(lock(&self.mutex));
                 self.condvar.notify_one();
             }
-            PARKED_DRIVER => driver.unpark(),
+            PARKED_DRIVER => {
+                driver.begin_activity();
+                driver.unpark();
+            }
             actual => unreachable!("parker in unknown state {actual}"),
         }
     }

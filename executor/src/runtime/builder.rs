@@ -1,7 +1,7 @@
 //! `Builder`: the runtime's flavour and settings.
 
 use super::{Handle, Runtime, Scheduler};
-use crate::blocking::{BlockingPool, PoolConfig, ThreadNameFn};
+use crate::blocking::{BlockingPool, PoolConfig, ThreadHooks, ThreadNameFn};
 use crate::park::Park;
 use crate::scheduler::{self, Config, current_thread::CurrentThread, multi_thread::MultiThread};
 use std::fmt;
@@ -43,6 +43,7 @@ pub struct Builder {
     event_interval: u32,
     spin_before_park: u32,
     driver: Option<Arc<dyn Park>>,
+    hooks: ThreadHooks,
 }
 
 impl Builder {
@@ -59,6 +60,7 @@ impl Builder {
             event_interval: 61,
             spin_before_park: 0,
             driver: None,
+            hooks: ThreadHooks::default(),
         }
     }
 
@@ -113,6 +115,42 @@ impl Builder {
     /// Stack size of the runtime's threads, in bytes (std's default if unset).
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each new runtime thread, worker or blocking, before it
+    /// runs any task: the place to set up thread-local state (the `weft`
+    /// facade enters its reactor here). A panic in `f` is reported and
+    /// otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let rt = weft_executor::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { weft_executor::spawn(async {}).await.unwrap() });
+    /// drop(rt);
+    /// assert_eq!(started.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each runtime thread, worker or blocking, as it exits.
+    /// A panic in `f` is reported and otherwise ignored.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.stop = Some(Arc::new(f));
         self
     }
 
@@ -194,6 +232,7 @@ impl Builder {
             keep_alive: self.keep_alive,
             thread_name: Arc::new(move || format!("{}-blocking", name())),
             stack_size: self.thread_stack_size,
+            hooks: self.hooks.clone(),
         });
         let spawner = blocking.spawner().clone();
         let (scheduler, inner) = if self.current_thread {
@@ -213,6 +252,7 @@ impl Builder {
                 spawner,
                 &self.thread_name,
                 self.thread_stack_size,
+                &self.hooks,
             )?;
             (Scheduler::MultiThread(mt), scheduler::Handle::MultiThread(handle))
         };
@@ -250,6 +290,8 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("spin_before_park", &self.spin_before_park)
             .field("driver", &self.driver.is_some())
+            .field("on_thread_start", &self.hooks.start.is_some())
+            .field("on_thread_stop", &self.hooks.stop.is_some())
             .finish()
     }
 }

@@ -43,7 +43,7 @@ type Runnable = Notified<Arc<Handle>>;
 pub(crate) struct Handle {
     inject: Inject<Runnable>,
     registry: Registry<Arc<Handle>>,
-    driver: DriverSlot,
+    pub(crate) driver: DriverSlot,
     /// Where the thread holding the core sleeps.
     parker: Parker,
     /// The `block_on` future was woken.
@@ -85,7 +85,7 @@ impl CurrentThread {
         let handle = Arc::new(Handle {
             inject: Inject::new(),
             registry: Registry::new(1),
-            driver: DriverSlot::new(driver),
+            driver: DriverSlot::new(driver, 1),
             parker: Parker::new(),
             woken: AtomicBool::new(false),
             blocking,

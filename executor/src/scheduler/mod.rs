@@ -14,6 +14,7 @@ pub(crate) mod multi_thread;
 mod tests;
 
 use crate::blocking;
+use crate::park::DriverSlot;
 use crate::task::JoinHandle;
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +35,25 @@ pub(crate) struct Config {
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Handle>),
     MultiThread(Arc<multi_thread::Handle>),
+}
+
+/// Counts one piece of work outside the workers (a queued or running
+/// blocking task) as busy for as long as it lives, so that a paused clock
+/// does not jump while it runs.
+#[derive(Debug)]
+pub(crate) struct Activity(Handle);
+
+impl Activity {
+    pub(crate) fn begin(handle: &Handle) -> Activity {
+        handle.driver().begin_activity();
+        Activity(handle.clone())
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        self.0.driver().end_activity();
+    }
 }
 
 /// The scheduling state a driving thread holds in its context.
@@ -61,6 +81,14 @@ impl Handle {
         R: Send + 'static,
     {
         self.blocking().spawn_blocking(self, f)
+    }
+
+    /// The runtime's driver, and its count of busy threads.
+    pub(crate) fn driver(&self) -> &DriverSlot {
+        match self {
+            Handle::CurrentThread(h) => &h.driver,
+            Handle::MultiThread(h) => &h.driver,
+        }
     }
 
     fn blocking(&self) -> &blocking::Spawner {

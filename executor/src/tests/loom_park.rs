@@ -1,5 +1,6 @@
 //! Parking: an unpark racing a park is never lost, whether the worker sleeps
-//! on its condvar or in the driver.
+//! on its condvar or in the driver; and every worker that returns from
+//! `park` is counted busy exactly once, whoever woke it.
 
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Arc, thread};
@@ -15,7 +16,7 @@ fn park_until_flag(parker: &Parker, driver: &DriverSlot, flag: &AtomicBool) {
 fn unpark_racing_a_condvar_park_is_not_lost() {
     loom::model(|| {
         let parker = Arc::new(Parker::new());
-        let driver = Arc::new(DriverSlot::new(None));
+        let driver = Arc::new(DriverSlot::new(None, 1));
         let flag = Arc::new(AtomicBool::new(false));
         let waker = {
             let (parker, driver, flag) = (parker.clone(), driver.clone(), flag.clone());
@@ -27,6 +28,8 @@ fn unpark_racing_a_condvar_park_is_not_lost() {
         // loom reports a deadlock if this never returns.
         park_until_flag(&parker, &driver, &flag);
         waker.join().unwrap();
+        // Asleep or awake, the worker is counted busy once it runs again.
+        assert_eq!(driver.active(), 1);
     });
 }
 
@@ -35,7 +38,7 @@ fn unpark_racing_a_driver_park_is_not_lost() {
     loom::model(|| {
         let parker = Arc::new(Parker::new());
         let park: std::sync::Arc<dyn Park> = std::sync::Arc::new(CondvarPark::new());
-        let driver = Arc::new(DriverSlot::new(Some(park)));
+        let driver = Arc::new(DriverSlot::new(Some(park), 1));
         let flag = Arc::new(AtomicBool::new(false));
         let waker = {
             let (parker, driver, flag) = (parker.clone(), driver.clone(), flag.clone());
@@ -46,6 +49,8 @@ fn unpark_racing_a_driver_park_is_not_lost() {
         };
         park_until_flag(&parker, &driver, &flag);
         waker.join().unwrap();
+        // Asleep or awake, the worker is counted busy once it runs again.
+        assert_eq!(driver.active(), 1);
     });
 }
 
@@ -55,7 +60,7 @@ fn two_workers_share_one_driver() {
     // unparks both. Both return.
     loom::model(|| {
         let park: std::sync::Arc<dyn Park> = std::sync::Arc::new(CondvarPark::new());
-        let driver = Arc::new(DriverSlot::new(Some(park)));
+        let driver = Arc::new(DriverSlot::new(Some(park), 2));
         let parkers = Arc::new([Parker::new(), Parker::new()]);
         let flag = Arc::new(AtomicBool::new(false));
         let other = {
@@ -73,5 +78,6 @@ fn two_workers_share_one_driver() {
         park_until_flag(&parkers[0], &driver, &flag);
         other.join().unwrap();
         waker.join().unwrap();
+        assert_eq!(driver.active(), 2);
     });
 }

@@ -67,7 +67,7 @@ pub(crate) struct Handle {
     inject: Inject<Runnable>,
     idle: Idle,
     registry: Registry<Arc<Handle>>,
-    driver: DriverSlot,
+    pub(crate) driver: DriverSlot,
     pub(crate) blocking: blocking::Spawner,
     config: Config,
     shutdown: AtomicBool,
@@ -100,6 +100,7 @@ impl MultiThread {
         blocking: blocking::Spawner,
         thread_name: &blocking::ThreadNameFn,
         stack_size: Option<usize>,
+        hooks: &blocking::ThreadHooks,
     ) -> io::Result<(MultiThread, Arc<Handle>)> {
         let mut locals = Vec::with_capacity(num_workers);
         let mut remotes = Vec::with_capacity(num_workers);
@@ -116,7 +117,7 @@ impl MultiThread {
             inject: Inject::new(),
             idle: Idle::new(num_workers),
             registry: Registry::new(num_workers * 16),
-            driver: DriverSlot::new(driver),
+            driver: DriverSlot::new(driver, num_workers),
             blocking,
             config,
             shutdown: AtomicBool::new(false),
@@ -138,7 +139,8 @@ impl MultiThread {
                 builder = builder.stack_size(size);
             }
             let worker_handle = handle.clone();
-            match builder.spawn(move || worker::run(worker_handle, index, local)) {
+            let hooks = hooks.clone();
+            match builder.spawn(move || hooks.wrap(|| worker::run(worker_handle, index, local))) {
                 Ok(thread) => lock(&runtime.threads).push(thread),
                 Err(err) => {
                     // Workers never started count as exited.
