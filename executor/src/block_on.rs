@@ -7,12 +7,14 @@
 use crate::context;
 use crate::coop;
 use crate::park::DriverSlot;
+use crate::scheduler;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 // Real thread parking, which loom does not model; `block_on` is exercised by
 // ordinary tests instead.
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
@@ -45,14 +47,16 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Polls `future` until ready, parking the thread in between. With a
-/// runtime's `driver`, the thread counts as busy there except while parked.
-pub(crate) fn run_until_ready<F: Future>(future: F, driver: Option<&DriverSlot>) -> F::Output {
+/// runtime (`rt`), the thread counts as busy there except while parked, and
+/// whoever wakes it counts it busy again first (see `DriverSlot`).
+pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handle>) -> F::Output {
     /// Ends the activity however `block_on` leaves, a panic included.
-    struct Busy<'a>(Option<&'a DriverSlot>);
+    struct Busy<'a>(&'a CachedParker, Option<&'a scheduler::Handle>);
     impl Drop for Busy<'_> {
         fn drop(&mut self) {
-            if let Some(driver) = self.0 {
-                driver.end_activity();
+            if let Some(rt) = self.1 {
+                self.0.set_activity(None);
+                rt.driver().end_activity();
             }
         }
     }
@@ -60,21 +64,16 @@ pub(crate) fn run_until_ready<F: Future>(future: F, driver: Option<&DriverSlot>)
     let parker = CachedParker::get();
     let waker = parker.waker();
     let mut cx = Context::from_waker(&waker);
-    if let Some(driver) = driver {
-        driver.begin_activity();
+    if let Some(rt) = rt {
+        rt.driver().begin_activity();
+        parker.set_activity(Some(rt.clone()));
     }
-    let _busy = Busy(driver);
+    let _busy = Busy(&parker, rt);
     loop {
         if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        if let Some(driver) = driver {
-            driver.end_activity();
-            parker.park();
-            driver.begin_activity();
-        } else {
-            parker.park();
-        }
+        parker.park_counted(rt.map(scheduler::Handle::driver));
     }
 }
 
@@ -85,25 +84,39 @@ pub(crate) struct CachedParker {
 
 struct ThreadParker {
     thread: Thread,
-    notified: AtomicBool,
+    state: AtomicUsize,
+    /// The runtime this thread's `block_on` counts as busy in, if any. Read
+    /// by a waker only in state `WAKING`, which the owner never sees outside
+    /// `park`; written by the owner only outside `park`.
+    activity: Mutex<Option<scheduler::Handle>>,
 }
 
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+/// A waker is counting the thread busy; it will then set `NOTIFIED`.
+const WAKING: usize = 2;
+const NOTIFIED: usize = 3;
+
 std::thread_local! {
-    static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
-        thread: thread::current(),
-        notified: AtomicBool::new(false),
-    });
+    static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker::new());
+}
+
+impl ThreadParker {
+    fn new() -> ThreadParker {
+        ThreadParker {
+            thread: thread::current(),
+            state: AtomicUsize::new(EMPTY),
+            activity: Mutex::new(None),
+        }
+    }
 }
 
 impl CachedParker {
     pub(crate) fn get() -> CachedParker {
-        let inner = PARKER.try_with(Arc::clone).unwrap_or_else(|_| {
+        let inner = PARKER
+            .try_with(Arc::clone)
             // Thread-locals are being torn down: use a one-off parker.
-            Arc::new(ThreadParker {
-                thread: thread::current(),
-                notified: AtomicBool::new(false),
-            })
-        });
+            .unwrap_or_else(|_| Arc::new(ThreadParker::new()));
         CachedParker { inner }
     }
 
@@ -112,9 +125,48 @@ impl CachedParker {
         Waker::from(self.inner.clone())
     }
 
+    fn set_activity(&self, rt: Option<scheduler::Handle>) {
+        *self.inner.activity.lock().unwrap_or_else(|p| p.into_inner()) = rt;
+    }
+
     /// Sleeps until the waker is woken (returns at once if it already was).
     pub(crate) fn park(&self) {
-        while !self.inner.notified.swap(false, Ordering::Acquire) {
+        self.park_counted(None);
+    }
+
+    /// Like `park`; while asleep the thread does not count as busy in
+    /// `driver`, and the waker counts it busy again before waking it.
+    fn park_counted(&self, driver: Option<&DriverSlot>) {
+        let state = &self.inner.state;
+        if state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
+        if state
+            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // Woken on our way here (NOTIFIED, or WAKING about to be): we
+            // never stopped counting as busy, so no one must count us.
+            while state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                std::hint::spin_loop();
+            }
+            return;
+        }
+        // Parked first, then idle: a waker from now on counts us busy
+        // before we could look idle to anyone.
+        if let Some(driver) = driver {
+            driver.end_activity();
+        }
+        while state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             thread::park();
         }
     }
@@ -126,7 +178,27 @@ impl Wake for ThreadParker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.notified.swap(true, Ordering::Release) {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            let next = match current {
+                EMPTY => NOTIFIED,
+                PARKED => WAKING,
+                // Someone is waking it, or has.
+                _ => return,
+            };
+            match self
+                .state
+                .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        if current == PARKED {
+            if let Some(rt) = &*self.activity.lock().unwrap_or_else(|p| p.into_inner()) {
+                rt.driver().begin_activity();
+            }
+            self.state.store(NOTIFIED, Ordering::Release);
             self.thread.unpark();
         }
     }

@@ -146,7 +146,7 @@ impl Runtime {
                     panic!("{}", context::NESTED_BLOCK_ON);
                 };
                 let _current = context::set_current(inner.clone());
-                crate::block_on::run_until_ready(future, Some(inner.driver()))
+                crate::block_on::run_until_ready(future, Some(inner))
             }
             _ => unreachable!("the scheduler and its handle are of one flavour"),
         }
