@@ -8,7 +8,7 @@
 //! condition variables.
 //!
 //! At most one worker waits in the driver at a time; the others park on their
-//! own condvar. Each worker's [`Parker`] records where it sleeps, so waking a
+//! own condvar. Each worker's `Parker` records where it sleeps, so waking a
 //! particular worker takes the right road:
 //!
 //! ```text

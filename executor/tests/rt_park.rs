@@ -17,7 +17,7 @@ struct Recorder {
     /// Set while a blocking task runs: an idle park then is a bug.
     in_blocking: AtomicBool,
     violations: AtomicUsize,
-    /// How many threads wait in the driver right now.
+    /// How many threads wait in the driver right now, idle or not.
     in_driver: AtomicUsize,
     /// Told each time a worker waits in the driver without the runtime idle.
     parked: Mutex<Sender<()>>,
@@ -45,7 +45,12 @@ impl Park for Recorder {
             self.violations.fetch_add(1, Ordering::SeqCst);
         }
         let _ = self.idle.lock().unwrap().send(());
+        // A worker may have parked idle before the blocking task began and
+        // still be here: that counts as waiting in the driver too.
+        self.in_driver.fetch_add(1, Ordering::SeqCst);
+        let _ = self.parked.lock().unwrap().send(());
         self.inner.park(timeout);
+        self.in_driver.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn wants_idle_notice(&self) -> bool {

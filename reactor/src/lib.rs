@@ -1,7 +1,29 @@
 //! weft's reactor: the I/O driver, timers and sockets.
 //!
-//! Not built yet: the driver, the timing wheel and the socket types arrive
-//! with the reactor issue. The crate exists so the workspace has its final
-//! shape and its dependency direction (the reactor never depends on the
-//! executor) is fixed from the start.
+//! The reactor turns operating-system readiness into wakeups. A [`Driver`]
+//! owns one `mio::Poll` and a timer wheel; whoever drives it — an executor's
+//! idle worker, or any hand-written loop — calls [`Driver::park`], which
+//! waits in `epoll_wait` until a socket is ready, a timer is due or another
+//! thread calls [`Driver::unpark`], and wakes the tasks concerned.
+//!
+//! The reactor knows nothing of executors: its futures only register
+//! wakers. The `weft` facade joins it to weft's executor; the crate's tests
+//! drive it with a ten-line `block_on` loop as well.
+//!
+//! * [`net`]: TCP, UDP and Unix sockets, with async methods, `poll_*`
+//!   methods and the `futures-io` traits.
+//! * [`time`]: [`sleep`](time::sleep), [`timeout`](time::timeout),
+//!   [`interval`](time::interval), and a clock tests can pause.
+//!
+//! Resources and timers register with the driver *entered* on the thread
+//! that creates or first polls them ([`Handle::enter`]); weft's runtime
+//! enters its driver on every thread it runs tasks on.
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod driver;
+mod io;
+pub mod net;
+pub mod time;
+
+pub use self::driver::{Driver, EnterGuard, Handle};

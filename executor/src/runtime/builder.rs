@@ -32,6 +32,7 @@ const MAX_WORKERS: usize = 0x7fff;
 ///     .unwrap();
 /// assert_eq!(rt.block_on(async { 1 }), 1);
 /// ```
+#[derive(Clone)]
 pub struct Builder {
     current_thread: bool,
     worker_threads: Option<usize>,

@@ -111,9 +111,9 @@ impl CurrentThread {
         let _driving = context::try_enter_driving().unwrap_or_else(|| panic!("{}", context::NESTED_BLOCK_ON));
         let _current = context::set_current(scheduler::Handle::CurrentThread(handle.clone()));
         let mut future = pin!(future);
-        let parker = CachedParker::get();
-        let waker = parker.waker();
-        let mut cx = std::task::Context::from_waker(&waker);
+        // Made only if another thread holds the core: the usual call takes
+        // the core at once and needs no parker of its own.
+        let mut parker_and_waker: Option<(CachedParker, Waker)> = None;
         loop {
             if let Some(core) = self.take_core() {
                 // Checked while holding the core: only its holder can set the
@@ -131,9 +131,15 @@ impl CurrentThread {
             }
             // Another thread runs the tasks. Ask to hear when it stops, then
             // look again before sleeping, so that hand-over is not missed.
+            let (parker, waker) = parker_and_waker.get_or_insert_with(|| {
+                let parker = CachedParker::get();
+                let waker = parker.waker();
+                (parker, waker)
+            });
+            let mut cx = std::task::Context::from_waker(waker);
             {
                 let mut waiters = lock(&self.waiters);
-                if !waiters.iter().any(|w| w.will_wake(&waker)) {
+                if !waiters.iter().any(|w| w.will_wake(waker)) {
                     waiters.push(waker.clone());
                 }
             }

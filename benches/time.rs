@@ -1,0 +1,199 @@
+//! Timers and the entry cost: weft beside tokio and smol's async-io, each on
+//! one thread (weft and tokio current-thread runtimes; async-io's own
+//! `block_on`, which drives its reactor), the same workload for all.
+//!
+//! * `timeout_ready_10k`: 10 000 `timeout(1 s, ready)` created, polled and
+//!   dropped — the deadline is computed, the timer never registered.
+//! * `register_cancel/{0,1M}_live`: one sleep registered (polled once) and
+//!   cancelled (dropped), with no other timer and with a million live ones.
+//! * `sleeps_fire_10k`: 10 000 tasks sleeping 0–10 ms, all awaited.
+//! * `block_on_ready`: `block_on` of a future that is ready at once.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::future::{Future, ready};
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+const N: usize = 10_000;
+
+fn weft_rt() -> weft::Runtime {
+    weft::Runtime::builder().current_thread().build().unwrap()
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Polls `future` once with a waker that does nothing.
+fn poll_once<F: Future>(future: F) {
+    let mut cx = Context::from_waker(Waker::noop());
+    let _ = pin!(future).poll(&mut cx);
+}
+
+fn timeout_ready(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timers/timeout_ready_10k");
+    let rt = weft_rt();
+    group.bench_function("weft", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for i in 0..N {
+                    black_box(
+                        weft::time::timeout(Duration::from_secs(1), ready(i))
+                            .await
+                            .unwrap(),
+                    );
+                }
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for i in 0..N {
+                    black_box(
+                        tokio::time::timeout(Duration::from_secs(1), ready(i))
+                            .await
+                            .unwrap(),
+                    );
+                }
+            })
+        })
+    });
+    group.bench_function("smol", |b| {
+        use futures_lite::FutureExt;
+        b.iter(|| {
+            async_io::block_on(async {
+                for i in 0..N {
+                    // Made here, as weft's and tokio's are: an async block
+                    // alone would never even compute the deadline.
+                    let timer = async_io::Timer::after(Duration::from_secs(1));
+                    let timer = async move {
+                        timer.await;
+                        None
+                    };
+                    black_box(async { Some(i) }.or(timer).await.unwrap());
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+/// One sleep registered and cancelled, beside `live` other pending timers.
+fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
+    let mut group = c.benchmark_group(format!("timers/register_cancel/{label}"));
+    let spread = |i: usize| Duration::from_secs(60) + Duration::from_millis((i % 100_000) as u64);
+
+    let rt = weft_rt();
+    let _enter = rt.enter();
+    let mut keep: Vec<_> = (0..live)
+        .map(|i| Box::pin(weft::time::sleep(spread(i))))
+        .collect();
+    keep.iter_mut().for_each(|s| poll_once(s.as_mut()));
+    group.bench_function("weft", |b| {
+        b.iter(|| poll_once(weft::time::sleep(Duration::from_secs(30))))
+    });
+    drop(keep);
+    drop(_enter);
+
+    let rt = tokio_rt();
+    let _enter = rt.enter();
+    let mut keep: Vec<_> = (0..live)
+        .map(|i| Box::pin(tokio::time::sleep(spread(i))))
+        .collect();
+    keep.iter_mut().for_each(|s| poll_once(s.as_mut()));
+    group.bench_function("tokio", |b| {
+        b.iter(|| poll_once(tokio::time::sleep(Duration::from_secs(30))))
+    });
+    drop(keep);
+    drop(_enter);
+
+    let mut keep: Vec<_> = (0..live).map(|i| async_io::Timer::after(spread(i))).collect();
+    keep.iter_mut().for_each(poll_once);
+    group.bench_function("smol", |b| {
+        b.iter(|| poll_once(async_io::Timer::after(Duration::from_secs(30))))
+    });
+    drop(keep);
+    group.finish();
+}
+
+fn register_cancel_empty(c: &mut Criterion) {
+    register_cancel(c, 0, "0_live");
+}
+
+fn register_cancel_million(c: &mut Criterion) {
+    register_cancel(c, 1_000_000, "1M_live");
+}
+
+fn sleeps_fire(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timers/sleeps_fire_10k");
+    group.sample_size(20);
+    let ms = |i: usize| Duration::from_millis((i % 11) as u64);
+    let rt = weft_rt();
+    group.bench_function("weft", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let tasks: Vec<_> = (0..N).map(|i| weft::spawn(weft::time::sleep(ms(i)))).collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let tasks: Vec<_> = (0..N).map(|i| tokio::spawn(tokio::time::sleep(ms(i)))).collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            })
+        })
+    });
+    group.bench_function("smol", |b| {
+        let ex = async_executor::LocalExecutor::new();
+        b.iter(|| {
+            async_io::block_on(ex.run(async {
+                let tasks: Vec<_> = (0..N)
+                    .map(|i| {
+                        ex.spawn(async move {
+                            async_io::Timer::after(ms(i)).await;
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await;
+                }
+            }))
+        })
+    });
+    group.finish();
+}
+
+fn block_on_ready(c: &mut Criterion) {
+    let mut group = c.benchmark_group("entry/block_on_ready");
+    group.bench_function("weft", |b| b.iter(|| weft::block_on(ready(black_box(1)))));
+    let rt = weft_rt();
+    group.bench_function("weft_runtime", |b| b.iter(|| rt.block_on(ready(black_box(1)))));
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| b.iter(|| rt.block_on(ready(black_box(1)))));
+    group.bench_function("smol", |b| b.iter(|| async_io::block_on(ready(black_box(1)))));
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    timeout_ready,
+    register_cancel_empty,
+    register_cancel_million,
+    sleeps_fire,
+    block_on_ready
+);
+criterion_main!(benches);

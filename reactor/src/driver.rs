@@ -1,0 +1,481 @@
+//! The driver: one `mio::Poll`, the resources registered with it, the timer
+//! wheel and the clock.
+//!
+//! [`Driver`] is the side that waits: whoever owns it (an executor's idle
+//! worker, or a hand-written `block_on` loop) calls [`Driver::park`], which
+//! sleeps in `epoll_wait` until a resource is ready, the next timer is due,
+//! or [`Driver::unpark`] is called from another thread. It then sets the
+//! readiness of the resources the events name, fires the timers that are
+//! due, and wakes their tasks.
+//!
+//! [`Handle`] is the side that registers: sockets and timers find the
+//! current one in a thread-local set by [`Handle::enter`].
+
+use crate::io::ScheduledIo;
+use crate::time::{Clock, TimeDriver};
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+
+/// The token of the `mio::Waker` that interrupts a park.
+const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+/// How many readiness events one `epoll_wait` returns at most.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// How many wakers are collected before they are woken, outside every lock.
+const WAKE_BATCH: usize = 64;
+
+/// Resource tokens: the slab key in the low half, a generation in the high.
+const KEY_BITS: u32 = 32;
+const KEY_MASK: usize = (1 << KEY_BITS) - 1;
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The reactor: waits for I/O readiness and timers, and wakes the tasks
+/// that wait on them.
+///
+/// One driver serves one runtime. It knows nothing of executors: any
+/// executor that calls [`park`](Driver::park) when it has nothing to run,
+/// and [`unpark`](Driver::unpark) when it gets work from another thread, can
+/// drive weft's sockets and timers. Dropping the driver shuts it down: every
+/// pending I/O operation fails and every timer fires.
+///
+/// # Examples
+///
+/// A minimal executor: poll one future, park in the driver while it is
+/// pending.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::sync::Arc;
+/// use std::task::{Context, Wake, Waker};
+/// use std::time::Duration;
+/// use weft_reactor::Driver;
+///
+/// struct Unpark(weft_reactor::Handle);
+/// impl Wake for Unpark {
+///     fn wake(self: Arc<Self>) {
+///         self.0.unpark();
+///     }
+/// }
+///
+/// let driver = Driver::new().unwrap();
+/// let _enter = driver.handle().enter();
+/// let waker = Waker::from(Arc::new(Unpark(driver.handle())));
+/// let mut cx = Context::from_waker(&waker);
+/// let mut sleep = pin!(weft_reactor::time::sleep(Duration::from_millis(5)));
+/// while sleep.as_mut().poll(&mut cx).is_pending() {
+///     driver.park(None);
+/// }
+/// ```
+pub struct Driver {
+    handle: Handle,
+}
+
+/// A reference to a [`Driver`]: registers resources and timers with it,
+/// and interrupts its park. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    /// Registers sources; a clone of the poll's registry.
+    registry: mio::Registry,
+    waker: mio::Waker,
+    /// The registered resources, by the key in their token.
+    resources: Mutex<Resources>,
+    /// What only the parking thread touches; `None` once shut down.
+    core: Mutex<Option<Core>>,
+    pub(crate) time: TimeDriver,
+    shutdown: AtomicBool,
+}
+
+struct Resources {
+    slab: slab::Slab<Arc<ScheduledIo>>,
+    generation: u32,
+}
+
+struct Core {
+    poll: mio::Poll,
+    events: mio::Events,
+    wakers: Vec<Waker>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// The error for work that needs a reactor where none is entered.
+pub(crate) fn no_reactor() -> io::Error {
+    io::Error::other(
+        "no weft reactor is running on this thread: use weft's sockets inside a weft runtime \
+         (`weft::Runtime::block_on`, `weft::block_on` or a task), or enter a driver's handle",
+    )
+}
+
+/// The error for I/O on a resource whose driver has shut down.
+pub(crate) fn shut_down() -> io::Error {
+    io::Error::other("the weft reactor this resource was registered with has shut down")
+}
+
+impl Driver {
+    /// Creates a driver: an epoll instance, an eventfd to interrupt it, and
+    /// an empty timer wheel.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the operating system says when it refuses to create them
+    /// (the process is out of file descriptors, for example).
+    pub fn new() -> io::Result<Driver> {
+        Driver::with_clock(Clock::new(false))
+    }
+
+    /// A driver whose clock starts paused (see [`crate::time::pause`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::new`].
+    pub fn new_paused() -> io::Result<Driver> {
+        Driver::with_clock(Clock::new(true))
+    }
+
+    fn with_clock(clock: Clock) -> io::Result<Driver> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let inner = Inner {
+            registry,
+            waker,
+            resources: Mutex::new(Resources {
+                slab: slab::Slab::new(),
+                generation: 0,
+            }),
+            core: Mutex::new(Some(Core {
+                poll,
+                events: mio::Events::with_capacity(EVENTS_CAPACITY),
+                wakers: Vec::with_capacity(WAKE_BATCH),
+            })),
+            time: TimeDriver::new(clock),
+            shutdown: AtomicBool::new(false),
+        };
+        Ok(Driver {
+            handle: Handle {
+                inner: Arc::new(inner),
+            },
+        })
+    }
+
+    /// A handle to register resources and timers with this driver.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Waits until a resource is ready, a timer is due, `timeout` elapses or
+    /// [`unpark`](Driver::unpark) is called; then wakes the tasks waiting on
+    /// what happened. `None` waits without a limit (but never past the next
+    /// timer); `Some(Duration::ZERO)` only collects what is ready now.
+    ///
+    /// Meant to be called from one thread at a time; a second concurrent
+    /// caller returns at once.
+    pub fn park(&self, timeout: Option<Duration>) {
+        self.handle.inner.park(timeout, false);
+    }
+
+    /// Like [`park`](Driver::park), for an executor that knows nothing at
+    /// all is running: with a paused clock, instead of waiting for a timer
+    /// that would never come, the clock jumps to the next timer deadline.
+    pub fn park_idle(&self, timeout: Option<Duration>) {
+        self.handle.inner.park(timeout, true);
+    }
+
+    /// Interrupts the current (or next) [`park`](Driver::park). Callable from
+    /// any thread.
+    pub fn unpark(&self) {
+        self.handle.unpark();
+    }
+
+    /// True while the clock is paused: the executor should then report when
+    /// it becomes idle, by parking through [`park_idle`](Driver::park_idle).
+    pub fn wants_idle_notice(&self) -> bool {
+        self.handle.inner.time.clock.is_paused()
+    }
+
+    /// Shuts the driver down: pending and future I/O on its resources fails
+    /// with an error, every timer fires, and the epoll instance is closed.
+    /// Dropping the driver does the same.
+    pub fn shutdown(&self) {
+        self.handle.inner.shutdown();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Inner {
+    fn park(&self, timeout: Option<Duration>, idle: bool) {
+        let Ok(mut guard) = self.core.try_lock() else {
+            // Someone else waits in the driver: they will dispatch.
+            return;
+        };
+        let Some(core) = guard.as_mut() else {
+            return;
+        };
+        let time = &self.time;
+        // Timers already due need no wait.
+        let fired = time.process(&mut core.wakers, WAKE_BATCH, wake_all);
+        let paused = time.clock.is_paused();
+        let next_timer = time.until_next_timer();
+        // With a paused clock, real time does not bring timers closer: only
+        // an idle runtime moves the clock, straight to the next deadline.
+        let advance = paused && idle && next_timer.is_some();
+        let wait = if fired || advance {
+            Some(Duration::ZERO)
+        } else if paused {
+            timeout
+        } else {
+            match (timeout, next_timer) {
+                (Some(t), Some(n)) => Some(t.min(n)),
+                (t, n) => t.or(n),
+            }
+        };
+        let woken = self.poll_events(core, wait);
+        if advance && !woken && !fired {
+            // Nothing was ready and nobody called: move time on.
+            time.auto_advance();
+        }
+        time.process(&mut core.wakers, WAKE_BATCH, wake_all);
+    }
+
+    /// One `epoll_wait`, then readiness dispatch. Returns true if anything
+    /// happened: an unpark or a ready resource.
+    fn poll_events(&self, core: &mut Core, wait: Option<Duration>) -> bool {
+        match core.poll.poll(&mut core.events, wait) {
+            Ok(()) => {}
+            // A signal: return early, as `park` may.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
+            // Nothing sensible to do with it here but not spin: callers
+            // park again and will see the error once more if it persists.
+            Err(_) => return true,
+        }
+        let mut any = false;
+        let mut resources = lock(&self.resources);
+        for event in core.events.iter() {
+            any = true;
+            let token = event.token();
+            if token == WAKE_TOKEN {
+                continue;
+            }
+            let Some(io) = resources.slab.get(token.0 & KEY_MASK) else {
+                continue;
+            };
+            if io.token() != token {
+                // The slot was freed and reused since the event was queued.
+                continue;
+            }
+            io.set_readiness(event, &mut core.wakers);
+            if core.wakers.len() >= WAKE_BATCH {
+                drop(resources);
+                wake_all(&mut core.wakers);
+                resources = lock(&self.resources);
+            }
+        }
+        drop(resources);
+        wake_all(&mut core.wakers);
+        any
+    }
+
+    fn shutdown(&self) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wait for a parked thread to leave, then close the epoll instance.
+        let _ = self.waker.wake();
+        let core = lock(&self.core).take();
+        drop(core);
+        let resources: Vec<_> = lock(&self.resources)
+            .slab
+            .iter()
+            .map(|(_, io)| io.clone())
+            .collect();
+        let mut wakers = Vec::new();
+        for io in resources {
+            io.shut_down(&mut wakers);
+        }
+        wake_all(&mut wakers);
+        self.time.shutdown();
+    }
+}
+
+fn wake_all(wakers: &mut Vec<Waker>) {
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+}
+
+impl Handle {
+    /// The handle entered on this thread.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered here (outside any
+    /// weft runtime).
+    pub fn try_current() -> io::Result<Handle> {
+        CURRENT
+            .try_with(|current| current.borrow().clone())
+            .ok()
+            .flatten()
+            .ok_or_else(no_reactor)
+    }
+
+    /// The handle entered on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics if no driver is entered here; [`Handle::try_current`] returns
+    /// an error instead.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Runs `f` with the current handle, if there is one, without cloning it.
+    pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+        let mut f = Some(f);
+        CURRENT
+            .try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()))
+            .unwrap_or_else(|_| (f.take().expect("called once"))(None))
+    }
+
+    /// Makes this handle the current one on this thread until the guard is
+    /// dropped, which restores the previous one. Sockets and timers created
+    /// meanwhile register with this driver.
+    pub fn enter(&self) -> EnterGuard {
+        let previous = CURRENT
+            .try_with(|current| current.replace(Some(self.clone())))
+            .ok()
+            .flatten();
+        EnterGuard {
+            previous,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Interrupts the driver's current (or next) park. Callable from any
+    /// thread.
+    pub fn unpark(&self) {
+        // Fails only if the eventfd is gone, which shutdown handles.
+        let _ = self.inner.waker.wake();
+    }
+
+    /// True once the driver has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        self.inner.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Registers `source` for `interest`, returning its shared readiness.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+        interest: mio::Interest,
+    ) -> io::Result<Arc<ScheduledIo>> {
+        if self.is_shutdown() {
+            return Err(shut_down());
+        }
+        let io = {
+            let mut resources = lock(&self.inner.resources);
+            let entry = resources.slab.vacant_entry();
+            let key = entry.key();
+            if key > KEY_MASK {
+                return Err(io::Error::other("too many resources registered with one driver"));
+            }
+            resources.generation = resources.generation.wrapping_add(1);
+            let generation = resources.generation as usize;
+            let token = mio::Token(key | (generation << KEY_BITS));
+            let io = Arc::new(ScheduledIo::new(token));
+            resources.slab.insert(io.clone());
+            io
+        };
+        if let Err(e) = self.inner.registry.register(source, io.token(), interest) {
+            self.release(&io);
+            return Err(e);
+        }
+        Ok(io)
+    }
+
+    /// Deregisters `source` and frees its slot.
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: &Arc<ScheduledIo>) {
+        // After shutdown the epoll instance may be gone; closing the fd
+        // removes it from epoll anyway.
+        let _ = self.inner.registry.deregister(source);
+        self.release(io);
+    }
+
+    fn release(&self, io: &Arc<ScheduledIo>) {
+        let mut resources = lock(&self.inner.resources);
+        let key = io.token().0 & KEY_MASK;
+        if resources.slab.get(key).is_some_and(|held| Arc::ptr_eq(held, io)) {
+            resources.slab.remove(key);
+        }
+    }
+
+    /// How many resources are registered.
+    pub(crate) fn num_resources(&self) -> usize {
+        lock(&self.inner.resources).slab.len()
+    }
+
+    /// The driver's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.time.clock
+    }
+}
+
+/// Restores the previously entered handle when dropped.
+pub struct EnterGuard {
+    previous: Option<Handle>,
+    /// Thread-local state: the guard must be dropped where it was made.
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver").field("handle", &self.handle).finish()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("resources", &self.num_resources())
+            .field("time", &self.inner.time)
+            .field("shutdown", &self.is_shutdown())
+            .finish()
+    }
+}

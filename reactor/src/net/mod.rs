@@ -1,0 +1,314 @@
+//! Sockets: TCP, UDP and Unix.
+//!
+//! Every socket here is a non-blocking `mio` socket registered with the
+//! driver entered on the thread that creates it (see
+//! [`Handle::enter`](crate::Handle::enter)). Creating one where no driver is
+//! entered fails with an error of kind `Other`; it never panics.
+//!
+//! # The shape of an operation
+//!
+//! An operation first waits until the driver has seen the socket become
+//! ready in its direction (readable for `read`, `recv` and `accept`;
+//! writable for `write` and `send`), then makes the system call straight
+//! into or out of the caller's buffer: no copies, no allocation. If the call
+//! says `WouldBlock` after all, the readiness is forgotten and the operation
+//! waits for the next edge. Each method comes in up to four forms:
+//!
+//! * `async fn read(..)`, `write`, `accept`, `recv_from`, ...: wait and do it;
+//! * `poll_read(cx, ..)`, ...: the same for hand-written futures and the
+//!   [`futures_io`] traits;
+//! * `try_read(..)`, ...: one attempt now, `WouldBlock` if it would wait;
+//! * `readable()` / `writable()` (and `poll_read_ready` / `poll_write_ready`):
+//!   wait for readiness only, to pair with the `try_` forms.
+//!
+//! Each socket keeps one waker per direction: at any moment, at most one
+//! task should wait to read (or accept, or receive) and one to write (or
+//! send) on the same socket. A second waiter in the same direction replaces
+//! the first, which is then not woken. The stream methods that read or write
+//! (`read`, `write_all`, `poll_read`, ...) take `&mut self`, so the borrow
+//! checker enforces this for them; to read and write from two tasks, split
+//! the stream ([`TcpStream::into_split`], [`TcpStream::split`]). The
+//! readiness methods and the `try_` forms take `&self`, as tokio's do, and so
+//! do all the methods of datagram sockets and listeners: sharing one between
+//! tasks is fine as long as one task waits to receive and one to send.
+//!
+//! # Streams
+//!
+//! [`TcpStream`] and [`UnixStream`] share one implementation (a generic
+//! stream over the mio socket): the same read and write methods, the same
+//! [`futures_io::AsyncRead`] / [`futures_io::AsyncWrite`] impls, the same
+//! owned ([`tcp::OwnedReadHalf`], ...) and borrowed ([`tcp::ReadHalf`], ...)
+//! halves. Their conventions:
+//!
+//! * a zero-length read or write returns `Ok(0)` at once, without a system
+//!   call;
+//! * a read returns `Ok(0)` once the peer has closed its write side, and
+//!   keeps doing so;
+//! * a reset connection gives `ConnectionReset` from the next read or write,
+//!   and a write after the peer has gone gives `BrokenPipe` or
+//!   `ConnectionReset`. On Linux, TCP writes cannot raise `SIGPIPE`: the
+//!   standard library sends with `MSG_NOSIGNAL`. It does so for Unix streams
+//!   too since mid-2025 (rust-lang/rust#140005); older toolchains, 1.88
+//!   among them, write Unix streams with `write(2)`, which raises `SIGPIPE`
+//!   on a closed peer — harmless in a Rust program, which ignores `SIGPIPE`
+//!   from startup unless it opts out (`-Zon-broken-pipe`, or a C `main`);
+//! * `shutdown` is synchronous: `shutdown(2)` never blocks. Closing the
+//!   write side through [`futures_io::AsyncWrite::poll_close`] does the same,
+//!   and so does dropping an owned write half;
+//! * `read`, `write`, `peek` and `readable` / `writable` are cancel-safe:
+//!   dropping their future before it completes loses no data.
+//!   `read_exact` and `write_all` are not: dropped half-way, an unknown part
+//!   of the buffer has been transferred.
+//!
+//! # Datagrams
+//!
+//! [`UdpSocket`] and [`UnixDatagram`] send and receive whole datagrams. An
+//! empty datagram is a datagram: sending an empty buffer sends one, and
+//! receiving into an empty buffer waits for a datagram and discards it. A
+//! datagram longer than the buffer is truncated, as with the standard
+//! library.
+//!
+//! # Addresses
+//!
+//! Constructors that take `impl ToSocketAddrs` (the standard library's
+//! trait) try each address in turn and return the last error if none works.
+//! Resolving a host name (`"localhost:80"`) asks the system resolver and
+//! blocks the thread while it does; socket addresses and IP literals
+//! resolve at once.
+//!
+//! # Leaving the runtime
+//!
+//! `into_std` deregisters a socket and returns the standard-library socket,
+//! still in non-blocking mode; `from_std` (and `TryFrom`) put one in
+//! non-blocking mode and register it.
+//!
+//! # Examples
+//!
+//! An echo server and its client, in one task:
+//!
+//! ```
+//! # async fn example() -> std::io::Result<()> {
+//! use weft_reactor::net::{TcpListener, TcpStream};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0").await?;
+//! let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//! let (mut server, _) = listener.accept().await?;
+//!
+//! client.write_all(b"hello").await?;
+//! let mut buf = [0; 5];
+//! let n = server.read(&mut buf).await?;
+//! server.write_all(&buf[..n]).await?;
+//! client.read_exact(&mut buf).await?;
+//! assert_eq!(&buf, b"hello");
+//! # Ok(())
+//! # }
+//! # // A minimal executor: poll, and park in the driver while pending.
+//! # let driver = weft_reactor::Driver::new().unwrap();
+//! # let _enter = driver.handle().enter();
+//! # let mut task = std::pin::pin!(example());
+//! # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! # loop {
+//! #     if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) {
+//! #         break result.unwrap();
+//! #     }
+//! #     driver.park(None);
+//! # }
+//! ```
+
+use crate::io::{Direction, IoSource};
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll};
+
+/// The documentation example of an async method: `$setup` (hidden lines)
+/// and `$body` run inside an `async fn` returning `io::Result<()>`, which a
+/// hidden `main` drives on a fresh driver.
+macro_rules! example {
+    ($body:literal) => {
+        example!("", $body)
+    };
+    ($setup:expr, $body:literal) => {
+        concat!(
+            "```\n",
+            "# #[allow(unused_variables, unused_mut)]\n",
+            "# async fn example() -> std::io::Result<()> {\n",
+            $setup,
+            $body,
+            "\n# Ok(())\n",
+            "# }\n",
+            "# fn main() -> std::io::Result<()> {\n",
+            "#     let driver = weft_reactor::Driver::new()?;\n",
+            "#     let _enter = driver.handle().enter();\n",
+            "#     let mut task = std::pin::pin!(example());\n",
+            "#     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());\n",
+            "#     loop {\n",
+            "#         if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) {\n",
+            "#             return result;\n",
+            "#         }\n",
+            "#         driver.park(None);\n",
+            "#     }\n",
+            "# }\n",
+            "```\n",
+        )
+    };
+}
+
+/// The conversions of a socket type `$ty` whose one field, `$field`, is a
+/// `$wrapper` (an `IoSource` or a `Stream`) of a `$mio` socket: to and from
+/// the mio socket (`from_mio` registers it with the current driver), to and
+/// from the standard library's `$std` (`from_std`, `into_std`, `TryFrom`),
+/// and the fd traits. `$example` shows the round trip through `$std`.
+macro_rules! std_conversions {
+    ($ty:ident { $field:ident: $wrapper:ident }, $std:ty, $mio:ty, $example:literal) => {
+        impl $ty {
+            pub(crate) fn from_mio(socket: $mio) -> ::std::io::Result<$ty> {
+                Ok($ty {
+                    $field: $wrapper::new(socket)?,
+                })
+            }
+
+            fn into_mio(self) -> $mio {
+                self.$field.into_inner()
+            }
+
+            fn mio_ref(&self) -> &$mio {
+                self.$field.get_ref()
+            }
+
+            #[doc = concat!("Registers a [`", stringify!($std), "`] with the current driver,")]
+            /// after putting it in non-blocking mode.
+            ///
+            /// # Errors
+            ///
+            /// An error of kind `Other` if no driver is entered on this
+            /// thread, or what the operating system says when it refuses to
+            /// change the mode or register the socket. The socket is closed
+            /// then.
+            ///
+            /// # Examples
+            ///
+            #[doc = example!($example)]
+            pub fn from_std(socket: $std) -> ::std::io::Result<$ty> {
+                socket.set_nonblocking(true)?;
+                $ty::from_mio(<$mio>::from_std(socket))
+            }
+
+            #[doc = concat!("Deregisters the socket and returns it as a [`", stringify!($std), "`],")]
+            /// still in non-blocking mode: call `set_nonblocking(false)` to use
+            /// it with blocking calls.
+            ///
+            /// # Errors
+            ///
+            /// None at present; the `Result` leaves room for platforms where
+            /// the conversion can fail.
+            ///
+            /// # Examples
+            ///
+            #[doc = example!($example)]
+            pub fn into_std(self) -> ::std::io::Result<$std> {
+                Ok(self.into_mio().into())
+            }
+        }
+
+        impl TryFrom<$std> for $ty {
+            type Error = ::std::io::Error;
+
+            #[doc = concat!("As [`", stringify!($ty), "::from_std`].")]
+            fn try_from(socket: $std) -> ::std::io::Result<$ty> {
+                $ty::from_std(socket)
+            }
+        }
+
+        #[cfg(unix)]
+        impl ::std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(self.mio_ref())
+            }
+        }
+
+        #[cfg(unix)]
+        impl ::std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.mio_ref())
+            }
+        }
+    };
+}
+
+#[macro_use]
+mod stream;
+#[macro_use]
+mod datagram;
+pub mod tcp;
+mod udp;
+#[cfg(unix)]
+pub mod unix;
+
+pub use self::tcp::listener::TcpListener;
+pub use self::tcp::stream::TcpStream;
+pub use self::udp::UdpSocket;
+#[cfg(unix)]
+pub use self::unix::datagram::UnixDatagram;
+#[cfg(unix)]
+pub use self::unix::listener::UnixListener;
+#[cfg(unix)]
+pub use self::unix::stream::UnixStream;
+
+/// Waits until `io` may proceed in `direction`.
+fn poll_ready<E: mio::event::Source>(
+    io: &IoSource<E>,
+    cx: &mut Context<'_>,
+    direction: Direction,
+) -> Poll<io::Result<()>> {
+    io.poll_ready(cx, direction).map_ok(|_| ())
+}
+
+/// [`poll_ready`] as a future.
+async fn ready<E: mio::event::Source>(io: &IoSource<E>, direction: Direction) -> io::Result<()> {
+    poll_fn(|cx| poll_ready(io, cx, direction)).await
+}
+
+/// Runs `op` again while the system call it makes is interrupted by a
+/// signal.
+fn uninterrupted<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}
+
+/// Fails fast, before resolving anything, where no driver is entered.
+fn check_reactor() -> io::Result<()> {
+    crate::Handle::try_current().map(drop)
+}
+
+/// Tries `op` on each address `addr` resolves to, in turn: the first
+/// success, or the last error.
+async fn each_addr<A, T, F, Fut>(addr: A, mut op: F) -> io::Result<T>
+where
+    A: ToSocketAddrs,
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: Future<Output = io::Result<T>>,
+{
+    check_reactor()?;
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        match op(addr).await {
+            Ok(value) => return Ok(value),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(no_addresses))
+}
+
+/// The first address `addr` resolves to.
+fn first_addr(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    addr.to_socket_addrs()?.next().ok_or_else(no_addresses)
+}
+
+fn no_addresses() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+}

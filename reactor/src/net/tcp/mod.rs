@@ -1,0 +1,12 @@
+//! TCP: the halves of a split [`TcpStream`](super::TcpStream).
+//!
+//! [`TcpStream::into_split`](super::TcpStream::into_split) gives an
+//! [`OwnedReadHalf`] and an [`OwnedWriteHalf`], which can move to different
+//! tasks; [`TcpStream::split`](super::TcpStream::split) gives a borrowed
+//! [`ReadHalf`] and [`WriteHalf`], for reading and writing at once within one
+//! task.
+
+pub(super) mod listener;
+pub(super) mod stream;
+
+pub use self::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};

@@ -1,0 +1,225 @@
+//! The TCP stream and its halves.
+
+use crate::net::each_addr;
+use crate::net::stream::Stream;
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll};
+
+/// The hidden start of the examples: `s`, a connected stream, and `b`, its
+/// peer.
+macro_rules! tcp_setup {
+    () => {
+        concat!(
+            "# let listener = weft_reactor::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n",
+            "# let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;\n",
+            "# let (mut b, _) = listener.accept().await?;\n",
+        )
+    };
+}
+
+/// A TCP connection.
+///
+/// Make one with [`connect`](TcpStream::connect), or accept one from a
+/// [`TcpListener`](super::super::TcpListener). Reading and writing take
+/// `&mut self`; to do both at once, [`split`](TcpStream::split) it (within
+/// one task) or [`into_split`](TcpStream::into_split) it (across tasks). It
+/// implements [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`].
+/// Dropping it closes the connection.
+///
+/// # Examples
+///
+#[doc = example!(r#"
+use weft_reactor::net::{TcpListener, TcpStream};
+
+let listener = TcpListener::bind("127.0.0.1:0").await?;
+let mut stream = TcpStream::connect(listener.local_addr()?).await?;
+let (mut peer, _) = listener.accept().await?;
+
+stream.write_all(b"ping").await?;
+let mut buf = [0; 4];
+peer.read_exact(&mut buf).await?;
+assert_eq!(&buf, b"ping");
+
+// The peer closes: reads see the end of the stream.
+drop(peer);
+assert_eq!(stream.read(&mut buf).await?, 0);"#)]
+#[derive(Debug)]
+pub struct TcpStream {
+    core: Stream<mio::net::TcpStream>,
+}
+
+stream_type! {
+    stream: TcpStream,
+    mio: mio::net::TcpStream,
+    addr: SocketAddr,
+    setup: tcp_setup!(),
+}
+
+/// `peek` and `poll_peek`, on the stream and its read halves.
+macro_rules! peek_methods {
+    ($setup:expr) => {
+        /// Reads into `buf` what has arrived, once something has, without
+        /// taking it from the stream: the next read sees it again. Returns
+        /// the number of bytes copied, or `Ok(0)` at the end of the stream
+        /// or for an empty `buf`. Cancel-safe.
+        ///
+        /// # Errors
+        ///
+        /// As [`read`](Self::read).
+        ///
+        /// # Examples
+        ///
+        #[doc = example!($setup, r#"
+b.write_all(b"hello").await?;
+let mut buf = [0; 5];
+let n = a.peek(&mut buf).await?;
+assert_eq!(&buf[..n], &b"hello"[..n]);
+a.read_exact(&mut buf).await?; // still there
+assert_eq!(&buf, b"hello");"#)]
+        pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            poll_fn(|cx| self.poll_peek(cx, buf)).await
+        }
+
+        /// Polls to peek into `buf`: the [`peek`](Self::peek) of a
+        /// hand-written future.
+        ///
+        /// # Errors
+        ///
+        /// As [`read`](Self::read).
+        ///
+        /// # Examples
+        ///
+        #[doc = example!($setup, r#"
+b.write_all(b"hi").await?;
+let mut buf = [0; 2];
+let n = std::future::poll_fn(|cx| a.poll_peek(cx, &mut buf)).await?;
+assert_eq!(&buf[..n], &b"hi"[..n]);"#)]
+        pub fn poll_peek(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            self.core().poll_read_with(cx, |io| io.peek(buf))
+        }
+    };
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each address it resolves to until one
+    /// accepts. The connection is made without blocking the thread: the
+    /// future waits for the handshake to finish.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this thread;
+    /// otherwise the error of the last address tried: `ConnectionRefused`
+    /// if nothing listens there, `TimedOut`, `HostUnreachable`, ... — or
+    /// `InvalidInput` if `addr` resolves to no address.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::{TcpListener, TcpStream};
+
+let listener = TcpListener::bind("127.0.0.1:0").await?;
+let addr = listener.local_addr()?;
+let stream = TcpStream::connect(addr).await?;
+assert_eq!(stream.peer_addr()?, addr);
+
+// Nothing listens on that port any more.
+drop((stream, listener));
+let error = TcpStream::connect(addr).await.unwrap_err();
+assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);"#)]
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(addr, |addr| async move {
+            let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+            stream.core.finish_connect().await?;
+            Ok(stream)
+        })
+        .await
+    }
+
+    peek_methods!(concat!(tcp_setup!(), "# let mut a = s;\n"));
+
+    /// Sets `TCP_NODELAY`: with `true`, small writes go out at once instead
+    /// of waiting to be merged (Nagle's algorithm off).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(tcp_setup!(), r#"
+s.set_nodelay(true)?;
+assert!(s.nodelay()?);"#)]
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.core.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set; see
+    /// [`set_nodelay`](TcpStream::set_nodelay).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.core.get_ref().nodelay()
+    }
+
+    /// Sets the `IP_TTL` option: the time-to-live of the packets sent.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(tcp_setup!(), r#"
+s.set_ttl(64)?;
+assert_eq!(s.ttl()?, 64);"#)]
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.core.get_ref().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` option; see [`set_ttl`](TcpStream::set_ttl).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.core.get_ref().ttl()
+    }
+
+    /// Takes the pending `SO_ERROR` of the socket, if any.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says when asked.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.core.get_ref().take_error()
+    }
+}
+
+impl OwnedReadHalf {
+    peek_methods!(concat!(tcp_setup!(), "# let (mut a, _write) = s.into_split();\n"));
+}
+
+impl ReadHalf<'_> {
+    peek_methods!(concat!(tcp_setup!(), "# let (mut a, _write) = s.split();\n"));
+}
+
+std_conversions!(
+    TcpStream { core: Stream },
+    std::net::TcpStream,
+    mio::net::TcpStream,
+    r#"
+use weft_reactor::net::TcpStream;
+
+let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+let stream = TcpStream::from_std(std_stream)?;
+let std_stream = stream.into_std()?;
+std_stream.set_nonblocking(false)?;"#
+);

@@ -1,0 +1,349 @@
+//! The UDP socket.
+
+use crate::io::{Direction, IoSource};
+use crate::net::{each_addr, first_addr, uninterrupted};
+use std::future::poll_fn;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll};
+
+/// The hidden start of the examples: `a` and `b`, two sockets connected to
+/// each other.
+macro_rules! udp_setup {
+    () => {
+        concat!(
+            "# let a = weft_reactor::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n",
+            "# let b = weft_reactor::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n",
+            "# a.connect(b.local_addr()?).await?;\n",
+            "# b.connect(a.local_addr()?).await?;\n",
+        )
+    };
+}
+
+/// A UDP socket.
+///
+/// [`bind`](UdpSocket::bind) it, then exchange datagrams with any address
+/// ([`send_to`](UdpSocket::send_to), [`recv_from`](UdpSocket::recv_from)),
+/// or [`connect`](UdpSocket::connect) it to one peer and use
+/// [`send`](UdpSocket::send) and [`recv`](UdpSocket::recv). All methods take
+/// `&self`: share it (in an `Arc`) between a task that receives and one that
+/// sends. Dropping it closes the socket.
+///
+/// # Examples
+///
+#[doc = example!(r#"
+use weft_reactor::net::UdpSocket;
+
+let server = UdpSocket::bind("127.0.0.1:0").await?;
+let client = UdpSocket::bind("127.0.0.1:0").await?;
+
+client.send_to(b"ping", server.local_addr()?).await?;
+let mut buf = [0; 64];
+let (n, from) = server.recv_from(&mut buf).await?;
+assert_eq!(&buf[..n], b"ping");
+assert_eq!(from, client.local_addr()?);
+server.send_to(b"pong", from).await?;
+let n = client.recv(&mut buf).await?;
+assert_eq!(&buf[..n], b"pong");"#)]
+#[derive(Debug)]
+pub struct UdpSocket {
+    io: IoSource<mio::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr`, trying each address it resolves to until
+    /// one works. Port 0 asks the system for a free port; see
+    /// [`local_addr`](UdpSocket::local_addr).
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this thread;
+    /// otherwise the error of the last address tried (`AddrInUse`, ...), or
+    /// `InvalidInput` if `addr` resolves to no address.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+let socket = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+assert_ne!(socket.local_addr()?.port(), 0);"#)]
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        each_addr(addr, |addr| async move {
+            UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
+        })
+        .await
+    }
+
+    /// Connects the socket to `addr`, trying each address it resolves to
+    /// until one works: [`send`](UdpSocket::send) then sends there, and only
+    /// datagrams from there are received. Connecting again changes the
+    /// peer. No packet is sent.
+    ///
+    /// # Errors
+    ///
+    /// The error of the last address tried, or `InvalidInput` if `addr`
+    /// resolves to no address.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::UdpSocket;
+
+let a = UdpSocket::bind("127.0.0.1:0").await?;
+let b = UdpSocket::bind("127.0.0.1:0").await?;
+a.connect(b.local_addr()?).await?;
+assert_eq!(a.peer_addr()?, b.local_addr()?);"#)]
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        each_addr(addr, |addr| async move { self.io.get_ref().connect(addr) }).await
+    }
+
+    datagram_methods!(SocketAddr, udp_setup!());
+
+    /// Sends `buf` as one datagram to `target` (the first address it
+    /// resolves to), once there is room: the number of bytes sent.
+    /// Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `target` resolves to no address; an error if the
+    /// datagram is too long (`EMSGSIZE`), if the address cannot be reached
+    /// from this socket, or if the driver has shut down.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::UdpSocket;
+
+let a = UdpSocket::bind("127.0.0.1:0").await?;
+let b = UdpSocket::bind("127.0.0.1:0").await?;
+let n = a.send_to(b"hi", b.local_addr()?).await?;
+assert_eq!(n, 2);"#)]
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = first_addr(target)?;
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// Polls to send `buf` to `target`: the
+    /// [`send_to`](UdpSocket::send_to) of a hand-written future.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](UdpSocket::send_to).
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |io| {
+            uninterrupted(|| io.send_to(buf, target))
+        })
+    }
+
+    /// Sends `buf` to `target` without waiting; an error of kind
+    /// `WouldBlock` if there is no room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, as above; otherwise as
+    /// [`send_to`](UdpSocket::send_to).
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |io| uninterrupted(|| io.send_to(buf, target)))
+    }
+
+    /// Like [`recv_from`](UdpSocket::recv_from), without taking the datagram
+    /// from the socket: the next receive sees it again. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](UdpSocket::recv).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+b.send(b"hi").await?;
+let mut buf = [0; 16];
+let (n, from) = a.peek_from(&mut buf).await?;
+assert_eq!(from, b.local_addr()?);
+assert_eq!(a.recv(&mut buf).await?, n); // still there"#)]
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_peek_from(cx, buf)).await
+    }
+
+    /// Polls to peek at a datagram: the
+    /// [`peek_from`](UdpSocket::peek_from) of a hand-written future.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](UdpSocket::recv).
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .poll_io(cx, Direction::Read, |io| uninterrupted(|| io.peek_from(buf)))
+    }
+
+    /// Peeks at a datagram without waiting; an error of kind `WouldBlock`
+    /// if none has arrived.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, as above; otherwise as [`recv`](UdpSocket::recv).
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, |io| uninterrupted(|| io.peek_from(buf)))
+    }
+
+    /// Sets `SO_BROADCAST`: whether the socket may send to a broadcast
+    /// address.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+a.set_broadcast(true)?;
+assert!(a.broadcast()?);"#)]
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.io.get_ref().broadcast()
+    }
+
+    /// Sets the `IP_TTL` option: the time-to-live of the packets sent.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` option.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`: whether multicast datagrams sent come back
+    /// to the local sockets.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// Whether `IP_MULTICAST_LOOP` is set.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`: the time-to-live of multicast datagrams.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The `IP_MULTICAST_TTL` option.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Whether `IPV6_MULTICAST_LOOP` is set.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with
+    /// address `interface` (`Ipv4Addr::UNSPECIFIED` lets the system choose).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group; see
+    /// [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on the interface with
+    /// index `interface` (0 lets the system choose).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(multiaddr, interface)
+    }
+
+    /// Leaves an IPv6 multicast group; see
+    /// [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(multiaddr, interface)
+    }
+}
+
+std_conversions!(
+    UdpSocket { io: IoSource },
+    std::net::UdpSocket,
+    mio::net::UdpSocket,
+    r#"
+use weft_reactor::net::UdpSocket;
+
+let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+let socket = UdpSocket::from_std(std_socket)?;
+let std_socket = socket.into_std()?;
+std_socket.set_nonblocking(false)?;"#
+);

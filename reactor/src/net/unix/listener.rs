@@ -1,0 +1,141 @@
+//! The Unix stream listener.
+
+use super::SocketAddr;
+use super::stream::UnixStream;
+use crate::io::{Direction, IoSource};
+use crate::net::{check_reactor, uninterrupted};
+use std::future::poll_fn;
+use std::io;
+use std::path::Path;
+use std::task::{Context, Poll, ready};
+
+/// A Unix stream socket listening for connections at a path.
+///
+/// Dropping it closes the socket but leaves the socket file in place: remove
+/// it with [`std::fs::remove_file`] before binding the same path again.
+///
+/// # Examples
+///
+#[doc = example!(r#"
+use weft_reactor::net::{UnixListener, UnixStream};
+
+let path = std::env::temp_dir().join(format!("weft-doc-{}-listener.sock", std::process::id()));
+let _ = std::fs::remove_file(&path);
+let listener = UnixListener::bind(&path)?;
+let mut client = UnixStream::connect(&path).await?;
+let (mut server, _) = listener.accept().await?;
+
+server.write_all(b"welcome").await?;
+let mut buf = [0; 7];
+client.read_exact(&mut buf).await?;
+assert_eq!(&buf, b"welcome");
+std::fs::remove_file(&path)?;"#)]
+#[derive(Debug)]
+pub struct UnixListener {
+    io: IoSource<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Creates a socket file at `path` and listens there. Binding never
+    /// waits, so this is not `async`.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this thread;
+    /// `AddrInUse` if `path` exists (a socket file left by an earlier
+    /// listener, for example); `InvalidInput` if the path is too long for a
+    /// socket address; otherwise what the operating system says
+    /// (`PermissionDenied`, `NotFound`, ...).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::UnixListener;
+
+let path = std::env::temp_dir().join(format!("weft-doc-{}-bind.sock", std::process::id()));
+let _ = std::fs::remove_file(&path);
+let listener = UnixListener::bind(&path)?;
+assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+std::fs::remove_file(&path)?;"#)]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        check_reactor()?;
+        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+    }
+
+    /// Waits for a connection and accepts it: the connected stream,
+    /// registered with the current driver, and the peer's address (usually
+    /// unnamed). Cancel-safe: no connection is lost if the future is dropped.
+    ///
+    /// One task at a time should accept on a listener: only the waker of
+    /// the last one to wait is woken.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says (out of file descriptors, for
+    /// example: the connection stays queued and the next `accept` tries
+    /// again), or an error if the driver has shut down.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::{UnixListener, UnixStream};
+
+let path = std::env::temp_dir().join(format!("weft-doc-{}-accept.sock", std::process::id()));
+let _ = std::fs::remove_file(&path);
+let listener = UnixListener::bind(&path)?;
+let client = UnixStream::connect(&path).await?;
+let (server, peer) = listener.accept().await?;
+assert!(peer.is_unnamed());
+std::fs::remove_file(&path)?;"#)]
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls to accept a connection: the [`accept`](UnixListener::accept)
+    /// of a hand-written future.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](UnixListener::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) = ready!(
+            self.io
+                .poll_io(cx, Direction::Read, |l| uninterrupted(|| l.accept()))
+        )?;
+        Poll::Ready(UnixStream::from_mio(stream).map(|stream| (stream, addr)))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Takes the pending `SO_ERROR` of the socket, if any.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says when asked.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+std_conversions!(
+    UnixListener { io: IoSource },
+    std::os::unix::net::UnixListener,
+    mio::net::UnixListener,
+    r#"
+use weft_reactor::net::UnixListener;
+
+let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-std.sock", std::process::id()));
+let _ = std::fs::remove_file(&path);
+let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
+let listener = UnixListener::from_std(std_listener)?;
+let std_listener = listener.into_std()?;
+std_listener.set_nonblocking(false)?;
+std::fs::remove_file(&path)?;"#
+);

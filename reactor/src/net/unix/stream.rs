@@ -1,0 +1,125 @@
+//! The Unix stream and its halves.
+
+use super::SocketAddr;
+use crate::net::check_reactor;
+use crate::net::stream::Stream;
+use std::io;
+use std::path::Path;
+
+/// The hidden start of the examples: `s` and `b`, a connected pair.
+macro_rules! unix_setup {
+    () => {
+        "# let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;\n"
+    };
+}
+
+/// A Unix stream connection.
+///
+/// Make one with [`connect`](UnixStream::connect) or
+/// [`pair`](UnixStream::pair), or accept one from a
+/// [`UnixListener`](super::super::UnixListener). Reading and writing take
+/// `&mut self`; to do both at once, [`split`](UnixStream::split) it (within
+/// one task) or [`into_split`](UnixStream::into_split) it (across tasks). It
+/// implements [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`].
+/// Dropping it closes the connection.
+///
+/// # Examples
+///
+#[doc = example!(r#"
+use weft_reactor::net::UnixStream;
+
+let (mut a, mut b) = UnixStream::pair()?;
+a.write_all(b"ping").await?;
+let mut buf = [0; 4];
+b.read_exact(&mut buf).await?;
+assert_eq!(&buf, b"ping");
+
+// The peer closes: reads see the end of the stream.
+drop(b);
+assert_eq!(a.read(&mut buf).await?, 0);"#)]
+#[derive(Debug)]
+pub struct UnixStream {
+    core: Stream<mio::net::UnixStream>,
+}
+
+stream_type! {
+    stream: UnixStream,
+    mio: mio::net::UnixStream,
+    addr: SocketAddr,
+    setup: unix_setup!(),
+}
+
+impl UnixStream {
+    /// Connects to the listener at `path`.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this thread;
+    /// `NotFound` if nothing is at `path`; `ConnectionRefused` if no one
+    /// listens there; `WouldBlock` if the listener's backlog is full (a
+    /// Unix connection cannot be waited for: try again later);
+    /// `InvalidInput` if the path is too long for a socket address.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::{UnixListener, UnixStream};
+
+let path = std::env::temp_dir().join(format!("weft-doc-{}-connect.sock", std::process::id()));
+let _ = std::fs::remove_file(&path);
+let listener = UnixListener::bind(&path)?;
+let stream = UnixStream::connect(&path).await?;
+assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
+std::fs::remove_file(&path)?;"#)]
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        check_reactor()?;
+        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        stream.core.finish_connect().await?;
+        Ok(stream)
+    }
+
+    /// Creates a pair of connected, unnamed streams.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this thread, or
+    /// what the operating system says (out of file descriptors, ...).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+use weft_reactor::net::UnixStream;
+
+let (mut a, mut b) = UnixStream::pair()?;
+b.write_all(b"hi").await?;
+let mut buf = [0; 2];
+a.read_exact(&mut buf).await?;
+assert_eq!(&buf, b"hi");"#)]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        check_reactor()?;
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Takes the pending `SO_ERROR` of the socket, if any.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says when asked.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.core.get_ref().take_error()
+    }
+}
+
+std_conversions!(
+    UnixStream { core: Stream },
+    std::os::unix::net::UnixStream,
+    mio::net::UnixStream,
+    r#"
+use weft_reactor::net::UnixStream;
+
+let (std_stream, _peer) = std::os::unix::net::UnixStream::pair()?;
+let stream = UnixStream::from_std(std_stream)?;
+let std_stream = stream.into_std()?;
+std_stream.set_nonblocking(false)?;"#
+);

@@ -1,0 +1,293 @@
+//! Time: sleeps, timeouts and intervals, on a hierarchical timing wheel with
+//! millisecond ticks; and a clock that tests can pause.
+//!
+//! Every timer belongs to the driver entered on the thread that first polls
+//! it. Creating and dropping a timer is O(1); a timer that is never polled
+//! (a `timeout` whose future is ready at once) never touches the wheel.
+//!
+//! # The paused clock
+//!
+//! [`pause`] freezes the current driver's clock. From then on time moves only
+//! when [`advance`] moves it, or — *auto-advance* — when the runtime has
+//! nothing at all to run: the clock then jumps straight to the next timer
+//! deadline. A test of a 30-second deadline or an hour of intervals runs in
+//! microseconds, and its timers fire in the order their deadlines say.
+//! Both of weft's schedulers support it.
+//!
+//! # Examples
+//!
+//! ```
+//! # let driver = weft_reactor::Driver::new_paused().unwrap();
+//! # let _enter = driver.handle().enter();
+//! use std::time::Duration;
+//! use weft_reactor::time::{Instant, sleep};
+//!
+//! let start = Instant::now();
+//! let mut nap = std::pin::pin!(sleep(Duration::from_secs(3600)));
+//! # let waker = std::task::Waker::noop();
+//! # let mut cx = std::task::Context::from_waker(&waker);
+//! # while nap.as_mut().poll(&mut cx).is_pending() { driver.park_idle(None); }
+//! // ... awaited on a paused runtime, an hour passes at once:
+//! assert!(start.elapsed() >= Duration::from_secs(3600));
+//! ```
+
+mod clock;
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
+
+pub use self::instant::Instant;
+pub use self::interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use self::sleep::{Sleep, sleep, sleep_until};
+pub use self::timeout::{Elapsed, Timeout, timeout, timeout_at};
+
+pub(crate) use self::clock::{Clock, saturating_add};
+
+use self::wheel::{TimerKey, Wheel};
+use crate::driver::{Handle, lock};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// The timer half of the driver: the wheel and the clock it reads.
+pub(crate) struct TimeDriver {
+    pub(crate) clock: Clock,
+    wheel: Mutex<Wheel>,
+    shutdown: AtomicBool,
+}
+
+impl TimeDriver {
+    pub(crate) fn new(clock: Clock) -> TimeDriver {
+        TimeDriver {
+            clock,
+            wheel: Mutex::new(Wheel::new()),
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// The first tick at or after `deadline`: a timer never fires early.
+    fn tick_at_or_after(&self, deadline: std::time::Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.clock.start());
+        let ms = since.as_millis() + u128::from(!since.subsec_nanos().is_multiple_of(1_000_000));
+        u64::try_from(ms).unwrap_or(u64::MAX)
+    }
+
+    /// The last tick that has begun by `now`.
+    fn tick_at(&self, now: std::time::Instant) -> u64 {
+        let ms = now.saturating_duration_since(self.clock.start()).as_millis();
+        u64::try_from(ms).unwrap_or(u64::MAX)
+    }
+
+    fn instant_of(&self, tick: u64) -> std::time::Instant {
+        saturating_add(self.clock.start(), Duration::from_millis(tick))
+    }
+
+    /// Fires every timer due by now, waking them `batch` at a time outside
+    /// the lock. Returns true if any fired.
+    pub(crate) fn process(
+        &self,
+        wakers: &mut Vec<Waker>,
+        batch: usize,
+        wake: impl Fn(&mut Vec<Waker>),
+    ) -> bool {
+        let now = self.tick_at(self.clock.now());
+        self.process_until(now, wakers, batch, wake)
+    }
+
+    fn process_until(
+        &self,
+        now: u64,
+        wakers: &mut Vec<Waker>,
+        batch: usize,
+        wake: impl Fn(&mut Vec<Waker>),
+    ) -> bool {
+        let mut fired = false;
+        loop {
+            let done = lock(&self.wheel).process(now, wakers, batch);
+            fired |= !wakers.is_empty();
+            wake(wakers);
+            if done {
+                return fired;
+            }
+        }
+    }
+
+    /// How long until the earliest timer may be due, by the clock.
+    pub(crate) fn until_next_timer(&self) -> Option<Duration> {
+        let next = lock(&self.wheel).next_expiration()?;
+        Some(self.instant_of(next).saturating_duration_since(self.clock.now()))
+    }
+
+    /// Moves a paused clock to the next timer deadline.
+    pub(crate) fn auto_advance(&self) {
+        let next = lock(&self.wheel).next_expiration();
+        if let Some(next) = next {
+            self.clock.advance_to(self.instant_of(next));
+        }
+    }
+
+    /// Fires every timer, now and for any registered later.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let mut wakers = Vec::new();
+        self.process_until(u64::MAX, &mut wakers, 64, |w| w.drain(..).for_each(Waker::wake));
+    }
+
+    /// Registers a timer for `deadline`; `None` if it is due already.
+    fn register(&self, deadline: std::time::Instant, waker: &Waker) -> Option<TimerKey> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return None;
+        }
+        let tick = self.tick_at_or_after(deadline);
+        lock(&self.wheel).insert(tick, waker.clone())
+    }
+
+    fn poll(&self, key: TimerKey, waker: &Waker) -> Poll<()> {
+        lock(&self.wheel).poll(key, waker)
+    }
+
+    fn reset(&self, key: TimerKey, deadline: std::time::Instant) {
+        let tick = self.tick_at_or_after(deadline);
+        let waker = lock(&self.wheel).reset(key, tick);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn remove(&self, key: TimerKey) {
+        lock(&self.wheel).remove(key);
+    }
+}
+
+impl fmt::Debug for TimeDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let wheel = lock(&self.wheel);
+        f.debug_struct("TimeDriver")
+            .field("clock", &self.clock)
+            .field("timers", &wheel.len())
+            .field("processed_ms", &wheel.elapsed())
+            .finish()
+    }
+}
+
+/// Runs `f` on the current driver's clock.
+#[track_caller]
+fn with_clock<R>(what: &str, f: impl FnOnce(&Handle) -> R) -> R {
+    Handle::with_current(|handle| match handle {
+        Some(handle) => f(handle),
+        None => panic!("`weft::time::{what}` needs a weft runtime (or an entered reactor) on this thread"),
+    })
+}
+
+/// Pauses the current runtime's clock.
+///
+/// While paused, [`Instant::now`] stands still; time moves only by
+/// [`advance`], or by itself when every task is idle: then it jumps to the
+/// next timer deadline (auto-advance). Works on both of weft's schedulers.
+/// Pausing a paused clock does nothing.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// # let driver = weft_reactor::Driver::new().unwrap();
+/// # let _enter = driver.handle().enter();
+/// use weft_reactor::time::{self, Instant};
+///
+/// time::pause();
+/// let t0 = Instant::now();
+/// assert_eq!(Instant::now(), t0);
+/// time::resume();
+/// ```
+#[track_caller]
+pub fn pause() {
+    with_clock("pause", |handle| {
+        handle.clock().pause();
+        // A worker waiting in the driver must learn it may now auto-advance.
+        handle.unpark();
+    });
+}
+
+/// Lets the current runtime's clock run again, from where it stood.
+/// Resuming a running clock does nothing.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+#[track_caller]
+pub fn resume() {
+    with_clock("resume", |handle| {
+        handle.clock().resume();
+        handle.unpark();
+    });
+}
+
+/// Moves the paused clock forward by `duration`, fires the timers that
+/// became due, and yields once so the tasks they woke can run.
+///
+/// A `duration` up to `Duration::MAX` saturates about thirty years ahead.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime, or if the clock is not paused
+/// (see [`pause`]).
+///
+/// # Examples
+///
+/// ```
+/// # let driver = weft_reactor::Driver::new_paused().unwrap();
+/// # let _enter = driver.handle().enter();
+/// # let waker = std::task::Waker::noop();
+/// # let mut cx = std::task::Context::from_waker(&waker);
+/// use std::time::Duration;
+/// use weft_reactor::time::{self, Instant};
+///
+/// let t0 = Instant::now();
+/// let mut step = std::pin::pin!(time::advance(Duration::from_secs(90)));
+/// while step.as_mut().poll(&mut cx).is_pending() {}
+/// assert_eq!(Instant::now() - t0, Duration::from_secs(90));
+/// ```
+#[track_caller]
+pub fn advance(duration: Duration) -> Advance {
+    with_clock("advance", |handle| {
+        assert!(
+            handle.clock().advance(duration),
+            "`weft::time::advance` needs a paused clock: call `weft::time::pause()` first"
+        );
+        let time = &handle.inner.time;
+        let mut wakers = Vec::new();
+        time.process(&mut wakers, 64, |w| w.drain(..).for_each(Waker::wake));
+        handle.unpark();
+    });
+    Advance { yielded: false }
+}
+
+/// The future [`advance`] returns: ready on its second poll, so the tasks
+/// the advance woke get to run first.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Advance {
+    yielded: bool,
+}
+
+impl Future for Advance {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

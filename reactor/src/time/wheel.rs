@@ -1,0 +1,898 @@
+//! A hierarchical timing wheel with millisecond ticks, used by the timer driver.
+//!
+//! Time is a `u64` count of ticks (milliseconds since the driver started). The wheel remembers
+//! `elapsed`, the last tick it has processed; every pending entry has a deadline after it.
+//!
+//! # Layout
+//!
+//! There are [`LEVELS`] levels of [`SLOTS`] slots each. A slot on level `L` covers `64^L` ticks, so
+//! a whole level covers `64^(L+1)` ticks and the wheel covers `64^6 = 2^36` ticks (about 2.2 years).
+//! A deadline `d` goes on the level of the highest 6-bit digit in which it differs from `elapsed`,
+//! in the slot named by that digit of `d`. So level 0 holds deadlines in the same 64-tick block as
+//! `elapsed`, one exact tick per slot; level 1 holds later 64-tick blocks of the same 4096-tick
+//! block; and so on. On every level below the top, occupied slots therefore lie strictly after the
+//! slot `elapsed` is in, and everything on a level comes before everything on the levels above it.
+//!
+//! Each slot is an intrusive doubly-linked list threaded through the entries' `u32` indices, and
+//! each level keeps a `u64` bitmask of its non-empty slots, so the next occupied slot is one
+//! `trailing_zeros` away. Entries live in a `Vec` with a free list: insert and remove are O(1) and
+//! nothing is allocated once the `Vec` has grown to the peak number of live timers.
+//!
+//! # Cascade
+//!
+//! When `elapsed` reaches the start of an occupied slot above level 0, that slot's entries are
+//! moved down: each is re-filed relative to the new `elapsed`, which puts it on a lower level (or in
+//! the ready list when its deadline is that very tick). A level-0 slot is simply due: all of its
+//! entries share that exact deadline and go to the ready list, from which `process` hands them out.
+//!
+//! # Horizon
+//!
+//! The top level is a ring: its slot `s` stands for the next time after the current top-level slot
+//! that the top digit is `s`, which may be in the next 2^36-tick block. A deadline 2^36 or more
+//! ticks ahead (up to `u64::MAX`) is filed there by its top digit like any other, so its slot comes
+//! due before the deadline, never after. Whenever the top level comes due, all of it is re-filed at
+//! once relative to the earliest of its deadlines (or `now`, if sooner), so a jump of any length
+//! costs one re-file per far-away deadline it reaches, not one per top-level slot it passes.
+//!
+//! # Ordering
+//!
+//! `process` always works on the earliest due slot, and a level-0 slot is a single tick, so every
+//! waker it hands out, within one call and across calls, comes in non-decreasing deadline order.
+//! Entries sharing a deadline come out in no particular order.
+
+use std::fmt;
+use std::task::{Poll, Waker};
+
+/// Number of levels.
+const LEVELS: usize = 6;
+/// Bits of the deadline a level's slot index takes.
+const SLOT_BITS: u32 = 6;
+/// Slots per level.
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Mask of the slot digit.
+const SLOT_MASK: u64 = SLOTS as u64 - 1;
+/// List index of the ready list; lists `0..READY` are `level * SLOTS + slot`.
+const READY: usize = LEVELS * SLOTS;
+/// Null entry index in links and list heads.
+const NONE: u32 = u32::MAX;
+
+/// Handle to a timer in a [`Wheel`].
+///
+/// The fields are private: the caller stores the key as an opaque, `Copy` token and hands it back
+/// to [`Wheel::poll`], [`Wheel::reset`] and [`Wheel::remove`] (`Option<TimerKey>` serves as "no
+/// timer"). The generation makes a key to a removed (and possibly reused) entry stale, which those
+/// methods detect; it is a wrapping `u32`, so only a key kept across 2^32 reuses of one entry
+/// could alias.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct TimerKey {
+    /// Index into the entry `Vec`.
+    index: u32,
+    /// Generation of the entry when the key was issued.
+    generation: u32,
+}
+
+/// Where an entry is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    /// On the free list; `next` links the free list.
+    Free,
+    /// Linked into the list with this index (a slot, or [`READY`]).
+    Pending(u16),
+    /// Fired (its waker, if any, was handed out), not linked, until removed.
+    Fired,
+}
+
+/// One timer.
+#[derive(Debug)]
+struct Entry {
+    /// The tick the timer fires at.
+    deadline: u64,
+    /// Woken when the timer fires.
+    waker: Option<Waker>,
+    /// Bumped when the entry is freed, so older keys stop matching.
+    generation: u32,
+    /// Free, pending or fired.
+    state: State,
+    /// Previous entry in the list, or [`NONE`].
+    prev: u32,
+    /// Next entry in the list (or in the free list), or [`NONE`].
+    next: u32,
+}
+
+/// A hierarchical timing wheel; see the [module docs](self).
+pub(crate) struct Wheel {
+    /// The tick processed up to, inclusive.
+    elapsed: u64,
+    /// Number of pending entries.
+    pending: usize,
+    /// The slab of entries.
+    entries: Vec<Entry>,
+    /// Head of the free list, or [`NONE`].
+    free: u32,
+    /// Heads of the slot lists (`level * SLOTS + slot`) and of the ready list ([`READY`]).
+    heads: [u32; READY + 1],
+    /// Per level, bit `s` is set when slot `s` is non-empty.
+    occupied: [u64; LEVELS],
+}
+
+impl fmt::Debug for Wheel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wheel")
+            .field("elapsed", &self.elapsed)
+            .field("len", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wheel {
+    /// An empty wheel at tick 0.
+    pub(crate) fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            pending: 0,
+            entries: Vec::new(),
+            free: NONE,
+            heads: [NONE; READY + 1],
+            occupied: [0; LEVELS],
+        }
+    }
+
+    /// The tick the wheel has processed up to, inclusive.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Number of pending entries (not fired, not removed).
+    pub(crate) fn len(&self) -> usize {
+        self.pending
+    }
+
+    /// Registers a timer firing at tick `deadline`, to wake `waker`.
+    ///
+    /// Returns `None`, inserting nothing, when `deadline <= elapsed()`: the timer is already due.
+    ///
+    /// # Panics
+    ///
+    /// If `u32::MAX` entries are already allocated.
+    pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> Option<TimerKey> {
+        if deadline <= self.elapsed {
+            return None;
+        }
+        let index = if self.free == NONE {
+            let index = u32::try_from(self.entries.len()).ok().filter(|&i| i != NONE);
+            let index = index.expect("timing wheel: too many timers");
+            self.entries.push(Entry {
+                deadline,
+                waker: Some(waker),
+                generation: 0,
+                state: State::Fired,
+                prev: NONE,
+                next: NONE,
+            });
+            index
+        } else {
+            let index = self.free;
+            let entry = &mut self.entries[index as usize];
+            self.free = entry.next;
+            entry.deadline = deadline;
+            entry.waker = Some(waker);
+            index
+        };
+        self.pending += 1;
+        self.link(index);
+        Some(TimerKey {
+            index,
+            generation: self.entries[index as usize].generation,
+        })
+    }
+
+    /// `Ready` if the timer fired (or `key` is stale); otherwise stores `waker` to be woken when
+    /// it fires (unless the stored one already wakes the same task) and returns `Pending`.
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> Poll<()> {
+        let Some(entry) = self.lookup(key).map(|i| &mut self.entries[i as usize]) else {
+            return Poll::Ready(());
+        };
+        if entry.state == State::Fired {
+            return Poll::Ready(());
+        }
+        if !entry.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+            entry.waker = Some(waker.clone());
+        }
+        Poll::Pending
+    }
+
+    /// Frees the timer, unlinking it if it is still pending. A stale key is ignored.
+    pub(crate) fn remove(&mut self, key: TimerKey) {
+        let Some(index) = self.lookup(key) else { return };
+        if let State::Pending(_) = self.entries[index as usize].state {
+            self.unlink(index);
+            self.pending -= 1;
+        }
+        let entry = &mut self.entries[index as usize];
+        entry.waker = None;
+        entry.state = State::Free;
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.next = self.free;
+        self.free = index;
+    }
+
+    /// Moves a live timer (pending or fired) to `deadline`, making it pending again with its waker.
+    ///
+    /// If `deadline <= elapsed()` the timer is marked fired instead and its waker, if it had one, is
+    /// returned for the caller to wake. A stale key returns `None` and changes nothing.
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64) -> Option<Waker> {
+        let index = self.lookup(key)?;
+        if let State::Pending(_) = self.entries[index as usize].state {
+            self.unlink(index);
+            self.pending -= 1;
+        }
+        let entry = &mut self.entries[index as usize];
+        entry.deadline = deadline;
+        if deadline <= self.elapsed {
+            entry.state = State::Fired;
+            return entry.waker.take();
+        }
+        self.pending += 1;
+        self.link(index);
+        None
+    }
+
+    /// The earliest tick at which [`process`](Self::process) may have work: the exact deadline of
+    /// the earliest timer, or the start of an earlier higher-level slot that must cascade first.
+    /// Never later than the earliest deadline; `None` when no timer is pending.
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        if self.heads[READY] != NONE {
+            return Some(self.elapsed);
+        }
+        self.next_due().map(|(_, tick)| tick)
+    }
+
+    /// Advances `elapsed()` towards `now`, firing every timer with a deadline `<= now`: it is marked
+    /// fired and its waker, if any, is pushed onto `out`, in non-decreasing deadline order.
+    ///
+    /// Returns `true` once everything due by `now` is handled (then `elapsed() == now`). Returns
+    /// `false`, with the wheel in a consistent state, when it stopped early because
+    /// `out.len() >= max`; call again (after waking the batch) to go on. At least one waker is
+    /// pushed per call when any is due, so `max == 0` cannot livelock. `now < elapsed()` does
+    /// nothing and returns `true`. Cost: O(levels) per occupied slot reached, O(1) per entry
+    /// moved down or fired; empty stretches of time are skipped, never walked tick by tick.
+    pub(crate) fn process(&mut self, now: u64, out: &mut Vec<Waker>, max: usize) -> bool {
+        if now < self.elapsed {
+            return true;
+        }
+        let limit = max.max(out.len() + 1);
+        loop {
+            // Ready entries have `deadline == elapsed`, earlier than anything still in a slot.
+            while self.heads[READY] != NONE {
+                if out.len() >= limit {
+                    return false;
+                }
+                let index = self.heads[READY];
+                self.unlink(index);
+                self.pending -= 1;
+                let entry = &mut self.entries[index as usize];
+                entry.state = State::Fired;
+                out.extend(entry.waker.take());
+            }
+            let Some((list, tick)) = self.next_due().filter(|&(_, tick)| tick <= now) else {
+                self.elapsed = now;
+                return true;
+            };
+            if out.len() >= limit {
+                return false;
+            }
+            if list / SLOTS == LEVELS - 1 {
+                self.refile_top(now);
+            } else {
+                // All lower levels are empty, so moving `elapsed` to the slot's start skips nothing.
+                self.elapsed = tick;
+                let head = self.take_list(list);
+                self.link_chain(head);
+            }
+        }
+    }
+
+    /// Index of the entry `key` names, if it is live (pending or fired) and of the same generation.
+    fn lookup(&self, key: TimerKey) -> Option<u32> {
+        let entry = self.entries.get(key.index as usize)?;
+        (entry.generation == key.generation && entry.state != State::Free).then_some(key.index)
+    }
+
+    /// The earliest non-empty slot: its list index and the tick it comes due.
+    fn next_due(&self) -> Option<(usize, u64)> {
+        // The lowest non-empty level holds the earliest slot (see the module docs).
+        let level = self.occupied.iter().position(|&bits| bits != 0)?;
+        let shift = SLOT_BITS * level as u32;
+        // Slots after the one `elapsed` is in come first; on the top level the ring wraps round.
+        let after = ((self.elapsed >> shift) & SLOT_MASK) + 1;
+        let skip = u64::from(self.occupied[level].rotate_right(after as u32).trailing_zeros());
+        let offset = after + skip; // slots from the start of the current level block
+        debug_assert!(offset < SLOTS as u64 || level == LEVELS - 1);
+        let block_start = self.elapsed & !((1 << (shift + SLOT_BITS)) - 1);
+        let tick = block_start.saturating_add(offset << shift);
+        Some((level * SLOTS + (offset & SLOT_MASK) as usize, tick))
+    }
+
+    /// Links the entry at the head of the list its deadline belongs in relative to `elapsed`.
+    fn link(&mut self, index: u32) {
+        let deadline = self.entries[index as usize].deadline;
+        let list = if deadline <= self.elapsed {
+            READY
+        } else {
+            // The highest differing digit; beyond the horizon, the top level's ring (module docs).
+            let significant = ((self.elapsed ^ deadline) | SLOT_MASK).ilog2();
+            let level = ((significant / SLOT_BITS) as usize).min(LEVELS - 1);
+            let slot = ((deadline >> (SLOT_BITS * level as u32)) & SLOT_MASK) as usize;
+            self.occupied[level] |= 1 << slot;
+            level * SLOTS + slot
+        };
+        let head = self.heads[list];
+        if head != NONE {
+            self.entries[head as usize].prev = index;
+        }
+        let entry = &mut self.entries[index as usize];
+        entry.state = State::Pending(list as u16);
+        entry.prev = NONE;
+        entry.next = head;
+        self.heads[list] = index;
+    }
+
+    /// Unlinks a pending entry from its list (its state is left for the caller to set).
+    fn unlink(&mut self, index: u32) {
+        let Entry {
+            state, prev, next, ..
+        } = self.entries[index as usize];
+        let State::Pending(list) = state else {
+            unreachable!("unlinking an entry that is not pending")
+        };
+        let list = usize::from(list);
+        if next != NONE {
+            self.entries[next as usize].prev = prev;
+        }
+        if prev == NONE {
+            self.heads[list] = next;
+            if next == NONE && list != READY {
+                self.occupied[list / SLOTS] &= !(1 << (list % SLOTS));
+            }
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+    }
+
+    /// Detaches a whole slot list, returning its head; the entries keep their `next` links.
+    fn take_list(&mut self, list: usize) -> u32 {
+        self.occupied[list / SLOTS] &= !(1 << (list % SLOTS));
+        std::mem::replace(&mut self.heads[list], NONE)
+    }
+
+    /// Re-files every entry of a detached chain (linked through `next`) relative to `elapsed`.
+    fn link_chain(&mut self, mut index: u32) {
+        while index != NONE {
+            let next = self.entries[index as usize].next;
+            self.link(index);
+            index = next;
+        }
+    }
+
+    /// The top level came due (all lower levels are empty): re-file all of it relative to its
+    /// earliest deadline, or `now` if that is sooner, so a huge jump never walks the ring.
+    /// O(top-level entries); in steady running at most once per top-level slot (2^30 ticks).
+    fn refile_top(&mut self, now: u64) {
+        let mut chain = NONE;
+        let mut earliest = u64::MAX;
+        for list in (LEVELS - 1) * SLOTS..READY {
+            let mut index = self.take_list(list);
+            while index != NONE {
+                let entry = &mut self.entries[index as usize];
+                earliest = earliest.min(entry.deadline);
+                (index, entry.next, chain) = (entry.next, chain, index);
+            }
+        }
+        debug_assert!(earliest > self.elapsed);
+        self.elapsed = earliest.min(now);
+        self.link_chain(chain);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+
+    /// Ticks the whole wheel covers: `64^LEVELS`.
+    const HORIZON: u64 = 1 << (SLOT_BITS * LEVELS as u32);
+    /// No ids woken.
+    const NOTHING: [u64; 0] = [];
+
+    /// A waker that appends its id to a shared log when woken.
+    struct LogWaker {
+        id: u64,
+        log: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Wake for LogWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.log.lock().unwrap().push(self.id);
+        }
+    }
+
+    /// A wheel plus a wake log, with helpers that return the ids woken.
+    struct Harness {
+        wheel: Wheel,
+        log: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            Harness {
+                wheel: Wheel::new(),
+                log: Arc::default(),
+            }
+        }
+        fn waker(&self, id: u64) -> Waker {
+            Waker::from(Arc::new(LogWaker {
+                id,
+                log: self.log.clone(),
+            }))
+        }
+        fn insert(&mut self, deadline: u64, id: u64) -> Option<TimerKey> {
+            let waker = self.waker(id);
+            self.wheel.insert(deadline, waker)
+        }
+        /// One `process` call; returns whether it finished and the ids woken, in order.
+        fn step(&mut self, now: u64, max: usize) -> (bool, Vec<u64>) {
+            let mut out = Vec::new();
+            let done = self.wheel.process(now, &mut out, max);
+            assert!(out.len() <= max.max(1));
+            assert!(
+                done || out.len() == max.max(1),
+                "stopped early without a full batch"
+            );
+            out.into_iter().for_each(Waker::wake);
+            (done, std::mem::take(&mut *self.log.lock().unwrap()))
+        }
+        /// Processes to `now` in batches of `max` until done; returns the ids woken, in order.
+        fn run(&mut self, now: u64, max: usize) -> Vec<u64> {
+            let start = self.wheel.elapsed();
+            let mut woken = Vec::new();
+            loop {
+                let (done, batch) = self.step(now, max);
+                woken.extend(batch);
+                if done {
+                    assert_eq!(self.wheel.elapsed(), now.max(start));
+                    return woken;
+                }
+            }
+        }
+    }
+
+    /// xorshift64: a tiny deterministic rng.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        /// Below `2^bits`, with `bits` uniform in `min..min + spread`: spans many magnitudes.
+        fn magnitude(&mut self, min: u64, spread: u64) -> u64 {
+            let bits = min + self.below(spread);
+            self.below(1 << bits)
+        }
+    }
+
+    #[test]
+    fn fires_at_exact_tick() {
+        for deadline in [
+            1,
+            2,
+            63,
+            64,
+            65,
+            4095,
+            4096,
+            4097,
+            262_143,
+            1 << 24,
+            (1 << 30) + 3,
+            HORIZON - 1,
+        ] {
+            let mut h = Harness::new();
+            let key = h.insert(deadline, 7).unwrap();
+            assert_eq!(h.wheel.len(), 1);
+            assert!(h.wheel.next_expiration().unwrap() <= deadline);
+            assert_eq!(h.run(deadline - 1, usize::MAX), NOTHING, "deadline {deadline}");
+            assert_eq!(h.wheel.next_expiration(), Some(deadline));
+            assert_eq!(h.wheel.poll(key, &h.waker(7)), Poll::Pending);
+            assert_eq!(h.run(deadline, usize::MAX), [7]);
+            assert_eq!((h.wheel.len(), h.wheel.next_expiration()), (0, None));
+            assert_eq!(h.wheel.poll(key, &h.waker(7)), Poll::Ready(()));
+        }
+    }
+
+    #[test]
+    fn past_deadline_is_not_inserted() {
+        let mut h = Harness::new();
+        assert_eq!(h.insert(0, 1), None);
+        assert_eq!(h.run(100, 10), NOTHING);
+        assert_eq!(h.insert(50, 1), None);
+        assert_eq!(h.insert(100, 1), None);
+        assert!(h.insert(101, 1).is_some());
+        assert_eq!(h.wheel.len(), 1);
+        // Processing backwards is a no-op.
+        assert!(h.wheel.process(20, &mut Vec::new(), 10));
+        assert_eq!(h.wheel.elapsed(), 100);
+    }
+
+    #[test]
+    fn removed_timer_never_fires() {
+        let mut h = Harness::new();
+        let a = h.insert(10, 1).unwrap();
+        let b = h.insert(10, 2).unwrap();
+        let c = h.insert(5000, 3).unwrap();
+        h.wheel.remove(a);
+        h.wheel.remove(c);
+        assert_eq!(h.wheel.len(), 1);
+        assert_eq!(h.run(10_000, usize::MAX), [2]);
+        h.wheel.remove(b); // fired, then freed
+        assert_eq!(h.wheel.poll(a, &h.waker(1)), Poll::Ready(()));
+        assert_eq!(h.wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn reset_earlier_later_and_into_the_past() {
+        let mut h = Harness::new();
+        let key = h.insert(1000, 1).unwrap();
+        assert!(h.wheel.reset(key, 20).is_none()); // earlier
+        assert_eq!(h.run(19, 8), NOTHING);
+        assert!(h.wheel.reset(key, 300_000).is_none()); // later
+        assert_eq!(h.run(299_999, 8), NOTHING);
+        assert_eq!(h.run(300_000, 8), [1]);
+        assert_eq!(h.wheel.poll(key, &h.waker(1)), Poll::Ready(()));
+        // A fired entry can be re-armed; it has no waker until polled.
+        assert!(h.wheel.reset(key, 300_010).is_none());
+        assert_eq!(h.wheel.len(), 1);
+        assert_eq!(h.wheel.poll(key, &h.waker(2)), Poll::Pending);
+        // Into the past: fires now, handing the waker back.
+        h.wheel.reset(key, 5).unwrap().wake();
+        assert_eq!(h.log.lock().unwrap().as_slice(), [2]);
+        assert_eq!((h.wheel.len(), h.wheel.next_expiration()), (0, None));
+        assert_eq!(h.wheel.poll(key, &h.waker(2)), Poll::Ready(()));
+        assert!(h.wheel.reset(key, 300_000).is_none()); // fired, no waker left
+    }
+
+    #[test]
+    fn stale_keys_are_ignored() {
+        let mut h = Harness::new();
+        let old = h.insert(10, 1).unwrap();
+        h.wheel.remove(old);
+        let new = h.insert(20, 2).unwrap(); // reuses the slab slot
+        assert_ne!(old, new);
+        assert_eq!(h.wheel.poll(old, &h.waker(1)), Poll::Ready(()));
+        assert!(h.wheel.reset(old, 1).is_none());
+        h.wheel.remove(old);
+        assert_eq!(h.wheel.len(), 1);
+        assert_eq!(h.run(20, 1), [2]);
+        let bogus = TimerKey {
+            index: 99,
+            generation: 0,
+        };
+        assert_eq!(h.wheel.poll(bogus, &h.waker(3)), Poll::Ready(()));
+        assert!(h.wheel.reset(bogus, 100).is_none());
+        h.wheel.remove(bogus);
+    }
+
+    #[test]
+    fn poll_replaces_waker_only_when_needed() {
+        let mut h = Harness::new();
+        let first = Arc::new(LogWaker {
+            id: 1,
+            log: h.log.clone(),
+        });
+        let waker = Waker::from(first.clone());
+        let key = h.wheel.insert(10, waker.clone()).unwrap();
+        let count = Arc::strong_count(&first);
+        assert_eq!(h.wheel.poll(key, &waker), Poll::Pending);
+        assert_eq!(Arc::strong_count(&first), count, "same waker must not be cloned");
+        assert_eq!(h.wheel.poll(key, &h.waker(2)), Poll::Pending);
+        assert_eq!(Arc::strong_count(&first), count - 1, "old waker is dropped");
+        assert_eq!(h.run(10, 4), [2]);
+    }
+
+    #[test]
+    fn far_future_and_u64_max() {
+        let mut h = Harness::new();
+        let deadlines = [
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 62,
+            1 << 40,
+            3 * HORIZON + 7,
+            HORIZON,
+            HORIZON + 1,
+        ];
+        for (id, &deadline) in deadlines.iter().enumerate() {
+            h.insert(deadline, id as u64).unwrap();
+        }
+        let mut sorted: Vec<u64> = deadlines.to_vec();
+        sorted.sort_unstable();
+        for &deadline in &sorted {
+            let next = h.wheel.next_expiration().unwrap();
+            assert!(next <= deadline && next > h.wheel.elapsed());
+            assert_eq!(h.run(deadline - 1, 1), NOTHING);
+            let id = deadlines.iter().position(|&d| d == deadline).unwrap() as u64;
+            assert_eq!(h.run(deadline, 1), [id]);
+        }
+        assert_eq!(h.wheel.elapsed(), u64::MAX);
+        assert_eq!(h.insert(u64::MAX, 9), None);
+        assert!(h.wheel.process(u64::MAX, &mut Vec::new(), 1));
+
+        // Starting close to the end of time.
+        let mut h = Harness::new();
+        assert_eq!(h.run(u64::MAX - 100, 1), NOTHING);
+        h.insert(u64::MAX, 1).unwrap();
+        h.insert(u64::MAX - 64, 2).unwrap();
+        h.insert(u64::MAX - 99, 3).unwrap();
+        assert_eq!(h.wheel.next_expiration(), Some(u64::MAX - 99));
+        assert_eq!(h.run(u64::MAX - 1, 1), [3, 2]);
+        assert_eq!(h.run(u64::MAX, 1), [1]);
+    }
+
+    #[test]
+    fn big_jump_with_few_entries() {
+        let mut h = Harness::new();
+        for (id, deadline) in [
+            (1, 5),
+            (2, 3_000_000),
+            (3, 3_600_000),
+            (4, 3_600_001),
+            (5, 1 << 50),
+        ] {
+            h.insert(deadline, id).unwrap();
+        }
+        assert_eq!(h.run(3_600_000, usize::MAX), [1, 2, 3]);
+        assert_eq!(h.wheel.next_expiration(), Some(3_600_001));
+        assert_eq!(h.run((1 << 50) - 1, usize::MAX), [4]);
+        assert_eq!(h.run(1 << 60, usize::MAX), [5]);
+        assert_eq!(h.wheel.elapsed(), 1 << 60);
+
+        // Many timers parked beyond the horizon are re-filed once, not once per 2^36 ticks passed.
+        for id in 0..1000 {
+            h.insert(u64::MAX - id, id).unwrap();
+        }
+        assert_eq!(h.run(u64::MAX - 1000, usize::MAX), NOTHING);
+        assert_eq!(h.run(u64::MAX, usize::MAX), (0..1000).rev().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batches_lose_nothing() {
+        let mut h = Harness::new();
+        for id in 0..10 {
+            h.insert(70, id).unwrap(); // same tick, cascades from level 1
+        }
+        h.insert(71, 10).unwrap();
+        h.insert(5000, 11).unwrap();
+        let mut out = Vec::new();
+        assert!(!h.wheel.process(6000, &mut out, 3));
+        assert_eq!((out.len(), h.wheel.elapsed(), h.wheel.len()), (3, 70, 9));
+        assert_eq!(h.wheel.next_expiration(), Some(70));
+        out.clear();
+        assert!(!h.wheel.process(6000, &mut out, 0)); // max 0 still makes progress
+        assert_eq!(out.len(), 1);
+        out.clear();
+        assert!(!h.wheel.process(6000, &mut out, 6));
+        assert_eq!((out.len(), h.wheel.len()), (6, 2));
+        out.clear();
+        assert!(h.wheel.process(6000, &mut out, 6));
+        out.into_iter().for_each(Waker::wake);
+        assert_eq!(h.log.lock().unwrap().as_slice(), [10, 11]);
+        assert_eq!((h.wheel.elapsed(), h.wheel.len()), (6000, 0));
+    }
+
+    #[test]
+    fn operations_between_batches() {
+        let mut h = Harness::new();
+        let keys: Vec<TimerKey> = (0..6).map(|id| h.insert(70, id).unwrap()).collect();
+        let (done, first) = h.step(100, 2);
+        assert!(!done && first.len() == 2 && h.wheel.elapsed() == 70);
+        let left: Vec<u64> = (0..6).filter(|id| !first.contains(id)).collect();
+        let key = |id: u64| keys[id as usize];
+        h.wheel.remove(key(left[0]));
+        assert!(h.wheel.reset(key(left[1]), 90).is_none());
+        h.wheel.reset(key(left[2]), 70).unwrap().wake(); // due already: handed back
+        assert_eq!(h.wheel.poll(key(left[3]), &h.waker(left[3])), Poll::Pending);
+        assert_eq!(h.insert(70, 9), None);
+        h.insert(71, 9).unwrap();
+        assert_eq!(h.wheel.len(), 3);
+        assert_eq!(h.run(100, 2), [left[2], left[3], 9, left[1]]);
+    }
+
+    #[test]
+    fn many_timers_fire_in_deadline_order() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut h = Harness::new();
+        let deadlines: Vec<u64> = (0..100_000).map(|_| 1 + rng.magnitude(8, 30)).collect();
+        for (id, &deadline) in deadlines.iter().enumerate() {
+            h.insert(deadline, id as u64).unwrap();
+        }
+        let mut fired = Vec::new();
+        let mut now = 0;
+        while h.wheel.len() > 0 {
+            now += rng.below(1 << 30);
+            fired.extend(h.run(now, 1000));
+        }
+        assert_eq!(fired.len(), deadlines.len());
+        assert!(
+            fired
+                .windows(2)
+                .all(|w| deadlines[w[0] as usize] <= deadlines[w[1] as usize])
+        );
+    }
+
+    #[test]
+    fn insert_remove_cycles_do_not_grow() {
+        let mut h = Harness::new();
+        let waker = h.waker(0);
+        let keep = h.insert(1 << 20, 1).unwrap();
+        for i in 0..1_000_000u64 {
+            let key = h.wheel.insert(1 + i % 100_000, waker.clone()).unwrap();
+            h.wheel.remove(key);
+        }
+        assert!(h.wheel.entries.capacity() <= 4);
+        assert_eq!(h.wheel.len(), 1);
+        assert_eq!(h.wheel.poll(keep, &waker), Poll::Pending);
+    }
+
+    #[test]
+    fn debug_summarises() {
+        let mut h = Harness::new();
+        h.insert(5, 1);
+        assert_eq!(format!("{:?}", h.wheel), "Wheel { elapsed: 0, len: 1, .. }");
+    }
+
+    /// What the model knows about a live (not removed) timer.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Model {
+        Pending(u64),
+        Fired,
+    }
+
+    #[test]
+    fn matches_a_reference_model() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut h = Harness::new();
+        let mut live: Vec<(u64, TimerKey)> = Vec::new(); // (id, key); removed keys go to `stale`
+        let mut state: BTreeMap<u64, Model> = BTreeMap::new();
+        let mut due: BTreeSet<(u64, u64)> = BTreeSet::new(); // (deadline, id) of pending timers
+        let mut stale: Vec<TimerKey> = Vec::new();
+        let mut next_id = 0;
+        let mut deadline_of = BTreeMap::new();
+        let pick_deadline = |rng: &mut Rng, elapsed: u64| -> u64 {
+            match rng.below(100) {
+                0..=4 => elapsed.saturating_sub(rng.below(3)),
+                5..=24 => elapsed.saturating_add(1 + rng.below(8)), // clusters: batches split ties
+                25..=49 => elapsed.saturating_add(1 + rng.below(100)),
+                50..=84 => elapsed.saturating_add(1 + rng.below(100_000)),
+                85..=97 => elapsed.saturating_add(1 + rng.magnitude(20, 30)),
+                _ => u64::MAX - rng.below(2),
+            }
+        };
+        for _ in 0..100_000 {
+            let elapsed = h.wheel.elapsed();
+            match rng.below(100) {
+                0..=29 => {
+                    let deadline = pick_deadline(&mut rng, elapsed);
+                    let id = next_id;
+                    next_id += 1;
+                    match h.insert(deadline, id) {
+                        None => assert!(deadline <= elapsed),
+                        Some(key) => {
+                            assert!(deadline > elapsed);
+                            live.push((id, key));
+                            state.insert(id, Model::Pending(deadline));
+                            due.insert((deadline, id));
+                            deadline_of.insert(id, deadline);
+                        }
+                    }
+                }
+                30..=44 if !live.is_empty() => {
+                    let (id, key) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                    h.wheel.remove(key);
+                    if let Some(Model::Pending(deadline)) = state.remove(&id) {
+                        due.remove(&(deadline, id));
+                    }
+                    stale.push(key);
+                }
+                45..=59 if !live.is_empty() => {
+                    let (id, key) = live[rng.below(live.len() as u64) as usize];
+                    let deadline = pick_deadline(&mut rng, elapsed);
+                    let was = state[&id];
+                    if let Model::Pending(old) = was {
+                        due.remove(&(old, id));
+                    }
+                    let woken = h.wheel.reset(key, deadline);
+                    if deadline <= elapsed {
+                        // Every pending timer holds a waker; fired ones do not.
+                        assert_eq!(woken.is_some(), matches!(was, Model::Pending(_)));
+                        state.insert(id, Model::Fired);
+                    } else {
+                        assert!(woken.is_none());
+                        state.insert(id, Model::Pending(deadline));
+                        due.insert((deadline, id));
+                        deadline_of.insert(id, deadline);
+                        // Like a timer future would: re-register after re-arming.
+                        assert_eq!(h.wheel.poll(key, &h.waker(id)), Poll::Pending);
+                    }
+                }
+                60..=69 if !live.is_empty() => {
+                    let (id, key) = live[rng.below(live.len() as u64) as usize];
+                    let expect = match state[&id] {
+                        Model::Pending(_) => Poll::Pending,
+                        Model::Fired => Poll::Ready(()),
+                    };
+                    assert_eq!(h.wheel.poll(key, &h.waker(id)), expect);
+                }
+                70..=74 if !stale.is_empty() => {
+                    let key = stale[rng.below(stale.len() as u64) as usize];
+                    assert_eq!(h.wheel.poll(key, &h.waker(0)), Poll::Ready(()));
+                    assert!(h.wheel.reset(key, elapsed.saturating_add(5)).is_none());
+                    h.wheel.remove(key);
+                }
+                _ => {
+                    let now = match rng.below(1000) {
+                        0..=49 => elapsed.saturating_sub(1 + rng.below(10)),
+                        // Exactly at, or just before, one of the next few deadlines.
+                        50..=249 => match due.iter().nth(rng.below(3) as usize) {
+                            Some(&(d, _)) if d - elapsed < 1 << 32 => d - rng.below(2),
+                            _ => elapsed,
+                        },
+                        250..=799 => elapsed.saturating_add(rng.below(200)),
+                        800..=979 => elapsed.saturating_add(rng.below(200_000)),
+                        980..=998 => elapsed.saturating_add(rng.magnitude(20, 20)),
+                        _ => elapsed.saturating_add(rng.magnitude(40, 22)),
+                    };
+                    let max = [1, 2, 5, usize::MAX][rng.below(4) as usize];
+                    // Sometimes stop after one call, so other operations meet a half-done batch.
+                    let (done, fired) = match rng.below(4) {
+                        0 => h.step(now, max),
+                        _ => (true, h.run(now, max)),
+                    };
+                    let got: Vec<u64> = fired.iter().map(|id| deadline_of[id]).collect();
+                    assert!(got.windows(2).all(|w| w[0] <= w[1]), "out of order: {got:?}");
+                    for (&id, &deadline) in fired.iter().zip(&got) {
+                        assert!(
+                            deadline <= now && due.remove(&(deadline, id)),
+                            "{id} fired wrongly"
+                        );
+                        state.insert(id, Model::Fired);
+                    }
+                    let first_left = due.first().map_or(u64::MAX, |&(deadline, _)| deadline);
+                    assert!(got.last().is_none_or(|&last| last <= first_left));
+                    assert!(
+                        !done || first_left > now || now < elapsed,
+                        "{first_left} left behind"
+                    );
+                }
+            }
+            assert_eq!(h.wheel.len(), due.len());
+            let next = h.wheel.next_expiration();
+            assert_eq!(next.is_some(), !due.is_empty());
+            if let (Some(next), Some(&(earliest, _))) = (next, due.first()) {
+                assert!(
+                    next >= h.wheel.elapsed() && next <= earliest,
+                    "{next} vs {earliest}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Timers through the facade: ordering, the paused clock with auto-advance
+//! on both schedulers, timeouts, intervals, extreme deadlines.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::{Rng, oneshot, paused_runtimes, runtimes};
+use weft::time::{self, Instant, MissedTickBehavior, interval, sleep, sleep_until, timeout};
+
+#[test]
+fn an_hour_of_timers_runs_at_once_on_a_paused_clock() {
+    for (flavour, rt) in paused_runtimes() {
+        let ticks = rt.block_on(async {
+            let start = Instant::now();
+            let mut every_second = interval(Duration::from_secs(1));
+            let mut ticks = Vec::new();
+            for _ in 0..=3600 {
+                ticks.push(every_second.tick().await - start);
+            }
+            ticks
+        });
+        let expected: Vec<_> = (0..=3600).map(Duration::from_secs).collect();
+        assert_eq!(ticks, expected, "{flavour}");
+    }
+}
+
+#[test]
+fn a_hundred_thousand_timers_fire_in_deadline_order() {
+    for (flavour, rt) in paused_runtimes() {
+        let fired = Arc::new(Mutex::new(Vec::with_capacity(100_000)));
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let deadlines: Vec<u64> = (0..100_000).map(|_| rng.below(600_000)).collect();
+        rt.block_on(async {
+            let start = Instant::now();
+            let tasks: Vec<_> = deadlines
+                .iter()
+                .map(|&ms| {
+                    let fired = fired.clone();
+                    weft::spawn(async move {
+                        sleep_until(start + Duration::from_millis(ms)).await;
+                        fired.lock().unwrap().push((ms, Instant::now() - start));
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        let fired = fired.lock().unwrap();
+        assert_eq!(fired.len(), deadlines.len(), "{flavour}");
+        // Each woke exactly at its deadline, and in deadline order.
+        for &(ms, at) in fired.iter() {
+            assert_eq!(at, Duration::from_millis(ms), "{flavour}");
+        }
+        assert!(
+            fired.windows(2).all(|w| w[0].0 <= w[1].0),
+            "{flavour}: out of order"
+        );
+    }
+}
+
+#[test]
+fn timeout_elapses_and_does_not() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let quick = timeout(Duration::from_secs(30), async { 7 }).await;
+            assert_eq!(quick, Ok(7), "{flavour}");
+
+            let slow = timeout(Duration::from_secs(30), sleep(Duration::from_secs(31))).await;
+            let err = slow.expect_err("the sleep outlasts the timeout");
+            assert_eq!(err.to_string(), "deadline has elapsed");
+            assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
+
+            let start = Instant::now();
+            let (tx, rx) = oneshot();
+            let answer = weft::spawn(async move {
+                sleep(Duration::from_secs(29)).await;
+                tx.send(42);
+            });
+            assert_eq!(timeout(Duration::from_secs(30), rx).await, Ok(42), "{flavour}");
+            assert_eq!(start.elapsed(), Duration::from_secs(29));
+            answer.await.unwrap();
+        });
+    }
+}
+
+#[test]
+fn far_future_and_past_deadlines() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            // The past: ready on the first poll, the clock unmoved.
+            let start = Instant::now();
+            sleep_until(start - Duration::from_secs(10)).await;
+            sleep(Duration::ZERO).await;
+            assert_eq!(Instant::now(), start, "{flavour}");
+
+            // Duration::MAX saturates; a timeout that long lets the future win.
+            let far = sleep(Duration::MAX);
+            assert!(far.deadline() > start + Duration::from_secs(86_400 * 365 * 10));
+            assert_eq!(timeout(Duration::MAX, async { 1 }).await, Ok(1));
+            let won = timeout(Duration::MAX, sleep(Duration::from_secs(86_400 * 365))).await;
+            assert_eq!(won, Ok(()), "{flavour}: a year passes before forever");
+            drop(far);
+        });
+    }
+}
+
+#[test]
+fn sleep_reset_moves_the_deadline_both_ways() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut nap = sleep(Duration::from_secs(100));
+            // Pending once, so it sits in the wheel; then brought forward.
+            assert!(timeout(Duration::from_secs(1), &mut nap).await.is_err());
+            nap.reset(start + Duration::from_secs(5));
+            (&mut nap).await;
+            assert_eq!(start.elapsed(), Duration::from_secs(5), "{flavour}");
+            // Completed, then pushed later: pending again until then.
+            nap.reset(start + Duration::from_secs(60));
+            assert!(!nap.is_elapsed());
+            nap.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(60), "{flavour}");
+        });
+    }
+}
+
+/// Ticks of an interval with period 10 s whose task is 25 s late after the
+/// first tick, under `behavior`, as offsets from the start in seconds.
+fn late_ticks(rt: &weft::Runtime, behavior: MissedTickBehavior) -> Vec<u64> {
+    rt.block_on(async {
+        let start = Instant::now();
+        let mut every = interval(Duration::from_secs(10));
+        every.set_missed_tick_behavior(behavior);
+        let mut seen = vec![every.tick().await - start];
+        time::advance(Duration::from_secs(25)).await;
+        for _ in 0..3 {
+            every.tick().await;
+            seen.push(Instant::now() - start);
+        }
+        seen.into_iter().map(|d| d.as_secs()).collect()
+    })
+}
+
+#[test]
+fn interval_missed_tick_behaviours() {
+    for (flavour, rt) in paused_runtimes() {
+        // Burst: the missed 10 s and 20 s ticks at once (at 25 s), then 30 s.
+        assert_eq!(
+            late_ticks(&rt, MissedTickBehavior::Burst),
+            [0, 25, 25, 30],
+            "{flavour}"
+        );
+        // Delay: at 25 s, then a full period after each.
+        assert_eq!(
+            late_ticks(&rt, MissedTickBehavior::Delay),
+            [0, 25, 35, 45],
+            "{flavour}"
+        );
+        // Skip: at 25 s, then back on the 10 s grid.
+        assert_eq!(
+            late_ticks(&rt, MissedTickBehavior::Skip),
+            [0, 25, 30, 40],
+            "{flavour}"
+        );
+    }
+}
+
+#[test]
+fn pause_advance_resume() {
+    for (flavour, rt) in runtimes() {
+        rt.block_on(async {
+            time::pause();
+            let t0 = Instant::now();
+            // The deadline is fixed here, not when the task first runs.
+            let nap = sleep(Duration::from_secs(10));
+            let waiter = weft::spawn(async move {
+                nap.await;
+                Instant::now()
+            });
+            time::advance(Duration::from_secs(4)).await;
+            assert_eq!(Instant::now() - t0, Duration::from_secs(4), "{flavour}");
+            assert!(!waiter.is_finished());
+            time::advance(Duration::from_secs(6)).await;
+            assert_eq!(waiter.await.unwrap() - t0, Duration::from_secs(10), "{flavour}");
+            time::resume();
+            // Running again, from where the paused clock stood.
+            assert!(Instant::now() - t0 >= Duration::from_secs(10));
+        });
+    }
+}
+
+#[test]
+fn real_time_sleeps_fire() {
+    for (flavour, rt) in runtimes() {
+        rt.block_on(async {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..10u64)
+                .map(|i| weft::spawn(async move { sleep(Duration::from_millis(i)).await }))
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert!(start.elapsed() >= Duration::from_millis(9), "{flavour}");
+        });
+    }
+}
+
+#[test]
+fn a_task_woken_from_a_plain_thread_runs_while_workers_wait_in_the_driver() {
+    let rt = weft::Runtime::builder().worker_threads(2).build().unwrap();
+    let (tx, rx) = oneshot::<u32>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        let value = rx.await;
+        done_tx.send(value).unwrap();
+    });
+    // Once the task has polled the receiver and gone to sleep, no thread but
+    // this one has anything to do: the workers wait in the driver or on their
+    // condvars, and the send below must reach them.
+    started_rx.recv().unwrap();
+    std::thread::spawn(move || tx.send(5)).join().unwrap();
+    // A hang guard, not a timing: the task runs or the test fails.
+    assert_eq!(done_rx.recv_timeout(Duration::from_secs(20)), Ok(5));
+}
+
+#[test]
+fn weft_block_on_runs_timers_and_tasks() {
+    let n = weft::block_on(async {
+        sleep(Duration::from_millis(1)).await;
+        weft::spawn(async { 21 }).await.unwrap() * 2
+    });
+    assert_eq!(n, 42);
+    // A second call reuses the thread's runtime.
+    assert_eq!(weft::block_on(async { 1 }), 1);
+}
