@@ -21,16 +21,14 @@
 //! * `readable()` / `writable()` (and `poll_read_ready` / `poll_write_ready`):
 //!   wait for readiness only, to pair with the `try_` forms.
 //!
-//! Each socket keeps one waker per direction: at any moment, at most one
-//! task should wait to read (or accept, or receive) and one to write (or
-//! send) on the same socket. A second waiter in the same direction replaces
-//! the first, which is then not woken. The stream methods that read or write
-//! (`read`, `write_all`, `poll_read`, ...) take `&mut self`, so the borrow
-//! checker enforces this for them; to read and write from two tasks, split
-//! the stream ([`TcpStream::into_split`], [`TcpStream::split`]). The
-//! readiness methods and the `try_` forms take `&self`, as tokio's do, and so
-//! do all the methods of datagram sockets and listeners: sharing one between
-//! tasks is fine as long as one task waits to receive and one to send.
+//! Several tasks may wait on one socket in the same direction (two tasks
+//! accepting on one listener, say): readiness wakes them all, and those
+//! that find nothing to do wait for the next edge. The stream methods that
+//! read or write (`read`, `write_all`, `poll_read`, ...) take `&mut self`;
+//! to read and write from two tasks, split the stream
+//! ([`TcpStream::into_split`], [`TcpStream::split`]). The readiness methods
+//! and the `try_` forms take `&self`, as tokio's do, and so do all the
+//! methods of datagram sockets and listeners.
 //!
 //! # Streams
 //!

@@ -3,8 +3,8 @@
 //!
 //! [`Stream`] holds the registered mio socket and does every operation a
 //! stream type and its halves offer, through `&self`. The public types add
-//! the rules: reads and writes take `&mut self`, so that each direction has
-//! one waiter at a time (the driver keeps one waker per direction); splitting
+//! the rules: reads and writes take `&mut self`, as a byte stream read from
+//! two places at once makes no sense; splitting
 //! hands out one read half and one write half, owned (an `Arc` of the
 //! core) or borrowed (a reference to it).
 //!
