@@ -228,6 +228,28 @@ fn a_task_woken_from_a_plain_thread_runs_while_workers_wait_in_the_driver() {
 }
 
 #[test]
+fn a_timer_set_on_one_worker_interrupts_another_waiting_in_the_driver() {
+    // The worker that sets the timer goes to its condvar; the one already
+    // in the driver chose its wait before the timer existed and must be
+    // woken to shorten it. Each round is a fresh runtime, so the order in
+    // which the workers went to sleep varies.
+    for round in 0..100 {
+        let rt = weft::Runtime::builder().worker_threads(2).build().unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            sleep(Duration::from_millis(1)).await;
+            done_tx.send(()).unwrap();
+        });
+        // A hang guard, not a timing: the timer fires or the test fails.
+        assert_eq!(
+            done_rx.recv_timeout(Duration::from_secs(20)),
+            Ok(()),
+            "round {round}: the timer never fired"
+        );
+    }
+}
+
+#[test]
 fn weft_block_on_runs_timers_and_tasks() {
     let n = weft::block_on(async {
         sleep(Duration::from_millis(1)).await;

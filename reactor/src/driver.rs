@@ -236,7 +236,7 @@ impl Inner {
         // Timers already due need no wait.
         let fired = time.process(&mut core.wakers, WAKE_BATCH, wake_all);
         let paused = time.clock.is_paused();
-        let next_timer = time.until_next_timer();
+        let next_timer = time.begin_wait(!paused);
         // With a paused clock, real time does not bring timers closer: only
         // an idle runtime moves the clock, straight to the next deadline.
         let advance = paused && idle && next_timer.is_some();
@@ -251,6 +251,7 @@ impl Inner {
             }
         };
         let woken = self.poll_events(core, wait);
+        time.end_wait();
         if advance && !woken && !fired {
             // Nothing was ready and nobody called: move time on.
             time.auto_advance();

@@ -51,7 +51,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -59,6 +59,12 @@ use std::time::Duration;
 pub(crate) struct TimeDriver {
     pub(crate) clock: Clock,
     wheel: Mutex<Wheel>,
+    /// The tick at which a thread waiting in the driver wakes by itself
+    /// (`u64::MAX`: never), or 0 while no thread waits on the timers. A
+    /// timer inserted for an earlier tick must interrupt that wait. Written
+    /// only with the wheel locked, so an insert either sees the waiter's
+    /// tick or the waiter sees the new timer.
+    wake_at: AtomicU64,
     shutdown: AtomicBool,
 }
 
@@ -67,6 +73,7 @@ impl TimeDriver {
         TimeDriver {
             clock,
             wheel: Mutex::new(Wheel::new()),
+            wake_at: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
         }
     }
@@ -118,10 +125,38 @@ impl TimeDriver {
         }
     }
 
-    /// How long until the earliest timer may be due, by the clock.
-    pub(crate) fn until_next_timer(&self) -> Option<Duration> {
-        let next = lock(&self.wheel).next_expiration()?;
-        Some(self.instant_of(next).saturating_duration_since(self.clock.now()))
+    /// How long until the earliest timer may be due, by the clock, for a
+    /// thread about to wait in the driver until then: from now until
+    /// [`end_wait`](Self::end_wait), a timer registered for an earlier tick
+    /// asks for the wait to be interrupted. With `track` false (a paused
+    /// clock, where real time brings no timer closer) nothing is recorded.
+    pub(crate) fn begin_wait(&self, track: bool) -> Option<Duration> {
+        let wheel = lock(&self.wheel);
+        let next = wheel.next_expiration();
+        if track {
+            self.wake_at.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+        drop(wheel);
+        Some(self.instant_of(next?).saturating_duration_since(self.clock.now()))
+    }
+
+    /// The wait that [`begin_wait`](Self::begin_wait) announced is over.
+    pub(crate) fn end_wait(&self) {
+        // No lock needed: only the thread that began the wait ends it, and
+        // a timer inserted from here on is seen by its next `begin_wait`.
+        self.wake_at.store(0, Ordering::Relaxed);
+    }
+
+    /// Called with the wheel locked after a timer was placed at `tick`: true
+    /// if a waiting driver thread would sleep past it and must be woken.
+    fn earlier_than_wait(&self, tick: u64) -> bool {
+        if tick < self.wake_at.load(Ordering::Relaxed) {
+            // One interrupt is enough until the waiter recomputes.
+            self.wake_at.store(0, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
     }
 
     /// Moves a paused clock to the next timer deadline.
@@ -139,29 +174,57 @@ impl TimeDriver {
         self.process_until(u64::MAX, &mut wakers, 64, |w| w.drain(..).for_each(Waker::wake));
     }
 
-    /// Registers a timer for `deadline`; `None` if it is due already.
-    fn register(&self, deadline: std::time::Instant, waker: &Waker) -> Option<TimerKey> {
+    /// Registers a timer for `deadline`; `None` if it is due already. The
+    /// flag is true if the driver must be interrupted to notice it.
+    fn register(&self, deadline: std::time::Instant, waker: &Waker) -> (Option<TimerKey>, bool) {
         if self.shutdown.load(Ordering::Acquire) {
-            return None;
+            return (None, false);
         }
         let tick = self.tick_at_or_after(deadline);
-        lock(&self.wheel).insert(tick, waker.clone())
+        let mut wheel = lock(&self.wheel);
+        let key = wheel.insert(tick, waker.clone());
+        let interrupt = key.is_some() && self.earlier_than_wait(tick);
+        (key, interrupt)
     }
 
     fn poll(&self, key: TimerKey, waker: &Waker) -> Poll<()> {
         lock(&self.wheel).poll(key, waker)
     }
 
-    fn reset(&self, key: TimerKey, deadline: std::time::Instant) {
+    /// Moves a timer; true if the driver must be interrupted to notice.
+    fn reset(&self, key: TimerKey, deadline: std::time::Instant) -> bool {
         let tick = self.tick_at_or_after(deadline);
-        let waker = lock(&self.wheel).reset(key, tick);
-        if let Some(waker) = waker {
+        let mut wheel = lock(&self.wheel);
+        let due = wheel.reset(key, tick);
+        let interrupt = due.is_none() && self.earlier_than_wait(tick);
+        drop(wheel);
+        if let Some(waker) = due {
             waker.wake();
         }
+        interrupt
     }
 
     fn remove(&self, key: TimerKey) {
         lock(&self.wheel).remove(key);
+    }
+}
+
+impl Handle {
+    /// Registers a timer with this driver, interrupting a thread waiting in
+    /// it if the timer is due before that thread would wake.
+    fn register_timer(&self, deadline: std::time::Instant, waker: &Waker) -> Option<TimerKey> {
+        let (key, interrupt) = self.inner.time.register(deadline, waker);
+        if interrupt {
+            self.unpark();
+        }
+        key
+    }
+
+    /// Moves a timer, interrupting the driver as `register_timer` does.
+    fn reset_timer(&self, key: TimerKey, deadline: std::time::Instant) {
+        if self.inner.time.reset(key, deadline) {
+            self.unpark();
+        }
     }
 }
 

@@ -127,7 +127,7 @@ impl Sleep {
         self.deadline = deadline;
         self.elapsed = false;
         if let Some(entry) = &self.entry {
-            entry.handle.inner.time.reset(entry.key, deadline.into_std());
+            entry.handle.reset_timer(entry.key, deadline.into_std());
         }
     }
 
@@ -166,7 +166,7 @@ impl Sleep {
             if deadline <= time.clock.now() {
                 return Poll::Ready(());
             }
-            match time.register(deadline, cx.waker()) {
+            match handle.register_timer(deadline, cx.waker()) {
                 Some(key) => {
                     self.entry = Some(Entry {
                         handle: handle.clone(),
