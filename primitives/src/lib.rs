@@ -1,7 +1,15 @@
 //! weft's runtime-agnostic primitives: channels, sync, promises, callbacks,
 //! queues and events.
 //!
-//! Not built yet: they arrive with their issues. The crate exists so the
-//! workspace has its final shape, and so the rule that it depends on neither
-//! the executor nor the reactor holds from the start.
-#![forbid(unsafe_code)]
+//! Everything here depends on neither weft's executor nor its reactor: it
+//! stores and wakes `Waker`s, so it runs under any executor. The facade
+//! crate `weft` re-exports it as `weft::sync`.
+//!
+//! - [`sync`]: channels (`mpsc`, `oneshot`, `broadcast`, `watch`) and
+//!   locks and signals (`Mutex`, `RwLock`, `Semaphore`, `Notify`,
+//!   `Barrier`, `OnceCell`).
+#![deny(unsafe_code)]
+
+mod loom;
+pub mod sync;
+mod util;

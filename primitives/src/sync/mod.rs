@@ -1,0 +1,45 @@
+//! Channels and synchronization primitives for async code, runtime-agnostic.
+//!
+//! Nothing here spawns a task or reads a clock: every type only stores and
+//! wakes [`Waker`](std::task::Waker)s, so it works unchanged under weft,
+//! tokio, smol or a hand-written executor.
+//!
+//! | to... | use |
+//! | --- | --- |
+//! | send many values to one consumer | [`mpsc`] |
+//! | send one value once | [`oneshot`] |
+//! | send every value to every consumer | [`broadcast`] |
+//! | publish the latest value of something | [`watch`] |
+//! | share mutable state between tasks | [`Mutex`], [`RwLock`] |
+//! | limit how many tasks do something at once | [`Semaphore`] |
+//! | wake a task without sending data | [`Notify`] |
+//! | wait until `n` tasks have arrived | [`Barrier`] |
+//! | initialize something once, asynchronously | [`OnceCell`] |
+//!
+//! Every waiting future here is cancel-safe unless its docs say otherwise:
+//! dropping it before it completes loses no message, leaks no permit and
+//! leaves the primitive usable.
+
+pub mod mpsc;
+pub mod oneshot;
+
+mod barrier;
+#[allow(unsafe_code)] // the guarded data: see the module's protocol
+mod mutex;
+mod notify;
+mod once_cell;
+#[allow(unsafe_code)] // the guarded data: see the module's protocol
+mod rwlock;
+mod semaphore;
+
+pub use self::barrier::{Barrier, BarrierWaitResult, Wait as BarrierWait};
+pub use self::mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use self::notify::{Notified, Notify};
+pub use self::once_cell::{OnceCell, SetError};
+pub use self::rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read as RwLockRead, RwLock, RwLockReadGuard,
+    RwLockWriteGuard, TryLockError as RwLockTryLockError, Write as RwLockWrite,
+};
+pub use self::semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

@@ -1,0 +1,382 @@
+//! The state both mpsc flavours share.
+//!
+//! # Protocol
+//!
+//! One lock guards the buffer, the slot accounting, the receiver's waker
+//! and two FIFO wait lists: senders waiting for room, and senders waiting
+//! in `closed()`. The sender count is an atomic so that cloning a sender
+//! takes no lock; the last one to leave takes the lock to wake the
+//! receiver, which checks the count under the lock, so that wake cannot be
+//! missed.
+//!
+//! Slots: `queue.len() + reserved <= bound` always. A sender either pushes
+//! at once (room, and nobody waiting ahead of it) or queues; when a slot
+//! frees (a receive, a permit dropped unused) the first waiting sender is
+//! granted it, counted in `reserved` until that sender pushes or gives it
+//! back. So the buffer never exceeds its bound, senders get room in the
+//! order they asked, and a cancelled sender passes its granted slot on.
+//!
+//! Closing (`close()` or dropping the receiver) fails every waiting and
+//! later send; slots already granted may still be used, and what they send
+//! is received, as are the buffered values. Dropping the receiver drops the
+//! buffered values, outside the lock.
+
+use super::error::{TryRecvError, TrySendError};
+use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::{Mutex, MutexGuard, lock};
+use crate::util::wait_list::{Key, WaitList};
+use std::collections::VecDeque;
+use std::fmt;
+use std::task::{Context, Poll, Waker};
+
+pub(super) struct Chan<T> {
+    state: Mutex<State<T>>,
+    senders: AtomicUsize,
+}
+
+struct State<T> {
+    queue: VecDeque<T>,
+    /// `usize::MAX` for an unbounded channel.
+    bound: usize,
+    /// Slots granted to senders that have not pushed yet.
+    reserved: usize,
+    /// No new sends: `close()` was called or the receiver dropped.
+    closed: bool,
+    /// The receiver is gone: values are dropped, not kept.
+    rx_gone: bool,
+    rx_waker: Option<Waker>,
+    /// Senders waiting for a slot; `true` once granted one.
+    room: WaitList<bool>,
+    /// Senders waiting in `closed()`.
+    closing: WaitList<()>,
+}
+
+/// Stores `waker` in `slot`, cloning only if it wakes a different task.
+fn store(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(old) if old.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+impl<T> State<T> {
+    fn has_room(&self) -> bool {
+        self.queue.len() + self.reserved < self.bound
+    }
+
+    /// Pushes and takes the receiver's waker, to wake without the lock.
+    fn push(&mut self, value: T) -> Option<Waker> {
+        self.queue.push_back(value);
+        self.rx_waker.take()
+    }
+
+    /// Grants a free slot to the first waiting sender.
+    fn grant_room(&mut self) -> Option<Waker> {
+        if self.room.is_empty() || !self.has_room() {
+            return None;
+        }
+        self.reserved += 1;
+        self.room.pop_front(|granted| *granted = true)
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+impl<T> Chan<T> {
+    pub(super) fn new(bound: usize) -> Chan<T> {
+        Chan {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                bound,
+                reserved: 0,
+                closed: false,
+                rx_gone: false,
+                rx_waker: None,
+                room: WaitList::new(),
+                closing: WaitList::new(),
+            }),
+            senders: AtomicUsize::new(1),
+        }
+    }
+
+    // ----- senders -----
+
+    pub(super) fn add_sender(&self) {
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn drop_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let waker = lock(&self.state).rx_waker.take();
+            wake(waker);
+        }
+    }
+
+    /// Sends without waiting, if there is room and nobody waits for it.
+    pub(super) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(TrySendError::Closed(value));
+        }
+        if !state.room.is_empty() || !state.has_room() {
+            return Err(TrySendError::Full(value));
+        }
+        let waker = state.push(value);
+        drop(state);
+        wake(waker);
+        Ok(())
+    }
+
+    /// Reserves a slot if one is free and nobody waits for one.
+    pub(super) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            Err(TrySendError::Closed(()))
+        } else if state.room.is_empty() && state.has_room() {
+            state.reserved += 1;
+            Ok(())
+        } else {
+            Err(TrySendError::Full(()))
+        }
+    }
+
+    /// Polls for a slot. `Ok(())`: one is reserved for the caller, which
+    /// must [`send_reserved`](Chan::send_reserved) or
+    /// [`release_reserved`](Chan::release_reserved) it. `Err(())`: closed.
+    pub(super) fn poll_reserve(
+        &self,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
+        let mut state = lock(&self.state);
+        match key.take() {
+            None => {
+                if state.closed {
+                    return Poll::Ready(Err(()));
+                }
+                if state.room.is_empty() && state.has_room() {
+                    state.reserved += 1;
+                    return Poll::Ready(Ok(()));
+                }
+                *key = Some(state.room.push_back(cx.waker(), false));
+                Poll::Pending
+            }
+            Some(k) if state.room.is_linked(&k) => {
+                state.room.set_waker(&k, cx.waker());
+                *key = Some(k);
+                Poll::Pending
+            }
+            Some(k) => {
+                let (_, granted) = state.room.remove(k);
+                Poll::Ready(if granted { Ok(()) } else { Err(()) })
+            }
+        }
+    }
+
+    /// Leaves the room queue, giving back a slot granted meanwhile.
+    pub(super) fn cancel_reserve(&self, key: &mut Option<Key>) {
+        let Some(k) = key.take() else {
+            return;
+        };
+        let mut state = lock(&self.state);
+        let (_, granted) = state.room.remove(k);
+        if granted {
+            state.reserved -= 1;
+            let waker = state.grant_room();
+            drop(state);
+            wake(waker);
+        }
+    }
+
+    /// Sends through a reserved slot. Never fails: after `close()` the value
+    /// is still received; with the receiver gone it is dropped.
+    pub(super) fn send_reserved(&self, value: T) {
+        let mut state = lock(&self.state);
+        state.reserved -= 1;
+        if state.rx_gone {
+            drop(state);
+            drop(value);
+            return;
+        }
+        let waker = state.push(value);
+        drop(state);
+        wake(waker);
+    }
+
+    /// Gives back a reserved slot unused.
+    pub(super) fn release_reserved(&self) {
+        let mut state = lock(&self.state);
+        state.reserved -= 1;
+        let waker = state.grant_room();
+        drop(state);
+        wake(waker);
+    }
+
+    /// Sends on an unbounded channel.
+    pub(super) fn send_unbounded(&self, value: T) -> Result<(), T> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(value);
+        }
+        let waker = state.push(value);
+        drop(state);
+        wake(waker);
+        Ok(())
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+
+    pub(super) fn poll_closed(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            if let Some(k) = key.take() {
+                state.closing.remove(k);
+            }
+            return Poll::Ready(());
+        }
+        match key {
+            Some(k) => state.closing.set_waker(k, cx.waker()),
+            None => *key = Some(state.closing.push_back(cx.waker(), ())),
+        }
+        Poll::Pending
+    }
+
+    pub(super) fn cancel_closed(&self, key: &mut Option<Key>) {
+        if let Some(k) = key.take() {
+            lock(&self.state).closing.remove(k);
+        }
+    }
+
+    /// Free slots (`usize::MAX` when unbounded).
+    pub(super) fn capacity(&self) -> usize {
+        let state = lock(&self.state);
+        if state.bound == usize::MAX {
+            return usize::MAX;
+        }
+        state.bound - state.queue.len() - state.reserved
+    }
+
+    pub(super) fn bound(&self) -> usize {
+        lock(&self.state).bound
+    }
+
+    // ----- the receiver -----
+
+    fn finished(&self, state: &State<T>) -> bool {
+        state.reserved == 0 && (state.closed || self.senders.load(Ordering::Acquire) == 0)
+    }
+
+    /// Takes the next value, once one is buffered, or `None` when no more
+    /// can come.
+    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut state = lock(&self.state);
+        if let Some(value) = state.queue.pop_front() {
+            let waker = state.grant_room();
+            drop(state);
+            wake(waker);
+            return Poll::Ready(Some(value));
+        }
+        if self.finished(&state) {
+            return Poll::Ready(None);
+        }
+        store(&mut state.rx_waker, cx.waker());
+        Poll::Pending
+    }
+
+    /// Moves up to `limit` buffered values into `buf`, waiting for at
+    /// least one; 0 when no more can come (or `limit` is 0).
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let mut state = lock(&self.state);
+        let n = limit.min(state.queue.len());
+        if n > 0 {
+            buf.extend(state.queue.drain(..n));
+            let mut wakers = Vec::new();
+            while let Some(waker) = state.grant_room() {
+                wakers.push(waker);
+            }
+            drop(state);
+            wakers.into_iter().for_each(Waker::wake);
+            return Poll::Ready(n);
+        }
+        if self.finished(&state) {
+            return Poll::Ready(0);
+        }
+        store(&mut state.rx_waker, cx.waker());
+        Poll::Pending
+    }
+
+    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut state = lock(&self.state);
+        if let Some(value) = state.queue.pop_front() {
+            let waker = state.grant_room();
+            drop(state);
+            wake(waker);
+            return Ok(value);
+        }
+        if self.finished(&state) {
+            Err(TryRecvError::Disconnected)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Values buffered now.
+    pub(super) fn len(&self) -> usize {
+        lock(&self.state).queue.len()
+    }
+
+    /// Stops new sends; wakes every sender waiting for room or in
+    /// `closed()`.
+    pub(super) fn close(&self) {
+        let state = lock(&self.state);
+        close(state);
+    }
+
+    /// Closes, and drops the buffered values.
+    pub(super) fn drop_receiver(&self) {
+        let mut state = lock(&self.state);
+        state.rx_gone = true;
+        state.rx_waker = None;
+        let values = std::mem::take(&mut state.queue);
+        close(state);
+        // User destructors run without the lock.
+        drop(values);
+    }
+}
+
+fn close<T>(mut state: MutexGuard<'_, State<T>>) {
+    state.closed = true;
+    let mut wakers = Vec::new();
+    state.room.drain(|_| {}, &mut wakers);
+    state.closing.drain(|_| {}, &mut wakers);
+    drop(state);
+    wakers.into_iter().for_each(Waker::wake);
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        let mut d = f.debug_struct("Chan");
+        d.field("buffered", &state.queue.len());
+        if state.bound != usize::MAX {
+            d.field("bound", &state.bound);
+        }
+        d.field("senders", &self.senders.load(Ordering::Relaxed))
+            .field("closed", &state.closed)
+            .finish()
+    }
+}

@@ -1,0 +1,605 @@
+//! Multi-producer, single-consumer channels: bounded, with backpressure,
+//! and unbounded.
+//!
+//! A [`channel`] holds at most `capacity` values: [`Sender::send`] waits
+//! for room, which is how a fast producer is slowed to its consumer's pace.
+//! An [`unbounded_channel`] never makes a sender wait, and grows instead.
+//!
+//! When every sender is gone, the receiver gets the values still buffered
+//! and then `None`. When the receiver is gone (or [`Receiver::close`]d), a
+//! send fails and gives its value back inside the error.
+//!
+//! # Cancel safety
+//!
+//! - [`Receiver::recv`] and [`Receiver::recv_many`] are cancel-safe: a
+//!   dropped `recv` has taken nothing.
+//! - [`Sender::send`] is cancel-safe in that dropping it loses its place in
+//!   the queue for room and, if it had not sent yet, drops the value; it
+//!   never leaks a slot. Use [`Sender::reserve`] to wait for room without
+//!   handing the value over first.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_primitives::sync::mpsc;
+//!
+//! # weft::block_on(async {
+//! let (tx, mut rx) = mpsc::channel(16);
+//! for id in 0..3 {
+//!     let tx = tx.clone();
+//!     weft::spawn(async move { tx.send(id).await.unwrap() });
+//! }
+//! drop(tx);
+//! let mut got = Vec::new();
+//! while let Some(id) = rx.recv().await {
+//!     got.push(id);
+//! }
+//! got.sort();
+//! assert_eq!(got, [0, 1, 2]);
+//! # });
+//! ```
+
+mod chan;
+pub mod error;
+
+use self::chan::Chan;
+use self::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::loom::Arc;
+use crate::util::wait_list::Key;
+use futures_core::Stream;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Creates a bounded channel holding at most `capacity` values; a capacity
+/// of 0 is raised to 1.
+///
+/// # Examples
+///
+/// ```
+/// use weft_primitives::sync::mpsc::{self, error::TrySendError};
+///
+/// let (tx, mut rx) = mpsc::channel(1);
+/// tx.try_send(1).unwrap();
+/// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(capacity.clamp(1, usize::MAX - 1)));
+    (
+        Sender {
+            chan: Arc::clone(&chan),
+        },
+        Receiver { chan },
+    )
+}
+
+/// Creates an unbounded channel: sends never wait.
+///
+/// # Examples
+///
+/// ```
+/// use weft_primitives::sync::mpsc;
+///
+/// # weft::block_on(async {
+/// let (tx, mut rx) = mpsc::unbounded_channel();
+/// tx.send("hello").unwrap();
+/// drop(tx);
+/// assert_eq!(rx.recv().await, Some("hello"));
+/// assert_eq!(rx.recv().await, None);
+/// # });
+/// ```
+pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
+    let chan = Arc::new(Chan::new(usize::MAX));
+    (
+        UnboundedSender {
+            chan: Arc::clone(&chan),
+        },
+        UnboundedReceiver { chan },
+    )
+}
+
+/// Sends values into a bounded channel. Cloning makes another sender.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// Receives a bounded channel's values; also a [`Stream`].
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// Sends values into an unbounded channel. Cloning makes another sender.
+pub struct UnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// Receives an unbounded channel's values; also a [`Stream`].
+pub struct UnboundedReceiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for room if the channel is full. Senders get
+    /// room in the order they started waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone or closed.
+    pub fn send(&self, value: T) -> Send<'_, T> {
+        Send {
+            chan: &self.chan,
+            value: Some(value),
+            key: None,
+        }
+    }
+
+    /// Sends `value` if there is room now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+
+    /// Sends `value`, giving up when `deadline` completes first: pass a
+    /// sleep of any runtime (weft's facade offers `send_timeout` on top).
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Closed`], with
+    /// the value.
+    pub async fn send_within<D: Future>(
+        &self,
+        value: T,
+        deadline: D,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut send = self.send(value);
+        let mut deadline = std::pin::pin!(deadline);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = Pin::new(&mut send).poll(cx) {
+                return Poll::Ready(result.map_err(|e| SendTimeoutError::Closed(e.0)));
+            }
+            match deadline.as_mut().poll(cx) {
+                Poll::Ready(_) => Poll::Ready(Err(SendTimeoutError::Timeout(send.take_value()))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Waits for room and reserves it: the [`Permit`] then sends without
+    /// waiting. The value is not handed over until it is ready.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone or closed.
+    pub fn reserve(&self) -> Reserve<'_, T> {
+        Reserve {
+            chan: &self.chan,
+            key: None,
+        }
+    }
+
+    /// Reserves room if there is some now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`].
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match self.chan.try_reserve() {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like [`reserve`](Sender::reserve), consuming the sender: the permit
+    /// owns it and gives it back on [`OwnedPermit::send`].
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the sender if the receiver is gone or closed.
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<Sender<T>>> {
+        let reserved = match self.reserve().await {
+            Ok(permit) => {
+                // The slot now belongs to the owned permit.
+                std::mem::forget(permit);
+                true
+            }
+            Err(_) => false,
+        };
+        if reserved {
+            Ok(OwnedPermit { sender: Some(self) })
+        } else {
+            Err(SendError(self))
+        }
+    }
+
+    /// Completes once the receiver is gone or closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan,
+            key: None,
+        }
+    }
+
+    /// True once the receiver is gone or closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Free room now.
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// The channel's bound.
+    pub fn max_capacity(&self) -> usize {
+        self.chan.bound()
+    }
+
+    /// True if both senders feed the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.chan.add_sender();
+        Sender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+/// The receive side, shared by both flavours.
+macro_rules! receiver_impl {
+    ($receiver:ident) => {
+        impl<T> $receiver<T> {
+            /// Receives the next value; `None` once every sender is gone
+            /// (or the channel closed) and the buffer is empty.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel-safe: a dropped `recv` has taken no value.
+            pub async fn recv(&mut self) -> Option<T> {
+                std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+            }
+
+            /// The poll form of [`recv`](Self::recv).
+            pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+                self.chan.poll_recv(cx)
+            }
+
+            /// Moves up to `limit` values into `buffer` at once, waiting
+            /// for at least one. Returns how many; 0 means no more will
+            /// come (or `limit` was 0).
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel-safe.
+            pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+                std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+            }
+
+            /// Takes a value if one is buffered.
+            ///
+            /// # Errors
+            ///
+            /// [`TryRecvError::Empty`] if none is, or
+            /// [`TryRecvError::Disconnected`] if none will come.
+            pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+                self.chan.try_recv()
+            }
+
+            /// Blocks the thread for the next value; for synchronous code,
+            /// never inside an async task.
+            pub fn blocking_recv(&mut self) -> Option<T> {
+                crate::util::block_on(std::future::poll_fn(|cx| self.chan.poll_recv(cx)))
+            }
+
+            /// Stops new sends (waiting senders fail at once) while the
+            /// values already buffered stay receivable.
+            pub fn close(&mut self) {
+                self.chan.close();
+            }
+
+            /// True once no value can come any more.
+            pub fn is_closed(&self) -> bool {
+                self.chan.is_closed()
+            }
+
+            /// Values buffered now.
+            pub fn len(&self) -> usize {
+                self.chan.len()
+            }
+
+            /// True if no value is buffered now.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+
+        impl<T> Stream for $receiver<T> {
+            type Item = T;
+
+            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+                self.chan.poll_recv(cx)
+            }
+        }
+
+        impl<T> Drop for $receiver<T> {
+            fn drop(&mut self) {
+                self.chan.drop_receiver();
+            }
+        }
+
+        impl<T> fmt::Debug for $receiver<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($receiver))
+                    .field("chan", &self.chan)
+                    .finish()
+            }
+        }
+    };
+}
+
+receiver_impl!(Receiver);
+receiver_impl!(UnboundedReceiver);
+
+impl<T> UnboundedSender<T> {
+    /// Sends `value` at once.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone or closed.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.chan.send_unbounded(value).map_err(SendError)
+    }
+
+    /// Completes once the receiver is gone or closed.
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan,
+            key: None,
+        }
+    }
+
+    /// True once the receiver is gone or closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// True if both senders feed the same channel.
+    pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for UnboundedSender<T> {
+    fn clone(&self) -> UnboundedSender<T> {
+        self.chan.add_sender();
+        UnboundedSender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> Drop for UnboundedSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").field("chan", &self.chan).finish()
+    }
+}
+
+impl<T> fmt::Debug for UnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnboundedSender")
+            .field("chan", &self.chan)
+            .finish()
+    }
+}
+
+/// The future of [`Sender::send`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Send<'a, T> {
+    chan: &'a Chan<T>,
+    value: Option<T>,
+    key: Option<Key>,
+}
+
+impl<T> Send<'_, T> {
+    /// Leaves the queue and takes the unsent value back.
+    fn take_value(&mut self) -> T {
+        self.chan.cancel_reserve(&mut self.key);
+        self.value.take().expect("taken once, before completion")
+    }
+}
+
+impl<T> Unpin for Send<'_, T> {}
+
+impl<T> Future for Send<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.key.is_none() {
+            // Fast path: room now, nobody ahead.
+            let value = this.value.take().expect("polled after completion");
+            match this.chan.try_send(value) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TrySendError::Closed(value)) => return Poll::Ready(Err(SendError(value))),
+                Err(TrySendError::Full(value)) => this.value = Some(value),
+            }
+        }
+        match this.chan.poll_reserve(&mut this.key, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => {
+                let value = this.value.take().expect("polled after completion");
+                this.chan.send_reserved(value);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(())) => {
+                let value = this.value.take().expect("polled after completion");
+                Poll::Ready(Err(SendError(value)))
+            }
+        }
+    }
+}
+
+impl<T> Drop for Send<'_, T> {
+    fn drop(&mut self) {
+        self.chan.cancel_reserve(&mut self.key);
+    }
+}
+
+impl<T> fmt::Debug for Send<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Send")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+/// The future of [`Sender::reserve`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Reserve<'a, T> {
+    chan: &'a Arc<Chan<T>>,
+    key: Option<Key>,
+}
+
+impl<'a, T> Future for Reserve<'a, T> {
+    type Output = Result<Permit<'a, T>, SendError<()>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let chan = this.chan;
+        chan.poll_reserve(&mut this.key, cx).map(|r| match r {
+            Ok(()) => Ok(Permit { chan }),
+            Err(()) => Err(SendError(())),
+        })
+    }
+}
+
+impl<T> Drop for Reserve<'_, T> {
+    fn drop(&mut self) {
+        self.chan.cancel_reserve(&mut self.key);
+    }
+}
+
+impl<T> fmt::Debug for Reserve<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reserve")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+/// Room reserved in a bounded channel: sending through it never waits and
+/// never fails. Dropped unused, it gives the room back.
+pub struct Permit<'a, T> {
+    chan: &'a Arc<Chan<T>>,
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` into the reserved room. If the receiver is gone the
+    /// value is dropped.
+    pub fn send(self, value: T) {
+        self.chan.send_reserved(value);
+        std::mem::forget(self);
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release_reserved();
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// Room reserved by [`Sender::reserve_owned`]; owns the sender.
+pub struct OwnedPermit<T> {
+    /// `None` once used.
+    sender: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` into the reserved room and gives the sender back.
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("an owned permit is used once");
+        sender.chan.send_reserved(value);
+        sender
+    }
+
+    /// Gives the room back unused, and the sender with it.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("an owned permit is used once");
+        sender.chan.release_reserved();
+        sender
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            sender.chan.release_reserved();
+        }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Sender::closed`] and [`UnboundedSender::closed`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Closed<'a, T> {
+    chan: &'a Chan<T>,
+    key: Option<Key>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.chan.poll_closed(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        self.chan.cancel_closed(&mut self.key);
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closed").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,281 @@
+//! A FIFO queue of waiting futures, kept under the owning primitive's lock.
+//!
+//! Every primitive that makes a future wait (a bounded send, a lock, an
+//! acquire, a `notified`) keeps its waiters here. A waiter is a node in an
+//! arena-backed doubly linked list, so it is appended, granted from the
+//! front and cancelled from anywhere in O(1), and the arena's slots are
+//! reused: once the list has grown to the largest number of simultaneous
+//! waiters, waiting allocates nothing.
+//!
+//! # Protocol
+//!
+//! A node is either **linked** (waiting, in queue order) or **unlinked**
+//! (the primitive granted it: it was handed what it waited for, or woken
+//! because the primitive closed). Either way the node belongs to exactly
+//! one future, which holds its [`Key`] and is the only one to free it:
+//!
+//! - the primitive calls [`WaitList::pop_front`] (or `drain`) to unlink the
+//!   first waiter, records the grant in the node's `data`, and wakes the
+//!   returned waker after releasing its lock;
+//! - the future, when polled, sees through [`WaitList::is_linked`] that it
+//!   was granted and calls [`WaitList::remove`] to take its `data` back;
+//! - a future dropped while waiting calls [`WaitList::remove`] too, and
+//!   passes on anything it had been granted but never used, so that a
+//!   cancelled waiter loses nothing and leaks nothing.
+
+use std::fmt;
+use std::task::Waker;
+
+/// A waiter's place in a [`WaitList`]. Owned by one future; never copied.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Key(usize);
+
+/// No node: the end of the list, or of the free list.
+const NIL: usize = usize::MAX;
+
+struct Node<W> {
+    prev: usize,
+    next: usize,
+    linked: bool,
+    waker: Option<Waker>,
+    data: W,
+}
+
+/// A slot of the arena: a node in use, or a link in the free list.
+enum Slot<W> {
+    Used(Node<W>),
+    Free { next_free: usize },
+}
+
+/// FIFO waiters carrying `W` each; see the module docs.
+pub(crate) struct WaitList<W> {
+    slots: Vec<Slot<W>>,
+    head: usize,
+    tail: usize,
+    free: usize,
+    linked: usize,
+}
+
+impl<W> WaitList<W> {
+    pub(crate) const fn new() -> WaitList<W> {
+        WaitList {
+            slots: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            free: NIL,
+            linked: 0,
+        }
+    }
+
+    /// True if no waiter is linked.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.linked == 0
+    }
+
+    /// Appends a waiter at the back.
+    pub(crate) fn push_back(&mut self, waker: &Waker, data: W) -> Key {
+        let node = Node {
+            prev: self.tail,
+            next: NIL,
+            linked: true,
+            waker: Some(waker.clone()),
+            data,
+        };
+        let index = if self.free == NIL {
+            self.slots.push(Slot::Used(node));
+            self.slots.len() - 1
+        } else {
+            let index = self.free;
+            let Slot::Free { next_free } = self.slots[index] else {
+                unreachable!("the free list holds free slots only")
+            };
+            self.free = next_free;
+            self.slots[index] = Slot::Used(node);
+            index
+        };
+        match self.tail {
+            NIL => self.head = index,
+            tail => self.node_mut(tail).next = index,
+        }
+        self.tail = index;
+        self.linked += 1;
+        Key(index)
+    }
+
+    /// The data of the first linked waiter.
+    pub(crate) fn front_mut(&mut self) -> Option<&mut W> {
+        match self.head {
+            NIL => None,
+            head => Some(&mut self.node_mut(head).data),
+        }
+    }
+
+    /// Unlinks the first waiter, lets `grant` record what it was given, and
+    /// returns its waker for the caller to wake once its lock is released.
+    pub(crate) fn pop_front(&mut self, grant: impl FnOnce(&mut W)) -> Option<Waker> {
+        let head = self.head;
+        if head == NIL {
+            return None;
+        }
+        self.unlink(head);
+        let node = self.node_mut(head);
+        grant(&mut node.data);
+        node.waker.take()
+    }
+
+    /// Unlinks every waiter, front first, passing each to `grant`; their
+    /// wakers go to `wakers`.
+    pub(crate) fn drain(&mut self, mut grant: impl FnMut(&mut W), wakers: &mut Vec<Waker>) {
+        while let Some(waker) = self.pop_front(&mut grant) {
+            wakers.push(waker);
+        }
+    }
+
+    /// True if the waiter of `key` is first in line.
+    pub(crate) fn is_front(&self, key: &Key) -> bool {
+        self.head == key.0
+    }
+
+    /// True while the waiter of `key` has not been granted.
+    pub(crate) fn is_linked(&self, key: &Key) -> bool {
+        self.node(key.0).linked
+    }
+
+    /// Stores `waker` for a linked waiter, cloning only if it would wake a
+    /// different task than the one stored.
+    pub(crate) fn set_waker(&mut self, key: &Key, waker: &Waker) {
+        let node = self.node_mut(key.0);
+        match &mut node.waker {
+            Some(old) if old.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Frees the waiter of `key`, unlinking it if it was still waiting, and
+    /// returns whether it had been granted, and its data.
+    pub(crate) fn remove(&mut self, key: Key) -> (bool, W) {
+        let index = key.0;
+        let granted = !self.node(index).linked;
+        if !granted {
+            self.unlink(index);
+        }
+        let slot = std::mem::replace(
+            &mut self.slots[index],
+            Slot::Free {
+                next_free: self.free,
+            },
+        );
+        self.free = index;
+        let Slot::Used(node) = slot else {
+            unreachable!("a key names a used slot")
+        };
+        (granted, node.data)
+    }
+
+    fn unlink(&mut self, index: usize) {
+        let node = self.node_mut(index);
+        debug_assert!(node.linked);
+        node.linked = false;
+        let (prev, next) = (node.prev, node.next);
+        node.prev = NIL;
+        node.next = NIL;
+        match prev {
+            NIL => self.head = next,
+            prev => self.node_mut(prev).next = next,
+        }
+        match next {
+            NIL => self.tail = prev,
+            next => self.node_mut(next).prev = prev,
+        }
+        self.linked -= 1;
+    }
+
+    fn node(&self, index: usize) -> &Node<W> {
+        match &self.slots[index] {
+            Slot::Used(node) => node,
+            Slot::Free { .. } => unreachable!("a key names a used slot"),
+        }
+    }
+
+    fn node_mut(&mut self, index: usize) -> &mut Node<W> {
+        match &mut self.slots[index] {
+            Slot::Used(node) => node,
+            Slot::Free { .. } => unreachable!("a key names a used slot"),
+        }
+    }
+}
+
+impl<W> fmt::Debug for WaitList<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitList")
+            .field("waiting", &self.linked)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waker() -> Waker {
+        Waker::noop().clone()
+    }
+
+    #[test]
+    fn grants_in_fifo_order_and_removes_from_the_middle() {
+        let mut list = WaitList::new();
+        let w = waker();
+        let keys: Vec<Key> = (0..5).map(|i| list.push_back(&w, (i, false))).collect();
+        let mut keys = keys.into_iter();
+        let (k0, k1, k2, k3, k4) = (
+            keys.next().unwrap(),
+            keys.next().unwrap(),
+            keys.next().unwrap(),
+            keys.next().unwrap(),
+            keys.next().unwrap(),
+        );
+        // Cancel the middle one and the last one.
+        assert_eq!(list.remove(k2), (false, (2, false)));
+        assert_eq!(list.remove(k4), (false, (4, false)));
+        let mut order = Vec::new();
+        while list.pop_front(|d| d.1 = true).is_some() {}
+        for key in [k0, k1, k3] {
+            assert!(!list.is_linked(&key));
+            let (granted, data) = list.remove(key);
+            assert!(granted && data.1);
+            order.push(data.0);
+        }
+        assert_eq!(order, [0, 1, 3]);
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn slots_are_reused() {
+        let mut list = WaitList::new();
+        let w = waker();
+        for _ in 0..1000 {
+            let a = list.push_back(&w, ());
+            let b = list.push_back(&w, ());
+            list.remove(a);
+            list.pop_front(|_| {});
+            list.remove(b);
+        }
+        assert_eq!(list.slots.len(), 2);
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn front_and_drain() {
+        let mut list = WaitList::new();
+        let w = waker();
+        let a = list.push_back(&w, 7);
+        let b = list.push_back(&w, 8);
+        assert_eq!(list.front_mut(), Some(&mut 7));
+        let mut wakers = Vec::new();
+        list.drain(|d| *d += 1, &mut wakers);
+        assert_eq!(wakers.len(), 2);
+        assert_eq!(list.remove(a), (true, 8));
+        assert_eq!(list.remove(b), (true, 9));
+        assert_eq!(list.front_mut(), None);
+    }
+}
