@@ -9,6 +9,7 @@
 //! * [`spawn`] and [`task`]: tasks, joining, aborting, blocking work.
 //! * [`time`]: sleeps, timeouts, intervals, and a clock tests can pause.
 //! * [`net`]: TCP, UDP and Unix sockets.
+//! * [`sync`]: channels, locks and signals, usable under any runtime.
 //!
 //! ```
 //! use std::time::Duration;
@@ -24,6 +25,7 @@
 
 mod block_on;
 mod runtime;
+pub mod sync;
 
 pub use self::block_on::block_on;
 pub use self::runtime::{Builder, EnterGuard, Handle, Runtime, TryCurrentError};

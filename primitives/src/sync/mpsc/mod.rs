@@ -127,8 +127,8 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`] with the value if the receiver is gone or closed.
-    pub fn send(&self, value: T) -> Send<'_, T> {
-        Send {
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
             chan: &self.chan,
             value: Some(value),
             key: None,
@@ -420,13 +420,13 @@ impl<T> fmt::Debug for UnboundedSender<T> {
 
 /// The future of [`Sender::send`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Send<'a, T> {
+pub struct SendFuture<'a, T> {
     chan: &'a Chan<T>,
     value: Option<T>,
     key: Option<Key>,
 }
 
-impl<T> Send<'_, T> {
+impl<T> SendFuture<'_, T> {
     /// Leaves the queue and takes the unsent value back.
     fn take_value(&mut self) -> T {
         self.chan.cancel_reserve(&mut self.key);
@@ -434,9 +434,9 @@ impl<T> Send<'_, T> {
     }
 }
 
-impl<T> Unpin for Send<'_, T> {}
+impl<T> Unpin for SendFuture<'_, T> {}
 
-impl<T> Future for Send<'_, T> {
+impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -465,15 +465,15 @@ impl<T> Future for Send<'_, T> {
     }
 }
 
-impl<T> Drop for Send<'_, T> {
+impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
         self.chan.cancel_reserve(&mut self.key);
     }
 }
 
-impl<T> fmt::Debug for Send<'_, T> {
+impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Send")
+        f.debug_struct("SendFuture")
             .field("waiting", &self.key.is_some())
             .finish()
     }
