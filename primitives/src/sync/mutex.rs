@@ -10,7 +10,8 @@
 //! loop cannot starve the others.
 
 use super::semaphore::{Acquire, Semaphore, TryAcquireError};
-use crate::loom::{Arc, UnsafeCell};
+use crate::loom::UnsafeCell;
+use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -139,7 +140,11 @@ impl<T: ?Sized> Mutex<T> {
 
     /// The value, through exclusive access to the mutex: no locking needed.
     pub fn get_mut(&mut self) -> &mut T {
-        self.data.get_mut()
+        self.data.with_mut(|p| {
+            // SAFETY: `&mut self` proves no guard exists (a guard borrows
+            // the lock), so this is the only reference to the data.
+            unsafe { &mut *p }
+        })
     }
 
     fn unlock(&self) {
@@ -306,5 +311,38 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn guards_reach_the_data_one_at_a_time() {
+        let mutex = Mutex::new(String::from("a"));
+        let mut guard = mutex.try_lock().unwrap();
+        guard.push('b');
+        let mut waiting = mutex.lock();
+        assert!(poll(&mut waiting).is_pending());
+        drop(guard);
+        let Poll::Ready(mut guard) = poll(&mut waiting) else {
+            panic!("the lock was handed over");
+        };
+        guard.push('c');
+        drop(guard);
+        drop(waiting);
+        let owned = Arc::new(mutex);
+        let mut guard = Arc::clone(&owned).try_lock_owned().unwrap();
+        guard.push('d');
+        assert_eq!(format!("{guard}"), "abcd");
+        drop(guard);
+        let mut mutex = Arc::try_unwrap(owned).unwrap();
+        mutex.get_mut().push('e');
+        assert_eq!(mutex.into_inner(), "abcde");
     }
 }

@@ -11,7 +11,8 @@
 //! orders one writer's changes before the next holder's reads.
 
 use super::semaphore::{Acquire, Semaphore};
-use crate::loom::{Arc, UnsafeCell};
+use crate::loom::UnsafeCell;
+use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -140,7 +141,11 @@ impl<T: ?Sized> RwLock<T> {
 
     /// The value, through exclusive access: no locking needed.
     pub fn get_mut(&mut self) -> &mut T {
-        self.data.get_mut()
+        self.data.with_mut(|p| {
+            // SAFETY: `&mut self` proves no guard exists (a guard borrows
+            // the lock), so this is the only reference to the data.
+            unsafe { &mut *p }
+        })
     }
 
     fn shared(&self) -> &T {
@@ -330,5 +335,45 @@ impl<T: ?Sized> fmt::Debug for Read<'_, T> {
 impl<T: ?Sized> fmt::Debug for Write<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Write").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn readers_share_writers_exclude() {
+        let lock = RwLock::new(vec![1]);
+        let a = lock.try_read().unwrap();
+        let b = lock.try_read().unwrap();
+        assert_eq!(a.len() + b.len(), 2);
+        let mut write = lock.write();
+        assert!(poll(&mut write).is_pending());
+        drop((a, b));
+        let Poll::Ready(mut w) = poll(&mut write) else {
+            panic!("the writer was next");
+        };
+        w.push(2);
+        let r = w.downgrade();
+        assert_eq!(*r, [1, 2]);
+        assert!(lock.try_write().is_err());
+        drop(r);
+        drop(write);
+        let shared = Arc::new(lock);
+        let mut lock = {
+            let Poll::Ready(mut w) = poll(&mut Box::pin(Arc::clone(&shared).write_owned())) else {
+                panic!("the lock was free");
+            };
+            w.push(3);
+            drop(w);
+            Arc::try_unwrap(shared).unwrap()
+        };
+        lock.get_mut().push(4);
+        assert_eq!(lock.into_inner(), [1, 2, 3, 4]);
     }
 }

@@ -10,7 +10,8 @@
 //! unlinked with its permits already counted out to it; if its future is
 //! dropped before it sees them, the drop gives them back.
 
-use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::loom::{Mutex, MutexGuard, lock};
+use std::sync::Arc;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
@@ -446,6 +447,13 @@ impl SemaphorePermit<'_> {
 
     fn detach(mut self) -> usize {
         std::mem::take(&mut self.permits)
+    }
+
+    /// Takes the permits out of the guard, for models that hand them back
+    /// through `add_permits` on another thread.
+    #[cfg(all(test, loom))]
+    pub(crate) fn detach_for_test(self) -> usize {
+        self.detach()
     }
 }
 

@@ -1,0 +1,80 @@
+//! oneshot and mpsc under loom.
+
+use crate::sync::{mpsc, oneshot};
+use loom::future::block_on;
+use loom::thread;
+
+#[test]
+fn oneshot_send_wakes_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(1).unwrap());
+        assert_eq!(block_on(rx), Ok(1));
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_a_dropped_sender_wakes_the_receiver() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let dropper = thread::spawn(move || drop(tx));
+        assert!(block_on(rx).is_err());
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_closed_completes_when_the_receiver_goes() {
+    loom::model(|| {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let dropper = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert_eq!(tx.send(1), Err(1));
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn mpsc_two_senders_one_slot_nothing_lost() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || block_on(tx.send(1)).unwrap());
+        let b = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        let mut got = [block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        // Both senders are gone once joined: the channel ends.
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+#[test]
+fn mpsc_the_last_sender_leaving_ends_a_waiting_recv() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || drop(tx));
+        let b = thread::spawn(move || {
+            tx2.send(5).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Some(5));
+        assert_eq!(block_on(rx.recv()), None);
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn mpsc_a_receiver_dropped_while_a_sender_waits_fails_the_send() {
+    loom::model(|| {
+        let (tx, rx) = mpsc::channel(1);
+        tx.try_send(0).unwrap();
+        let sender = thread::spawn(move || block_on(tx.send(1)).map_err(|e| e.0));
+        drop(rx);
+        assert_eq!(sender.join().unwrap(), Err(1));
+    });
+}

@@ -1,0 +1,8 @@
+//! Loom models of the primitives' protocols: no lost wakeup, no lost or
+//! duplicated message, no leaked permit, under every interleaving loom
+//! explores (bounded by `LOOM_MAX_PREEMPTIONS` in CI).
+
+#[cfg(loom)]
+mod loom_channels;
+#[cfg(loom)]
+mod loom_locks;
