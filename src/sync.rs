@@ -1,5 +1,5 @@
 //! Channels and synchronization primitives: [`mpsc`], [`oneshot`],
-//! `broadcast`, `watch`, [`Mutex`], [`RwLock`], [`Semaphore`], [`Notify`],
+//! [`broadcast`], [`watch`], [`Mutex`], [`RwLock`], [`Semaphore`], [`Notify`],
 //! [`Barrier`] and [`OnceCell`].
 //!
 //! They come from [`weft_primitives::sync`] and work under any runtime;

@@ -146,9 +146,7 @@ const RUNTIMES: [(&str, Run); 5] = [
         run_weft(rt, body);
     }),
     ("tokio current_thread", |body| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         run_tokio(rt, body);
     }),
     ("tokio multi_thread", |body| {

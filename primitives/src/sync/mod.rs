@@ -20,8 +20,10 @@
 //! dropping it before it completes loses no message, leaks no permit and
 //! leaves the primitive usable.
 
+pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;
+pub mod watch;
 
 mod barrier;
 #[allow(unsafe_code)] // the guarded data: see the module's protocol
@@ -31,6 +33,8 @@ mod once_cell;
 #[allow(unsafe_code)] // the guarded data: see the module's protocol
 mod rwlock;
 mod semaphore;
+#[cfg(test)]
+mod tests;
 
 pub use self::barrier::{Barrier, BarrierWaitResult, Wait as BarrierWait};
 pub use self::mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

@@ -11,11 +11,11 @@
 
 use super::semaphore::{Acquire, Semaphore, TryAcquireError};
 use crate::loom::UnsafeCell;
-use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// An async mutual-exclusion lock with FIFO hand-off.

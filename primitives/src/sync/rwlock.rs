@@ -12,11 +12,11 @@
 
 use super::semaphore::{Acquire, Semaphore};
 use crate::loom::UnsafeCell;
-use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// How many readers may hold the lock at once.
@@ -188,11 +188,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 }
 
 /// Turns an acquire of a lock's permits into a guard.
-fn poll_guard<'a, G>(
-    acquire: &mut Acquire<'a>,
-    cx: &mut Context<'_>,
-    guard: impl FnOnce() -> G,
-) -> Poll<G> {
+fn poll_guard<'a, G>(acquire: &mut Acquire<'a>, cx: &mut Context<'_>, guard: impl FnOnce() -> G) -> Poll<G> {
     match Pin::new(acquire).poll(cx) {
         Poll::Pending => Poll::Pending,
         Poll::Ready(Ok(permit)) => {

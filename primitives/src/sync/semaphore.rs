@@ -11,11 +11,11 @@
 //! dropped before it sees them, the drop gives them back.
 
 use crate::loom::{Mutex, MutexGuard, lock};
-use std::sync::Arc;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// An async counting semaphore with FIFO fairness.
@@ -212,10 +212,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed first.
-    pub async fn acquire_many_owned(
-        self: Arc<Self>,
-        n: u32,
-    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+    pub async fn acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
         let permits = self.acquire_many(n).await?.detach();
         Ok(OwnedSemaphorePermit {
             semaphore: self,
@@ -237,10 +234,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
-    pub fn try_acquire_many_owned(
-        self: Arc<Self>,
-        n: u32,
-    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+    pub fn try_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let permits = self.try_take(n as usize)?;
         Ok(OwnedSemaphorePermit {
             semaphore: self,
@@ -319,7 +313,10 @@ impl Semaphore {
         let was_front = state.waiters.is_front(&key);
         let (_, request) = state.waiters.remove(key);
         if request.granted {
-            state.permits = state.permits.saturating_add(request.permits).min(Self::MAX_PERMITS);
+            state.permits = state
+                .permits
+                .saturating_add(request.permits)
+                .min(Self::MAX_PERMITS);
         } else if !was_front {
             // Leaving from behind the head changes nothing for the others.
             return;

@@ -159,12 +159,7 @@ impl<W> WaitList<W> {
         if !granted {
             self.unlink(index);
         }
-        let slot = std::mem::replace(
-            &mut self.slots[index],
-            Slot::Free {
-                next_free: self.free,
-            },
-        );
+        let slot = std::mem::replace(&mut self.slots[index], Slot::Free { next_free: self.free });
         self.free = index;
         let Slot::Used(node) = slot else {
             unreachable!("a key names a used slot")
@@ -207,9 +202,7 @@ impl<W> WaitList<W> {
 
 impl<W> fmt::Debug for WaitList<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitList")
-            .field("waiting", &self.linked)
-            .finish()
+        f.debug_struct("WaitList").field("waiting", &self.linked).finish()
     }
 }
 

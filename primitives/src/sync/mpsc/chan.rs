@@ -147,11 +147,7 @@ impl<T> Chan<T> {
     /// Polls for a slot. `Ok(())`: one is reserved for the caller, which
     /// must [`send_reserved`](Chan::send_reserved) or
     /// [`release_reserved`](Chan::release_reserved) it. `Err(())`: closed.
-    pub(super) fn poll_reserve(
-        &self,
-        key: &mut Option<Key>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), ()>> {
+    pub(super) fn poll_reserve(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
         let mut state = lock(&self.state);
         match key.take() {
             None => {
@@ -291,12 +287,7 @@ impl<T> Chan<T> {
 
     /// Moves up to `limit` buffered values into `buf`, waiting for at
     /// least one; 0 when no more can come (or `limit` is 0).
-    pub(super) fn poll_recv_many(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
+    pub(super) fn poll_recv_many(&self, cx: &mut Context<'_>, buf: &mut Vec<T>, limit: usize) -> Poll<usize> {
         if limit == 0 {
             return Poll::Ready(0);
         }

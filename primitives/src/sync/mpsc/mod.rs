@@ -151,11 +151,7 @@ impl<T> Sender<T> {
     ///
     /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Closed`], with
     /// the value.
-    pub async fn send_within<D: Future>(
-        &self,
-        value: T,
-        deadline: D,
-    ) -> Result<(), SendTimeoutError<T>> {
+    pub async fn send_within<D: Future>(&self, value: T, deadline: D) -> Result<(), SendTimeoutError<T>> {
         let mut send = self.send(value);
         let mut deadline = std::pin::pin!(deadline);
         std::future::poll_fn(|cx| {

@@ -1,9 +1,9 @@
 //! Semaphore, Mutex and Notify under loom.
 
-use std::sync::Arc;
 use crate::sync::{Mutex, Notify, Semaphore};
 use loom::future::block_on;
 use loom::thread;
+use std::sync::Arc;
 
 #[test]
 fn mutex_two_threads_each_increment_once() {

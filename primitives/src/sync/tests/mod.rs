@@ -3,6 +3,10 @@
 //! explores (bounded by `LOOM_MAX_PREEMPTIONS` in CI).
 
 #[cfg(loom)]
+mod loom_broadcast;
+#[cfg(loom)]
 mod loom_channels;
 #[cfg(loom)]
 mod loom_locks;
+#[cfg(loom)]
+mod loom_watch;

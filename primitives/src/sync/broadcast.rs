@@ -1,0 +1,958 @@
+//! A multi-producer, multi-consumer channel in which every receiver sees
+//! every value.
+//!
+//! Where [`mpsc`](super::mpsc) gives each value to one consumer, a
+//! broadcast [`channel`] gives a clone of each value to every [`Receiver`]
+//! subscribed when it was sent; where [`watch`](super::watch) keeps only
+//! the latest value, a broadcast channel keeps the last `capacity` values,
+//! so a receiver that reads them in time misses none.
+//!
+//! Senders never wait. When a value arrives at a full channel, the oldest
+//! one is dropped: a receiver that had not read it yet has *lagged*, and its
+//! next [`recv`](Receiver::recv) says how many values it missed with
+//! [`RecvError::Lagged`], then goes on from the oldest value still kept.
+//!
+//! A [`send`](Sender::send) fails, giving the value back, when no receiver
+//! is subscribed. Once every sender is gone, each receiver gets what it has
+//! not read yet and then [`RecvError::Closed`].
+//!
+//! Like everything in [`sync`](super), this channel is runtime-agnostic: it
+//! only stores and wakes `Waker`s.
+//!
+//! # Memory
+//!
+//! A value is dropped as soon as every receiver that was subscribed when it
+//! was sent has read it, skipped it by lagging, or been dropped; the last
+//! one to read it gets it by move rather than by clone. So a channel with
+//! one receiver never clones, and dropping the last receiver frees every
+//! value at once. Receivers subscribed later never see older values.
+//!
+//! # Cancel safety
+//!
+//! [`Receiver::recv`] and [`Sender::closed`] are cancel-safe: a dropped
+//! `recv` has taken no value, and the next one reads where it would have.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_primitives::sync::broadcast;
+//!
+//! # weft::block_on(async {
+//! let (tx, mut rx1) = broadcast::channel(16);
+//! let mut rx2 = tx.subscribe();
+//!
+//! let first = weft::spawn(async move {
+//!     (rx1.recv().await.unwrap(), rx1.recv().await.unwrap())
+//! });
+//! let second = weft::spawn(async move {
+//!     (rx2.recv().await.unwrap(), rx2.recv().await.unwrap())
+//! });
+//!
+//! tx.send(10).unwrap();
+//! tx.send(20).unwrap();
+//! assert_eq!(first.await.unwrap(), (10, 20));
+//! assert_eq!(second.await.unwrap(), (10, 20));
+//! # });
+//! ```
+//!
+//! # Protocol
+//!
+//! One lock guards the whole channel: the ring of kept values, the sequence
+//! number the next value will get, the sender and receiver counts, and two
+//! FIFO wait lists, receivers waiting in `recv` and senders waiting in
+//! `closed()`. Each receiver keeps its cursor (the sequence number it reads
+//! next) in its own handle, which only its owner touches.
+//!
+//! Sequence numbers are contiguous: the ring holds the values numbered
+//! `head..next`, with `head = next - ring.len()`, and never more than
+//! `capacity` of them. Each slot counts the receivers that still have to
+//! read it (`rem`): those subscribed when it was sent whose cursor has not
+//! passed it. A receiver subscribed when a slot was sent is subscribed for
+//! every later one, so `rem` never decreases from the front of the ring to
+//! its back; and a slot is popped the moment its count reaches zero. Hence
+//! every slot in the ring has `rem >= 1`, and the slot whose count reaches
+//! zero is always the front one: its last reader pops it and takes the value
+//! by move. A dropped receiver takes itself off the count of every slot it
+//! had not read, so it leaves nothing behind.
+//!
+//! A receiver whose cursor is below `head` has lagged: it moves its cursor
+//! to `head` and reports how far it jumped. A receiver waits only when its
+//! cursor equals `next` and a sender remains; every `send` and the last
+//! sender's drop unlink all waiting receivers, so a linked waiter knows that
+//! nothing it could read has happened since it last looked.
+//!
+//! Wakers are woken, and evicted values dropped, after the lock is
+//! released. The one piece of user code run under the lock is `T::clone`,
+//! for a receiver that is not a value's last reader; it runs before any
+//! state changes, so if it panics the state is still consistent (the crate
+//! ignores lock poisoning). A `Clone` impl that used this same channel
+//! would deadlock.
+
+use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::util::wait_list::{Key, WaitList};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// The errors of a broadcast channel.
+pub mod error {
+    use std::fmt;
+
+    /// No receiver is subscribed: the value comes back.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub struct SendError<T>(pub T);
+
+    impl<T> SendError<T> {
+        /// The value that was not sent.
+        pub fn into_inner(self) -> T {
+            self.0
+        }
+    }
+
+    // Debug and Display name the failure without requiring `T: Debug`.
+    impl<T> fmt::Debug for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("SendError(..)")
+        }
+    }
+
+    impl<T> fmt::Display for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("no receiver is subscribed")
+        }
+    }
+
+    impl<T> std::error::Error for SendError<T> {}
+
+    /// Why [`Receiver::recv`](super::Receiver::recv) returned no value.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RecvError {
+        /// Every sender is gone and this receiver has read everything.
+        Closed,
+        /// The receiver fell behind and missed this many values; the next
+        /// receive returns the oldest value still kept.
+        Lagged(u64),
+    }
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                RecvError::Closed => f.write_str("the channel is closed"),
+                RecvError::Lagged(n) => write!(f, "the receiver lagged and missed {n} values"),
+            }
+        }
+    }
+
+    impl std::error::Error for RecvError {}
+
+    /// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned no
+    /// value.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TryRecvError {
+        /// Nothing new for this receiver; senders remain.
+        Empty,
+        /// Every sender is gone and this receiver has read everything.
+        Closed,
+        /// The receiver fell behind and missed this many values; the next
+        /// receive returns the oldest value still kept.
+        Lagged(u64),
+    }
+
+    impl fmt::Display for TryRecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TryRecvError::Empty => f.write_str("the channel is empty"),
+                TryRecvError::Closed => f.write_str("the channel is closed"),
+                TryRecvError::Lagged(n) => {
+                    write!(f, "the receiver lagged and missed {n} values")
+                }
+            }
+        }
+    }
+
+    impl std::error::Error for TryRecvError {}
+}
+
+use self::error::{RecvError, SendError, TryRecvError};
+
+/// Creates a broadcast channel that keeps the last `capacity` values; a
+/// capacity of 0 is raised to 1. The capacity is exact, not rounded.
+///
+/// # Examples
+///
+/// ```
+/// use weft_primitives::sync::broadcast::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel(2);
+/// for i in 0..5 {
+///     tx.send(i).unwrap();
+/// }
+/// // Only the last two values were kept.
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+/// assert_eq!(rx.try_recv(), Ok(3));
+/// assert_eq!(rx.try_recv(), Ok(4));
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// ```
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Mutex::new(State {
+        ring: VecDeque::new(),
+        capacity: capacity.max(1),
+        next: 0,
+        senders: 1,
+        receivers: 1,
+        recv_waiters: WaitList::new(),
+        closed_waiters: WaitList::new(),
+    }));
+    (
+        Sender {
+            shared: Arc::clone(&shared),
+        },
+        Receiver { shared, next: 0 },
+    )
+}
+
+type Shared<T> = Mutex<State<T>>;
+
+struct State<T> {
+    /// The values numbered `head()..next`.
+    ring: VecDeque<Slot<T>>,
+    capacity: usize,
+    /// The sequence number of the next value sent.
+    next: u64,
+    senders: usize,
+    receivers: usize,
+    /// Receivers waiting in `recv`.
+    recv_waiters: WaitList<()>,
+    /// Senders waiting in `closed()`.
+    closed_waiters: WaitList<()>,
+}
+
+struct Slot<T> {
+    value: T,
+    /// Receivers that still have to read this value; always at least 1.
+    rem: usize,
+}
+
+impl<T> State<T> {
+    fn head(&self) -> u64 {
+        self.next - self.ring.len() as u64
+    }
+
+    /// Registers a new receiver, which reads from the next value sent.
+    fn subscribe(&mut self) -> u64 {
+        self.receivers += 1;
+        self.next
+    }
+
+    /// What the receiver at `cursor` gets now; moves the cursor past it.
+    fn read(&mut self, cursor: &mut u64) -> Result<T, TryRecvError>
+    where
+        T: Clone,
+    {
+        let head = self.head();
+        if *cursor < head {
+            let missed = head - *cursor;
+            *cursor = head;
+            return Err(TryRecvError::Lagged(missed));
+        }
+        if *cursor == self.next {
+            return Err(if self.senders == 0 {
+                TryRecvError::Closed
+            } else {
+                TryRecvError::Empty
+            });
+        }
+        let index = (*cursor - head) as usize;
+        let value = if index == 0 && self.ring[0].rem == 1 {
+            // The last reader takes the value.
+            self.ring.pop_front().expect("the cursor's slot exists").value
+        } else {
+            // Not the last reader (a slot with one reader left is the
+            // front: see the protocol).
+            let slot = &mut self.ring[index];
+            debug_assert!(slot.rem > 1);
+            // User code; nothing has changed yet if it panics.
+            let value = slot.value.clone();
+            slot.rem -= 1;
+            value
+        };
+        *cursor += 1;
+        Ok(value)
+    }
+
+    /// Takes a departing receiver at `cursor` off every count it is on, and
+    /// returns the values nobody has to read any more.
+    fn unsubscribe(&mut self, cursor: u64) -> Vec<Slot<T>> {
+        self.receivers -= 1;
+        let head = self.head();
+        let unread = (cursor.max(head) - head) as usize;
+        for slot in self.ring.range_mut(unread..) {
+            slot.rem -= 1;
+        }
+        // Those are a prefix of the ring: see the protocol.
+        let done = self.ring.iter().take_while(|slot| slot.rem == 0).count();
+        debug_assert!(self.receivers > 0 || done == self.ring.len());
+        self.ring.drain(..done).collect()
+    }
+}
+
+/// Wakes every waiter of `list`, after releasing `state`.
+fn wake_all<T>(mut state: MutexGuard<'_, State<T>>, list: impl FnOnce(&mut State<T>) -> &mut WaitList<()>) {
+    let mut wakers = Vec::new();
+    list(&mut state).drain(|_| {}, &mut wakers);
+    drop(state);
+    wakers.into_iter().for_each(Waker::wake);
+}
+
+/// Sends values to every subscribed receiver. Cloning makes another sender.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Receives every value sent after it subscribed.
+///
+/// Make more receivers with [`Sender::subscribe`] or
+/// [`Receiver::resubscribe`].
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The sequence number this receiver reads next.
+    next: u64,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every receiver subscribed now, and returns how many
+    /// that is. It never waits: on a full channel the oldest value is
+    /// dropped, and receivers that had not read it will see
+    /// [`RecvError::Lagged`].
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if no receiver is subscribed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// let _rx2 = rx.resubscribe();
+    /// assert_eq!(tx.send("hi").unwrap(), 2);
+    /// drop((rx, _rx2));
+    /// assert_eq!(tx.send("bye").unwrap_err().0, "bye");
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut state = lock(&self.shared);
+        if state.receivers == 0 {
+            return Err(SendError(value));
+        }
+        let evicted = if state.ring.len() == state.capacity {
+            state.ring.pop_front()
+        } else {
+            None
+        };
+        let receivers = state.receivers;
+        state.ring.push_back(Slot {
+            value,
+            rem: receivers,
+        });
+        state.next += 1;
+        wake_all(state, |s| &mut s.recv_waiters);
+        // User code, after the lock.
+        drop(evicted);
+        Ok(receivers)
+    }
+
+    /// A new receiver, which gets every value sent from now on.
+    pub fn subscribe(&self) -> Receiver<T> {
+        let next = lock(&self.shared).subscribe();
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            next,
+        }
+    }
+
+    /// How many receivers are subscribed now.
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.shared).receivers
+    }
+
+    /// How many values are kept now: sent, and not yet read by every
+    /// receiver that has to read them (at most the capacity).
+    pub fn len(&self) -> usize {
+        lock(&self.shared).ring.len()
+    }
+
+    /// True if no value is kept now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if both senders feed the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Completes once no receiver is subscribed. If one subscribes again
+    /// before this future sees the count at zero, it goes on waiting.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping it changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::broadcast;
+    ///
+    /// # weft::block_on(async {
+    /// let (tx, rx) = broadcast::channel::<u32>(4);
+    /// weft::spawn(async move { drop(rx) });
+    /// tx.closed().await;
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            shared: &self.shared,
+            key: None,
+        }
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        lock(&self.shared).senders += 1;
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.shared);
+        state.senders -= 1;
+        if state.senders == 0 {
+            // Waiting receivers have read everything: they see `Closed`.
+            wake_all(state, |s| &mut s.recv_waiters);
+        }
+    }
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Receives the next value, waiting for one if this receiver has read
+    /// everything.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] once if this receiver fell more than the
+    /// capacity behind (the next call returns the oldest value kept);
+    /// [`RecvError::Closed`] once every sender is gone and everything kept
+    /// for this receiver was read.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a dropped `recv` has taken no value, and the next call
+    /// reads where it would have.
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv { rx: self, key: None }
+    }
+
+    /// Receives the next value if there is one now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing new was sent; otherwise as for
+    /// [`recv`](Receiver::recv).
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        lock(&self.shared).read(&mut self.next)
+    }
+
+    /// Blocks the thread for the next value; for synchronous code, never
+    /// inside an async task.
+    ///
+    /// # Errors
+    ///
+    /// As for [`recv`](Receiver::recv).
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::util::block_on(self.recv())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver on the same channel, which gets every value sent from
+    /// now on (not those this one has yet to read).
+    pub fn resubscribe(&self) -> Receiver<T> {
+        let next = lock(&self.shared).subscribe();
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            next,
+        }
+    }
+
+    /// How many values were sent that this receiver has not read yet,
+    /// counting those it lagged past.
+    pub fn len(&self) -> usize {
+        let sent = lock(&self.shared).next;
+        usize::try_from(sent - self.next).unwrap_or(usize::MAX)
+    }
+
+    /// True if this receiver has read every value sent.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if both receivers listen to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.shared);
+        let freed = state.unsubscribe(self.next);
+        if state.receivers == 0 {
+            wake_all(state, |s| &mut s.closed_waiters);
+        } else {
+            drop(state);
+        }
+        // User code, after the lock.
+        drop(freed);
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.shared);
+        f.debug_struct("Sender")
+            .field("kept", &state.ring.len())
+            .field("capacity", &state.capacity)
+            .field("receivers", &state.receivers)
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Receiver::recv`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'a, T> {
+    rx: &'a mut Receiver<T>,
+    key: Option<Key>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut state = lock(&this.rx.shared);
+        if let Some(key) = this.key.take() {
+            if state.recv_waiters.is_linked(&key) {
+                // Nothing was sent since it looked.
+                state.recv_waiters.set_waker(&key, cx.waker());
+                this.key = Some(key);
+                return Poll::Pending;
+            }
+            state.recv_waiters.remove(key);
+        }
+        match state.read(&mut this.rx.next) {
+            Ok(value) => Poll::Ready(Ok(value)),
+            Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
+            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
+            Err(TryRecvError::Empty) => {
+                this.key = Some(state.recv_waiters.push_back(cx.waker(), ()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(&self.rx.shared).recv_waiters.remove(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+/// The future of [`Sender::closed`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Closed<'a, T> {
+    shared: &'a Shared<T>,
+    key: Option<Key>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut state = lock(this.shared);
+        if let Some(key) = this.key.take() {
+            if state.closed_waiters.is_linked(&key) {
+                state.closed_waiters.set_waker(&key, cx.waker());
+                this.key = Some(key);
+                return Poll::Pending;
+            }
+            state.closed_waiters.remove(key);
+        }
+        if state.receivers == 0 {
+            return Poll::Ready(());
+        }
+        this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(self.shared).closed_waiters.remove(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closed")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::error::{RecvError, TryRecvError};
+    use super::*;
+    // Test scaffolding: plain std, which loom needn't see.
+    use std::sync::Arc as StdArc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: StdArc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (StdArc<Counter>, Waker) {
+        let counter = StdArc::new(Counter::default());
+        let waker = Waker::from(StdArc::clone(&counter));
+        (counter, waker)
+    }
+
+    fn wakes(counter: &Counter) -> usize {
+        counter.0.load(Ordering::SeqCst)
+    }
+
+    fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(waker))
+    }
+
+    /// A value that counts its drops, shared by its clones.
+    #[derive(Clone)]
+    struct Tracked(StdArc<AtomicUsize>, u32);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_receiver_sees_every_value_in_order() {
+        let (tx, rx) = channel(8);
+        let mut rxs: Vec<_> = (0..3).map(|_| rx.resubscribe()).collect();
+        rxs.push(rx);
+        for i in 0..5 {
+            assert_eq!(tx.send(i), Ok(4));
+        }
+        for rx in &mut rxs {
+            assert_eq!(rx.len(), 5);
+            let got: Vec<_> = (0..5).map(|_| rx.try_recv().unwrap()).collect();
+            assert_eq!(got, [0, 1, 2, 3, 4]);
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        }
+        // Everyone read everything: nothing is kept.
+        assert_eq!(tx.len(), 0);
+    }
+
+    #[test]
+    fn a_lagging_receiver_is_told_once_then_reads_the_oldest_kept() {
+        let (tx, mut rx) = channel(2);
+        for i in 0..5 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(tx.len(), 2);
+        let (_, waker) = counter();
+        let mut recv = rx.recv();
+        assert_eq!(poll(&mut recv, &waker), Poll::Ready(Err(RecvError::Lagged(3))));
+        drop(recv);
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert_eq!(rx.try_recv(), Ok(4));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn capacity_zero_means_one() {
+        let (tx, mut rx) = channel(0);
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+        assert_eq!(rx.try_recv(), Ok(2));
+    }
+
+    #[test]
+    fn a_send_wakes_every_waiting_receiver_once() {
+        let (tx, mut a) = channel(4);
+        let mut b = tx.subscribe();
+        let mut idle = tx.subscribe();
+        let (ca, wa) = counter();
+        let (cb, wb) = counter();
+        let mut ra = a.recv();
+        let mut rb = b.recv();
+        assert!(poll(&mut ra, &wa).is_pending());
+        assert!(poll(&mut rb, &wb).is_pending());
+        // A second poll with the same waker stores nothing new.
+        assert!(poll(&mut ra, &wa).is_pending());
+        assert_eq!((wakes(&ca), wakes(&cb)), (0, 0));
+
+        assert_eq!(tx.send(7), Ok(3));
+        assert_eq!((wakes(&ca), wakes(&cb)), (1, 1));
+        assert_eq!(poll(&mut ra, &wa), Poll::Ready(Ok(7)));
+        assert_eq!(poll(&mut rb, &wb), Poll::Ready(Ok(7)));
+
+        // Nobody waits now: another send wakes nobody.
+        tx.send(8).unwrap();
+        assert_eq!((wakes(&ca), wakes(&cb)), (1, 1));
+        assert_eq!(idle.try_recv(), Ok(7));
+        assert_eq!(idle.try_recv(), Ok(8));
+    }
+
+    #[test]
+    fn dropping_the_last_sender_closes_after_the_kept_values() {
+        let (tx, mut rx) = channel(4);
+        let tx2 = tx.clone();
+        let (c, w) = counter();
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &w).is_pending());
+        drop(tx);
+        assert_eq!(wakes(&c), 0, "a sender remains");
+        tx2.send(1).unwrap();
+        assert_eq!(wakes(&c), 1);
+        assert_eq!(poll(&mut recv, &w), Poll::Ready(Ok(1)));
+        drop(recv);
+
+        tx2.send(2).unwrap();
+        let mut recv = rx.recv();
+        assert_eq!(poll(&mut recv, &w), Poll::Ready(Ok(2)));
+        drop(recv);
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &w).is_pending());
+        drop(tx2);
+        assert_eq!(wakes(&c), 2);
+        assert_eq!(poll(&mut recv, &w), Poll::Ready(Err(RecvError::Closed)));
+        drop(recv);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(rx.blocking_recv(), Err(RecvError::Closed));
+    }
+
+    #[test]
+    fn a_closed_channel_still_hands_out_unread_values() {
+        let (tx, mut rx) = channel(4);
+        tx.send("a").unwrap();
+        tx.send("b").unwrap();
+        drop(tx);
+        assert_eq!(rx.blocking_recv(), Ok("a"));
+        assert_eq!(rx.try_recv(), Ok("b"));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[test]
+    fn dropping_every_receiver_fails_sends_and_completes_closed() {
+        let (tx, rx) = channel(4);
+        let rx2 = tx.subscribe();
+        let (c, w) = counter();
+        let mut closed = tx.closed();
+        assert!(poll(&mut closed, &w).is_pending());
+        drop(rx);
+        assert_eq!(wakes(&c), 0);
+        drop(rx2);
+        assert_eq!(wakes(&c), 1);
+        assert_eq!(poll(&mut closed, &w), Poll::Ready(()));
+        assert_eq!(tx.send(5), Err(SendError(5)));
+        assert_eq!(tx.receiver_count(), 0);
+
+        // A new subscriber reopens it; it sees only later values.
+        let mut rx = tx.subscribe();
+        tx.send(6).unwrap();
+        assert_eq!(rx.try_recv(), Ok(6));
+    }
+
+    #[test]
+    fn closed_waits_again_if_someone_resubscribes_first() {
+        let (tx, rx) = channel::<u8>(1);
+        let (c, w) = counter();
+        let mut closed = tx.closed();
+        assert!(poll(&mut closed, &w).is_pending());
+        drop(rx);
+        let rx = tx.subscribe();
+        assert_eq!(wakes(&c), 1);
+        assert!(poll(&mut closed, &w).is_pending());
+        drop(rx);
+        assert_eq!(wakes(&c), 2);
+        assert_eq!(poll(&mut closed, &w), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_cancelled_recv_loses_nothing_and_leaves_no_waiter() {
+        let (tx, mut rx) = channel(4);
+        let (c, w) = counter();
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &w).is_pending());
+        drop(recv);
+        assert!(lock(&tx.shared).recv_waiters.is_empty());
+        tx.send(1).unwrap();
+        assert_eq!(wakes(&c), 0, "the cancelled waiter is gone");
+
+        // Cancelled after being woken: the value is still there.
+        let mut recv = rx.recv();
+        assert_eq!(poll(&mut recv, &w), Poll::Ready(Ok(1)));
+        drop(recv);
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &w).is_pending());
+        tx.send(2).unwrap();
+        assert_eq!(wakes(&c), 1);
+        drop(recv);
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(lock(&tx.shared).recv_waiters.is_empty());
+    }
+
+    #[test]
+    fn values_are_freed_by_their_last_reader_and_never_leak() {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let value = |n| Tracked(StdArc::clone(&drops), n);
+        let (tx, mut a) = channel(4);
+        let mut b = a.resubscribe();
+        tx.send(value(1)).unwrap();
+        tx.send(value(2)).unwrap();
+
+        // `a` reads a clone; the kept value stays for `b`.
+        assert_eq!(a.try_recv().unwrap().1, 1);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(tx.len(), 2);
+        // `b` is the last reader: it takes the value itself.
+        assert_eq!(b.try_recv().unwrap().1, 1);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert_eq!(tx.len(), 1);
+
+        // Dropping `b` leaves value 2 to `a` alone; dropping `a` frees it.
+        drop(b);
+        assert_eq!(tx.len(), 1);
+        drop(a);
+        assert_eq!(tx.len(), 0);
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+
+        // Evicted values are dropped too, and the sender holds no receiver.
+        let mut c = tx.subscribe();
+        for n in 0..10 {
+            tx.send(value(n)).unwrap();
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), 3 + 6);
+        assert_eq!(c.try_recv().err(), Some(TryRecvError::Lagged(6)));
+        drop(c);
+        assert_eq!(drops.load(Ordering::SeqCst), 3 + 10);
+        assert_eq!(StdArc::strong_count(&tx.shared), 1);
+        drop(tx);
+        assert_eq!(StdArc::strong_count(&drops), 1);
+    }
+
+    #[test]
+    fn a_value_sent_with_one_receiver_is_never_cloned() {
+        struct NoClone;
+        impl Clone for NoClone {
+            fn clone(&self) -> NoClone {
+                panic!("cloned a value that had one reader left");
+            }
+        }
+        let (tx, mut rx) = channel(2);
+        tx.send(NoClone).unwrap();
+        assert!(rx.try_recv().is_ok());
+    }
+
+    #[test]
+    fn resubscribed_receivers_skip_earlier_values() {
+        let (tx, rx) = channel(4);
+        tx.send(1).unwrap();
+        let mut late = rx.resubscribe();
+        assert!(late.same_channel(&rx));
+        assert_eq!(rx.len(), 1);
+        assert!(late.is_empty());
+        tx.send(2).unwrap();
+        assert_eq!(late.try_recv(), Ok(2));
+        assert_eq!(tx.receiver_count(), 2);
+        assert!(tx.same_channel(&tx.clone()));
+    }
+
+    #[test]
+    fn many_receivers_on_threads_see_every_value() {
+        let (tx, rx) = channel(64);
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let mut rx = rx.resubscribe();
+                std::thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while let Ok(v) = rx.blocking_recv() {
+                        got.push(v);
+                    }
+                    got
+                })
+            })
+            .collect();
+        drop(rx);
+        for i in 0..50 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        for handle in handles {
+            assert_eq!(handle.join().unwrap(), (0..50).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn errors_display_and_debug_without_t_debug() {
+        #[derive(Clone)]
+        struct Opaque;
+        let e = SendError(Opaque);
+        assert_eq!(format!("{e:?}"), "SendError(..)");
+        assert_eq!(e.to_string(), "no receiver is subscribed");
+        assert_eq!(
+            RecvError::Lagged(3).to_string(),
+            "the receiver lagged and missed 3 values"
+        );
+        let (tx, rx) = channel::<Opaque>(1);
+        assert!(format!("{tx:?} {rx:?}").contains("receivers: 1"));
+    }
+}
