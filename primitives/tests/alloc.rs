@@ -75,14 +75,19 @@ fn poll<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Outp
 fn a_warm_bounded_channel_allocates_nothing_per_message() {
     let waker = Waker::noop();
     let (tx, mut rx) = mpsc::channel::<u64>(16);
-    // Warm-up: the buffer grows to its working size once.
-    for _ in 0..2 {
-        for i in 0..16 {
-            assert!(poll(pin!(tx.send(i)), waker).is_ready());
-        }
+    // Warm-up: the buffer grows to its working size once, and so does the
+    // wait list, by one waiting sender.
+    for i in 0..16 {
+        assert!(poll(pin!(tx.send(i)), waker).is_ready());
+    }
+    {
+        let mut send = pin!(tx.send(16));
+        assert!(poll(send.as_mut(), waker).is_pending());
         for _ in 0..16 {
             assert!(rx.try_recv().is_ok());
         }
+        assert!(poll(send.as_mut(), waker).is_ready());
+        assert_eq!(rx.try_recv(), Ok(16));
     }
     let (allocs, _) = counted(|| {
         for i in 0..10_000 {
@@ -96,7 +101,9 @@ fn a_warm_bounded_channel_allocates_nothing_per_message() {
         for i in 0..100 {
             let mut send = pin!(tx.send(100 + i));
             assert!(poll(send.as_mut(), waker).is_pending());
-            assert_eq!(rx.try_recv(), Ok(i));
+            // FIFO: the buffered values first, then the waiters' in turn.
+            let expected = if i < 16 { i } else { 100 + i - 16 };
+            assert_eq!(rx.try_recv(), Ok(expected));
             assert!(poll(send.as_mut(), waker).is_ready());
         }
     });
