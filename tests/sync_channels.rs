@@ -135,6 +135,42 @@ fn mpsc_close_fails_waiting_senders_and_keeps_the_buffer() {
 }
 
 #[test]
+fn mpsc_a_permit_given_back_after_close_ends_a_waiting_recv() {
+    on_every_runtime(|spawner| async move {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let permit = tx.try_reserve().unwrap();
+        rx.close();
+        assert!(tx.is_closed() && rx.is_closed());
+        let (pending_tx, pending_rx) = oneshot::channel();
+        let receiver = spawner.spawn(async move {
+            // The permit could still send: the receiver must wait…
+            let mut recv = Box::pin(rx.recv());
+            assert!(poll_once(&mut recv).await.is_pending());
+            pending_tx.send(()).unwrap();
+            recv.await
+        });
+        pending_rx.await.unwrap();
+        // …until the permit comes back unused: then nothing more can come,
+        // and the waiting receiver must be woken to see it.
+        drop(permit);
+        assert_eq!(receiver.await, None);
+    });
+}
+
+#[test]
+fn mpsc_receiver_is_closed_once_every_sender_is_gone() {
+    on_every_runtime(|_| async {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.send(1).await.unwrap();
+        assert!(!rx.is_closed());
+        drop(tx);
+        assert!(rx.is_closed());
+        // Closed, yet what was buffered is still received.
+        assert_eq!(rx.recv().await, Some(1));
+    });
+}
+
+#[test]
 fn mpsc_permits_reserve_room_and_give_it_back() {
     on_every_runtime(|_| async {
         let (tx, mut rx) = mpsc::channel(2);
@@ -295,6 +331,18 @@ fn oneshot_a_gone_receiver_fails_the_send_and_completes_closed() {
         tx.send(5).unwrap();
         rx.close();
         assert_eq!(rx.await, Ok(5));
+    });
+}
+
+#[test]
+fn oneshot_a_closed_receiver_stops_waiting() {
+    on_every_runtime(|_| async {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        rx.close();
+        // The sender is alive, but can no longer send: nothing will come.
+        assert_eq!(rx.try_recv(), Err(oneshot::error::TryRecvError::Closed));
+        assert!(rx.await.is_err());
+        assert!(tx.is_closed());
     });
 }
 

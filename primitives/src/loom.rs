@@ -53,10 +53,12 @@ mod std_cell {
 
 /// Locks `mutex`, ignoring poisoning.
 ///
-/// The crate never runs user code (a waker, a destructor of a message)
-/// while it holds one of its own locks, so a poisoned lock can only come
-/// from a bug of ours that already panicked; the data it guards is still
-/// consistent at every point where a panic could unwind.
+/// The crate never wakes a waker or drops a message while it holds one of
+/// its own locks. Two kinds of user code do run under them: cloning and
+/// dropping a waker (which the `Waker` contract expects to be cheap and not
+/// to call back into the primitive), and broadcast's `T::clone`, which runs
+/// before any state changes. So a poisoned lock still guards consistent
+/// data.
 pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,

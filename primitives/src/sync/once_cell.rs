@@ -7,11 +7,12 @@
 //! is set; loom needn't see it, since only one initializer at a time may
 //! set it). Initializers queue on a one-permit [`Semaphore`]: the holder
 //! checks the cell again, runs its initializer and sets the value; the
-//! others wait in order and find the value set when their turn comes. If
-//! the holder's initializer fails or its future is dropped, the permit
-//! passes to the next, which tries its own.
+//! others wait in order. Once the value is set the semaphore is closed,
+//! which wakes every waiter at once to read it. If the holder's
+//! initializer fails or its future is dropped, the permit passes to the
+//! next waiter, which tries its own.
 
-use super::semaphore::Semaphore;
+use super::semaphore::{Semaphore, TryAcquireError};
 use std::fmt;
 use std::future::Future;
 use std::sync::OnceLock;
@@ -98,7 +99,7 @@ impl<T> OnceCell<T> {
     pub fn new_with(value: Option<T>) -> OnceCell<T> {
         let cell = OnceCell::new();
         if let Some(value) = value {
-            let _ = cell.value.set(value);
+            let _ = cell.set(value);
         }
         cell
     }
@@ -122,11 +123,16 @@ impl<T> OnceCell<T> {
         if self.initialized() {
             return Err(SetError::AlreadyInitialized(value));
         }
-        let Ok(_permit) = self.init.try_acquire() else {
-            return Err(SetError::Initializing(value));
+        let _permit = match self.init.try_acquire() {
+            Ok(permit) => permit,
+            // Closed: set meanwhile.
+            Err(TryAcquireError::Closed) => return Err(SetError::AlreadyInitialized(value)),
+            Err(TryAcquireError::NoPermits) => return Err(SetError::Initializing(value)),
         };
         // Holding the permit, nobody else can set the value meanwhile.
-        self.value.set(value).map_err(SetError::AlreadyInitialized)
+        self.value.set(value).map_err(SetError::AlreadyInitialized)?;
+        self.init.close();
+        Ok(())
     }
 
     /// The value, running `init` to produce it if the cell is empty. Among
@@ -160,15 +166,26 @@ impl<T> OnceCell<T> {
         if let Some(value) = self.get() {
             return Ok(value);
         }
-        let _permit = match self.init.acquire().await {
-            Ok(permit) => permit,
-            Err(_) => unreachable!("the init semaphore is never closed"),
+        // Closed once the value is set: every waiter then wakes at once.
+        let Ok(_permit) = self.init.acquire().await else {
+            return Ok(self.initialized_value());
         };
         if let Some(value) = self.get() {
             return Ok(value);
         }
         let value = init().await?;
-        Ok(self.value.get_or_init(|| value))
+        let value = self.value.get_or_init(|| value);
+        self.init.close();
+        Ok(value)
+    }
+
+    /// The value of a cell whose init semaphore is closed, which happens
+    /// only after the value was set.
+    fn initialized_value(&self) -> &T {
+        match self.get() {
+            Some(value) => value,
+            None => unreachable!("the init semaphore closes only once the value is set"),
+        }
     }
 
     /// The value, taking the cell apart.
@@ -176,9 +193,14 @@ impl<T> OnceCell<T> {
         self.value.into_inner()
     }
 
-    /// Takes the value out, leaving the cell empty.
+    /// Takes the value out, leaving the cell empty (and ready to be
+    /// initialized again).
     pub fn take(&mut self) -> Option<T> {
-        self.value.take()
+        let value = self.value.take();
+        if value.is_some() {
+            self.init = Semaphore::new(1);
+        }
+        value
     }
 }
 

@@ -2,13 +2,29 @@
 //!
 //! # Protocol
 //!
-//! Both ends share one allocation: a lock around the value slot, the
-//! receiver's waker (stored while it waits for the value), the sender's
-//! waker (stored while it waits in [`Sender::closed`]) and two flags, one
-//! per end, set when that end is gone. Each end wakes the other's stored
-//! waker after releasing the lock. Values are dropped outside the lock.
+//! Both ends share one allocation: a state word and three cells, the value,
+//! the receiver's waker and the sender's waker. Each cell has one owner at
+//! a time, and the state word says who:
+//!
+//! - `value` belongs to the sender until it publishes it by setting
+//!   `COMPLETE | VALUE` in one compare-and-swap that fails if `CLOSED` is
+//!   set; from then on it belongs to the receiver. If the receiver closed
+//!   first, the value was never published and the sender takes it back.
+//! - `rx_waker` belongs to the receiver while `RX_WAKER_SET` is clear; the
+//!   receiver writes it, then sets the bit. While the bit is set the sender
+//!   may read it (to wake it once it completes), so the receiver clears the
+//!   bit before writing again, and gives up (the value is there) if the
+//!   clear shows `COMPLETE`.
+//! - `tx_waker` is the mirror image, for [`Sender::closed`]: the sender's
+//!   while `TX_WAKER_SET` is clear, readable by the receiver while it is
+//!   set; `CLOSED` plays the part of `COMPLETE`.
+//!
+//! Every read-modify-write of the state is acquire-release, so a cell's
+//! writes happen before the reads of whoever the state hands it to. The
+//! cells are dropped with the allocation, when both ends are gone.
 
-use crate::loom::{Arc, Mutex, lock};
+use crate::loom::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::{Arc, UnsafeCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -33,18 +49,17 @@ use std::task::{Context, Poll, Waker};
 /// # });
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Mutex::new(State {
-        value: None,
-        rx_waker: None,
-        tx_waker: None,
-        tx_gone: false,
-        rx_closed: false,
-    }));
+    let inner = Arc::new(Inner {
+        state: AtomicUsize::new(0),
+        value: UnsafeCell::new(None),
+        rx_waker: UnsafeCell::new(None),
+        tx_waker: UnsafeCell::new(None),
+    });
     (
         Sender {
-            shared: Some(Arc::clone(&shared)),
+            inner: Some(Arc::clone(&inner)),
         },
-        Receiver { shared },
+        Receiver { inner },
     )
 }
 
@@ -88,28 +103,120 @@ pub mod error {
 
 use self::error::{RecvError, TryRecvError};
 
-struct State<T> {
-    value: Option<T>,
-    rx_waker: Option<Waker>,
-    tx_waker: Option<Waker>,
-    /// The sender sent or was dropped: no value will come after this.
-    tx_gone: bool,
-    /// The receiver closed or was dropped: a send will fail.
-    rx_closed: bool,
+/// The receiver's waker is in `rx_waker`.
+const RX_WAKER_SET: usize = 1;
+/// The sender's waker is in `tx_waker`.
+const TX_WAKER_SET: usize = 1 << 1;
+/// The sender is done: it sent, or it was dropped.
+const COMPLETE: usize = 1 << 2;
+/// A value was published (always together with `COMPLETE`).
+const VALUE: usize = 1 << 3;
+/// The receiver closed the channel or was dropped.
+const CLOSED: usize = 1 << 4;
+
+struct Inner<T> {
+    state: AtomicUsize,
+    value: UnsafeCell<Option<T>>,
+    rx_waker: UnsafeCell<Option<Waker>>,
+    tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-/// Stores `waker` in `slot`, cloning only if it wakes a different task.
-fn store(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(old) if old.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
+// SAFETY: the cells are handed between the two ends by the state word
+// (module protocol), so sharing `Inner` shares no cell without ownership:
+// the value moves between threads (`T: Send`), never shared.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+/// Which waker cell an operation is about.
+#[derive(Clone, Copy)]
+enum Side {
+    Rx,
+    Tx,
+}
+
+impl Side {
+    /// The bit saying this side's waker is stored.
+    fn set_bit(self) -> usize {
+        match self {
+            Side::Rx => RX_WAKER_SET,
+            Side::Tx => TX_WAKER_SET,
+        }
+    }
+
+    /// The bit after which this side stops waiting (and the other end may
+    /// be reading the stored waker).
+    fn done_bit(self) -> usize {
+        match self {
+            Side::Rx => COMPLETE,
+            Side::Tx => CLOSED,
+        }
+    }
+}
+
+impl<T> Inner<T> {
+    fn waker_cell(&self, side: Side) -> &UnsafeCell<Option<Waker>> {
+        match side {
+            Side::Rx => &self.rx_waker,
+            Side::Tx => &self.tx_waker,
+        }
+    }
+
+    /// Stores `waker` for `side` unless that side's wait is over. Returns
+    /// true if the caller should stop waiting.
+    fn register(&self, side: Side, waker: &Waker) -> bool {
+        let (set, done) = (side.set_bit(), side.done_bit());
+        let cell = self.waker_cell(side);
+        let state = self.state.load(Acquire);
+        if state & done != 0 {
+            return true;
+        }
+        if state & set != 0 {
+            // SAFETY: with the bit set the other end may only read the
+            // cell; reading it here too is shared access.
+            let same = cell.with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return false;
+            }
+            // Take the cell back before writing it.
+            let prev = self.state.fetch_and(!set, AcqRel);
+            if prev & done != 0 {
+                // The other end may be reading it: leave it, and the bit.
+                self.state.fetch_or(set, AcqRel);
+                return true;
+            }
+        }
+        // SAFETY: the bit is clear, so this end owns the cell (protocol).
+        cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        let prev = self.state.fetch_or(set, AcqRel);
+        prev & done != 0
+    }
+
+    /// Wakes `side`'s stored waker, if `prev` (the state before the caller
+    /// set its own done bit) says one is stored.
+    fn wake(&self, side: Side, prev: usize) {
+        if prev & side.set_bit() != 0 {
+            // SAFETY: the bit was set when the done bit went in, so the
+            // waker is written and the other end will not write it again
+            // (protocol): shared access.
+            self.waker_cell(side)
+                .with(|w| unsafe { (*w).as_ref() }.map(Waker::wake_by_ref));
+        }
+    }
+
+    /// Takes the published value. Only the receiver calls this, after it
+    /// saw `VALUE`.
+    fn take_value(&self) -> Option<T> {
+        // SAFETY: `VALUE` is set, so the receiver (the only caller, through
+        // `&mut`) owns the value cell.
+        self.value.with_mut(|v| unsafe { (*v).take() })
     }
 }
 
 /// Sends the channel's one value.
 pub struct Sender<T> {
     /// `None` once the value is sent.
-    shared: Option<Arc<Mutex<State<T>>>>,
+    inner: Option<Arc<Inner<T>>>,
 }
 
 /// Receives the channel's one value: a future of `Result<T, RecvError>`.
@@ -119,7 +226,7 @@ pub struct Sender<T> {
 /// Awaiting `&mut receiver` inside a `select` and dropping that future
 /// loses nothing: the value stays in the channel for the next poll.
 pub struct Receiver<T> {
-    shared: Arc<Mutex<State<T>>>,
+    inner: Arc<Inner<T>>,
 }
 
 impl<T> Sender<T> {
@@ -129,24 +236,37 @@ impl<T> Sender<T> {
     ///
     /// Gives `value` back if the receiver was dropped or closed.
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let shared = self.shared.take().expect("a sender sends once");
-        let mut state = lock(&shared);
-        if state.rx_closed {
+        let Some(inner) = self.inner.take() else {
             return Err(value);
+        };
+        // SAFETY: `VALUE` is not set, so the sender owns the value cell.
+        inner.value.with_mut(|v| unsafe { *v = Some(value) });
+        let mut state = inner.state.load(Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                // SAFETY: never published: still the sender's cell.
+                let value = inner.value.with_mut(|v| unsafe { (*v).take() });
+                inner.state.fetch_or(COMPLETE, AcqRel);
+                return Err(value.expect("the value was stored above"));
+            }
+            match inner
+                .state
+                .compare_exchange_weak(state, state | COMPLETE | VALUE, AcqRel, Acquire)
+            {
+                Ok(prev) => {
+                    inner.wake(Side::Rx, prev);
+                    return Ok(());
+                }
+                Err(actual) => state = actual,
+            }
         }
-        state.value = Some(value);
-        state.tx_gone = true;
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
     }
 
     /// True if the receiver was dropped or closed: a send would fail.
     pub fn is_closed(&self) -> bool {
-        self.shared.as_ref().is_none_or(|s| lock(s).rx_closed)
+        self.inner
+            .as_ref()
+            .is_none_or(|inner| inner.state.load(Acquire) & CLOSED != 0)
     }
 
     /// Completes when the receiver is dropped or closed; useful to stop
@@ -161,30 +281,18 @@ impl<T> Sender<T> {
 
     /// The poll form of [`closed`](Sender::closed).
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(shared) = &self.shared else {
-            return Poll::Ready(());
-        };
-        let mut state = lock(shared);
-        if state.rx_closed {
-            Poll::Ready(())
-        } else {
-            store(&mut state.tx_waker, cx.waker());
-            Poll::Pending
+        match &self.inner {
+            Some(inner) if !inner.register(Side::Tx, cx.waker()) => Poll::Pending,
+            _ => Poll::Ready(()),
         }
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let Some(shared) = self.shared.take() else {
-            return;
-        };
-        let mut state = lock(&shared);
-        state.tx_gone = true;
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
+        if let Some(inner) = self.inner.take() {
+            let prev = inner.state.fetch_or(COMPLETE, AcqRel);
+            inner.wake(Side::Rx, prev);
         }
     }
 }
@@ -195,38 +303,34 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`TryRecvError::Empty`] while the sender may still send;
-    /// [`TryRecvError::Closed`] once it cannot (or the value was taken).
+    /// [`TryRecvError::Closed`] once it cannot (it was dropped, the
+    /// receiver closed the channel, or the value was taken).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.shared);
-        match state.value.take() {
-            Some(value) => Ok(value),
-            None if state.tx_gone => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+        let state = self.inner.state.load(Acquire);
+        if state & VALUE != 0 {
+            self.inner.take_value().ok_or(TryRecvError::Closed)
+        } else if state & (COMPLETE | CLOSED) != 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
         }
     }
 
     /// Closes the channel: a later send fails and [`Sender::closed`]
     /// completes. A value sent before stays receivable.
     pub fn close(&mut self) {
-        let mut state = lock(&self.shared);
-        state.rx_closed = true;
-        let waker = state.tx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
+        let prev = self.inner.state.fetch_or(CLOSED, AcqRel);
+        if prev & COMPLETE == 0 {
+            self.inner.wake(Side::Tx, prev);
         }
     }
 
-    /// Blocks the thread until the value arrives; for synchronous code.
+    /// Blocks the thread until the value arrives; for synchronous code,
+    /// never inside an async task, where it would block a worker thread.
     ///
     /// # Errors
     ///
     /// [`RecvError`] if the sender was dropped without sending.
-    ///
-    /// # Panics
-    ///
-    /// Never by itself; it must not be called inside an async task, where
-    /// it would block a worker thread.
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         crate::util::block_on(self)
     }
@@ -236,29 +340,36 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let mut state = lock(&self.shared);
-        if let Some(value) = state.value.take() {
-            return Poll::Ready(Ok(value));
+        let this = self.get_mut();
+        loop {
+            match this.try_recv() {
+                Ok(value) => return Poll::Ready(Ok(value)),
+                Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError(()))),
+                Err(TryRecvError::Empty) => {}
+            }
+            if !this.inner.register(Side::Rx, cx.waker()) {
+                return Poll::Pending;
+            }
+            // The sender completed meanwhile: look again.
         }
-        if state.tx_gone {
-            return Poll::Ready(Err(RecvError(())));
-        }
-        store(&mut state.rx_waker, cx.waker());
-        Poll::Pending
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared);
-        state.rx_closed = true;
-        let waker = state.tx_waker.take();
-        let value = state.value.take();
-        drop(state);
-        // The value's destructor is user code: run it without the lock.
-        drop(value);
-        if let Some(waker) = waker {
-            waker.wake();
+        let state = self.inner.state.load(Acquire);
+        // A complete sender is gone for good: nobody is left to tell.
+        let prev = if state & COMPLETE != 0 {
+            state
+        } else {
+            self.inner.state.fetch_or(CLOSED, AcqRel)
+        };
+        if prev & COMPLETE == 0 {
+            self.inner.wake(Side::Tx, prev);
+        }
+        if prev & VALUE != 0 {
+            // Drop an unreceived value now rather than with the last Arc.
+            drop(self.inner.take_value());
         }
     }
 }
@@ -273,10 +384,86 @@ impl<T> fmt::Debug for Sender<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.shared);
+        let state = self.inner.state.load(Acquire);
         f.debug_struct("Receiver")
-            .field("has_value", &state.value.is_some())
-            .field("sender_gone", &state.tx_gone)
+            .field("has_value", &(state & VALUE != 0))
+            .field("sender_gone", &(state & COMPLETE != 0))
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// Counts wakes.
+    struct Count(AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn counter() -> (std::sync::Arc<Count>, Waker) {
+        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    #[test]
+    fn each_end_wakes_the_other_once() {
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        let (tx, mut rx) = channel::<String>();
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        // Polling again with the same waker stores nothing new.
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        tx.send("v".into()).unwrap();
+        assert_eq!(count.0.load(SeqCst), 1);
+        assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Ok("v".into())));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+
+        let (mut tx, rx) = channel::<u8>();
+        assert!(tx.poll_closed(&mut cx).is_pending());
+        drop(rx);
+        assert_eq!(count.0.load(SeqCst), 2);
+        assert!(tx.poll_closed(&mut cx).is_ready());
+        assert_eq!(tx.send(1), Err(1));
+    }
+
+    #[test]
+    fn a_waker_replaced_before_the_send_is_the_one_woken() {
+        let (first, w1) = counter();
+        let (second, w2) = counter();
+        let (tx, mut rx) = channel::<u8>();
+        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&w1)).is_pending());
+        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&w2)).is_pending());
+        tx.send(4).unwrap();
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
+        assert_eq!(rx.try_recv(), Ok(4));
+    }
+
+    #[test]
+    fn values_are_dropped_exactly_once() {
+        let value = std::sync::Arc::new(());
+        // Sent, never received: dropped with the receiver.
+        let (tx, rx) = channel();
+        tx.send(value.clone()).unwrap();
+        drop(rx);
+        assert_eq!(std::sync::Arc::strong_count(&value), 1);
+        // Sent after the close: given back.
+        let (tx, mut rx) = channel();
+        rx.close();
+        let back = tx.send(value.clone()).unwrap_err();
+        drop(back);
+        assert_eq!(std::sync::Arc::strong_count(&value), 1);
+        // Sent and received on another thread.
+        let (tx, rx) = channel();
+        let v = value.clone();
+        std::thread::spawn(move || tx.send(v).unwrap()).join().unwrap();
+        drop(rx.blocking_recv().unwrap());
+        assert_eq!(std::sync::Arc::strong_count(&value), 1);
     }
 }

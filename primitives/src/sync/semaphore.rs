@@ -93,8 +93,9 @@ impl fmt::Display for TryAcquireError {
 impl std::error::Error for TryAcquireError {}
 
 impl Semaphore {
-    /// The most permits a semaphore can hold; [`add_permits`] past it
-    /// saturates.
+    /// The most permits a semaphore can hold. Unlike tokio, which panics,
+    /// [`new`](Semaphore::new) and [`add_permits`] past it saturate: the
+    /// permits beyond it are dropped.
     ///
     /// [`add_permits`]: Semaphore::add_permits
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -164,7 +165,8 @@ impl Semaphore {
         self.acquire_many(1)
     }
 
-    /// Waits for `n` permits at once. `n == 0` is ready at once.
+    /// Waits for `n` permits at once. `n == 0` is ready at once, even
+    /// with others waiting.
     ///
     /// # Errors
     ///
@@ -277,7 +279,8 @@ impl Semaphore {
                     return Poll::Ready(Err(AcquireError(())));
                 }
                 let n = waiter.permits;
-                if state.waiters.is_empty() && state.permits >= n {
+                // Zero permits need no turn in the queue.
+                if n == 0 || (state.waiters.is_empty() && state.permits >= n) {
                     state.permits -= n;
                     return Poll::Ready(Ok(n));
                 }

@@ -80,6 +80,20 @@ impl<T> State<T> {
     }
 }
 
+/// A reserved slot comes back unused: it goes to the next waiting sender;
+/// or, on a closed channel where it was the last one out, the receiver
+/// waiting for it learns that nothing more can come.
+fn give_back_slot<T>(mut state: MutexGuard<'_, State<T>>) {
+    state.reserved -= 1;
+    let waker = if state.closed && state.reserved == 0 {
+        state.rx_waker.take()
+    } else {
+        state.grant_room()
+    };
+    drop(state);
+    wake(waker);
+}
+
 fn wake(waker: Option<Waker>) {
     if let Some(waker) = waker {
         waker.wake();
@@ -181,10 +195,7 @@ impl<T> Chan<T> {
         let mut state = lock(&self.state);
         let (_, granted) = state.room.remove(k);
         if granted {
-            state.reserved -= 1;
-            let waker = state.grant_room();
-            drop(state);
-            wake(waker);
+            give_back_slot(state);
         }
     }
 
@@ -205,11 +216,7 @@ impl<T> Chan<T> {
 
     /// Gives back a reserved slot unused.
     pub(super) fn release_reserved(&self) {
-        let mut state = lock(&self.state);
-        state.reserved -= 1;
-        let waker = state.grant_room();
-        drop(state);
-        wake(waker);
+        give_back_slot(lock(&self.state));
     }
 
     /// Sends on an unbounded channel.
@@ -224,8 +231,14 @@ impl<T> Chan<T> {
         Ok(())
     }
 
+    /// True once sends fail: the receiver closed or is gone.
     pub(super) fn is_closed(&self) -> bool {
         lock(&self.state).closed
+    }
+
+    /// True once no new value can be sent: closed, or every sender gone.
+    pub(super) fn is_closed_for_receiver(&self) -> bool {
+        self.senders.load(Ordering::Acquire) == 0 || self.is_closed()
     }
 
     pub(super) fn poll_closed(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {

@@ -313,9 +313,12 @@ macro_rules! receiver_impl {
                 self.chan.close();
             }
 
-            /// True once no value can come any more.
+            /// True once no new value can be sent: the receiver closed the
+            /// channel, or every sender is gone. Values already buffered
+            /// (or sent through permits reserved before a close) may still
+            /// be received.
             pub fn is_closed(&self) -> bool {
-                self.chan.is_closed()
+                self.chan.is_closed_for_receiver()
             }
 
             /// Values buffered now.

@@ -3,6 +3,7 @@
 use crate::sync::{mpsc, oneshot};
 use loom::future::block_on;
 use loom::thread;
+use std::future::Future;
 
 #[test]
 fn oneshot_send_wakes_a_waiting_receiver() {
@@ -31,6 +32,62 @@ fn oneshot_closed_completes_when_the_receiver_goes() {
         let dropper = thread::spawn(move || drop(rx));
         block_on(tx.closed());
         assert_eq!(tx.send(1), Err(1));
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_close_racing_send_hands_the_value_to_exactly_one_side() {
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(7));
+        rx.close();
+        let received = rx.try_recv();
+        // The value is either received or given back, never both, never lost.
+        match sender.join().unwrap() {
+            Ok(()) => {
+                // Sent before the close took effect: still receivable.
+                let value = received.or_else(|_| rx.try_recv());
+                assert_eq!(value, Ok(7));
+            }
+            Err(value) => {
+                assert_eq!(value, 7);
+                assert!(received.is_err());
+            }
+        }
+    });
+}
+
+#[test]
+fn oneshot_a_receiver_that_changes_waker_is_still_woken() {
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(3).unwrap());
+        // First poll with one waker, then wait with another.
+        let noop = std::task::Waker::noop();
+        let first = std::pin::Pin::new(&mut rx).poll(&mut std::task::Context::from_waker(noop));
+        let value = match first {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => block_on(rx),
+        };
+        assert_eq!(value, Ok(3));
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_a_sender_that_changes_waker_sees_the_close() {
+    loom::model(|| {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let dropper = thread::spawn(move || drop(rx));
+        let noop = std::task::Waker::noop();
+        if tx
+            .poll_closed(&mut std::task::Context::from_waker(noop))
+            .is_pending()
+        {
+            block_on(tx.closed());
+        }
+        assert!(tx.is_closed());
         dropper.join().unwrap();
     });
 }
