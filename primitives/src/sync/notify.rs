@@ -2,14 +2,16 @@
 //!
 //! # Protocol
 //!
-//! One lock guards a stored permit, a count of `notify_waiters` calls and
-//! the FIFO [`WaitList`] of registered waiters. A `Notified` future
+//! One lock guards a stored permit and the FIFO [`WaitList`] of registered
+//! waiters; a count of `notify_waiters` calls is an atomic, changed under
+//! the lock and read without it when a `Notified` is created. A `Notified` future
 //! remembers the count when it is created: a `notify_waiters` after that
 //! completes it even if it had not yet been polled. `notify_one` hands the
 //! notification to the first waiter, or stores the permit when nobody
 //! waits. A waiter that was handed a `notify_one` but is dropped before it
 //! saw it passes the notification on, so cancelling never loses a wakeup.
 
+use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
@@ -46,11 +48,13 @@ use std::task::{Context, Poll, Waker};
 /// ```
 pub struct Notify {
     state: Mutex<State>,
+    /// How many `notify_waiters` calls there were; changed only under the
+    /// lock, read without it when a `Notified` is created.
+    generation: AtomicU64,
 }
 
 struct State {
     permit: bool,
-    generation: u64,
     waiters: WaitList<bool>,
 }
 
@@ -60,9 +64,9 @@ impl Notify {
         Notify {
             state: Mutex::new(State {
                 permit: false,
-                generation: 0,
                 waiters: WaitList::new(),
             }),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -72,9 +76,9 @@ impl Notify {
         Notify {
             state: Mutex::new(State {
                 permit: false,
-                generation: 0,
                 waiters: WaitList::new(),
             }),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -82,7 +86,7 @@ impl Notify {
     /// (possibly one stored before), or a `notify_waiters` called after
     /// this call.
     pub fn notified(&self) -> Notified<'_> {
-        let generation = lock(&self.state).generation;
+        let generation = self.generation.load(Acquire);
         Notified {
             notify: self,
             generation,
@@ -103,7 +107,7 @@ impl Notify {
         let mut wakers = Vec::new();
         {
             let mut state = lock(&self.state);
-            state.generation += 1;
+            self.generation.fetch_add(1, AcqRel);
             // Those waiters complete through the generation, not a permit.
             state.waiters.drain(|_| {}, &mut wakers);
         }
@@ -157,7 +161,7 @@ impl Future for Notified<'_> {
         }
         let mut state = lock(&this.notify.state);
         let ready = match this.key.take() {
-            None if state.generation != this.generation => true,
+            None if this.notify.generation.load(Acquire) != this.generation => true,
             None if state.permit => {
                 state.permit = false;
                 true

@@ -163,7 +163,18 @@ impl ScheduledIo {
     /// refused datagram), and an operation that then says `WouldBlock` must
     /// wait for the next edge rather than spin.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & (READABLE | WRITABLE | ERROR);
+        self.clear_bits(event, READABLE | WRITABLE | ERROR);
+    }
+
+    /// Clears the readable or writable bit of `event` alone, after a short
+    /// read or write showed the socket's buffer drained or full. The error
+    /// and closed bits stay: they are not proven gone.
+    pub(crate) fn clear_progress(&self, event: ReadyEvent) {
+        self.clear_bits(event, READABLE | WRITABLE);
+    }
+
+    fn clear_bits(&self, event: ReadyEvent, bits: usize) {
+        let clear = event.ready & bits;
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             if current >> TICK_SHIFT != event.tick {
@@ -257,6 +268,34 @@ impl<E: mio::event::Source> IoSource<E> {
             };
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`poll_io`](Self::poll_io) for a stream read or write of `len`
+    /// bytes: a short transfer means the kernel buffer was drained (read)
+    /// or filled (write), so the readiness is cleared at once, sparing the
+    /// next attempt a system call that would only say `WouldBlock`.
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = match self.poll_ready(cx, direction) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear_readiness(event),
+                Ok(n) if n > 0 && n < len => {
+                    self.shared.clear_progress(event);
+                    return Poll::Ready(Ok(n));
+                }
                 result => return Poll::Ready(result),
             }
         }

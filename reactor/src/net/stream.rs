@@ -132,7 +132,9 @@ impl<E: StreamSource> Stream<E> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.poll_read_with(cx, |io| io.read(buf))
+        let len = buf.len();
+        self.io
+            .poll_transfer(cx, Direction::Read, len, |io| uninterrupted(|| io.read(buf)))
     }
 
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -167,8 +169,9 @@ impl<E: StreamSource> Stream<E> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Write, |io| uninterrupted(|| io.write(buf)))
+        self.io.poll_transfer(cx, Direction::Write, buf.len(), |io| {
+            uninterrupted(|| io.write(buf))
+        })
     }
 
     pub(crate) fn poll_write_vectored(
