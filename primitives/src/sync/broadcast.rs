@@ -642,34 +642,10 @@ impl<T> fmt::Debug for Closed<'_, T> {
 mod tests {
     use super::error::{RecvError, TryRecvError};
     use super::*;
+    use crate::util::test_support::{counter, poll, wakes};
     // Test scaffolding: plain std, which loom needn't see.
     use std::sync::Arc as StdArc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: StdArc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counter() -> (StdArc<Counter>, Waker) {
-        let counter = StdArc::new(Counter::default());
-        let waker = Waker::from(StdArc::clone(&counter));
-        (counter, waker)
-    }
-
-    fn wakes(counter: &Counter) -> usize {
-        counter.0.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(waker))
-    }
 
     /// A value that counts its drops, shared by its clones.
     #[derive(Clone)]

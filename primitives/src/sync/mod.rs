@@ -43,7 +43,7 @@ pub use self::notify::{Notified, Notify};
 pub use self::once_cell::{OnceCell, SetError};
 pub use self::rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read as RwLockRead, RwLock, RwLockReadGuard,
-    RwLockWriteGuard, TryLockError as RwLockTryLockError, Write as RwLockWrite,
+    RwLockWriteGuard, Write as RwLockWrite,
 };
 pub use self::semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,

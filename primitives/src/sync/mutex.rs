@@ -61,9 +61,19 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: as above; sharing the mutex shares no `&T` without the lock.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
-/// [`Mutex::try_lock`] found the lock held, or others waiting for it.
+/// [`Mutex::try_lock`], [`RwLock::try_read`] or [`RwLock::try_write`]
+/// found the lock held, or others waiting for it.
+///
+/// [`RwLock::try_read`]: super::RwLock::try_read
+/// [`RwLock::try_write`]: super::RwLock::try_write
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(());
+
+impl TryLockError {
+    pub(super) const fn new() -> TryLockError {
+        TryLockError(())
+    }
+}
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -319,7 +329,7 @@ mod tests {
     use super::*;
 
     fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+        crate::util::test_support::poll(future, std::task::Waker::noop())
     }
 
     #[test]

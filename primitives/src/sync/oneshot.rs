@@ -395,22 +395,7 @@ impl<T> fmt::Debug for Receiver<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::atomic::Ordering::SeqCst;
-
-    /// Counts wakes.
-    struct Count(AtomicUsize);
-
-    impl std::task::Wake for Count {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
-
-    fn counter() -> (std::sync::Arc<Count>, Waker) {
-        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
-        (count.clone(), Waker::from(count))
-    }
+    use crate::util::test_support::{counter, wakes};
 
     #[test]
     fn each_end_wakes_the_other_once() {
@@ -421,14 +406,14 @@ mod tests {
         // Polling again with the same waker stores nothing new.
         assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
         tx.send("v".into()).unwrap();
-        assert_eq!(count.0.load(SeqCst), 1);
+        assert_eq!(wakes(&count), 1);
         assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Ok("v".into())));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 
         let (mut tx, rx) = channel::<u8>();
         assert!(tx.poll_closed(&mut cx).is_pending());
         drop(rx);
-        assert_eq!(count.0.load(SeqCst), 2);
+        assert_eq!(wakes(&count), 2);
         assert!(tx.poll_closed(&mut cx).is_ready());
         assert_eq!(tx.send(1), Err(1));
     }
@@ -441,7 +426,7 @@ mod tests {
         assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&w1)).is_pending());
         assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&w2)).is_pending());
         tx.send(4).unwrap();
-        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
+        assert_eq!((wakes(&first), wakes(&second)), (0, 1));
         assert_eq!(rx.try_recv(), Ok(4));
     }
 

@@ -10,6 +10,7 @@
 //! A guard exists only while its permits are out; the semaphore's lock
 //! orders one writer's changes before the next holder's reads.
 
+use super::mutex::TryLockError;
 use super::semaphore::{Acquire, Semaphore};
 use crate::loom::UnsafeCell;
 use std::fmt;
@@ -57,19 +58,6 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // may move in from any of them (`T: Send`).
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
-/// [`RwLock::try_read`] or [`RwLock::try_write`] could not take the lock at
-/// once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TryLockError(());
-
-impl fmt::Display for TryLockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the lock is held or awaited")
-    }
-}
-
-impl std::error::Error for TryLockError {}
-
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`.
     pub fn new(value: T) -> RwLock<T> {
@@ -108,7 +96,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// [`TryLockError`] otherwise.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        let permit = self.semaphore.try_acquire().map_err(|_| TryLockError(()))?;
+        let permit = self.semaphore.try_acquire().map_err(|_| TryLockError::new())?;
         permit.forget();
         Ok(RwLockReadGuard { lock: self })
     }
@@ -122,7 +110,7 @@ impl<T: ?Sized> RwLock<T> {
         let permit = self
             .semaphore
             .try_acquire_many(MAX_READS)
-            .map_err(|_| TryLockError(()))?;
+            .map_err(|_| TryLockError::new())?;
         permit.forget();
         Ok(RwLockWriteGuard { lock: self })
     }
@@ -339,7 +327,7 @@ mod tests {
     use super::*;
 
     fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+        crate::util::test_support::poll(future, std::task::Waker::noop())
     }
 
     #[test]

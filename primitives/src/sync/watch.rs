@@ -670,34 +670,10 @@ impl<T> fmt::Debug for Closed<'_, T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::util::test_support::{counter, poll, wakes};
     // Test scaffolding: plain std, which loom needn't see.
     use std::sync::Arc as StdArc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: StdArc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counter() -> (StdArc<Counter>, Waker) {
-        let counter = StdArc::new(Counter::default());
-        let waker = Waker::from(StdArc::clone(&counter));
-        (counter, waker)
-    }
-
-    fn wakes(counter: &Counter) -> usize {
-        counter.0.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(waker))
-    }
 
     fn waiting<T>(tx: &Sender<T>) -> bool {
         !lock(&tx.shared.state).changed_waiters.is_empty()

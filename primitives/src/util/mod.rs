@@ -1,5 +1,7 @@
 //! Machinery shared by the primitives.
 
+#[cfg(all(test, not(loom)))]
+pub(crate) mod test_support;
 pub(crate) mod wait_list;
 
 use std::future::Future;

@@ -213,23 +213,6 @@ impl<T> Sender<T> {
         }
     }
 
-    /// Completes once the receiver is gone or closed.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel-safe.
-    pub fn closed(&self) -> Closed<'_, T> {
-        Closed {
-            chan: &self.chan,
-            key: None,
-        }
-    }
-
-    /// True once the receiver is gone or closed.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
     /// Free room now.
     pub fn capacity(&self) -> usize {
         self.chan.capacity()
@@ -239,27 +222,62 @@ impl<T> Sender<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.bound()
     }
-
-    /// True if both senders feed the same channel.
-    pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Sender<T> {
-        self.chan.add_sender();
-        Sender {
-            chan: Arc::clone(&self.chan),
+/// What both flavours' senders share: closing, identity, counting.
+macro_rules! sender_impl {
+    ($sender:ident) => {
+        impl<T> $sender<T> {
+            /// Completes once the receiver is gone or closed.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel-safe.
+            pub fn closed(&self) -> Closed<'_, T> {
+                Closed {
+                    chan: &self.chan,
+                    key: None,
+                }
+            }
+
+            /// True once the receiver is gone or closed.
+            pub fn is_closed(&self) -> bool {
+                self.chan.is_closed()
+            }
+
+            /// True if both senders feed the same channel.
+            pub fn same_channel(&self, other: &$sender<T>) -> bool {
+                Arc::ptr_eq(&self.chan, &other.chan)
+            }
         }
-    }
+
+        impl<T> Clone for $sender<T> {
+            fn clone(&self) -> $sender<T> {
+                self.chan.add_sender();
+                $sender {
+                    chan: Arc::clone(&self.chan),
+                }
+            }
+        }
+
+        impl<T> Drop for $sender<T> {
+            fn drop(&mut self) {
+                self.chan.drop_sender();
+            }
+        }
+
+        impl<T> fmt::Debug for $sender<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($sender))
+                    .field("chan", &self.chan)
+                    .finish()
+            }
+        }
+    };
 }
 
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
+sender_impl!(Sender);
+sender_impl!(UnboundedSender);
 
 /// The receive side, shared by both flavours.
 macro_rules! receiver_impl {
@@ -367,53 +385,6 @@ impl<T> UnboundedSender<T> {
     /// [`SendError`] with the value if the receiver is gone or closed.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.chan.send_unbounded(value).map_err(SendError)
-    }
-
-    /// Completes once the receiver is gone or closed.
-    pub fn closed(&self) -> Closed<'_, T> {
-        Closed {
-            chan: &self.chan,
-            key: None,
-        }
-    }
-
-    /// True once the receiver is gone or closed.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// True if both senders feed the same channel.
-    pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
-}
-
-impl<T> Clone for UnboundedSender<T> {
-    fn clone(&self) -> UnboundedSender<T> {
-        self.chan.add_sender();
-        UnboundedSender {
-            chan: Arc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for UnboundedSender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("chan", &self.chan).finish()
-    }
-}
-
-impl<T> fmt::Debug for UnboundedSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedSender")
-            .field("chan", &self.chan)
-            .finish()
     }
 }
 
