@@ -75,8 +75,17 @@ fn poll<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Outp
 fn a_warm_bounded_channel_allocates_nothing_per_message() {
     let waker = Waker::noop();
     let (tx, mut rx) = mpsc::channel::<u64>(16);
-    // Warm-up: the buffer grows to its working size once, and so does the
-    // wait list, by one waiting sender.
+    // Warm-up: the buffers grow to their working size once (the receiver
+    // swaps its buffer with the channel's, so both), and so does the wait
+    // list, by one waiting sender.
+    for _ in 0..2 {
+        for i in 0..16 {
+            assert!(poll(pin!(tx.send(i)), waker).is_ready());
+        }
+        for i in 0..16 {
+            assert_eq!(rx.try_recv(), Ok(i));
+        }
+    }
     for i in 0..16 {
         assert!(poll(pin!(tx.send(i)), waker).is_ready());
     }

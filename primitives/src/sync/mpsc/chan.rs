@@ -9,7 +9,13 @@
 //! receiver, which checks the count under the lock, so that wake cannot be
 //! missed.
 //!
-//! Slots: `queue.len() + reserved <= bound` always. A sender either pushes
+//! The receiver takes values in batches: with one lock it swaps the whole
+//! shared queue with its own empty buffer, then hands values out of that
+//! buffer without locking, telling senders how many it has handed out
+//! through [`Progress`], a word read without the lock.
+//!
+//! Slots: `queue.len() + outboxed + reserved - taken <= bound` always,
+//! where `outboxed - taken` is what still sits in the receiver's buffer. A sender either pushes
 //! at once (room, and nobody waiting ahead of it) or queues; when a slot
 //! frees (a receive, a permit dropped unused) the first waiting sender is
 //! granted it, counted in `reserved` until that sender pushes or gives it
@@ -22,7 +28,8 @@
 //! buffered values, outside the lock.
 
 use super::error::{TryRecvError, TrySendError};
-use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::atomic::AtomicUsize;
+use crate::loom::atomic::Ordering::{self, AcqRel, Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
@@ -32,6 +39,59 @@ use std::task::{Context, Poll, Waker};
 pub(super) struct Chan<T> {
     state: Mutex<State<T>>,
     senders: AtomicUsize,
+    progress: Progress,
+    /// False for an unbounded channel, which keeps no slot count.
+    bounded: bool,
+}
+
+/// What the receiver and the waiting senders tell each other without the
+/// lock (bounded channels only), in one atomic word.
+///
+/// The receiver moves the whole shared queue into its own buffer with one
+/// lock, then hands values out of that buffer without locking. Each value
+/// it hands out frees a slot: it adds it to the *taken* count, which
+/// senders read (under the lock) when they look for room. A sender about
+/// to wait sets the *waiting* bit and reads the taken count in the same
+/// read-modify-write; the receiver adds to the count and reads the bit in
+/// another. Read-modify-writes of one word are totally ordered, so one of
+/// the two sees the other: either the sender finds the slot, or the
+/// receiver sees the bit and locks to grant the slot to the first waiter.
+#[derive(Debug)]
+struct Progress(AtomicUsize);
+
+/// Some sender waits for room (mirrors `!State::room.is_empty()`).
+const WAITING: usize = 1;
+/// One value taken, in the count above the `WAITING` bit.
+const TAKEN: usize = 2;
+
+impl Progress {
+    fn taken(&self) -> usize {
+        self.0.load(Acquire) / TAKEN
+    }
+
+    /// Sets the waiting bit; returns the taken count seen in that instant.
+    fn announce_waiting(&self) -> usize {
+        self.0.fetch_or(WAITING, AcqRel) / TAKEN
+    }
+
+    fn set_waiting(&self, waiting: bool) {
+        if waiting {
+            self.0.fetch_or(WAITING, AcqRel);
+        } else {
+            self.0.fetch_and(!WAITING, AcqRel);
+        }
+    }
+
+    /// Counts `n` more values taken; true if a sender waits for room.
+    fn add_taken(&self, n: usize) -> bool {
+        self.0.fetch_add(n * TAKEN, AcqRel) & WAITING != 0
+    }
+
+    /// Resets the taken count to zero, keeping the waiting bit; returns
+    /// the count.
+    fn reset_taken(&self) -> usize {
+        self.0.fetch_and(WAITING, AcqRel) / TAKEN
+    }
 }
 
 struct State<T> {
@@ -40,6 +100,9 @@ struct State<T> {
     bound: usize,
     /// Slots granted to senders that have not pushed yet.
     reserved: usize,
+    /// Values moved into the receiver's own buffer, `Progress::taken` of
+    /// which it has handed out since.
+    outboxed: usize,
     /// No new sends: `close()` was called or the receiver dropped.
     closed: bool,
     /// The receiver is gone: values are dropped, not kept.
@@ -60,8 +123,23 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
 }
 
 impl<T> State<T> {
-    fn has_room(&self) -> bool {
-        self.queue.len() + self.reserved < self.bound
+    fn has_room(&self, progress: &Progress) -> bool {
+        self.has_room_after(progress.taken())
+    }
+
+    /// Whether there is room once `taken` values have left the receiver's
+    /// buffer.
+    fn has_room_after(&self, taken: usize) -> bool {
+        if self.bound == usize::MAX {
+            return true;
+        }
+        let held = self.queue.len() + self.outboxed + self.reserved;
+        held - taken < self.bound
+    }
+
+    /// Keeps the waiting bit equal to whether a sender waits for room.
+    fn sync_room_flag(&self, progress: &Progress) {
+        progress.set_waiting(!self.room.is_empty());
     }
 
     /// Pushes and takes the receiver's waker, to wake without the lock.
@@ -71,24 +149,26 @@ impl<T> State<T> {
     }
 
     /// Grants a free slot to the first waiting sender.
-    fn grant_room(&mut self) -> Option<Waker> {
-        if self.room.is_empty() || !self.has_room() {
+    fn grant_room(&mut self, progress: &Progress) -> Option<Waker> {
+        if self.room.is_empty() || !self.has_room(progress) {
             return None;
         }
         self.reserved += 1;
-        self.room.pop_front(|granted| *granted = true)
+        let waker = self.room.pop_front(|granted| *granted = true);
+        self.sync_room_flag(progress);
+        waker
     }
 }
 
 /// A reserved slot comes back unused: it goes to the next waiting sender;
 /// or, on a closed channel where it was the last one out, the receiver
 /// waiting for it learns that nothing more can come.
-fn give_back_slot<T>(mut state: MutexGuard<'_, State<T>>) {
+fn give_back_slot<T>(mut state: MutexGuard<'_, State<T>>, progress: &Progress) {
     state.reserved -= 1;
     let waker = if state.closed && state.reserved == 0 {
         state.rx_waker.take()
     } else {
-        state.grant_room()
+        state.grant_room(progress)
     };
     drop(state);
     wake(waker);
@@ -107,6 +187,7 @@ impl<T> Chan<T> {
                 queue: VecDeque::new(),
                 bound,
                 reserved: 0,
+                outboxed: 0,
                 closed: false,
                 rx_gone: false,
                 rx_waker: None,
@@ -114,6 +195,8 @@ impl<T> Chan<T> {
                 closing: WaitList::new(),
             }),
             senders: AtomicUsize::new(1),
+            progress: Progress(AtomicUsize::new(0)),
+            bounded: bound != usize::MAX,
         }
     }
 
@@ -136,7 +219,7 @@ impl<T> Chan<T> {
         if state.closed {
             return Err(TrySendError::Closed(value));
         }
-        if !state.room.is_empty() || !state.has_room() {
+        if !state.room.is_empty() || !state.has_room(&self.progress) {
             return Err(TrySendError::Full(value));
         }
         let waker = state.push(value);
@@ -150,7 +233,7 @@ impl<T> Chan<T> {
         let mut state = lock(&self.state);
         if state.closed {
             Err(TrySendError::Closed(()))
-        } else if state.room.is_empty() && state.has_room() {
+        } else if state.room.is_empty() && state.has_room(&self.progress) {
             state.reserved += 1;
             Ok(())
         } else {
@@ -168,7 +251,15 @@ impl<T> Chan<T> {
                 if state.closed {
                     return Poll::Ready(Err(()));
                 }
-                if state.room.is_empty() && state.has_room() {
+                if state.room.is_empty() && state.has_room(&self.progress) {
+                    state.reserved += 1;
+                    return Poll::Ready(Ok(()));
+                }
+                // About to wait: say so before the last look at what the
+                // receiver has taken (see `Progress`).
+                let taken = self.progress.announce_waiting();
+                if state.room.is_empty() && state.has_room_after(taken) {
+                    state.sync_room_flag(&self.progress);
                     state.reserved += 1;
                     return Poll::Ready(Ok(()));
                 }
@@ -194,8 +285,9 @@ impl<T> Chan<T> {
         };
         let mut state = lock(&self.state);
         let (_, granted) = state.room.remove(k);
+        state.sync_room_flag(&self.progress);
         if granted {
-            give_back_slot(state);
+            give_back_slot(state, &self.progress);
         }
     }
 
@@ -216,7 +308,7 @@ impl<T> Chan<T> {
 
     /// Gives back a reserved slot unused.
     pub(super) fn release_reserved(&self) {
-        give_back_slot(lock(&self.state));
+        give_back_slot(lock(&self.state), &self.progress);
     }
 
     /// Sends on an unbounded channel.
@@ -268,7 +360,8 @@ impl<T> Chan<T> {
         if state.bound == usize::MAX {
             return usize::MAX;
         }
-        state.bound - state.queue.len() - state.reserved
+        let held = state.queue.len() + state.outboxed + state.reserved;
+        state.bound - (held - self.progress.taken())
     }
 
     pub(super) fn bound(&self) -> usize {
@@ -276,69 +369,115 @@ impl<T> Chan<T> {
     }
 
     // ----- the receiver -----
+    //
+    // The receiver owns a buffer (`outbox`) of values already moved out of
+    // the shared queue: it hands those out without the lock, and takes the
+    // lock only to move the whole queue over once its buffer is empty.
 
     fn finished(&self, state: &State<T>) -> bool {
         state.reserved == 0 && (state.closed || self.senders.load(Ordering::Acquire) == 0)
     }
 
+    /// Makes sure `outbox` holds a value if the channel has one: refills it
+    /// from the shared queue once it is empty. Returns the locked state if
+    /// there is no value to hand out, for the caller to decide between
+    /// waiting and the end of the channel.
+    fn refill<'a>(&'a self, outbox: &mut VecDeque<T>) -> Option<MutexGuard<'a, State<T>>> {
+        if !outbox.is_empty() {
+            return None;
+        }
+        let mut state = lock(&self.state);
+        if state.queue.is_empty() {
+            return Some(state);
+        }
+        if self.bounded {
+            // Everything moved over last time has been handed out.
+            let taken = self.progress.reset_taken();
+            state.outboxed -= taken;
+            debug_assert_eq!(state.outboxed, 0);
+        }
+        // Swapping keeps both buffers' capacity: no allocation.
+        std::mem::swap(&mut state.queue, outbox);
+        state.outboxed = outbox.len();
+        None
+    }
+
+    /// Counts `n` values handed out of the receiver's buffer, and grants the
+    /// freed slots to waiting senders.
+    fn took(&self, n: usize) {
+        if n == 0 || !self.bounded {
+            return;
+        }
+        if self.progress.add_taken(n) {
+            let mut state = lock(&self.state);
+            let first = state.grant_room(&self.progress);
+            // One value taken frees one slot: the common case needs no Vec.
+            let mut more = Vec::new();
+            if first.is_some() && n > 1 {
+                while let Some(waker) = state.grant_room(&self.progress) {
+                    more.push(waker);
+                }
+            }
+            drop(state);
+            wake(first);
+            more.into_iter().for_each(Waker::wake);
+        }
+    }
+
     /// Takes the next value, once one is buffered, or `None` when no more
     /// can come.
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut state = lock(&self.state);
-        if let Some(value) = state.queue.pop_front() {
-            let waker = state.grant_room();
-            drop(state);
-            wake(waker);
-            return Poll::Ready(Some(value));
+    pub(super) fn poll_recv(&self, outbox: &mut VecDeque<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(mut state) = self.refill(outbox) {
+            if self.finished(&state) {
+                return Poll::Ready(None);
+            }
+            store(&mut state.rx_waker, cx.waker());
+            return Poll::Pending;
         }
-        if self.finished(&state) {
-            return Poll::Ready(None);
-        }
-        store(&mut state.rx_waker, cx.waker());
-        Poll::Pending
+        let value = outbox.pop_front();
+        self.took(1);
+        Poll::Ready(value)
     }
 
     /// Moves up to `limit` buffered values into `buf`, waiting for at
     /// least one; 0 when no more can come (or `limit` is 0).
-    pub(super) fn poll_recv_many(&self, cx: &mut Context<'_>, buf: &mut Vec<T>, limit: usize) -> Poll<usize> {
+    pub(super) fn poll_recv_many(
+        &self,
+        outbox: &mut VecDeque<T>,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
         if limit == 0 {
             return Poll::Ready(0);
         }
-        let mut state = lock(&self.state);
-        let n = limit.min(state.queue.len());
-        if n > 0 {
-            buf.extend(state.queue.drain(..n));
-            let mut wakers = Vec::new();
-            while let Some(waker) = state.grant_room() {
-                wakers.push(waker);
+        if let Some(mut state) = self.refill(outbox) {
+            if self.finished(&state) {
+                return Poll::Ready(0);
             }
-            drop(state);
-            wakers.into_iter().for_each(Waker::wake);
-            return Poll::Ready(n);
+            store(&mut state.rx_waker, cx.waker());
+            return Poll::Pending;
         }
-        if self.finished(&state) {
-            return Poll::Ready(0);
-        }
-        store(&mut state.rx_waker, cx.waker());
-        Poll::Pending
+        let n = limit.min(outbox.len());
+        buf.extend(outbox.drain(..n));
+        self.took(n);
+        Poll::Ready(n)
     }
 
-    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.state);
-        if let Some(value) = state.queue.pop_front() {
-            let waker = state.grant_room();
-            drop(state);
-            wake(waker);
-            return Ok(value);
+    pub(super) fn try_recv(&self, outbox: &mut VecDeque<T>) -> Result<T, TryRecvError> {
+        if let Some(state) = self.refill(outbox) {
+            return Err(if self.finished(&state) {
+                TryRecvError::Disconnected
+            } else {
+                TryRecvError::Empty
+            });
         }
-        if self.finished(&state) {
-            Err(TryRecvError::Disconnected)
-        } else {
-            Err(TryRecvError::Empty)
-        }
+        let value = outbox.pop_front();
+        self.took(1);
+        value.ok_or(TryRecvError::Empty)
     }
 
-    /// Values buffered now.
+    /// Values buffered now, besides the `outbox` ones.
     pub(super) fn len(&self) -> usize {
         lock(&self.state).queue.len()
     }
@@ -347,7 +486,7 @@ impl<T> Chan<T> {
     /// `closed()`.
     pub(super) fn close(&self) {
         let state = lock(&self.state);
-        close(state);
+        close(state, &self.progress);
     }
 
     /// Closes, and drops the buffered values.
@@ -356,16 +495,17 @@ impl<T> Chan<T> {
         state.rx_gone = true;
         state.rx_waker = None;
         let values = std::mem::take(&mut state.queue);
-        close(state);
+        close(state, &self.progress);
         // User destructors run without the lock.
         drop(values);
     }
 }
 
-fn close<T>(mut state: MutexGuard<'_, State<T>>) {
+fn close<T>(mut state: MutexGuard<'_, State<T>>, progress: &Progress) {
     state.closed = true;
     let mut wakers = Vec::new();
     state.room.drain(|_| {}, &mut wakers);
+    state.sync_room_flag(progress);
     state.closing.drain(|_| {}, &mut wakers);
     drop(state);
     wakers.into_iter().for_each(Waker::wake);

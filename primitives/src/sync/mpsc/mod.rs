@@ -47,13 +47,18 @@ use self::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::loom::Arc;
 use crate::util::wait_list::Key;
 use futures_core::Stream;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// The largest capacity of a bounded channel; a larger one is lowered to
+/// it (the channel counts its slots in a word with one bit to spare).
+pub const MAX_CAPACITY: usize = usize::MAX >> 2;
+
 /// Creates a bounded channel holding at most `capacity` values; a capacity
-/// of 0 is raised to 1.
+/// of 0 is raised to 1, one above [`MAX_CAPACITY`] lowered to it.
 ///
 /// # Examples
 ///
@@ -66,12 +71,15 @@ use std::task::{Context, Poll};
 /// assert_eq!(rx.try_recv(), Ok(1));
 /// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let chan = Arc::new(Chan::new(capacity.clamp(1, usize::MAX - 1)));
+    let chan = Arc::new(Chan::new(capacity.clamp(1, MAX_CAPACITY)));
     (
         Sender {
             chan: Arc::clone(&chan),
         },
-        Receiver { chan },
+        Receiver {
+            chan,
+            outbox: VecDeque::new(),
+        },
     )
 }
 
@@ -96,7 +104,10 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
         UnboundedSender {
             chan: Arc::clone(&chan),
         },
-        UnboundedReceiver { chan },
+        UnboundedReceiver {
+            chan,
+            outbox: VecDeque::new(),
+        },
     )
 }
 
@@ -108,6 +119,9 @@ pub struct Sender<T> {
 /// Receives a bounded channel's values; also a [`Stream`].
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// Values moved out of the channel in one batch, handed out from here
+    /// without locking (see the channel's protocol).
+    outbox: VecDeque<T>,
 }
 
 /// Sends values into an unbounded channel. Cloning makes another sender.
@@ -118,6 +132,8 @@ pub struct UnboundedSender<T> {
 /// Receives an unbounded channel's values; also a [`Stream`].
 pub struct UnboundedReceiver<T> {
     chan: Arc<Chan<T>>,
+    /// As in [`Receiver`].
+    outbox: VecDeque<T>,
 }
 
 impl<T> Sender<T> {
@@ -290,12 +306,12 @@ macro_rules! receiver_impl {
             ///
             /// Cancel-safe: a dropped `recv` has taken no value.
             pub async fn recv(&mut self) -> Option<T> {
-                std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+                std::future::poll_fn(|cx| self.chan.poll_recv(&mut self.outbox, cx)).await
             }
 
             /// The poll form of [`recv`](Self::recv).
             pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-                self.chan.poll_recv(cx)
+                self.chan.poll_recv(&mut self.outbox, cx)
             }
 
             /// Moves up to `limit` values into `buffer` at once, waiting
@@ -306,7 +322,11 @@ macro_rules! receiver_impl {
             ///
             /// Cancel-safe.
             pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-                std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+                std::future::poll_fn(|cx| {
+                    self.chan
+                        .poll_recv_many(&mut self.outbox, cx, buffer, limit)
+                })
+                .await
             }
 
             /// Takes a value if one is buffered.
@@ -316,13 +336,15 @@ macro_rules! receiver_impl {
             /// [`TryRecvError::Empty`] if none is, or
             /// [`TryRecvError::Disconnected`] if none will come.
             pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-                self.chan.try_recv()
+                self.chan.try_recv(&mut self.outbox)
             }
 
             /// Blocks the thread for the next value; for synchronous code,
             /// never inside an async task.
             pub fn blocking_recv(&mut self) -> Option<T> {
-                crate::util::block_on(std::future::poll_fn(|cx| self.chan.poll_recv(cx)))
+                crate::util::block_on(std::future::poll_fn(|cx| {
+                    self.chan.poll_recv(&mut self.outbox, cx)
+                }))
             }
 
             /// Stops new sends (waiting senders fail at once) while the
@@ -341,7 +363,7 @@ macro_rules! receiver_impl {
 
             /// Values buffered now.
             pub fn len(&self) -> usize {
-                self.chan.len()
+                self.outbox.len() + self.chan.len()
             }
 
             /// True if no value is buffered now.
@@ -350,11 +372,15 @@ macro_rules! receiver_impl {
             }
         }
 
+        // The buffered values are never pinned: they only move in and out.
+        impl<T> Unpin for $receiver<T> {}
+
         impl<T> Stream for $receiver<T> {
             type Item = T;
 
             fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-                self.chan.poll_recv(cx)
+                let this = self.get_mut();
+                this.chan.poll_recv(&mut this.outbox, cx)
             }
         }
 

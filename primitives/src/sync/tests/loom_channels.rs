@@ -110,6 +110,27 @@ fn mpsc_two_senders_one_slot_nothing_lost() {
 }
 
 #[test]
+fn mpsc_room_freed_from_the_receivers_buffer_reaches_a_waiting_sender() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        // Moves both values into the receiver's own buffer and hands out 0:
+        // the freed slot is counted without the lock.
+        assert_eq!(rx.try_recv(), Ok(0));
+        let sender = thread::spawn(move || {
+            block_on(tx.send(2)).unwrap();
+            block_on(tx.send(3)).unwrap();
+        });
+        for expected in 1..=3 {
+            assert_eq!(block_on(rx.recv()), Some(expected));
+        }
+        sender.join().unwrap();
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+#[test]
 fn mpsc_the_last_sender_leaving_ends_a_waiting_recv() {
     loom::model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
