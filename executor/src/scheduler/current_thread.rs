@@ -280,10 +280,11 @@ impl Handle {
         let here = thread::current().id();
         let owner = *me.local_owner.get_or_init(|| here);
         assert!(owner == here, "{WRONG_THREAD}");
-        // SAFETY: the task is polled only by the thread holding the core, and
-        // from now on `block_on` refuses to hand the core to any thread but
+        // The task is polled only by the thread holding the core, and from
+        // now on `block_on` refuses to hand the core to any thread but
         // `owner` (this one); shutdown on another thread leaks local tasks
         // instead of dropping them (`Registry::close_and_shutdown_all`).
+        // SAFETY: so the `!Send` future never leaves this thread (above).
         let (task, notified, join) = unsafe { task::new_local_task(future, me.clone()) };
         if let Some(notified) = me.registry.bind(task, notified, 0, true) {
             me.schedule(notified);

@@ -196,11 +196,14 @@ impl<T> Inner<T> {
     /// set its own done bit) says one is stored.
     fn wake(&self, side: Side, prev: usize) {
         if prev & side.set_bit() != 0 {
+            let cell = self.waker_cell(side);
             // SAFETY: the bit was set when the done bit went in, so the
             // waker is written and the other end will not write it again
             // (protocol): shared access.
-            self.waker_cell(side)
-                .with(|w| unsafe { (*w).as_ref() }.map(Waker::wake_by_ref));
+            let waker = cell.with(|w| unsafe { (*w).as_ref() });
+            if let Some(waker) = waker {
+                waker.wake_by_ref();
+            }
         }
     }
 

@@ -8,6 +8,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+/// Stores `waker` in `slot`, cloning it only if it would wake a different
+/// task than the one stored: a task that polls again costs no clone.
+pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(old) if old.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
 /// Runs `future` to completion on this thread, parking between polls: the
 /// `blocking_*` methods of the channels, for synchronous callers.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {

@@ -144,11 +144,7 @@ impl<W> WaitList<W> {
     /// Stores `waker` for a linked waiter, cloning only if it would wake a
     /// different task than the one stored.
     pub(crate) fn set_waker(&mut self, key: &Key, waker: &Waker) {
-        let node = self.node_mut(key.0);
-        match &mut node.waker {
-            Some(old) if old.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
-        }
+        super::store_waker(&mut self.node_mut(key.0).waker, waker);
     }
 
     /// Frees the waiter of `key`, unlinking it if it was still waiting, and

@@ -31,6 +31,7 @@ use super::error::{TryRecvError, TrySendError};
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{self, AcqRel, Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
+use crate::util::store_waker;
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
@@ -112,14 +113,6 @@ struct State<T> {
     room: WaitList<bool>,
     /// Senders waiting in `closed()`.
     closing: WaitList<()>,
-}
-
-/// Stores `waker` in `slot`, cloning only if it wakes a different task.
-fn store(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(old) if old.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
-    }
 }
 
 impl<T> State<T> {
@@ -431,7 +424,7 @@ impl<T> Chan<T> {
             if self.finished(&state) {
                 return Poll::Ready(None);
             }
-            store(&mut state.rx_waker, cx.waker());
+            store_waker(&mut state.rx_waker, cx.waker());
             return Poll::Pending;
         }
         let value = outbox.pop_front();
@@ -455,7 +448,7 @@ impl<T> Chan<T> {
             if self.finished(&state) {
                 return Poll::Ready(0);
             }
-            store(&mut state.rx_waker, cx.waker());
+            store_waker(&mut state.rx_waker, cx.waker());
             return Poll::Pending;
         }
         let n = limit.min(outbox.len());
