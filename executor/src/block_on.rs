@@ -138,10 +138,7 @@ impl CachedParker {
     /// `driver`, and the waker counts it busy again before waking it.
     fn park_counted(&self, driver: Option<&DriverSlot>) {
         let state = &self.inner.state;
-        if state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+        if self.take_notified() {
             return;
         }
         if state
@@ -150,10 +147,7 @@ impl CachedParker {
         {
             // Woken on our way here (NOTIFIED, or WAKING about to be): we
             // never stopped counting as busy, so no one must count us.
-            while state
-                .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-            {
+            while !self.take_notified() {
                 std::hint::spin_loop();
             }
             return;
@@ -163,12 +157,17 @@ impl CachedParker {
         if let Some(driver) = driver {
             driver.end_activity();
         }
-        while state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        while !self.take_notified() {
             thread::park();
         }
+    }
+
+    /// Consumes a notification, if one is there.
+    fn take_notified(&self) -> bool {
+        self.inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 }
 

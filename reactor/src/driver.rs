@@ -28,7 +28,7 @@ const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
 const EVENTS_CAPACITY: usize = 1024;
 
 /// How many wakers are collected before they are woken, outside every lock.
-const WAKE_BATCH: usize = 64;
+pub(crate) const WAKE_BATCH: usize = 64;
 
 /// Resource tokens: the slab key in the low half, a generation in the high.
 const KEY_BITS: u32 = 32;
@@ -234,9 +234,8 @@ impl Inner {
         };
         let time = &self.time;
         // Timers already due need no wait.
-        let fired = time.process(&mut core.wakers, WAKE_BATCH, wake_all);
         let paused = time.clock.is_paused();
-        let next_timer = time.begin_wait(!paused);
+        let (fired, next_timer) = time.process_and_begin_wait(&mut core.wakers, !paused);
         // With a paused clock, real time does not bring timers closer: only
         // an idle runtime moves the clock, straight to the next deadline.
         let advance = paused && idle && next_timer.is_some();
@@ -256,7 +255,7 @@ impl Inner {
             // Nothing was ready and nobody called: move time on.
             time.auto_advance();
         }
-        time.process(&mut core.wakers, WAKE_BATCH, wake_all);
+        time.process(&mut core.wakers);
     }
 
     /// One `epoll_wait`, then readiness dispatch. Returns true if anything
@@ -270,10 +269,12 @@ impl Inner {
             // park again and will see the error once more if it persists.
             Err(_) => return true,
         }
-        let mut any = false;
+        if core.events.is_empty() {
+            // A timeout: no resource to look up.
+            return false;
+        }
         let mut resources = lock(&self.resources);
         for event in core.events.iter() {
-            any = true;
             let token = event.token();
             if token == WAKE_TOKEN {
                 continue;
@@ -294,7 +295,7 @@ impl Inner {
         }
         drop(resources);
         wake_all(&mut core.wakers);
-        any
+        true
     }
 
     fn shutdown(&self) {
@@ -319,7 +320,7 @@ impl Inner {
     }
 }
 
-fn wake_all(wakers: &mut Vec<Waker>) {
+pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
     for waker in wakers.drain(..) {
         waker.wake();
     }

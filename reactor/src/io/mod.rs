@@ -258,7 +258,20 @@ impl<E: mio::event::Source> IoSource<E> {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_then(cx, direction, op, |_| false)
+    }
+
+    /// [`poll_io`](Self::poll_io), also clearing the readable or writable
+    /// bit after a success for which `drained` says the kernel buffer was
+    /// emptied (read) or filled (write).
+    fn poll_io_then<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut(&E) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(cx, direction) {
@@ -268,6 +281,10 @@ impl<E: mio::event::Source> IoSource<E> {
             };
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear_readiness(event),
+                Ok(r) if drained(&r) => {
+                    self.shared.clear_progress(event);
+                    return Poll::Ready(Ok(r));
+                }
                 result => return Poll::Ready(result),
             }
         }
@@ -282,23 +299,9 @@ impl<E: mio::event::Source> IoSource<E> {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut(&E) -> io::Result<usize>,
+        op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(Ok(event)) => event,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear_readiness(event),
-                Ok(n) if n > 0 && n < len => {
-                    self.shared.clear_progress(event);
-                    return Poll::Ready(Ok(n));
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_io_then(cx, direction, op, |&n| n > 0 && n < len)
     }
 
     /// Tries `op` once if `direction` looks ready, without waiting:

@@ -280,7 +280,7 @@ fn uninterrupted<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
 
 /// Fails fast, before resolving anything, where no driver is entered.
 fn check_reactor() -> io::Result<()> {
-    crate::Handle::try_current().map(drop)
+    crate::Handle::with_current(|handle| handle.map(drop).ok_or_else(crate::driver::no_reactor))
 }
 
 /// Tries `op` on each address `addr` resolves to, in turn: the first

@@ -16,6 +16,12 @@ pub(crate) fn saturating_add(t: Instant, d: Duration) -> Instant {
     t.checked_add(d.min(FAR_FUTURE)).unwrap_or(t)
 }
 
+/// `d` in whole milliseconds, rounded up (saturating at `u64::MAX`).
+pub(crate) fn ceil_millis(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
 /// Real time, or virtual time while paused.
 ///
 /// While running, `now = base + (real now - unfrozen_at)`: after a pause,
@@ -25,12 +31,13 @@ pub(crate) struct Clock {
     start: Instant,
     /// False until the clock is first paused: `now` is then plain real time.
     virtual_time: AtomicBool,
+    /// Written only with `state` locked, so a reader holding the lock sees
+    /// the current value.
     paused: AtomicBool,
     state: Mutex<State>,
 }
 
 struct State {
-    paused: bool,
     /// The clock's reading at `unfrozen_at`, or its frozen reading.
     base: Instant,
     unfrozen_at: Instant,
@@ -44,7 +51,6 @@ impl Clock {
             virtual_time: AtomicBool::new(start_paused),
             paused: AtomicBool::new(start_paused),
             state: Mutex::new(State {
-                paused: start_paused,
                 base: start,
                 unfrozen_at: start,
             }),
@@ -60,7 +66,7 @@ impl Clock {
         if !self.virtual_time.load(Ordering::Acquire) {
             return Instant::now();
         }
-        lock(&self.state).now()
+        lock(&self.state).now(self.is_paused())
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -74,18 +80,11 @@ impl Clock {
     /// was paused already.
     pub(crate) fn pause(&self) -> bool {
         let mut state = lock(&self.state);
-        if state.paused {
+        if self.is_paused() {
             return false;
         }
-        let since = state.now().saturating_duration_since(self.start);
-        let rounded = Duration::from_millis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
-            + if since.subsec_nanos().is_multiple_of(1_000_000) {
-                Duration::ZERO
-            } else {
-                Duration::from_millis(1)
-            };
-        state.base = saturating_add(self.start, rounded);
-        state.paused = true;
+        let since = state.now(false).saturating_duration_since(self.start);
+        state.base = saturating_add(self.start, Duration::from_millis(ceil_millis(since)));
         self.virtual_time.store(true, Ordering::Release);
         self.paused.store(true, Ordering::Release);
         true
@@ -95,11 +94,10 @@ impl Clock {
     /// was not paused.
     pub(crate) fn resume(&self) -> bool {
         let mut state = lock(&self.state);
-        if !state.paused {
+        if !self.is_paused() {
             return false;
         }
         state.unfrozen_at = Instant::now();
-        state.paused = false;
         self.paused.store(false, Ordering::Release);
         true
     }
@@ -108,7 +106,7 @@ impl Clock {
     /// Returns false if the clock is not paused.
     pub(crate) fn advance(&self, by: Duration) -> bool {
         let mut state = lock(&self.state);
-        if !state.paused {
+        if !self.is_paused() {
             return false;
         }
         state.base = saturating_add(state.base, by);
@@ -118,15 +116,15 @@ impl Clock {
     /// Moves a paused clock forward to `to`, if that is ahead.
     pub(crate) fn advance_to(&self, to: Instant) {
         let mut state = lock(&self.state);
-        if state.paused && to > state.base {
+        if self.is_paused() && to > state.base {
             state.base = to;
         }
     }
 }
 
 impl State {
-    fn now(&self) -> Instant {
-        if self.paused {
+    fn now(&self, paused: bool) -> Instant {
+        if paused {
             self.base
         } else {
             saturating_add(self.base, self.unfrozen_at.elapsed())

@@ -43,10 +43,11 @@ pub use self::interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use self::sleep::{Sleep, sleep, sleep_until};
 pub use self::timeout::{Elapsed, Timeout, timeout, timeout_at};
 
+use self::clock::ceil_millis;
 pub(crate) use self::clock::{Clock, saturating_add};
 
 use self::wheel::{TimerKey, Wheel};
-use crate::driver::{Handle, lock};
+use crate::driver::{Handle, WAKE_BATCH, lock, wake_all};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -80,9 +81,7 @@ impl TimeDriver {
 
     /// The first tick at or after `deadline`: a timer never fires early.
     fn tick_at_or_after(&self, deadline: std::time::Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.clock.start());
-        let ms = since.as_millis() + u128::from(!since.subsec_nanos().is_multiple_of(1_000_000));
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        ceil_millis(deadline.saturating_duration_since(self.clock.start()))
     }
 
     /// The last tick that has begun by `now`.
@@ -95,49 +94,61 @@ impl TimeDriver {
         saturating_add(self.clock.start(), Duration::from_millis(tick))
     }
 
-    /// Fires every timer due by now, waking them `batch` at a time outside
+    /// Fires every timer due by now, waking them a batch at a time outside
     /// the lock. Returns true if any fired.
-    pub(crate) fn process(
-        &self,
-        wakers: &mut Vec<Waker>,
-        batch: usize,
-        wake: impl Fn(&mut Vec<Waker>),
-    ) -> bool {
+    pub(crate) fn process(&self, wakers: &mut Vec<Waker>) -> bool {
         let now = self.tick_at(self.clock.now());
-        self.process_until(now, wakers, batch, wake)
+        self.process_until(now, wakers, |_| ()).0
     }
 
-    fn process_until(
+    /// [`process`](Self::process) for a thread about to wait in the driver:
+    /// also returns how long until the earliest timer left may be due. From
+    /// now until [`end_wait`](Self::end_wait), a timer registered for an
+    /// earlier tick asks for the wait to be interrupted. With `track` false
+    /// (a paused clock, where real time brings no timer closer) nothing is
+    /// recorded. One clock reading serves both.
+    pub(crate) fn process_and_begin_wait(
+        &self,
+        wakers: &mut Vec<Waker>,
+        track: bool,
+    ) -> (bool, Option<Duration>) {
+        let now = self.clock.now();
+        let (fired, next) = self.process_until(self.tick_at(now), wakers, |wheel| {
+            let next = wheel.next_expiration();
+            if track {
+                self.wake_at.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
+            }
+            next
+        });
+        let wait = next.map(|next| self.instant_of(next).saturating_duration_since(now));
+        (fired, wait)
+    }
+
+    /// Fires every timer due by tick `now`, a batch per lock; `last` runs
+    /// under the final lock, once nothing more is due.
+    fn process_until<R>(
         &self,
         now: u64,
         wakers: &mut Vec<Waker>,
-        batch: usize,
-        wake: impl Fn(&mut Vec<Waker>),
-    ) -> bool {
+        last: impl FnOnce(&Wheel) -> R,
+    ) -> (bool, R) {
         let mut fired = false;
+        let mut last = Some(last);
         loop {
-            let done = lock(&self.wheel).process(now, wakers, batch);
+            let mut wheel = lock(&self.wheel);
+            let done = wheel.process(now, wakers, WAKE_BATCH);
+            let result = if done {
+                last.take().map(|last| last(&wheel))
+            } else {
+                None
+            };
+            drop(wheel);
             fired |= !wakers.is_empty();
-            wake(wakers);
-            if done {
-                return fired;
+            wake_all(wakers);
+            if let Some(result) = result {
+                return (fired, result);
             }
         }
-    }
-
-    /// How long until the earliest timer may be due, by the clock, for a
-    /// thread about to wait in the driver until then: from now until
-    /// [`end_wait`](Self::end_wait), a timer registered for an earlier tick
-    /// asks for the wait to be interrupted. With `track` false (a paused
-    /// clock, where real time brings no timer closer) nothing is recorded.
-    pub(crate) fn begin_wait(&self, track: bool) -> Option<Duration> {
-        let wheel = lock(&self.wheel);
-        let next = wheel.next_expiration();
-        if track {
-            self.wake_at.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
-        }
-        drop(wheel);
-        Some(self.instant_of(next?).saturating_duration_since(self.clock.now()))
     }
 
     /// The wait that [`begin_wait`](Self::begin_wait) announced is over.
@@ -170,8 +181,7 @@ impl TimeDriver {
     /// Fires every timer, now and for any registered later.
     pub(crate) fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
-        let mut wakers = Vec::new();
-        self.process_until(u64::MAX, &mut wakers, 64, |w| w.drain(..).for_each(Waker::wake));
+        self.process_until(u64::MAX, &mut Vec::new(), |_| ());
     }
 
     /// Registers a timer for `deadline`; `None` if it is due already. The
@@ -328,7 +338,7 @@ pub fn advance(duration: Duration) -> Advance {
         );
         let time = &handle.inner.time;
         let mut wakers = Vec::new();
-        time.process(&mut wakers, 64, |w| w.drain(..).for_each(Waker::wake));
+        time.process(&mut wakers);
         handle.unpark();
     });
     Advance { yielded: false }
