@@ -9,11 +9,12 @@
 //! never lets a round complete one task short.
 
 use crate::loom::{Mutex, lock};
+use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Makes `n` tasks wait for each other; each round, one of them is told it
 /// is the leader.
@@ -122,10 +123,7 @@ impl Future for Wait<'_> {
                     state.arrived = 0;
                     state.round += 1;
                     this.round = Some(state.round - 1);
-                    let mut wakers = Vec::new();
-                    state.waiters.drain(|_| {}, &mut wakers);
-                    drop(state);
-                    wakers.into_iter().for_each(Waker::wake);
+                    wake_all(state, |state| &mut state.waiters);
                     return Poll::Ready(BarrierWaitResult(true));
                 }
                 this.round = Some(state.round);

@@ -88,13 +88,14 @@
 //! ignores lock poisoning). A `Clone` impl that used this same channel
 //! would deadlock.
 
-use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::loom::{Arc, Mutex, lock};
+use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// The errors of a broadcast channel.
 pub mod error {
@@ -298,14 +299,6 @@ impl<T> State<T> {
     }
 }
 
-/// Wakes every waiter of `list`, after releasing `state`.
-fn wake_all<T>(mut state: MutexGuard<'_, State<T>>, list: impl FnOnce(&mut State<T>) -> &mut WaitList<()>) {
-    let mut wakers = Vec::new();
-    list(&mut state).drain(|_| {}, &mut wakers);
-    drop(state);
-    wakers.into_iter().for_each(Waker::wake);
-}
-
 /// Sends values to every subscribed receiver. Cloning makes another sender.
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
@@ -366,11 +359,7 @@ impl<T> Sender<T> {
 
     /// A new receiver, which gets every value sent from now on.
     pub fn subscribe(&self) -> Receiver<T> {
-        let next = lock(&self.shared).subscribe();
-        Receiver {
-            shared: Arc::clone(&self.shared),
-            next,
-        }
+        Receiver::new(&self.shared)
     }
 
     /// How many receivers are subscribed now.
@@ -485,9 +474,14 @@ impl<T> Receiver<T> {
     /// A new receiver on the same channel, which gets every value sent from
     /// now on (not those this one has yet to read).
     pub fn resubscribe(&self) -> Receiver<T> {
-        let next = lock(&self.shared).subscribe();
+        Receiver::new(&self.shared)
+    }
+
+    /// A receiver that sees what is sent from now on.
+    fn new(shared: &Arc<Shared<T>>) -> Receiver<T> {
+        let next = lock(shared).subscribe();
         Receiver {
-            shared: Arc::clone(&self.shared),
+            shared: Arc::clone(shared),
             next,
         }
     }

@@ -13,11 +13,12 @@
 
 use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
+use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Notifies tasks of an event: [`notify_one`] wakes one waiter (or lets the
 /// next one through at once), [`notify_waiters`] wakes all current ones.
@@ -104,14 +105,10 @@ impl Notify {
     /// Wakes every waiter registered now, and every `Notified` created
     /// before this call. Stores no permit.
     pub fn notify_waiters(&self) {
-        let mut wakers = Vec::new();
-        {
-            let mut state = lock(&self.state);
-            self.generation.fetch_add(1, AcqRel);
-            // Those waiters complete through the generation, not a permit.
-            state.waiters.drain(|_| {}, &mut wakers);
-        }
-        wakers.into_iter().for_each(Waker::wake);
+        let state = lock(&self.state);
+        self.generation.fetch_add(1, AcqRel);
+        // Those waiters complete through the generation, not a permit.
+        wake_all(state, |state| &mut state.waiters);
     }
 }
 

@@ -207,6 +207,16 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Sets `CLOSED` and wakes a sender waiting in `closed()`; returns the
+    /// state before.
+    fn close(&self) -> usize {
+        let prev = self.state.fetch_or(CLOSED, AcqRel);
+        if prev & COMPLETE == 0 {
+            self.wake(Side::Tx, prev);
+        }
+        prev
+    }
+
     /// Takes the published value. Only the receiver calls this, after it
     /// saw `VALUE`.
     fn take_value(&self) -> Option<T> {
@@ -322,10 +332,7 @@ impl<T> Receiver<T> {
     /// Closes the channel: a later send fails and [`Sender::closed`]
     /// completes. A value sent before stays receivable.
     pub fn close(&mut self) {
-        let prev = self.inner.state.fetch_or(CLOSED, AcqRel);
-        if prev & COMPLETE == 0 {
-            self.inner.wake(Side::Tx, prev);
-        }
+        self.inner.close();
     }
 
     /// Blocks the thread until the value arrives; for synchronous code,
@@ -365,11 +372,8 @@ impl<T> Drop for Receiver<T> {
         let prev = if state & COMPLETE != 0 {
             state
         } else {
-            self.inner.state.fetch_or(CLOSED, AcqRel)
+            self.inner.close()
         };
-        if prev & COMPLETE == 0 {
-            self.inner.wake(Side::Tx, prev);
-        }
         if prev & VALUE != 0 {
             // Drop an unreceived value now rather than with the last Arc.
             drop(self.inner.take_value());

@@ -11,6 +11,8 @@
 //! dropped before it sees them, the drop gives them back.
 
 use crate::loom::{Mutex, MutexGuard, lock};
+use crate::util::Wakers;
+use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
@@ -142,13 +144,9 @@ impl Semaphore {
     /// Closes the semaphore: every waiter and every later acquire gets an
     /// [`AcquireError`]. Permits already held stay valid.
     pub fn close(&self) {
-        let mut wakers = Vec::new();
-        {
-            let mut state = lock(&self.state);
-            state.closed = true;
-            state.waiters.drain(|_| {}, &mut wakers);
-        }
-        wakers.into_iter().for_each(Waker::wake);
+        let mut state = lock(&self.state);
+        state.closed = true;
+        wake_all(state, |state| &mut state.waiters);
     }
 
     /// True once [`close`](Semaphore::close) was called.
@@ -333,17 +331,12 @@ impl Semaphore {
 /// Serves waiters while there are permits for the front one, then wakes
 /// them with the lock released.
 fn serve_and_wake(mut state: MutexGuard<'_, State>) {
-    let Some(first) = serve(&mut state) else {
-        return;
-    };
-    // The common case, one waiter served, needs no Vec.
-    let mut more = Vec::new();
+    let mut wakers = Wakers::new();
     while let Some(waker) = serve(&mut state) {
-        more.push(waker);
+        wakers.push(waker);
     }
     drop(state);
-    first.wake();
-    more.into_iter().for_each(Waker::wake);
+    wakers.wake_all();
 }
 
 /// Grants the front waiter if there are enough permits for it.

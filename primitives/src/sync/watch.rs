@@ -78,7 +78,8 @@
 //! panics the version is not bumped, and the poison is ignored. Replaced
 //! values are returned or dropped after both locks are released.
 
-use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::loom::{Arc, Mutex, lock};
+use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 // Not through crate::loom: see the protocol for why loom needn't see it.
 use std::fmt;
@@ -86,7 +87,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// The errors of a watch channel.
 pub mod error {
@@ -197,14 +198,6 @@ fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 /// Writes the value, ignoring poison as [`read`] does.
 fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Wakes every waiter of `list`, after releasing `state`.
-fn wake_all(mut state: MutexGuard<'_, State>, list: impl FnOnce(&mut State) -> &mut WaitList<()>) {
-    let mut wakers = Vec::new();
-    list(&mut state).drain(|_| {}, &mut wakers);
-    drop(state);
-    wakers.into_iter().for_each(Waker::wake);
 }
 
 /// Registers a receiver, which has seen the current version.

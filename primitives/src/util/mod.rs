@@ -8,6 +8,41 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+/// Wakers gathered under a lock, to wake once it is released. The first is
+/// kept inline, so the common case of one waiter woken allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) const fn new() -> Wakers {
+        Wakers {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, waker: Waker) {
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.rest.push(waker),
+        }
+    }
+
+    /// How many wakers are gathered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// Wakes them all; call it with no lock held.
+    pub(crate) fn wake_all(self) {
+        self.first.into_iter().chain(self.rest).for_each(Waker::wake);
+    }
+}
+
 /// Stores `waker` in `slot`, cloning it only if it would wake a different
 /// task than the one stored: a task that polls again costs no clone.
 pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {

@@ -23,6 +23,8 @@
 //!   passes on anything it had been granted but never used, so that a
 //!   cancelled waiter loses nothing and leaks nothing.
 
+use super::Wakers;
+use crate::loom::MutexGuard;
 use std::fmt;
 use std::task::Waker;
 
@@ -45,6 +47,15 @@ struct Node<W> {
 enum Slot<W> {
     Used(Node<W>),
     Free { next_free: usize },
+}
+
+/// Wakes every waiter of the list `list` picks out of the locked state,
+/// after releasing the lock.
+pub(crate) fn wake_all<S, W>(mut state: MutexGuard<'_, S>, list: impl FnOnce(&mut S) -> &mut WaitList<W>) {
+    let mut wakers = Wakers::new();
+    list(&mut state).drain(|_| {}, &mut wakers);
+    drop(state);
+    wakers.wake_all();
 }
 
 /// FIFO waiters carrying `W` each; see the module docs.
@@ -125,7 +136,7 @@ impl<W> WaitList<W> {
 
     /// Unlinks every waiter, front first, passing each to `grant`; their
     /// wakers go to `wakers`.
-    pub(crate) fn drain(&mut self, mut grant: impl FnMut(&mut W), wakers: &mut Vec<Waker>) {
+    pub(crate) fn drain(&mut self, mut grant: impl FnMut(&mut W), wakers: &mut Wakers) {
         while let Some(waker) = self.pop_front(&mut grant) {
             wakers.push(waker);
         }
@@ -260,7 +271,7 @@ mod tests {
         let a = list.push_back(&w, 7);
         let b = list.push_back(&w, 8);
         assert_eq!(list.front_mut(), Some(&mut 7));
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         list.drain(|d| *d += 1, &mut wakers);
         assert_eq!(wakers.len(), 2);
         assert_eq!(list.remove(a), (true, 8));

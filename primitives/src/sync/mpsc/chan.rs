@@ -31,6 +31,7 @@ use super::error::{TryRecvError, TrySendError};
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{self, AcqRel, Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
+use crate::util::Wakers;
 use crate::util::store_waker;
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
@@ -75,12 +76,8 @@ impl Progress {
         self.0.fetch_or(WAITING, AcqRel) / TAKEN
     }
 
-    fn set_waiting(&self, waiting: bool) {
-        if waiting {
-            self.0.fetch_or(WAITING, AcqRel);
-        } else {
-            self.0.fetch_and(!WAITING, AcqRel);
-        }
+    fn clear_waiting(&self) {
+        self.0.fetch_and(!WAITING, AcqRel);
     }
 
     /// Counts `n` more values taken; true if a sender waits for room.
@@ -130,9 +127,12 @@ impl<T> State<T> {
         held - taken < self.bound
     }
 
-    /// Keeps the waiting bit equal to whether a sender waits for room.
+    /// Clears the waiting bit once no sender waits for room. (A sender
+    /// sets it itself, before it queues: see `Progress`.)
     fn sync_room_flag(&self, progress: &Progress) {
-        progress.set_waiting(!self.room.is_empty());
+        if self.room.is_empty() {
+            progress.clear_waiting();
+        }
     }
 
     /// Pushes and takes the receiver's waker, to wake without the lock.
@@ -403,17 +403,16 @@ impl<T> Chan<T> {
         }
         if self.progress.add_taken(n) {
             let mut state = lock(&self.state);
-            let first = state.grant_room(&self.progress);
-            // One value taken frees one slot: the common case needs no Vec.
-            let mut more = Vec::new();
-            if first.is_some() && n > 1 {
-                while let Some(waker) = state.grant_room(&self.progress) {
-                    more.push(waker);
-                }
+            let mut wakers = Wakers::new();
+            // `n` values taken free at most `n` slots.
+            for _ in 0..n {
+                let Some(waker) = state.grant_room(&self.progress) else {
+                    break;
+                };
+                wakers.push(waker);
             }
             drop(state);
-            wake(first);
-            more.into_iter().for_each(Waker::wake);
+            wakers.wake_all();
         }
     }
 
@@ -496,12 +495,12 @@ impl<T> Chan<T> {
 
 fn close<T>(mut state: MutexGuard<'_, State<T>>, progress: &Progress) {
     state.closed = true;
-    let mut wakers = Vec::new();
+    let mut wakers = Wakers::new();
     state.room.drain(|_| {}, &mut wakers);
     state.sync_room_flag(progress);
     state.closing.drain(|_| {}, &mut wakers);
     drop(state);
-    wakers.into_iter().for_each(Waker::wake);
+    wakers.wake_all();
 }
 
 impl<T> fmt::Debug for Chan<T> {
