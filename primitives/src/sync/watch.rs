@@ -264,12 +264,24 @@ impl<T> Sender<T> {
     /// [`SendError`] with the value, which is not stored, if every receiver
     /// is gone. Use [`send_replace`](Sender::send_replace) to store anyway.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if lock(&self.shared.state).receivers == 0 {
+        // One lock for the receiver count and the waiters (the value's lock
+        // nests inside it, in the documented order).
+        let state = lock(&self.shared.state);
+        if state.receivers == 0 {
             return Err(SendError(value));
         }
+        let old = self.replace(value);
+        wake_all(state, |s| &mut s.changed_waiters);
         // The old value is dropped here, after every lock.
-        drop(self.send_replace(value));
+        drop(old);
         Ok(())
+    }
+
+    /// Stores `value` as a new version; returns the old value.
+    fn replace(&self, value: T) -> T {
+        let mut current = write(&self.shared.value);
+        current.version = current.version.wrapping_add(1);
+        std::mem::replace(&mut current.value, value)
     }
 
     /// Replaces the value whether or not receivers are left, notifies them,
@@ -286,11 +298,7 @@ impl<T> Sender<T> {
     /// assert_eq!(*tx.borrow(), 2);
     /// ```
     pub fn send_replace(&self, value: T) -> T {
-        let old = {
-            let mut current = write(&self.shared.value);
-            current.version = current.version.wrapping_add(1);
-            std::mem::replace(&mut current.value, value)
-        };
+        let old = self.replace(value);
         self.notify();
         old
     }

@@ -238,7 +238,46 @@ impl<T> Chan<T> {
     /// must [`send_reserved`](Chan::send_reserved) or
     /// [`release_reserved`](Chan::release_reserved) it. `Err(())`: closed.
     pub(super) fn poll_reserve(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        self.poll_room(&mut lock(&self.state), key, cx)
+    }
+
+    /// Sends `value` once there is room: the send future's whole poll,
+    /// under one lock. `Err` gives the value back: the channel is closed.
+    pub(super) fn poll_send(
+        &self,
+        value: &mut Option<T>,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), T>> {
         let mut state = lock(&self.state);
+        let result = self.poll_room(&mut state, key, cx);
+        let Poll::Ready(result) = result else {
+            return Poll::Pending;
+        };
+        let value = value.take().expect("polled after completion");
+        if result.is_err() {
+            return Poll::Ready(Err(value));
+        }
+        state.reserved -= 1;
+        if state.rx_gone {
+            // Closed after the slot was granted: the send still counts.
+            drop(state);
+            drop(value);
+            return Poll::Ready(Ok(()));
+        }
+        let waker = state.push(value);
+        drop(state);
+        wake(waker);
+        Poll::Ready(Ok(()))
+    }
+
+    /// [`poll_reserve`](Chan::poll_reserve) with the lock held.
+    fn poll_room(
+        &self,
+        state: &mut State<T>,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
         match key.take() {
             None => {
                 if state.closed {

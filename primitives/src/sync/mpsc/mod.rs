@@ -437,27 +437,9 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.key.is_none() {
-            // Fast path: room now, nobody ahead.
-            let value = this.value.take().expect("polled after completion");
-            match this.chan.try_send(value) {
-                Ok(()) => return Poll::Ready(Ok(())),
-                Err(TrySendError::Closed(value)) => return Poll::Ready(Err(SendError(value))),
-                Err(TrySendError::Full(value)) => this.value = Some(value),
-            }
-        }
-        match this.chan.poll_reserve(&mut this.key, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(())) => {
-                let value = this.value.take().expect("polled after completion");
-                this.chan.send_reserved(value);
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(())) => {
-                let value = this.value.take().expect("polled after completion");
-                Poll::Ready(Err(SendError(value)))
-            }
-        }
+        this.chan
+            .poll_send(&mut this.value, &mut this.key, cx)
+            .map_err(SendError)
     }
 }
 
