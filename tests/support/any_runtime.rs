@@ -27,10 +27,7 @@ impl Spawner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Mutex::new(JoinSlot {
-            state: JoinState::Running,
-            waker: None,
-        }));
+        let slot = JoinSlot::new();
         let guard = Finish(Arc::clone(&slot));
         (self.0)(Box::pin(async move {
             let guard = guard;
@@ -52,6 +49,15 @@ enum JoinState<T> {
 struct JoinSlot<T> {
     state: JoinState<T>,
     waker: Option<Waker>,
+}
+
+impl<T> JoinSlot<T> {
+    fn new() -> Arc<Mutex<JoinSlot<T>>> {
+        Arc::new(Mutex::new(JoinSlot {
+            state: JoinState::Running,
+            waker: None,
+        }))
+    }
 }
 
 /// Completes the join slot; if dropped unfinished, marks the task lost.
@@ -92,7 +98,9 @@ impl<T> Future for Join<T> {
             JoinState::Taken => panic!("joined twice"),
             JoinState::Running => {
                 slot.state = JoinState::Running;
-                slot.waker = Some(cx.waker().clone());
+                if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    slot.waker = Some(cx.waker().clone());
+                }
                 Poll::Pending
             }
         }
@@ -190,10 +198,7 @@ fn run_smol(body: Body) {
 
 /// A stop signal for smol's helper thread, built on the join slot above.
 fn stop_signal() -> (Stop, Join<()>) {
-    let slot = Arc::new(Mutex::new(JoinSlot {
-        state: JoinState::Running,
-        waker: None,
-    }));
+    let slot = JoinSlot::new();
     (Stop(Finish(Arc::clone(&slot))), Join(slot))
 }
 
