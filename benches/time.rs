@@ -51,6 +51,7 @@ fn timeout_ready(c: &mut Criterion) {
             })
         })
     });
+    drop(rt);
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -65,6 +66,7 @@ fn timeout_ready(c: &mut Criterion) {
             })
         })
     });
+    drop(rt);
     group.bench_function("smol", |b| {
         use futures_lite::FutureExt;
         b.iter(|| {
@@ -102,6 +104,7 @@ fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
     drop(keep);
     drop(_enter);
 
+    drop(rt);
     let rt = tokio_rt();
     let _enter = rt.enter();
     let mut keep: Vec<_> = (0..live)
@@ -114,6 +117,7 @@ fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
     drop(keep);
     drop(_enter);
 
+    drop(rt);
     let mut keep: Vec<_> = (0..live).map(|i| async_io::Timer::after(spread(i))).collect();
     keep.iter_mut().for_each(poll_once);
     group.bench_function("smol", |b| {
@@ -146,6 +150,7 @@ fn sleeps_fire(c: &mut Criterion) {
             })
         })
     });
+    drop(rt);
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -157,6 +162,7 @@ fn sleeps_fire(c: &mut Criterion) {
             })
         })
     });
+    drop(rt);
     group.bench_function("smol", |b| {
         let ex = async_executor::LocalExecutor::new();
         b.iter(|| {
@@ -182,8 +188,10 @@ fn block_on_ready(c: &mut Criterion) {
     group.bench_function("weft", |b| b.iter(|| weft::block_on(ready(black_box(1)))));
     let rt = weft_rt();
     group.bench_function("weft_runtime", |b| b.iter(|| rt.block_on(ready(black_box(1)))));
+    drop(rt);
     let rt = tokio_rt();
     group.bench_function("tokio", |b| b.iter(|| rt.block_on(ready(black_box(1)))));
+    drop(rt);
     group.bench_function("smol", |b| b.iter(|| async_io::block_on(ready(black_box(1)))));
     group.finish();
 }
