@@ -10,6 +10,12 @@
 //! * [`time`]: sleeps, timeouts, intervals, and a clock tests can pause.
 //! * [`net`]: TCP, UDP and Unix sockets.
 //! * [`sync`]: channels, locks and signals, usable under any runtime.
+//! * [`promise`]: JavaScript-style promises: `then`, `catch`, `finally`,
+//!   `all`, `race`, `any`, `all_settled`.
+//! * [`callback`]: `set_timeout`, `set_interval`, callback-style TCP, and
+//!   bridges between callbacks and futures.
+//! * [`spawner`]: the small runtime interface promises and callbacks use,
+//!   to run them under another runtime.
 //!
 //! ```
 //! use std::time::Duration;
@@ -54,6 +60,29 @@ pub mod time {
 /// `futures-io` traits.
 pub mod net {
     pub use weft_reactor::net::*;
+}
+
+/// Promises with JavaScript's semantics; see
+/// [`weft_primitives::promise`] for the guarantees.
+///
+/// Inside a weft runtime (a task, `block_on`, a worker thread) promises
+/// find the runtime by themselves; their handlers run as jobs on its event
+/// loop, and their clocks are the runtime's, paused test clock included.
+pub mod promise {
+    pub use weft_primitives::promise::*;
+}
+
+/// Callbacks: timers, task completion, callback-style TCP, and bridges
+/// between callbacks and futures; see [`weft_primitives::callback`].
+pub mod callback {
+    pub use weft_primitives::callback::*;
+}
+
+/// The runtime interface promises and callbacks stand on; see
+/// [`weft_primitives::spawner`]. A weft runtime's spawner is current on its
+/// threads; [`Handle::spawner`] returns it.
+pub mod spawner {
+    pub use weft_primitives::spawner::*;
 }
 
 /// The README's examples, compiled and run as doctests so they stay true.

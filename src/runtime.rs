@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use weft_executor::park::Park;
 use weft_executor::task::JoinHandle;
+use weft_primitives::spawner::{self, BoxFuture, Spawn, Spawner};
 
 /// The reactor's driver as the executor's park.
 struct ReactorPark(weft_reactor::Driver);
@@ -36,9 +37,57 @@ impl Park for ReactorPark {
     }
 }
 
+/// weft as promises and callbacks see it: spawn on the executor, sleep and
+/// read the time on the reactor's (pausable) clock.
+///
+/// The spawner exists before the executor (its threads enter it as they
+/// start), so the executor's handle is filled in once `build` has it; no
+/// task, and so no promise or callback, runs before that.
+struct WeftSpawn {
+    executor: std::sync::OnceLock<weft_executor::runtime::Handle>,
+    reactor: weft_reactor::Handle,
+}
+
+impl Spawn for WeftSpawn {
+    fn spawn(&self, future: BoxFuture) {
+        match self.executor.get() {
+            Some(executor) => drop(executor.spawn(future)),
+            None => drop(weft_executor::spawn(future)),
+        }
+    }
+
+    fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
+        Box::pin(weft_reactor::time::sleep_until(deadline.into()))
+    }
+
+    fn now(&self) -> std::time::Instant {
+        self.reactor.now().into()
+    }
+}
+
+/// A [`WeftSpawn`] shared with the builder, which fills in its executor.
+struct SharedSpawn(Arc<WeftSpawn>);
+
+impl Spawn for SharedSpawn {
+    fn spawn(&self, future: BoxFuture) {
+        self.0.spawn(future);
+    }
+
+    fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
+        self.0.sleep_until(deadline)
+    }
+
+    fn now(&self) -> std::time::Instant {
+        self.0.now()
+    }
+}
+
+/// What a runtime thread enters for its whole life.
+type ThreadContext = (weft_reactor::EnterGuard, spawner::EnterGuard);
+
 thread_local! {
-    /// The reactor entered on a runtime thread for its whole life.
-    static THREAD_REACTOR: RefCell<Option<weft_reactor::EnterGuard>> = const { RefCell::new(None) };
+    /// The reactor and spawner entered on a runtime thread for its life.
+    static THREAD_CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
 }
 
 /// weft's runtime: a scheduler for tasks, a reactor for I/O and timers, and
@@ -88,6 +137,7 @@ pub struct Runtime {
 pub struct Handle {
     executor: weft_executor::runtime::Handle,
     reactor: weft_reactor::Handle,
+    spawner: Spawner,
 }
 
 /// Keeps a runtime current on this thread until dropped; see
@@ -97,6 +147,7 @@ pub struct EnterGuard<'a> {
     // Dropped in reverse order of entering.
     _executor: weft_executor::runtime::EnterGuard<'a>,
     _reactor: weft_reactor::EnterGuard,
+    _spawner: spawner::EnterGuard,
 }
 
 /// Builds a [`Runtime`] with chosen settings.
@@ -153,6 +204,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _reactor = self.handle.reactor.enter();
+        let _spawner = self.handle.spawner.enter();
         self.executor.block_on(future)
     }
 
@@ -223,7 +275,18 @@ impl Handle {
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         let executor = weft_executor::runtime::Handle::try_current().map_err(|_| TryCurrentError(()))?;
         let reactor = weft_reactor::Handle::try_current().map_err(|_| TryCurrentError(()))?;
-        Ok(Handle { executor, reactor })
+        // The runtime's own spawner is current wherever the runtime is.
+        let spawner = Spawner::try_current().unwrap_or_else(|_| {
+            Spawner::new(WeftSpawn {
+                executor: executor.clone().into(),
+                reactor: reactor.clone(),
+            })
+        });
+        Ok(Handle {
+            executor,
+            reactor,
+            spawner,
+        })
     }
 
     /// Spawns a task on the runtime, from any thread.
@@ -250,7 +313,15 @@ impl Handle {
         EnterGuard {
             _executor: self.executor.enter(),
             _reactor: reactor,
+            _spawner: self.spawner.enter(),
         }
+    }
+
+    /// The runtime as promises and callbacks see it (see
+    /// [`crate::spawner`]): current on every runtime thread, and to hand to
+    /// `*_in` constructors elsewhere.
+    pub fn spawner(&self) -> &Spawner {
+        &self.spawner
     }
 
     /// Tasks spawned and not yet finished.
@@ -410,6 +481,12 @@ impl Builder {
         let reactor = driver.handle();
         let driver = Arc::new(ReactorPark(driver));
         let entered = reactor.clone();
+        let weft_spawn = Arc::new(WeftSpawn {
+            executor: std::sync::OnceLock::new(),
+            reactor: reactor.clone(),
+        });
+        let spawner = Spawner::new(SharedSpawn(weft_spawn.clone()));
+        let thread_spawner = spawner.clone();
         let user_start = self.on_start.clone();
         let user_stop = self.on_stop.clone();
         // A copy: the builder may build again, and must not keep this
@@ -419,8 +496,8 @@ impl Builder {
             .clone()
             .driver(driver.clone())
             .on_thread_start(move || {
-                let guard = entered.enter();
-                let _ = THREAD_REACTOR.try_with(|slot| *slot.borrow_mut() = Some(guard));
+                let context = (entered.enter(), thread_spawner.enter());
+                let _ = THREAD_CONTEXT.try_with(|slot| *slot.borrow_mut() = Some(context));
                 if let Some(f) = &user_start {
                     f();
                 }
@@ -429,11 +506,13 @@ impl Builder {
                 if let Some(f) = &user_stop {
                     f();
                 }
-                let _ = THREAD_REACTOR.try_with(|slot| slot.borrow_mut().take());
+                let _ = THREAD_CONTEXT.try_with(|slot| slot.borrow_mut().take());
             })
             .build()?;
+        let _ = weft_spawn.executor.set(executor.handle().clone());
         let handle = Handle {
             executor: executor.handle().clone(),
+            spawner,
             reactor,
         };
         Ok(Runtime {

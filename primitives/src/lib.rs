@@ -2,14 +2,24 @@
 //! queues and events.
 //!
 //! Everything here depends on neither weft's executor nor its reactor: it
-//! stores and wakes `Waker`s, so it runs under any executor. The facade
-//! crate `weft` re-exports it as `weft::sync`.
+//! stores and wakes `Waker`s, or reaches a runtime through the small
+//! [`spawner::Spawn`] interface, so it runs under any executor. The facade
+//! crate `weft` re-exports it as `weft::sync`, `weft::promise`,
+//! `weft::callback` and `weft::spawner`.
 //!
 //! - [`sync`]: channels (`mpsc`, `oneshot`, `broadcast`, `watch`) and
 //!   locks and signals (`Mutex`, `RwLock`, `Semaphore`, `Notify`,
 //!   `Barrier`, `OnceCell`).
+//! - [`promise`]: JavaScript-style promises.
+//! - [`callback`]: callback timers, task completion, and bridges between
+//!   callbacks and futures.
+//! - [`spawner`]: the runtime interface and the event loop that runs
+//!   promise handlers and callbacks.
 #![deny(unsafe_code)]
 
+pub mod callback;
 mod loom;
+pub mod promise;
+pub mod spawner;
 pub mod sync;
 mod util;

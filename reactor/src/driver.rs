@@ -384,6 +384,12 @@ impl Handle {
         let _ = self.inner.waker.wake();
     }
 
+    /// The time on this driver's clock: the paused test clock's time while
+    /// it is paused, from any thread.
+    pub fn now(&self) -> crate::time::Instant {
+        self.clock().now().into()
+    }
+
     /// True once the driver has shut down.
     pub fn is_shutdown(&self) -> bool {
         self.inner.shutdown.load(Ordering::Acquire)
