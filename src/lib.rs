@@ -72,11 +72,7 @@ pub mod promise {
     pub use weft_primitives::promise::*;
 }
 
-/// Callbacks: timers, task completion, callback-style TCP, and bridges
-/// between callbacks and futures; see [`weft_primitives::callback`].
-pub mod callback {
-    pub use weft_primitives::callback::*;
-}
+pub mod callback;
 
 /// The runtime interface promises and callbacks stand on; see
 /// [`weft_primitives::spawner`]. A weft runtime's spawner is current on its

@@ -1,0 +1,399 @@
+//! Callback-style TCP, in the manner of Node's `net` module: listen with an
+//! on-connection callback, read with an on-data callback, write with a
+//! completion callback, close with an on-close callback. Errors reach the
+//! callbacks as `io::Result`s (error-first, as in Node).
+//!
+//! Every callback runs on a runtime thread (on the task that serves the
+//! listener or the connection), never inside the call that registered it;
+//! one that panics is caught, reported by the panic hook, and the
+//! connection goes on. The functions need a weft runtime to be current
+//! (inside one, or after [`Runtime::enter`](crate::Runtime::enter)); outside
+//! one they report an error through their callback or `Result`.
+//!
+//! # Examples
+//!
+//! An echo server and a client, with no `async` block in sight:
+//!
+//! ```
+//! use weft::callback::tcp;
+//!
+//! let rt = weft::Runtime::new()?;
+//! let _entered = rt.enter();
+//!
+//! let server = tcp::listen("127.0.0.1:0", |conn| {
+//!     let Ok(conn) = conn else { return };
+//!     let echo = conn.clone();
+//!     conn.on_data(move |data| {
+//!         if let Ok(bytes) = data {
+//!             echo.write(bytes.to_vec(), |_| {});
+//!         }
+//!     });
+//! })?;
+//!
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! tcp::connect(server.local_addr(), move |conn| {
+//!     let conn = conn.expect("connect");
+//!     conn.on_data(move |data| {
+//!         let _ = tx.send(data.map(|bytes| bytes.to_vec()));
+//!     });
+//!     conn.write(b"hello".to_vec(), |written| written.expect("write"));
+//! });
+//! assert_eq!(rx.recv().unwrap()?, b"hello");
+//! server.close();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use crate::net::TcpStream;
+use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use crate::sync::{Notify, mpsc};
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+/// The bytes one read delivered, or the error that ended reading.
+pub type Data<'a> = io::Result<&'a [u8]>;
+
+type OnClose = Box<dyn FnOnce(io::Result<()>) + Send>;
+type OnWritten = Box<dyn FnOnce(io::Result<()>) + Send>;
+
+/// Runs a user callback, catching (after the panic hook has reported it) a
+/// panic so the task serving the socket goes on.
+fn call(f: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+/// The runtime current here, as an `io::Error` if there is none.
+fn runtime() -> io::Result<crate::Handle> {
+    crate::Handle::try_current().map_err(io::Error::other)
+}
+
+/// A listening socket whose connections go to a callback; see [`listen`].
+///
+/// Dropping the `Server` does not stop it (as in Node, [`close`] does);
+/// it also stops when the runtime shuts down.
+///
+/// [`close`]: Server::close
+pub struct Server {
+    local_addr: SocketAddr,
+    stop: Arc<Notify>,
+}
+
+impl Server {
+    /// The address the server listens on (the port chosen, for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections and closes the listening socket.
+    /// Connections already accepted are not affected.
+    pub fn close(&self) {
+        self.stop.notify_one();
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Listens on `addr` and calls `on_connection` with each accepted
+/// connection, or with the error of a failed accept (the server goes on).
+///
+/// # Errors
+///
+/// The bind's error (address in use, permission denied, ...), or an error
+/// if no weft runtime is current.
+///
+/// # Examples
+///
+/// See the [module docs](self).
+pub fn listen(
+    addr: impl ToSocketAddrs,
+    mut on_connection: impl FnMut(io::Result<Connection>) + Send + 'static,
+) -> io::Result<Server> {
+    let handle = runtime()?;
+    let listener = {
+        let _entered = handle.enter();
+        crate::net::TcpListener::from_std(std::net::TcpListener::bind(addr)?)?
+    };
+    let local_addr = listener.local_addr()?;
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
+    drop(handle.spawn(async move {
+        let mut stopped = pin!(stopped.notified());
+        loop {
+            let accepted = poll_fn(|cx| match stopped.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(None),
+                Poll::Pending => listener.poll_accept(cx).map(Some),
+            })
+            .await;
+            match accepted {
+                None => return,
+                Some(Ok((stream, _))) => {
+                    let conn = Connection::new(stream);
+                    call(|| on_connection(conn));
+                }
+                Some(Err(e)) => {
+                    call(|| on_connection(Err(e)));
+                    // A failing accept (out of descriptors) fails again at
+                    // once: let the system breathe instead of spinning.
+                    crate::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }));
+    Ok(Server { local_addr, stop })
+}
+
+/// Connects to `addr` and calls `on_connect` with the connection, or with
+/// the error (refused, unreachable, no runtime current).
+///
+/// # Examples
+///
+/// ```
+/// use weft::callback::tcp;
+///
+/// let rt = weft::Runtime::new().unwrap();
+/// let _entered = rt.enter();
+/// // Nothing listens on a port just freed: the error reaches the callback.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// tcp::connect(port, move |conn| drop(tx.send(conn.map(|_| ()))));
+/// assert!(rx.recv().unwrap().is_err());
+/// ```
+pub fn connect(addr: SocketAddr, on_connect: impl FnOnce(io::Result<Connection>) + Send + 'static) {
+    match runtime() {
+        Ok(handle) => drop(handle.spawn(async move {
+            let conn = TcpStream::connect(addr).await.and_then(Connection::new);
+            call(|| on_connect(conn));
+        })),
+        // No runtime to run the callback later: a thread does, so it still
+        // never runs inside this call.
+        Err(e) => drop(std::thread::spawn(move || call(|| on_connect(Err(e))))),
+    }
+}
+
+/// One TCP connection, driven by callbacks. Clones are handles to the same
+/// connection.
+///
+/// Data is read only once [`on_data`](Connection::on_data) is set (until
+/// then it waits in the socket, as a paused Node stream). Writes are queued
+/// and done in order by the connection's writer task. Dropping every handle
+/// ends the write side once the queued writes are done; the read side runs
+/// until the peer closes it or [`close`](Connection::close) is called.
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    peer_addr: SocketAddr,
+    local_addr: SocketAddr,
+    reader: Mutex<Option<OwnedReadHalf>>,
+    writes: mpsc::UnboundedSender<Write>,
+    closing: Arc<Closing>,
+}
+
+/// The close side: one `on_close` call, whoever finishes first.
+struct Closing {
+    on_close: Mutex<Option<OnClose>>,
+    /// The outcome, kept if it came before an `on_close` was set.
+    outcome: Mutex<Option<io::Result<()>>>,
+    closed: AtomicBool,
+    stop_reading: Notify,
+}
+
+enum Write {
+    Data(Vec<u8>, OnWritten),
+    End,
+}
+
+impl Closing {
+    /// Records the end of the connection; runs `on_close` once.
+    fn finish(&self, outcome: io::Result<()>) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let callback = self.on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match callback {
+            Some(callback) => call(|| callback(outcome)),
+            None => *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome),
+        }
+    }
+}
+
+impl Connection {
+    fn new(stream: TcpStream) -> io::Result<Connection> {
+        let peer_addr = stream.peer_addr()?;
+        let local_addr = stream.local_addr()?;
+        let (reader, writer) = stream.into_split();
+        let (writes, queue) = mpsc::unbounded_channel();
+        drop(crate::spawn(write_loop(writer, queue)));
+        Ok(Connection {
+            shared: Arc::new(Shared {
+                peer_addr,
+                local_addr,
+                reader: Mutex::new(Some(reader)),
+                writes,
+                closing: Arc::new(Closing {
+                    on_close: Mutex::new(None),
+                    outcome: Mutex::new(None),
+                    closed: AtomicBool::new(false),
+                    stop_reading: Notify::new(),
+                }),
+            }),
+        })
+    }
+
+    /// The address of the other end.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.shared.peer_addr
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    /// Starts reading: `on_data` gets each chunk as it arrives, or the error
+    /// that ended reading (then `on_close` gets it too). When the peer
+    /// closes its side, reading ends and `on_close` gets `Ok(())`. A second
+    /// call has no effect (reading has started already): set one callback.
+    ///
+    /// # Examples
+    ///
+    /// See the [module docs](self).
+    pub fn on_data(&self, on_data: impl FnMut(Data<'_>) + Send + 'static) {
+        let reader = self
+            .shared
+            .reader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(reader) = reader {
+            let closing = self.shared.closing.clone();
+            drop(crate::spawn(read_loop(reader, closing, on_data)));
+        }
+    }
+
+    /// Queues `data` to be written after the writes queued before it;
+    /// `done` gets the outcome (an error if the connection failed or was
+    /// closed first).
+    pub fn write(&self, data: impl Into<Vec<u8>>, done: impl FnOnce(io::Result<()>) + Send + 'static) {
+        let write = Write::Data(data.into(), Box::new(done));
+        if let Err(mpsc::error::SendError(Write::Data(_, done))) = self.shared.writes.send(write) {
+            // The writer has stopped (the runtime is shutting down).
+            let e = io::Error::new(io::ErrorKind::NotConnected, "the connection is closed");
+            drop(crate::spawn(async move { call(|| done(Err(e))) }));
+        }
+    }
+
+    /// Sets the callback run once when the connection ends: `Ok(())` when
+    /// the peer closed it or [`close`](Connection::close) did, the error
+    /// otherwise. Set after the end, it runs at once (on a runtime task).
+    pub fn on_close(&self, on_close: impl FnOnce(io::Result<()>) + Send + 'static) {
+        let closing = &self.shared.closing;
+        *closing.on_close.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(on_close));
+        let outcome = closing.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(outcome) = outcome {
+            let callback = closing.on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(callback) = callback {
+                drop(crate::spawn(async move { call(|| callback(outcome)) }));
+            }
+        }
+    }
+
+    /// Closes the connection: reading stops, the writes already queued are
+    /// done, then the write side shuts down; `on_close` gets `Ok(())`.
+    /// Writes queued after this fail.
+    pub fn close(&self) {
+        let _ = self.shared.writes.send(Write::End);
+        let closing = &self.shared.closing;
+        closing.stop_reading.notify_one();
+        if self
+            .shared
+            .reader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .is_some()
+        {
+            // Never read: no read loop will finish the connection.
+            let closing = closing.clone();
+            drop(crate::spawn(async move { closing.finish(Ok(())) }));
+        }
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer_addr", &self.shared.peer_addr)
+            .field("local_addr", &self.shared.local_addr)
+            .field("closed", &self.shared.closing.closed.load(Ordering::Acquire))
+            .finish()
+    }
+}
+
+async fn read_loop(
+    mut reader: OwnedReadHalf,
+    closing: Arc<Closing>,
+    mut on_data: impl FnMut(Data<'_>) + Send + 'static,
+) {
+    let mut buf = vec![0; 16 * 1024];
+    let mut stop = pin!(closing.stop_reading.notified());
+    loop {
+        let read = {
+            let mut read = pin!(reader.read(&mut buf));
+            poll_fn(|cx| match stop.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(None),
+                Poll::Pending => read.as_mut().poll(cx).map(Some),
+            })
+            .await
+        };
+        match read {
+            None | Some(Ok(0)) => return closing.finish(Ok(())),
+            Some(Ok(n)) => call(|| on_data(Ok(&buf[..n]))),
+            Some(Err(e)) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                call(|| on_data(Err(e)));
+                return closing.finish(Err(copy));
+            }
+        }
+    }
+}
+
+async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<Write>) {
+    let mut writer = Some(writer);
+    let mut failed: Option<io::ErrorKind> = None;
+    while let Some(write) = queue.recv().await {
+        match write {
+            Write::Data(data, done) => {
+                let outcome = match (&mut writer, failed) {
+                    (_, Some(kind)) => Err(io::Error::new(kind, "an earlier write failed")),
+                    (None, None) => Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "the connection was closed",
+                    )),
+                    (Some(w), None) => w.write_all(&data).await,
+                };
+                if let Err(e) = &outcome {
+                    failed.get_or_insert(e.kind());
+                }
+                call(|| done(outcome));
+            }
+            // Dropping the write half shuts the write side down.
+            Write::End => writer = None,
+        }
+    }
+}
