@@ -343,7 +343,7 @@ pub(crate) enum TimerCallback {
 }
 
 /// Names a timer: its slot and the slot's generation when it was set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct TimerId {
     index: usize,
     generation: u64,
@@ -372,7 +372,7 @@ impl LoopState {
 /// Cancelling empties the slot; its heap entry is skipped when it surfaces.
 #[derive(Default)]
 struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, u64, usize)>>,
+    heap: BinaryHeap<Reverse<(Instant, u64, TimerId)>>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Orders timers with equal deadlines by when they were set.
@@ -412,16 +412,17 @@ impl Timers {
             }
         };
         self.live += 1;
-        self.push(deadline, index);
-        TimerId {
+        let id = TimerId {
             index,
             generation: self.slots[index].generation,
-        }
+        };
+        self.push(deadline, id);
+        id
     }
 
-    fn push(&mut self, deadline: Instant, index: usize) {
+    fn push(&mut self, deadline: Instant, id: TimerId) {
         self.sequence += 1;
-        self.heap.push(Reverse((deadline, self.sequence, index)));
+        self.heap.push(Reverse((deadline, self.sequence, id)));
     }
 
     fn slot(&mut self, id: TimerId) -> Option<&mut Slot> {
@@ -477,8 +478,11 @@ impl Timers {
 
     /// The earliest deadline of a live timer, dropping cancelled entries.
     fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(Reverse((deadline, _, index))) = self.heap.peek() {
-            if matches!(self.slots[*index].state, SlotState::Armed { .. }) {
+        while let Some(Reverse((deadline, _, id))) = self.heap.peek() {
+            // A cancelled timer's slot may be free, or reused by a newer
+            // timer (another generation): either way the entry is stale.
+            let slot = &self.slots[id.index];
+            if slot.generation == id.generation && matches!(slot.state, SlotState::Armed { .. }) {
                 return Some(*deadline);
             }
             self.heap.pop();
@@ -492,7 +496,7 @@ impl Timers {
         if deadline > now {
             return None;
         }
-        let Reverse((_, _, index)) = self.heap.pop()?;
+        let Reverse((_, _, TimerId { index, .. })) = self.heap.pop()?;
         let slot = &mut self.slots[index];
         let SlotState::Armed { callback, period } = std::mem::replace(&mut slot.state, SlotState::Free)
         else {
@@ -527,9 +531,13 @@ impl Timers {
                     callback: TimerCallback::Repeat(callback),
                     period: Some(period),
                 };
+                let id = TimerId {
+                    index,
+                    generation: slot.generation,
+                };
                 // The next tick counts from now: a slow callback delays the
                 // interval rather than bursting to catch up.
-                self.push(now.checked_add(period).unwrap_or(now), index);
+                self.push(now.checked_add(period).unwrap_or(now), id);
                 None
             }
             (_, callback) => {

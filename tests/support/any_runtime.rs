@@ -16,11 +16,24 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// A generous bound: a correct body finishes in milliseconds.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Spawns onto the runtime a body runs on.
+/// Spawns onto the runtime a body runs on, and sleeps on its clock.
 #[derive(Clone)]
-pub(crate) struct Spawner(Arc<dyn Fn(BoxFuture) + Send + Sync>);
+pub(crate) struct Spawner(Arc<dyn Fn(BoxFuture) + Send + Sync>, Sleeper);
+
+/// Sleeps until an instant on a runtime's own timer.
+type Sleeper = Arc<dyn Fn(std::time::Instant) -> BoxFuture + Send + Sync>;
 
 impl Spawner {
+    /// A future that completes at `deadline`, on the runtime's timer.
+    pub(crate) fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
+        (self.1)(deadline)
+    }
+
+    /// Spawns a future with no output, not joined.
+    pub(crate) fn spawn_detached(&self, future: BoxFuture) {
+        (self.0)(future);
+    }
+
     /// Spawns `future`; the [`Join`] yields its output.
     pub(crate) fn spawn<F>(&self, future: F) -> Join<F::Output>
     where
@@ -154,12 +167,16 @@ const RUNTIMES: [(&str, Run); 5] = [
         run_weft(rt, body);
     }),
     ("tokio current_thread", |body| {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
         run_tokio(rt, body);
     }),
     ("tokio multi_thread", |body| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .enable_time()
             .build()
             .unwrap();
         run_tokio(rt, body);
@@ -169,13 +186,19 @@ const RUNTIMES: [(&str, Run); 5] = [
 
 fn run_weft(rt: weft::Runtime, body: Body) {
     let handle = rt.handle().clone();
-    let spawner = Spawner(Arc::new(move |f| drop(handle.spawn(f))));
+    let spawner = Spawner(
+        Arc::new(move |f| drop(handle.spawn(f))),
+        Arc::new(|deadline| Box::pin(weft::time::sleep_until(deadline.into()))),
+    );
     rt.block_on(body(spawner));
 }
 
 fn run_tokio(rt: tokio::runtime::Runtime, body: Body) {
     let handle = rt.handle().clone();
-    let spawner = Spawner(Arc::new(move |f| drop(handle.spawn(f))));
+    let spawner = Spawner(
+        Arc::new(move |f| drop(handle.spawn(f))),
+        Arc::new(|deadline| Box::pin(tokio::time::sleep_until(deadline.into()))),
+    );
     rt.block_on(body(spawner));
 }
 
@@ -189,7 +212,14 @@ fn run_smol(body: Body) {
     };
     let spawner = {
         let ex = Arc::clone(&ex);
-        Spawner(Arc::new(move |f| ex.spawn(f).detach()))
+        Spawner(
+            Arc::new(move |f| ex.spawn(f).detach()),
+            Arc::new(|deadline| {
+                Box::pin(async move {
+                    async_io::Timer::at(deadline).await;
+                })
+            }),
+        )
     };
     futures_lite::future::block_on(ex.run(body(spawner)));
     stop_tx.send();
