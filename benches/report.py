@@ -21,7 +21,10 @@ from datetime import date
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRITERION = os.path.join(ROOT, "target", "criterion")
-RUNTIMES = ["weft", "tokio", "smol"]
+# Peers: the other runtimes, and for the promise bench "futures", the same
+# work written with plain futures (futures-util) on the same runtime.
+RUNTIMES = ["weft", "tokio", "smol", "futures"]
+PEERS = ["tokio", "smol", "futures"]
 
 
 def run_once(bench, extra):
@@ -71,14 +74,15 @@ def main():
     print(f"- machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}")
     print(f"- commit: {commit}, date: {date.today().isoformat()}")
     print()
-    print("| workload | weft | tokio | smol | weft / best peer (median) | weft / best peer (min) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    shown = [rt for rt in RUNTIMES if any((g, rt) in run for run in runs for g in groups)]
+    print("| workload | " + " | ".join(shown) + " | weft / best peer (median) | weft / best peer (min) |")
+    print("| --- | " + " | ".join("---" for _ in shown) + " | --- | --- |")
     for group in groups:
         per_rt = {rt: [run[(group, rt)] for run in runs if (group, rt) in run] for rt in RUNTIMES}
         med = {rt: statistics.median(v) for rt, v in per_rt.items() if v}
         low = {rt: min(v) for rt, v in per_rt.items() if v}
-        cells = [f"{fmt(med[rt])} (min {fmt(low[rt])})" if rt in med else "–" for rt in RUNTIMES]
-        peers = [rt for rt in ("tokio", "smol") if rt in med]
+        cells = [f"{fmt(med[rt])} (min {fmt(low[rt])})" if rt in med else "–" for rt in shown]
+        peers = [rt for rt in PEERS if rt in med]
         if "weft" in med and peers:
             ratio_med = f"{med['weft'] / min(med[p] for p in peers):.2f}"
             ratio_low = f"{low['weft'] / min(low[p] for p in peers):.2f}"

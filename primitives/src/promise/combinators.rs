@@ -2,8 +2,9 @@
 //! empty input included.
 
 use super::{AggregateError, Inner, Promise, PromiseError, abandon, report};
-use crate::loom::{Arc, Mutex, lock};
+use crate::loom::{Mutex, lock};
 use crate::spawner::Spawner;
+use std::sync::Arc;
 
 /// The outcome of one promise given to [`Promise::all_settled`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,14 +49,14 @@ pub use self::combinators::Settled;
 pub use self::error::{AggregateError, AlreadyResolved, PromiseError};
 pub use self::unhandled::{Hook, UnhandledRejection, set_unhandled_rejection_hook};
 
-use crate::loom::{Arc, Mutex, atomic::AtomicBool, atomic::Ordering, lock};
+use crate::loom::{Mutex, atomic::AtomicBool, atomic::Ordering, lock};
 use crate::spawner::{Job, RunJob, Spawner};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
 /// A value that will be fulfilled with a `T` or rejected with an `E`.
@@ -1057,7 +1057,7 @@ impl<T, E> Clone for Resolver<T, E> {
 
 impl<T, E> Drop for Group<T, E> {
     fn drop(&mut self) {
-        if !*self.called.get_mut() {
+        if !self.called.load(Ordering::Acquire) {
             (self.promise.abandon)(&self.promise);
         }
     }
