@@ -45,6 +45,9 @@ mod combinators;
 mod error;
 mod unhandled;
 
+#[cfg(all(test, loom))]
+mod loom_promise;
+
 pub use self::combinators::Settled;
 pub use self::error::{AggregateError, AlreadyResolved, PromiseError};
 pub use self::unhandled::{Hook, UnhandledRejection, set_unhandled_rejection_hook};
