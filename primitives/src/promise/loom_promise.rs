@@ -8,8 +8,7 @@ use crate::spawner::{BoxFuture, Spawn, Spawner};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::Instant;
 
 /// A runtime that keeps spawned tasks for the model to run at the end.
