@@ -486,7 +486,9 @@ impl Builder {
             reactor: reactor.clone(),
         });
         let spawner = Spawner::new(SharedSpawn(weft_spawn.clone()));
-        let thread_spawner = spawner.clone();
+        // Weak: the executor keeps this closure, and the spawner keeps the
+        // executor's handle; a strong one would be a cycle that leaks both.
+        let thread_spawner = spawner.downgrade();
         let user_start = self.on_start.clone();
         let user_stop = self.on_stop.clone();
         // A copy: the builder may build again, and must not keep this
@@ -496,8 +498,11 @@ impl Builder {
             .clone()
             .driver(driver.clone())
             .on_thread_start(move || {
-                let context = (entered.enter(), thread_spawner.enter());
-                let _ = THREAD_CONTEXT.try_with(|slot| *slot.borrow_mut() = Some(context));
+                let reactor = entered.enter();
+                if let Some(spawner) = thread_spawner.upgrade() {
+                    let context = (reactor, spawner.enter());
+                    let _ = THREAD_CONTEXT.try_with(|slot| *slot.borrow_mut() = Some(context));
+                }
                 if let Some(f) = &user_start {
                     f();
                 }

@@ -98,6 +98,25 @@ struct Shared {
     event_loop: Mutex<LoopState>,
 }
 
+/// A [`Spawner`] that does not keep it alive; see [`Spawner::downgrade`].
+#[derive(Clone)]
+pub struct WeakSpawner {
+    shared: std::sync::Weak<Shared>,
+}
+
+impl WeakSpawner {
+    /// The spawner, if it is still alive.
+    pub fn upgrade(&self) -> Option<Spawner> {
+        self.shared.upgrade().map(|shared| Spawner { shared })
+    }
+}
+
+impl fmt::Debug for WeakSpawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSpawner").finish_non_exhaustive()
+    }
+}
+
 /// The error of [`Spawner::try_current`] where no spawner is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoSpawner(());
@@ -214,6 +233,15 @@ impl Spawner {
         self.shared.runtime.now()
     }
 
+    /// A handle that does not keep the spawner (and the runtime behind it)
+    /// alive: for a runtime's own structures, which would otherwise make a
+    /// reference cycle with it.
+    pub fn downgrade(&self) -> WeakSpawner {
+        WeakSpawner {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
     /// True if both are the same spawner (clones of one another).
     pub fn ptr_eq(&self, other: &Spawner) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -272,6 +300,7 @@ impl Spawner {
             self.spawn(EventLoop {
                 spawner: self.clone(),
                 sleep: None,
+                finished: false,
             });
         } else if let Some(waker) = state.waker.take() {
             drop(state);
@@ -554,6 +583,21 @@ struct EventLoop {
     spawner: Spawner,
     /// The sleep towards the earliest deadline, and that deadline.
     sleep: Option<(Instant, BoxFuture)>,
+    /// It returned `Ready`, having marked the loop not running.
+    finished: bool,
+}
+
+impl Drop for EventLoop {
+    /// Dropped unfinished (the runtime shut down, or refused the task): the
+    /// loop is no longer served, so the next job queued starts a new task
+    /// instead of waiting for this one forever.
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut state = lock(&self.spawner.shared.event_loop);
+            state.running = false;
+            state.waker = None;
+        }
+    }
 }
 
 /// Jobs run per poll of the loop's task before it yields to the runtime.
@@ -607,6 +651,7 @@ impl Future for EventLoop {
             let Some(deadline) = state.timers.next_deadline() else {
                 state.running = false;
                 state.waker = None;
+                this.finished = true;
                 return Poll::Ready(());
             };
             crate::util::store_waker(&mut state.waker, cx.waker());

@@ -741,15 +741,13 @@ where
     }
 
     /// A promise already settled with `outcome`, on `like`'s spawner.
+    /// Marked handled: `finally` drops it unused when its own handler
+    /// fails, and the original rejection was handled by `finally` itself.
     fn settled_like<U, E2>(outcome: Result<T, E>, like: &Arc<Inner<U, E2>>) -> Promise<T, E> {
         let spawner = lock(&like.state).spawner.clone();
-        Promise::from_inner(Inner::new(
-            spawner,
-            Some(outcome),
-            None,
-            abandon::<T, E>,
-            report::<E>,
-        ))
+        let inner = Inner::new(spawner, Some(outcome), None, abandon::<T, E>, report::<E>);
+        lock(&inner.state).handled = true;
+        Promise::from_inner(inner)
     }
 }
 
