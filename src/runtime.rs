@@ -32,6 +32,10 @@ impl Park for ReactorPark {
         self.0.park_idle(timeout);
     }
 
+    fn park_idle_checked(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
+        self.0.park_idle_checked(timeout, still_idle);
+    }
+
     fn wants_idle_notice(&self) -> bool {
         self.0.wants_idle_notice()
     }

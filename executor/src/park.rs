@@ -12,17 +12,22 @@
 //! particular worker takes the right road:
 //!
 //! ```text
-//!            park (no driver free)               unpark
-//!   EMPTY ───────────────────────> PARKED_CONDVAR ───────> NOTIFIED ─┐
-//!     │  park (took the driver)                                       │ park
-//!     └──────────────────────────> PARKED_DRIVER  ───────> NOTIFIED   │ returns
-//!     ^                                                               │
-//!     └───────────────────────────────────────────────────────────────┘
+//!          park               (no driver free)                 unpark
+//!   EMPTY ──────> PARKING ────────────────────> PARKED_CONDVAR ───────> NOTIFIED ─┐
+//!     ^              │  (took the driver)                                          │ park
+//!     │              └────────────────────────> PARKED_DRIVER  ───────> NOTIFIED   │ returns
+//!     └────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
 //! `unpark` swaps in `NOTIFIED` and, if the worker slept, signals its condvar
 //! or interrupts the driver. A notification that arrives before `park` is
 //! kept, so `park` then returns at once: no wakeup is lost.
+//!
+//! `PARKING` is the stretch between a worker ceasing to count as busy and
+//! its falling asleep. An `unpark` that finds it there counts the worker
+//! busy again, as it does for a sleeping one: otherwise a preempted worker,
+//! notified but not yet asleep, would leave the runtime looking idle while
+//! it is about to run a task, and a paused clock would jump ahead of it.
 
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::{Condvar, Mutex, lock};
@@ -93,6 +98,16 @@ pub trait Park: Send + Sync + 'static {
     /// timer deadline instead of waiting. By default, plain `park`.
     fn park_idle(&self, timeout: Option<Duration>) {
         self.park(timeout);
+    }
+
+    /// Like [`park_idle`](Park::park_idle), with a way to ask, at the last
+    /// moment before the clock jumps, whether the runtime is still idle:
+    /// a task may have been woken (from another thread) since the runtime
+    /// judged itself idle, and must run before time moves. By default,
+    /// plain `park_idle`.
+    fn park_idle_checked(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
+        let _ = still_idle;
+        self.park_idle(timeout);
     }
 
     /// Whether the driver wants to hear when the runtime becomes idle while
@@ -283,6 +298,8 @@ const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
 const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
+/// No longer counted busy, not yet asleep.
+const PARKING: usize = 4;
 
 /// One worker's place to sleep (see the module docs for its states).
 pub(crate) struct Parker {
@@ -308,7 +325,14 @@ impl Parker {
     /// again *before* waking it, so the runtime never looks idle between a
     /// wake and the woken worker's start.
     pub(crate) fn park(&self, driver: &DriverSlot, timeout: Option<Duration>) {
-        if self.take_notification() {
+        // From here on, an unpark counts us busy again.
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            // A pending notification: consume it and return.
+            self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
         let last_busy = driver.end_activity_quietly();
@@ -344,15 +368,16 @@ impl Parker {
     fn park_driver(&self, guard: &DriverGuard<'_>, timeout: Option<Duration>) -> bool {
         if let Err(actual) =
             self.state
-                .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
+                .compare_exchange(PARKING, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
         {
-            // Notified while we were on our way: the notifier saw us awake.
+            // Notified on our way: the notifier found us parking, and
+            // counted us busy.
             debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
             self.state.store(EMPTY, Ordering::SeqCst);
-            return false;
+            return true;
         }
         if guard.slot.is_idle() {
-            guard.driver.park_idle(timeout);
+            guard.driver.park_idle_checked(timeout, &|| guard.slot.is_idle());
         } else {
             guard.driver.park(timeout);
         }
@@ -368,11 +393,12 @@ impl Parker {
         let mut guard = lock(&self.mutex);
         if let Err(actual) =
             self.state
-                .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
+                .compare_exchange(PARKING, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
         {
+            // Notified on our way, and counted busy by the notifier.
             debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
             self.state.store(EMPTY, Ordering::SeqCst);
-            return false;
+            return true;
         }
         loop {
             guard = match timeout {
@@ -398,6 +424,9 @@ impl Parker {
     pub(crate) fn unpark(&self, driver: &DriverSlot) {
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
             EMPTY | NOTIFIED => {}
+            // Between ceasing to count as busy and sleeping: it will see
+            // the notification before it sleeps, and must count as busy.
+            PARKING => driver.begin_activity(),
             PARKED_CONDVAR => {
                 driver.begin_activity();
                 // Taking the lock waits until the parker is inside `wait`, so
@@ -418,6 +447,7 @@ impl fmt::Debug for Parker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state.load(Ordering::Relaxed) {
             EMPTY => "empty",
+            PARKING => "parking",
             PARKED_CONDVAR => "parked on condvar",
             PARKED_DRIVER => "parked in driver",
             _ => "notified",

@@ -187,14 +187,21 @@ impl Driver {
     /// Meant to be called from one thread at a time; a second concurrent
     /// caller returns at once.
     pub fn park(&self, timeout: Option<Duration>) {
-        self.handle.inner.park(timeout, false);
+        self.handle.inner.park(timeout, None);
     }
 
     /// Like [`park`](Driver::park), for an executor that knows nothing at
     /// all is running: with a paused clock, instead of waiting for a timer
     /// that would never come, the clock jumps to the next timer deadline.
     pub fn park_idle(&self, timeout: Option<Duration>) {
-        self.handle.inner.park(timeout, true);
+        self.handle.inner.park(timeout, Some(&|| true));
+    }
+
+    /// Like [`park_idle`](Driver::park_idle), asking `still_idle` right
+    /// before the clock jumps: if a task was woken meanwhile (the runtime is
+    /// busy again), time stays put and the park returns.
+    pub fn park_idle_checked(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
+        self.handle.inner.park(timeout, Some(still_idle));
     }
 
     /// Interrupts the current (or next) [`park`](Driver::park). Callable from
@@ -224,7 +231,11 @@ impl Drop for Driver {
 }
 
 impl Inner {
-    fn park(&self, timeout: Option<Duration>, idle: bool) {
+    /// Waits for events or the next timer. `idle` is `Some` when the
+    /// executor judged the runtime idle: with a paused clock, the clock may
+    /// then jump to the next deadline, if `idle` still says so at that
+    /// moment.
+    fn park(&self, timeout: Option<Duration>, idle: Option<&dyn Fn() -> bool>) {
         let Ok(mut guard) = self.core.try_lock() else {
             // Someone else waits in the driver: they will dispatch.
             return;
@@ -238,7 +249,7 @@ impl Inner {
         let (fired, next_timer) = time.process_and_begin_wait(&mut core.wakers, !paused);
         // With a paused clock, real time does not bring timers closer: only
         // an idle runtime moves the clock, straight to the next deadline.
-        let advance = paused && idle && next_timer.is_some();
+        let advance = paused && idle.is_some() && next_timer.is_some();
         let wait = if fired || advance {
             Some(Duration::ZERO)
         } else if paused {
@@ -251,8 +262,9 @@ impl Inner {
         };
         let woken = self.poll_events(core, wait);
         time.end_wait();
-        if advance && !woken && !fired {
-            // Nothing was ready and nobody called: move time on.
+        if advance && !woken && !fired && idle.is_some_and(|still_idle| still_idle()) {
+            // Nothing was ready, nobody called, and no task was woken since
+            // the runtime judged itself idle: move time on.
             time.auto_advance();
         }
         time.process(&mut core.wakers);

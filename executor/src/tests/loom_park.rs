@@ -81,3 +81,29 @@ fn two_workers_share_one_driver() {
         assert_eq!(driver.active(), 2);
     });
 }
+
+#[test]
+fn a_worker_notified_on_its_way_to_sleep_counts_as_busy_at_once() {
+    // Once `unpark` returns, the woken worker is counted busy — even if it
+    // had stopped counting itself and had not yet fallen asleep. Otherwise
+    // the runtime would look idle while the worker is about to run a task,
+    // and a paused clock would jump ahead of it.
+    loom::model(|| {
+        let parker = Arc::new(Parker::new());
+        let driver = Arc::new(DriverSlot::new(None, 1));
+        let flag = Arc::new(AtomicBool::new(false));
+        let waker = {
+            let (parker, driver, flag) = (parker.clone(), driver.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                parker.unpark(&driver);
+                // The worker has either not parked yet (still busy), or was
+                // counted busy by this unpark.
+                assert!(driver.active() >= 1, "the notified worker looks idle");
+            })
+        };
+        park_until_flag(&parker, &driver, &flag);
+        waker.join().unwrap();
+        assert_eq!(driver.active(), 1);
+    });
+}
