@@ -334,7 +334,7 @@ fn a2_1_1_1_pending_may_become_fulfilled_or_rejected() {
         let watch = |name: &'static str, p: &Promise<i32, String>| {
             let (on_ok, on_err) = (log.clone(), log.clone());
             call(|| {
-                p.then_or_else(
+                p.clone().then_or_else(
                     move |v| {
                         on_ok.push(format!("{name}: fulfilled with {v}"));
                         Ok::<_, String>(())
@@ -387,7 +387,7 @@ fn a2_1_2_1_fulfilled_never_transitions_to_another_state() {
         });
         let (on_ok, on_err) = (log.clone(), log.clone());
         let watched = call(|| {
-            p.then_or_else(
+            p.clone().then_or_else(
                 move |v| {
                     on_ok.push(format!("fulfilled with {v}"));
                     Ok::<_, String>(())
@@ -433,15 +433,15 @@ fn a2_1_2_2_fulfilled_value_never_changes() {
             let again = r.resolve(Arc::new(6));
             a.note(format!("resolve again: {:?}", again.map_err(|e| e.0)));
         });
-        let before = call(|| p.map(|v| v));
-        let through_then = call(|| p.then(Ok::<_, String>));
+        let before = call(|| p.clone().map(|v| v));
+        let through_then = call(|| p.clone().then(Ok::<_, String>));
         s.go();
         let values = [
             before.await.unwrap(),
             through_then.await.unwrap(),
             p.clone().await.unwrap(),
             p.clone().await.unwrap(),
-            call(|| p.map(|v| v)).await.unwrap(),
+            call(|| p.clone().map(|v| v)).await.unwrap(),
             p.peek().unwrap().unwrap(),
         ];
         for got in values {
@@ -473,7 +473,7 @@ fn a2_1_3_1_rejected_never_transitions_to_another_state() {
         });
         let (on_ok, on_err) = (log.clone(), log.clone());
         let watched = call(|| {
-            p.then_or_else(
+            p.clone().then_or_else(
                 move |v| {
                     on_ok.push(format!("fulfilled with {v}"));
                     Ok::<_, String>(())
@@ -518,15 +518,15 @@ fn a2_1_3_2_rejected_reason_never_changes() {
             let again = r.reject(shared("another"));
             a.note(format!("reject again: {:?}", again.map_err(|e| e.0.to_string())));
         });
-        let before = call(|| p.map_err(|e| e));
-        let through_catch = call(|| p.catch(Err::<i32, Shared>));
+        let before = call(|| p.clone().map_err(|e| e));
+        let through_catch = call(|| p.clone().catch(Err::<i32, Shared>));
         s.go();
         let reasons = [
             before.await.unwrap_err(),
             through_catch.await.unwrap_err(),
             p.clone().await.unwrap_err(),
             p.clone().await.unwrap_err(),
-            call(|| p.map_err(|e| e)).await.unwrap_err(),
+            call(|| p.clone().map_err(|e| e)).await.unwrap_err(),
             p.peek().unwrap().unwrap_err(),
         ];
         for got in reasons {
@@ -551,14 +551,14 @@ fn a2_2_1_1_without_on_fulfilled_a_fulfillment_passes_through() {
         let p = s.settle::<i32, String>(Ok(3));
         let l = log.clone();
         let caught = call(|| {
-            p.catch(move |e| {
+            p.clone().catch(move |e| {
                 l.push(format!("catch({e})"));
                 Ok::<_, String>(0)
             })
         });
         let l = log.clone();
         let mapped = call(|| {
-            p.map_err(move |e: String| {
+            p.clone().map_err(move |e: String| {
                 l.push(format!("map_err({e})"));
                 e.to_uppercase()
             })
@@ -592,14 +592,14 @@ fn a2_2_1_2_without_on_rejected_a_rejection_passes_through() {
         let p = s.settle::<i32, String>(Err("no".into()));
         let l = log.clone();
         let then = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push(format!("then({v})"));
                 Ok::<_, String>(v)
             })
         });
         let l = log.clone();
         let mapped = call(|| {
-            p.map(move |v| {
+            p.clone().map(move |v| {
                 l.push(format!("map({v})"));
                 v
             })
@@ -630,7 +630,7 @@ fn a2_2_2_1_on_fulfilled_called_after_fulfillment_with_value() {
         let p = s.settle::<&'static str, String>(Ok("dummy"));
         let l = log.clone();
         let then = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push(format!("then({v})"));
                 Ok::<_, String>(v.len())
             })
@@ -672,7 +672,7 @@ fn a2_2_2_2_on_fulfilled_not_called_before_fulfillment() {
         });
         let (l, p2) = (log.clone(), p.clone());
         let then = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push(format!("then({v}), settled: {}", p2.is_settled()));
                 Ok::<_, String>(Instant::now())
             })
@@ -680,7 +680,7 @@ fn a2_2_2_2_on_fulfilled_not_called_before_fulfillment() {
         let (never, _keep) = Promise::<i32, String>::with_resolvers();
         let l = log.clone();
         let _never_then = call(|| {
-            never.then(move |v| {
+            never.clone().then(move |v| {
                 l.push(format!("never's then({v})"));
                 Ok::<_, String>(v)
             })
@@ -719,7 +719,7 @@ fn a2_2_2_3_on_fulfilled_called_at_most_once() {
         });
         let l = log.clone();
         let first = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push(format!("first({v})"));
                 Ok::<_, String>(v)
             })
@@ -728,7 +728,7 @@ fn a2_2_2_3_on_fulfilled_called_at_most_once() {
         // Interleaved with the settling: attached after it began.
         let l = log.clone();
         let second = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push(format!("second({v})"));
                 Ok::<_, String>(v)
             })
@@ -752,7 +752,7 @@ fn a2_2_3_1_on_rejected_called_after_rejection_with_reason() {
         let p = s.settle::<i32, String>(Err("dummy".into()));
         let l = log.clone();
         let caught = call(|| {
-            p.catch(move |e| {
+            p.clone().catch(move |e| {
                 l.push(format!("catch({e})"));
                 Ok::<_, String>(e.len() as i32)
             })
@@ -792,7 +792,7 @@ fn a2_2_3_2_on_rejected_not_called_before_rejection() {
         });
         let (l, p2) = (log.clone(), p.clone());
         let caught = call(|| {
-            p.then_or_else(
+            p.clone().then_or_else(
                 |_| Ok::<_, String>(None),
                 move |e| {
                     l.push(format!("onRejected({e}), settled: {}", p2.is_settled()));
@@ -803,7 +803,7 @@ fn a2_2_3_2_on_rejected_not_called_before_rejection() {
         let (never, _keep) = Promise::<i32, String>::with_resolvers();
         let l = log.clone();
         let _never_caught = call(|| {
-            never.catch(move |e| {
+            never.clone().catch(move |e| {
                 l.push(format!("never's catch({e})"));
                 Ok::<_, String>(0)
             })
@@ -840,7 +840,7 @@ fn a2_2_3_3_on_rejected_called_at_most_once() {
         });
         let l = log.clone();
         let first = call(|| {
-            p.catch(move |e| {
+            p.clone().catch(move |e| {
                 l.push(format!("first({e})"));
                 Ok::<_, String>(1)
             })
@@ -848,7 +848,7 @@ fn a2_2_3_3_on_rejected_called_at_most_once() {
         s.go();
         let l = log.clone();
         let second = call(|| {
-            p.catch(move |e| {
+            p.clone().catch(move |e| {
                 l.push(format!("second({e})"));
                 Ok::<_, String>(2)
             })
@@ -950,7 +950,7 @@ fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
         let (first_note, added, p2, gate) =
             (note("first"), note("added inside first"), p.clone(), gate.clone());
         let first = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 drop(lock_in_handler(&gate));
                 first_note(v);
                 drop(p2.map(added));
@@ -959,21 +959,21 @@ fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
         });
         let second_note = note("second");
         let second = call(|| {
-            p.then(move |v| -> Result<i32, String> {
+            p.clone().then(move |v| -> Result<i32, String> {
                 second_note(v);
                 panic!("boom")
             })
         });
         let third_note = note("third");
         let third = call(|| {
-            p.map(move |v| {
+            p.clone().map(move |v| {
                 third_note(v);
                 v * 3
             })
         });
         let fourth_note = note("fourth");
         let fourth = call(|| {
-            p.then_or_else(
+            p.clone().then_or_else(
                 move |v| {
                     fourth_note(v);
                     Ok::<_, String>(v + 4)
@@ -982,7 +982,10 @@ fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
             )
         });
         let l = log.clone();
-        call(|| p.on_settled(move |outcome| l.push(format!("fifth({outcome:?})"))));
+        call(|| {
+            p.clone()
+                .on_settled(move |outcome| l.push(format!("fifth({outcome:?})")))
+        });
         drop(attaching);
         s.go();
         assert_eq!(first.await, Ok(11));
@@ -1001,7 +1004,7 @@ fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
                 "added inside first(10)"
             ]
         );
-        let late = call(|| p.map(note("attached after settlement")));
+        let late = call(|| p.clone().map(note("attached after settlement")));
         let later = call(|| p.map(note("attached after that")));
         assert_eq!(late.await, Ok(()));
         assert_eq!(later.await, Ok(()));
@@ -1036,7 +1039,7 @@ fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
         let (first_note, added, p2, gate) =
             (note("first"), note("added inside first"), p.clone(), gate.clone());
         let first = call(|| {
-            p.catch(move |e| {
+            p.clone().catch(move |e| {
                 drop(lock_in_handler(&gate));
                 drop(first_note(e));
                 drop(p2.map_err(added));
@@ -1045,27 +1048,30 @@ fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
         });
         let second_note = note("second");
         let second = call(|| {
-            p.catch(move |e| -> Result<i32, String> {
+            p.clone().catch(move |e| -> Result<i32, String> {
                 drop(second_note(e));
                 panic!("boom")
             })
         });
         let third_note = note("third");
         let third = call(|| {
-            p.map_err(move |e| {
+            p.clone().map_err(move |e| {
                 let e = third_note(e);
                 format!("{e}!")
             })
         });
         let fourth_note = note("fourth");
         let fourth = call(|| {
-            p.then_or_else(Ok::<_, String>, move |e| {
+            p.clone().then_or_else(Ok::<_, String>, move |e| {
                 drop(fourth_note(e));
                 Ok(4)
             })
         });
         let l = log.clone();
-        call(|| p.on_settled(move |outcome| l.push(format!("fifth({outcome:?})"))));
+        call(|| {
+            p.clone()
+                .on_settled(move |outcome| l.push(format!("fifth({outcome:?})")))
+        });
         drop(attaching);
         s.go();
         assert_eq!(first.await, Ok(1));
@@ -1084,7 +1090,7 @@ fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
                 "added inside first(no)"
             ]
         );
-        let late = call(|| p.map_err(note("attached after settlement")));
+        let late = call(|| p.clone().map_err(note("attached after settlement")));
         let later = call(|| p.map_err(note("attached after that")));
         assert_eq!(late.await, Err("no".into()));
         assert_eq!(later.await, Err("no".into()));
@@ -1104,12 +1110,12 @@ fn a2_2_7_then_returns_a_new_promise() {
         let p = s.settle::<i32, String>(Ok(1));
         let derived = call(|| {
             [
-                p.then(Ok::<_, String>),
-                p.map(|v| v),
-                p.catch(Err::<i32, String>),
-                p.map_err(|e| e),
-                p.then_or_else(Ok::<_, String>, Err),
-                p.finally(|| ()),
+                p.clone().then(Ok::<_, String>),
+                p.clone().map(|v| v),
+                p.clone().catch(Err::<i32, String>),
+                p.clone().map_err(|e| e),
+                p.clone().then_or_else(Ok::<_, String>, Err),
+                p.clone().finally(|| ()),
             ]
         });
         s.go();
@@ -1135,10 +1141,10 @@ fn a2_2_7_1_a_handler_value_resolves_promise2() {
         let mut s = Schedule::new(case);
         let ok = s.settle::<i32, String>(Ok(2));
         let err = s.settle::<i32, String>(Err("no".into()));
-        let value = call(|| ok.then(|v| Ok::<_, String>(v * 10)));
-        let other_type = call(|| ok.map(|v| format!("{v}!")));
+        let value = call(|| ok.clone().then(|v| Ok::<_, String>(v * 10)));
+        let other_type = call(|| ok.clone().map(|v| format!("{v}!")));
         let promise = call(|| {
-            ok.then(|v| {
+            ok.clone().then(|v| {
                 Promise::<i32, String>::new(move |r| {
                     after(5, move || {
                         let _ = r.resolve(v + 1);
@@ -1153,8 +1159,11 @@ fn a2_2_7_1_a_handler_value_resolves_promise2() {
                 })
             })
         });
-        let recovered = call(|| err.catch(|e| Ok::<_, String>(e.len() as i32)));
-        let recovered_by_then = call(|| err.then_or_else(Ok::<_, String>, |e| Ok(e.len() as i32 + 1)));
+        let recovered = call(|| err.clone().catch(|e| Ok::<_, String>(e.len() as i32)));
+        let recovered_by_then = call(|| {
+            err.clone()
+                .then_or_else(Ok::<_, String>, |e| Ok(e.len() as i32 + 1))
+        });
         let recovered_by_promise = call(|| err.catch(|_| Promise::<i32, String>::resolve(7)));
         s.go();
         assert_eq!(value.await, Ok(20));
@@ -1179,12 +1188,15 @@ fn a2_2_7_2_a_handler_failure_rejects_promise2() {
         let mut s = Schedule::new(case);
         let ok = s.settle::<i32, String>(Ok(2));
         let err = s.settle::<i32, String>(Err("no".into()));
-        let returned_err = call(|| ok.then(|_| Err::<i32, String>("thrown".into())));
-        let rethrown = call(|| err.catch(|e| Err::<i32, String>(format!("{e} again"))));
-        let panicked_then = call(|| ok.then(|_| -> Result<i32, String> { panic!("in then") }));
-        let panicked_catch = call(|| err.catch(|_| -> Result<i32, String> { panic!("in catch") }));
-        let panicked_map = call(|| ok.map(|_| -> i32 { panic!("in map") }));
-        let panicked_map_err = call(|| err.map_err(|_| -> String { panic!("in map_err") }));
+        let returned_err = call(|| ok.clone().then(|_| Err::<i32, String>("thrown".into())));
+        let rethrown = call(|| err.clone().catch(|e| Err::<i32, String>(format!("{e} again"))));
+        let panicked_then = call(|| ok.clone().then(|_| -> Result<i32, String> { panic!("in then") }));
+        let panicked_catch = call(|| {
+            err.clone()
+                .catch(|_| -> Result<i32, String> { panic!("in catch") })
+        });
+        let panicked_map = call(|| ok.clone().map(|_| -> i32 { panic!("in map") }));
+        let panicked_map_err = call(|| err.clone().map_err(|_| -> String { panic!("in map_err") }));
         let l = log.clone();
         let not_passed_on = call(|| {
             ok.then_or_else(
@@ -1222,8 +1234,8 @@ fn a2_2_7_3_without_on_fulfilled_promise2_takes_the_same_value() {
         let p = s.settle::<Arc<&str>, String>(Ok(value.clone()));
         let derived = call(|| {
             [
-                p.catch(Err::<Arc<&str>, String>),
-                p.map_err(|e| e),
+                p.clone().catch(Err::<Arc<&str>, String>),
+                p.clone().map_err(|e| e),
                 p.catch(|_| Ok::<_, String>(Arc::new("other")))
                     .map_err(|e| e)
                     .catch(Err::<Arc<&str>, String>),
@@ -1249,11 +1261,11 @@ fn a2_2_7_4_without_on_rejected_promise2_takes_the_same_reason() {
         let l = log.clone();
         let derived = call(|| {
             [
-                p.then(move |v| {
+                p.clone().then(move |v| {
                     l.push(format!("then({v})"));
                     Ok::<_, Shared>(v)
                 }),
-                p.map(|v| v),
+                p.clone().map(|v| v),
                 p.map(|v| v + 1).then(Ok::<_, Shared>).map(|v| v * 2),
             ]
         });
@@ -1289,8 +1301,10 @@ fn a2_3_1_resolving_a_promise_with_itself_rejects_with_a_cycle_error() {
         let own = slot.clone();
         let returns_itself = {
             let mut guard = slot.lock().unwrap();
-            let promise2 =
-                call(|| p.then(move |_| lock_in_handler(&own).take().expect("promise2 is in the slot")));
+            let promise2 = call(|| {
+                p.clone()
+                    .then(move |_| lock_in_handler(&own).take().expect("promise2 is in the slot"))
+            });
             *guard = Some(promise2.clone());
             promise2
         };
@@ -1343,7 +1357,7 @@ fn a2_3_2_1_adopting_a_pending_promise_stays_pending_until_it_settles() {
         // `x` made inside the handler, fulfilled 100 ms after it.
         let l = log.clone();
         let promise2 = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 Promise::new(move |r| {
                     after(100, move || {
                         l.push("x fulfilled");
@@ -1361,9 +1375,17 @@ fn a2_3_2_1_adopting_a_pending_promise_stays_pending_until_it_settles() {
         });
         let promise3 = call(|| p.then(move |_| x));
         let l = log.clone();
-        call(|| promise2.on_settled(move |o| l.push(format!("promise2 {o:?}"))));
+        call(|| {
+            promise2
+                .clone()
+                .on_settled(move |o| l.push(format!("promise2 {o:?}")))
+        });
         let l = log.clone();
-        call(|| promise3.on_settled(move |o| l.push(format!("promise3 {o:?}"))));
+        call(|| {
+            promise3
+                .clone()
+                .on_settled(move |o| l.push(format!("promise3 {o:?}")))
+        });
         s.go();
         sleep(Duration::from_millis(60)).await;
         assert!(!promise2.is_settled());
@@ -1394,10 +1416,10 @@ fn a2_3_2_2_adopting_a_fulfilled_promise_takes_its_value() {
         let mut s = Schedule::new(case);
         let p = s.settle::<i32, String>(Ok(1));
         let v = value.clone();
-        let already = call(|| p.then(move |_| Promise::<_, String>::resolve(v)));
+        let already = call(|| p.clone().then(move |_| Promise::<_, String>::resolve(v)));
         let v = value.clone();
         let at_once = call(|| {
-            p.then(move |_| {
+            p.clone().then(move |_| {
                 Promise::<_, String>::new(move |r| {
                     let _ = r.resolve(v);
                 })
@@ -1425,10 +1447,10 @@ fn a2_3_2_3_adopting_a_rejected_promise_takes_its_reason() {
         let mut s = Schedule::new(case);
         let p = s.settle::<i32, Shared>(Ok(1));
         let why = reason.clone();
-        let already = call(|| p.then(move |_| Promise::<i32, _>::reject(why)));
+        let already = call(|| p.clone().then(move |_| Promise::<i32, _>::reject(why)));
         let why = reason.clone();
         let at_once = call(|| {
-            p.then(move |_| {
+            p.clone().then(move |_| {
                 Promise::<i32, Shared>::new(move |r| {
                     let _ = r.reject(why);
                 })
@@ -1469,9 +1491,9 @@ fn a2_3_3_1_the_thenables_then_is_taken_exactly_once() {
         });
         let handlers = call(|| {
             [
-                promise2.map(|v| v),
-                promise2.map(|v| v * 2),
-                promise2.map(|v| v * 3),
+                promise2.clone().map(|v| v),
+                promise2.clone().map(|v| v * 2),
+                promise2.clone().map(|v| v * 3),
             ]
         });
         let (adopter, r) = Promise::<i32, String>::with_resolvers();
@@ -1508,7 +1530,7 @@ fn a2_3_3_3_the_thenable_is_called_with_a_resolver_in_a_job() {
         let p = s.settle::<i32, String>(Ok(1));
         let l = log.clone();
         let returned = call(|| {
-            p.then(move |v| {
+            p.clone().then(move |v| {
                 l.push("handler start");
                 let l2 = l.clone();
                 let x = Then(move |r: Resolver<i32, String>| {
@@ -1529,7 +1551,7 @@ fn a2_3_3_3_the_thenable_is_called_with_a_resolver_in_a_job() {
             }))
         });
         assert!(adopted.is_ok());
-        let dropped = call(|| p.then(|_| Then(drop::<Resolver<i32, String>>)));
+        let dropped = call(|| p.clone().then(|_| Then(drop::<Resolver<i32, String>>)));
         let kept = Arc::new(Mutex::new(None));
         let keep = kept.clone();
         let keeps =
@@ -1671,7 +1693,7 @@ fn a2_3_3_3_1_resolve_promise_with_y_resolves_with_y() {
         ];
         let promises: Vec<_> = cases
             .into_iter()
-            .map(|(name, x, expected)| (name, call(|| p.then(move |_| x)), expected))
+            .map(|(name, x, expected)| (name, call(|| p.clone().then(move |_| x)), expected))
             .collect();
         s.go();
         for (name, promise2, expected) in promises {
@@ -1730,7 +1752,7 @@ fn a2_3_3_3_2_reject_promise_with_r_rejects_with_r() {
         ];
         let promises: Vec<_> = cases
             .into_iter()
-            .map(|(name, x, expected)| (name, call(|| p.then(move |_| x)), expected))
+            .map(|(name, x, expected)| (name, call(|| p.clone().then(move |_| x)), expected))
             .collect();
         s.go();
         for (name, promise2, expected) in promises {
@@ -1836,7 +1858,7 @@ fn a2_3_3_3_3_the_first_call_wins_the_rest_are_ignored() {
         ];
         let promises: Vec<_> = cases
             .into_iter()
-            .map(|(name, x, expected)| (name, call(|| p.then(move |_| x)), expected))
+            .map(|(name, x, expected)| (name, call(|| p.clone().then(move |_| x)), expected))
             .collect();
         s.go();
         for (name, promise2, expected) in promises {
@@ -1909,7 +1931,7 @@ fn a2_3_3_3_4_1_a_panic_after_the_first_call_is_ignored() {
         ];
         let promises: Vec<_> = cases
             .into_iter()
-            .map(|(name, x, expected)| (name, call(|| p.then(move |_| x)), expected))
+            .map(|(name, x, expected)| (name, call(|| p.clone().then(move |_| x)), expected))
             .collect();
         s.go();
         for (name, promise2, expected) in promises {
@@ -1957,7 +1979,7 @@ fn a2_3_3_3_4_2_a_panic_before_any_call_rejects() {
         ];
         let promises: Vec<_> = cases
             .into_iter()
-            .map(|(name, x, expected)| (name, call(|| p.then(move |_| x)), expected))
+            .map(|(name, x, expected)| (name, call(|| p.clone().then(move |_| x)), expected))
             .collect();
         s.go();
         for (name, promise2, expected) in promises {
@@ -1984,13 +2006,13 @@ fn a2_3_3_4_a_value_that_is_not_a_thenable_fulfills_as_is() {
     each_case(async |case| {
         let mut s = Schedule::new(case);
         let p = s.settle::<i32, String>(Ok(1));
-        let has_then = call(|| p.map(|_| HasThen { then: 5 }));
-        let has_then_ok = call(|| p.then(|_| Ok::<_, String>(HasThen { then: 6 })));
+        let has_then = call(|| p.clone().map(|_| HasThen { then: 5 }));
+        let has_then_ok = call(|| p.clone().then(|_| Ok::<_, String>(HasThen { then: 6 })));
         // A promise as a value: the outer promise fulfills with the handle,
         // while the inner one is still pending.
         let (inner, _keep) = Promise::<i32, String>::with_resolvers();
         let i = inner.clone();
-        let holds_promise = call(|| p.map(move |_| i));
+        let holds_promise = call(|| p.clone().map(move |_| i));
         let i = inner.clone();
         let holds_promise_ok = call(|| p.then(move |_| Ok::<_, String>(i)));
         s.go();
@@ -2014,11 +2036,11 @@ fn a2_3_4_a_plain_value_fulfills() {
         let mut s = Schedule::new(case);
         let ok = s.settle::<i32, String>(Ok(1));
         let err = s.settle::<i32, String>(Err("no".into()));
-        let number = call(|| ok.then(|v| Ok::<_, String>(v + 1)));
-        let text = call(|| ok.map(|_| "text".to_string()));
-        let none = call(|| ok.map(|_| None::<i32>));
+        let number = call(|| ok.clone().then(|v| Ok::<_, String>(v + 1)));
+        let text = call(|| ok.clone().map(|_| "text".to_string()));
+        let none = call(|| ok.clone().map(|_| None::<i32>));
         let unit = call(|| ok.then(|_| ()));
-        let unit_from_on_rejected: Promise<(), String> = call(|| err.then_or_else(|_| (), |_| ()));
+        let unit_from_on_rejected: Promise<(), String> = call(|| err.clone().then_or_else(|_| (), |_| ()));
         let recovered = call(|| err.catch(|_| Ok::<_, String>(0)));
         s.go();
         assert_eq!(number.await, Ok(2));

@@ -282,10 +282,10 @@ fn es_all_fulfills_with_values_in_input_order() {
         let a = s.settle(Ok("a"));
         let b = s.settle(Ok("b"));
         for (name, p) in [("a", &a), ("b", &b), ("c", &c)] {
-            call(|| p.on_settled(log.outcome(name)));
+            call(|| p.clone().on_settled(log.outcome(name)));
         }
         let all = call(|| Promise::all([a.clone(), b, c, a]));
-        call(|| all.on_settled(log.outcome("all")));
+        call(|| all.clone().on_settled(log.outcome("all")));
         s.go();
         assert_eq!(all.clone().await, Ok(vec!["a", "b", "c", "a"]));
         quiesce().await;
@@ -328,7 +328,7 @@ fn es_all_rejects_with_the_first_rejection() {
         let b = s.settle(Err("b".into()));
         let late = s.settle(Ok(4));
         let all = call(|| Promise::all([ok, b, c, late]));
-        call(|| all.on_settled(log.outcome("all")));
+        call(|| all.clone().on_settled(log.outcome("all")));
         s.go();
         let expected = case.pick(Err("b".to_string()), Err("c".to_string()));
         assert_eq!(all.clone().await, expected);
@@ -384,7 +384,7 @@ fn es_race_settles_like_the_first_input_to_fulfill() {
         let slow = s.settle(Err("slow".into()));
         let slower = s.settle(Ok("slower"));
         let race = call(|| Promise::race([slow, fast, slower]));
-        call(|| race.on_settled(log.outcome("race")));
+        call(|| race.clone().on_settled(log.outcome("race")));
         s.go();
         let expected = case.pick(Err("slow".to_string()), Ok("fast"));
         assert_eq!(race.clone().await, expected);
@@ -405,7 +405,7 @@ fn es_race_settles_like_the_first_input_to_reject() {
         let slow = s.settle(Ok("slow"));
         let slower = s.settle(Err("slower".into()));
         let race = call(|| Promise::race([slow, fast, slower]));
-        call(|| race.on_settled(log.outcome("race")));
+        call(|| race.clone().on_settled(log.outcome("race")));
         s.go();
         let expected = case.pick(Ok("slow"), Err("fast".to_string()));
         assert_eq!(race.clone().await, expected);
@@ -441,8 +441,8 @@ fn es_race_of_nothing_stays_pending_forever() {
         let p = s.settle::<(), String>(Ok(()));
         let race2 = race.clone();
         let adopted = call(|| p.then(move |()| race2));
-        call(|| race.on_settled(log.outcome("race")));
-        call(|| adopted.on_settled(log.outcome("adopted")));
+        call(|| race.clone().on_settled(log.outcome("race")));
+        call(|| adopted.clone().on_settled(log.outcome("adopted")));
         s.go();
         quiesce().await;
         assert!(!race.is_settled());
@@ -467,7 +467,7 @@ fn es_any_fulfills_with_the_first_fulfillment() {
         let y = s.settle(Ok("y"));
         let e2 = s.settle(Err("e2".into()));
         let any = call(|| Promise::any([y, e1, x, e2]));
-        call(|| any.on_settled(log.outcome("any")));
+        call(|| any.clone().on_settled(log.outcome("any")));
         s.go();
         let expected = case.pick(Ok("y"), Ok("x"));
         assert_eq!(any.clone().await, expected);
@@ -487,7 +487,7 @@ fn es_any_rejects_with_every_reason_in_input_order() {
         let a = s.settle(Err("a".into()));
         let b = s.settle(Err("b".into()));
         let any = call(|| Promise::any([a, b, c]));
-        call(|| any.on_settled(log.outcome("any")));
+        call(|| any.clone().on_settled(log.outcome("any")));
         s.go();
         let expected = AggregateError {
             errors: vec!["a".to_string(), "b".into(), "c".into()],
@@ -549,7 +549,7 @@ fn es_all_settled_reports_every_outcome_in_input_order() {
         let a = s.settle(Ok("a"));
         let b = s.settle(Err("b".into()));
         let settled = call(|| Promise::all_settled([a, b, c]));
-        call(|| settled.on_settled(log.outcome("all_settled")));
+        call(|| settled.clone().on_settled(log.outcome("all_settled")));
         s.go();
         let expected = vec![
             Settled::Fulfilled("a"),
@@ -637,10 +637,10 @@ fn es_combinators_settle_in_a_later_job() {
             let race = Promise::race(inputs.clone());
             let any = Promise::any(inputs.clone());
             let settled = Promise::all_settled(inputs);
-            all.on_settled(log.outcome("all"));
-            race.on_settled(log.outcome("race"));
-            any.on_settled(log.outcome("any"));
-            settled.on_settled(log.outcome("all_settled"));
+            all.clone().on_settled(log.outcome("all"));
+            race.clone().on_settled(log.outcome("race"));
+            any.clone().on_settled(log.outcome("any"));
+            settled.clone().on_settled(log.outcome("all_settled"));
             (all, race, any, settled)
         });
         s.go();
@@ -685,7 +685,7 @@ fn es_finally_passes_the_value_through() {
         let value = Arc::new(1);
         let mut s = Schedule::new(case);
         let p = s.settle::<Arc<i32>, String>(Ok(value.clone()));
-        let once = call(|| p.finally(|| ()));
+        let once = call(|| p.clone().finally(|| ()));
         let thrice = call(|| p.finally(|| ()).finally(|| ()).finally(|| ()));
         s.go();
         assert!(Arc::ptr_eq(&once.await.unwrap(), &value));
@@ -700,7 +700,7 @@ fn es_finally_passes_the_reason_through() {
         let reason: Arc<dyn std::error::Error + Send + Sync> = Arc::new(PromiseError::Abandoned);
         let mut s = Schedule::new(case);
         let p = s.settle::<i32, Arc<dyn std::error::Error + Send + Sync>>(Err(reason.clone()));
-        let once = call(|| p.finally(|| ()));
+        let once = call(|| p.clone().finally(|| ()));
         let thrice = call(|| p.finally(|| ()).finally(|| ()).finally(|| ()));
         s.go();
         assert!(Arc::ptr_eq(&once.await.unwrap_err(), &reason));
@@ -720,7 +720,7 @@ fn es_finally_handler_runs_once_with_no_arguments() {
         let (l, l2) = (log.clone(), log.clone());
         let after_ok = call(|| ok.finally(move || l.push("finally after fulfillment")));
         let after_err = call(|| err.finally(move || l2.push("finally after rejection")));
-        let handlers = call(|| [after_ok.map(|v| v + 1), after_ok.map(|v| v + 2)]);
+        let handlers = call(|| [after_ok.clone().map(|v| v + 1), after_ok.clone().map(|v| v + 2)]);
         s.go();
         assert_eq!(after_ok.clone().await, Ok(1));
         assert_eq!(after_ok.await, Ok(1));
@@ -749,9 +749,9 @@ fn es_finally_ignores_what_its_handler_fulfills_with() {
         for (p, expected) in [(ok, Ok(1)), (err, Err("no".to_string()))] {
             let attached = call(|| {
                 [
-                    p.finally(|| Ok::<_, String>("another type")),
-                    p.finally(|| Promise::<u8, String>::resolve(9)),
-                    p.finally(|| settled_in::<u8, String>(5, Ok(9))),
+                    p.clone().finally(|| Ok::<_, String>("another type")),
+                    p.clone().finally(|| Promise::<u8, String>::resolve(9)),
+                    p.clone().finally(|| settled_in::<u8, String>(5, Ok(9))),
                     p.finally(|| {
                         Then(|r: Resolver<char, String>| {
                             after(5, move || {
@@ -796,9 +796,12 @@ fn es_finally_handler_rejected_promise_wins() {
         let err = s.settle::<i32, String>(Err("no".into()));
         let derived = call(|| {
             [
-                ok.finally(|| Promise::<(), String>::reject("at once".into())),
-                err.finally(|| Promise::<(), String>::reject("at once".into())),
-                ok.finally(|| settled_in::<(), String>(5, Err("later".into()))),
+                ok.clone()
+                    .finally(|| Promise::<(), String>::reject("at once".into())),
+                err.clone()
+                    .finally(|| Promise::<(), String>::reject("at once".into())),
+                ok.clone()
+                    .finally(|| settled_in::<(), String>(5, Err("later".into()))),
                 err.finally(|| settled_in::<(), String>(5, Err("later".into()))),
                 ok.finally(|| {
                     Then(|r: Resolver<(), String>| {
@@ -868,12 +871,12 @@ fn es_finally_waits_for_the_promise_its_handler_returns() {
                 })
             }
         };
-        let fulfilled = call(|| ok.finally(waits("fulfilled", Ok(()))));
+        let fulfilled = call(|| ok.clone().finally(waits("fulfilled", Ok(()))));
         let rejected = call(|| err.finally(waits("rejected", Ok(()))));
         let overridden = call(|| ok.finally(waits("overridden", Err("late failure".into()))));
-        call(|| fulfilled.on_settled(log.outcome("fulfilled:")));
-        call(|| rejected.on_settled(log.outcome("rejected:")));
-        call(|| overridden.on_settled(log.outcome("overridden:")));
+        call(|| fulfilled.clone().on_settled(log.outcome("fulfilled:")));
+        call(|| rejected.clone().on_settled(log.outcome("rejected:")));
+        call(|| overridden.clone().on_settled(log.outcome("overridden:")));
         s.go();
         sleep(Duration::from_millis(60)).await;
         assert!(!fulfilled.is_settled());
@@ -937,24 +940,24 @@ fn es_handlers_of_every_kind_run_in_registration_order() {
             );
             let l = log.clone();
             call(|| {
-                derived.push(p.then(move |v| {
+                derived.push(p.clone().then(move |v| {
                     n1();
                     Ok::<_, String>(v)
                 }));
-                derived.push(p.catch(move |e| {
+                derived.push(p.clone().catch(move |e| {
                     n2();
                     Err::<i32, String>(e)
                 }));
-                derived.push(p.finally(n3));
-                derived.push(p.map(move |v| {
+                derived.push(p.clone().finally(n3));
+                derived.push(p.clone().map(move |v| {
                     n4();
                     v
                 }));
-                derived.push(p.map_err(move |e| {
+                derived.push(p.clone().map_err(move |e| {
                     n5();
                     e
                 }));
-                derived.push(p.then_or_else(
+                derived.push(p.clone().then_or_else(
                     move |v| {
                         n6();
                         Ok::<_, String>(v)
@@ -964,7 +967,7 @@ fn es_handlers_of_every_kind_run_in_registration_order() {
                         Err(e)
                     },
                 ));
-                p.on_settled(move |_| l.push("on_settled"));
+                p.clone().on_settled(move |_| l.push("on_settled"));
             });
         }
         s.go();
@@ -1007,7 +1010,7 @@ fn es_a_handler_on_a_settled_promise_never_runs_inside_then() {
         assert!(ok.is_settled() && err.is_settled());
         let (l1, l2, l3, l4, l5) = (log.clone(), log.clone(), log.clone(), log.clone(), log.clone());
         let attached = call(|| {
-            let then = ok.then(move |v| {
+            let then = ok.clone().then(move |v| {
                 l1.push("then");
                 Ok::<_, String>(v)
             });
@@ -1015,8 +1018,8 @@ fn es_a_handler_on_a_settled_promise_never_runs_inside_then() {
                 l2.push("catch");
                 Ok::<_, String>(0)
             });
-            let finally = ok.finally(move || l3.push("finally"));
-            ok.on_settled(move |_| l4.push("on_settled"));
+            let finally = ok.clone().finally(move || l3.push("finally"));
+            ok.clone().on_settled(move |_| l4.push("on_settled"));
             let all = Promise::all([ok.clone()]).map(move |v| {
                 l5.push("all");
                 v[0]

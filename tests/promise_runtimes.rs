@@ -97,7 +97,8 @@ fn handlers_attached_from_many_tasks_each_run_exactly_once() {
                     let handlers: Vec<_> = (0..100)
                         .map(|_| {
                             let count = count.clone();
-                            p.map(move |v| count.fetch_add(v as usize, Ordering::SeqCst))
+                            p.clone()
+                                .map(move |v| count.fetch_add(v as usize, Ordering::SeqCst))
                         })
                         .collect();
                     for handler in handlers {
@@ -153,5 +154,23 @@ fn callback_timers_fire_in_deadline_order_and_cancelled_ones_never() {
             .await
             .unwrap();
         assert_eq!(*fired.lock().unwrap(), ["first", "second", "third"]);
+    });
+}
+
+/// A promise is a future, so `futures::FutureExt` (and `TryFutureExt`) in
+/// scope offer `then`, `map` and `map_err` too; the promise's own, taking
+/// the handle by value, are found first.
+#[test]
+fn promise_handlers_win_over_future_ext_methods_of_the_same_name() {
+    // In scope on purpose; the compiler calling them "unused" is the point.
+    #[allow(unused_imports)]
+    use futures_util::{FutureExt as _, TryFutureExt as _};
+    weft::block_on(async {
+        let p = Promise::<u32, String>::resolve(1);
+        let q = p
+            .then(|v| Ok(v + 1))
+            .map(|v| v * 10)
+            .map_err(|e| format!("wrapped: {e}"));
+        assert_eq!(q.await, Ok(20));
     });
 }

@@ -249,13 +249,13 @@ fn a_rejection_with_a_handler_is_not_reported() {
         let reasons = [marker(), marker(), marker(), marker()];
         let mut s = Schedule::new(timing);
         let [a, b, c, d] = reasons.clone().map(|reason| s.settle::<i32>(Err(reason)));
-        let caught = a.catch(|_| Ok::<_, Reason>(0));
-        let both = b.then_or_else(Ok::<_, Reason>, |_| Ok(0));
+        let caught = a.clone().catch(|_| Ok::<_, Reason>(0));
+        let both = b.clone().then_or_else(Ok::<_, Reason>, |_| Ok(0));
         let (tx, seen) = std::sync::mpsc::channel();
-        c.on_settled(move |outcome| {
+        c.clone().on_settled(move |outcome| {
             let _ = tx.send(outcome);
         });
-        let mapped = d.map_err(|e| e);
+        let mapped = d.clone().map_err(|e| e);
         drop((a, b, c, d));
         s.go();
         assert_eq!(caught.await, Ok(0));
@@ -278,7 +278,7 @@ fn a_rejection_passed_through_then_is_reported_once() {
         let reason = marker();
         let mut s = Schedule::new(timing);
         let p = s.settle::<i32>(Err(reason.clone()));
-        drop(p.then(|v| Ok::<_, Reason>(v + 1)));
+        drop(p.clone().then(|v| Ok::<_, Reason>(v + 1)));
         drop(p);
         s.go();
         quiesce().await;
@@ -298,11 +298,11 @@ fn a_rejection_handled_by_finally_is_not_reported_even_when_its_handler_fails() 
         let p = s.settle::<i32>(Err(passed.clone()));
         let q = s.settle::<i32>(Err(original.clone()));
         let ok = s.settle::<i32>(Ok(1));
-        let passes = p.finally(|| ());
+        let passes = p.clone().finally(|| ());
         let r = replacement.clone();
-        let replaces = q.finally(move || Err::<(), _>(r));
+        let replaces = q.clone().finally(move || Err::<(), _>(r));
         let f = after_fulfillment.clone();
-        let fails = ok.finally(move || Promise::<(), _>::reject(f));
+        let fails = ok.clone().finally(move || Promise::<(), _>::reject(f));
         drop((p, q, ok));
         s.go();
         assert_eq!(passes.await, Err(passed.clone()));

@@ -10,7 +10,9 @@
 //!
 //! Handlers attached with [`then`](Promise::then), [`catch`](Promise::catch)
 //! and [`finally`](Promise::finally) return new promises, so work chains as
-//! in JavaScript. A handler may return a `Result`, another promise, or any
+//! in JavaScript. They take the handle by value, so that they are found
+//! before the like-named methods of `futures::FutureExt` (a promise is a
+//! future); clone the handle to attach more than one. A handler may return a `Result`, another promise, or any
 //! [`Thenable`], which the new promise *adopts* (the Promises/A+ resolution
 //! procedure); [`map`](Promise::map) and [`map_err`](Promise::map_err) take
 //! handlers that return plain values. Handlers run as jobs on the
@@ -73,8 +75,9 @@ use std::task::{Context, Poll, Waker};
 ///
 /// weft::block_on(async {
 ///     let p = Promise::<i32, String>::spawn(async { Ok(7) });
-///     let doubled = p.map(|n| n * 2);
-///     // Shared: the original is still there, and both can be awaited.
+///     // Shared: handlers take a handle, and a clone is another handle to
+///     // the same promise; both can be awaited.
+///     let doubled = p.clone().map(|n| n * 2);
 ///     assert_eq!(p.await, Ok(7));
 ///     assert_eq!(doubled.await, Ok(14));
 /// });
@@ -494,7 +497,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn on_settled(&self, callback: impl FnOnce(Result<T, E>) + Send + 'static) {
+    pub fn on_settled(self, callback: impl FnOnce(Result<T, E>) + Send + 'static) {
         // A panicking callback is caught by the event loop and reported.
         self.inner.react(Box::new(callback));
     }
@@ -550,7 +553,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn then<U, R, F>(&self, on_fulfilled: F) -> Promise<U, E>
+    pub fn then<U, R, F>(self, on_fulfilled: F) -> Promise<U, E>
     where
         U: Clone + Send + 'static,
         E: From<PromiseError>,
@@ -587,7 +590,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn then_or_else<U, E2, R1, R2, F1, F2>(&self, on_fulfilled: F1, on_rejected: F2) -> Promise<U, E2>
+    pub fn then_or_else<U, E2, R1, R2, F1, F2>(self, on_fulfilled: F1, on_rejected: F2) -> Promise<U, E2>
     where
         U: Clone + Send + 'static,
         E2: Clone + Send + From<PromiseError> + 'static,
@@ -623,7 +626,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn catch<E2, R, F>(&self, on_rejected: F) -> Promise<T, E2>
+    pub fn catch<E2, R, F>(self, on_rejected: F) -> Promise<T, E2>
     where
         E2: Clone + Send + From<PromiseError> + 'static,
         R: Thenable<T, E2>,
@@ -661,7 +664,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn finally<X, R, F>(&self, on_settled: F) -> Promise<T, E>
+    pub fn finally<X, R, F>(self, on_settled: F) -> Promise<T, E>
     where
         X: Clone + Send + 'static,
         E: From<PromiseError>,
@@ -693,7 +696,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn map<U, F>(&self, f: F) -> Promise<U, E>
+    pub fn map<U, F>(self, f: F) -> Promise<U, E>
     where
         U: Clone + Send + 'static,
         E: From<PromiseError>,
@@ -719,7 +722,7 @@ where
     /// });
     /// ```
     #[track_caller]
-    pub fn map_err<E2, F>(&self, f: F) -> Promise<T, E2>
+    pub fn map_err<E2, F>(self, f: F) -> Promise<T, E2>
     where
         E2: Clone + Send + From<PromiseError> + 'static,
         F: FnOnce(E) -> E2 + Send + 'static,
