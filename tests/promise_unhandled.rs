@@ -14,141 +14,13 @@
 //! (from a `set_timeout` callback, or from a task sleeping on the paused
 //! clock).
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
-use std::time::Duration;
-use weft::callback::set_timeout;
 use weft::promise::{AggregateError, Promise, PromiseError, Settled, set_unhandled_rejection_hook};
-use weft::time::sleep;
 
-// ---------------------------------------------------------------------------
-// The harness
-// ---------------------------------------------------------------------------
+mod support;
 
-/// When the promises under test settle, relative to what a test attaches
-/// to them or drops.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Timing {
-    /// Before anything is attached or dropped.
-    Already,
-    /// Right after, by the same code.
-    Immediately,
-    /// Later, from `set_timeout` callbacks on the paused clock.
-    LaterTimer,
-    /// Later, from a task sleeping on the paused clock.
-    LaterTask,
-}
-
-/// Runs `body` once per scheduler and timing, each on a fresh runtime whose
-/// clock is paused, and fails it if it hangs.
-fn each_case(body: impl AsyncFn(Timing)) {
-    for multi_thread in [false, true] {
-        for timing in [
-            Timing::Already,
-            Timing::Immediately,
-            Timing::LaterTimer,
-            Timing::LaterTask,
-        ] {
-            let mut builder = weft::Runtime::builder();
-            if multi_thread {
-                builder.worker_threads(2);
-            } else {
-                builder.current_thread();
-            }
-            let rt = builder.start_paused(true).build().expect("a runtime");
-            let run = async {
-                let mut body = pin!(body(timing));
-                // A case that hangs fails instead: with nothing left to run,
-                // the paused clock jumps to the deadline at once.
-                if weft::time::timeout(Duration::from_secs(3600), body.as_mut())
-                    .await
-                    .is_err()
-                {
-                    panic!("the case hung: an hour passed on the paused clock");
-                }
-            };
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| rt.block_on(run))) {
-                eprintln!("failed in {timing:?}, multi_thread: {multi_thread}");
-                resume_unwind(panic);
-            }
-        }
-    }
-}
-
-/// How far apart the later timings settle their promises.
-const STEP: Duration = Duration::from_millis(10);
-
-/// Settles promises at a case's [`Timing`], in the order they were made.
-struct Schedule {
-    timing: Timing,
-    steps: Vec<Box<dyn FnOnce() + Send>>,
-}
-
-impl Schedule {
-    fn new(timing: Timing) -> Schedule {
-        Schedule {
-            timing,
-            steps: Vec::new(),
-        }
-    }
-
-    /// A promise settled with `outcome` at the case's timing: now for
-    /// `Already`, else once [`go`](Schedule::go) is called.
-    fn settle<T>(&mut self, outcome: Result<T, Reason>) -> Promise<T, Reason>
-    where
-        T: Clone + Send + 'static,
-    {
-        let (promise, resolver) = Promise::with_resolvers();
-        let step = move || {
-            let _ = resolver.settle(outcome);
-        };
-        if self.timing == Timing::Already {
-            step();
-        } else {
-            self.steps.push(Box::new(step));
-        }
-        promise
-    }
-
-    /// Lets the steps run: `Immediately`, all of them now; the later
-    /// timings, one [`STEP`] apart from now.
-    fn go(mut self) {
-        let steps = std::mem::take(&mut self.steps);
-        match self.timing {
-            Timing::Already => {}
-            Timing::Immediately => steps.into_iter().for_each(|step| step()),
-            Timing::LaterTimer => {
-                for (i, step) in (1..).zip(steps) {
-                    set_timeout(STEP * i, step);
-                }
-            }
-            Timing::LaterTask => drop(weft::spawn(async move {
-                for step in steps {
-                    sleep(STEP).await;
-                    step();
-                }
-            })),
-        }
-    }
-}
-
-impl Drop for Schedule {
-    fn drop(&mut self) {
-        if !self.steps.is_empty() && !std::thread::panicking() {
-            panic!("a Schedule dropped before `go`: its promises would never settle");
-        }
-    }
-}
-
-/// Waits (on the paused clock) until every timer and handler a test set
-/// going has run, and every promise it dropped is gone.
-async fn quiesce() {
-    // The clock moves only when every task is idle: by the end of this
-    // sleep, everything set going before it has run.
-    sleep(Duration::from_secs(10)).await;
-}
+use support::promise_cases::{Schedule, each_case, quiesce};
 
 /// The rejection reason of these tests: a marker unique to one use.
 #[derive(Clone, Debug, PartialEq)]
@@ -205,10 +77,10 @@ fn reports(reason: &Reason) -> usize {
 /// before it was rejected.
 #[test]
 fn a_rejected_promise_dropped_unhandled_reaches_the_hook() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let (dropped, made_rejected) = (marker(), marker());
-        let mut s = Schedule::new(timing);
-        let p = s.settle::<i32>(Err(dropped.clone()));
+        let mut s = Schedule::new(case);
+        let p = s.settle::<i32, Reason>(Err(dropped.clone()));
         let peeked = p.clone();
         drop(p);
         drop(Promise::<i32, Reason>::reject(made_rejected.clone()));
@@ -226,11 +98,11 @@ fn a_rejected_promise_dropped_unhandled_reaches_the_hook() {
 /// reported — nor is a fulfilled promise ever.
 #[test]
 fn an_awaited_rejection_is_not_reported() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let reason = marker();
-        let mut s = Schedule::new(timing);
-        let p = s.settle::<i32>(Err(reason.clone()));
-        let fulfilled = s.settle::<i32>(Ok(1));
+        let mut s = Schedule::new(case);
+        let p = s.settle::<i32, Reason>(Err(reason.clone()));
+        let fulfilled = s.settle::<i32, Reason>(Ok(1));
         s.go();
         assert_eq!(p.clone().await, Err(reason.clone()));
         assert_eq!(fulfilled.await, Ok(1));
@@ -245,10 +117,10 @@ fn an_awaited_rejection_is_not_reported() {
 /// handler returned, once that is handled too.
 #[test]
 fn a_rejection_with_a_handler_is_not_reported() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let reasons = [marker(), marker(), marker(), marker()];
-        let mut s = Schedule::new(timing);
-        let [a, b, c, d] = reasons.clone().map(|reason| s.settle::<i32>(Err(reason)));
+        let mut s = Schedule::new(case);
+        let [a, b, c, d] = reasons.clone().map(|reason| s.settle::<i32, Reason>(Err(reason)));
         let caught = a.clone().catch(|_| Ok::<_, Reason>(0));
         let both = b.clone().then_or_else(Ok::<_, Reason>, |_| Ok(0));
         let (tx, seen) = std::sync::mpsc::channel();
@@ -274,10 +146,10 @@ fn a_rejection_with_a_handler_is_not_reported() {
 /// the original, which had a handler, is not.
 #[test]
 fn a_rejection_passed_through_then_is_reported_once() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let reason = marker();
-        let mut s = Schedule::new(timing);
-        let p = s.settle::<i32>(Err(reason.clone()));
+        let mut s = Schedule::new(case);
+        let p = s.settle::<i32, Reason>(Err(reason.clone()));
         drop(p.clone().then(|v| Ok::<_, Reason>(v + 1)));
         drop(p);
         s.go();
@@ -292,12 +164,12 @@ fn a_rejection_passed_through_then_is_reported_once() {
 /// nobody's unhandled rejection). JavaScript reports neither.
 #[test]
 fn a_rejection_handled_by_finally_is_not_reported_even_when_its_handler_fails() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let (passed, original, replacement, after_fulfillment) = (marker(), marker(), marker(), marker());
-        let mut s = Schedule::new(timing);
-        let p = s.settle::<i32>(Err(passed.clone()));
-        let q = s.settle::<i32>(Err(original.clone()));
-        let ok = s.settle::<i32>(Ok(1));
+        let mut s = Schedule::new(case);
+        let p = s.settle::<i32, Reason>(Err(passed.clone()));
+        let q = s.settle::<i32, Reason>(Err(original.clone()));
+        let ok = s.settle::<i32, Reason>(Ok(1));
         let passes = p.clone().finally(|| ());
         let r = replacement.clone();
         let replaces = q.clone().finally(move || Err::<(), _>(r));
@@ -320,10 +192,10 @@ fn a_rejection_handled_by_finally_is_not_reported_even_when_its_handler_fails() 
 /// loser for `race`) included — and its result, awaited, is handled too.
 #[test]
 fn combinator_inputs_are_handled() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let reasons: Vec<Reason> = (0..7).map(|_| marker()).collect();
-        let mut s = Schedule::new(timing);
-        let ok = s.settle::<i32>(Ok(1));
+        let mut s = Schedule::new(case);
+        let ok = s.settle::<i32, Reason>(Ok(1));
         let rejected: Vec<_> = reasons
             .iter()
             .map(|reason| s.settle(Err(reason.clone())))
@@ -361,12 +233,12 @@ fn combinator_inputs_are_handled() {
 /// `any`, as an `AggregateError` of the markers), while its inputs are not.
 #[test]
 fn a_combinators_rejected_result_dropped_unhandled_is_reported() {
-    each_case(async |timing| {
+    each_case(async |case| {
         let (first, second, third) = (marker(), marker(), marker());
-        let mut s = Schedule::new(timing);
-        let a = s.settle::<i32>(Err(first.clone()));
-        let b = s.settle::<i32>(Err(second.clone()));
-        let c = s.settle::<i32>(Err(third.clone()));
+        let mut s = Schedule::new(case);
+        let a = s.settle::<i32, Reason>(Err(first.clone()));
+        let b = s.settle::<i32, Reason>(Err(second.clone()));
+        let c = s.settle::<i32, Reason>(Err(third.clone()));
         drop(Promise::all([a.clone(), b.clone()]));
         drop(Promise::any([c]));
         drop((a, b));

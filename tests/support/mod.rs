@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod any_runtime;
+pub(crate) mod promise_cases;
 
 use std::future::Future;
 use std::pin::Pin;
