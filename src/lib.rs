@@ -14,6 +14,8 @@
 //!   `all`, `race`, `any`, `all_settled`.
 //! * [`callback`]: `set_timeout`, `set_interval`, callback-style TCP, and
 //!   bridges between callbacks and futures.
+//! * [`queue`]: a work queue: competing consumers, ack / nack, redelivery,
+//!   dead letters, backpressure.
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
 //!   to run them under another runtime.
 //!
@@ -73,6 +75,13 @@ pub mod promise {
 }
 
 pub mod callback;
+
+/// A work queue with competing consumers, acks, redelivery and dead
+/// letters; see [`weft_primitives::queue`]. Its deadlines run on the
+/// runtime's clock, paused test clock included.
+pub mod queue {
+    pub use weft_primitives::queue::*;
+}
 
 /// The runtime interface promises and callbacks stand on; see
 /// [`weft_primitives::spawner`]. A weft runtime's spawner is current on its

@@ -20,6 +20,7 @@
 pub mod callback;
 mod loom;
 pub mod promise;
+pub mod queue;
 pub mod spawner;
 pub mod sync;
 mod util;
