@@ -1,7 +1,7 @@
 //! `all`, `race`, `any` and `all_settled`, with JavaScript's behaviour,
 //! empty input included.
 
-use super::{AggregateError, Inner, Promise, PromiseError, abandon, report};
+use super::{AggregateError, Inner, Promise, PromiseError};
 use crate::loom::{Mutex, lock};
 use crate::spawner::Spawner;
 use std::sync::Arc;
@@ -66,7 +66,7 @@ where
         let spawner = Spawner::try_current()
             .ok()
             .or_else(|| inputs.first().and_then(|p| lock(&p.inner.state).spawner.clone()));
-        Inner::new(spawner, outcome, None, abandon::<U, E2>, report::<E2>)
+        Inner::new(spawner, outcome, None)
     }
 
     /// Fulfilled with every value, in input order, once all are fulfilled;

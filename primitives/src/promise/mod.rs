@@ -212,31 +212,6 @@ struct State<T, E> {
     handled: bool,
 }
 
-impl<T, E> Inner<T, E> {
-    fn new(
-        spawner: Option<Spawner>,
-        outcome: Option<Result<T, E>>,
-        make_error: Option<fn(PromiseError) -> E>,
-        abandon: fn(&Arc<Inner<T, E>>),
-        report: fn(&E),
-    ) -> Arc<Inner<T, E>> {
-        Arc::new(Inner {
-            state: Mutex::new(State {
-                outcome,
-                spawner,
-                reactions: VecDeque::new(),
-                waiters: Vec::new(),
-                free_waiters: Vec::new(),
-                following: None,
-                handled: false,
-            }),
-            make_error,
-            abandon,
-            report,
-        })
-    }
-}
-
 impl<T, E> Drop for Inner<T, E> {
     fn drop(&mut self) {
         let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -251,6 +226,30 @@ where
     T: Clone + Send + 'static,
     E: Clone + Send + 'static,
 {
+    /// Shared state for a promise: pending, or settled with `outcome`.
+    /// `make_error` is `None` for promises the machinery itself cannot fail
+    /// (made settled, or by a combinator).
+    fn new(
+        spawner: Option<Spawner>,
+        outcome: Option<Result<T, E>>,
+        make_error: Option<fn(PromiseError) -> E>,
+    ) -> Arc<Inner<T, E>> {
+        Arc::new(Inner {
+            state: Mutex::new(State {
+                outcome,
+                spawner,
+                reactions: VecDeque::new(),
+                waiters: Vec::new(),
+                free_waiters: Vec::new(),
+                following: None,
+                handled: false,
+            }),
+            make_error,
+            abandon: abandon::<T, E>,
+            report: report::<E>,
+        })
+    }
+
     /// Settles the promise unless it already is: stores the outcome, queues
     /// one job per waiting reaction, wakes the awaiters.
     fn settle(self: &Arc<Self>, outcome: Result<T, E>) {
@@ -282,8 +281,14 @@ where
     ///
     /// Panics if the promise has no spawner and none is current.
     #[track_caller]
-    fn react(self: &Arc<Self>, reaction: Reaction<T, E>) -> Spawner {
+    fn react(self: &Arc<Self>, reaction: Reaction<T, E>) {
         let spawner = self.spawner();
+        self.react_on(&spawner, reaction);
+    }
+
+    /// [`react`](Inner::react), for a caller that already has the
+    /// promise's spawner: one lock.
+    fn react_on(self: &Arc<Self>, spawner: &Spawner, reaction: Reaction<T, E>) {
         let mut state = lock(&self.state);
         state.handled = true;
         state.reactions.push_back(reaction);
@@ -292,7 +297,6 @@ where
         if settled {
             spawner.queue(Job::Run(self.clone()));
         }
-        spawner
     }
 
     /// The spawner reactions run on: the promise's own, or (for one made
@@ -430,13 +434,7 @@ where
     /// A promise already settled with `outcome`. It takes the current
     /// spawner if there is one; otherwise the first `then` finds one.
     fn settled(outcome: Result<T, E>) -> Promise<T, E> {
-        Promise::from_inner(Inner::new(
-            Spawner::try_current().ok(),
-            Some(outcome),
-            None,
-            abandon::<T, E>,
-            report::<E>,
-        ))
+        Promise::from_inner(Inner::new(Spawner::try_current().ok(), Some(outcome), None))
     }
 
     /// A promise already fulfilled with `value` (JavaScript's
@@ -513,17 +511,14 @@ where
         F: FnOnce(Result<T, E>, Resolver<U, E2>) + Send + 'static,
     {
         let spawner = self.inner.spawner();
-        let inner = Inner::new(
-            Some(spawner),
-            None,
-            Some(E2::from),
-            abandon::<U, E2>,
-            report::<E2>,
-        );
+        let inner = Inner::new(Some(spawner.clone()), None, Some(E2::from));
         let resolver = Resolver::new_group(inner.clone());
-        self.inner.react(Box::new(move |outcome| {
-            resolver.run(|resolver| body(outcome, resolver));
-        }));
+        self.inner.react_on(
+            &spawner,
+            Box::new(move |outcome| {
+                resolver.run(|resolver| body(outcome, resolver));
+            }),
+        );
         Promise::from_inner(inner)
     }
 
@@ -562,7 +557,7 @@ where
     {
         self.chain(move |outcome, resolver| match outcome {
             Ok(value) => resolver.adopt_unchecked(on_fulfilled(value)),
-            Err(reason) => resolver.reject_unchecked(reason),
+            Err(reason) => resolver.settle_unchecked(Err(reason)),
         })
     }
 
@@ -633,7 +628,7 @@ where
         F: FnOnce(E) -> R + Send + 'static,
     {
         self.chain(move |outcome, resolver| match outcome {
-            Ok(value) => resolver.resolve_unchecked(value),
+            Ok(value) => resolver.settle_unchecked(Ok(value)),
             Err(reason) => resolver.adopt_unchecked(on_rejected(reason)),
         })
     }
@@ -737,7 +732,7 @@ where
         E: From<PromiseError>,
     {
         let spawner = lock(&like.state).spawner.clone();
-        let inner = Inner::new(spawner, None, Some(E::from), abandon::<T, E>, report::<E>);
+        let inner = Inner::new(spawner, None, Some(E::from));
         let resolver = Resolver::new_group(inner.clone());
         resolver.adopt_unchecked(thenable);
         Promise::from_inner(inner)
@@ -748,7 +743,7 @@ where
     /// fails, and the original rejection was handled by `finally` itself.
     fn settled_like<U, E2>(outcome: Result<T, E>, like: &Arc<Inner<U, E2>>) -> Promise<T, E> {
         let spawner = lock(&like.state).spawner.clone();
-        let inner = Inner::new(spawner, Some(outcome), None, abandon::<T, E>, report::<E>);
+        let inner = Inner::new(spawner, Some(outcome), None);
         lock(&inner.state).handled = true;
         Promise::from_inner(inner)
     }
@@ -761,13 +756,7 @@ where
 {
     /// A pending promise and the resolver that settles it, on `spawner`.
     pub fn with_resolvers_in(spawner: &Spawner) -> (Promise<T, E>, Resolver<T, E>) {
-        let inner = Inner::new(
-            Some(spawner.clone()),
-            None,
-            Some(E::from),
-            abandon::<T, E>,
-            report::<E>,
-        );
+        let inner = Inner::new(Some(spawner.clone()), None, Some(E::from));
         let resolver = Resolver::new_group(inner.clone());
         (Promise::from_inner(inner), resolver)
     }
@@ -974,10 +963,11 @@ where
     ///
     /// [`AlreadyResolved`] with `value` if the promise was already decided.
     pub fn resolve(&self, value: T) -> Result<(), AlreadyResolved<T>> {
-        self.settle(Ok(value)).map_err(|e| match e.0 {
-            Ok(value) => AlreadyResolved(value),
-            Err(_) => unreachable!("given back as passed"),
-        })
+        if !self.lock_in() {
+            return Err(AlreadyResolved(value));
+        }
+        self.group.promise.settle(Ok(value));
+        Ok(())
     }
 
     /// Rejects the promise with `reason`.
@@ -986,10 +976,11 @@ where
     ///
     /// [`AlreadyResolved`] with `reason` if the promise was already decided.
     pub fn reject(&self, reason: E) -> Result<(), AlreadyResolved<E>> {
-        self.settle(Err(reason)).map_err(|e| match e.0 {
-            Err(reason) => AlreadyResolved(reason),
-            Ok(_) => unreachable!("given back as passed"),
-        })
+        if !self.lock_in() {
+            return Err(AlreadyResolved(reason));
+        }
+        self.group.promise.settle(Err(reason));
+        Ok(())
     }
 
     /// Fulfills (`Ok`) or rejects (`Err`) the promise.
@@ -1032,14 +1023,6 @@ where
         }
         thenable.adopt_into(hidden::Target(&self.group.promise));
         Ok(())
-    }
-
-    fn resolve_unchecked(&self, value: T) {
-        let _ = self.resolve(value);
-    }
-
-    fn reject_unchecked(&self, reason: E) {
-        let _ = self.reject(reason);
     }
 
     fn settle_unchecked(&self, outcome: Result<T, E>) {
