@@ -72,9 +72,7 @@ impl IntervalHandle {
     /// Stops the interval; true if it was running. Called from the
     /// interval's own callback, the current tick finishes and no other runs.
     pub fn cancel(&self) -> bool {
-        let active = self.is_active();
-        self.spawner.cancel_timer(self.id);
-        active
+        self.spawner.cancel_timer(self.id)
     }
 
     /// True until the interval is cancelled.

@@ -276,14 +276,14 @@ impl Spawner {
         id
     }
 
-    /// Cancels a timer; true if it had not fired yet (for an interval: if it
-    /// was still running).
+    /// Cancels a timer; true if it was live: a timeout that had not fired,
+    /// an interval not yet cancelled (even one cancelling itself from its
+    /// own callback).
     pub(crate) fn cancel_timer(&self, id: TimerId) -> bool {
-        let dropped = lock(&self.shared.event_loop).timers.cancel(id);
+        let (was_live, dropped) = lock(&self.shared.event_loop).timers.cancel(id);
         // The callback (user code) drops with the lock released.
-        let cancelled = dropped.is_some();
         drop(dropped);
-        cancelled
+        was_live
     }
 
     /// True while the timer has yet to fire (an interval: until cancelled).
@@ -471,14 +471,17 @@ impl Timers {
         })
     }
 
-    /// Cancels `id`, returning its callback (to drop outside the lock) if it
-    /// was armed.
-    fn cancel(&mut self, id: TimerId) -> Option<TimerCallback> {
-        let slot = self.slot(id)?;
+    /// Cancels `id`. Returns whether it was live (see `is_live`), and its
+    /// callback, to drop outside the lock, if it was armed.
+    fn cancel(&mut self, id: TimerId) -> (bool, Option<TimerCallback>) {
+        let was_live = self.is_live(id);
+        let Some(slot) = self.slot(id) else {
+            return (false, None);
+        };
         match std::mem::replace(&mut slot.state, SlotState::Free) {
             SlotState::Armed { callback, .. } => {
                 self.release(id.index);
-                Some(callback)
+                (was_live, Some(callback))
             }
             SlotState::Firing { period, .. } => {
                 // An interval cancelled from its own callback: the loop
@@ -487,9 +490,9 @@ impl Timers {
                     period,
                     cancelled: true,
                 };
-                None
+                (was_live, None)
             }
-            SlotState::Free => None,
+            SlotState::Free => (false, None),
         }
     }
 
