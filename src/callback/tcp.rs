@@ -52,7 +52,6 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
@@ -206,11 +205,19 @@ struct Shared {
 
 /// The close side: one `on_close` call, whoever finishes first.
 struct Closing {
-    on_close: Mutex<Option<OnClose>>,
-    /// The outcome, kept if it came before an `on_close` was set.
-    outcome: Mutex<Option<io::Result<()>>>,
-    closed: AtomicBool,
+    state: Mutex<CloseState>,
     stop_reading: Notify,
+}
+
+/// Where the connection's end and its `on_close` callback stand, under one
+/// lock so that an end and a callback set at the same moment meet.
+enum CloseState {
+    /// Not ended; the callback, if one is set.
+    Open(Option<OnClose>),
+    /// Ended before any callback was set: the outcome waits for one.
+    Ended(io::Result<()>),
+    /// Ended, and the outcome handed to a callback.
+    Reported,
 }
 
 enum Write {
@@ -219,16 +226,27 @@ enum Write {
 }
 
 impl Closing {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CloseState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Records the end of the connection; runs `on_close` once.
     fn finish(&self, outcome: io::Result<()>) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
+        let mut state = self.lock();
+        match std::mem::replace(&mut *state, CloseState::Reported) {
+            CloseState::Open(Some(callback)) => {
+                drop(state);
+                call(|| callback(outcome));
+            }
+            CloseState::Open(None) => *state = CloseState::Ended(outcome),
+            // Already ended: the first end is the one reported.
+            ended => *state = ended,
         }
-        let callback = self.on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match callback {
-            Some(callback) => call(|| callback(outcome)),
-            None => *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome),
-        }
+    }
+
+    /// True once the connection has ended.
+    fn is_closed(&self) -> bool {
+        !matches!(*self.lock(), CloseState::Open(_))
     }
 }
 
@@ -246,9 +264,7 @@ impl Connection {
                 reader: Mutex::new(Some(reader)),
                 writes,
                 closing: Arc::new(Closing {
-                    on_close: Mutex::new(None),
-                    outcome: Mutex::new(None),
-                    closed: AtomicBool::new(false),
+                    state: Mutex::new(CloseState::Open(None)),
                     stop_reading: Notify::new(),
                 }),
             }),
@@ -302,14 +318,15 @@ impl Connection {
     /// the peer closed it or [`close`](Connection::close) did, the error
     /// otherwise. Set after the end, it runs at once (on a runtime task).
     pub fn on_close(&self, on_close: impl FnOnce(io::Result<()>) + Send + 'static) {
-        let closing = &self.shared.closing;
-        *closing.on_close.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(on_close));
-        let outcome = closing.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(outcome) = outcome {
-            let callback = closing.on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(callback) = callback {
-                drop(crate::spawn(async move { call(|| callback(outcome)) }));
+        let mut state = self.shared.closing.lock();
+        match std::mem::replace(&mut *state, CloseState::Reported) {
+            CloseState::Open(_) => *state = CloseState::Open(Some(Box::new(on_close))),
+            CloseState::Ended(outcome) => {
+                drop(state);
+                drop(crate::spawn(async move { call(|| on_close(outcome)) }));
             }
+            // The end went to an earlier callback; this one never runs.
+            CloseState::Reported => {}
         }
     }
 
@@ -340,7 +357,7 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("peer_addr", &self.shared.peer_addr)
             .field("local_addr", &self.shared.local_addr)
-            .field("closed", &self.shared.closing.closed.load(Ordering::Acquire))
+            .field("closed", &self.shared.closing.is_closed())
             .finish()
     }
 }
