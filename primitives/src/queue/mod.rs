@@ -188,7 +188,9 @@ struct Shared<T> {
 
 struct Envelope<T> {
     message: T,
-    published_at: Instant,
+    /// When it was published; read from the clock only for a queue with a
+    /// TTL, the one thing that needs it.
+    published_at: Option<Instant>,
     deliveries: u32,
     history: Vec<Attempt>,
 }
@@ -203,6 +205,8 @@ struct InFlight<T> {
 #[derive(Default)]
 struct ConsumerState {
     unacked: usize,
+    /// In the `waiting` list.
+    waiting: bool,
     /// Waiting in `recv`, with this waker.
     waker: Option<Waker>,
 }
@@ -453,7 +457,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
     /// Hands ready messages to waiting consumers, in turn, as long as both
     /// remain. Called with the lock held; wakes through `wakers`.
     fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
-        let now = self.spawner.now();
+        // Read the clock only if something is handed over.
+        let mut clock = None;
+        let mut now = || *clock.get_or_insert_with(|| self.spawner.now());
         let mut skipped = 0;
         while skipped < state.waiting.len() && !state.ready.is_empty() {
             let consumer = state.waiting[0];
@@ -470,8 +476,8 @@ impl<T: Clone + Send + 'static> Shared<T> {
             let Some(mut envelope) = state.ready.pop_front() else {
                 break;
             };
-            if let Some(ttl) = self.config.ttl
-                && now.saturating_duration_since(envelope.published_at) > ttl
+            if let (Some(ttl), Some(published_at)) = (self.config.ttl, envelope.published_at)
+                && now().saturating_duration_since(published_at) > ttl
             {
                 state.dead_letter(envelope, DeadReason::Expired, wakers);
                 continue;
@@ -497,12 +503,13 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 InFlight {
                     envelope,
                     consumer,
-                    delivered_at: now,
+                    delivered_at: now(),
                     timer,
                 },
             );
             let entry = state.consumers.entry(consumer).or_default();
             entry.unacked += 1;
+            entry.waiting = false;
             if let Some(waker) = entry.waker.take() {
                 wakers.push(waker);
             }
@@ -611,7 +618,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
             state.ready.push_back(Envelope {
                 message,
-                published_at: self.spawner.now(),
+                published_at: self.config.ttl.map(|_| self.spawner.now()),
                 deliveries: 0,
                 history: Vec::new(),
             });
@@ -694,7 +701,10 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         let mut wakers = Wakers::new();
         let result = {
             let mut state = lock(&shared.state);
-            if !state.waiting.contains(&self.id) && !state.handed.contains_key(&self.id) {
+            let handed = state.handed.contains_key(&self.id);
+            let entry = state.consumers.entry(self.id).or_default();
+            if !entry.waiting && !handed {
+                entry.waiting = true;
                 state.waiting.push_back(self.id);
             }
             shared.dispatch(&mut state, &mut wakers);
@@ -702,6 +712,7 @@ impl<T: Clone + Send + 'static> Consumer<T> {
                 Poll::Ready(Some(delivery))
             } else if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
                 state.waiting.retain(|&c| c != self.id);
+                state.consumers.entry(self.id).or_default().waiting = false;
                 Poll::Ready(None)
             } else {
                 let entry = state.consumers.entry(self.id).or_default();
@@ -719,12 +730,13 @@ impl<T> Drop for Consumer<T> {
         let handed = {
             let mut state = lock(&self.shared.state);
             state.waiting.retain(|&c| c != self.id);
+            state.consumers.remove(&self.id);
             state.handed.remove(&self.id)
         };
         // A delivery handed over but never returned from `recv` goes back
-        // as a dropped delivery: the message is delivered again.
+        // as a dropped delivery (with the lock released: it takes it): the
+        // message is delivered again.
         drop(handed);
-        lock(&self.shared.state).consumers.remove(&self.id);
     }
 }
 
