@@ -28,11 +28,7 @@ impl Park for ReactorPark {
         self.0.unpark();
     }
 
-    fn park_idle(&self, timeout: Option<Duration>) {
-        self.0.park_idle(timeout);
-    }
-
-    fn park_idle_checked(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
+    fn park_idle(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
         self.0.park_idle_checked(timeout, still_idle);
     }
 
@@ -48,7 +44,7 @@ impl Park for ReactorPark {
 /// start), so the executor's handle is filled in once `build` has it; no
 /// task, and so no promise or callback, runs before that.
 struct WeftSpawn {
-    executor: std::sync::OnceLock<weft_executor::runtime::Handle>,
+    executor: Arc<std::sync::OnceLock<weft_executor::runtime::Handle>>,
     reactor: weft_reactor::Handle,
 }
 
@@ -66,23 +62,6 @@ impl Spawn for WeftSpawn {
 
     fn now(&self) -> std::time::Instant {
         self.reactor.now().into()
-    }
-}
-
-/// A [`WeftSpawn`] shared with the builder, which fills in its executor.
-struct SharedSpawn(Arc<WeftSpawn>);
-
-impl Spawn for SharedSpawn {
-    fn spawn(&self, future: BoxFuture) {
-        self.0.spawn(future);
-    }
-
-    fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
-        self.0.sleep_until(deadline)
-    }
-
-    fn now(&self) -> std::time::Instant {
-        self.0.now()
     }
 }
 
@@ -282,7 +261,7 @@ impl Handle {
         // The runtime's own spawner is current wherever the runtime is.
         let spawner = Spawner::try_current().unwrap_or_else(|_| {
             Spawner::new(WeftSpawn {
-                executor: executor.clone().into(),
+                executor: Arc::new(executor.clone().into()),
                 reactor: reactor.clone(),
             })
         });
@@ -485,11 +464,11 @@ impl Builder {
         let reactor = driver.handle();
         let driver = Arc::new(ReactorPark(driver));
         let entered = reactor.clone();
-        let weft_spawn = Arc::new(WeftSpawn {
-            executor: std::sync::OnceLock::new(),
+        let executor_slot = Arc::new(std::sync::OnceLock::new());
+        let spawner = Spawner::new(WeftSpawn {
+            executor: executor_slot.clone(),
             reactor: reactor.clone(),
         });
-        let spawner = Spawner::new(SharedSpawn(weft_spawn.clone()));
         // Weak: the executor keeps this closure, and the spawner keeps the
         // executor's handle; a strong one would be a cycle that leaks both.
         let thread_spawner = spawner.downgrade();
@@ -518,7 +497,7 @@ impl Builder {
                 let _ = THREAD_CONTEXT.try_with(|slot| slot.borrow_mut().take());
             })
             .build()?;
-        let _ = weft_spawn.executor.set(executor.handle().clone());
+        let _ = executor_slot.set(executor.handle().clone());
         let handle = Handle {
             executor: executor.handle().clone(),
             spawner,

@@ -95,19 +95,13 @@ pub trait Park: Send + Sync + 'static {
     /// Like [`park`](Park::park), called when the whole runtime is idle:
     /// every worker waits and no blocking task or `block_on` caller is busy.
     /// A driver whose clock is paused may then jump the clock to its next
-    /// timer deadline instead of waiting. By default, plain `park`.
-    fn park_idle(&self, timeout: Option<Duration>) {
-        self.park(timeout);
-    }
-
-    /// Like [`park_idle`](Park::park_idle), with a way to ask, at the last
-    /// moment before the clock jumps, whether the runtime is still idle:
-    /// a task may have been woken (from another thread) since the runtime
-    /// judged itself idle, and must run before time moves. By default,
-    /// plain `park_idle`.
-    fn park_idle_checked(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
+    /// timer deadline instead of waiting — if `still_idle` says so at that
+    /// moment: a task may have been woken (from another thread) since the
+    /// runtime judged itself idle, and must run before time moves. By
+    /// default, plain `park`.
+    fn park_idle(&self, timeout: Option<Duration>, still_idle: &dyn Fn() -> bool) {
         let _ = still_idle;
-        self.park_idle(timeout);
+        self.park(timeout);
     }
 
     /// Whether the driver wants to hear when the runtime becomes idle while
@@ -377,7 +371,7 @@ impl Parker {
             return true;
         }
         if guard.slot.is_idle() {
-            guard.driver.park_idle_checked(timeout, &|| guard.slot.is_idle());
+            guard.driver.park_idle(timeout, &|| guard.slot.is_idle());
         } else {
             guard.driver.park(timeout);
         }

@@ -40,7 +40,7 @@ impl Park for Recorder {
         self.inner.unpark();
     }
 
-    fn park_idle(&self, timeout: Option<Duration>) {
+    fn park_idle(&self, timeout: Option<Duration>, _still_idle: &dyn Fn() -> bool) {
         if self.in_blocking.load(Ordering::SeqCst) {
             self.violations.fetch_add(1, Ordering::SeqCst);
         }
