@@ -1,38 +1,20 @@
 //! Promises and callback timers under weft (both schedulers), tokio (both)
-//! and smol, through a `Spawn` implementation written here as a user of
-//! another runtime would: the runtime-agnostic claim, tested.
+//! and smol, through the harness's `Spawn` implementation (written as a
+//! user of another runtime would): the runtime-agnostic claim, tested.
 
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use support::any_runtime::{self, on_every_runtime};
+use std::time::Duration;
+use support::any_runtime::on_every_runtime;
 use weft::callback::from_callback;
 use weft::promise::{AggregateError, Promise, PromiseError, Settled};
-use weft::spawner::{BoxFuture, Spawn, Spawner};
-
-/// The test harness's runtime, as promises see it.
-struct Harness(any_runtime::Spawner);
-
-impl Spawn for Harness {
-    fn spawn(&self, future: BoxFuture) {
-        self.0.spawn_detached(future);
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture {
-        self.0.sleep_until(deadline)
-    }
-}
-
-fn promise_spawner(harness: any_runtime::Spawner) -> Spawner {
-    Spawner::new(Harness(harness))
-}
 
 #[test]
 fn a_chain_of_handlers_runs_on_every_runtime() {
     on_every_runtime(|harness| async move {
-        let sp = promise_spawner(harness);
+        let sp = harness.weft_spawner();
         let p = Promise::<u32, String>::spawn_in(&sp, async { Ok(1) })
             .then(|v| Ok(v + 1))
             .map(|v| v * 10)
@@ -52,7 +34,7 @@ fn a_chain_of_handlers_runs_on_every_runtime() {
 #[test]
 fn combinators_follow_the_order_the_inputs_settle_in() {
     on_every_runtime(|harness| async move {
-        let sp = promise_spawner(harness);
+        let sp = harness.weft_spawner();
         let (a, ra) = Promise::<u32, String>::with_resolvers_in(&sp);
         let (b, rb) = Promise::<u32, String>::with_resolvers_in(&sp);
         let all = Promise::all([a.clone(), b.clone()]);
@@ -87,7 +69,7 @@ fn combinators_follow_the_order_the_inputs_settle_in() {
 #[test]
 fn handlers_attached_from_many_tasks_each_run_exactly_once() {
     on_every_runtime(|harness| async move {
-        let sp = promise_spawner(harness.clone());
+        let sp = harness.weft_spawner();
         let (p, resolver) = Promise::<u32, String>::with_resolvers_in(&sp);
         let count = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..4)
@@ -119,7 +101,7 @@ fn handlers_attached_from_many_tasks_each_run_exactly_once() {
 #[test]
 fn a_panicking_handler_rejects_and_an_abandoned_resolver_does_not_hang() {
     on_every_runtime(|harness| async move {
-        let sp = promise_spawner(harness);
+        let sp = harness.weft_spawner();
         let p = Promise::<u32, String>::spawn_in(&sp, async { Ok(1) })
             .map(|_| -> u32 { panic!("a handler panics (expected)") });
         assert!(p.await.unwrap_err().contains("expected"));
@@ -134,7 +116,7 @@ fn a_panicking_handler_rejects_and_an_abandoned_resolver_does_not_hang() {
 #[test]
 fn callback_timers_fire_in_deadline_order_and_cancelled_ones_never() {
     on_every_runtime(|harness| async move {
-        let sp = promise_spawner(harness);
+        let sp = harness.weft_spawner();
         let fired = Arc::new(Mutex::new(Vec::new()));
         for (label, ms) in [("third", 6), ("first", 2), ("second", 4)] {
             let fired = fired.clone();

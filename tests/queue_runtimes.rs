@@ -6,29 +6,14 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 use support::Rng;
-use support::any_runtime::{self, on_every_runtime};
+use support::any_runtime::on_every_runtime;
 use weft::queue::{DeadReason, Queue};
-use weft::spawner::{BoxFuture, Spawn, Spawner};
-
-/// The test harness's runtime, as the queue's deadlines see it.
-struct Harness(any_runtime::Spawner);
-
-impl Spawn for Harness {
-    fn spawn(&self, future: BoxFuture) {
-        self.0.spawn_detached(future);
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture {
-        self.0.sleep_until(deadline)
-    }
-}
 
 #[test]
 fn every_message_is_acked_or_dead_lettered_exactly_once_on_every_runtime() {
     on_every_runtime(|harness| async move {
-        let spawner = Spawner::new(Harness(harness.clone()));
+        let spawner = harness.weft_spawner();
         let queue = Queue::builder()
             .capacity(16)
             .max_deliveries(3)

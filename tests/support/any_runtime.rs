@@ -23,15 +23,22 @@ pub(crate) struct Spawner(Arc<dyn Fn(BoxFuture) + Send + Sync>, Sleeper);
 /// Sleeps until an instant on a runtime's own timer.
 type Sleeper = Arc<dyn Fn(std::time::Instant) -> BoxFuture + Send + Sync>;
 
-impl Spawner {
-    /// A future that completes at `deadline`, on the runtime's timer.
-    pub(crate) fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
-        (self.1)(deadline)
+/// The harness's runtime as promises, callbacks and queues see it: what a
+/// user of tokio or smol would write to run them there.
+impl weft::spawner::Spawn for Spawner {
+    fn spawn(&self, future: BoxFuture) {
+        (self.0)(future);
     }
 
-    /// Spawns a future with no output, not joined.
-    pub(crate) fn spawn_detached(&self, future: BoxFuture) {
-        (self.0)(future);
+    fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture {
+        (self.1)(deadline)
+    }
+}
+
+impl Spawner {
+    /// A weft spawner over this runtime.
+    pub(crate) fn weft_spawner(&self) -> weft::spawner::Spawner {
+        weft::spawner::Spawner::new(self.clone())
     }
 
     /// Spawns `future`; the [`Join`] yields its output.
