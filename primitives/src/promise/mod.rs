@@ -667,8 +667,9 @@ where
         F: FnOnce() -> R + Send + 'static,
     {
         self.chain(move |outcome, resolver| {
-            let handler = Promise::<X, E>::adopting(on_settled(), &resolver.group.promise);
-            let pass = Promise::<T, E>::settled_like(outcome, &resolver.group.promise);
+            let spawner = lock(&resolver.group.promise.state).spawner.clone();
+            let handler = Promise::<X, E>::adopting(on_settled(), spawner.clone());
+            let pass = Promise::<T, E>::settled_handled(outcome, spawner);
             // The handler's failure wins; otherwise the original outcome.
             resolver.adopt_unchecked(handler.then(move |_| pass));
         })
@@ -725,24 +726,22 @@ where
         self.chain(move |outcome, resolver| resolver.settle_unchecked(outcome.map_err(f)))
     }
 
-    /// A promise that adopts `thenable`, on `like`'s spawner.
-    fn adopting<R, U, E2>(thenable: R, like: &Arc<Inner<U, E2>>) -> Promise<T, E>
+    /// A promise that adopts `thenable`, on `spawner`.
+    fn adopting<R>(thenable: R, spawner: Option<Spawner>) -> Promise<T, E>
     where
         R: Thenable<T, E>,
         E: From<PromiseError>,
     {
-        let spawner = lock(&like.state).spawner.clone();
         let inner = Inner::new(spawner, None, Some(E::from));
         let resolver = Resolver::new_group(inner.clone());
         resolver.adopt_unchecked(thenable);
         Promise::from_inner(inner)
     }
 
-    /// A promise already settled with `outcome`, on `like`'s spawner.
-    /// Marked handled: `finally` drops it unused when its own handler
-    /// fails, and the original rejection was handled by `finally` itself.
-    fn settled_like<U, E2>(outcome: Result<T, E>, like: &Arc<Inner<U, E2>>) -> Promise<T, E> {
-        let spawner = lock(&like.state).spawner.clone();
+    /// A promise already settled with `outcome`, on `spawner`. Marked
+    /// handled: `finally` drops it unused when its own handler fails, and
+    /// the original rejection was handled by `finally` itself.
+    fn settled_handled(outcome: Result<T, E>, spawner: Option<Spawner>) -> Promise<T, E> {
         let inner = Inner::new(spawner, Some(outcome), None);
         lock(&inner.state).handled = true;
         Promise::from_inner(inner)
