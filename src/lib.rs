@@ -83,6 +83,13 @@ pub mod queue {
     pub use weft_primitives::queue::*;
 }
 
+/// An event bus with topics, replay, patterns, consumer groups and
+/// handlers; see [`weft_primitives::events`]. Handlers' retries run on the
+/// runtime's clock, paused test clock included.
+pub mod events {
+    pub use weft_primitives::events::*;
+}
+
 /// The runtime interface promises and callbacks stand on; see
 /// [`weft_primitives::spawner`]. A weft runtime's spawner is current on its
 /// threads; [`Handle::spawner`] returns it.

@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod callback;
+pub mod events;
 mod loom;
 pub mod promise;
 pub mod queue;

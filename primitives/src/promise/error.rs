@@ -25,14 +25,7 @@ pub enum PromiseError {
 impl PromiseError {
     /// The error for a caught panic, with its message when it has one.
     pub(crate) fn from_panic(panic: Box<dyn Any + Send>) -> PromiseError {
-        let message = match panic.downcast::<String>() {
-            Ok(message) => *message,
-            Err(panic) => match panic.downcast::<&'static str>() {
-                Ok(message) => (*message).to_string(),
-                Err(_) => "a panic with a non-string payload".to_string(),
-            },
-        };
-        PromiseError::Panicked(message)
+        PromiseError::Panicked(crate::util::panic_message(panic))
     }
 }
 

@@ -74,3 +74,14 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
         std::thread::park();
     }
 }
+
+/// The message of a caught panic, when it has one.
+pub(crate) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => match panic.downcast::<&'static str>() {
+            Ok(message) => (*message).to_string(),
+            Err(_) => "a panic with a non-string payload".to_string(),
+        },
+    }
+}

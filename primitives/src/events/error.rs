@@ -1,0 +1,173 @@
+//! The errors of the event bus.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// A topic name or pattern that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidName {
+    name: String,
+    reason: &'static str,
+}
+
+impl InvalidName {
+    pub(crate) fn new(name: &str, reason: &'static str) -> InvalidName {
+        // Keep an absurdly long name from bloating the error.
+        let name = match name.char_indices().nth(64) {
+            Some((cut, _)) => format!("{}…", &name[..cut]),
+            None => name.to_owned(),
+        };
+        InvalidName { name, reason }
+    }
+
+    /// The name as given (cut after 64 characters).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What is wrong with it.
+    pub fn reason(&self) -> &str {
+        self.reason
+    }
+}
+
+impl fmt::Display for InvalidName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid topic name or pattern {:?}: {}",
+            self.name, self.reason
+        )
+    }
+}
+
+impl Error for InvalidName {}
+
+/// Why an event was not published; the event is given back where it can
+/// be.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PublishError<T> {
+    /// The bus was closed ([`EventBus::close`](super::EventBus::close), or
+    /// every handle to it dropped).
+    Closed(T),
+    /// The topic name does not parse.
+    InvalidTopic(InvalidName, T),
+    /// The backend failed to store the event (a disk or broker error; the
+    /// in-memory backend never fails). Whether it was stored is unknown.
+    Backend(io::Error),
+}
+
+impl<T> PublishError<T> {
+    /// The event, unless the backend failed with it.
+    pub fn into_inner(self) -> Option<T> {
+        match self {
+            PublishError::Closed(event) | PublishError::InvalidTopic(_, event) => Some(event),
+            PublishError::Backend(_) => None,
+        }
+    }
+}
+
+impl<T> fmt::Display for PublishError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishError::Closed(_) => f.write_str("publishing on a closed event bus"),
+            PublishError::InvalidTopic(name, _) => name.fmt(f),
+            PublishError::Backend(e) => write!(f, "the event bus backend failed: {e}"),
+        }
+    }
+}
+
+impl<T: fmt::Debug> Error for PublishError<T> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            PublishError::Backend(e) => Some(e),
+            PublishError::InvalidTopic(e, _) => Some(e),
+            PublishError::Closed(_) => None,
+        }
+    }
+}
+
+/// What a subscriber or group member gets instead of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecvError {
+    /// The subscriber fell behind the topic's retained window:
+    /// `skipped` events of `topic` were removed before it read them. It
+    /// goes on with the oldest retained event; nothing else was lost.
+    Lagged {
+        /// The topic whose events were skipped.
+        topic: Arc<str>,
+        /// How many.
+        skipped: u64,
+    },
+    /// The bus is closed and every event was read.
+    Closed,
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Lagged { topic, skipped } => {
+                write!(f, "lagged behind topic {topic:?}: {skipped} events skipped")
+            }
+            RecvError::Closed => f.write_str("the event bus is closed"),
+        }
+    }
+}
+
+impl Error for RecvError {}
+
+/// Why a subscription, a group member, a topic or a handler could not be
+/// made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EventsError {
+    /// A topic name or pattern does not parse.
+    InvalidName(InvalidName),
+    /// A group was asked to follow a pattern; groups follow one topic.
+    GroupNeedsTopic(String),
+    /// A handler was registered with no runtime to run it: no spawner was
+    /// given to the builder and none is current.
+    NoSpawner,
+    /// The backend failed (a disk or broker error).
+    Backend(io::Error),
+}
+
+impl fmt::Display for EventsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventsError::InvalidName(e) => e.fmt(f),
+            EventsError::GroupNeedsTopic(p) => {
+                write!(f, "a consumer group follows one topic, not the pattern {p:?}")
+            }
+            EventsError::NoSpawner => {
+                f.write_str("no runtime to run the handler: give the bus a spawner or enter a runtime")
+            }
+            EventsError::Backend(e) => write!(f, "the event bus backend failed: {e}"),
+        }
+    }
+}
+
+impl Error for EventsError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            EventsError::InvalidName(e) => Some(e),
+            EventsError::Backend(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<InvalidName> for EventsError {
+    fn from(e: InvalidName) -> EventsError {
+        EventsError::InvalidName(e)
+    }
+}
+
+impl From<io::Error> for EventsError {
+    fn from(e: io::Error) -> EventsError {
+        EventsError::Backend(e)
+    }
+}

@@ -1,0 +1,334 @@
+//! Consumer groups: members sharing one topic's events, with a committed
+//! offset that outlives them.
+//!
+//! The group reads the topic once, at its own position, and hands each
+//! event to one member. A member [`ack`](GroupEvent::ack)s what it handled;
+//! an event dropped unacked (or [`nack`](GroupEvent::nack)ed) goes back to
+//! the group and out again, to whichever member asks first. The committed
+//! offset is the oldest event not yet acked: everything before it is done,
+//! and the backend stores it, so a group rebuilt on the same backend
+//! resumes there.
+
+use super::backend::{Backend, Record, TopicLog};
+use super::error::{EventsError, InvalidName, RecvError};
+use super::pattern::{MAX_NAME_LEN, Pattern};
+use super::{BATCH, Event, From, Inner, Offset};
+use crate::loom::{Mutex, lock};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::future::poll_fn;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+/// One member of a consumer group: made by
+/// [`EventBus::join`](super::EventBus::join).
+pub struct Member<T: 'static> {
+    group: Arc<Group<T>>,
+    /// This member's own copy of the topic name.
+    topic: Arc<str>,
+}
+
+/// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
+/// when handled; dropped without an ack, it goes back to the group.
+/// Dereferences to the payload.
+pub struct GroupEvent<T: 'static> {
+    group: Arc<Group<T>>,
+    /// `None` once settled.
+    event: Option<Event<T>>,
+    seq: u64,
+    deliveries: u32,
+}
+
+pub(crate) struct Group<T: 'static> {
+    name: String,
+    topic: Arc<str>,
+    log: Arc<dyn TopicLog<T>>,
+    backend: Arc<dyn Backend<T>>,
+    state: Mutex<GroupState<T>>,
+}
+
+struct GroupState<T> {
+    /// The next offset to read from the log.
+    next: Offset,
+    /// Read from the log, not handed out yet.
+    buf: VecDeque<Record<T>>,
+    /// Given back by members, by offset, with their delivery counts.
+    redeliver: BTreeMap<Offset, (Record<T>, u32)>,
+    /// Handed out and not settled, by offset, with their delivery counts.
+    in_flight: BTreeMap<Offset, u32>,
+    committed: Offset,
+    /// Events that left the retained window before the group read them,
+    /// not yet reported.
+    lagged: u64,
+    /// The log is closed and read to the end.
+    done: bool,
+    /// Members waiting for an event.
+    waiters: Vec<Waker>,
+}
+
+pub(crate) fn join<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &str,
+    from: From,
+) -> Result<Member<T>, EventsError> {
+    if group.is_empty() || group.len() > MAX_NAME_LEN {
+        let reason = "a group name must be 1 to 255 bytes";
+        return Err(InvalidName::new(group, reason).into());
+    }
+    if !Pattern::parse(topic)?.is_literal() {
+        return Err(EventsError::GroupNeedsTopic(topic.to_owned()));
+    }
+    let (name, log) = inner.log(topic)?;
+    let mut groups = lock(&inner.groups);
+    let key = (group.to_owned(), name.clone());
+    let shared = match groups.get(&key) {
+        Some(shared) => shared.clone(),
+        None => {
+            let start = match inner.backend.committed(group, topic)? {
+                Some(committed) => committed,
+                None => match from {
+                    From::Start => log.start(),
+                    From::Latest => log.end(),
+                    From::Offset(offset) => offset,
+                },
+            };
+            // Stored at once, so a group that never acks still resumes
+            // where it began, not at a new `from`.
+            inner.backend.commit(group, topic, start)?;
+            let shared = Arc::new(Group {
+                name: group.to_owned(),
+                topic: name.clone(),
+                log,
+                backend: inner.backend.clone(),
+                state: Mutex::new(GroupState {
+                    next: start,
+                    buf: VecDeque::new(),
+                    redeliver: BTreeMap::new(),
+                    in_flight: BTreeMap::new(),
+                    committed: start,
+                    lagged: 0,
+                    done: false,
+                    waiters: Vec::new(),
+                }),
+            });
+            groups.insert(key, shared.clone());
+            shared
+        }
+    };
+    Ok(Member {
+        topic: Arc::from(&*name),
+        group: shared,
+    })
+}
+
+impl<T: Clone + Send + 'static> Member<T> {
+    /// Waits for the group's next event. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] if the group fell behind the topic's retained
+    /// window (one member is told; the group goes on);
+    /// [`RecvError::Closed`] once the bus is closed and every event was
+    /// handed out and settled.
+    pub async fn recv(&mut self) -> Result<GroupEvent<T>, RecvError> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the group's next event; see [`recv`](Member::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<GroupEvent<T>, RecvError>> {
+        match self.next(Some(cx.waker())) {
+            Some(result) => Poll::Ready(result),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The group's next event if one is ready: `None` if none is yet.
+    pub fn try_recv(&mut self) -> Option<Result<GroupEvent<T>, RecvError>> {
+        self.next(None)
+    }
+
+    /// The group's committed offset: every event before it was acked.
+    pub fn committed(&self) -> Offset {
+        lock(&self.group.state).committed
+    }
+
+    /// The group's name.
+    pub fn group(&self) -> &str {
+        &self.group.name
+    }
+
+    fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
+        let group = &self.group;
+        let mut state = lock(&group.state);
+        let (record, deliveries) = if let Some((_, (record, n))) = state.redeliver.pop_first() {
+            (record, n + 1)
+        } else {
+            if state.buf.is_empty() && !state.done {
+                let state = &mut *state;
+                let read = group.log.read(state.next, BATCH, &mut state.buf, waker);
+                state.next = read.next;
+                state.lagged += read.skipped;
+                state.done = read.closed && state.buf.is_empty();
+            }
+            if state.lagged > 0 {
+                let skipped = std::mem::take(&mut state.lagged);
+                // The skipped events will never be acked: move past them.
+                let _ = group.advance(&mut state);
+                return Some(Err(RecvError::Lagged {
+                    topic: self.topic.clone(),
+                    skipped,
+                }));
+            }
+            match state.buf.pop_front() {
+                Some(record) => (record, 1),
+                None => {
+                    if state.done && state.in_flight.is_empty() {
+                        return Some(Err(RecvError::Closed));
+                    }
+                    if let Some(waker) = waker
+                        && !state.waiters.iter().any(|w| w.will_wake(waker))
+                    {
+                        state.waiters.push(waker.clone());
+                    }
+                    return None;
+                }
+            }
+        };
+        state.in_flight.insert(record.offset, deliveries);
+        drop(state);
+        Some(Ok(GroupEvent {
+            group: group.clone(),
+            seq: record.seq,
+            deliveries,
+            event: Some(Event {
+                topic: self.topic.clone(),
+                offset: record.offset,
+                payload: record.payload,
+            }),
+        }))
+    }
+}
+
+impl<T: 'static> Group<T> {
+    /// Moves the committed offset up to the oldest event not yet acked and
+    /// stores it if it moved.
+    fn advance(&self, state: &mut GroupState<T>) -> Result<(), EventsError> {
+        let oldest = [
+            state.in_flight.keys().next().copied(),
+            state.redeliver.keys().next().copied(),
+            state.buf.front().map(|r| r.offset),
+        ];
+        let oldest = oldest.into_iter().flatten().min().unwrap_or(state.next);
+        if oldest > state.committed {
+            state.committed = oldest;
+            self.backend.commit(&self.name, &self.topic, oldest)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the delivery of `event`: acked, or given back to the group.
+    fn settle(&self, event: Event<T>, seq: u64, deliveries: u32, ack: bool) -> Result<(), EventsError> {
+        let (result, waiters) = {
+            let mut state = lock(&self.state);
+            state.in_flight.remove(&event.offset);
+            let result = if ack {
+                self.advance(&mut state)
+            } else {
+                let record = Record {
+                    offset: event.offset,
+                    seq,
+                    payload: event.payload,
+                };
+                state.redeliver.insert(record.offset, (record, deliveries));
+                Ok(())
+            };
+            // Wake members for an event given back, or for the last
+            // settle of a closed group; an ack otherwise changes nothing
+            // they wait for.
+            let wake = !ack || (state.done && state.in_flight.is_empty());
+            let waiters = if wake {
+                std::mem::take(&mut state.waiters)
+            } else {
+                Vec::new()
+            };
+            (result, waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+        result
+    }
+}
+
+impl<T: 'static> GroupEvent<T> {
+    /// Marks the event handled: the group's committed offset moves past it
+    /// once every earlier event is acked too.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend failed to store the new
+    /// committed offset (the ack itself counts).
+    pub fn ack(mut self) -> Result<(), EventsError> {
+        let event = self.event.take().expect("a GroupEvent is settled only once");
+        self.group.settle(event, self.seq, self.deliveries, true)
+    }
+
+    /// Gives the event back to the group, to be handed out again (as
+    /// dropping it does).
+    pub fn nack(mut self) {
+        if let Some(event) = self.event.take() {
+            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+        }
+    }
+
+    /// How many times the group has handed this event out, this time
+    /// included.
+    pub fn delivery_count(&self) -> u32 {
+        self.deliveries
+    }
+
+    /// Whether the event was handed out before.
+    pub fn redelivered(&self) -> bool {
+        self.deliveries > 1
+    }
+
+    /// The event.
+    pub fn event(&self) -> &Event<T> {
+        self.event.as_ref().expect("a GroupEvent is settled only once")
+    }
+}
+
+impl<T: 'static> Deref for GroupEvent<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.event().payload()
+    }
+}
+
+impl<T: 'static> Drop for GroupEvent<T> {
+    fn drop(&mut self) {
+        if let Some(event) = self.event.take() {
+            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Member<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Member")
+            .field("group", &self.group.name)
+            .field("topic", &self.topic)
+            .field("committed", &lock(&self.group.state).committed.get())
+            .finish()
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for GroupEvent<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupEvent")
+            .field("event", &self.event)
+            .field("deliveries", &self.deliveries)
+            .finish()
+    }
+}

@@ -1,0 +1,743 @@
+//! An event bus with topics, replay, topic patterns, consumer groups and
+//! serverless-style handlers: the event-driven style, in process.
+//!
+//! A publisher puts an event on a *topic* and does not know who reads it.
+//! Each topic is a log: every event gets the next [`Offset`], and the last
+//! [`retention`](Builder::retention) events stay readable. Readers come in
+//! three kinds:
+//!
+//! - a [`Subscriber`] has its own cursor and sees every event of the topics
+//!   its pattern matches, starting where [`From`] says: the oldest
+//!   retained event (replay), the next one published, or an offset. One
+//!   that falls behind the retained window gets [`RecvError::Lagged`] with
+//!   the count it missed and goes on: never a silent loss.
+//! - the [`Member`]s of a named consumer group share one topic's events:
+//!   each event goes to one member, which [`ack`](GroupEvent::ack)s it;
+//!   the group's committed offset (everything before it acked) survives
+//!   its members, so a member that joins later resumes where the group
+//!   left off, and an event a member dropped unacked goes to another.
+//! - a [`Handler`] ([`EventBus::on`]) runs a function per event, as AWS
+//!   Lambda or Cloud Functions do, retrying a failure with back-off and
+//!   sending what still fails to a dead-letter topic.
+//!
+//! Patterns follow RabbitMQ's topic exchange: words separated by dots,
+//! `*` for exactly one word, `#` for zero or more (see [`Pattern`]).
+//!
+//! Events are kept by a [`Backend`]: [`Memory`] by default; the trait is
+//! what a durable or broker-backed store implements.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft::events::{EventBus, From};
+//!
+//! let bus = EventBus::new();
+//! let mut mailer = bus.subscribe("user.*", From::Latest).unwrap();
+//! bus.publish("user.registered", "ada@example.com").unwrap();
+//!
+//! // A late subscriber replays what the topic retains.
+//! let mut audit = bus.subscribe("user.registered", From::Start).unwrap();
+//!
+//! weft::block_on(async {
+//!     let event = mailer.recv().await.unwrap();
+//!     assert_eq!((event.topic(), *event.payload()), ("user.registered", "ada@example.com"));
+//!     assert_eq!(*audit.recv().await.unwrap(), "ada@example.com");
+//! });
+//! ```
+
+mod backend;
+mod error;
+mod group;
+mod handler;
+mod pattern;
+
+pub use self::backend::{Backend, Memory, Read, Record, TopicLog};
+pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
+pub use self::group::{GroupEvent, Member};
+pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::pattern::Pattern;
+
+use self::group::Group;
+use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
+use crate::loom::{Mutex, lock};
+use crate::spawner::Spawner;
+use futures_core::Stream;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::poll_fn;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
+
+/// How many events a topic keeps unless told otherwise.
+pub const DEFAULT_RETENTION: usize = 1024;
+
+/// How many events a reader copies out of a log per lock.
+const BATCH: usize = 64;
+
+/// An event's place in its topic: 0 for the first, then one more for each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Offset(u64);
+
+impl Offset {
+    /// The offset `n`.
+    pub const fn new(n: u64) -> Offset {
+        Offset(n)
+    }
+
+    /// Its number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Offset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a new subscriber (or a new consumer group) starts reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum From {
+    /// The oldest event the topic retains: replay.
+    Start,
+    /// The next event published.
+    Latest,
+    /// This offset. One older than the retained window starts at the
+    /// oldest retained event after a [`RecvError::Lagged`]; one not yet
+    /// published is waited for.
+    Offset(Offset),
+}
+
+/// An event as a reader receives it: the topic, the offset and the payload
+/// (which it dereferences to).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Event<T> {
+    topic: Arc<str>,
+    offset: Offset,
+    payload: T,
+}
+
+impl<T> Event<T> {
+    /// The topic it was published on.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Its offset in that topic.
+    pub fn offset(&self) -> Offset {
+        self.offset
+    }
+
+    /// The payload.
+    pub fn payload(&self) -> &T {
+        &self.payload
+    }
+
+    /// Takes the payload.
+    pub fn into_payload(self) -> T {
+        self.payload
+    }
+}
+
+impl<T> Deref for Event<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.payload
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Event<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("topic", &self.topic)
+            .field("offset", &self.offset.0)
+            .field("payload", &self.payload)
+            .finish()
+    }
+}
+
+/// Configures an [`EventBus`]: `EventBus::builder()`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    retention: usize,
+    spawner: Option<Spawner>,
+}
+
+impl Builder {
+    /// How many events each topic keeps for replay and for slow readers
+    /// (default [`DEFAULT_RETENTION`]; 0 is taken as 1).
+    /// [`Topic::set_retention`] changes it for one topic.
+    pub fn retention(&mut self, events: usize) -> &mut Self {
+        self.retention = events.max(1);
+        self
+    }
+
+    /// The runtime handlers run on and whose clock times their retries;
+    /// by default, the one current when [`EventBus::on`] is called.
+    pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
+        self.spawner = Some(spawner.clone());
+        self
+    }
+
+    /// A bus keeping its events in memory.
+    pub fn build<T: Clone + Send + 'static>(&self) -> EventBus<T> {
+        self.build_with(Memory::new())
+    }
+
+    /// A bus keeping its events in `backend`.
+    pub fn build_with<T: Clone + Send + 'static>(&self, backend: impl Backend<T>) -> EventBus<T> {
+        let inner = Arc::new(Inner {
+            backend: Arc::new(backend),
+            registry: Mutex::new(Registry {
+                topics: HashMap::new(),
+                watchers: Vec::new(),
+                closed: false,
+            }),
+            groups: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            handles: AtomicUsize::new(1),
+            retention: self.retention,
+            spawner: self.spawner.clone(),
+        });
+        EventBus { bus: BusRef(inner) }
+    }
+}
+
+/// The event bus: topics, subscribers, consumer groups and handlers.
+/// Cheap to clone; clones share the bus.
+///
+/// The bus closes when [`close`](EventBus::close) is called or the last
+/// `EventBus` and [`Topic`] handle is dropped: publishing then fails, and
+/// readers get what remains and then [`RecvError::Closed`].
+///
+/// See the [module docs](self).
+pub struct EventBus<T: 'static> {
+    bus: BusRef<T>,
+}
+
+/// A handle on one topic, for publishing without looking the topic up
+/// each time. Counts as a handle that keeps the bus open.
+pub struct Topic<T: 'static> {
+    bus: BusRef<T>,
+    name: Arc<str>,
+    log: Arc<dyn TopicLog<T>>,
+}
+
+/// A reader with its own cursor on every topic its pattern matches
+/// (topics created later included). Made by [`EventBus::subscribe`] or
+/// [`Topic::subscribe`].
+///
+/// Events of one topic arrive in offset order; events of different topics
+/// in the order they were published, as far as the reader can see it.
+/// Also a [`Stream`] of `Result<Event<T>, RecvError>` that ends when the
+/// bus closes.
+pub struct Subscriber<T> {
+    cursors: Vec<Cursor<T>>,
+    /// For a pattern: where topics created after subscribing arrive.
+    watch: Option<Arc<Watch<T>>>,
+}
+
+/// A counted reference to the bus: the last one dropped closes it.
+struct BusRef<T: 'static>(Arc<Inner<T>>);
+
+struct Inner<T: 'static> {
+    backend: Arc<dyn Backend<T>>,
+    registry: Mutex<Registry<T>>,
+    /// By (group, topic).
+    groups: Mutex<Groups<T>>,
+    /// Bus-wide publication order.
+    seq: AtomicU64,
+    /// `EventBus` and `Topic` handles alive.
+    handles: AtomicUsize,
+    retention: usize,
+    spawner: Option<Spawner>,
+}
+
+struct Registry<T> {
+    topics: HashMap<Arc<str>, Arc<dyn TopicLog<T>>>,
+    /// Pattern subscribers, told of each topic created after they were.
+    watchers: Vec<Weak<Watch<T>>>,
+    closed: bool,
+}
+
+type NamedLog<T> = (Arc<str>, Arc<dyn TopicLog<T>>);
+
+type Groups<T> = HashMap<(String, Arc<str>), Arc<Group<T>>>;
+
+struct Watch<T> {
+    pattern: Pattern,
+    state: Mutex<WatchState<T>>,
+}
+
+struct WatchState<T> {
+    new: Vec<NamedLog<T>>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+struct Cursor<T> {
+    /// This reader's own copy, so handing it out touches no shared count.
+    name: Arc<str>,
+    log: Arc<dyn TopicLog<T>>,
+    next: Offset,
+    buf: VecDeque<Record<T>>,
+    /// Skipped events not yet reported.
+    skipped: u64,
+    /// Closed and read to the end.
+    done: bool,
+}
+
+impl EventBus<()> {
+    /// A [`Builder`] for a bus.
+    pub fn builder() -> Builder {
+        Builder {
+            retention: DEFAULT_RETENTION,
+            spawner: None,
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> EventBus<T> {
+    /// A bus in memory, each topic keeping [`DEFAULT_RETENTION`] events.
+    pub fn new() -> EventBus<T> {
+        EventBus::builder().build()
+    }
+
+    /// The topic `name`, created if new.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] if `name` is not a topic name (see
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    pub fn topic(&self, name: &str) -> Result<Topic<T>, EventsError> {
+        let (name, log) = self.bus.0.log(name)?;
+        Ok(Topic {
+            bus: self.bus.clone(),
+            name,
+            log,
+        })
+    }
+
+    /// Publishes `event` on `topic` and returns its offset.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] once the bus is closed,
+    /// [`PublishError::InvalidTopic`] for a bad name, both with the event;
+    /// [`PublishError::Backend`] if the backend fails.
+    pub fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus.0.publish(topic, event)
+    }
+
+    /// A subscriber to every topic `pattern` matches, starting `from`.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] for a bad pattern;
+    /// [`EventsError::Backend`] if the backend fails.
+    pub fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+        self.bus.0.subscribe(pattern, from)
+    }
+
+    /// A new member of consumer group `group` on `topic`. The group is
+    /// made on first use, starting at its committed offset if the backend
+    /// has one, else `from`; later members ignore `from` and share the
+    /// group's position.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] for a bad name,
+    /// [`EventsError::GroupNeedsTopic`] for a pattern,
+    /// [`EventsError::Backend`] if the backend fails.
+    pub fn join(&self, group: &str, topic: &str, from: From) -> Result<Member<T>, EventsError> {
+        group::join(&self.bus.0, group, topic, from)
+    }
+
+    /// The offset `group` has committed on `topic`: every event before it
+    /// was acked.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
+        Ok(self.bus.0.backend.committed(group, topic)?)
+    }
+
+    /// Closes the bus: publishing fails from now on; readers get what
+    /// remains, then [`RecvError::Closed`]; handlers stop.
+    pub fn close(&self) {
+        self.bus.0.close();
+    }
+
+    /// Whether the bus is closed.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.bus.0.registry).closed
+    }
+
+    /// The names of the topics in use, in no particular order.
+    pub fn topics(&self) -> Vec<String> {
+        let registry = lock(&self.bus.0.registry);
+        registry.topics.keys().map(|name| name.to_string()).collect()
+    }
+}
+
+impl<T: Clone + Send + 'static> Default for EventBus<T> {
+    fn default() -> Self {
+        EventBus::new()
+    }
+}
+
+impl<T: Clone + Send + 'static> Inner<T> {
+    /// The log of topic `name`, opened (and shown to matching pattern
+    /// subscribers) if new.
+    fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
+        pattern::validate_topic(name)?;
+        let mut registry = lock(&self.registry);
+        if let Some((name, log)) = registry.topics.get_key_value(name) {
+            return Ok((name.clone(), log.clone()));
+        }
+        let (name, log) = self.open(&mut registry, name)?;
+        Ok((name, log))
+    }
+
+    /// Opens a log the registry does not have yet. Called with the
+    /// registry locked, so a pattern subscriber either finds the topic in
+    /// the registry or is told of it, never neither.
+    fn open(&self, registry: &mut Registry<T>, name: &str) -> Result<NamedLog<T>, EventsError> {
+        let log = self.backend.open(name, self.retention)?;
+        if registry.closed {
+            log.close();
+        }
+        let name: Arc<str> = Arc::from(name);
+        registry.topics.insert(name.clone(), log.clone());
+        let mut wakers = Vec::new();
+        registry.watchers.retain(|watch| {
+            let Some(watch) = watch.upgrade() else {
+                return false;
+            };
+            if watch.pattern.matches(&name) {
+                let mut state = lock(&watch.state);
+                state.new.push((name.clone(), log.clone()));
+                wakers.extend(state.waker.take());
+            }
+            true
+        });
+        // Woken under the registry lock, which is safe: waking a
+        // subscriber never takes it (subscribers take only their watch's
+        // lock and the logs' locks).
+        wakers.into_iter().for_each(Waker::wake);
+        Ok((name, log))
+    }
+
+    fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let (_, log) = match self.log(topic) {
+            Ok(found) => found,
+            Err(EventsError::InvalidName(e)) => return Err(PublishError::InvalidTopic(e, event)),
+            Err(EventsError::Backend(e)) => return Err(PublishError::Backend(e)),
+            Err(_) => unreachable!("opening a log fails by name or backend only"),
+        };
+        self.append(&*log, event)
+    }
+
+    fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        log.append(seq, event).map_err(|e| match e {
+            Ok(event) => PublishError::Closed(event),
+            Err(e) => PublishError::Backend(e),
+        })
+    }
+
+    fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+        let pattern = Pattern::parse(pattern)?;
+        if pattern.is_literal() {
+            let (name, log) = self.log(pattern.as_str())?;
+            return Ok(Subscriber {
+                cursors: vec![Cursor::new(&name, log, from)],
+                watch: None,
+            });
+        }
+        let mut registry = lock(&self.registry);
+        // Topics the backend stored before this bus started.
+        for stored in self.backend.topics() {
+            if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
+                self.open(&mut registry, &stored)?;
+            }
+        }
+        let cursors = registry
+            .topics
+            .iter()
+            .filter(|(name, _)| pattern.matches(name))
+            .map(|(name, log)| Cursor::new(name, log.clone(), from))
+            .collect();
+        let watch = Arc::new(Watch {
+            pattern,
+            state: Mutex::new(WatchState {
+                new: Vec::new(),
+                waker: None,
+                closed: registry.closed,
+            }),
+        });
+        registry.watchers.push(Arc::downgrade(&watch));
+        Ok(Subscriber {
+            cursors,
+            watch: Some(watch),
+        })
+    }
+}
+
+impl<T: Clone + Send + 'static> Topic<T> {
+    /// The topic's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Publishes `event` and returns its offset.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] (with the event) once the bus is closed;
+    /// [`PublishError::Backend`] if the backend fails.
+    pub fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus.0.append(&*self.log, event)
+    }
+
+    /// A subscriber to this topic, starting `from`.
+    pub fn subscribe(&self, from: From) -> Subscriber<T> {
+        Subscriber {
+            cursors: vec![Cursor::new(&self.name, self.log.clone(), from)],
+            watch: None,
+        }
+    }
+
+    /// Keeps at most `events` events (0 is taken as 1). Readers behind
+    /// the new window get [`RecvError::Lagged`].
+    pub fn set_retention(&self, events: usize) {
+        self.log.set_retention(events);
+    }
+
+    /// The oldest retained offset.
+    pub fn start(&self) -> Offset {
+        self.log.start()
+    }
+
+    /// The offset the next event will get.
+    pub fn end(&self) -> Offset {
+        self.log.end()
+    }
+}
+
+impl<T: Clone + Send + 'static> Subscriber<T> {
+    /// Waits for the next event. Cancel-safe: an event is taken only when
+    /// the future completes.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] if the subscriber fell behind the retained
+    /// window (the next call goes on); [`RecvError::Closed`] once the bus
+    /// is closed and everything was read.
+    pub async fn recv(&mut self) -> Result<Event<T>, RecvError> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next event; see [`recv`](Subscriber::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
+        match self.next(Some(cx.waker())) {
+            Some(result) => Poll::Ready(result),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The next event if one is ready: `None` if none is yet.
+    pub fn try_recv(&mut self) -> Option<Result<Event<T>, RecvError>> {
+        self.next(None)
+    }
+
+    /// The topics this subscriber reads, in no particular order.
+    pub fn topics(&self) -> Vec<String> {
+        self.cursors.iter().map(|c| c.name.to_string()).collect()
+    }
+
+    fn next(&mut self, waker: Option<&Waker>) -> Option<Result<Event<T>, RecvError>> {
+        let mut more_topics = false;
+        if let Some(watch) = &self.watch {
+            let mut state = lock(&watch.state);
+            for (name, log) in state.new.drain(..) {
+                // Everything in a topic created after subscribing is new.
+                let from = From::Offset(Offset(0));
+                self.cursors.push(Cursor::new(&name, log, from));
+            }
+            more_topics = !state.closed;
+            if let (Some(waker), true) = (waker, more_topics) {
+                match &mut state.waker {
+                    Some(w) if w.will_wake(waker) => {}
+                    slot => *slot = Some(waker.clone()),
+                }
+            }
+        }
+        for cursor in &mut self.cursors {
+            cursor.fill(waker);
+        }
+        if let Some(cursor) = self.cursors.iter_mut().find(|c| c.skipped > 0) {
+            let skipped = std::mem::take(&mut cursor.skipped);
+            return Some(Err(RecvError::Lagged {
+                topic: cursor.name.clone(),
+                skipped,
+            }));
+        }
+        // The earliest published among the heads.
+        let cursor = self
+            .cursors
+            .iter_mut()
+            .filter(|c| !c.buf.is_empty())
+            .min_by_key(|c| c.buf[0].seq);
+        if let Some(cursor) = cursor {
+            let record = cursor.buf.pop_front()?;
+            return Some(Ok(Event {
+                topic: cursor.name.clone(),
+                offset: record.offset,
+                payload: record.payload,
+            }));
+        }
+        if !more_topics && self.cursors.iter().all(|c| c.done) {
+            return Some(Err(RecvError::Closed));
+        }
+        None
+    }
+}
+
+// Nothing in a subscriber is pinned: it is moved freely between polls.
+impl<T> Unpin for Subscriber<T> {}
+
+impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
+    type Item = Result<Event<T>, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.get_mut().poll_recv(cx) {
+            Poll::Ready(Err(RecvError::Closed)) => Poll::Ready(None),
+            other => other.map(Some),
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> Cursor<T> {
+    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: From) -> Cursor<T> {
+        let next = match from {
+            From::Start => log.start(),
+            From::Latest => log.end(),
+            From::Offset(offset) => offset,
+        };
+        Cursor {
+            name: Arc::from(name),
+            log,
+            next,
+            buf: VecDeque::new(),
+            skipped: 0,
+            done: false,
+        }
+    }
+
+    /// Reads a batch if none is buffered; registers `waker` if nothing is
+    /// there.
+    fn fill(&mut self, waker: Option<&Waker>) {
+        if !self.buf.is_empty() || self.done {
+            return;
+        }
+        let read = self.log.read(self.next, BATCH, &mut self.buf, waker);
+        self.next = read.next;
+        self.skipped += read.skipped;
+        self.done = read.closed && self.buf.is_empty();
+    }
+}
+
+impl<T: 'static> Clone for BusRef<T> {
+    fn clone(&self) -> Self {
+        self.0.handles.fetch_add(1, Ordering::Relaxed);
+        BusRef(self.0.clone())
+    }
+}
+
+impl<T: 'static> Drop for BusRef<T> {
+    fn drop(&mut self) {
+        if self.0.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.close();
+        }
+    }
+}
+
+impl<T: 'static> Inner<T> {
+    /// Closes every log and tells pattern subscribers no topic will come.
+    fn close(&self) {
+        let (logs, watchers) = {
+            let mut registry = lock(&self.registry);
+            if registry.closed {
+                return;
+            }
+            registry.closed = true;
+            let logs: Vec<_> = registry.topics.values().cloned().collect();
+            (logs, std::mem::take(&mut registry.watchers))
+        };
+        for log in logs {
+            log.close();
+        }
+        for watch in watchers.iter().filter_map(Weak::upgrade) {
+            let waker = {
+                let mut state = lock(&watch.state);
+                state.closed = true;
+                state.waker.take()
+            };
+            waker.into_iter().for_each(Waker::wake);
+        }
+    }
+}
+
+impl<T: 'static> Clone for EventBus<T> {
+    fn clone(&self) -> Self {
+        EventBus {
+            bus: self.bus.clone(),
+        }
+    }
+}
+
+impl<T: 'static> Clone for Topic<T> {
+    fn clone(&self) -> Self {
+        Topic {
+            bus: self.bus.clone(),
+            name: self.name.clone(),
+            log: self.log.clone(),
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for EventBus<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let registry = lock(&self.bus.0.registry);
+        f.debug_struct("EventBus")
+            .field("topics", &registry.topics.len())
+            .field("closed", &registry.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> fmt::Debug for Topic<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Topic")
+            .field("name", &self.name)
+            .field("start", &self.log.start().0)
+            .field("end", &self.log.end().0)
+            .finish()
+    }
+}
+
+impl<T: 'static> fmt::Debug for Subscriber<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cursors: Vec<_> = self.cursors.iter().map(|c| (&*c.name, c.next.0)).collect();
+        f.debug_struct("Subscriber")
+            .field("pattern", &self.watch.as_ref().map(|w| w.pattern.as_str()))
+            .field("cursors", &cursors)
+            .finish()
+    }
+}
