@@ -49,6 +49,8 @@ mod backend;
 mod error;
 mod group;
 mod handler;
+#[cfg(all(test, loom))]
+mod loom_events;
 mod pattern;
 
 pub use self::backend::{Backend, Memory, Read, Record, TopicLog};
