@@ -1,0 +1,472 @@
+//! The sign-up scenario, in every style, side by side.
+//!
+//! A user submits a sign-up form; the system answers at once, then
+//! validates and stores the data, sends a confirmation email and records
+//! the sign-up for analytics, in the background. Everything runs over real
+//! sockets on 127.0.0.1: the form arrives as an HTTP/1.1 POST, the email
+//! goes to a small mail service speaking a line protocol, the record to an
+//! analytics service. The handler is written five times (`styles.rs`):
+//! callbacks, promises, async/await, a work queue, an event bus. One load
+//! generator drives each with the same sign-ups and the table compares
+//! them: how fast the user got an answer, how long until all background
+//! work was done, whether every email went out exactly once, and how long
+//! the handler is.
+//!
+//! `--mail-outage-ms` makes the mail service fail for a while: the queue
+//! and the bus redeliver until every email is sent; the other three report
+//! what was lost.
+//!
+//! ```text
+//! cargo run --release --example compare
+//! cargo run --release --example compare -- --signups 2000 --mail-outage-ms 300
+//! cargo run --release --example compare -- --help
+//! ```
+
+#[path = "../common/http.rs"]
+mod http;
+mod services;
+mod styles;
+
+use services::{CallbackClient, Client, Service};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use styles::Style;
+use weft::net::{TcpListener, TcpStream};
+use weft::sync::Notify;
+
+const HELP: &str = "\
+compare: the sign-up scenario in five styles of asynchronous communication
+
+USAGE:
+    cargo run --release --example compare -- [OPTIONS]
+
+OPTIONS:
+    --signups <N>          sign-ups per style (default 10000)
+    --connections <N>      HTTP client connections of the load generator (default 64)
+    --mail-delay-ms <MS>   time the mail service takes per email (default 2)
+    --mail-outage-ms <MS>  the mail service fails for this long after it starts (default 0)
+    --styles <LIST>        comma-separated subset of: callbacks,promises,async,queue,bus
+    -h, --help             print this help
+";
+
+/// The five styles, in table order.
+pub(crate) const STYLES: [&str; 5] = ["callbacks", "promises", "async", "queue", "bus"];
+
+/// What a run does; see `--help`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Options {
+    pub(crate) signups: u64,
+    pub(crate) connections: usize,
+    pub(crate) mail_delay: Duration,
+    pub(crate) mail_outage: Duration,
+    pub(crate) styles: Vec<&'static str>,
+    /// Print a progress line on stderr.
+    pub(crate) progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            signups: 10_000,
+            connections: 64,
+            mail_delay: Duration::from_millis(2),
+            mail_outage: Duration::ZERO,
+            styles: STYLES.to_vec(),
+            progress: true,
+        }
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Run(Options),
+    Help,
+}
+
+impl Options {
+    /// Parses the arguments after the program name.
+    pub(crate) fn parse(args: &[String]) -> Result<Command, String> {
+        let mut options = Options::default();
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let mut value = |what: &str| {
+                args.next()
+                    .ok_or_else(|| format!("{flag} needs {what}"))
+                    .map(String::as_str)
+            };
+            let number = |text: &str| {
+                text.parse::<u64>()
+                    .map_err(|_| format!("{flag} takes a whole number, not {text:?}"))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(Command::Help),
+                "--signups" => options.signups = number(value("a count")?)?.max(1),
+                "--connections" => options.connections = number(value("a count")?)?.clamp(1, 1024) as usize,
+                "--mail-delay-ms" => {
+                    options.mail_delay = Duration::from_millis(number(value("milliseconds")?)?)
+                }
+                "--mail-outage-ms" => {
+                    options.mail_outage = Duration::from_millis(number(value("milliseconds")?)?)
+                }
+                "--styles" => {
+                    options.styles = value("a list")?
+                        .split(',')
+                        .map(|name| {
+                            STYLES
+                                .iter()
+                                .find(|s| **s == name.trim())
+                                .copied()
+                                .ok_or_else(|| {
+                                    format!("unknown style {name:?}; the styles are {}", STYLES.join(","))
+                                })
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                other => return Err(format!("unknown option {other:?}")),
+            }
+        }
+        Ok(Command::Run(options))
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match Options::parse(&args) {
+        Ok(Command::Help) => print!("{HELP}"),
+        Ok(Command::Run(options)) => {
+            if let Err(e) = run(&options, &mut io::stdout().lock()) {
+                eprintln!("compare: {e}");
+                std::process::exit(1);
+            }
+        }
+        Err(message) => {
+            eprintln!("compare: {message}\n\n{HELP}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// A sign-up form, as the HTTP server parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Signup {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) email: String,
+}
+
+/// The database: sign-ups by id.
+#[derive(Debug, Default)]
+pub(crate) struct Store(Mutex<HashMap<u64, Signup>>);
+
+impl Store {
+    /// Validates and stores a sign-up.
+    pub(crate) fn save(&self, signup: &Signup) -> Result<(), services::ServiceError> {
+        if signup.name.is_empty() || !signup.email.contains('@') {
+            return Err(services::ServiceError::Other(format!(
+                "invalid sign-up {}",
+                signup.id
+            )));
+        }
+        self.0.lock().unwrap().insert(signup.id, signup.clone());
+        Ok(())
+    }
+}
+
+/// Counts background outcomes; wakes the run when every sign-up has both.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    expected: u64,
+    mail_failed: AtomicU64,
+    settled: AtomicU64,
+    all_settled: Notify,
+}
+
+impl Tally {
+    fn new(signups: u64) -> Tally {
+        Tally {
+            expected: 2 * signups,
+            mail_failed: AtomicU64::new(0),
+            settled: AtomicU64::new(0),
+            all_settled: Notify::new(),
+        }
+    }
+
+    fn settle(&self, outcomes: u64) {
+        if self.settled.fetch_add(outcomes, Ordering::AcqRel) + outcomes == self.expected {
+            self.all_settled.notify_one();
+        }
+    }
+
+    /// The email's outcome (sent, or given up on).
+    pub(crate) fn mail(&self, sent: bool) {
+        if !sent {
+            self.mail_failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.settle(1);
+    }
+
+    /// The analytics record's outcome.
+    pub(crate) fn track(&self, _recorded: bool) {
+        self.settle(1);
+    }
+
+    /// One job done by a queue or bus worker: the email or the record.
+    pub(crate) fn settle_one(&self, _mail: bool) {
+        self.settle(1);
+    }
+
+    /// An invalid sign-up: neither job will run.
+    pub(crate) fn both_failed(&self) {
+        self.mail_failed.fetch_add(1, Ordering::Relaxed);
+        self.settle(2);
+    }
+}
+
+/// What every style's handler uses.
+#[derive(Debug)]
+pub(crate) struct Env {
+    pub(crate) store: Store,
+    pub(crate) tally: Tally,
+    pub(crate) mail: Client,
+    pub(crate) analytics: Client,
+    pub(crate) mail_cb: Arc<CallbackClient>,
+    pub(crate) analytics_cb: Arc<CallbackClient>,
+    /// How long a queue or bus worker waits before giving a failed job back.
+    pub(crate) retry_after: Duration,
+}
+
+/// One line of the table.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) style: &'static str,
+    pub(crate) requests: u64,
+    pub(crate) ack_p50: Duration,
+    pub(crate) ack_p99: Duration,
+    /// From the first request until every background job was settled.
+    pub(crate) all_done: Duration,
+    /// Distinct sign-ups the mail service sent an email for.
+    pub(crate) emails: u64,
+    /// Sign-ups it sent more than one email for.
+    pub(crate) duplicate_emails: u64,
+    pub(crate) analytics: u64,
+    pub(crate) lines_of_code: usize,
+}
+
+/// Runs every style asked for and writes the table to `out`.
+pub(crate) fn run(options: &Options, out: &mut impl Write) -> io::Result<Vec<Row>> {
+    let rt = weft::Runtime::new()?;
+    writeln!(
+        out,
+        "{} sign-ups per style over {} connections; mail takes {} ms{}",
+        options.signups,
+        options.connections,
+        options.mail_delay.as_millis(),
+        match options.mail_outage.is_zero() {
+            true => String::new(),
+            false => format!(", and fails for the first {} ms", options.mail_outage.as_millis()),
+        }
+    )?;
+    writeln!(
+        out,
+        "{:<10} {:>8} {:>10} {:>10} {:>10} {:>22} {:>10} {:>5}",
+        "style", "requests", "ack p50", "ack p99", "all done", "emails sent once", "analytics", "lines"
+    )?;
+    let mut rows = Vec::new();
+    for style in &options.styles {
+        let row = rt.block_on(run_style(style, options))?;
+        let emails = format!(
+            "{}/{}{}",
+            row.emails,
+            options.signups,
+            match (row.emails == options.signups, row.duplicate_emails) {
+                (true, 0) => " ok".to_owned(),
+                (false, 0) => format!(" ({} lost)", options.signups - row.emails),
+                (_, dupes) => format!(" ({dupes} twice)"),
+            }
+        );
+        writeln!(
+            out,
+            "{:<10} {:>8} {:>10} {:>10} {:>10} {:>22} {:>10} {:>5}",
+            row.style,
+            row.requests,
+            format!("{:.2} ms", row.ack_p50.as_secs_f64() * 1e3),
+            format!("{:.2} ms", row.ack_p99.as_secs_f64() * 1e3),
+            format!("{:.2} s", row.all_done.as_secs_f64()),
+            emails,
+            format!("{}/{}", row.analytics, options.signups),
+            row.lines_of_code,
+        )?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The longest a style may take to settle its background work.
+const SETTLE_LIMIT: Duration = Duration::from_secs(120);
+
+async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
+    let mail = Service::start("MAIL", options.mail_delay, options.mail_outage).await?;
+    let analytics = Service::start("TRACK", Duration::ZERO, Duration::ZERO).await?;
+    let env = Arc::new(Env {
+        store: Store::default(),
+        tally: Tally::new(options.signups),
+        mail: Client::connect(mail.addr, "MAIL", 4).await?,
+        analytics: Client::connect(analytics.addr, "TRACK", 4).await?,
+        mail_cb: Arc::new(CallbackClient::connect(mail.addr, "MAIL", 4).await?),
+        analytics_cb: Arc::new(CallbackClient::connect(analytics.addr, "TRACK", 4).await?),
+        retry_after: Duration::from_millis(20),
+    });
+    let handler: Arc<dyn Style> = match style {
+        "callbacks" => Arc::new(styles::Callbacks(env.clone())),
+        "promises" => Arc::new(styles::Promises(env.clone())),
+        "async" => Arc::new(styles::AsyncAwait(env.clone())),
+        "queue" => Arc::new(styles::Queued::start(env.clone())),
+        _ => Arc::new(styles::Bus::start(env.clone(), options.signups as usize + 1)),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = weft::spawn(serve_http(listener, handler.clone()));
+
+    let started = Instant::now();
+    let acked = Arc::new(AtomicU64::new(0));
+    let progress = options.progress.then(|| {
+        let (acked, env) = (acked.clone(), env.clone());
+        let total = options.signups;
+        weft::spawn(async move {
+            loop {
+                eprint!(
+                    "\r  {style:<10} {:>7}/{total} answered, {:>7}/{} background jobs done",
+                    acked.load(Ordering::Relaxed),
+                    env.tally.settled.load(Ordering::Relaxed),
+                    2 * total
+                );
+                weft::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+    let mut latencies = load(addr, options.signups, options.connections, acked).await?;
+    let settled = weft::time::timeout(SETTLE_LIMIT, env.tally.all_settled.notified()).await;
+    let all_done = started.elapsed();
+    if let Some(progress) = progress {
+        progress.abort();
+        eprint!("\r{:78}\r", "");
+    }
+    if settled.is_err() {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{style}: background work not done after {SETTLE_LIMIT:?}"),
+        ));
+    }
+    handler.shutdown();
+    server.abort();
+    latencies.sort();
+    let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    let (emails, duplicate_emails) = mail.counts();
+    Ok(Row {
+        style,
+        requests: latencies.len() as u64,
+        ack_p50: percentile(50),
+        ack_p99: percentile(99),
+        all_done,
+        emails,
+        duplicate_emails,
+        analytics: analytics.counts().0,
+        lines_of_code: styles::lines_of_code(style),
+    })
+}
+
+/// The HTTP front: `POST /signup` with `name=…&email=…` is answered
+/// `202 Accepted` with the sign-up's id once the handler acks it.
+async fn serve_http(listener: TcpListener, handler: Arc<dyn Style>) {
+    let next_id = Arc::new(AtomicU64::new(0));
+    while let Ok((mut stream, _)) = listener.accept().await {
+        let (handler, next_id) = (handler.clone(), next_id.clone());
+        drop(weft::spawn(async move {
+            let mut reader = http::Reader::new();
+            while let Ok(Some(request)) = reader.request(&mut stream).await {
+                if (request.method.as_str(), request.path.as_str()) != ("POST", "/signup") {
+                    let _ = http::respond(&mut stream, "404 Not Found", "try POST /signup\n").await;
+                    continue;
+                }
+                let form = String::from_utf8_lossy(&request.body).into_owned();
+                let field = |name: &str| {
+                    form.split('&')
+                        .filter_map(|pair| pair.split_once('='))
+                        .find(|(key, _)| *key == name)
+                        .map(|(_, value)| value.to_owned())
+                        .unwrap_or_default()
+                };
+                let id = next_id.fetch_add(1, Ordering::Relaxed);
+                let signup = Signup {
+                    id,
+                    name: field("name"),
+                    email: field("email"),
+                };
+                let (ack, acked) = weft::sync::oneshot::channel();
+                handler.accept(
+                    signup,
+                    Box::new(move || {
+                        let _ = ack.send(());
+                    }),
+                );
+                let status = match acked.await {
+                    Ok(()) => "202 Accepted",
+                    Err(_) => "503 Service Unavailable",
+                };
+                if http::respond(&mut stream, status, &format!("{id}\n"))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }));
+    }
+}
+
+/// The load generator: `signups` POSTs over `connections` keep-alive
+/// connections; returns each request's time to its answer.
+async fn load(
+    addr: SocketAddr,
+    signups: u64,
+    connections: usize,
+    acked: Arc<AtomicU64>,
+) -> io::Result<Vec<Duration>> {
+    let clients: Vec<_> = (0..connections as u64)
+        .map(|c| {
+            let acked = acked.clone();
+            weft::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                let mut reader = http::Reader::new();
+                let mut latencies = Vec::new();
+                for n in (c..signups).step_by(connections) {
+                    let body = format!("name=user{n}&email=user{n}@example.com");
+                    let request = format!(
+                        "POST /signup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let sent = Instant::now();
+                    stream.write_all(request.as_bytes()).await?;
+                    let (status, _) = http::read_response(&mut stream, &mut reader).await?;
+                    if status != 202 {
+                        return Err(io::Error::other(format!("sign-up answered {status}")));
+                    }
+                    latencies.push(sent.elapsed());
+                    acked.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok::<_, io::Error>(latencies)
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(signups as usize);
+    for client in clients {
+        all.extend(client.await??);
+    }
+    Ok(all)
+}
