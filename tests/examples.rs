@@ -25,59 +25,131 @@ on one thread, a JoinSet saw tasks finish in this order: quick, medium, slow
     assert_eq!(out, expected);
 }
 
-#[path = "../examples/compare/main.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod compare;
-
-#[test]
-fn compare_runs_every_style_and_the_queue_and_bus_survive_a_mail_outage() {
-    let options = compare::Options {
-        signups: 300,
-        connections: 8,
-        mail_delay: std::time::Duration::from_millis(1),
-        mail_outage: std::time::Duration::from_millis(100),
-        progress: false,
-        ..compare::Options::default()
-    };
+/// Runs an example's `run` and returns what it printed.
+fn output(run: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
     let mut out = Vec::new();
-    let rows = compare::run(&options, &mut out).unwrap();
-    let table = String::from_utf8(out).unwrap();
-    assert_eq!(rows.len(), 5);
-    for (row, style) in rows.iter().zip(compare::STYLES) {
-        assert_eq!(row.style, style);
-        assert_eq!(row.requests, 300, "{style}: every sign-up answered");
-        assert_eq!(row.analytics, 300, "{style}: analytics never failed");
-        assert_eq!(row.duplicate_emails, 0, "{style}: no email sent twice");
-        assert!(row.lines_of_code > 5, "{style}: its handler was found");
-        assert!(row.ack_p50 <= row.ack_p99);
-        assert!(
-            table
-                .lines()
-                .any(|line| line.starts_with(style) && line.contains(" 300 ")),
-            "{style} has a row in:\n{table}"
-        );
-    }
-    for row in &rows[3..] {
-        assert_eq!(row.emails, 300, "{}: redelivery sent every email", row.style);
-    }
-    assert!(table.contains("fails for the first 100 ms"));
+    run(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
 }
 
+#[path = "../examples/echo_async.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod echo_async;
+#[path = "../examples/echo_callbacks.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod echo_callbacks;
+#[path = "../examples/echo_promises.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod echo_promises;
+
 #[test]
-fn compare_explains_bad_flags_instead_of_panicking() {
-    let parse =
-        |args: &[&str]| compare::Options::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
-    assert_eq!(parse(&["--help"]), Ok(compare::Command::Help));
-    let Ok(compare::Command::Run(options)) = parse(&["--signups", "50", "--styles", "bus,async"]) else {
-        panic!("a good command line parses");
-    };
-    assert_eq!((options.signups, options.styles), (50, vec!["bus", "async"]));
-    assert!(parse(&["--signups"]).unwrap_err().contains("needs"));
-    assert!(parse(&["--signups", "ten"]).unwrap_err().contains("whole number"));
-    assert!(
-        parse(&["--styles", "smoke-signals"])
-            .unwrap_err()
-            .contains("unknown style")
+fn the_three_echo_servers_echo() {
+    let three = "\
+sent \"hello\", got back \"hello\"
+sent \"is anyone there?\", got back \"is anyone there?\"
+sent \"bye\", got back \"bye\"
+";
+    assert_eq!(output(echo_async::run), three);
+    assert_eq!(output(echo_promises::run), three);
+    assert_eq!(
+        output(echo_callbacks::run),
+        "sent 3 messages, got back \"hellois anyone there?bye\"\n"
     );
-    assert!(parse(&["--fast"]).unwrap_err().contains("unknown option"));
+}
+
+#[path = "../examples/timers.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod timers;
+
+#[test]
+fn timers_fire_at_their_times_on_the_paused_clock() {
+    let expected = "   250 ms  sleep(250 ms) finished
+   350 ms  timeout(100 ms) gave up on an hour-long sleep
+   350 ms  interval tick 1 (the first tick is at once)
+   550 ms  interval tick 2
+   750 ms  interval tick 3
+   900 ms  set_interval(150 ms) beat 1 (150 ms after it was set)
+  1050 ms  set_interval(150 ms) beat 2 (300 ms after it was set)
+  1200 ms  set_interval(150 ms) beat 3 (450 ms after it was set)
+  1250 ms  set_timeout(500 ms) fired (500 ms after it was set)
+  1270 ms  done; the heartbeat is cancelled
+";
+    assert_eq!(output(timers::run), expected);
+}
+
+#[path = "../examples/work_queue.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod work_queue;
+
+#[test]
+fn work_queue_shares_jobs_and_dead_letters_the_poison() {
+    let expected = "\
+ada and grace acked 6 jobs between them: resize 1, resize 2, resize 3, resize 4, resize 5, resize 6
+stats: 7 published, 6 acked, 1 dead-lettered
+dead letter: \"poison\", reason MaxDeliveries, attempts: nacked, nacked, nacked
+";
+    assert_eq!(output(work_queue::run), expected);
+}
+
+#[path = "../examples/replay.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod replay;
+
+#[test]
+fn replay_reads_the_retained_window_and_reports_the_lag() {
+    let out = output(replay::run);
+    let expected_tail = "\
+published order #6 at offset 5
+a late subscriber replays the retained window: order #3@2, order #4@3, order #5@4, order #6@5
+from offset 4: order #5
+the live subscriber lagged: 2 events skipped
+and goes on with order #3 at offset 2
+";
+    assert!(out.starts_with("published order #1 at offset 0\n"), "{out}");
+    assert!(out.ends_with(expected_tail), "{out}");
+}
+
+#[path = "../examples/chat.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod chat;
+
+#[test]
+fn chat_relays_joins_messages_and_leaves_through_the_bus() {
+    let expected = "  ada hears welcome, ada
+  bob hears welcome, bob
+  ada hears * bob joined
+  ada says  hi bob
+  bob hears ada: hi bob
+  bob says  hi ada, bye ada
+  ada hears bob: hi ada, bye ada
+  ada hears * bob left
+";
+    assert_eq!(output(chat::run), expected);
+}
+
+#[path = "../examples/http_hello.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod http_hello;
+
+#[test]
+fn http_hello_answers_get_and_refuses_the_rest() {
+    weft::block_on(async {
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = weft::spawn(http_hello::serve(listener, 3));
+        let mut stream = weft::net::TcpStream::connect(addr).await.unwrap();
+        let mut reader = http_hello::http::Reader::new();
+        let mut ask = async |request: &str| {
+            stream.write_all(request.as_bytes()).await.unwrap();
+            http_hello::http::read_response(&mut stream, &mut reader)
+                .await
+                .unwrap()
+        };
+        let hello = (200, "Hello from weft\n".to_owned());
+        assert_eq!(ask("GET / HTTP/1.1\r\nHost: x\r\n\r\n").await, hello);
+        assert_eq!(ask("GET /again HTTP/1.1\r\n\r\n").await, hello, "keep-alive");
+        let (status, _) = ask("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi").await;
+        assert_eq!(status, 405);
+        server.await.unwrap(); // it stops after 3 answers
+    });
 }
