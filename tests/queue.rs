@@ -347,3 +347,92 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
         });
     }
 }
+
+/// A backend written outside the crate: it wraps the in-memory one and
+/// records every verdict, as an auditing or metrics layer would. The
+/// queue's front (producers, consumers, deliveries) runs on it unchanged.
+#[test]
+fn a_user_written_backend_serves_the_same_front() {
+    use std::task::{Context, Poll};
+    use weft::queue::{Backend, DeadLetter, Handed, Memory, Stats, Verdict};
+
+    struct Audited {
+        inner: Memory<u32>,
+        verdicts: Arc<Mutex<Vec<Verdict>>>,
+    }
+
+    impl Backend<u32> for Audited {
+        fn try_publish(&self, m: u32, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<u32>> {
+            self.inner.try_publish(m, cx)
+        }
+        fn overflow(&self) -> Overflow {
+            self.inner.overflow()
+        }
+        fn add_consumer(&self) -> u64 {
+            self.inner.add_consumer()
+        }
+        fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<u32>>> {
+            self.inner.poll_deliver(consumer, cx)
+        }
+        fn remove_consumer(&self, consumer: u64) {
+            self.inner.remove_consumer(consumer)
+        }
+        fn settle(&self, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+            self.verdicts.lock().unwrap().push(verdict);
+            self.inner.settle(tag, verdict)
+        }
+        fn extend_deadline(&self, tag: u64, extra: Duration) -> Result<(), AckError> {
+            self.inner.extend_deadline(tag, extra)
+        }
+        fn close(&self) {
+            self.inner.close()
+        }
+        fn is_closed(&self) -> bool {
+            self.inner.is_closed()
+        }
+        fn stats(&self) -> Stats {
+            self.inner.stats()
+        }
+        fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<u32>> {
+            self.inner.poll_dead_letter(cx)
+        }
+    }
+
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let verdicts = Arc::new(Mutex::new(Vec::new()));
+            let inner = Memory::new(Queue::builder().capacity(8).max_deliveries(2));
+            let queue = Queue::with_backend(Audited {
+                inner,
+                verdicts: verdicts.clone(),
+            });
+            let producer = queue.producer();
+            let mut consumer = queue.consumer();
+            for n in 0..3 {
+                producer.publish(n).await.unwrap();
+            }
+            consumer.recv().await.unwrap().ack().unwrap();
+            drop(consumer.recv().await.unwrap());
+            let again = consumer.recv().await.unwrap();
+            assert_eq!(
+                (*again, again.delivery_count()),
+                (1, 2),
+                "{flavour}: the dropped one came back"
+            );
+            again.ack().unwrap();
+            consumer.recv().await.unwrap().reject().unwrap();
+            queue.close();
+            assert!(consumer.recv().await.is_none(), "{flavour}");
+            assert_eq!(
+                *verdicts.lock().unwrap(),
+                [Verdict::Ack, Verdict::Dropped, Verdict::Ack, Verdict::Reject],
+                "{flavour}"
+            );
+            assert_eq!(
+                queue.try_dead_letter().map(|l| (l.message, l.reason)),
+                Some((2, DeadReason::Rejected))
+            );
+            assert_eq!(queue.stats().acked, 2, "{flavour}");
+        });
+    }
+}

@@ -42,20 +42,20 @@
 //! });
 //! ```
 
+mod backend;
 mod error;
+mod memory;
 
+pub use self::backend::{Backend, Handed, Verdict};
 pub use self::error::{AckError, PublishError, TryPublishError};
+pub use self::memory::Memory;
 
-use crate::callback::TimerHandle;
-use crate::loom::{Mutex, lock};
 use crate::spawner::Spawner;
-use crate::util::Wakers;
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// What `publish` does when the queue is full.
@@ -148,20 +148,20 @@ pub struct Builder {
 
 /// A work queue; cloning gives another handle to the same queue. See the
 /// [module docs](self).
-pub struct Queue<T> {
-    shared: Arc<Shared<T>>,
+pub struct Queue<T: 'static> {
+    backend: Arc<dyn Backend<T>>,
 }
 
 /// Publishes to a queue. Cheap to clone.
-pub struct Producer<T> {
-    shared: Arc<Shared<T>>,
+pub struct Producer<T: 'static> {
+    backend: Arc<dyn Backend<T>>,
 }
 
 /// Receives deliveries from a queue, competing with the queue's other
 /// consumers. Dropping it gives back a delivery it had been handed but not
 /// yet returned from [`recv`](Consumer::recv).
-pub struct Consumer<T> {
-    shared: Arc<Shared<T>>,
+pub struct Consumer<T: 'static> {
+    backend: Arc<dyn Backend<T>>,
     id: u64,
 }
 
@@ -169,65 +169,12 @@ pub struct Consumer<T> {
 /// with [`ack`](Delivery::ack), [`nack`](Delivery::nack) or
 /// [`reject`](Delivery::reject). Dropped without a verdict, it counts as
 /// `nack(true)`: the message is delivered again.
-pub struct Delivery<T> {
-    shared: Weak<Shared<T>>,
+pub struct Delivery<T: 'static> {
+    backend: Weak<dyn Backend<T>>,
     message: T,
     tag: u64,
     deliveries: u32,
     settled: bool,
-}
-
-struct Shared<T> {
-    state: Mutex<State<T>>,
-    config: Builder,
-    spawner: Spawner,
-    /// Settles a delivery dropped without a verdict; a function so that
-    /// `Delivery`'s `Drop` needs no bounds.
-    drop_fn: fn(&Arc<Shared<T>>, u64),
-}
-
-struct Envelope<T> {
-    message: T,
-    /// When it was published; read from the clock only for a queue with a
-    /// TTL, the one thing that needs it.
-    published_at: Option<Instant>,
-    deliveries: u32,
-    history: Vec<Attempt>,
-}
-
-struct InFlight<T> {
-    envelope: Envelope<T>,
-    consumer: u64,
-    delivered_at: Instant,
-    timer: Option<TimerHandle>,
-}
-
-#[derive(Default)]
-struct ConsumerState {
-    unacked: usize,
-    /// In the `waiting` list.
-    waiting: bool,
-    /// Waiting in `recv`, with this waker.
-    waker: Option<Waker>,
-}
-
-struct State<T> {
-    ready: VecDeque<Envelope<T>>,
-    in_flight: HashMap<u64, InFlight<T>>,
-    dead: VecDeque<DeadLetter<T>>,
-    dead_waiters: Vec<Waker>,
-    consumers: HashMap<u64, ConsumerState>,
-    /// Consumers waiting in `recv`, in the order they began to wait.
-    waiting: VecDeque<u64>,
-    /// Deliveries handed to a waiting consumer, not yet taken by its `recv`.
-    handed: HashMap<u64, Delivery<T>>,
-    /// Producers waiting for room.
-    room_waiters: VecDeque<Waker>,
-    closed: bool,
-    next_tag: u64,
-    next_consumer: u64,
-    published: u64,
-    acked: u64,
 }
 
 impl Builder {
@@ -288,31 +235,7 @@ impl Builder {
     /// runtime with no [`Spawner::enter`] guard).
     #[track_caller]
     pub fn build<T: Clone + Send + 'static>(&self) -> Queue<T> {
-        let spawner = self.spawner.clone().unwrap_or_else(Spawner::current);
-        Queue {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    ready: VecDeque::new(),
-                    in_flight: HashMap::new(),
-                    dead: VecDeque::new(),
-                    dead_waiters: Vec::new(),
-                    consumers: HashMap::new(),
-                    waiting: VecDeque::new(),
-                    handed: HashMap::new(),
-                    room_waiters: VecDeque::new(),
-                    closed: false,
-                    next_tag: 0,
-                    next_consumer: 0,
-                    published: 0,
-                    acked: 0,
-                }),
-                config: self.clone(),
-                spawner,
-                drop_fn: |shared, tag| {
-                    let _ = shared.settle(tag, Verdict::Drop);
-                },
-            }),
-        }
+        Queue::with_backend(Memory::new(self))
     }
 }
 
@@ -349,22 +272,26 @@ impl<T: Clone + Send + 'static> Queue<T> {
         Queue::builder().capacity(capacity).build()
     }
 
+    /// A queue served by `backend`: a durable or broker-backed store, or
+    /// a [`Memory`] made from a [`Builder`].
+    pub fn with_backend(backend: impl Backend<T>) -> Queue<T> {
+        Queue {
+            backend: Arc::new(backend),
+        }
+    }
+
     /// A producer for this queue.
     pub fn producer(&self) -> Producer<T> {
         Producer {
-            shared: self.shared.clone(),
+            backend: self.backend.clone(),
         }
     }
 
     /// A new consumer, competing with the others.
     pub fn consumer(&self) -> Consumer<T> {
-        let mut state = lock(&self.shared.state);
-        let id = state.next_consumer;
-        state.next_consumer += 1;
-        state.consumers.insert(id, ConsumerState::default());
         Consumer {
-            shared: self.shared.clone(),
-            id,
+            id: self.backend.add_consumer(),
+            backend: self.backend.clone(),
         }
     }
 
@@ -372,272 +299,31 @@ impl<T: Clone + Send + 'static> Queue<T> {
     /// receive what remains (including messages still in flight that come
     /// back), then `None`.
     pub fn close(&self) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.shared.state);
-            state.closed = true;
-            state.room_waiters.drain(..).for_each(|w| wakers.push(w));
-            state.wake_consumers(&mut wakers);
-        }
-        wakers.wake_all();
+        self.backend.close();
     }
 
     /// True once [`close`](Queue::close) was called.
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared.state).closed
+        self.backend.is_closed()
     }
 
     /// The queue's counters.
     pub fn stats(&self) -> Stats {
-        let state = lock(&self.shared.state);
-        Stats {
-            ready: state.ready.len(),
-            in_flight: state.in_flight.len() + state.handed.len(),
-            dead_lettered: state.dead.len(),
-            published: state.published,
-            acked: state.acked,
-        }
+        self.backend.stats()
     }
 
     /// Takes the oldest dead letter, if any.
     pub fn try_dead_letter(&self) -> Option<DeadLetter<T>> {
-        lock(&self.shared.state).dead.pop_front()
+        match self.backend.poll_dead_letter(None) {
+            Poll::Ready(letter) => Some(letter),
+            Poll::Pending => None,
+        }
     }
 
     /// Waits for the next dead letter. Cancel-safe.
     pub async fn dead_letter(&self) -> DeadLetter<T> {
-        poll_fn(|cx| {
-            let mut state = lock(&self.shared.state);
-            match state.dead.pop_front() {
-                Some(letter) => Poll::Ready(letter),
-                None => {
-                    if !state.dead_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                        state.dead_waiters.push(cx.waker().clone());
-                    }
-                    Poll::Pending
-                }
-            }
-        })
-        .await
+        poll_fn(|cx| self.backend.poll_dead_letter(Some(cx))).await
     }
-}
-
-impl<T> State<T> {
-    /// Wakes every waiting consumer (to see a close or new work).
-    fn wake_consumers(&mut self, wakers: &mut Wakers) {
-        for consumer in self.consumers.values_mut() {
-            if let Some(waker) = consumer.waker.take() {
-                wakers.push(waker);
-            }
-        }
-    }
-
-    fn dead_letter(&mut self, envelope: Envelope<T>, reason: DeadReason, wakers: &mut Wakers) {
-        self.dead.push_back(DeadLetter {
-            message: envelope.message,
-            reason,
-            history: envelope.history,
-        });
-        self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
-    }
-
-    /// Puts a message back to be delivered again, or dead-letters it if it
-    /// used up its deliveries.
-    fn requeue(&mut self, envelope: Envelope<T>, max: u32, wakers: &mut Wakers) {
-        if envelope.deliveries >= max {
-            self.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
-        } else {
-            // At the front: a message given back goes out next.
-            self.ready.push_front(envelope);
-        }
-    }
-}
-
-impl<T: Clone + Send + 'static> Shared<T> {
-    /// Hands ready messages to waiting consumers, in turn, as long as both
-    /// remain. Called with the lock held; wakes through `wakers`.
-    fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
-        // Read the clock only if something is handed over.
-        let mut clock = None;
-        let mut now = || *clock.get_or_insert_with(|| self.spawner.now());
-        let mut skipped = 0;
-        while skipped < state.waiting.len() && !state.ready.is_empty() {
-            let consumer = state.waiting[0];
-            let full = state
-                .consumers
-                .get(&consumer)
-                .is_none_or(|c| c.unacked >= self.config.prefetch);
-            if full {
-                // Keeps its place behind the others.
-                state.waiting.rotate_left(1);
-                skipped += 1;
-                continue;
-            }
-            let Some(mut envelope) = state.ready.pop_front() else {
-                break;
-            };
-            if let (Some(ttl), Some(published_at)) = (self.config.ttl, envelope.published_at)
-                && now().saturating_duration_since(published_at) > ttl
-            {
-                state.dead_letter(envelope, DeadReason::Expired, wakers);
-                continue;
-            }
-            state.waiting.pop_front();
-            skipped = 0;
-            envelope.deliveries += 1;
-            let tag = state.next_tag;
-            state.next_tag += 1;
-            let delivery = Delivery {
-                shared: Arc::downgrade(self),
-                message: envelope.message.clone(),
-                tag,
-                deliveries: envelope.deliveries,
-                settled: false,
-            };
-            let timer = self
-                .config
-                .ack_deadline
-                .map(|deadline| self.deadline_timer(tag, deadline));
-            state.in_flight.insert(
-                tag,
-                InFlight {
-                    envelope,
-                    consumer,
-                    delivered_at: now(),
-                    timer,
-                },
-            );
-            let entry = state.consumers.entry(consumer).or_default();
-            entry.unacked += 1;
-            entry.waiting = false;
-            if let Some(waker) = entry.waker.take() {
-                wakers.push(waker);
-            }
-            state.handed.insert(consumer, delivery);
-        }
-        // Room was made: producers may go on.
-        let capacity = self.config.capacity;
-        let room = capacity.saturating_sub(state.ready.len());
-        for _ in 0..room {
-            match state.room_waiters.pop_front() {
-                Some(waker) => wakers.push(waker),
-                None => break,
-            }
-        }
-    }
-
-    /// A timer that makes delivery `tag` deliverable again after `deadline`.
-    fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
-        let weak = Arc::downgrade(self);
-        self.spawner.set_timeout(deadline, move || {
-            if let Some(shared) = weak.upgrade() {
-                let _ = shared.settle(tag, Verdict::Expire);
-            }
-        })
-    }
-
-    /// Ends delivery `tag` with `verdict`. Errors if it was already ended
-    /// (settled, or its deadline passed).
-    fn settle(self: &Arc<Self>, tag: u64, verdict: Verdict) -> Result<(), AckError> {
-        let mut wakers = Wakers::new();
-        let timer = {
-            let mut state = lock(&self.state);
-            let Some(flight) = state.in_flight.remove(&tag) else {
-                return Err(AckError::NotInFlight);
-            };
-            let InFlight {
-                mut envelope,
-                consumer,
-                delivered_at,
-                timer,
-            } = flight;
-            if let Some(c) = state.consumers.get_mut(&consumer) {
-                c.unacked -= 1;
-            }
-            let outcome = match verdict {
-                Verdict::Ack => None,
-                Verdict::Nack { .. } => Some(Outcome::Nacked),
-                Verdict::Reject => Some(Outcome::Rejected),
-                Verdict::Expire => Some(Outcome::DeadlineExpired),
-                Verdict::Drop => Some(Outcome::Dropped),
-            };
-            if let Some(outcome) = outcome {
-                envelope.history.push(Attempt {
-                    consumer,
-                    delivered_at,
-                    outcome,
-                });
-            }
-            let max = self.config.max_deliveries;
-            match verdict {
-                Verdict::Ack => state.acked += 1,
-                Verdict::Nack { requeue: true } | Verdict::Expire | Verdict::Drop => {
-                    state.requeue(envelope, max, &mut wakers)
-                }
-                Verdict::Nack { requeue: false } | Verdict::Reject => {
-                    state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
-                }
-            }
-            self.dispatch(&mut state, &mut wakers);
-            if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
-                state.wake_consumers(&mut wakers);
-            }
-            timer
-        };
-        if let (Some(timer), false) = (timer, matches!(verdict, Verdict::Expire)) {
-            timer.cancel();
-        }
-        wakers.wake_all();
-        Ok(())
-    }
-
-    /// Accepts `message` if there is room (or the policy makes room).
-    fn try_publish(self: &Arc<Self>, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
-        let mut wakers = Wakers::new();
-        let result = {
-            let mut state = lock(&self.state);
-            if state.closed {
-                return Err(TryPublishError::Closed(message));
-            }
-            if state.ready.len() >= self.config.capacity {
-                match self.config.overflow {
-                    Overflow::DropOldest => {
-                        if let Some(oldest) = state.ready.pop_front() {
-                            state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
-                        }
-                    }
-                    Overflow::Wait | Overflow::Reject => {
-                        if let Some(cx) = cx
-                            && !state.room_waiters.iter().any(|w| w.will_wake(cx.waker()))
-                        {
-                            state.room_waiters.push_back(cx.waker().clone());
-                        }
-                        return Err(TryPublishError::Full(message));
-                    }
-                }
-            }
-            state.ready.push_back(Envelope {
-                message,
-                published_at: self.config.ttl.map(|_| self.spawner.now()),
-                deliveries: 0,
-                history: Vec::new(),
-            });
-            state.published += 1;
-            self.dispatch(&mut state, &mut wakers);
-            Ok(())
-        };
-        wakers.wake_all();
-        result
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Verdict {
-    Ack,
-    Nack { requeue: bool },
-    Reject,
-    Expire,
-    Drop,
 }
 
 impl<T: Clone + Send + 'static> Producer<T> {
@@ -654,10 +340,10 @@ impl<T: Clone + Send + 'static> Producer<T> {
         let mut message = Some(message);
         poll_fn(|cx| {
             let msg = message.take().expect("polled after completion");
-            match self.shared.try_publish(msg, Some(cx)) {
+            match self.backend.try_publish(msg, Some(cx)) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TryPublishError::Closed(m)) => Poll::Ready(Err(PublishError::Closed(m))),
-                Err(TryPublishError::Full(m)) if self.shared.config.overflow == Overflow::Reject => {
+                Err(TryPublishError::Full(m)) if self.backend.overflow() == Overflow::Reject => {
                     Poll::Ready(Err(PublishError::Full(m)))
                 }
                 Err(TryPublishError::Full(m)) => {
@@ -677,7 +363,7 @@ impl<T: Clone + Send + 'static> Producer<T> {
     /// [`Overflow::Reject`]) or [`TryPublishError::Closed`], with the
     /// message.
     pub fn try_publish(&self, message: T) -> Result<(), TryPublishError<T>> {
-        self.shared.try_publish(message, None)
+        self.backend.try_publish(message, None)
     }
 }
 
@@ -697,46 +383,21 @@ impl<T: Clone + Send + 'static> Consumer<T> {
 
     /// Polls for the next delivery; see [`recv`](Consumer::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery<T>>> {
-        let shared = &self.shared;
-        let mut wakers = Wakers::new();
-        let result = {
-            let mut state = lock(&shared.state);
-            let handed = state.handed.contains_key(&self.id);
-            let entry = state.consumers.entry(self.id).or_default();
-            if !entry.waiting && !handed {
-                entry.waiting = true;
-                state.waiting.push_back(self.id);
-            }
-            shared.dispatch(&mut state, &mut wakers);
-            if let Some(delivery) = state.handed.remove(&self.id) {
-                Poll::Ready(Some(delivery))
-            } else if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
-                state.waiting.retain(|&c| c != self.id);
-                state.consumers.entry(self.id).or_default().waiting = false;
-                Poll::Ready(None)
-            } else {
-                let entry = state.consumers.entry(self.id).or_default();
-                crate::util::store_waker(&mut entry.waker, cx.waker());
-                Poll::Pending
-            }
-        };
-        wakers.wake_all();
-        result
+        self.backend.poll_deliver(self.id, cx).map(|handed| {
+            handed.map(|handed| Delivery {
+                backend: Arc::downgrade(&self.backend),
+                message: handed.message,
+                tag: handed.tag,
+                deliveries: handed.deliveries,
+                settled: false,
+            })
+        })
     }
 }
 
-impl<T> Drop for Consumer<T> {
+impl<T: 'static> Drop for Consumer<T> {
     fn drop(&mut self) {
-        let handed = {
-            let mut state = lock(&self.shared.state);
-            state.waiting.retain(|&c| c != self.id);
-            state.consumers.remove(&self.id);
-            state.handed.remove(&self.id)
-        };
-        // A delivery handed over but never returned from `recv` goes back
-        // as a dropped delivery (with the lock released: it takes it): the
-        // message is delivered again.
-        drop(handed);
+        self.backend.remove_consumer(self.id);
     }
 }
 
@@ -777,19 +438,8 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     ///
     /// As [`ack`](Delivery::ack).
     pub fn extend_deadline(&self, extra: Duration) -> Result<(), AckError> {
-        let shared = self.shared.upgrade().ok_or(AckError::QueueGone)?;
-        let old = {
-            let mut state = lock(&shared.state);
-            let Some(flight) = state.in_flight.get_mut(&self.tag) else {
-                return Err(AckError::NotInFlight);
-            };
-            let timer = shared.deadline_timer(self.tag, extra);
-            flight.timer.replace(timer)
-        };
-        if let Some(old) = old {
-            old.cancel();
-        }
-        Ok(())
+        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
+        backend.extend_deadline(self.tag, extra)
     }
 
     /// How many times the message has been delivered, this time included.
@@ -809,12 +459,12 @@ impl<T: Clone + Send + 'static> Delivery<T> {
 
     fn finish(&mut self, verdict: Verdict) -> Result<(), AckError> {
         self.settled = true;
-        let shared = self.shared.upgrade().ok_or(AckError::QueueGone)?;
-        shared.settle(self.tag, verdict)
+        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
+        backend.settle(self.tag, verdict)
     }
 }
 
-impl<T> Deref for Delivery<T> {
+impl<T: 'static> Deref for Delivery<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -822,47 +472,42 @@ impl<T> Deref for Delivery<T> {
     }
 }
 
-impl<T> Drop for Delivery<T> {
+impl<T: 'static> Drop for Delivery<T> {
     fn drop(&mut self) {
         if !self.settled {
             self.settled = true;
-            if let Some(shared) = self.shared.upgrade() {
-                drop_delivery(&shared, self.tag);
+            if let Some(backend) = self.backend.upgrade() {
+                let _ = backend.settle(self.tag, Verdict::Dropped);
             }
         }
     }
 }
 
-/// A delivery dropped without a verdict: `nack(true)`, recorded as such.
-fn drop_delivery<T>(shared: &Arc<Shared<T>>, tag: u64) {
-    (shared.drop_fn)(shared, tag);
-}
-
-impl<T> fmt::Debug for Queue<T> {
+impl<T: 'static> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.shared.state);
+        let stats = self.backend.stats();
         f.debug_struct("Queue")
-            .field("ready", &state.ready.len())
-            .field("in_flight", &(state.in_flight.len() + state.handed.len()))
-            .field("dead_lettered", &state.dead.len())
-            .field("closed", &state.closed)
+            .field("ready", &stats.ready)
+            .field("in_flight", &stats.in_flight)
+            .field("dead_lettered", &stats.dead_lettered)
+            .field("closed", &self.backend.is_closed())
             .finish()
     }
 }
 
-impl<T> fmt::Debug for Producer<T> {
+impl<T: 'static> fmt::Debug for Producer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Producer").finish_non_exhaustive()
     }
 }
 
-impl<T> fmt::Debug for Consumer<T> {
+impl<T: 'static> fmt::Debug for Consumer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Consumer").field("id", &self.id).finish()
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Delivery<T> {
+impl<T: fmt::Debug + 'static> fmt::Debug for Delivery<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
             .field("message", &self.message)
@@ -871,18 +516,18 @@ impl<T: fmt::Debug> fmt::Debug for Delivery<T> {
     }
 }
 
-impl<T> Clone for Queue<T> {
+impl<T: 'static> Clone for Queue<T> {
     fn clone(&self) -> Queue<T> {
         Queue {
-            shared: self.shared.clone(),
+            backend: self.backend.clone(),
         }
     }
 }
 
-impl<T> Clone for Producer<T> {
+impl<T: 'static> Clone for Producer<T> {
     fn clone(&self) -> Producer<T> {
         Producer {
-            shared: self.shared.clone(),
+            backend: self.backend.clone(),
         }
     }
 }

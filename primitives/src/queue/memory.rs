@@ -1,0 +1,468 @@
+//! The in-process backend of the work queue: every message in memory,
+//! deadlines and TTLs on the spawner's clock.
+
+use super::backend::{Backend, Handed, Verdict};
+use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, Stats, TryPublishError};
+use crate::callback::TimerHandle;
+use crate::loom::{Mutex, lock};
+use crate::spawner::Spawner;
+use crate::util::Wakers;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// The in-process queue: what [`Builder::build`] makes. Cheap to clone;
+/// clones share the queue.
+pub struct Memory<T> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    config: Builder,
+    spawner: Spawner,
+}
+
+struct Envelope<T> {
+    message: T,
+    /// When it was published; read from the clock only for a queue with a
+    /// TTL, the one thing that needs it.
+    published_at: Option<Instant>,
+    deliveries: u32,
+    history: Vec<Attempt>,
+}
+
+struct InFlight<T> {
+    envelope: Envelope<T>,
+    consumer: u64,
+    delivered_at: Instant,
+    timer: Option<TimerHandle>,
+}
+
+#[derive(Default)]
+struct ConsumerState {
+    unacked: usize,
+    /// In the `waiting` list.
+    waiting: bool,
+    /// Waiting in `recv`, with this waker.
+    waker: Option<Waker>,
+}
+
+struct State<T> {
+    ready: VecDeque<Envelope<T>>,
+    in_flight: HashMap<u64, InFlight<T>>,
+    dead: VecDeque<DeadLetter<T>>,
+    dead_waiters: Vec<Waker>,
+    consumers: HashMap<u64, ConsumerState>,
+    /// Consumers waiting in `recv`, in the order they began to wait.
+    waiting: VecDeque<u64>,
+    /// Deliveries handed to a waiting consumer, not yet taken by its `recv`.
+    handed: HashMap<u64, Handed<T>>,
+    /// Producers waiting for room.
+    room_waiters: VecDeque<Waker>,
+    closed: bool,
+    next_tag: u64,
+    next_consumer: u64,
+    published: u64,
+    acked: u64,
+}
+
+impl<T: Clone + Send + 'static> Memory<T> {
+    /// An empty queue with `config`'s settings.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `config` names no spawner and none is current.
+    #[track_caller]
+    pub fn new(config: &Builder) -> Memory<T> {
+        let spawner = config.spawner.clone().unwrap_or_else(Spawner::current);
+        Memory {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    ready: VecDeque::new(),
+                    in_flight: HashMap::new(),
+                    dead: VecDeque::new(),
+                    dead_waiters: Vec::new(),
+                    consumers: HashMap::new(),
+                    waiting: VecDeque::new(),
+                    handed: HashMap::new(),
+                    room_waiters: VecDeque::new(),
+                    closed: false,
+                    next_tag: 0,
+                    next_consumer: 0,
+                    published: 0,
+                    acked: 0,
+                }),
+                config: config.clone(),
+                spawner,
+            }),
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
+    fn try_publish(&self, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
+        self.shared.try_publish(message, cx)
+    }
+
+    fn overflow(&self) -> Overflow {
+        self.shared.config.overflow
+    }
+
+    fn add_consumer(&self) -> u64 {
+        let mut state = lock(&self.shared.state);
+        let id = state.next_consumer;
+        state.next_consumer += 1;
+        state.consumers.insert(id, ConsumerState::default());
+        id
+    }
+
+    fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>> {
+        let shared = &self.shared;
+        let mut wakers = Wakers::new();
+        let result = {
+            let mut state = lock(&shared.state);
+            let handed = state.handed.contains_key(&consumer);
+            let entry = state.consumers.entry(consumer).or_default();
+            if !entry.waiting && !handed {
+                entry.waiting = true;
+                state.waiting.push_back(consumer);
+            }
+            shared.dispatch(&mut state, &mut wakers);
+            if let Some(delivery) = state.handed.remove(&consumer) {
+                Poll::Ready(Some(delivery))
+            } else if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+                state.waiting.retain(|&c| c != consumer);
+                state.consumers.entry(consumer).or_default().waiting = false;
+                Poll::Ready(None)
+            } else {
+                let entry = state.consumers.entry(consumer).or_default();
+                crate::util::store_waker(&mut entry.waker, cx.waker());
+                Poll::Pending
+            }
+        };
+        wakers.wake_all();
+        result
+    }
+
+    fn remove_consumer(&self, consumer: u64) {
+        let handed = {
+            let mut state = lock(&self.shared.state);
+            state.waiting.retain(|&c| c != consumer);
+            state.consumers.remove(&consumer);
+            state.handed.remove(&consumer)
+        };
+        // A delivery handed over but never returned from `poll_deliver`
+        // goes back as a dropped delivery: the message is delivered again.
+        if let Some(handed) = handed {
+            let _ = self.shared.settle(handed.tag, Ending::Drop);
+        }
+    }
+
+    fn settle(&self, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+        let ending = match verdict {
+            Verdict::Ack => Ending::Ack,
+            Verdict::Nack { requeue } => Ending::Nack { requeue },
+            Verdict::Reject => Ending::Reject,
+            Verdict::Dropped => Ending::Drop,
+        };
+        self.shared.settle(tag, ending)
+    }
+
+    fn extend_deadline(&self, tag: u64, extra: Duration) -> Result<(), AckError> {
+        let shared = &self.shared;
+        let old = {
+            let mut state = lock(&shared.state);
+            let Some(flight) = state.in_flight.get_mut(&tag) else {
+                return Err(AckError::NotInFlight);
+            };
+            let timer = shared.deadline_timer(tag, extra);
+            flight.timer.replace(timer)
+        };
+        if let Some(old) = old {
+            old.cancel();
+        }
+        Ok(())
+    }
+
+    fn close(&self) {
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.shared.state);
+            state.closed = true;
+            state.room_waiters.drain(..).for_each(|w| wakers.push(w));
+            state.wake_consumers(&mut wakers);
+        }
+        wakers.wake_all();
+    }
+
+    fn is_closed(&self) -> bool {
+        lock(&self.shared.state).closed
+    }
+
+    fn stats(&self) -> Stats {
+        let state = lock(&self.shared.state);
+        Stats {
+            ready: state.ready.len(),
+            in_flight: state.in_flight.len() + state.handed.len(),
+            dead_lettered: state.dead.len(),
+            published: state.published,
+            acked: state.acked,
+        }
+    }
+
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>> {
+        let mut state = lock(&self.shared.state);
+        match state.dead.pop_front() {
+            Some(letter) => Poll::Ready(letter),
+            None => {
+                if let Some(cx) = cx
+                    && !state.dead_waiters.iter().any(|w| w.will_wake(cx.waker()))
+                {
+                    state.dead_waiters.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> State<T> {
+    /// Wakes every waiting consumer (to see a close or new work).
+    fn wake_consumers(&mut self, wakers: &mut Wakers) {
+        for consumer in self.consumers.values_mut() {
+            if let Some(waker) = consumer.waker.take() {
+                wakers.push(waker);
+            }
+        }
+    }
+
+    fn dead_letter(&mut self, envelope: Envelope<T>, reason: DeadReason, wakers: &mut Wakers) {
+        self.dead.push_back(DeadLetter {
+            message: envelope.message,
+            reason,
+            history: envelope.history,
+        });
+        self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
+    }
+
+    /// Puts a message back to be delivered again, or dead-letters it if it
+    /// used up its deliveries.
+    fn requeue(&mut self, envelope: Envelope<T>, max: u32, wakers: &mut Wakers) {
+        if envelope.deliveries >= max {
+            self.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
+        } else {
+            // At the front: a message given back goes out next.
+            self.ready.push_front(envelope);
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> Shared<T> {
+    /// Hands ready messages to waiting consumers, in turn, as long as both
+    /// remain. Called with the lock held; wakes through `wakers`.
+    fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
+        // Read the clock only if something is handed over.
+        let mut clock = None;
+        let mut now = || *clock.get_or_insert_with(|| self.spawner.now());
+        let mut skipped = 0;
+        while skipped < state.waiting.len() && !state.ready.is_empty() {
+            let consumer = state.waiting[0];
+            let full = state
+                .consumers
+                .get(&consumer)
+                .is_none_or(|c| c.unacked >= self.config.prefetch);
+            if full {
+                // Keeps its place behind the others.
+                state.waiting.rotate_left(1);
+                skipped += 1;
+                continue;
+            }
+            let Some(mut envelope) = state.ready.pop_front() else {
+                break;
+            };
+            if let (Some(ttl), Some(published_at)) = (self.config.ttl, envelope.published_at)
+                && now().saturating_duration_since(published_at) > ttl
+            {
+                state.dead_letter(envelope, DeadReason::Expired, wakers);
+                continue;
+            }
+            state.waiting.pop_front();
+            skipped = 0;
+            envelope.deliveries += 1;
+            let tag = state.next_tag;
+            state.next_tag += 1;
+            let delivery = Handed {
+                tag,
+                message: envelope.message.clone(),
+                deliveries: envelope.deliveries,
+            };
+            let timer = self
+                .config
+                .ack_deadline
+                .map(|deadline| self.deadline_timer(tag, deadline));
+            state.in_flight.insert(
+                tag,
+                InFlight {
+                    envelope,
+                    consumer,
+                    delivered_at: now(),
+                    timer,
+                },
+            );
+            let entry = state.consumers.entry(consumer).or_default();
+            entry.unacked += 1;
+            entry.waiting = false;
+            if let Some(waker) = entry.waker.take() {
+                wakers.push(waker);
+            }
+            state.handed.insert(consumer, delivery);
+        }
+        // Room was made: producers may go on.
+        let capacity = self.config.capacity;
+        let room = capacity.saturating_sub(state.ready.len());
+        for _ in 0..room {
+            match state.room_waiters.pop_front() {
+                Some(waker) => wakers.push(waker),
+                None => break,
+            }
+        }
+    }
+
+    /// A timer that makes delivery `tag` deliverable again after `deadline`.
+    fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
+        let weak = Arc::downgrade(self);
+        self.spawner.set_timeout(deadline, move || {
+            if let Some(shared) = weak.upgrade() {
+                let _ = shared.settle(tag, Ending::Expire);
+            }
+        })
+    }
+
+    /// Ends delivery `tag` with `verdict`. Errors if it was already ended
+    /// (settled, or its deadline passed).
+    fn settle(self: &Arc<Self>, tag: u64, verdict: Ending) -> Result<(), AckError> {
+        let mut wakers = Wakers::new();
+        let timer = {
+            let mut state = lock(&self.state);
+            let Some(flight) = state.in_flight.remove(&tag) else {
+                return Err(AckError::NotInFlight);
+            };
+            let InFlight {
+                mut envelope,
+                consumer,
+                delivered_at,
+                timer,
+            } = flight;
+            if let Some(c) = state.consumers.get_mut(&consumer) {
+                c.unacked -= 1;
+            }
+            let outcome = match verdict {
+                Ending::Ack => None,
+                Ending::Nack { .. } => Some(Outcome::Nacked),
+                Ending::Reject => Some(Outcome::Rejected),
+                Ending::Expire => Some(Outcome::DeadlineExpired),
+                Ending::Drop => Some(Outcome::Dropped),
+            };
+            if let Some(outcome) = outcome {
+                envelope.history.push(Attempt {
+                    consumer,
+                    delivered_at,
+                    outcome,
+                });
+            }
+            let max = self.config.max_deliveries;
+            match verdict {
+                Ending::Ack => state.acked += 1,
+                Ending::Nack { requeue: true } | Ending::Expire | Ending::Drop => {
+                    state.requeue(envelope, max, &mut wakers)
+                }
+                Ending::Nack { requeue: false } | Ending::Reject => {
+                    state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
+                }
+            }
+            self.dispatch(&mut state, &mut wakers);
+            if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+                state.wake_consumers(&mut wakers);
+            }
+            timer
+        };
+        if let (Some(timer), false) = (timer, matches!(verdict, Ending::Expire)) {
+            timer.cancel();
+        }
+        wakers.wake_all();
+        Ok(())
+    }
+
+    /// Accepts `message` if there is room (or the policy makes room).
+    fn try_publish(self: &Arc<Self>, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
+        let mut wakers = Wakers::new();
+        let result = {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return Err(TryPublishError::Closed(message));
+            }
+            if state.ready.len() >= self.config.capacity {
+                match self.config.overflow {
+                    Overflow::DropOldest => {
+                        if let Some(oldest) = state.ready.pop_front() {
+                            state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
+                        }
+                    }
+                    Overflow::Wait | Overflow::Reject => {
+                        if let Some(cx) = cx
+                            && !state.room_waiters.iter().any(|w| w.will_wake(cx.waker()))
+                        {
+                            state.room_waiters.push_back(cx.waker().clone());
+                        }
+                        return Err(TryPublishError::Full(message));
+                    }
+                }
+            }
+            state.ready.push_back(Envelope {
+                message,
+                published_at: self.config.ttl.map(|_| self.spawner.now()),
+                deliveries: 0,
+                history: Vec::new(),
+            });
+            state.published += 1;
+            self.dispatch(&mut state, &mut wakers);
+            Ok(())
+        };
+        wakers.wake_all();
+        result
+    }
+}
+
+/// How a delivery ends, as the in-memory queue sees it: the consumer's
+/// verdicts, and the deadline.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Ack,
+    Nack { requeue: bool },
+    Reject,
+    Expire,
+    Drop,
+}
+
+impl<T> Clone for Memory<T> {
+    fn clone(&self) -> Self {
+        Memory {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Memory<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.shared.state);
+        f.debug_struct("Memory")
+            .field("ready", &state.ready.len())
+            .field("in_flight", &(state.in_flight.len() + state.handed.len()))
+            .field("dead_lettered", &state.dead.len())
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
