@@ -263,11 +263,18 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         if count > 0 {
             let index = (first - state.start) as usize;
             let events = state.events.range(index..index + count as usize);
-            out.extend(events.zip(first..).map(|((seq, payload), offset)| Record {
-                offset: Offset(offset),
-                seq: *seq,
-                payload: payload.clone(),
-            }));
+            // Cloned into a batch first: a `T::clone` that panics part-way
+            // leaves `out` as it was, so the reader reads the same offsets
+            // again rather than holding half a batch twice.
+            let batch: Vec<_> = events
+                .zip(first..)
+                .map(|((seq, payload), offset)| Record {
+                    offset: Offset(offset),
+                    seq: *seq,
+                    payload: payload.clone(),
+                })
+                .collect();
+            out.extend(batch);
         }
         let next = first + count;
         let caught_up = next >= end;
@@ -314,5 +321,37 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             std::mem::take(&mut state.waiters)
         };
         waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// Panics when cloned if it holds `true`.
+    #[derive(Debug)]
+    struct Fragile(bool);
+
+    impl Clone for Fragile {
+        fn clone(&self) -> Fragile {
+            assert!(!self.0, "this payload cannot be cloned");
+            Fragile(false)
+        }
+    }
+
+    #[test]
+    fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
+        let log = MemoryLog::new(8);
+        for (seq, fragile) in [false, false, true].into_iter().enumerate() {
+            log.append(seq as u64, Fragile(fragile)).unwrap();
+        }
+        let mut out = VecDeque::new();
+        let read = catch_unwind(AssertUnwindSafe(|| log.read(Offset(0), 8, &mut out, None)));
+        assert!(read.is_err());
+        assert!(out.is_empty(), "no half batch: the same offsets are read again");
+        // The log is still usable.
+        let read = log.read(Offset(0), 2, &mut out, None);
+        assert_eq!((out.len(), read.next), (2, Offset(2)));
     }
 }

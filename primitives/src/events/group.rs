@@ -131,7 +131,8 @@ impl<T: Clone + Send + 'static> Member<T> {
     /// [`RecvError::Lagged`] if the group fell behind the topic's retained
     /// window (one member is told; the group goes on);
     /// [`RecvError::Closed`] once the bus is closed and every event was
-    /// handed out and settled.
+    /// handed out and settled: a member that holds an unacked event while
+    /// it waits here waits until that event is settled, so settle first.
     pub async fn recv(&mut self) -> Result<GroupEvent<T>, RecvError> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -149,7 +150,9 @@ impl<T: Clone + Send + 'static> Member<T> {
         self.next(None)
     }
 
-    /// The group's committed offset: every event before it was acked.
+    /// The group's committed offset: every event before it was acked, or
+    /// left the topic's retained window before the group read it (which a
+    /// [`RecvError::Lagged`] reported).
     pub fn committed(&self) -> Offset {
         lock(&self.group.state).committed
     }
@@ -222,8 +225,10 @@ impl<T: 'static> Group<T> {
         ];
         let oldest = oldest.into_iter().flatten().min().unwrap_or(state.next);
         if oldest > state.committed {
-            state.committed = oldest;
+            // Moved only once stored, so a failed commit is tried again at
+            // the next ack.
             self.backend.commit(&self.name, &self.topic, oldest)?;
+            state.committed = oldest;
         }
         Ok(())
     }

@@ -178,7 +178,8 @@ struct ControlState {
 impl Handler {
     /// Asks the handler to stop: it finishes the attempt in progress and
     /// reads nothing more. An event whose retries the stop cuts short goes
-    /// to the dead-letter topic.
+    /// to the dead-letter topic. An attempt that never completes is not
+    /// cut short: bound a handler's work with a timeout inside it.
     pub fn stop(&self) {
         let task = {
             let mut state = lock(&self.control.state);
@@ -270,7 +271,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// (an `Err`, or a panic) is retried after the back-off, on the
     /// runtime's clock; an event whose last attempt fails goes to the
     /// dead-letter topic. The handler ends when the bus closes (after
-    /// handling what remains) or when [`Handler::stop`] is called.
+    /// handling what remains) or when [`Handler::stop`] is called. Once
+    /// the bus is closed the dead-letter topic refuses events too: a
+    /// failure then is counted in [`HandlerStats::failed`] and not in
+    /// `dead_lettered`, and its error is kept in `last_error`.
     ///
     /// # Errors
     ///

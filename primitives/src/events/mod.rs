@@ -234,7 +234,9 @@ pub struct Topic<T: 'static> {
 /// [`Topic::subscribe`].
 ///
 /// Events of one topic arrive in offset order; events of different topics
-/// in the order they were published, as far as the reader can see it.
+/// in the order they were published, as far as the reader can see it (on
+/// one bus: a bus rebuilt on stored topics numbers its publications afresh,
+/// so across topics its events and the stored ones may interleave).
 /// Also a [`Stream`] of `Result<Event<T>, RecvError>` that ends when the
 /// bus closes.
 pub struct Subscriber<T> {
@@ -398,25 +400,35 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// subscribers) if new.
     fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
         pattern::validate_topic(name)?;
-        let mut registry = lock(&self.registry);
-        if let Some((name, log)) = registry.topics.get_key_value(name) {
-            return Ok((name.clone(), log.clone()));
-        }
-        let (name, log) = self.open(&mut registry, name)?;
-        Ok((name, log))
+        let mut wakers = Vec::new();
+        let opened = {
+            let mut registry = lock(&self.registry);
+            if let Some((name, log)) = registry.topics.get_key_value(name) {
+                return Ok((name.clone(), log.clone()));
+            }
+            self.open(&mut registry, name, &mut wakers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+        opened
     }
 
     /// Opens a log the registry does not have yet. Called with the
     /// registry locked, so a pattern subscriber either finds the topic in
-    /// the registry or is told of it, never neither.
-    fn open(&self, registry: &mut Registry<T>, name: &str) -> Result<NamedLog<T>, EventsError> {
+    /// the registry or is told of it, never neither; the subscribers to
+    /// wake are left in `wakers`, for the caller to wake once it has
+    /// released the lock.
+    fn open(
+        &self,
+        registry: &mut Registry<T>,
+        name: &str,
+        wakers: &mut Vec<Waker>,
+    ) -> Result<NamedLog<T>, EventsError> {
         let log = self.backend.open(name, self.retention)?;
         if registry.closed {
             log.close();
         }
         let name: Arc<str> = Arc::from(name);
         registry.topics.insert(name.clone(), log.clone());
-        let mut wakers = Vec::new();
         registry.watchers.retain(|watch| {
             let Some(watch) = watch.upgrade() else {
                 return false;
@@ -428,10 +440,6 @@ impl<T: Clone + Send + 'static> Inner<T> {
             }
             true
         });
-        // Woken under the registry lock, which is safe: waking a
-        // subscriber never takes it (subscribers take only their watch's
-        // lock and the logs' locks).
-        wakers.into_iter().for_each(Waker::wake);
         Ok((name, log))
     }
 
@@ -463,10 +471,14 @@ impl<T: Clone + Send + 'static> Inner<T> {
             });
         }
         let mut registry = lock(&self.registry);
-        // Topics the backend stored before this bus started.
+        // Topics the backend stored before this bus started. No pattern
+        // subscriber can be waiting on them yet, but the registry may hold
+        // watchers of dropped subscribers: prune them here too.
+        registry.watchers.retain(|watch| watch.strong_count() > 0);
+        let mut wakers = Vec::new();
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
-                self.open(&mut registry, &stored)?;
+                self.open(&mut registry, &stored, &mut wakers)?;
             }
         }
         let cursors = registry
@@ -484,6 +496,8 @@ impl<T: Clone + Send + 'static> Inner<T> {
             }),
         });
         registry.watchers.push(Arc::downgrade(&watch));
+        drop(registry);
+        wakers.into_iter().for_each(Waker::wake);
         Ok(Subscriber {
             cursors,
             watch: Some(watch),
