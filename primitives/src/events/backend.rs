@@ -282,9 +282,8 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             && caught_up
             && !state.closed
             && let Some(waker) = waker
-            && !state.waiters.iter().any(|w| w.will_wake(waker))
         {
-            state.waiters.push(waker.clone());
+            crate::util::add_waker(&mut state.waiters, waker);
         }
         Read {
             next: Offset(next),

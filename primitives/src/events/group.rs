@@ -88,11 +88,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
         None => {
             let start = match inner.backend.committed(group, topic)? {
                 Some(committed) => committed,
-                None => match from {
-                    From::Start => log.start(),
-                    From::Latest => log.end(),
-                    From::Offset(offset) => offset,
-                },
+                None => from.offset_in(&*log),
             };
             // Stored at once, so a group that never acks still resumes
             // where it began, not at a new `from`.
@@ -190,10 +186,8 @@ impl<T: Clone + Send + 'static> Member<T> {
                     if state.done && state.in_flight.is_empty() {
                         return Some(Err(RecvError::Closed));
                     }
-                    if let Some(waker) = waker
-                        && !state.waiters.iter().any(|w| w.will_wake(waker))
-                    {
-                        state.waiters.push(waker.clone());
+                    if let Some(waker) = waker {
+                        crate::util::add_waker(&mut state.waiters, waker);
                     }
                     return None;
                 }

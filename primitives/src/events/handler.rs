@@ -207,9 +207,7 @@ impl Handler {
             if state.finished {
                 return Poll::Ready(());
             }
-            if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                state.waiters.push(cx.waker().clone());
-            }
+            crate::util::add_waker(&mut state.waiters, cx.waker());
             Poll::Pending
         })
         .await
@@ -222,10 +220,7 @@ impl Control {
     fn stopping(&self, cx: &Context<'_>) -> bool {
         let mut state = lock(&self.state);
         if !state.stop {
-            match &mut state.task {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
+            crate::util::store_waker(&mut state.task, cx.waker());
         }
         state.stop
     }

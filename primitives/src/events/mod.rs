@@ -113,6 +113,17 @@ pub enum From {
     Offset(Offset),
 }
 
+impl From {
+    /// The offset this start names in `log`, as of now.
+    fn offset_in<T: 'static>(self, log: &dyn TopicLog<T>) -> Offset {
+        match self {
+            From::Start => log.start(),
+            From::Latest => log.end(),
+            From::Offset(offset) => offset,
+        }
+    }
+}
+
 /// An event as a reader receives it: the topic, the offset and the payload
 /// (which it dereferences to).
 #[derive(Clone, PartialEq, Eq)]
@@ -588,10 +599,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             }
             more_topics = !state.closed;
             if let (Some(waker), true) = (waker, more_topics) {
-                match &mut state.waker {
-                    Some(w) if w.will_wake(waker) => {}
-                    slot => *slot = Some(waker.clone()),
-                }
+                crate::util::store_waker(&mut state.waker, waker);
             }
         }
         for cursor in &mut self.cursors {
@@ -641,15 +649,10 @@ impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
 
 impl<T: Clone + Send + 'static> Cursor<T> {
     fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: From) -> Cursor<T> {
-        let next = match from {
-            From::Start => log.start(),
-            From::Latest => log.end(),
-            From::Offset(offset) => offset,
-        };
         Cursor {
+            next: from.offset_in(&*log),
             name: Arc::from(name),
             log,
-            next,
             buf: VecDeque::new(),
             skipped: 0,
             done: false,

@@ -218,10 +218,8 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         match state.dead.pop_front() {
             Some(letter) => Poll::Ready(letter),
             None => {
-                if let Some(cx) = cx
-                    && !state.dead_waiters.iter().any(|w| w.will_wake(cx.waker()))
-                {
-                    state.dead_waiters.push(cx.waker().clone());
+                if let Some(cx) = cx {
+                    crate::util::add_waker(&mut state.dead_waiters, cx.waker());
                 }
                 Poll::Pending
             }

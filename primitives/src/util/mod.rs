@@ -45,6 +45,14 @@ impl Wakers {
 
 /// Stores `waker` in `slot`, cloning it only if it would wake a different
 /// task than the one stored: a task that polls again costs no clone.
+/// Adds `waker` to `waiters` unless a waker for the same task is there.
+pub(crate) fn add_waker(waiters: &mut Vec<Waker>, waker: &Waker) {
+    if !waiters.iter().any(|w| w.will_wake(waker)) {
+        waiters.push(waker.clone());
+    }
+}
+
+/// Keeps `waker` in `slot`, cloning only if it would wake another task.
 pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
     match slot {
         Some(old) if old.will_wake(waker) => {}
