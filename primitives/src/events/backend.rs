@@ -263,18 +263,16 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         if count > 0 {
             let index = (first - state.start) as usize;
             let events = state.events.range(index..index + count as usize);
-            // Cloned into a batch first: a `T::clone` that panics part-way
-            // leaves `out` as it was, so the reader reads the same offsets
-            // again rather than holding half a batch twice.
-            let batch: Vec<_> = events
-                .zip(first..)
-                .map(|((seq, payload), offset)| Record {
+            // A `T::clone` that panics part-way must leave `out` as it was,
+            // so the reader reads the same offsets again rather than
+            // holding half a batch twice.
+            let out = UndoOnUnwind::new(out);
+            out.0
+                .extend(events.zip(first..).map(|((seq, payload), offset)| Record {
                     offset: Offset(offset),
                     seq: *seq,
                     payload: payload.clone(),
-                })
-                .collect();
-            out.extend(batch);
+                }));
         }
         let next = first + count;
         let caught_up = next >= end;
@@ -320,6 +318,25 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             std::mem::take(&mut state.waiters)
         };
         waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Truncates a reader's buffer back to its length at creation if dropped
+/// during a panic.
+struct UndoOnUnwind<'a, T>(&'a mut VecDeque<Record<T>>, usize);
+
+impl<'a, T> UndoOnUnwind<'a, T> {
+    fn new(out: &'a mut VecDeque<Record<T>>) -> Self {
+        let len = out.len();
+        UndoOnUnwind(out, len)
+    }
+}
+
+impl<T> Drop for UndoOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.truncate(self.1);
+        }
     }
 }
 
