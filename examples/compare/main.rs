@@ -210,14 +210,18 @@ impl Tally {
         self.settle(1);
     }
 
-    /// The analytics record's outcome.
+    /// The analytics record's outcome (only a failed email is counted
+    /// apart).
     pub(crate) fn track(&self, _recorded: bool) {
         self.settle(1);
     }
 
-    /// One job done by a queue or bus worker: the email or the record.
-    pub(crate) fn settle_one(&self, _mail: bool) {
-        self.settle(1);
+    /// A queue or bus worker's job succeeded: the email, or the record.
+    pub(crate) fn job_done(&self, mail: bool) {
+        match mail {
+            true => self.mail(true),
+            false => self.track(true),
+        }
     }
 
     /// An invalid sign-up: neither job will run.
@@ -238,6 +242,17 @@ pub(crate) struct Env {
     pub(crate) analytics_cb: Arc<CallbackClient>,
     /// How long a queue or bus worker waits before giving a failed job back.
     pub(crate) retry_after: Duration,
+}
+
+impl Env {
+    /// Has the mail service (`mail`) or the analytics service do its job
+    /// for `signup`, through the async clients.
+    pub(crate) async fn perform(&self, mail: bool, signup: &Signup) -> Result<(), services::ServiceError> {
+        match mail {
+            true => self.mail.call(signup.id, &signup.email).await,
+            false => self.analytics.call(signup.id, "signup").await,
+        }
+    }
 }
 
 /// One line of the table.

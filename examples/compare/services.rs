@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft::callback::tcp;
+use weft::net::tcp::OwnedWriteHalf;
 use weft::net::{TcpListener, TcpStream};
 use weft::promise::PromiseError;
 use weft::sync::{mpsc, oneshot};
@@ -91,19 +92,8 @@ async fn serve(
     failing_until: Instant,
     receipts: Arc<Mutex<HashMap<u64, u32>>>,
 ) {
-    let (mut read, mut write) = stream.into_split();
-    let (answers, mut outbox) = mpsc::unbounded_channel::<String>();
-    let writer = weft::spawn(async move {
-        while let Some(mut answer) = outbox.recv().await {
-            // Write what has piled up in one go.
-            while let Ok(more) = outbox.try_recv() {
-                answer.push_str(&more);
-            }
-            if write.write_all(answer.as_bytes()).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (mut read, write) = stream.into_split();
+    let (answers, writer) = writer(write);
     let mut lines = Lines::default();
     let mut chunk = [0; 4096];
     while let Ok(n @ 1..) = read.read(&mut chunk).await {
@@ -133,6 +123,23 @@ async fn serve(
     }
     drop(answers);
     let _ = writer.await;
+}
+
+/// A task that writes the lines sent to it on `write`, all that have piled
+/// up in one write; it stops when every sender is gone or a write fails.
+fn writer(mut write: OwnedWriteHalf) -> (mpsc::UnboundedSender<String>, JoinHandle<()>) {
+    let (lines, mut outbox) = mpsc::unbounded_channel::<String>();
+    let task = weft::spawn(async move {
+        while let Some(mut batch) = outbox.recv().await {
+            while let Ok(more) = outbox.try_recv() {
+                batch.push_str(&more);
+            }
+            if write.write_all(batch.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    });
+    (lines, task)
 }
 
 /// Splits bytes into lines across reads.
@@ -178,19 +185,9 @@ impl Client {
     ) -> io::Result<Client> {
         let mut conns = Vec::new();
         for _ in 0..connections.max(1) {
-            let (mut read, mut write) = TcpStream::connect(addr).await?.into_split();
+            let (mut read, write) = TcpStream::connect(addr).await?.into_split();
             let pending: Pending<oneshot::Sender<bool>> = Arc::default();
-            let (tx, mut outbox) = mpsc::unbounded_channel::<String>();
-            drop(weft::spawn(async move {
-                while let Some(mut line) = outbox.recv().await {
-                    while let Ok(more) = outbox.try_recv() {
-                        line.push_str(&more);
-                    }
-                    if write.write_all(line.as_bytes()).await.is_err() {
-                        break;
-                    }
-                }
-            }));
+            let (tx, _writer) = writer(write);
             let waiting = pending.clone();
             drop(weft::spawn(async move {
                 let mut lines = Lines::default();

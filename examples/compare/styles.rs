@@ -131,12 +131,8 @@ impl Queued {
 /// One consumer: ack what worked; what failed goes back after a pause.
 async fn work(mut consumer: Consumer<Signup>, env: Arc<Env>, mail: bool) {
     while let Some(job) = consumer.recv().await {
-        let done = match mail {
-            true => env.mail.call(job.id, &job.email).await,
-            false => env.analytics.call(job.id, "signup").await,
-        };
-        if done.is_ok() && job.ack().is_ok() {
-            env.tally.settle_one(mail);
+        if env.perform(mail, &job).await.is_ok() && job.ack().is_ok() {
+            env.tally.job_done(mail);
         } else {
             weft::time::sleep(env.retry_after).await;
         }
@@ -184,12 +180,8 @@ impl Bus {
                             Err(RecvError::Closed) => break,
                             Err(lagged) => panic!("retention holds the whole run: {lagged}"),
                         };
-                        let done = match mail {
-                            true => env.mail.call(event.id, &event.email).await,
-                            false => env.analytics.call(event.id, "signup").await,
-                        };
-                        if done.is_ok() && event.ack().is_ok() {
-                            env.tally.settle_one(mail);
+                        if env.perform(mail, &event).await.is_ok() && event.ack().is_ok() {
+                            env.tally.job_done(mail);
                         } else {
                             weft::time::sleep(env.retry_after).await;
                         }
