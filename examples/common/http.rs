@@ -35,31 +35,41 @@ impl Reader {
     /// The next request; `Ok(None)` when the peer closed between requests.
     /// A malformed or oversized request is an `InvalidData` error.
     pub(crate) async fn request(&mut self, stream: &mut TcpStream) -> io::Result<Option<Request>> {
+        let Some((head, body)) = self.message(stream).await? else {
+            return Ok(None);
+        };
+        let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
+        match (request_line.next(), request_line.next(), request_line.next()) {
+            (Some(m), Some(p), Some(v)) if !m.is_empty() && v.starts_with("HTTP/1.") => Ok(Some(Request {
+                method: m.to_owned(),
+                path: p.to_owned(),
+                body,
+            })),
+            _ => Err(bad("bad request line")),
+        }
+    }
+
+    /// The next message (request or response): its head, without the
+    /// blank line, and its `Content-Length` body; `Ok(None)` when the peer
+    /// closed between messages.
+    async fn message(&mut self, stream: &mut TcpStream) -> io::Result<Option<(String, Vec<u8>)>> {
         let head_end = loop {
             if let Some(at) = find(&self.buf, b"\r\n\r\n") {
                 break at;
             }
             if self.buf.len() > MAX_HEAD {
-                return Err(bad("request head too long"));
+                return Err(bad("head too long"));
             }
             if !self.fill(stream).await? {
                 return match self.buf.is_empty() {
                     true => Ok(None),
-                    false => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "request cut short")),
+                    false => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "message cut short")),
                 };
             }
         };
         let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| bad("head is not UTF-8"))?;
-        let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or("").split(' ');
-        let (method, path) = match (request_line.next(), request_line.next(), request_line.next()) {
-            (Some(m), Some(p), Some(v)) if !m.is_empty() && v.starts_with("HTTP/1.") => {
-                (m.to_owned(), p.to_owned())
-            }
-            _ => return Err(bad("bad request line")),
-        };
         let mut length = 0;
-        for line in lines {
+        for line in head.split("\r\n").skip(1) {
             let Some((name, value)) = line.split_once(':') else {
                 return Err(bad("bad header line"));
             };
@@ -70,6 +80,7 @@ impl Reader {
         if length > MAX_BODY {
             return Err(bad("body too long"));
         }
+        let head = head.to_owned();
         let body_start = head_end + 4;
         while self.buf.len() < body_start + length {
             if !self.fill(stream).await? {
@@ -78,7 +89,7 @@ impl Reader {
         }
         let body = self.buf[body_start..body_start + length].to_vec();
         self.buf.drain(..body_start + length);
-        Ok(Some(Request { method, path, body }))
+        Ok(Some((head, body)))
     }
 
     /// Reads more; false at end of stream.
@@ -101,35 +112,16 @@ pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) ->
 
 /// Reads one response's status code and body (the client side).
 pub(crate) async fn read_response(stream: &mut TcpStream, reader: &mut Reader) -> io::Result<(u16, String)> {
-    let head_end = loop {
-        if let Some(at) = find(&reader.buf, b"\r\n\r\n") {
-            break at;
-        }
-        if !reader.fill(stream).await? {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "response cut short"));
-        }
-    };
-    let head = String::from_utf8_lossy(&reader.buf[..head_end]).into_owned();
+    let (head, body) = reader
+        .message(stream)
+        .await?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| bad("bad status line"))?;
-    let length: usize = head
-        .split("\r\n")
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .unwrap_or(0);
-    let body_start = head_end + 4;
-    while reader.buf.len() < body_start + length {
-        if !reader.fill(stream).await? {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "body cut short"));
-        }
-    }
-    let body = String::from_utf8_lossy(&reader.buf[body_start..body_start + length]).into_owned();
-    reader.buf.drain(..body_start + length);
-    Ok((status, body))
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
