@@ -12,16 +12,7 @@ fn first_steps_prints_its_tour() {
     let mut out = Vec::new();
     first_steps::run(&mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
-    let expected = "\
-started a runtime with 4 worker threads
-1 000 tasks squared their numbers; the squares add up to 333833500
-the blocking pool found that 20! has 19 digits
-an aborted task reports: task was cancelled
-a panicking task reports: task panicked with message \"something went wrong\"
-is the runtime still running? yes
-the runtime shut down; every task has finished or been cancelled
-on one thread, a JoinSet saw tasks finish in this order: quick, medium, slow
-";
+    let expected = include_str!("../examples/output/first_steps.txt");
     assert_eq!(out, expected);
 }
 
@@ -44,16 +35,12 @@ mod echo_promises;
 
 #[test]
 fn the_three_echo_servers_echo() {
-    let three = "\
-sent \"hello\", got back \"hello\"
-sent \"is anyone there?\", got back \"is anyone there?\"
-sent \"bye\", got back \"bye\"
-";
+    let three = include_str!("../examples/output/echo.txt");
     assert_eq!(output(echo_async::run), three);
     assert_eq!(output(echo_promises::run), three);
     assert_eq!(
         output(echo_callbacks::run),
-        "sent 3 messages, got back \"hellois anyone there?bye\"\n"
+        include_str!("../examples/output/echo_callbacks.txt")
     );
 }
 
@@ -63,17 +50,7 @@ mod timers;
 
 #[test]
 fn timers_fire_at_their_times_on_the_paused_clock() {
-    let expected = "   250 ms  sleep(250 ms) finished
-   350 ms  timeout(100 ms) gave up on an hour-long sleep
-   350 ms  interval tick 1 (the first tick is at once)
-   550 ms  interval tick 2
-   750 ms  interval tick 3
-   900 ms  set_interval(150 ms) beat 1 (150 ms after it was set)
-  1050 ms  set_interval(150 ms) beat 2 (300 ms after it was set)
-  1200 ms  set_interval(150 ms) beat 3 (450 ms after it was set)
-  1250 ms  set_timeout(500 ms) fired (500 ms after it was set)
-  1270 ms  done; the heartbeat is cancelled
-";
+    let expected = include_str!("../examples/output/timers.txt");
     assert_eq!(output(timers::run), expected);
 }
 
@@ -83,11 +60,7 @@ mod work_queue;
 
 #[test]
 fn work_queue_shares_jobs_and_dead_letters_the_poison() {
-    let expected = "\
-ada and grace acked 6 jobs between them: resize 1, resize 2, resize 3, resize 4, resize 5, resize 6
-stats: 7 published, 6 acked, 1 dead-lettered
-dead letter: \"poison\", reason MaxDeliveries, attempts: nacked, nacked, nacked
-";
+    let expected = include_str!("../examples/output/work_queue.txt");
     assert_eq!(output(work_queue::run), expected);
 }
 
@@ -115,15 +88,7 @@ mod chat;
 
 #[test]
 fn chat_relays_joins_messages_and_leaves_through_the_bus() {
-    let expected = "  ada hears welcome, ada
-  bob hears welcome, bob
-  ada hears * bob joined
-  ada says  hi bob
-  bob hears ada: hi bob
-  bob says  hi ada, bye ada
-  ada hears bob: hi ada, bye ada
-  ada hears * bob left
-";
+    let expected = include_str!("../examples/output/chat.txt");
     assert_eq!(output(chat::run), expected);
 }
 
@@ -152,4 +117,14 @@ fn http_hello_answers_get_and_refuses_the_rest() {
         assert_eq!(status, 405);
         server.await.unwrap(); // it stops after 3 answers
     });
+}
+
+#[path = "../examples/block_on.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod block_on;
+
+#[test]
+fn the_handmade_block_on_runs_handwritten_futures() {
+    let expected = include_str!("../examples/output/block_on.txt");
+    assert_eq!(output(block_on::run), expected);
 }
