@@ -123,13 +123,25 @@ fn one_allocation_per_spawn_from_a_worker() {
                     h.await.unwrap();
                 }
             }
-            let ((), allocs, bytes) =
-                count(|| handles.extend((0..N).map(|_| weft_executor::spawn(async {}))));
-            assert_eq!(allocs, N);
-            assert!(bytes / N <= 64);
-            for h in handles {
-                h.await.unwrap();
+            // Even so, under a loaded machine a shared queue can still grow
+            // once more, in a round that overflows further than any before.
+            // Growth is amortised and bounded, so a few more rounds reach a
+            // steady one: that round must cost exactly one allocation per
+            // spawn.
+            let mut rounds = Vec::new();
+            for _ in 0..5 {
+                let ((), allocs, bytes) =
+                    count(|| handles.extend((0..N).map(|_| weft_executor::spawn(async {}))));
+                for h in handles.drain(..) {
+                    h.await.unwrap();
+                }
+                rounds.push(allocs);
+                if allocs == N {
+                    assert!(bytes / N <= 64);
+                    break;
+                }
             }
+            assert_eq!(rounds.last(), Some(&N), "allocations per round: {rounds:?}");
         })
         .await
         .unwrap();
