@@ -36,6 +36,7 @@ struct Said {
     text: String,
 }
 
+// ANCHOR: serve
 /// Runs the chat server on `listener`.
 async fn serve(listener: TcpListener) {
     let bus: EventBus<Said> = EventBus::new();
@@ -43,7 +44,9 @@ async fn serve(listener: TcpListener) {
         drop(weft::spawn(member(stream, bus.clone())));
     }
 }
+// ANCHOR_END: serve
 
+// ANCHOR: member
 /// One connection: its name, then its lines out to the bus and the
 /// others' events back.
 async fn member(stream: TcpStream, bus: EventBus<Said>) {
@@ -88,6 +91,7 @@ async fn member(stream: TcpStream, bus: EventBus<Said>) {
     let _ = bus.publish("chat.leave", said(""));
     writer.abort();
 }
+// ANCHOR_END: member
 
 /// Splits what a socket reads into lines.
 #[derive(Default)]

@@ -16,6 +16,7 @@ fn main() -> io::Result<()> {
     run(&mut io::stdout().lock())
 }
 
+// ANCHOR: serve
 /// Serves every connection until the listener fails.
 async fn serve(listener: TcpListener) {
     while let Ok((mut stream, _)) = listener.accept().await {
@@ -30,10 +31,12 @@ async fn serve(listener: TcpListener) {
         }));
     }
 }
+// ANCHOR_END: serve
 
 /// Starts the server, echoes three messages through it, prints them.
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     weft::block_on(async {
+        // ANCHOR: client
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let server = weft::spawn(serve(listener));
@@ -49,6 +52,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             )?;
         }
         server.abort();
+        // ANCHOR_END: client
         Ok(())
     })
 }

@@ -24,6 +24,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     let rt = weft::Runtime::new()?;
     let _in_runtime = rt.enter();
 
+    // ANCHOR: server
     let server = tcp::listen("127.0.0.1:0", |conn| {
         let Ok(conn) = conn else { return };
         let echo = conn.clone();
@@ -33,7 +34,9 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             }
         });
     })?;
+    // ANCHOR_END: server
 
+    // ANCHOR: client
     let (replies, received) = mpsc::channel();
     tcp::connect(server.local_addr(), move |conn| {
         let conn = match conn {
@@ -45,6 +48,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             conn.write(message, |_written| {});
         }
     });
+    // ANCHOR_END: client
 
     // The replies may arrive in fewer, larger chunks than were sent.
     let expected = "hellois anyone there?bye";

@@ -19,6 +19,7 @@ fn main() -> io::Result<()> {
     run(&mut io::stdout().lock())
 }
 
+// ANCHOR: helpers
 /// A connection, as a promise.
 fn connect(addr: SocketAddr) -> Promise<Connection, String> {
     Promise::from_callback(move |done| tcp::connect(addr, move |conn| done(conn.map_err(|e| e.to_string()))))
@@ -44,11 +45,13 @@ fn first_chunk(conn: &Connection) -> Promise<Vec<u8>, String> {
         });
     })
 }
+// ANCHOR_END: helpers
 
 /// Starts the server, echoes three messages through it, prints them.
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     let rt = weft::Runtime::new()?;
     let _in_runtime = rt.enter();
+    // ANCHOR: server
     let server = tcp::listen("127.0.0.1:0", |conn| {
         let Ok(conn) = conn else { return };
         let echo = conn.clone();
@@ -61,8 +64,10 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             *last = last.clone().then(move |()| write(&echo, bytes));
         });
     })?;
+    // ANCHOR_END: server
     let addr = server.local_addr();
 
+    // ANCHOR: client
     let replies: Vec<Promise<String, String>> = ["hello", "is anyone there?", "bye"]
         .into_iter()
         .map(|message| {
@@ -75,6 +80,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         })
         .collect();
     let echoed = rt.block_on(Promise::all(replies)).map_err(io::Error::other)?;
+    // ANCHOR_END: client
     for (message, reply) in ["hello", "is anyone there?", "bye"].iter().zip(echoed) {
         writeln!(out, "sent {message:?}, got back {reply:?}")?;
     }

@@ -19,10 +19,13 @@ fn main() -> io::Result<()> {
 
 /// Does the tour, writing what happened to `out`.
 pub fn run(out: &mut impl Write) -> io::Result<()> {
+    // ANCHOR: runtime
     let rt = weft::Runtime::builder().worker_threads(4).build()?;
     writeln!(out, "started a runtime with 4 worker threads")?;
+    // ANCHOR_END: runtime
 
     rt.block_on(async {
+        // ANCHOR: fan-out
         // Fan out: one task per number, each returns its square.
         let handles: Vec<_> = (1..=1_000u64)
             .map(|n| weft::spawn(async move { n * n }))
@@ -35,13 +38,17 @@ pub fn run(out: &mut impl Write) -> io::Result<()> {
             out,
             "1 000 tasks squared their numbers; the squares add up to {sum}"
         )?;
+        // ANCHOR_END: fan-out
 
+        // ANCHOR: blocking
         // Blocking work goes to the blocking pool, off the workers.
         let digits = task::spawn_blocking(|| (1..=20u64).product::<u64>().to_string().len())
             .await
             .expect("the factorial fits in a u64");
         writeln!(out, "the blocking pool found that 20! has {digits} digits")?;
+        // ANCHOR_END: blocking
 
+        // ANCHOR: abort-panic
         // A task that would wait forever, aborted.
         let forever = weft::spawn(std::future::pending::<()>());
         forever.abort();
@@ -49,25 +56,29 @@ pub fn run(out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "an aborted task reports: {err}")?;
 
         // A panic is caught and handed to whoever joins the task; the
-        //    runtime carries on.
+        // runtime carries on.
         let err = weft::spawn(async { panic!("something went wrong") })
             .await
             .expect_err("the task panicked");
         writeln!(out, "a panicking task reports: {err}")?;
         let still_running = weft::spawn(async { "yes" }).await.expect("plain task");
         writeln!(out, "is the runtime still running? {still_running}")
+        // ANCHOR_END: abort-panic
     })?;
 
+    // ANCHOR: shutdown
     drop(rt);
     writeln!(
         out,
         "the runtime shut down; every task has finished or been cancelled"
     )?;
+    // ANCHOR_END: shutdown
 
-    // 2. On a current-thread runtime every task runs on this thread, taking
-    //    turns: `yield_now` sends a task to the back of the line. Tasks that
-    //    yield fewer times finish first, and a JoinSet hands them back in
-    //    the order they finish.
+    // ANCHOR: join-set
+    // On a current-thread runtime every task runs on this thread, taking
+    // turns: `yield_now` sends a task to the back of the line. Tasks that
+    // yield fewer times finish first, and a JoinSet hands them back in the
+    // order they finish.
     let local = weft::Builder::new_current_thread().build()?;
     let order = local.block_on(async {
         let mut set = JoinSet::new();
@@ -90,4 +101,5 @@ pub fn run(out: &mut impl Write) -> io::Result<()> {
         "on one thread, a JoinSet saw tasks finish in this order: {}",
         order.join(", ")
     )
+    // ANCHOR_END: join-set
 }

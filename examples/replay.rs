@@ -16,6 +16,7 @@ fn main() -> io::Result<()> {
 
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     weft::block_on(async {
+        // ANCHOR: publish
         let bus: EventBus<String> = EventBus::builder().retention(4).build();
         let orders = bus.topic("order.placed").expect("a valid topic name");
         let mut live = orders.subscribe(From::Latest);
@@ -23,7 +24,9 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             let offset = orders.publish(format!("order #{n}")).expect("the bus is open");
             writeln!(out, "published order #{n} at offset {offset}")?;
         }
+        // ANCHOR_END: publish
 
+        // ANCHOR: replay
         // Arriving now, a subscriber replays what the topic retains.
         let mut late = bus
             .subscribe("order.placed", From::Start)
@@ -37,14 +40,18 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             "a late subscriber replays the retained window: {}",
             replayed.join(", ")
         )?;
+        // ANCHOR_END: replay
 
+        // ANCHOR: from-offset
         // One that asks for offset 4 starts there.
         let mut from_four = bus
             .subscribe("order.placed", From::Offset(Offset::new(4)))
             .expect("a valid pattern");
         let first = from_four.recv().await.expect("offset 4 is retained");
         writeln!(out, "from offset 4: {}", first.payload())?;
+        // ANCHOR_END: from-offset
 
+        // ANCHOR: lag
         // The live subscriber read nothing while six events went by, and the
         // topic keeps four: it is told it missed two, then goes on.
         match live.recv().await {
@@ -60,5 +67,6 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             next.payload(),
             next.offset()
         )
+        // ANCHOR_END: lag
     })
 }

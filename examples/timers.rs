@@ -19,6 +19,7 @@ fn main() -> io::Result<()> {
     run(&mut io::stdout().lock())
 }
 
+// ANCHOR: timers-run
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     let rt = weft::Runtime::builder()
         .current_thread()
@@ -79,3 +80,4 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "{}", at("done; the heartbeat is cancelled"))
     })
 }
+// ANCHOR_END: timers-run

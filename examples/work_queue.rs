@@ -16,6 +16,7 @@ fn main() -> io::Result<()> {
 
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     weft::block_on(async {
+        // ANCHOR: publish
         let queue = Queue::builder().capacity(16).max_deliveries(3).build();
         let producer = queue.producer();
         for job in [
@@ -24,7 +25,9 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             producer.publish(job.to_owned()).await.expect("the queue is open");
         }
         queue.close(); // no more jobs: workers stop once it is drained
+        // ANCHOR_END: publish
 
+        // ANCHOR: workers
         let workers: Vec<_> = ["ada", "grace"]
             .into_iter()
             .map(|name| {
@@ -44,6 +47,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
                 })
             })
             .collect();
+        // ANCHOR_END: workers
         // Which worker got which job depends on timing; what they did
         // between them does not.
         let mut all = Vec::new();
@@ -58,6 +62,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             all.len(),
             all.join(", ")
         )?;
+        // ANCHOR: dead-letter
         let stats = queue.stats();
         writeln!(
             out,
@@ -83,5 +88,6 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
             letter.reason,
             attempts.join(", ")
         )
+        // ANCHOR_END: dead-letter
     })
 }

@@ -48,6 +48,7 @@ struct WeftSpawn {
     reactor: weft_reactor::Handle,
 }
 
+// ANCHOR: weft-spawn
 impl Spawn for WeftSpawn {
     fn spawn(&self, future: BoxFuture) {
         match self.executor.get() {
@@ -64,6 +65,7 @@ impl Spawn for WeftSpawn {
         self.reactor.now().into()
     }
 }
+// ANCHOR_END: weft-spawn
 
 /// What a runtime thread enters for its whole life.
 type ThreadContext = (weft_reactor::EnterGuard, spawner::EnterGuard);

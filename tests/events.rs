@@ -29,6 +29,7 @@ fn payloads<T: Clone + Send + 'static>(sub: &mut Subscriber<T>) -> Vec<T> {
     drain(sub).into_iter().map(|(_, p)| p).collect()
 }
 
+// ANCHOR: cursors
 #[test]
 fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     let bus = EventBus::new();
@@ -53,6 +54,7 @@ fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     assert_eq!(offsets, [0, 1, 2]);
     assert!(again.try_recv().is_none(), "nothing more, and not closed");
 }
+// ANCHOR_END: cursors
 
 #[test]
 fn a_subscriber_waits_for_the_next_event() {
@@ -76,6 +78,7 @@ fn a_subscriber_waits_for_the_next_event() {
     }
 }
 
+// ANCHOR: patterns
 #[test]
 fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
     let bus = EventBus::new();
@@ -103,7 +106,9 @@ fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
     assert_eq!(payloads(&mut orders), ["d", "e"]);
     assert_eq!(payloads(&mut all), ["b", "c", "d", "e", "f"]);
 }
+// ANCHOR_END: patterns
 
+// ANCHOR: lag
 #[test]
 fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     let bus = EventBus::builder().retention(4).build();
@@ -138,6 +143,7 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     ));
     assert_eq!(payloads(&mut shrunk), [8, 9]);
 }
+// ANCHOR_END: lag
 
 #[test]
 fn closing_refuses_publishes_and_readers_drain_then_see_closed() {
@@ -211,6 +217,7 @@ fn bad_names_are_errors_not_panics() {
     assert!(bus.topics().is_empty(), "nothing was created by bad calls");
 }
 
+// ANCHOR: group
 #[test]
 fn group_members_share_events_and_a_dropped_one_goes_to_another() {
     let bus = EventBus::new();
@@ -242,7 +249,9 @@ fn group_members_share_events_and_a_dropped_one_goes_to_another() {
     let first = other_group.try_recv().unwrap().unwrap();
     assert_eq!((*first, first.delivery_count()), (0, 1));
 }
+// ANCHOR_END: group
 
+// ANCHOR: group-resume
 #[test]
 fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     let memory = Memory::new();
@@ -281,6 +290,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     let mut replay = bus.subscribe("order.paid", From::Start).unwrap();
     assert_eq!(payloads(&mut replay), (0..10).collect::<Vec<_>>());
 }
+// ANCHOR_END: group-resume
 
 #[test]
 fn a_new_group_starts_where_from_says() {
@@ -440,6 +450,7 @@ fn a_handler_retries_with_back_off_on_the_runtime_clock_then_succeeds() {
     }
 }
 
+// ANCHOR: handler-dead-letter
 #[test]
 fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
     for (flavour, rt) in paused_runtimes() {
@@ -480,6 +491,7 @@ fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
         });
     }
 }
+// ANCHOR_END: handler-dead-letter
 
 #[test]
 fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {

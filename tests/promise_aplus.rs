@@ -990,6 +990,7 @@ fn a2_2_7_2_a_handler_failure_rejects_promise2() {
     });
 }
 
+// ANCHOR: a2-2-7-3
 /// 2.2.7.3: If `onFulfilled` is not a function and `promise1` is
 /// fulfilled, `promise2` must be fulfilled with the same value (the same
 /// `Arc`): `catch` and `map_err`, however many.
@@ -1014,6 +1015,7 @@ fn a2_2_7_3_without_on_fulfilled_promise2_takes_the_same_value() {
         }
     });
 }
+// ANCHOR_END: a2-2-7-3
 
 /// 2.2.7.4: If `onRejected` is not a function and `promise1` is rejected,
 /// `promise2` must be rejected with the same reason (the same `Arc`):

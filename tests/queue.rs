@@ -44,6 +44,7 @@ fn waiting_consumers_are_served_in_turn() {
     }
 }
 
+// ANCHOR: nack-reject
 #[test]
 fn nack_redelivers_and_reject_dead_letters_with_the_history() {
     for (flavour, rt) in paused_runtimes() {
@@ -74,6 +75,7 @@ fn nack_redelivers_and_reject_dead_letters_with_the_history() {
         });
     }
 }
+// ANCHOR_END: nack-reject
 
 #[test]
 fn a_message_past_max_deliveries_is_dead_lettered() {
@@ -99,6 +101,7 @@ fn a_message_past_max_deliveries_is_dead_lettered() {
     }
 }
 
+// ANCHOR: deadline
 #[test]
 fn an_expired_ack_deadline_redelivers_and_the_late_ack_fails() {
     for (flavour, rt) in paused_runtimes() {
@@ -127,6 +130,7 @@ fn an_expired_ack_deadline_redelivers_and_the_late_ack_fails() {
         });
     }
 }
+// ANCHOR_END: deadline
 
 #[test]
 fn prefetch_bounds_the_unacked_deliveries_one_consumer_holds() {
@@ -152,6 +156,7 @@ fn prefetch_bounds_the_unacked_deliveries_one_consumer_holds() {
     }
 }
 
+// ANCHOR: overflow
 #[test]
 fn overflow_policies_wait_reject_or_drop_the_oldest() {
     for (flavour, rt) in paused_runtimes() {
@@ -194,6 +199,7 @@ fn overflow_policies_wait_reject_or_drop_the_oldest() {
         });
     }
 }
+// ANCHOR_END: overflow
 
 #[test]
 fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {
@@ -293,6 +299,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                     let acked = acked.clone();
                     weft::spawn(async move {
                         let mut rng = Rng(0x9e37_79b9 + c);
+                        // ANCHOR: random-verdicts
                         while let Some(d) = consumer.recv().await {
                             match rng.below(10) {
                                 0 => d.nack(true).unwrap(),
@@ -313,6 +320,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                                 }
                             }
                         }
+                        // ANCHOR_END: random-verdicts
                     })
                 })
                 .collect();
@@ -329,6 +337,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                 *dead.entry(letter.message).or_default() += 1;
             }
             let acked = acked.lock().unwrap();
+            // ANCHOR: exactly-once
             for m in 0..PRODUCERS * PER_PRODUCER {
                 let (a, d) = (acked.get(&m).copied(), dead.get(&m).copied());
                 assert!(
@@ -336,6 +345,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                     "{flavour}: message {m}: acked {a:?}, dead-lettered {d:?}"
                 );
             }
+            // ANCHOR_END: exactly-once
             let stats = queue.stats();
             assert_eq!(stats.acked as usize, acked.len(), "{flavour}");
             assert_eq!(stats.published, PRODUCERS * PER_PRODUCER);

@@ -134,6 +134,7 @@ fn mpsc_close_fails_waiting_senders_and_keeps_the_buffer() {
     });
 }
 
+// ANCHOR: permit-after-close
 #[test]
 fn mpsc_a_permit_given_back_after_close_ends_a_waiting_recv() {
     on_every_runtime(|spawner| async move {
@@ -156,6 +157,7 @@ fn mpsc_a_permit_given_back_after_close_ends_a_waiting_recv() {
         assert_eq!(receiver.await, None);
     });
 }
+// ANCHOR_END: permit-after-close
 
 #[test]
 fn mpsc_receiver_is_closed_once_every_sender_is_gone() {

@@ -265,6 +265,7 @@ fn notify_a_cancelled_waiter_passes_its_notification_on() {
     });
 }
 
+// ANCHOR: notify-ready
 #[test]
 fn notify_wakes_a_spawned_task() {
     on_every_runtime(|spawner| async move {
@@ -284,6 +285,7 @@ fn notify_wakes_a_spawned_task() {
         assert_eq!(waiter.await, 7);
     });
 }
+// ANCHOR_END: notify-ready
 
 #[test]
 fn barrier_releases_rounds_with_one_leader() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use support::{Rng, oneshot, paused_runtimes, runtimes};
 use weft::time::{self, Instant, MissedTickBehavior, interval, sleep, sleep_until, timeout};
 
+// ANCHOR: hour-of-timers
 #[test]
 fn an_hour_of_timers_runs_at_once_on_a_paused_clock() {
     for (flavour, rt) in paused_runtimes() {
@@ -24,6 +25,7 @@ fn an_hour_of_timers_runs_at_once_on_a_paused_clock() {
         assert_eq!(ticks, expected, "{flavour}");
     }
 }
+// ANCHOR_END: hour-of-timers
 
 #[test]
 fn a_hundred_thousand_timers_fire_in_deadline_order() {
@@ -167,6 +169,7 @@ fn interval_missed_tick_behaviours() {
     }
 }
 
+// ANCHOR: pause-advance
 #[test]
 fn pause_advance_resume() {
     for (flavour, rt) in runtimes() {
@@ -190,6 +193,7 @@ fn pause_advance_resume() {
         });
     }
 }
+// ANCHOR_END: pause-advance
 
 #[test]
 fn real_time_sleeps_fire() {
@@ -221,10 +225,12 @@ fn a_task_woken_from_a_plain_thread_runs_while_workers_wait_in_the_driver() {
     // Once the task has polled the receiver and gone to sleep, no thread but
     // this one has anything to do: the workers wait in the driver or on their
     // condvars, and the send below must reach them.
+    // ANCHOR: hang-guard
     started_rx.recv().unwrap();
     std::thread::spawn(move || tx.send(5)).join().unwrap();
     // A hang guard, not a timing: the task runs or the test fails.
     assert_eq!(done_rx.recv_timeout(Duration::from_secs(20)), Ok(5));
+    // ANCHOR_END: hang-guard
 }
 
 #[test]

@@ -101,6 +101,7 @@ impl Reader {
     }
 }
 
+// ANCHOR: respond
 /// Writes a response with a plain-text body.
 pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> io::Result<()> {
     let response = format!(
@@ -109,6 +110,7 @@ pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) ->
     );
     stream.write_all(response.as_bytes()).await
 }
+// ANCHOR_END: respond
 
 /// Reads one response's status code and body (the client side).
 pub(crate) async fn read_response(stream: &mut TcpStream, reader: &mut Reader) -> io::Result<(u16, String)> {

@@ -151,6 +151,7 @@ fn main() {
     }
 }
 
+// ANCHOR: signup
 /// A sign-up form, as the HTTP server parsed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Signup {
@@ -176,6 +177,7 @@ impl Store {
         Ok(())
     }
 }
+// ANCHOR_END: signup
 
 /// Counts background outcomes; wakes the run when every sign-up has both.
 #[derive(Debug)]
@@ -196,11 +198,13 @@ impl Tally {
         }
     }
 
+    // ANCHOR: settle
     fn settle(&self, outcomes: u64) {
         if self.settled.fetch_add(outcomes, Ordering::AcqRel) + outcomes == self.expected {
             self.all_settled.notify_one();
         }
     }
+    // ANCHOR_END: settle
 
     /// The email's outcome (sent, or given up on).
     pub(crate) fn mail(&self, sent: bool) {
@@ -231,6 +235,7 @@ impl Tally {
     }
 }
 
+// ANCHOR: env
 /// What every style's handler uses.
 #[derive(Debug)]
 pub(crate) struct Env {
@@ -254,6 +259,7 @@ impl Env {
         }
     }
 }
+// ANCHOR_END: env
 
 /// One line of the table.
 #[derive(Debug, Clone)]
@@ -364,9 +370,11 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
             }
         })
     });
+    // ANCHOR: measure
     let mut latencies = load(addr, options.signups, options.connections, acked).await?;
     let settled = weft::time::timeout(SETTLE_LIMIT, env.tally.all_settled.notified()).await;
     let all_done = started.elapsed();
+    // ANCHOR_END: measure
     if let Some(progress) = progress {
         progress.abort();
         eprint!("\r{:78}\r", "");
@@ -408,31 +416,8 @@ async fn serve_http(listener: TcpListener, handler: Arc<dyn Style>) {
                     let _ = http::respond(&mut stream, "404 Not Found", "try POST /signup\n").await;
                     continue;
                 }
-                let form = String::from_utf8_lossy(&request.body).into_owned();
-                let field = |name: &str| {
-                    form.split('&')
-                        .filter_map(|pair| pair.split_once('='))
-                        .find(|(key, _)| *key == name)
-                        .map(|(_, value)| value.to_owned())
-                        .unwrap_or_default()
-                };
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
-                let signup = Signup {
-                    id,
-                    name: field("name"),
-                    email: field("email"),
-                };
-                let (ack, acked) = weft::sync::oneshot::channel();
-                handler.accept(
-                    signup,
-                    Box::new(move || {
-                        let _ = ack.send(());
-                    }),
-                );
-                let status = match acked.await {
-                    Ok(()) => "202 Accepted",
-                    Err(_) => "503 Service Unavailable",
-                };
+                let status = sign_up(handler.as_ref(), id, &request.body).await;
                 if http::respond(&mut stream, status, &format!("{id}\n"))
                     .await
                     .is_err()
@@ -444,6 +429,37 @@ async fn serve_http(listener: TcpListener, handler: Arc<dyn Style>) {
     }
 }
 
+// ANCHOR: http-accept
+/// Hands the sign-up form in `body` to `handler` as sign-up `id`, and waits
+/// for the handler's ack: the status line to answer with.
+async fn sign_up(handler: &dyn Style, id: u64, body: &[u8]) -> &'static str {
+    let form = String::from_utf8_lossy(body);
+    let field = |name: &str| {
+        form.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+            .unwrap_or_default()
+    };
+    let signup = Signup {
+        id,
+        name: field("name"),
+        email: field("email"),
+    };
+    let (ack, acked) = weft::sync::oneshot::channel();
+    handler.accept(
+        signup,
+        Box::new(move || {
+            let _ = ack.send(());
+        }),
+    );
+    match acked.await {
+        Ok(()) => "202 Accepted",
+        Err(_) => "503 Service Unavailable",
+    }
+}
+// ANCHOR_END: http-accept
+
 /// The load generator: `signups` POSTs over `connections` keep-alive
 /// connections; returns each request's time to its answer.
 async fn load(
@@ -453,31 +469,7 @@ async fn load(
     acked: Arc<AtomicU64>,
 ) -> io::Result<Vec<Duration>> {
     let clients: Vec<_> = (0..connections as u64)
-        .map(|c| {
-            let acked = acked.clone();
-            weft::spawn(async move {
-                let mut stream = TcpStream::connect(addr).await?;
-                stream.set_nodelay(true)?;
-                let mut reader = http::Reader::new();
-                let mut latencies = Vec::new();
-                for n in (c..signups).step_by(connections) {
-                    let body = format!("name=user{n}&email=user{n}@example.com");
-                    let request = format!(
-                        "POST /signup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let sent = Instant::now();
-                    stream.write_all(request.as_bytes()).await?;
-                    let (status, _) = http::read_response(&mut stream, &mut reader).await?;
-                    if status != 202 {
-                        return Err(io::Error::other(format!("sign-up answered {status}")));
-                    }
-                    latencies.push(sent.elapsed());
-                    acked.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok::<_, io::Error>(latencies)
-            })
-        })
+        .map(|c| weft::spawn(client(addr, c, signups, connections, acked.clone())))
         .collect();
     let mut all = Vec::with_capacity(signups as usize);
     for client in clients {
@@ -485,3 +477,36 @@ async fn load(
     }
     Ok(all)
 }
+
+// ANCHOR: load-loop
+/// One connection of the load generator: sign-ups `first`, `first +
+/// connections`, … one at a time; returns each one's time to its answer.
+async fn client(
+    addr: SocketAddr,
+    first: u64,
+    signups: u64,
+    connections: usize,
+    acked: Arc<AtomicU64>,
+) -> io::Result<Vec<Duration>> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut reader = http::Reader::new();
+    let mut latencies = Vec::new();
+    for n in (first..signups).step_by(connections) {
+        let body = format!("name=user{n}&email=user{n}@example.com");
+        let request = format!(
+            "POST /signup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let sent = Instant::now();
+        stream.write_all(request.as_bytes()).await?;
+        let (status, _) = http::read_response(&mut stream, &mut reader).await?;
+        if status != 202 {
+            return Err(io::Error::other(format!("sign-up answered {status}")));
+        }
+        latencies.push(sent.elapsed());
+        acked.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(latencies)
+}
+// ANCHOR_END: load-loop

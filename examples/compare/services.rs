@@ -108,15 +108,7 @@ async fn serve(
             };
             let (tag, answers, receipts) = (tag.to_owned(), answers.clone(), receipts.clone());
             drop(weft::spawn(async move {
-                if !delay.is_zero() {
-                    weft::time::sleep(delay).await;
-                }
-                let answer = if Instant::now() < failing_until {
-                    format!("ERR {tag}\n")
-                } else {
-                    *receipts.lock().unwrap().entry(id).or_default() += 1;
-                    format!("OK {tag}\n")
-                };
+                let answer = handle(id, tag, delay, failing_until, &receipts).await;
                 let _ = answers.send(answer);
             }));
         }
@@ -124,6 +116,28 @@ async fn serve(
     drop(answers);
     let _ = writer.await;
 }
+
+// ANCHOR: outage
+/// Does the work for sign-up `id`: waits `delay`, then fails while the
+/// outage lasts, or counts a receipt. Returns the answer line.
+async fn handle(
+    id: u64,
+    tag: String,
+    delay: Duration,
+    failing_until: Instant,
+    receipts: &Mutex<HashMap<u64, u32>>,
+) -> String {
+    if !delay.is_zero() {
+        weft::time::sleep(delay).await;
+    }
+    if Instant::now() < failing_until {
+        format!("ERR {tag}\n")
+    } else {
+        *receipts.lock().unwrap().entry(id).or_default() += 1;
+        format!("OK {tag}\n")
+    }
+}
+// ANCHOR_END: outage
 
 /// A task that writes the lines sent to it on `write`, all that have piled
 /// up in one write; it stops when every sender is gone or a write fails.
@@ -211,6 +225,7 @@ impl Client {
         })
     }
 
+    // ANCHOR: client-call
     /// Asks the service to do its work for sign-up `id`.
     pub(crate) async fn call(&self, id: u64, argument: &str) -> Result<(), ServiceError> {
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
@@ -230,6 +245,7 @@ impl Client {
             Err(_) => Err(ServiceError::Disconnected),
         }
     }
+    // ANCHOR_END: client-call
 }
 
 type Callback = Box<dyn FnOnce(Result<(), ServiceError>) + Send>;

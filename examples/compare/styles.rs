@@ -15,6 +15,7 @@ use weft::events::{EventBus, From, RecvError};
 use weft::promise::Promise;
 use weft::queue::{Consumer, Producer, Queue};
 
+// ANCHOR: style-trait
 /// What the HTTP server calls `ack` with: the answer goes out then.
 pub(crate) type Ack = Box<dyn FnOnce() + Send>;
 
@@ -27,11 +28,13 @@ pub(crate) trait Style: Send + Sync {
     /// Stops the style's background workers, if it has any.
     fn shutdown(&self) {}
 }
+// ANCHOR_END: style-trait
 
 /// How many workers the queue and the bus run per service.
 const WORKERS: usize = 64;
 
 // style:callbacks:start
+// ANCHOR: callbacks
 pub(crate) struct Callbacks(pub Arc<Env>);
 
 impl Style for Callbacks {
@@ -53,9 +56,11 @@ impl Style for Callbacks {
         });
     }
 }
+// ANCHOR_END: callbacks
 // style:callbacks:end
 
 // style:promises:start
+// ANCHOR: promises
 pub(crate) struct Promises(pub Arc<Env>);
 
 fn ask(client: &Arc<CallbackClient>, id: u64, argument: &str) -> Promise<(), ServiceError> {
@@ -79,9 +84,11 @@ impl Style for Promises {
         tracked.on_settled(move |outcome| env.tally.track(outcome.is_ok()));
     }
 }
+// ANCHOR_END: promises
 // style:promises:end
 
 // style:async:start
+// ANCHOR: async
 pub(crate) struct AsyncAwait(pub Arc<Env>);
 
 impl Style for AsyncAwait {
@@ -102,9 +109,11 @@ impl Style for AsyncAwait {
         }));
     }
 }
+// ANCHOR_END: async
 // style:async:end
 
 // style:queue:start
+// ANCHOR: queue-setup
 pub(crate) struct Queued {
     env: Arc<Env>,
     queues: [Queue<Signup>; 2],
@@ -127,7 +136,9 @@ impl Queued {
         }
     }
 }
+// ANCHOR_END: queue-setup
 
+// ANCHOR: queue-worker
 /// One consumer: ack what worked; what failed goes back after a pause.
 async fn work(mut consumer: Consumer<Signup>, env: Arc<Env>, mail: bool) {
     while let Some(job) = consumer.recv().await {
@@ -138,7 +149,9 @@ async fn work(mut consumer: Consumer<Signup>, env: Arc<Env>, mail: bool) {
         }
     }
 }
+// ANCHOR_END: queue-worker
 
+// ANCHOR: queue-accept
 impl Style for Queued {
     fn accept(&self, signup: Signup, ack: Ack) {
         let (env, producers) = (self.env.clone(), self.producers.clone());
@@ -158,9 +171,11 @@ impl Style for Queued {
         self.queues.iter().for_each(Queue::close);
     }
 }
+// ANCHOR_END: queue-accept
 // style:queue:end
 
 // style:bus:start
+// ANCHOR: bus-setup
 pub(crate) struct Bus {
     env: Arc<Env>,
     bus: EventBus<Signup>,
@@ -192,7 +207,9 @@ impl Bus {
         Bus { env, bus }
     }
 }
+// ANCHOR_END: bus-setup
 
+// ANCHOR: bus-accept
 impl Style for Bus {
     fn accept(&self, signup: Signup, ack: Ack) {
         if self.env.store.save(&signup).is_err() {
@@ -209,6 +226,7 @@ impl Style for Bus {
         self.bus.close();
     }
 }
+// ANCHOR_END: bus-accept
 // style:bus:end
 
 /// The handler's lines in each style: lines between its markers that are

@@ -69,12 +69,14 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
         parker.set_activity(Some(rt.clone()));
     }
     let _busy = Busy(&parker, rt);
+    // ANCHOR: block-on-loop
     loop {
         if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
         parker.park_counted(rt.map(scheduler::Handle::driver));
     }
+    // ANCHOR_END: block-on-loop
 }
 
 /// A thread's parking spot, made once per thread.

@@ -58,6 +58,7 @@ pub(crate) fn current_handle() -> Option<scheduler::Handle> {
     with(|cx| cx.handle.borrow().clone()).flatten()
 }
 
+// ANCHOR: context-with-core
 /// Runs `f` with the scheduler core of this thread, if it has one and it is
 /// not borrowed already (a wake issued while the scheduler itself holds the
 /// core takes the remote path instead).
@@ -72,6 +73,7 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&mut scheduler::Core>) -> R) ->
         None => (f.take().expect("called once"))(None),
     }
 }
+// ANCHOR_END: context-with-core
 
 /// The next spawn sequence number of this thread.
 pub(crate) fn next_spawn_seq() -> usize {

@@ -11,8 +11,10 @@
 use crate::context;
 use std::task::{Context, Poll};
 
+// ANCHOR: coop-budget
 /// Operations a task may perform per poll before it is made to yield.
 pub const BUDGET: u8 = 128;
+// ANCHOR_END: coop-budget
 
 /// The budget of the current poll: `None` means unconstrained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +70,7 @@ fn with_budget_set<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+// ANCHOR: coop-poll-budget
 /// Returns `Pending` (after waking the task) if the budget is spent; does not
 /// spend anything itself.
 pub(crate) fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
@@ -88,6 +91,7 @@ pub(crate) fn consume_one() {
         }
     });
 }
+// ANCHOR_END: coop-poll-budget
 
 /// Asks permission to make progress: `Ready` spends one unit of the current
 /// task's budget; `Pending` means the budget is spent, and the task has been

@@ -413,6 +413,7 @@ impl Parker {
         }
     }
 
+    // ANCHOR: parker-unpark
     /// Wakes the worker if it sleeps (counting it busy), or makes its next
     /// `park` return.
     pub(crate) fn unpark(&self, driver: &DriverSlot) {
@@ -435,6 +436,7 @@ impl Parker {
             actual => unreachable!("parker in unknown state {actual}"),
         }
     }
+    // ANCHOR_END: parker-unpark
 }
 
 impl fmt::Debug for Parker {

@@ -16,6 +16,7 @@ fn panic_message(err: JoinError) -> String {
     }
 }
 
+// ANCHOR: panic-reaches-join-handle
 #[test]
 fn a_panic_while_polling_reaches_the_join_handle_and_the_runtime_goes_on() {
     for (name, rt) in setups() {
@@ -36,6 +37,7 @@ fn a_panic_while_polling_reaches_the_join_handle_and_the_runtime_goes_on() {
         });
     }
 }
+// ANCHOR_END: panic-reaches-join-handle
 
 /// A future that panics when dropped.
 struct PanicOnDrop(&'static str);
@@ -163,6 +165,7 @@ fn abort_before_the_first_poll_never_polls() {
     }
 }
 
+// ANCHOR: abort-running-task
 #[test]
 fn abort_of_a_running_task_takes_effect_when_its_poll_ends() {
     for (name, rt) in setups() {
@@ -190,6 +193,7 @@ fn abort_of_a_running_task_takes_effect_when_its_poll_ends() {
         assert_eq!(drops.count(), 1);
     }
 }
+// ANCHOR_END: abort-running-task
 
 #[test]
 fn abort_from_another_thread_while_the_task_is_mid_poll() {

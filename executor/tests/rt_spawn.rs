@@ -135,6 +135,7 @@ fn handle_current_and_enter() {
     assert_eq!(rt.block_on(task).unwrap(), 9);
 }
 
+// ANCHOR: woken-many-times
 #[test]
 fn a_task_woken_many_times_during_one_poll_is_polled_once_more() {
     for (name, rt) in support::setups() {
@@ -158,6 +159,7 @@ fn a_task_woken_many_times_during_one_poll_is_polled_once_more() {
         assert_eq!(polls.load(Ordering::SeqCst), 2);
     }
 }
+// ANCHOR_END: woken-many-times
 
 #[test]
 fn no_task_is_ever_polled_concurrently_with_itself() {

@@ -110,6 +110,7 @@ fn tasks_woken_from_plain_std_threads_run() {
     }
 }
 
+// ANCHOR: self-waking-task
 /// Yields forever until `stop`, counting its polls.
 async fn spinner(stop: Arc<AtomicBool>, polls: Arc<AtomicU64>) {
     while !stop.load(Ordering::SeqCst) {
@@ -139,6 +140,7 @@ fn a_self_waking_task_cannot_starve_a_task_that_must_complete() {
         assert!(polls.load(Ordering::SeqCst) > 0);
     }
 }
+// ANCHOR_END: self-waking-task
 
 #[test]
 fn two_tasks_waking_each_other_cannot_starve_a_third() {
@@ -194,6 +196,7 @@ fn two_tasks_waking_each_other_cannot_starve_a_third() {
     }
 }
 
+// ANCHOR: outside-not-starved
 #[test]
 fn work_from_outside_is_not_starved_by_local_work() {
     // One worker, kept busy by a task that always has more local work; a
@@ -211,6 +214,7 @@ fn work_from_outside_is_not_starved_by_local_work() {
     stop.store(true, Ordering::SeqCst);
     rt.block_on(busy).unwrap();
 }
+// ANCHOR_END: outside-not-starved
 
 #[test]
 fn a_long_run_of_ready_join_handles_yields_on_budget() {

@@ -97,6 +97,7 @@ impl fmt::Debug for IntervalHandle {
     }
 }
 
+// ANCHOR: spawner-timers
 impl Spawner {
     /// Runs `callback` once, `delay` from now on this spawner's clock; see
     /// [`set_timeout`].
@@ -127,6 +128,7 @@ impl Spawner {
             .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
     }
 }
+// ANCHOR_END: spawner-timers
 
 /// Runs `callback` once, `delay` from now (JavaScript's `setTimeout`), as a
 /// job on the current spawner's event loop. Timers fire in deadline order,
@@ -219,6 +221,7 @@ pub fn set_interval(period: Duration, callback: impl FnMut() + Send + 'static) -
 ///     assert_eq!(rx.await, Ok(42));
 /// });
 /// ```
+// ANCHOR: on-complete
 #[track_caller]
 pub fn on_complete<F>(future: F, callback: impl FnOnce(F::Output) + Send + 'static)
 where
@@ -229,6 +232,7 @@ where
         let _ = catch_unwind(AssertUnwindSafe(move || callback(output)));
     });
 }
+// ANCHOR_END: on-complete
 
 /// Turns a fallible future into an error-first callback API, as Node's
 /// `util.callbackify`: the future runs as a task, and `callback` gets its
@@ -261,6 +265,7 @@ where
     on_complete(future, callback);
 }
 
+// ANCHOR: from-callback
 /// The callback [`from_callback`] hands out: call it once with the value.
 pub type Done<T> = Box<dyn FnOnce(T) + Send + 'static>;
 
@@ -314,6 +319,7 @@ impl<T> Future for FromCallback<T> {
             .map(|r| r.map_err(|_| CallbackDropped))
     }
 }
+// ANCHOR_END: from-callback
 
 /// The `done` callback of [`from_callback`] was dropped without being
 /// called.

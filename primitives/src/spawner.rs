@@ -63,6 +63,7 @@ use std::time::{Duration, Instant};
 /// A boxed, sendable future with no output: what [`Spawn`] spawns.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+// ANCHOR: spawn-trait
 /// What promises and callbacks need from a runtime: spawn, sleep, now.
 ///
 /// The [module docs](self) implement it for a thread-per-task runtime;
@@ -83,6 +84,7 @@ pub trait Spawn: Send + Sync + 'static {
         Instant::now()
     }
 }
+// ANCHOR_END: spawn-trait
 
 /// A runtime as promises and callbacks see it: a [`Spawn`] implementation
 /// and the event loop that runs their jobs and timers. Cheap to clone.

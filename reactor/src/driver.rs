@@ -30,9 +30,11 @@ const EVENTS_CAPACITY: usize = 1024;
 /// How many wakers are collected before they are woken, outside every lock.
 pub(crate) const WAKE_BATCH: usize = 64;
 
+// ANCHOR: token-bits
 /// Resource tokens: the slab key in the low half, a generation in the high.
 const KEY_BITS: u32 = 32;
 const KEY_MASK: usize = (1 << KEY_BITS) - 1;
+// ANCHOR_END: token-bits
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -87,6 +89,7 @@ pub struct Handle {
     pub(crate) inner: Arc<Inner>,
 }
 
+// ANCHOR: driver-inner
 pub(crate) struct Inner {
     /// Registers sources; a clone of the poll's registry.
     registry: mio::Registry,
@@ -109,6 +112,7 @@ struct Core {
     events: mio::Events,
     wakers: Vec<Waker>,
 }
+// ANCHOR_END: driver-inner
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -148,6 +152,7 @@ impl Driver {
         Driver::with_clock(Clock::new(true))
     }
 
+    // ANCHOR: driver-new
     fn with_clock(clock: Clock) -> io::Result<Driver> {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
@@ -173,6 +178,7 @@ impl Driver {
             },
         })
     }
+    // ANCHOR_END: driver-new
 
     /// A handle to register resources and timers with this driver.
     pub fn handle(&self) -> Handle {
@@ -235,6 +241,7 @@ impl Inner {
     /// executor judged the runtime idle: with a paused clock, the clock may
     /// then jump to the next deadline, if `idle` still says so at that
     /// moment.
+    // ANCHOR: driver-park
     fn park(&self, timeout: Option<Duration>, idle: Option<&dyn Fn() -> bool>) {
         let Ok(mut guard) = self.core.try_lock() else {
             // Someone else waits in the driver: they will dispatch.
@@ -269,9 +276,11 @@ impl Inner {
         }
         time.process(&mut core.wakers);
     }
+    // ANCHOR_END: driver-park
 
     /// One `epoll_wait`, then readiness dispatch. Returns true if anything
     /// happened: an unpark or a ready resource.
+    // ANCHOR: dispatch
     fn poll_events(&self, core: &mut Core, wait: Option<Duration>) -> bool {
         match core.poll.poll(&mut core.events, wait) {
             Ok(()) => {}
@@ -309,6 +318,7 @@ impl Inner {
         wake_all(&mut core.wakers);
         true
     }
+    // ANCHOR_END: dispatch
 
     fn shutdown(&self) {
         if self.shutdown.swap(true, Ordering::SeqCst) {
@@ -407,6 +417,7 @@ impl Handle {
         self.inner.shutdown.load(Ordering::Acquire)
     }
 
+    // ANCHOR: register
     /// Registers `source` for `interest`, returning its shared readiness.
     pub(crate) fn register(
         &self,
@@ -436,6 +447,7 @@ impl Handle {
         }
         Ok(io)
     }
+    // ANCHOR_END: register
 
     /// Deregisters `source` and frees its slot.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: &Arc<ScheduledIo>) {
@@ -445,6 +457,7 @@ impl Handle {
         self.release(io);
     }
 
+    // ANCHOR: release
     fn release(&self, io: &Arc<ScheduledIo>) {
         let mut resources = lock(&self.inner.resources);
         let key = io.token().0 & KEY_MASK;
@@ -452,6 +465,7 @@ impl Handle {
             resources.slab.remove(key);
         }
     }
+    // ANCHOR_END: release
 
     /// How many resources are registered.
     pub(crate) fn num_resources(&self) -> usize {

@@ -116,6 +116,7 @@ impl fmt::Debug for Server {
 /// # Examples
 ///
 /// See the [module docs](self).
+// ANCHOR: listen
 pub fn listen(
     addr: impl ToSocketAddrs,
     mut on_connection: impl FnMut(io::Result<Connection>) + Send + 'static,
@@ -153,6 +154,7 @@ pub fn listen(
     }));
     Ok(Server { local_addr, stop })
 }
+// ANCHOR_END: listen
 
 /// Connects to `addr` and calls `on_connect` with the connection, or with
 /// the error (refused, unreachable, no runtime current).
@@ -302,6 +304,7 @@ impl Connection {
         }
     }
 
+    // ANCHOR: write
     /// Queues `data` to be written after the writes queued before it;
     /// `done` gets the outcome (an error if the connection failed or was
     /// closed first).
@@ -313,6 +316,7 @@ impl Connection {
             drop(crate::spawn(async move { call(|| done(Err(e))) }));
         }
     }
+    // ANCHOR_END: write
 
     /// Sets the callback run once when the connection ends: `Ok(())` when
     /// the peer closed it or [`close`](Connection::close) did, the error
@@ -362,6 +366,7 @@ impl fmt::Debug for Connection {
     }
 }
 
+// ANCHOR: read-loop
 async fn read_loop(
     mut reader: OwnedReadHalf,
     closing: Arc<Closing>,
@@ -389,6 +394,7 @@ async fn read_loop(
         }
     }
 }
+// ANCHOR_END: read-loop
 
 async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<Write>) {
     let mut writer = Some(writer);

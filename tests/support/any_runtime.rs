@@ -145,6 +145,7 @@ where
                 let _ = done_tx.send(());
             })
             .unwrap();
+        // ANCHOR: watchdog
         match done_rx.recv_timeout(WATCHDOG) {
             Ok(()) => thread.join().unwrap(),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
@@ -156,6 +157,7 @@ where
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("hung on {name}"),
         }
+        // ANCHOR_END: watchdog
     }
 }
 
@@ -247,10 +249,12 @@ impl Stop {
     }
 }
 
+// ANCHOR: poll-once
 /// Polls `future` once with the current task's waker.
 pub(crate) async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
+// ANCHOR_END: poll-once
 
 /// Yields to the runtime `n` times, letting other tasks run.
 pub(crate) async fn yield_n(n: usize) {

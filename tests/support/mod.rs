@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+// ANCHOR: paused-runtimes
 /// Both flavours, with the clock paused from the start.
 pub(crate) fn paused_runtimes() -> Vec<(&'static str, weft::Runtime)> {
     vec![
@@ -31,6 +32,7 @@ pub(crate) fn paused_runtimes() -> Vec<(&'static str, weft::Runtime)> {
         ),
     ]
 }
+// ANCHOR_END: paused-runtimes
 
 /// Both flavours, on real time.
 pub(crate) fn runtimes() -> Vec<(&'static str, weft::Runtime)> {
@@ -46,8 +48,9 @@ pub(crate) fn runtimes() -> Vec<(&'static str, weft::Runtime)> {
     ]
 }
 
-/// A one-shot channel that a plain thread can send on (weft's own channels
-/// belong to weft-primitives, issue 5).
+/// A one-shot channel that a plain thread can send on, written out here so
+/// the runtime-conformance tests depend on no channel of the runtimes they
+/// test.
 pub(crate) fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Mutex::new((None, None::<Waker>)));
     (Sender(slot.clone()), Receiver(slot))

@@ -205,6 +205,7 @@ impl CurrentThread {
     }
 }
 
+// ANCHOR: current-thread-run
 /// The scheduling loop of the thread holding the core.
 fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -> F::Output {
     let waker = Waker::from(handle.clone());
@@ -237,6 +238,7 @@ fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -
         handle.driver.poll_ready();
     }
 }
+// ANCHOR_END: current-thread-run
 
 /// Borrows the core for a moment; `f` never runs user code.
 fn with_core<R>(cx: &Context, f: impl FnOnce(&mut Core) -> R) -> R {
@@ -252,6 +254,7 @@ impl Core {
         &self.handle
     }
 
+    // ANCHOR: current-thread-next-task
     fn next_task(&mut self) -> Option<Runnable> {
         if self.global_queue_tick.tick() {
             self.handle.inject.pop().or_else(|| self.tasks.pop_front())
@@ -259,6 +262,7 @@ impl Core {
             self.tasks.pop_front().or_else(|| self.handle.inject.pop())
         }
     }
+    // ANCHOR_END: current-thread-next-task
 }
 
 impl Handle {
@@ -297,6 +301,7 @@ impl Handle {
     }
 }
 
+// ANCHOR: current-thread-schedule
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Runnable) {
         let mut task = Some(task);
@@ -320,6 +325,7 @@ impl Schedule for Arc<Handle> {
         self.registry.remove(task)
     }
 }
+// ANCHOR_END: current-thread-schedule
 
 /// The `block_on` future's waker: flags it and wakes the thread.
 impl Wake for Handle {

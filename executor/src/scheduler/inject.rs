@@ -13,6 +13,7 @@ use crate::util::cache_padded::CachePadded;
 use std::collections::VecDeque;
 use std::fmt;
 
+// ANCHOR: inject-struct
 pub(crate) struct Inject<T> {
     /// On lines of its own: pushers and poppers take the lock, while idle
     /// workers poll `len`; sharing one line made every empty-check steal it
@@ -20,6 +21,7 @@ pub(crate) struct Inject<T> {
     state: CachePadded<Mutex<State<T>>>,
     len: CachePadded<AtomicUsize>,
 }
+// ANCHOR_END: inject-struct
 
 struct State<T> {
     queue: VecDeque<T>,
@@ -61,6 +63,7 @@ impl<T> Inject<T> {
         self.len.store(state.queue.len(), Ordering::Release);
     }
 
+    // ANCHOR: inject-pop
     pub(crate) fn pop(&self) -> Option<T> {
         if self.is_empty() {
             return None;
@@ -70,6 +73,7 @@ impl<T> Inject<T> {
         self.len.store(state.queue.len(), Ordering::Release);
         task
     }
+    // ANCHOR_END: inject-pop
 
     /// Pops up to `n` tasks under one lock: the first is returned, the rest
     /// handed to `rest` in order.

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 /// assert!(err.is_panic());
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
 /// ```
+// ANCHOR: join-error-repr
 pub struct JoinError {
     /// `None` means cancelled. A panic payload sits behind one more box so
     /// that this type is one pointer wide, which keeps a task's output slot
@@ -33,6 +34,7 @@ pub struct JoinError {
     /// are expected to be `Sync`.
     panic: Option<Box<Mutex<Box<dyn Any + Send + 'static>>>>,
 }
+// ANCHOR_END: join-error-repr
 
 impl JoinError {
     pub(crate) fn cancelled() -> JoinError {

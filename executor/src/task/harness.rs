@@ -66,6 +66,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         &self.cell().header.state
     }
 
+    // ANCHOR: harness-poll
     fn poll(self) {
         match self.state().transition_to_running() {
             TransitionToRunning::Success => {
@@ -95,7 +96,9 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             TransitionToRunning::Dealloc => self.dealloc(),
         }
     }
+    // ANCHOR_END: harness-poll
 
+    // ANCHOR: harness-poll-future
     /// Polls once. On `Ready`, or on a panic, the future is dropped and the
     /// output written; the caller then completes the task.
     fn poll_future(&self) -> Poll<()> {
@@ -124,6 +127,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         self.store_output(output);
         Poll::Ready(())
     }
+    // ANCHOR_END: harness-poll-future
 
     /// Drops the future; returns the payload if its destructor panicked.
     fn drop_future(&self) -> Option<Box<dyn Any + Send>> {

@@ -109,6 +109,7 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// ANCHOR: join-abort
 /// Cancels the task behind `raw` (shared by `JoinHandle` and `AbortHandle`).
 pub(super) fn abort_raw(raw: RawTask) {
     if raw.state().transition_to_notified_and_cancel() {
@@ -117,7 +118,9 @@ pub(super) fn abort_raw(raw: RawTask) {
         raw.schedule();
     }
 }
+// ANCHOR_END: join-abort
 
+// ANCHOR: join-poll
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
@@ -142,6 +145,7 @@ impl<T> Future for JoinHandle<T> {
         out
     }
 }
+// ANCHOR_END: join-poll
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {

@@ -64,6 +64,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 
+// ANCHOR: schedule-trait
 /// What a task needs from the scheduler that owns it.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Queues the task to be polled.
@@ -79,6 +80,7 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// registry's reference if it still held one.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 }
+// ANCHOR_END: schedule-trait
 
 /// One owned reference to a task.
 pub(crate) struct Task<S: 'static> {

@@ -38,6 +38,7 @@ use std::task::Waker;
 /// The output slot's type: the future's value, or why there is none.
 pub(crate) type Output<T> = Result<T, JoinError>;
 
+// ANCHOR: task-cell
 /// The part of every task that code without its types can use.
 #[repr(C)]
 pub(crate) struct Header {
@@ -64,7 +65,9 @@ pub(super) union Stage<F: Future> {
     future: ManuallyDrop<F>,
     output: ManuallyDrop<Output<F::Output>>,
 }
+// ANCHOR_END: task-cell
 
+// ANCHOR: task-vtable
 /// The typed operations of one `Cell<F, S>`, reached through the header.
 pub(super) struct Vtable {
     pub(super) poll: unsafe fn(NonNull<Header>),
@@ -89,6 +92,7 @@ fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         leak_future: super::harness::leak_future::<F, S>,
     }
 }
+// ANCHOR_END: task-vtable
 
 /// A type-erased pointer to a task. It carries no reference of its own; the
 /// types built on it (`Task`, `Notified`, `JoinHandle`, wakers) do.
@@ -106,6 +110,7 @@ unsafe impl Send for RawTask {}
 unsafe impl Sync for RawTask {}
 
 impl RawTask {
+    // ANCHOR: task-new
     /// Allocates a task holding `future`, with the initial state (three
     /// references, notified, joinable).
     pub(super) fn new<F, S>(future: F, scheduler: S) -> RawTask
@@ -128,6 +133,7 @@ impl RawTask {
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }
     }
+    // ANCHOR_END: task-new
 
     /// # Safety
     ///

@@ -1,4 +1,4 @@
-//! The task's state word: six flags and a reference count in one atomic.
+//! The task's state word: seven flags and a reference count in one atomic.
 //!
 //! ```text
 //!  bit  63 ........... 7   6               5           4            3               2          1          0
@@ -29,6 +29,7 @@
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use std::fmt;
 
+// ANCHOR: state-bits
 const RUNNING: usize = 1 << 0;
 const COMPLETE: usize = 1 << 1;
 const NOTIFIED: usize = 1 << 2;
@@ -43,6 +44,7 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 /// A new task has three references: the registry's, the first `Notified`'s and
 /// the `JoinHandle`'s. It is notified (its first poll is queued) and joinable.
 const INITIAL: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
+// ANCHOR_END: state-bits
 
 /// The atomic state word of one task.
 pub(crate) struct State {
@@ -143,6 +145,7 @@ impl State {
         }
     }
 
+    // ANCHOR: state-to-running
     /// Called by the holder of a `Notified` (which carries one reference).
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update(|mut s| {
@@ -166,7 +169,9 @@ impl State {
             (outcome, Some(s))
         })
     }
+    // ANCHOR_END: state-to-running
 
+    // ANCHOR: state-to-idle
     /// Called by the poller when the future returned `Pending`.
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.fetch_update(|mut s| {
@@ -188,6 +193,7 @@ impl State {
             (outcome, Some(s))
         })
     }
+    // ANCHOR_END: state-to-idle
 
     /// Clears `RUNNING` and sets `COMPLETE` in one step; the output is written.
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
@@ -214,6 +220,7 @@ impl State {
         prev.ref_count() == count
     }
 
+    // ANCHOR: state-wake-by-val
     /// `Waker::wake`: consumes the waker's reference.
     pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotifiedByVal {
         self.fetch_update(|mut s| {
@@ -239,6 +246,7 @@ impl State {
             }
         })
     }
+    // ANCHOR_END: state-wake-by-val
 
     /// `Waker::wake_by_ref`.
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotifiedByRef {
@@ -256,6 +264,7 @@ impl State {
         })
     }
 
+    // ANCHOR: state-abort
     /// `abort`: marks the task cancelled. Returns true when the caller took a
     /// new reference for a `Notified` that it must schedule, so that the
     /// future is dropped by the scheduler, on a thread of the runtime.
@@ -274,6 +283,7 @@ impl State {
             }
         })
     }
+    // ANCHOR_END: state-abort
 
     /// Shutdown: marks the task cancelled and, if it is idle, takes `RUNNING`.
     /// Returns true when the caller now holds the future and must cancel it.

@@ -10,7 +10,9 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+// ANCHOR: waker-vtable
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+// ANCHOR_END: waker-vtable
 
 /// A waker borrowed for one poll: it owns no reference (the poller holds one),
 /// so it is never dropped.
@@ -26,6 +28,7 @@ impl Deref for WakerRef {
     }
 }
 
+// ANCHOR: waker-ref
 pub(super) fn waker_ref(header: NonNull<Header>) -> WakerRef {
     let raw = RawWaker::new(header.as_ptr().cast_const().cast(), &VTABLE);
     // SAFETY: the vtable's contract holds: the data pointer is a live task
@@ -37,6 +40,7 @@ pub(super) fn waker_ref(header: NonNull<Header>) -> WakerRef {
         waker: ManuallyDrop::new(waker),
     }
 }
+// ANCHOR_END: waker-ref
 
 /// # Safety
 ///
@@ -46,6 +50,7 @@ unsafe fn task(ptr: *const ()) -> RawTask {
     unsafe { RawTask::from_raw(NonNull::new_unchecked(ptr.cast_mut().cast::<Header>())) }
 }
 
+// ANCHOR: waker-fns
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: the waker being cloned is live, so its pointer is a task.
     let task = unsafe { task(ptr) };
@@ -62,6 +67,7 @@ unsafe fn wake(ptr: *const ()) {
         TransitionToNotifiedByVal::DoNothing => {}
     }
 }
+// ANCHOR_END: waker-fns
 
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker is live, so its pointer is a task.

@@ -6,11 +6,13 @@ use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Arc, thread};
 use crate::park::{CondvarPark, DriverSlot, Park, Parker};
 
+// ANCHOR: park-until-flag
 fn park_until_flag(parker: &Parker, driver: &DriverSlot, flag: &AtomicBool) {
     while !flag.load(Ordering::Acquire) {
         parker.park(driver, None);
     }
 }
+// ANCHOR_END: park-until-flag
 
 #[test]
 fn unpark_racing_a_condvar_park_is_not_lost() {
@@ -82,6 +84,7 @@ fn two_workers_share_one_driver() {
     });
 }
 
+// ANCHOR: notified-on-its-way
 #[test]
 fn a_worker_notified_on_its_way_to_sleep_counts_as_busy_at_once() {
     // Once `unpark` returns, the woken worker is counted busy — even if it
@@ -107,3 +110,4 @@ fn a_worker_notified_on_its_way_to_sleep_counts_as_busy_at_once() {
         assert_eq!(driver.active(), 1);
     });
 }
+// ANCHOR_END: notified-on-its-way

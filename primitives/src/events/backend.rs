@@ -4,9 +4,10 @@
 //! The bus itself holds no events. It asks its backend for one
 //! [`TopicLog`] per topic (an append-only log with a retained window) and
 //! stores consumer groups' committed offsets through it. The in-memory
-//! backend keeps both in process; a durable backend keeps them in files,
-//! and a broker backend in RabbitMQ streams (whose offsets, retention and
-//! consumer offset tracking are this same model). Subscribers, patterns,
+//! backend keeps both in process. Planned, not built yet: a durable
+//! backend keeping them in files, and a broker backend in RabbitMQ streams
+//! (whose offsets, retention and consumer offset tracking are this same
+//! model). Subscribers, patterns,
 //! groups and handlers are the bus's work and are the same whatever the
 //! backend.
 
@@ -18,6 +19,7 @@ use std::io;
 use std::sync::Arc;
 use std::task::Waker;
 
+// ANCHOR: record
 /// An event as a log stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record<T> {
@@ -29,6 +31,7 @@ pub struct Record<T> {
     /// The event.
     pub payload: T,
 }
+// ANCHOR_END: record
 
 /// What [`TopicLog::read`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,7 @@ pub struct Read {
     pub closed: bool,
 }
 
+// ANCHOR: topic-log
 /// One topic's log: append-only, numbered from offset 0, keeping a window
 /// of the most recent events.
 ///
@@ -76,7 +80,9 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     /// what is there and then see `closed`.
     fn close(&self);
 }
+// ANCHOR_END: topic-log
 
+// ANCHOR: backend
 /// Storage for an [`EventBus`](super::EventBus): topic logs and consumer
 /// group offsets.
 pub trait Backend<T>: Send + Sync + 'static {
@@ -107,6 +113,7 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// A storage failure.
     fn committed(&self, group: &str, topic: &str) -> io::Result<Option<Offset>>;
 }
+// ANCHOR_END: backend
 
 /// The in-process backend: logs in memory, lost with the process.
 ///
@@ -227,6 +234,7 @@ impl<T> MemoryLog<T> {
 }
 
 impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
+    // ANCHOR: memory-append
     fn append(&self, seq: u64, payload: T) -> Result<Offset, Result<T, io::Error>> {
         // The event pushed out of the window is dropped after the lock is
         // released: its drop is user code that may publish again.
@@ -253,7 +261,9 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         waiters.into_iter().for_each(Waker::wake);
         Ok(Offset(offset))
     }
+    // ANCHOR_END: memory-append
 
+    // ANCHOR: memory-read
     fn read(&self, from: Offset, max: usize, out: &mut VecDeque<Record<T>>, waker: Option<&Waker>) -> Read {
         let mut state = lock(&self.state);
         let end = state.start + state.events.len() as u64;
@@ -289,6 +299,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             closed: state.closed && caught_up,
         }
     }
+    // ANCHOR_END: memory-read
 
     fn start(&self) -> Offset {
         Offset(lock(&self.state).start)

@@ -48,6 +48,7 @@ pub(crate) struct Group<T: 'static> {
     state: Mutex<GroupState<T>>,
 }
 
+// ANCHOR: group-state
 struct GroupState<T> {
     /// The next offset to read from the log.
     next: Offset,
@@ -66,6 +67,7 @@ struct GroupState<T> {
     /// Members waiting for an event.
     waiters: Vec<Waker>,
 }
+// ANCHOR_END: group-state
 
 pub(crate) fn join<T: Clone + Send + 'static>(
     inner: &Inner<T>,
@@ -161,6 +163,7 @@ impl<T: Clone + Send + 'static> Member<T> {
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
         let group = &self.group;
         let mut state = lock(&group.state);
+        // ANCHOR: group-next
         let (record, deliveries) = if let Some((_, (record, n))) = state.redeliver.pop_first() {
             (record, n + 1)
         } else {
@@ -193,6 +196,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                 }
             }
         };
+        // ANCHOR_END: group-next
         state.in_flight.insert(record.offset, deliveries);
         drop(state);
         Some(Ok(GroupEvent {
@@ -209,6 +213,7 @@ impl<T: Clone + Send + 'static> Member<T> {
 }
 
 impl<T: 'static> Group<T> {
+    // ANCHOR: advance
     /// Moves the committed offset up to the oldest event not yet acked and
     /// stores it if it moved.
     fn advance(&self, state: &mut GroupState<T>) -> Result<(), EventsError> {
@@ -226,6 +231,7 @@ impl<T: 'static> Group<T> {
         }
         Ok(())
     }
+    // ANCHOR_END: advance
 
     /// Ends the delivery of `event`: acked, or given back to the group.
     fn settle(&self, event: Event<T>, seq: u64, deliveries: u32, ack: bool) -> Result<(), EventsError> {

@@ -73,12 +73,14 @@ impl Retry {
         self.max_attempts
     }
 
+    // ANCHOR: retry-delay
     /// The wait after failed attempt `attempt` (counting from 1).
     pub fn delay(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1);
         let growth = self.factor.checked_pow(exponent).unwrap_or(u32::MAX);
         self.initial.checked_mul(growth).unwrap_or(self.max).min(self.max)
     }
+    // ANCHOR_END: retry-delay
 }
 
 impl Default for Retry {
@@ -359,6 +361,7 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: fmt::Display + 'static,
 {
+    // ANCHOR: handler-run
     async fn run(self, mut subscriber: Subscriber<T>, finish: FinishOnDrop) {
         let control = &finish.0;
         loop {
@@ -388,7 +391,9 @@ where
             }
         }
     }
+    // ANCHOR_END: handler-run
 
+    // ANCHOR: handle
     /// Runs the attempts for one event.
     async fn handle(&self, event: Event<T>, control: &Control) {
         let mut attempt = 1;
@@ -416,6 +421,7 @@ where
             stats.last_error = Some(error);
         });
     }
+    // ANCHOR_END: handle
 
     /// Sleeps the back-off after failed attempt `attempt`; false if a stop
     /// cut it short.

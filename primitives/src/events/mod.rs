@@ -23,8 +23,9 @@
 //! Patterns follow RabbitMQ's topic exchange: words separated by dots,
 //! `*` for exactly one word, `#` for zero or more (see [`Pattern`]).
 //!
-//! Events are kept by a [`Backend`]: [`Memory`] by default; the trait is
-//! what a durable or broker-backed store implements.
+//! Events are kept by a [`Backend`]: [`Memory`] by default, the only one
+//! built so far; the trait is what a durable or broker-backed store would
+//! implement.
 //!
 //! # Examples
 //!
@@ -75,8 +76,10 @@ use std::task::{Context, Poll, Waker};
 /// How many events a topic keeps unless told otherwise.
 pub const DEFAULT_RETENTION: usize = 1024;
 
+// ANCHOR: batch
 /// How many events a reader copies out of a log per lock.
 const BATCH: usize = 64;
+// ANCHOR_END: batch
 
 /// An event's place in its topic: 0 for the first, then one more for each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,6 +103,7 @@ impl fmt::Display for Offset {
     }
 }
 
+// ANCHOR: from
 /// Where a new subscriber (or a new consumer group) starts reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum From {
@@ -123,6 +127,7 @@ impl From {
         }
     }
 }
+// ANCHOR_END: from
 
 /// An event as a reader receives it: the topic, the offset and the payload
 /// (which it dereferences to).
@@ -294,6 +299,7 @@ struct WatchState<T> {
     closed: bool,
 }
 
+// ANCHOR: cursor
 struct Cursor<T> {
     /// This reader's own copy, so handing it out touches no shared count.
     name: Arc<str>,
@@ -305,6 +311,7 @@ struct Cursor<T> {
     /// Closed and read to the end.
     done: bool,
 }
+// ANCHOR_END: cursor
 
 impl EventBus<()> {
     /// A [`Builder`] for a bus.
@@ -464,6 +471,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
         self.append(&*log, event)
     }
 
+    // ANCHOR: append
     fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         log.append(seq, event).map_err(|e| match e {
@@ -471,6 +479,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             Err(e) => PublishError::Backend(e),
         })
     }
+    // ANCHOR_END: append
 
     fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
@@ -602,6 +611,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
                 crate::util::store_waker(&mut state.waker, waker);
             }
         }
+        // ANCHOR: next
         for cursor in &mut self.cursors {
             cursor.fill(waker);
         }
@@ -630,6 +640,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             return Some(Err(RecvError::Closed));
         }
         None
+        // ANCHOR_END: next
     }
 }
 
@@ -659,6 +670,7 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         }
     }
 
+    // ANCHOR: fill
     /// Reads a batch if none is buffered; registers `waker` if nothing is
     /// there.
     fn fill(&mut self, waker: Option<&Waker>) {
@@ -670,6 +682,7 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         self.skipped += read.skipped;
         self.done = read.closed && self.buf.is_empty();
     }
+    // ANCHOR_END: fill
 }
 
 impl<T: 'static> Clone for BusRef<T> {

@@ -24,6 +24,7 @@ impl<T, E> From<Result<T, E>> for Settled<T, E> {
     }
 }
 
+// ANCHOR: gather
 /// Gathers one result per input, in input order.
 struct Gather<V> {
     slots: Vec<Option<V>>,
@@ -50,6 +51,7 @@ impl<V> Gather<V> {
         Some(std::mem::take(&mut gather.slots).into_iter().flatten().collect())
     }
 }
+// ANCHOR_END: gather
 
 impl<T, E> Promise<T, E>
 where
@@ -88,6 +90,7 @@ where
     ///     assert_eq!(Promise::all(parts).await, Ok(vec![10, 20, 30]));
     /// });
     /// ```
+    // ANCHOR: all
     #[track_caller]
     pub fn all(promises: impl IntoIterator<Item = Promise<T, E>>) -> Promise<Vec<T>, E> {
         let inputs: Vec<_> = promises.into_iter().collect();
@@ -109,6 +112,7 @@ where
         }
         Promise::from_inner(result)
     }
+    // ANCHOR_END: all
 
     /// Settled like the first input to settle (JavaScript's
     /// `Promise.race`). Empty input gives a promise that stays pending, as

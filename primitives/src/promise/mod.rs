@@ -113,6 +113,7 @@ pub struct Resolver<T, E> {
     group: Arc<Group<T, E>>,
 }
 
+// ANCHOR: group
 /// One chance to settle a promise, shared by clones of a resolver: the
 /// first call wins. A promise that adopts a thenable gives the thenable a
 /// new group, as the Promises/A+ resolution procedure makes fresh
@@ -121,6 +122,7 @@ struct Group<T, E> {
     promise: Arc<Inner<T, E>>,
     called: AtomicBool,
 }
+// ANCHOR_END: group
 
 /// A foreign promise-like value that a promise can adopt: its `then` is
 /// called once (as [`call_then`](Thenable::call_then)), with a resolver for
@@ -180,6 +182,7 @@ mod hidden {
     pub struct Target<'a, T, E>(pub(super) &'a super::Arc<super::Inner<T, E>>);
 }
 
+// ANCHOR: state
 /// What a settled promise's reaction receives.
 type Reaction<T, E> = Box<dyn FnOnce(Result<T, E>) + Send>;
 
@@ -211,7 +214,9 @@ struct State<T, E> {
     /// A handler or an awaiter was ever attached.
     handled: bool,
 }
+// ANCHOR_END: state
 
+// ANCHOR: unhandled
 impl<T, E> Drop for Inner<T, E> {
     fn drop(&mut self) {
         let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -220,6 +225,7 @@ impl<T, E> Drop for Inner<T, E> {
         }
     }
 }
+// ANCHOR_END: unhandled
 
 impl<T, E> Inner<T, E>
 where
@@ -250,6 +256,7 @@ where
         })
     }
 
+    // ANCHOR: settle
     /// Settles the promise unless it already is: stores the outcome, queues
     /// one job per waiting reaction, wakes the awaiters.
     fn settle(self: &Arc<Self>, outcome: Result<T, E>) {
@@ -273,6 +280,7 @@ where
         }
         wakers.wake_all();
     }
+    // ANCHOR_END: settle
 
     /// Attaches `reaction`: it runs as a job once the promise is settled
     /// (queued now if it already is).
@@ -286,6 +294,7 @@ where
         self.react_on(&spawner, reaction);
     }
 
+    // ANCHOR: react
     /// [`react`](Inner::react), for a caller that already has the
     /// promise's spawner: one lock.
     fn react_on(self: &Arc<Self>, spawner: &Spawner, reaction: Reaction<T, E>) {
@@ -298,6 +307,7 @@ where
             spawner.queue(Job::Run(self.clone()));
         }
     }
+    // ANCHOR_END: react
 
     /// The spawner reactions run on: the promise's own, or (for one made
     /// outside any spawner) the current one, which it then keeps.
@@ -328,6 +338,7 @@ where
         }
     }
 
+    // ANCHOR: adopt
     /// True if following the chain of adopted promises from `self` reaches
     /// `target`: adopting would make a cycle that could never settle.
     fn leads_to(self: &Arc<Self>, target: &Arc<Self>) -> bool {
@@ -366,8 +377,10 @@ where
         let this = self.clone();
         other.react(Box::new(move |outcome| this.settle(outcome)));
     }
+    // ANCHOR_END: adopt
 }
 
+// ANCHOR: run-job
 impl<T, E> RunJob for Inner<T, E>
 where
     T: Clone + Send + 'static,
@@ -387,6 +400,7 @@ where
         reaction(outcome);
     }
 }
+// ANCHOR_END: run-job
 
 /// Reports an unhandled rejection of type `E` to the hook.
 fn report<E: Send + 'static>(reason: &E) {
@@ -500,6 +514,7 @@ where
         self.inner.react(Box::new(callback));
     }
 
+    // ANCHOR: then
     /// Registers a reaction that settles a new promise through `body`: the
     /// common shape of `then`, `catch` and `finally`. A panic in `body`
     /// rejects the new promise.
@@ -560,6 +575,7 @@ where
             Err(reason) => resolver.settle_unchecked(Err(reason)),
         })
     }
+    // ANCHOR_END: then
 
     /// Runs `on_fulfilled` or `on_rejected`, whichever applies, and returns
     /// a promise for what it returns (JavaScript's two-argument `then`). A
@@ -922,10 +938,12 @@ impl<T, E> Resolver<T, E> {
         }
     }
 
+    // ANCHOR: lock-in
     /// Claims this group's one call; false if it was already made.
     fn lock_in(&self) -> bool {
         !self.group.called.swap(true, Ordering::AcqRel)
     }
+    // ANCHOR_END: lock-in
 
     /// True once a call on this resolver (or a clone) has decided the
     /// promise; further calls will fail.
@@ -956,6 +974,7 @@ where
         }
     }
 
+    // ANCHOR: resolve
     /// Fulfills the promise with `value`.
     ///
     /// # Errors
@@ -968,6 +987,7 @@ where
         self.group.promise.settle(Ok(value));
         Ok(())
     }
+    // ANCHOR_END: resolve
 
     /// Rejects the promise with `reason`.
     ///
@@ -1041,6 +1061,7 @@ impl<T, E> Clone for Resolver<T, E> {
     }
 }
 
+// ANCHOR: abandon
 impl<T, E> Drop for Group<T, E> {
     fn drop(&mut self) {
         if !self.called.load(Ordering::Acquire) {
@@ -1048,6 +1069,7 @@ impl<T, E> Drop for Group<T, E> {
         }
     }
 }
+// ANCHOR_END: abandon
 
 impl<T, E> fmt::Debug for Resolver<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1118,6 +1140,7 @@ impl<T, E> Drop for Promise<T, E> {
     }
 }
 
+// ANCHOR: future
 impl<T: Clone, E: Clone> Future for Promise<T, E> {
     type Output = Result<T, E>;
 
@@ -1150,6 +1173,7 @@ impl<T: Clone, E: Clone> Future for Promise<T, E> {
         Poll::Pending
     }
 }
+// ANCHOR_END: future
 
 impl<T, E> fmt::Debug for Promise<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,11 +3,13 @@
 //! [`Queue`](super::Queue), [`Producer`](super::Producer),
 //! [`Consumer`](super::Consumer) and [`Delivery`](super::Delivery) are a
 //! front over a backend, which holds the messages and decides who gets
-//! which: [`Memory`](super::Memory) in process; a durable backend on disk,
-//! appending each accepted message to a log before `try_publish` returns;
-//! a broker backend on RabbitMQ, where publish is a confirmed
-//! `basic.publish`, `poll_deliver` a `basic.consume` with `basic.qos`
-//! prefetch, and a verdict a `basic.ack` / `basic.nack` / `basic.reject`.
+//! which. Today there is one, [`Memory`](super::Memory), in process. Two
+//! more are planned and not built yet: a durable backend on disk, which
+//! would append each accepted message to a log before `try_publish`
+//! returns, and a broker backend on RabbitMQ, where publish would be a
+//! confirmed `basic.publish`, `poll_deliver` a `basic.consume` with
+//! `basic.qos` prefetch, and a verdict a `basic.ack` / `basic.nack` /
+//! `basic.reject`.
 //! The trait is the queue's state machine: a message is published, handed
 //! to one consumer, and ends with a verdict (or a deadline, or a TTL, which
 //! the backend enforces itself); what does not end in an ack is delivered
@@ -28,6 +30,7 @@ pub struct Handed<T> {
     pub deliveries: u32,
 }
 
+// ANCHOR: verdict
 /// How a consumer ended a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -45,7 +48,9 @@ pub enum Verdict {
     /// true }`, recorded as dropped.
     Dropped,
 }
+// ANCHOR_END: verdict
 
+// ANCHOR: backend
 /// Storage and dispatch for a work queue.
 ///
 /// Every method takes `&self`: one backend is shared by every handle of
@@ -105,3 +110,4 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// (if given) to be woken when one comes.
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>>;
 }
+// ANCHOR_END: backend

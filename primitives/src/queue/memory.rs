@@ -25,6 +25,7 @@ struct Shared<T> {
     spawner: Spawner,
 }
 
+// ANCHOR: envelope
 struct Envelope<T> {
     message: T,
     /// When it was published; read from the clock only for a queue with a
@@ -40,6 +41,7 @@ struct InFlight<T> {
     delivered_at: Instant,
     timer: Option<TimerHandle>,
 }
+// ANCHOR_END: envelope
 
 #[derive(Default)]
 struct ConsumerState {
@@ -50,6 +52,7 @@ struct ConsumerState {
     waker: Option<Waker>,
 }
 
+// ANCHOR: state
 struct State<T> {
     ready: VecDeque<Envelope<T>>,
     in_flight: HashMap<u64, InFlight<T>>,
@@ -68,6 +71,7 @@ struct State<T> {
     published: u64,
     acked: u64,
 }
+// ANCHOR_END: state
 
 impl<T: Clone + Send + 'static> Memory<T> {
     /// An empty queue with `config`'s settings.
@@ -246,6 +250,7 @@ impl<T> State<T> {
         self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
     }
 
+    // ANCHOR: requeue
     /// Puts a message back to be delivered again, or dead-letters it if it
     /// used up its deliveries.
     fn requeue(&mut self, envelope: Envelope<T>, max: u32, wakers: &mut Wakers) {
@@ -256,9 +261,11 @@ impl<T> State<T> {
             self.ready.push_front(envelope);
         }
     }
+    // ANCHOR_END: requeue
 }
 
 impl<T: Clone + Send + 'static> Shared<T> {
+    // ANCHOR: dispatch
     /// Hands ready messages to waiting consumers, in turn, as long as both
     /// remain. Called with the lock held; wakes through `wakers`.
     fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
@@ -328,7 +335,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
         }
     }
+    // ANCHOR_END: dispatch
 
+    // ANCHOR: deadline
     /// A timer that makes delivery `tag` deliverable again after `deadline`.
     fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
         let weak = Arc::downgrade(self);
@@ -338,6 +347,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
         })
     }
+    // ANCHOR_END: deadline
 
     /// Ends delivery `tag` with `verdict`. Errors if it was already ended
     /// (settled, or its deadline passed).
@@ -371,6 +381,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                     outcome,
                 });
             }
+            // ANCHOR: settle
             let max = self.config.max_deliveries;
             match verdict {
                 Ending::Ack => state.acked += 1,
@@ -381,6 +392,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                     state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
                 }
             }
+            // ANCHOR_END: settle
             self.dispatch(&mut state, &mut wakers);
             if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
                 state.wake_consumers(&mut wakers);
@@ -402,6 +414,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             if state.closed {
                 return Err(TryPublishError::Closed(message));
             }
+            // ANCHOR: full
             if state.ready.len() >= self.config.capacity {
                 match self.config.overflow {
                     Overflow::DropOldest => {
@@ -419,6 +432,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                     }
                 }
             }
+            // ANCHOR_END: full
             state.ready.push_back(Envelope {
                 message,
                 published_at: self.config.ttl.map(|_| self.spawner.now()),

@@ -58,6 +58,7 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+// ANCHOR: overflow
 /// What `publish` does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
@@ -70,7 +71,9 @@ pub enum Overflow {
     /// queue ([`DeadReason::Overflowed`]).
     DropOldest,
 }
+// ANCHOR_END: overflow
 
+// ANCHOR: dead-letter
 /// Why a message was dead-lettered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadReason {
@@ -118,7 +121,9 @@ pub struct DeadLetter<T> {
     /// Its deliveries, oldest first.
     pub history: Vec<Attempt>,
 }
+// ANCHOR_END: dead-letter
 
+// ANCHOR: stats
 /// Counters of a queue; see [`Queue::stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
@@ -133,6 +138,7 @@ pub struct Stats {
     /// Messages ever acked.
     pub acked: u64,
 }
+// ANCHOR_END: stats
 
 /// Settings for a [`Queue`]; from [`Queue::builder`].
 #[derive(Debug, Clone)]
@@ -165,6 +171,7 @@ pub struct Consumer<T: 'static> {
     id: u64,
 }
 
+// ANCHOR: delivery
 /// A message in a consumer's hands. Dereferences to the message; settle it
 /// with [`ack`](Delivery::ack), [`nack`](Delivery::nack) or
 /// [`reject`](Delivery::reject). Dropped without a verdict, it counts as
@@ -176,6 +183,7 @@ pub struct Delivery<T: 'static> {
     deliveries: u32,
     settled: bool,
 }
+// ANCHOR_END: delivery
 
 impl Builder {
     /// Room for `capacity` ready messages (1 024 by default). Zero is
@@ -272,8 +280,9 @@ impl<T: Clone + Send + 'static> Queue<T> {
         Queue::builder().capacity(capacity).build()
     }
 
-    /// A queue served by `backend`: a durable or broker-backed store, or
-    /// a [`Memory`] made from a [`Builder`].
+    /// A queue served by `backend`: a [`Memory`] made from a [`Builder`],
+    /// or a store of your own (durable and broker backends are planned,
+    /// not built yet).
     pub fn with_backend(backend: impl Backend<T>) -> Queue<T> {
         Queue {
             backend: Arc::new(backend),
@@ -327,6 +336,7 @@ impl<T: Clone + Send + 'static> Queue<T> {
 }
 
 impl<T: Clone + Send + 'static> Producer<T> {
+    // ANCHOR: publish
     /// Publishes `message`, waiting for room if the queue is full and the
     /// policy is [`Overflow::Wait`]. Cancel-safe: dropped before it
     /// completes, the message was not published.
@@ -354,6 +364,7 @@ impl<T: Clone + Send + 'static> Producer<T> {
         })
         .await
     }
+    // ANCHOR_END: publish
 
     /// Publishes `message` if there is room now.
     ///
@@ -402,6 +413,7 @@ impl<T: 'static> Drop for Consumer<T> {
 }
 
 impl<T: Clone + Send + 'static> Delivery<T> {
+    // ANCHOR: verdicts
     /// Acknowledges the message: it leaves the queue.
     ///
     /// # Errors
@@ -431,6 +443,7 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     pub fn reject(mut self) -> Result<(), AckError> {
         self.finish(Verdict::Reject)
     }
+    // ANCHOR_END: verdicts
 
     /// Pushes the ack deadline to `extra` from now.
     ///
@@ -472,6 +485,7 @@ impl<T: 'static> Deref for Delivery<T> {
     }
 }
 
+// ANCHOR: delivery-drop
 impl<T: 'static> Drop for Delivery<T> {
     fn drop(&mut self) {
         if !self.settled {
@@ -482,6 +496,7 @@ impl<T: 'static> Drop for Delivery<T> {
         }
     }
 }
+// ANCHOR_END: delivery-drop
 
 impl<T: 'static> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -49,10 +49,12 @@ use std::task::{Context, Poll};
 /// assert_eq!(*count.lock().await, 10);
 /// # });
 /// ```
+// ANCHOR: mutex-struct
 pub struct Mutex<T: ?Sized> {
     semaphore: Semaphore,
     data: UnsafeCell<T>,
 }
+// ANCHOR_END: mutex-struct
 
 // SAFETY: the mutex hands `&mut T` to one guard at a time (module
 // protocol), which may live on another thread: `T: Send` suffices, as for

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+// ANCHOR: readiness-bits
 const READABLE: usize = 1 << 0;
 const WRITABLE: usize = 1 << 1;
 const READ_CLOSED: usize = 1 << 2;
@@ -23,6 +24,7 @@ const ERROR: usize = 1 << 4;
 const SHUTDOWN: usize = 1 << 5;
 const READY_MASK: usize = (1 << 6) - 1;
 const TICK_SHIFT: u32 = 8;
+// ANCHOR_END: readiness-bits
 
 /// Which half of a resource an operation waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +50,7 @@ pub(crate) struct ReadyEvent {
     tick: usize,
 }
 
+// ANCHOR: scheduled-io
 /// One registered resource as the driver sees it.
 pub(crate) struct ScheduledIo {
     token: mio::Token,
@@ -64,6 +67,7 @@ struct Waiters {
     reader: Vec<Waker>,
     writer: Vec<Waker>,
 }
+// ANCHOR_END: scheduled-io
 
 impl ScheduledIo {
     pub(crate) fn new(token: mio::Token) -> ScheduledIo {
@@ -104,6 +108,7 @@ impl ScheduledIo {
         self.add_bits(SHUTDOWN, wakers);
     }
 
+    // ANCHOR: add-bits
     fn add_bits(&self, bits: usize, wakers: &mut Vec<Waker>) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
@@ -127,7 +132,9 @@ impl ScheduledIo {
             wakers.append(&mut waiters.writer);
         }
     }
+    // ANCHOR_END: add-bits
 
+    // ANCHOR: poll-ready
     /// Ready if `direction` may proceed; otherwise stores the waker.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready_now(direction) {
@@ -147,6 +154,7 @@ impl ScheduledIo {
             None => Poll::Pending,
         }
     }
+    // ANCHOR_END: poll-ready
 
     fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
@@ -173,6 +181,7 @@ impl ScheduledIo {
         self.clear_bits(event, READABLE | WRITABLE);
     }
 
+    // ANCHOR: clear-bits
     fn clear_bits(&self, event: ReadyEvent, bits: usize) {
         let clear = event.ready & bits;
         let mut current = self.readiness.load(Ordering::Acquire);
@@ -190,6 +199,7 @@ impl ScheduledIo {
             }
         }
     }
+    // ANCHOR_END: clear-bits
 }
 
 impl ReadyEvent {
@@ -266,6 +276,7 @@ impl<E: mio::event::Source> IoSource<E> {
     /// [`poll_io`](Self::poll_io), also clearing the readable or writable
     /// bit after a success for which `drained` says the kernel buffer was
     /// emptied (read) or filled (write).
+    // ANCHOR: poll-io
     fn poll_io_then<R>(
         &self,
         cx: &mut Context<'_>,
@@ -289,6 +300,7 @@ impl<E: mio::event::Source> IoSource<E> {
             }
         }
     }
+    // ANCHOR_END: poll-io
 
     /// [`poll_io`](Self::poll_io) for a stream read or write of `len`
     /// bytes: a short transfer means the kernel buffer was drained (read)

@@ -89,6 +89,7 @@ impl<E: StreamSource> Stream<E> {
         self.io.into_inner()
     }
 
+    // ANCHOR: finish-connect
     /// Waits for a non-blocking connect to finish: `Ok` once connected, the
     /// connection's error (`ConnectionRefused`, ...) if it failed.
     pub(crate) async fn finish_connect(&self) -> io::Result<()> {
@@ -109,6 +110,7 @@ impl<E: StreamSource> Stream<E> {
         })
         .await
     }
+    // ANCHOR_END: finish-connect
 
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
         poll_ready(&self.io, cx, direction)
@@ -128,6 +130,7 @@ impl<E: StreamSource> Stream<E> {
             .poll_io(cx, Direction::Read, |io| uninterrupted(|| op(io)))
     }
 
+    // ANCHOR: stream-poll-read
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -136,6 +139,7 @@ impl<E: StreamSource> Stream<E> {
         self.io
             .poll_transfer(cx, Direction::Read, len, |io| uninterrupted(|| io.read(buf)))
     }
+    // ANCHOR_END: stream-poll-read
 
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {

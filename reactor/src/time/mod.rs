@@ -56,6 +56,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+// ANCHOR: time-driver
 /// The timer half of the driver: the wheel and the clock it reads.
 pub(crate) struct TimeDriver {
     pub(crate) clock: Clock,
@@ -68,6 +69,7 @@ pub(crate) struct TimeDriver {
     wake_at: AtomicU64,
     shutdown: AtomicBool,
 }
+// ANCHOR_END: time-driver
 
 impl TimeDriver {
     pub(crate) fn new(clock: Clock) -> TimeDriver {
@@ -79,10 +81,12 @@ impl TimeDriver {
         }
     }
 
+    // ANCHOR: tick-rounding
     /// The first tick at or after `deadline`: a timer never fires early.
     fn tick_at_or_after(&self, deadline: std::time::Instant) -> u64 {
         ceil_millis(deadline.saturating_duration_since(self.clock.start()))
     }
+    // ANCHOR_END: tick-rounding
 
     /// The last tick that has begun by `now`.
     fn tick_at(&self, now: std::time::Instant) -> u64 {
@@ -107,6 +111,7 @@ impl TimeDriver {
     /// earlier tick asks for the wait to be interrupted. With `track` false
     /// (a paused clock, where real time brings no timer closer) nothing is
     /// recorded. One clock reading serves both.
+    // ANCHOR: begin-wait
     pub(crate) fn process_and_begin_wait(
         &self,
         wakers: &mut Vec<Waker>,
@@ -123,6 +128,7 @@ impl TimeDriver {
         let wait = next.map(|next| self.instant_of(next).saturating_duration_since(now));
         (fired, wait)
     }
+    // ANCHOR_END: begin-wait
 
     /// Fires every timer due by tick `now`, a batch per lock; `last` runs
     /// under the final lock, once nothing more is due.
@@ -158,6 +164,7 @@ impl TimeDriver {
         self.wake_at.store(0, Ordering::Relaxed);
     }
 
+    // ANCHOR: earlier-than-wait
     /// Called with the wheel locked after a timer was placed at `tick`: true
     /// if a waiting driver thread would sleep past it and must be woken.
     fn earlier_than_wait(&self, tick: u64) -> bool {
@@ -169,6 +176,7 @@ impl TimeDriver {
             false
         }
     }
+    // ANCHOR_END: earlier-than-wait
 
     /// Moves a paused clock to the next timer deadline.
     pub(crate) fn auto_advance(&self) {
@@ -184,6 +192,7 @@ impl TimeDriver {
         self.process_until(u64::MAX, &mut Vec::new(), |_| ());
     }
 
+    // ANCHOR: time-register
     /// Registers a timer for `deadline`; `None` if it is due already. The
     /// flag is true if the driver must be interrupted to notice it.
     fn register(&self, deadline: std::time::Instant, waker: &Waker) -> (Option<TimerKey>, bool) {
@@ -196,6 +205,7 @@ impl TimeDriver {
         let interrupt = key.is_some() && self.earlier_than_wait(tick);
         (key, interrupt)
     }
+    // ANCHOR_END: time-register
 
     fn poll(&self, key: TimerKey, waker: &Waker) -> Poll<()> {
         lock(&self.wheel).poll(key, waker)

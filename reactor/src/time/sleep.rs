@@ -153,6 +153,7 @@ impl Sleep {
         result
     }
 
+    // ANCHOR: sleep-register
     /// First pending poll: take a place in the current driver's wheel.
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let deadline = self.deadline.into_std();
@@ -179,6 +180,7 @@ impl Sleep {
             }
         })
     }
+    // ANCHOR_END: sleep-register
 }
 
 impl Future for Sleep {

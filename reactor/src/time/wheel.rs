@@ -43,6 +43,7 @@
 use std::fmt;
 use std::task::{Poll, Waker};
 
+// ANCHOR: wheel-consts
 /// Number of levels.
 const LEVELS: usize = 6;
 /// Bits of the deadline a level's slot index takes.
@@ -51,6 +52,7 @@ const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
 /// Mask of the slot digit.
 const SLOT_MASK: u64 = SLOTS as u64 - 1;
+// ANCHOR_END: wheel-consts
 /// List index of the ready list; lists `0..READY` are `level * SLOTS + slot`.
 const READY: usize = LEVELS * SLOTS;
 /// Null entry index in links and list heads.
@@ -99,6 +101,7 @@ struct Entry {
     next: u32,
 }
 
+// ANCHOR: wheel-struct
 /// A hierarchical timing wheel; see the [module docs](self).
 pub(crate) struct Wheel {
     /// The tick processed up to, inclusive.
@@ -114,6 +117,7 @@ pub(crate) struct Wheel {
     /// Per level, bit `s` is set when slot `s` is non-empty.
     occupied: [u64; LEVELS],
 }
+// ANCHOR_END: wheel-struct
 
 impl fmt::Debug for Wheel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -256,6 +260,7 @@ impl Wheel {
     /// pushed per call when any is due, so `max == 0` cannot livelock. `now < elapsed()` does
     /// nothing and returns `true`. Cost: O(levels) per occupied slot reached, O(1) per entry
     /// moved down or fired; empty stretches of time are skipped, never walked tick by tick.
+    // ANCHOR: wheel-process
     pub(crate) fn process(&mut self, now: u64, out: &mut Vec<Waker>, max: usize) -> bool {
         if now < self.elapsed {
             return true;
@@ -291,6 +296,7 @@ impl Wheel {
             }
         }
     }
+    // ANCHOR_END: wheel-process
 
     /// Index of the entry `key` names, if it is live (pending or fired) and of the same generation.
     fn lookup(&self, key: TimerKey) -> Option<u32> {
@@ -298,6 +304,7 @@ impl Wheel {
         (entry.generation == key.generation && entry.state != State::Free).then_some(key.index)
     }
 
+    // ANCHOR: wheel-next-due
     /// The earliest non-empty slot: its list index and the tick it comes due.
     fn next_due(&self) -> Option<(usize, u64)> {
         // The lowest non-empty level holds the earliest slot (see the module docs).
@@ -312,7 +319,9 @@ impl Wheel {
         let tick = block_start.saturating_add(offset << shift);
         Some((level * SLOTS + (offset & SLOT_MASK) as usize, tick))
     }
+    // ANCHOR_END: wheel-next-due
 
+    // ANCHOR: wheel-link
     /// Links the entry at the head of the list its deadline belongs in relative to `elapsed`.
     fn link(&mut self, index: u32) {
         let deadline = self.entries[index as usize].deadline;
@@ -336,6 +345,7 @@ impl Wheel {
         entry.next = head;
         self.heads[list] = index;
     }
+    // ANCHOR_END: wheel-link
 
     /// Unlinks a pending entry from its list (its state is left for the caller to set).
     fn unlink(&mut self, index: u32) {
@@ -470,6 +480,39 @@ mod tests {
             }
         }
     }
+
+    /// The (level, slot) a pending timer is filed in; `None` once it is due or fired.
+    fn place(wheel: &Wheel, key: TimerKey) -> Option<(usize, usize)> {
+        match wheel.entries[key.index as usize].state {
+            State::Pending(list) if usize::from(list) != READY => {
+                Some((usize::from(list) / SLOTS, usize::from(list) % SLOTS))
+            }
+            _ => None,
+        }
+    }
+
+    // ANCHOR: wheel-cascade-test
+    #[test]
+    fn a_five_second_timer_moves_down_two_levels() {
+        let mut h = Harness::new();
+        // At tick 0, 5000 differs from 0 first in its third 6-bit digit:
+        // level 2, where each slot is 4096 ticks wide; 5000 / 4096 = slot 1.
+        let key = h.insert(5000, 7).unwrap();
+        assert_eq!(place(&h.wheel, key), Some((2, 1)));
+        assert_eq!(h.wheel.next_expiration(), Some(4096));
+        // At 4096 that slot comes due and cascades: 5000 is now 904 ticks
+        // away, on level 1 (64-tick slots), slot (5000 / 64) % 64 = 14.
+        assert_eq!(h.run(4096, 64), NOTHING);
+        assert_eq!(place(&h.wheel, key), Some((1, 14)));
+        // At 4992 (the start of that slot) it cascades again, to level 0,
+        // slot 5000 % 64 = 8: one exact tick.
+        assert_eq!(h.run(4992, 64), NOTHING);
+        assert_eq!(place(&h.wheel, key), Some((0, 8)));
+        assert_eq!(h.run(4999, 64), NOTHING);
+        assert_eq!(h.run(5000, 64), [7]);
+        assert_eq!(place(&h.wheel, key), None);
+    }
+    // ANCHOR_END: wheel-cascade-test
 
     /// xorshift64: a tiny deterministic rng.
     struct Rng(u64);

@@ -40,6 +40,7 @@ impl Idle {
         }
     }
 
+    // ANCHOR: idle-notify
     /// Picks a sleeping worker to wake for new work, counting it as unparked
     /// and searching; `None` if someone is searching or nobody sleeps.
     pub(super) fn worker_to_notify(&self) -> Option<usize> {
@@ -62,6 +63,7 @@ impl Idle {
         let state = self.state.fetch_add(0, Ordering::SeqCst);
         searching(state) == 0 && unparked(state) < self.num_workers
     }
+    // ANCHOR_END: idle-notify
 
     /// Records that `worker` goes to sleep. Returns true if it was the last
     /// searcher, in which case the caller must check the queues once more.

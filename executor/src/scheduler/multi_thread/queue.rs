@@ -49,11 +49,13 @@ pub(crate) trait Overflow<T> {
     fn push_batch(&self, tasks: &mut dyn Iterator<Item = T>);
 }
 
+// ANCHOR: queue-inner
 struct Inner<T> {
     head: AtomicU64,
     tail: AtomicU32,
     buffer: Box<[UnsafeCell<MaybeUninit<T>>]>,
 }
+// ANCHOR_END: queue-inner
 
 /// The owner's side.
 pub(crate) struct Local<T> {
@@ -84,6 +86,7 @@ pub(crate) fn local<T>() -> (Steal<T>, Local<T>) {
     (Steal(inner.clone()), Local { inner })
 }
 
+// ANCHOR: queue-pack
 fn pack(steal: u32, real: u32) -> u64 {
     (u64::from(steal) << 32) | u64::from(real)
 }
@@ -91,6 +94,7 @@ fn pack(steal: u32, real: u32) -> u64 {
 fn unpack(head: u64) -> (u32, u32) {
     ((head >> 32) as u32, head as u32)
 }
+// ANCHOR_END: queue-pack
 
 impl<T> Inner<T> {
     /// Moves the task out of slot `index`.
@@ -185,6 +189,7 @@ impl<T> Local<T> {
         self.inner.tail.store(tail.wrapping_add(1), Ordering::Release);
     }
 
+    // ANCHOR: queue-overflow
     /// Moves the older half of a full queue, then `task`, to `overflow`.
     fn push_overflow(&mut self, task: T, head: u32, tail: u32, overflow: &dyn Overflow<T>) -> Result<(), T> {
         const HALF: u32 = (CAPACITY / 2) as u32;
@@ -206,7 +211,9 @@ impl<T> Local<T> {
         overflow.push_batch(&mut batch);
         Ok(())
     }
+    // ANCHOR_END: queue-overflow
 
+    // ANCHOR: queue-pop
     /// Pops the task at the front.
     pub(crate) fn pop(&mut self) -> Option<T> {
         let mut head = self.inner.head.load(Ordering::Acquire);
@@ -235,6 +242,7 @@ impl<T> Local<T> {
         // SAFETY: the CAS gave us slot `index`, which holds a task.
         Some(unsafe { self.inner.read(index) })
     }
+    // ANCHOR_END: queue-pop
 }
 
 impl<T> Steal<T> {
@@ -267,6 +275,7 @@ impl<T> Steal<T> {
         Some(task)
     }
 
+    // ANCHOR: queue-steal
     /// Moves half of this queue into `dst`'s slots from `dst_tail` on,
     /// without publishing them. Returns how many.
     fn steal_into2(&self, dst: &mut Local<T>, dst_tail: u32) -> u32 {
@@ -318,6 +327,7 @@ impl<T> Steal<T> {
             }
         }
     }
+    // ANCHOR_END: queue-steal
 }
 
 impl<T> Drop for Local<T> {

@@ -15,7 +15,9 @@ use crate::util::countdown::Countdown;
 use crate::util::rand::FastRand;
 use std::sync::Arc;
 
-/// LIFO polls in a row before the slot is bypassed until the next tick.
+// ANCHOR: worker-core
+/// LIFO polls in a row before the slot is bypassed; it is used again from
+/// the next task the worker takes from its queues.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 
 /// A worker's own scheduling state.
@@ -35,6 +37,7 @@ pub(crate) struct Core {
     is_shutdown: bool,
     rand: FastRand,
 }
+// ANCHOR_END: worker-core
 
 /// The thread body of worker `index`.
 pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>) {
@@ -100,6 +103,7 @@ impl Worker<'_> {
         }
     }
 
+    // ANCHOR: worker-run-loop
     fn run(&self, cx: &Context) {
         let _unconstrain = coop::Unconstrain;
         loop {
@@ -130,6 +134,7 @@ impl Worker<'_> {
             }
         }
     }
+    // ANCHOR_END: worker-run-loop
 
     /// Steals or takes from the injection queue; retries a few times
     /// (`spin_before_park`) before giving up, as parking and being woken
@@ -149,6 +154,7 @@ impl Worker<'_> {
         }
     }
 
+    // ANCHOR: worker-run-task
     fn run_task(&self, cx: &Context, task: Runnable) {
         let handle = self.handle;
         let was_searching = self.core(cx, |core| {
@@ -190,6 +196,7 @@ impl Worker<'_> {
             }
         }
     }
+    // ANCHOR_END: worker-run-task
 
     /// Lets the driver dispatch ready events, and checks for shutdown.
     fn maintenance(&self, cx: &Context) {
@@ -281,6 +288,7 @@ impl Core {
         usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > 1
     }
 
+    // ANCHOR: worker-next-task
     fn next_task(&mut self) -> Option<Runnable> {
         let handle = &self.handle;
         if self.global_queue_tick.tick() {
@@ -309,7 +317,9 @@ impl Core {
         let run_queue = &mut self.run_queue;
         handle.inject.pop_batch(n, |rest| run_queue.push_back_batch(rest))
     }
+    // ANCHOR_END: worker-next-task
 
+    // ANCHOR: worker-steal-work
     /// Searches: steals half of a random victim's queue, else takes from the
     /// injection queue.
     fn steal_work(&mut self) -> Option<Runnable> {
@@ -332,7 +342,9 @@ impl Core {
         // Searching or not, the injection queue is worth a look before parking.
         self.take_from_inject()
     }
+    // ANCHOR_END: worker-steal-work
 
+    // ANCHOR: worker-schedule-local
     /// Queues a task scheduled from this worker.
     pub(super) fn schedule_local(&mut self, handle: &Arc<Handle>, task: Runnable, is_yield: bool) {
         let should_notify = if is_yield || !self.lifo_enabled {
@@ -353,6 +365,7 @@ impl Core {
             handle.notify_parked();
         }
     }
+    // ANCHOR_END: worker-schedule-local
 }
 
 impl std::fmt::Debug for Core {

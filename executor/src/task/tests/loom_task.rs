@@ -78,6 +78,7 @@ struct Gate {
     drops: Arc<AtomicUsize>,
 }
 
+// ANCHOR: gate-poll
 impl Future for Gate {
     type Output = u32;
 
@@ -92,6 +93,7 @@ impl Future for Gate {
         Poll::Pending
     }
 }
+// ANCHOR_END: gate-poll
 
 impl Drop for Gate {
     fn drop(&mut self) {
@@ -125,6 +127,7 @@ fn poll_join<T>(join: &mut JoinHandle<T>) -> Poll<Result<T, JoinError>> {
     Pin::new(join).poll(&mut Context::from_waker(Waker::noop()))
 }
 
+// ANCHOR: wake-racing-poll
 #[test]
 fn a_wake_racing_the_poll_is_never_lost() {
     loom::model(|| {
@@ -141,6 +144,7 @@ fn a_wake_racing_the_poll_is_never_lost() {
         assert_eq!(drops.load(Ordering::Relaxed), 1);
     });
 }
+// ANCHOR_END: wake-racing-poll
 
 #[test]
 fn a_task_woken_twice_while_running_is_polled_once_more() {

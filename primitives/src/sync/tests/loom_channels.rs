@@ -36,6 +36,7 @@ fn oneshot_closed_completes_when_the_receiver_goes() {
     });
 }
 
+// ANCHOR: close-racing-send
 #[test]
 fn oneshot_close_racing_send_hands_the_value_to_exactly_one_side() {
     loom::model(|| {
@@ -57,6 +58,7 @@ fn oneshot_close_racing_send_hands_the_value_to_exactly_one_side() {
         }
     });
 }
+// ANCHOR_END: close-racing-send
 
 #[test]
 fn oneshot_a_receiver_that_changes_waker_is_still_woken() {

@@ -2,6 +2,7 @@
 //! duplicated message, no leaked permit, under every interleaving loom
 //! explores (bounded by `LOOM_MAX_PREEMPTIONS` in CI).
 
+// ANCHOR: loom-modules
 #[cfg(loom)]
 mod loom_broadcast;
 #[cfg(loom)]
@@ -10,3 +11,4 @@ mod loom_channels;
 mod loom_locks;
 #[cfg(loom)]
 mod loom_watch;
+// ANCHOR_END: loom-modules

@@ -101,6 +101,7 @@ use weft_reactor::net::{TcpListener, TcpStream};
 let listener = TcpListener::bind("127.0.0.1:0").await?;
 let client = TcpStream::connect(listener.local_addr()?).await?;
 let (server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;"#)]
+    // ANCHOR: tcp-poll-accept
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, addr) = ready!(
             self.io
@@ -108,6 +109,7 @@ let (server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;"#)
         )?;
         Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, addr)))
     }
+    // ANCHOR_END: tcp-poll-accept
 
     /// The address the listener is bound to.
     ///

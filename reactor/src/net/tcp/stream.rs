@@ -131,6 +131,7 @@ assert_eq!(stream.peer_addr()?, addr);
 drop((stream, listener));
 let error = TcpStream::connect(addr).await.unwrap_err();
 assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);"#)]
+    // ANCHOR: tcp-connect
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         each_addr(addr, |addr| async move {
             let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
@@ -139,6 +140,7 @@ assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);"#)]
         })
         .await
     }
+    // ANCHOR_END: tcp-connect
 
     peek_methods!(concat!(tcp_setup!(), "# let mut a = s;\n"));
 

@@ -50,6 +50,7 @@ fn push_and_pop_against_a_stealer() {
     });
 }
 
+// ANCHOR: overflow-against-a-stealer
 #[test]
 fn overflow_against_a_stealer() {
     loom::model(|| {
@@ -73,6 +74,7 @@ fn overflow_against_a_stealer() {
         assert_each_once(seen, 5);
     });
 }
+// ANCHOR_END: overflow-against-a-stealer
 
 #[test]
 fn two_stealers_and_the_owner() {
