@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -200,6 +201,30 @@ fn overflow_policies_wait_reject_or_drop_the_oldest() {
     }
 }
 // ANCHOR_END: overflow
+
+#[test]
+fn a_rejected_publish_leaves_no_waker_behind() {
+    /// Counts the wakes it receives.
+    struct CountWakes(AtomicUsize);
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    weft::block_on(async {
+        let queue = Queue::builder().capacity(1).overflow(Overflow::Reject).build();
+        let producer = queue.producer();
+        producer.publish("a").await.unwrap();
+        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut publish = std::pin::pin!(producer.publish("b"));
+        let polled = publish.as_mut().poll(&mut Context::from_waker(&waker));
+        assert!(matches!(polled, Poll::Ready(Err(PublishError::Full("b")))));
+        // Making room wakes whoever waits for it: nobody, under Reject.
+        queue.consumer().recv().await.unwrap().ack().unwrap();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0, "a rejected publish was woken");
+    });
+}
 
 #[test]
 fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {

@@ -58,8 +58,9 @@ pub enum Verdict {
 /// waker when they cannot go on, like `Future::poll`.
 pub trait Backend<T>: Send + Sync + 'static {
     /// Accepts `message` if there is room (or the overflow policy makes
-    /// some). When full, registers `cx` (if given) to be woken when room
-    /// is made.
+    /// some). When full under [`Overflow::Wait`], registers `cx` (if
+    /// given) to be woken when room is made; under [`Overflow::Reject`]
+    /// nobody waits, so nothing is registered.
     ///
     /// # Errors
     ///

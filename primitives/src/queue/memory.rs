@@ -422,7 +422,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                             state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
                         }
                     }
-                    Overflow::Wait | Overflow::Reject => {
+                    Overflow::Wait => {
                         if let Some(cx) = cx
                             && !state.room_waiters.iter().any(|w| w.will_wake(cx.waker()))
                         {
@@ -430,6 +430,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
                         }
                         return Err(TryPublishError::Full(message));
                     }
+                    // The caller gets the message back at once and will not
+                    // wait for room, so there is no one to wake.
+                    Overflow::Reject => return Err(TryPublishError::Full(message)),
                 }
             }
             // ANCHOR_END: full
