@@ -24,8 +24,9 @@
 //! in JavaScript. That needs a rejection reason made from the panic, so the
 //! promises that can fail this way have an error type `E:
 //! From<PromiseError>`; [`PromiseError`] converts into `String`,
-//! `Box<dyn Error + Send + Sync>` and `Arc<dyn Error + Send + Sync>`, and
-//! into itself.
+//! `std::io::Error`, `Arc<dyn Error + Send + Sync>`, [`AggregateError`]
+//! of any of these, `Box<dyn Error + Send + Sync>` (through the standard
+//! library's conversion for every error) and itself.
 //!
 //! # Examples
 //!
