@@ -103,7 +103,7 @@ impl Checker {
         let summary_text = read(&summary);
         let listed: BTreeSet<PathBuf> = links(&summary_text)
             .into_iter()
-            .filter_map(|(_, target)| {
+            .filter_map(|target| {
                 let path = target.split('#').next()?;
                 (!path.is_empty()).then(|| normalize(&src.join(path)))
             })
@@ -516,27 +516,28 @@ fn not_compiled_reason(lines: &[&str], fence: usize) -> Option<String> {
     Some(reason.trim().to_string())
 }
 
-/// `(text, target)` of every `[text](target)` and `![alt](target)` in
-/// markdown outside code, plus `src="..."` and `href="..."` attributes.
-fn links(text: &str) -> Vec<(usize, String)> {
-    let mut found = Vec::new();
-    let mut in_fence: Option<String> = None;
-    for (number, line) in text.lines().enumerate() {
-        if let Some(fence) = &in_fence {
+/// The target of every `[text](target)` and `![alt](target)` in markdown
+/// outside code, plus `src="..."` and `href="..."` attributes.
+fn links(text: &str) -> Vec<&str> {
+    prose_lines(text).flat_map(link_targets).collect()
+}
+
+/// The lines of a chapter that lie outside fenced code blocks.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut in_fence: Option<&str> = None;
+    text.lines().filter(move |line| {
+        if let Some(fence) = in_fence {
             if fence_closes(line, fence) {
                 in_fence = None;
             }
-            continue;
+            return false;
         }
         if let Some((fence, _)) = fence_open(line) {
-            in_fence = Some(fence.to_string());
-            continue;
+            in_fence = Some(fence);
+            return false;
         }
-        for target in link_targets(line) {
-            found.push((number, target.to_string()));
-        }
-    }
-    found
+        true
+    })
 }
 
 fn link_targets(line: &str) -> Vec<&str> {
@@ -585,18 +586,7 @@ fn outside_inline_code(line: &str) -> Vec<bool> {
 fn heading_ids(text: &str) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut in_fence: Option<String> = None;
-    for line in text.lines() {
-        if let Some(fence) = &in_fence {
-            if fence_closes(line, fence) {
-                in_fence = None;
-            }
-            continue;
-        }
-        if let Some((fence, _)) = fence_open(line) {
-            in_fence = Some(fence.to_string());
-            continue;
-        }
+    for line in prose_lines(text) {
         let hashes = line.chars().take_while(|&c| c == '#').count();
         if !(1..=6).contains(&hashes) || !line[hashes..].starts_with(' ') {
             continue;
@@ -629,29 +619,12 @@ fn heading_id(heading: &str) -> String {
 
 /// Words of prose: everything outside code blocks, headings and comments.
 fn prose_words(text: &str) -> usize {
-    let mut words = 0;
-    let mut in_fence: Option<String> = None;
-    for line in text.lines() {
-        if let Some(fence) = &in_fence {
-            if fence_closes(line, fence) {
-                in_fence = None;
-            }
-            continue;
-        }
-        if let Some((fence, _)) = fence_open(line) {
-            in_fence = Some(fence.to_string());
-            continue;
-        }
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('#') || trimmed.starts_with("<!--") || trimmed.starts_with('|') {
-            continue;
-        }
-        words += trimmed
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphabetic))
-            .count();
-    }
-    words
+    prose_lines(text)
+        .map(str::trim_start)
+        .filter(|line| !(line.starts_with('#') || line.starts_with("<!--") || line.starts_with('|')))
+        .flat_map(str::split_whitespace)
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .count()
 }
 
 fn read(path: &Path) -> String {
