@@ -3,7 +3,7 @@
 //! slot), and an idle worker stealing from a busy one.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use weft_executor::Runtime;
 
@@ -43,19 +43,45 @@ fn the_last_task_spawned_on_a_worker_runs_first() {
 }
 // ANCHOR_END: lifo-order
 
+/// Where two tasks wait for each other, each blocking its thread.
+#[derive(Default)]
+struct Meeting {
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+}
+
+impl Meeting {
+    /// Arrives and waits for the other; false if it has not come within
+    /// ten seconds, so a scheduler that never steals fails instead of
+    /// hanging.
+    fn arrive_and_wait(&self) -> bool {
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.all_here.notify_all();
+        let (arrived, waited) = self
+            .all_here
+            .wait_timeout_while(arrived, Duration::from_secs(10), |arrived| *arrived < 2)
+            .unwrap();
+        drop(arrived);
+        !waited.timed_out()
+    }
+}
+
 // ANCHOR: work-is-stolen
 #[test]
 fn an_idle_worker_steals_from_a_busy_one() {
     let rt = Runtime::builder().worker_threads(2).build().unwrap();
     let spawner = rt.spawn(async {
-        // Every task spawned here is queued on this task's worker. Each one
-        // blocks its thread for a moment (never do this in real code), so
-        // the queue stays long enough for the other worker to wake up and
-        // steal half of it.
-        let handles: Vec<_> = (0..32)
+        // Both tasks are queued on this task's worker, and each blocks its
+        // thread (never do this in real code) until the other has started.
+        // A worker runs one of them at a time, so they can only meet if
+        // the other worker, woken by the spawns, steals one.
+        let meeting = Arc::new(Meeting::default());
+        let handles: Vec<_> = (0..2)
             .map(|_| {
-                weft_executor::spawn(async {
-                    std::thread::sleep(Duration::from_millis(5));
+                let meeting = meeting.clone();
+                weft_executor::spawn(async move {
+                    assert!(meeting.arrive_and_wait(), "no worker stole the other task");
                     std::thread::current().id()
                 })
             })
