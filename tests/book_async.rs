@@ -4,6 +4,8 @@
 //! without a `select!` macro, and the same channel code on weft, tokio and
 //! smol through the `Spawn` interface.
 
+mod support;
+
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -294,7 +296,10 @@ async fn next_wake(jobs: &mut mpsc::Receiver<u32>, shutdown: &mut watch::Receive
 
 #[test]
 fn a_worker_takes_jobs_until_told_to_stop() {
-    weft::block_on(async {
+    // On the paused clock, the sleep below ends only once every task is
+    // idle: the worker has taken both jobs and waits for the next wake.
+    let rt = support::paused_current_thread();
+    rt.block_on(async {
         let (jobs_tx, mut jobs) = mpsc::channel(4);
         let (stop_tx, mut stop) = watch::channel(false);
         jobs_tx.send(1).await.unwrap();

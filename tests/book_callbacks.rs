@@ -5,8 +5,9 @@
 //! same time on the paused clock.
 
 mod book_shop;
+mod support;
 
-use book_shop::{User, expected_total, find_orders, find_user, paused_runtimes, price_of, save_total};
+use book_shop::{User, expected_total, find_orders, find_user, price_of, save_total};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use weft::time::{Instant, sleep};
 
 #[test]
 fn timers_fire_later_in_deadline_order_and_an_interval_can_stop_itself() {
-    let [rt, _] = paused_runtimes();
+    let rt = support::paused_current_thread();
     rt.block_on(async {
         // ANCHOR: timers
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -172,7 +173,7 @@ const IDS: [u32; 5] = [1, 7, 4, 5, 0];
 
 #[test]
 fn the_nested_and_the_bridged_versions_agree_in_answer_and_in_time() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             for id in IDS {
                 let start = Instant::now();
@@ -201,7 +202,7 @@ fn the_nested_and_the_bridged_versions_agree_in_answer_and_in_time() {
 
 #[test]
 fn the_prices_are_asked_for_at_once_not_one_after_another() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             // Four round trips of 10 ms: user, orders, the three prices
             // together, save. One after another the prices would make six.
@@ -218,7 +219,7 @@ fn the_prices_are_asked_for_at_once_not_one_after_another() {
 
 #[test]
 fn a_user_with_no_orders_still_gets_an_answer() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             let user = User { id: 5 };
             let orders = ask(|done| find_orders(&user, done)).await;

@@ -5,8 +5,9 @@
 //! `async` code.
 
 mod book_shop;
+mod support;
 
-use book_shop::{expected_total, find_orders, find_user, paused_runtimes, price_of, save_total};
+use book_shop::{expected_total, find_orders, find_user, price_of, save_total};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +17,7 @@ use weft::time::{Instant, sleep};
 
 #[test]
 fn a_promise_settles_once_and_runs_its_handlers_later_in_order() {
-    let [rt, _] = paused_runtimes();
+    let rt = support::paused_current_thread();
     rt.block_on(async {
         // ANCHOR: contract
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -54,7 +55,7 @@ fn a_promise_settles_once_and_runs_its_handlers_later_in_order() {
 
 #[test]
 fn a_promise_starts_at_once_a_future_when_polled() {
-    let [rt, _] = paused_runtimes();
+    let rt = support::paused_current_thread();
     rt.block_on(async {
         // ANCHOR: eager
         let (future_ran, promise_ran) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
@@ -80,7 +81,7 @@ fn a_promise_starts_at_once_a_future_when_polled() {
 
 #[test]
 fn a_chain_skips_recovers_and_fails_like_javascript() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             let log: Arc<Mutex<Vec<&str>>> = Arc::default();
             let (skipped, cleaned) = (log.clone(), log.clone());
@@ -121,7 +122,7 @@ fn after(ms: u64, outcome: Result<&'static str, String>) -> Promise<&'static str
 
 #[test]
 fn the_four_combinators_on_the_same_three_inputs() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             let start = Instant::now();
             let elapsed = || (Instant::now() - start).as_millis();
@@ -193,7 +194,7 @@ async fn total_of_two(a: u32, b: u32) -> Result<u64, String> {
 
 #[test]
 fn the_promise_chain_gives_the_same_totals_in_the_same_time() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             for id in [1, 7, 4, 5, 0] {
                 assert_eq!(order_total(id).await, expected_total(id), "user {id}");
@@ -207,7 +208,7 @@ fn the_promise_chain_gives_the_same_totals_in_the_same_time() {
 
 #[test]
 fn promises_and_async_functions_mix_both_ways() {
-    for rt in paused_runtimes() {
+    for (_, rt) in support::paused_runtimes() {
         rt.block_on(async {
             let start = Instant::now();
             // ANCHOR: interop-use

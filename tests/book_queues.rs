@@ -2,6 +2,8 @@
 //! message can be handled twice, and a handler that is idempotent (keyed on
 //! the message's id) makes the second time harmless.
 
+mod support;
+
 use std::collections::HashSet;
 use std::time::Duration;
 use weft::queue::{AckError, Queue};
@@ -41,11 +43,7 @@ impl Ledger {
 /// ledger's id check turns the duplicate into a no-op.
 #[test]
 fn a_late_ack_means_a_duplicate_and_an_idempotent_handler_absorbs_it() {
-    let rt = weft::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_current_thread();
     rt.block_on(async {
         // ANCHOR: duplicate
         let queue = Queue::builder().ack_deadline(Duration::from_secs(30)).build();

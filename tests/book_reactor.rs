@@ -6,6 +6,8 @@
 //! at work through the `readable` / `try_read` pair, and show the paused
 //! clock.
 
+mod support;
+
 use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::pin::pin;
@@ -118,11 +120,7 @@ fn datagrams_ride_the_same_registration() -> io::Result<()> {
 
 #[test]
 fn the_paused_clock_moves_when_told_or_when_all_is_idle() {
-    let rt = weft::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_current_thread();
     rt.block_on(async {
         // ANCHOR: paused-clock
         let start = Instant::now();

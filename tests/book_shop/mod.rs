@@ -64,17 +64,3 @@ pub(crate) fn expected_total(id: u32) -> Result<u64, String> {
         _ => Err(format!("no user {id}")),
     }
 }
-
-/// Both flavours of runtime with the clock paused, so the services'
-/// latencies pass at once and can be measured exactly.
-pub(crate) fn paused_runtimes() -> [weft::Runtime; 2] {
-    let current = weft::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build();
-    let multi = weft::Runtime::builder()
-        .worker_threads(2)
-        .start_paused(true)
-        .build();
-    [current.expect("a runtime"), multi.expect("a runtime")]
-}

@@ -11,17 +11,19 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 // ANCHOR: paused-runtimes
+/// A current-thread runtime with the clock paused from the start.
+pub(crate) fn paused_current_thread() -> weft::Runtime {
+    weft::Runtime::builder()
+        .current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
 /// Both flavours, with the clock paused from the start.
 pub(crate) fn paused_runtimes() -> Vec<(&'static str, weft::Runtime)> {
     vec![
-        (
-            "current_thread",
-            weft::Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
+        ("current_thread", paused_current_thread()),
         (
             "multi_thread",
             weft::Runtime::builder()
