@@ -245,6 +245,100 @@ fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {
 }
 
 #[test]
+fn an_expired_message_leaves_the_queue_with_no_consumer_asking() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            // Capacity 1 and `Wait`: without expiry, the second publish
+            // would wait for a consumer that never comes.
+            let queue = Queue::builder().capacity(1).ttl(Duration::from_secs(60)).build();
+            let producer = queue.producer();
+            producer.publish("stale").await.unwrap();
+            assert_eq!(queue.stats().ready, 1, "{flavour}");
+            sleep(Duration::from_secs(59)).await;
+            assert_eq!(queue.stats().ready, 1, "{flavour}: expired early");
+            assert!(queue.try_dead_letter().is_none(), "{flavour}");
+            // The TTL timer fires at 60 s, before this sleep ends at 61 s.
+            sleep(Duration::from_secs(2)).await;
+            assert_eq!(queue.stats().ready, 0, "{flavour}");
+            let dead = queue.try_dead_letter().expect("dead-lettered by the TTL timer");
+            assert_eq!(
+                (dead.message, dead.reason),
+                ("stale", DeadReason::Expired),
+                "{flavour}"
+            );
+            producer.publish("fresh").await.unwrap();
+            let mut consumer = queue.consumer();
+            assert_eq!(*consumer.recv().await.unwrap(), "fresh", "{flavour}");
+        });
+    }
+}
+
+#[test]
+fn a_nacked_message_still_expires_on_time() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let queue = Queue::builder().ttl(Duration::from_secs(60)).build();
+            queue.producer().publish(7).await.unwrap();
+            let mut consumer = queue.consumer();
+            let delivery = consumer.recv().await.unwrap();
+            sleep(Duration::from_secs(30)).await;
+            // Given back with no other message ready: the timer is set again.
+            delivery.nack(true).unwrap();
+            assert_eq!(queue.stats().ready, 1, "{flavour}");
+            sleep(Duration::from_secs(31)).await;
+            assert_eq!(queue.stats().ready, 0, "{flavour}");
+            let dead = queue.try_dead_letter().expect("expired while ready");
+            assert_eq!((dead.message, dead.reason), (7, DeadReason::Expired), "{flavour}");
+            assert_eq!(dead.history.len(), 1, "{flavour}: the nack is in its history");
+        });
+    }
+}
+
+/// A runtime for the queue whose clock the test moves and whose tasks never
+/// run: the TTL timer cannot fire, so only the publish path can expire.
+struct FrozenClock(Arc<Mutex<std::time::Instant>>);
+
+impl weft::spawner::Spawn for FrozenClock {
+    fn spawn(&self, _future: weft::spawner::BoxFuture) {}
+    fn sleep_until(&self, _deadline: std::time::Instant) -> weft::spawner::BoxFuture {
+        Box::pin(std::future::pending())
+    }
+    fn now(&self) -> std::time::Instant {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[test]
+fn a_publish_to_a_full_queue_first_expires_what_is_due() {
+    for overflow in [Overflow::Wait, Overflow::Reject, Overflow::DropOldest] {
+        let clock = Arc::new(Mutex::new(std::time::Instant::now()));
+        let spawner = weft::spawner::Spawner::new(FrozenClock(clock.clone()));
+        let queue = Queue::builder()
+            .capacity(2)
+            .overflow(overflow)
+            .ttl(Duration::from_secs(10))
+            .spawner(&spawner)
+            .build();
+        let producer = queue.producer();
+        producer.try_publish("old").unwrap();
+        *clock.lock().unwrap() += Duration::from_secs(5);
+        producer.try_publish("newer").unwrap();
+        *clock.lock().unwrap() += Duration::from_secs(5);
+        // Full, and "old" has just reached its TTL: it makes room, and is
+        // dead-lettered as expired, not as pushed out.
+        producer.try_publish("newest").unwrap();
+        let dead = queue.try_dead_letter().expect("the expired message");
+        assert_eq!(
+            (dead.message, dead.reason),
+            ("old", DeadReason::Expired),
+            "{overflow:?}"
+        );
+        assert!(queue.try_dead_letter().is_none(), "{overflow:?}");
+        assert_eq!(queue.stats().ready, 2, "{overflow:?}");
+    }
+}
+
+#[test]
 fn closing_stops_publishes_and_consumers_drain_then_see_none() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {

@@ -65,6 +65,8 @@ struct State<T> {
     handed: HashMap<u64, Handed<T>>,
     /// Producers waiting for room.
     room_waiters: VecDeque<Waker>,
+    /// A TTL timer is set for the message at the front of `ready`.
+    expiry_armed: bool,
     closed: bool,
     next_tag: u64,
     next_consumer: u64,
@@ -93,6 +95,7 @@ impl<T: Clone + Send + 'static> Memory<T> {
                     waiting: VecDeque::new(),
                     handed: HashMap::new(),
                     room_waiters: VecDeque::new(),
+                    expiry_armed: false,
                     closed: false,
                     next_tag: 0,
                     next_consumer: 0,
@@ -288,9 +291,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             let Some(mut envelope) = state.ready.pop_front() else {
                 break;
             };
-            if let (Some(ttl), Some(published_at)) = (self.config.ttl, envelope.published_at)
-                && now().saturating_duration_since(published_at) > ttl
-            {
+            if self.expired(&envelope, now()) {
                 state.dead_letter(envelope, DeadReason::Expired, wakers);
                 continue;
             }
@@ -336,6 +337,67 @@ impl<T: Clone + Send + 'static> Shared<T> {
         }
     }
     // ANCHOR_END: dispatch
+
+    /// True if `envelope` has reached its TTL at `now`.
+    fn expired(&self, envelope: &Envelope<T>, now: Instant) -> bool {
+        match (self.config.ttl, envelope.published_at) {
+            (Some(ttl), Some(published_at)) => now.saturating_duration_since(published_at) >= ttl,
+            _ => false,
+        }
+    }
+
+    // ANCHOR: expiry
+    /// Dead-letters the messages at the front of `ready` that reached their
+    /// TTL, so that they leave the queue, and its room, on time even when
+    /// no consumer asks for work.
+    fn expire_front(&self, state: &mut State<T>, now: Instant, wakers: &mut Wakers) {
+        while state.ready.front().is_some_and(|front| self.expired(front, now)) {
+            let envelope = state.ready.pop_front().expect("the front exists");
+            state.dead_letter(envelope, DeadReason::Expired, wakers);
+        }
+    }
+
+    /// Keeps one timer set for the moment the front message reaches its TTL
+    /// (a queue without a TTL sets none). Messages behind it are younger,
+    /// except one given back by a consumer, which the delivery check catches.
+    /// `now` is the time if the caller has read it; else, if a timer is to
+    /// be set, it is read here.
+    fn arm_expiry(self: &Arc<Self>, state: &mut State<T>, now: Option<Instant>) {
+        let (Some(ttl), false) = (self.config.ttl, state.expiry_armed) else {
+            return;
+        };
+        let Some(published_at) = state.ready.front().and_then(|front| front.published_at) else {
+            return;
+        };
+        let now = now.unwrap_or_else(|| self.spawner.now());
+        let left = ttl.saturating_sub(now.saturating_duration_since(published_at));
+        state.expiry_armed = true;
+        let weak = Arc::downgrade(self);
+        self.spawner.set_timeout(left, move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_expiry();
+            }
+        });
+    }
+
+    /// The TTL timer fired: expire what is due, let producers and
+    /// consumers move, and set the timer for the next message.
+    fn on_expiry(self: &Arc<Self>) {
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.state);
+            state.expiry_armed = false;
+            let now = self.spawner.now();
+            self.expire_front(&mut state, now, &mut wakers);
+            self.dispatch(&mut state, &mut wakers);
+            self.arm_expiry(&mut state, Some(now));
+            if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+    // ANCHOR_END: expiry
 
     // ANCHOR: deadline
     /// A timer that makes delivery `tag` deliverable again after `deadline`.
@@ -394,6 +456,8 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
             // ANCHOR_END: settle
             self.dispatch(&mut state, &mut wakers);
+            // A message given back may be the only one ready.
+            self.arm_expiry(&mut state, None);
             if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
                 state.wake_consumers(&mut wakers);
             }
@@ -413,6 +477,12 @@ impl<T: Clone + Send + 'static> Shared<T> {
             let mut state = lock(&self.state);
             if state.closed {
                 return Err(TryPublishError::Closed(message));
+            }
+            // The clock is read only for a queue with a TTL.
+            let now = self.config.ttl.map(|_| self.spawner.now());
+            if let (Some(now), true) = (now, state.ready.len() >= self.config.capacity) {
+                // Expired messages make room before any policy applies.
+                self.expire_front(&mut state, now, &mut wakers);
             }
             // ANCHOR: full
             if state.ready.len() >= self.config.capacity {
@@ -438,12 +508,13 @@ impl<T: Clone + Send + 'static> Shared<T> {
             // ANCHOR_END: full
             state.ready.push_back(Envelope {
                 message,
-                published_at: self.config.ttl.map(|_| self.spawner.now()),
+                published_at: now,
                 deliveries: 0,
                 history: Vec::new(),
             });
             state.published += 1;
             self.dispatch(&mut state, &mut wakers);
+            self.arm_expiry(&mut state, now);
             Ok(())
         };
         wakers.wake_all();

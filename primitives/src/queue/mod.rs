@@ -11,7 +11,7 @@
 //!   its delivery count raised;
 //! - [`reject`](Delivery::reject), [`nack(false)`](Delivery::nack), a
 //!   message delivered [`max_deliveries`](Builder::max_deliveries) times, a
-//!   message older than its [`ttl`](Builder::ttl), or one pushed out by the
+//!   message that reached its [`ttl`](Builder::ttl), or one pushed out by the
 //!   [`DropOldest`](Overflow::DropOldest) policy goes to the dead-letter
 //!   queue with its reason and history.
 //!
@@ -214,8 +214,11 @@ impl Builder {
         self
     }
 
-    /// Age after which an undelivered message is dead-lettered instead of
-    /// delivered (none by default).
+    /// Age at which an undelivered message is dead-lettered instead of
+    /// delivered (none by default). A timer takes an expired message out
+    /// when it reaches the front of the ready list, so it frees its room on
+    /// time even when no consumer asks; a publish to a full queue expires
+    /// what is due before its [`Overflow`] policy applies.
     pub fn ttl(&mut self, ttl: Duration) -> &mut Self {
         self.ttl = Some(ttl);
         self
