@@ -265,6 +265,78 @@ fn notify_a_cancelled_waiter_passes_its_notification_on() {
     });
 }
 
+#[test]
+fn notify_a_grant_followed_by_notify_waiters_is_seen_once_and_passed_on_once() {
+    on_every_runtime(|_| async {
+        let notify = Notify::new();
+        // Granted by notify_one, then notify_waiters: still complete.
+        let mut first = Box::pin(notify.notified());
+        assert!(poll_once(&mut first).await.is_pending());
+        notify.notify_one();
+        notify.notify_waiters();
+        assert!(poll_once(&mut first).await.is_ready());
+        let mut none_left = Box::pin(notify.notified());
+        assert!(
+            poll_once(&mut none_left).await.is_pending(),
+            "the grant was used once"
+        );
+        drop(none_left);
+
+        // The same, dropped unseen: the grant becomes the permit, once.
+        let mut unseen = Box::pin(notify.notified());
+        assert!(poll_once(&mut unseen).await.is_pending());
+        notify.notify_one();
+        notify.notify_waiters();
+        drop(unseen);
+        let mut heir = Box::pin(notify.notified());
+        assert!(poll_once(&mut heir).await.is_ready(), "the grant was passed on");
+        let mut next = Box::pin(notify.notified());
+        assert!(poll_once(&mut next).await.is_pending(), "and not twice");
+    });
+}
+
+#[test]
+fn notify_a_waiter_woken_by_notify_waiters_passes_on_no_later_grant() {
+    on_every_runtime(|_| async {
+        let notify = Notify::new();
+        let mut early = Box::pin(notify.notified());
+        assert!(poll_once(&mut early).await.is_pending());
+        notify.notify_waiters();
+        // A later waiter is granted: its ticket is past `early`'s.
+        let mut late = Box::pin(notify.notified());
+        assert!(poll_once(&mut late).await.is_pending());
+        notify.notify_one();
+        // `early` was woken by notify_waiters, not granted: dropping it
+        // unseen passes nothing on.
+        drop(early);
+        assert!(poll_once(&mut late).await.is_ready());
+        let mut after = Box::pin(notify.notified());
+        assert!(poll_once(&mut after).await.is_pending());
+    });
+}
+
+#[test]
+fn notify_a_granted_waiter_whose_slot_was_reused_still_completes() {
+    on_every_runtime(|_| async {
+        let notify = Notify::new();
+        let mut first = Box::pin(notify.notified());
+        assert!(poll_once(&mut first).await.is_pending());
+        notify.notify_one();
+        // `first`'s node was freed by the grant; `second` takes its slot.
+        let mut second = Box::pin(notify.notified());
+        assert!(poll_once(&mut second).await.is_pending());
+        // Moving the notify_waiters count sends `first` down the locked
+        // path, where the slot now holds `second`'s ticket.
+        notify.notify_waiters();
+        assert!(poll_once(&mut first).await.is_ready());
+        assert!(poll_once(&mut second).await.is_ready());
+        let mut third = Box::pin(notify.notified());
+        assert!(poll_once(&mut third).await.is_pending(), "nothing stored");
+        notify.notify_one();
+        assert!(poll_once(&mut third).await.is_ready());
+    });
+}
+
 // ANCHOR: notify-ready
 #[test]
 fn notify_wakes_a_spawned_task() {

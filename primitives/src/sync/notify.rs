@@ -10,8 +10,21 @@
 //! notification to the first waiter, or stores the permit when nobody
 //! waits. A waiter that was handed a `notify_one` but is dropped before it
 //! saw it passes the notification on, so cancelling never loses a wakeup.
+//!
+//! A woken waiter learns of its `notify_one` without the lock. Each waiter
+//! takes a ticket when it registers, in queue order; `notify_one` frees the
+//! first waiter's node as it pops it and publishes its ticket in `granted`
+//! (an atomic, written under the lock). Grants go in ticket order, so a
+//! waiter whose ticket is at most `granted` was granted, unless a
+//! `notify_waiters` woke it first and a later waiter was granted since; that
+//! is why it also checks that the `notify_waiters` count has not moved.
+//! When it has, the waiter takes the lock: a node `notify_waiters` woke is
+//! still there, holding the waiter's ticket; a node `notify_one` granted was
+//! freed (its slot may hold another waiter by then, with another ticket).
+//! So one notify, wake and register cycle takes the lock twice, not three
+//! times.
 
-use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
@@ -52,11 +65,17 @@ pub struct Notify {
     /// How many `notify_waiters` calls there were; changed only under the
     /// lock, read without it when a `Notified` is created.
     generation: AtomicU64,
+    /// The ticket of the last waiter `notify_one` granted; changed only
+    /// under the lock, read without it by a woken waiter.
+    granted: AtomicU64,
 }
 
 struct State {
     permit: bool,
-    waiters: WaitList<bool>,
+    /// Each waiter's node holds its ticket.
+    waiters: WaitList<u64>,
+    /// The ticket the next waiter takes; tickets start at 1.
+    next_ticket: u64,
 }
 
 impl Notify {
@@ -66,8 +85,10 @@ impl Notify {
             state: Mutex::new(State {
                 permit: false,
                 waiters: WaitList::new(),
+                next_ticket: 1,
             }),
             generation: AtomicU64::new(0),
+            granted: AtomicU64::new(0),
         }
     }
 
@@ -78,8 +99,10 @@ impl Notify {
             state: Mutex::new(State {
                 permit: false,
                 waiters: WaitList::new(),
+                next_ticket: 1,
             }),
             generation: AtomicU64::new(0),
+            granted: AtomicU64::new(0),
         }
     }
 
@@ -91,7 +114,7 @@ impl Notify {
         Notified {
             notify: self,
             generation,
-            key: None,
+            waiting: None,
             done: false,
         }
     }
@@ -99,7 +122,22 @@ impl Notify {
     /// Wakes the first waiter; with none, stores a permit (at most one)
     /// that the next [`notified`](Notify::notified) consumes at once.
     pub fn notify_one(&self) {
-        hand_on(lock(&self.state));
+        self.hand_on(lock(&self.state));
+    }
+
+    /// Gives one notification to the first waiter, or stores it as the
+    /// permit.
+    fn hand_on(&self, mut state: MutexGuard<'_, State>) {
+        match state.waiters.pop_front_free() {
+            Some((waker, ticket)) => {
+                self.granted.store(ticket, Release);
+                drop(state);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+            None => state.permit = true,
+        }
     }
 
     /// Wakes every waiter registered now, and every `Notified` created
@@ -109,17 +147,6 @@ impl Notify {
         self.generation.fetch_add(1, AcqRel);
         // Those waiters complete through the generation, not a permit.
         wake_all(state, |state| &mut state.waiters);
-    }
-}
-
-/// Gives one notification to the first waiter, or stores it as the permit.
-fn hand_on(mut state: MutexGuard<'_, State>) {
-    match state.waiters.pop_front(|notified| *notified = true) {
-        Some(waker) => {
-            drop(state);
-            waker.wake();
-        }
-        None => state.permit = true,
     }
 }
 
@@ -144,8 +171,18 @@ impl fmt::Debug for Notify {
 pub struct Notified<'a> {
     notify: &'a Notify,
     generation: u64,
-    key: Option<Key>,
+    /// Registered: its key in the wait list, and its ticket.
+    waiting: Option<(Key, u64)>,
     done: bool,
+}
+
+impl Notified<'_> {
+    /// Without the lock: true if `notify_one` granted this registered
+    /// waiter. `granted` is read first: a grant it shows was published
+    /// after any `notify_waiters` before it, so a moved count is then seen.
+    fn granted_unlocked(&self, ticket: u64) -> bool {
+        self.notify.granted.load(Acquire) >= ticket && self.notify.generation.load(Acquire) == self.generation
+    }
 }
 
 impl Future for Notified<'_> {
@@ -156,27 +193,40 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
+        if let Some((_, ticket)) = this.waiting
+            && this.granted_unlocked(ticket)
+        {
+            // `notify_one` freed the node: nothing to clean up.
+            this.waiting = None;
+            this.done = true;
+            return Poll::Ready(());
+        }
         let mut state = lock(&this.notify.state);
-        let ready = match this.key.take() {
+        let ready = match this.waiting.take() {
             None if this.notify.generation.load(Acquire) != this.generation => true,
             None if state.permit => {
                 state.permit = false;
                 true
             }
             None => {
-                this.key = Some(state.waiters.push_back(cx.waker(), false));
+                let ticket = state.next_ticket;
+                state.next_ticket += 1;
+                this.waiting = Some((state.waiters.push_back(cx.waker(), ticket), ticket));
                 false
             }
-            Some(key) if state.waiters.is_linked(&key) => {
-                state.waiters.set_waker(&key, cx.waker());
-                this.key = Some(key);
-                false
+            Some((key, ticket)) if state.waiters.holds(&key, |t| *t == ticket) => {
+                if state.waiters.is_linked(&key) {
+                    state.waiters.set_waker(&key, cx.waker());
+                    this.waiting = Some((key, ticket));
+                    false
+                } else {
+                    // Woken by `notify_waiters`, which leaves the node.
+                    state.waiters.remove(key);
+                    true
+                }
             }
-            // Unlinked: by notify_one or by notify_waiters.
-            Some(key) => {
-                state.waiters.remove(key);
-                true
-            }
+            // The node was freed: `notify_one` granted it.
+            Some(_) => true,
         };
         this.done = ready;
         if ready { Poll::Ready(()) } else { Poll::Pending }
@@ -185,14 +235,16 @@ impl Future for Notified<'_> {
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else {
+        let Some((key, ticket)) = self.waiting.take() else {
             return;
         };
         let mut state = lock(&self.notify.state);
-        let (_, by_notify_one) = state.waiters.remove(key);
-        if by_notify_one {
-            // Received but never seen: pass it on.
-            hand_on(state);
+        if state.waiters.holds(&key, |t| *t == ticket) {
+            // Still waiting, or woken by `notify_waiters`: nothing to pass.
+            state.waiters.remove(key);
+        } else {
+            // Granted by `notify_one` but never seen: pass it on.
+            self.notify.hand_on(state);
         }
     }
 }
@@ -200,8 +252,73 @@ impl Drop for Notified<'_> {
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("waiting", &self.key.is_some())
+            .field("waiting", &self.waiting.is_some())
             .field("done", &self.done)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::util::test_support::{counter, poll, wakes};
+
+    fn nodes(notify: &Notify) -> usize {
+        lock(&notify.state).waiters.nodes()
+    }
+
+    #[test]
+    fn a_granted_waiter_completes_and_leaves_no_node() {
+        let notify = Notify::new();
+        let (count, waker) = counter();
+        let mut waiter = notify.notified();
+        assert!(poll(&mut waiter, &waker).is_pending());
+        assert_eq!(nodes(&notify), 1);
+        notify.notify_one();
+        assert_eq!(wakes(&count), 1);
+        // `notify_one` freed the node already.
+        assert_eq!(nodes(&notify), 0);
+        assert!(poll(&mut waiter, &waker).is_ready());
+        drop(waiter);
+        assert_eq!(nodes(&notify), 0);
+    }
+
+    #[test]
+    fn a_waiter_woken_by_notify_waiters_frees_its_node_even_after_a_later_grant() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        let mut early = notify.notified();
+        assert!(poll(&mut early, &waker).is_pending());
+        notify.notify_waiters();
+        let mut late = notify.notified();
+        assert!(poll(&mut late, &waker).is_pending());
+        notify.notify_one();
+        // `granted` is past `early`'s ticket, but the count moved: `early`
+        // takes the locked path and frees the node notify_waiters left.
+        assert_eq!(nodes(&notify), 1);
+        assert!(poll(&mut early, &waker).is_ready());
+        assert_eq!(nodes(&notify), 0);
+        assert!(poll(&mut late, &waker).is_ready());
+        assert!(!lock(&notify.state).permit);
+    }
+
+    #[test]
+    fn cancelled_waiters_leave_no_node_whatever_woke_them() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        for wake in 0..3 {
+            let mut waiter = notify.notified();
+            assert!(poll(&mut waiter, &waker).is_pending());
+            match wake {
+                0 => notify.notify_one(),
+                1 => notify.notify_waiters(),
+                _ => {}
+            }
+            drop(waiter);
+            assert_eq!(nodes(&notify), 0, "case {wake}");
+            // Only a grant is passed on, into the permit.
+            assert_eq!(lock(&notify.state).permit, wake == 0, "case {wake}");
+            lock(&notify.state).permit = false;
+        }
     }
 }

@@ -22,6 +22,12 @@
 //! - a future dropped while waiting calls [`WaitList::remove`] too, and
 //!   passes on anything it had been granted but never used, so that a
 //!   cancelled waiter loses nothing and leaks nothing.
+//!
+//! A primitive whose waiters can learn of a grant without the lock (`Notify`
+//! compares a ticket with an atomic) may instead free the node as it grants
+//! it, with [`WaitList::pop_front_free`]. Its futures then hold keys that
+//! can outlive their nodes, and ask [`WaitList::holds`] whether the node is
+//! still theirs before they touch it.
 
 use super::Wakers;
 use crate::loom::MutexGuard;
@@ -166,12 +172,49 @@ impl<W> WaitList<W> {
         if !granted {
             self.unlink(index);
         }
+        (granted, self.release(index).data)
+    }
+
+    /// Unlinks the first waiter and frees its node at once, returning its
+    /// waker and data: for a primitive whose waiters see their grant
+    /// without the lock (see the module docs).
+    pub(crate) fn pop_front_free(&mut self) -> Option<(Option<Waker>, W)> {
+        let head = self.head;
+        if head == NIL {
+            return None;
+        }
+        self.unlink(head);
+        let node = self.release(head);
+        Some((node.waker, node.data))
+    }
+
+    /// True if `key` still names a used node whose data `is_mine` accepts:
+    /// with [`pop_front_free`](WaitList::pop_front_free), a key may outlive
+    /// its node, and the slot may hold another waiter's node since.
+    pub(crate) fn holds(&self, key: &Key, is_mine: impl FnOnce(&W) -> bool) -> bool {
+        match self.slots.get(key.0) {
+            Some(Slot::Used(node)) => is_mine(&node.data),
+            _ => false,
+        }
+    }
+
+    /// How many nodes are in use, linked or not: what the list would leak.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn nodes(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|slot| matches!(slot, Slot::Used(_)))
+            .count()
+    }
+
+    /// Puts the node at `index` on the free list and returns it.
+    fn release(&mut self, index: usize) -> Node<W> {
         let slot = std::mem::replace(&mut self.slots[index], Slot::Free { next_free: self.free });
         self.free = index;
         let Slot::Used(node) = slot else {
             unreachable!("a key names a used slot")
         };
-        (granted, node.data)
+        node
     }
 
     fn unlink(&mut self, index: usize) {

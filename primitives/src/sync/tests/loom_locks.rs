@@ -3,6 +3,7 @@
 use crate::sync::{Mutex, Notify, Semaphore};
 use loom::future::block_on;
 use loom::thread;
+use std::future::Future;
 use std::sync::Arc;
 
 #[test]
@@ -58,4 +59,63 @@ fn notify_one_is_never_lost() {
         block_on(notify.notified());
         notifier.join().unwrap();
     });
+}
+
+#[test]
+fn notify_a_grant_dropped_unseen_becomes_the_permit_once() {
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut waiter = Box::pin(notify.notified());
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(waiter.as_mut().poll(&mut cx).is_pending());
+        let one = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_one())
+        };
+        let all = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_waiters())
+        };
+        drop(waiter);
+        one.join().unwrap();
+        all.join().unwrap();
+        // Whatever the order, the one notify_one is now the permit.
+        let mut heir = Box::pin(notify.notified());
+        assert!(heir.as_mut().poll(&mut cx).is_ready());
+        let mut next = Box::pin(notify.notified());
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+    });
+}
+
+#[test]
+fn notify_a_waiter_racing_both_notifies_completes_and_leaves_at_most_one_permit() {
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut waiter = Box::pin(notify.notified());
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let registered = waiter.as_mut().poll(&mut cx).is_pending();
+        assert!(registered);
+        let one = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_one())
+        };
+        let all = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_waiters())
+        };
+        block_on(waiter);
+        one.join().unwrap();
+        all.join().unwrap();
+        let mut a = Box::pin(notify.notified());
+        let mut b = Box::pin(notify.notified());
+        let stored = usize::from(a.as_mut().poll(&mut cx).is_ready())
+            + usize::from(b.as_mut().poll(&mut cx).is_ready());
+        assert!(stored <= 1);
+    });
+}
+
+fn futures_noop_waker() -> std::task::Waker {
+    std::task::Waker::noop().clone()
 }
