@@ -2,14 +2,24 @@
 //!
 //! # Protocol
 //!
-//! One lock guards the count of free permits, the closed flag and the FIFO
-//! [`WaitList`] of acquirers. Fairness is strict: while anyone waits, a new
-//! acquirer queues behind them (even `try_acquire` fails), and released
-//! permits go to the front waiter once there are enough for it, so a large
-//! request is never starved by a stream of small ones. A granted waiter is
+//! The free permits and two flags share one atomic word: `QUEUED` (someone
+//! waits) and `CLOSED`. A lock guards the FIFO [`WaitList`] of acquirers.
+//! Fairness is strict: while anyone waits, a new acquirer queues behind
+//! them (even `try_acquire` fails), and released permits go to the front
+//! waiter once there are enough for it, so a large request is never starved
+//! by a stream of small ones.
+//!
+//! While nobody waits, acquire and release are one compare-and-swap on the
+//! word, without the lock. `QUEUED` is set and cleared only under the lock,
+//! and set in the same compare-and-swap that found too few permits: a
+//! release between the look and the mark fails that swap, so an acquirer
+//! never queues past permits that arrived. Once `QUEUED` is set, every
+//! acquire and release takes the lock, and there permits go to the waiters
+//! in order before anything is left in the word. A granted waiter is
 //! unlinked with its permits already counted out to it; if its future is
 //! dropped before it sees them, the drop gives them back.
 
+use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
@@ -47,13 +57,28 @@ use std::task::{Context, Poll, Waker};
 /// # });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
+    /// The free permits shifted left by [`SHIFT`], with [`QUEUED`] and
+    /// [`CLOSED`].
+    word: AtomicUsize,
+    waiters: Mutex<WaitList<Request>>,
 }
 
-struct State {
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Request>,
+/// Someone waits: acquirers and releasers must take the lock.
+const QUEUED: usize = 0b01;
+/// The semaphore is closed.
+const CLOSED: usize = 0b10;
+/// Where the permit count starts in the word.
+const SHIFT: u32 = 2;
+
+/// The free permits a word holds.
+const fn permits_of(word: usize) -> usize {
+    word >> SHIFT
+}
+
+/// `word` with `n` more permits, saturating at `MAX_PERMITS`.
+fn with_more(word: usize, n: usize) -> usize {
+    let permits = permits_of(word).saturating_add(n).min(Semaphore::MAX_PERMITS);
+    permits << SHIFT | word & (QUEUED | CLOSED)
 }
 
 /// What a waiter asks for, and whether it got it.
@@ -106,11 +131,8 @@ impl Semaphore {
     /// [`MAX_PERMITS`](Semaphore::MAX_PERMITS); more saturate).
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
-            state: Mutex::new(State {
-                permits: permits.min(Self::MAX_PERMITS),
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits.min(Self::MAX_PERMITS) << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
@@ -123,17 +145,14 @@ impl Semaphore {
             permits
         };
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
     /// The permits free right now.
     pub fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        permits_of(self.word.load(Ordering::Acquire))
     }
 
     /// Adds `n` permits, serving waiters first, in order.
@@ -144,14 +163,16 @@ impl Semaphore {
     /// Closes the semaphore: every waiter and every later acquire gets an
     /// [`AcquireError`]. Permits already held stay valid.
     pub fn close(&self) {
-        let mut state = lock(&self.state);
-        state.closed = true;
-        wake_all(state, |state| &mut state.waiters);
+        let waiters = lock(&self.waiters);
+        self.word.fetch_or(CLOSED, Ordering::AcqRel);
+        // Every waiter leaves, ungranted.
+        self.word.fetch_and(!QUEUED, Ordering::AcqRel);
+        wake_all(waiters, |waiters| waiters);
     }
 
     /// True once [`close`](Semaphore::close) was called.
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Waits for one permit.
@@ -242,26 +263,80 @@ impl Semaphore {
         })
     }
 
+    /// Takes `n` permits without the lock, if nobody waits and there are
+    /// enough.
     fn try_take(&self, n: usize) -> Result<usize, TryAcquireError> {
-        let mut state = lock(&self.state);
-        if state.closed {
-            Err(TryAcquireError::Closed)
-        } else if state.waiters.is_empty() && state.permits >= n {
-            state.permits -= n;
-            Ok(n)
-        } else {
-            Err(TryAcquireError::NoPermits)
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if word & QUEUED != 0 || permits_of(word) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self.word.compare_exchange_weak(
+                word,
+                word - (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(n),
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Without the lock: adds `n` permits to the word unless someone waits.
+    fn try_give(&self, n: usize) -> bool {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & QUEUED != 0 {
+                return false;
+            }
+            let new = with_more(word, n);
+            match self
+                .word
+                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Under the lock (the guard is the proof): changes the word with `f`,
+    /// or leaves it if `f` says `None`. While `QUEUED` is set only the lock
+    /// holder writes the word, so a plain store does; otherwise the
+    /// lock-free paths may race, and a compare-and-swap loop is needed.
+    fn update_locked(&self, _locked: &WaitList<Request>, f: impl Fn(usize) -> Option<usize>) -> bool {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let Some(new) = f(word) else {
+                return false;
+            };
+            if word & QUEUED != 0 {
+                self.word.store(new, Ordering::Release);
+                return true;
+            }
+            match self
+                .word
+                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(now) => word = now,
+            }
         }
     }
 
     /// Gives `n` permits back and hands them on to waiters, in order.
     pub(crate) fn release(&self, n: usize) {
-        if n == 0 {
+        if n == 0 || self.try_give(n) {
             return;
         }
-        let mut state = lock(&self.state);
-        state.permits = state.permits.saturating_add(n).min(Self::MAX_PERMITS);
-        serve_and_wake(state);
+        // Someone waits: the permits go through the lock, to them first.
+        let waiters = lock(&self.waiters);
+        self.update_locked(&waiters, |word| Some(with_more(word, n)));
+        self.serve_and_wake(waiters);
     }
 
     /// Polls a waiter for its permits.
@@ -270,32 +345,54 @@ impl Semaphore {
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
     ) -> Poll<Result<usize, AcquireError>> {
-        let mut state = lock(&self.state);
+        let n = waiter.permits;
+        if waiter.key.is_none() {
+            match self.try_take(n) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
+                // Zero permits need no turn in the queue.
+                Err(TryAcquireError::NoPermits) if n == 0 => return Poll::Ready(Ok(0)),
+                Err(TryAcquireError::NoPermits) => {}
+            }
+        }
+        let mut waiters = lock(&self.waiters);
         match waiter.key.take() {
             None => {
-                if state.closed {
-                    return Poll::Ready(Err(AcquireError(())));
-                }
-                let n = waiter.permits;
-                // Zero permits need no turn in the queue.
-                if n == 0 || (state.waiters.is_empty() && state.permits >= n) {
-                    state.permits -= n;
-                    return Poll::Ready(Ok(n));
+                let mut word = self.word.load(Ordering::Acquire);
+                loop {
+                    if word & CLOSED != 0 {
+                        return Poll::Ready(Err(AcquireError(())));
+                    }
+                    let (new, taken) = if word & QUEUED == 0 && permits_of(word) >= n {
+                        (word - (n << SHIFT), true)
+                    } else {
+                        // Mark the queue in the same swap that saw too few
+                        // permits (see the protocol).
+                        (word | QUEUED, false)
+                    };
+                    match self
+                        .word
+                        .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) if taken => return Poll::Ready(Ok(n)),
+                        Ok(_) => break,
+                        Err(now) => word = now,
+                    }
                 }
                 let request = Request {
                     permits: n,
                     granted: false,
                 };
-                waiter.key = Some(state.waiters.push_back(cx.waker(), request));
+                waiter.key = Some(waiters.push_back(cx.waker(), request));
                 Poll::Pending
             }
             Some(key) => {
-                if state.waiters.is_linked(&key) {
-                    state.waiters.set_waker(&key, cx.waker());
+                if waiters.is_linked(&key) {
+                    waiters.set_waker(&key, cx.waker());
                     waiter.key = Some(key);
                     return Poll::Pending;
                 }
-                let (_, request) = state.waiters.remove(key);
+                let (_, request) = waiters.remove(key);
                 if request.granted {
                     Poll::Ready(Ok(request.permits))
                 } else {
@@ -310,52 +407,56 @@ impl Semaphore {
         let Some(key) = waiter.key.take() else {
             return;
         };
-        let mut state = lock(&self.state);
-        let was_front = state.waiters.is_front(&key);
-        let (_, request) = state.waiters.remove(key);
+        let mut waiters = lock(&self.waiters);
+        let was_front = waiters.is_front(&key);
+        let (_, request) = waiters.remove(key);
         if request.granted {
-            state.permits = state
-                .permits
-                .saturating_add(request.permits)
-                .min(Self::MAX_PERMITS);
+            self.update_locked(&waiters, |word| Some(with_more(word, request.permits)));
         } else if !was_front {
             // Leaving from behind the head changes nothing for the others.
             return;
         }
         // Permits came back, or the head left and the next waiter may need
-        // fewer than it did.
-        serve_and_wake(state);
+        // fewer than it did (or there is none, and `QUEUED` must go).
+        self.serve_and_wake(waiters);
     }
-}
 
-/// Serves waiters while there are permits for the front one, then wakes
-/// them with the lock released.
-fn serve_and_wake(mut state: MutexGuard<'_, State>) {
-    let mut wakers = Wakers::new();
-    while let Some(waker) = serve(&mut state) {
-        wakers.push(waker);
+    /// Serves waiters while there are permits for the front one, clears
+    /// `QUEUED` if none is left waiting, then wakes them with the lock
+    /// released.
+    fn serve_and_wake(&self, mut waiters: MutexGuard<'_, WaitList<Request>>) {
+        let mut wakers = Wakers::new();
+        while let Some(waker) = self.serve(&mut waiters) {
+            wakers.push(waker);
+        }
+        if waiters.is_empty() {
+            self.word.fetch_and(!QUEUED, Ordering::AcqRel);
+        }
+        drop(waiters);
+        wakers.wake_all();
     }
-    drop(state);
-    wakers.wake_all();
-}
 
-/// Grants the front waiter if there are enough permits for it.
-fn serve(state: &mut State) -> Option<Waker> {
-    let needed = state.waiters.front_mut()?.permits;
-    if state.permits < needed {
-        return None;
+    /// Grants the front waiter if the word holds enough permits for it.
+    /// With someone waiting, only the lock holder changes the count.
+    fn serve(&self, waiters: &mut WaitList<Request>) -> Option<Waker> {
+        let needed = waiters.front_mut()?.permits;
+        let taken = self.update_locked(waiters, |word| {
+            (permits_of(word) >= needed).then(|| word - (needed << SHIFT))
+        });
+        if !taken {
+            return None;
+        }
+        waiters.pop_front(|request| request.granted = true)
     }
-    state.permits -= needed;
-    state.waiters.pop_front(|request| request.granted = true)
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.state);
+        let word = self.word.load(Ordering::Acquire);
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("closed", &state.closed)
-            .field("waiters", &state.waiters)
+            .field("permits", &permits_of(word))
+            .field("closed", &(word & CLOSED != 0))
+            .field("waiters", &*lock(&self.waiters))
             .finish()
     }
 }

@@ -119,3 +119,48 @@ fn notify_a_waiter_racing_both_notifies_completes_and_leaves_at_most_one_permit(
 fn futures_noop_waker() -> std::task::Waker {
     std::task::Waker::noop().clone()
 }
+
+#[test]
+fn semaphore_two_acquirers_and_a_release_all_get_through() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let acquirers: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = Arc::clone(&sem);
+                // Each holds the one permit, then gives it back on drop.
+                thread::spawn(move || block_on(sem.acquire()).map(|p| p.num_permits()))
+            })
+            .collect();
+        sem.add_permits(held);
+        for acquirer in acquirers {
+            assert_eq!(acquirer.join().unwrap(), Ok(1));
+        }
+        assert_eq!(sem.available_permits(), 1);
+        assert!(sem.try_acquire().is_ok());
+    });
+}
+
+#[test]
+fn semaphore_a_waiter_cancelled_while_granted_gives_the_permit_back() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let canceller = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || {
+                let waker = futures_noop_waker();
+                let mut cx = std::task::Context::from_waker(&waker);
+                let mut acquire = Box::pin(sem.acquire());
+                // Pending or granted at once, then dropped either way.
+                if let std::task::Poll::Ready(permit) = acquire.as_mut().poll(&mut cx) {
+                    drop(permit);
+                }
+            })
+        };
+        sem.add_permits(held);
+        canceller.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+        assert!(sem.try_acquire().is_ok());
+    });
+}
