@@ -196,6 +196,38 @@ fn semaphore_close_fails_waiters_and_later_acquires() {
 }
 
 #[test]
+fn semaphore_a_grant_made_before_close_is_kept_and_one_after_is_not() {
+    on_every_runtime(|_| async {
+        let sem = Semaphore::new(1);
+        let held = sem.try_acquire().unwrap();
+        let mut first = Box::pin(sem.acquire());
+        let mut second = Box::pin(sem.acquire());
+        assert!(poll_once(&mut first).await.is_pending());
+        assert!(poll_once(&mut second).await.is_pending());
+        // `first` is granted, then the semaphore closes under `second`.
+        drop(held);
+        sem.close();
+        let permit = match poll_once(&mut first).await {
+            Poll::Ready(Ok(permit)) => permit,
+            other => panic!("a grant made before close must stand: {other:?}"),
+        };
+        assert!(matches!(poll_once(&mut second).await, Poll::Ready(Err(_))));
+        drop(permit);
+        assert_eq!(sem.available_permits(), 1);
+
+        // Granted and dropped unseen: the permit comes back.
+        let sem = Semaphore::new(1);
+        let held = sem.try_acquire().unwrap();
+        let mut unseen = Box::pin(sem.acquire());
+        assert!(poll_once(&mut unseen).await.is_pending());
+        drop(held);
+        assert_eq!(sem.available_permits(), 0, "counted out to `unseen`");
+        drop(unseen);
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+#[test]
 fn semaphore_bounds_concurrency() {
     on_every_runtime(|spawner| async move {
         let sem = Arc::new(Semaphore::new(3));

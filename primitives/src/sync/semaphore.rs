@@ -15,11 +15,16 @@
 //! release between the look and the mark fails that swap, so an acquirer
 //! never queues past permits that arrived. Once `QUEUED` is set, every
 //! acquire and release takes the lock, and there permits go to the waiters
-//! in order before anything is left in the word. A granted waiter is
-//! unlinked with its permits already counted out to it; if its future is
+//! in order before anything is left in the word.
+//!
+//! A waiter takes a ticket when it queues. Granting it counts its permits
+//! out to it, frees its node and publishes its ticket in `granted`; grants
+//! go in ticket order, so a woken waiter whose ticket is at most `granted`
+//! has its permits without taking the lock (`close` grants nothing, it only
+//! unlinks, leaving the nodes for their futures to free). If its future is
 //! dropped before it sees them, the drop gives them back.
 
-use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
@@ -28,7 +33,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// An async counting semaphore with FIFO fairness.
 ///
@@ -61,6 +66,11 @@ pub struct Semaphore {
     /// [`CLOSED`].
     word: AtomicUsize,
     waiters: Mutex<WaitList<Request>>,
+    /// The ticket the next waiter takes (from 1); written under the lock.
+    next_ticket: AtomicU64,
+    /// The ticket of the last waiter granted; written under the lock, read
+    /// without it by a woken waiter.
+    granted: AtomicU64,
 }
 
 /// Someone waits: acquirers and releasers must take the lock.
@@ -81,10 +91,10 @@ fn with_more(word: usize, n: usize) -> usize {
     permits << SHIFT | word & (QUEUED | CLOSED)
 }
 
-/// What a waiter asks for, and whether it got it.
+/// What a waiter asks for, and its ticket: its place in the queue.
 struct Request {
     permits: usize,
-    granted: bool,
+    ticket: u64,
 }
 
 /// The semaphore was closed; no permit will ever be handed out again.
@@ -133,6 +143,8 @@ impl Semaphore {
         Semaphore {
             word: AtomicUsize::new(permits.min(Self::MAX_PERMITS) << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            next_ticket: AtomicU64::new(1),
+            granted: AtomicU64::new(0),
         }
     }
 
@@ -147,6 +159,8 @@ impl Semaphore {
         Semaphore {
             word: AtomicUsize::new(permits << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            next_ticket: AtomicU64::new(1),
+            granted: AtomicU64::new(0),
         }
     }
 
@@ -346,7 +360,13 @@ impl Semaphore {
         cx: &mut Context<'_>,
     ) -> Poll<Result<usize, AcquireError>> {
         let n = waiter.permits;
-        if waiter.key.is_none() {
+        if let Some((_, ticket)) = waiter.key {
+            if self.granted.load(Ordering::Acquire) >= ticket {
+                // Granted in ticket order: its node is freed already.
+                waiter.key = None;
+                return Poll::Ready(Ok(n));
+            }
+        } else {
             match self.try_take(n) {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
@@ -379,42 +399,46 @@ impl Semaphore {
                         Err(now) => word = now,
                     }
                 }
-                let request = Request {
-                    permits: n,
-                    granted: false,
-                };
-                waiter.key = Some(waiters.push_back(cx.waker(), request));
+                // Only the lock holder writes the counter.
+                let ticket = self.next_ticket.load(Ordering::Relaxed);
+                self.next_ticket.store(ticket + 1, Ordering::Relaxed);
+                let key = waiters.push_back(cx.waker(), Request { permits: n, ticket });
+                waiter.key = Some((key, ticket));
                 Poll::Pending
             }
-            Some(key) => {
+            Some((key, ticket)) if waiters.holds(&key, |request| request.ticket == ticket) => {
                 if waiters.is_linked(&key) {
                     waiters.set_waker(&key, cx.waker());
-                    waiter.key = Some(key);
+                    waiter.key = Some((key, ticket));
                     return Poll::Pending;
                 }
-                let (_, request) = waiters.remove(key);
-                if request.granted {
-                    Poll::Ready(Ok(request.permits))
-                } else {
-                    Poll::Ready(Err(AcquireError(())))
-                }
+                // Unlinked and still there: `close` let it go.
+                waiters.remove(key);
+                Poll::Ready(Err(AcquireError(())))
             }
+            // Its node was freed: it was granted.
+            Some(_) => Poll::Ready(Ok(n)),
         }
     }
 
     /// Cancels a waiter: leaves the queue, or gives back what it was given.
     pub(crate) fn cancel(&self, waiter: &mut Waiter) {
-        let Some(key) = waiter.key.take() else {
+        let Some((key, ticket)) = waiter.key.take() else {
             return;
         };
         let mut waiters = lock(&self.waiters);
-        let was_front = waiters.is_front(&key);
-        let (_, request) = waiters.remove(key);
-        if request.granted {
-            self.update_locked(&waiters, |word| Some(with_more(word, request.permits)));
-        } else if !was_front {
-            // Leaving from behind the head changes nothing for the others.
-            return;
+        if waiters.holds(&key, |request| request.ticket == ticket) {
+            let was_front = waiters.is_front(&key);
+            waiters.remove(key);
+            if !was_front {
+                // Leaving from behind the head (or after `close`) changes
+                // nothing for the others.
+                return;
+            }
+        } else {
+            // Granted, but never seen: give the permits back.
+            let n = waiter.permits;
+            self.update_locked(&waiters, |word| Some(with_more(word, n)));
         }
         // Permits came back, or the head left and the next waiter may need
         // fewer than it did (or there is none, and `QUEUED` must go).
@@ -426,9 +450,7 @@ impl Semaphore {
     /// released.
     fn serve_and_wake(&self, mut waiters: MutexGuard<'_, WaitList<Request>>) {
         let mut wakers = Wakers::new();
-        while let Some(waker) = self.serve(&mut waiters) {
-            wakers.push(waker);
-        }
+        while self.serve(&mut waiters, &mut wakers) {}
         if waiters.is_empty() {
             self.word.fetch_and(!QUEUED, Ordering::AcqRel);
         }
@@ -436,17 +458,27 @@ impl Semaphore {
         wakers.wake_all();
     }
 
-    /// Grants the front waiter if the word holds enough permits for it.
-    /// With someone waiting, only the lock holder changes the count.
-    fn serve(&self, waiters: &mut WaitList<Request>) -> Option<Waker> {
-        let needed = waiters.front_mut()?.permits;
+    /// Grants the front waiter if the word holds enough permits for it:
+    /// frees its node, publishes its ticket and gathers its waker. With
+    /// someone waiting, only the lock holder changes the count.
+    fn serve(&self, waiters: &mut WaitList<Request>, wakers: &mut Wakers) -> bool {
+        let Some(needed) = waiters.front_mut().map(|request| request.permits) else {
+            return false;
+        };
         let taken = self.update_locked(waiters, |word| {
             (permits_of(word) >= needed).then(|| word - (needed << SHIFT))
         });
         if !taken {
-            return None;
+            return false;
         }
-        waiters.pop_front(|request| request.granted = true)
+        let Some((waker, request)) = waiters.pop_front_free() else {
+            return false;
+        };
+        self.granted.store(request.ticket, Ordering::Release);
+        if let Some(waker) = waker {
+            wakers.push(waker);
+        }
+        true
     }
 }
 
@@ -465,7 +497,8 @@ impl fmt::Debug for Semaphore {
 #[derive(Debug)]
 pub(crate) struct Waiter {
     permits: usize,
-    key: Option<Key>,
+    /// Its node and ticket, while it is queued.
+    key: Option<(Key, u64)>,
 }
 
 impl Waiter {

@@ -164,3 +164,24 @@ fn semaphore_a_waiter_cancelled_while_granted_gives_the_permit_back() {
         assert!(sem.try_acquire().is_ok());
     });
 }
+
+#[test]
+fn semaphore_close_racing_a_release_loses_no_permit() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let waiter = {
+            let sem = Arc::clone(&sem);
+            // Granted (and given back on drop) or turned away by the close.
+            thread::spawn(move || block_on(sem.acquire()).is_ok())
+        };
+        let closer = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.close())
+        };
+        sem.add_permits(held);
+        waiter.join().unwrap();
+        closer.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
