@@ -206,13 +206,11 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
 
     /// Clears the join-waker slot, dropping the waker quietly.
     fn take_join_waker(&self) {
-        // SAFETY: callers own the slot by the state protocol (`JOIN_WAKER`
-        // unset and the handle gone, or nobody else left at all).
-        let waker = self
-            .cell()
-            .header
-            .join_waker
-            .with_mut(|slot| unsafe { (*slot).take() });
+        let waker = self.cell().header.join_waker.with_mut(|slot| {
+            // SAFETY: callers own the slot by the state protocol
+            // (`JOIN_WAKER` unset and the handle gone, or nobody else left).
+            unsafe { (*slot).take() }
+        });
         if let Some(waker) = waker {
             catch_quietly(move || drop(waker));
         }
@@ -287,11 +285,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Writes `waker` into the slot and publishes it; fails if the task
     /// completed first.
     fn set_join_waker(&self, waker: Waker) -> Result<(), ()> {
-        // SAFETY: `JOIN_WAKER` is unset, so the slot belongs to the handle.
-        self.cell()
-            .header
-            .join_waker
-            .with_mut(|slot| unsafe { *slot = Some(waker) });
+        self.cell().header.join_waker.with_mut(|slot| {
+            // SAFETY: `JOIN_WAKER` is unset, so the slot belongs to the handle.
+            unsafe { *slot = Some(waker) }
+        });
         match self.state().set_join_waker() {
             Ok(_) => Ok(()),
             Err(_) => {

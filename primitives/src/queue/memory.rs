@@ -140,7 +140,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             shared.dispatch(&mut state, &mut wakers);
             if let Some(delivery) = state.handed.remove(&consumer) {
                 Poll::Ready(Some(delivery))
-            } else if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+            } else if state.is_drained() {
                 state.waiting.retain(|&c| c != consumer);
                 state.consumers.entry(consumer).or_default().waiting = false;
                 Poll::Ready(None)
@@ -235,6 +235,12 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
 }
 
 impl<T> State<T> {
+    /// Closed, and nothing left to hand out or to settle: consumers see the
+    /// end.
+    fn is_drained(&self) -> bool {
+        self.closed && self.ready.is_empty() && self.in_flight.is_empty()
+    }
+
     /// Wakes every waiting consumer (to see a close or new work).
     fn wake_consumers(&mut self, wakers: &mut Wakers) {
         for consumer in self.consumers.values_mut() {
@@ -391,7 +397,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             self.expire_front(&mut state, now, &mut wakers);
             self.dispatch(&mut state, &mut wakers);
             self.arm_expiry(&mut state, Some(now));
-            if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+            if state.is_drained() {
                 state.wake_consumers(&mut wakers);
             }
         }
@@ -458,7 +464,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             self.dispatch(&mut state, &mut wakers);
             // A message given back may be the only one ready.
             self.arm_expiry(&mut state, None);
-            if state.closed && state.ready.is_empty() && state.in_flight.is_empty() {
+            if state.is_drained() {
                 state.wake_consumers(&mut wakers);
             }
             timer
