@@ -31,8 +31,10 @@ const EVENTS_CAPACITY: usize = 1024;
 pub(crate) const WAKE_BATCH: usize = 64;
 
 // ANCHOR: token-bits
-/// Resource tokens: the slab key in the low half, a generation in the high.
-const KEY_BITS: u32 = 32;
+/// Resource tokens: the slab key in the low half, a generation in the high
+/// (32 bits each on a 64-bit target, 16 on a 32-bit one). The key is kept
+/// below `KEY_MASK`, so no token is ever `WAKE_TOKEN`.
+const KEY_BITS: u32 = usize::BITS / 2;
 const KEY_MASK: usize = (1 << KEY_BITS) - 1;
 // ANCHOR_END: token-bits
 
@@ -105,6 +107,15 @@ pub(crate) struct Inner {
 struct Resources {
     slab: slab::Slab<Arc<ScheduledIo>>,
     generation: u32,
+}
+
+impl Resources {
+    /// The resource an event for `token` is meant for: `None` if its slot
+    /// was freed, or freed and reused by another resource (whose token has
+    /// another generation), since the event was queued.
+    fn owner(&self, token: mio::Token) -> Option<&Arc<ScheduledIo>> {
+        self.slab.get(token.0 & KEY_MASK).filter(|io| io.token() == token)
+    }
 }
 
 struct Core {
@@ -300,13 +311,9 @@ impl Inner {
             if token == WAKE_TOKEN {
                 continue;
             }
-            let Some(io) = resources.slab.get(token.0 & KEY_MASK) else {
+            let Some(io) = resources.owner(token) else {
                 continue;
             };
-            if io.token() != token {
-                // The slot was freed and reused since the event was queued.
-                continue;
-            }
             io.set_readiness(event, &mut core.wakers);
             if core.wakers.len() >= WAKE_BATCH {
                 drop(resources);
@@ -431,10 +438,11 @@ impl Handle {
             let mut resources = lock(&self.inner.resources);
             let entry = resources.slab.vacant_entry();
             let key = entry.key();
-            if key > KEY_MASK {
+            if key >= KEY_MASK {
                 return Err(io::Error::other("too many resources registered with one driver"));
             }
             resources.generation = resources.generation.wrapping_add(1);
+            // On a 32-bit target the shift drops the generation's high half.
             let generation = resources.generation as usize;
             let token = mio::Token(key | (generation << KEY_BITS));
             let io = Arc::new(ScheduledIo::new(token));
@@ -511,5 +519,36 @@ impl fmt::Debug for Handle {
             .field("time", &self.inner.time)
             .field("shutdown", &self.is_shutdown())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_for_a_freed_and_reused_slot_finds_no_owner() {
+        let driver = Driver::new().unwrap();
+        let handle = driver.handle();
+        let mut first = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let first_io = handle.register(&mut first, mio::Interest::READABLE).unwrap();
+        let stale = first_io.token();
+        handle.deregister(&mut first, &first_io);
+        assert!(lock(&handle.inner.resources).owner(stale).is_none(), "freed");
+
+        let mut second = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let second_io = handle.register(&mut second, mio::Interest::READABLE).unwrap();
+        let fresh = second_io.token();
+        assert_eq!(fresh.0 & KEY_MASK, stale.0 & KEY_MASK, "the slab reused the slot");
+        assert_ne!(fresh, stale);
+        let resources = lock(&handle.inner.resources);
+        assert!(resources.owner(stale).is_none(), "reused by another resource");
+        assert!(
+            resources
+                .owner(fresh)
+                .is_some_and(|io| Arc::ptr_eq(io, &second_io))
+        );
+        drop(resources);
+        handle.deregister(&mut second, &second_io);
     }
 }
