@@ -2,36 +2,60 @@
 //!
 //! # Protocol
 //!
-//! One lock guards a stored permit and the FIFO [`WaitList`] of registered
-//! waiters; a count of `notify_waiters` calls is an atomic, changed under
-//! the lock and read without it when a `Notified` is created. A `Notified` future
-//! remembers the count when it is created: a `notify_waiters` after that
-//! completes it even if it had not yet been polled. `notify_one` hands the
-//! notification to the first waiter, or stores the permit when nobody
-//! waits. A waiter that was handed a `notify_one` but is dropped before it
-//! saw it passes the notification on, so cancelling never loses a wakeup.
+//! One atomic word holds the `Notify`'s state and a count of
+//! `notify_waiters` calls: `generation << 2 | tag`, the tag being `EMPTY`,
+//! `NOTIFIED` (a permit is stored) or `WAITING` (the queue holds a waiter).
+//! A lock guards the queue of registered waiters.
 //!
-//! A woken waiter learns of its `notify_one` without the lock. Each waiter
-//! takes a ticket when it registers, in queue order; `notify_one` frees the
-//! first waiter's node as it pops it and publishes its ticket in `granted`
-//! (an atomic, written under the lock). Grants go in ticket order, so a
-//! waiter whose ticket is at most `granted` was granted, unless a
-//! `notify_waiters` woke it first and a later waiter was granted since; that
-//! is why it also checks that the `notify_waiters` count has not moved.
-//! When it has, the waiter takes the lock: a node `notify_waiters` woke is
-//! still there, holding the waiter's ticket; a node `notify_one` granted was
-//! freed (its slot may hold another waiter by then, with another ticket).
-//! So one notify, wake and register cycle takes the lock twice, not three
-//! times.
+//! - `WAITING` is set and cleared only under the lock, and is set exactly
+//!   while the queue is not empty; while it is set nobody writes the word
+//!   without the lock.
+//! - `EMPTY ⇄ NOTIFIED` moves with a compare-and-swap, with or without the
+//!   lock: `notify_one` with nobody waiting stores the permit, and a
+//!   `Notified` takes it, neither touching the lock. A `Notified` that must
+//!   wait takes the lock and swaps `EMPTY` for `WAITING` before queueing,
+//!   so a permit stored meanwhile is seen, never stranded beside a waiter.
+//! - The count changes only under the lock. A `Notified` remembers it when
+//!   it is created: a `notify_waiters` after that completes it even if it
+//!   had not yet been polled.
+//!
+//! The queue is a ring of tickets, taken in registration order, with each
+//! waiter's waker: `notify_one` pops the front, `notify_waiters` takes
+//! them all, a waiter appends at the back. A waiter that leaves before its
+//! turn leaves a hole, trimmed as soon as it reaches either end and
+//! compacted away when holes outnumber waiters. No neighbour's links are
+//! rewritten, so a notifier and a registering waiter touch opposite ends.
+//!
+//! A woken waiter learns of its `notify_one` without the lock:
+//! `notify_one` publishes the ticket it granted in `granted`, and grants
+//! go in ticket order, so a waiter whose ticket is at most `granted`, with
+//! the `notify_waiters` count unchanged since it registered, was granted.
+//! When the count has moved, the waiter takes the lock: `notify_waiters`
+//! notes the tickets it woke (each removed by its owner), so a waiter
+//! whose ticket is neither queued nor noted was granted. A waiter granted
+//! a `notify_one` but dropped before it saw it passes the notification on,
+//! so cancelling never loses a wakeup. So one notify, wake and register
+//! cycle takes the lock twice, and a `notify_one` with nobody waiting
+//! never.
 
 use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use crate::loom::{Mutex, MutexGuard, lock};
-use crate::util::wait_list::wake_all;
-use crate::util::wait_list::{Key, WaitList};
+use crate::util::Wakers;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
+
+/// No permit, nobody waiting.
+const EMPTY: u64 = 0;
+/// The queue holds at least one waiter.
+const WAITING: u64 = 1;
+/// A `notify_one` is stored for the next `Notified`.
+const NOTIFIED: u64 = 2;
+const TAG: u64 = 3;
+/// One `notify_waiters` call, in the state word.
+const GENERATION: u64 = 4;
 
 /// Notifies tasks of an event: [`notify_one`] wakes one waiter (or lets the
 /// next one through at once), [`notify_waiters`] wakes all current ones.
@@ -61,33 +85,130 @@ use std::task::{Context, Poll};
 /// # });
 /// ```
 pub struct Notify {
-    state: Mutex<State>,
-    /// How many `notify_waiters` calls there were; changed only under the
-    /// lock, read without it when a `Notified` is created.
-    generation: AtomicU64,
+    /// `generation << 2 | tag`: see the module docs.
+    state: AtomicU64,
+    queue: Mutex<Queue>,
     /// The ticket of the last waiter `notify_one` granted; changed only
     /// under the lock, read without it by a woken waiter.
     granted: AtomicU64,
 }
 
-struct State {
-    permit: bool,
-    /// Each waiter's node holds its ticket.
-    waiters: WaitList<u64>,
+/// The registered waiters, under the `Notify`'s lock.
+struct Queue {
+    /// Tickets in increasing order with their wakers; `None` is a hole left
+    /// by a waiter that went away. Both ends are always waiters.
+    ring: VecDeque<(u64, Option<Waker>)>,
+    /// How many entries of `ring` are waiters, not holes.
+    waiting: usize,
+    /// Tickets `notify_waiters` took from the ring whose owners have not
+    /// looked since, in increasing order.
+    woken_by_all: Vec<u64>,
     /// The ticket the next waiter takes; tickets start at 1.
     next_ticket: u64,
+}
+
+impl Queue {
+    const fn new() -> Queue {
+        Queue {
+            ring: VecDeque::new(),
+            waiting: 0,
+            woken_by_all: Vec::new(),
+            next_ticket: 1,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.waiting == 0
+    }
+
+    /// Appends a waiter; returns its ticket.
+    fn push_back(&mut self, waker: &Waker) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.ring.push_back((ticket, Some(waker.clone())));
+        self.waiting += 1;
+        ticket
+    }
+
+    /// Takes the first waiter out: its ticket and waker.
+    fn pop_front(&mut self) -> Option<(u64, Waker)> {
+        let (ticket, waker) = self.ring.pop_front()?;
+        self.waiting -= 1;
+        // Only the front can have become a hole: the back, which the
+        // registering waiters are writing, is left alone.
+        self.trim_front();
+        Some((ticket, waker.expect("the front is a waiter")))
+    }
+
+    /// Where the waiter of `ticket` is, if it is queued.
+    fn find(&self, ticket: u64) -> Option<usize> {
+        self.ring.binary_search_by_key(&ticket, |entry| entry.0).ok()
+    }
+
+    /// Keeps `waker` for the queued waiter at `index`, cloning only if it
+    /// would wake another task.
+    fn set_waker(&mut self, index: usize, waker: &Waker) {
+        crate::util::store_waker(&mut self.ring[index].1, waker);
+    }
+
+    /// Takes the waiter of `ticket` out of the ring; false if it was not
+    /// queued.
+    fn remove(&mut self, ticket: u64) -> bool {
+        let Some(index) = self.find(ticket) else {
+            return false;
+        };
+        self.ring[index].1 = None;
+        self.waiting -= 1;
+        self.trim();
+        if self.ring.len() > 2 * self.waiting + 8 {
+            self.ring.retain(|entry| entry.1.is_some());
+        }
+        true
+    }
+
+    /// Drops the holes at both ends.
+    fn trim(&mut self) {
+        self.trim_front();
+        while self.ring.back().is_some_and(|entry| entry.1.is_none()) {
+            self.ring.pop_back();
+        }
+    }
+
+    fn trim_front(&mut self) {
+        while self.ring.front().is_some_and(|entry| entry.1.is_none()) {
+            self.ring.pop_front();
+        }
+    }
+
+    /// Takes every waiter out for `notify_waiters`, noting their tickets.
+    fn drain(&mut self, wakers: &mut Wakers) {
+        for (ticket, waker) in self.ring.drain(..) {
+            if let Some(waker) = waker {
+                self.woken_by_all.push(ticket);
+                wakers.push(waker);
+            }
+        }
+        self.waiting = 0;
+    }
+
+    /// True, forgetting it, if `notify_waiters` took `ticket` out.
+    fn take_woken_by_all(&mut self, ticket: u64) -> bool {
+        match self.woken_by_all.binary_search(&ticket) {
+            Ok(index) => {
+                self.woken_by_all.remove(index);
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 impl Notify {
     /// A `Notify` with no stored permit.
     pub fn new() -> Notify {
         Notify {
-            state: Mutex::new(State {
-                permit: false,
-                waiters: WaitList::new(),
-                next_ticket: 1,
-            }),
-            generation: AtomicU64::new(0),
+            state: AtomicU64::new(EMPTY),
+            queue: Mutex::new(Queue::new()),
             granted: AtomicU64::new(0),
         }
     }
@@ -96,12 +217,8 @@ impl Notify {
     #[cfg(not(all(test, loom)))]
     pub const fn const_new() -> Notify {
         Notify {
-            state: Mutex::new(State {
-                permit: false,
-                waiters: WaitList::new(),
-                next_ticket: 1,
-            }),
-            generation: AtomicU64::new(0),
+            state: AtomicU64::new(EMPTY),
+            queue: Mutex::new(Queue::new()),
             granted: AtomicU64::new(0),
         }
     }
@@ -110,11 +227,11 @@ impl Notify {
     /// (possibly one stored before), or a `notify_waiters` called after
     /// this call.
     pub fn notified(&self) -> Notified<'_> {
-        let generation = self.generation.load(Acquire);
+        let generation = self.state.load(Acquire) & !TAG;
         Notified {
             notify: self,
             generation,
-            waiting: None,
+            ticket: None,
             done: false,
         }
     }
@@ -122,31 +239,65 @@ impl Notify {
     /// Wakes the first waiter; with none, stores a permit (at most one)
     /// that the next [`notified`](Notify::notified) consumes at once.
     pub fn notify_one(&self) {
-        self.hand_on(lock(&self.state));
+        let mut state = self.state.load(Acquire);
+        loop {
+            state = match state & TAG {
+                NOTIFIED => return,
+                EMPTY => match self
+                    .state
+                    .compare_exchange(state, state | NOTIFIED, AcqRel, Acquire)
+                {
+                    Ok(_) => return,
+                    Err(now) => now,
+                },
+                _ => break,
+            };
+        }
+        self.hand_on(lock(&self.queue));
     }
 
     /// Gives one notification to the first waiter, or stores it as the
-    /// permit.
-    fn hand_on(&self, mut state: MutexGuard<'_, State>) {
-        match state.waiters.pop_front_free() {
-            Some((waker, ticket)) => {
-                self.granted.store(ticket, Release);
-                drop(state);
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
+    /// permit; called with the lock held.
+    fn hand_on(&self, mut queue: MutexGuard<'_, Queue>) {
+        let mut state = self.state.load(Acquire);
+        if state & TAG == WAITING {
+            let (ticket, waker) = queue.pop_front().expect("WAITING means a queued waiter");
+            self.granted.store(ticket, Release);
+            if queue.is_empty() {
+                // Nobody writes the word while WAITING is set.
+                self.state.store(state & !TAG, Release);
             }
-            None => state.permit = true,
+            drop(queue);
+            waker.wake();
+            return;
+        }
+        // EMPTY or NOTIFIED; WAITING cannot appear while the lock is held.
+        while state & TAG == EMPTY {
+            match self
+                .state
+                .compare_exchange(state, state | NOTIFIED, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
         }
     }
 
     /// Wakes every waiter registered now, and every `Notified` created
     /// before this call. Stores no permit.
     pub fn notify_waiters(&self) {
-        let state = lock(&self.state);
-        self.generation.fetch_add(1, AcqRel);
-        // Those waiters complete through the generation, not a permit.
-        wake_all(state, |state| &mut state.waiters);
+        let mut queue = lock(&self.queue);
+        let state = self.state.load(Acquire);
+        let mut wakers = Wakers::new();
+        if state & TAG == WAITING {
+            queue.drain(&mut wakers);
+            self.state.store((state & !TAG) + GENERATION, Release);
+        } else {
+            // Keeps the tag, which may be moving between EMPTY and NOTIFIED.
+            self.state.fetch_add(GENERATION, AcqRel);
+        }
+        drop(queue);
+        wakers.wake_all();
     }
 }
 
@@ -158,10 +309,10 @@ impl Default for Notify {
 
 impl fmt::Debug for Notify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.state);
+        let waiters = lock(&self.queue).waiting;
         f.debug_struct("Notify")
-            .field("permit", &state.permit)
-            .field("waiters", &state.waiters)
+            .field("permit", &(self.state.load(Acquire) & TAG == NOTIFIED))
+            .field("waiters", &waiters)
             .finish()
     }
 }
@@ -170,9 +321,11 @@ impl fmt::Debug for Notify {
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
+    /// The state word's count of `notify_waiters` calls (tag bits clear)
+    /// when this future was created.
     generation: u64,
-    /// Registered: its key in the wait list, and its ticket.
-    waiting: Option<(Key, u64)>,
+    /// Registered: the ticket it waits with.
+    ticket: Option<u64>,
     done: bool,
 }
 
@@ -181,7 +334,30 @@ impl Notified<'_> {
     /// waiter. `granted` is read first: a grant it shows was published
     /// after any `notify_waiters` before it, so a moved count is then seen.
     fn granted_unlocked(&self, ticket: u64) -> bool {
-        self.notify.granted.load(Acquire) >= ticket && self.notify.generation.load(Acquire) == self.generation
+        self.notify.granted.load(Acquire) >= ticket
+            && self.notify.state.load(Acquire) & !TAG == self.generation
+    }
+
+    /// Takes the stored permit, or, with the lock held (`queue`), swaps
+    /// `EMPTY` for `WAITING`. Returns true if this future is done: a permit
+    /// was taken or `notify_waiters` was called since it was created.
+    fn take_permit_or_wait(&self, queue: Option<&MutexGuard<'_, Queue>>) -> bool {
+        let notify = self.notify;
+        let mut state = notify.state.load(Acquire);
+        loop {
+            if state & !TAG != self.generation {
+                return true;
+            }
+            let next = match state & TAG {
+                NOTIFIED => state & !TAG,
+                EMPTY if queue.is_some() => state | WAITING,
+                _ => return false,
+            };
+            match notify.state.compare_exchange(state, next, AcqRel, Acquire) {
+                Ok(_) => return next & TAG == EMPTY,
+                Err(now) => state = now,
+            }
+        }
     }
 }
 
@@ -193,58 +369,63 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
-        if let Some((_, ticket)) = this.waiting
-            && this.granted_unlocked(ticket)
-        {
-            // `notify_one` freed the node: nothing to clean up.
-            this.waiting = None;
-            this.done = true;
-            return Poll::Ready(());
-        }
-        let mut state = lock(&this.notify.state);
-        let ready = match this.waiting.take() {
-            None if this.notify.generation.load(Acquire) != this.generation => true,
-            None if state.permit => {
-                state.permit = false;
-                true
-            }
+        let ready = match this.ticket {
             None => {
-                let ticket = state.next_ticket;
-                state.next_ticket += 1;
-                this.waiting = Some((state.waiters.push_back(cx.waker(), ticket), ticket));
-                false
-            }
-            Some((key, ticket)) if state.waiters.holds(&key, |t| *t == ticket) => {
-                if state.waiters.is_linked(&key) {
-                    state.waiters.set_waker(&key, cx.waker());
-                    this.waiting = Some((key, ticket));
-                    false
-                } else {
-                    // Woken by `notify_waiters`, which leaves the node.
-                    state.waiters.remove(key);
+                if this.take_permit_or_wait(None) {
                     true
+                } else {
+                    let mut queue = lock(&this.notify.queue);
+                    if this.take_permit_or_wait(Some(&queue)) {
+                        true
+                    } else {
+                        this.ticket = Some(queue.push_back(cx.waker()));
+                        false
+                    }
                 }
             }
-            // The node was freed: `notify_one` granted it.
-            Some(_) => true,
+            // `notify_one` took it out of the queue: nothing to clean up.
+            Some(ticket) if this.granted_unlocked(ticket) => true,
+            Some(ticket) => {
+                let mut queue = lock(&this.notify.queue);
+                match queue.find(ticket) {
+                    Some(index) => {
+                        queue.set_waker(index, cx.waker());
+                        false
+                    }
+                    None => {
+                        // Granted by `notify_one`, or woken by `notify_waiters`.
+                        queue.take_woken_by_all(ticket);
+                        true
+                    }
+                }
+            }
         };
-        this.done = ready;
-        if ready { Poll::Ready(()) } else { Poll::Pending }
+        if ready {
+            this.ticket = None;
+            this.done = true;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        let Some((key, ticket)) = self.waiting.take() else {
+        let Some(ticket) = self.ticket.take() else {
             return;
         };
-        let mut state = lock(&self.notify.state);
-        if state.waiters.holds(&key, |t| *t == ticket) {
-            // Still waiting, or woken by `notify_waiters`: nothing to pass.
-            state.waiters.remove(key);
-        } else {
+        let notify = self.notify;
+        let mut queue = lock(&notify.queue);
+        if queue.remove(ticket) {
+            if queue.is_empty() {
+                // Nobody writes the word while WAITING is set.
+                let state = notify.state.load(Acquire);
+                notify.state.store(state & !TAG, Release);
+            }
+        } else if !queue.take_woken_by_all(ticket) {
             // Granted by `notify_one` but never seen: pass it on.
-            self.notify.hand_on(state);
+            notify.hand_on(queue);
         }
     }
 }
@@ -252,7 +433,7 @@ impl Drop for Notified<'_> {
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("waiting", &self.waiting.is_some())
+            .field("waiting", &self.ticket.is_some())
             .field("done", &self.done)
             .finish()
     }
@@ -263,8 +444,15 @@ mod tests {
     use super::*;
     use crate::util::test_support::{counter, poll, wakes};
 
+    /// Entries the queue keeps: waiters, holes, and tickets woken by
+    /// `notify_waiters` whose owners have not looked yet.
     fn nodes(notify: &Notify) -> usize {
-        lock(&notify.state).waiters.nodes()
+        let queue = lock(&notify.queue);
+        queue.ring.len() + queue.woken_by_all.len()
+    }
+
+    fn permit(notify: &Notify) -> bool {
+        notify.state.load(Acquire) & TAG == NOTIFIED
     }
 
     #[test]
@@ -299,7 +487,7 @@ mod tests {
         assert!(poll(&mut early, &waker).is_ready());
         assert_eq!(nodes(&notify), 0);
         assert!(poll(&mut late, &waker).is_ready());
-        assert!(!lock(&notify.state).permit);
+        assert!(!permit(&notify));
     }
 
     #[test]
@@ -317,8 +505,80 @@ mod tests {
             drop(waiter);
             assert_eq!(nodes(&notify), 0, "case {wake}");
             // Only a grant is passed on, into the permit.
-            assert_eq!(lock(&notify.state).permit, wake == 0, "case {wake}");
-            lock(&notify.state).permit = false;
+            assert_eq!(permit(&notify), wake == 0, "case {wake}");
+            notify.state.fetch_and(!TAG, AcqRel);
         }
+    }
+
+    #[test]
+    fn holes_left_by_cancelled_waiters_do_not_pile_up() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        // A waiter that stays at the front while others come and go behind
+        // it, each leaving a hole between two waiters.
+        let mut front = notify.notified();
+        assert!(poll(&mut front, &waker).is_pending());
+        let mut last = notify.notified();
+        assert!(poll(&mut last, &waker).is_pending());
+        for round in 0..1000 {
+            let mut gone = notify.notified();
+            assert!(poll(&mut gone, &waker).is_pending());
+            let mut next = notify.notified();
+            assert!(poll(&mut next, &waker).is_pending());
+            drop(gone);
+            last = next;
+            assert!(
+                nodes(&notify) <= 2 * 3 + 8,
+                "round {round}: {} entries",
+                nodes(&notify)
+            );
+        }
+        // The two survivors are served in order, the holes skipped.
+        notify.notify_one();
+        assert!(poll(&mut last, &waker).is_pending());
+        assert!(poll(&mut front, &waker).is_ready());
+        notify.notify_one();
+        assert!(poll(&mut last, &waker).is_ready());
+        assert_eq!(nodes(&notify), 0);
+    }
+
+    #[test]
+    fn waiters_woken_by_notify_waiters_leave_nothing_however_they_end() {
+        let notify = Notify::new();
+        let (count, waker) = counter();
+        let mut waiters: Vec<_> = (0..3).map(|_| notify.notified()).collect();
+        for waiter in &mut waiters {
+            assert!(poll(waiter, &waker).is_pending());
+        }
+        notify.notify_waiters();
+        assert_eq!(wakes(&count), 3);
+        assert_eq!(nodes(&notify), 3, "each ticket waits for its owner");
+        // Two look, one is dropped unseen: none of them passes anything on.
+        assert!(poll(&mut waiters[0], &waker).is_ready());
+        assert!(poll(&mut waiters[2], &waker).is_ready());
+        drop(waiters);
+        assert_eq!(nodes(&notify), 0);
+        assert!(!permit(&notify));
+    }
+
+    #[test]
+    fn notify_one_with_nobody_waiting_stores_one_permit() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        notify.notify_one();
+        notify.notify_one();
+        assert!(permit(&notify));
+        let mut first = notify.notified();
+        assert!(poll(&mut first, &waker).is_ready());
+        assert!(!permit(&notify));
+        let mut second = notify.notified();
+        assert!(poll(&mut second, &waker).is_pending());
+        assert_eq!(nodes(&notify), 1);
+        drop(second);
+        assert_eq!(
+            notify.state.load(Acquire) & TAG,
+            EMPTY,
+            "the last waiter gone clears WAITING"
+        );
     }
 }

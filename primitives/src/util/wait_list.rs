@@ -1,7 +1,8 @@
 //! A FIFO queue of waiting futures, kept under the owning primitive's lock.
 //!
 //! Every primitive that makes a future wait (a bounded send, a lock, an
-//! acquire, a `notified`) keeps its waiters here. A waiter is a node in an
+//! acquire) keeps its waiters here; `Notify` keeps a ring of tickets of
+//! its own, since its waiters carry no data. A waiter is a node in an
 //! arena-backed doubly linked list, so it is appended, granted from the
 //! front and cancelled from anywhere in O(1), and the arena's slots are
 //! reused: once the list has grown to the largest number of simultaneous
@@ -23,8 +24,8 @@
 //!   passes on anything it had been granted but never used, so that a
 //!   cancelled waiter loses nothing and leaks nothing.
 //!
-//! A primitive whose waiters can learn of a grant without the lock (`Notify`
-//! compares a ticket with an atomic) may instead free the node as it grants
+//! A primitive whose waiters can learn of a grant without the lock (the
+//! semaphore compares a ticket with an atomic) may instead free the node as it grants
 //! it, with [`WaitList::pop_front_free`]. Its futures then hold keys that
 //! can outlive their nodes, and ask [`WaitList::holds`] whether the node is
 //! still theirs before they touch it.
@@ -196,15 +197,6 @@ impl<W> WaitList<W> {
             Some(Slot::Used(node)) => is_mine(&node.data),
             _ => false,
         }
-    }
-
-    /// How many nodes are in use, linked or not: what the list would leak.
-    #[cfg(all(test, not(loom)))]
-    pub(crate) fn nodes(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|slot| matches!(slot, Slot::Used(_)))
-            .count()
     }
 
     /// Puts the node at `index` on the free list and returns it.

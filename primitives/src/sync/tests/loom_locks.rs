@@ -116,6 +116,31 @@ fn notify_a_waiter_racing_both_notifies_completes_and_leaves_at_most_one_permit(
     });
 }
 
+#[test]
+fn notify_two_notify_ones_release_two_waiters() {
+    // The first waiter is queued; the second registers while the queue
+    // empties under the lock and the permit moves without it: neither
+    // notification may be lost.
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut first = Box::pin(notify.notified());
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let notifiers: Vec<_> = (0..2)
+            .map(|_| {
+                let notify = Arc::clone(&notify);
+                thread::spawn(move || notify.notify_one())
+            })
+            .collect();
+        block_on(first);
+        block_on(notify.notified());
+        for notifier in notifiers {
+            notifier.join().unwrap();
+        }
+    });
+}
+
 fn futures_noop_waker() -> std::task::Waker {
     std::task::Waker::noop().clone()
 }
