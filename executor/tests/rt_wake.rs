@@ -111,11 +111,16 @@ fn tasks_woken_from_plain_std_threads_run() {
 }
 
 // ANCHOR: self-waking-task
-/// Yields forever until `stop`, counting its polls.
-async fn spinner(stop: Arc<AtomicBool>, polls: Arc<AtomicU64>) {
+/// Yields forever until `stop`, counting its polls. It counts its first poll
+/// and says so on `started` before it ever looks at `stop`, so a test that
+/// waits for `started` knows the spinner is running, and stays runnable
+/// until the test stops it.
+async fn spinner(started: support::Sender<()>, stop: Arc<AtomicBool>, polls: Arc<AtomicU64>) {
+    polls.fetch_add(1, Ordering::SeqCst);
+    started.send(());
     while !stop.load(Ordering::SeqCst) {
-        polls.fetch_add(1, Ordering::SeqCst);
         task::yield_now().await;
+        polls.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -125,19 +130,28 @@ fn a_self_waking_task_cannot_starve_a_task_that_must_complete() {
         eprintln!("setup: {name}");
         let stop = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicU64::new(0));
-        let spin = rt.spawn(spinner(stop.clone(), polls.clone()));
-        let work = rt.spawn(async {
+        let (started, spinning) = support::oneshot();
+        let spin = rt.spawn(spinner(started, stop.clone(), polls.clone()));
+        let spins = polls.clone();
+        let work = rt.spawn(async move {
+            // From here until `stop`, the spinner is always runnable.
+            spinning.await.unwrap();
+            let before = spins.load(Ordering::SeqCst);
             let mut acc = 0u64;
             for i in 0..1_000 {
                 acc += i;
                 task::yield_now().await;
             }
-            acc
+            (acc, spins.load(Ordering::SeqCst) - before)
         });
-        assert_eq!(rt.block_on(work).unwrap(), 499_500);
+        let (sum, spins_meanwhile) = rt.block_on(work).unwrap();
+        assert_eq!(sum, 499_500);
+        if name != "four_workers" {
+            // One thread runs both: each yield let the spinner take a turn.
+            assert!(spins_meanwhile >= 999, "{spins_meanwhile} spins");
+        }
         stop.store(true, Ordering::SeqCst);
         rt.block_on(spin).unwrap();
-        assert!(polls.load(Ordering::SeqCst) > 0);
     }
 }
 // ANCHOR_END: self-waking-task
@@ -205,7 +219,9 @@ fn work_from_outside_is_not_starved_by_local_work() {
     let rt = Runtime::builder().worker_threads(1).build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let polls = Arc::new(AtomicU64::new(0));
-    let busy = rt.spawn(spinner(stop.clone(), polls.clone()));
+    let (started, spinning) = support::oneshot();
+    let busy = rt.spawn(spinner(started, stop.clone(), polls.clone()));
+    rt.block_on(spinning).unwrap();
     let handle = rt.handle().clone();
     let remote = std::thread::spawn(move || handle.spawn(async { "ran" }))
         .join()
@@ -224,7 +240,8 @@ fn a_long_run_of_ready_join_handles_yields_on_budget() {
     let stop = Arc::new(AtomicBool::new(false));
     let polls = Arc::new(AtomicU64::new(0));
     rt.block_on(async {
-        let spin = weft_executor::spawn(spinner(stop.clone(), polls.clone()));
+        let (started, _) = support::oneshot();
+        let spin = weft_executor::spawn(spinner(started, stop.clone(), polls.clone()));
         let joiner = weft_executor::spawn({
             let polls = polls.clone();
             async move {
