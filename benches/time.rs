@@ -5,7 +5,12 @@
 //! * `timeout_ready_10k`: 10 000 `timeout(1 s, ready)` created, polled and
 //!   dropped — the deadline is computed, the timer never registered.
 //! * `register_cancel/{0,1M}_live`: one sleep registered (polled once) and
-//!   cancelled (dropped), with no other timer and with a million live ones.
+//!   cancelled (dropped), with no other timer and with a million live ones
+//!   (spread over 60–160 s); its deadline, 30 s, is before all of them.
+//! * `register_cancel/1M_live_among`: the same, but each new deadline falls
+//!   among the million live ones, a different place each time: the case in
+//!   which a sorted structure (async-io's `BTreeMap`) must find its place
+//!   and a wheel need not.
 //! * `sleeps_fire_10k`: 10 000 tasks sleeping 0–10 ms, all awaited.
 //! * `block_on_ready`: `block_on` of a future that is ready at once.
 
@@ -88,9 +93,21 @@ fn timeout_ready(c: &mut Criterion) {
 }
 
 /// One sleep registered and cancelled, beside `live` other pending timers.
-fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
+/// With `among` false its deadline (30 s) comes before every live timer's;
+/// with `among` true it falls among them, a different place each time.
+fn register_cancel(c: &mut Criterion, live: usize, among: bool, label: &str) {
     let mut group = c.benchmark_group(format!("timers/register_cancel/{label}"));
     let spread = |i: usize| Duration::from_secs(60) + Duration::from_millis((i % 100_000) as u64);
+    let mut k = 0usize;
+    let mut next = move || {
+        k = k.wrapping_add(1);
+        if among {
+            // A stride prime to 100 000 visits every millisecond of the spread.
+            spread(k.wrapping_mul(7_919))
+        } else {
+            Duration::from_secs(30)
+        }
+    };
 
     let rt = weft_rt();
     let _enter = rt.enter();
@@ -98,9 +115,7 @@ fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
         .map(|i| Box::pin(weft::time::sleep(spread(i))))
         .collect();
     keep.iter_mut().for_each(|s| poll_once(s.as_mut()));
-    group.bench_function("weft", |b| {
-        b.iter(|| poll_once(weft::time::sleep(Duration::from_secs(30))))
-    });
+    group.bench_function("weft", |b| b.iter(|| poll_once(weft::time::sleep(next()))));
     drop(keep);
     drop(_enter);
 
@@ -111,28 +126,25 @@ fn register_cancel(c: &mut Criterion, live: usize, label: &str) {
         .map(|i| Box::pin(tokio::time::sleep(spread(i))))
         .collect();
     keep.iter_mut().for_each(|s| poll_once(s.as_mut()));
-    group.bench_function("tokio", |b| {
-        b.iter(|| poll_once(tokio::time::sleep(Duration::from_secs(30))))
-    });
+    group.bench_function("tokio", |b| b.iter(|| poll_once(tokio::time::sleep(next()))));
     drop(keep);
     drop(_enter);
 
     drop(rt);
     let mut keep: Vec<_> = (0..live).map(|i| async_io::Timer::after(spread(i))).collect();
     keep.iter_mut().for_each(poll_once);
-    group.bench_function("smol", |b| {
-        b.iter(|| poll_once(async_io::Timer::after(Duration::from_secs(30))))
-    });
+    group.bench_function("smol", |b| b.iter(|| poll_once(async_io::Timer::after(next()))));
     drop(keep);
     group.finish();
 }
 
 fn register_cancel_empty(c: &mut Criterion) {
-    register_cancel(c, 0, "0_live");
+    register_cancel(c, 0, false, "0_live");
 }
 
 fn register_cancel_million(c: &mut Criterion) {
-    register_cancel(c, 1_000_000, "1M_live");
+    register_cancel(c, 1_000_000, false, "1M_live");
+    register_cancel(c, 1_000_000, true, "1M_live_among");
 }
 
 fn sleeps_fire(c: &mut Criterion) {

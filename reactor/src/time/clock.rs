@@ -1,6 +1,7 @@
 //! The driver's clock: real time, or paused time that moves only when told.
 
 use crate::driver::lock;
+use crate::sys::CoarseClock;
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +17,16 @@ pub(crate) fn saturating_add(t: Instant, d: Duration) -> Instant {
     t.checked_add(d.min(FAR_FUTURE)).unwrap_or(t)
 }
 
+/// How late past its resolution the coarse clock may be before
+/// [`Clock::surely_ahead`] would answer wrongly: a kernel tick delayed
+/// this long. Deadlines nearer than about this get a precise reading.
+const COARSE_SLACK_NANOS: u64 = 16_000_000;
+
 /// `d` in whole milliseconds, rounded up (saturating at `u64::MAX`).
 pub(crate) fn ceil_millis(d: Duration) -> u64 {
-    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    u64::try_from(ms).unwrap_or(u64::MAX)
+    // In u64: whole seconds times 1 000, plus the sub-second part rounded up.
+    let sub = u64::from(d.subsec_nanos().div_ceil(1_000_000));
+    d.as_secs().saturating_mul(1_000).saturating_add(sub)
 }
 
 /// Real time, or virtual time while paused.
@@ -29,6 +36,9 @@ pub(crate) fn ceil_millis(d: Duration) -> u64 {
 pub(crate) struct Clock {
     /// Tick zero of the timer wheel.
     start: Instant,
+    /// The coarse clock, read from just before `start`; `None` where the
+    /// platform has none.
+    coarse: Option<CoarseClock>,
     /// False until the clock is first paused: `now` is then plain real time.
     virtual_time: AtomicBool,
     /// Written only with `state` locked, so a reader holding the lock sees
@@ -45,9 +55,12 @@ struct State {
 
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
+        // The coarse origin first, so that it is never after `start`.
+        let coarse = CoarseClock::start();
         let start = Instant::now();
         Clock {
             start,
+            coarse,
             virtual_time: AtomicBool::new(start_paused),
             paused: AtomicBool::new(start_paused),
             state: Mutex::new(State {
@@ -68,6 +81,33 @@ impl Clock {
         }
         lock(&self.state).now(self.is_paused())
     }
+
+    // ANCHOR: surely-ahead
+    /// True if a deadline `since_start` after [`start`](Self::start) is
+    /// certainly still ahead of [`now`](Self::now), judged by the kernel's
+    /// coarse clock: a few nanoseconds, where a precise reading costs tens.
+    /// False means "maybe not": read `now`.
+    ///
+    /// Sound because the coarse clock is the precise one as of the kernel's
+    /// last tick: with `c` coarse time since the coarse origin, which was
+    /// read before `start`, the precise time since `start` is less than `c`
+    /// plus one tick. [`COARSE_SLACK_NANOS`] more covers a tick the kernel is late
+    /// with. Virtual time always says false.
+    pub(crate) fn surely_ahead(&self, since_start: Duration) -> bool {
+        let Some(coarse) = &self.coarse else {
+            return false;
+        };
+        if self.virtual_time.load(Ordering::Acquire) {
+            return false;
+        }
+        // Whole seconds and nanoseconds, saturating: no u128 on this path.
+        let since_nanos = since_start
+            .as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(since_start.subsec_nanos()));
+        since_nanos > coarse.elapsed_upper_bound(COARSE_SLACK_NANOS)
+    }
+    // ANCHOR_END: surely-ahead
 
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)
@@ -154,6 +194,41 @@ mod tests {
         assert_eq!(clock.now(), t0 + Duration::from_secs(3600));
         clock.advance_to(t0);
         assert_eq!(clock.now(), t0 + Duration::from_secs(3600), "never backwards");
+    }
+
+    #[test]
+    fn ceil_millis_rounds_up_and_saturates() {
+        assert_eq!(ceil_millis(Duration::ZERO), 0);
+        assert_eq!(ceil_millis(Duration::from_nanos(1)), 1);
+        assert_eq!(ceil_millis(Duration::from_millis(5)), 5);
+        assert_eq!(ceil_millis(Duration::new(2, 1_000_001)), 2_002);
+        assert_eq!(
+            ceil_millis(Duration::new(u64::MAX / 1_000, 999_999_999)),
+            u64::MAX
+        );
+        assert_eq!(ceil_millis(Duration::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn only_a_far_deadline_is_surely_ahead() {
+        let clock = Clock::new(false);
+        let since = |t: Instant| t.saturating_duration_since(clock.start());
+        assert!(!clock.surely_ahead(since(clock.now())), "now is not ahead");
+        assert!(!clock.surely_ahead(Duration::ZERO));
+        let hour = since(clock.now() + Duration::from_secs(3600));
+        // Where the platform has no coarse clock, every answer is "ask".
+        assert_eq!(clock.surely_ahead(hour), clock.coarse.is_some());
+        assert!(!clock.surely_ahead(Duration::from_nanos(1)));
+    }
+
+    #[test]
+    fn a_paused_clock_is_never_judged_by_the_coarse_one() {
+        let clock = Clock::new(true);
+        assert!(!clock.surely_ahead(Duration::from_secs(3600)));
+        let clock = Clock::new(false);
+        clock.pause();
+        clock.resume();
+        assert!(!clock.surely_ahead(Duration::from_secs(3600)));
     }
 
     #[test]

@@ -192,14 +192,26 @@ impl TimeDriver {
         self.process_until(u64::MAX, &mut Vec::new(), |_| ());
     }
 
+    /// True if `deadline` has come: by the coarse clock when that is
+    /// enough to say no, else by a precise reading.
+    fn is_due(&self, deadline: std::time::Instant) -> bool {
+        let since_start = deadline.saturating_duration_since(self.clock.start());
+        !self.clock.surely_ahead(since_start) && deadline <= self.clock.now()
+    }
+
     // ANCHOR: time-register
-    /// Registers a timer for `deadline`; `None` if it is due already. The
-    /// flag is true if the driver must be interrupted to notice it.
+    /// Registers a timer for `deadline`; `None` if it is due already (or the
+    /// driver has shut down). The flag is true if the driver must be
+    /// interrupted to notice it.
     fn register(&self, deadline: std::time::Instant, waker: &Waker) -> (Option<TimerKey>, bool) {
         if self.shutdown.load(Ordering::Acquire) {
             return (None, false);
         }
-        let tick = self.tick_at_or_after(deadline);
+        let since_start = deadline.saturating_duration_since(self.clock.start());
+        if !self.clock.surely_ahead(since_start) && deadline <= self.clock.now() {
+            return (None, false);
+        }
+        let tick = ceil_millis(since_start);
         let mut wheel = lock(&self.wheel);
         let key = wheel.insert(tick, waker.clone());
         let interrupt = key.is_some() && self.earlier_than_wait(tick);
@@ -207,7 +219,12 @@ impl TimeDriver {
     }
     // ANCHOR_END: time-register
 
-    fn poll(&self, key: TimerKey, waker: &Waker) -> Poll<()> {
+    /// `Ready` if the timer at `deadline` has fired or is due; otherwise
+    /// keeps `waker` to wake when it fires.
+    fn poll(&self, key: TimerKey, deadline: std::time::Instant, waker: &Waker) -> Poll<()> {
+        if self.is_due(deadline) {
+            return Poll::Ready(());
+        }
         lock(&self.wheel).poll(key, waker)
     }
 

@@ -139,11 +139,7 @@ impl Sleep {
         let result = match &self.entry {
             Some(entry) => {
                 let time = &entry.handle.inner.time;
-                if self.deadline.into_std() <= time.clock.now() {
-                    Poll::Ready(())
-                } else {
-                    time.poll(entry.key, cx.waker())
-                }
+                time.poll(entry.key, self.deadline.into_std(), cx.waker())
             }
             None => self.register(cx),
         };
@@ -163,10 +159,6 @@ impl Sleep {
                     "`weft::time::Sleep` polled outside a weft runtime: timers need one on the polling thread"
                 );
             };
-            let time = &handle.inner.time;
-            if deadline <= time.clock.now() {
-                return Poll::Ready(());
-            }
             match handle.register_timer(deadline, cx.waker()) {
                 Some(key) => {
                     self.entry = Some(Entry {
