@@ -59,8 +59,8 @@
 //!
 //! One lock guards the whole channel: the ring of kept values, the sequence
 //! number the next value will get, the sender and receiver counts, and two
-//! FIFO wait lists, receivers waiting in `recv` and senders waiting in
-//! `closed()`. Each receiver keeps its cursor (the sequence number it reads
+//! FIFO wait lists, receivers registered to hear of the next value and
+//! senders waiting in `closed()`. Each receiver keeps its cursor (the sequence number it reads
 //! next) in its own handle, which only its owner touches.
 //!
 //! Sequence numbers are contiguous: the ring holds the values numbered
@@ -76,10 +76,29 @@
 //! had not read, so it leaves nothing behind.
 //!
 //! A receiver whose cursor is below `head` has lagged: it moves its cursor
-//! to `head` and reports how far it jumped. A receiver waits only when its
-//! cursor equals `next` and a sender remains; every `send` and the last
-//! sender's drop unlink all waiting receivers, so a linked waiter knows that
-//! nothing it could read has happened since it last looked.
+//! to `head` and reports how far it jumped.
+//!
+//! ## Waiting: one lock trip per value
+//!
+//! A receiver *registers* in the wait list only when its cursor equals
+//! `next` and a sender remains; every `send` and the last sender's drop
+//! unlink all registrations, so a linked one knows that nothing it could
+//! read has happened since. A receiver keeps its registration in its own
+//! handle, beside a clone of the waker stored in it and an `armed` flag
+//! that it shares with the list node. A `recv` that reads the last value
+//! there registers at once, *unarmed*, under the lock it already holds;
+//! the next `recv` then only arms the flag and checks `tail`, an atomic
+//! copy of `next` (shifted left, with the low bit set once the senders are
+//! gone, both stored under the lock before any wake). If `tail` has not
+//! moved, the registration is still linked and the `recv` waits without
+//! the lock. A send wakes only armed registrations: a receiver busy
+//! elsewhere between two `recv`s is unlinked, not woken, and finds `tail`
+//! moved when it comes back. The flag and `tail` are both `SeqCst`, so a
+//! send that moves `tail` before the receiver's check sees the flag set and
+//! wakes it. A dropped waiting `recv` only disarms. So a receive loop takes
+//! the lock once per value instead of twice (the loom models in
+//! `sync/tests/loom_broadcast.rs` race the lock-free wait against a send,
+//! the last sender's drop and a cancel).
 //!
 //! Wakers are woken, and evicted values dropped, after the lock is
 //! released. The one piece of user code run under the lock is `T::clone`,
@@ -88,14 +107,16 @@
 //! ignores lock poisoning). A `Clone` impl that used this same channel
 //! would deadlock.
 
-use crate::loom::{Arc, Mutex, lock};
+use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// The errors of a broadcast channel.
 pub mod error {
@@ -197,24 +218,73 @@ use self::error::{RecvError, SendError, TryRecvError};
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 /// ```
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Mutex::new(State {
-        ring: VecDeque::new(),
-        capacity: capacity.max(1),
-        next: 0,
-        senders: 1,
-        receivers: 1,
-        recv_waiters: WaitList::new(),
-        closed_waiters: WaitList::new(),
-    }));
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            ring: VecDeque::new(),
+            capacity: capacity.max(1),
+            next: 0,
+            senders: 1,
+            receivers: 1,
+            recv_waiters: WaitList::new(),
+            closed_waiters: WaitList::new(),
+        }),
+        tail: AtomicU64::new(0),
+    });
     (
         Sender {
             shared: Arc::clone(&shared),
         },
-        Receiver { shared, next: 0 },
+        Receiver {
+            shared,
+            next: 0,
+            waiting: None,
+            armed: Arc::new(AtomicBool::new(false)),
+        },
     )
 }
 
-type Shared<T> = Mutex<State<T>>;
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// What a registered receiver checks without the lock to know it still
+    /// waits: `State::next` shifted left by one, with the low bit set once
+    /// every sender is gone. Stored only under the lock, before the
+    /// waiters are woken.
+    tail: AtomicU64,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        lock(&self.state)
+    }
+
+    /// Publishes `state`'s sequence number and closed bit to `tail`.
+    fn publish_tail(&self, state: &State<T>) {
+        let closed = u64::from(state.senders == 0);
+        self.tail.store(state.next << 1 | closed, SeqCst);
+    }
+}
+
+/// Unlinks every registered receiver and, once the lock is released, wakes
+/// those whose `recv` is waiting (armed). A receiver registered ahead of
+/// its next `recv` is only unlinked: it will see `tail` move.
+fn wake_receivers<T>(mut state: MutexGuard<'_, State<T>>) {
+    let mut wakers = Wakers::new();
+    loop {
+        let mut armed = false;
+        let popped = state
+            .recv_waiters
+            .pop_front(|flag| armed = flag.swap(false, SeqCst));
+        match popped {
+            // An unarmed waker is dropped here, under the lock, which the
+            // crate allows for wakers (see `loom::lock`).
+            Some(waker) if armed => wakers.push(waker),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    drop(state);
+    wakers.wake_all();
+}
 
 struct State<T> {
     /// The values numbered `head()..next`.
@@ -224,8 +294,8 @@ struct State<T> {
     next: u64,
     senders: usize,
     receivers: usize,
-    /// Receivers waiting in `recv`.
-    recv_waiters: WaitList<()>,
+    /// Registered receivers, each with its `armed` flag.
+    recv_waiters: WaitList<Arc<AtomicBool>>,
     /// Senders waiting in `closed()`.
     closed_waiters: WaitList<()>,
 }
@@ -283,6 +353,30 @@ impl<T> State<T> {
         Ok(value)
     }
 
+    /// Registers a receiver (its `waiting` and `armed`) to hear of the next
+    /// send or the last sender's drop, which wakes `waker` if `arm` (a
+    /// `recv` waits) or the flag is set by then. Only for a receiver that
+    /// has read everything while a sender remains.
+    fn register(
+        &mut self,
+        waiting: &mut Option<(Key, Waker)>,
+        armed: &Arc<AtomicBool>,
+        waker: &Waker,
+        arm: bool,
+    ) {
+        debug_assert!(waiting.is_none() && self.senders > 0);
+        armed.store(arm, SeqCst);
+        let key = self.recv_waiters.push_back(waker, Arc::clone(armed));
+        *waiting = Some((key, waker.clone()));
+    }
+
+    /// Drops a receiver's registration, if it has one.
+    fn unregister(&mut self, waiting: &mut Option<(Key, Waker)>) {
+        if let Some((key, _)) = waiting.take() {
+            self.recv_waiters.remove(key);
+        }
+    }
+
     /// Takes a departing receiver at `cursor` off every count it is on, and
     /// returns the values nobody has to read any more.
     fn unsubscribe(&mut self, cursor: u64) -> Vec<Slot<T>> {
@@ -312,6 +406,14 @@ pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The sequence number this receiver reads next.
     next: u64,
+    /// Registered to hear of the next send (or the last sender's drop): the
+    /// key in `recv_waiters`, and a clone of the waker stored there. Made
+    /// only under the lock, when this receiver had read everything, so while
+    /// `tail` still equals `next << 1` the registration is still linked.
+    waiting: Option<(Key, Waker)>,
+    /// Set while a `recv` waits on the registration: only then does a send
+    /// wake the stored waker. Shared with the registration's node.
+    armed: Arc<AtomicBool>,
 }
 
 impl<T> Sender<T> {
@@ -336,7 +438,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send("bye").unwrap_err().0, "bye");
     /// ```
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         if state.receivers == 0 {
             return Err(SendError(value));
         }
@@ -351,7 +453,8 @@ impl<T> Sender<T> {
             rem: receivers,
         });
         state.next += 1;
-        wake_all(state, |s| &mut s.recv_waiters);
+        self.shared.publish_tail(&state);
+        wake_receivers(state);
         // User code, after the lock.
         drop(evicted);
         Ok(receivers)
@@ -364,13 +467,13 @@ impl<T> Sender<T> {
 
     /// How many receivers are subscribed now.
     pub fn receiver_count(&self) -> usize {
-        lock(&self.shared).receivers
+        self.shared.lock().receivers
     }
 
     /// How many values are kept now: sent, and not yet read by every
     /// receiver that has to read them (at most the capacity).
     pub fn len(&self) -> usize {
-        lock(&self.shared).ring.len()
+        self.shared.lock().ring.len()
     }
 
     /// True if no value is kept now.
@@ -412,7 +515,7 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
-        lock(&self.shared).senders += 1;
+        self.shared.lock().senders += 1;
         Sender {
             shared: Arc::clone(&self.shared),
         }
@@ -421,11 +524,12 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         state.senders -= 1;
         if state.senders == 0 {
             // Waiting receivers have read everything: they see `Closed`.
-            wake_all(state, |s| &mut s.recv_waiters);
+            self.shared.publish_tail(&state);
+            wake_receivers(state);
         }
     }
 }
@@ -446,7 +550,10 @@ impl<T: Clone> Receiver<T> {
     /// Cancel-safe: a dropped `recv` has taken no value, and the next call
     /// reads where it would have.
     pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { rx: self, key: None }
+        Recv {
+            rx: self,
+            pending: false,
+        }
     }
 
     /// Receives the next value if there is one now.
@@ -456,7 +563,9 @@ impl<T: Clone> Receiver<T> {
     /// [`TryRecvError::Empty`] if nothing new was sent; otherwise as for
     /// [`recv`](Receiver::recv).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        lock(&self.shared).read(&mut self.next)
+        let mut state = self.shared.lock();
+        state.unregister(&mut self.waiting);
+        state.read(&mut self.next)
     }
 
     /// Blocks the thread for the next value; for synchronous code, never
@@ -479,17 +588,19 @@ impl<T> Receiver<T> {
 
     /// A receiver that sees what is sent from now on.
     fn new(shared: &Arc<Shared<T>>) -> Receiver<T> {
-        let next = lock(shared).subscribe();
+        let next = shared.lock().subscribe();
         Receiver {
             shared: Arc::clone(shared),
             next,
+            waiting: None,
+            armed: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// How many values were sent that this receiver has not read yet,
     /// counting those it lagged past.
     pub fn len(&self) -> usize {
-        let sent = lock(&self.shared).next;
+        let sent = self.shared.lock().next;
         usize::try_from(sent - self.next).unwrap_or(usize::MAX)
     }
 
@@ -506,7 +617,8 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
+        state.unregister(&mut self.waiting);
         let freed = state.unsubscribe(self.next);
         if state.receivers == 0 {
             wake_all(state, |s| &mut s.closed_waiters);
@@ -520,7 +632,7 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.shared);
+        let state = self.shared.lock();
         f.debug_struct("Sender")
             .field("kept", &state.ring.len())
             .field("capacity", &state.capacity)
@@ -533,6 +645,7 @@ impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("next", &self.next)
+            .field("registered", &self.waiting.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -541,7 +654,9 @@ impl<T> fmt::Debug for Receiver<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T> {
     rx: &'a mut Receiver<T>,
-    key: Option<Key>,
+    /// Its last poll returned `Pending`: the receiver's registration is
+    /// this future's, to withdraw if it is dropped.
+    pending: bool,
 }
 
 impl<T: Clone> Future for Recv<'_, T> {
@@ -549,22 +664,48 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut state = lock(&this.rx.shared);
-        if let Some(key) = this.key.take() {
+        let rx = &mut *this.rx;
+        // Registered by an earlier poll for the same task: arm, then look.
+        // A send that moved `tail` before this load also sees the flag set
+        // (both are SeqCst) and wakes the task; if `tail` has not moved,
+        // the next send will. Either way there is nothing to lock for.
+        if let Some((_, stored)) = &rx.waiting
+            && stored.will_wake(cx.waker())
+        {
+            rx.armed.store(true, SeqCst);
+            if rx.shared.tail.load(SeqCst) == rx.next << 1 {
+                this.pending = true;
+                return Poll::Pending;
+            }
+        }
+        let mut state = rx.shared.lock();
+        if let Some((key, _)) = rx.waiting.take() {
             if state.recv_waiters.is_linked(&key) {
-                // Nothing was sent since it looked.
+                // Nothing sent since it registered; another task polls now.
                 state.recv_waiters.set_waker(&key, cx.waker());
-                this.key = Some(key);
+                rx.armed.store(true, SeqCst);
+                rx.waiting = Some((key, cx.waker().clone()));
+                this.pending = true;
                 return Poll::Pending;
             }
             state.recv_waiters.remove(key);
         }
-        match state.read(&mut this.rx.next) {
-            Ok(value) => Poll::Ready(Ok(value)),
+        this.pending = false;
+        match state.read(&mut rx.next) {
+            Ok(value) => {
+                // Read everything: register, unarmed, for the next value
+                // now, under this lock, so that the next `recv` finds
+                // itself registered and need not lock to wait.
+                if rx.next == state.next && state.senders > 0 {
+                    state.register(&mut rx.waiting, &rx.armed, cx.waker(), false);
+                }
+                Poll::Ready(Ok(value))
+            }
             Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
             Err(TryRecvError::Empty) => {
-                this.key = Some(state.recv_waiters.push_back(cx.waker(), ()));
+                state.register(&mut rx.waiting, &rx.armed, cx.waker(), true);
+                this.pending = true;
                 Poll::Pending
             }
         }
@@ -573,17 +714,18 @@ impl<T: Clone> Future for Recv<'_, T> {
 
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            lock(&self.rx.shared).recv_waiters.remove(key);
+        // A waiting `recv` that leaves disarms the registration: a send then
+        // unlinks it without waking anyone. The registration stays for the
+        // next `recv`.
+        if self.pending {
+            self.rx.armed.store(false, SeqCst);
         }
     }
 }
 
 impl<T> fmt::Debug for Recv<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv")
-            .field("waiting", &self.key.is_some())
-            .finish()
+        f.debug_struct("Recv").field("waiting", &self.pending).finish()
     }
 }
 
@@ -599,7 +741,7 @@ impl<T> Future for Closed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = lock(this.shared);
+        let mut state = this.shared.lock();
         if let Some(key) = this.key.take() {
             if state.closed_waiters.is_linked(&key) {
                 state.closed_waiters.set_waker(&key, cx.waker());
@@ -619,7 +761,7 @@ impl<T> Future for Closed<'_, T> {
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            lock(self.shared).closed_waiters.remove(key);
+            self.shared.lock().closed_waiters.remove(key);
         }
     }
 }
@@ -797,15 +939,14 @@ mod tests {
     }
 
     #[test]
-    fn a_cancelled_recv_loses_nothing_and_leaves_no_waiter() {
+    fn a_cancelled_recv_loses_nothing_and_wakes_nobody() {
         let (tx, mut rx) = channel(4);
         let (c, w) = counter();
         let mut recv = rx.recv();
         assert!(poll(&mut recv, &w).is_pending());
         drop(recv);
-        assert!(lock(&tx.shared).recv_waiters.is_empty());
         tx.send(1).unwrap();
-        assert_eq!(wakes(&c), 0, "the cancelled waiter is gone");
+        assert_eq!(wakes(&c), 0, "the cancelled waiter is not woken");
 
         // Cancelled after being woken: the value is still there.
         let mut recv = rx.recv();
@@ -817,7 +958,54 @@ mod tests {
         assert_eq!(wakes(&c), 1);
         drop(recv);
         assert_eq!(rx.try_recv(), Ok(2));
-        assert!(lock(&tx.shared).recv_waiters.is_empty());
+        assert!(tx.shared.lock().recv_waiters.is_empty());
+    }
+
+    #[test]
+    fn a_receiver_between_two_recvs_is_not_woken_and_misses_nothing() {
+        let (tx, mut rx) = channel(4);
+        let (c, w) = counter();
+        tx.send(1).unwrap();
+        // Read everything: registered ahead of the next `recv`, unarmed.
+        assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Ok(1)));
+        assert_eq!(tx.shared.lock().recv_waiters.len(), 1);
+        tx.send(2).unwrap();
+        assert_eq!(wakes(&c), 0, "no recv was waiting");
+        assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Ok(2)));
+
+        // The next `recv` waits on that registration, and is woken.
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &w).is_pending());
+        assert_eq!(tx.shared.lock().recv_waiters.len(), 1, "one registration");
+        tx.send(3).unwrap();
+        assert_eq!(wakes(&c), 1);
+        assert_eq!(poll(&mut recv, &w), Poll::Ready(Ok(3)));
+    }
+
+    #[test]
+    fn a_registration_follows_the_receiver_to_another_task() {
+        let (tx, mut rx) = channel(4);
+        let (ca, wa) = counter();
+        let (cb, wb) = counter();
+        tx.send(1).unwrap();
+        assert_eq!(poll(&mut rx.recv(), &wa), Poll::Ready(Ok(1)));
+        // Another task waits now: its waker replaces the stored one.
+        let mut recv = rx.recv();
+        assert!(poll(&mut recv, &wb).is_pending());
+        tx.send(2).unwrap();
+        assert_eq!((wakes(&ca), wakes(&cb)), (0, 1));
+        assert_eq!(poll(&mut recv, &wb), Poll::Ready(Ok(2)));
+    }
+
+    #[test]
+    fn a_registered_receiver_sees_the_close() {
+        let (tx, mut rx) = channel(4);
+        let (c, w) = counter();
+        tx.send(1).unwrap();
+        assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Ok(1)));
+        drop(tx);
+        assert_eq!(wakes(&c), 0, "no recv was waiting");
+        assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Err(RecvError::Closed)));
     }
 
     #[test]

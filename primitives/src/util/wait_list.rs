@@ -90,6 +90,12 @@ impl<W> WaitList<W> {
         self.linked == 0
     }
 
+    /// How many waiters are linked.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn len(&self) -> usize {
+        self.linked
+    }
+
     /// Appends a waiter at the back.
     pub(crate) fn push_back(&mut self, waker: &Waker, data: W) -> Key {
         let node = Node {
