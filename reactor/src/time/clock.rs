@@ -22,6 +22,16 @@ pub(crate) fn saturating_add(t: Instant, d: Duration) -> Instant {
 /// this long. Deadlines nearer than about this get a precise reading.
 const COARSE_SLACK_NANOS: u64 = 16_000_000;
 
+/// Set, for good, the first time any clock in the process goes virtual
+/// (starts paused, or is paused). Until then every clock reads real time,
+/// and [`Instant::now`](super::Instant::now) needs no look at the runtime.
+static ANY_VIRTUAL: AtomicBool = AtomicBool::new(false);
+
+/// True once some clock in the process has gone virtual.
+pub(crate) fn any_virtual() -> bool {
+    ANY_VIRTUAL.load(Ordering::Acquire)
+}
+
 /// `d` in whole milliseconds, rounded up (saturating at `u64::MAX`).
 pub(crate) fn ceil_millis(d: Duration) -> u64 {
     // In u64: whole seconds times 1 000, plus the sub-second part rounded up.
@@ -55,6 +65,9 @@ struct State {
 
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
+        if start_paused {
+            ANY_VIRTUAL.store(true, Ordering::Release);
+        }
         // The coarse origin first, so that it is never after `start`.
         let coarse = CoarseClock::start();
         let start = Instant::now();
@@ -125,6 +138,7 @@ impl Clock {
         }
         let since = state.now(false).saturating_duration_since(self.start);
         state.base = saturating_add(self.start, Duration::from_millis(ceil_millis(since)));
+        ANY_VIRTUAL.store(true, Ordering::Release);
         self.virtual_time.store(true, Ordering::Release);
         self.paused.store(true, Ordering::Release);
         true
