@@ -413,11 +413,36 @@ impl Parker {
         }
     }
 
+    /// [`unpark`](Self::unpark) for a wake that comes from the parking
+    /// thread itself: from a task it polls, or from a waker the driver it
+    /// waits in is dispatching. That thread is not blocked (a driver's park
+    /// returns once it has dispatched), so the notification is recorded and
+    /// counted busy as `unpark` does, but the driver is not interrupted: no
+    /// eventfd write, and no spurious return from the next `epoll_wait`.
+    pub(crate) fn unpark_from_own_thread(&self, driver: &DriverSlot) {
+        let prev = self.state.swap(NOTIFIED, Ordering::SeqCst);
+        // A thread asleep on its condvar runs nothing: the caller erred, and
+        // the full road is taken.
+        debug_assert_ne!(
+            prev, PARKED_CONDVAR,
+            "called from a thread that is not the parker"
+        );
+        self.notified_from(prev, driver, prev != PARKED_DRIVER);
+    }
+
     // ANCHOR: parker-unpark
     /// Wakes the worker if it sleeps (counting it busy), or makes its next
     /// `park` return.
     pub(crate) fn unpark(&self, driver: &DriverSlot) {
-        match self.state.swap(NOTIFIED, Ordering::SeqCst) {
+        let prev = self.state.swap(NOTIFIED, Ordering::SeqCst);
+        self.notified_from(prev, driver, true);
+    }
+
+    /// What a notification that found the parker in state `prev` must do;
+    /// `interrupt` is false only for a driver wait the notifier's own
+    /// thread is in.
+    fn notified_from(&self, prev: usize, driver: &DriverSlot, interrupt: bool) {
+        match prev {
             EMPTY | NOTIFIED => {}
             // Between ceasing to count as busy and sleeping: it will see
             // the notification before it sleeps, and must count as busy.
@@ -431,7 +456,9 @@ impl Parker {
             }
             PARKED_DRIVER => {
                 driver.begin_activity();
-                driver.unpark();
+                if interrupt {
+                    driver.unpark();
+                }
             }
             actual => unreachable!("parker in unknown state {actual}"),
         }

@@ -265,3 +265,65 @@ fn a_long_run_of_ready_join_handles_yields_on_budget() {
         spin.await.unwrap();
     });
 }
+
+/// A driver whose `park` "dispatches" one stored waker on the parking
+/// thread, as the reactor wakes a task whose socket became ready, and
+/// counts the `unpark`s it receives.
+struct Dispatching {
+    inner: weft_executor::park::CondvarPark,
+    ready: std::sync::Mutex<Option<std::task::Waker>>,
+    unparks: AtomicU64,
+}
+
+impl weft_executor::park::Park for Dispatching {
+    fn park(&self, timeout: Option<std::time::Duration>) {
+        let ready = self.ready.lock().unwrap().take();
+        match ready {
+            Some(waker) => waker.wake(),
+            None => self.inner.park(timeout),
+        }
+    }
+
+    fn unpark(&self) {
+        self.unparks.fetch_add(1, Ordering::SeqCst);
+        self.inner.unpark();
+    }
+}
+
+#[test]
+fn a_wake_dispatched_by_the_driver_on_its_own_thread_does_not_interrupt_the_driver() {
+    // The `block_on` future waits on "I/O"; the driver, parked on the same
+    // thread, wakes it. That thread is not blocked: interrupting the driver
+    // (an eventfd write in the reactor, and a spurious return from the next
+    // epoll_wait) would be wasted.
+    let driver = Arc::new(Dispatching {
+        inner: weft_executor::park::CondvarPark::new(),
+        ready: std::sync::Mutex::new(None),
+        unparks: AtomicU64::new(0),
+    });
+    let rt = Runtime::builder()
+        .current_thread()
+        .driver(driver.clone())
+        .build()
+        .unwrap();
+    let waits = rt.block_on({
+        let driver = driver.clone();
+        let mut waits = 0;
+        poll_fn(move |cx| {
+            if waits == 3 {
+                return Poll::Ready(waits);
+            }
+            waits += 1;
+            *driver.ready.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    });
+    assert_eq!(waits, 3);
+    assert_eq!(driver.unparks.load(Ordering::SeqCst), 0);
+
+    // A wake from another thread still interrupts it.
+    let (tx, rx) = support::oneshot();
+    let sender = std::thread::spawn(move || tx.send(5));
+    assert_eq!(rt.block_on(rx), Some(5));
+    sender.join().unwrap();
+}

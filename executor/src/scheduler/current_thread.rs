@@ -335,7 +335,17 @@ impl Wake for Handle {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.parker.unpark(&self.driver);
+        // On the thread that holds the core (a task it runs, or the driver
+        // it parks in, woke the future) nobody sleeps: that thread looks at
+        // `woken` before it parks again, so it needs no interrupt.
+        let on_core = context::with_core(
+            |core| matches!(core, Some(scheduler::Core::CurrentThread(core)) if Arc::ptr_eq(&core.handle, self)),
+        );
+        if on_core {
+            self.parker.unpark_from_own_thread(&self.driver);
+        } else {
+            self.parker.unpark(&self.driver);
+        }
     }
 }
 

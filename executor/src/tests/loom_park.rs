@@ -111,3 +111,59 @@ fn a_worker_notified_on_its_way_to_sleep_counts_as_busy_at_once() {
     });
 }
 // ANCHOR_END: notified-on-its-way
+
+/// What [`DispatchOnOwnThread`] wakes: the parker, its driver slot and the
+/// flag the parker waits for.
+type Target = (Arc<Parker>, Arc<DriverSlot>, Arc<AtomicBool>);
+
+/// A driver whose `park` dispatches one wake on the parking thread, as the
+/// reactor does when a ready socket's task belongs to the thread waiting in
+/// it: it sets the flag and notifies the parker from its own thread.
+struct DispatchOnOwnThread {
+    // Plain std: only the parking thread takes it, and taking it breaks the
+    // parker -> driver -> this -> parker cycle.
+    target: std::sync::Mutex<Option<Target>>,
+    inner: CondvarPark,
+}
+
+impl Park for DispatchOnOwnThread {
+    fn park(&self, timeout: Option<std::time::Duration>) {
+        let target = self.target.lock().unwrap().take();
+        match target {
+            Some((parker, driver, flag)) => {
+                flag.store(true, Ordering::Release);
+                parker.unpark_from_own_thread(&driver);
+            }
+            None => self.inner.park(timeout),
+        }
+    }
+
+    fn unpark(&self) {
+        self.inner.unpark();
+    }
+}
+
+#[test]
+fn a_wake_from_the_parkers_own_thread_is_kept_and_counted_once() {
+    // The own-thread wake does not interrupt the driver (the thread is
+    // not blocked); an unpark from another thread races it. The worker
+    // returns, and is counted busy exactly once.
+    loom::model(|| {
+        let parker = Arc::new(Parker::new());
+        let dispatch = std::sync::Arc::new(DispatchOnOwnThread {
+            target: std::sync::Mutex::new(None),
+            inner: CondvarPark::new(),
+        });
+        let park: std::sync::Arc<dyn Park> = dispatch.clone();
+        let driver = Arc::new(DriverSlot::new(Some(park), 1));
+        let flag = Arc::new(AtomicBool::new(false));
+        *dispatch.target.lock().unwrap() = Some((parker.clone(), driver.clone(), flag.clone()));
+        let other = {
+            let (parker, driver) = (parker.clone(), driver.clone());
+            thread::spawn(move || parker.unpark(&driver))
+        };
+        park_until_flag(&parker, &driver, &flag);
+        other.join().unwrap();
+        assert_eq!(driver.active(), 1);
+    });
+}
