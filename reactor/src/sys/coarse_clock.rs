@@ -5,6 +5,12 @@
 //! most a tick (`clock_getres` tells how long one is, 1 to 10 ms) unless
 //! the kernel is late with a tick. Reading it is a load from the vDSO page,
 //! with no timer hardware read.
+//!
+//! Should std ever read another clock for `Instant` (`CLOCK_BOOTTIME` also
+//! counts time suspended), the bound would be wrong only across a suspend:
+//! a deadline that passed while the machine slept would be registered
+//! rather than found due, and fire at the driver's next turn instead of on
+//! the first poll.
 
 #![allow(unsafe_code)]
 
