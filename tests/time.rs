@@ -88,6 +88,35 @@ fn timeout_elapses_and_does_not() {
 }
 
 #[test]
+fn a_timeout_span_starts_at_its_first_pending_poll_and_timeout_at_is_fixed() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let start = Instant::now();
+            let span = Duration::from_secs(10);
+            let mut late = Box::pin(timeout(span, std::future::pending::<()>()));
+            let mut fixed = Box::pin(time::timeout_at(start + span, std::future::pending::<()>()));
+            assert_eq!(late.deadline(), None, "{flavour}: not started before a poll");
+            assert_eq!(fixed.deadline(), Some(start + span), "{flavour}");
+
+            // Twenty seconds pass before either is polled.
+            time::advance(Duration::from_secs(20)).await;
+            let first_poll = Instant::now();
+            let pending = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(std::future::Future::poll(late.as_mut(), cx).is_pending())
+            });
+            assert!(pending.await, "{flavour}");
+            assert_eq!(late.deadline(), Some(first_poll + span), "{flavour}");
+            assert!(fixed.as_mut().await.is_err(), "{flavour}: its deadline has passed");
+            assert_eq!(Instant::now(), first_poll, "{flavour}: past deadline, no wait");
+
+            // The late one runs its whole span from its first poll.
+            assert!(late.as_mut().await.is_err());
+            assert_eq!(Instant::now() - first_poll, span, "{flavour}");
+        });
+    }
+}
+
+#[test]
 fn far_future_and_past_deadlines() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {

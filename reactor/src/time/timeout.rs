@@ -14,8 +14,14 @@ use std::time::Duration;
 /// when the `Timeout` is).
 ///
 /// The future is polled before the deadline is checked, so a future that is
-/// ready at once succeeds even with a zero duration; such a timeout never
-/// touches the timer wheel. A `duration` up to `Duration::MAX` saturates.
+/// ready at once succeeds even with a zero duration. The `duration` counts
+/// from the first poll that finds the future pending: `timeout(d, f).await`
+/// gives `f` a span of `d` to finish in, and a future that is ready at once
+/// costs no clock reading and never touches the timer wheel. (tokio fixes
+/// the deadline when `timeout` is called; with `.await` straight after, the
+/// two are the same.) For a deadline fixed now, use
+/// [`timeout_at`]`(Instant::now() + d, f)`. A `duration` up to
+/// `Duration::MAX` saturates.
 ///
 /// # Examples
 ///
@@ -38,15 +44,32 @@ use std::time::Duration;
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        sleep: super::sleep(duration),
+        span: duration,
+        sleep: None,
     }
 }
 
-/// Runs `future` until `deadline` at the latest; see [`timeout`].
+/// Runs `future` until `deadline` at the latest; see [`timeout`]. A
+/// deadline in the past still lets a future that is ready at once succeed.
+///
+/// # Examples
+///
+/// ```
+/// # let driver = weft_reactor::Driver::new_paused().unwrap();
+/// # let _enter = driver.handle().enter();
+/// use std::future::pending;
+/// use std::time::Duration;
+/// use weft_reactor::time::{Instant, timeout_at};
+///
+/// let deadline = Instant::now() + Duration::from_secs(5);
+/// let stuck = std::pin::pin!(timeout_at(deadline, pending::<()>()));
+/// assert_eq!(stuck.deadline(), Some(deadline));
+/// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,
-        sleep: super::sleep_until(deadline),
+        span: Duration::ZERO,
+        sleep: Some(super::sleep_until(deadline)),
     }
 }
 
@@ -56,7 +79,11 @@ pin_project_lite::pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: F,
-        sleep: Sleep,
+        // The span of a `timeout` (zero, unused, for a `timeout_at`).
+        span: Duration,
+        // Made at the first pending poll of a `timeout`; at once by
+        // `timeout_at`.
+        sleep: Option<Sleep>,
     }
 }
 
@@ -76,9 +103,10 @@ impl<F> Timeout<F> {
         self.future
     }
 
-    /// The deadline.
-    pub fn deadline(&self) -> Instant {
-        self.sleep.deadline()
+    /// The deadline: `None` for a [`timeout`] whose future has not yet
+    /// been found pending, since its span starts then.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.sleep.as_ref().map(Sleep::deadline)
     }
 }
 
@@ -90,7 +118,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match this.sleep.poll_elapsed(cx) {
+        let span = *this.span;
+        let sleep = this.sleep.get_or_insert_with(|| super::sleep(span));
+        match sleep.poll_elapsed(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }
@@ -101,6 +131,7 @@ impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
             .field("future", &self.future)
+            .field("span", &self.span)
             .field("sleep", &self.sleep)
             .finish()
     }
