@@ -106,7 +106,10 @@ fn a_timeout_span_starts_at_its_first_pending_poll_and_timeout_at_is_fixed() {
             });
             assert!(pending.await, "{flavour}");
             assert_eq!(late.deadline(), Some(first_poll + span), "{flavour}");
-            assert!(fixed.as_mut().await.is_err(), "{flavour}: its deadline has passed");
+            assert!(
+                fixed.as_mut().await.is_err(),
+                "{flavour}: its deadline has passed"
+            );
             assert_eq!(Instant::now(), first_poll, "{flavour}: past deadline, no wait");
 
             // The late one runs its whole span from its first poll.

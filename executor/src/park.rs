@@ -86,6 +86,13 @@ pub trait Park: Send + Sync + 'static {
     /// `timeout` elapses, or the driver has dispatched events. `None` waits
     /// without a limit; `Some(Duration::ZERO)` dispatches what is ready and
     /// returns at once. Returning early for no reason is allowed.
+    ///
+    /// A driver that wakes wakers on the calling thread (it dispatches
+    /// readiness or fires timers from inside `park`) must return without
+    /// blocking again once it has: a wake on the thread that holds the
+    /// scheduler only queues the task, or marks the `block_on` future
+    /// woken, and calls no [`unpark`](Park::unpark), since that thread
+    /// looks at its queue as soon as `park` returns.
     fn park(&self, timeout: Option<Duration>);
 
     /// Makes the current `park` return soon, or the next one if none is in

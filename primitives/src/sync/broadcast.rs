@@ -84,8 +84,10 @@
 //! `next` and a sender remains; every `send` and the last sender's drop
 //! unlink all registrations, so a linked one knows that nothing it could
 //! read has happened since. A receiver keeps its registration in its own
-//! handle, beside a clone of the waker stored in it and an `armed` flag
-//! that it shares with the list node. A `recv` that reads the last value
+//! handle, beside the identity of the waker stored in it (not a clone, so
+//! that an idle receiver does not keep a task or a runtime alive through
+//! its handle) and an `armed` flag that it shares with the list node. The
+//! node itself holds a clone until the next send unlinks it. A `recv` that reads the last value
 //! there registers at once, *unarmed*, under the lock it already holds;
 //! the next `recv` then only arms the flag and checks `tail`, an atomic
 //! copy of `next` (shifted left, with the low bit set once the senders are
@@ -264,6 +266,27 @@ impl<T> Shared<T> {
     }
 }
 
+/// Which waker a registration holds, compared as [`Waker::will_wake`]
+/// compares two wakers (the same data pointer and vtable), without a clone
+/// that would keep the waker's task alive. While the registration is linked
+/// (`tail` unmoved), its node holds a clone of that waker, so the data
+/// pointer cannot have been freed and reused by another waker; once it is
+/// unlinked, `tail` has moved and the identity is not relied on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct WakerId {
+    data: usize,
+    vtable: usize,
+}
+
+impl WakerId {
+    fn of(waker: &Waker) -> WakerId {
+        WakerId {
+            data: waker.data().addr(),
+            vtable: std::ptr::from_ref(waker.vtable()).addr(),
+        }
+    }
+}
+
 /// Unlinks every registered receiver and, once the lock is released, wakes
 /// those whose `recv` is waiting (armed). A receiver registered ahead of
 /// its next `recv` is only unlinked: it will see `tail` move.
@@ -359,7 +382,7 @@ impl<T> State<T> {
     /// has read everything while a sender remains.
     fn register(
         &mut self,
-        waiting: &mut Option<(Key, Waker)>,
+        waiting: &mut Option<(Key, WakerId)>,
         armed: &Arc<AtomicBool>,
         waker: &Waker,
         arm: bool,
@@ -367,11 +390,11 @@ impl<T> State<T> {
         debug_assert!(waiting.is_none() && self.senders > 0);
         armed.store(arm, SeqCst);
         let key = self.recv_waiters.push_back(waker, Arc::clone(armed));
-        *waiting = Some((key, waker.clone()));
+        *waiting = Some((key, WakerId::of(waker)));
     }
 
     /// Drops a receiver's registration, if it has one.
-    fn unregister(&mut self, waiting: &mut Option<(Key, Waker)>) {
+    fn unregister(&mut self, waiting: &mut Option<(Key, WakerId)>) {
         if let Some((key, _)) = waiting.take() {
             self.recv_waiters.remove(key);
         }
@@ -407,10 +430,10 @@ pub struct Receiver<T> {
     /// The sequence number this receiver reads next.
     next: u64,
     /// Registered to hear of the next send (or the last sender's drop): the
-    /// key in `recv_waiters`, and a clone of the waker stored there. Made
-    /// only under the lock, when this receiver had read everything, so while
+    /// key in `recv_waiters`, and which waker is stored there. Made only
+    /// under the lock, when this receiver had read everything, so while
     /// `tail` still equals `next << 1` the registration is still linked.
-    waiting: Option<(Key, Waker)>,
+    waiting: Option<(Key, WakerId)>,
     /// Set while a `recv` waits on the registration: only then does a send
     /// wake the stored waker. Shared with the registration's node.
     armed: Arc<AtomicBool>,
@@ -670,7 +693,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         // (both are SeqCst) and wakes the task; if `tail` has not moved,
         // the next send will. Either way there is nothing to lock for.
         if let Some((_, stored)) = &rx.waiting
-            && stored.will_wake(cx.waker())
+            && *stored == WakerId::of(cx.waker())
         {
             rx.armed.store(true, SeqCst);
             if rx.shared.tail.load(SeqCst) == rx.next << 1 {
@@ -684,7 +707,7 @@ impl<T: Clone> Future for Recv<'_, T> {
                 // Nothing sent since it registered; another task polls now.
                 state.recv_waiters.set_waker(&key, cx.waker());
                 rx.armed.store(true, SeqCst);
-                rx.waiting = Some((key, cx.waker().clone()));
+                rx.waiting = Some((key, WakerId::of(cx.waker())));
                 this.pending = true;
                 return Poll::Pending;
             }
@@ -980,6 +1003,22 @@ mod tests {
         tx.send(3).unwrap();
         assert_eq!(wakes(&c), 1);
         assert_eq!(poll(&mut recv, &w), Poll::Ready(Ok(3)));
+    }
+
+    #[test]
+    fn an_idle_receiver_keeps_no_waker_once_a_send_unlinks_it() {
+        let (tx, mut rx) = channel(4);
+        let (c, w) = counter();
+        tx.send(1).unwrap();
+        assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Ok(1)));
+        drop(w);
+        // Registered ahead of the next `recv`: the list node holds a clone.
+        assert_eq!(StdArc::strong_count(&c), 2);
+        tx.send(2).unwrap();
+        // Unlinked, not woken: nothing keeps the task (or its runtime) now.
+        assert_eq!(StdArc::strong_count(&c), 1, "the receiver kept a clone");
+        assert_eq!(wakes(&c), 0);
+        assert_eq!(rx.try_recv(), Ok(2));
     }
 
     #[test]

@@ -106,6 +106,12 @@ impl Clock {
     /// read before `start`, the precise time since `start` is less than `c`
     /// plus one tick. [`COARSE_SLACK_NANOS`] more covers a tick the kernel is late
     /// with. Virtual time always says false.
+    ///
+    /// Should the bound still fail (a kernel whose timekeeping stalls for
+    /// longer than the slack, as a descheduled VM's may), a due deadline is
+    /// judged ahead and registered instead of completing on the first poll.
+    /// It then fires at the driver's next turn: late by that turn, never
+    /// early, since the wheel decides firing on the precise clock.
     pub(crate) fn surely_ahead(&self, since_start: Duration) -> bool {
         let Some(coarse) = &self.coarse else {
             return false;
