@@ -62,11 +62,20 @@ pub(crate) struct Core {
     handle: Arc<Handle>,
 }
 
-/// The scheduler: a handle and the core, when no thread holds it.
+/// The scheduler: the core, when no thread holds it, and the threads
+/// waiting for it.
 pub(crate) struct CurrentThread {
-    core: Mutex<Option<Core>>,
+    slot: Mutex<Slot>,
+}
+
+/// Behind one lock, so that putting the core back and taking its waiters
+/// is one trip.
+struct Slot {
+    /// Boxed once, for the thread context that holds it during `block_on`:
+    /// taking and giving back the core allocates nothing.
+    core: Option<Box<Core>>,
     /// Threads in `block_on` waiting for the core.
-    waiters: Mutex<Vec<Waker>>,
+    waiters: Vec<Waker>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -98,8 +107,10 @@ impl CurrentThread {
             handle: handle.clone(),
         };
         let scheduler = CurrentThread {
-            core: Mutex::new(Some(core)),
-            waiters: Mutex::new(Vec::new()),
+            slot: Mutex::new(Slot {
+                core: Some(Box::new(core)),
+                waiters: Vec::new(),
+            }),
         };
         (scheduler, handle)
     }
@@ -138,13 +149,13 @@ impl CurrentThread {
             });
             let mut cx = std::task::Context::from_waker(waker);
             {
-                let mut waiters = lock(&self.waiters);
-                if !waiters.iter().any(|w| w.will_wake(waker)) {
-                    waiters.push(waker.clone());
+                let mut slot = lock(&self.slot);
+                if slot.core.is_some() {
+                    continue;
                 }
-            }
-            if lock(&self.core).is_some() {
-                continue;
+                if !slot.waiters.iter().any(|w| w.will_wake(waker)) {
+                    slot.waiters.push(waker.clone());
+                }
             }
             if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return output;
@@ -153,20 +164,28 @@ impl CurrentThread {
         }
     }
 
-    fn take_core(&self) -> Option<Core> {
-        lock(&self.core).take()
+    fn take_core(&self) -> Option<Box<Core>> {
+        lock(&self.slot).core.take()
     }
 
     /// Returns the core and wakes the threads waiting for it.
-    fn give_back(&self, core: Core) {
-        *lock(&self.core) = Some(core);
-        let waiters = std::mem::take(&mut *lock(&self.waiters));
+    fn give_back(&self, core: Box<Core>) {
+        let waiters = {
+            let mut slot = lock(&self.slot);
+            slot.core = Some(core);
+            std::mem::take(&mut slot.waiters)
+        };
         for waker in waiters {
             waker.wake();
         }
     }
 
-    fn run_with_core<F: Future>(&self, handle: &Arc<Handle>, core: Core, future: Pin<&mut F>) -> F::Output {
+    fn run_with_core<F: Future>(
+        &self,
+        handle: &Arc<Handle>,
+        core: Box<Core>,
+        future: Pin<&mut F>,
+    ) -> F::Output {
         /// Puts the core back and wakes waiting threads, also on unwind.
         struct GiveBack<'a> {
             scheduler: &'a CurrentThread,
@@ -176,13 +195,13 @@ impl CurrentThread {
             fn drop(&mut self) {
                 let core = self.guard.take().and_then(|g| g.take());
                 if let Some(scheduler::Core::CurrentThread(core)) = core {
-                    self.scheduler.give_back(*core);
+                    self.scheduler.give_back(core);
                 }
             }
         }
         let _give_back = GiveBack {
             scheduler: self,
-            guard: Some(context::set_core(scheduler::Core::CurrentThread(Box::new(core)))),
+            guard: Some(context::set_core(scheduler::Core::CurrentThread(core))),
         };
         let output = context::with(|cx| run(cx, handle, future));
         output.expect("the thread-local context lives as long as `block_on` runs")
@@ -367,7 +386,7 @@ impl fmt::Debug for Core {
 impl fmt::Debug for CurrentThread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CurrentThread")
-            .field("core_free", &lock(&self.core).is_some())
+            .field("core_free", &lock(&self.slot).core.is_some())
             .finish()
     }
 }
