@@ -110,6 +110,7 @@ impl<F> Timeout<F> {
     }
 }
 
+// ANCHOR: timeout-poll
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
@@ -126,6 +127,7 @@ impl<F: Future> Future for Timeout<F> {
         }
     }
 }
+// ANCHOR_END: timeout-poll
 
 impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
