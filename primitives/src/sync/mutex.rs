@@ -159,6 +159,7 @@ impl<T: ?Sized> Mutex<T> {
         })
     }
 
+    #[inline]
     fn unlock(&self) {
         self.semaphore.release(1);
     }

@@ -279,6 +279,7 @@ impl Semaphore {
 
     /// Takes `n` permits without the lock, if nobody waits and there are
     /// enough.
+    #[inline]
     fn try_take(&self, n: usize) -> Result<usize, TryAcquireError> {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
@@ -301,6 +302,7 @@ impl Semaphore {
     }
 
     /// Without the lock: adds `n` permits to the word unless someone waits.
+    #[inline]
     fn try_give(&self, n: usize) -> bool {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
@@ -343,18 +345,47 @@ impl Semaphore {
     }
 
     /// Gives `n` permits back and hands them on to waiters, in order.
+    /// Inlined into the guards' `drop`: while nobody waits this is one
+    /// compare-and-swap, and the lock path stays out of line.
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
         if n == 0 || self.try_give(n) {
             return;
         }
-        // Someone waits: the permits go through the lock, to them first.
+        self.release_to_waiters(n);
+    }
+
+    /// Someone waits: the permits go through the lock, to them first.
+    #[inline(never)]
+    fn release_to_waiters(&self, n: usize) {
         let waiters = lock(&self.waiters);
         self.update_locked(&waiters, |word| Some(with_more(word, n)));
         self.serve_and_wake(waiters);
     }
 
-    /// Polls a waiter for its permits.
+    /// Polls a waiter for its permits. Inlined into the callers' futures:
+    /// the first poll of an acquire that finds enough permits free and
+    /// nobody waiting is one compare-and-swap; everything else is out of
+    /// line.
+    #[inline]
     pub(crate) fn poll_acquire(
+        &self,
+        waiter: &mut Waiter,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, AcquireError>> {
+        if waiter.key.is_none()
+            && let Ok(n) = self.try_take(waiter.permits)
+        {
+            return Poll::Ready(Ok(n));
+        }
+        self.poll_acquire_slow(waiter, cx)
+    }
+
+    /// [`poll_acquire`](Self::poll_acquire) past the fast path: a queued
+    /// waiter, or a first poll that found too few permits, someone waiting
+    /// or the semaphore closed (it tries once more; any answer is as good).
+    #[inline(never)]
+    fn poll_acquire_slow(
         &self,
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
@@ -422,10 +453,17 @@ impl Semaphore {
     }
 
     /// Cancels a waiter: leaves the queue, or gives back what it was given.
+    /// Inlined: a waiter that never queued (the usual case) has nothing to
+    /// do.
+    #[inline]
     pub(crate) fn cancel(&self, waiter: &mut Waiter) {
-        let Some((key, ticket)) = waiter.key.take() else {
-            return;
-        };
+        if let Some(queued) = waiter.key.take() {
+            self.cancel_queued(waiter.permits, queued);
+        }
+    }
+
+    #[inline(never)]
+    fn cancel_queued(&self, permits: usize, (key, ticket): (Key, u64)) {
         let mut waiters = lock(&self.waiters);
         if waiters.holds(&key, |request| request.ticket == ticket) {
             let was_front = waiters.is_front(&key);
@@ -437,7 +475,7 @@ impl Semaphore {
             }
         } else {
             // Granted, but never seen: give the permits back.
-            let n = waiter.permits;
+            let n = permits;
             self.update_locked(&waiters, |word| Some(with_more(word, n)));
         }
         // Permits came back, or the head left and the next waiter may need
@@ -517,6 +555,7 @@ pub struct Acquire<'a> {
 impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = this.semaphore;
@@ -527,6 +566,7 @@ impl<'a> Future for Acquire<'a> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.semaphore.cancel(&mut self.waiter);
     }
@@ -585,6 +625,7 @@ impl SemaphorePermit<'_> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.semaphore.release(self.permits);
     }
