@@ -295,17 +295,21 @@ impl Arm {
         self.armed.store(true, SeqCst);
     }
 
-    /// Disarms, and returns the waker if a `recv` had armed: for a send
-    /// that has just unlinked the registration (to wake it), and for a
-    /// `recv` that leaves or stops waiting on it (to drop, once it holds no
-    /// lock). Unarmed, the cell is empty, or a send under the channel's
-    /// lock is about to empty it, so a cell lock is taken only when armed.
-    fn take(&self) -> Option<Waker> {
+    /// For a send that has just unlinked the registration: the waker to
+    /// wake, if a `recv` waits on it.
+    fn fire(&self) -> Option<Waker> {
         if self.armed.swap(false, SeqCst) {
             lock(&self.waker).take()
         } else {
             None
         }
+    }
+
+    /// The `recv` leaves, or stops waiting on this registration: disarms,
+    /// and returns the waker for the caller to drop once it holds no lock.
+    fn disarm(&self) -> Option<Waker> {
+        self.armed.store(false, SeqCst);
+        lock(&self.waker).take()
     }
 }
 
@@ -315,7 +319,7 @@ impl Arm {
 fn wake_receivers<T>(mut state: MutexGuard<'_, State<T>>) {
     let mut wakers = Wakers::new();
     while let Some(arm) = state.recv_waiters.unlink_front() {
-        if let Some(waker) = arm.take() {
+        if let Some(waker) = arm.fire() {
             wakers.push(waker);
         }
     }
@@ -693,16 +697,14 @@ impl<T: Clone> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let rx = &mut *this.rx;
-        // Registered, and nothing sent since: arm with this task's waker,
-        // then look again. A send that moved `tail` before the second load
-        // also sees the arm set (both are SeqCst) and wakes the task; if
-        // `tail` has not moved, the registration is still linked and the
-        // next send will. Either way there is nothing to lock for. (The
-        // first load only saves arming when there is a value to read.)
-        let unmoved = rx.next << 1;
-        if rx.waiting.is_some() && rx.shared.tail.load(SeqCst) == unmoved {
+        // Registered: arm with this task's waker, then look. A send that
+        // moved `tail` before this load also sees the arm set (both are
+        // SeqCst) and wakes the task; if `tail` has not moved, the
+        // registration is still linked and the next send will. Either way
+        // there is nothing to lock for.
+        if rx.waiting.is_some() {
             rx.arm.arm(cx.waker());
-            if rx.shared.tail.load(SeqCst) == unmoved {
+            if rx.shared.tail.load(SeqCst) == rx.next << 1 {
                 this.pending = true;
                 return Poll::Pending;
             }
@@ -712,7 +714,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         // registration. Free it, and disarm.
         let stale = if rx.waiting.is_some() {
             state.unregister(&mut rx.waiting);
-            rx.arm.take()
+            rx.arm.disarm()
         } else {
             None
         };
@@ -748,7 +750,7 @@ impl<T> Drop for Recv<'_, T> {
         // unlinks it without waking anyone. The registration stays for the
         // next `recv`.
         if self.pending {
-            drop(self.rx.arm.take());
+            drop(self.rx.arm.disarm());
         }
     }
 }
