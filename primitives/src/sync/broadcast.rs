@@ -83,25 +83,22 @@
 //! A receiver *registers* in the wait list only when its cursor equals
 //! `next` and a sender remains; every `send` and the last sender's drop
 //! unlink all registrations, so a linked one knows that nothing it could
-//! read has happened since. A receiver keeps its registration's key in its
-//! own handle and shares an *arm* with the list node: an `armed` flag and a
-//! cell for the waker of the `recv` that waits. The node holds no waker of
-//! its own, so a receiver between two `recv`s keeps no task (and no
-//! runtime) alive.
-//!
-//! A `recv` that reads the last value there registers at once, *unarmed*,
-//! under the lock it already holds. The next `recv` then only arms the
-//! registration (stores its waker, then sets the flag) and checks `tail`,
-//! an atomic copy of `next` (shifted left, with the low bit set once the
-//! senders are gone, both stored under the lock before any wake). If
-//! `tail` has not moved, the registration is still linked and the `recv`
-//! waits without the lock. A send wakes only armed registrations: a
-//! receiver busy elsewhere between two `recv`s is unlinked, not woken, and
-//! finds `tail` moved when it comes back. The flag and `tail` are both
-//! `SeqCst`, so a send that moves `tail` before the receiver's check sees
-//! the flag set, and takes the waker stored before it. A dropped waiting
-//! `recv` disarms and takes its waker back. So a receive loop takes the
-//! channel's lock once per value instead of twice (the loom models in
+//! read has happened since. A receiver keeps its registration in its own
+//! handle, beside the identity of the waker stored in it (not a clone, so
+//! that an idle receiver does not keep a task or a runtime alive through
+//! its handle) and an `armed` flag that it shares with the list node. The
+//! node itself holds a clone until the next send unlinks it. A `recv` that reads the last value
+//! there registers at once, *unarmed*, under the lock it already holds;
+//! the next `recv` then only arms the flag and checks `tail`, an atomic
+//! copy of `next` (shifted left, with the low bit set once the senders are
+//! gone, both stored under the lock before any wake). If `tail` has not
+//! moved, the registration is still linked and the `recv` waits without
+//! the lock. A send wakes only armed registrations: a receiver busy
+//! elsewhere between two `recv`s is unlinked, not woken, and finds `tail`
+//! moved when it comes back. The flag and `tail` are both `SeqCst`, so a
+//! send that moves `tail` before the receiver's check sees the flag set and
+//! wakes it. A dropped waiting `recv` only disarms. So a receive loop takes
+//! the lock once per value instead of twice (the loom models in
 //! `sync/tests/loom_broadcast.rs` race the lock-free wait against a send,
 //! the last sender's drop and a cancel).
 //!
@@ -114,9 +111,9 @@
 
 use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use crate::loom::{Arc, Mutex, MutexGuard, lock};
+use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
-use crate::util::{Wakers, store_waker};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -243,7 +240,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             shared,
             next: 0,
             waiting: None,
-            arm: Arm::new(),
+            armed: Arc::new(AtomicBool::new(false)),
         },
     )
 }
@@ -269,47 +266,24 @@ impl<T> Shared<T> {
     }
 }
 
-/// A receiver's side of its registration, shared with the list node.
-struct Arm {
-    /// Set while a `recv` waits on the registration: only then does a send
-    /// wake it.
-    armed: AtomicBool,
-    /// That `recv`'s waker: stored before `armed` is set, taken by the send
-    /// that finds it armed, or by the `recv` when it leaves. Locked after
-    /// the channel's lock when both are held.
-    waker: Mutex<Option<Waker>>,
+/// Which waker a registration holds, compared as [`Waker::will_wake`]
+/// compares two wakers (the same data pointer and vtable), without a clone
+/// that would keep the waker's task alive. While the registration is linked
+/// (`tail` unmoved), its node holds a clone of that waker, so the data
+/// pointer cannot have been freed and reused by another waker; once it is
+/// unlinked, `tail` has moved and the identity is not relied on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct WakerId {
+    data: usize,
+    vtable: usize,
 }
 
-impl Arm {
-    fn new() -> Arc<Arm> {
-        Arc::new(Arm {
-            armed: AtomicBool::new(false),
-            waker: Mutex::new(None),
-        })
-    }
-
-    /// A `recv` waits: stores its waker (a clone only if it changed), then
-    /// arms.
-    fn arm(&self, waker: &Waker) {
-        store_waker(&mut lock(&self.waker), waker);
-        self.armed.store(true, SeqCst);
-    }
-
-    /// For a send that has just unlinked the registration: the waker to
-    /// wake, if a `recv` waits on it.
-    fn fire(&self) -> Option<Waker> {
-        if self.armed.swap(false, SeqCst) {
-            lock(&self.waker).take()
-        } else {
-            None
+impl WakerId {
+    fn of(waker: &Waker) -> WakerId {
+        WakerId {
+            data: waker.data().addr(),
+            vtable: std::ptr::from_ref(waker.vtable()).addr(),
         }
-    }
-
-    /// The `recv` leaves, or stops waiting on this registration: disarms,
-    /// and returns the waker for the caller to drop once it holds no lock.
-    fn disarm(&self) -> Option<Waker> {
-        self.armed.store(false, SeqCst);
-        lock(&self.waker).take()
     }
 }
 
@@ -318,9 +292,17 @@ impl Arm {
 /// its next `recv` is only unlinked: it will see `tail` move.
 fn wake_receivers<T>(mut state: MutexGuard<'_, State<T>>) {
     let mut wakers = Wakers::new();
-    while let Some(arm) = state.recv_waiters.unlink_front() {
-        if let Some(waker) = arm.fire() {
-            wakers.push(waker);
+    loop {
+        let mut armed = false;
+        let popped = state
+            .recv_waiters
+            .pop_front(|flag| armed = flag.swap(false, SeqCst));
+        match popped {
+            // An unarmed waker is dropped here, under the lock, which the
+            // crate allows for wakers (see `loom::lock`).
+            Some(waker) if armed => wakers.push(waker),
+            Some(_) => {}
+            None => break,
         }
     }
     drop(state);
@@ -335,8 +317,8 @@ struct State<T> {
     next: u64,
     senders: usize,
     receivers: usize,
-    /// Registered receivers, each with its arm; no waker in the nodes.
-    recv_waiters: WaitList<Arc<Arm>>,
+    /// Registered receivers, each with its `armed` flag.
+    recv_waiters: WaitList<Arc<AtomicBool>>,
     /// Senders waiting in `closed()`.
     closed_waiters: WaitList<()>,
 }
@@ -394,18 +376,26 @@ impl<T> State<T> {
         Ok(value)
     }
 
-    /// Registers a receiver, unarmed, to hear of the next send or the last
-    /// sender's drop: they wake the arm's waker if a `recv` has armed it by
-    /// then. Only for a receiver that has read everything while a sender
-    /// remains.
-    fn register(&mut self, waiting: &mut Option<Key>, arm: &Arc<Arm>) {
+    /// Registers a receiver (its `waiting` and `armed`) to hear of the next
+    /// send or the last sender's drop, which wakes `waker` if `arm` (a
+    /// `recv` waits) or the flag is set by then. Only for a receiver that
+    /// has read everything while a sender remains.
+    fn register(
+        &mut self,
+        waiting: &mut Option<(Key, WakerId)>,
+        armed: &Arc<AtomicBool>,
+        waker: &Waker,
+        arm: bool,
+    ) {
         debug_assert!(waiting.is_none() && self.senders > 0);
-        *waiting = Some(self.recv_waiters.push_back_data(Arc::clone(arm)));
+        armed.store(arm, SeqCst);
+        let key = self.recv_waiters.push_back(waker, Arc::clone(armed));
+        *waiting = Some((key, WakerId::of(waker)));
     }
 
     /// Drops a receiver's registration, if it has one.
-    fn unregister(&mut self, waiting: &mut Option<Key>) {
-        if let Some(key) = waiting.take() {
+    fn unregister(&mut self, waiting: &mut Option<(Key, WakerId)>) {
+        if let Some((key, _)) = waiting.take() {
             self.recv_waiters.remove(key);
         }
     }
@@ -440,12 +430,13 @@ pub struct Receiver<T> {
     /// The sequence number this receiver reads next.
     next: u64,
     /// Registered to hear of the next send (or the last sender's drop): the
-    /// key in `recv_waiters`. Made only under the lock, when this receiver
-    /// had read everything, so while `tail` still equals `next << 1` the
-    /// registration is still linked.
-    waiting: Option<Key>,
-    /// Shared with the registration's node; see [`Arm`].
-    arm: Arc<Arm>,
+    /// key in `recv_waiters`, and which waker is stored there. Made only
+    /// under the lock, when this receiver had read everything, so while
+    /// `tail` still equals `next << 1` the registration is still linked.
+    waiting: Option<(Key, WakerId)>,
+    /// Set while a `recv` waits on the registration: only then does a send
+    /// wake the stored waker. Shared with the registration's node.
+    armed: Arc<AtomicBool>,
 }
 
 impl<T> Sender<T> {
@@ -625,7 +616,7 @@ impl<T> Receiver<T> {
             shared: Arc::clone(shared),
             next,
             waiting: None,
-            arm: Arm::new(),
+            armed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -697,50 +688,50 @@ impl<T: Clone> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let rx = &mut *this.rx;
-        // Registered: arm with this task's waker, then look. A send that
-        // moved `tail` before this load also sees the arm set (both are
-        // SeqCst) and wakes the task; if `tail` has not moved, the
-        // registration is still linked and the next send will. Either way
-        // there is nothing to lock for.
-        if rx.waiting.is_some() {
-            rx.arm.arm(cx.waker());
+        // Registered by an earlier poll for the same task: arm, then look.
+        // A send that moved `tail` before this load also sees the flag set
+        // (both are SeqCst) and wakes the task; if `tail` has not moved,
+        // the next send will. Either way there is nothing to lock for.
+        if let Some((_, stored)) = &rx.waiting
+            && *stored == WakerId::of(cx.waker())
+        {
+            rx.armed.store(true, SeqCst);
             if rx.shared.tail.load(SeqCst) == rx.next << 1 {
                 this.pending = true;
                 return Poll::Pending;
             }
         }
         let mut state = rx.shared.lock();
-        // `tail` moved: a send or the last sender's drop has unlinked the
-        // registration. Free it, and disarm.
-        let stale = if rx.waiting.is_some() {
-            state.unregister(&mut rx.waiting);
-            rx.arm.disarm()
-        } else {
-            None
-        };
+        if let Some((key, _)) = rx.waiting.take() {
+            if state.recv_waiters.is_linked(&key) {
+                // Nothing sent since it registered; another task polls now.
+                state.recv_waiters.set_waker(&key, cx.waker());
+                rx.armed.store(true, SeqCst);
+                rx.waiting = Some((key, WakerId::of(cx.waker())));
+                this.pending = true;
+                return Poll::Pending;
+            }
+            state.recv_waiters.remove(key);
+        }
         this.pending = false;
-        let result = match state.read(&mut rx.next) {
+        match state.read(&mut rx.next) {
             Ok(value) => {
                 // Read everything: register, unarmed, for the next value
                 // now, under this lock, so that the next `recv` finds
                 // itself registered and need not lock to wait.
                 if rx.next == state.next && state.senders > 0 {
-                    state.register(&mut rx.waiting, &rx.arm);
+                    state.register(&mut rx.waiting, &rx.armed, cx.waker(), false);
                 }
                 Poll::Ready(Ok(value))
             }
             Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
             Err(TryRecvError::Empty) => {
-                state.register(&mut rx.waiting, &rx.arm);
-                rx.arm.arm(cx.waker());
+                state.register(&mut rx.waiting, &rx.armed, cx.waker(), true);
                 this.pending = true;
                 Poll::Pending
             }
-        };
-        drop(state);
-        drop(stale);
-        result
+        }
     }
 }
 
@@ -750,7 +741,7 @@ impl<T> Drop for Recv<'_, T> {
         // unlinks it without waking anyone. The registration stays for the
         // next `recv`.
         if self.pending {
-            drop(self.rx.arm.disarm());
+            self.rx.armed.store(false, SeqCst);
         }
     }
 }
@@ -1015,25 +1006,17 @@ mod tests {
     }
 
     #[test]
-    fn an_idle_receiver_keeps_no_waker() {
+    fn an_idle_receiver_keeps_no_waker_once_a_send_unlinks_it() {
         let (tx, mut rx) = channel(4);
         let (c, w) = counter();
         tx.send(1).unwrap();
         assert_eq!(poll(&mut rx.recv(), &w), Poll::Ready(Ok(1)));
         drop(w);
-        // Registered ahead of the next `recv`, but nothing holds the waker.
-        assert_eq!(tx.shared.lock().recv_waiters.len(), 1);
-        assert_eq!(StdArc::strong_count(&c), 1, "an idle receiver kept a waker");
-
-        // A `recv` that waited and was cancelled gives its waker back too.
-        let (c, w) = counter();
-        let mut recv = rx.recv();
-        assert!(poll(&mut recv, &w).is_pending());
-        assert_eq!(StdArc::strong_count(&c), 3, "the waiting recv's waker is armed");
-        drop(recv);
-        drop(w);
-        assert_eq!(StdArc::strong_count(&c), 1, "a cancelled recv kept its waker");
+        // Registered ahead of the next `recv`: the list node holds a clone.
+        assert_eq!(StdArc::strong_count(&c), 2);
         tx.send(2).unwrap();
+        // Unlinked, not woken: nothing keeps the task (or its runtime) now.
+        assert_eq!(StdArc::strong_count(&c), 1, "the receiver kept a clone");
         assert_eq!(wakes(&c), 0);
         assert_eq!(rx.try_recv(), Ok(2));
     }

@@ -98,20 +98,11 @@ impl<W> WaitList<W> {
 
     /// Appends a waiter at the back.
     pub(crate) fn push_back(&mut self, waker: &Waker, data: W) -> Key {
-        self.push_node(Some(waker.clone()), data)
-    }
-
-    /// Appends a waiter that holds no waker: its data says whom to wake.
-    pub(crate) fn push_back_data(&mut self, data: W) -> Key {
-        self.push_node(None, data)
-    }
-
-    fn push_node(&mut self, waker: Option<Waker>, data: W) -> Key {
         let node = Node {
             prev: self.tail,
             next: NIL,
             linked: true,
-            waker,
+            waker: Some(waker.clone()),
             data,
         };
         let index = if self.free == NIL {
@@ -154,17 +145,6 @@ impl<W> WaitList<W> {
         let node = self.node_mut(head);
         grant(&mut node.data);
         node.waker.take()
-    }
-
-    /// Unlinks the first waiter and returns its data; its node stays until
-    /// [`remove`](WaitList::remove)d, like one [`pop_front`](WaitList::pop_front) unlinks.
-    pub(crate) fn unlink_front(&mut self) -> Option<&mut W> {
-        let head = self.head;
-        if head == NIL {
-            return None;
-        }
-        self.unlink(head);
-        Some(&mut self.node_mut(head).data)
     }
 
     /// Unlinks every waiter, front first, passing each to `grant`; their
