@@ -53,18 +53,35 @@ fn timeouts_fire_in_deadline_order_and_equal_deadlines_in_the_order_set() {
 
 #[test]
 fn a_zero_delay_timeout_runs_later_never_inside_set_timeout() {
+    thread_local! {
+        /// Set on the calling thread while `set_timeout` is on its stack.
+        static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let ran = Arc::new(AtomicBool::new(false));
+            let inline = Arc::new(AtomicBool::new(false));
             let (tx, rx) = oneshot::channel();
-            let flag = ran.clone();
+            let (flag, seen_inline) = (ran.clone(), inline.clone());
+            INSIDE.set(true);
             set_timeout(Duration::ZERO, move || {
+                // True only on the calling thread, inside the call.
+                seen_inline.store(INSIDE.get(), Ordering::SeqCst);
                 flag.store(true, Ordering::SeqCst);
                 let _ = tx.send(());
             });
-            assert!(!ran.load(Ordering::SeqCst), "{flavour}: ran inline");
+            INSIDE.set(false);
+            if flavour == "current_thread" {
+                // One thread, and this task has not yielded: not yet run.
+                assert!(!ran.load(Ordering::SeqCst), "{flavour}: ran before a yield");
+            }
+            // (With two workers the other may run it at once, in parallel.)
             rx.await.unwrap();
             assert!(ran.load(Ordering::SeqCst), "{flavour}");
+            assert!(
+                !inline.load(Ordering::SeqCst),
+                "{flavour}: ran inside set_timeout"
+            );
         });
     }
 }
