@@ -84,7 +84,7 @@ impl TimeDriver {
     // ANCHOR: tick-rounding
     /// The first tick at or after `deadline`: a timer never fires early.
     fn tick_at_or_after(&self, deadline: std::time::Instant) -> u64 {
-        ceil_millis(deadline.saturating_duration_since(self.clock.start()))
+        ceil_millis(self.since_start(deadline))
     }
     // ANCHOR_END: tick-rounding
 
@@ -192,11 +192,16 @@ impl TimeDriver {
         self.process_until(u64::MAX, &mut Vec::new(), |_| ());
     }
 
-    /// True if `deadline` has come: by the coarse clock when that is
-    /// enough to say no, else by a precise reading.
-    fn is_due(&self, deadline: std::time::Instant) -> bool {
-        let since_start = deadline.saturating_duration_since(self.clock.start());
+    /// True if `deadline`, `since_start` after tick zero, has come: by the
+    /// coarse clock when that is enough to say no, else by a precise
+    /// reading.
+    fn is_due(&self, deadline: std::time::Instant, since_start: Duration) -> bool {
         !self.clock.surely_ahead(since_start) && deadline <= self.clock.now()
+    }
+
+    /// Time from tick zero to `deadline` (zero if before).
+    fn since_start(&self, deadline: std::time::Instant) -> Duration {
+        deadline.saturating_duration_since(self.clock.start())
     }
 
     // ANCHOR: time-register
@@ -207,8 +212,8 @@ impl TimeDriver {
         if self.shutdown.load(Ordering::Acquire) {
             return (None, false);
         }
-        let since_start = deadline.saturating_duration_since(self.clock.start());
-        if !self.clock.surely_ahead(since_start) && deadline <= self.clock.now() {
+        let since_start = self.since_start(deadline);
+        if self.is_due(deadline, since_start) {
             return (None, false);
         }
         let tick = ceil_millis(since_start);
@@ -222,7 +227,7 @@ impl TimeDriver {
     /// `Ready` if the timer at `deadline` has fired or is due; otherwise
     /// keeps `waker` to wake when it fires.
     fn poll(&self, key: TimerKey, deadline: std::time::Instant, waker: &Waker) -> Poll<()> {
-        if self.is_due(deadline) {
+        if self.is_due(deadline, self.since_start(deadline)) {
             return Poll::Ready(());
         }
         lock(&self.wheel).poll(key, waker)
