@@ -10,11 +10,15 @@
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{Arc, Mutex, MutexGuard, atomic},
+    thread,
 };
 
 #[cfg(not(all(test, loom)))]
 #[allow(unused_imports)] // Arc is used by some modules only
-pub(crate) use std::sync::{Arc, Mutex, MutexGuard, atomic};
+pub(crate) use std::{
+    sync::{Arc, Mutex, MutexGuard, atomic},
+    thread,
+};
 
 #[cfg(not(all(test, loom)))]
 pub(crate) use self::std_cell::UnsafeCell;

@@ -61,9 +61,12 @@ pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
 }
 
 /// Runs `future` to completion on this thread, parking between polls: the
-/// `blocking_*` methods of the channels, for synchronous callers.
+/// `blocking_*` methods of the channels, for synchronous callers, and the
+/// loom models (under loom the thread is a loom thread; the waker keeps one
+/// vtable, so `will_wake` holds between polls).
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
+    use crate::loom::thread;
+    struct Unpark(thread::Thread);
     impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
             self.0.unpark();
@@ -72,14 +75,14 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
             self.0.unpark();
         }
     }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
-        std::thread::park();
+        thread::park();
     }
 }
 

@@ -80,35 +80,12 @@ fn broadcast_closed_completes_when_the_receivers_go() {
     });
 }
 
-// The next three models drive both receives from one `block_on_one_waker`,
-// so the second `recv` polls with the waker the first registered: it arms
-// the registration and waits without the lock, racing the other thread.
-// (loom's own `block_on` would do, but its waker's vtable is duplicated
-// across codegen units, so `will_wake` says false and the lock-free path
-// would never run.)
-
-/// Wakes a loom thread.
-struct Unpark(thread::Thread);
-
-impl std::task::Wake for Unpark {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drives `future` to completion on this loom thread with one waker.
-fn block_on_one_waker<F: std::future::Future>(future: F) -> F::Output {
-    use std::task::{Context, Poll, Waker};
-    let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
-    }
-}
+// The next three models drive both receives from the crate's own
+// `util::block_on`, so the second `recv` polls with the waker the first
+// registered: it arms the registration and waits without the lock, racing
+// the other thread. (loom's own `block_on` would do, but its waker's
+// vtable is duplicated across codegen units, so `will_wake` says false and
+// the lock-free path would never run.)
 
 #[test]
 fn broadcast_a_registered_receiver_waits_without_the_lock_and_is_woken() {
@@ -116,7 +93,7 @@ fn broadcast_a_registered_receiver_waits_without_the_lock_and_is_woken() {
         let (tx, mut rx) = broadcast::channel(2);
         tx.send(1).unwrap();
         let sender = thread::spawn(move || tx.send(2).unwrap());
-        let got = block_on_one_waker(async { (rx.recv().await, rx.recv().await) });
+        let got = crate::util::block_on(async { (rx.recv().await, rx.recv().await) });
         assert_eq!(got, (Ok(1), Ok(2)));
         sender.join().unwrap();
     });
@@ -128,7 +105,7 @@ fn broadcast_the_last_sender_leaving_wakes_a_registered_receiver() {
         let (tx, mut rx) = broadcast::channel(1);
         tx.send(1).unwrap();
         let dropper = thread::spawn(move || drop(tx));
-        let got = block_on_one_waker(async { (rx.recv().await, rx.recv().await) });
+        let got = crate::util::block_on(async { (rx.recv().await, rx.recv().await) });
         assert_eq!(got, (Ok(1), Err(RecvError::Closed)));
         dropper.join().unwrap();
     });
@@ -143,7 +120,7 @@ fn broadcast_a_recv_cancelled_while_a_send_lands_loses_nothing() {
         let (tx, mut rx) = broadcast::channel(2);
         tx.send(1).unwrap();
         let sender = thread::spawn(move || tx.send(2).unwrap());
-        block_on_one_waker(async {
+        crate::util::block_on(async {
             assert_eq!(rx.recv().await, Ok(1));
             // Polled once (it may find 2, or arm and wait), then dropped.
             let mut recv = rx.recv();
