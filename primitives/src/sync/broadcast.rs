@@ -60,8 +60,9 @@
 //! One lock guards the whole channel: the ring of kept values, the sequence
 //! number the next value will get, the sender and receiver counts, and two
 //! FIFO wait lists, receivers registered to hear of the next value and
-//! senders waiting in `closed()`. Each receiver keeps its cursor (the sequence number it reads
-//! next) in its own handle, which only its owner touches.
+//! senders waiting in `closed()`. Each receiver keeps its cursor (the
+//! sequence number it reads next) in its own handle, which only its owner
+//! touches.
 //!
 //! Sequence numbers are contiguous: the ring holds the values numbered
 //! `head..next`, with `head = next - ring.len()`, and never more than
@@ -87,9 +88,11 @@
 //! handle, beside the identity of the waker stored in it (not a clone, so
 //! that an idle receiver does not keep a task or a runtime alive through
 //! its handle) and an `armed` flag that it shares with the list node. The
-//! node itself holds a clone until the next send unlinks it. A `recv` that reads the last value
-//! there registers at once, *unarmed*, under the lock it already holds;
-//! the next `recv` then only arms the flag and checks `tail`, an atomic
+//! node itself holds a clone until the next send unlinks it.
+//!
+//! A `recv` that reads the last value there registers at once, *unarmed*,
+//! under the lock it already holds; the next `recv` then only arms the
+//! flag and checks `tail`, an atomic
 //! copy of `next` (shifted left, with the low bit set once the senders are
 //! gone, both stored under the lock before any wake). If `tail` has not
 //! moved, the registration is still linked and the `recv` waits without
