@@ -373,31 +373,8 @@ impl Semaphore {
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
     ) -> Poll<Result<usize, AcquireError>> {
-        if waiter.key.is_none()
-            && let Ok(n) = self.try_take(waiter.permits)
-        {
-            return Poll::Ready(Ok(n));
-        }
-        self.poll_acquire_slow(waiter, cx)
-    }
-
-    /// [`poll_acquire`](Self::poll_acquire) past the fast path: a queued
-    /// waiter, or a first poll that found too few permits, someone waiting
-    /// or the semaphore closed (it tries once more; any answer is as good).
-    #[inline(never)]
-    fn poll_acquire_slow(
-        &self,
-        waiter: &mut Waiter,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<usize, AcquireError>> {
-        let n = waiter.permits;
-        if let Some((_, ticket)) = waiter.key {
-            if self.granted.load(Ordering::Acquire) >= ticket {
-                // Granted in ticket order: its node is freed already.
-                waiter.key = None;
-                return Poll::Ready(Ok(n));
-            }
-        } else {
+        if waiter.key.is_none() {
+            let n = waiter.permits;
             match self.try_take(n) {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
@@ -405,6 +382,26 @@ impl Semaphore {
                 Err(TryAcquireError::NoPermits) if n == 0 => return Poll::Ready(Ok(0)),
                 Err(TryAcquireError::NoPermits) => {}
             }
+        }
+        self.poll_acquire_slow(waiter, cx)
+    }
+
+    /// [`poll_acquire`](Self::poll_acquire) past the fast path: a queued
+    /// waiter, or a first poll that found too few permits or someone
+    /// waiting.
+    #[inline(never)]
+    fn poll_acquire_slow(
+        &self,
+        waiter: &mut Waiter,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, AcquireError>> {
+        let n = waiter.permits;
+        if let Some((_, ticket)) = waiter.key
+            && self.granted.load(Ordering::Acquire) >= ticket
+        {
+            // Granted in ticket order: its node is freed already.
+            waiter.key = None;
+            return Poll::Ready(Ok(n));
         }
         let mut waiters = lock(&self.waiters);
         match waiter.key.take() {
