@@ -458,6 +458,12 @@ impl Builder {
     /// `InvalidInput` for a zero count or interval; otherwise whatever the
     /// operating system says when it refuses a thread or the reactor.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        // weft's primitives spend this runtime's cooperative budget (once
+        // per process: the hook reads whichever runtime runs the thread).
+        weft_primitives::coop::install(weft_primitives::coop::Hook {
+            proceed: weft_executor::coop::poll_proceed,
+            refund: weft_executor::coop::refund,
+        });
         let driver = if self.start_paused {
             weft_reactor::Driver::new_paused()?
         } else {

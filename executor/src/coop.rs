@@ -128,6 +128,35 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     Poll::Ready(())
 }
 
+/// Gives back one unit that [`poll_proceed`] took, for a leaf future that
+/// then found nothing to do and returns `Pending`: only completed operations
+/// should spend the budget. Does nothing outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use weft_executor::{coop, Runtime};
+///
+/// let rt = Runtime::builder().current_thread().build().unwrap();
+/// rt.block_on(poll_fn(|cx| {
+///     std::task::ready!(coop::poll_proceed(cx));
+///     let nothing_to_do = true;
+///     if nothing_to_do {
+///         coop::refund(); // the budget is as it was before this poll
+///     }
+///     Poll::Ready(())
+/// }));
+/// ```
+pub fn refund() {
+    context::with(|cx| {
+        if let Budget(Some(n)) = cx.budget.get() {
+            cx.budget.set(Budget(Some(n.saturating_add(1).min(BUDGET))));
+        }
+    });
+}
+
 /// Returns true if the current task may still make progress without
 /// yielding (always true outside a runtime).
 pub fn has_budget_remaining() -> bool {

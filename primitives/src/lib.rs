@@ -13,11 +13,14 @@
 //! - [`promise`]: JavaScript-style promises.
 //! - [`callback`]: callback timers, task completion, and bridges between
 //!   callbacks and futures.
+//! - [`coop`]: the hook through which a runtime's cooperative budget
+//!   reaches the primitives (a no-op unless a runtime installs it).
 //! - [`spawner`]: the runtime interface and the event loop that runs
 //!   promise handlers and callbacks.
 #![deny(unsafe_code)]
 
 pub mod callback;
+pub mod coop;
 pub mod events;
 mod loom;
 pub mod promise;
