@@ -297,3 +297,73 @@ fn weft_block_on_runs_timers_and_tasks() {
     // A second call reuses the thread's runtime.
     assert_eq!(weft::block_on(async { 1 }), 1);
 }
+
+/// Runs `body` on its own thread and fails, instead of hanging, if it has
+/// not finished within a generous bound.
+fn within_a_minute(what: &str, body: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        body();
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still waiting after a minute"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: the body panicked"),
+    }
+}
+
+#[test]
+fn absurd_sleeps_saturate_after_pause_as_with_start_paused() {
+    for (flavour, rt) in runtimes() {
+        within_a_minute(flavour, move || {
+            rt.block_on(async move {
+                time::pause();
+                let start = Instant::now();
+                // Auto-advance jumps to the saturated deadline, about thirty
+                // years on, and the sleep completes.
+                sleep(Duration::MAX).await;
+                let waited = Instant::now() - start;
+                assert!(
+                    waited > Duration::from_secs(86_400 * 365 * 10),
+                    "{flavour}: {waited:?}"
+                );
+                let again = Instant::now();
+                time::advance(Duration::MAX).await;
+                assert!(Instant::now() > again, "{flavour}: advance(MAX) moves the clock");
+                sleep_until(Instant::now() + Duration::from_secs(1)).await;
+                time::resume();
+            });
+        });
+    }
+    for (flavour, rt) in paused_runtimes() {
+        within_a_minute(flavour, move || rt.block_on(sleep(Duration::MAX)));
+    }
+}
+
+#[test]
+fn interval_resets_move_the_next_tick_and_keep_the_period() {
+    for (flavour, rt) in paused_runtimes() {
+        let ticks = rt.block_on(async {
+            let start = Instant::now();
+            let secs = |at: Instant| (at - start).as_secs();
+            let mut every = interval(Duration::from_secs(10));
+            let mut seen = vec![secs(every.tick().await)]; // 0
+            every.reset(); // next at 10, from now (0)
+            seen.push(secs(every.tick().await)); // 10
+            every.reset_after(Duration::from_secs(3));
+            seen.push(secs(every.tick().await)); // 13
+            seen.push(secs(every.tick().await)); // 23: the period again
+            every.reset_at(start + Duration::from_secs(100));
+            seen.push(secs(every.tick().await)); // 100
+            time::advance(Duration::from_secs(4)).await;
+            every.reset_immediately();
+            seen.push(secs(every.tick().await)); // 104, at once
+            seen.push(secs(every.tick().await)); // 114
+            every.reset_at(start); // in the past: at once
+            seen.push(secs(every.tick().await));
+            seen
+        });
+        assert_eq!(ticks, [0, 10, 13, 23, 100, 104, 114, 0], "{flavour}");
+    }
+}

@@ -113,8 +113,86 @@ impl Interval {
     }
 
     /// Restarts the schedule: the next tick is a period from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let driver = weft_reactor::Driver::new_paused().unwrap();
+    /// # let _enter = driver.handle().enter();
+    /// use std::time::Duration;
+    /// use weft_reactor::time::{Instant, interval};
+    ///
+    /// let mut every_second = interval(Duration::from_secs(1));
+    /// every_second.reset();
+    /// assert_eq!(every_second.next_tick(), Instant::now() + Duration::from_secs(1));
+    /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now().saturating_add(self.period));
+        self.reset_after(self.period);
+    }
+
+    /// Restarts the schedule with the next tick at once: the tick after it
+    /// comes a period later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let driver = weft_reactor::Driver::new_paused().unwrap();
+    /// # let _enter = driver.handle().enter();
+    /// use std::time::Duration;
+    /// use weft_reactor::time::{Instant, interval_at};
+    ///
+    /// let start = Instant::now();
+    /// let mut hourly = interval_at(start + Duration::from_secs(3600), Duration::from_secs(3600));
+    /// hourly.reset_immediately();
+    /// assert_eq!(hourly.next_tick(), start);
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now, and a
+    /// period between the ticks after it. An `after` too far to represent
+    /// saturates, as [`sleep`](super::sleep) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let driver = weft_reactor::Driver::new_paused().unwrap();
+    /// # let _enter = driver.handle().enter();
+    /// use std::time::Duration;
+    /// use weft_reactor::time::{Instant, interval};
+    ///
+    /// let mut every_minute = interval(Duration::from_secs(60));
+    /// every_minute.reset_after(Duration::from_secs(5));
+    /// assert_eq!(every_minute.next_tick(), Instant::now() + Duration::from_secs(5));
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now().saturating_add(after));
+    }
+
+    /// Restarts the schedule with the next tick at `deadline` (at once if
+    /// that has passed), and a period between the ticks after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let driver = weft_reactor::Driver::new_paused().unwrap();
+    /// # let _enter = driver.handle().enter();
+    /// use std::time::Duration;
+    /// use weft_reactor::time::{Instant, interval};
+    ///
+    /// let mut every_minute = interval(Duration::from_secs(60));
+    /// let noon = Instant::now() + Duration::from_secs(7);
+    /// every_minute.reset_at(noon);
+    /// assert_eq!(every_minute.next_tick(), noon);
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.reset(deadline);
+    }
+
+    /// When the next tick is due.
+    pub fn next_tick(&self) -> Instant {
+        self.sleep.deadline()
     }
 
     /// The period.

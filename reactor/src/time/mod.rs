@@ -94,8 +94,14 @@ impl TimeDriver {
         u64::try_from(ms).unwrap_or(u64::MAX)
     }
 
+    /// The instant tick `tick` begins. Not capped at `FAR_FUTURE` past tick
+    /// zero: a deadline saturated `FAR_FUTURE` ahead of a clock paused later
+    /// lies beyond that, and auto-advance must reach its tick.
     fn instant_of(&self, tick: u64) -> std::time::Instant {
-        saturating_add(self.clock.start(), Duration::from_millis(tick))
+        let start = self.clock.start();
+        start
+            .checked_add(Duration::from_millis(tick))
+            .unwrap_or_else(|| saturating_add(start, Duration::MAX))
     }
 
     /// Fires every timer due by now, waking them a batch at a time outside
