@@ -1,6 +1,7 @@
 //! The Unix stream and its halves.
 
 use super::SocketAddr;
+use super::addr::Target;
 use crate::net::check_reactor;
 use crate::net::stream::Stream;
 use std::io;
@@ -50,7 +51,9 @@ stream_type! {
 }
 
 impl UnixStream {
-    /// Connects to the listener at `path`.
+    /// Connects to the listener at `path`. On Linux and Android a `path`
+    /// that starts with a null byte (`"\0name"`) is an abstract name (see
+    /// [the module](super::unix#abstract-names)).
     ///
     /// # Errors
     ///
@@ -73,7 +76,12 @@ assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
 std::fs::remove_file(&path)?;"#)]
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         check_reactor()?;
-        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        let stream = match Target::of(path.as_ref()) {
+            Target::Path(path) => mio::net::UnixStream::connect(path)?,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => mio::net::UnixStream::connect_addr(&super::addr::abstract_addr(name)?)?,
+        };
+        let stream = UnixStream::from_mio(stream)?;
         stream.core.finish_connect().await?;
         Ok(stream)
     }
