@@ -244,6 +244,7 @@ mod udp;
 pub mod unix;
 
 pub use self::tcp::listener::TcpListener;
+pub use self::tcp::socket::TcpSocket;
 pub use self::tcp::stream::TcpStream;
 pub use self::udp::UdpSocket;
 #[cfg(unix)]
