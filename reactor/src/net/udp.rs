@@ -1,7 +1,7 @@
 //! The UDP socket.
 
 use crate::io::{Direction, IoSource};
-use crate::net::{each_addr, first_addr, uninterrupted};
+use crate::net::{Interest, Ready, each_addr, first_addr, uninterrupted};
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -97,6 +97,44 @@ assert_eq!(a.peer_addr()?, b.local_addr()?);"#)]
     }
 
     datagram_methods!(SocketAddr, udp_setup!());
+
+    /// Waits until the socket is ready in one of the directions of
+    /// `interest`, and says which: readable, writable, a side closed, an
+    /// error pending. Pair it with the `try_` methods (`try_recv`, `try_send`, ...): when one
+    /// says `WouldBlock`, the readiness it relied on is forgotten, and the
+    /// next `ready` waits for a new edge. Several tasks may wait at once;
+    /// all are woken.
+    ///
+    /// # Errors
+    ///
+    /// An error if the driver has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+use weft_reactor::net::Interest;
+
+let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+assert!(ready.is_writable());
+a.try_send(b"ping")?;
+let mut buf = [0; 16];
+let n = loop {
+    b.ready(Interest::READABLE).await?;
+    match b.try_recv(&mut buf) {
+        Ok(n) => break n,
+        // The readiness was stale: it is forgotten, the next ready waits.
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Err(e),
+    }
+};
+assert_eq!(&buf[..n], b"ping");"#)]
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        crate::net::readiness::ready(&self.io, interest).await
+    }
 
     /// Sends `buf` as one datagram to `target` (the first address it
     /// resolves to), once there is room: the number of bytes sent.

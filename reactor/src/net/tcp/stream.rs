@@ -2,6 +2,7 @@
 
 use crate::net::each_addr;
 use crate::net::stream::Stream;
+use crate::net::{Interest, Ready};
 use socket2::SockRef;
 use std::future::poll_fn;
 use std::io;
@@ -151,6 +152,58 @@ assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);"#)]
     // ANCHOR_END: tcp-connect
 
     peek_methods!(concat!(tcp_setup!(), "# let mut a = s;\n"));
+
+    /// Waits until the stream is ready in one of the directions of
+    /// `interest`, and says which: readable, writable, a side closed, an
+    /// error pending. Pair it with the `try_` methods (`try_read`, `try_write`): when one
+    /// says `WouldBlock`, the readiness it relied on is forgotten, and the
+    /// next `ready` waits for a new edge. Several tasks may wait at once;
+    /// all are woken.
+    ///
+    /// # Errors
+    ///
+    /// An error if the driver has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(tcp_setup!(), r#"
+use weft_reactor::net::Interest;
+
+b.write_all(b"ping").await?;
+let mut buf = [0; 16];
+let mut sent = false;
+let mut got = 0;
+while !sent || got == 0 {
+    // Ask only for what is still to do: a stream is writable nearly always.
+    let interest = if sent {
+        Interest::READABLE
+    } else {
+        Interest::READABLE | Interest::WRITABLE
+    };
+    let ready = s.ready(interest).await?;
+    if ready.is_readable() {
+        match s.try_read(&mut buf) {
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if ready.is_writable() && !sent {
+        match s.try_write(b"pong") {
+            Ok(_) => sent = true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+assert_eq!(&buf[..got], b"ping");"#)]
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.core.ready_interest(interest).await
+    }
 
     /// Sets `TCP_NODELAY`: with `true`, small writes go out at once instead
     /// of waiting to be merged (Nagle's algorithm off).
