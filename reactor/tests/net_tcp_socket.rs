@@ -253,3 +253,11 @@ fn listener_bind_sets_reuseaddr_on_unix() {
     })
     .unwrap();
 }
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TcpSocket>();
+    send_sync::<weft_reactor::net::Interest>();
+    send_sync::<weft_reactor::net::Ready>();
+}

@@ -34,9 +34,8 @@ const READ: u8 = 1 << 0;
 const WRITE: u8 = 1 << 1;
 
 impl Interest {
-    /// Wait until the socket is readable: data (or a datagram, or a
-    /// connection to accept) has arrived, the peer has closed its side, or
-    /// an error is pending.
+    /// Wait until the socket is readable: data (or a datagram) has
+    /// arrived, the peer has closed its side, or an error is pending.
     pub const READABLE: Interest = Interest(READ);
 
     /// Wait until the socket is writable: there is room to send, the write
