@@ -336,3 +336,58 @@ fn public_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<UdpSocket>();
 }
+
+#[test]
+fn peek_sender_names_the_sender_and_leaves_the_datagram() {
+    block_on(async {
+        let server = bound().await?;
+        let (one, two) = (bound().await?, bound().await?);
+        assert_eq!(
+            server.try_peek_sender().unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        // Nothing has arrived: the peek waits.
+        assert!(poll_once(server.peek_sender()).is_pending());
+
+        one.send_to(b"first", server.local_addr()?).await?;
+        two.send_to(b"second", server.local_addr()?).await?;
+        // Asking twice changes nothing: the datagram stays at the head.
+        assert_eq!(server.peek_sender().await?, one.local_addr()?);
+        assert_eq!(server.try_peek_sender()?, one.local_addr()?);
+        let mut buf = [0; 16];
+        let (n, from) = server.recv_from(&mut buf).await?;
+        assert_eq!((&buf[..n], from), (&b"first"[..], one.local_addr()?));
+
+        let sender = std::future::poll_fn(|cx| server.poll_peek_sender(cx)).await?;
+        assert_eq!(sender, two.local_addr()?);
+        let (n, from) = server.recv_from(&mut buf).await?;
+        assert_eq!((&buf[..n], from), (&b"second"[..], two.local_addr()?));
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn buffer_sizes_and_tos_read_back() {
+    block_on(async {
+        let socket = bound().await?;
+        socket.set_send_buffer_size(100_000)?;
+        assert!(socket.send_buffer_size()? >= 100_000);
+        socket.set_recv_buffer_size(100_000)?;
+        assert!(socket.recv_buffer_size()? >= 100_000);
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(socket.tos_v4()?, 0);
+            socket.set_tos_v4(0x20)?;
+            assert_eq!(socket.tos_v4()?, 0x20);
+            socket.set_tos(0x10)?;
+            assert_eq!(socket.tos()?, 0x10);
+            if let Ok(v6) = UdpSocket::bind("[::1]:0").await {
+                v6.set_tclass_v6(0x28)?;
+                assert_eq!(v6.tclass_v6()?, 0x28);
+            }
+        }
+        io::Result::Ok(())
+    })
+    .unwrap();
+}

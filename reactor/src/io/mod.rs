@@ -206,6 +206,26 @@ impl ReadyEvent {
     pub(crate) fn is_shutdown(self) -> bool {
         self.ready & SHUTDOWN != 0
     }
+
+    pub(crate) fn is_readable(self) -> bool {
+        self.ready & READABLE != 0
+    }
+
+    pub(crate) fn is_writable(self) -> bool {
+        self.ready & WRITABLE != 0
+    }
+
+    pub(crate) fn is_read_closed(self) -> bool {
+        self.ready & READ_CLOSED != 0
+    }
+
+    pub(crate) fn is_write_closed(self) -> bool {
+        self.ready & WRITE_CLOSED != 0
+    }
+
+    pub(crate) fn is_error(self) -> bool {
+        self.ready & ERROR != 0
+    }
 }
 
 impl fmt::Debug for ScheduledIo {

@@ -19,7 +19,8 @@
 //!   [`futures_io`] traits;
 //! * `try_read(..)`, ...: one attempt now, `WouldBlock` if it would wait;
 //! * `readable()` / `writable()` (and `poll_read_ready` / `poll_write_ready`):
-//!   wait for readiness only, to pair with the `try_` forms.
+//!   wait for readiness only, to pair with the `try_` forms; `ready(interest)`
+//!   waits for either direction and says which ([`Interest`], [`Ready`]).
 //!
 //! Several tasks may wait on one socket in the same direction (two tasks
 //! accepting on one listener, say): readiness wakes them all, and those
@@ -238,12 +239,15 @@ macro_rules! std_conversions {
 mod stream;
 #[macro_use]
 mod datagram;
+mod readiness;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]
 pub mod unix;
 
+pub use self::readiness::{Interest, Ready};
 pub use self::tcp::listener::TcpListener;
+pub use self::tcp::socket::TcpSocket;
 pub use self::tcp::stream::TcpStream;
 pub use self::udp::UdpSocket;
 #[cfg(unix)]

@@ -13,7 +13,7 @@
 //! over a struct with a `core: Stream<_>` field; the protocol module adds
 //! what is its own (connecting, addresses, socket options).
 
-use super::{poll_ready, ready, uninterrupted};
+use super::{Interest, Ready, poll_ready, ready, uninterrupted};
 use crate::io::{Direction, IoSource};
 use std::fmt;
 use std::future::poll_fn;
@@ -118,6 +118,11 @@ impl<E: StreamSource> Stream<E> {
 
     pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
         ready(&self.io, direction).await
+    }
+
+    /// Waits until a direction of `interest` may proceed.
+    pub(crate) async fn ready_interest(&self, interest: Interest) -> io::Result<Ready> {
+        super::readiness::ready(&self.io, interest).await
     }
 
     /// Waits until readable, then runs `op` (a read or a peek).

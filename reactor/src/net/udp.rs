@@ -1,7 +1,8 @@
 //! The UDP socket.
 
 use crate::io::{Direction, IoSource};
-use crate::net::{each_addr, first_addr, uninterrupted};
+use crate::net::{Interest, Ready, each_addr, first_addr, uninterrupted};
+use socket2::SockRef;
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -97,6 +98,44 @@ assert_eq!(a.peer_addr()?, b.local_addr()?);"#)]
     }
 
     datagram_methods!(SocketAddr, udp_setup!());
+
+    /// Waits until the socket is ready in one of the directions of
+    /// `interest`, and says which: readable, writable, a side closed, an
+    /// error pending. Pair it with the `try_` methods (`try_recv`, `try_send`, ...): when one
+    /// says `WouldBlock`, the readiness it relied on is forgotten, and the
+    /// next `ready` waits for a new edge. Several tasks may wait at once;
+    /// all are woken.
+    ///
+    /// # Errors
+    ///
+    /// An error if the driver has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+use weft_reactor::net::Interest;
+
+let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+assert!(ready.is_writable());
+a.try_send(b"ping")?;
+let mut buf = [0; 16];
+let n = loop {
+    b.ready(Interest::READABLE).await?;
+    match b.try_recv(&mut buf) {
+        Ok(n) => break n,
+        // The readiness was stale: it is forgotten, the next ready waits.
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Err(e),
+    }
+};
+assert_eq!(&buf[..n], b"ping");"#)]
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        crate::net::readiness::ready(&self.io, interest).await
+    }
 
     /// Sends `buf` as one datagram to `target` (the first address it
     /// resolves to), once there is room: the number of bytes sent.
@@ -194,6 +233,282 @@ assert_eq!(a.recv(&mut buf).await?, n); // still there"#)]
     pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
             .try_io(Direction::Read, |io| uninterrupted(|| io.peek_from(buf)))
+    }
+
+    /// Waits for a datagram and returns the address it came from, leaving
+    /// it in the socket: the next receive gets it. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](UdpSocket::recv).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+b.send(b"hi").await?;
+assert_eq!(a.peek_sender().await?, b.local_addr()?);
+let mut buf = [0; 16];
+assert_eq!(a.recv(&mut buf).await?, 2); // still there"#)]
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        poll_fn(|cx| self.poll_peek_sender(cx)).await
+    }
+
+    /// Polls for the sender of the next datagram: the
+    /// [`peek_sender`](UdpSocket::peek_sender) of a hand-written future.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](UdpSocket::recv).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+b.send(b"hi").await?;
+let from = std::future::poll_fn(|cx| a.poll_peek_sender(cx)).await?;
+assert_eq!(from, b.local_addr()?);"#)]
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io
+            .poll_io(cx, Direction::Read, |io| uninterrupted(|| peek_sender(io)))
+    }
+
+    /// The sender of the next datagram, without waiting; an error of kind
+    /// `WouldBlock` if none has arrived.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, as above; otherwise as [`recv`](UdpSocket::recv).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+let error = a.try_peek_sender().unwrap_err();
+assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock);"#)]
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io
+            .try_io(Direction::Read, |io| uninterrupted(|| peek_sender(io)))
+    }
+
+    /// The socket, for the options mio does not offer.
+    fn socket(&self) -> SockRef<'_> {
+        SockRef::from(self.io.get_ref())
+    }
+
+    /// Sets `SO_SNDBUF`, the size of the kernel's send buffer, in bytes.
+    /// The system may round or bound it (Linux doubles it). tokio has no
+    /// such method on its `UdpSocket`.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+a.set_send_buffer_size(64 * 1024)?;
+assert!(a.send_buffer_size()? >= 64 * 1024);"#)]
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.socket()
+            .set_send_buffer_size(usize::try_from(size).unwrap_or(usize::MAX))
+    }
+
+    /// `SO_SNDBUF`; see
+    /// [`set_send_buffer_size`](UdpSocket::set_send_buffer_size).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+assert!(a.send_buffer_size()? > 0);"#)]
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        let size = self.socket().send_buffer_size()?;
+        Ok(u32::try_from(size).unwrap_or(u32::MAX))
+    }
+
+    /// Sets `SO_RCVBUF`, the size of the kernel's receive buffer, in bytes:
+    /// how many datagrams may wait before new ones are dropped. The system
+    /// may round or bound it (Linux doubles it). tokio has no such method
+    /// on its `UdpSocket`.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+a.set_recv_buffer_size(256 * 1024)?;
+assert!(a.recv_buffer_size()? >= 256 * 1024);"#)]
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.socket()
+            .set_recv_buffer_size(usize::try_from(size).unwrap_or(usize::MAX))
+    }
+
+    /// `SO_RCVBUF`; see
+    /// [`set_recv_buffer_size`](UdpSocket::set_recv_buffer_size).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+assert!(a.recv_buffer_size()? > 0);"#)]
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        let size = self.socket().recv_buffer_size()?;
+        Ok(u32::try_from(size).unwrap_or(u32::MAX))
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of the IPv4 datagrams sent
+    /// (DSCP and ECN bits). IPv4 sockets only.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says (an error on an IPv6 socket).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+a.set_tos_v4(0x10)?;
+assert_eq!(a.tos_v4()?, 0x10);"#)]
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "haiku",
+        target_os = "wasi"
+    )))]
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.socket().set_tos_v4(tos)
+    }
+
+    /// `IP_TOS`; see [`set_tos_v4`](UdpSocket::set_tos_v4).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+assert_eq!(a.tos_v4()?, 0);"#)]
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "haiku",
+        target_os = "wasi"
+    )))]
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.socket().tos_v4()
+    }
+
+    /// [`set_tos_v4`](UdpSocket::set_tos_v4) under its older tokio name,
+    /// which tokio keeps, deprecated; weft keeps it plain.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_tos_v4`](UdpSocket::set_tos_v4).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+a.set_tos(0x10)?;
+assert_eq!(a.tos()?, 0x10);"#)]
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "haiku",
+        target_os = "wasi"
+    )))]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// [`tos_v4`](UdpSocket::tos_v4) under its older tokio name, which
+    /// tokio keeps, deprecated; weft keeps it plain.
+    ///
+    /// # Errors
+    ///
+    /// As [`tos_v4`](UdpSocket::tos_v4).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(udp_setup!(), r#"
+assert_eq!(a.tos()?, 0);"#)]
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "haiku",
+        target_os = "wasi"
+    )))]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IPV6_TCLASS`, the traffic class of the IPv6 datagrams sent
+    /// (the IPv6 counterpart of [`set_tos_v4`](UdpSocket::set_tos_v4)).
+    /// IPv6 sockets only.
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says (an error on an IPv4 socket).
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+// Where the system has IPv6 on loopback:
+if let Ok(socket) = weft_reactor::net::UdpSocket::bind("[::1]:0").await {
+    socket.set_tclass_v6(0x10)?;
+    assert_eq!(socket.tclass_v6()?, 0x10);
+}"#)]
+    #[cfg(any(
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "fuchsia",
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.socket().set_tclass_v6(tclass)
+    }
+
+    /// `IPV6_TCLASS`; see [`set_tclass_v6`](UdpSocket::set_tclass_v6).
+    ///
+    /// # Errors
+    ///
+    /// What the operating system says.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(r#"
+if let Ok(socket) = weft_reactor::net::UdpSocket::bind("[::1]:0").await {
+    assert_eq!(socket.tclass_v6()?, 0);
+}"#)]
+    #[cfg(any(
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "fuchsia",
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.socket().tclass_v6()
     }
 
     /// Sets `SO_BROADCAST`: whether the socket may send to a broadcast
@@ -333,6 +648,14 @@ assert!(a.broadcast()?);"#)]
     pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
         self.io.get_ref().leave_multicast_v6(multiaddr, interface)
     }
+}
+
+/// The sender of the datagram at the head of the queue, left there.
+fn peek_sender(io: &mio::net::UdpSocket) -> io::Result<SocketAddr> {
+    SockRef::from(io)
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP socket address"))
 }
 
 std_conversions!(

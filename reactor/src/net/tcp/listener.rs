@@ -1,5 +1,6 @@
 //! The TCP listener.
 
+use super::socket::TcpSocket;
 use super::stream::TcpStream;
 use crate::io::{Direction, IoSource};
 use crate::net::{each_addr, uninterrupted};
@@ -33,11 +34,19 @@ pub struct TcpListener {
     io: IoSource<mio::net::TcpListener>,
 }
 
+/// The backlog of [`TcpListener::bind`]: std's and mio's 128 leave a burst
+/// of connections in SYN retries, seconds long, while the accept loop
+/// catches up.
+const BACKLOG: u32 = 1024;
+
 impl TcpListener {
     /// Binds a listener to `addr`, trying each address it resolves to until
     /// one works. Port 0 asks the system for a free port; see
     /// [`local_addr`](TcpListener::local_addr). On Unix the socket has
-    /// `SO_REUSEADDR` set, and a backlog of 1024.
+    /// `SO_REUSEADDR` set, and a backlog of 1024 (where the system allows
+    /// as many: Linux caps it at `net.core.somaxconn`). For other options,
+    /// or another backlog, build the listener with a
+    /// [`TcpSocket`](super::TcpSocket).
     ///
     /// # Errors
     ///
@@ -55,7 +64,16 @@ let listener = TcpListener::bind("127.0.0.1:0").await?;
 assert_ne!(listener.local_addr()?.port(), 0);"#)]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         each_addr(addr, |addr| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(addr)?)
+            let socket = match addr {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            // On Windows SO_REUSEADDR would let another socket take the
+            // port from under a live listener, so it stays off there.
+            #[cfg(not(windows))]
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(BACKLOG)
         })
         .await
     }

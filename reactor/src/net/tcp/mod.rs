@@ -7,6 +7,7 @@
 //! task.
 
 pub(super) mod listener;
+pub(super) mod socket;
 pub(super) mod stream;
 
 pub use self::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};

@@ -1,8 +1,9 @@
 //! The Unix datagram socket.
 
 use super::SocketAddr;
+use super::addr::Target;
 use crate::io::{Direction, IoSource};
-use crate::net::{check_reactor, uninterrupted};
+use crate::net::{Interest, Ready, check_reactor, uninterrupted};
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
@@ -51,12 +52,16 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     /// Creates a socket file at `path` and binds a datagram socket to it.
+    /// On Linux and Android a `path` that starts with a null byte
+    /// (`"\0name"`) is an abstract name: no file is created (see
+    /// [the module](super::unix#abstract-names)).
     ///
     /// # Errors
     ///
     /// An error of kind `Other` if no driver is entered on this thread;
-    /// `AddrInUse` if `path` exists; `InvalidInput` if the path is too long
-    /// for a socket address; otherwise what the operating system says.
+    /// `AddrInUse` if `path` exists or the abstract name is bound;
+    /// `InvalidInput` if the path is too long for a socket address;
+    /// otherwise what the operating system says.
     ///
     /// # Examples
     ///
@@ -70,7 +75,12 @@ assert_eq!(socket.local_addr()?.as_pathname(), Some(path.as_path()));
 std::fs::remove_file(&path)?;"#)]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         check_reactor()?;
-        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let socket = match Target::of(path.as_ref()) {
+            Target::Path(path) => mio::net::UnixDatagram::bind(path)?,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => mio::net::UnixDatagram::bind_addr(&super::addr::abstract_addr(name)?)?,
+        };
+        UnixDatagram::from_mio(socket)
     }
 
     /// Creates a socket bound to no path: it can send, and receive answers
@@ -117,12 +127,14 @@ assert_eq!(&buf[..n], b"hi");"#)]
     /// Connects the socket to the socket at `path`:
     /// [`send`](UnixDatagram::send) then sends there, and only datagrams
     /// from there are received. Connecting never waits, so this is not
-    /// `async`.
+    /// `async`. A `path` that starts with a null byte is an abstract name,
+    /// as for [`bind`](UnixDatagram::bind).
     ///
     /// # Errors
     ///
     /// `NotFound` if nothing is at `path`; `ConnectionRefused` if no socket
-    /// is bound there; otherwise what the operating system says.
+    /// is bound there; `InvalidInput` if the path is too long for a socket
+    /// address; otherwise what the operating system says.
     ///
     /// # Examples
     ///
@@ -139,19 +151,67 @@ let mut buf = [0; 16];
 assert_eq!(server.recv(&mut buf).await?, 2);
 std::fs::remove_file(&path)?;"#)]
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        match Target::of(path.as_ref()) {
+            Target::Path(path) => self.io.get_ref().connect(path),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => {
+                let addr = super::addr::abstract_sock_addr(name)?;
+                socket2::SockRef::from(self.io.get_ref()).connect(&addr)
+            }
+        }
     }
 
     datagram_methods!(SocketAddr, unix_datagram_setup!());
 
+    /// Waits until the socket is ready in one of the directions of
+    /// `interest`, and says which: readable, writable, a side closed, an
+    /// error pending. Pair it with the `try_` methods (`try_recv`, `try_send`, ...): when one
+    /// says `WouldBlock`, the readiness it relied on is forgotten, and the
+    /// next `ready` waits for a new edge. Several tasks may wait at once;
+    /// all are woken.
+    ///
+    /// # Errors
+    ///
+    /// An error if the driver has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(unix_datagram_setup!(), r#"
+use weft_reactor::net::Interest;
+
+let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+assert!(ready.is_writable());
+a.try_send(b"ping")?;
+let mut buf = [0; 16];
+let n = loop {
+    b.ready(Interest::READABLE).await?;
+    match b.try_recv(&mut buf) {
+        Ok(n) => break n,
+        // The readiness was stale: it is forgotten, the next ready waits.
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Err(e),
+    }
+};
+assert_eq!(&buf[..n], b"ping");"#)]
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        crate::net::readiness::ready(&self.io, interest).await
+    }
+
     /// Sends `buf` as one datagram to the socket at `path`, once there is
-    /// room: the number of bytes sent. Cancel-safe.
+    /// room: the number of bytes sent. A `path` that starts with a null byte
+    /// is an abstract name, as for [`bind`](UnixDatagram::bind).
+    /// Cancel-safe.
     ///
     /// # Errors
     ///
     /// `NotFound` if nothing is at `path`; `ConnectionRefused` if no socket
-    /// is bound there; an error if the datagram is too long, or if the
-    /// driver has shut down.
+    /// is bound there; `InvalidInput` if the path is too long for a socket
+    /// address; an error if the datagram is too long, or if the driver has
+    /// shut down.
     ///
     /// # Examples
     ///
@@ -176,8 +236,12 @@ std::fs::remove_file(&path)?;"#)]
     ///
     /// As [`send_to`](UnixDatagram::send_to).
     pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], path: &Path) -> Poll<io::Result<usize>> {
+        let dest = match Dest::of(path) {
+            Ok(dest) => dest,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         self.io
-            .poll_io(cx, Direction::Write, |io| uninterrupted(|| io.send_to(buf, path)))
+            .poll_io(cx, Direction::Write, |io| uninterrupted(|| dest.send_to(io, buf)))
     }
 
     /// Sends `buf` to the socket at `path` without waiting; an error of
@@ -188,9 +252,9 @@ std::fs::remove_file(&path)?;"#)]
     /// `WouldBlock`, as above; otherwise as
     /// [`send_to`](UnixDatagram::send_to).
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
+        let dest = Dest::of(path.as_ref())?;
         self.io
-            .try_io(Direction::Write, |io| uninterrupted(|| io.send_to(buf, path)))
+            .try_io(Direction::Write, |io| uninterrupted(|| dest.send_to(io, buf)))
     }
 
     /// Shuts down the read side, the write side or both: receiving then
@@ -201,6 +265,32 @@ std::fs::remove_file(&path)?;"#)]
     /// What the operating system says.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
+    }
+}
+
+/// Where `send_to` sends: a path, which mio takes, or an abstract address,
+/// which it does not, for socket2.
+enum Dest<'a> {
+    Path(&'a Path),
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Abstract(socket2::SockAddr),
+}
+
+impl Dest<'_> {
+    fn of(path: &Path) -> io::Result<Dest<'_>> {
+        Ok(match Target::of(path) {
+            Target::Path(path) => Dest::Path(path),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => Dest::Abstract(super::addr::abstract_sock_addr(name)?),
+        })
+    }
+
+    fn send_to(&self, io: &mio::net::UnixDatagram, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Dest::Path(path) => io.send_to(buf, path),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Dest::Abstract(addr) => socket2::SockRef::from(io).send_to(buf, addr),
+        }
     }
 }
 

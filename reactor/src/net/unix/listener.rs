@@ -1,6 +1,7 @@
 //! The Unix stream listener.
 
 use super::SocketAddr;
+use super::addr::Target;
 use super::stream::UnixStream;
 use crate::io::{Direction, IoSource};
 use crate::net::{check_reactor, uninterrupted};
@@ -37,15 +38,17 @@ pub struct UnixListener {
 
 impl UnixListener {
     /// Creates a socket file at `path` and listens there. Binding never
-    /// waits, so this is not `async`.
+    /// waits, so this is not `async`. On Linux and Android a `path` that
+    /// starts with a null byte (`"\0name"`) is an abstract name: no file is
+    /// created (see [the module](super::unix#abstract-names)).
     ///
     /// # Errors
     ///
     /// An error of kind `Other` if no driver is entered on this thread;
     /// `AddrInUse` if `path` exists (a socket file left by an earlier
-    /// listener, for example); `InvalidInput` if the path is too long for a
-    /// socket address; otherwise what the operating system says
-    /// (`PermissionDenied`, `NotFound`, ...).
+    /// listener, for example) or the abstract name is bound; `InvalidInput`
+    /// if the path is too long for a socket address; otherwise what the
+    /// operating system says (`PermissionDenied`, `NotFound`, ...).
     ///
     /// # Examples
     ///
@@ -59,7 +62,12 @@ assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
 std::fs::remove_file(&path)?;"#)]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         check_reactor()?;
-        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+        let listener = match Target::of(path.as_ref()) {
+            Target::Path(path) => mio::net::UnixListener::bind(path)?,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => mio::net::UnixListener::bind_addr(&super::addr::abstract_addr(name)?)?,
+        };
+        UnixListener::from_mio(listener)
     }
 
     /// Waits for a connection and accepts it: the connected stream,

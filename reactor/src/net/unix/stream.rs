@@ -1,8 +1,9 @@
 //! The Unix stream and its halves.
 
 use super::SocketAddr;
-use crate::net::check_reactor;
+use super::addr::Target;
 use crate::net::stream::Stream;
+use crate::net::{Interest, Ready, check_reactor};
 use std::io;
 use std::path::Path;
 
@@ -50,7 +51,9 @@ stream_type! {
 }
 
 impl UnixStream {
-    /// Connects to the listener at `path`.
+    /// Connects to the listener at `path`. On Linux and Android a `path`
+    /// that starts with a null byte (`"\0name"`) is an abstract name (see
+    /// [the module](super::unix#abstract-names)).
     ///
     /// # Errors
     ///
@@ -73,7 +76,12 @@ assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
 std::fs::remove_file(&path)?;"#)]
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         check_reactor()?;
-        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        let stream = match Target::of(path.as_ref()) {
+            Target::Path(path) => mio::net::UnixStream::connect(path)?,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Target::Abstract(name) => mio::net::UnixStream::connect_addr(&super::addr::abstract_addr(name)?)?,
+        };
+        let stream = UnixStream::from_mio(stream)?;
         stream.core.finish_connect().await?;
         Ok(stream)
     }
@@ -99,6 +107,44 @@ assert_eq!(&buf, b"hi");"#)]
         check_reactor()?;
         let (a, b) = mio::net::UnixStream::pair()?;
         Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Waits until the stream is ready in one of the directions of
+    /// `interest`, and says which: readable, writable, a side closed, an
+    /// error pending. Pair it with the `try_` methods (`try_read`, `try_write`): when one
+    /// says `WouldBlock`, the readiness it relied on is forgotten, and the
+    /// next `ready` waits for a new edge. Several tasks may wait at once;
+    /// all are woken.
+    ///
+    /// # Errors
+    ///
+    /// An error if the driver has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    #[doc = example!(unix_setup!(), r#"
+use weft_reactor::net::Interest;
+
+b.write_all(b"ping").await?;
+let ready = s.ready(Interest::READABLE | Interest::WRITABLE).await?;
+assert!(ready.is_writable());
+let mut buf = [0; 16];
+let n = loop {
+    s.ready(Interest::READABLE).await?;
+    match s.try_read(&mut buf) {
+        Ok(n) => break n,
+        // The readiness was stale: it is forgotten, the next ready waits.
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Err(e),
+    }
+};
+assert_eq!(&buf[..n], b"ping");"#)]
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.core.ready_interest(interest).await
     }
 
     /// Takes the pending `SO_ERROR` of the socket, if any.
