@@ -45,7 +45,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 /// No permit, nobody waiting.
 const EMPTY: u64 = 0;
@@ -369,6 +369,9 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
+        // With the budget spent, nothing is taken: a stored permit stays
+        // stored, a grant stays this future's (its drop passes it on).
+        let coop = ready!(crate::coop::poll_proceed(cx));
         let ready = match this.ticket {
             None => {
                 if this.take_permit_or_wait(None) {
@@ -401,6 +404,7 @@ impl Future for Notified<'_> {
             }
         };
         if ready {
+            coop.made_progress();
             this.ticket = None;
             this.done = true;
             Poll::Ready(())

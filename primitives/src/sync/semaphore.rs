@@ -23,6 +23,11 @@
 //! has its permits without taking the lock (`close` grants nothing, it only
 //! unlinks, leaving the nodes for their futures to free). If its future is
 //! dropped before it sees them, the drop gives them back.
+//!
+//! Every acquire that completes spends one unit of the task's cooperative
+//! budget ([`crate::coop`]); Mutex and RwLock inherit this. With the budget
+//! spent, a poll returns `Pending` before looking at anything: a waiter
+//! granted meanwhile keeps its permits until its next poll or its drop.
 
 use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard, lock};
@@ -33,7 +38,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// An async counting semaphore with FIFO fairness.
 ///
@@ -363,12 +368,31 @@ impl Semaphore {
         self.serve_and_wake(waiters);
     }
 
-    /// Polls a waiter for its permits. Inlined into the callers' futures:
-    /// the first poll of an acquire that finds enough permits free and
-    /// nobody waiting is one compare-and-swap; everything else is out of
-    /// line.
+    /// Polls a waiter for its permits, spending a unit of the task's
+    /// cooperative budget when it completes. Inlined into the callers'
+    /// futures: the first poll of an acquire that finds enough permits free
+    /// and nobody waiting is the budget check and one compare-and-swap;
+    /// everything else is out of line.
+    ///
+    /// With the budget spent it returns `Pending` before looking: a waiter
+    /// granted meanwhile keeps its permits, and its drop gives them back.
     #[inline]
     pub(crate) fn poll_acquire(
+        &self,
+        waiter: &mut Waiter,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, AcquireError>> {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        let poll = self.poll_acquire_unbudgeted(waiter, cx);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
+    }
+
+    /// [`poll_acquire`](Self::poll_acquire) once the budget allowed it.
+    #[inline]
+    fn poll_acquire_unbudgeted(
         &self,
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
@@ -386,9 +410,9 @@ impl Semaphore {
         self.poll_acquire_slow(waiter, cx)
     }
 
-    /// [`poll_acquire`](Self::poll_acquire) past the fast path: a queued
-    /// waiter, or a first poll that found too few permits or someone
-    /// waiting.
+    /// [`poll_acquire_unbudgeted`](Self::poll_acquire_unbudgeted) past the
+    /// fast path: a queued waiter, or a first poll that found too few
+    /// permits or someone waiting.
     #[inline(never)]
     fn poll_acquire_slow(
         &self,
