@@ -179,6 +179,34 @@ impl Semaphore {
         self.release(n);
     }
 
+    /// Removes up to `n` free permits for good, and returns how many it
+    /// removed: fewer than `n` if fewer were free. Permits held elsewhere
+    /// are not touched, and waiters keep their place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(5);
+    /// let held = sem.try_acquire_many(2).unwrap();
+    /// // Three are free: only those can go.
+    /// assert_eq!(sem.forget_permits(4), 3);
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(held);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let waiters = lock(&self.waiters);
+        let forgotten = std::cell::Cell::new(0);
+        self.update_locked(&waiters, |word| {
+            let k = permits_of(word).min(n);
+            forgotten.set(k);
+            Some(word - (k << SHIFT))
+        });
+        forgotten.get()
+    }
+
     /// Closes the semaphore: every waiter and every later acquire gets an
     /// [`AcquireError`]. Permits already held stay valid.
     pub fn close(&self) {
@@ -625,12 +653,49 @@ impl SemaphorePermit<'_> {
     /// # Panics
     ///
     /// Panics if the two come from different semaphores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut permit = sem.try_acquire().unwrap();
+    /// permit.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!(permit.num_permits(), 3);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
     pub fn merge(&mut self, mut other: SemaphorePermit<'_>) {
         assert!(
             std::ptr::eq(self.semaphore, other.semaphore),
             "merged permits must come from the same semaphore"
         );
         self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None`, changing
+    /// nothing, if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut permit = sem.try_acquire_many(3).unwrap();
+    /// let one = permit.split(1).unwrap();
+    /// assert!(permit.split(3).is_none());
+    /// drop(one);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            semaphore: self.semaphore,
+            permits: n,
+        })
     }
 
     fn detach(mut self) -> usize {
@@ -682,6 +747,59 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits came from.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore
+    }
+
+    /// Merges `other`'s permits into this one.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the two come from different semaphores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut permit = Arc::clone(&sem).try_acquire_owned().unwrap();
+    /// permit.merge(Arc::clone(&sem).try_acquire_many_owned(2).unwrap());
+    /// assert_eq!(permit.num_permits(), 3);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.semaphore, &other.semaphore),
+            "merged permits must come from the same semaphore"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None`, changing
+    /// nothing, if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut permit = Arc::clone(&sem).try_acquire_many_owned(3).unwrap();
+    /// // The halves can move into different tasks.
+    /// let one = permit.split(1).unwrap();
+    /// assert!(permit.split(3).is_none());
+    /// drop(one);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            semaphore: Arc::clone(&self.semaphore),
+            permits: n,
+        })
     }
 }
 
