@@ -7,7 +7,10 @@ mod support;
 use std::sync::Arc;
 use std::task::Poll;
 use support::any_runtime::{on_every_runtime, poll_once};
-use weft::sync::{Mutex, Notify, RwLock, RwLockWriteGuard, Semaphore, oneshot};
+use weft::sync::{
+    Mutex, Notified, Notify, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore,
+    SemaphorePermit, oneshot,
+};
 
 #[test]
 fn rwlock_with_max_readers_makes_the_reader_past_the_limit_wait() {
@@ -260,4 +263,15 @@ fn notified_enable_registers_without_polling() {
         assert!(!later.as_mut().enable());
         assert!(poll_once(&mut later).await.is_pending());
     });
+}
+
+/// The guards and futures these APIs return cross threads as tokio's do.
+#[test]
+fn the_new_guards_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RwLockReadGuard<'static, Vec<u8>>>();
+    send_sync::<RwLockReadGuard<'static, [u8]>>();
+    send_sync::<SemaphorePermit<'static>>();
+    send_sync::<OwnedSemaphorePermit>();
+    send_sync::<Notified<'static>>();
 }

@@ -338,6 +338,18 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
 
 /// Shared access to a [`RwLock`]'s value, or to a part of it picked with
 /// [`map`](RwLockReadGuard::map); releases the lock when dropped.
+///
+/// It may move to another thread when `T` is `Sync`, as `&T` may; not
+/// otherwise:
+///
+/// ```compile_fail
+/// use std::cell::Cell;
+/// use weft_primitives::sync::RwLock;
+///
+/// fn send<G: Send>(_: G) {}
+/// let lock = RwLock::new(Cell::new(1));
+/// send(lock.try_read().unwrap());
+/// ```
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     /// Where its permit goes back.
