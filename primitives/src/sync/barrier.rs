@@ -14,7 +14,7 @@ use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// Makes `n` tasks wait for each other; each round, one of them is told it
 /// is the leader.
@@ -115,6 +115,9 @@ impl Future for Wait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
+        // With the budget spent, nothing changes: an arrival not yet made
+        // waits, a round completed meanwhile is still seen next time.
+        let coop = ready!(crate::coop::poll_proceed(cx));
         let mut state = lock(&this.barrier.state);
         match this.round {
             None => {
@@ -124,6 +127,7 @@ impl Future for Wait<'_> {
                     state.round += 1;
                     this.round = Some(state.round - 1);
                     wake_all(state, |state| &mut state.waiters);
+                    coop.made_progress();
                     return Poll::Ready(BarrierWaitResult(true));
                 }
                 this.round = Some(state.round);
@@ -134,6 +138,7 @@ impl Future for Wait<'_> {
                 if let Some(key) = this.key.take() {
                     state.waiters.remove(key);
                 }
+                coop.made_progress();
                 Poll::Ready(BarrierWaitResult(false))
             }
             Some(_) => {

@@ -150,6 +150,52 @@ impl<T: ?Sized> Mutex<T> {
         Ok(OwnedMutexGuard { mutex: self })
     }
 
+    /// Blocks the thread until the lock is free, for synchronous code that
+    /// shares data with async tasks.
+    ///
+    /// It parks the whole thread: never call it from async code. Unlike
+    /// tokio, which panics there, weft cannot tell, and a task that calls
+    /// it may deadlock its worker (and the task holding the lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Mutex;
+    ///
+    /// let count = Arc::new(Mutex::new(0));
+    /// let thread = {
+    ///     let count = Arc::clone(&count);
+    ///     std::thread::spawn(move || *count.blocking_lock() += 1)
+    /// };
+    /// thread.join().unwrap();
+    /// # weft::block_on(async {
+    /// assert_eq!(*count.lock().await, 1);
+    /// # });
+    /// ```
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::util::block_on(self.lock())
+    }
+
+    /// Like [`blocking_lock`](Mutex::blocking_lock), for a mutex in an
+    /// `Arc`. Never call it from async code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Mutex;
+    ///
+    /// let mutex = Arc::new(Mutex::new(1));
+    /// let mut guard = Arc::clone(&mutex).blocking_lock_owned();
+    /// // The guard owns its mutex: it can move to another thread.
+    /// std::thread::spawn(move || *guard += 1).join().unwrap();
+    /// assert_eq!(*mutex.blocking_lock(), 2);
+    /// ```
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        crate::util::block_on(self.lock_owned())
+    }
+
     /// The value, through exclusive access to the mutex: no locking needed.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.with_mut(|p| {

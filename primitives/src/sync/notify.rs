@@ -20,8 +20,9 @@
 //!   had not yet been polled.
 //!
 //! The queue is a ring of tickets, taken in registration order, with each
-//! waiter's waker: `notify_one` pops the front, `notify_waiters` takes
-//! them all, a waiter appends at the back. A waiter that leaves before its
+//! waiter's waker (a no-op waker for one only [`enable`]d so far):
+//! `notify_one` pops the front, `notify_last` the back, `notify_waiters`
+//! takes them all, a waiter appends at the back. A waiter that leaves before its
 //! turn leaves a hole, trimmed as soon as it reaches either end and
 //! compacted away when holes outnumber waiters. No neighbour's links are
 //! rewritten, so a notifier and a registering waiter touch opposite ends.
@@ -34,18 +35,28 @@
 //! notes the tickets it woke (each removed by its owner), so a waiter
 //! whose ticket is neither queued nor noted was granted. A waiter granted
 //! a `notify_one` but dropped before it saw it passes the notification on,
-//! so cancelling never loses a wakeup. So one notify, wake and register
+//! so cancelling never loses a wakeup.
+//!
+//! `notify_last` grants out of ticket order, so it leaves `granted` alone:
+//! its waiter, not queued, finds out under the lock. It notes the ticket
+//! (as `notify_waiters` does), so that the waiter, if dropped unseen,
+//! passes the notification on to the last waiter rather than the first,
+//! and counts the notes in `unseen_last`: a waiter that a later
+//! `notify_one` lets through without the lock checks the count and, if it
+//! is not zero, takes the lock to clear its note. So one notify, wake and register
 //! cycle takes the lock twice, and a `notify_one` with nobody waiting
 //! never.
+//!
+//! [`enable`]: Notified::enable
 
-use crate::loom::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
+use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::Wakers;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 /// No permit, nobody waiting.
 const EMPTY: u64 = 0;
@@ -91,6 +102,9 @@ pub struct Notify {
     /// The ticket of the last waiter `notify_one` granted; changed only
     /// under the lock, read without it by a woken waiter.
     granted: AtomicU64,
+    /// How many tickets `Queue::granted_last` holds; changed only under
+    /// the lock, read without it by a woken waiter.
+    unseen_last: AtomicUsize,
 }
 
 /// The registered waiters, under the `Notify`'s lock.
@@ -103,6 +117,8 @@ struct Queue {
     /// Tickets `notify_waiters` took from the ring whose owners have not
     /// looked since, in increasing order.
     woken_by_all: Vec<u64>,
+    /// Tickets `notify_last` granted whose owners have not looked since.
+    granted_last: Vec<u64>,
     /// The ticket the next waiter takes; tickets start at 1.
     next_ticket: u64,
 }
@@ -113,6 +129,7 @@ impl Queue {
             ring: VecDeque::new(),
             waiting: 0,
             woken_by_all: Vec::new(),
+            granted_last: Vec::new(),
             next_ticket: 1,
         }
     }
@@ -138,6 +155,16 @@ impl Queue {
         // registering waiters are writing, is left alone.
         self.trim_front();
         Some((ticket, waker.expect("the front is a waiter")))
+    }
+
+    /// Takes the last waiter out: its ticket and waker.
+    fn pop_back(&mut self) -> Option<(u64, Waker)> {
+        let (ticket, waker) = self.ring.pop_back()?;
+        self.waiting -= 1;
+        while self.ring.back().is_some_and(|entry| entry.1.is_none()) {
+            self.ring.pop_back();
+        }
+        Some((ticket, waker.expect("the back is a waiter")))
     }
 
     /// Where the waiter of `ticket` is, if it is queued.
@@ -201,6 +228,26 @@ impl Queue {
             Err(_) => false,
         }
     }
+
+    /// True, forgetting it, if `notify_last` granted `ticket`.
+    fn take_granted_last(&mut self, ticket: u64) -> bool {
+        match self.granted_last.iter().position(|&t| t == ticket) {
+            Some(index) => {
+                self.granted_last.swap_remove(index);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Which waiter a notification goes to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The first registered: `notify_one`.
+    First,
+    /// The last registered: `notify_last`.
+    Last,
 }
 
 impl Notify {
@@ -210,6 +257,7 @@ impl Notify {
             state: AtomicU64::new(EMPTY),
             queue: Mutex::new(Queue::new()),
             granted: AtomicU64::new(0),
+            unseen_last: AtomicUsize::new(0),
         }
     }
 
@@ -220,6 +268,7 @@ impl Notify {
             state: AtomicU64::new(EMPTY),
             queue: Mutex::new(Queue::new()),
             granted: AtomicU64::new(0),
+            unseen_last: AtomicUsize::new(0),
         }
     }
 
@@ -239,6 +288,38 @@ impl Notify {
     /// Wakes the first waiter; with none, stores a permit (at most one)
     /// that the next [`notified`](Notify::notified) consumes at once.
     pub fn notify_one(&self) {
+        self.notify(End::First);
+    }
+
+    /// Wakes the most recently registered waiter; with none, stores a
+    /// permit, as [`notify_one`](Notify::notify_one) does. A waiter it woke
+    /// that is dropped before seeing it passes it on to the (new) last
+    /// waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Notify;
+    ///
+    /// # weft::block_on(async {
+    /// let notify = Notify::new();
+    /// let mut first = Box::pin(notify.notified());
+    /// let mut last = Box::pin(notify.notified());
+    /// // Registered in this order, without waiting.
+    /// first.as_mut().enable();
+    /// last.as_mut().enable();
+    /// notify.notify_last();
+    /// last.await;
+    /// assert!(!first.as_mut().enable(), "the first one still waits");
+    /// # });
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify(End::Last);
+    }
+
+    /// `notify_one` or `notify_last`: a permit, lock-free, if nobody
+    /// waits; otherwise the lock and the queue.
+    fn notify(&self, end: End) {
         let mut state = self.state.load(Acquire);
         loop {
             state = match state & TAG {
@@ -253,16 +334,26 @@ impl Notify {
                 _ => break,
             };
         }
-        self.hand_on(lock(&self.queue));
+        self.hand_on(lock(&self.queue), end);
     }
 
-    /// Gives one notification to the first waiter, or stores it as the
+    /// Gives one notification to the waiter at `end`, or stores it as the
     /// permit; called with the lock held.
-    fn hand_on(&self, mut queue: MutexGuard<'_, Queue>) {
+    fn hand_on(&self, mut queue: MutexGuard<'_, Queue>, end: End) {
         let mut state = self.state.load(Acquire);
         if state & TAG == WAITING {
-            let (ticket, waker) = queue.pop_front().expect("WAITING means a queued waiter");
-            self.granted.store(ticket, Release);
+            let (ticket, waker) = match end {
+                End::First => queue.pop_front(),
+                End::Last => queue.pop_back(),
+            }
+            .expect("WAITING means a queued waiter");
+            if end == End::First {
+                self.granted.store(ticket, Release);
+            } else {
+                // Out of ticket order: noted, for the locked path.
+                queue.granted_last.push(ticket);
+                self.unseen_last.fetch_add(1, AcqRel);
+            }
             if queue.is_empty() {
                 // Nobody writes the word while WAITING is set.
                 self.state.store(state & !TAG, Release);
@@ -361,6 +452,103 @@ impl Notified<'_> {
     }
 }
 
+impl Notified<'_> {
+    /// Registers this future as a waiter without polling it, so that a
+    /// later [`notify_one`](Notify::notify_one) or
+    /// [`notify_last`](Notify::notify_last) may pick it (rather than store
+    /// a permit); returns true if it is already notified, taking a stored
+    /// permit if there is one. Polling registers too: this is for
+    /// registering before the first poll. A `notify_waiters` reaches every
+    /// `Notified` created before it, enabled or not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Notify;
+    ///
+    /// # weft::block_on(async {
+    /// let notify = Notify::new();
+    /// let mut notified = Box::pin(notify.notified());
+    /// assert!(!notified.as_mut().enable());
+    /// // Goes to the enabled waiter; no permit is stored.
+    /// notify.notify_one();
+    /// assert!(notified.as_mut().enable());
+    /// notified.await;
+    /// # });
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().poll_notified(None)
+    }
+
+    /// Polls for a notification, with `waker` to store if it must wait (a
+    /// no-op waker when enabled without one); true once notified.
+    fn poll_notified(&mut self, waker: Option<&Waker>) -> bool {
+        if self.done {
+            return true;
+        }
+        let notify = self.notify;
+        let ready = match self.ticket {
+            None => {
+                if self.take_permit_or_wait(None) {
+                    true
+                } else {
+                    let mut queue = lock(&notify.queue);
+                    if self.take_permit_or_wait(Some(&queue)) {
+                        true
+                    } else {
+                        self.ticket = Some(queue.push_back(waker.unwrap_or(Waker::noop())));
+                        false
+                    }
+                }
+            }
+            // Granted by `notify_one` (or by `notify_last` before a later
+            // grant), and out of the queue.
+            Some(ticket) if self.granted_unlocked(ticket) => {
+                if notify.unseen_last.load(Acquire) != 0 {
+                    notify.take_granted_last(&mut lock(&notify.queue), ticket);
+                }
+                true
+            }
+            Some(ticket) => {
+                let mut queue = lock(&notify.queue);
+                match queue.find(ticket) {
+                    Some(index) => {
+                        if let Some(waker) = waker {
+                            queue.set_waker(index, waker);
+                        }
+                        false
+                    }
+                    None => {
+                        // Granted by `notify_one` or `notify_last`, or woken
+                        // by `notify_waiters`.
+                        if !queue.take_woken_by_all(ticket) {
+                            notify.take_granted_last(&mut queue, ticket);
+                        }
+                        true
+                    }
+                }
+            }
+        };
+        if ready {
+            self.ticket = None;
+            self.done = true;
+        }
+        ready
+    }
+}
+
+impl Notify {
+    /// True, forgetting it, if `notify_last` granted `ticket`; `queue` is
+    /// this `Notify`'s, locked.
+    fn take_granted_last(&self, queue: &mut Queue, ticket: u64) -> bool {
+        let taken = queue.take_granted_last(ticket);
+        if taken {
+            self.unseen_last.fetch_sub(1, AcqRel);
+        }
+        taken
+    }
+}
+
 impl Future for Notified<'_> {
     type Output = ();
 
@@ -369,40 +557,11 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
-        let ready = match this.ticket {
-            None => {
-                if this.take_permit_or_wait(None) {
-                    true
-                } else {
-                    let mut queue = lock(&this.notify.queue);
-                    if this.take_permit_or_wait(Some(&queue)) {
-                        true
-                    } else {
-                        this.ticket = Some(queue.push_back(cx.waker()));
-                        false
-                    }
-                }
-            }
-            // `notify_one` took it out of the queue: nothing to clean up.
-            Some(ticket) if this.granted_unlocked(ticket) => true,
-            Some(ticket) => {
-                let mut queue = lock(&this.notify.queue);
-                match queue.find(ticket) {
-                    Some(index) => {
-                        queue.set_waker(index, cx.waker());
-                        false
-                    }
-                    None => {
-                        // Granted by `notify_one`, or woken by `notify_waiters`.
-                        queue.take_woken_by_all(ticket);
-                        true
-                    }
-                }
-            }
-        };
-        if ready {
-            this.ticket = None;
-            this.done = true;
+        // With the budget spent, nothing is taken: a stored permit stays
+        // stored, a grant stays this future's (its drop passes it on).
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        if this.poll_notified(Some(cx.waker())) {
+            coop.made_progress();
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -423,9 +582,14 @@ impl Drop for Notified<'_> {
                 let state = notify.state.load(Acquire);
                 notify.state.store(state & !TAG, Release);
             }
-        } else if !queue.take_woken_by_all(ticket) {
+        } else if queue.take_woken_by_all(ticket) {
+            // `notify_waiters` owes nobody else anything.
+        } else if notify.take_granted_last(&mut queue, ticket) {
+            // Granted by `notify_last` but never seen: pass it on.
+            notify.hand_on(queue, End::Last);
+        } else {
             // Granted by `notify_one` but never seen: pass it on.
-            notify.hand_on(queue);
+            notify.hand_on(queue, End::First);
         }
     }
 }
@@ -445,10 +609,11 @@ mod tests {
     use crate::util::test_support::{counter, poll, wakes};
 
     /// Entries the queue keeps: waiters, holes, and tickets woken by
-    /// `notify_waiters` whose owners have not looked yet.
+    /// `notify_waiters` or granted by `notify_last` whose owners have not
+    /// looked yet.
     fn nodes(notify: &Notify) -> usize {
         let queue = lock(&notify.queue);
-        queue.ring.len() + queue.woken_by_all.len()
+        queue.ring.len() + queue.woken_by_all.len() + queue.granted_last.len()
     }
 
     fn permit(notify: &Notify) -> bool {
@@ -580,5 +745,90 @@ mod tests {
             EMPTY,
             "the last waiter gone clears WAITING"
         );
+    }
+
+    #[test]
+    fn notify_last_picks_the_newest_waiter_and_its_note_goes_when_it_looks() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        let mut waiters: Vec<_> = (0..3).map(|_| notify.notified()).collect();
+        for waiter in &mut waiters {
+            assert!(poll(waiter, &waker).is_pending());
+        }
+        notify.notify_last();
+        assert!(poll(&mut waiters[0], &waker).is_pending());
+        assert!(poll(&mut waiters[1], &waker).is_pending());
+        assert_eq!(nodes(&notify), 3, "two waiters and one note");
+        assert!(poll(&mut waiters[2], &waker).is_ready());
+        assert_eq!(nodes(&notify), 2);
+        assert_eq!(notify.unseen_last.load(Acquire), 0);
+        // The others are still served from the front.
+        notify.notify_one();
+        assert!(poll(&mut waiters[1], &waker).is_pending());
+        assert!(poll(&mut waiters[0], &waker).is_ready());
+    }
+
+    #[test]
+    fn a_notify_last_grant_seen_after_a_later_notify_one_leaves_no_note() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        let mut first = notify.notified();
+        let mut second = notify.notified();
+        assert!(poll(&mut first, &waker).is_pending());
+        assert!(poll(&mut second, &waker).is_pending());
+        notify.notify_last();
+        let mut third = notify.notified();
+        assert!(poll(&mut third, &waker).is_pending());
+        notify.notify_one();
+        notify.notify_one();
+        // `granted` is past `second`'s ticket: it completes without the
+        // queue's help, but must still clear the note `notify_last` left.
+        assert!(poll(&mut second, &waker).is_ready());
+        assert!(poll(&mut first, &waker).is_ready());
+        assert!(poll(&mut third, &waker).is_ready());
+        assert_eq!(nodes(&notify), 0);
+        assert_eq!(notify.unseen_last.load(Acquire), 0);
+        assert!(!permit(&notify));
+    }
+
+    #[test]
+    fn a_notify_last_grant_dropped_unseen_goes_to_the_new_last_waiter() {
+        let notify = Notify::new();
+        let (_, waker) = counter();
+        let mut waiters: Vec<_> = (0..3).map(|_| notify.notified()).collect();
+        for waiter in &mut waiters {
+            assert!(poll(waiter, &waker).is_pending());
+        }
+        notify.notify_last();
+        drop(waiters.pop());
+        assert!(poll(&mut waiters[0], &waker).is_pending());
+        assert!(poll(&mut waiters[1], &waker).is_ready());
+        assert_eq!(nodes(&notify), 1);
+        assert_eq!(notify.unseen_last.load(Acquire), 0);
+    }
+
+    #[test]
+    fn an_enabled_waiter_is_queued_without_a_waker_and_takes_a_notify_one() {
+        let notify = Notify::new();
+        let (count, waker) = counter();
+        let mut waiter = notify.notified();
+        assert!(!Pin::new(&mut waiter).enable());
+        assert_eq!(nodes(&notify), 1);
+        // Enabling again changes nothing.
+        assert!(!Pin::new(&mut waiter).enable());
+        assert_eq!(nodes(&notify), 1);
+        notify.notify_one();
+        assert!(!permit(&notify), "the enabled waiter took it");
+        assert!(Pin::new(&mut waiter).enable());
+        assert!(poll(&mut waiter, &waker).is_ready());
+        assert_eq!(wakes(&count), 0);
+        // A polled waiter's waker replaces the no-op one.
+        let mut waiter = notify.notified();
+        assert!(!Pin::new(&mut waiter).enable());
+        assert!(poll(&mut waiter, &waker).is_pending());
+        notify.notify_one();
+        assert_eq!(wakes(&count), 1);
+        assert!(poll(&mut waiter, &waker).is_ready());
+        assert_eq!(nodes(&notify), 0);
     }
 }

@@ -2,26 +2,45 @@
 //!
 //! # Protocol
 //!
-//! The semaphore holds `MAX_READS` permits. A reader takes one, a writer
-//! takes all of them: so readers share, a writer excludes everyone, and
+//! The semaphore holds `max_readers` permits (`MAX_READS` unless the lock
+//! was built [`with_max_readers`](RwLock::with_max_readers)). A reader
+//! takes one, a writer takes all of them: so readers share, at most
+//! `max_readers` at once, a writer excludes everyone, and
 //! because the semaphore serves its queue strictly in order, a waiting
 //! writer holds back the readers who came after it. Writers are never
 //! starved, and readers queued behind a writer enter together after it.
 //! A guard exists only while its permits are out; the semaphore's lock
 //! orders one writer's changes before the next holder's reads.
+//!
+//! A read guard keeps a pointer to what it reads (the whole value, or the
+//! part a `map` picked) and the semaphore to give its permit back to, not
+//! the lock: so mapping it changes its type without changing its permit.
 
 use super::mutex::TryLockError;
 use super::semaphore::{Acquire, Semaphore};
 use crate::loom::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// How many readers may hold the lock at once.
+/// How many readers may hold the lock at once, at most.
 const MAX_READS: u32 = u32::MAX >> 3;
+
+/// `max_reads` within `1..=MAX_READS`.
+const fn clamp_readers(max_reads: u32) -> u32 {
+    if max_reads == 0 {
+        1
+    } else if max_reads > MAX_READS {
+        MAX_READS
+    } else {
+        max_reads
+    }
+}
 
 /// An async reader-writer lock: many readers or one writer, served in the
 /// order they asked, so writers are never starved.
@@ -49,6 +68,8 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// ```
 pub struct RwLock<T: ?Sized> {
     semaphore: Semaphore,
+    /// The permits a writer takes: how many readers may share the lock.
+    max_readers: u32,
     data: UnsafeCell<T>,
 }
 
@@ -61,8 +82,50 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`.
     pub fn new(value: T) -> RwLock<T> {
+        RwLock::with_max_readers(value, MAX_READS)
+    }
+
+    /// An unlocked lock holding `value` that lets at most `max_reads`
+    /// readers in at once; the next reader waits for one of them to leave.
+    ///
+    /// Unlike tokio, which panics, a `max_reads` above `u32::MAX >> 3`
+    /// saturates, and 0 counts as 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::RwLock;
+    ///
+    /// let lock = RwLock::with_max_readers(0, 2);
+    /// let a = lock.try_read().unwrap();
+    /// let b = lock.try_read().unwrap();
+    /// // A third reader would be one too many.
+    /// assert!(lock.try_read().is_err());
+    /// drop((a, b));
+    /// assert!(lock.try_write().is_ok());
+    /// ```
+    pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        let max_readers = clamp_readers(max_reads);
         RwLock {
-            semaphore: Semaphore::new(MAX_READS as usize),
+            semaphore: Semaphore::new(max_readers as usize),
+            max_readers,
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// `const` constructor, for statics.
+    #[cfg(not(all(test, loom)))]
+    pub const fn const_new(value: T) -> RwLock<T> {
+        RwLock::const_with_max_readers(value, MAX_READS)
+    }
+
+    /// `const` [`with_max_readers`](RwLock::with_max_readers), for statics.
+    #[cfg(not(all(test, loom)))]
+    pub const fn const_with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        let max_readers = clamp_readers(max_reads);
+        RwLock {
+            semaphore: Semaphore::const_new(max_readers as usize),
+            max_readers,
             data: UnsafeCell::new(value),
         }
     }
@@ -86,8 +149,55 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> Write<'_, T> {
         Write {
             lock: self,
-            acquire: self.semaphore.acquire_many(MAX_READS),
+            acquire: self.semaphore.acquire_many(self.max_readers),
         }
+    }
+
+    /// Blocks the thread until it may read, for synchronous code that
+    /// shares data with async tasks.
+    ///
+    /// It parks the whole thread: never call it from async code. Unlike
+    /// tokio, which panics there, weft cannot tell, and a task that calls
+    /// it may deadlock its worker (and the task holding the lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::RwLock;
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let reader = {
+    ///     let lock = Arc::clone(&lock);
+    ///     std::thread::spawn(move || *lock.blocking_read())
+    /// };
+    /// assert_eq!(reader.join().unwrap(), 1);
+    /// ```
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        crate::util::block_on(self.read())
+    }
+
+    /// Blocks the thread until it may write. Never call it from async code
+    /// (see [`blocking_read`](RwLock::blocking_read)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::RwLock;
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let writer = {
+    ///     let lock = Arc::clone(&lock);
+    ///     std::thread::spawn(move || *lock.blocking_write() += 1)
+    /// };
+    /// writer.join().unwrap();
+    /// # weft::block_on(async {
+    /// assert_eq!(*lock.read().await, 2);
+    /// # });
+    /// ```
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::util::block_on(self.write())
     }
 
     /// Reads if no writer holds the lock and nobody waits.
@@ -98,7 +208,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         let permit = self.semaphore.try_acquire().map_err(|_| TryLockError::new())?;
         permit.forget();
-        Ok(RwLockReadGuard { lock: self })
+        Ok(RwLockReadGuard::new(self))
     }
 
     /// Writes if the lock is free and nobody waits.
@@ -109,7 +219,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         let permit = self
             .semaphore
-            .try_acquire_many(MAX_READS)
+            .try_acquire_many(self.max_readers)
             .map_err(|_| TryLockError::new())?;
         permit.forget();
         Ok(RwLockWriteGuard { lock: self })
@@ -125,6 +235,11 @@ impl<T: ?Sized> RwLock<T> {
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
         std::mem::forget(self.write().await);
         OwnedRwLockWriteGuard { lock: self }
+    }
+
+    /// How many permits a writer holds.
+    fn write_permits(&self) -> usize {
+        self.max_readers as usize
     }
 
     /// The value, through exclusive access: no locking needed.
@@ -147,7 +262,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// # Safety
     ///
-    /// The caller holds all `MAX_READS` permits and is borrowed mutably.
+    /// The caller holds all `max_readers` permits and is borrowed mutably.
     #[allow(clippy::mut_from_ref)]
     unsafe fn exclusive(&self) -> &mut T {
         self.data.with_mut(|p| {
@@ -200,7 +315,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let lock = this.lock;
-        poll_guard(&mut this.acquire, cx, || RwLockReadGuard { lock })
+        poll_guard(&mut this.acquire, cx, || RwLockReadGuard::new(lock))
     }
 }
 
@@ -221,10 +336,122 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
     }
 }
 
-/// Shared access to a [`RwLock`]'s value; releases it when dropped.
+/// Shared access to a [`RwLock`]'s value, or to a part of it picked with
+/// [`map`](RwLockReadGuard::map); releases the lock when dropped.
+///
+/// It may move to another thread when `T` is `Sync`, as `&T` may; not
+/// otherwise:
+///
+/// ```compile_fail
+/// use std::cell::Cell;
+/// use weft_primitives::sync::RwLock;
+///
+/// fn send<G: Send>(_: G) {}
+/// let lock = RwLock::new(Cell::new(1));
+/// send(lock.try_read().unwrap());
+/// ```
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    /// Where its permit goes back.
+    semaphore: &'a Semaphore,
+    /// What it reads: inside the lock's value, which outlives `'a`.
+    data: NonNull<T>,
+    _reads: PhantomData<&'a T>,
+}
+
+// SAFETY: the guard only hands out `&T` (module protocol: no writer exists
+// while its permit is out), so moving or sharing it between threads is
+// sharing `&T`: `T: Sync` suffices, as for `&T`. The semaphore is `Sync`.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// A guard over all of `lock`'s value; its caller holds a read permit.
+    fn new(lock: &'a RwLock<T>) -> RwLockReadGuard<'a, T> {
+        RwLockReadGuard {
+            semaphore: &lock.semaphore,
+            data: NonNull::from(lock.shared()),
+            _reads: PhantomData,
+        }
+    }
+
+    /// Narrows the guard to a part of the value, keeping the read lock.
+    /// An associated function, so that it does not hide a method of `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::{RwLock, RwLockReadGuard};
+    ///
+    /// let lock = RwLock::new((1, String::from("a")));
+    /// let name = RwLockReadGuard::map(lock.try_read().unwrap(), |pair| &pair.1);
+    /// assert_eq!(*name, "a");
+    /// assert!(lock.try_write().is_err(), "still read-locked");
+    /// ```
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let data = NonNull::from(f(&*this));
+        this.reading(data)
+    }
+
+    /// Like [`map`](RwLockReadGuard::map), with a function that may find
+    /// nothing: then the guard comes back unchanged.
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::{RwLock, RwLockReadGuard};
+    ///
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let guard = lock.try_read().unwrap();
+    /// let guard = RwLockReadGuard::try_map(guard, |v| v.get(5)).unwrap_err();
+    /// let second = RwLockReadGuard::try_map(guard, |v| v.get(1)).unwrap();
+    /// assert_eq!(*second, 2);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        match f(&*this).map(NonNull::from) {
+            Some(data) => Ok(this.reading(data)),
+            None => Err(this),
+        }
+    }
+
+    /// Moves this guard's permit to a guard reading `data`, which the
+    /// caller took from this guard's value (so it lives as long).
+    fn reading<U: ?Sized>(self, data: NonNull<U>) -> RwLockReadGuard<'a, U> {
+        let semaphore = self.semaphore;
+        std::mem::forget(self);
+        RwLockReadGuard {
+            semaphore,
+            data,
+            _reads: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the lock's value, which outlives the
+        // guard's `'a`, and the guard holds a read permit, so no `&mut`
+        // to it exists while this `&T` lives (module protocol).
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.semaphore.release(1);
+    }
 }
 
 /// Exclusive access to a [`RwLock`]'s value; releases it when dropped.
@@ -243,8 +470,68 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
         let lock = self.lock;
         std::mem::forget(self);
-        lock.semaphore.release(MAX_READS as usize - 1);
-        RwLockReadGuard { lock }
+        lock.semaphore.release(lock.write_permits() - 1);
+        RwLockReadGuard::new(lock)
+    }
+
+    /// Turns the write lock into a read lock over a part of the value,
+    /// without letting a writer in between. An associated function, so
+    /// that it does not hide a method of `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::{RwLock, RwLockWriteGuard};
+    ///
+    /// # weft::block_on(async {
+    /// let lock = RwLock::new((0, String::new()));
+    /// let mut guard = lock.write().await;
+    /// guard.1.push_str("ready");
+    /// let name = RwLockWriteGuard::downgrade_map(guard, |pair| &pair.1);
+    /// // Other readers may come in now; writers wait.
+    /// assert_eq!(lock.read().await.0, 0);
+    /// assert!(lock.try_write().is_err());
+    /// assert_eq!(*name, "ready");
+    /// # });
+    /// ```
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let data = NonNull::from(f(&*this));
+        this.downgrade().reading(data)
+    }
+
+    /// Like [`downgrade_map`](RwLockWriteGuard::downgrade_map), with a
+    /// function that may find nothing: then the write guard comes back
+    /// unchanged, still writing.
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::{RwLock, RwLockWriteGuard};
+    ///
+    /// # weft::block_on(async {
+    /// let lock = RwLock::new(vec![1]);
+    /// let guard = lock.write().await;
+    /// let mut guard = RwLockWriteGuard::try_downgrade_map(guard, |v| v.get(1)).unwrap_err();
+    /// guard.push(2);
+    /// let second = RwLockWriteGuard::try_downgrade_map(guard, |v| v.get(1)).unwrap();
+    /// assert_eq!(*second, 2);
+    /// # });
+    /// ```
+    pub fn try_downgrade_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let Some(data) = f(&*this).map(NonNull::from) else {
+            return Err(this);
+        };
+        Ok(this.downgrade().reading(data))
     }
 }
 
@@ -263,9 +550,10 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 // SAFETY: as for `RwLockWriteGuard`.
 unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
 
-/// Deref, Drop and formatting for the four guards.
+/// Deref, Drop and formatting for the guards (only formatting for the
+/// borrowed read guard, which reads through a pointer).
 macro_rules! guard_impls {
-    ($guard:ident $(<$lt:lifetime>)?, $permits:expr, write: $write:tt) => {
+    ($guard:ident $(<$lt:lifetime>)?, write: $write:tt) => {
         impl<$($lt,)? T: ?Sized> Deref for $guard<$($lt,)? T> {
             type Target = T;
             fn deref(&self) -> &T {
@@ -275,10 +563,17 @@ macro_rules! guard_impls {
 
         impl<$($lt,)? T: ?Sized> Drop for $guard<$($lt,)? T> {
             fn drop(&mut self) {
-                self.lock.semaphore.release($permits);
+                let permits = guard_impls!(@permits $write, self.lock);
+                self.lock.semaphore.release(permits);
             }
         }
 
+        guard_impls!(@fmt $guard $(<$lt>)?);
+        guard_impls!(@write $write, $guard $(<$lt>)?);
+    };
+    (@permits false, $lock:expr) => { 1 };
+    (@permits true, $lock:expr) => { $lock.write_permits() };
+    (@fmt $guard:ident $(<$lt:lifetime>)?) => {
         impl<$($lt,)? T: ?Sized + fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&**self, f)
@@ -290,8 +585,6 @@ macro_rules! guard_impls {
                 fmt::Display::fmt(&**self, f)
             }
         }
-
-        guard_impls!(@write $write, $guard $(<$lt>)?);
     };
     (@write false, $guard:ident $(<$lt:lifetime>)?) => {};
     (@write true, $guard:ident $(<$lt:lifetime>)?) => {
@@ -305,10 +598,10 @@ macro_rules! guard_impls {
     };
 }
 
-guard_impls!(RwLockReadGuard<'a>, 1, write: false);
-guard_impls!(RwLockWriteGuard<'a>, MAX_READS as usize, write: true);
-guard_impls!(OwnedRwLockReadGuard, 1, write: false);
-guard_impls!(OwnedRwLockWriteGuard, MAX_READS as usize, write: true);
+guard_impls!(@fmt RwLockReadGuard<'a>);
+guard_impls!(RwLockWriteGuard<'a>, write: true);
+guard_impls!(OwnedRwLockReadGuard, write: false);
+guard_impls!(OwnedRwLockWriteGuard, write: true);
 
 impl<T: ?Sized> fmt::Debug for Read<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

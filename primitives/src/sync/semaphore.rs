@@ -23,6 +23,11 @@
 //! has its permits without taking the lock (`close` grants nothing, it only
 //! unlinks, leaving the nodes for their futures to free). If its future is
 //! dropped before it sees them, the drop gives them back.
+//!
+//! Every acquire that completes spends one unit of the task's cooperative
+//! budget ([`crate::coop`]); Mutex and RwLock inherit this. With the budget
+//! spent, a poll returns `Pending` before looking at anything: a waiter
+//! granted meanwhile keeps its permits until its next poll or its drop.
 
 use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard, lock};
@@ -33,7 +38,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// An async counting semaphore with FIFO fairness.
 ///
@@ -172,6 +177,34 @@ impl Semaphore {
     /// Adds `n` permits, serving waiters first, in order.
     pub fn add_permits(&self, n: usize) {
         self.release(n);
+    }
+
+    /// Removes up to `n` free permits for good, and returns how many it
+    /// removed: fewer than `n` if fewer were free. Permits held elsewhere
+    /// are not touched, and waiters keep their place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(5);
+    /// let held = sem.try_acquire_many(2).unwrap();
+    /// // Three are free: only those can go.
+    /// assert_eq!(sem.forget_permits(4), 3);
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(held);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let waiters = lock(&self.waiters);
+        let forgotten = std::cell::Cell::new(0);
+        self.update_locked(&waiters, |word| {
+            let k = permits_of(word).min(n);
+            forgotten.set(k);
+            Some(word - (k << SHIFT))
+        });
+        forgotten.get()
     }
 
     /// Closes the semaphore: every waiter and every later acquire gets an
@@ -363,12 +396,31 @@ impl Semaphore {
         self.serve_and_wake(waiters);
     }
 
-    /// Polls a waiter for its permits. Inlined into the callers' futures:
-    /// the first poll of an acquire that finds enough permits free and
-    /// nobody waiting is one compare-and-swap; everything else is out of
-    /// line.
+    /// Polls a waiter for its permits, spending a unit of the task's
+    /// cooperative budget when it completes. Inlined into the callers'
+    /// futures: the first poll of an acquire that finds enough permits free
+    /// and nobody waiting is the budget check and one compare-and-swap;
+    /// everything else is out of line.
+    ///
+    /// With the budget spent it returns `Pending` before looking: a waiter
+    /// granted meanwhile keeps its permits, and its drop gives them back.
     #[inline]
     pub(crate) fn poll_acquire(
+        &self,
+        waiter: &mut Waiter,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, AcquireError>> {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        let poll = self.poll_acquire_unbudgeted(waiter, cx);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
+    }
+
+    /// [`poll_acquire`](Self::poll_acquire) once the budget allowed it.
+    #[inline]
+    fn poll_acquire_unbudgeted(
         &self,
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
@@ -386,9 +438,9 @@ impl Semaphore {
         self.poll_acquire_slow(waiter, cx)
     }
 
-    /// [`poll_acquire`](Self::poll_acquire) past the fast path: a queued
-    /// waiter, or a first poll that found too few permits or someone
-    /// waiting.
+    /// [`poll_acquire_unbudgeted`](Self::poll_acquire_unbudgeted) past the
+    /// fast path: a queued waiter, or a first poll that found too few
+    /// permits or someone waiting.
     #[inline(never)]
     fn poll_acquire_slow(
         &self,
@@ -601,12 +653,49 @@ impl SemaphorePermit<'_> {
     /// # Panics
     ///
     /// Panics if the two come from different semaphores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut permit = sem.try_acquire().unwrap();
+    /// permit.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!(permit.num_permits(), 3);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
     pub fn merge(&mut self, mut other: SemaphorePermit<'_>) {
         assert!(
             std::ptr::eq(self.semaphore, other.semaphore),
             "merged permits must come from the same semaphore"
         );
         self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None`, changing
+    /// nothing, if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut permit = sem.try_acquire_many(3).unwrap();
+    /// let one = permit.split(1).unwrap();
+    /// assert!(permit.split(3).is_none());
+    /// drop(one);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            semaphore: self.semaphore,
+            permits: n,
+        })
     }
 
     fn detach(mut self) -> usize {
@@ -658,6 +747,59 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits came from.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore
+    }
+
+    /// Merges `other`'s permits into this one.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the two come from different semaphores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut permit = Arc::clone(&sem).try_acquire_owned().unwrap();
+    /// permit.merge(Arc::clone(&sem).try_acquire_many_owned(2).unwrap());
+    /// assert_eq!(permit.num_permits(), 3);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.semaphore, &other.semaphore),
+            "merged permits must come from the same semaphore"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None`, changing
+    /// nothing, if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_primitives::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut permit = Arc::clone(&sem).try_acquire_many_owned(3).unwrap();
+    /// // The halves can move into different tasks.
+    /// let one = permit.split(1).unwrap();
+    /// assert!(permit.split(3).is_none());
+    /// drop(one);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            semaphore: Arc::clone(&self.semaphore),
+            permits: n,
+        })
     }
 }
 

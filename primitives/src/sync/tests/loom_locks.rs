@@ -210,3 +210,103 @@ fn semaphore_close_racing_a_release_loses_no_permit() {
         assert_eq!(sem.available_permits(), 1);
     });
 }
+
+#[test]
+fn notify_last_racing_the_drop_of_the_newest_reaches_the_other() {
+    // notify_last picks `second`, or `second` left first and it picks
+    // `first`; a grant `second` dropped unseen passes to `first`.
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        let notifier = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_last())
+        };
+        drop(second);
+        block_on(first);
+        notifier.join().unwrap();
+        let mut next = Box::pin(notify.notified());
+        assert!(
+            next.as_mut().poll(&mut cx).is_pending(),
+            "one notification, used once"
+        );
+    });
+}
+
+#[test]
+fn notify_last_and_notify_one_release_two_waiters() {
+    // The waiter notify_last picks may be let through by notify_one's
+    // lock-free grant check, or find out under the lock: either way both
+    // complete and nothing is stored.
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        let last = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_last())
+        };
+        let one = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_one())
+        };
+        block_on(second);
+        block_on(first);
+        last.join().unwrap();
+        one.join().unwrap();
+        let mut next = Box::pin(notify.notified());
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+    });
+}
+
+#[test]
+fn notify_enable_racing_notify_one_takes_it_once() {
+    // enable takes the permit notify_one stored, or registers first and is
+    // granted: never both, never neither.
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let notifier = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || notify.notify_one())
+        };
+        let mut notified = Box::pin(notify.notified());
+        let _ = notified.as_mut().enable();
+        block_on(notified);
+        notifier.join().unwrap();
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut next = Box::pin(notify.notified());
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+    });
+}
+
+#[test]
+fn semaphore_forget_permits_racing_a_release_and_an_acquire_counts_true() {
+    // forget_permits takes the lock while the others run lock-free: the
+    // permits it reports gone are exactly the ones missing afterwards.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let releaser = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.add_permits(held))
+        };
+        let acquirer = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.try_acquire().map(|p| p.detach_for_test()).unwrap_or(0))
+        };
+        let forgotten = sem.forget_permits(2);
+        releaser.join().unwrap();
+        let kept = acquirer.join().unwrap();
+        assert_eq!(sem.available_permits() + forgotten + kept, 2);
+    });
+}
