@@ -69,7 +69,7 @@ pub(crate) struct Handle {
     registry: Registry<Arc<Handle>>,
     pub(crate) driver: DriverSlot,
     pub(crate) blocking: blocking::Spawner,
-    config: Config,
+    pub(super) config: Config,
     shutdown: AtomicBool,
     /// How many worker threads have not yet finished shutting down.
     running: Mutex<usize>,
