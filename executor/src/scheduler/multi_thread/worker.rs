@@ -129,15 +129,17 @@ impl Worker<'_> {
                 self.run_task(cx, task);
                 continue;
             }
-            if let Some(task) = self.search(cx) {
-                self.run_task(cx, task);
-                continue;
-            }
             if self.core(cx, |core| !core.defer.is_empty()) {
-                // Only yielded tasks are left: dispatch what the driver has
-                // ready, without waiting, and run them again.
+                // Only tasks that yielded are left here: dispatch what the
+                // driver has ready, without waiting, and run them again
+                // (before searching, which would count us as a searcher
+                // and, finding work, wake another worker for nothing).
                 self.handle.driver.poll_ready();
                 self.wake_deferred(cx);
+                continue;
+            }
+            if let Some(task) = self.search(cx) {
+                self.run_task(cx, task);
                 continue;
             }
             self.park(cx);
