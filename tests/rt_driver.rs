@@ -21,7 +21,8 @@ const GUARD: Duration = Duration::from_secs(20);
 
 /// Runs `body` on its own thread and returns what it returns. If it has not
 /// returned within `GUARD`, raises the give-up flag it is handed (a spinning
-/// body checks it and stops), waits for it, and fails the test.
+/// body checks it and stops), gives it another `GUARD` to stop, and fails
+/// the test either way.
 fn guarded<T: Send + 'static>(what: &str, body: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static) -> T {
     let give_up = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
@@ -31,11 +32,12 @@ fn guarded<T: Send + 'static>(what: &str, body: impl FnOnce(Arc<AtomicBool>) -> 
         let _ = tx.send(());
         out
     });
-    let hung = rx.recv_timeout(GUARD).is_err();
-    give_up.store(true, Ordering::SeqCst);
-    let out = worker.join().unwrap();
-    assert!(!hung, "{what}: hung, the driver never ran");
-    out
+    if rx.recv_timeout(GUARD).is_err() {
+        give_up.store(true, Ordering::SeqCst);
+        let _ = rx.recv_timeout(GUARD);
+        panic!("{what}: hung, the driver never ran");
+    }
+    worker.join().unwrap()
 }
 
 #[test]
