@@ -94,6 +94,55 @@ fn a_block_on_future_spinning_on_try_read_sees_its_bytes() {
     }
 }
 
+#[test]
+fn a_multi_thread_block_on_future_spinning_while_every_worker_is_blocked_sees_its_bytes() {
+    // The only worker is stuck in a task, so nobody waits in the driver: the
+    // thread inside `block_on`, spinning, must give it turns itself.
+    let rt = weft::Runtime::builder().worker_threads(1).build().unwrap();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (write_tx, write_rx) = mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        // Only once the worker is stuck: then no thread waits in the driver
+        // to see the bytes come.
+        write_rx.recv().unwrap();
+        stream.write_all(b"ping").unwrap();
+        stream
+    });
+    let (stream, _) = rt.block_on(listener.accept()).unwrap();
+    let started = Arc::new(Barrier::new(2));
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = rt.spawn({
+        let started = started.clone();
+        async move {
+            started.wait();
+            let _ = release_rx.recv();
+        }
+    });
+    started.wait();
+    write_tx.send(()).unwrap();
+    let received = guarded("multi_thread", move |give_up| {
+        let mut buf = [0; 4];
+        let n = rt.block_on(poll_fn(|cx| match stream.try_read(&mut buf) {
+            Ok(n) => Poll::Ready(n),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if give_up.load(Ordering::SeqCst) {
+                    return Poll::Ready(0);
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Err(e) => panic!("read failed: {e}"),
+        }));
+        drop(release_tx);
+        rt.block_on(holder).unwrap();
+        buf[..n].to_vec()
+    });
+    drop(peer.join().unwrap());
+    assert_eq!(received, b"ping");
+}
+
 /// How many times a task yields between connecting to a listener (with a
 /// blocking connect, so the connection is queued when it returns) and the
 /// accept, joined in the same task, going through. `busy` other tasks hold

@@ -84,7 +84,7 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
         if let Some(rt) = rt
             && ticks >= event_interval
         {
-            rt.driver().poll_ready();
+            rt.poll_driver_off_worker();
             ticks = 0;
         }
         if parker.park_counted(rt.map(scheduler::Handle::driver)) {

@@ -298,7 +298,7 @@ fn turn_driver(cx: &Context, handle: &Handle, block: bool) {
     if block {
         handle.parker.park(&handle.driver, None);
     } else {
-        handle.driver.poll_ready();
+        let _ = handle.driver.poll_ready();
     }
     let mut yielded = with_core(cx, |core| core.defer.take());
     defer::wake_all(&mut yielded);

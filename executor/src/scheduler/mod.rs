@@ -109,6 +109,19 @@ impl Handle {
         crate::block_on::run_until_ready(future, Some(self))
     }
 
+    /// Lets the driver dispatch what is ready, from a thread that is no
+    /// worker (inside a multi-thread `block_on`). A worker that went to
+    /// sleep meanwhile found the driver taken and sleeps on its condvar;
+    /// one is woken so that it parks again, in the driver, and I/O and
+    /// timers are not left without a thread waiting for them.
+    pub(crate) fn poll_driver_off_worker(&self) {
+        if self.driver().poll_ready()
+            && let Handle::MultiThread(h) = self
+        {
+            h.notify_parked();
+        }
+    }
+
     /// Scheduler ticks between non-blocking turns of the driver.
     pub(crate) fn event_interval(&self) -> u32 {
         match self {

@@ -240,7 +240,7 @@ impl Handle {
     }
 
     /// Wakes a sleeping worker if there is work and nobody searching for it.
-    fn notify_parked(&self) {
+    pub(super) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].parker.unpark(&self.driver);
         }

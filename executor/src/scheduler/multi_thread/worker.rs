@@ -134,7 +134,7 @@ impl Worker<'_> {
                 // driver has ready, without waiting, and run them again
                 // (before searching, which would count us as a searcher
                 // and, finding work, wake another worker for nothing).
-                self.handle.driver.poll_ready();
+                let _ = self.handle.driver.poll_ready();
                 self.wake_deferred(cx);
                 continue;
             }
@@ -230,7 +230,7 @@ impl Worker<'_> {
     /// and checks for shutdown.
     fn maintenance(&self, cx: &Context) {
         let handle = self.handle;
-        handle.driver.poll_ready();
+        let _ = handle.driver.poll_ready();
         self.wake_deferred(cx);
         let notify = self.core(cx, |core| {
             core.is_shutdown = handle.is_shutdown();
