@@ -121,6 +121,13 @@ impl Runtime {
     /// The future need not be `Send`. Inside it, [`spawn`](crate::spawn) and
     /// [`Handle::current`] refer to this runtime.
     ///
+    /// A future that keeps waking itself (a `try_read` loop, say) does not
+    /// keep I/O and timers out: every
+    /// [`event_interval`](Builder::event_interval) polls, the thread lets
+    /// the driver dispatch what is ready. On a multi-thread runtime it does
+    /// so itself, for the case that every worker is busy, where tokio leaves
+    /// the driver to its workers.
+    ///
     /// # Panics
     ///
     /// Panics if called from a thread that already drives asynchronous work
