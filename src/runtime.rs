@@ -292,6 +292,54 @@ impl Handle {
         self.executor.spawn_blocking(f)
     }
 
+    /// Runs `future` to completion on this thread with the runtime entered
+    /// (tasks spawn onto it, sockets and timers use its reactor), and
+    /// returns its output.
+    ///
+    /// On a multi-thread runtime the workers run the tasks and this thread
+    /// waits for `future`. On a current-thread runtime this is
+    /// [`Runtime::block_on`]: this thread runs the tasks and the reactor
+    /// unless another thread is inside `block_on` already, in which case it
+    /// waits for `future` (and takes over if that thread leaves first).
+    /// Unlike tokio's, whose `Handle::block_on` never drives a
+    /// current-thread runtime, timers and sockets therefore work here from
+    /// any thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from a thread that already runs asynchronous work (a
+    /// worker, a task, or inside another `block_on`), as a nested
+    /// [`Runtime::block_on`] does: use `.await` there, or call it from
+    /// [`spawn_blocking`](crate::task::spawn_blocking) or a plain thread.
+    /// Panics if `future` panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = weft::Runtime::builder().current_thread().build().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let answer = std::thread::spawn(move || {
+    ///     handle.block_on(async {
+    ///         let task = weft::spawn(async {
+    ///             weft::time::sleep(Duration::from_millis(1)).await;
+    ///             42
+    ///         });
+    ///         task.await.unwrap()
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(answer, 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _reactor = self.reactor.enter();
+        let _spawner = self.spawner.enter();
+        self.executor.block_on(future)
+    }
+
     /// Makes the runtime current on this thread until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
         let reactor = self.reactor.enter();

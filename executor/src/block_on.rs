@@ -48,7 +48,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// Polls `future` until ready, parking the thread in between. With a
 /// runtime (`rt`), the thread counts as busy there except while parked, and
-/// whoever wakes it counts it busy again first (see `DriverSlot`).
+/// whoever wakes it counts it busy again first (see `DriverSlot`); and a
+/// future that keeps waking itself gives the driver a non-blocking turn
+/// every `event_interval` polls, in case no worker is free to (they may all
+/// be busy, or blocked in tasks).
 pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handle>) -> F::Output {
     /// Ends the activity however `block_on` leaves, a panic included.
     struct Busy<'a>(&'a CachedParker, Option<&'a scheduler::Handle>);
@@ -69,12 +72,24 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
         parker.set_activity(Some(rt.clone()));
     }
     let _busy = Busy(&parker, rt);
+    let event_interval = rt.map_or(u32::MAX, |rt| rt.event_interval().max(1));
+    // Polls since the thread last slept or turned the driver.
+    let mut ticks = 0;
     // ANCHOR: block-on-loop
     loop {
         if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        parker.park_counted(rt.map(scheduler::Handle::driver));
+        ticks += 1;
+        if let Some(rt) = rt
+            && ticks >= event_interval
+        {
+            rt.poll_driver_off_worker();
+            ticks = 0;
+        }
+        if parker.park_counted(rt.map(scheduler::Handle::driver)) {
+            ticks = 0;
+        }
     }
     // ANCHOR_END: block-on-loop
 }
@@ -133,15 +148,16 @@ impl CachedParker {
 
     /// Sleeps until the waker is woken (returns at once if it already was).
     pub(crate) fn park(&self) {
-        self.park_counted(None);
+        let _slept = self.park_counted(None);
     }
 
     /// Like `park`; while asleep the thread does not count as busy in
     /// `driver`, and the waker counts it busy again before waking it.
-    fn park_counted(&self, driver: Option<&DriverSlot>) {
+    /// Returns true if the thread slept (false if it was woken already).
+    fn park_counted(&self, driver: Option<&DriverSlot>) -> bool {
         let state = &self.inner.state;
         if self.take_notified() {
-            return;
+            return false;
         }
         if state
             .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
@@ -152,7 +168,7 @@ impl CachedParker {
             while !self.take_notified() {
                 std::hint::spin_loop();
             }
-            return;
+            return false;
         }
         // Parked first, then idle: a waker from now on counts us busy
         // before we could look idle to anyone.
@@ -162,6 +178,7 @@ impl CachedParker {
         while !self.take_notified() {
             thread::park();
         }
+        true
     }
 
     /// Consumes a notification, if one is there.

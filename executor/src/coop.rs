@@ -71,12 +71,12 @@ fn with_budget_set<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
 }
 
 // ANCHOR: coop-poll-budget
-/// Returns `Pending` (after waking the task) if the budget is spent; does not
-/// spend anything itself.
+/// Returns `Pending` (after waking the task, as `yield_now` does: after the
+/// driver's next turn) if the budget is spent; does not spend anything itself.
 pub(crate) fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
     let spent = context::with(|c| c.budget.get() == Budget(Some(0))).unwrap_or(false);
     if spent {
-        cx.waker().wake_by_ref();
+        crate::scheduler::defer(cx.waker());
         Poll::Pending
     } else {
         Poll::Ready(())

@@ -272,10 +272,19 @@ impl DriverSlot {
     }
 
     /// Lets the driver dispatch whatever is ready, if nobody is waiting in
-    /// it (whoever is will dispatch it).
-    pub(crate) fn poll_ready(&self) {
-        if let Some(guard) = self.try_acquire() {
-            guard.driver.park(Some(Duration::ZERO));
+    /// it (whoever is will dispatch it). Returns true if this call did.
+    ///
+    /// While it does, a worker going to sleep finds the driver taken and
+    /// sleeps on its condvar instead. A worker calling this runs on and
+    /// parks (in the driver) later, but another caller must make sure that
+    /// someone waits in the driver afterwards.
+    pub(crate) fn poll_ready(&self) -> bool {
+        match self.try_acquire() {
+            Some(guard) => {
+                guard.driver.park(Some(Duration::ZERO));
+                true
+            }
+            None => false,
         }
     }
 }

@@ -171,7 +171,8 @@ impl Builder {
     }
 
     /// Scheduler ticks between non-blocking polls of the driver while work is
-    /// ready (61 by default). `build` rejects zero.
+    /// ready (61 by default): a tick is a task's poll, or a poll of a
+    /// `block_on` future that woke itself. `build` rejects zero.
     pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
         self.event_interval = ticks;
         self

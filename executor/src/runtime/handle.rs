@@ -143,6 +143,59 @@ impl Handle {
         self.inner.spawn_blocking(f)
     }
 
+    /// Runs `future` to completion on the current thread, with this runtime
+    /// entered, and returns its output: inside it, [`spawn`](crate::spawn),
+    /// [`Handle::current`] and the driver's timers and sockets refer to this
+    /// runtime.
+    ///
+    /// On a **multi-thread** runtime the workers run the tasks; this thread
+    /// only waits for `future`, and counts as busy while it polls it, like
+    /// [`Runtime::block_on`](crate::Runtime::block_on) does.
+    ///
+    /// On a **current-thread** runtime this is `Runtime::block_on`: if no
+    /// other thread is inside `block_on`, this one runs the runtime's tasks
+    /// and its driver until `future` completes; if one is, this thread polls
+    /// only `future` and takes over the tasks if that thread leaves first.
+    /// This is where weft departs from tokio, whose `Handle::block_on` never
+    /// drives a current-thread runtime's tasks, timers or sockets.
+    ///
+    /// Once the runtime has been dropped, `future` is still run to
+    /// completion, but tasks spawned in it are cancelled at once.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from a thread that already drives asynchronous work
+    /// (a worker, a task, or inside another `block_on`), with the same
+    /// message as a nested [`Runtime::block_on`](crate::Runtime::block_on):
+    /// use `.await` there, or call this from
+    /// [`spawn_blocking`](crate::task::spawn_blocking) or a plain thread.
+    /// Panics if `future` panics, and, on a current-thread runtime pinned to
+    /// a thread by [`spawn_local`](crate::task::spawn_local), when called
+    /// from another thread while the tasks are free to take.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::Runtime;
+    ///
+    /// let rt = Runtime::builder().current_thread().build().unwrap();
+    /// let handle = rt.handle().clone();
+    /// // From another thread, through the handle only.
+    /// let n = std::thread::spawn(move || {
+    ///     handle.block_on(async {
+    ///         let task = weft_executor::spawn(async { 20 });
+    ///         task.await.unwrap() + 1
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(n, 21);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
     /// Makes this runtime current on this thread until the guard drops.
     ///
     /// # Examples

@@ -10,12 +10,12 @@ pub use self::builder::Builder;
 pub use self::handle::{EnterGuard, Handle, TryCurrentError};
 
 use crate::blocking::BlockingPool;
-use crate::context;
 use crate::scheduler::{self, current_thread::CurrentThread, multi_thread::MultiThread};
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The executor's runtime: a scheduler to run tasks, and a pool of threads
@@ -75,7 +75,9 @@ pub struct Runtime {
 }
 
 enum Scheduler {
-    CurrentThread(CurrentThread),
+    /// Shared with `block_on` calls through handles, which hold it only
+    /// while they run.
+    CurrentThread(Arc<CurrentThread>),
     MultiThread(MultiThread),
 }
 
@@ -119,6 +121,13 @@ impl Runtime {
     /// The future need not be `Send`. Inside it, [`spawn`](crate::spawn) and
     /// [`Handle::current`] refer to this runtime.
     ///
+    /// A future that keeps waking itself (a `try_read` loop, say) does not
+    /// keep I/O and timers out: every
+    /// [`event_interval`](Builder::event_interval) polls, the thread lets
+    /// the driver dispatch what is ready. On a multi-thread runtime it does
+    /// so itself, for the case that every worker is busy, where tokio leaves
+    /// the driver to its workers.
+    ///
     /// # Panics
     ///
     /// Panics if called from a thread that already drives asynchronous work
@@ -126,6 +135,8 @@ impl Runtime {
     /// if `future` panics. On a current-thread runtime pinned to a thread by
     /// [`spawn_local`](crate::task::spawn_local), panics when called from
     /// another thread.
+    ///
+    /// [`Handle::block_on`] does the same through a handle.
     ///
     /// # Examples
     ///
@@ -141,13 +152,7 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match (&self.scheduler, &self.handle.inner) {
             (Scheduler::CurrentThread(ct), scheduler::Handle::CurrentThread(h)) => ct.block_on(h, future),
-            (Scheduler::MultiThread(_), inner) => {
-                let Some(_driving) = context::try_enter_driving() else {
-                    panic!("{}", context::NESTED_BLOCK_ON);
-                };
-                let _current = context::set_current(inner.clone());
-                crate::block_on::run_until_ready(future, Some(inner))
-            }
+            (Scheduler::MultiThread(_), inner) => inner.block_on(future),
             _ => unreachable!("the scheduler and its handle are of one flavour"),
         }
     }

@@ -6,9 +6,16 @@
 //! running tasks push into it with no synchronization at all. Wakes from
 //! other threads go through the injection queue and unpark the thread.
 //!
-//! `block_on` may be called from several threads at once: one holds the core
-//! and runs every task; the others poll only their own future until the core
-//! is free, then one of them takes it over.
+//! `block_on` may be called from several threads at once (through the
+//! runtime or any of its handles): one holds the core and runs every task;
+//! the others poll only their own future until the core is free, then one of
+//! them takes it over.
+//!
+//! The driver gets a turn whenever the run queue is empty — a blocking park
+//! if nothing is ready, a non-blocking poll if the `block_on` future was
+//! woken or a task yielded — and at the latest every `event_interval` polls
+//! (of tasks and of the `block_on` future alike), so that a future that
+//! keeps waking itself cannot keep I/O and timers out.
 //!
 //! Tasks spawned with `spawn_local` need not be `Send`. The first one pins the
 //! runtime to its thread: from then on only that thread may drive it, and if
@@ -16,6 +23,7 @@
 //! dropped on the wrong thread.
 
 use super::Config;
+use super::defer::{self, Defer};
 use super::inject::Inject;
 use crate::block_on::CachedParker;
 use crate::blocking;
@@ -32,7 +40,7 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 // Not loom-modelled as a whole (see the multi-thread scheduler): std types.
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
@@ -49,9 +57,12 @@ pub(crate) struct Handle {
     /// The `block_on` future was woken.
     woken: AtomicBool,
     pub(crate) blocking: blocking::Spawner,
-    config: Config,
+    pub(super) config: Config,
     /// The thread the first `spawn_local` ran on.
     local_owner: OnceLock<ThreadId>,
+    /// Where the core waits between `block_on` calls, for `block_on`
+    /// through a handle. Weak: the core holds this handle.
+    scheduler: Weak<CurrentThread>,
 }
 
 /// The run queue, held by the thread inside `block_on`.
@@ -59,6 +70,9 @@ pub(crate) struct Core {
     tasks: VecDeque<Runnable>,
     /// When to look at the injection queue first.
     global_queue_tick: Countdown,
+    /// Tasks (or the `block_on` future) that yielded: woken after the next
+    /// turn of the driver.
+    defer: Defer,
     handle: Arc<Handle>,
 }
 
@@ -90,36 +104,45 @@ impl CurrentThread {
         config: Config,
         driver: Option<Arc<dyn Park>>,
         blocking: blocking::Spawner,
-    ) -> (CurrentThread, Arc<Handle>) {
-        let handle = Arc::new(Handle {
-            inject: Inject::new(),
-            registry: Registry::new(1),
-            driver: DriverSlot::new(driver, 1),
-            parker: Parker::new(),
-            woken: AtomicBool::new(false),
-            blocking,
-            config,
-            local_owner: OnceLock::new(),
+    ) -> (Arc<CurrentThread>, Arc<Handle>) {
+        let mut made = None;
+        let scheduler = Arc::new_cyclic(|scheduler| {
+            let handle = Arc::new(Handle {
+                inject: Inject::new(),
+                registry: Registry::new(1),
+                driver: DriverSlot::new(driver, 1),
+                parker: Parker::new(),
+                woken: AtomicBool::new(false),
+                blocking,
+                config,
+                local_owner: OnceLock::new(),
+                scheduler: scheduler.clone(),
+            });
+            let core = Core {
+                tasks: VecDeque::with_capacity(64),
+                global_queue_tick: Countdown::new(handle.config.global_queue_interval),
+                defer: Defer::new(),
+                handle: handle.clone(),
+            };
+            made = Some(handle);
+            CurrentThread {
+                slot: Mutex::new(Slot {
+                    core: Some(Box::new(core)),
+                    waiters: Vec::new(),
+                }),
+            }
         });
-        let core = Core {
-            tasks: VecDeque::with_capacity(64),
-            global_queue_tick: Countdown::new(handle.config.global_queue_interval),
-            handle: handle.clone(),
-        };
-        let scheduler = CurrentThread {
-            slot: Mutex::new(Slot {
-                core: Some(Box::new(core)),
-                waiters: Vec::new(),
-            }),
-        };
-        (scheduler, handle)
+        (scheduler, made.expect("made by `new_cyclic`"))
     }
 
     /// Runs `future` to completion on this thread, running the runtime's
     /// tasks meanwhile (or, if another thread is doing that, waiting for it
     /// to hand over).
+    #[track_caller]
     pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
-        let _driving = context::try_enter_driving().unwrap_or_else(|| panic!("{}", context::NESTED_BLOCK_ON));
+        let Some(_driving) = context::try_enter_driving() else {
+            panic!("{}", context::NESTED_BLOCK_ON);
+        };
         let _current = context::set_current(scheduler::Handle::CurrentThread(handle.clone()));
         let mut future = pin!(future);
         // Made only if another thread holds the core: the usual call takes
@@ -230,32 +253,56 @@ fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -
     let waker = Waker::from(handle.clone());
     let mut task_cx = std::task::Context::from_waker(&waker);
     let event_interval = handle.config.event_interval.max(1);
+    // Polls (of the future and of tasks) since the driver's last turn.
+    let mut ticks = 0;
     let _unconstrain = coop::Unconstrain;
     handle.woken.store(true, Ordering::Release);
-    'outer: loop {
-        if handle.woken.swap(false, Ordering::AcqRel)
-            && let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut task_cx))
-        {
-            return output;
+    loop {
+        if handle.woken.swap(false, Ordering::AcqRel) {
+            ticks += 1;
+            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut task_cx)) {
+                return output;
+            }
         }
-        for _ in 0..event_interval {
-            let task = with_core(cx, Core::next_task);
-            match task {
+        loop {
+            if ticks >= event_interval {
+                // A long run without the driver: let it dispatch what is ready.
+                turn_driver(cx, handle, false);
+                ticks = 0;
+                break;
+            }
+            match with_core(cx, Core::next_task) {
                 Some(task) => {
+                    ticks += 1;
                     coop::reset(cx);
                     task.run();
                 }
                 None => {
+                    // The future was woken (by a task, most often): poll it
+                    // straight away; the driver's turn comes by the count.
                     if !handle.woken.load(Ordering::Acquire) {
-                        handle.parker.park(&handle.driver, None);
+                        let must_not_block = with_core(cx, |core| !core.defer.is_empty());
+                        turn_driver(cx, handle, !must_not_block);
+                        ticks = 0;
                     }
-                    continue 'outer;
+                    break;
                 }
             }
         }
-        // A long run of ready tasks: let the driver dispatch ready events.
-        handle.driver.poll_ready();
     }
+}
+
+/// Gives the driver a turn — waiting in it until woken if `block`, else
+/// only dispatching what is ready — then wakes the tasks that yielded.
+fn turn_driver(cx: &Context, handle: &Handle, block: bool) {
+    if block {
+        handle.parker.park(&handle.driver, None);
+    } else {
+        let _ = handle.driver.poll_ready();
+    }
+    let mut yielded = with_core(cx, |core| core.defer.take());
+    defer::wake_all(&mut yielded);
+    with_core(cx, |core| core.defer.restore(yielded));
 }
 // ANCHOR_END: current-thread-run
 
@@ -271,6 +318,12 @@ fn with_core<R>(cx: &Context, f: impl FnOnce(&mut Core) -> R) -> R {
 impl Core {
     pub(crate) fn handle(&self) -> &Arc<Handle> {
         &self.handle
+    }
+
+    /// Keeps a yielding task's (or the `block_on` future's) waker until
+    /// the driver's next turn.
+    pub(crate) fn defer(&mut self, waker: &Waker) {
+        self.defer.push(waker);
     }
 
     // ANCHOR: current-thread-next-task
@@ -317,6 +370,11 @@ impl Handle {
 
     pub(crate) fn num_tasks(&self) -> usize {
         self.registry.len()
+    }
+
+    /// The scheduler, unless the runtime has been dropped.
+    pub(crate) fn scheduler(&self) -> Option<Arc<CurrentThread>> {
+        self.scheduler.upgrade()
     }
 }
 

@@ -4,9 +4,11 @@
 //!   synchronization on the hot path, and `!Send` tasks via `spawn_local`.
 //! * [`multi_thread`]: a work-stealing pool of worker threads.
 //!
-//! [`Handle`] is how the rest of the crate reaches either one.
+//! [`Handle`] is how the rest of the crate reaches either one, and
+//! [`defer`] is how `yield_now` reaches the scheduler running this thread.
 
 pub(crate) mod current_thread;
+pub(crate) mod defer;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
 
@@ -14,10 +16,12 @@ pub(crate) mod multi_thread;
 mod tests;
 
 use crate::blocking;
+use crate::context;
 use crate::park::DriverSlot;
 use crate::task::JoinHandle;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Waker;
 
 /// Tuning shared by both schedulers.
 #[derive(Clone, Debug)]
@@ -83,6 +87,49 @@ impl Handle {
         self.blocking().spawn_blocking(self, f)
     }
 
+    /// Runs `future` to completion on this thread with the runtime entered:
+    /// a current-thread runtime's tasks run here meanwhile if no other
+    /// thread runs them; otherwise this thread only waits for `future`.
+    ///
+    /// Panics (with [`context::NESTED_BLOCK_ON`]) on a thread that already
+    /// drives asynchronous work.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let Handle::CurrentThread(h) = self
+            && let Some(scheduler) = h.scheduler()
+        {
+            return scheduler.block_on(h, future);
+        }
+        // A multi-thread runtime, or a current-thread one already dropped
+        // (its tasks are cancelled; spawning now yields cancelled handles).
+        let Some(_driving) = context::try_enter_driving() else {
+            panic!("{}", context::NESTED_BLOCK_ON);
+        };
+        let _current = context::set_current(self.clone());
+        crate::block_on::run_until_ready(future, Some(self))
+    }
+
+    /// Lets the driver dispatch what is ready, from a thread that is no
+    /// worker (inside a multi-thread `block_on`). A worker that went to
+    /// sleep meanwhile found the driver taken and sleeps on its condvar;
+    /// one is woken so that it parks again, in the driver, and I/O and
+    /// timers are not left without a thread waiting for them.
+    pub(crate) fn poll_driver_off_worker(&self) {
+        if self.driver().poll_ready()
+            && let Handle::MultiThread(h) = self
+        {
+            h.notify_parked();
+        }
+    }
+
+    /// Scheduler ticks between non-blocking turns of the driver.
+    pub(crate) fn event_interval(&self) -> u32 {
+        match self {
+            Handle::CurrentThread(h) => h.config.event_interval,
+            Handle::MultiThread(h) => h.config.event_interval,
+        }
+    }
+
     /// The runtime's driver, and its count of busy threads.
     pub(crate) fn driver(&self) -> &DriverSlot {
         match self {
@@ -104,5 +151,25 @@ impl Handle {
             Handle::CurrentThread(h) => h.num_tasks(),
             Handle::MultiThread(h) => h.num_tasks(),
         }
+    }
+}
+
+/// What `yield_now` does with its waker: on a thread that runs a scheduler,
+/// leave it for that scheduler to wake after its next turn of the driver
+/// (see [`defer`](self::defer)); anywhere else, wake it now.
+pub(crate) fn defer(waker: &Waker) {
+    let deferred = context::with_core(|core| match core {
+        Some(Core::CurrentThread(core)) => {
+            core.defer(waker);
+            true
+        }
+        Some(Core::MultiThread(core)) => {
+            core.defer(waker);
+            true
+        }
+        None => false,
+    });
+    if !deferred {
+        waker.wake_by_ref();
     }
 }

@@ -4,8 +4,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Yields once to the scheduler: the current task goes to the back of the run
-/// queue and every task queued before it runs first.
+/// Yields once to the scheduler: every task queued before the current one
+/// runs first, and so do the tasks that I/O readiness and timers wake in the
+/// meantime.
+///
+/// On a runtime thread, the current task is not queued again at once: the
+/// scheduler keeps its waker until it next gives the driver a turn (at the
+/// latest when its run queue runs empty, without blocking since the yielder
+/// waits), then queues it at the back. So a task that loops on `yield_now`
+/// waiting for something a socket or a timer will bring gets it within a
+/// yield or two, as with tokio. Elsewhere (inside a plain
+/// [`block_on`](crate::block_on), on the blocking pool, or on the thread in a
+/// multi-thread runtime's `block_on`) it wakes itself at once.
 ///
 /// # Examples
 ///
@@ -26,6 +36,9 @@ use std::task::{Context, Poll};
 ///     }
 /// });
 /// assert_eq!(*order.lock().unwrap(), ["other", "after yield"]);
+///
+/// // Without a runtime it simply returns on its second poll.
+/// weft_executor::block_on(task::yield_now());
 /// ```
 pub async fn yield_now() {
     YieldNow { yielded: false }.await
@@ -43,7 +56,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::scheduler::defer(cx.waker());
         Poll::Pending
     }
 }

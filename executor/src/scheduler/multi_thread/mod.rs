@@ -16,15 +16,20 @@
 //!   back of the local queue. The slot is bounded: after a few LIFO polls in a
 //!   row it is bypassed until the next tick, so two tasks waking each other
 //!   cannot starve the queue.
-//! * A task that wakes itself (`yield_now`) goes to the **back** of the local
-//!   queue instead.
+//! * A task that wakes itself while it runs goes to the **back** of the local
+//!   queue instead. One that calls `yield_now` waits, off every queue, until
+//!   the worker next gives the driver a turn (see `scheduler::defer`), then
+//!   goes to the back too.
 //! * Every `global_queue_interval` ticks a worker takes from the **injection
 //!   queue** first, even with local work, so remote work is never starved.
 //! * Idle workers **search** (steal, then check the injection queue) before
 //!   they park; wake-ups are rationed by `idle.rs` so that at most as many
 //!   workers wake as there is work.
 //! * Every `event_interval` ticks a worker lets the driver dispatch ready I/O
-//!   without blocking, so a busy runtime still sees its sockets and timers.
+//!   without blocking, so a busy runtime still sees its sockets and timers;
+//!   so does a worker left with only yielded tasks, and the thread inside
+//!   `block_on` every `event_interval` polls of a future that keeps waking
+//!   itself.
 
 mod idle;
 pub(crate) mod queue;
@@ -69,7 +74,7 @@ pub(crate) struct Handle {
     registry: Registry<Arc<Handle>>,
     pub(crate) driver: DriverSlot,
     pub(crate) blocking: blocking::Spawner,
-    config: Config,
+    pub(super) config: Config,
     shutdown: AtomicBool,
     /// How many worker threads have not yet finished shutting down.
     running: Mutex<usize>,
@@ -235,7 +240,7 @@ impl Handle {
     }
 
     /// Wakes a sleeping worker if there is work and nobody searching for it.
-    fn notify_parked(&self) {
+    pub(super) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].parker.unpark(&self.driver);
         }

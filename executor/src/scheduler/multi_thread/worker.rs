@@ -11,9 +11,11 @@ use super::{Handle, Runnable};
 use crate::context::{self, Context};
 use crate::coop;
 use crate::scheduler;
+use crate::scheduler::defer::{self, Defer};
 use crate::util::countdown::Countdown;
 use crate::util::rand::FastRand;
 use std::sync::Arc;
+use std::task::Waker;
 
 // ANCHOR: worker-core
 /// LIFO polls in a row before the slot is bypassed; it is used again from
@@ -31,6 +33,8 @@ pub(crate) struct Core {
     global_queue_tick: Countdown,
     /// When to let the driver dispatch ready events.
     event_tick: Countdown,
+    /// Tasks that yielded: woken after the driver's next turn.
+    defer: Defer,
     is_searching: bool,
     /// Parked in the driver: wakes dispatched by it need not wake others.
     is_parked: bool,
@@ -51,6 +55,7 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         lifo_enabled: true,
         global_queue_tick: Countdown::new(handle.config.global_queue_interval),
         event_tick: Countdown::new(handle.config.event_interval),
+        defer: Defer::new(),
         is_searching: false,
         is_parked: false,
         is_shutdown: false,
@@ -122,6 +127,15 @@ impl Worker<'_> {
             }
             if let Some(task) = task {
                 self.run_task(cx, task);
+                continue;
+            }
+            if self.core(cx, |core| !core.defer.is_empty()) {
+                // Only tasks that yielded are left here: dispatch what the
+                // driver has ready, without waiting, and run them again
+                // (before searching, which would count us as a searcher
+                // and, finding work, wake another worker for nothing).
+                let _ = self.handle.driver.poll_ready();
+                self.wake_deferred(cx);
                 continue;
             }
             if let Some(task) = self.search(cx) {
@@ -198,10 +212,26 @@ impl Worker<'_> {
     }
     // ANCHOR_END: worker-run-task
 
-    /// Lets the driver dispatch ready events, and checks for shutdown.
+    /// Wakes the tasks that yielded since the driver's last turn. They go
+    /// to the back of the local queue, as yields do, not to the LIFO slot.
+    fn wake_deferred(&self, cx: &Context) {
+        let (mut yielded, lifo_enabled) = self.core(cx, |core| {
+            let lifo_enabled = std::mem::replace(&mut core.lifo_enabled, false);
+            (core.defer.take(), lifo_enabled)
+        });
+        defer::wake_all(&mut yielded);
+        self.core(cx, |core| {
+            core.defer.restore(yielded);
+            core.lifo_enabled = lifo_enabled;
+        });
+    }
+
+    /// Lets the driver dispatch ready events, wakes the tasks that yielded,
+    /// and checks for shutdown.
     fn maintenance(&self, cx: &Context) {
         let handle = self.handle;
-        handle.driver.poll_ready();
+        let _ = handle.driver.poll_ready();
+        self.wake_deferred(cx);
         let notify = self.core(cx, |core| {
             core.is_shutdown = handle.is_shutdown();
             core.should_notify_others()
@@ -277,6 +307,11 @@ impl Core {
     /// True if this core belongs to `handle`'s runtime.
     pub(super) fn belongs_to(&self, handle: &Arc<Handle>) -> bool {
         Arc::ptr_eq(&self.handle, handle)
+    }
+
+    /// Keeps a yielding task's waker until the driver's next turn.
+    pub(crate) fn defer(&mut self, waker: &Waker) {
+        self.defer.push(waker);
     }
 
     fn has_tasks(&self) -> bool {

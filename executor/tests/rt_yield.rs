@@ -1,0 +1,215 @@
+//! `yield_now`: the other ready tasks run first, the driver gets a turn
+//! before the yielder runs again, and without a runtime it just returns.
+
+mod support;
+
+use std::future::{Future, poll_fn};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+use weft_executor::park::{CondvarPark, Park};
+use weft_executor::{Runtime, task};
+
+/// A driver that counts its turns: every `park`, blocking or not.
+#[derive(Default)]
+struct Turns {
+    inner: CondvarPark,
+    turns: AtomicUsize,
+}
+
+impl Park for Turns {
+    fn park(&self, timeout: Option<Duration>) {
+        self.turns.fetch_add(1, Ordering::SeqCst);
+        self.inner.park(timeout);
+    }
+
+    fn unpark(&self) {
+        self.inner.unpark();
+    }
+}
+
+/// The two setups where one thread runs every task, with a counting driver.
+fn with_turns() -> Vec<(&'static str, Runtime, Arc<Turns>)> {
+    let current = Arc::new(Turns::default());
+    let worker = Arc::new(Turns::default());
+    vec![
+        (
+            "current_thread",
+            Runtime::builder()
+                .current_thread()
+                .driver(current.clone())
+                .build()
+                .unwrap(),
+            current,
+        ),
+        (
+            "one_worker",
+            Runtime::builder()
+                .worker_threads(1)
+                .driver(worker.clone())
+                .build()
+                .unwrap(),
+            worker,
+        ),
+    ]
+}
+
+#[test]
+fn a_yielding_task_runs_again_only_after_a_turn_of_the_driver() {
+    for (name, rt, driver) in with_turns() {
+        let turns_seen = rt
+            .block_on(rt.spawn({
+                let driver = driver.clone();
+                async move {
+                    let mut seen = Vec::new();
+                    for _ in 0..20 {
+                        let before = driver.turns.load(Ordering::SeqCst);
+                        task::yield_now().await;
+                        seen.push(driver.turns.load(Ordering::SeqCst) - before);
+                    }
+                    seen
+                }
+            }))
+            .unwrap();
+        assert!(
+            turns_seen.iter().all(|&n| n >= 1),
+            "{name}: turns per yield {turns_seen:?}"
+        );
+    }
+}
+
+#[test]
+fn a_block_on_future_that_yields_runs_again_only_after_a_turn_of_the_driver() {
+    let driver = Arc::new(Turns::default());
+    let rt = Runtime::builder()
+        .current_thread()
+        .driver(driver.clone())
+        .build()
+        .unwrap();
+    let turns_seen = rt.block_on(async {
+        let mut seen = Vec::new();
+        for _ in 0..20 {
+            let before = driver.turns.load(Ordering::SeqCst);
+            task::yield_now().await;
+            seen.push(driver.turns.load(Ordering::SeqCst) - before);
+        }
+        seen
+    });
+    assert!(
+        turns_seen.iter().all(|&n| n >= 1),
+        "turns per yield {turns_seen:?}"
+    );
+}
+
+#[test]
+fn a_block_on_future_that_wakes_itself_still_lets_the_driver_turn() {
+    // No yield_now: a future that wakes itself every poll, as a `try_read`
+    // loop does. The driver must still get turns, every `event_interval`
+    // polls at the latest.
+    let driver = Arc::new(Turns::default());
+    let rt = Runtime::builder()
+        .current_thread()
+        .event_interval(7)
+        .driver(driver.clone())
+        .build()
+        .unwrap();
+    let before = driver.turns.load(Ordering::SeqCst);
+    let mut polls = 0;
+    rt.block_on(poll_fn(|cx| {
+        polls += 1;
+        if polls == 700 {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }));
+    let turns = driver.turns.load(Ordering::SeqCst) - before;
+    assert!(turns >= 700 / 7 - 1, "{turns} turns in 700 polls");
+}
+
+#[test]
+fn yield_now_lets_every_ready_task_run_first() {
+    for (name, rt) in support::setups() {
+        if name == "four_workers" {
+            // Other workers may steal the yielder: no order to assert.
+            continue;
+        }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        rt.block_on(rt.spawn({
+            let log = log.clone();
+            async move {
+                let others: Vec<_> = (0..3)
+                    .map(|i| {
+                        let log = log.clone();
+                        weft_executor::spawn(async move { log.lock().unwrap().push(i) })
+                    })
+                    .collect();
+                task::yield_now().await;
+                log.lock().unwrap().push(99);
+                for other in others {
+                    other.await.unwrap();
+                }
+            }
+        }))
+        .unwrap();
+        let mut log = log.lock().unwrap().clone();
+        assert_eq!(log.pop(), Some(99), "{name}: the yielder went first");
+        log.sort_unstable();
+        assert_eq!(log, [0, 1, 2], "{name}");
+    }
+}
+
+#[test]
+fn yield_loops_complete_without_a_driver() {
+    // No driver at all: the scheduler's turn of it does nothing, and the
+    // yielders are woken all the same.
+    for (name, rt) in support::setups() {
+        let done = Arc::new(AtomicBool::new(false));
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                rt.spawn(async {
+                    for _ in 0..100 {
+                        task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            for _ in 0..100 {
+                task::yield_now().await;
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        assert!(done.load(Ordering::SeqCst), "{name}");
+    }
+}
+
+#[test]
+fn yield_now_outside_a_runtime_wakes_at_once() {
+    let mut yielded = Box::pin(task::yield_now());
+    let woken = Arc::new(Counter::default());
+    let waker = std::task::Waker::from(woken.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(yielded.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert!(yielded.as_mut().poll(&mut cx).is_ready());
+    weft_executor::block_on(task::yield_now());
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl std::task::Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
