@@ -495,7 +495,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] once the sender is gone, whether or not an unseen
+    /// [`RecvError`] once every sender is gone, whether or not an unseen
     /// value exists (as tokio's does).
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let current = read(&self.shared.value);
@@ -522,7 +522,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] if the sender is gone and no unseen value exists.
+    /// [`RecvError`] if every sender is gone and no unseen value exists.
     ///
     /// # Cancel safety
     ///
@@ -562,7 +562,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] if the sender is gone before a value satisfies
+    /// [`RecvError`] if every sender is gone before a value satisfies
     /// `predicate`.
     ///
     /// # Cancel safety
