@@ -346,6 +346,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(loom))]
     fn set_waker_hands_back_the_waker_it_replaces() {
         use crate::util::test_support::counter;
         let mut list = WaitList::new();

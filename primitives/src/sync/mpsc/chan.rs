@@ -179,16 +179,20 @@ impl<T> State<T> {
     /// Grants free slots to the waiting senders, front first, while there
     /// are enough for the front one; their wakers go to `wakers`.
     fn grant_room(&mut self, progress: &Progress, wakers: &mut Wakers) {
+        let mut granted = false;
         while let Some(wanted) = self.room.front_mut().map(|room| room.wanted) {
             if !self.has_room(progress, wanted) {
                 break;
             }
             self.reserved += wanted;
+            granted = true;
             if let Some(waker) = self.room.pop_front(|room| room.granted = true) {
                 wakers.push(waker);
             }
         }
-        self.sync_room_flag(progress);
+        if granted {
+            self.sync_room_flag(progress);
+        }
     }
 
     /// `n` reserved slots come back unused: they go to the waiting senders;

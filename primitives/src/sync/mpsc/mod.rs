@@ -17,6 +17,16 @@
 //!   the queue for room and, if it had not sent yet, drops the value; it
 //!   never leaks a slot. Use [`Sender::reserve`] to wait for room without
 //!   handing the value over first.
+//! - [`Sender::reserve`] and [`Sender::reserve_many`] are cancel-safe:
+//!   dropped, they pass on any room handed to them meanwhile.
+//!
+//! # Cooperative scheduling
+//!
+//! Under weft, `recv`, `send` and the `reserve` family spend one unit of
+//! the task's cooperative budget each time they complete, so a task
+//! draining a channel that is never empty still lets the others run (see
+//! [`coop`](crate::coop)); `try_*` methods never spend it. Under other
+//! runtimes this costs nothing.
 //!
 //! # Examples
 //!
@@ -274,10 +284,10 @@ impl<T> Sender<T> {
             chan: &self.chan,
             key: None,
         };
+        // Once ready, `reserve` has left the queue: dropping it does nothing.
         std::future::poll_fn(|cx| reserve.poll_slots(n, cx))
             .await
             .map_err(|()| SendError(()))?;
-        std::mem::forget(reserve);
         Ok(PermitIterator::new(&self.chan, n))
     }
 
