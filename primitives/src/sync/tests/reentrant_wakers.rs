@@ -36,13 +36,18 @@ fn oneshot_a_replaced_receiver_waker_is_dropped_after_use() {
         let first = waker_dropping_with(move || tx.send(5).unwrap());
         assert!(poll(&mut rx, &first).is_pending());
         drop(first);
-        // Replacing the waker drops it, which sends: after the cell is
-        // published, so the new waker is woken and the next poll gets the
-        // value. (The oneshot has no lock; this guards the cell protocol.)
+        // Replacing the waker drops it, which sends. The oneshot has no
+        // lock: the send either lands before the new waker is published
+        // (this poll sees it) or after (the new waker is woken).
         let (count, other) = counter();
-        assert!(poll(&mut rx, &other).is_pending());
-        assert_eq!(crate::util::test_support::wakes(&count), 1);
-        assert_eq!(poll(&mut rx, &other), Poll::Ready(Ok(5)));
+        match poll(&mut rx, &other) {
+            Poll::Ready(value) => assert_eq!(value, Ok(5)),
+            Poll::Pending => {
+                assert_eq!(crate::util::test_support::wakes(&count), 1);
+                assert_eq!(poll(&mut rx, &other), Poll::Ready(Ok(5)));
+            }
+        }
+        assert!(rx.is_terminated());
     });
 }
 
