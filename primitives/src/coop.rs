@@ -17,8 +17,8 @@
 //! where the installed runtime is not running (a tokio or smol worker), the
 //! check is free and always says "go on".
 //!
-//! Every operation that waits asks [`poll_proceed`] before doing anything,
-//! and hands back the unit it took, with [`Proceed`]'s drop, when it finds
+//! Every operation that waits asks `poll_proceed` before doing anything,
+//! and hands back the unit it took, with `Proceed`'s drop, when it finds
 //! nothing to do: only completed operations spend budget.
 
 use std::fmt;

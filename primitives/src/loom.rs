@@ -57,12 +57,11 @@ mod std_cell {
 
 /// Locks `mutex`, ignoring poisoning.
 ///
-/// The crate never wakes a waker or drops a message while it holds one of
-/// its own locks. Two kinds of user code do run under them: cloning and
-/// dropping a waker (which the `Waker` contract expects to be cheap and not
-/// to call back into the primitive), and broadcast's `T::clone`, which runs
-/// before any state changes. So a poisoned lock still guards consistent
-/// data.
+/// The crate never wakes or drops a waker, nor drops a message, while it
+/// holds one of its own locks (in `sync`; a waker's drop may call back into
+/// the primitive). Two kinds of user code do run under them: cloning a
+/// waker, and broadcast's `T::clone`, which runs before any state changes.
+/// So a poisoned lock still guards consistent data.
 pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,

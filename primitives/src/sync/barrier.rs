@@ -9,6 +9,7 @@
 //! never lets a round complete one task short.
 
 use crate::loom::{Mutex, lock};
+use crate::util::unlock_then_drop;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 use std::fmt;
@@ -135,16 +136,18 @@ impl Future for Wait<'_> {
                 Poll::Pending
             }
             Some(round) if round != state.round => {
-                if let Some(key) = this.key.take() {
-                    state.waiters.remove(key);
-                }
+                // Unlinked by the last arrival, which took its waker.
+                let displaced = this.key.take().and_then(|key| state.waiters.remove(key).waker);
+                unlock_then_drop(state, displaced);
                 coop.made_progress();
                 Poll::Ready(BarrierWaitResult(false))
             }
             Some(_) => {
-                if let Some(key) = &this.key {
-                    state.waiters.set_waker(key, cx.waker());
-                }
+                let displaced = match &this.key {
+                    Some(key) => state.waiters.set_waker(key, cx.waker()),
+                    None => None,
+                };
+                unlock_then_drop(state, displaced);
                 Poll::Pending
             }
         }
@@ -157,11 +160,12 @@ impl Drop for Wait<'_> {
             return;
         };
         let mut state = lock(&self.barrier.state);
-        state.waiters.remove(key);
+        let removed = state.waiters.remove(key);
         if self.round == Some(state.round) {
             // The round has not completed: withdraw this arrival.
             state.arrived -= 1;
         }
+        unlock_then_drop(state, removed.waker);
     }
 }
 

@@ -105,7 +105,8 @@
 //! `sync/tests/loom_broadcast.rs` race the lock-free wait against a send,
 //! the last sender's drop and a cancel).
 //!
-//! Wakers are woken, and evicted values dropped, after the lock is
+//! Wakers are woken, displaced wakers dropped (a waker's drop may call back
+//! into the channel), and evicted values dropped, after the lock is
 //! released. The one piece of user code run under the lock is `T::clone`,
 //! for a receiver that is not a value's last reader; it runs before any
 //! state changes, so if it panics the state is still consistent (the crate
@@ -114,14 +115,14 @@
 
 use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use crate::loom::{Arc, Mutex, MutexGuard, lock};
-use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
+use crate::util::{Wakers, unlock_then_drop};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 /// The errors of a broadcast channel.
 pub mod error {
@@ -223,29 +224,9 @@ use self::error::{RecvError, SendError, TryRecvError};
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 /// ```
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            ring: VecDeque::new(),
-            capacity: capacity.max(1),
-            next: 0,
-            senders: 1,
-            receivers: 1,
-            recv_waiters: WaitList::new(),
-            closed_waiters: WaitList::new(),
-        }),
-        tail: AtomicU64::new(0),
-    });
-    (
-        Sender {
-            shared: Arc::clone(&shared),
-        },
-        Receiver {
-            shared,
-            next: 0,
-            waiting: None,
-            armed: Arc::new(AtomicBool::new(false)),
-        },
-    )
+    let tx = Sender::new(capacity);
+    let rx = tx.subscribe();
+    (tx, rx)
 }
 
 struct Shared<T> {
@@ -295,21 +276,22 @@ impl WakerId {
 /// its next `recv` is only unlinked: it will see `tail` move.
 fn wake_receivers<T>(mut state: MutexGuard<'_, State<T>>) {
     let mut wakers = Wakers::new();
+    // Dropped, not woken, once the lock is released.
+    let mut unarmed = Wakers::new();
     loop {
         let mut armed = false;
         let popped = state
             .recv_waiters
             .pop_front(|flag| armed = flag.swap(false, SeqCst));
         match popped {
-            // An unarmed waker is dropped here, under the lock, which the
-            // crate allows for wakers (see `loom::lock`).
             Some(waker) if armed => wakers.push(waker),
-            Some(_) => {}
+            Some(waker) => unarmed.push(waker),
             None => break,
         }
     }
     drop(state);
     wakers.wake_all();
+    drop(unarmed);
 }
 
 struct State<T> {
@@ -396,11 +378,12 @@ impl<T> State<T> {
         *waiting = Some((key, WakerId::of(waker)));
     }
 
-    /// Drops a receiver's registration, if it has one.
-    fn unregister(&mut self, waiting: &mut Option<(Key, WakerId)>) {
-        if let Some((key, _)) = waiting.take() {
-            self.recv_waiters.remove(key);
-        }
+    /// Drops a receiver's registration, if it has one; returns the waker
+    /// it held, to drop once the lock is released.
+    #[must_use = "drop the waker after releasing the lock"]
+    fn unregister(&mut self, waiting: &mut Option<(Key, WakerId)>) -> Option<Waker> {
+        let (key, _) = waiting.take()?;
+        self.recv_waiters.remove(key).waker
     }
 
     /// Takes a departing receiver at `cursor` off every count it is on, and
@@ -443,6 +426,38 @@ pub struct Receiver<T> {
 }
 
 impl<T> Sender<T> {
+    /// Creates a broadcast channel with no receiver yet, keeping the last
+    /// `capacity` values (a capacity of 0 is raised to 1, where tokio's
+    /// panics). Sends fail until [`subscribe`](Sender::subscribe) makes a
+    /// receiver; each receiver gets what is sent after it subscribed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::broadcast;
+    ///
+    /// let tx = broadcast::Sender::new(8);
+    /// assert!(tx.send("nobody listens").is_err());
+    /// let mut rx = tx.subscribe();
+    /// tx.send("hello").unwrap();
+    /// assert_eq!(rx.try_recv(), Ok("hello"));
+    /// ```
+    pub fn new(capacity: usize) -> Sender<T> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                ring: VecDeque::new(),
+                capacity: capacity.max(1),
+                next: 0,
+                senders: 1,
+                receivers: 0,
+                recv_waiters: WaitList::new(),
+                closed_waiters: WaitList::new(),
+            }),
+            tail: AtomicU64::new(0),
+        });
+        Sender { shared }
+    }
+
     /// Sends `value` to every receiver subscribed now, and returns how many
     /// that is. It never waits: on a full channel the oldest value is
     /// dropped, and receivers that had not read it will see
@@ -590,8 +605,10 @@ impl<T: Clone> Receiver<T> {
     /// [`recv`](Receiver::recv).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.shared.lock();
-        state.unregister(&mut self.waiting);
-        state.read(&mut self.next)
+        let displaced = state.unregister(&mut self.waiting);
+        let result = state.read(&mut self.next);
+        unlock_then_drop(state, displaced);
+        result
     }
 
     /// Blocks the thread for the next value; for synchronous code, never
@@ -644,7 +661,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
-        state.unregister(&mut self.waiting);
+        let displaced = state.unregister(&mut self.waiting);
         let freed = state.unsubscribe(self.next);
         if state.receivers == 0 {
             wake_all(state, |s| &mut s.closed_waiters);
@@ -652,6 +669,7 @@ impl<T> Drop for Receiver<T> {
             drop(state);
         }
         // User code, after the lock.
+        drop(displaced);
         drop(freed);
     }
 }
@@ -690,6 +708,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let coop = ready!(crate::coop::poll_proceed(cx));
         let rx = &mut *this.rx;
         // Registered by an earlier poll for the same task: arm, then look.
         // A send that moved `tail` before this load also sees the flag set
@@ -705,19 +724,22 @@ impl<T: Clone> Future for Recv<'_, T> {
             }
         }
         let mut state = rx.shared.lock();
+        let mut displaced = None;
         if let Some((key, _)) = rx.waiting.take() {
             if state.recv_waiters.is_linked(&key) {
                 // Nothing sent since it registered; another task polls now.
-                state.recv_waiters.set_waker(&key, cx.waker());
+                displaced = state.recv_waiters.set_waker(&key, cx.waker());
                 rx.armed.store(true, SeqCst);
                 rx.waiting = Some((key, WakerId::of(cx.waker())));
                 this.pending = true;
+                unlock_then_drop(state, displaced);
                 return Poll::Pending;
             }
-            state.recv_waiters.remove(key);
+            // Unlinked by a send, which took its waker.
+            displaced = state.recv_waiters.remove(key).waker;
         }
         this.pending = false;
-        match state.read(&mut rx.next) {
+        let result = match state.read(&mut rx.next) {
             Ok(value) => {
                 // Read everything: register, unarmed, for the next value
                 // now, under this lock, so that the next `recv` finds
@@ -734,7 +756,12 @@ impl<T: Clone> Future for Recv<'_, T> {
                 this.pending = true;
                 Poll::Pending
             }
+        };
+        unlock_then_drop(state, displaced);
+        if result.is_ready() {
+            coop.made_progress();
         }
+        result
     }
 }
 
@@ -768,18 +795,22 @@ impl<T> Future for Closed<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let mut state = this.shared.lock();
+        let mut displaced = None;
         if let Some(key) = this.key.take() {
             if state.closed_waiters.is_linked(&key) {
-                state.closed_waiters.set_waker(&key, cx.waker());
+                displaced = state.closed_waiters.set_waker(&key, cx.waker());
+                unlock_then_drop(state, displaced);
                 this.key = Some(key);
                 return Poll::Pending;
             }
-            state.closed_waiters.remove(key);
+            displaced = state.closed_waiters.remove(key).waker;
         }
         if state.receivers == 0 {
+            unlock_then_drop(state, displaced);
             return Poll::Ready(());
         }
         this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
+        unlock_then_drop(state, displaced);
         Poll::Pending
     }
 }
@@ -787,7 +818,8 @@ impl<T> Future for Closed<'_, T> {
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.lock().closed_waiters.remove(key);
+            let removed = self.shared.lock().closed_waiters.remove(key);
+            drop(removed);
         }
     }
 }

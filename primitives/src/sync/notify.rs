@@ -173,24 +173,25 @@ impl Queue {
     }
 
     /// Keeps `waker` for the queued waiter at `index`, cloning only if it
-    /// would wake another task.
-    fn set_waker(&mut self, index: usize, waker: &Waker) {
-        crate::util::store_waker(&mut self.ring[index].1, waker);
+    /// would wake another task; returns the waker it displaced, to drop
+    /// once the lock is released.
+    #[must_use = "drop the displaced waker after releasing the lock"]
+    fn set_waker(&mut self, index: usize, waker: &Waker) -> Option<Waker> {
+        crate::util::replace_waker(&mut self.ring[index].1, waker)
     }
 
-    /// Takes the waiter of `ticket` out of the ring; false if it was not
-    /// queued.
-    fn remove(&mut self, ticket: u64) -> bool {
-        let Some(index) = self.find(ticket) else {
-            return false;
-        };
-        self.ring[index].1 = None;
+    /// Takes the waiter of `ticket` out of the ring and returns its waker,
+    /// to drop once the lock is released; `None` if it was not queued.
+    #[must_use = "drop the waker after releasing the lock"]
+    fn remove(&mut self, ticket: u64) -> Option<Waker> {
+        let index = self.find(ticket)?;
+        let waker = self.ring[index].1.take();
         self.waiting -= 1;
         self.trim();
         if self.ring.len() > 2 * self.waiting + 8 {
             self.ring.retain(|entry| entry.1.is_some());
         }
-        true
+        waker
     }
 
     /// Drops the holes at both ends.
@@ -514,7 +515,8 @@ impl Notified<'_> {
                 match queue.find(ticket) {
                     Some(index) => {
                         if let Some(waker) = waker {
-                            queue.set_waker(index, waker);
+                            let displaced = queue.set_waker(index, waker);
+                            crate::util::unlock_then_drop(queue, displaced);
                         }
                         false
                     }
@@ -576,12 +578,13 @@ impl Drop for Notified<'_> {
         };
         let notify = self.notify;
         let mut queue = lock(&notify.queue);
-        if queue.remove(ticket) {
+        if let Some(waker) = queue.remove(ticket) {
             if queue.is_empty() {
                 // Nobody writes the word while WAITING is set.
                 let state = notify.state.load(Acquire);
                 notify.state.store(state & !TAG, Release);
             }
+            crate::util::unlock_then_drop(queue, Some(waker));
         } else if queue.take_woken_by_all(ticket) {
             // `notify_waiters` owes nobody else anything.
         } else if notify.take_granted_last(&mut queue, ticket) {

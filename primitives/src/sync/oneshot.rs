@@ -28,7 +28,7 @@ use crate::loom::{Arc, UnsafeCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 /// Creates a one-value channel.
 ///
@@ -59,7 +59,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(Arc::clone(&inner)),
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            terminated: false,
+        },
     )
 }
 
@@ -187,8 +190,11 @@ impl<T> Inner<T> {
             }
         }
         // SAFETY: the bit is clear, so this end owns the cell (protocol).
-        cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        let displaced = cell.with_mut(|w| unsafe { (*w).replace(waker.clone()) });
         let prev = self.state.fetch_or(set, AcqRel);
+        // User code (a waker's drop may use this channel), run once the
+        // cell is published and no longer borrowed.
+        drop(displaced);
         prev & done != 0
     }
 
@@ -240,6 +246,8 @@ pub struct Sender<T> {
 /// loses nothing: the value stays in the channel for the next poll.
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
+    /// It has returned its outcome: the value, or that none will come.
+    terminated: bool,
 }
 
 impl<T> Sender<T> {
@@ -320,13 +328,62 @@ impl<T> Receiver<T> {
     /// receiver closed the channel, or the value was taken).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let state = self.inner.state.load(Acquire);
-        if state & VALUE != 0 {
+        let result = if state & VALUE != 0 {
             self.inner.take_value().ok_or(TryRecvError::Closed)
         } else if state & (COMPLETE | CLOSED) != 0 {
             Err(TryRecvError::Closed)
         } else {
             Err(TryRecvError::Empty)
+        };
+        if !matches!(result, Err(TryRecvError::Empty)) {
+            self.terminated = true;
         }
+        result
+    }
+
+    /// True once this receiver has returned its outcome, from a poll or
+    /// [`try_recv`](Receiver::try_recv): the value, or that none will
+    /// come. Polling it again then returns [`RecvError`] (where tokio's
+    /// panics), so check this before polling a receiver that may be done,
+    /// as in a `select` loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::oneshot;
+    ///
+    /// # weft::block_on(async {
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(!rx.is_terminated());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_terminated(), "sent, not yet received");
+    /// assert_eq!((&mut rx).await, Ok(1));
+    /// assert!(rx.is_terminated());
+    /// # });
+    /// ```
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// True if no value waits in the channel: none was sent yet, the sender
+    /// is gone without sending, or the value was received. Unlike
+    /// [`is_terminated`](Receiver::is_terminated), this does not say
+    /// whether polling is still useful.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send("v").unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok("v"));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.terminated || self.inner.state.load(Acquire) & VALUE == 0
     }
 
     /// Closes the channel: a later send fails and [`Sender::closed`]
@@ -335,12 +392,25 @@ impl<T> Receiver<T> {
         self.inner.close();
     }
 
-    /// Blocks the thread until the value arrives; for synchronous code,
-    /// never inside an async task, where it would block a worker thread.
+    /// Blocks the thread until the value arrives; for synchronous code.
+    ///
+    /// Unlike tokio's, this never panics inside an async context (weft's
+    /// primitives do not know the runtime): there it blocks the worker
+    /// thread, and can deadlock. Call it from plain threads only.
     ///
     /// # Errors
     ///
     /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// std::thread::spawn(move || tx.send(3).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok(3));
+    /// ```
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         crate::util::block_on(self)
     }
@@ -351,10 +421,17 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let this = self.get_mut();
+        let coop = ready!(crate::coop::poll_proceed(cx));
         loop {
             match this.try_recv() {
-                Ok(value) => return Poll::Ready(Ok(value)),
-                Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError(()))),
+                Ok(value) => {
+                    coop.made_progress();
+                    return Poll::Ready(Ok(value));
+                }
+                Err(TryRecvError::Closed) => {
+                    coop.made_progress();
+                    return Poll::Ready(Err(RecvError(())));
+                }
                 Err(TryRecvError::Empty) => {}
             }
             if !this.inner.register(Side::Rx, cx.waker()) {

@@ -31,9 +31,9 @@
 
 use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard, lock};
-use crate::util::Wakers;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
+use crate::util::{Wakers, unlock_then_drop};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -488,12 +488,15 @@ impl Semaphore {
             }
             Some((key, ticket)) if waiters.holds(&key, |request| request.ticket == ticket) => {
                 if waiters.is_linked(&key) {
-                    waiters.set_waker(&key, cx.waker());
+                    let displaced = waiters.set_waker(&key, cx.waker());
+                    unlock_then_drop(waiters, displaced);
                     waiter.key = Some((key, ticket));
                     return Poll::Pending;
                 }
-                // Unlinked and still there: `close` let it go.
-                waiters.remove(key);
+                // Unlinked and still there: `close` let it go (and took
+                // its waker).
+                let removed = waiters.remove(key);
+                unlock_then_drop(waiters, removed.waker);
                 Poll::Ready(Err(AcquireError(())))
             }
             // Its node was freed: it was granted.
@@ -514,12 +517,14 @@ impl Semaphore {
     #[inline(never)]
     fn cancel_queued(&self, permits: usize, (key, ticket): (Key, u64)) {
         let mut waiters = lock(&self.waiters);
+        let mut displaced = None;
         if waiters.holds(&key, |request| request.ticket == ticket) {
             let was_front = waiters.is_front(&key);
-            waiters.remove(key);
+            displaced = waiters.remove(key).waker;
             if !was_front {
                 // Leaving from behind the head (or after `close`) changes
                 // nothing for the others.
+                unlock_then_drop(waiters, displaced);
                 return;
             }
         } else {
@@ -530,6 +535,7 @@ impl Semaphore {
         // Permits came back, or the head left and the next waiter may need
         // fewer than it did (or there is none, and `QUEUED` must go).
         self.serve_and_wake(waiters);
+        drop(displaced);
     }
 
     /// Serves waiters while there are permits for the front one, clears

@@ -14,8 +14,8 @@
 //! when a newer one exists and marks it seen; [`borrow_and_update`] marks
 //! seen what it returns; [`borrow`] does not mark anything.
 //!
-//! Once the sender is gone, [`changed`] still reports a value a receiver has
-//! not seen, then fails with [`RecvError`]. Once every receiver is gone,
+//! Senders can be cloned. Once every sender is gone, [`changed`] still
+//! reports a value a receiver has not seen, then fails with [`RecvError`]. Once every receiver is gone,
 //! [`Sender::send`] fails (but [`Sender::send_replace`] still stores).
 //!
 //! Like everything in [`sync`](super), this channel is runtime-agnostic: it
@@ -55,15 +55,18 @@
 //! # Protocol
 //!
 //! Two locks, always taken in this order: the **state** lock (a
-//! `crate::loom` mutex) guards the receiver count and two FIFO wait lists,
-//! receivers waiting in `changed` and senders waiting in `closed()`; the
-//! **value** lock (a std `RwLock`) guards the value, its version and whether
-//! the sender is gone.
+//! `crate::loom` mutex) guards the sender and receiver counts and two FIFO
+//! wait lists, receivers waiting in `changed` and senders waiting in
+//! `closed()`; the **value** lock (a std `RwLock`) guards the value, its
+//! version and whether every sender is gone.
 //!
-//! The sender changes the value (bumping the version) or marks itself gone
-//! under the value lock alone, releases it, and only then takes the state
-//! lock to unlink every waiting receiver, whose wakers it wakes after
-//! releasing that lock too. A receiver about to wait reads the version
+//! A sender changes the value (bumping the version) under the value lock
+//! alone, releases it, and only then takes the state lock to unlink every
+//! waiting receiver; the last sender marks the senders gone under both
+//! locks (state, then value) and unlinks them with the state lock it
+//! already holds. Wakers are woken, and displaced wakers dropped (a
+//! waker's drop may call back into the channel), after the state
+//! lock is released. A receiver about to wait reads the version
 //! under the state lock before it links itself; so either it sees the new
 //! version, or it is linked before the sender takes the state lock and is
 //! woken. A linked receiver therefore knows nothing changed since it looked.
@@ -79,6 +82,7 @@
 //! values are returned or dropped after both locks are released.
 
 use crate::loom::{Arc, Mutex, lock};
+use crate::util::unlock_then_drop;
 use crate::util::wait_list::wake_all;
 use crate::util::wait_list::{Key, WaitList};
 // Not through crate::loom: see the protocol for why loom needn't see it.
@@ -87,7 +91,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// The errors of a watch channel.
 pub mod error {
@@ -151,6 +155,7 @@ use self::error::{RecvError, SendError};
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
+            senders: 1,
             receivers: 1,
             changed_waiters: WaitList::new(),
             closed_waiters: WaitList::new(),
@@ -175,6 +180,7 @@ struct Shared<T> {
 }
 
 struct State {
+    senders: usize,
     receivers: usize,
     /// Receivers waiting in `changed`.
     changed_waiters: WaitList<()>,
@@ -212,8 +218,8 @@ fn subscribe<T>(shared: &Arc<Shared<T>>) -> Receiver<T> {
     }
 }
 
-/// Publishes the value. There is one sender; dropping it closes the
-/// channel.
+/// Publishes the value. Cloning makes another sender; once the last one
+/// is dropped the channel is closed.
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -401,11 +407,71 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// How many senders there are now, this one included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::watch;
+    ///
+    /// let (tx, _rx) = watch::channel(());
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.sender_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        lock(&self.shared.state).senders
+    }
+
+    /// True if both senders publish to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+/// Another sender of the same value. Every sender may send; the receivers
+/// see the channel closed only once the last sender is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use weft_primitives::sync::watch;
+///
+/// # weft::block_on(async {
+/// let (tx, mut rx) = watch::channel(0);
+/// let tx2 = tx.clone();
+/// drop(tx);
+/// tx2.send(5).unwrap();
+/// assert!(rx.changed().await.is_ok());
+/// assert_eq!(*rx.borrow(), 5);
+/// drop(tx2);
+/// assert!(rx.changed().await.is_err());
+/// # });
+/// ```
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        lock(&self.shared.state).senders += 1;
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        let mut state = lock(&self.shared.state);
+        state.senders -= 1;
+        if state.senders > 0 {
+            return;
+        }
+        // The value lock nests inside the state lock, in the documented
+        // order; a receiver about to wait reads `tx_gone` under the state
+        // lock, so it sees it or is linked before this wakes everyone.
         write(&self.shared.value).tx_gone = true;
         // Waiters with nothing new to see now fail.
-        self.notify();
+        wake_all(state, |s| &mut s.changed_waiters);
     }
 }
 
@@ -429,7 +495,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] once the sender is gone, whether or not an unseen
+    /// [`RecvError`] once every sender is gone, whether or not an unseen
     /// value exists (as tokio's does).
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let current = read(&self.shared.value);
@@ -456,7 +522,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] if the sender is gone and no unseen value exists.
+    /// [`RecvError`] if every sender is gone and no unseen value exists.
     ///
     /// # Cancel safety
     ///
@@ -496,7 +562,7 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] if the sender is gone before a value satisfies
+    /// [`RecvError`] if every sender is gone before a value satisfies
     /// `predicate`.
     ///
     /// # Cancel safety
@@ -581,36 +647,45 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let coop = ready!(crate::coop::poll_proceed(cx));
         let mut state = lock(&this.shared.state);
+        let mut displaced = None;
         if let Some(key) = this.key.take() {
             if state.changed_waiters.is_linked(&key) {
                 // Nothing changed since it looked.
-                state.changed_waiters.set_waker(&key, cx.waker());
+                displaced = state.changed_waiters.set_waker(&key, cx.waker());
                 this.key = Some(key);
+                unlock_then_drop(state, displaced);
                 return Poll::Pending;
             }
-            state.changed_waiters.remove(key);
+            displaced = state.changed_waiters.remove(key).waker;
         }
         let (version, tx_gone) = {
             let current = read(&this.shared.value);
             (current.version, current.tx_gone)
         };
-        if version != *this.version {
+        let result = if version != *this.version {
             *this.version = version;
-            return Poll::Ready(Ok(()));
+            Poll::Ready(Ok(()))
+        } else if tx_gone {
+            Poll::Ready(Err(RecvError(())))
+        } else {
+            this.key = Some(state.changed_waiters.push_back(cx.waker(), ()));
+            Poll::Pending
+        };
+        unlock_then_drop(state, displaced);
+        if result.is_ready() {
+            coop.made_progress();
         }
-        if tx_gone {
-            return Poll::Ready(Err(RecvError(())));
-        }
-        this.key = Some(state.changed_waiters.push_back(cx.waker(), ()));
-        Poll::Pending
+        result
     }
 }
 
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            lock(&self.shared.state).changed_waiters.remove(key);
+            let removed = lock(&self.shared.state).changed_waiters.remove(key);
+            drop(removed);
         }
     }
 }
@@ -636,26 +711,32 @@ impl<T> Future for Closed<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let mut state = lock(&this.shared.state);
+        let mut displaced = None;
         if let Some(key) = this.key.take() {
             if state.closed_waiters.is_linked(&key) {
-                state.closed_waiters.set_waker(&key, cx.waker());
+                displaced = state.closed_waiters.set_waker(&key, cx.waker());
                 this.key = Some(key);
+                unlock_then_drop(state, displaced);
                 return Poll::Pending;
             }
-            state.closed_waiters.remove(key);
+            displaced = state.closed_waiters.remove(key).waker;
         }
-        if state.receivers == 0 {
-            return Poll::Ready(());
-        }
-        this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
-        Poll::Pending
+        let result = if state.receivers == 0 {
+            Poll::Ready(())
+        } else {
+            this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
+            Poll::Pending
+        };
+        unlock_then_drop(state, displaced);
+        result
     }
 }
 
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            lock(&self.shared.state).closed_waiters.remove(key);
+            let removed = lock(&self.shared.state).closed_waiters.remove(key);
+            drop(removed);
         }
     }
 }

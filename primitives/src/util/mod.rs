@@ -43,8 +43,6 @@ impl Wakers {
     }
 }
 
-/// Stores `waker` in `slot`, cloning it only if it would wake a different
-/// task than the one stored: a task that polls again costs no clone.
 /// Adds `waker` to `waiters` unless a waker for the same task is there.
 pub(crate) fn add_waker(waiters: &mut Vec<Waker>, waker: &Waker) {
     if !waiters.iter().any(|w| w.will_wake(waker)) {
@@ -52,12 +50,33 @@ pub(crate) fn add_waker(waiters: &mut Vec<Waker>, waker: &Waker) {
     }
 }
 
-/// Keeps `waker` in `slot`, cloning only if it would wake another task.
-pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+/// Keeps `waker` in `slot`, cloning only if it would wake another task: a
+/// task that polls again costs no clone. Returns the waker it displaced.
+///
+/// Dropping a waker runs user code, which may call back into the primitive
+/// (a waker whose drop sends on the same channel): the caller drops the
+/// displaced one only after it has released its lock.
+#[must_use = "drop the displaced waker after releasing the lock"]
+pub(crate) fn replace_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
     match slot {
-        Some(old) if old.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
+        Some(old) if old.will_wake(waker) => None,
+        _ => slot.replace(waker.clone()),
     }
+}
+
+/// Releases `guard`, then drops `displaced`: a waker's drop is user code
+/// that may call back into the primitive, so it never runs under the lock.
+pub(crate) fn unlock_then_drop<G>(guard: G, displaced: Option<Waker>) {
+    drop(guard);
+    drop(displaced);
+}
+
+/// [`replace_waker`], dropping the displaced waker at once: for state that
+/// is not under a lock the waker's drop could call back into. (`sync` and
+/// the wait list use `replace_waker`; the other modules still call this
+/// under their locks.)
+pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    drop(replace_waker(slot, waker));
 }
 
 /// Runs `future` to completion on this thread, parking between polls: the

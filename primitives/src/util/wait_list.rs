@@ -19,10 +19,16 @@
 //!   first waiter, records the grant in the node's `data`, and wakes the
 //!   returned waker after releasing its lock;
 //! - the future, when polled, sees through [`WaitList::is_linked`] that it
-//!   was granted and calls [`WaitList::remove`] to take its `data` back;
+//!   was granted and calls [`WaitList::remove`] to take its `data` back
+//!   (a primitive that must tell a grant from a close records it there);
 //! - a future dropped while waiting calls [`WaitList::remove`] too, and
 //!   passes on anything it had been granted but never used, so that a
 //!   cancelled waiter loses nothing and leaks nothing.
+//!
+//! Dropping a waker runs user code that may call back into the primitive,
+//! so the list never drops one itself: [`WaitList::set_waker`] and
+//! [`WaitList::remove`] hand back the waker they displace, for the caller to
+//! drop after releasing its lock.
 //!
 //! A primitive whose waiters can learn of a grant without the lock (the
 //! semaphore compares a ticket with an atomic) may instead free the node as it grants
@@ -38,6 +44,16 @@ use std::task::Waker;
 /// A waiter's place in a [`WaitList`]. Owned by one future; never copied.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Key(usize);
+
+/// What [`WaitList::remove`] took out of a node.
+#[must_use = "drop the removed waker after releasing the lock"]
+#[derive(Debug)]
+pub(crate) struct Removed<W> {
+    pub(crate) data: W,
+    /// The waker the node still held (it was waiting, not granted): drop
+    /// it with no lock held.
+    pub(crate) waker: Option<Waker>,
+}
 
 /// No node: the end of the list, or of the free list.
 const NIL: usize = usize::MAX;
@@ -166,20 +182,26 @@ impl<W> WaitList<W> {
     }
 
     /// Stores `waker` for a linked waiter, cloning only if it would wake a
-    /// different task than the one stored.
-    pub(crate) fn set_waker(&mut self, key: &Key, waker: &Waker) {
-        super::store_waker(&mut self.node_mut(key.0).waker, waker);
+    /// different task than the one stored; returns the waker it displaced,
+    /// to drop once the lock is released.
+    #[must_use = "drop the displaced waker after releasing the lock"]
+    pub(crate) fn set_waker(&mut self, key: &Key, waker: &Waker) -> Option<Waker> {
+        super::replace_waker(&mut self.node_mut(key.0).waker, waker)
     }
 
     /// Frees the waiter of `key`, unlinking it if it was still waiting, and
-    /// returns whether it had been granted, and its data.
-    pub(crate) fn remove(&mut self, key: Key) -> (bool, W) {
+    /// returns its data and the waker it still held (a waiter not granted),
+    /// to drop once the lock is released.
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<W> {
         let index = key.0;
-        let granted = !self.node(index).linked;
-        if !granted {
+        if self.node(index).linked {
             self.unlink(index);
         }
-        (granted, self.release(index).data)
+        let node = self.release(index);
+        Removed {
+            data: node.data,
+            waker: node.waker,
+        }
     }
 
     /// Unlinks the first waiter and frees its node at once, returning its
@@ -276,15 +298,18 @@ mod tests {
             keys.next().unwrap(),
         );
         // Cancel the middle one and the last one.
-        assert_eq!(list.remove(k2), (false, (2, false)));
-        assert_eq!(list.remove(k4), (false, (4, false)));
+        let removed = list.remove(k2);
+        assert_eq!(removed.data, (2, false));
+        assert!(removed.waker.is_some(), "a waiting node gives its waker back");
+        assert_eq!(list.remove(k4).data, (4, false));
         let mut order = Vec::new();
         while list.pop_front(|d| d.1 = true).is_some() {}
         for key in [k0, k1, k3] {
             assert!(!list.is_linked(&key));
-            let (granted, data) = list.remove(key);
-            assert!(granted && data.1);
-            order.push(data.0);
+            let removed = list.remove(key);
+            assert!(removed.data.1);
+            assert!(removed.waker.is_none(), "the grant took the waker");
+            order.push(removed.data.0);
         }
         assert_eq!(order, [0, 1, 3]);
         assert!(list.is_empty());
@@ -297,9 +322,9 @@ mod tests {
         for _ in 0..1000 {
             let a = list.push_back(&w, ());
             let b = list.push_back(&w, ());
-            list.remove(a);
+            drop(list.remove(a));
             list.pop_front(|_| {});
-            list.remove(b);
+            drop(list.remove(b));
         }
         assert_eq!(list.slots.len(), 2);
         assert!(list.is_empty());
@@ -315,8 +340,25 @@ mod tests {
         let mut wakers = Wakers::new();
         list.drain(|d| *d += 1, &mut wakers);
         assert_eq!(wakers.len(), 2);
-        assert_eq!(list.remove(a), (true, 8));
-        assert_eq!(list.remove(b), (true, 9));
+        let (a, b) = (list.remove(a), list.remove(b));
+        assert_eq!((a.data, b.data), (8, 9));
         assert_eq!(list.front_mut(), None);
+    }
+
+    #[test]
+    #[cfg(not(loom))]
+    fn set_waker_hands_back_the_waker_it_replaces() {
+        use crate::util::test_support::counter;
+        let mut list = WaitList::new();
+        let (first, w1) = counter();
+        let (_, w2) = counter();
+        let key = list.push_back(&w1, ());
+        assert!(list.set_waker(&key, &w1).is_none(), "the same task: kept");
+        let old = list.set_waker(&key, &w2).expect("another task: replaced");
+        assert!(old.will_wake(&w1));
+        drop((old, w1));
+        assert_eq!(std::sync::Arc::strong_count(&first), 1, "the list kept no clone");
+        let removed = list.remove(key);
+        assert!(removed.waker.is_some_and(|w| w.will_wake(&w2)));
     }
 }

@@ -22,21 +22,32 @@
 //! back. So the buffer never exceeds its bound, senders get room in the
 //! order they asked, and a cancelled sender passes its granted slot on.
 //!
+//! A sender may ask for several slots at once (`reserve_many`): its waiter
+//! carries how many, and it is granted only once that many are free, still
+//! in FIFO order, so a large request is not starved by small ones.
+//!
 //! Closing (`close()` or dropping the receiver) fails every waiting and
-//! later send; slots already granted may still be used, and what they send
-//! is received, as are the buffered values. Dropping the receiver drops the
-//! buffered values, outside the lock.
+//! later send, including a waiter granted slots that had not looked yet:
+//! it gives them back when it sees the close. Permits already handed out
+//! may still be used, and what they send is received, as are the buffered
+//! values. Dropping the receiver drops the buffered values, outside the
+//! lock.
+//!
+//! Nothing is woken, and no waker or value dropped, under the lock: a
+//! displaced waker's drop is user code that may call back into the
+//! channel. What a locked section leaves to do goes into an [`Unlocked`],
+//! run once the guard is gone.
 
 use super::error::{TryRecvError, TrySendError};
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{self, AcqRel, Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
 use crate::util::Wakers;
-use crate::util::store_waker;
+use crate::util::replace_waker;
 use crate::util::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 pub(super) struct Chan<T> {
     state: Mutex<State<T>>,
@@ -106,25 +117,49 @@ struct State<T> {
     /// The receiver is gone: values are dropped, not kept.
     rx_gone: bool,
     rx_waker: Option<Waker>,
-    /// Senders waiting for a slot; `true` once granted one.
-    room: WaitList<bool>,
+    /// Senders waiting for slots.
+    room: WaitList<Room>,
     /// Senders waiting in `closed()`.
     closing: WaitList<()>,
 }
 
+/// A sender waiting for room: how many slots, and whether it got them.
+#[derive(Debug)]
+struct Room {
+    wanted: usize,
+    granted: bool,
+}
+
+/// What a locked section leaves to do once the lock is released: wakers to
+/// wake and displaced wakers to drop (their drop may call back into the
+/// channel). Run it with [`Unlocked::run`] after dropping the guard.
+#[derive(Default)]
+#[must_use = "run it once the lock is released"]
+struct Unlocked {
+    wake: Wakers,
+    displaced: Option<Waker>,
+}
+
+impl Unlocked {
+    fn run(self) {
+        self.wake.wake_all();
+        drop(self.displaced);
+    }
+}
+
 impl<T> State<T> {
-    fn has_room(&self, progress: &Progress) -> bool {
-        self.has_room_after(progress.taken())
+    fn has_room(&self, progress: &Progress, n: usize) -> bool {
+        self.has_room_after(progress.taken(), n)
     }
 
-    /// Whether there is room once `taken` values have left the receiver's
-    /// buffer.
-    fn has_room_after(&self, taken: usize) -> bool {
+    /// Whether there is room for `n` more once `taken` values have left the
+    /// receiver's buffer.
+    fn has_room_after(&self, taken: usize, n: usize) -> bool {
         if self.bound == usize::MAX {
             return true;
         }
-        let held = self.queue.len() + self.outboxed + self.reserved;
-        held - taken < self.bound
+        let held = self.queue.len() + self.outboxed + self.reserved - taken;
+        n <= self.bound - held
     }
 
     /// Clears the waiting bit once no sender waits for room. (A sender
@@ -141,30 +176,48 @@ impl<T> State<T> {
         self.rx_waker.take()
     }
 
-    /// Grants a free slot to the first waiting sender.
-    fn grant_room(&mut self, progress: &Progress) -> Option<Waker> {
-        if self.room.is_empty() || !self.has_room(progress) {
-            return None;
+    /// Grants free slots to the waiting senders, front first, while there
+    /// are enough for the front one; their wakers go to `wakers`.
+    fn grant_room(&mut self, progress: &Progress, wakers: &mut Wakers) {
+        let mut granted = false;
+        while let Some(wanted) = self.room.front_mut().map(|room| room.wanted) {
+            if !self.has_room(progress, wanted) {
+                break;
+            }
+            self.reserved += wanted;
+            granted = true;
+            if let Some(waker) = self.room.pop_front(|room| room.granted = true) {
+                wakers.push(waker);
+            }
         }
-        self.reserved += 1;
-        let waker = self.room.pop_front(|granted| *granted = true);
-        self.sync_room_flag(progress);
-        waker
+        if granted {
+            self.sync_room_flag(progress);
+        }
+    }
+
+    /// `n` reserved slots come back unused: they go to the waiting senders;
+    /// or, on a closed channel where they were the last ones out, the
+    /// receiver waiting for them learns that nothing more can come.
+    fn give_back(&mut self, n: usize, progress: &Progress, after: &mut Unlocked) {
+        self.reserved -= n;
+        if self.closed {
+            if self.reserved == 0
+                && let Some(waker) = self.rx_waker.take()
+            {
+                after.wake.push(waker);
+            }
+        } else {
+            self.grant_room(progress, &mut after.wake);
+        }
     }
 }
 
-/// A reserved slot comes back unused: it goes to the next waiting sender;
-/// or, on a closed channel where it was the last one out, the receiver
-/// waiting for it learns that nothing more can come.
-fn give_back_slot<T>(mut state: MutexGuard<'_, State<T>>, progress: &Progress) {
-    state.reserved -= 1;
-    let waker = if state.closed && state.reserved == 0 {
-        state.rx_waker.take()
-    } else {
-        state.grant_room(progress)
-    };
+/// [`State::give_back`], then releases the lock and wakes.
+fn give_back_slots<T>(mut state: MutexGuard<'_, State<T>>, n: usize, progress: &Progress) {
+    let mut after = Unlocked::default();
+    state.give_back(n, progress, &mut after);
     drop(state);
-    wake(waker);
+    after.run();
 }
 
 fn wake(waker: Option<Waker>) {
@@ -212,7 +265,7 @@ impl<T> Chan<T> {
         if state.closed {
             return Err(TrySendError::Closed(value));
         }
-        if !state.room.is_empty() || !state.has_room(&self.progress) {
+        if !state.room.is_empty() || !state.has_room(&self.progress, 1) {
             return Err(TrySendError::Full(value));
         }
         let waker = state.push(value);
@@ -221,24 +274,38 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// Reserves a slot if one is free and nobody waits for one.
-    pub(super) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+    /// Reserves `n` slots if they are free and nobody waits for any.
+    pub(super) fn try_reserve(&self, n: usize) -> Result<(), TrySendError<()>> {
         let mut state = lock(&self.state);
         if state.closed {
             Err(TrySendError::Closed(()))
-        } else if state.room.is_empty() && state.has_room(&self.progress) {
-            state.reserved += 1;
+        } else if n == 0 || state.room.is_empty() && state.has_room(&self.progress, n) {
+            state.reserved += n;
             Ok(())
         } else {
             Err(TrySendError::Full(()))
         }
     }
 
-    /// Polls for a slot. `Ok(())`: one is reserved for the caller, which
-    /// must [`send_reserved`](Chan::send_reserved) or
-    /// [`release_reserved`](Chan::release_reserved) it. `Err(())`: closed.
-    pub(super) fn poll_reserve(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
-        self.poll_room(&mut lock(&self.state), key, cx)
+    /// Polls for `n` slots. `Ok(())`: they are reserved for the caller,
+    /// which must [`send_reserved`](Chan::send_reserved) or
+    /// [`release_reserved`](Chan::release_reserved) each. `Err(())`: closed.
+    pub(super) fn poll_reserve(
+        &self,
+        key: &mut Option<Key>,
+        n: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        let mut after = Unlocked::default();
+        let mut state = lock(&self.state);
+        let result = self.poll_room(&mut state, key, n, cx, &mut after);
+        drop(state);
+        after.run();
+        if result.is_ready() {
+            coop.made_progress();
+        }
+        result
     }
 
     /// Sends `value` once there is room: the send future's whole poll,
@@ -249,78 +316,116 @@ impl<T> Chan<T> {
         key: &mut Option<Key>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), T>> {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        let mut after = Unlocked::default();
+        let mut discarded = None;
         let mut state = lock(&self.state);
-        let result = self.poll_room(&mut state, key, cx);
-        let Poll::Ready(result) = result else {
-            return Poll::Pending;
+        let result = match self.poll_room(&mut state, key, 1, cx, &mut after) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(reserved) => {
+                let value = value.take().expect("polled after completion");
+                match reserved {
+                    Err(()) => Poll::Ready(Err(value)),
+                    Ok(()) => {
+                        state.reserved -= 1;
+                        if state.rx_gone {
+                            // The receiver left after the slot was
+                            // granted: the send still counts, and the
+                            // value is dropped after the lock.
+                            discarded = Some(value);
+                        } else if let Some(waker) = state.push(value) {
+                            after.wake.push(waker);
+                        }
+                        Poll::Ready(Ok(()))
+                    }
+                }
+            }
         };
-        let value = value.take().expect("polled after completion");
-        if result.is_err() {
-            return Poll::Ready(Err(value));
-        }
-        state.reserved -= 1;
-        if state.rx_gone {
-            // Closed after the slot was granted: the send still counts.
-            drop(state);
-            drop(value);
-            return Poll::Ready(Ok(()));
-        }
-        let waker = state.push(value);
         drop(state);
-        wake(waker);
-        Poll::Ready(Ok(()))
+        after.run();
+        drop(discarded);
+        if result.is_ready() {
+            coop.made_progress();
+        }
+        result
     }
 
-    /// [`poll_reserve`](Chan::poll_reserve) with the lock held.
+    /// [`poll_reserve`](Chan::poll_reserve) with the lock held; leaves in
+    /// `after` what to do once it is released.
     fn poll_room(
         &self,
         state: &mut State<T>,
         key: &mut Option<Key>,
+        n: usize,
         cx: &mut Context<'_>,
+        after: &mut Unlocked,
     ) -> Poll<Result<(), ()>> {
         match key.take() {
             None => {
                 if state.closed {
                     return Poll::Ready(Err(()));
                 }
-                if state.room.is_empty() && state.has_room(&self.progress) {
-                    state.reserved += 1;
+                if n == 0 || state.room.is_empty() && state.has_room(&self.progress, n) {
+                    state.reserved += n;
                     return Poll::Ready(Ok(()));
                 }
                 // About to wait: say so before the last look at what the
                 // receiver has taken (see `Progress`).
                 let taken = self.progress.announce_waiting();
-                if state.room.is_empty() && state.has_room_after(taken) {
+                if state.room.is_empty() && state.has_room_after(taken, n) {
                     state.sync_room_flag(&self.progress);
-                    state.reserved += 1;
+                    state.reserved += n;
                     return Poll::Ready(Ok(()));
                 }
-                *key = Some(state.room.push_back(cx.waker(), false));
+                let room = Room {
+                    wanted: n,
+                    granted: false,
+                };
+                *key = Some(state.room.push_back(cx.waker(), room));
                 Poll::Pending
             }
             Some(k) if state.room.is_linked(&k) => {
-                state.room.set_waker(&k, cx.waker());
+                after.displaced = state.room.set_waker(&k, cx.waker());
                 *key = Some(k);
                 Poll::Pending
             }
             Some(k) => {
-                let (_, granted) = state.room.remove(k);
-                Poll::Ready(if granted { Ok(()) } else { Err(()) })
+                let removed = state.room.remove(k);
+                after.displaced = removed.waker;
+                if !removed.data.granted {
+                    // `close` let it go.
+                    return Poll::Ready(Err(()));
+                }
+                if state.closed {
+                    // Granted, then closed before it looked: a waiting
+                    // sender does not succeed after the close.
+                    state.give_back(removed.data.wanted, &self.progress, after);
+                    return Poll::Ready(Err(()));
+                }
+                Poll::Ready(Ok(()))
             }
         }
     }
 
-    /// Leaves the room queue, giving back a slot granted meanwhile.
+    /// Leaves the room queue, giving back slots granted meanwhile.
     pub(super) fn cancel_reserve(&self, key: &mut Option<Key>) {
         let Some(k) = key.take() else {
             return;
         };
+        let mut after = Unlocked::default();
         let mut state = lock(&self.state);
-        let (_, granted) = state.room.remove(k);
-        state.sync_room_flag(&self.progress);
-        if granted {
-            give_back_slot(state, &self.progress);
+        let removed = state.room.remove(k);
+        after.displaced = removed.waker;
+        if removed.data.granted {
+            state.give_back(removed.data.wanted, &self.progress, &mut after);
+        } else if !state.room.is_empty() {
+            // The front one leaving may let the next (which may want
+            // fewer slots) through.
+            state.grant_room(&self.progress, &mut after.wake);
         }
+        state.sync_room_flag(&self.progress);
+        drop(state);
+        after.run();
     }
 
     /// Sends through a reserved slot. Never fails: after `close()` the value
@@ -338,9 +443,11 @@ impl<T> Chan<T> {
         wake(waker);
     }
 
-    /// Gives back a reserved slot unused.
-    pub(super) fn release_reserved(&self) {
-        give_back_slot(lock(&self.state), &self.progress);
+    /// Gives back `n` reserved slots unused.
+    pub(super) fn release_reserved(&self, n: usize) {
+        if n > 0 {
+            give_back_slots(lock(&self.state), n, &self.progress);
+        }
     }
 
     /// Sends on an unbounded channel.
@@ -366,23 +473,31 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn poll_closed(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
+        // Declared before the guard: dropped after it is released.
+        let displaced;
         let mut state = lock(&self.state);
         if state.closed {
-            if let Some(k) = key.take() {
-                state.closing.remove(k);
-            }
+            displaced = key.take().and_then(|k| state.closing.remove(k).waker);
+            drop(state);
+            drop(displaced);
             return Poll::Ready(());
         }
-        match key {
+        displaced = match key {
             Some(k) => state.closing.set_waker(k, cx.waker()),
-            None => *key = Some(state.closing.push_back(cx.waker(), ())),
-        }
+            None => {
+                *key = Some(state.closing.push_back(cx.waker(), ()));
+                None
+            }
+        };
+        drop(state);
+        drop(displaced);
         Poll::Pending
     }
 
     pub(super) fn cancel_closed(&self, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
-            lock(&self.state).closing.remove(k);
+            let removed = lock(&self.state).closing.remove(k);
+            drop(removed);
         }
     }
 
@@ -443,13 +558,7 @@ impl<T> Chan<T> {
         if self.progress.add_taken(n) {
             let mut state = lock(&self.state);
             let mut wakers = Wakers::new();
-            // `n` values taken free at most `n` slots.
-            for _ in 0..n {
-                let Some(waker) = state.grant_room(&self.progress) else {
-                    break;
-                };
-                wakers.push(waker);
-            }
+            state.grant_room(&self.progress, &mut wakers);
             drop(state);
             wakers.wake_all();
         }
@@ -458,16 +567,27 @@ impl<T> Chan<T> {
     /// Takes the next value, once one is buffered, or `None` when no more
     /// can come.
     pub(super) fn poll_recv(&self, outbox: &mut VecDeque<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(mut state) = self.refill(outbox) {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        if let Some(state) = self.refill(outbox) {
             if self.finished(&state) {
+                coop.made_progress();
                 return Poll::Ready(None);
             }
-            store_waker(&mut state.rx_waker, cx.waker());
+            self.wait_to_recv(state, cx);
             return Poll::Pending;
         }
         let value = outbox.pop_front();
         self.took(1);
+        coop.made_progress();
         Poll::Ready(value)
+    }
+
+    /// Stores the receiver's waker, and drops the one it replaces once the
+    /// lock is released.
+    fn wait_to_recv(&self, mut state: MutexGuard<'_, State<T>>, cx: &mut Context<'_>) {
+        let displaced = replace_waker(&mut state.rx_waker, cx.waker());
+        drop(state);
+        drop(displaced);
     }
 
     /// Moves up to `limit` buffered values into `buf`, waiting for at
@@ -482,16 +602,19 @@ impl<T> Chan<T> {
         if limit == 0 {
             return Poll::Ready(0);
         }
-        if let Some(mut state) = self.refill(outbox) {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        if let Some(state) = self.refill(outbox) {
             if self.finished(&state) {
+                coop.made_progress();
                 return Poll::Ready(0);
             }
-            store_waker(&mut state.rx_waker, cx.waker());
+            self.wait_to_recv(state, cx);
             return Poll::Pending;
         }
         let n = limit.min(outbox.len());
         buf.extend(outbox.drain(..n));
         self.took(n);
+        coop.made_progress();
         Poll::Ready(n)
     }
 
@@ -524,10 +647,11 @@ impl<T> Chan<T> {
     pub(super) fn drop_receiver(&self) {
         let mut state = lock(&self.state);
         state.rx_gone = true;
-        state.rx_waker = None;
+        let waker = state.rx_waker.take();
         let values = std::mem::take(&mut state.queue);
         close(state, &self.progress);
-        // User destructors run without the lock.
+        // User code (destructors, a waker's drop) runs without the lock.
+        drop(waker);
         drop(values);
     }
 }

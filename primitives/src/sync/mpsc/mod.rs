@@ -17,6 +17,16 @@
 //!   the queue for room and, if it had not sent yet, drops the value; it
 //!   never leaks a slot. Use [`Sender::reserve`] to wait for room without
 //!   handing the value over first.
+//! - [`Sender::reserve`] and [`Sender::reserve_many`] are cancel-safe:
+//!   dropped, they pass on any room handed to them meanwhile.
+//!
+//! # Cooperative scheduling
+//!
+//! Under weft, `recv`, `send` and the `reserve` family spend one unit of
+//! the task's cooperative budget each time they complete, so a task
+//! draining a channel that is never empty still lets the others run (see
+//! [`coop`](crate::coop)); `try_*` methods never spend it. Under other
+//! runtimes this costs nothing.
 //!
 //! # Examples
 //!
@@ -41,9 +51,11 @@
 
 mod chan;
 pub mod error;
+mod permit;
 
 use self::chan::Chan;
 use self::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use self::permit::{OwnedPermit, Permit, PermitIterator};
 use crate::loom::Arc;
 use crate::util::wait_list::Key;
 use futures_core::Stream;
@@ -182,17 +194,101 @@ impl<T> Sender<T> {
         .await
     }
 
+    /// Blocks the thread until there is room, then sends `value`; for
+    /// synchronous code.
+    ///
+    /// weft's primitives do not know which runtime, if any, runs the
+    /// calling thread, so unlike tokio's this never panics inside an async
+    /// context: there it blocks the worker thread, and can deadlock if the
+    /// receiver needs that thread to run. Call it from plain threads (or
+    /// `spawn_blocking`) only.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone or closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.blocking_send(i).unwrap();
+    ///     }
+    /// });
+    /// let got: Vec<_> = std::iter::from_fn(|| rx.blocking_recv()).collect();
+    /// producer.join().unwrap();
+    /// assert_eq!(got, [0, 1, 2]);
+    /// ```
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::util::block_on(self.send(value))
+    }
+
     /// Waits for room and reserves it: the [`Permit`] then sends without
     /// waiting. The value is not handed over until it is ready.
     ///
     /// # Errors
     ///
-    /// [`SendError`] if the receiver is gone or closed.
+    /// [`SendError`] if the receiver is gone or closed, including when it
+    /// closes after room was handed to this call but before it completed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping it leaves the queue, and passes on any room
+    /// handed to it meanwhile.
     pub fn reserve(&self) -> Reserve<'_, T> {
         Reserve {
             chan: &self.chan,
             key: None,
         }
+    }
+
+    /// Waits for room for `n` values and reserves it all at once; the
+    /// [`PermitIterator`] yields `n` permits. Room goes to senders in the
+    /// order they asked, so a large request is not overtaken by small ones
+    /// (nor does it let them pass). `n == 0` yields an empty iterator.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone or closed, or if `n` exceeds
+    /// the channel's [`max_capacity`](Sender::max_capacity), as that room
+    /// can never be free.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, as [`reserve`](Sender::reserve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::mpsc;
+    ///
+    /// # weft::block_on(async {
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// let permits = tx.reserve_many(3).await.unwrap();
+    /// assert_eq!(tx.capacity(), 1);
+    /// for (permit, word) in permits.zip(["a", "b", "c"]) {
+    ///     permit.send(word);
+    /// }
+    /// assert_eq!(rx.recv().await, Some("a"));
+    /// assert!(tx.reserve_many(5).await.is_err(), "more than the channel holds");
+    /// # });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        let mut reserve = Reserve {
+            chan: &self.chan,
+            key: None,
+        };
+        // Once ready, `reserve` has left the queue: dropping it does nothing.
+        std::future::poll_fn(|cx| reserve.poll_slots(n, cx))
+            .await
+            .map_err(|()| SendError(()))?;
+        Ok(PermitIterator::new(&self.chan, n))
     }
 
     /// Reserves room if there is some now.
@@ -201,9 +297,69 @@ impl<T> Sender<T> {
     ///
     /// [`TrySendError::Full`] or [`TrySendError::Closed`].
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match self.chan.try_reserve() {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
-            Err(e) => Err(e),
+        self.chan.try_reserve(1)?;
+        Ok(Permit::new(&self.chan))
+    }
+
+    /// Reserves room for `n` values if there is that much now and no
+    /// sender waits for room.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Closed`] if the receiver is gone or closed;
+    /// [`TrySendError::Full`] if there is not room enough now (always, if
+    /// `n` exceeds the [`max_capacity`](Sender::max_capacity)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(2);
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert_eq!(permits.len(), 2);
+    /// assert!(matches!(tx.try_reserve_many(1), Err(TrySendError::Full(()))));
+    /// permits.next().unwrap().send(1);
+    /// drop(permits); // the unused permit gives its room back
+    /// assert_eq!(tx.capacity(), 1);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(if self.is_closed() {
+                TrySendError::Closed(())
+            } else {
+                TrySendError::Full(())
+            });
+        }
+        self.chan.try_reserve(n)?;
+        Ok(PermitIterator::new(&self.chan, n))
+    }
+
+    /// Like [`try_reserve`](Sender::try_reserve), consuming the sender:
+    /// the permit owns it and gives it back on [`OwnedPermit::send`].
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the sender.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_primitives::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.try_reserve_owned().unwrap();
+    /// // The permit can move into another thread or task.
+    /// let tx = std::thread::spawn(move || permit.send(5)).join().unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// assert!(tx.try_send(6).is_ok());
+    /// ```
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
+        match self.chan.try_reserve(1) {
+            Ok(()) => Ok(OwnedPermit::new(self)),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
         }
     }
 
@@ -223,7 +379,7 @@ impl<T> Sender<T> {
             Err(_) => false,
         };
         if reserved {
-            Ok(OwnedPermit { sender: Some(self) })
+            Ok(OwnedPermit::new(self))
         } else {
             Err(SendError(self))
         }
@@ -339,8 +495,24 @@ macro_rules! receiver_impl {
                 self.chan.try_recv(&mut self.outbox)
             }
 
-            /// Blocks the thread for the next value; for synchronous code,
-            /// never inside an async task.
+            /// Blocks the thread for the next value; for synchronous code.
+            /// `None` once no more will come.
+            ///
+            /// Unlike tokio's, this never panics inside an async context
+            /// (weft's primitives do not know the runtime): there it blocks
+            /// the worker thread, and can deadlock. Call it from plain
+            /// threads (or `spawn_blocking`) only.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use weft_primitives::sync::mpsc;
+            ///
+            /// let (tx, mut rx) = mpsc::unbounded_channel();
+            /// std::thread::spawn(move || tx.send(1).unwrap());
+            /// assert_eq!(rx.blocking_recv(), Some(1));
+            /// assert_eq!(rx.blocking_recv(), None);
+            /// ```
             pub fn blocking_recv(&mut self) -> Option<T> {
                 crate::util::block_on(std::future::poll_fn(|cx| {
                     self.chan.poll_recv(&mut self.outbox, cx)
@@ -464,14 +636,21 @@ pub struct Reserve<'a, T> {
     key: Option<Key>,
 }
 
+impl<T> Reserve<'_, T> {
+    /// Polls for `n` slots; `Ok` once they are the caller's.
+    fn poll_slots(&mut self, n: usize, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        self.chan.poll_reserve(&mut self.key, n, cx)
+    }
+}
+
 impl<'a, T> Future for Reserve<'a, T> {
     type Output = Result<Permit<'a, T>, SendError<()>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let chan = this.chan;
-        chan.poll_reserve(&mut this.key, cx).map(|r| match r {
-            Ok(()) => Ok(Permit { chan }),
+        this.poll_slots(1, cx).map(|r| match r {
+            Ok(()) => Ok(Permit::new(chan)),
             Err(()) => Err(SendError(())),
         })
     }
@@ -488,69 +667,6 @@ impl<T> fmt::Debug for Reserve<'_, T> {
         f.debug_struct("Reserve")
             .field("waiting", &self.key.is_some())
             .finish()
-    }
-}
-
-/// Room reserved in a bounded channel: sending through it never waits and
-/// never fails. Dropped unused, it gives the room back.
-pub struct Permit<'a, T> {
-    chan: &'a Arc<Chan<T>>,
-}
-
-impl<T> Permit<'_, T> {
-    /// Sends `value` into the reserved room. If the receiver is gone the
-    /// value is dropped.
-    pub fn send(self, value: T) {
-        self.chan.send_reserved(value);
-        std::mem::forget(self);
-    }
-}
-
-impl<T> Drop for Permit<'_, T> {
-    fn drop(&mut self) {
-        self.chan.release_reserved();
-    }
-}
-
-impl<T> fmt::Debug for Permit<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit").finish_non_exhaustive()
-    }
-}
-
-/// Room reserved by [`Sender::reserve_owned`]; owns the sender.
-pub struct OwnedPermit<T> {
-    /// `None` once used.
-    sender: Option<Sender<T>>,
-}
-
-impl<T> OwnedPermit<T> {
-    /// Sends `value` into the reserved room and gives the sender back.
-    pub fn send(mut self, value: T) -> Sender<T> {
-        let sender = self.sender.take().expect("an owned permit is used once");
-        sender.chan.send_reserved(value);
-        sender
-    }
-
-    /// Gives the room back unused, and the sender with it.
-    pub fn release(mut self) -> Sender<T> {
-        let sender = self.sender.take().expect("an owned permit is used once");
-        sender.chan.release_reserved();
-        sender
-    }
-}
-
-impl<T> Drop for OwnedPermit<T> {
-    fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            sender.chan.release_reserved();
-        }
-    }
-}
-
-impl<T> fmt::Debug for OwnedPermit<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit").finish_non_exhaustive()
     }
 }
 
@@ -581,3 +697,6 @@ impl<T> fmt::Debug for Closed<'_, T> {
         f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;

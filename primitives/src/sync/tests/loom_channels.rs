@@ -158,3 +158,49 @@ fn mpsc_a_receiver_dropped_while_a_sender_waits_fails_the_send() {
         assert_eq!(sender.join().unwrap(), Err(1));
     });
 }
+
+#[test]
+fn mpsc_reserve_many_gets_slots_freed_without_the_lock() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let sender = thread::spawn(move || {
+            let permits = block_on(tx.reserve_many(2)).unwrap();
+            for (permit, value) in permits.zip([2, 3]) {
+                permit.send(value);
+            }
+        });
+        for expected in 0..=3 {
+            assert_eq!(block_on(rx.recv()), Some(expected));
+        }
+        sender.join().unwrap();
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+#[test]
+fn mpsc_close_racing_a_handed_over_slot_leaks_nothing() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let tx2 = tx.clone();
+        let permit = tx.try_reserve().unwrap();
+        let sender = thread::spawn(move || match block_on(tx2.reserve()) {
+            Ok(permit) => {
+                permit.send(1);
+                true
+            }
+            Err(_) => false,
+        });
+        // The slot goes to the waiting reserve as the receiver closes: it
+        // either sends before the close or fails and gives the slot back,
+        // and either way the receiver sees the end.
+        drop(permit);
+        rx.close();
+        let got = block_on(rx.recv());
+        let sent = sender.join().unwrap();
+        assert_eq!(got, sent.then_some(1));
+        assert_eq!(block_on(rx.recv()), None);
+        drop(tx);
+    });
+}

@@ -56,3 +56,21 @@ fn watch_closed_completes_when_the_receivers_go() {
         b.join().unwrap();
     });
 }
+
+#[test]
+fn watch_the_last_of_two_senders_leaving_ends_a_waiting_changed() {
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || drop(tx));
+        let b = thread::spawn(move || {
+            tx2.send(1).unwrap();
+        });
+        // The send may be seen or skipped; the end is always seen.
+        while block_on(rx.changed()).is_ok() {
+            assert_eq!(*rx.borrow_and_update(), 1);
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}

@@ -12,3 +12,5 @@ mod loom_locks;
 #[cfg(loom)]
 mod loom_watch;
 // ANCHOR_END: loom-modules
+#[cfg(not(loom))]
+mod reentrant_wakers;
