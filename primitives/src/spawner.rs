@@ -655,12 +655,13 @@ impl Future for EventLoop {
             }
             let Some(deadline) = state.timers.next_deadline() else {
                 state.running = false;
-                state.waker = None;
+                let displaced = state.waker.take();
+                crate::util::unlock_then_drop(state, displaced);
                 this.finished = true;
                 return Poll::Ready(());
             };
-            crate::util::store_waker(&mut state.waker, cx.waker());
-            drop(state);
+            let displaced = crate::util::replace_waker(&mut state.waker, cx.waker());
+            crate::util::unlock_then_drop(state, displaced);
             let sleep = match &mut this.sleep {
                 Some((at, sleep)) if *at == deadline => sleep,
                 slot => &mut slot.insert((deadline, shared.runtime.sleep_until(deadline))).1,

@@ -220,9 +220,12 @@ impl Control {
     /// Whether a stop was asked; otherwise registers the task to hear of
     /// one.
     fn stopping(&self, cx: &Context<'_>) -> bool {
+        // Dropped after the lock is released: a waker's drop may call back
+        // into the handler.
+        let mut _displaced = None;
         let mut state = lock(&self.state);
         if !state.stop {
-            crate::util::store_waker(&mut state.task, cx.waker());
+            _displaced = crate::util::replace_waker(&mut state.task, cx.waker());
         }
         state.stop
     }

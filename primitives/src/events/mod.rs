@@ -600,6 +600,9 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<Event<T>, RecvError>> {
         let mut more_topics = false;
         if let Some(watch) = &self.watch {
+            // Dropped after the lock is released: a waker's drop may call
+            // back into the bus.
+            let mut _displaced = None;
             let mut state = lock(&watch.state);
             for (name, log) in state.new.drain(..) {
                 // Everything in a topic created after subscribing is new.
@@ -608,7 +611,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             }
             more_topics = !state.closed;
             if let (Some(waker), true) = (waker, more_topics) {
-                crate::util::store_waker(&mut state.waker, waker);
+                _displaced = crate::util::replace_waker(&mut state.waker, waker);
             }
         }
         // ANCHOR: next

@@ -1149,13 +1149,16 @@ impl<T: Clone, E: Clone> Future for Promise<T, E> {
     /// nothing, and the promise can be awaited again.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let this = &mut *self;
+        // Declared before the guard, so dropped after it: a waker's drop may
+        // call back into this promise.
+        let mut _displaced = None;
         let mut state = lock(&this.inner.state);
         state.handled = true;
         if let Some(outcome) = &state.outcome {
             return Poll::Ready(outcome.clone());
         }
         match this.waiter {
-            Some(slot) => crate::util::store_waker(&mut state.waiters[slot], cx.waker()),
+            Some(slot) => _displaced = crate::util::replace_waker(&mut state.waiters[slot], cx.waker()),
             None => {
                 let waker = Some(cx.waker().clone());
                 let slot = match state.free_waiters.pop() {

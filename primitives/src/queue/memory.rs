@@ -129,6 +129,9 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
     fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>> {
         let shared = &self.shared;
         let mut wakers = Wakers::new();
+        // Dropped after the lock is released: a waker's drop may call back
+        // into the queue.
+        let mut _displaced = None;
         let result = {
             let mut state = lock(&shared.state);
             let handed = state.handed.contains_key(&consumer);
@@ -146,7 +149,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
                 Poll::Ready(None)
             } else {
                 let entry = state.consumers.entry(consumer).or_default();
-                crate::util::store_waker(&mut entry.waker, cx.waker());
+                _displaced = crate::util::replace_waker(&mut entry.waker, cx.waker());
                 Poll::Pending
             }
         };
@@ -155,11 +158,12 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
     }
 
     fn remove_consumer(&self, consumer: u64) {
-        let handed = {
+        let (handed, _gone) = {
             let mut state = lock(&self.shared.state);
             state.waiting.retain(|&c| c != consumer);
-            state.consumers.remove(&consumer);
-            state.handed.remove(&consumer)
+            // Its waker is dropped after the lock is released.
+            let gone = state.consumers.remove(&consumer);
+            (state.handed.remove(&consumer), gone)
         };
         // A delivery handed over but never returned from `poll_deliver`
         // goes back as a dropped delivery: the message is delivered again.

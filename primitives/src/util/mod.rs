@@ -71,14 +71,6 @@ pub(crate) fn unlock_then_drop<G>(guard: G, displaced: Option<Waker>) {
     drop(displaced);
 }
 
-/// [`replace_waker`], dropping the displaced waker at once: for state that
-/// is not under a lock the waker's drop could call back into. (`sync` and
-/// the wait list use `replace_waker`; the other modules still call this
-/// under their locks.)
-pub(crate) fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    drop(replace_waker(slot, waker));
-}
-
 /// Runs `future` to completion on this thread, parking between polls: the
 /// `blocking_*` methods of the channels, for synchronous callers, and the
 /// loom models (under loom the thread is a loom thread; the waker keeps one
