@@ -130,3 +130,38 @@ fn try_join_next_does_not_wait() {
         set.shutdown().await;
     });
 }
+
+/// Spends the whole cooperative budget of the current task without yielding.
+async fn exhaust_budget() {
+    std::future::poll_fn(|cx| {
+        while weft_executor::coop::has_budget_remaining() {
+            let _ = weft_executor::coop::poll_proceed(cx);
+        }
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+#[test]
+fn try_join_next_finds_finished_tasks_with_the_budget_spent() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            let aborts: Vec<_> = (0..3).map(|i| set.spawn(async move { i })).collect();
+            while !aborts.iter().all(|a| a.is_finished()) {
+                task::yield_now().await;
+            }
+            exhaust_budget().await;
+            assert!(!weft_executor::coop::has_budget_remaining());
+            let mut got = Vec::new();
+            while let Some(res) = set.try_join_next() {
+                got.push(res.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, [0, 1, 2]);
+            // It spent nothing and gave nothing back.
+            assert!(!weft_executor::coop::has_budget_remaining());
+        });
+    }
+}

@@ -154,12 +154,21 @@ impl<T> JoinSet<T> {
     }
 
     /// Returns a finished task's result if one is ready, without waiting.
+    ///
+    /// It neither consults nor spends the cooperative budget: `None` means
+    /// that no task in the set has finished, even in a task that has spent
+    /// its budget.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
-        let waker = Waker::noop();
-        match self.poll_join_next(&mut Context::from_waker(waker)) {
-            Poll::Ready(result) => result,
-            Poll::Pending => None,
-        }
+        // Unconstrained: the budget exists to make *waiting* loops yield; a
+        // non-waiting call that answered "nothing ready" when something is
+        // would be wrong, not fair.
+        coop::with_unconstrained(|| {
+            let waker = Waker::noop();
+            match self.poll_join_next(&mut Context::from_waker(waker)) {
+                Poll::Ready(result) => result,
+                Poll::Pending => None,
+            }
+        })
     }
 
     /// Polls for the next finished task: `Ready(None)` when empty.
