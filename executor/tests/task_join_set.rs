@@ -165,3 +165,53 @@ fn try_join_next_finds_finished_tasks_with_the_budget_spent() {
         });
     }
 }
+
+#[test]
+fn join_all_returns_every_value_and_collect_spawns() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let mut values = rt.block_on(async {
+            let mut set: JoinSet<u32> = (0..50).map(|i| async move { i }).collect();
+            set.extend((50..100).map(|i| async move {
+                task::yield_now().await;
+                i
+            }));
+            assert_eq!(set.len(), 100);
+            set.join_all().await
+        });
+        values.sort();
+        assert_eq!(values, (0..100).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn join_all_resumes_a_panic_and_aborts_the_rest() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let dropped = support::DropCounter::default();
+        let guard = dropped.guard();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let mut set = JoinSet::new();
+                set.spawn(async move {
+                    support::pending_with(guard).await;
+                    0_u32
+                });
+                set.spawn(async { std::panic::panic_any(7_u32) });
+                set.join_all().await
+            })
+        }));
+        let payload = result.unwrap_err();
+        assert_eq!(*payload.downcast::<u32>().unwrap(), 7);
+        // The pending task was aborted when the set dropped; its future is
+        // dropped once the runtime reaches it, at the latest at shutdown.
+        drop(rt);
+        assert_eq!(dropped.count(), 1);
+    }
+}
+
+#[test]
+#[should_panic(expected = "no weft runtime")]
+fn collecting_outside_a_runtime_panics() {
+    let _set: JoinSet<()> = std::iter::once(async {}).collect();
+}
