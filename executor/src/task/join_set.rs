@@ -410,7 +410,9 @@ impl<T: Send + 'static> JoinSet<T> {
 }
 
 impl<T: 'static> JoinSet<T> {
-    /// Spawns a `!Send` task on the current-thread runtime into the set.
+    /// Spawns a `!Send` task into the set, where
+    /// [`spawn_local`](crate::task::spawn_local) would put it: the current
+    /// [`LocalSet`](crate::task::LocalSet), or the current-thread runtime.
     ///
     /// # Panics
     ///
