@@ -215,3 +215,41 @@ fn join_all_resumes_a_panic_and_aborts_the_rest() {
 fn collecting_outside_a_runtime_panics() {
     let _set: JoinSet<()> = std::iter::once(async {}).collect();
 }
+
+/// A waker that counts its wakes.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn try_join_next_keeps_a_registered_waiter() {
+    let rt = weft_executor::Runtime::builder()
+        .current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let (tx, rx) = support::oneshot::<()>();
+        set.spawn(async move {
+            rx.await;
+            5
+        });
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(counter.clone());
+        // Register through the waiting poll, then look without waiting: the
+        // look must not replace the registered waker.
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(set.poll_join_next(&mut cx).is_pending());
+        assert!(set.try_join_next().is_none());
+        tx.send(());
+        // On this runtime the woken task runs, completes and notifies the
+        // set before this task runs again.
+        task::yield_now().await;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(set.try_join_next().unwrap().unwrap(), 5);
+    });
+}

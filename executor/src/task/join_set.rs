@@ -247,8 +247,8 @@ impl<T> JoinSet<T> {
         // non-waiting call that answered "nothing ready" when something is
         // would be wrong, not fair.
         coop::with_unconstrained(|| {
-            let waker = Waker::noop();
-            match self.poll_join_next_with_id(&mut Context::from_waker(waker)) {
+            let mut cx = Context::from_waker(Waker::noop());
+            match self.poll_next(&mut cx, false) {
                 Poll::Ready(result) => result,
                 Poll::Pending => None,
             }
@@ -271,6 +271,17 @@ impl<T> JoinSet<T> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        self.poll_next(cx, true)
+    }
+
+    /// Polls the slots on the ready list. With `register`, `cx`'s waker is
+    /// left to be woken when the list is empty; without (`try_*`), the
+    /// waiter already registered is left alone.
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        register: bool,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.len == 0 {
             return Poll::Ready(None);
         }
@@ -283,6 +294,7 @@ impl<T> JoinSet<T> {
                 let mut state = self.ready.lock();
                 match state.queue.pop_front() {
                     Some(index) => index,
+                    None if !register => return Poll::Pending,
                     None => {
                         let stale = state.waiter.as_ref().is_some_and(|w| !w.will_wake(cx.waker()));
                         if state.waiter.is_none() || stale {
