@@ -410,3 +410,80 @@ impl fmt::Debug for Shared {
         f.debug_struct("LocalSet").finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::sync::mpsc;
+
+    #[test]
+    fn runs_local_tasks_and_drops_the_rest_on_drop() {
+        let local = LocalSet::new();
+        let hits = Rc::new(Cell::new(0));
+        let (tx, rx) = mpsc::channel::<Waker>();
+        let h = hits.clone();
+        let woken = local.spawn_local(async move {
+            // Parks once, handing its waker to another thread.
+            let mut parked = false;
+            poll_fn(|cx| {
+                if parked {
+                    return Poll::Ready(());
+                }
+                parked = true;
+                tx.send(cx.waker().clone()).unwrap();
+                Poll::Pending
+            })
+            .await;
+            h.set(h.get() + 1);
+        });
+        let h = hits.clone();
+        let pending = local.spawn_local(async move {
+            let _keep = h;
+            std::future::pending::<()>().await
+        });
+        let waker = crate::block_on(local.run_until(async {
+            // The set's tasks run between polls of this future.
+            let waker = loop {
+                if let Ok(waker) = rx.try_recv() {
+                    break waker;
+                }
+                crate::task::yield_now().await;
+            };
+            crate::task::spawn_local(async {}).await.unwrap();
+            waker
+        }));
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        crate::block_on(local.run_until(woken)).unwrap();
+        assert_eq!(hits.get(), 1);
+        assert_eq!(Rc::strong_count(&hits), 2); // the pending task's clone
+        drop(local);
+        assert_eq!(Rc::strong_count(&hits), 1);
+        assert!(crate::block_on(pending).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn a_panicking_local_task_is_dropped_while_unwinding() {
+        struct Guard(Rc<Cell<Option<bool>>>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.set(Some(std::thread::panicking()));
+            }
+        }
+        struct Panics(#[allow(dead_code)] Guard);
+        impl Future for Panics {
+            type Output = ();
+            fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                panic!("boom");
+            }
+        }
+        let seen = Rc::new(Cell::new(None));
+        let local = LocalSet::new();
+        let handle = local.spawn_local(Panics(Guard(seen.clone())));
+        let id = handle.id();
+        let err = crate::block_on(local.run_until(handle)).unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(err.id(), id);
+        assert_eq!(seen.get(), Some(true));
+    }
+}
