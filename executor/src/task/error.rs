@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 /// while its future was being dropped; the panic was caught, the worker went
 /// on, and the payload is kept here for [`into_panic`](JoinError::into_panic).
 ///
+/// The error carries the failed task's [`id`](JoinError::id); unlike tokio's,
+/// its `Display` text leaves the id out ("task was cancelled").
+///
 /// # Examples
 ///
 /// ```

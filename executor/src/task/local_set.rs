@@ -236,7 +236,8 @@ impl LocalSet {
     /// Runs `future` to completion on `rt`, on this thread, with the set's
     /// tasks running meanwhile: `rt.block_on(self.run_until(future))`.
     ///
-    /// With the `weft` facade's runtime, write that expression out:
+    /// It takes this crate's `Runtime`; with the `weft` facade's runtime,
+    /// unlike with tokio's, write the expression out:
     /// `rt.block_on(local.run_until(future))`.
     ///
     /// # Panics
