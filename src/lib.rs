@@ -43,7 +43,8 @@ pub use weft_executor::spawn;
 pub mod task {
     pub use weft_executor::coop::consume_budget;
     pub use weft_executor::task::{
-        AbortHandle, JoinError, JoinHandle, JoinSet, spawn, spawn_blocking, spawn_local, yield_now,
+        AbortHandle, Id, JoinError, JoinHandle, JoinSet, LocalSet, Unconstrained, id, spawn, spawn_blocking,
+        spawn_local, try_id, unconstrained, yield_now,
     };
 }
 

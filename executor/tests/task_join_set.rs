@@ -130,3 +130,126 @@ fn try_join_next_does_not_wait() {
         set.shutdown().await;
     });
 }
+
+/// Spends the whole cooperative budget of the current task without yielding.
+async fn exhaust_budget() {
+    std::future::poll_fn(|cx| {
+        while weft_executor::coop::has_budget_remaining() {
+            let _ = weft_executor::coop::poll_proceed(cx);
+        }
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+#[test]
+fn try_join_next_finds_finished_tasks_with_the_budget_spent() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            let aborts: Vec<_> = (0..3).map(|i| set.spawn(async move { i })).collect();
+            while !aborts.iter().all(|a| a.is_finished()) {
+                task::yield_now().await;
+            }
+            exhaust_budget().await;
+            assert!(!weft_executor::coop::has_budget_remaining());
+            let mut got = Vec::new();
+            while let Some(res) = set.try_join_next() {
+                got.push(res.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, [0, 1, 2]);
+            // It spent nothing and gave nothing back.
+            assert!(!weft_executor::coop::has_budget_remaining());
+        });
+    }
+}
+
+#[test]
+fn join_all_returns_every_value_and_collect_spawns() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let mut values = rt.block_on(async {
+            let mut set: JoinSet<u32> = (0..50).map(|i| async move { i }).collect();
+            set.extend((50..100).map(|i| async move {
+                task::yield_now().await;
+                i
+            }));
+            assert_eq!(set.len(), 100);
+            set.join_all().await
+        });
+        values.sort();
+        assert_eq!(values, (0..100).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn join_all_resumes_a_panic_and_aborts_the_rest() {
+    for (name, rt) in support::setups() {
+        eprintln!("setup: {name}");
+        let dropped = support::DropCounter::default();
+        let guard = dropped.guard();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let mut set = JoinSet::new();
+                set.spawn(async move {
+                    support::pending_with(guard).await;
+                    0_u32
+                });
+                set.spawn(async { std::panic::panic_any(7_u32) });
+                set.join_all().await
+            })
+        }));
+        let payload = result.unwrap_err();
+        assert_eq!(*payload.downcast::<u32>().unwrap(), 7);
+        // The pending task was aborted when the set dropped; its future is
+        // dropped once the runtime reaches it, at the latest at shutdown.
+        drop(rt);
+        assert_eq!(dropped.count(), 1);
+    }
+}
+
+#[test]
+#[should_panic(expected = "no weft runtime")]
+fn collecting_outside_a_runtime_panics() {
+    let _set: JoinSet<()> = std::iter::once(async {}).collect();
+}
+
+/// A waker that counts its wakes.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn try_join_next_keeps_a_registered_waiter() {
+    let rt = weft_executor::Runtime::builder()
+        .current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let (tx, rx) = support::oneshot::<()>();
+        set.spawn(async move {
+            rx.await;
+            5
+        });
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(counter.clone());
+        // Register through the waiting poll, then look without waiting: the
+        // look must not replace the registered waker.
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(set.poll_join_next(&mut cx).is_pending());
+        assert!(set.try_join_next().is_none());
+        tx.send(());
+        // On this runtime the woken task runs, completes and notifies the
+        // set before this task runs again.
+        task::yield_now().await;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(set.try_join_next().unwrap().unwrap(), 5);
+    });
+}

@@ -1,5 +1,6 @@
 //! `AbortHandle`: cancelling a task without owning its output.
 
+use super::Id;
 use super::join::abort_raw;
 use super::raw::RawTask;
 use std::fmt;
@@ -41,9 +42,26 @@ impl AbortHandle {
     }
 
     /// Returns true once the task has finished: completed, panicked or been
-    /// cancelled.
+    /// cancelled. Does not wait.
     pub fn is_finished(&self) -> bool {
         self.raw.state().load().is_complete()
+    }
+
+    /// The task's [`Id`], the same as its `JoinHandle`'s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::Runtime;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = weft_executor::spawn(async {});
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id()
     }
 }
 
@@ -56,6 +74,7 @@ impl Drop for AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -25,6 +25,18 @@
 //! fn assert_send<T: Send>(_: T) {}
 //! assert_send(weft_executor::task::JoinSet::<std::rc::Rc<u8>>::new());
 //! ```
+//!
+//! A `LocalSet` never leaves the thread that made it, nor is it shared:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! assert_send(weft_executor::task::LocalSet::new());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>(_: &T) {}
+//! assert_sync(&weft_executor::task::LocalSet::new());
+//! ```
 
 #[allow(dead_code)]
 fn _assert_auto_traits() {
@@ -39,6 +51,8 @@ fn _assert_auto_traits() {
     send_sync::<super::JoinHandle<std::cell::Cell<u8>>>();
     send_sync::<super::AbortHandle>();
     send_sync::<super::JoinError>();
+    send_sync::<super::Id>();
+    unpin::<super::LocalSet>();
     send::<super::JoinSet<u8>>();
     unpin::<super::JoinHandle<std::marker::PhantomPinned>>();
     send_sync::<crate::park::CondvarPark>();

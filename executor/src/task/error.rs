@@ -1,9 +1,12 @@
 //! `JoinError`: why a task produced no value.
 
+use super::Id;
 use std::any::Any;
 use std::fmt;
 use std::io;
-use std::sync::Mutex;
+// std's `Arc`, not the loom shim's: the cancellation marker lives in a
+// `static`, and these cells order no task memory.
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// The error a [`JoinHandle`](crate::task::JoinHandle) gives when its task
 /// produced no value: it was cancelled, or it panicked.
@@ -13,6 +16,9 @@ use std::sync::Mutex;
 /// down before it finished. A panicked task panicked while being polled or
 /// while its future was being dropped; the panic was caught, the worker went
 /// on, and the payload is kept here for [`into_panic`](JoinError::into_panic).
+///
+/// The error carries the failed task's [`id`](JoinError::id); unlike tokio's,
+/// its `Display` text leaves the id out ("task was cancelled").
 ///
 /// # Examples
 ///
@@ -26,35 +32,82 @@ use std::sync::Mutex;
 /// assert!(err.is_panic());
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
 /// ```
-// ANCHOR: join-error-repr
 pub struct JoinError {
-    /// `None` means cancelled. A panic payload sits behind one more box so
-    /// that this type is one pointer wide, which keeps a task's output slot
-    /// small; the mutex makes the payload (only `Send`) shareable, as errors
-    /// are expected to be `Sync`.
-    panic: Option<Box<Mutex<Box<dyn Any + Send + 'static>>>>,
+    id: Id,
+    failure: Failure,
 }
+
+// ANCHOR: join-error-repr
+/// Why a task produced no value, as the task's output slot stores it (the
+/// `JoinHandle` adds the task's id when it hands a [`JoinError`] out).
+///
+/// One non-null pointer wide, so that `Result<T, Failure>` needs no tag of
+/// its own and a small task's output slot stays small: a panic's payload
+/// sits behind an `Arc` (the mutex makes the payload, only `Send`,
+/// shareable, as errors are expected to be `Sync`), and a cancellation is a
+/// clone of one shared, empty marker, so cancelling allocates nothing.
+pub(crate) struct Failure(Arc<PanicCell>);
+
+type PanicCell = Mutex<Option<Box<dyn Any + Send + 'static>>>;
 // ANCHOR_END: join-error-repr
 
-impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
-        JoinError { panic: None }
+/// The marker every cancellation shares.
+fn cancelled_marker() -> &'static Arc<PanicCell> {
+    static MARKER: OnceLock<Arc<PanicCell>> = OnceLock::new();
+    MARKER.get_or_init(|| Arc::new(Mutex::new(None)))
+}
+
+impl Failure {
+    pub(crate) fn cancelled() -> Failure {
+        Failure(cancelled_marker().clone())
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            panic: Some(Box::new(Mutex::new(payload))),
-        }
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Failure {
+        Failure(Arc::new(Mutex::new(Some(payload))))
+    }
+
+    fn is_cancelled(&self) -> bool {
+        Arc::ptr_eq(&self.0, cancelled_marker())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Box<dyn Any + Send + 'static>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl JoinError {
+    pub(crate) fn new(id: Id, failure: Failure) -> JoinError {
+        JoinError { id, failure }
+    }
+
+    /// The id of the task that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::pending;
+    /// use weft_executor::Runtime;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = weft_executor::spawn(pending::<()>());
+    ///     let id = handle.id();
+    ///     handle.abort();
+    ///     assert_eq!(handle.await.unwrap_err().id(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Returns true if the task was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.panic.is_none()
+        self.failure.is_cancelled()
     }
 
     /// Returns true if the task panicked.
     pub fn is_panic(&self) -> bool {
-        self.panic.is_some()
+        !self.failure.is_cancelled()
     }
 
     /// Gives back the panic payload, for example to resume the panic with
@@ -76,16 +129,21 @@ impl JoinError {
     ///
     /// Returns `Err(self)` when the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.panic {
-            Some(payload) => Ok(payload.into_inner().unwrap_or_else(|p| p.into_inner())),
-            None => Err(self),
+        if self.failure.is_cancelled() {
+            return Err(self);
         }
+        // A panic's cell is never shared, and only this call empties it.
+        Ok(self
+            .failure
+            .lock()
+            .take()
+            .expect("a panicked task's error holds its payload"))
     }
 
     /// The panic message, when the payload is a string (as `panic!` makes it).
     fn panic_message(&self) -> Option<String> {
-        let payload = self.panic.as_ref()?;
-        let payload = payload.lock().unwrap_or_else(|p| p.into_inner());
+        let payload = self.failure.lock();
+        let payload = payload.as_ref()?;
         if let Some(s) = payload.downcast_ref::<&'static str>() {
             Some((*s).to_owned())
         } else {
@@ -137,20 +195,22 @@ mod tests {
 
     #[test]
     fn cancelled_and_panicked_are_told_apart() {
-        let c = JoinError::cancelled();
+        let id = Id::next();
+        let c = JoinError::new(id, Failure::cancelled());
+        assert_eq!(c.id(), id);
         assert!(c.is_cancelled() && !c.is_panic());
         assert_eq!(c.to_string(), "task was cancelled");
-        assert!(c.try_into_panic().is_err());
+        assert_eq!(c.try_into_panic().unwrap_err().id(), id);
 
-        let p = JoinError::panic(Box::new("boom"));
+        let p = JoinError::new(id, Failure::panic(Box::new("boom")));
         assert!(p.is_panic() && !p.is_cancelled());
         assert_eq!(p.to_string(), "task panicked with message \"boom\"");
         assert_eq!(format!("{p:?}"), "JoinError::Panic(\"boom\")");
         assert_eq!(*p.into_panic().downcast::<&str>().unwrap(), "boom");
 
-        let p = JoinError::panic(Box::new(String::from("owned")));
+        let p = JoinError::new(id, Failure::panic(Box::new(String::from("owned"))));
         assert_eq!(p.to_string(), "task panicked with message \"owned\"");
-        let p = JoinError::panic(Box::new(42_u32));
+        let p = JoinError::new(id, Failure::panic(Box::new(42_u32)));
         assert_eq!(p.to_string(), "task panicked");
     }
 
@@ -158,6 +218,7 @@ mod tests {
     fn is_one_pointer_and_send_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<JoinError>();
-        assert_eq!(std::mem::size_of::<JoinError>(), std::mem::size_of::<usize>());
+        // What a task's output slot holds stays one pointer wide.
+        assert_eq!(std::mem::size_of::<Failure>(), std::mem::size_of::<usize>());
     }
 }

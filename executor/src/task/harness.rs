@@ -5,8 +5,16 @@
 //! dropping the output, waking or dropping the join waker) is wrapped in
 //! `catch_unwind`: a panic becomes the task's `JoinError` or is discarded,
 //! and never unwinds into the scheduler.
+//!
+//! A poll that panics drops the future *during* the unwinding, inside the
+//! `catch_unwind`, as tokio does: destructors in the future see
+//! `std::thread::panicking()` return true, so guards that poison on panic
+//! (a mutex guard held across the panicking poll, say) do so. The price is
+//! the one Rust sets for any destructor: one that panics while unwinding
+//! aborts the process.
 
-use super::error::JoinError;
+use super::error::Failure;
+use super::id::CurrentGuard;
 use super::raw::{Cell, Header, Output, RawTask, Stage};
 use super::state::{Snapshot, State, TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
@@ -105,24 +113,26 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let stage = &self.cell().stage;
         let waker = waker_ref(self.ptr);
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: we hold `RUNNING` and the task is not complete, so the
-        // future is live and ours alone.
-        let polled = catch_unwind(AssertUnwindSafe(|| unsafe { Stage::poll(stage, &mut cx) }));
+        let _id = CurrentGuard::enter(self.cell().header.id);
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let drop_on_unwind = DropOnUnwind(stage);
+            // SAFETY: we hold `RUNNING` and the task is not complete, so the
+            // future is live and ours alone.
+            let poll = unsafe { Stage::poll(stage, &mut cx) };
+            std::mem::forget(drop_on_unwind);
+            poll
+        }));
         let output = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => match self.drop_future() {
                 None => Ok(value),
                 Some(payload) => {
                     catch_quietly(move || drop(value));
-                    Err(JoinError::panic(payload))
+                    Err(Failure::panic(payload))
                 }
             },
-            Err(payload) => {
-                if let Some(again) = self.drop_future() {
-                    drop_payload(again);
-                }
-                Err(JoinError::panic(payload))
-            }
+            // The future was dropped while unwinding, by `DropOnUnwind`.
+            Err(payload) => Err(Failure::panic(payload)),
         };
         self.store_output(output);
         Poll::Ready(())
@@ -132,6 +142,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Drops the future; returns the payload if its destructor panicked.
     fn drop_future(&self) -> Option<Box<dyn Any + Send>> {
         let stage = &self.cell().stage;
+        let _id = CurrentGuard::enter(self.cell().header.id);
         // SAFETY: we hold `RUNNING`; the future is live and is not used again
         // (a destructor that unwinds has still ended the value's life).
         catch_unwind(AssertUnwindSafe(|| unsafe { Stage::drop_future(stage) })).err()
@@ -145,8 +156,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Drops the future of an aborted or shut-down task and records why.
     fn cancel_future(&self) {
         let err = match self.drop_future() {
-            None => JoinError::cancelled(),
-            Some(payload) => JoinError::panic(payload),
+            None => Failure::cancelled(),
+            Some(payload) => Failure::panic(payload),
         };
         self.store_output(Err(err));
     }
@@ -249,7 +260,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
         if self.state().load().is_future_leaked() {
             // The stage still holds the (leaked) future: there is no output.
-            return Some(Err(JoinError::cancelled()));
+            return Some(Err(Failure::cancelled()));
         }
         // SAFETY: complete, and the `JoinHandle` (our caller) owns the output.
         Some(unsafe { Stage::take_output(&self.cell().stage) })
@@ -340,6 +351,20 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             // Running elsewhere: the poller sees `CANCELLED` when the poll ends.
             self.drop_reference();
         }
+    }
+}
+
+/// Drops the future if the poll it guards unwinds: armed before the poll,
+/// forgotten after it returns.
+struct DropOnUnwind<'a, F: Future>(&'a crate::loom::UnsafeCell<Stage<F>>);
+
+impl<F: Future> Drop for DropOnUnwind<'_, F> {
+    fn drop(&mut self) {
+        // SAFETY: only reached while the poll unwinds: the poller holds
+        // `RUNNING`, the future is live (it was being polled) and, as the
+        // poll ended in a panic, it is never used again; `poll_future`
+        // stores the panic as the output without touching the future.
+        unsafe { Stage::drop_future(self.0) }
     }
 }
 

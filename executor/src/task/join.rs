@@ -1,5 +1,6 @@
 //! `JoinHandle`: awaiting a spawned task's output.
 
+use super::Id;
 use super::abort::AbortHandle;
 use super::error::JoinError;
 use super::raw::{Output, RawTask};
@@ -102,6 +103,27 @@ impl<T> JoinHandle<T> {
         self.raw.state().load().is_complete()
     }
 
+    /// The task's [`Id`]: the value [`task::id`](crate::task::id) returns
+    /// inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let a = weft_executor::spawn(async { task::id() });
+    ///     let b = weft_executor::spawn(async {});
+    ///     assert_ne!(a.id(), b.id());
+    ///     let id = a.id();
+    ///     assert_eq!(a.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id()
+    }
+
     /// Returns a handle that can abort the task without owning its output.
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.state().ref_inc();
@@ -138,11 +160,15 @@ impl<T> Future for JoinHandle<T> {
             this.raw
                 .try_read_output(NonNull::from(&mut out).cast(), cx.waker())
         };
-        if out.is_ready() {
-            this.output_taken = true;
-            coop::consume_one();
+        match out {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(output) => {
+                this.output_taken = true;
+                coop::consume_one();
+                let id = this.raw.header().id();
+                Poll::Ready(output.map_err(|failure| JoinError::new(id, failure)))
+            }
         }
-        out
     }
 }
 // ANCHOR_END: join-poll
@@ -157,6 +183,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .field("output_taken", &self.output_taken)
             .finish()

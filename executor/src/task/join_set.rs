@@ -5,7 +5,7 @@
 //! `join_next` then polls only the slots on that list, so joining n tasks
 //! costs O(n) polls in all, not O(n) per task.
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::coop;
 use crate::runtime::Handle;
 use std::collections::VecDeque;
@@ -149,21 +149,139 @@ impl<T> JoinSet<T> {
     ///
     /// Cancel safe: if the `.await` is dropped, no result is lost; the
     /// finished task stays in the set for the next call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task::JoinSet, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 7 });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 7);
+    ///     assert!(set.join_next().await.is_none());
+    /// });
+    /// ```
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
+    /// As [`join_next`](JoinSet::join_next), and also says which task
+    /// finished: its [`Id`] comes with the value (a failed task's id is in
+    /// its [`JoinError`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as `join_next`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task::JoinSet, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let id = set.spawn(async { "done" }).id();
+    ///     assert_eq!(set.join_next_with_id().await.unwrap().unwrap(), (id, "done"));
+    /// });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
     /// Returns a finished task's result if one is ready, without waiting.
+    ///
+    /// It neither consults nor spends the cooperative budget: `None` means
+    /// that no task in the set has finished, even in a task that has spent
+    /// its budget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task::{self, JoinSet}, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     assert!(set.try_join_next().is_none()); // empty
+    ///     set.spawn(async { 1 });
+    ///     let value = loop {
+    ///         match set.try_join_next() {
+    ///             Some(res) => break res.unwrap(),
+    ///             None => task::yield_now().await,
+    ///         }
+    ///     };
+    ///     assert_eq!(value, 1);
+    /// });
+    /// ```
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
-        let waker = Waker::noop();
-        match self.poll_join_next(&mut Context::from_waker(waker)) {
-            Poll::Ready(result) => result,
-            Poll::Pending => None,
-        }
+        self.try_join_next_with_id()
+            .map(|res| res.map(|(_, value)| value))
+    }
+
+    /// As [`try_join_next`](JoinSet::try_join_next), with the finished
+    /// task's [`Id`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task::{self, JoinSet}, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let id = set.spawn(async { 1 }).id();
+    ///     let done = loop {
+    ///         match set.try_join_next_with_id() {
+    ///             Some(res) => break res.unwrap(),
+    ///             None => task::yield_now().await,
+    ///         }
+    ///     };
+    ///     assert_eq!(done, (id, 1));
+    /// });
+    /// ```
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        // Unconstrained: the budget exists to make *waiting* loops yield; a
+        // non-waiting call that answered "nothing ready" when something is
+        // would be wrong, not fair.
+        coop::with_unconstrained(|| {
+            let mut cx = Context::from_waker(Waker::noop());
+            match self.poll_next(&mut cx, false) {
+                Poll::Ready(result) => result,
+                Poll::Pending => None,
+            }
+        })
     }
 
     /// Polls for the next finished task: `Ready(None)` when empty.
+    ///
+    /// On `Pending`, `cx`'s waker is woken when a task of the set finishes.
+    /// Like awaiting a `JoinHandle`, this spends the cooperative budget, and
+    /// returns `Pending` (waking `cx` at once) when it is spent.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|next| next.map(|res| res.map(|(_, value)| value)))
+    }
+
+    /// As [`poll_join_next`](JoinSet::poll_join_next), with the finished
+    /// task's [`Id`].
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        self.poll_next(cx, true)
+    }
+
+    /// Polls the slots on the ready list. With `register`, `cx`'s waker is
+    /// left to be woken when the list is empty; without (`try_*`), the
+    /// waiter already registered is left alone.
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        register: bool,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.len == 0 {
             return Poll::Ready(None);
         }
@@ -176,6 +294,7 @@ impl<T> JoinSet<T> {
                 let mut state = self.ready.lock();
                 match state.queue.pop_front() {
                     Some(index) => index,
+                    None if !register => return Poll::Pending,
                     None => {
                         let stale = state.waiter.as_ref().is_some_and(|w| !w.will_wake(cx.waker()));
                         if state.waiter.is_none() || stale {
@@ -190,14 +309,57 @@ impl<T> JoinSet<T> {
             let Some(handle) = self.slots[index].as_mut() else {
                 continue;
             };
+            let id = handle.id();
             let mut slot_cx = Context::from_waker(&self.wakers[index]);
             if let Poll::Ready(result) = Pin::new(handle).poll(&mut slot_cx) {
                 self.slots[index] = None;
                 self.free.push(index);
                 self.len -= 1;
-                return Poll::Ready(Some(result));
+                return Poll::Ready(Some(result.map(|value| (id, value))));
             }
         }
+    }
+
+    /// Waits for every task in the set and returns their values, in the
+    /// order they finished (not the order they were spawned).
+    ///
+    /// # Panics
+    ///
+    /// If a task panicked, its panic is resumed here (with
+    /// [`std::panic::resume_unwind`]); if one was cancelled, this panics with
+    /// the [`JoinError`]'s message. Either way the set is dropped on the way
+    /// out, which aborts the tasks still in it. To handle failures yourself,
+    /// call [`join_next`](JoinSet::join_next) in a loop instead.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the set is moved in, so dropping the `.await` drops
+    /// it, aborting the tasks that had not finished and losing the values of
+    /// those that had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::{task::JoinSet, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let mut values = rt.block_on(async {
+    ///     let set: JoinSet<u32> = (1..=3).map(|i| async move { i * i }).collect();
+    ///     set.join_all().await
+    /// });
+    /// values.sort();
+    /// assert_eq!(values, [1, 4, 9]);
+    /// ```
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut values = Vec::with_capacity(self.len);
+        while let Some(res) = self.join_next().await {
+            match res {
+                Ok(value) => values.push(value),
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Err(err) => panic!("`JoinSet::join_all`: {err}"),
+            }
+        }
+        values
     }
 
     /// Aborts every task in the set; they stay in it until joined (each
@@ -260,7 +422,9 @@ impl<T: Send + 'static> JoinSet<T> {
 }
 
 impl<T: 'static> JoinSet<T> {
-    /// Spawns a `!Send` task on the current-thread runtime into the set.
+    /// Spawns a `!Send` task into the set, where
+    /// [`spawn_local`](crate::task::spawn_local) would put it: the current
+    /// [`LocalSet`](crate::task::LocalSet), or the current-thread runtime.
     ///
     /// # Panics
     ///
@@ -271,6 +435,69 @@ impl<T: 'static> JoinSet<T> {
         F: Future<Output = T> + 'static,
     {
         self.insert(super::spawn_local(future))
+    }
+}
+
+/// Spawns each future on the current runtime into the set.
+///
+/// # Panics
+///
+/// Panics outside a runtime, like [`spawn`](crate::spawn).
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{task::JoinSet, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// let n = rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     set.extend((0..4).map(|i| async move { i }));
+///     set.len()
+/// });
+/// assert_eq!(n, 4);
+/// ```
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
+    }
+}
+
+/// Collects futures into a new set, spawning each on the current runtime.
+///
+/// # Panics
+///
+/// Panics outside a runtime, like [`spawn`](crate::spawn).
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{task::JoinSet, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// let total: u64 = rt.block_on(async {
+///     let set: JoinSet<u64> = (1..=10).map(|i| async move { i }).collect();
+///     set.join_all().await.into_iter().sum()
+/// });
+/// assert_eq!(total, 55);
+/// ```
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
     }
 }
 

@@ -37,12 +37,15 @@ mod abort;
 mod auto_traits;
 mod error;
 mod harness;
+mod id;
 mod join;
 mod join_set;
+mod local_set;
 mod raw;
 pub(crate) mod registry;
 mod spawn;
 mod state;
+mod unconstrained;
 mod waker;
 mod yield_now;
 
@@ -51,9 +54,12 @@ mod tests;
 
 pub use self::abort::AbortHandle;
 pub use self::error::JoinError;
+pub use self::id::{Id, id, try_id};
 pub use self::join::JoinHandle;
 pub use self::join_set::JoinSet;
+pub use self::local_set::LocalSet;
 pub use self::spawn::{spawn, spawn_blocking, spawn_local};
+pub use self::unconstrained::{Unconstrained, unconstrained};
 pub use self::yield_now::yield_now;
 
 pub(crate) use self::raw::Header;

@@ -9,6 +9,7 @@
 //!  │   vtable     &'static Vtable │  poll / schedule / dealloc … for F, S
 //!  │   join_waker Option<Waker>   │  the JoinHandle's waker
 //!  │   owner_id   AtomicU64       │  the registry slot holding the task
+//!  │   id         Id              │  the task's public id
 //!  ├──────────────────────────────┤
 //!  │ scheduler    S               │  the hook: schedule, release
 //!  │ stage        union {         │  the future while incomplete,
@@ -24,8 +25,9 @@
 //! back into a typed `Cell`.
 #![allow(clippy::disallowed_methods)]
 
+use super::Id;
 use super::Schedule;
-use super::error::JoinError;
+use super::error::Failure;
 use super::state::State;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::{AtomicU64, Ordering};
@@ -36,7 +38,7 @@ use std::ptr::NonNull;
 use std::task::Waker;
 
 /// The output slot's type: the future's value, or why there is none.
-pub(crate) type Output<T> = Result<T, JoinError>;
+pub(crate) type Output<T> = Result<T, Failure>;
 
 // ANCHOR: task-cell
 /// The part of every task that code without its types can use.
@@ -50,6 +52,8 @@ pub(crate) struct Header {
     /// Where the registry keeps this task: written once before the task is
     /// published, read when it completes.
     pub(super) owner_id: AtomicU64,
+    /// The task's id, fixed at spawn.
+    pub(super) id: Id,
 }
 
 /// The whole allocation.
@@ -124,6 +128,7 @@ impl RawTask {
                 vtable: vtable::<F, S>(),
                 join_waker: UnsafeCell::new(None),
                 owner_id: AtomicU64::new(0),
+                id: Id::next(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage {
@@ -224,6 +229,10 @@ impl RawTask {
 }
 
 impl Header {
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+
     pub(crate) fn owner_id(&self) -> u64 {
         self.owner_id.load(Ordering::Relaxed)
     }

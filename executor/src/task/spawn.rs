@@ -46,19 +46,27 @@ where
     }
 }
 
-/// Spawns a future that is not `Send` on the current-thread runtime this
-/// thread is running.
+/// Spawns a future that is not `Send` onto this thread: into the
+/// [`LocalSet`](crate::task::LocalSet) this thread is running, or else onto
+/// the current-thread runtime this thread is running.
 ///
-/// The task runs on this thread only. The first `spawn_local` pins the
-/// runtime to this thread: `block_on` on another thread then panics, and if
-/// the runtime is dropped on another thread its local futures are leaked
-/// rather than dropped there.
+/// The task runs on this thread only.
+///
+/// * Inside [`LocalSet::run_until`](crate::task::LocalSet::run_until) (or a
+///   task of the set) the task goes into that set, on either runtime.
+/// * Otherwise, inside `block_on` of a current-thread runtime (or a task of
+///   it), it goes onto that runtime. The first such `spawn_local` pins the
+///   runtime to this thread: `block_on` on another thread then panics, and
+///   if the runtime is dropped on another thread its local futures are
+///   leaked rather than dropped there.
+///
+/// Tokio's `spawn_local` panics outside a `LocalSet`; weft also accepts a
+/// current-thread runtime, as above.
 ///
 /// # Panics
 ///
-/// Panics unless called inside `block_on` of a current-thread runtime (or a
-/// task of it); on the multi-thread runtime, use [`spawn`] with a `Send`
-/// future.
+/// Panics in neither case: on a multi-thread runtime outside a `LocalSet`,
+/// or outside any runtime.
 ///
 /// # Examples
 ///
@@ -76,6 +84,15 @@ where
 ///     task.await.unwrap()
 /// });
 /// assert_eq!(n, 10);
+///
+/// // On the multi-thread runtime, inside a `LocalSet`:
+/// let rt = Runtime::new().unwrap();
+/// let local = task::LocalSet::new();
+/// let n = local.block_on(&rt, async {
+///     let shared = Rc::new(6);
+///     task::spawn_local(async move { *shared * 2 }).await.unwrap()
+/// });
+/// assert_eq!(n, 12);
 /// ```
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
@@ -83,6 +100,10 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let future = match super::local_set::try_spawn_local(future) {
+        Ok(join) => return join,
+        Err(future) => future,
+    };
     let handle = context::with_core(|core| match core {
         Some(scheduler::Core::CurrentThread(core)) => Some(core.handle().clone()),
         _ => None,
@@ -90,9 +111,9 @@ where
     match handle {
         Some(handle) => current_thread::Handle::spawn_local(&handle, future),
         None => panic!(
-            "`spawn_local` needs a current-thread runtime running on this thread \
-             (inside `block_on` of `Runtime::builder().current_thread().build()`); \
-             on the multi-thread runtime, spawn a `Send` future with `spawn`"
+            "`spawn_local` needs a `LocalSet` (inside `LocalSet::run_until` or `LocalSet::block_on`) \
+             or a current-thread runtime running on this thread (inside `block_on` of \
+             `Runtime::builder().current_thread().build()`); otherwise spawn a `Send` future with `spawn`"
         ),
     }
 }

@@ -1,0 +1,174 @@
+//! Task ids: a number per spawned task, and which task is running now.
+//!
+//! Ids come from one process-wide counter, taken once per spawn; the id lives
+//! in the task's header, so it costs no allocation. While the harness polls a
+//! task (or drops its future) it records the task's id in a thread-local, so
+//! [`id`] can answer from inside the task; a guard restores the previous
+//! value afterwards, on unwind too.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroU64;
+// Not the loom shim: the counter only has to hand out distinct numbers, it
+// orders no other memory, and a loom atomic cannot live in a `static`.
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An opaque number that identifies a task.
+///
+/// Every spawned task gets one, distinct from the id of every other task
+/// spawned in this process (ids come from a 64-bit counter, which does not
+/// wrap in practice). An id may be printed, compared, hashed and kept after
+/// the task is gone; it is only a name, and gives no access to the task.
+///
+/// Get it from [`JoinHandle::id`](crate::task::JoinHandle::id),
+/// [`AbortHandle::id`](crate::task::AbortHandle::id),
+/// [`JoinError::id`](crate::task::JoinError::id), or inside the task from
+/// [`id`] / [`try_id`].
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{task, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = weft_executor::spawn(async { task::id() });
+///     let expected = handle.id();
+///     assert_eq!(handle.await.unwrap(), expected);
+///     println!("task {expected} done");
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    /// A fresh id.
+    pub(crate) fn next() -> Id {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        loop {
+            // Relaxed: uniqueness comes from the read-modify-write alone.
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            // Zero only after 2^64 spawns, when the counter wraps.
+            if let Some(n) = NonZeroU64::new(n) {
+                return Id(n);
+            }
+        }
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(not(all(test, loom)))]
+std::thread_local! {
+    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+#[cfg(all(test, loom))]
+loom::thread_local! {
+    static CURRENT: Cell<Option<Id>> = Cell::new(None);
+}
+
+/// Makes `id` the current task's id until dropped, then restores the
+/// previous one.
+pub(crate) struct CurrentGuard {
+    prev: Option<Id>,
+}
+
+impl CurrentGuard {
+    pub(crate) fn enter(id: Id) -> CurrentGuard {
+        let prev = CURRENT.try_with(|cur| cur.replace(Some(id))).ok().flatten();
+        CurrentGuard { prev }
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|cur| cur.set(self.prev));
+    }
+}
+
+/// Returns the id of the task being run on this thread.
+///
+/// Inside a spawned task (while it is polled, or while its future is
+/// dropped) this is the task's id; [`JoinHandle::id`](crate::task::JoinHandle::id)
+/// gives the same value from outside.
+///
+/// # Panics
+///
+/// Panics when no task is running on this thread: outside a runtime, and
+/// also in the future given to `block_on` (or `LocalSet::run_until`), which
+/// is not a spawned task. Use [`try_id`] there.
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{task, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// let (inside, handle_id) = rt.block_on(async {
+///     let handle = weft_executor::spawn(async { task::id() });
+///     let handle_id = handle.id();
+///     (handle.await.unwrap(), handle_id)
+/// });
+/// assert_eq!(inside, handle_id);
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect(
+        "`task::id` called outside a spawned task (the future given to `block_on` is not a task); \
+         use `task::try_id` where there may be none",
+    )
+}
+
+/// Returns the id of the task being run on this thread, or `None` when no
+/// task is (see [`id`]).
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{task, Runtime};
+///
+/// assert_eq!(task::try_id(), None);
+/// let rt = Runtime::new().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(task::try_id(), None); // `block_on`'s future is not a task
+///     let inside = weft_executor::spawn(async { task::try_id() }).await.unwrap();
+///     assert!(inside.is_some());
+/// });
+/// ```
+pub fn try_id() -> Option<Id> {
+    CURRENT.try_with(Cell::get).ok().flatten()
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_distinct_and_print_as_numbers() {
+        let a = Id::next();
+        let b = Id::next();
+        assert_ne!(a, b);
+        assert_eq!(a.to_string(), a.0.to_string());
+        assert_eq!(format!("{a:?}"), format!("Id({})", a.0));
+    }
+
+    #[test]
+    fn the_guard_nests_and_restores() {
+        let (a, b) = (Id::next(), Id::next());
+        assert_eq!(try_id(), None);
+        {
+            let _outer = CurrentGuard::enter(a);
+            {
+                let _inner = CurrentGuard::enter(b);
+                assert_eq!(try_id(), Some(b));
+            }
+            assert_eq!(try_id(), Some(a));
+        }
+        assert_eq!(try_id(), None);
+    }
+}
