@@ -567,6 +567,15 @@ impl Builder {
     }
 }
 
+/// `local.block_on(&rt, future)` for a [`LocalSet`](crate::task::LocalSet)
+/// on this runtime.
+impl weft_executor::runtime::BlockOn for Runtime {
+    #[track_caller]
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        Runtime::block_on(self, future)
+    }
+}
+
 impl Default for Builder {
     fn default() -> Builder {
         Builder::new_multi_thread()

@@ -100,3 +100,36 @@ fn handle_block_on_inside_the_runtime_panics() {
         assert_eq!(rt.handle().block_on(async { 1 }), 1, "{flavour}");
     }
 }
+
+/// A `LocalSet` on the facade's runtime, as a tokio user writes it: local
+/// tasks use the runtime's timers and share `Rc` state.
+#[test]
+fn a_local_set_blocks_on_the_facade_runtime_with_timers() {
+    use std::rc::Rc;
+    use std::time::Duration;
+    for rt in [
+        weft::Runtime::builder().current_thread().build().unwrap(),
+        weft::Runtime::builder().worker_threads(2).build().unwrap(),
+    ] {
+        let local = weft::task::LocalSet::new();
+        let shared = Rc::new(std::cell::Cell::new(0));
+        let seen = shared.clone();
+        let total = local.block_on(&rt, async move {
+            let tasks: Vec<_> = (1..=3)
+                .map(|n| {
+                    let shared = shared.clone();
+                    weft::task::spawn_local(async move {
+                        weft::time::sleep(Duration::from_millis(n)).await;
+                        shared.set(shared.get() + n);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            shared.get()
+        });
+        assert_eq!(total, 6);
+        assert_eq!(seen.get(), 6);
+    }
+}

@@ -9,6 +9,33 @@ mod tests;
 pub use self::builder::Builder;
 pub use self::handle::{EnterGuard, Handle, TryCurrentError};
 
+/// A runtime that runs a future to completion on the calling thread: what
+/// [`LocalSet::block_on`](crate::task::LocalSet::block_on) drives.
+/// Implemented by this crate's [`Runtime`] and by the `weft` facade's, so
+/// that `local.block_on(&rt, future)` reads as it does under tokio.
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::runtime::BlockOn;
+///
+/// fn answer(rt: &impl BlockOn) -> u32 {
+///     rt.block_on(async { 42 })
+/// }
+/// assert_eq!(answer(&weft_executor::Runtime::new().unwrap()), 42);
+/// ```
+pub trait BlockOn {
+    /// Runs `future` to completion on this thread and returns its output.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+}
+
+impl BlockOn for Runtime {
+    #[track_caller]
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        Runtime::block_on(self, future)
+    }
+}
+
 use crate::blocking::BlockingPool;
 use crate::scheduler::{self, current_thread::CurrentThread, multi_thread::MultiThread};
 use crate::task::JoinHandle;

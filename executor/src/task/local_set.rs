@@ -236,9 +236,8 @@ impl LocalSet {
     /// Runs `future` to completion on `rt`, on this thread, with the set's
     /// tasks running meanwhile: `rt.block_on(self.run_until(future))`.
     ///
-    /// It takes this crate's `Runtime`; with the `weft` facade's runtime,
-    /// unlike with tokio's, write the expression out:
-    /// `rt.block_on(local.run_until(future))`.
+    /// `rt` is any [`BlockOn`](crate::runtime::BlockOn) runtime: this
+    /// crate's `Runtime`, or the `weft` facade's.
     ///
     /// # Panics
     ///
@@ -257,7 +256,7 @@ impl LocalSet {
     /// assert_eq!(got.unwrap(), "local");
     /// ```
     #[track_caller]
-    pub fn block_on<F: Future>(&self, rt: &crate::Runtime, future: F) -> F::Output {
+    pub fn block_on<R: crate::runtime::BlockOn, F: Future>(&self, rt: &R, future: F) -> F::Output {
         rt.block_on(self.run_until(future))
     }
 
