@@ -11,7 +11,8 @@ const MIN_PERIOD: Duration = Duration::from_millis(1);
 
 /// Ticks every `period`, the first tick at once.
 ///
-/// A zero `period` is raised to one millisecond, the timer resolution.
+/// A zero `period` is raised to one millisecond, the timer resolution
+/// (tokio panics on a zero period).
 ///
 /// # Examples
 ///
