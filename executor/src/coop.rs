@@ -123,9 +123,23 @@ pub(crate) fn consume_one() {
 /// assert_eq!(steps, 1_000);
 /// ```
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    std::task::ready!(poll_budget(cx));
-    consume_one();
-    Poll::Ready(())
+    // `poll_budget` then `consume_one`, in one look at the thread-local
+    // context: the primitives call this on every completed operation.
+    let spent = context::with(|c| match c.budget.get() {
+        Budget(Some(0)) => true,
+        Budget(Some(n)) => {
+            c.budget.set(Budget(Some(n - 1)));
+            false
+        }
+        Budget(None) => false,
+    })
+    .unwrap_or(false);
+    if spent {
+        crate::scheduler::defer(cx.waker());
+        Poll::Pending
+    } else {
+        Poll::Ready(())
+    }
 }
 
 /// Gives back one unit that [`poll_proceed`] took, for a leaf future that

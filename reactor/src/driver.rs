@@ -16,7 +16,7 @@ use crate::time::{Clock, TimeDriver};
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
@@ -98,6 +98,9 @@ pub(crate) struct Inner {
     waker: mio::Waker,
     /// The registered resources, by the key in their token.
     resources: Mutex<Resources>,
+    /// How many resources are registered: written under the `resources`
+    /// lock, read without it by a park that need not wait (see `park`).
+    live: AtomicUsize,
     /// What only the parking thread touches; `None` once shut down.
     core: Mutex<Option<Core>>,
     pub(crate) time: TimeDriver,
@@ -181,6 +184,7 @@ impl Driver {
                 wakers: Vec::with_capacity(WAKE_BATCH),
             })),
             time: TimeDriver::new(clock),
+            live: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
         };
         Ok(Driver {
@@ -278,7 +282,16 @@ impl Inner {
                 (t, n) => t.or(n),
             }
         };
-        let woken = self.poll_events(core, wait);
+        // A turn that must not wait, with no resource registered, has no
+        // readiness to collect: it is a look at the timers, and spares the
+        // system call. (An unpark written meanwhile stays in the eventfd
+        // and cuts the next real wait short, which is harmless.) Tasks that
+        // yield or spend their budget in a loop take such turns often.
+        let woken = if wait == Some(Duration::ZERO) && !advance && self.live.load(Ordering::Acquire) == 0 {
+            false
+        } else {
+            self.poll_events(core, wait)
+        };
         time.end_wait();
         if advance && !woken && !fired && idle.is_some_and(|still_idle| still_idle()) {
             // Nothing was ready, nobody called, and no task was woken since
@@ -447,6 +460,7 @@ impl Handle {
             let token = mio::Token(key | (generation << KEY_BITS));
             let io = Arc::new(ScheduledIo::new(token));
             resources.slab.insert(io.clone());
+            self.inner.live.store(resources.slab.len(), Ordering::Release);
             io
         };
         if let Err(e) = self.inner.registry.register(source, io.token(), interest) {
@@ -471,6 +485,7 @@ impl Handle {
         let key = io.token().0 & KEY_MASK;
         if resources.slab.get(key).is_some_and(|held| Arc::ptr_eq(held, io)) {
             resources.slab.remove(key);
+            self.inner.live.store(resources.slab.len(), Ordering::Release);
         }
     }
     // ANCHOR_END: release

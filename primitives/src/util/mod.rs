@@ -24,6 +24,12 @@ impl Wakers {
         }
     }
 
+    /// True if nothing was gathered (the first slot fills first).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
     pub(crate) fn push(&mut self, waker: Waker) {
         match self.first {
             None => self.first = Some(waker),

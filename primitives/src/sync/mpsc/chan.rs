@@ -141,7 +141,17 @@ struct Unlocked {
 }
 
 impl Unlocked {
+    /// Inlined for the usual case, an uncontended send or receive that
+    /// leaves nothing to do.
+    #[inline]
     fn run(self) {
+        if !self.wake.is_empty() || self.displaced.is_some() {
+            self.run_gathered();
+        }
+    }
+
+    #[inline(never)]
+    fn run_gathered(self) {
         self.wake.wake_all();
         drop(self.displaced);
     }
