@@ -29,7 +29,9 @@ PEERS = ["tokio", "smol", "futures"]
 
 def run_once(bench, extra):
     started = time.time()
-    cmd = ["cargo", "bench", "--bench", bench, "--"] + extra
+    # --workspace: the bench may belong to any crate (queue and events are
+    # weft-messaging's).
+    cmd = ["cargo", "bench", "--workspace", "--bench", bench, "--"] + extra
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     medians = {}
     for group in sorted(os.listdir(CRITERION)):

@@ -16,6 +16,8 @@
 //!   bridges between callbacks and futures.
 //! * [`queue`]: a work queue: competing consumers, ack / nack, redelivery,
 //!   dead letters, backpressure.
+//! * [`events`]: an event bus: topics, replay, patterns, consumer groups,
+//!   handlers with retry.
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
 //!   to run them under another runtime.
 //!
@@ -78,17 +80,17 @@ pub mod promise {
 pub mod callback;
 
 /// A work queue with competing consumers, acks, redelivery and dead
-/// letters; see [`weft_primitives::queue`]. Its deadlines run on the
+/// letters; see [`weft_messaging::queue`]. Its deadlines run on the
 /// runtime's clock, paused test clock included.
 pub mod queue {
-    pub use weft_primitives::queue::*;
+    pub use weft_messaging::queue::*;
 }
 
 /// An event bus with topics, replay, patterns, consumer groups and
-/// handlers; see [`weft_primitives::events`]. Handlers' retries run on the
+/// handlers; see [`weft_messaging::events`]. Handlers' retries run on the
 /// runtime's clock, paused test clock included.
 pub mod events {
-    pub use weft_primitives::events::*;
+    pub use weft_messaging::events::*;
 }
 
 /// The runtime interface promises and callbacks stand on; see

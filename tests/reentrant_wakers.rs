@@ -1,9 +1,10 @@
-//! The promise and the work queue drop a displaced waker only after
-//! releasing their lock, as the sync primitives do (their tests are in
-//! `primitives/src/sync/tests/reentrant_wakers.rs`).
+//! The promise drops a displaced waker only after releasing its lock, as
+//! the sync primitives do (their tests are in
+//! `primitives/src/sync/tests/reentrant_wakers.rs`; the queue's in
+//! `messaging/tests/reentrant_wakers.rs`).
 //!
 //! Each test registers a waker whose drop calls back into the structure
-//! (resolves the promise, publishes to the queue), then makes the structure
+//! (resolves the promise), then makes the structure
 //! replace or drop that waker. Dropped under the lock, the call back would
 //! deadlock; the watchdog turns that into a failure.
 
@@ -13,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use weft::promise::Promise;
-use weft::queue::Queue;
 
 /// A waker that wakes nothing and runs `on_drop` when its last clone goes.
 struct DropHook(Mutex<Option<Box<dyn FnOnce() + Send>>>);
@@ -67,42 +67,5 @@ fn promise_a_replaced_waker_is_dropped_outside_the_lock() {
         let second = poll(&mut promise, other);
         assert!(second.is_pending() || second == Poll::Ready(Ok(5)));
         assert_eq!(poll(&mut promise, other), Poll::Ready(Ok(5)));
-    });
-}
-
-#[test]
-fn queue_a_replaced_consumer_waker_is_dropped_outside_the_lock() {
-    watchdog(|| {
-        let queue = Queue::<u32>::new(8);
-        let producer = queue.producer();
-        let mut consumer = queue.consumer();
-        let first = waker_dropping_with(move || producer.try_publish(7).unwrap());
-        assert!(consumer.poll_recv(&mut Context::from_waker(&first)).is_pending());
-        drop(first);
-        let mut cx = Context::from_waker(Waker::noop());
-        let delivery = match consumer.poll_recv(&mut cx) {
-            Poll::Ready(delivery) => delivery,
-            Poll::Pending => match consumer.poll_recv(&mut cx) {
-                Poll::Ready(delivery) => delivery,
-                Poll::Pending => panic!("the message published by the dropped waker is lost"),
-            },
-        };
-        let delivery = delivery.expect("the queue is open");
-        assert_eq!(*delivery.message(), 7);
-        delivery.ack().unwrap();
-    });
-}
-
-#[test]
-fn queue_a_dropped_consumers_waker_is_dropped_outside_the_lock() {
-    watchdog(|| {
-        let queue = Queue::<u32>::new(8);
-        let producer = queue.producer();
-        let mut consumer = queue.consumer();
-        let first = waker_dropping_with(move || producer.try_publish(7).unwrap());
-        assert!(consumer.poll_recv(&mut Context::from_waker(&first)).is_pending());
-        drop(first);
-        drop(consumer);
-        assert_eq!(queue.stats().ready, 1);
     });
 }

@@ -1,5 +1,6 @@
-//! weft's runtime-agnostic primitives: channels, sync, promises, callbacks,
-//! queues and events.
+//! weft's runtime-agnostic primitives: channels, sync, promises and
+//! callbacks. (The work queue and the event bus, which build on them, are
+//! in weft-messaging.)
 //!
 //! Everything here depends on neither weft's executor nor its reactor: it
 //! stores and wakes `Waker`s, or reaches a runtime through the small
@@ -21,10 +22,8 @@
 
 pub mod callback;
 pub mod coop;
-pub mod events;
 mod loom;
 pub mod promise;
-pub mod queue;
 pub mod spawner;
 pub mod sync;
 mod util;

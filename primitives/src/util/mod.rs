@@ -49,13 +49,6 @@ impl Wakers {
     }
 }
 
-/// Adds `waker` to `waiters` unless a waker for the same task is there.
-pub(crate) fn add_waker(waiters: &mut Vec<Waker>, waker: &Waker) {
-    if !waiters.iter().any(|w| w.will_wake(waker)) {
-        waiters.push(waker.clone());
-    }
-}
-
 /// Keeps `waker` in `slot`, cloning only if it would wake another task: a
 /// task that polls again costs no clone. Returns the waker it displaced.
 ///

@@ -2,6 +2,7 @@
 //! consumer groups with committed offsets, and handlers with retries on
 //! the paused clock and a dead-letter topic.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;

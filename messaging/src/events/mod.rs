@@ -59,11 +59,12 @@ pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
 pub use self::pattern::Pattern;
+pub use crate::codec::{Codec, CodecError, Raw, Utf8};
+pub use crate::{MessageId, Properties, StoreError};
 
 use self::group::Group;
 use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::loom::{Mutex, lock};
-use crate::spawner::Spawner;
 use futures_core::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -72,6 +73,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
+use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
 pub const DEFAULT_RETENTION: usize = 1024;

@@ -20,7 +20,7 @@
 //! unacked deliveries. The queue is bounded: [`Producer::publish`] waits for
 //! room, or fails, or pushes the oldest message out, as the
 //! [`Overflow`] policy says. Deadlines and TTLs run on the
-//! [spawner](crate::spawner)'s clock, so weft's paused test clock drives
+//! [spawner](weft_primitives::spawner)'s clock, so weft's paused test clock drives
 //! them.
 //!
 //! # Examples
@@ -49,14 +49,16 @@ mod memory;
 pub use self::backend::{Backend, Handed, Verdict};
 pub use self::error::{AckError, PublishError, TryPublishError};
 pub use self::memory::Memory;
+pub use crate::codec::{Codec, CodecError, Raw, Utf8};
+pub use crate::{MessageId, Properties, StoreError};
 
-use crate::spawner::Spawner;
 use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use weft_primitives::spawner::Spawner;
 
 // ANCHOR: overflow
 /// What `publish` does when the queue is full.

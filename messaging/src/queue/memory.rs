@@ -3,15 +3,15 @@
 
 use super::backend::{Backend, Handed, Verdict};
 use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, Stats, TryPublishError};
-use crate::callback::TimerHandle;
 use crate::loom::{Mutex, lock};
-use crate::spawner::Spawner;
 use crate::util::Wakers;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+use weft_primitives::callback::TimerHandle;
+use weft_primitives::spawner::Spawner;
 
 /// The in-process queue: what [`Builder::build`] makes. Cheap to clone;
 /// clones share the queue.

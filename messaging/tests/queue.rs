@@ -2,6 +2,7 @@
 //! clock, dead letters, backpressure, closing, and an at-least-once count
 //! under random nacks, drops and deadline expiries.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 //! through a `Spawn` implementation for each: every message acked exactly
 //! once or dead-lettered exactly once, whatever the runtime.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;

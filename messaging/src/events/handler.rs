@@ -4,7 +4,6 @@
 use super::error::EventsError;
 use super::{Event, EventBus, From, Inner, NamedLog, Subscriber};
 use crate::loom::{Mutex, lock};
-use crate::spawner::Spawner;
 use crate::util::panic_message;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -13,6 +12,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+use weft_primitives::spawner::Spawner;
 
 /// How a handler retries a failed event: how many attempts in all, and
 /// the back-off between them (exponential, capped).

@@ -3,6 +3,7 @@
 //! event exactly once under random drops, a late subscriber replays in
 //! order, and a handler retries and dead-letters on the runtime's clock.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
