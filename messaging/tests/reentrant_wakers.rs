@@ -7,8 +7,6 @@
 //! replace or drop that waker. Dropped under the lock, the call back would
 //! deadlock; the watchdog turns that into a failure.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -32,10 +30,6 @@ impl Drop for DropHook {
 
 fn waker_dropping_with(on_drop: impl FnOnce() + Send + 'static) -> Waker {
     Waker::from(Arc::new(DropHook(Mutex::new(Some(Box::new(on_drop))))))
-}
-
-fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
 }
 
 /// Runs `body` on a thread of its own inside a current-thread runtime and
