@@ -39,6 +39,11 @@
 //! });
 //! assert_eq!(n, 4950);
 //! ```
+// Unsafe code lives in named modules alone, which allow it: the task's raw
+// layer and the modules that call into it (`task`), the local run queue
+// (`scheduler::multi_thread::queue`) and the current-thread scheduler, which
+// spawns `!Send` tasks.
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod block_on;

@@ -7,6 +7,7 @@
 //! [`Handle`] is how the rest of the crate reaches either one, and
 //! [`defer`] is how `yield_now` reaches the scheduler running this thread.
 
+#[allow(unsafe_code)] // spawns `!Send` tasks (`task::new_local_task`)
 pub(crate) mod current_thread;
 pub(crate) mod defer;
 pub(crate) mod inject;

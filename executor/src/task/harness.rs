@@ -16,7 +16,7 @@
 use super::error::Failure;
 use super::id::CurrentGuard;
 use super::raw::{Cell, Header, Output, RawTask, Stage};
-use super::state::{Snapshot, State, TransitionToIdle, TransitionToRunning};
+use super::state::{Released, Snapshot, State, TransitionToIdle, TransitionToRunning, TransitionToShutdown};
 use super::waker::waker_ref;
 use super::{Notified, Schedule, Task};
 use std::any::Any;
@@ -187,7 +187,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             }
             None => 1,
         };
-        if self.state().transition_to_terminal(count) {
+        if self.state().transition_to_terminal(count) == Released::Dealloc {
             self.dealloc();
         }
     }
@@ -228,7 +228,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     fn drop_reference(self) {
-        if self.state().ref_dec() {
+        if self.state().ref_dec() == Released::Dealloc {
             self.dealloc();
         }
     }
@@ -330,7 +330,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// forever: the caller's reference is kept, so the task is never freed.
     /// Its `JoinHandle` still resolves, to a cancelled error.
     fn leak_future(self) {
-        if !self.state().transition_to_shutdown() {
+        if self.state().transition_to_shutdown() == TransitionToShutdown::DoNothing {
             if self.state().load().is_complete() {
                 // Already done: the future is gone, nothing to leak.
                 self.drop_reference();
@@ -344,7 +344,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     fn shutdown(self) {
-        if self.state().transition_to_shutdown() {
+        if self.state().transition_to_shutdown() == TransitionToShutdown::Cancel {
             self.cancel_future();
             self.complete();
         } else {

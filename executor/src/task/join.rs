@@ -4,6 +4,7 @@ use super::Id;
 use super::abort::AbortHandle;
 use super::error::JoinError;
 use super::raw::{Output, RawTask};
+use super::state::TransitionToNotifiedAndCancel;
 use crate::coop;
 use std::fmt;
 use std::future::Future;
@@ -134,7 +135,7 @@ impl<T> JoinHandle<T> {
 // ANCHOR: join-abort
 /// Cancels the task behind `raw` (shared by `JoinHandle` and `AbortHandle`).
 pub(super) fn abort_raw(raw: RawTask) {
-    if raw.state().transition_to_notified_and_cancel() {
+    if raw.state().transition_to_notified_and_cancel() == TransitionToNotifiedAndCancel::Submit {
         // The state took a reference for the `Notified`; the scheduler drops
         // the future on one of its threads.
         raw.schedule();

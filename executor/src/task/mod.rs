@@ -36,16 +36,22 @@
 mod abort;
 mod auto_traits;
 mod error;
+#[allow(unsafe_code)] // the vtable's entry points: typed access to the cell
 mod harness;
 mod id;
+#[allow(unsafe_code)] // reads the output through the raw layer
 mod join;
 mod join_set;
+#[allow(unsafe_code)] // spawns `!Send` tasks (`new_local_task`)
 mod local_set;
+#[allow(unsafe_code)] // the allocation, its layout and the vtable
 mod raw;
 pub(crate) mod registry;
 mod spawn;
 mod state;
+#[allow(unsafe_code)] // structural pinning of the wrapped future
 mod unconstrained;
+#[allow(unsafe_code)] // the `RawWakerVTable` over a task pointer
 mod waker;
 mod yield_now;
 
@@ -99,6 +105,7 @@ pub(crate) struct Notified<S: 'static>(Task<S>);
 
 /// Allocates a task for a `Send` future. Returns the registry's reference,
 /// the first `Notified` and the `JoinHandle`.
+#[allow(unsafe_code)] // a `Send` future meets `new_local_task`'s contract
 pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
@@ -118,6 +125,7 @@ where
 /// that calls this function (or leak it), and the output may only leave that
 /// thread if it is `Send`, which `JoinHandle<T>: Send` only when `T: Send`
 /// already ensures.
+#[allow(unsafe_code)] // the contract of every `!Send` spawn
 pub(crate) unsafe fn new_local_task<F, S>(
     future: F,
     scheduler: S,

@@ -28,7 +28,7 @@
 use super::Id;
 use super::Schedule;
 use super::error::Failure;
-use super::state::State;
+use super::state::{DropJoinHandleFast, Released, State};
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::{AtomicU64, Ordering};
 use std::fmt;
@@ -208,12 +208,12 @@ impl RawTask {
     /// The caller must be the task's `JoinHandle`, calling this once.
     pub(super) unsafe fn drop_join_handle(self, output_taken: bool) {
         if output_taken {
-            if self.state().drop_join_handle_after_output() {
+            if self.state().drop_join_handle_after_output() == Released::Dealloc {
                 self.dealloc();
             }
             return;
         }
-        if self.state().drop_join_handle_fast().is_ok() {
+        if self.state().drop_join_handle_fast() == DropJoinHandleFast::Done {
             return;
         }
         // SAFETY: forwarded from the caller.
@@ -222,7 +222,7 @@ impl RawTask {
 
     /// Releases one reference, freeing the task if it was the last.
     pub(super) fn drop_reference(self) {
-        if self.state().ref_dec() {
+        if self.state().ref_dec() == Released::Dealloc {
             self.dealloc();
         }
     }

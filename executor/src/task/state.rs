@@ -107,6 +107,58 @@ pub(crate) enum TransitionToNotifiedByRef {
     Submit,
 }
 
+/// What `abort` asks of its caller.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToNotifiedAndCancel {
+    /// Nothing more: the task was already cancelled or complete, or the
+    /// poller (or whoever pops its queued `Notified`) sees the flag.
+    DoNothing,
+    /// The task was idle: a new reference was taken for a `Notified`, which
+    /// must be scheduled so that the future is dropped on a runtime thread.
+    Submit,
+}
+
+/// What shutdown asks of its caller.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionToShutdown {
+    /// The task was idle and the caller now holds `RUNNING`: cancel the
+    /// future and complete the task.
+    Cancel,
+    /// The task is complete or running elsewhere (its poller sees
+    /// `CANCELLED` when the poll ends): leave the future alone.
+    DoNothing,
+}
+
+/// What the fast path of dropping a `JoinHandle` achieved.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DropJoinHandleFast {
+    /// The interest and the handle's reference are gone: nothing more.
+    Done,
+    /// Nothing changed (the task is complete, or a join waker is stored):
+    /// take the slow path.
+    TakeSlowPath,
+}
+
+/// What releasing references leaves the caller to do.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Released {
+    /// Other references remain: nothing more.
+    Alive,
+    /// That was the last reference: deallocate.
+    Dealloc,
+}
+
+impl Released {
+    /// `Dealloc` if `last` (the released references were the last ones).
+    fn last_if(last: bool) -> Released {
+        if last { Released::Dealloc } else { Released::Alive }
+    }
+}
+
 /// What dropping the `JoinHandle` leaves the handle to clean up.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
@@ -213,11 +265,11 @@ impl State {
         Snapshot(prev.0 ^ (RUNNING | COMPLETE | FUTURE_LEAKED))
     }
 
-    /// Releases `count` references after completion; true if none remain.
-    pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
+    /// Releases `count` references after completion.
+    pub(crate) fn transition_to_terminal(&self, count: usize) -> Released {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.ref_count() >= count, "reference count underflow");
-        prev.ref_count() == count
+        Released::last_if(prev.ref_count() == count)
     }
 
     // ANCHOR: state-wake-by-val
@@ -265,36 +317,36 @@ impl State {
     }
 
     // ANCHOR: state-abort
-    /// `abort`: marks the task cancelled. Returns true when the caller took a
-    /// new reference for a `Notified` that it must schedule, so that the
+    /// `abort`: marks the task cancelled. If it was idle, takes a new
+    /// reference for a `Notified` that the caller must schedule, so that the
     /// future is dropped by the scheduler, on a thread of the runtime.
-    pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
+    pub(crate) fn transition_to_notified_and_cancel(&self) -> TransitionToNotifiedAndCancel {
         self.fetch_update(|mut s| {
             if s.is_cancelled() || s.is_complete() {
-                (false, None)
+                (TransitionToNotifiedAndCancel::DoNothing, None)
             } else if s.is_running() || s.is_notified() {
                 // The poller, or whoever pops the queued `Notified`, sees the flag.
                 s.0 |= CANCELLED;
-                (false, Some(s))
+                (TransitionToNotifiedAndCancel::DoNothing, Some(s))
             } else {
                 s.0 |= CANCELLED | NOTIFIED;
                 s.ref_inc();
-                (true, Some(s))
+                (TransitionToNotifiedAndCancel::Submit, Some(s))
             }
         })
     }
     // ANCHOR_END: state-abort
 
-    /// Shutdown: marks the task cancelled and, if it is idle, takes `RUNNING`.
-    /// Returns true when the caller now holds the future and must cancel it.
-    pub(crate) fn transition_to_shutdown(&self) -> bool {
+    /// Shutdown: marks the task cancelled and, if it is idle, takes `RUNNING`
+    /// for the caller, who then holds the future and must cancel it.
+    pub(crate) fn transition_to_shutdown(&self) -> TransitionToShutdown {
         self.fetch_update(|mut s| {
-            let idle = !s.is_running() && !s.is_complete();
             s.0 |= CANCELLED;
-            if idle {
-                s.0 |= RUNNING;
+            if s.is_running() || s.is_complete() {
+                return (TransitionToShutdown::DoNothing, Some(s));
             }
-            (idle, Some(s))
+            s.0 |= RUNNING;
+            (TransitionToShutdown::Cancel, Some(s))
         })
     }
 
@@ -302,15 +354,15 @@ impl State {
     /// and no join waker is stored, clearing the interest and releasing the
     /// handle's reference is all there is to do. The task is incomplete, so the
     /// registry still holds a reference and this never frees the task.
-    pub(crate) fn drop_join_handle_fast(&self) -> Result<(), ()> {
+    pub(crate) fn drop_join_handle_fast(&self) -> DropJoinHandleFast {
         self.fetch_update(|mut s| {
             debug_assert!(s.is_join_interested());
             if s.is_complete() || s.is_join_waker_set() || s.ref_count() < 2 {
-                return (Err(()), None);
+                return (DropJoinHandleFast::TakeSlowPath, None);
             }
             s.0 &= !JOIN_INTEREST;
             s.ref_dec();
-            (Ok(()), Some(s))
+            (DropJoinHandleFast::Done, Some(s))
         })
     }
 
@@ -337,11 +389,11 @@ impl State {
     /// so clearing the interest and releasing the handle's reference are one
     /// step. A join waker left in the slot is cleared by whoever frees the
     /// task (or by the completing side, if it still holds the slot and now
-    /// sees no interest). Returns true if that was the last reference.
-    pub(crate) fn drop_join_handle_after_output(&self) -> bool {
+    /// sees no interest).
+    pub(crate) fn drop_join_handle_after_output(&self) -> Released {
         let prev = Snapshot(self.val.fetch_sub(JOIN_INTEREST + REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.is_complete() && prev.is_join_interested());
-        prev.ref_count() == 1
+        Released::last_if(prev.ref_count() == 1)
     }
 
     /// Publishes the join waker the `JoinHandle` just wrote. Fails, handing
@@ -390,11 +442,11 @@ impl State {
         }
     }
 
-    /// Releases one reference; true if it was the last.
-    pub(crate) fn ref_dec(&self) -> bool {
+    /// Releases one reference.
+    pub(crate) fn ref_dec(&self) -> Released {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.ref_count() >= 1, "reference count underflow");
-        prev.ref_count() == 1
+        Released::last_if(prev.ref_count() == 1)
     }
 }
 
@@ -514,24 +566,36 @@ mod tests {
     fn abort_of_an_idle_task_queues_it_and_of_a_queued_task_only_flags_it() {
         let state = State::new();
         // Queued: flag only.
-        assert!(!state.transition_to_notified_and_cancel());
+        assert_eq!(
+            state.transition_to_notified_and_cancel(),
+            TransitionToNotifiedAndCancel::DoNothing
+        );
         assert!(state.load().is_cancelled());
         assert_eq!(state.transition_to_running(), TransitionToRunning::Cancelled);
 
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
         assert_eq!(state.transition_to_idle(), TransitionToIdle::Ok);
-        assert!(state.transition_to_notified_and_cancel());
+        assert_eq!(
+            state.transition_to_notified_and_cancel(),
+            TransitionToNotifiedAndCancel::Submit
+        );
         assert_eq!(state.load().ref_count(), 3);
         // A second abort changes nothing.
-        assert!(!state.transition_to_notified_and_cancel());
+        assert_eq!(
+            state.transition_to_notified_and_cancel(),
+            TransitionToNotifiedAndCancel::DoNothing
+        );
     }
 
     #[test]
     fn abort_during_a_poll_is_seen_when_the_poll_ends() {
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
-        assert!(!state.transition_to_notified_and_cancel());
+        assert_eq!(
+            state.transition_to_notified_and_cancel(),
+            TransitionToNotifiedAndCancel::DoNothing
+        );
         assert_eq!(state.transition_to_idle(), TransitionToIdle::Cancelled);
         assert!(state.load().is_running());
     }
@@ -539,13 +603,13 @@ mod tests {
     #[test]
     fn shutdown_takes_an_idle_task_but_not_a_running_one() {
         let state = State::new();
-        assert!(state.transition_to_shutdown());
+        assert_eq!(state.transition_to_shutdown(), TransitionToShutdown::Cancel);
         // The queued `Notified` then fails to run it.
         assert_eq!(state.transition_to_running(), TransitionToRunning::Failed);
 
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
-        assert!(!state.transition_to_shutdown());
+        assert_eq!(state.transition_to_shutdown(), TransitionToShutdown::DoNothing);
         assert_eq!(state.transition_to_idle(), TransitionToIdle::Cancelled);
     }
 
@@ -567,7 +631,7 @@ mod tests {
     #[test]
     fn dropping_the_join_handle_before_completion_is_one_step() {
         let state = State::new();
-        assert!(state.drop_join_handle_fast().is_ok());
+        assert_eq!(state.drop_join_handle_fast(), DropJoinHandleFast::Done);
         let s = state.load();
         assert!(!s.is_join_interested());
         assert_eq!(s.ref_count(), 2);
@@ -578,7 +642,7 @@ mod tests {
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
         let _ = state.transition_to_complete();
-        assert!(state.drop_join_handle_fast().is_err());
+        assert_eq!(state.drop_join_handle_fast(), DropJoinHandleFast::TakeSlowPath);
         let dropped = state.transition_to_join_handle_dropped();
         assert!(dropped.drop_output && dropped.drop_waker);
     }
@@ -588,7 +652,7 @@ mod tests {
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
         let _ = state.transition_to_complete();
-        assert!(!state.transition_to_terminal(2));
-        assert!(state.transition_to_terminal(1));
+        assert_eq!(state.transition_to_terminal(2), Released::Alive);
+        assert_eq!(state.transition_to_terminal(1), Released::Dealloc);
     }
 }

@@ -32,6 +32,7 @@
 //!   itself.
 
 mod idle;
+#[allow(unsafe_code)] // the ring buffer's slots: see its protocol
 pub(crate) mod queue;
 mod worker;
 
