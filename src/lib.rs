@@ -32,6 +32,7 @@
 //! assert_eq!(out.unwrap().unwrap(), 42);
 //! ```
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 mod block_on;
 mod runtime;

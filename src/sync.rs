@@ -19,6 +19,19 @@ pub mod mpsc {
 
     /// `send_timeout` for a bounded [`Sender`], on weft's clock (paused
     /// in tests, like every weft timer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::sync::mpsc::{self, SendTimeoutExt};
+    ///
+    /// weft::block_on(async {
+    ///     let (tx, mut rx) = mpsc::channel(1);
+    ///     tx.send_timeout(1, Duration::from_secs(1)).await.unwrap(); // room: at once
+    ///     assert_eq!(rx.recv().await, Some(1));
+    /// });
+    /// ```
     pub trait SendTimeoutExt<T> {
         /// Sends `value`, waiting at most `timeout` for room.
         ///

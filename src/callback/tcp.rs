@@ -79,6 +79,17 @@ fn runtime() -> io::Result<crate::Handle> {
 /// it also stops when the runtime shuts down.
 ///
 /// [`close`]: Server::close
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let _entered = rt.enter();
+/// let server = weft::callback::tcp::listen("127.0.0.1:0", |_conn| {})?;
+/// assert_ne!(server.local_addr().port(), 0);
+/// server.close();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Server {
     local_addr: SocketAddr,
     stop: Arc<Notify>,
@@ -86,12 +97,41 @@ pub struct Server {
 
 impl Server {
     /// The address the server listens on (the port chosen, for port 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let server = weft::callback::tcp::listen("127.0.0.1:0", |_conn| {})?;
+    /// std::net::TcpStream::connect(server.local_addr())?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// Stops accepting connections and closes the listening socket.
     /// Connections already accepted are not affected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let server = tcp::listen("127.0.0.1:0", move |conn| {
+    ///     let _ = tx.send(conn.is_ok());
+    /// })?;
+    /// let _first = std::net::TcpStream::connect(server.local_addr())?;
+    /// assert!(rx.recv().unwrap());
+    /// server.close();
+    /// // The accept loop ends, dropping the callback and its sender.
+    /// assert!(rx.recv().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn close(&self) {
         self.stop.notify_one();
     }
@@ -115,7 +155,26 @@ impl fmt::Debug for Server {
 ///
 /// # Examples
 ///
-/// See the [module docs](self).
+/// A server that greets each client, and a client that reads the greeting
+/// (the [module docs](self) hold an echo server):
+///
+/// ```
+/// use weft::callback::tcp;
+///
+/// let rt = weft::Runtime::new()?;
+/// let _entered = rt.enter();
+/// let server = tcp::listen("127.0.0.1:0", |conn| {
+///     if let Ok(conn) = conn {
+///         conn.write(b"hi".to_vec(), |_| {});
+///     }
+/// })?;
+/// let mut client = std::net::TcpStream::connect(server.local_addr())?;
+/// let mut greeting = [0; 2];
+/// std::io::Read::read_exact(&mut client, &mut greeting)?;
+/// assert_eq!(&greeting, b"hi");
+/// server.close();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 // ANCHOR: listen
 pub fn listen(
     addr: impl ToSocketAddrs,
@@ -192,6 +251,35 @@ pub fn connect(addr: SocketAddr, on_connect: impl FnOnce(io::Result<Connection>)
 /// and done in order by the connection's writer task. Dropping every handle
 /// ends the write side once the queued writes are done; the read side runs
 /// until the peer closes it or [`close`](Connection::close) is called.
+///
+/// # Examples
+///
+/// A client that sends a line and hears the server close:
+///
+/// ```
+/// use std::io::Read;
+/// use weft::callback::tcp;
+///
+/// let rt = weft::Runtime::new()?;
+/// let _entered = rt.enter();
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// tcp::connect(listener.local_addr()?, move |conn| {
+///     let conn = conn.expect("connect");
+///     conn.on_close(move |outcome| {
+///         let _ = tx.send(outcome.is_ok());
+///     });
+///     conn.on_data(|_| {});
+///     conn.write(b"ping\n".to_vec(), |_| {});
+/// });
+/// let (mut peer, _) = listener.accept()?;
+/// let mut line = [0; 5];
+/// peer.read_exact(&mut line)?;
+/// assert_eq!(&line, b"ping\n");
+/// drop(peer); // the server closes: `on_close` hears `Ok(())`
+/// assert!(rx.recv().unwrap());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
@@ -274,11 +362,32 @@ impl Connection {
     }
 
     /// The address of the other end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// tcp::connect(listener.local_addr()?, move |conn| {
+    ///     let conn = conn.expect("connect");
+    ///     let _ = tx.send((conn.peer_addr(), conn.local_addr()));
+    /// });
+    /// let (_peer, client_addr) = listener.accept()?;
+    /// let (peer_addr, local_addr) = rx.recv().unwrap();
+    /// assert_eq!(peer_addr, listener.local_addr()?);
+    /// assert_eq!(local_addr, client_addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn peer_addr(&self) -> SocketAddr {
         self.shared.peer_addr
     }
 
-    /// This end's address.
+    /// This end's address; see [`peer_addr`](Connection::peer_addr) for an
+    /// example.
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.local_addr
     }
@@ -321,6 +430,10 @@ impl Connection {
     /// Sets the callback run once when the connection ends: `Ok(())` when
     /// the peer closed it or [`close`](Connection::close) did, the error
     /// otherwise. Set after the end, it runs at once (on a runtime task).
+    ///
+    /// # Examples
+    ///
+    /// See [`Connection`].
     pub fn on_close(&self, on_close: impl FnOnce(io::Result<()>) + Send + 'static) {
         let mut state = self.shared.closing.lock();
         match std::mem::replace(&mut *state, CloseState::Reported) {
@@ -337,6 +450,27 @@ impl Connection {
     /// Closes the connection: reading stops, the writes already queued are
     /// done, then the write side shuts down; `on_close` gets `Ok(())`.
     /// Writes queued after this fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// tcp::connect(listener.local_addr()?, |conn| {
+    ///     let conn = conn.expect("connect");
+    ///     conn.write(b"bye".to_vec(), |_| {});
+    ///     conn.close(); // after the queued write
+    /// });
+    /// let (mut peer, _) = listener.accept()?;
+    /// let mut all = Vec::new();
+    /// peer.read_to_end(&mut all)?; // ends when the client shuts down
+    /// assert_eq!(all, b"bye");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn close(&self) {
         let _ = self.shared.writes.send(Write::End);
         let closing = &self.shared.closing;

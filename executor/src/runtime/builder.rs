@@ -13,6 +13,60 @@ use std::time::Duration;
 /// them in 16 bits).
 const MAX_WORKERS: usize = 0x7fff;
 
+/// The doc text of every setter that this `Builder` and the `weft` facade's
+/// `Builder` share, written once: each of them reads
+/// `#[doc = __builder_doc!(setter)]`, then adds its own `# Examples` in its
+/// own crate's paths. A setter's meaning changes here, or nowhere.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __builder_doc {
+    (new_multi_thread) => {
+        "A builder for a multi-thread runtime: a work-stealing pool of worker threads, one per core by default."
+    };
+    (new_current_thread) => {
+        "A builder for a current-thread runtime: every task runs on the thread inside `block_on`."
+    };
+    (current_thread) => {
+        "Switches to the current-thread flavour: every task runs on the thread inside `block_on`."
+    };
+    (multi_thread) => {
+        "Switches to the multi-thread flavour (the default): a work-stealing pool of worker threads."
+    };
+    (worker_threads) => {
+        "Worker threads of a multi-thread runtime; one per core by default. Ignored by the current-thread flavour. `build` rejects zero and more than 32 767."
+    };
+    (max_blocking_threads) => {
+        "The most threads the blocking pool starts (512 by default). `build` rejects zero."
+    };
+    (thread_name) => {
+        "Names the runtime's threads (`\"weft-worker\"` by default); the blocking pool's threads get the name with `-blocking` appended."
+    };
+    (thread_name_fn) => {
+        "Names each new thread with the result of `f`; the blocking pool's threads get the name with `-blocking` appended."
+    };
+    (thread_stack_size) => {
+        "Stack size of the runtime's threads, worker or blocking, in bytes (std's default if unset)."
+    };
+    (thread_keep_alive) => {
+        "How long an idle blocking thread waits for work before exiting (10 s by default)."
+    };
+    (global_queue_interval) => {
+        "Scheduler ticks between forced looks at the global queue, so work spawned from outside is never starved by local work (61 by default). `build` rejects zero."
+    };
+    (event_interval) => {
+        "Scheduler ticks between non-blocking polls of the driver (I/O events and due timers) while work is ready (61 by default): a tick is a task's poll, or a poll of a `block_on` future that woke itself. `build` rejects zero."
+    };
+    (spin_before_park) => {
+        "Extra rounds an idle worker searches for work before it parks (0 by default: measured, spinning does not pay; see `benches/RESULTS.md`)."
+    };
+    (on_thread_start) => {
+        "Runs `f` on each new runtime thread, worker or blocking, before it runs any task: the place to set up thread-local state. A panic in `f` is reported and otherwise ignored."
+    };
+    (on_thread_stop) => {
+        "Runs `f` on each runtime thread, worker or blocking, as it exits. A panic in `f` is reported and otherwise ignored."
+    };
+}
+
 /// Builds a [`Runtime`] with chosen settings.
 ///
 /// Each setter takes `&mut self` and returns it, so calls chain; `build`
@@ -48,7 +102,7 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// A builder for a multi-thread runtime.
+    #[doc = crate::__builder_doc!(new_multi_thread)]
     pub fn new_multi_thread() -> Builder {
         Builder {
             current_thread: false,
@@ -65,64 +119,59 @@ impl Builder {
         }
     }
 
-    /// A builder for a current-thread runtime.
+    #[doc = crate::__builder_doc!(new_current_thread)]
     pub fn new_current_thread() -> Builder {
         let mut builder = Builder::new_multi_thread();
         builder.current_thread = true;
         builder
     }
 
-    /// Switches to the current-thread flavour: every task runs on the thread
-    /// inside `block_on`.
+    #[doc = crate::__builder_doc!(current_thread)]
     pub fn current_thread(&mut self) -> &mut Self {
         self.current_thread = true;
         self
     }
 
-    /// Switches to the multi-thread flavour (the default).
+    #[doc = crate::__builder_doc!(multi_thread)]
     pub fn multi_thread(&mut self) -> &mut Self {
         self.current_thread = false;
         self
     }
 
-    /// Worker threads of a multi-thread runtime; one per core by default.
-    /// Ignored by the current-thread flavour. `build` rejects zero and more
-    /// than 32 767.
+    #[doc = crate::__builder_doc!(worker_threads)]
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
         self
     }
 
-    /// The most threads the blocking pool starts (512 by default). `build`
-    /// rejects zero.
+    #[doc = crate::__builder_doc!(max_blocking_threads)]
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         self.max_blocking_threads = n;
         self
     }
 
-    /// Names the runtime's threads (`"weft-worker"` by default).
+    #[doc = crate::__builder_doc!(thread_name)]
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
         self.thread_name = Arc::new(move || name.clone());
         self
     }
 
-    /// Names each new thread with the result of `f`.
+    #[doc = crate::__builder_doc!(thread_name_fn)]
     pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
         self.thread_name = Arc::new(f);
         self
     }
 
-    /// Stack size of the runtime's threads, in bytes (std's default if unset).
+    #[doc = crate::__builder_doc!(thread_stack_size)]
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.thread_stack_size = Some(bytes);
         self
     }
 
-    /// Runs `f` on each new runtime thread, worker or blocking, before it
-    /// runs any task: the place to set up thread-local state (the `weft`
-    /// facade enters its reactor here). A panic in `f` is reported and
-    /// otherwise ignored.
+    #[doc = crate::__builder_doc!(on_thread_start)]
+    ///
+    /// The `weft` facade enters its reactor here.
     ///
     /// # Examples
     ///
@@ -148,38 +197,31 @@ impl Builder {
         self
     }
 
-    /// Runs `f` on each runtime thread, worker or blocking, as it exits.
-    /// A panic in `f` is reported and otherwise ignored.
+    #[doc = crate::__builder_doc!(on_thread_stop)]
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.hooks.stop = Some(Arc::new(f));
         self
     }
 
-    /// How long an idle blocking thread waits for work before exiting (10 s
-    /// by default).
+    #[doc = crate::__builder_doc!(thread_keep_alive)]
     pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
         self.keep_alive = keep_alive;
         self
     }
 
-    /// Scheduler ticks between forced looks at the global queue, so work
-    /// spawned from outside is never starved by local work (61 by default).
-    /// `build` rejects zero.
+    #[doc = crate::__builder_doc!(global_queue_interval)]
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
         self.global_queue_interval = ticks;
         self
     }
 
-    /// Scheduler ticks between non-blocking polls of the driver while work is
-    /// ready (61 by default): a tick is a task's poll, or a poll of a
-    /// `block_on` future that woke itself. `build` rejects zero.
+    #[doc = crate::__builder_doc!(event_interval)]
     pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
         self.event_interval = ticks;
         self
     }
 
-    /// Extra rounds an idle worker searches for work before parking (0 by
-    /// default; see `benches/RESULTS.md` for what spinning buys).
+    #[doc = crate::__builder_doc!(spin_before_park)]
     pub fn spin_before_park(&mut self, rounds: u32) -> &mut Self {
         self.spin_before_park = rounds;
         self
