@@ -1,7 +1,9 @@
 //! The check against small made-up books: each test breaks one rule and
 //! expects exactly that rule's complaint.
 
+use super::links::heading_ids;
 use super::*;
+use std::fs;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A repository in a fresh temporary folder, removed on drop.
