@@ -4,7 +4,8 @@
 //! as they are built, every style of asynchronous communication on top of
 //! it: message queues, events, callbacks, promises and async/await.
 //!
-//! * [`Runtime`], [`Builder`], [`Handle`]: start and reach a runtime.
+//! * [`Runtime`], [`Builder`], [`Handle`]: start and reach a runtime
+//!   ([`EnterGuard`] keeps one current, [`TryCurrentError`] says none is).
 //! * [`block_on`]: run one future on this thread, with sockets and timers.
 //! * [`spawn`] and [`task`]: tasks, joining, aborting, blocking work.
 //! * [`time`]: sleeps, timeouts, intervals, and a clock tests can pause.

@@ -8,13 +8,20 @@
 //!
 //! # What is here
 //!
-//! * [`Runtime`] and [`runtime::Builder`]: a **multi-thread** work-stealing
-//!   scheduler, or a **current-thread** one; a blocking pool beside either.
-//! * [`spawn`], [`task::spawn_local`], [`task::spawn_blocking`]: start work;
-//!   each returns a [`task::JoinHandle`] to await its output or
-//!   [`abort`](task::JoinHandle::abort) it. [`task::JoinSet`] joins many.
+//! * [`runtime`]: [`Runtime`] and [`runtime::Builder`], a **multi-thread**
+//!   work-stealing scheduler or a **current-thread** one, with a blocking
+//!   pool beside either; [`runtime::Handle`] reaches it from anywhere, and
+//!   [`runtime::BlockOn`] is what [`task::LocalSet::block_on`] drives.
+//! * [`task`]: [`spawn`], [`task::spawn_local`], [`task::spawn_blocking`]
+//!   start work; each returns a [`task::JoinHandle`] to await its output or
+//!   [`abort`](task::JoinHandle::abort) it. [`task::JoinSet`] joins many,
+//!   [`task::LocalSet`] runs `!Send` tasks on either runtime, and
+//!   [`task::Id`] ([`task::id`], [`task::try_id`]) names each task.
 //! * [`block_on`]: run one future on this thread, without a runtime.
-//! * [`coop`]: the budget that makes a busy task yield.
+//! * [`coop`]: the budget that makes a busy task yield
+//!   ([`task::unconstrained`] opts out).
+//! * [`park`]: how an idle worker waits; the `weft` facade plugs the
+//!   reactor in here.
 //!
 //! # How a task is built
 //!

@@ -10,6 +10,8 @@
 //! wakers. The `weft` facade joins it to weft's executor; the crate's tests
 //! drive it with a ten-line `block_on` loop as well.
 //!
+//! * [`Driver`], [`Handle`], [`EnterGuard`]: the driver, a cloneable
+//!   reference to it, and the guard that keeps it entered on a thread.
 //! * [`net`]: TCP, UDP and Unix sockets, with async methods, `poll_*`
 //!   methods and the `futures-io` traits.
 //! * [`time`]: [`sleep`](time::sleep), [`timeout`](time::timeout),
