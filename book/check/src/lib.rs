@@ -72,6 +72,7 @@ pub const ANCHOR_ROOTS: &[&str] = &[
     "executor",
     "reactor",
     "primitives",
+    "messaging",
     "benches",
     ".ci",
 ];
