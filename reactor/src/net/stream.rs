@@ -10,7 +10,9 @@
 //! take `&mut self`, as a byte stream read from two places at once makes no
 //! sense; splitting hands out one read half and one write half.
 //!
-//! [`into_only_owner`] serves both protocols' `reunite`.
+//! [`OwnedWrite`], [`split_owned`] and [`reunite`] hold the rules of the
+//! owned halves for both protocols: the write side shut down when the write
+//! half is dropped, and the stream given back whole.
 
 use super::{Interest, Ready, poll_ready, ready, uninterrupted};
 use crate::io::{Direction, IoSource};
@@ -18,15 +20,38 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// A connected mio stream socket: what [`Stream`] needs of one beyond
-/// `Read` and `Write` on a shared reference, which both mio streams have.
-pub(crate) trait StreamSource: mio::event::Source + fmt::Debug
+/// Reading and writing through a shared reference, as both mio streams
+/// allow (`impl Read for &mio::net::TcpStream`, ...): what lets [`Stream`]
+/// work through `&self`. Written once, for every such type.
+pub(crate) trait SharedIo {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write(&self, buf: &[u8]) -> io::Result<usize>;
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+}
+
+impl<T> SharedIo for T
 where
-    for<'a> &'a Self: Read + Write,
+    for<'a> &'a T: Read + Write,
 {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut &*self, buf)
+    }
+
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut &*self, buf)
+    }
+
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        Write::write_vectored(&mut &*self, bufs)
+    }
+}
+
+/// A connected mio stream socket: what [`Stream`] needs of one.
+pub(crate) trait StreamSource: mio::event::Source + fmt::Debug + SharedIo {
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
     /// After a non-blocking connect and a writable edge: `Ok` once
     /// connected, the connection's error if it failed, `NotConnected` while
@@ -69,17 +94,11 @@ fn connect_result(
 
 /// A registered stream socket and every operation on it.
 #[derive(Debug)]
-pub(crate) struct Stream<E: StreamSource>
-where
-    for<'a> &'a E: Read + Write,
-{
+pub(crate) struct Stream<E: StreamSource> {
     io: IoSource<E>,
 }
 
-impl<E: StreamSource> Stream<E>
-where
-    for<'a> &'a E: Read + Write,
-{
+impl<E: StreamSource> Stream<E> {
     /// Registers `io` with the current driver.
     pub(crate) fn new(io: E) -> io::Result<Stream<E>> {
         Ok(Stream {
@@ -147,7 +166,7 @@ where
         }
         let len = buf.len();
         self.io
-            .poll_transfer(cx, Direction::Read, len, |mut io| uninterrupted(|| io.read(buf)))
+            .poll_transfer(cx, Direction::Read, len, |io| uninterrupted(|| io.read(buf)))
     }
     // ANCHOR_END: stream-poll-read
 
@@ -156,7 +175,7 @@ where
             return Ok(0);
         }
         self.io
-            .try_io(Direction::Read, |mut io| uninterrupted(|| io.read(buf)))
+            .try_io(Direction::Read, |io| uninterrupted(|| io.read(buf)))
     }
 
     pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -183,7 +202,7 @@ where
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.io.poll_transfer(cx, Direction::Write, buf.len(), |mut io| {
+        self.io.poll_transfer(cx, Direction::Write, buf.len(), |io| {
             uninterrupted(|| io.write(buf))
         })
     }
@@ -196,7 +215,7 @@ where
         if bufs.iter().all(|buf| buf.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io.poll_io(cx, Direction::Write, |mut io| {
+        self.io.poll_io(cx, Direction::Write, |io| {
             uninterrupted(|| io.write_vectored(bufs))
         })
     }
@@ -206,7 +225,7 @@ where
             return Ok(0);
         }
         self.io
-            .try_io(Direction::Write, |mut io| uninterrupted(|| io.write(buf)))
+            .try_io(Direction::Write, |io| uninterrupted(|| io.write(buf)))
     }
 
     pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
@@ -262,15 +281,65 @@ impl Stream<mio::net::TcpStream> {
     }
 }
 
-/// The stream of a pair of owned halves that have just been put back
-/// together: `stream`, which the read half held, once the write half (the
-/// only other owner) is gone.
-pub(crate) fn into_only_owner<E: StreamSource>(stream: Arc<Stream<E>>) -> Stream<E>
-where
-    for<'a> &'a E: Read + Write,
-{
-    match Arc::try_unwrap(stream) {
-        Ok(stream) => stream,
+/// The core as an owned write half holds it: dropping it shuts down the
+/// write side of the stream, even while the read half lives on, unless
+/// [`forget`](OwnedWrite::forget) or a reunion disarmed it first.
+#[derive(Debug)]
+pub(crate) struct OwnedWrite<E: StreamSource> {
+    stream: Arc<Stream<E>>,
+    shutdown_on_drop: bool,
+}
+
+impl<E: StreamSource> OwnedWrite<E> {
+    /// Drops the write half without shutting down the write side.
+    pub(crate) fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+}
+
+impl<E: StreamSource> Deref for OwnedWrite<E> {
+    type Target = Stream<E>;
+
+    fn deref(&self) -> &Stream<E> {
+        &self.stream
+    }
+}
+
+impl<E: StreamSource> Drop for OwnedWrite<E> {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // Nothing to report it to; the connection may be gone.
+            let _ = self.stream.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+/// The cores of an owned read half and an owned write half.
+pub(crate) type OwnedHalves<E> = (Arc<Stream<E>>, OwnedWrite<E>);
+
+/// Splits `stream` into the cores of an owned read half and an owned write
+/// half.
+pub(crate) fn split_owned<E: StreamSource>(stream: Stream<E>) -> OwnedHalves<E> {
+    let stream = Arc::new(stream);
+    let write = OwnedWrite {
+        stream: Arc::clone(&stream),
+        shutdown_on_drop: true,
+    };
+    (stream, write)
+}
+
+/// Puts the cores of an owned read half and an owned write half back
+/// together: the stream, or both back if they come from different streams.
+pub(crate) fn reunite<E: StreamSource>(
+    read: Arc<Stream<E>>,
+    write: OwnedWrite<E>,
+) -> Result<Stream<E>, OwnedHalves<E>> {
+    if !Arc::ptr_eq(&read, &write.stream) {
+        return Err((read, write));
+    }
+    write.forget();
+    match Arc::try_unwrap(read) {
+        Ok(stream) => Ok(stream),
         // Only the two halves hold the core, and the write half is gone.
         Err(_) => unreachable!("a stream's halves are the only owners of its core"),
     }

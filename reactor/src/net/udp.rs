@@ -1206,8 +1206,8 @@ impl UdpSocket {
         })
     }
 
-    /// Registers a [`std::net::UdpSocket`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::net::UdpSocket`] with the current driver, after putting
+    /// it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -1241,8 +1241,8 @@ impl UdpSocket {
     }
 
     /// Deregisters the socket and returns it as a [`std::net::UdpSocket`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// non-blocking mode: call `set_nonblocking(false)` to use it with blocking
+    /// calls.
     ///
     /// # Errors
     ///

@@ -248,8 +248,8 @@ impl TcpListener {
         })
     }
 
-    /// Registers a [`std::net::TcpListener`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::net::TcpListener`] with the current driver, after putting
+    /// it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -282,9 +282,9 @@ impl TcpListener {
         TcpListener::from_mio(mio::net::TcpListener::from_std(socket))
     }
 
-    /// Deregisters the socket and returns it as a [`std::net::TcpListener`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// Deregisters the socket and returns it as a [`std::net::TcpListener`], still
+    /// in non-blocking mode: call `set_nonblocking(false)` to use it with blocking
+    /// calls.
     ///
     /// # Errors
     ///

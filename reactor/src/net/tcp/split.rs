@@ -1,4 +1,5 @@
-//! The borrowed halves of a [`TcpStream`](crate::net::TcpStream): [`TcpStream::split`](crate::net::TcpStream::split).
+//! The borrowed halves of a [`TcpStream`](crate::net::TcpStream), from
+//! [`TcpStream::split`](crate::net::TcpStream::split).
 
 use crate::net::stream::Stream;
 use std::io::{self, IoSlice};
@@ -6,7 +7,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// The read half of a [`TcpStream`](crate::net::TcpStream), borrowed: from [`TcpStream::split`](crate::net::TcpStream::split).
+/// The read half of a [`TcpStream`](crate::net::TcpStream), borrowed: from
+/// [`TcpStream::split`](crate::net::TcpStream::split).
 ///
 /// It reads as the whole stream does, and implements
 /// [`futures_io::AsyncRead`].
@@ -15,7 +17,8 @@ pub struct ReadHalf<'a> {
     pub(super) inner: &'a Stream<mio::net::TcpStream>,
 }
 
-/// The write half of a [`TcpStream`](crate::net::TcpStream), borrowed: from [`TcpStream::split`](crate::net::TcpStream::split).
+/// The write half of a [`TcpStream`](crate::net::TcpStream), borrowed: from
+/// [`TcpStream::split`](crate::net::TcpStream::split).
 ///
 /// It writes as the whole stream does, and implements
 /// [`futures_io::AsyncWrite`]. Dropping it does nothing to the

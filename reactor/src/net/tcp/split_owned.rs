@@ -1,10 +1,9 @@
 //! The owned halves of a [`TcpStream`]: [`TcpStream::into_split`].
 
 use crate::net::TcpStream;
-use crate::net::stream::{self, Stream};
+use crate::net::stream::{self, OwnedWrite, Stream};
 use std::fmt;
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -28,8 +27,7 @@ pub struct OwnedReadHalf {
 /// it without.
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
-    inner: Arc<Stream<mio::net::TcpStream>>,
-    shutdown_on_drop: bool,
+    inner: OwnedWrite<mio::net::TcpStream>,
 }
 
 /// The error of `reunite` when the halves come from different
@@ -47,23 +45,18 @@ impl std::error::Error for ReuniteError {}
 
 /// The halves of `stream`, for [`TcpStream::into_split`].
 pub(super) fn new_pair(stream: Stream<mio::net::TcpStream>) -> (OwnedReadHalf, OwnedWriteHalf) {
-    let inner = Arc::new(stream);
-    let read = OwnedReadHalf {
-        inner: Arc::clone(&inner),
-    };
-    let write = OwnedWriteHalf {
-        inner,
-        shutdown_on_drop: true,
-    };
-    (read, write)
+    let (read, write) = stream::split_owned(stream);
+    (OwnedReadHalf { inner: read }, OwnedWriteHalf { inner: write })
 }
 
 fn reunite(read: OwnedReadHalf, write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-    if !Arc::ptr_eq(&read.inner, &write.inner) {
-        return Err(ReuniteError(read, write));
+    match stream::reunite(read.inner, write.inner) {
+        Ok(stream) => Ok(TcpStream::from_core(stream)),
+        Err((read, write)) => Err(ReuniteError(
+            OwnedReadHalf { inner: read },
+            OwnedWriteHalf { inner: write },
+        )),
     }
-    write.forget();
-    Ok(TcpStream::from_core(stream::into_only_owner(read.inner)))
 }
 
 impl OwnedReadHalf {
@@ -674,8 +667,8 @@ impl OwnedWriteHalf {
     /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
     /// # }
     /// ```
-    pub fn forget(mut self) {
-        self.shutdown_on_drop = false;
+    pub fn forget(self) {
+        self.inner.forget();
     }
 
     /// The local address of the stream.
@@ -694,15 +687,6 @@ impl OwnedWriteHalf {
     /// `NotConnected` if the connection is gone.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // Nothing to report it to; the connection may be gone.
-            let _ = self.inner.shutdown(Shutdown::Write);
-        }
     }
 }
 

@@ -1226,8 +1226,8 @@ impl TcpStream {
         })
     }
 
-    /// Registers a [`std::net::TcpStream`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::net::TcpStream`] with the current driver, after putting
+    /// it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -1262,8 +1262,8 @@ impl TcpStream {
     }
 
     /// Deregisters the socket and returns it as a [`std::net::TcpStream`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// non-blocking mode: call `set_nonblocking(false)` to use it with blocking
+    /// calls.
     ///
     /// # Errors
     ///

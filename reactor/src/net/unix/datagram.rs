@@ -657,8 +657,8 @@ impl UnixDatagram {
         })
     }
 
-    /// Registers a [`std::os::unix::net::UnixDatagram`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::os::unix::net::UnixDatagram`] with the current driver,
+    /// after putting it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -691,9 +691,9 @@ impl UnixDatagram {
         UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
     }
 
-    /// Deregisters the socket and returns it as a [`std::os::unix::net::UnixDatagram`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// Deregisters the socket and returns it as a
+    /// [`std::os::unix::net::UnixDatagram`], still in non-blocking mode: call
+    /// `set_nonblocking(false)` to use it with blocking calls.
     ///
     /// # Errors
     ///

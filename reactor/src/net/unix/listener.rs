@@ -170,8 +170,8 @@ impl UnixListener {
         })
     }
 
-    /// Registers a [`std::os::unix::net::UnixListener`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::os::unix::net::UnixListener`] with the current driver,
+    /// after putting it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -207,9 +207,9 @@ impl UnixListener {
         UnixListener::from_mio(mio::net::UnixListener::from_std(socket))
     }
 
-    /// Deregisters the socket and returns it as a [`std::os::unix::net::UnixListener`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// Deregisters the socket and returns it as a
+    /// [`std::os::unix::net::UnixListener`], still in non-blocking mode: call
+    /// `set_nonblocking(false)` to use it with blocking calls.
     ///
     /// # Errors
     ///
@@ -226,7 +226,7 @@ impl UnixListener {
     /// # let mut task = std::pin::pin!(async {
     /// use weft_reactor::net::UnixListener;
     ///
-    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-std.sock", std::process::id()));
+    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-into-std.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
     /// let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
     /// let listener = UnixListener::from_std(std_listener)?;

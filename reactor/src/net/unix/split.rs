@@ -1,4 +1,5 @@
-//! The borrowed halves of a [`UnixStream`](crate::net::UnixStream): [`UnixStream::split`](crate::net::UnixStream::split).
+//! The borrowed halves of a [`UnixStream`](crate::net::UnixStream), from
+//! [`UnixStream::split`](crate::net::UnixStream::split).
 
 use super::SocketAddr;
 use crate::net::stream::Stream;
@@ -6,7 +7,8 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// The read half of a [`UnixStream`](crate::net::UnixStream), borrowed: from [`UnixStream::split`](crate::net::UnixStream::split).
+/// The read half of a [`UnixStream`](crate::net::UnixStream), borrowed: from
+/// [`UnixStream::split`](crate::net::UnixStream::split).
 ///
 /// It reads as the whole stream does, and implements
 /// [`futures_io::AsyncRead`].
@@ -15,7 +17,8 @@ pub struct ReadHalf<'a> {
     pub(super) inner: &'a Stream<mio::net::UnixStream>,
 }
 
-/// The write half of a [`UnixStream`](crate::net::UnixStream), borrowed: from [`UnixStream::split`](crate::net::UnixStream::split).
+/// The write half of a [`UnixStream`](crate::net::UnixStream), borrowed: from
+/// [`UnixStream::split`](crate::net::UnixStream::split).
 ///
 /// It writes as the whole stream does, and implements
 /// [`futures_io::AsyncWrite`]. Dropping it does nothing to the

@@ -2,10 +2,9 @@
 
 use super::SocketAddr;
 use crate::net::UnixStream;
-use crate::net::stream::{self, Stream};
+use crate::net::stream::{self, OwnedWrite, Stream};
 use std::fmt;
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,8 +27,7 @@ pub struct OwnedReadHalf {
 /// it without.
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
-    inner: Arc<Stream<mio::net::UnixStream>>,
-    shutdown_on_drop: bool,
+    inner: OwnedWrite<mio::net::UnixStream>,
 }
 
 /// The error of `reunite` when the halves come from different
@@ -47,23 +45,18 @@ impl std::error::Error for ReuniteError {}
 
 /// The halves of `stream`, for [`UnixStream::into_split`].
 pub(super) fn new_pair(stream: Stream<mio::net::UnixStream>) -> (OwnedReadHalf, OwnedWriteHalf) {
-    let inner = Arc::new(stream);
-    let read = OwnedReadHalf {
-        inner: Arc::clone(&inner),
-    };
-    let write = OwnedWriteHalf {
-        inner,
-        shutdown_on_drop: true,
-    };
-    (read, write)
+    let (read, write) = stream::split_owned(stream);
+    (OwnedReadHalf { inner: read }, OwnedWriteHalf { inner: write })
 }
 
 fn reunite(read: OwnedReadHalf, write: OwnedWriteHalf) -> Result<UnixStream, ReuniteError> {
-    if !Arc::ptr_eq(&read.inner, &write.inner) {
-        return Err(ReuniteError(read, write));
+    match stream::reunite(read.inner, write.inner) {
+        Ok(stream) => Ok(UnixStream::from_core(stream)),
+        Err((read, write)) => Err(ReuniteError(
+            OwnedReadHalf { inner: read },
+            OwnedWriteHalf { inner: write },
+        )),
     }
-    write.forget();
-    Ok(UnixStream::from_core(stream::into_only_owner(read.inner)))
 }
 
 impl OwnedReadHalf {
@@ -572,8 +565,8 @@ impl OwnedWriteHalf {
     /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
     /// # }
     /// ```
-    pub fn forget(mut self) {
-        self.shutdown_on_drop = false;
+    pub fn forget(self) {
+        self.inner.forget();
     }
 
     /// The local address of the stream.
@@ -592,15 +585,6 @@ impl OwnedWriteHalf {
     /// `NotConnected` if the connection is gone.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // Nothing to report it to; the connection may be gone.
-            let _ = self.inner.shutdown(Shutdown::Write);
-        }
     }
 }
 

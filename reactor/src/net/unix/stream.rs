@@ -714,8 +714,8 @@ impl UnixStream {
         })
     }
 
-    /// Registers a [`std::os::unix::net::UnixStream`] with the current driver, after putting it in
-    /// non-blocking mode.
+    /// Registers a [`std::os::unix::net::UnixStream`] with the current driver,
+    /// after putting it in non-blocking mode.
     ///
     /// # Errors
     ///
@@ -748,9 +748,9 @@ impl UnixStream {
         UnixStream::from_mio(mio::net::UnixStream::from_std(socket))
     }
 
-    /// Deregisters the socket and returns it as a [`std::os::unix::net::UnixStream`], still in
-    /// non-blocking mode: call `set_nonblocking(false)` to use it with
-    /// blocking calls.
+    /// Deregisters the socket and returns it as a
+    /// [`std::os::unix::net::UnixStream`], still in non-blocking mode: call
+    /// `set_nonblocking(false)` to use it with blocking calls.
     ///
     /// # Errors
     ///
