@@ -1,256 +1,164 @@
-//! The surface UDP and Unix datagram sockets share.
+//! The datagram core shared by UDP and Unix datagram sockets.
 //!
-//! Both wrap an `IoSource` of a mio socket with the same method names
-//! (`send`, `recv`, `recv_from`, ...), differing only in their address type;
-//! `datagram_methods!` writes the shared async, `poll_` and `try_` forms
-//! once. Sending to an address, which differs (a socket address against a
-//! path), stays with each type.
+//! [`Datagram`] holds the registered mio socket and does the operations
+//! both socket types offer under the same names (`send`, `recv`,
+//! `recv_from`, the readiness waits), differing only in their address
+//! type. [`UdpSocket`](super::UdpSocket) and
+//! [`UnixDatagram`](super::UnixDatagram) each hold one and write every
+//! public method as a one-line call into it. Sending to an address, which
+//! differs (a socket address against a path), stays with each type, built
+//! on [`Datagram::poll_io`] and [`Datagram::try_io`].
 
-/// The methods of a datagram socket: a type with an `io: IoSource<_>` field.
-/// `$addr` is its address type; `$setup` is the hidden beginning of each
-/// example, defining `a`, the socket documented, and `b`, a socket
-/// connected to it (and it to `b`).
-macro_rules! datagram_methods {
-    ($addr:ty, $setup:expr) => {
-        /// Waits until the socket is readable: a datagram has arrived or an
-        /// error is pending. Pair with [`try_recv`](Self::try_recv) or
-        /// [`try_recv_from`](Self::try_recv_from), which clear the readiness
-        /// when they would block. Cancel-safe.
-        ///
-        /// # Errors
-        ///
-        /// An error if the driver has shut down.
-        ///
-        /// # Examples
-        ///
-        #[doc = example!($setup, r#"
-b.send(b"hi").await?;
-let mut buf = [0; 16];
-let n = loop {
-    a.readable().await?;
-    match a.try_recv(&mut buf) {
-        Ok(n) => break n,
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-        Err(e) => return Err(e),
+use super::{Interest, Ready, poll_ready, ready, uninterrupted};
+use crate::io::{Direction, IoSource};
+use std::future::poll_fn;
+use std::io;
+use std::task::{Context, Poll};
+
+/// A mio datagram socket: what [`Datagram`] needs of one.
+pub(crate) trait DatagramSource: mio::event::Source {
+    /// Where a datagram comes from.
+    type Addr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize>;
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)>;
+}
+
+impl DatagramSource for mio::net::UdpSocket {
+    type Addr = std::net::SocketAddr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        mio::net::UdpSocket::send(self, buf)
     }
-};
-assert_eq!(&buf[..n], b"hi");"#)]
-        pub async fn readable(&self) -> ::std::io::Result<()> {
-            $crate::net::ready(&self.io, $crate::io::Direction::Read).await
-        }
 
-        /// Polls for read readiness, as [`readable`](Self::readable) waits
-        /// for it. Only the waker of the last call is woken.
-        ///
-        /// # Errors
-        ///
-        /// An error if the driver has shut down.
-        pub fn poll_recv_ready(
-            &self,
-            cx: &mut ::std::task::Context<'_>,
-        ) -> ::std::task::Poll<::std::io::Result<()>> {
-            $crate::net::poll_ready(&self.io, cx, $crate::io::Direction::Read)
-        }
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        mio::net::UdpSocket::recv(self, buf)
+    }
 
-        /// Waits until the socket is writable. Pair with
-        /// [`try_send`](Self::try_send). Cancel-safe.
-        ///
-        /// # Errors
-        ///
-        /// An error if the driver has shut down.
-        ///
-        /// # Examples
-        ///
-        #[doc = example!($setup, r#"
-a.writable().await?;
-a.try_send(b"hi")?;"#)]
-        pub async fn writable(&self) -> ::std::io::Result<()> {
-            $crate::net::ready(&self.io, $crate::io::Direction::Write).await
-        }
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
+        mio::net::UdpSocket::recv_from(self, buf)
+    }
+}
 
-        /// Polls for write readiness, as [`writable`](Self::writable) waits
-        /// for it. Only the waker of the last call is woken.
-        ///
-        /// # Errors
-        ///
-        /// An error if the driver has shut down.
-        pub fn poll_send_ready(
-            &self,
-            cx: &mut ::std::task::Context<'_>,
-        ) -> ::std::task::Poll<::std::io::Result<()>> {
-            $crate::net::poll_ready(&self.io, cx, $crate::io::Direction::Write)
-        }
+#[cfg(unix)]
+impl DatagramSource for mio::net::UnixDatagram {
+    type Addr = std::os::unix::net::SocketAddr;
 
-        /// Sends `buf` as one datagram to the connected peer, once there is
-        /// room: the number of bytes sent. An empty `buf` sends an empty
-        /// datagram. Cancel-safe.
-        ///
-        /// # Errors
-        ///
-        /// `NotConnected` if the socket is not connected; an error if the
-        /// datagram is too long for the socket (`EMSGSIZE`), if an earlier
-        /// datagram was refused (`ConnectionRefused`), or if the driver has
-        /// shut down.
-        ///
-        /// # Examples
-        ///
-        #[doc = example!($setup, r#"
-a.send(b"hi").await?;
-let mut buf = [0; 16];
-let n = b.recv(&mut buf).await?;
-assert_eq!(&buf[..n], b"hi");"#)]
-        pub async fn send(&self, buf: &[u8]) -> ::std::io::Result<usize> {
-            ::std::future::poll_fn(|cx| self.poll_send(cx, buf)).await
-        }
+    fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        mio::net::UnixDatagram::send(self, buf)
+    }
 
-        /// Polls to send `buf` to the connected peer: the
-        /// [`send`](Self::send) of a hand-written future.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub fn poll_send(
-            &self,
-            cx: &mut ::std::task::Context<'_>,
-            buf: &[u8],
-        ) -> ::std::task::Poll<::std::io::Result<usize>> {
-            self.io.poll_io(cx, $crate::io::Direction::Write, |io| {
-                $crate::net::uninterrupted(|| io.send(buf))
-            })
-        }
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        mio::net::UnixDatagram::recv(self, buf)
+    }
 
-        /// Sends `buf` to the connected peer without waiting; an error of
-        /// kind `WouldBlock` if there is no room.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock`, as above; otherwise as [`send`](Self::send).
-        pub fn try_send(&self, buf: &[u8]) -> ::std::io::Result<usize> {
-            self.io.try_io($crate::io::Direction::Write, |io| {
-                $crate::net::uninterrupted(|| io.send(buf))
-            })
-        }
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
+        mio::net::UnixDatagram::recv_from(self, buf)
+    }
+}
 
-        /// Receives a datagram from the connected peer into `buf`, once one
-        /// has arrived: its length, or `buf.len()` if it was longer and
-        /// has been cut. Cancel-safe.
-        ///
-        /// # Errors
-        ///
-        /// `ConnectionRefused` if an earlier datagram was refused (on UDP,
-        /// when nothing listens at the peer's port); an error if the driver
-        /// has shut down.
-        ///
-        /// # Examples
-        ///
-        #[doc = example!($setup, r#"
-b.send(b"hi").await?;
-let mut buf = [0; 16];
-let n = a.recv(&mut buf).await?;
-assert_eq!(&buf[..n], b"hi");"#)]
-        pub async fn recv(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-            ::std::future::poll_fn(|cx| self.poll_recv(cx, buf)).await
-        }
+/// A registered datagram socket and the operations both types share.
+#[derive(Debug)]
+pub(crate) struct Datagram<E: DatagramSource> {
+    io: IoSource<E>,
+}
 
-        /// Polls to receive a datagram into `buf`: the
-        /// [`recv`](Self::recv) of a hand-written future.
-        ///
-        /// # Errors
-        ///
-        /// As [`recv`](Self::recv).
-        pub fn poll_recv(
-            &self,
-            cx: &mut ::std::task::Context<'_>,
-            buf: &mut [u8],
-        ) -> ::std::task::Poll<::std::io::Result<usize>> {
-            self.io.poll_io(cx, $crate::io::Direction::Read, |io| {
-                $crate::net::uninterrupted(|| io.recv(buf))
-            })
-        }
+impl<E: DatagramSource> Datagram<E> {
+    /// Registers `io` with the current driver.
+    pub(crate) fn new(io: E) -> io::Result<Datagram<E>> {
+        Ok(Datagram {
+            io: IoSource::new(io)?,
+        })
+    }
 
-        /// Receives a datagram into `buf` without waiting; an error of kind
-        /// `WouldBlock` if none has arrived.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock`, as above; otherwise as [`recv`](Self::recv).
-        pub fn try_recv(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-            self.io.try_io($crate::io::Direction::Read, |io| {
-                $crate::net::uninterrupted(|| io.recv(buf))
-            })
-        }
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.get_ref()
+    }
 
-        /// Receives a datagram into `buf`, once one has arrived: its length
-        /// (cut to `buf.len()`) and the address it came from. Cancel-safe.
-        ///
-        /// # Errors
-        ///
-        /// As [`recv`](Self::recv).
-        ///
-        /// # Examples
-        ///
-        #[doc = example!($setup, r#"
-b.send(b"hi").await?;
-let mut buf = [0; 16];
-let (n, from) = a.recv_from(&mut buf).await?;
-assert_eq!(&buf[..n], b"hi");"#)]
-        pub async fn recv_from(&self, buf: &mut [u8]) -> ::std::io::Result<(usize, $addr)> {
-            ::std::future::poll_fn(|cx| self.poll_recv_from(cx, buf)).await
-        }
+    /// Deregisters the socket and returns it.
+    pub(crate) fn into_inner(self) -> E {
+        self.io.into_inner()
+    }
 
-        /// Polls to receive a datagram and its origin: the
-        /// [`recv_from`](Self::recv_from) of a hand-written future.
-        ///
-        /// # Errors
-        ///
-        /// As [`recv`](Self::recv).
-        pub fn poll_recv_from(
-            &self,
-            cx: &mut ::std::task::Context<'_>,
-            buf: &mut [u8],
-        ) -> ::std::task::Poll<::std::io::Result<(usize, $addr)>> {
-            self.io.poll_io(cx, $crate::io::Direction::Read, |io| {
-                $crate::net::uninterrupted(|| io.recv_from(buf))
-            })
-        }
+    /// Waits until `direction` may proceed, then runs `op`, retrying it
+    /// when a signal interrupts it.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.io.poll_io(cx, direction, |io| uninterrupted(|| op(io)))
+    }
 
-        /// Receives a datagram and its origin without waiting; an error of
-        /// kind `WouldBlock` if none has arrived.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock`, as above; otherwise as [`recv`](Self::recv).
-        pub fn try_recv_from(&self, buf: &mut [u8]) -> ::std::io::Result<(usize, $addr)> {
-            self.io.try_io($crate::io::Direction::Read, |io| {
-                $crate::net::uninterrupted(|| io.recv_from(buf))
-            })
-        }
+    /// Runs `op` once if `direction` may proceed; `WouldBlock` otherwise.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(direction, |io| uninterrupted(|| op(io)))
+    }
 
-        /// The address the socket is bound to.
-        ///
-        /// # Errors
-        ///
-        /// What the operating system says.
-        pub fn local_addr(&self) -> ::std::io::Result<$addr> {
-            self.io.get_ref().local_addr()
-        }
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        ready(&self.io, Direction::Read).await
+    }
 
-        /// The address of the connected peer.
-        ///
-        /// # Errors
-        ///
-        /// `NotConnected` if the socket is not connected.
-        pub fn peer_addr(&self) -> ::std::io::Result<$addr> {
-            self.io.get_ref().peer_addr()
-        }
+    pub(crate) fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_ready(&self.io, cx, Direction::Read)
+    }
 
-        /// Takes the pending `SO_ERROR` of the socket, if any.
-        ///
-        /// # Errors
-        ///
-        /// What the operating system says when asked.
-        pub fn take_error(&self) -> ::std::io::Result<Option<::std::io::Error>> {
-            self.io.get_ref().take_error()
-        }
-    };
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        ready(&self.io, Direction::Write).await
+    }
+
+    pub(crate) fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_ready(&self.io, cx, Direction::Write)
+    }
+
+    /// Waits until a direction of `interest` may proceed.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        super::readiness::ready(&self.io, interest).await
+    }
+
+    pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send(cx, buf)).await
+    }
+
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |io| io.send(buf))
+    }
+
+    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_io(Direction::Write, |io| io.send(buf))
+    }
+
+    pub(crate) async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    }
+
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |io| io.recv(buf))
+    }
+
+    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Direction::Read, |io| io.recv(buf))
+    }
+
+    pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, E::Addr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    pub(crate) fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, E::Addr)>> {
+        self.poll_io(cx, Direction::Read, |io| io.recv_from(buf))
+    }
+
+    pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, E::Addr)> {
+        self.try_io(Direction::Read, |io| io.recv_from(buf))
+    }
 }

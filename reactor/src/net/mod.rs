@@ -120,126 +120,9 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
-/// The documentation example of an async method: `$setup` (hidden lines)
-/// and `$body` run inside an `async fn` returning `io::Result<()>`, which a
-/// hidden `main` drives on a fresh driver.
-macro_rules! example {
-    ($body:literal) => {
-        example!("", $body)
-    };
-    ($setup:expr, $body:literal) => {
-        concat!(
-            "```\n",
-            "# #[allow(unused_variables, unused_mut)]\n",
-            "# async fn example() -> std::io::Result<()> {\n",
-            $setup,
-            $body,
-            "\n# Ok(())\n",
-            "# }\n",
-            "# fn main() -> std::io::Result<()> {\n",
-            "#     let driver = weft_reactor::Driver::new()?;\n",
-            "#     let _enter = driver.handle().enter();\n",
-            "#     let mut task = std::pin::pin!(example());\n",
-            "#     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());\n",
-            "#     loop {\n",
-            "#         if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) {\n",
-            "#             return result;\n",
-            "#         }\n",
-            "#         driver.park(None);\n",
-            "#     }\n",
-            "# }\n",
-            "```\n",
-        )
-    };
-}
-
-/// The conversions of a socket type `$ty` whose one field, `$field`, is a
-/// `$wrapper` (an `IoSource` or a `Stream`) of a `$mio` socket: to and from
-/// the mio socket (`from_mio` registers it with the current driver), to and
-/// from the standard library's `$std` (`from_std`, `into_std`, `TryFrom`),
-/// and the fd traits. `$example` shows the round trip through `$std`.
-macro_rules! std_conversions {
-    ($ty:ident { $field:ident: $wrapper:ident }, $std:ty, $mio:ty, $example:literal) => {
-        impl $ty {
-            pub(crate) fn from_mio(socket: $mio) -> ::std::io::Result<$ty> {
-                Ok($ty {
-                    $field: $wrapper::new(socket)?,
-                })
-            }
-
-            fn into_mio(self) -> $mio {
-                self.$field.into_inner()
-            }
-
-            fn mio_ref(&self) -> &$mio {
-                self.$field.get_ref()
-            }
-
-            #[doc = concat!("Registers a [`", stringify!($std), "`] with the current driver,")]
-            /// after putting it in non-blocking mode.
-            ///
-            /// # Errors
-            ///
-            /// An error of kind `Other` if no driver is entered on this
-            /// thread, or what the operating system says when it refuses to
-            /// change the mode or register the socket. The socket is closed
-            /// then.
-            ///
-            /// # Examples
-            ///
-            #[doc = example!($example)]
-            pub fn from_std(socket: $std) -> ::std::io::Result<$ty> {
-                socket.set_nonblocking(true)?;
-                $ty::from_mio(<$mio>::from_std(socket))
-            }
-
-            #[doc = concat!("Deregisters the socket and returns it as a [`", stringify!($std), "`],")]
-            /// still in non-blocking mode: call `set_nonblocking(false)` to use
-            /// it with blocking calls.
-            ///
-            /// # Errors
-            ///
-            /// None at present; the `Result` leaves room for platforms where
-            /// the conversion can fail.
-            ///
-            /// # Examples
-            ///
-            #[doc = example!($example)]
-            pub fn into_std(self) -> ::std::io::Result<$std> {
-                Ok(self.into_mio().into())
-            }
-        }
-
-        impl TryFrom<$std> for $ty {
-            type Error = ::std::io::Error;
-
-            #[doc = concat!("As [`", stringify!($ty), "::from_std`].")]
-            fn try_from(socket: $std) -> ::std::io::Result<$ty> {
-                $ty::from_std(socket)
-            }
-        }
-
-        #[cfg(unix)]
-        impl ::std::os::fd::AsFd for $ty {
-            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
-                ::std::os::fd::AsFd::as_fd(self.mio_ref())
-            }
-        }
-
-        #[cfg(unix)]
-        impl ::std::os::fd::AsRawFd for $ty {
-            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
-                ::std::os::fd::AsRawFd::as_raw_fd(self.mio_ref())
-            }
-        }
-    };
-}
-
-#[macro_use]
-mod stream;
-#[macro_use]
 mod datagram;
 mod readiness;
+mod stream;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]
@@ -313,4 +196,15 @@ fn first_addr(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
 
 fn no_addresses() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+}
+
+/// A buffer size as the socket gives it, as the `u32` of tokio's methods:
+/// saturating.
+fn to_u32(size: usize) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
+}
+
+/// A `u32` buffer size as the `usize` socket2 takes: saturating.
+fn to_usize(size: u32) -> usize {
+    usize::try_from(size).unwrap_or(usize::MAX)
 }

@@ -16,19 +16,29 @@ use std::task::{Context, Poll, ready};
 ///
 /// # Examples
 ///
-#[doc = example!(r#"
-use weft_reactor::net::{TcpListener, TcpStream};
-
-let listener = TcpListener::bind("127.0.0.1:0").await?;
-let addr = listener.local_addr()?;
-let mut client = TcpStream::connect(addr).await?;
-let (mut server, peer) = listener.accept().await?;
-assert_eq!(peer, client.local_addr()?);
-
-server.write_all(b"welcome").await?;
-let mut buf = [0; 7];
-client.read_exact(&mut buf).await?;
-assert_eq!(&buf, b"welcome");"#)]
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// # let driver = weft_reactor::Driver::new()?;
+/// # let _enter = driver.handle().enter();
+/// # #[allow(unused_variables, unused_mut)]
+/// # let mut task = std::pin::pin!(async {
+/// use weft_reactor::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let mut client = TcpStream::connect(addr).await?;
+/// let (mut server, peer) = listener.accept().await?;
+/// assert_eq!(peer, client.local_addr()?);
+///
+/// server.write_all(b"welcome").await?;
+/// let mut buf = [0; 7];
+/// client.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"welcome");
+/// # Ok::<_, std::io::Error>(()) });
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TcpListener {
     io: IoSource<mio::net::TcpListener>,
@@ -46,7 +56,7 @@ impl TcpListener {
     /// `SO_REUSEADDR` set, and a backlog of 1024 (where the system allows
     /// as many: Linux caps it at `net.core.somaxconn`). For other options,
     /// or another backlog, build the listener with a
-    /// [`TcpSocket`](super::TcpSocket).
+    /// [`TcpSocket`](crate::net::TcpSocket).
     ///
     /// # Errors
     ///
@@ -57,11 +67,21 @@ impl TcpListener {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::TcpListener;
-
-let listener = TcpListener::bind("127.0.0.1:0").await?;
-assert_ne!(listener.local_addr()?.port(), 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         each_addr(addr, |addr| async move {
             let socket = match addr {
@@ -93,13 +113,23 @@ assert_ne!(listener.local_addr()?.port(), 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::{TcpListener, TcpStream};
-
-let listener = TcpListener::bind("127.0.0.1:0").await?;
-let client = TcpStream::connect(listener.local_addr()?).await?;
-let (server, peer) = listener.accept().await?;
-assert_eq!(server.peer_addr()?, peer);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, peer) = listener.accept().await?;
+    /// assert_eq!(server.peer_addr()?, peer);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -113,12 +143,22 @@ assert_eq!(server.peer_addr()?, peer);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::{TcpListener, TcpStream};
-
-let listener = TcpListener::bind("127.0.0.1:0").await?;
-let client = TcpStream::connect(listener.local_addr()?).await?;
-let (server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     // ANCHOR: tcp-poll-accept
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, addr) = ready!(
@@ -137,9 +177,19 @@ let (server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;"#)
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-assert!(listener.local_addr()?.ip().is_loopback());"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// assert!(listener.local_addr()?.ip().is_loopback());
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -162,10 +212,20 @@ assert!(listener.local_addr()?.ip().is_loopback());"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-listener.set_ttl(100)?;
-assert_eq!(listener.ttl()?, 100);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// listener.set_ttl(100)?;
+    /// assert_eq!(listener.ttl()?, 100);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
     }
@@ -180,15 +240,100 @@ assert_eq!(listener.ttl()?, 100);"#)]
     }
 }
 
-std_conversions!(
-    TcpListener { io: IoSource },
-    std::net::TcpListener,
-    mio::net::TcpListener,
-    r#"
-use weft_reactor::net::TcpListener;
+impl TcpListener {
+    /// Registers `socket` with the current driver.
+    pub(crate) fn from_mio(socket: mio::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: IoSource::new(socket)?,
+        })
+    }
 
-let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-let listener = TcpListener::from_std(std_listener)?;
-let std_listener = listener.into_std()?;
-std_listener.set_nonblocking(false)?;"#
-);
+    /// Registers a [`std::net::TcpListener`] with the current driver, after putting
+    /// it in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this
+    /// thread, or what the operating system says when it refuses to
+    /// change the mode or register the socket. The socket is closed
+    /// then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::TcpListener;
+    ///
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let listener = TcpListener::from_std(std_listener)?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
+    pub fn from_std(socket: std::net::TcpListener) -> io::Result<TcpListener> {
+        socket.set_nonblocking(true)?;
+        TcpListener::from_mio(mio::net::TcpListener::from_std(socket))
+    }
+
+    /// Deregisters the socket and returns it as a [`std::net::TcpListener`], still
+    /// in non-blocking mode: call `set_nonblocking(false)` to use it with blocking
+    /// calls.
+    ///
+    /// # Errors
+    ///
+    /// None at present; the `Result` leaves room for platforms where
+    /// the conversion can fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::TcpListener;
+    ///
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let listener = TcpListener::from_std(std_listener)?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.io.into_inner().into())
+    }
+}
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// As [`TcpListener::from_std`].
+    fn try_from(socket: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(socket)
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for TcpListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(self.io.get_ref())
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+    }
+}

@@ -8,6 +8,9 @@
 
 pub(super) mod listener;
 pub(super) mod socket;
+mod split;
+mod split_owned;
 pub(super) mod stream;
 
-pub use self::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use self::split::{ReadHalf, WriteHalf};
+pub use self::split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};

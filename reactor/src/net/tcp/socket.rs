@@ -3,6 +3,7 @@
 
 use super::listener::TcpListener;
 use super::stream::TcpStream;
+use crate::net::{to_u32, to_usize};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
@@ -20,34 +21,33 @@ use std::time::Duration;
 ///
 /// # Examples
 ///
-#[doc = example!(r#"
-use weft_reactor::net::TcpSocket;
-
-let socket = TcpSocket::new_v4()?;
-socket.set_reuseaddr(true)?;
-socket.bind("127.0.0.1:0".parse().unwrap())?;
-let listener = socket.listen(1024)?;
-
-let client = TcpSocket::new_v4()?;
-client.set_nodelay(true)?;
-let stream = client.connect(listener.local_addr()?).await?;
-let (_peer, from) = listener.accept().await?;
-assert_eq!(from, stream.local_addr()?);
-assert!(stream.nodelay()?);"#)]
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// # let driver = weft_reactor::Driver::new()?;
+/// # let _enter = driver.handle().enter();
+/// # #[allow(unused_variables, unused_mut)]
+/// # let mut task = std::pin::pin!(async {
+/// use weft_reactor::net::TcpSocket;
+///
+/// let socket = TcpSocket::new_v4()?;
+/// socket.set_reuseaddr(true)?;
+/// socket.bind("127.0.0.1:0".parse().unwrap())?;
+/// let listener = socket.listen(1024)?;
+///
+/// let client = TcpSocket::new_v4()?;
+/// client.set_nodelay(true)?;
+/// let stream = client.connect(listener.local_addr()?).await?;
+/// let (_peer, from) = listener.accept().await?;
+/// assert_eq!(from, stream.local_addr()?);
+/// assert!(stream.nodelay()?);
+/// # Ok::<_, std::io::Error>(()) });
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TcpSocket {
     inner: Socket,
-}
-
-/// Converts a buffer size as the socket gives it to the `u32` tokio's
-/// methods use, saturating.
-fn to_u32(size: usize) -> u32 {
-    u32::try_from(size).unwrap_or(u32::MAX)
-}
-
-/// Converts a `u32` buffer size to the `usize` socket2 takes, saturating.
-fn to_usize(size: u32) -> usize {
-    usize::try_from(size).unwrap_or(usize::MAX)
 }
 
 /// Whether a non-blocking `connect` error only says the connection is
@@ -80,10 +80,20 @@ impl TcpSocket {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.bind("127.0.0.1:0".parse().unwrap())?;
-assert!(socket.local_addr()?.is_ipv4());"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.bind("127.0.0.1:0".parse().unwrap())?;
+    /// assert!(socket.local_addr()?.is_ipv4());
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn new_v4() -> io::Result<TcpSocket> {
         TcpSocket::new(Domain::IPV4)
     }
@@ -98,12 +108,22 @@ assert!(socket.local_addr()?.is_ipv4());"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-// Where the system has IPv6:
-if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
-    socket.bind("[::1]:0".parse().unwrap())?;
-    assert!(socket.local_addr()?.is_ipv6());
-}"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// // Where the system has IPv6:
+    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    ///     socket.bind("[::1]:0".parse().unwrap())?;
+    ///     assert!(socket.local_addr()?.is_ipv6());
+    /// }
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn new_v6() -> io::Result<TcpSocket> {
         TcpSocket::new(Domain::IPV6)
     }
@@ -117,10 +137,20 @@ if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_keepalive(true)?;
-assert!(socket.keepalive()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_keepalive(true)?;
+    /// assert!(socket.keepalive()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
         self.inner.set_keepalive(keepalive)
     }
@@ -134,9 +164,19 @@ assert!(socket.keepalive()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(!socket.keepalive()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(!socket.keepalive()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn keepalive(&self) -> io::Result<bool> {
         self.inner.keepalive()
     }
@@ -151,10 +191,20 @@ assert!(!socket.keepalive()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_reuseaddr(true)?;
-assert!(socket.reuseaddr()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_reuseaddr(true)?;
+    /// assert!(socket.reuseaddr()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_reuseaddr(&self, reuseaddr: bool) -> io::Result<()> {
         self.inner.set_reuse_address(reuseaddr)
     }
@@ -168,9 +218,19 @@ assert!(socket.reuseaddr()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(!socket.reuseaddr()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(!socket.reuseaddr()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn reuseaddr(&self) -> io::Result<bool> {
         self.inner.reuse_address()
     }
@@ -186,16 +246,26 @@ assert!(!socket.reuseaddr()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::TcpSocket;
-
-let a = TcpSocket::new_v4()?;
-a.set_reuseport(true)?;
-a.bind("127.0.0.1:0".parse().unwrap())?;
-let b = TcpSocket::new_v4()?;
-b.set_reuseport(true)?;
-b.bind(a.local_addr()?)?; // the same port
-assert!(b.reuseport()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::TcpSocket;
+    ///
+    /// let a = TcpSocket::new_v4()?;
+    /// a.set_reuseport(true)?;
+    /// a.bind("127.0.0.1:0".parse().unwrap())?;
+    /// let b = TcpSocket::new_v4()?;
+    /// b.set_reuseport(true)?;
+    /// b.bind(a.local_addr()?)?; // the same port
+    /// assert!(b.reuseport()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(all(
         unix,
         not(any(
@@ -218,9 +288,19 @@ assert!(b.reuseport()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(!socket.reuseport()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(!socket.reuseport()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(all(
         unix,
         not(any(
@@ -245,10 +325,20 @@ assert!(!socket.reuseport()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_send_buffer_size(64 * 1024)?;
-assert!(socket.send_buffer_size()? >= 64 * 1024);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_send_buffer_size(64 * 1024)?;
+    /// assert!(socket.send_buffer_size()? >= 64 * 1024);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
         self.inner.set_send_buffer_size(to_usize(size))
     }
@@ -262,9 +352,19 @@ assert!(socket.send_buffer_size()? >= 64 * 1024);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(socket.send_buffer_size()? > 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(socket.send_buffer_size()? > 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn send_buffer_size(&self) -> io::Result<u32> {
         self.inner.send_buffer_size().map(to_u32)
     }
@@ -280,10 +380,20 @@ assert!(socket.send_buffer_size()? > 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_recv_buffer_size(64 * 1024)?;
-assert!(socket.recv_buffer_size()? >= 64 * 1024);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_recv_buffer_size(64 * 1024)?;
+    /// assert!(socket.recv_buffer_size()? >= 64 * 1024);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
         self.inner.set_recv_buffer_size(to_usize(size))
     }
@@ -297,9 +407,19 @@ assert!(socket.recv_buffer_size()? >= 64 * 1024);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(socket.recv_buffer_size()? > 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(socket.recv_buffer_size()? > 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn recv_buffer_size(&self) -> io::Result<u32> {
         self.inner.recv_buffer_size().map(to_u32)
     }
@@ -318,10 +438,20 @@ assert!(socket.recv_buffer_size()? > 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_linger(Some(std::time::Duration::ZERO))?;
-assert_eq!(socket.linger()?, Some(std::time::Duration::ZERO));"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_linger(Some(std::time::Duration::ZERO))?;
+    /// assert_eq!(socket.linger()?, Some(std::time::Duration::ZERO));
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
     }
@@ -334,9 +464,19 @@ assert_eq!(socket.linger()?, Some(std::time::Duration::ZERO));"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert_eq!(socket.linger()?, None);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert_eq!(socket.linger()?, None);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         self.inner.linger()
     }
@@ -351,10 +491,20 @@ assert_eq!(socket.linger()?, None);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_nodelay(true)?;
-assert!(socket.nodelay()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_nodelay(true)?;
+    /// assert!(socket.nodelay()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.inner.set_tcp_nodelay(nodelay)
     }
@@ -368,9 +518,19 @@ assert!(socket.nodelay()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(!socket.nodelay()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(!socket.nodelay()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.inner.tcp_nodelay()
     }
@@ -384,10 +544,20 @@ assert!(!socket.nodelay()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_tos_v4(0x10)?;
-assert_eq!(socket.tos_v4()?, 0x10);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_tos_v4(0x10)?;
+    /// assert_eq!(socket.tos_v4()?, 0x10);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(not(any(
         target_os = "fuchsia",
         target_os = "redox",
@@ -408,9 +578,19 @@ assert_eq!(socket.tos_v4()?, 0x10);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert_eq!(socket.tos_v4()?, 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert_eq!(socket.tos_v4()?, 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(not(any(
         target_os = "fuchsia",
         target_os = "redox",
@@ -432,10 +612,20 @@ assert_eq!(socket.tos_v4()?, 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.set_tos(0x10)?;
-assert_eq!(socket.tos()?, 0x10);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.set_tos(0x10)?;
+    /// assert_eq!(socket.tos()?, 0x10);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(not(any(
         target_os = "fuchsia",
         target_os = "redox",
@@ -457,9 +647,19 @@ assert_eq!(socket.tos()?, 0x10);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert_eq!(socket.tos()?, 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert_eq!(socket.tos()?, 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(not(any(
         target_os = "fuchsia",
         target_os = "redox",
@@ -482,12 +682,22 @@ assert_eq!(socket.tos()?, 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-// Where the system has IPv6:
-if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
-    socket.set_tclass_v6(0x10)?;
-    assert_eq!(socket.tclass_v6()?, 0x10);
-}"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// // Where the system has IPv6:
+    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    ///     socket.set_tclass_v6(0x10)?;
+    ///     assert_eq!(socket.tclass_v6()?, 0x10);
+    /// }
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(any(
         target_os = "android",
         target_os = "dragonfly",
@@ -510,10 +720,20 @@ if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
-    assert_eq!(socket.tclass_v6()?, 0);
-}"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    ///     assert_eq!(socket.tclass_v6()?, 0);
+    /// }
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     #[cfg(any(
         target_os = "android",
         target_os = "dragonfly",
@@ -538,10 +758,20 @@ if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.bind("127.0.0.1:0".parse().unwrap())?;
-assert_ne!(socket.local_addr()?.port(), 0);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.bind("127.0.0.1:0".parse().unwrap())?;
+    /// assert_ne!(socket.local_addr()?.port(), 0);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
         self.inner.bind(&addr.into())
     }
@@ -555,10 +785,20 @@ assert_ne!(socket.local_addr()?.port(), 0);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-socket.bind("127.0.0.1:0".parse().unwrap())?;
-assert!(socket.local_addr()?.ip().is_loopback());"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// socket.bind("127.0.0.1:0".parse().unwrap())?;
+    /// assert!(socket.local_addr()?.ip().is_loopback());
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner
             .local_addr()?
@@ -574,9 +814,19 @@ assert!(socket.local_addr()?.ip().is_loopback());"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-let socket = weft_reactor::net::TcpSocket::new_v4()?;
-assert!(socket.take_error()?.is_none());"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// assert!(socket.take_error()?.is_none());
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
     }
@@ -599,14 +849,24 @@ assert!(socket.take_error()?.is_none());"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::{TcpListener, TcpSocket};
-
-let listener = TcpListener::bind("127.0.0.1:0").await?;
-let socket = TcpSocket::new_v4()?;
-socket.set_keepalive(true)?;
-let stream = socket.connect(listener.local_addr()?).await?;
-assert_eq!(stream.peer_addr()?, listener.local_addr()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::{TcpListener, TcpSocket};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let socket = TcpSocket::new_v4()?;
+    /// socket.set_keepalive(true)?;
+    /// let stream = socket.connect(listener.local_addr()?).await?;
+    /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         crate::net::check_reactor()?;
         self.inner.set_nonblocking(true)?;
@@ -631,14 +891,24 @@ assert_eq!(stream.peer_addr()?, listener.local_addr()?);"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::{TcpSocket, TcpStream};
-
-let socket = TcpSocket::new_v4()?;
-socket.bind("127.0.0.1:0".parse().unwrap())?;
-let listener = socket.listen(128)?;
-let client = TcpStream::connect(listener.local_addr()?).await?;
-let (server, _) = listener.accept().await?;"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::{TcpSocket, TcpStream};
+    ///
+    /// let socket = TcpSocket::new_v4()?;
+    /// socket.bind("127.0.0.1:0".parse().unwrap())?;
+    /// let listener = socket.listen(128)?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn listen(self, backlog: u32) -> io::Result<TcpListener> {
         crate::net::check_reactor()?;
         self.inner.set_nonblocking(true)?;
@@ -653,14 +923,24 @@ let (server, _) = listener.accept().await?;"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::TcpSocket;
-
-let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
-let socket = TcpSocket::from_std_stream(std_stream);
-socket.set_nodelay(true)?;
-assert!(socket.nodelay()?);"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::TcpSocket;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// let socket = TcpSocket::from_std_stream(std_stream);
+    /// socket.set_nodelay(true)?;
+    /// assert!(socket.nodelay()?);
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn from_std_stream(stream: std::net::TcpStream) -> TcpSocket {
         TcpSocket {
             inner: Socket::from(stream),

@@ -17,20 +17,30 @@ use std::task::{Context, Poll, ready};
 ///
 /// # Examples
 ///
-#[doc = example!(r#"
-use weft_reactor::net::{UnixListener, UnixStream};
-
-let path = std::env::temp_dir().join(format!("weft-doc-{}-listener.sock", std::process::id()));
-let _ = std::fs::remove_file(&path);
-let listener = UnixListener::bind(&path)?;
-let mut client = UnixStream::connect(&path).await?;
-let (mut server, _) = listener.accept().await?;
-
-server.write_all(b"welcome").await?;
-let mut buf = [0; 7];
-client.read_exact(&mut buf).await?;
-assert_eq!(&buf, b"welcome");
-std::fs::remove_file(&path)?;"#)]
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// # let driver = weft_reactor::Driver::new()?;
+/// # let _enter = driver.handle().enter();
+/// # #[allow(unused_variables, unused_mut)]
+/// # let mut task = std::pin::pin!(async {
+/// use weft_reactor::net::{UnixListener, UnixStream};
+///
+/// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener.sock", std::process::id()));
+/// let _ = std::fs::remove_file(&path);
+/// let listener = UnixListener::bind(&path)?;
+/// let mut client = UnixStream::connect(&path).await?;
+/// let (mut server, _) = listener.accept().await?;
+///
+/// server.write_all(b"welcome").await?;
+/// let mut buf = [0; 7];
+/// client.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"welcome");
+/// std::fs::remove_file(&path)?;
+/// # Ok::<_, std::io::Error>(()) });
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct UnixListener {
     io: IoSource<mio::net::UnixListener>,
@@ -40,7 +50,7 @@ impl UnixListener {
     /// Creates a socket file at `path` and listens there. Binding never
     /// waits, so this is not `async`. On Linux and Android a `path` that
     /// starts with a null byte (`"\0name"`) is an abstract name: no file is
-    /// created (see [the module](super::unix#abstract-names)).
+    /// created (see [the module](crate::net::unix#abstract-names)).
     ///
     /// # Errors
     ///
@@ -52,14 +62,24 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::UnixListener;
-
-let path = std::env::temp_dir().join(format!("weft-doc-{}-bind.sock", std::process::id()));
-let _ = std::fs::remove_file(&path);
-let listener = UnixListener::bind(&path)?;
-assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
-std::fs::remove_file(&path)?;"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::UnixListener;
+    ///
+    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-bind.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = UnixListener::bind(&path)?;
+    /// assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         check_reactor()?;
         let listener = match Target::of(path.as_ref()) {
@@ -85,16 +105,26 @@ std::fs::remove_file(&path)?;"#)]
     ///
     /// # Examples
     ///
-    #[doc = example!(r#"
-use weft_reactor::net::{UnixListener, UnixStream};
-
-let path = std::env::temp_dir().join(format!("weft-doc-{}-accept.sock", std::process::id()));
-let _ = std::fs::remove_file(&path);
-let listener = UnixListener::bind(&path)?;
-let client = UnixStream::connect(&path).await?;
-let (server, peer) = listener.accept().await?;
-assert!(peer.is_unnamed());
-std::fs::remove_file(&path)?;"#)]
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::{UnixListener, UnixStream};
+    ///
+    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-accept.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let listener = UnixListener::bind(&path)?;
+    /// let client = UnixStream::connect(&path).await?;
+    /// let (server, peer) = listener.accept().await?;
+    /// assert!(peer.is_unnamed());
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -132,18 +162,106 @@ std::fs::remove_file(&path)?;"#)]
     }
 }
 
-std_conversions!(
-    UnixListener { io: IoSource },
-    std::os::unix::net::UnixListener,
-    mio::net::UnixListener,
-    r#"
-use weft_reactor::net::UnixListener;
+impl UnixListener {
+    /// Registers `socket` with the current driver.
+    pub(crate) fn from_mio(socket: mio::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            io: IoSource::new(socket)?,
+        })
+    }
 
-let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-std.sock", std::process::id()));
-let _ = std::fs::remove_file(&path);
-let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
-let listener = UnixListener::from_std(std_listener)?;
-let std_listener = listener.into_std()?;
-std_listener.set_nonblocking(false)?;
-std::fs::remove_file(&path)?;"#
-);
+    /// Registers a [`std::os::unix::net::UnixListener`] with the current driver,
+    /// after putting it in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if no driver is entered on this
+    /// thread, or what the operating system says when it refuses to
+    /// change the mode or register the socket. The socket is closed
+    /// then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::UnixListener;
+    ///
+    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-std.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
+    /// let listener = UnixListener::from_std(std_listener)?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
+    pub fn from_std(socket: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        socket.set_nonblocking(true)?;
+        UnixListener::from_mio(mio::net::UnixListener::from_std(socket))
+    }
+
+    /// Deregisters the socket and returns it as a
+    /// [`std::os::unix::net::UnixListener`], still in non-blocking mode: call
+    /// `set_nonblocking(false)` to use it with blocking calls.
+    ///
+    /// # Errors
+    ///
+    /// None at present; the `Result` leaves room for platforms where
+    /// the conversion can fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # let driver = weft_reactor::Driver::new()?;
+    /// # let _enter = driver.handle().enter();
+    /// # #[allow(unused_variables, unused_mut)]
+    /// # let mut task = std::pin::pin!(async {
+    /// use weft_reactor::net::UnixListener;
+    ///
+    /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-into-std.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
+    /// let listener = UnixListener::from_std(std_listener)?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<_, std::io::Error>(()) });
+    /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # loop { if let std::task::Poll::Ready(result) = task.as_mut().poll(&mut cx) { return result; } driver.park(None); }
+    /// # }
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_inner().into())
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// As [`UnixListener::from_std`].
+    fn try_from(socket: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(socket)
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for UnixListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(self.io.get_ref())
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+    }
+}

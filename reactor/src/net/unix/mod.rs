@@ -43,7 +43,10 @@
 mod addr;
 pub(super) mod datagram;
 pub(super) mod listener;
+mod split;
+mod split_owned;
 pub(super) mod stream;
 
-pub use self::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use self::split::{ReadHalf, WriteHalf};
+pub use self::split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use std::os::unix::net::SocketAddr;
