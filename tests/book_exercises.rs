@@ -1,0 +1,250 @@
+//! Solutions to the exercises at the end of the book's chapters, one
+//! section per chapter, each named in the chapter's exercise list.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+use weft::sync::{mpsc, oneshot};
+use weft::time::timeout;
+
+/// A waker that counts its wakes, to poll futures by hand.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl CountingWaker {
+    fn wakes(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+// ---- Futures from scratch ----------------------------------------------
+
+/// The mailbox of `examples/block_on.rs` with its one important line left
+/// out: `send` stores the letter but never wakes the receiver.
+struct BrokenMailbox<T>(Arc<std::sync::Mutex<(Option<T>, Option<Waker>)>>);
+
+impl<T> BrokenMailbox<T> {
+    fn send(&self, letter: T) {
+        self.0.lock().unwrap().0 = Some(letter);
+        // Missing: take the waker and wake it.
+    }
+}
+
+impl<T> Future for &BrokenMailbox<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut slot = self.0.lock().unwrap();
+        match slot.0.take() {
+            Some(letter) => Poll::Ready(letter),
+            None => {
+                slot.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+#[test]
+fn a_mailbox_that_never_wakes_leaves_block_on_asleep() {
+    // The test is bounded: instead of calling a real block_on, which would
+    // park forever, it plays block_on's part by hand and counts the wakes.
+    let mailbox = BrokenMailbox(Arc::default());
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut receiving = pin!(&mailbox);
+    assert!(receiving.as_mut().poll(&mut cx).is_pending());
+    mailbox.send("hello");
+    // The letter is there, but nobody was told: a block_on would now park
+    // and never be unparked. That is a lost wakeup.
+    assert_eq!(counter.wakes(), 0);
+    // Polling again (which only a spurious wake would cause) finds it.
+    assert_eq!(receiving.as_mut().poll(&mut cx), Poll::Ready("hello"));
+}
+
+// ---- Using weft -------------------------------------------------------------
+
+enum Command {
+    Add(u64),
+    GetAndReset(oneshot::Sender<u64>),
+}
+
+async fn resetting_counter(mut commands: mpsc::Receiver<Command>) {
+    let mut count = 0;
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Add(n) => count += n,
+            Command::GetAndReset(reply) => drop(reply.send(std::mem::take(&mut count))),
+        }
+    }
+}
+
+#[test]
+fn counter_resets_on_get() {
+    weft::block_on(async {
+        let (tx, rx) = mpsc::channel(4);
+        weft::spawn(resetting_counter(rx));
+        let ask = async |tx: &mpsc::Sender<Command>| {
+            let (reply, answer) = oneshot::channel();
+            tx.send(Command::GetAndReset(reply)).await.unwrap();
+            answer.await.unwrap()
+        };
+        tx.send(Command::Add(5)).await.unwrap();
+        assert_eq!(ask(&tx).await, 5);
+        assert_eq!(ask(&tx).await, 0);
+    });
+}
+
+#[test]
+fn collect_until_all_senders_are_gone() {
+    weft::block_on(async {
+        let (tx, mut rx) = mpsc::channel(2);
+        for n in 0..10 {
+            let tx = tx.clone();
+            weft::spawn(async move { tx.send(n).await.unwrap() });
+        }
+        drop(tx);
+        let mut all = Vec::new();
+        while let Some(n) = rx.recv().await {
+            all.push(n);
+        }
+        all.sort();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    weft::block_on(async {
+        weft::time::pause();
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The server accepts, then holds the connection without answering.
+        let _server = weft::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
+            drop(stream);
+        });
+        let mut client = weft::net::TcpStream::connect(addr).await.unwrap();
+        let started = std::time::Instant::now();
+        let round_trip = timeout(Duration::from_secs(1), async {
+            client.write_all(b"hello?").await?;
+            let mut reply = [0; 6];
+            client.read_exact(&mut reply).await
+        })
+        .await;
+        assert!(round_trip.is_err(), "the server never answers");
+        // Paused time: the second passed on weft's clock, not on the wall's.
+        assert!(started.elapsed() < Duration::from_secs(60));
+    });
+}
+
+// ---- Atomics and unsafe -----------------------------------------------------
+
+#[test]
+fn handshake_with_a_mutex_and_condvar() {
+    use std::sync::{Condvar, Mutex};
+    /// (question, answer), each filled in turn.
+    type Slots = (Option<u64>, Option<u64>);
+    for question in 0..100 {
+        let shared = (Mutex::new(Slots::default()), Condvar::new());
+        let answer = std::thread::scope(|s| {
+            s.spawn(|| {
+                let (lock, changed) = &shared;
+                let mut slots = changed
+                    .wait_while(lock.lock().unwrap(), |slots| slots.0.is_none())
+                    .unwrap();
+                slots.1 = slots.0.map(|q| q * 2);
+                changed.notify_all();
+            });
+            let (lock, changed) = &shared;
+            lock.lock().unwrap().0 = Some(question);
+            changed.notify_all();
+            let slots = changed
+                .wait_while(lock.lock().unwrap(), |slots| slots.1.is_none())
+                .unwrap();
+            slots.1.unwrap()
+        });
+        assert_eq!(answer, question * 2);
+    }
+}
+
+#[test]
+fn the_handshake_holds_on_many_fresh_threads() {
+    // The two-flag handshake of tests/book_atomics.rs, in its smallest form:
+    // one value published with Release and read after an Acquire.
+    use std::sync::atomic::AtomicBool;
+    for round in 0..200u64 {
+        let data = AtomicUsize::new(0);
+        let ready = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                while !ready.load(Ordering::Acquire) {
+                    std::thread::yield_now();
+                }
+                data.load(Ordering::Relaxed)
+            });
+            data.store(round as usize + 1, Ordering::Relaxed);
+            ready.store(true, Ordering::Release);
+            reader.join().unwrap()
+        });
+        assert_eq!(seen, round as usize + 1);
+    }
+}
+
+// ---- Select and join --------------------------------------------------------
+
+/// `Timeout` by hand: poll the work first, then the timer.
+struct MyTimeout<F> {
+    future: Pin<Box<F>>,
+    sleep: Pin<Box<weft::time::Sleep>>,
+}
+
+impl<F: Future> Future for MyTimeout<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(value) = self.future.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        self.sleep.as_mut().poll(cx).map(|()| None)
+    }
+}
+
+fn my_timeout<F: Future>(duration: Duration, future: F) -> MyTimeout<F> {
+    MyTimeout {
+        future: Box::pin(future),
+        sleep: Box::pin(weft::time::sleep(duration)),
+    }
+}
+
+#[test]
+fn a_hand_written_timeout_gives_up_and_lets_fast_work_through() {
+    weft::block_on(async {
+        weft::time::pause();
+        let (_tx, mut rx) = mpsc::channel::<u8>(1);
+        assert_eq!(my_timeout(Duration::from_secs(1), rx.recv()).await, None);
+        assert_eq!(my_timeout(Duration::from_secs(1), async { 7 }).await, Some(7));
+        // The same thing without a type: poll_fn over two pinned futures.
+        let mut work = pin!(std::future::pending::<u8>());
+        let mut timer = pin!(weft::time::sleep(Duration::from_millis(10)));
+        let raced = poll_fn(|cx| {
+            if let Poll::Ready(v) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            timer.as_mut().poll(cx).map(|()| None)
+        })
+        .await;
+        assert_eq!(raced, None);
+    });
+}
