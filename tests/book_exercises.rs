@@ -202,6 +202,128 @@ fn the_handshake_holds_on_many_fresh_threads() {
     }
 }
 
+// ---- Streams and framing ----------------------------------------------------
+
+/// Three ticks of an interval, one a second, as a stream.
+struct Ticks {
+    interval: weft::time::Interval,
+    left: u32,
+}
+
+impl futures_util::stream::Stream for Ticks {
+    type Item = weft::time::Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            return Poll::Ready(None);
+        }
+        this.interval.poll_tick(cx).map(|at| {
+            this.left -= 1;
+            Some(at)
+        })
+    }
+}
+
+async fn next<S: futures_util::stream::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[test]
+fn a_stream_of_ticks() {
+    weft::block_on(async {
+        weft::time::pause();
+        let start = weft::time::Instant::now();
+        let mut ticks = Ticks {
+            interval: weft::time::interval(Duration::from_secs(1)),
+            left: 3,
+        };
+        let mut at = Vec::new();
+        while let Some(tick) = next(&mut ticks).await {
+            at.push(tick - start);
+        }
+        // An interval's first tick is at once, then one a second.
+        assert_eq!(
+            at,
+            [Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)]
+        );
+    });
+}
+
+/// A length-delimited reader that keeps what it has read between calls, so
+/// a dropped `read_frame` loses nothing.
+struct FrameReader {
+    socket: weft::net::TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl FrameReader {
+    /// The next frame, or `None` at a clean end. Cancel-safe: bytes are
+    /// only ever moved from the socket into `self.buffer`.
+    async fn read_frame(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        loop {
+            if self.buffer.len() >= 4 {
+                let len = u32::from_be_bytes(self.buffer[..4].try_into().unwrap()) as usize;
+                if len > 64 * 1024 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "frame too large",
+                    ));
+                }
+                if self.buffer.len() >= 4 + len {
+                    let frame = self.buffer[4..4 + len].to_vec();
+                    self.buffer.drain(..4 + len);
+                    return Ok(Some(frame));
+                }
+            }
+            let mut chunk = [0; 1024];
+            let n = self.socket.read(&mut chunk).await?;
+            if n == 0 {
+                return if self.buffer.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(std::io::ErrorKind::UnexpectedEof.into())
+                };
+            }
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+#[test]
+fn a_frame_reader_survives_a_timeout() {
+    weft::block_on(async {
+        weft::time::pause();
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (half_sent_tx, half_sent_rx) = oneshot::channel();
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let writer = weft::spawn(async move {
+            let mut socket = weft::net::TcpStream::connect(addr).await.unwrap();
+            // The header and half of the payload, then a pause.
+            socket.write_all(&5u32.to_be_bytes()).await.unwrap();
+            socket.write_all(b"hel").await.unwrap();
+            half_sent_tx.send(()).unwrap();
+            go_rx.await.unwrap();
+            socket.write_all(b"lo").await.unwrap();
+        });
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut reader = FrameReader {
+            socket,
+            buffer: Vec::new(),
+        };
+        half_sent_rx.await.unwrap();
+        // The first read times out half-way through the frame...
+        let first = timeout(Duration::from_secs(1), reader.read_frame()).await;
+        assert!(first.is_err());
+        // ...and the next one still finds the frame whole.
+        go_tx.send(()).unwrap();
+        assert_eq!(reader.read_frame().await.unwrap().unwrap(), b"hello");
+        assert_eq!(reader.read_frame().await.unwrap(), None);
+        writer.await.unwrap();
+    });
+}
+
 // ---- Select and join --------------------------------------------------------
 
 /// `Timeout` by hand: poll the work first, then the timer.
@@ -246,5 +368,44 @@ fn a_hand_written_timeout_gives_up_and_lets_fast_work_through() {
         })
         .await;
         assert_eq!(raced, None);
+    });
+}
+
+/// Which branch of [`select_first`] finished.
+#[derive(Debug, PartialEq, Eq)]
+enum First<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// The output of whichever of `a` and `b` finishes first; `a` wins a tie.
+/// The other is dropped, so both must be cancel-safe.
+async fn select_first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::Left(out));
+        }
+        b.as_mut().poll(cx).map(First::Right)
+    })
+    .await
+}
+
+#[test]
+fn select_first_prefers_the_first_branch() {
+    weft::block_on(async {
+        let (jobs_tx, mut jobs) = mpsc::channel(4);
+        let (stop_tx, mut stop) = weft::sync::watch::channel(false);
+        jobs_tx.send(1).await.unwrap();
+        let got = select_first(stop.wait_for(|&s| s), jobs.recv()).await;
+        assert!(matches!(got, First::Right(Some(1))));
+        drop(got); // a `Left` would hold a borrow of the watch value
+        // With a job waiting AND the flag set, the first branch wins.
+        jobs_tx.send(2).await.unwrap();
+        stop_tx.send(true).unwrap();
+        let got = select_first(stop.wait_for(|&s| s), jobs.recv()).await;
+        assert!(matches!(got, First::Left(Ok(_))));
+        // The losing `recv` took nothing: job 2 is still there.
+        assert_eq!(jobs.recv().await, Some(2));
     });
 }
