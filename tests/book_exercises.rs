@@ -409,3 +409,149 @@ fn select_first_prefers_the_first_branch() {
         assert_eq!(jobs.recv().await, Some(2));
     });
 }
+
+// ---- Send and pin projection ---------------------------------------------------
+
+fn assert_send<F: Future + Send>(future: F) -> F {
+    future
+}
+
+async fn bump_then_wait(cell: Arc<std::sync::Mutex<std::cell::RefCell<u32>>>) -> u32 {
+    let value = {
+        let guard = cell.lock().unwrap();
+        let mut borrow = guard.borrow_mut();
+        *borrow += 1;
+        *borrow
+    }; // both the borrow and the guard end here
+    weft::task::yield_now().await;
+    value
+}
+
+#[test]
+fn a_refcell_borrow_ends_before_the_await() {
+    weft::block_on(async {
+        let cell = Arc::new(std::sync::Mutex::new(std::cell::RefCell::new(0)));
+        let task = weft::spawn(assert_send(bump_then_wait(cell)));
+        assert_eq!(task.await.unwrap(), 1);
+    });
+}
+
+/// Waits for `delay`, then runs `inner`: both fields inline, both pinned.
+struct Delayed<F> {
+    delay: weft::time::Sleep,
+    inner: F,
+}
+
+impl<F: Future> Future for Delayed<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: both fields are structurally pinned: neither is ever moved
+        // out of `self`, and `Delayed` has no `Drop` impl.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: `delay` stays in place as long as `self` does.
+        let delay = unsafe { Pin::new_unchecked(&mut this.delay) };
+        if delay.poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // SAFETY: `inner` stays in place as long as `self` does.
+        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+    }
+}
+
+#[test]
+fn a_delayed_future_waits_then_runs() {
+    weft::block_on(async {
+        weft::time::pause();
+        let start = weft::time::Instant::now();
+        let delayed = Delayed {
+            delay: weft::time::sleep(Duration::from_secs(2)),
+            inner: async { "ran" },
+        };
+        assert_eq!(delayed.await, "ran");
+        assert!(start.elapsed() >= Duration::from_secs(2));
+    });
+}
+
+// ---- Debugging a hang ----------------------------------------------------------
+
+/// A flag a task can wait for: the waker is stored before the flag is
+/// checked, and `set` wakes it, so no change can be missed.
+#[derive(Default)]
+struct Flag {
+    set: std::sync::atomic::AtomicBool,
+    waker: std::sync::Mutex<Option<Waker>>,
+}
+
+impl Flag {
+    fn set(&self) {
+        self.set.store(true, Ordering::Release);
+        if let Some(waker) = self.waker.lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+
+    async fn wait(&self) {
+        poll_fn(|cx| {
+            *self.waker.lock().unwrap() = Some(cx.waker().clone());
+            if self.set.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+fn paused_runtime() -> weft::Runtime {
+    weft::Runtime::builder()
+        .current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_fixed_flag_wakes_its_waiter() {
+    paused_runtime().block_on(async {
+        let flag = Arc::new(Flag::default());
+        let waiter = weft::spawn({
+            let flag = flag.clone();
+            async move { flag.wait().await }
+        });
+        weft::task::yield_now().await;
+        flag.set();
+        timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn the_lock_is_released_before_waiting() {
+    paused_runtime().block_on(async {
+        let state = Arc::new(weft::sync::Mutex::new(0));
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let a = weft::spawn({
+            let state = state.clone();
+            async move {
+                *state.lock().await += 1; // the guard ends with the statement
+                go_rx.await.unwrap();
+                *state.lock().await += 1;
+            }
+        });
+        let b = weft::spawn({
+            let state = state.clone();
+            async move {
+                *state.lock().await += 10;
+                go_tx.send(()).unwrap();
+            }
+        });
+        timeout(Duration::from_secs(5), async {
+            a.await.unwrap();
+            b.await.unwrap();
+        })
+        .await
+        .expect("no deadlock");
+        assert_eq!(*state.lock().await, 12);
+    });
+}
