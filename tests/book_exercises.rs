@@ -555,3 +555,22 @@ fn the_lock_is_released_before_waiting() {
         assert_eq!(*state.lock().await, 12);
     });
 }
+
+// ---- Shutting down gracefully ------------------------------------------------------
+
+#[test]
+fn a_late_broadcast_subscriber_misses_the_signal() {
+    weft::block_on(async {
+        let (stop_tx, _early) = weft::sync::broadcast::channel::<()>(1);
+        let (watch_tx, watch_rx) = weft::sync::watch::channel(false);
+        stop_tx.send(()).unwrap();
+        watch_tx.send(true).unwrap();
+        // Subscribed after the signal: a broadcast receiver sees only what
+        // is sent from now on...
+        let mut late = stop_tx.subscribe();
+        assert!(late.try_recv().is_err());
+        // ...while a watch receiver sees the current value at once.
+        let mut late_watch = watch_rx.clone();
+        assert!(late_watch.wait_for(|&stop| stop).await.is_ok());
+    });
+}
