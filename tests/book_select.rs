@@ -10,6 +10,7 @@ use std::time::Duration;
 use weft::sync::mpsc;
 use weft::time::{Instant, sleep};
 
+// ANCHOR: race-loop
 /// Sends `count` numbers, one every `every` of (paused) time.
 async fn trickle(tx: mpsc::Sender<u32>, count: u32, every: Duration) {
     for n in 0..count {
@@ -20,7 +21,6 @@ async fn trickle(tx: mpsc::Sender<u32>, count: u32, every: Duration) {
     }
 }
 
-// ANCHOR: race-loop
 /// What woke the loop.
 enum Next {
     Job(Option<u32>),
