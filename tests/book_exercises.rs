@@ -574,3 +574,244 @@ fn a_late_broadcast_subscriber_misses_the_signal() {
         assert!(late_watch.wait_for(|&stop| stop).await.is_ok());
     });
 }
+
+// ---- Why talk without waiting ------------------------------------------------------
+
+#[test]
+fn a_thousand_sleeps_share_one_thread() {
+    paused_runtime().block_on(async {
+        let start = weft::time::Instant::now();
+        let sleepers: Vec<_> = (0..1_000)
+            .map(|_| weft::spawn(weft::time::sleep(Duration::from_secs(1))))
+            .collect();
+        for sleeper in sleepers {
+            sleeper.await.unwrap();
+        }
+        // One thread, a thousand waits at once: one second, not a thousand.
+        let took = start.elapsed();
+        assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(2));
+    });
+}
+
+// ---- The executor ------------------------------------------------------------------
+
+#[test]
+fn ten_wakes_during_a_poll_cause_one_more_poll() {
+    weft::block_on(async {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = polls.clone();
+        let task = weft::spawn(poll_fn(move |cx| {
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                for _ in 0..10 {
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        }));
+        task.await.unwrap();
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
+    });
+}
+
+/// Counts its drops.
+struct DropFlag(Arc<AtomicUsize>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_task_aborted_before_its_first_poll_never_runs() {
+    paused_runtime().block_on(async {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (r, flag) = (ran.clone(), DropFlag(drops.clone()));
+        // On a current-thread runtime nothing else runs until we await, so
+        // the task is still unpolled when it is aborted.
+        let task = weft::spawn(async move {
+            let _flag = flag;
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "the body never ran");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "what it captured was dropped");
+    });
+}
+
+// ---- The reactor -------------------------------------------------------------------
+
+#[test]
+fn a_readiness_loop_reads_what_was_sent() {
+    weft::block_on(async {
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = weft::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        client.write_all(b"ready?").await.unwrap();
+        drop(client);
+        let mut got = Vec::new();
+        let mut buf = [0; 4];
+        // Readiness, not completion: wait until readable, then try; a
+        // WouldBlock means the readiness was used up, so wait again.
+        loop {
+            server.readable().await.unwrap();
+            match server.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, b"ready?");
+    });
+}
+
+#[test]
+fn the_paused_clock_moves_weft_instant_only() {
+    paused_runtime().block_on(async {
+        let weft_start = weft::time::Instant::now();
+        let std_start = std::time::Instant::now();
+        weft::time::sleep(Duration::from_secs(3600)).await;
+        // An hour passed on weft's clock...
+        assert!(weft_start.elapsed() >= Duration::from_secs(3600));
+        // ...and not on the machine's: std's Instant kept real time.
+        assert!(std_start.elapsed() < Duration::from_secs(3600));
+    });
+}
+
+// ---- Callbacks ---------------------------------------------------------------------
+
+/// A callback API: answers on another thread, some time later.
+fn lookup(key: u32, done: weft::callback::Done<Result<String, String>>) {
+    std::thread::spawn(move || {
+        done(if key == 0 {
+            Err("no such key".to_owned())
+        } else {
+            Ok(format!("value {key}"))
+        })
+    });
+}
+
+#[test]
+fn a_callback_api_bridged_into_a_future() {
+    weft::block_on(async {
+        let found = weft::callback::from_callback(|done| lookup(7, done)).await;
+        assert_eq!(found.unwrap(), Ok("value 7".to_owned()));
+        let missing = weft::callback::from_callback(|done| lookup(0, done)).await;
+        assert_eq!(missing.unwrap(), Err("no such key".to_owned()));
+    });
+}
+
+// ---- Promises ----------------------------------------------------------------------
+
+use weft::promise::Promise;
+
+/// Calls `op` until it fulfils, at most `attempts` times, by chaining `catch`.
+fn retry(attempts: u32, op: Arc<dyn Fn() -> Promise<u32, String> + Send + Sync>) -> Promise<u32, String> {
+    op().catch(move |reason| {
+        if attempts > 1 {
+            retry(attempts - 1, op)
+        } else {
+            Promise::reject(reason)
+        }
+    })
+}
+
+#[test]
+fn a_promise_retried_with_catch() {
+    weft::block_on(async {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        // Fails twice, then succeeds.
+        let flaky: Arc<dyn Fn() -> Promise<u32, String> + Send + Sync> = Arc::new(move || {
+            if c.fetch_add(1, Ordering::SeqCst) < 2 {
+                Promise::reject("busy".to_owned())
+            } else {
+                Promise::resolve(42)
+            }
+        });
+        assert_eq!(retry(3, flaky.clone()).await, Ok(42));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        calls.store(0, Ordering::SeqCst);
+        assert_eq!(retry(2, flaky).await, Err("busy".to_owned()));
+    });
+}
+
+// ---- async and await ---------------------------------------------------------------
+
+/// Retries `op` with a doubling delay: the shape to add to the async style
+/// of the compare example.
+async fn retry_with_backoff<T, E, F, Fut>(attempts: u32, first_delay: Duration, mut op: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut delay = first_delay;
+    let mut left = attempts;
+    loop {
+        match op().await {
+            Ok(value) => return Ok(value),
+            Err(e) if left <= 1 => return Err(e),
+            Err(_) => {
+                left -= 1;
+                weft::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+}
+
+#[test]
+fn retry_with_backoff_on_the_paused_clock() {
+    paused_runtime().block_on(async {
+        let start = weft::time::Instant::now();
+        let mut calls = 0;
+        let result = retry_with_backoff(4, Duration::from_millis(100), || {
+            calls += 1;
+            let outcome = if calls < 4 { Err("down") } else { Ok(calls) };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result, Ok(4));
+        // Waited 100 + 200 + 400 ms between the four attempts.
+        assert!(start.elapsed() >= Duration::from_millis(700));
+    });
+}
+
+// ---- Testing async code ------------------------------------------------------------
+
+#[test]
+fn notify_orders_two_tasks_without_a_sleep() {
+    for flavour in ["current", "multi"] {
+        let rt = match flavour {
+            "current" => weft::Runtime::builder().current_thread().build().unwrap(),
+            _ => weft::Runtime::builder().worker_threads(2).build().unwrap(),
+        };
+        rt.block_on(async {
+            let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let ready = Arc::new(weft::sync::Notify::new());
+            let second = weft::spawn({
+                let (log, ready) = (log.clone(), ready.clone());
+                async move {
+                    ready.notified().await; // waits for the first, whatever the schedule
+                    log.lock().unwrap().push("second");
+                }
+            });
+            let first = weft::spawn({
+                let (log, ready) = (log.clone(), ready.clone());
+                async move {
+                    log.lock().unwrap().push("first");
+                    ready.notify_one(); // stored as a permit if nobody waits yet
+                }
+            });
+            first.await.unwrap();
+            second.await.unwrap();
+            assert_eq!(*log.lock().unwrap(), ["first", "second"], "{flavour}");
+        });
+    }
+}
