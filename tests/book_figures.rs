@@ -11,8 +11,8 @@ use std::path::Path;
 fn latest(results: &str, workload: &str) -> Option<[String; 3]> {
     let row = results
         .lines()
-        .filter(|line| line.starts_with(&format!("| {workload} |")))
-        .last()?;
+        .rev()
+        .find(|line| line.starts_with(&format!("| {workload} |")))?;
     let cells: Vec<&str> = row.split('|').map(str::trim).collect();
     // "| workload | weft | tokio | smol | ..." gives cells[2..5]; each is
     // "55 ns (min 53 ns)": the median is what comes before " (".

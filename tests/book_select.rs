@@ -93,15 +93,15 @@ async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     poll_fn(|cx| {
         // Poll only the branches that are not finished yet: a future must
         // not be polled again after it returned Ready.
-        if a_out.is_none() {
-            if let Poll::Ready(out) = a.as_mut().poll(cx) {
-                a_out = Some(out);
-            }
+        if a_out.is_none()
+            && let Poll::Ready(out) = a.as_mut().poll(cx)
+        {
+            a_out = Some(out);
         }
-        if b_out.is_none() {
-            if let Poll::Ready(out) = b.as_mut().poll(cx) {
-                b_out = Some(out);
-            }
+        if b_out.is_none()
+            && let Poll::Ready(out) = b.as_mut().poll(cx)
+        {
+            b_out = Some(out);
         }
         if a_out.is_some() && b_out.is_some() {
             Poll::Ready((a_out.take().unwrap(), b_out.take().unwrap()))
