@@ -37,13 +37,13 @@ mod semaphore;
 #[cfg(test)]
 mod tests;
 
-pub use self::barrier::{Barrier, BarrierWaitResult, Wait as BarrierWait};
+pub use self::barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use self::mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use self::notify::{Notified, Notify};
 pub use self::once_cell::{OnceCell, SetError};
 pub use self::rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read as RwLockRead, RwLock, RwLockReadGuard,
-    RwLockWriteGuard, Write as RwLockWrite,
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockRead, RwLockReadGuard, RwLockWrite,
+    RwLockWriteGuard,
 };
 pub use self::semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,

@@ -138,16 +138,16 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Waits to read: shares the lock with other readers.
-    pub fn read(&self) -> Read<'_, T> {
-        Read {
+    pub fn read(&self) -> RwLockRead<'_, T> {
+        RwLockRead {
             lock: self,
             acquire: self.semaphore.acquire(),
         }
     }
 
     /// Waits to write: excludes readers and other writers.
-    pub fn write(&self) -> Write<'_, T> {
-        Write {
+    pub fn write(&self) -> RwLockWrite<'_, T> {
+        RwLockWrite {
             lock: self,
             acquire: self.semaphore.acquire_many(self.max_readers),
         }
@@ -304,12 +304,12 @@ fn poll_guard<'a, G>(acquire: &mut Acquire<'a>, cx: &mut Context<'_>, guard: imp
 
 /// The future of [`RwLock::read`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Read<'a, T: ?Sized> {
+pub struct RwLockRead<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
 
-impl<'a, T: ?Sized> Future for Read<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockRead<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -321,12 +321,12 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 
 /// The future of [`RwLock::write`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Write<'a, T: ?Sized> {
+pub struct RwLockWrite<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
 
-impl<'a, T: ?Sized> Future for Write<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockWrite<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -603,15 +603,15 @@ guard_impls!(RwLockWriteGuard<'a>, write: true);
 guard_impls!(OwnedRwLockReadGuard, write: false);
 guard_impls!(OwnedRwLockWriteGuard, write: true);
 
-impl<T: ?Sized> fmt::Debug for Read<'_, T> {
+impl<T: ?Sized> fmt::Debug for RwLockRead<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Read").finish_non_exhaustive()
+        f.debug_struct("RwLockRead").finish_non_exhaustive()
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Write<'_, T> {
+impl<T: ?Sized> fmt::Debug for RwLockWrite<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Write").finish_non_exhaustive()
+        f.debug_struct("RwLockWrite").finish_non_exhaustive()
     }
 }
 
