@@ -22,6 +22,7 @@
 
 pub mod callback;
 pub mod coop;
+mod event_loop;
 mod loom;
 pub mod promise;
 pub mod spawner;

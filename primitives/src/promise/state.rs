@@ -5,9 +5,9 @@
 use super::resolver::Resolver;
 use super::thenable::Thenable;
 use super::{PromiseError, unhandled};
+use crate::event_loop::{Job, RunJob};
 use crate::loom::{Mutex, lock};
 use crate::spawner::Spawner;
-use crate::spawner::{Job, RunJob};
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 use std::task::Waker;
