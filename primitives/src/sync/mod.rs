@@ -19,6 +19,16 @@
 //! Every waiting future here is cancel-safe unless its docs say otherwise:
 //! dropping it before it completes loses no message, leaks no permit and
 //! leaves the primitive usable.
+//!
+//! # Errors
+//!
+//! Each channel has an `error` module, and a send that cannot deliver gives
+//! the value back. [`mpsc`], [`broadcast`] and [`watch`] follow one pattern:
+//! `SendError<T>(pub T)` with `into_inner`, a `Debug` that does not need
+//! `T: Debug`, and a `Display` that names the end that is gone. They are
+//! three types, as in tokio, because what is gone differs ("the receiver",
+//! "no receiver is subscribed", "every receiver"); [`oneshot`]'s `send`
+//! returns the value itself as its `Err`.
 
 pub mod broadcast;
 pub mod mpsc;
