@@ -27,8 +27,6 @@
 //! Running promises on a runtime of one's own, here a thread per task:
 //!
 //! ```
-//! use std::future::Future;
-//! use std::pin::Pin;
 //! use std::time::Instant;
 //! use weft_primitives::promise::Promise;
 //! use weft_primitives::spawner::{BoxFuture, Spawn, Spawner};

@@ -253,7 +253,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// use weft::promise::{Promise, PromiseError};
+    /// use weft::promise::Promise;
     ///
     /// weft::block_on(async {
     ///     let p = Promise::<u8, u16>::reject(404).map_err(|code| format!("HTTP {code}"));

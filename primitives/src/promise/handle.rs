@@ -250,7 +250,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// use weft::promise::{Promise, PromiseError};
+    /// use weft::promise::Promise;
     ///
     /// fn legacy_read(path: &str, callback: impl FnOnce(Result<String, String>) + Send + 'static) {
     ///     let path = path.to_string();
