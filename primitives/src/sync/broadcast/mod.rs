@@ -115,8 +115,8 @@
 
 use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use crate::loom::{Arc, Mutex, MutexGuard, lock};
-use crate::util::wait_list::{Key, WaitList};
-use crate::util::{Wakers, unlock_then_drop};
+use crate::util::Wakers;
+use crate::util::wait_list::{self, Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -507,32 +507,16 @@ impl<T> Future for Closed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = this.shared.lock();
-        let mut displaced = None;
-        if let Some(key) = this.key.take() {
-            if state.closed_waiters.is_linked(&key) {
-                displaced = state.closed_waiters.set_waker(&key, cx.waker());
-                unlock_then_drop(state, displaced);
-                this.key = Some(key);
-                return Poll::Pending;
-            }
-            displaced = state.closed_waiters.remove(key).waker;
-        }
-        if state.receivers == 0 {
-            unlock_then_drop(state, displaced);
-            return Poll::Ready(());
-        }
-        this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
-        unlock_then_drop(state, displaced);
-        Poll::Pending
+        let state = this.shared.lock();
+        let list: fn(&mut State<T>) -> &mut WaitList<()> = |s| &mut s.closed_waiters;
+        wait_list::poll_until(state, list, |s| s.receivers == 0, &mut this.key, cx.waker())
     }
 }
 
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let removed = self.shared.lock().closed_waiters.remove(key);
-            drop(removed);
+            wait_list::forget(self.shared.lock(), |s| &mut s.closed_waiters, key);
         }
     }
 }

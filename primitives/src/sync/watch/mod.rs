@@ -82,9 +82,8 @@
 //! values are returned or dropped after both locks are released.
 
 use crate::loom::{Arc, Mutex, lock};
-use crate::util::unlock_then_drop;
 use crate::util::wait_list::wake_all;
-use crate::util::wait_list::{Key, WaitList};
+use crate::util::wait_list::{self, Key, WaitList};
 // Not through crate::loom: see the protocol for why loom needn't see it.
 use std::fmt;
 use std::future::Future;
@@ -451,33 +450,16 @@ impl<T> Future for Closed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = lock(&this.shared.state);
-        let mut displaced = None;
-        if let Some(key) = this.key.take() {
-            if state.closed_waiters.is_linked(&key) {
-                displaced = state.closed_waiters.set_waker(&key, cx.waker());
-                this.key = Some(key);
-                unlock_then_drop(state, displaced);
-                return Poll::Pending;
-            }
-            displaced = state.closed_waiters.remove(key).waker;
-        }
-        let result = if state.receivers == 0 {
-            Poll::Ready(())
-        } else {
-            this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
-            Poll::Pending
-        };
-        unlock_then_drop(state, displaced);
-        result
+        let state = lock(&this.shared.state);
+        let list: fn(&mut State) -> &mut WaitList<()> = |s| &mut s.closed_waiters;
+        wait_list::poll_until(state, list, |s| s.receivers == 0, &mut this.key, cx.waker())
     }
 }
 
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let removed = lock(&self.shared.state).closed_waiters.remove(key);
-            drop(removed);
+            wait_list::forget(lock(&self.shared.state), |s| &mut s.closed_waiters, key);
         }
     }
 }
