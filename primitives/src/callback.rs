@@ -22,7 +22,8 @@
 //! });
 //! ```
 
-use crate::spawner::{Spawner, TimerCallback, TimerId};
+use crate::event_loop::TimerId;
+use crate::spawner::Spawner;
 use crate::sync::oneshot;
 use std::fmt;
 use std::future::Future;
@@ -56,28 +57,36 @@ pub struct IntervalHandle {
 }
 
 impl TimerHandle {
+    pub(crate) fn new(spawner: Spawner, id: TimerId) -> TimerHandle {
+        TimerHandle { spawner, id }
+    }
+
     /// Cancels the timer; true if it had not fired (its callback will not
     /// run), false if it already had.
     pub fn cancel(&self) -> bool {
-        self.spawner.cancel_timer(self.id)
+        self.spawner.event_loop().cancel_timer(self.id)
     }
 
     /// True while the timer has yet to fire.
     pub fn is_pending(&self) -> bool {
-        self.spawner.timer_is_pending(self.id)
+        self.spawner.event_loop().timer_is_pending(self.id)
     }
 }
 
 impl IntervalHandle {
+    pub(crate) fn new(spawner: Spawner, id: TimerId) -> IntervalHandle {
+        IntervalHandle { spawner, id }
+    }
+
     /// Stops the interval; true if it was running. Called from the
     /// interval's own callback, the current tick finishes and no other runs.
     pub fn cancel(&self) -> bool {
-        self.spawner.cancel_timer(self.id)
+        self.spawner.event_loop().cancel_timer(self.id)
     }
 
     /// True until the interval is cancelled.
     pub fn is_active(&self) -> bool {
-        self.spawner.timer_is_pending(self.id)
+        self.spawner.event_loop().timer_is_pending(self.id)
     }
 }
 
@@ -96,39 +105,6 @@ impl fmt::Debug for IntervalHandle {
             .finish()
     }
 }
-
-// ANCHOR: spawner-timers
-impl Spawner {
-    /// Runs `callback` once, `delay` from now on this spawner's clock; see
-    /// [`set_timeout`].
-    pub fn set_timeout(&self, delay: Duration, callback: impl FnOnce() + Send + 'static) -> TimerHandle {
-        let deadline = self.deadline(delay);
-        let id = self.add_timer(deadline, None, TimerCallback::Once(Box::new(callback)));
-        TimerHandle {
-            spawner: self.clone(),
-            id,
-        }
-    }
-
-    /// Runs `callback` every `period`; see [`set_interval`].
-    pub fn set_interval(&self, period: Duration, callback: impl FnMut() + Send + 'static) -> IntervalHandle {
-        let deadline = self.deadline(period);
-        let id = self.add_timer(deadline, Some(period), TimerCallback::Repeat(Box::new(callback)));
-        IntervalHandle {
-            spawner: self.clone(),
-            id,
-        }
-    }
-
-    /// `delay` from now; a delay past the clock's range saturates to the
-    /// furthest instant it can name (about a century on).
-    fn deadline(&self, delay: Duration) -> std::time::Instant {
-        let now = self.now();
-        now.checked_add(delay)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-    }
-}
-// ANCHOR_END: spawner-timers
 
 /// Runs `callback` once, `delay` from now (JavaScript's `setTimeout`), as a
 /// job on the current spawner's event loop. Timers fire in deadline order,

@@ -6,7 +6,18 @@
 //! stores and wakes `Waker`s, or reaches a runtime through the small
 //! [`spawner::Spawn`] interface, so it runs under any executor. The facade
 //! crate `weft` re-exports it as `weft::sync`, `weft::promise`,
-//! `weft::callback` and `weft::spawner`.
+//! `weft::callback` and `weft::spawner`; [`coop`] is for runtime authors,
+//! and weft's own runtime installs it.
+//!
+//! # Which module
+//!
+//! | to... | use | needs a spawner? |
+//! | --- | --- | --- |
+//! | pass values between tasks, share state, wait for a signal | [`sync`] | no: any executor |
+//! | chain work as JavaScript does (`then`, `catch`, `all`, ...) | [`promise`] | yes |
+//! | run a callback after a delay, every period, or when a future ends; turn a callback API into a future | [`callback`] | yes, but `from_callback` runs anywhere |
+//! | run promises and callbacks on a runtime other than weft's | [`spawner`] (implement [`Spawn`](spawner::Spawn)) | it is the spawner |
+//! | make a primitive yield under a runtime's cooperative budget | [`coop`] (for runtime authors; a no-op unless one installs it) | no |
 //!
 //! - [`sync`]: channels (`mpsc`, `oneshot`, `broadcast`, `watch`) and
 //!   locks and signals (`Mutex`, `RwLock`, `Semaphore`, `Notify`,
@@ -16,12 +27,18 @@
 //!   callbacks and futures.
 //! - [`coop`]: the hook through which a runtime's cooperative budget
 //!   reaches the primitives (a no-op unless a runtime installs it).
-//! - [`spawner`]: the runtime interface and the event loop that runs
-//!   promise handlers and callbacks.
+//! - [`spawner`]: the runtime interface, and [`Spawner`](spawner::Spawner),
+//!   which runs promise handlers and callbacks on a runtime.
+//!
+//! The machinery behind them is private: `event_loop` (the jobs and timers
+//! a spawner runs), `util` (the wait list every waiting future queues in)
+//! and `loom` (the shim that lets the loom models see every atomic).
 #![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 pub mod callback;
 pub mod coop;
+mod event_loop;
 mod loom;
 pub mod promise;
 pub mod spawner;

@@ -10,10 +10,12 @@
 //!
 //! A [`Spawner`] wraps an implementation together with an *event loop*: one
 //! queue of jobs (promise reactions, callbacks) and one heap of callback
-//! timers, served by a single task that it spawns when there is work and
-//! that ends when there is none. Like JavaScript's event loop, it runs jobs
-//! one at a time in the order they were queued, and runs the jobs queued by
-//! a timer callback before the next timer fires.
+//! timers ([`Spawner::set_timeout`], [`Spawner::set_interval`]), served by
+//! a single task that it spawns when there is work and that ends when there
+//! is none. Like JavaScript's event loop, it runs jobs one at a time in the
+//! order they were queued, and runs the jobs queued by a timer callback
+//! before the next timer fires. (The loop itself is the crate's private
+//! `event_loop` module.)
 //!
 //! Code finds its spawner through [`Spawner::current`]: a weft runtime
 //! makes its own current on every runtime thread; elsewhere,
@@ -25,8 +27,6 @@
 //! Running promises on a runtime of one's own, here a thread per task:
 //!
 //! ```
-//! use std::future::Future;
-//! use std::pin::Pin;
 //! use std::time::Instant;
 //! use weft_primitives::promise::Promise;
 //! use weft_primitives::spawner::{BoxFuture, Spawn, Spawner};
@@ -48,16 +48,14 @@
 //! assert_eq!(weft::block_on(answer), Ok(42));
 //! ```
 
-use crate::loom::{Mutex, lock};
+use crate::callback::{IntervalHandle, TimerHandle};
+use crate::event_loop::{EventLoop, Job, Kick, LoopTask, RunJob, TimerCallback, TimerId};
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// A boxed, sendable future with no output: what [`Spawn`] spawns.
@@ -97,7 +95,7 @@ pub struct Spawner {
 
 struct Shared {
     runtime: Box<dyn Spawn>,
-    event_loop: Mutex<LoopState>,
+    event_loop: EventLoop,
 }
 
 /// A [`Spawner`] that does not keep it alive; see [`Spawner::downgrade`].
@@ -166,7 +164,7 @@ impl Spawner {
         Spawner {
             shared: Arc::new(Shared {
                 runtime: Box::new(runtime),
-                event_loop: Mutex::new(LoopState::new()),
+                event_loop: EventLoop::new(),
             }),
         }
     }
@@ -249,20 +247,48 @@ impl Spawner {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    // ANCHOR: spawner-timers
+    /// Runs `callback` once, `delay` from now on this spawner's clock; see
+    /// [`set_timeout`](crate::callback::set_timeout).
+    pub fn set_timeout(&self, delay: Duration, callback: impl FnOnce() + Send + 'static) -> TimerHandle {
+        let deadline = self.deadline(delay);
+        let id = self.add_timer(deadline, None, TimerCallback::Once(Box::new(callback)));
+        TimerHandle::new(self.clone(), id)
+    }
+
+    /// Runs `callback` every `period`; see
+    /// [`set_interval`](crate::callback::set_interval).
+    pub fn set_interval(&self, period: Duration, callback: impl FnMut() + Send + 'static) -> IntervalHandle {
+        let deadline = self.deadline(period);
+        let id = self.add_timer(deadline, Some(period), TimerCallback::Repeat(Box::new(callback)));
+        IntervalHandle::new(self.clone(), id)
+    }
+
+    /// `delay` from now; a delay past the clock's range saturates to the
+    /// furthest instant it can name (about a century on).
+    fn deadline(&self, delay: Duration) -> Instant {
+        let now = self.now();
+        now.checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    }
+    // ANCHOR_END: spawner-timers
+
+    /// The event loop this spawner serves.
+    pub(crate) fn event_loop(&self) -> &EventLoop {
+        &self.shared.event_loop
+    }
+
     /// Queues `job` to run on the event loop after the jobs queued before
     /// it; starts the loop's task if it is not running.
     pub(crate) fn queue(&self, job: Job) {
-        let mut state = lock(&self.shared.event_loop);
-        state.jobs.push_back(job);
-        self.kick(state);
+        let kick = self.shared.event_loop.queue(job);
+        self.kick(kick);
     }
 
-    /// Queues `job` `n` times under one lock: a settled promise's `n`
-    /// reactions, each taking the next in order.
+    /// Queues `job` `n` times: a settled promise's `n` reactions.
     pub(crate) fn queue_runs(&self, job: &Arc<dyn RunJob>, n: usize) {
-        let mut state = lock(&self.shared.event_loop);
-        state.jobs.extend((0..n).map(|_| Job::Run(Arc::clone(job))));
-        self.kick(state);
+        let kick = self.shared.event_loop.queue_runs(job, n);
+        self.kick(kick);
     }
 
     /// Runs `callback` at `deadline`, then every `period` if one is given.
@@ -272,52 +298,26 @@ impl Spawner {
         period: Option<Duration>,
         callback: TimerCallback,
     ) -> TimerId {
-        let mut state = lock(&self.shared.event_loop);
-        let id = state.timers.insert(deadline, period, callback);
-        self.kick(state);
+        let (id, kick) = self.shared.event_loop.add_timer(deadline, period, callback);
+        self.kick(kick);
         id
     }
 
-    /// Cancels a timer; true if it was live: a timeout that had not fired,
-    /// an interval not yet cancelled (even one cancelling itself from its
-    /// own callback).
-    pub(crate) fn cancel_timer(&self, id: TimerId) -> bool {
-        let (was_live, dropped) = lock(&self.shared.event_loop).timers.cancel(id);
-        // The callback (user code) drops with the lock released.
-        drop(dropped);
-        was_live
-    }
-
-    /// True while the timer has yet to fire (an interval: until cancelled).
-    pub(crate) fn timer_is_pending(&self, id: TimerId) -> bool {
-        lock(&self.shared.event_loop).timers.is_live(id)
-    }
-
-    /// Makes sure the loop's task will look at the state just changed:
-    /// starts it if none runs, wakes it if it waits.
-    fn kick(&self, mut state: crate::loom::MutexGuard<'_, LoopState>) {
-        if !state.running {
-            state.running = true;
-            drop(state);
-            self.spawn(EventLoop {
-                spawner: self.clone(),
-                sleep: None,
-                finished: false,
-            });
-        } else if let Some(waker) = state.waker.take() {
-            drop(state);
-            waker.wake();
+    /// Makes sure the loop's task will look at the work just added: starts
+    /// it if none runs, wakes it if it waits.
+    fn kick(&self, kick: Kick) {
+        match kick {
+            Kick::Start => self.spawn(LoopTask::new(self.clone())),
+            Kick::Wake(waker) => waker.wake(),
+            Kick::Nothing => {}
         }
     }
 }
 
 impl fmt::Debug for Spawner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.shared.event_loop);
         f.debug_struct("Spawner")
-            .field("queued_jobs", &state.jobs.len())
-            .field("timers", &state.timers.live)
-            .field("loop_running", &state.running)
+            .field("event_loop", &self.shared.event_loop)
             .finish()
     }
 }
@@ -338,338 +338,5 @@ impl<F: Future<Output = ()>> Future for WithSpawner<F> {
         let this = self.project();
         let _current = this.spawner.enter();
         this.future.poll(cx)
-    }
-}
-
-/// One unit of event-loop work.
-pub(crate) enum Job {
-    /// A one-off callback.
-    Call(Box<dyn FnOnce() + Send>),
-    /// A shared object with queued work (a settled promise's next reaction):
-    /// queueing it costs a reference count, not an allocation.
-    Run(Arc<dyn RunJob>),
-}
-
-/// A shared object that does one piece of queued work per [`Job::Run`].
-pub(crate) trait RunJob: Send + Sync {
-    fn run(self: Arc<Self>);
-}
-
-impl Job {
-    fn run(self) {
-        // A panic is user code's (a callback, a handler run outside the
-        // promise machinery's own catch): the panic hook has reported it,
-        // and the loop goes on with the next job.
-        let _ = catch_unwind(AssertUnwindSafe(move || match self {
-            Job::Call(f) => f(),
-            Job::Run(job) => job.run(),
-        }));
-    }
-}
-
-/// The callback of a timer.
-pub(crate) enum TimerCallback {
-    Once(Box<dyn FnOnce() + Send>),
-    Repeat(Box<dyn FnMut() + Send>),
-}
-
-/// Names a timer: its slot and the slot's generation when it was set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct TimerId {
-    index: usize,
-    generation: u64,
-}
-
-struct LoopState {
-    jobs: VecDeque<Job>,
-    timers: Timers,
-    /// A task serves the loop (running, or waiting with `waker`).
-    running: bool,
-    waker: Option<Waker>,
-}
-
-impl LoopState {
-    fn new() -> LoopState {
-        LoopState {
-            jobs: VecDeque::new(),
-            timers: Timers::default(),
-            running: false,
-            waker: None,
-        }
-    }
-}
-
-/// Callback timers: a min-heap of deadlines over a slab of callbacks.
-/// Cancelling empties the slot; its heap entry is skipped when it surfaces.
-#[derive(Default)]
-struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, u64, TimerId)>>,
-    slots: Vec<Slot>,
-    free: Vec<usize>,
-    /// Orders timers with equal deadlines by when they were set.
-    sequence: u64,
-    live: usize,
-}
-
-struct Slot {
-    generation: u64,
-    state: SlotState,
-}
-
-enum SlotState {
-    Free,
-    Armed {
-        callback: TimerCallback,
-        period: Option<Duration>,
-    },
-    /// Its callback is running on the loop right now.
-    Firing {
-        period: Option<Duration>,
-        cancelled: bool,
-    },
-}
-
-impl Timers {
-    fn insert(&mut self, deadline: Instant, period: Option<Duration>, callback: TimerCallback) -> TimerId {
-        let state = SlotState::Armed { callback, period };
-        let index = match self.free.pop() {
-            Some(index) => {
-                self.slots[index].state = state;
-                index
-            }
-            None => {
-                self.slots.push(Slot { generation: 0, state });
-                self.slots.len() - 1
-            }
-        };
-        self.live += 1;
-        let id = TimerId {
-            index,
-            generation: self.slots[index].generation,
-        };
-        self.push(deadline, id);
-        id
-    }
-
-    fn push(&mut self, deadline: Instant, id: TimerId) {
-        self.sequence += 1;
-        self.heap.push(Reverse((deadline, self.sequence, id)));
-    }
-
-    fn slot(&mut self, id: TimerId) -> Option<&mut Slot> {
-        self.slots
-            .get_mut(id.index)
-            .filter(|slot| slot.generation == id.generation)
-    }
-
-    fn is_live(&self, id: TimerId) -> bool {
-        self.slots.get(id.index).is_some_and(|slot| {
-            slot.generation == id.generation
-                && match slot.state {
-                    SlotState::Free => false,
-                    SlotState::Armed { .. } => true,
-                    SlotState::Firing { cancelled, period } => !cancelled && period.is_some(),
-                }
-        })
-    }
-
-    /// Cancels `id`. Returns whether it was live (see `is_live`), and its
-    /// callback, to drop outside the lock, if it was armed.
-    fn cancel(&mut self, id: TimerId) -> (bool, Option<TimerCallback>) {
-        let was_live = self.is_live(id);
-        let Some(slot) = self.slot(id) else {
-            return (false, None);
-        };
-        match std::mem::replace(&mut slot.state, SlotState::Free) {
-            SlotState::Armed { callback, .. } => {
-                self.release(id.index);
-                (was_live, Some(callback))
-            }
-            SlotState::Firing { period, .. } => {
-                // An interval cancelled from its own callback: the loop
-                // frees the slot when the callback returns.
-                slot.state = SlotState::Firing {
-                    period,
-                    cancelled: true,
-                };
-                (was_live, None)
-            }
-            SlotState::Free => (false, None),
-        }
-    }
-
-    fn release(&mut self, index: usize) {
-        let slot = &mut self.slots[index];
-        slot.state = SlotState::Free;
-        slot.generation += 1;
-        self.free.push(index);
-        self.live -= 1;
-        if self.live == 0 {
-            // Only skipped entries are left.
-            self.heap.clear();
-        }
-    }
-
-    /// The earliest deadline of a live timer, dropping cancelled entries.
-    fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(Reverse((deadline, _, id))) = self.heap.peek() {
-            // A cancelled timer's slot may be free, or reused by a newer
-            // timer (another generation): either way the entry is stale.
-            let slot = &self.slots[id.index];
-            if slot.generation == id.generation && matches!(slot.state, SlotState::Armed { .. }) {
-                return Some(*deadline);
-            }
-            self.heap.pop();
-        }
-        None
-    }
-
-    /// Takes the next timer due at `now`, marking it firing.
-    fn pop_due(&mut self, now: Instant) -> Option<(usize, TimerCallback)> {
-        let deadline = self.next_deadline()?;
-        if deadline > now {
-            return None;
-        }
-        let Reverse((_, _, TimerId { index, .. })) = self.heap.pop()?;
-        let slot = &mut self.slots[index];
-        let SlotState::Armed { callback, period } = std::mem::replace(&mut slot.state, SlotState::Free)
-        else {
-            unreachable!("next_deadline surfaced an armed timer");
-        };
-        slot.state = SlotState::Firing {
-            period,
-            cancelled: false,
-        };
-        Some((index, callback))
-    }
-
-    /// After a callback ran: re-arm an interval (its callback given back),
-    /// or free the slot. Returns a callback to drop outside the lock.
-    fn fired(
-        &mut self,
-        index: usize,
-        callback: Option<Box<dyn FnMut() + Send>>,
-        now: Instant,
-    ) -> Option<Box<dyn FnMut() + Send>> {
-        let slot = &mut self.slots[index];
-        match (&slot.state, callback) {
-            (
-                SlotState::Firing {
-                    period: Some(period),
-                    cancelled: false,
-                },
-                Some(callback),
-            ) => {
-                let period = *period;
-                slot.state = SlotState::Armed {
-                    callback: TimerCallback::Repeat(callback),
-                    period: Some(period),
-                };
-                let id = TimerId {
-                    index,
-                    generation: slot.generation,
-                };
-                // The next tick counts from now: a slow callback delays the
-                // interval rather than bursting to catch up.
-                self.push(now.checked_add(period).unwrap_or(now), id);
-                None
-            }
-            (_, callback) => {
-                self.release(index);
-                callback
-            }
-        }
-    }
-}
-
-/// The event loop's task: runs queued jobs, fires due timers, and sleeps
-/// until the next deadline; it ends when neither jobs nor timers are left.
-struct EventLoop {
-    spawner: Spawner,
-    /// The sleep towards the earliest deadline, and that deadline.
-    sleep: Option<(Instant, BoxFuture)>,
-    /// It returned `Ready`, having marked the loop not running.
-    finished: bool,
-}
-
-impl Drop for EventLoop {
-    /// Dropped unfinished (the runtime shut down, or refused the task): the
-    /// loop is no longer served, so the next job queued starts a new task
-    /// instead of waiting for this one forever.
-    fn drop(&mut self) {
-        if !self.finished {
-            let mut state = lock(&self.spawner.shared.event_loop);
-            state.running = false;
-            state.waker = None;
-        }
-    }
-}
-
-/// Jobs run per poll of the loop's task before it yields to the runtime.
-const BUDGET: usize = 128;
-
-impl Future for EventLoop {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let shared = &this.spawner.shared;
-        let mut budget = BUDGET;
-        loop {
-            // Jobs first: everything queued so far, in order.
-            loop {
-                let job = lock(&shared.event_loop).jobs.pop_front();
-                let Some(job) = job else { break };
-                job.run();
-                budget -= 1;
-                if budget == 0 {
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-            }
-            // Then one due timer, after which jobs it queued run first.
-            let now = shared.runtime.now();
-            let due = lock(&shared.event_loop).timers.pop_due(now);
-            if let Some((index, callback)) = due {
-                // A panicking callback has been reported by the panic hook;
-                // an interval keeps its schedule.
-                let callback = match callback {
-                    TimerCallback::Once(f) => {
-                        let _ = catch_unwind(AssertUnwindSafe(f));
-                        None
-                    }
-                    TimerCallback::Repeat(mut f) => {
-                        let _ = catch_unwind(AssertUnwindSafe(&mut f));
-                        Some(f)
-                    }
-                };
-                let now = shared.runtime.now();
-                let dropped = lock(&shared.event_loop).timers.fired(index, callback, now);
-                drop(dropped);
-                continue;
-            }
-            // Nothing due: end, or wait for the next deadline or new work.
-            let mut state = lock(&shared.event_loop);
-            if !state.jobs.is_empty() {
-                continue;
-            }
-            let Some(deadline) = state.timers.next_deadline() else {
-                state.running = false;
-                let displaced = state.waker.take();
-                crate::util::unlock_then_drop(state, displaced);
-                this.finished = true;
-                return Poll::Ready(());
-            };
-            let displaced = crate::util::replace_waker(&mut state.waker, cx.waker());
-            crate::util::unlock_then_drop(state, displaced);
-            let sleep = match &mut this.sleep {
-                Some((at, sleep)) if *at == deadline => sleep,
-                slot => &mut slot.insert((deadline, shared.runtime.sleep_until(deadline))).1,
-            };
-            if sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            this.sleep = None;
-        }
     }
 }

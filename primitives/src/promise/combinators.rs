@@ -1,7 +1,8 @@
 //! `all`, `race`, `any` and `all_settled`, with JavaScript's behaviour,
 //! empty input included.
 
-use super::{AggregateError, Inner, Promise, PromiseError};
+use super::state::Inner;
+use super::{AggregateError, Promise, PromiseError};
 use crate::loom::{Mutex, lock};
 use crate::spawner::Spawner;
 use std::sync::Arc;

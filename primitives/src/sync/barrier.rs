@@ -83,8 +83,8 @@ impl Barrier {
     }
 
     /// Arrives and waits for the rest of the round.
-    pub fn wait(&self) -> Wait<'_> {
-        Wait {
+    pub fn wait(&self) -> BarrierWait<'_> {
+        BarrierWait {
             barrier: self,
             round: None,
             key: None,
@@ -104,14 +104,14 @@ impl fmt::Debug for Barrier {
 
 /// The future of [`Barrier::wait`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Wait<'a> {
+pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
     /// The round this task arrived in, once it has.
     round: Option<u64>,
     key: Option<Key>,
 }
 
-impl Future for Wait<'_> {
+impl Future for BarrierWait<'_> {
     type Output = BarrierWaitResult;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
@@ -154,7 +154,7 @@ impl Future for Wait<'_> {
     }
 }
 
-impl Drop for Wait<'_> {
+impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else {
             return;
@@ -169,9 +169,9 @@ impl Drop for Wait<'_> {
     }
 }
 
-impl fmt::Debug for Wait<'_> {
+impl fmt::Debug for BarrierWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait")
+        f.debug_struct("BarrierWait")
             .field("arrived", &self.round.is_some())
             .finish()
     }

@@ -19,6 +19,16 @@
 //! Every waiting future here is cancel-safe unless its docs say otherwise:
 //! dropping it before it completes loses no message, leaks no permit and
 //! leaves the primitive usable.
+//!
+//! # Errors
+//!
+//! Each channel has an `error` module, and a send that cannot deliver gives
+//! the value back. [`mpsc`], [`broadcast`] and [`watch`] follow one pattern:
+//! `SendError<T>(pub T)` with `into_inner`, a `Debug` that does not need
+//! `T: Debug`, and a `Display` that names the end that is gone. They are
+//! three types, as in tokio, because what is gone differs ("the receiver",
+//! "no receiver is subscribed", "every receiver"); [`oneshot`]'s `send`
+//! returns the value itself as its `Err`.
 
 pub mod broadcast;
 pub mod mpsc;
@@ -37,13 +47,13 @@ mod semaphore;
 #[cfg(test)]
 mod tests;
 
-pub use self::barrier::{Barrier, BarrierWaitResult, Wait as BarrierWait};
+pub use self::barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use self::mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use self::notify::{Notified, Notify};
 pub use self::once_cell::{OnceCell, SetError};
 pub use self::rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read as RwLockRead, RwLock, RwLockReadGuard,
-    RwLockWriteGuard, Write as RwLockWrite,
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockRead, RwLockReadGuard, RwLockWrite,
+    RwLockWriteGuard,
 };
 pub use self::semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,

@@ -36,10 +36,10 @@
 //! can outlive their nodes, and ask [`WaitList::holds`] whether the node is
 //! still theirs before they touch it.
 
-use super::Wakers;
+use super::{Wakers, unlock_then_drop};
 use crate::loom::MutexGuard;
 use std::fmt;
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 /// A waiter's place in a [`WaitList`]. Owned by one future; never copied.
 #[derive(Debug, PartialEq, Eq)]
@@ -79,6 +79,50 @@ pub(crate) fn wake_all<S, W>(mut state: MutexGuard<'_, S>, list: impl FnOnce(&mu
     list(&mut state).drain(|_| {}, &mut wakers);
     drop(state);
     wakers.wake_all();
+}
+
+/// One poll of a future that waits in `list` until `done` holds of the
+/// locked state (the `closed` futures of `broadcast` and `watch`): a
+/// registration still linked only takes the new waker; otherwise (the first
+/// poll, or woken) `done` is checked, and a new registration linked if it
+/// does not hold yet. The lock is released before a displaced waker drops.
+pub(crate) fn poll_until<S>(
+    mut state: MutexGuard<'_, S>,
+    list: fn(&mut S) -> &mut WaitList<()>,
+    done: impl FnOnce(&S) -> bool,
+    key: &mut Option<Key>,
+    waker: &Waker,
+) -> Poll<()> {
+    let mut displaced = None;
+    if let Some(linked) = key.take() {
+        if list(&mut state).is_linked(&linked) {
+            displaced = list(&mut state).set_waker(&linked, waker);
+            *key = Some(linked);
+            unlock_then_drop(state, displaced);
+            return Poll::Pending;
+        }
+        displaced = list(&mut state).remove(linked).waker;
+    }
+    let result = if done(&state) {
+        Poll::Ready(())
+    } else {
+        *key = Some(list(&mut state).push_back(waker, ()));
+        Poll::Pending
+    };
+    unlock_then_drop(state, displaced);
+    result
+}
+
+/// Drops the registration of a future made by [`poll_until`], if it has one,
+/// with the lock released before its waker drops.
+pub(crate) fn forget<S>(
+    mut state: MutexGuard<'_, S>,
+    list: impl FnOnce(&mut S) -> &mut WaitList<()>,
+    key: Key,
+) {
+    let removed = list(&mut state).remove(key);
+    drop(state);
+    drop(removed);
 }
 
 /// FIFO waiters carrying `W` each; see the module docs.

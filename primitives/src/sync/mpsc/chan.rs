@@ -1,3 +1,6 @@
+// About 500 lines of code, over ~600 with its comments: one concept, the
+// state both flavours share, whose protocol (below) every method keeps;
+// split, its invariants would be stated in one file and kept in another.
 //! The state both mpsc flavours share.
 //!
 //! # Protocol

@@ -1,5 +1,8 @@
 //! The errors of the mpsc channels: each gives back the value it could not
 //! deliver.
+//!
+//! `SendError` is the channels' one pattern, which `broadcast` and `watch`
+//! follow: see the `sync` module's docs.
 
 use std::fmt;
 

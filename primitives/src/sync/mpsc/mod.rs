@@ -51,13 +51,14 @@
 
 mod chan;
 pub mod error;
+mod futures;
 mod permit;
 
 use self::chan::Chan;
 use self::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use self::futures::{Closed, Reserve, SendFuture};
 pub use self::permit::{OwnedPermit, Permit, PermitIterator};
 use crate::loom::Arc;
-use crate::util::wait_list::Key;
 use futures_core::Stream;
 use std::collections::VecDeque;
 use std::fmt;
@@ -583,118 +584,6 @@ impl<T> UnboundedSender<T> {
     /// [`SendError`] with the value if the receiver is gone or closed.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.chan.send_unbounded(value).map_err(SendError)
-    }
-}
-
-/// The future of [`Sender::send`].
-#[must_use = "futures do nothing unless polled"]
-pub struct SendFuture<'a, T> {
-    chan: &'a Chan<T>,
-    value: Option<T>,
-    key: Option<Key>,
-}
-
-impl<T> SendFuture<'_, T> {
-    /// Leaves the queue and takes the unsent value back.
-    fn take_value(&mut self) -> T {
-        self.chan.cancel_reserve(&mut self.key);
-        self.value.take().expect("taken once, before completion")
-    }
-}
-
-impl<T> Unpin for SendFuture<'_, T> {}
-
-impl<T> Future for SendFuture<'_, T> {
-    type Output = Result<(), SendError<T>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        this.chan
-            .poll_send(&mut this.value, &mut this.key, cx)
-            .map_err(SendError)
-    }
-}
-
-impl<T> Drop for SendFuture<'_, T> {
-    fn drop(&mut self) {
-        self.chan.cancel_reserve(&mut self.key);
-    }
-}
-
-impl<T> fmt::Debug for SendFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendFuture")
-            .field("waiting", &self.key.is_some())
-            .finish()
-    }
-}
-
-/// The future of [`Sender::reserve`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Reserve<'a, T> {
-    chan: &'a Arc<Chan<T>>,
-    key: Option<Key>,
-}
-
-impl<T> Reserve<'_, T> {
-    /// Polls for `n` slots; `Ok` once they are the caller's.
-    fn poll_slots(&mut self, n: usize, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
-        self.chan.poll_reserve(&mut self.key, n, cx)
-    }
-}
-
-impl<'a, T> Future for Reserve<'a, T> {
-    type Output = Result<Permit<'a, T>, SendError<()>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let chan = this.chan;
-        this.poll_slots(1, cx).map(|r| match r {
-            Ok(()) => Ok(Permit::new(chan)),
-            Err(()) => Err(SendError(())),
-        })
-    }
-}
-
-impl<T> Drop for Reserve<'_, T> {
-    fn drop(&mut self) {
-        self.chan.cancel_reserve(&mut self.key);
-    }
-}
-
-impl<T> fmt::Debug for Reserve<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reserve")
-            .field("waiting", &self.key.is_some())
-            .finish()
-    }
-}
-
-/// The future of [`Sender::closed`] and [`UnboundedSender::closed`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Closed<'a, T> {
-    chan: &'a Chan<T>,
-    key: Option<Key>,
-}
-
-impl<T> Future for Closed<'_, T> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        this.chan.poll_closed(&mut this.key, cx)
-    }
-}
-
-impl<T> Drop for Closed<'_, T> {
-    fn drop(&mut self) {
-        self.chan.cancel_closed(&mut self.key);
-    }
-}
-
-impl<T> fmt::Debug for Closed<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
 

@@ -1,3 +1,5 @@
+// Over ~600 lines because of its docs: 315 lines of code, one concept (the
+// lock, its futures and its four guards are one protocol over the semaphore).
 //! A fair async reader-writer lock over a [`Semaphore`].
 //!
 //! # Protocol
@@ -138,16 +140,16 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Waits to read: shares the lock with other readers.
-    pub fn read(&self) -> Read<'_, T> {
-        Read {
+    pub fn read(&self) -> RwLockRead<'_, T> {
+        RwLockRead {
             lock: self,
             acquire: self.semaphore.acquire(),
         }
     }
 
     /// Waits to write: excludes readers and other writers.
-    pub fn write(&self) -> Write<'_, T> {
-        Write {
+    pub fn write(&self) -> RwLockWrite<'_, T> {
+        RwLockWrite {
             lock: self,
             acquire: self.semaphore.acquire_many(self.max_readers),
         }
@@ -304,12 +306,12 @@ fn poll_guard<'a, G>(acquire: &mut Acquire<'a>, cx: &mut Context<'_>, guard: imp
 
 /// The future of [`RwLock::read`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Read<'a, T: ?Sized> {
+pub struct RwLockRead<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
 
-impl<'a, T: ?Sized> Future for Read<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockRead<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -321,12 +323,12 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 
 /// The future of [`RwLock::write`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Write<'a, T: ?Sized> {
+pub struct RwLockWrite<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
 
-impl<'a, T: ?Sized> Future for Write<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockWrite<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -603,54 +605,17 @@ guard_impls!(RwLockWriteGuard<'a>, write: true);
 guard_impls!(OwnedRwLockReadGuard, write: false);
 guard_impls!(OwnedRwLockWriteGuard, write: true);
 
-impl<T: ?Sized> fmt::Debug for Read<'_, T> {
+impl<T: ?Sized> fmt::Debug for RwLockRead<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Read").finish_non_exhaustive()
+        f.debug_struct("RwLockRead").finish_non_exhaustive()
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Write<'_, T> {
+impl<T: ?Sized> fmt::Debug for RwLockWrite<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Write").finish_non_exhaustive()
+        f.debug_struct("RwLockWrite").finish_non_exhaustive()
     }
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        crate::util::test_support::poll(future, std::task::Waker::noop())
-    }
-
-    #[test]
-    fn readers_share_writers_exclude() {
-        let lock = RwLock::new(vec![1]);
-        let a = lock.try_read().unwrap();
-        let b = lock.try_read().unwrap();
-        assert_eq!(a.len() + b.len(), 2);
-        let mut write = lock.write();
-        assert!(poll(&mut write).is_pending());
-        drop((a, b));
-        let Poll::Ready(mut w) = poll(&mut write) else {
-            panic!("the writer was next");
-        };
-        w.push(2);
-        let r = w.downgrade();
-        assert_eq!(*r, [1, 2]);
-        assert!(lock.try_write().is_err());
-        drop(r);
-        drop(write);
-        let shared = Arc::new(lock);
-        let mut lock = {
-            let Poll::Ready(mut w) = poll(&mut Box::pin(Arc::clone(&shared).write_owned())) else {
-                panic!("the lock was free");
-            };
-            w.push(3);
-            drop(w);
-            Arc::try_unwrap(shared).unwrap()
-        };
-        lock.get_mut().push(4);
-        assert_eq!(lock.into_inner(), [1, 2, 3, 4]);
-    }
-}
+mod tests;
