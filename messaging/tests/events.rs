@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{Rng, paused_runtimes, runtimes};
 use weft::events::{
-    EventBus, EventsError, From, HandlerOptions, Memory, Offset, PublishError, RecvError, Retry, Subscriber,
+    EventBus, EventsError, HandlerOptions, Memory, Offset, PublishError, RecvError, Retry, StartAt,
+    Subscriber,
 };
 use weft::spawner::Spawner;
 
@@ -35,12 +36,14 @@ fn payloads<T: Clone + Send + 'static>(sub: &mut Subscriber<T>) -> Vec<T> {
 fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     let bus = EventBus::new();
     let topic = bus.topic("order.paid").unwrap();
-    let mut early = topic.subscribe(From::Latest);
+    let mut early = topic.subscribe(StartAt::Latest);
     assert_eq!(topic.publish(10).unwrap(), Offset::new(0));
     assert_eq!(bus.publish("order.paid", 11).unwrap(), Offset::new(1));
-    let mut late_latest = bus.subscribe("order.paid", From::Latest).unwrap();
-    let mut replay = bus.subscribe("order.paid", From::Start).unwrap();
-    let mut from_one = bus.subscribe("order.paid", From::Offset(Offset::new(1))).unwrap();
+    let mut late_latest = bus.subscribe("order.paid", StartAt::Latest).unwrap();
+    let mut replay = bus.subscribe("order.paid", StartAt::Start).unwrap();
+    let mut from_one = bus
+        .subscribe("order.paid", StartAt::Offset(Offset::new(1)))
+        .unwrap();
     topic.publish(12).unwrap();
 
     assert_eq!(payloads(&mut early), [10, 11, 12]);
@@ -48,7 +51,7 @@ fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     assert_eq!(payloads(&mut replay), [10, 11, 12]);
     assert_eq!(payloads(&mut from_one), [11, 12]);
     // Reading did not move anyone else's cursor.
-    let mut again = bus.subscribe("order.paid", From::Start).unwrap();
+    let mut again = bus.subscribe("order.paid", StartAt::Start).unwrap();
     let offsets: Vec<u64> = std::iter::from_fn(|| again.try_recv())
         .map(|e| e.unwrap().offset().get())
         .collect();
@@ -62,7 +65,7 @@ fn a_subscriber_waits_for_the_next_event() {
     for (flavour, rt) in runtimes() {
         rt.block_on(async {
             let bus = EventBus::new();
-            let mut sub = bus.subscribe("tick", From::Latest).unwrap();
+            let mut sub = bus.subscribe("tick", StartAt::Latest).unwrap();
             let publisher = bus.clone();
             let task = weft::spawn(async move {
                 for n in 0..100 {
@@ -84,9 +87,9 @@ fn a_subscriber_waits_for_the_next_event() {
 fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
     let bus = EventBus::new();
     bus.publish("user.registered", "a").unwrap();
-    let mut users = bus.subscribe("user.*", From::Start).unwrap();
-    let mut orders = bus.subscribe("order.#", From::Start).unwrap();
-    let mut all = bus.subscribe("#", From::Latest).unwrap();
+    let mut users = bus.subscribe("user.*", StartAt::Start).unwrap();
+    let mut orders = bus.subscribe("order.#", StartAt::Start).unwrap();
+    let mut all = bus.subscribe("#", StartAt::Latest).unwrap();
 
     bus.publish("user.deleted", "b").unwrap(); // a topic made after subscribing
     bus.publish("user.email.changed", "c").unwrap(); // two words after user: not user.*
@@ -113,7 +116,7 @@ fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
 #[test]
 fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     let bus = EventBus::builder().retention(4).build();
-    let mut slow = bus.subscribe("metrics", From::Latest).unwrap();
+    let mut slow = bus.subscribe("metrics", StartAt::Latest).unwrap();
     for n in 0..10 {
         bus.publish("metrics", n).unwrap();
     }
@@ -124,20 +127,20 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     assert_eq!(payloads(&mut slow), [6, 7, 8, 9]);
 
     // Replay from a gone offset reports the gap too.
-    let mut replay = bus.subscribe("metrics", From::Offset(Offset::new(2))).unwrap();
+    let mut replay = bus.subscribe("metrics", StartAt::Offset(Offset::new(2))).unwrap();
     assert!(matches!(
         replay.try_recv(),
         Some(Err(RecvError::Lagged { skipped: 4, .. }))
     ));
-    // From::Start is the oldest retained event: no lag.
-    let mut start = bus.subscribe("metrics", From::Start).unwrap();
+    // StartAt::Start is the oldest retained event: no lag.
+    let mut start = bus.subscribe("metrics", StartAt::Start).unwrap();
     assert_eq!(payloads(&mut start), [6, 7, 8, 9]);
 
     // Shrinking one topic's retention applies at once.
     let topic = bus.topic("metrics").unwrap();
     topic.set_retention(2);
     assert_eq!((topic.start(), topic.end()), (Offset::new(8), Offset::new(10)));
-    let mut shrunk = bus.subscribe("metrics", From::Offset(Offset::new(6))).unwrap();
+    let mut shrunk = bus.subscribe("metrics", StartAt::Offset(Offset::new(6))).unwrap();
     assert!(matches!(
         shrunk.try_recv(),
         Some(Err(RecvError::Lagged { skipped: 2, .. }))
@@ -149,8 +152,8 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
 #[test]
 fn closing_refuses_publishes_and_readers_drain_then_see_closed() {
     let bus = EventBus::new();
-    let mut exact = bus.subscribe("a.b", From::Latest).unwrap();
-    let mut pattern = bus.subscribe("a.*", From::Latest).unwrap();
+    let mut exact = bus.subscribe("a.b", StartAt::Latest).unwrap();
+    let mut pattern = bus.subscribe("a.*", StartAt::Latest).unwrap();
     bus.publish("a.b", 1).unwrap();
     bus.close();
     assert!(bus.is_closed());
@@ -171,7 +174,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
         rt.block_on(async {
             let bus = EventBus::<u32>::new();
             let topic = bus.topic("t").unwrap();
-            let mut sub = bus.subscribe("#", From::Latest).unwrap();
+            let mut sub = bus.subscribe("#", StartAt::Latest).unwrap();
             let reader = weft::spawn(async move {
                 let mut got = Vec::new();
                 while let Ok(event) = sub.recv().await {
@@ -201,15 +204,15 @@ fn bad_names_are_errors_not_panics() {
         );
     }
     assert!(matches!(
-        bus.subscribe("a.b*", From::Start),
+        bus.subscribe("a.b*", StartAt::Start),
         Err(EventsError::InvalidName(_))
     ));
     assert!(matches!(
-        bus.join("g", "user.*", From::Start),
+        bus.join("g", "user.*", StartAt::Start),
         Err(EventsError::GroupNeedsTopic(_))
     ));
     assert!(matches!(
-        bus.join("", "user", From::Start),
+        bus.join("", "user", StartAt::Start),
         Err(EventsError::InvalidName(_))
     ));
     // No runtime and no spawner: a handler cannot run.
@@ -222,9 +225,9 @@ fn bad_names_are_errors_not_panics() {
 #[test]
 fn group_members_share_events_and_a_dropped_one_goes_to_another() {
     let bus = EventBus::new();
-    let mut a = bus.join("mailer", "user.registered", From::Start).unwrap();
-    let mut b = bus.join("mailer", "user.registered", From::Start).unwrap();
-    let mut other_group = bus.join("analytics", "user.registered", From::Start).unwrap();
+    let mut a = bus.join("mailer", "user.registered", StartAt::Start).unwrap();
+    let mut b = bus.join("mailer", "user.registered", StartAt::Start).unwrap();
+    let mut other_group = bus.join("analytics", "user.registered", StartAt::Start).unwrap();
     for n in 0..4 {
         bus.publish("user.registered", n).unwrap();
     }
@@ -260,7 +263,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     for n in 0..10 {
         bus.publish("order.paid", n).unwrap();
     }
-    let mut member = bus.join("billing", "order.paid", From::Start).unwrap();
+    let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
     for _ in 0..6 {
         member.try_recv().unwrap().unwrap().ack().unwrap();
     }
@@ -276,7 +279,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
 
     let bus = EventBus::builder().build_with(memory);
     // `from` is ignored: the group has a committed offset.
-    let mut restarted = bus.join("billing", "order.paid", From::Latest).unwrap();
+    let mut restarted = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
     let rest: Vec<i32> = std::iter::from_fn(|| restarted.try_recv())
         .map(|e| {
             let e = e.unwrap();
@@ -288,7 +291,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     assert_eq!(rest, [6, 7, 8, 9], "the unacked event first, nothing acked twice");
     assert_eq!(restarted.committed(), Offset::new(10));
     // And a plain replay still sees every retained event.
-    let mut replay = bus.subscribe("order.paid", From::Start).unwrap();
+    let mut replay = bus.subscribe("order.paid", StartAt::Start).unwrap();
     assert_eq!(payloads(&mut replay), (0..10).collect::<Vec<_>>());
 }
 // ANCHOR_END: group-resume
@@ -299,8 +302,8 @@ fn a_new_group_starts_where_from_says() {
     for n in 0..3 {
         bus.publish("t", n).unwrap();
     }
-    let mut latest = bus.join("late", "t", From::Latest).unwrap();
-    let mut at_one = bus.join("one", "t", From::Offset(Offset::new(1))).unwrap();
+    let mut latest = bus.join("late", "t", StartAt::Latest).unwrap();
+    let mut at_one = bus.join("one", "t", StartAt::Offset(Offset::new(1))).unwrap();
     bus.publish("t", 3).unwrap();
     assert_eq!(*latest.try_recv().unwrap().unwrap(), 3);
     assert_eq!(*at_one.try_recv().unwrap().unwrap(), 1);
@@ -309,8 +312,8 @@ fn a_new_group_starts_where_from_says() {
 #[test]
 fn a_closed_group_ends_only_when_everything_is_settled() {
     let bus = EventBus::new();
-    let mut a = bus.join("g", "t", From::Start).unwrap();
-    let mut b = bus.join("g", "t", From::Start).unwrap();
+    let mut a = bus.join("g", "t", StartAt::Start).unwrap();
+    let mut b = bus.join("g", "t", StartAt::Start).unwrap();
     bus.publish("t", 1).unwrap();
     bus.close();
     let held = a.try_recv().unwrap().unwrap();
@@ -339,7 +342,7 @@ fn every_event_is_acked_exactly_once_by_a_group_under_random_drops() {
                 let acked = acked.clone();
                 tasks.push(weft::spawn(async move {
                     let mut rng = Rng(0xfeed + m);
-                    let mut member = bus.join("workers", "jobs", From::Start).unwrap();
+                    let mut member = bus.join("workers", "jobs", StartAt::Start).unwrap();
                     drop(bus);
                     loop {
                         let event = match member.recv().await {
@@ -457,7 +460,7 @@ fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let bus = EventBus::<String>::new();
-            let mut dead = bus.subscribe("signup.failed", From::Latest).unwrap();
+            let mut dead = bus.subscribe("signup.failed", StartAt::Latest).unwrap();
             let options = HandlerOptions::new()
                 .retry(Retry::new(3).backoff(Duration::from_millis(10), Duration::from_secs(1)))
                 .dead_letter("signup.failed");
@@ -499,7 +502,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let bus = EventBus::new();
-            let mut dead = bus.subscribe("dlq", From::Latest).unwrap();
+            let mut dead = bus.subscribe("dlq", StartAt::Latest).unwrap();
             let (tx, mut rx) = weft::sync::mpsc::unbounded_channel();
             let options = HandlerOptions::new()
                 .retry(Retry::new(10).backoff(Duration::from_secs(3600), Duration::from_secs(3600)))
@@ -532,8 +535,8 @@ fn debug_output_names_the_parts() {
     let bus = EventBus::new();
     let topic = bus.topic("a.b").unwrap();
     topic.publish(1).unwrap();
-    let sub = bus.subscribe("a.*", From::Start).unwrap();
-    let member = bus.join("g", "a.b", From::Start).unwrap();
+    let sub = bus.subscribe("a.*", StartAt::Start).unwrap();
+    let member = bus.join("g", "a.b", StartAt::Start).unwrap();
     assert!(format!("{bus:?}").contains("EventBus"));
     assert!(format!("{topic:?}").contains("a.b"));
     assert!(format!("{sub:?}").contains("a.*"));

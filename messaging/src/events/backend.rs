@@ -124,7 +124,7 @@ pub trait Backend<T>: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use weft::events::{EventBus, From, Memory};
+/// use weft::events::{EventBus, StartAt, Memory};
 ///
 /// let memory = Memory::new();
 /// let bus = EventBus::builder().build_with(memory.clone());
@@ -132,7 +132,7 @@ pub trait Backend<T>: Send + Sync + 'static {
 /// drop(bus);
 ///
 /// let bus: EventBus<&str> = EventBus::builder().build_with(memory);
-/// let mut replay = bus.subscribe("audit", From::Start).unwrap();
+/// let mut replay = bus.subscribe("audit", StartAt::Start).unwrap();
 /// assert_eq!(*replay.try_recv().unwrap().unwrap(), "logged in");
 /// ```
 pub struct Memory<T> {

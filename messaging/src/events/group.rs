@@ -12,7 +12,7 @@
 use super::backend::{Backend, Record, TopicLog};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
-use super::{BATCH, Event, From, Inner, Offset};
+use super::{BATCH, Event, Inner, Offset, StartAt};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -73,7 +73,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     inner: &Inner<T>,
     group: &str,
     topic: &str,
-    from: From,
+    from: StartAt,
 ) -> Result<Member<T>, EventsError> {
     if group.is_empty() || group.len() > MAX_NAME_LEN {
         let reason = "a group name must be 1 to 255 bytes";

@@ -2,7 +2,7 @@
 //! retries and a dead-letter topic ([`EventBus::on`]).
 
 use super::error::EventsError;
-use super::{Event, EventBus, From, Inner, NamedLog, Subscriber};
+use super::{Event, EventBus, Inner, NamedLog, StartAt, Subscriber};
 use crate::loom::{Mutex, lock};
 use crate::util::panic_message;
 use std::fmt;
@@ -93,7 +93,7 @@ impl Default for Retry {
 /// How a handler reads and retries: [`EventBus::on_with`].
 #[derive(Debug, Clone)]
 pub struct HandlerOptions {
-    from: From,
+    from: StartAt,
     retry: Retry,
     dead_letter: Option<String>,
 }
@@ -103,14 +103,14 @@ impl HandlerOptions {
     /// dead-letter topic.
     pub fn new() -> HandlerOptions {
         HandlerOptions {
-            from: From::Latest,
+            from: StartAt::Latest,
             retry: Retry::default(),
             dead_letter: None,
         }
     }
 
     /// Where the handler starts reading.
-    pub fn from(mut self, from: From) -> HandlerOptions {
+    pub fn from(mut self, from: StartAt) -> HandlerOptions {
         self.from = from;
         self
     }
@@ -299,7 +299,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///             }
     ///         })
     ///         .unwrap();
-    ///     let mut failed = bus.subscribe("mail.failed", weft::events::From::Start).unwrap();
+    ///     let mut failed = bus.subscribe("mail.failed", weft::events::StartAt::Start).unwrap();
     ///
     ///     bus.publish("user.registered", "ada@example.com".to_string()).unwrap();
     ///     bus.publish("user.registered", "grace".to_string()).unwrap();

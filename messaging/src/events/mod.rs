@@ -7,7 +7,7 @@
 //! three kinds:
 //!
 //! - a [`Subscriber`] has its own cursor and sees every event of the topics
-//!   its pattern matches, starting where [`From`] says: the oldest
+//!   its pattern matches, starting where [`StartAt`] says: the oldest
 //!   retained event (replay), the next one published, or an offset. One
 //!   that falls behind the retained window gets [`RecvError::Lagged`] with
 //!   the count it missed and goes on: never a silent loss.
@@ -30,14 +30,14 @@
 //! # Examples
 //!
 //! ```
-//! use weft::events::{EventBus, From};
+//! use weft::events::{EventBus, StartAt};
 //!
 //! let bus = EventBus::new();
-//! let mut mailer = bus.subscribe("user.*", From::Latest).unwrap();
+//! let mut mailer = bus.subscribe("user.*", StartAt::Latest).unwrap();
 //! bus.publish("user.registered", "ada@example.com").unwrap();
 //!
 //! // A late subscriber replays what the topic retains.
-//! let mut audit = bus.subscribe("user.registered", From::Start).unwrap();
+//! let mut audit = bus.subscribe("user.registered", StartAt::Start).unwrap();
 //!
 //! weft::block_on(async {
 //!     let event = mailer.recv().await.unwrap();
@@ -105,10 +105,10 @@ impl fmt::Display for Offset {
     }
 }
 
-// ANCHOR: from
+// ANCHOR: start-at
 /// Where a new subscriber (or a new consumer group) starts reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum From {
+pub enum StartAt {
     /// The oldest event the topic retains: replay.
     Start,
     /// The next event published.
@@ -119,17 +119,17 @@ pub enum From {
     Offset(Offset),
 }
 
-impl From {
+impl StartAt {
     /// The offset this start names in `log`, as of now.
     fn offset_in<T: 'static>(self, log: &dyn TopicLog<T>) -> Offset {
         match self {
-            From::Start => log.start(),
-            From::Latest => log.end(),
-            From::Offset(offset) => offset,
+            StartAt::Start => log.start(),
+            StartAt::Latest => log.end(),
+            StartAt::Offset(offset) => offset,
         }
     }
 }
-// ANCHOR_END: from
+// ANCHOR_END: start-at
 
 /// An event as a reader receives it: the topic, the offset and the payload
 /// (which it dereferences to).
@@ -363,7 +363,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad pattern;
     /// [`EventsError::Backend`] if the backend fails.
-    pub fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+    pub fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         self.bus.0.subscribe(pattern, from)
     }
 
@@ -377,7 +377,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] for a bad name,
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
     /// [`EventsError::Backend`] if the backend fails.
-    pub fn join(&self, group: &str, topic: &str, from: From) -> Result<Member<T>, EventsError> {
+    pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
         group::join(&self.bus.0, group, topic, from)
     }
 
@@ -483,7 +483,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
     }
     // ANCHOR_END: append
 
-    fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+    fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
         if pattern.is_literal() {
             let (name, log) = self.log(pattern.as_str())?;
@@ -544,7 +544,7 @@ impl<T: Clone + Send + 'static> Topic<T> {
     }
 
     /// A subscriber to this topic, starting `from`.
-    pub fn subscribe(&self, from: From) -> Subscriber<T> {
+    pub fn subscribe(&self, from: StartAt) -> Subscriber<T> {
         Subscriber {
             cursors: vec![Cursor::new(&self.name, self.log.clone(), from)],
             watch: None,
@@ -608,7 +608,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             let mut state = lock(&watch.state);
             for (name, log) in state.new.drain(..) {
                 // Everything in a topic created after subscribing is new.
-                let from = From::Offset(Offset(0));
+                let from = StartAt::Offset(Offset(0));
                 self.cursors.push(Cursor::new(&name, log, from));
             }
             more_topics = !state.closed;
@@ -664,7 +664,7 @@ impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
 }
 
 impl<T: Clone + Send + 'static> Cursor<T> {
-    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: From) -> Cursor<T> {
+    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: StartAt) -> Cursor<T> {
         Cursor {
             next: from.offset_in(&*log),
             name: Arc::from(name),
