@@ -84,11 +84,11 @@ async fn member(stream: TcpStream, bus: EventBus<Said>) {
         from: name.clone(),
         text: text.to_owned(),
     };
-    let _ = bus.publish("chat.join", said(""));
+    let _ = bus.publish("chat.join", said("")).await;
     while let Ok(Some(text)) = lines.next(&mut read).await {
-        let _ = bus.publish("chat.message", said(&text));
+        let _ = bus.publish("chat.message", said(&text)).await;
     }
-    let _ = bus.publish("chat.leave", said(""));
+    let _ = bus.publish("chat.leave", said("")).await;
     writer.abort();
 }
 // ANCHOR_END: member

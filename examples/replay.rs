@@ -21,7 +21,10 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         let orders = bus.topic("order.placed").expect("a valid topic name");
         let mut live = orders.subscribe(StartAt::Latest);
         for n in 1..=6 {
-            let offset = orders.publish(format!("order #{n}")).expect("the bus is open");
+            let offset = orders
+                .publish(format!("order #{n}"))
+                .await
+                .expect("the bus is open");
             writeln!(out, "published order #{n} at offset {offset}")?;
         }
         // ANCHOR_END: publish

@@ -36,7 +36,7 @@ fn bus_1_to_16(c: &mut Criterion) {
                     .collect();
                 let publisher = weft::spawn(async move {
                     for n in 0..EVENTS {
-                        topic.publish(n).unwrap();
+                        topic.try_publish(n).unwrap();
                         if n % YIELD_EVERY == 0 {
                             weft::task::yield_now().await;
                         }

@@ -37,14 +37,14 @@ fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     let bus = EventBus::new();
     let topic = bus.topic("order.paid").unwrap();
     let mut early = topic.subscribe(StartAt::Latest);
-    assert_eq!(topic.publish(10).unwrap(), Offset::new(0));
-    assert_eq!(bus.publish("order.paid", 11).unwrap(), Offset::new(1));
+    assert_eq!(topic.try_publish(10).unwrap(), Offset::new(0));
+    assert_eq!(bus.try_publish("order.paid", 11).unwrap(), Offset::new(1));
     let mut late_latest = bus.subscribe("order.paid", StartAt::Latest).unwrap();
     let mut replay = bus.subscribe("order.paid", StartAt::Start).unwrap();
     let mut from_one = bus
         .subscribe("order.paid", StartAt::Offset(Offset::new(1)))
         .unwrap();
-    topic.publish(12).unwrap();
+    topic.try_publish(12).unwrap();
 
     assert_eq!(payloads(&mut early), [10, 11, 12]);
     assert_eq!(payloads(&mut late_latest), [12]);
@@ -69,7 +69,7 @@ fn a_subscriber_waits_for_the_next_event() {
             let publisher = bus.clone();
             let task = weft::spawn(async move {
                 for n in 0..100 {
-                    publisher.publish("tick", n).unwrap();
+                    publisher.try_publish("tick", n).unwrap();
                     weft::task::yield_now().await;
                 }
             });
@@ -86,16 +86,16 @@ fn a_subscriber_waits_for_the_next_event() {
 #[test]
 fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
     let bus = EventBus::new();
-    bus.publish("user.registered", "a").unwrap();
+    bus.try_publish("user.registered", "a").unwrap();
     let mut users = bus.subscribe("user.*", StartAt::Start).unwrap();
     let mut orders = bus.subscribe("order.#", StartAt::Start).unwrap();
     let mut all = bus.subscribe("#", StartAt::Latest).unwrap();
 
-    bus.publish("user.deleted", "b").unwrap(); // a topic made after subscribing
-    bus.publish("user.email.changed", "c").unwrap(); // two words after user: not user.*
-    bus.publish("order", "d").unwrap(); // # matches zero words
-    bus.publish("order.line.added", "e").unwrap();
-    bus.publish("user.registered", "f").unwrap();
+    bus.try_publish("user.deleted", "b").unwrap(); // a topic made after subscribing
+    bus.try_publish("user.email.changed", "c").unwrap(); // two words after user: not user.*
+    bus.try_publish("order", "d").unwrap(); // # matches zero words
+    bus.try_publish("order.line.added", "e").unwrap();
+    bus.try_publish("user.registered", "f").unwrap();
 
     let users = drain(&mut users);
     assert_eq!(
@@ -118,7 +118,7 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     let bus = EventBus::builder().retention(4).build();
     let mut slow = bus.subscribe("metrics", StartAt::Latest).unwrap();
     for n in 0..10 {
-        bus.publish("metrics", n).unwrap();
+        bus.try_publish("metrics", n).unwrap();
     }
     match slow.try_recv() {
         Some(Err(RecvError::Lagged { topic, skipped })) => assert_eq!((&*topic, skipped), ("metrics", 6)),
@@ -154,14 +154,17 @@ fn closing_refuses_publishes_and_readers_drain_then_see_closed() {
     let bus = EventBus::new();
     let mut exact = bus.subscribe("a.b", StartAt::Latest).unwrap();
     let mut pattern = bus.subscribe("a.*", StartAt::Latest).unwrap();
-    bus.publish("a.b", 1).unwrap();
+    bus.try_publish("a.b", 1).unwrap();
     bus.close();
     assert!(bus.is_closed());
-    match bus.publish("a.b", 2) {
+    match bus.try_publish("a.b", 2) {
         Err(PublishError::Closed(event)) => assert_eq!(event, 2),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(bus.publish("a.new", 3), Err(PublishError::Closed(3))));
+    assert!(matches!(
+        bus.try_publish("a.new", 3),
+        Err(PublishError::Closed(3))
+    ));
     assert_eq!(*exact.try_recv().unwrap().unwrap(), 1);
     assert_eq!(exact.try_recv(), Some(Err(RecvError::Closed)));
     assert_eq!(*pattern.try_recv().unwrap().unwrap(), 1);
@@ -183,7 +186,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
                 got
             });
             drop(bus); // the topic handle still keeps it open
-            topic.publish(7).unwrap();
+            topic.try_publish(7).unwrap();
             drop(topic);
             assert_eq!(reader.await.unwrap(), [7], "{flavour}");
         });
@@ -194,7 +197,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
 fn bad_names_are_errors_not_panics() {
     let bus = EventBus::new();
     for bad in ["", "a..b", ".a", "a.", "a.*", "#"] {
-        match bus.publish(bad, 1) {
+        match bus.try_publish(bad, 1) {
             Err(PublishError::InvalidTopic(e, 1)) => assert!(!e.reason().is_empty()),
             other => panic!("{bad:?}: {other:?}"),
         }
@@ -229,7 +232,7 @@ fn group_members_share_events_and_a_dropped_one_goes_to_another() {
     let mut b = bus.join("mailer", "user.registered", StartAt::Start).unwrap();
     let mut other_group = bus.join("analytics", "user.registered", StartAt::Start).unwrap();
     for n in 0..4 {
-        bus.publish("user.registered", n).unwrap();
+        bus.try_publish("user.registered", n).unwrap();
     }
     let a0 = a.try_recv().unwrap().unwrap();
     let b1 = b.try_recv().unwrap().unwrap();
@@ -261,7 +264,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     let memory = Memory::new();
     let bus = EventBus::builder().build_with(memory.clone());
     for n in 0..10 {
-        bus.publish("order.paid", n).unwrap();
+        bus.try_publish("order.paid", n).unwrap();
     }
     let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
     for _ in 0..6 {
@@ -300,11 +303,11 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
 fn a_new_group_starts_where_from_says() {
     let bus = EventBus::new();
     for n in 0..3 {
-        bus.publish("t", n).unwrap();
+        bus.try_publish("t", n).unwrap();
     }
     let mut latest = bus.join("late", "t", StartAt::Latest).unwrap();
     let mut at_one = bus.join("one", "t", StartAt::Offset(Offset::new(1))).unwrap();
-    bus.publish("t", 3).unwrap();
+    bus.try_publish("t", 3).unwrap();
     assert_eq!(*latest.try_recv().unwrap().unwrap(), 3);
     assert_eq!(*at_one.try_recv().unwrap().unwrap(), 1);
 }
@@ -314,7 +317,7 @@ fn a_closed_group_ends_only_when_everything_is_settled() {
     let bus = EventBus::new();
     let mut a = bus.join("g", "t", StartAt::Start).unwrap();
     let mut b = bus.join("g", "t", StartAt::Start).unwrap();
-    bus.publish("t", 1).unwrap();
+    bus.try_publish("t", 1).unwrap();
     bus.close();
     let held = a.try_recv().unwrap().unwrap();
     assert!(b.try_recv().is_none(), "the held event may still come back");
@@ -368,7 +371,7 @@ fn every_event_is_acked_exactly_once_by_a_group_under_random_drops() {
                     let bus = bus.clone();
                     weft::spawn(async move {
                         for n in 0..EACH {
-                            bus.publish("jobs", p * EACH + n).unwrap();
+                            bus.try_publish("jobs", p * EACH + n).unwrap();
                             if n % 16 == 0 {
                                 weft::task::yield_now().await;
                             }
@@ -426,7 +429,7 @@ fn a_handler_retries_with_back_off_on_the_runtime_clock_then_succeeds() {
                 })
                 .unwrap();
             let started = Instant::now();
-            bus.publish("jobs", 1).unwrap();
+            bus.try_publish("jobs", 1).unwrap();
             bus.close();
             handler.finished().await;
             let attempts = attempts.lock().unwrap();
@@ -474,7 +477,7 @@ fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
                 })
                 .unwrap();
             for p in ["ok", "nope", "boom", "ok"] {
-                bus.publish("signup.web", p.to_string()).unwrap();
+                bus.try_publish("signup.web", p.to_string()).unwrap();
             }
             let first = dead.recv().await.unwrap();
             let second = dead.recv().await.unwrap();
@@ -516,7 +519,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
                     }
                 })
                 .unwrap();
-            bus.publish("work", 5).unwrap();
+            bus.try_publish("work", 5).unwrap();
             assert_eq!(rx.recv().await, Some(5), "{flavour}: first attempt ran");
             handler.stop();
             handler.finished().await;
@@ -524,7 +527,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
             let stats = handler.stats();
             assert_eq!((stats.failed, stats.dead_lettered), (1, 1), "{flavour}");
             // Stopped: a later event is not handled.
-            bus.publish("work", 6).unwrap();
+            bus.try_publish("work", 6).unwrap();
             assert!(handler.is_finished());
         });
     }
@@ -534,7 +537,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
 fn debug_output_names_the_parts() {
     let bus = EventBus::new();
     let topic = bus.topic("a.b").unwrap();
-    topic.publish(1).unwrap();
+    topic.try_publish(1).unwrap();
     let sub = bus.subscribe("a.*", StartAt::Start).unwrap();
     let member = bus.join("g", "a.b", StartAt::Start).unwrap();
     assert!(format!("{bus:?}").contains("EventBus"));

@@ -12,11 +12,12 @@
 use super::backend::{Backend, Record, TopicLog};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
-use super::{BATCH, Event, Inner, Offset, StartAt};
+use super::{BATCH, Event, Inner, Offset, StartAt, at_once};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
+use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -88,13 +89,18 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     let shared = match groups.get(&key) {
         Some(shared) => shared.clone(),
         None => {
-            let start = match inner.backend.committed(group, topic)? {
+            let backend = &inner.backend;
+            let start = match at_once(|cx| backend.poll_committed(cx, group, topic))? {
                 Some(committed) => committed,
                 None => from.offset_in(&*log),
             };
             // Stored at once, so a group that never acks still resumes
             // where it began, not at a new `from`.
-            inner.backend.commit(group, topic, start)?;
+            at_once(|cx| {
+                backend
+                    .poll_commit(cx, group, topic, start)
+                    .map_err(io::Error::from)
+            })?;
             let shared = Arc::new(Group {
                 name: group.to_owned(),
                 topic: name.clone(),
@@ -169,10 +175,21 @@ impl<T: Clone + Send + 'static> Member<T> {
         } else {
             if state.buf.is_empty() && !state.done {
                 let state = &mut *state;
-                let read = group.log.read(state.next, BATCH, &mut state.buf, waker);
-                state.next = read.next;
-                state.lagged += read.skipped;
-                state.done = read.closed && state.buf.is_empty();
+                match group.log.poll_read(state.next, BATCH, &mut state.buf, waker) {
+                    Poll::Ready(Ok(read)) => {
+                        state.next = read.next;
+                        state.lagged += read.skipped;
+                        state.done = read.closed && state.buf.is_empty();
+                    }
+                    Poll::Ready(Err(error)) => {
+                        let error = Arc::new(error);
+                        return Some(Err(RecvError::Io {
+                            topic: self.topic.clone(),
+                            error,
+                        }));
+                    }
+                    Poll::Pending => {}
+                }
             }
             if state.lagged > 0 {
                 let skipped = std::mem::take(&mut state.lagged);
@@ -224,9 +241,14 @@ impl<T: 'static> Group<T> {
         ];
         let oldest = oldest.into_iter().flatten().min().unwrap_or(state.next);
         if oldest > state.committed {
-            // Moved only once stored, so a failed commit is tried again at
-            // the next ack.
-            self.backend.commit(&self.name, &self.topic, oldest)?;
+            // Moved only once stored, so a failed (or not yet confirmed)
+            // commit is tried again at the next ack.
+            let backend = &self.backend;
+            at_once(|cx| {
+                backend
+                    .poll_commit(cx, &self.name, &self.topic, oldest)
+                    .map_err(io::Error::from)
+            })?;
             state.committed = oldest;
         }
         Ok(())
@@ -272,7 +294,9 @@ impl<T: 'static> GroupEvent<T> {
     /// # Errors
     ///
     /// [`EventsError::Backend`] if the backend failed to store the new
-    /// committed offset (the ack itself counts).
+    /// committed offset, or could not at once (an error of kind
+    /// `WouldBlock`: an ack does not wait). The ack itself counts, and the
+    /// commit is tried again at the next ack.
     pub fn ack(mut self) -> Result<(), EventsError> {
         let event = self.event.take().expect("a GroupEvent is settled only once");
         self.group.settle(event, self.seq, self.deliveries, true)

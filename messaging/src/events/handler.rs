@@ -301,8 +301,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///         .unwrap();
     ///     let mut failed = bus.subscribe("mail.failed", weft::events::StartAt::Start).unwrap();
     ///
-    ///     bus.publish("user.registered", "ada@example.com".to_string()).unwrap();
-    ///     bus.publish("user.registered", "grace".to_string()).unwrap();
+    ///     bus.publish("user.registered", "ada@example.com".to_string()).await.unwrap();
+    ///     bus.publish("user.registered", "grace".to_string()).await.unwrap();
     ///     assert_eq!(*failed.recv().await.unwrap(), "grace");
     ///
     ///     bus.close();
@@ -380,6 +380,15 @@ where
                 Some(Err(super::RecvError::Lagged { skipped, .. })) => {
                     control.update(|stats| stats.skipped += skipped);
                 }
+                Some(Err(error @ super::RecvError::Io { .. })) => {
+                    // The backend could not read: wait the first back-off
+                    // before reading again, so a lasting failure does not
+                    // spin.
+                    control.update(|stats| stats.last_error = Some(error.to_string()));
+                    if !self.back_off(1, control).await {
+                        break;
+                    }
+                }
                 Some(Ok(event)) => {
                     // Its own failures are not its input: a pattern that
                     // matches the dead-letter topic would loop forever.
@@ -415,7 +424,7 @@ where
             attempt += 1;
         };
         let dead_lettered = match &self.dead_letter {
-            Some((_, log)) => self.inner.append(&**log, event.into_payload()).is_ok(),
+            Some((_, log)) => self.inner.append(&**log, event.into_payload()).await.is_ok(),
             None => false,
         };
         control.update(|stats| {

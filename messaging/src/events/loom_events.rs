@@ -14,8 +14,8 @@ fn a_waiting_subscriber_sees_every_event_published_on_another_thread() {
         let mut sub = bus.subscribe("t", StartAt::Latest).unwrap();
         let topic = bus.topic("t").unwrap();
         let publisher = thread::spawn(move || {
-            topic.publish(1).unwrap();
-            topic.publish(2).unwrap();
+            topic.try_publish(1).unwrap();
+            topic.try_publish(2).unwrap();
         });
         let got = block_on(async {
             let a = *sub.recv().await.unwrap();
@@ -34,7 +34,7 @@ fn a_pattern_subscriber_hears_of_a_topic_made_on_another_thread() {
         let mut sub = bus.subscribe("user.*", StartAt::Latest).unwrap();
         let publisher = bus.clone();
         let t = thread::spawn(move || {
-            publisher.publish("user.new", 7).unwrap();
+            publisher.try_publish("user.new", 7).unwrap();
         });
         let event = block_on(sub.recv()).unwrap();
         t.join().unwrap();
@@ -49,7 +49,7 @@ fn the_last_handle_dropped_on_another_thread_wakes_a_waiting_reader() {
         let mut exact = bus.subscribe("t", StartAt::Latest).unwrap();
         let other = bus.clone();
         let t = thread::spawn(move || {
-            other.publish("t", 1).unwrap();
+            other.try_publish("t", 1).unwrap();
             drop(other);
         });
         drop(bus);

@@ -34,7 +34,7 @@
 //!
 //! let bus = EventBus::new();
 //! let mut mailer = bus.subscribe("user.*", StartAt::Latest).unwrap();
-//! bus.publish("user.registered", "ada@example.com").unwrap();
+//! bus.try_publish("user.registered", "ada@example.com").unwrap();
 //!
 //! // A late subscriber replays what the topic retains.
 //! let mut audit = bus.subscribe("user.registered", StartAt::Start).unwrap();
@@ -54,7 +54,7 @@ mod handler;
 mod loom_events;
 mod pattern;
 
-pub use self::backend::{Backend, Memory, Read, Record, TopicLog};
+pub use self::backend::{Append, Backend, Memory, Read, Record, TopicLog};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
@@ -69,6 +69,7 @@ use futures_core::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
+use std::io;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -346,15 +347,73 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         })
     }
 
-    /// Publishes `event` on `topic` and returns its offset.
+    /// Publishes `event` on `topic` and returns its offset, once the
+    /// backend has stored it. With the in-memory backend this never waits;
+    /// a durable or broker backend may (a confirmed append is a round
+    /// trip). [`try_publish`](EventBus::try_publish) does not wait.
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] once the bus is closed,
     /// [`PublishError::InvalidTopic`] for a bad name, both with the event;
-    /// [`PublishError::Backend`] if the backend fails.
-    pub fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.publish(topic, event)
+    /// [`PublishError::Store`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before the backend took the event, nothing is stored (and
+    /// the event is dropped). Dropped while a backend confirms the append,
+    /// the event may or may not be stored, as with a broker's publish whose
+    /// confirmation never arrives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     assert_eq!(bus.publish("audit", "logged in").await.unwrap(), Offset::new(0));
+    ///     assert_eq!(*audit.recv().await.unwrap(), "logged in");
+    /// });
+    /// ```
+    pub async fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let log = match poll_fn(|cx| self.bus.0.poll_log(cx, topic)).await {
+            Ok((_, log)) => log,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        self.bus.0.append(&*log, event).await
+    }
+
+    /// Publishes `event` on `topic` if the backend can store it at once,
+    /// and returns its offset. The in-memory backend always can: this is
+    /// the form for code that cannot wait, and it costs no more than
+    /// `publish`.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish), and [`PublishError::WouldBlock`]
+    /// (with the event, nothing stored) if the backend cannot take it at
+    /// once, or [`PublishError::Store`] with
+    /// [`StoreError::Unknown`] if it took the event but did not confirm it
+    /// at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// assert_eq!(bus.try_publish("audit", "logged in").unwrap(), Offset::new(0));
+    /// assert_eq!(*audit.try_recv().unwrap().unwrap(), "logged in");
+    /// ```
+    pub fn try_publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let log = match self.bus.0.log(topic) {
+            Ok((_, log)) => log,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        self.bus.0.try_append(&*log, event)
     }
 
     /// A subscriber to every topic `pattern` matches, starting `from`.
@@ -388,7 +447,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::Backend`] if the backend fails.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
-        Ok(self.bus.0.backend.committed(group, topic)?)
+        let backend = &self.bus.0.backend;
+        Ok(at_once(|cx| backend.poll_committed(cx, group, topic))?)
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -417,16 +477,26 @@ impl<T: Clone + Send + 'static> Default for EventBus<T> {
 
 impl<T: Clone + Send + 'static> Inner<T> {
     /// The log of topic `name`, opened (and shown to matching pattern
-    /// subscribers) if new.
+    /// subscribers) if new; for a caller that cannot wait, a backend that
+    /// does not open it at once is an error.
     fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
+        match self.poll_log(&mut Context::from_waker(Waker::noop()), name) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(EventsError::Backend(would_block())),
+        }
+    }
+
+    /// The log of topic `name`, opened (and shown to matching pattern
+    /// subscribers) if new.
+    fn poll_log(&self, cx: &mut Context<'_>, name: &str) -> Poll<Result<NamedLog<T>, EventsError>> {
         pattern::validate_topic(name)?;
         let mut wakers = Vec::new();
         let opened = {
             let mut registry = lock(&self.registry);
             if let Some((name, log)) = registry.topics.get_key_value(name) {
-                return Ok((name.clone(), log.clone()));
+                return Poll::Ready(Ok((name.clone(), log.clone())));
             }
-            self.open(&mut registry, name, &mut wakers)
+            self.open(cx, &mut registry, name, &mut wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
         opened
@@ -439,11 +509,16 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// released the lock.
     fn open(
         &self,
+        cx: &mut Context<'_>,
         registry: &mut Registry<T>,
         name: &str,
         wakers: &mut Vec<Waker>,
-    ) -> Result<NamedLog<T>, EventsError> {
-        let log = self.backend.open(name, self.retention)?;
+    ) -> Poll<Result<NamedLog<T>, EventsError>> {
+        let log = match self.backend.poll_open(cx, name, self.retention) {
+            Poll::Ready(Ok(log)) => log,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+            Poll::Pending => return Poll::Pending,
+        };
         if registry.closed {
             log.close();
         }
@@ -460,26 +535,29 @@ impl<T: Clone + Send + 'static> Inner<T> {
             }
             true
         });
-        Ok((name, log))
-    }
-
-    fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        let (_, log) = match self.log(topic) {
-            Ok(found) => found,
-            Err(EventsError::InvalidName(e)) => return Err(PublishError::InvalidTopic(e, event)),
-            Err(EventsError::Backend(e)) => return Err(PublishError::Backend(e)),
-            Err(_) => unreachable!("opening a log fails by name or backend only"),
-        };
-        self.append(&*log, event)
+        Poll::Ready(Ok((name, log)))
     }
 
     // ANCHOR: append
-    fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        log.append(seq, event).map_err(|e| match e {
-            Ok(event) => PublishError::Closed(event),
-            Err(e) => PublishError::Backend(e),
-        })
+    /// Appends `event` to `log`, waiting for the backend as long as it
+    /// takes.
+    async fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
+        let mut append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        poll_fn(|cx| log.poll_append(cx, &mut append)).await
+    }
+
+    /// Appends `event` to `log` if the backend can at once.
+    fn try_append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
+        let mut append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        match log.poll_append(&mut Context::from_waker(Waker::noop()), &mut append) {
+            Poll::Ready(result) => result,
+            // Not taken: nothing happened. Taken: the append goes on
+            // without us, and may or may not be stored.
+            Poll::Pending => Err(match append.take() {
+                Some(event) => PublishError::WouldBlock(event),
+                None => PublishError::Store(StoreError::Unknown { error: would_block() }),
+            }),
+        }
     }
     // ANCHOR_END: append
 
@@ -500,7 +578,11 @@ impl<T: Clone + Send + 'static> Inner<T> {
         let mut wakers = Vec::new();
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
-                self.open(&mut registry, &stored, &mut wakers)?;
+                let cx = &mut Context::from_waker(Waker::noop());
+                match self.open(cx, &mut registry, &stored, &mut wakers) {
+                    Poll::Ready(opened) => opened?,
+                    Poll::Pending => return Err(EventsError::Backend(would_block())),
+                };
             }
         }
         let cursors = registry
@@ -533,14 +615,58 @@ impl<T: Clone + Send + 'static> Topic<T> {
         &self.name
     }
 
-    /// Publishes `event` and returns its offset.
+    /// Publishes `event` and returns its offset, once the backend has
+    /// stored it; see [`EventBus::publish`].
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] (with the event) once the bus is closed;
-    /// [`PublishError::Backend`] if the backend fails.
-    pub fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.append(&*self.log, event)
+    /// [`PublishError::Store`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`EventBus::publish`]: dropped before the backend took the event,
+    /// nothing is stored; dropped while it confirms, the outcome is unknown.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic("order.placed").unwrap();
+    ///     let mut replay = orders.subscribe(StartAt::Start);
+    ///     orders.publish("order #1").await.unwrap();
+    ///     assert_eq!(*replay.recv().await.unwrap(), "order #1");
+    /// });
+    /// ```
+    pub async fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus.0.append(&*self.log, event).await
+    }
+
+    /// Publishes `event` if the backend can store it at once (the
+    /// in-memory backend always can); see [`EventBus::try_publish`].
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] (with the event) once the bus is closed;
+    /// [`PublishError::WouldBlock`] (with the event) if the backend cannot
+    /// take it at once; [`PublishError::Store`] if the backend fails or
+    /// took the event without confirming it at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::new();
+    /// let orders = bus.topic("order.placed").unwrap();
+    /// assert_eq!(orders.try_publish("order #1").unwrap(), Offset::new(0));
+    /// assert_eq!(orders.end(), Offset::new(1));
+    /// ```
+    pub fn try_publish(&self, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus.0.try_append(&*self.log, event)
     }
 
     /// A subscriber to this topic, starting `from`.
@@ -618,7 +744,12 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         }
         // ANCHOR: next
         for cursor in &mut self.cursors {
-            cursor.fill(waker);
+            if let Err(error) = cursor.fill(waker) {
+                return Some(Err(RecvError::Io {
+                    topic: cursor.name.clone(),
+                    error: Arc::new(error),
+                }));
+            }
         }
         if let Some(cursor) = self.cursors.iter_mut().find(|c| c.skipped > 0) {
             let skipped = std::mem::take(&mut cursor.skipped);
@@ -678,14 +809,17 @@ impl<T: Clone + Send + 'static> Cursor<T> {
     // ANCHOR: fill
     /// Reads a batch if none is buffered; registers `waker` if nothing is
     /// there.
-    fn fill(&mut self, waker: Option<&Waker>) {
+    fn fill(&mut self, waker: Option<&Waker>) -> io::Result<()> {
         if !self.buf.is_empty() || self.done {
-            return;
+            return Ok(());
         }
-        let read = self.log.read(self.next, BATCH, &mut self.buf, waker);
-        self.next = read.next;
-        self.skipped += read.skipped;
-        self.done = read.closed && self.buf.is_empty();
+        if let Poll::Ready(read) = self.log.poll_read(self.next, BATCH, &mut self.buf, waker) {
+            let read = read?;
+            self.next = read.next;
+            self.skipped += read.skipped;
+            self.done = read.closed && self.buf.is_empty();
+        }
+        Ok(())
     }
     // ANCHOR_END: fill
 }
@@ -776,5 +910,38 @@ impl<T: 'static> fmt::Debug for Subscriber<T> {
             .field("pattern", &self.watch.as_ref().map(|w| w.pattern.as_str()))
             .field("cursors", &cursors)
             .finish()
+    }
+}
+
+/// The error of a backend that did not complete at once for a caller that
+/// cannot wait.
+fn would_block() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WouldBlock,
+        "the event bus backend did not complete at once",
+    )
+}
+
+/// Polls a backend operation once, for a caller that cannot wait: `Pending`
+/// becomes a [`would_block`] error.
+fn at_once<R>(poll: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<R>>) -> io::Result<R> {
+    match poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(would_block()),
+    }
+}
+
+impl EventsError {
+    /// The publish error for `event`, which opening its topic failed with.
+    fn with_event<T>(self, event: T) -> PublishError<T> {
+        match self {
+            EventsError::InvalidName(e) => PublishError::InvalidTopic(e, event),
+            EventsError::Backend(error) => PublishError::Store(StoreError::NotStored { value: event, error }),
+            // Opening a log fails by name or backend only.
+            other => PublishError::Store(StoreError::NotStored {
+                value: event,
+                error: io::Error::other(other.to_string()),
+            }),
+        }
     }
 }
