@@ -41,8 +41,8 @@
 
 use super::Offset;
 use super::error::PublishError;
-use crate::StoreError;
 use crate::loom::{Mutex, lock};
+use crate::{Properties, StoreError};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
@@ -58,6 +58,8 @@ pub struct Record<T> {
     /// The bus-wide publication sequence number, which orders events of
     /// different topics for a pattern subscriber.
     pub seq: u64,
+    /// Its properties, if it was published with some.
+    pub properties: Option<Arc<Properties>>,
     /// The event.
     pub payload: T,
 }
@@ -102,6 +104,7 @@ pub struct Read {
 pub struct Append<T> {
     seq: u64,
     payload: Option<T>,
+    properties: Option<Arc<Properties>>,
     note: u64,
 }
 
@@ -111,8 +114,25 @@ impl<T> Append<T> {
         Append {
             seq,
             payload: Some(payload),
+            properties: None,
             note: 0,
         }
+    }
+
+    /// The same, carrying `properties` (stamped already).
+    pub fn with_properties(mut self, properties: Arc<Properties>) -> Append<T> {
+        self.properties = Some(properties);
+        self
+    }
+
+    /// The properties to store with it, if any.
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
+    }
+
+    /// Takes the properties, to store them with the payload.
+    pub fn take_properties(&mut self) -> Option<Arc<Properties>> {
+        self.properties.take()
     }
 
     /// The bus-wide publication sequence number to store with it.
@@ -383,8 +403,8 @@ struct MemoryLog<T> {
 struct LogState<T> {
     /// Offset of `events[0]`.
     start: u64,
-    /// (seq, payload), oldest first.
-    events: VecDeque<(u64, T)>,
+    /// (seq, properties, payload), oldest first.
+    events: VecDeque<(u64, Option<Arc<Properties>>, T)>,
     retention: usize,
     waiters: Vec<Waker>,
     closed: bool,
@@ -415,7 +435,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             let error = io::Error::other("an append polled after it completed");
             return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
         };
-        let seq = append.seq();
+        let (seq, properties) = (append.seq(), append.take_properties());
         // The event pushed out of the window is dropped after the lock is
         // released: its drop is user code that may publish again.
         let (offset, waiters, _evicted) = {
@@ -430,7 +450,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
                 evicted = state.events.pop_front();
                 state.start += 1;
             }
-            state.events.push_back((seq, payload));
+            state.events.push_back((seq, properties, payload));
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
@@ -463,12 +483,16 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             // so the reader reads the same offsets again rather than
             // holding half a batch twice.
             let out = UndoOnUnwind::new(out);
-            out.0
-                .extend(events.zip(first..).map(|((seq, payload), offset)| Record {
-                    offset: Offset(offset),
-                    seq: *seq,
-                    payload: payload.clone(),
-                }));
+            out.0.extend(
+                events
+                    .zip(first..)
+                    .map(|((seq, properties, payload), offset)| Record {
+                        offset: Offset(offset),
+                        seq: *seq,
+                        properties: properties.clone(),
+                        payload: payload.clone(),
+                    }),
+            );
         }
         let next = first + count;
         let closed = state.closed && next >= end;

@@ -223,6 +223,7 @@ impl<T: Clone + Send + 'static> Member<T> {
             event: Some(Event {
                 topic: self.topic.clone(),
                 offset: record.offset,
+                properties: record.properties,
                 payload: record.payload,
             }),
         }))
@@ -266,6 +267,7 @@ impl<T: 'static> Group<T> {
                 let record = Record {
                     offset: event.offset,
                     seq,
+                    properties: event.properties,
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));

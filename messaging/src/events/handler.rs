@@ -424,7 +424,15 @@ where
             attempt += 1;
         };
         let dead_lettered = match &self.dead_letter {
-            Some((_, log)) => self.inner.append(&**log, event.into_payload()).await.is_ok(),
+            Some((_, log)) => {
+                // Its properties go with it: a dead letter keeps its id.
+                let properties = event.properties.clone();
+                let mut append = self.inner.prepare(event.into_payload(), None);
+                if let Some(properties) = properties {
+                    append = append.with_properties(properties);
+                }
+                self.inner.append(&**log, append).await.is_ok()
+            }
             None => false,
         };
         control.update(|stats| {

@@ -74,6 +74,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
@@ -138,6 +139,7 @@ impl StartAt {
 pub struct Event<T> {
     topic: Arc<str>,
     offset: Offset,
+    properties: Option<Arc<Properties>>,
     payload: T,
 }
 
@@ -150,6 +152,35 @@ impl<T> Event<T> {
     /// Its offset in that topic.
     pub fn offset(&self) -> Offset {
         self.offset
+    }
+
+    /// Its properties: the id it was published with (generated if the
+    /// publisher gave none), the time the bus handed it to the backend, and
+    /// its headers. `None` for an event published without properties
+    /// ([`publish`](EventBus::publish) rather than
+    /// [`publish_with`](EventBus::publish_with)), which carries none so
+    /// that the plain path costs nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("order.paid", StartAt::Latest).unwrap();
+    /// let properties = Properties::new().with_id("order-7").with_header("tenant", "acme");
+    /// bus.try_publish_with("order.paid", 4200, properties).unwrap();
+    /// bus.try_publish("order.paid", 99).unwrap();
+    ///
+    /// let event = sub.try_recv().unwrap().unwrap();
+    /// let properties = event.properties().unwrap();
+    /// assert_eq!(properties.id().as_str(), "order-7");
+    /// assert_eq!(properties.header("tenant"), Some("acme"));
+    /// assert!(properties.timestamp().is_some(), "stamped when published");
+    /// assert!(sub.try_recv().unwrap().unwrap().properties().is_none());
+    /// ```
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
     }
 
     /// The payload.
@@ -176,6 +207,7 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
         f.debug_struct("Event")
             .field("topic", &self.topic)
             .field("offset", &self.offset.0)
+            .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()
     }
@@ -378,11 +410,57 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// });
     /// ```
     pub async fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.publish_inner(topic, event, None).await
+    }
+
+    /// Publishes `event` on `topic` with `properties` (an id, headers),
+    /// stamped with the time the bus hands it to the backend unless it is
+    /// stamped already; readers find them in [`Event::properties`].
+    /// Otherwise as [`publish`](EventBus::publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     let properties = Properties::new().with_header("user", "ada");
+    ///     bus.publish_with("audit", "logged in", properties).await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!(event.properties().unwrap().header("user"), Some("ada"));
+    /// });
+    /// ```
+    pub async fn publish_with(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.publish_inner(topic, event, Some(properties)).await
+    }
+
+    async fn publish_inner(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
         let log = match poll_fn(|cx| self.bus.0.poll_log(cx, topic)).await {
             Ok((_, log)) => log,
             Err(e) => return Err(e.with_event(event)),
         };
-        self.bus.0.append(&*log, event).await
+        let append = self.bus.0.prepare(event, properties);
+        self.bus.0.append(&*log, append).await
     }
 
     /// Publishes `event` on `topic` if the backend can store it at once,
@@ -409,11 +487,50 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(*audit.try_recv().unwrap().unwrap(), "logged in");
     /// ```
     pub fn try_publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.try_publish_inner(topic, event, None)
+    }
+
+    /// Publishes `event` on `topic` with `properties` if the backend can
+    /// store it at once; see [`publish_with`](EventBus::publish_with) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// bus.try_publish_with("audit", "logged in", Properties::new().with_id("login-1")).unwrap();
+    /// let event = audit.try_recv().unwrap().unwrap();
+    /// assert_eq!(event.properties().unwrap().id().as_str(), "login-1");
+    /// ```
+    pub fn try_publish_with(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.try_publish_inner(topic, event, Some(properties))
+    }
+
+    fn try_publish_inner(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
         let log = match self.bus.0.log(topic) {
             Ok((_, log)) => log,
             Err(e) => return Err(e.with_event(event)),
         };
-        self.bus.0.try_append(&*log, event)
+        self.bus
+            .0
+            .try_append(&*log, self.bus.0.prepare(event, properties))
     }
 
     /// A subscriber to every topic `pattern` matches, starting `from`.
@@ -539,16 +656,26 @@ impl<T: Clone + Send + 'static> Inner<T> {
     }
 
     // ANCHOR: append
-    /// Appends `event` to `log`, waiting for the backend as long as it
-    /// takes.
-    async fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
-        let mut append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+    /// The append of `event` with the next sequence number, and with
+    /// `properties` stamped now (unless stamped already).
+    fn prepare(&self, event: T, properties: Option<Properties>) -> Append<T> {
+        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        match properties {
+            None => append,
+            Some(mut properties) => {
+                properties.stamp(SystemTime::now());
+                append.with_properties(Arc::new(properties))
+            }
+        }
+    }
+
+    /// Appends to `log`, waiting for the backend as long as it takes.
+    async fn append(&self, log: &dyn TopicLog<T>, mut append: Append<T>) -> Result<Offset, PublishError<T>> {
         poll_fn(|cx| log.poll_append(cx, &mut append)).await
     }
 
-    /// Appends `event` to `log` if the backend can at once.
-    fn try_append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
-        let mut append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+    /// Appends to `log` if the backend can at once.
+    fn try_append(&self, log: &dyn TopicLog<T>, mut append: Append<T>) -> Result<Offset, PublishError<T>> {
         match log.poll_append(&mut Context::from_waker(Waker::noop()), &mut append) {
             Poll::Ready(result) => result,
             // Not taken: nothing happened. Taken: the append goes on
@@ -642,7 +769,39 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// });
     /// ```
     pub async fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.append(&*self.log, event).await
+        self.bus
+            .0
+            .append(&*self.log, self.bus.0.prepare(event, None))
+            .await
+    }
+
+    /// Publishes `event` with `properties`; see [`EventBus::publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic("order.placed").unwrap();
+    ///     let mut replay = orders.subscribe(StartAt::Start);
+    ///     orders.publish_with("order #1", Properties::new().with_id("o-1")).await.unwrap();
+    ///     let event = replay.recv().await.unwrap();
+    ///     assert_eq!(event.properties().unwrap().id().as_str(), "o-1");
+    /// });
+    /// ```
+    pub async fn publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, Some(properties));
+        self.bus.0.append(&*self.log, append).await
     }
 
     /// Publishes `event` if the backend can store it at once (the
@@ -666,7 +825,32 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// assert_eq!(orders.end(), Offset::new(1));
     /// ```
     pub fn try_publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.try_append(&*self.log, event)
+        self.bus.0.try_append(&*self.log, self.bus.0.prepare(event, None))
+    }
+
+    /// Publishes `event` with `properties` if the backend can store it at
+    /// once; see [`EventBus::try_publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let orders = bus.topic("order.placed").unwrap();
+    /// let mut replay = orders.subscribe(StartAt::Start);
+    /// orders.try_publish_with("order #1", Properties::new().with_header("k", "v")).unwrap();
+    /// let event = replay.try_recv().unwrap().unwrap();
+    /// assert_eq!(event.properties().unwrap().header("k"), Some("v"));
+    /// ```
+    pub fn try_publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
+        self.bus
+            .0
+            .try_append(&*self.log, self.bus.0.prepare(event, Some(properties)))
     }
 
     /// A subscriber to this topic, starting `from`.
@@ -769,6 +953,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             return Some(Ok(Event {
                 topic: cursor.name.clone(),
                 offset: record.offset,
+                properties: record.properties,
                 payload: record.payload,
             }));
         }
