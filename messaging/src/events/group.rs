@@ -28,6 +28,8 @@ pub struct Member<T: 'static> {
     group: Arc<Group<T>>,
     /// This member's own copy of the topic name.
     topic: Arc<str>,
+    /// Its key among the group's waiters.
+    id: u64,
 }
 
 /// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
@@ -65,8 +67,12 @@ struct GroupState<T> {
     lagged: u64,
     /// The log is closed and read to the end.
     done: bool,
-    /// Members waiting for an event.
-    waiters: Vec<Waker>,
+    /// Members waiting for an event, by member id: one waker each (the
+    /// latest), removed when the member leaves, so a member that stopped
+    /// asking keeps no task alive here.
+    waiters: Vec<(u64, Waker)>,
+    /// The id the next member gets.
+    next_member: u64,
 }
 // ANCHOR_END: group-state
 
@@ -115,15 +121,22 @@ pub(crate) fn join<T: Clone + Send + 'static>(
                     lagged: 0,
                     done: false,
                     waiters: Vec::new(),
+                    next_member: 0,
                 }),
             });
             groups.insert(key, shared.clone());
             shared
         }
     };
+    let id = {
+        let mut state = lock(&shared.state);
+        state.next_member += 1;
+        state.next_member - 1
+    };
     Ok(Member {
         topic: Arc::from(&*name),
         group: shared,
+        id,
     })
 }
 
@@ -168,6 +181,9 @@ impl<T: Clone + Send + 'static> Member<T> {
 
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
         let group = &self.group;
+        // Declared before the guard, so dropped after it: a waker's drop
+        // may call back into the bus.
+        let mut _displaced = None;
         let mut state = lock(&group.state);
         // ANCHOR: group-next
         let (record, deliveries) = if let Some((_, (record, n))) = state.redeliver.pop_first() {
@@ -207,7 +223,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                         return Some(Err(RecvError::Closed));
                     }
                     if let Some(waker) = waker {
-                        crate::util::add_waker(&mut state.waiters, waker);
+                        _displaced = register(&mut state.waiters, self.id, waker);
                     }
                     return None;
                 }
@@ -284,7 +300,7 @@ impl<T: 'static> Group<T> {
             };
             (result, waiters)
         };
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
         result
     }
 }
@@ -342,6 +358,31 @@ impl<T: 'static> Drop for GroupEvent<T> {
         if let Some(event) = self.event.take() {
             let _ = self.group.settle(event, self.seq, self.deliveries, false);
         }
+    }
+}
+
+/// Keeps `waker` as member `id`'s one waker; returns the one it displaced,
+/// for the caller to drop once it has released the lock.
+#[must_use = "drop the displaced waker after releasing the lock"]
+fn register(waiters: &mut Vec<(u64, Waker)>, id: u64, waker: &Waker) -> Option<Waker> {
+    match waiters.iter_mut().find(|(member, _)| *member == id) {
+        Some((_, slot)) if slot.will_wake(waker) => None,
+        Some((_, slot)) => Some(std::mem::replace(slot, waker.clone())),
+        None => {
+            waiters.push((id, waker.clone()));
+            None
+        }
+    }
+}
+
+impl<T: 'static> Drop for Member<T> {
+    /// A member that leaves takes its waker with it.
+    fn drop(&mut self) {
+        let _gone = {
+            let mut state = lock(&self.group.state);
+            let at = state.waiters.iter().position(|(member, _)| *member == self.id);
+            at.map(|at| state.waiters.swap_remove(at))
+        };
     }
 }
 
