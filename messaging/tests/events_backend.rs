@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use weft::events::{
-    Append, Backend, EventBus, EventsError, Memory, Offset, PublishError, Read, Record, RecvError, StartAt,
-    StoreError, TopicLog,
+    Append, Backend, EventBus, EventsError, Memory, Offset, PublishError, Read, ReaderId, Record, RecvError,
+    StartAt, StoreError, TopicLog,
 };
 
 /// A waker that counts its wakes.
@@ -155,6 +155,7 @@ impl TopicLog<u32> for FlakyLog {
 
     fn poll_read(
         &self,
+        reader: ReaderId,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<u32>>,
@@ -166,7 +167,11 @@ impl TopicLog<u32> for FlakyLog {
             return Poll::Ready(Err(io::Error::other("bad sector")));
         }
         drop(knobs);
-        self.inner.poll_read(from, max, out, waker)
+        self.inner.poll_read(reader, from, max, out, waker)
+    }
+
+    fn forget(&self, reader: ReaderId) {
+        self.inner.forget(reader);
     }
 
     fn start(&self) -> Offset {

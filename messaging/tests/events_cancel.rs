@@ -55,3 +55,51 @@ fn a_member_polled_by_another_task_keeps_only_the_latest_waker() {
         "the group still holds a cancelled recv's waker"
     );
 }
+
+#[test]
+fn a_subscriber_dropped_while_waiting_does_not_keep_its_waker() {
+    let bus = EventBus::<u32>::new();
+    let mut sub = bus.subscribe("quiet", StartAt::Latest).unwrap();
+    let mut pattern = bus.subscribe("#", StartAt::Latest).unwrap();
+    let (task, waker) = tracked();
+    let mut cx = Context::from_waker(&waker);
+    assert!(sub.poll_recv(&mut cx).is_pending());
+    assert!(pattern.poll_recv(&mut cx).is_pending());
+    drop((sub, pattern, waker));
+    // Nothing is published on the quiet topic for a long time.
+    assert_eq!(
+        Arc::strong_count(&task),
+        1,
+        "the topic's log still holds the waker"
+    );
+}
+
+#[test]
+fn a_member_dropped_while_waiting_leaves_no_waker_in_the_log() {
+    let bus = EventBus::<u32>::new();
+    let mut member = bus.join("g", "quiet", StartAt::Latest).unwrap();
+    let (task, waker) = tracked();
+    assert!(member.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop((member, waker));
+    assert_eq!(
+        Arc::strong_count(&task),
+        1,
+        "the topic's log still holds the waker"
+    );
+}
+
+#[test]
+fn a_subscriber_polled_by_another_task_keeps_only_the_latest_waker_in_the_log() {
+    let bus = EventBus::<u32>::new();
+    let mut sub = bus.subscribe("quiet", StartAt::Latest).unwrap();
+    let (first, waker) = tracked();
+    assert!(sub.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    let (_second, waker) = tracked();
+    assert!(sub.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    assert_eq!(
+        Arc::strong_count(&first),
+        1,
+        "the log still holds a cancelled recv's waker"
+    );
+}

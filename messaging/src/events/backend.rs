@@ -25,6 +25,9 @@
 //!   `Pending` that wakes nobody strands the reader or publisher. Where
 //!   the caller passes no waker ([`TopicLog::poll_read`] with `None`, for
 //!   a `try_recv`), `Pending` only says "nothing now".
+//! - A log keeps at most one waker per [`ReaderId`] (the latest), and drops
+//!   it when told to [`forget`](TopicLog::forget) the reader: a reader that
+//!   stopped waiting must not keep its task alive in the log.
 //! - The caller polls again with the same arguments (for an append, the
 //!   same [`Append`]) until it gets `Ready`, or gives up and drops what it
 //!   held: a cancelled publisher or reader. A backend must not rely on
@@ -47,7 +50,69 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
+
+/// Who waits on a log: each subscriber cursor and each group member has
+/// its own, so a log keeps one waker per reader (the latest) and forgets
+/// it when the reader goes.
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::ReaderId;
+///
+/// assert_ne!(ReaderId::new(), ReaderId::new());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReaderId(u64);
+
+impl ReaderId {
+    /// A reader id unique in this process.
+    pub fn new() -> ReaderId {
+        // A counter only, ordering nothing: loom need not see it.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        ReaderId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Its number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for ReaderId {
+    fn default() -> ReaderId {
+        ReaderId::new()
+    }
+}
+
+/// Keeps `waker` as `reader`'s one waker among `waiters`; returns the one
+/// it displaced, for the caller to drop once it has released its lock (a
+/// waker's drop is user code that may call back in).
+#[must_use = "drop the displaced waker after releasing the lock"]
+pub(crate) fn register(
+    waiters: &mut Vec<(ReaderId, Waker)>,
+    reader: ReaderId,
+    waker: &Waker,
+) -> Option<Waker> {
+    match waiters.iter_mut().find(|(id, _)| *id == reader) {
+        Some((_, slot)) if slot.will_wake(waker) => None,
+        Some((_, slot)) => Some(std::mem::replace(slot, waker.clone())),
+        None => {
+            waiters.push((reader, waker.clone()));
+            None
+        }
+    }
+}
+
+/// Removes `reader`'s waker from `waiters`, returning it for the caller to
+/// drop once it has released its lock.
+#[must_use = "drop the removed waker after releasing the lock"]
+pub(crate) fn unregister(waiters: &mut Vec<(ReaderId, Waker)>, reader: ReaderId) -> Option<Waker> {
+    let at = waiters.iter().position(|(id, _)| *id == reader)?;
+    Some(waiters.swap_remove(at).1)
+}
 
 // ANCHOR: record
 /// An event as a log stores it.
@@ -201,12 +266,14 @@ pub trait TopicLog<T>: Send + Sync + 'static {
         append: &mut Append<T>,
     ) -> Poll<Result<Offset, PublishError<T>>>;
 
-    /// Copies up to `max` records starting at `from` to the back of `out`.
+    /// Copies up to `max` records starting at `from` to the back of `out`,
+    /// for `reader`.
     ///
     /// `Ready(Ok(_))` once there is something to report: records, skipped
     /// events or the end of a closed log. `Pending` if there is nothing
     /// yet: `waker`, when given, is woken at the next append, at close,
-    /// or when a read under way completes.
+    /// or when a read under way completes. It replaces any waker `reader`
+    /// left before.
     ///
     /// # Errors
     ///
@@ -214,11 +281,16 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     /// to `out`.
     fn poll_read(
         &self,
+        reader: ReaderId,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,
         waker: Option<&Waker>,
     ) -> Poll<io::Result<Read>>;
+
+    /// Drops the waker `reader` left, if any: it stopped waiting (its
+    /// subscriber or member was dropped).
+    fn forget(&self, reader: ReaderId);
 
     /// The oldest retained offset.
     fn start(&self) -> Offset;
@@ -406,7 +478,8 @@ struct LogState<T> {
     /// (seq, properties, payload), oldest first.
     events: VecDeque<(u64, Option<Arc<Properties>>, T)>,
     retention: usize,
-    waiters: Vec<Waker>,
+    /// One waker per waiting reader.
+    waiters: Vec<(ReaderId, Waker)>,
     closed: bool,
 }
 
@@ -458,7 +531,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             };
             (offset, waiters, evicted)
         };
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
         Poll::Ready(Ok(Offset(offset)))
     }
     // ANCHOR_END: memory-append
@@ -466,11 +539,14 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
     // ANCHOR: memory-read
     fn poll_read(
         &self,
+        reader: ReaderId,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,
         waker: Option<&Waker>,
     ) -> Poll<io::Result<Read>> {
+        // Declared before the guard, so dropped after it.
+        let mut _displaced = None;
         let mut state = lock(&self.state);
         let end = state.start + state.events.len() as u64;
         let skipped = state.start.saturating_sub(from.0);
@@ -499,7 +575,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         if count == 0 && skipped == 0 && !closed {
             // Nothing to report: wait for the next append or the close.
             if let Some(waker) = waker {
-                crate::util::add_waker(&mut state.waiters, waker);
+                _displaced = register(&mut state.waiters, reader, waker);
             }
             return Poll::Pending;
         }
@@ -532,13 +608,17 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         drop(evicted);
     }
 
+    fn forget(&self, reader: ReaderId) {
+        let _gone = unregister(&mut lock(&self.state).waiters, reader);
+    }
+
     fn close(&self) {
         let waiters = {
             let mut state = lock(&self.state);
             state.closed = true;
             std::mem::take(&mut state.waiters)
         };
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
     }
 }
 
@@ -589,11 +669,14 @@ mod tests {
             ));
         }
         let mut out = VecDeque::new();
-        let read = catch_unwind(AssertUnwindSafe(|| log.poll_read(Offset(0), 8, &mut out, None)));
+        let reader = ReaderId::new();
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            log.poll_read(reader, Offset(0), 8, &mut out, None)
+        }));
         assert!(read.is_err());
         assert!(out.is_empty(), "no half batch: the same offsets are read again");
         // The log is still usable.
-        let Poll::Ready(Ok(read)) = log.poll_read(Offset(0), 2, &mut out, None) else {
+        let Poll::Ready(Ok(read)) = log.poll_read(reader, Offset(0), 2, &mut out, None) else {
             panic!("two records are there to read");
         };
         assert_eq!((out.len(), read.next), (2, Offset(2)));

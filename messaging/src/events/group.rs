@@ -9,7 +9,7 @@
 //! and the backend stores it, so a group rebuilt on the same backend
 //! resumes there.
 
-use super::backend::{Backend, Record, TopicLog};
+use super::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
 use super::{BATCH, Event, Inner, Offset, StartAt, at_once};
@@ -28,8 +28,8 @@ pub struct Member<T: 'static> {
     group: Arc<Group<T>>,
     /// This member's own copy of the topic name.
     topic: Arc<str>,
-    /// Its key among the group's waiters.
-    id: u64,
+    /// Its key among the group's waiters and the log's.
+    reader: ReaderId,
 }
 
 /// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
@@ -67,12 +67,10 @@ struct GroupState<T> {
     lagged: u64,
     /// The log is closed and read to the end.
     done: bool,
-    /// Members waiting for an event, by member id: one waker each (the
-    /// latest), removed when the member leaves, so a member that stopped
-    /// asking keeps no task alive here.
-    waiters: Vec<(u64, Waker)>,
-    /// The id the next member gets.
-    next_member: u64,
+    /// Members waiting for an event: one waker each (the latest), removed
+    /// when the member leaves, so a member that stopped asking keeps no
+    /// task alive here.
+    waiters: Vec<(ReaderId, Waker)>,
 }
 // ANCHOR_END: group-state
 
@@ -121,22 +119,16 @@ pub(crate) fn join<T: Clone + Send + 'static>(
                     lagged: 0,
                     done: false,
                     waiters: Vec::new(),
-                    next_member: 0,
                 }),
             });
             groups.insert(key, shared.clone());
             shared
         }
     };
-    let id = {
-        let mut state = lock(&shared.state);
-        state.next_member += 1;
-        state.next_member - 1
-    };
     Ok(Member {
         topic: Arc::from(&*name),
         group: shared,
-        id,
+        reader: ReaderId::new(),
     })
 }
 
@@ -191,7 +183,10 @@ impl<T: Clone + Send + 'static> Member<T> {
         } else {
             if state.buf.is_empty() && !state.done {
                 let state = &mut *state;
-                match group.log.poll_read(state.next, BATCH, &mut state.buf, waker) {
+                match group
+                    .log
+                    .poll_read(self.reader, state.next, BATCH, &mut state.buf, waker)
+                {
                     Poll::Ready(Ok(read)) => {
                         state.next = read.next;
                         state.lagged += read.skipped;
@@ -223,7 +218,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                         return Some(Err(RecvError::Closed));
                     }
                     if let Some(waker) = waker {
-                        _displaced = register(&mut state.waiters, self.id, waker);
+                        _displaced = register(&mut state.waiters, self.reader, waker);
                     }
                     return None;
                 }
@@ -361,28 +356,11 @@ impl<T: 'static> Drop for GroupEvent<T> {
     }
 }
 
-/// Keeps `waker` as member `id`'s one waker; returns the one it displaced,
-/// for the caller to drop once it has released the lock.
-#[must_use = "drop the displaced waker after releasing the lock"]
-fn register(waiters: &mut Vec<(u64, Waker)>, id: u64, waker: &Waker) -> Option<Waker> {
-    match waiters.iter_mut().find(|(member, _)| *member == id) {
-        Some((_, slot)) if slot.will_wake(waker) => None,
-        Some((_, slot)) => Some(std::mem::replace(slot, waker.clone())),
-        None => {
-            waiters.push((id, waker.clone()));
-            None
-        }
-    }
-}
-
 impl<T: 'static> Drop for Member<T> {
     /// A member that leaves takes its waker with it.
     fn drop(&mut self) {
-        let _gone = {
-            let mut state = lock(&self.group.state);
-            let at = state.waiters.iter().position(|(member, _)| *member == self.id);
-            at.map(|at| state.waiters.swap_remove(at))
-        };
+        let _gone = unregister(&mut lock(&self.group.state).waiters, self.reader);
+        self.group.log.forget(self.reader);
     }
 }
 

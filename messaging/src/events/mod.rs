@@ -54,7 +54,7 @@ mod handler;
 mod loom_events;
 mod pattern;
 
-pub use self::backend::{Append, Backend, Memory, Read, Record, TopicLog};
+pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
@@ -290,7 +290,7 @@ pub struct Topic<T: 'static> {
 /// so across topics its events and the stored ones may interleave).
 /// Also a [`Stream`] of `Result<Event<T>, RecvError>` that ends when the
 /// bus closes.
-pub struct Subscriber<T> {
+pub struct Subscriber<T: 'static> {
     cursors: Vec<Cursor<T>>,
     /// For a pattern: where topics created after subscribing arrive.
     watch: Option<Arc<Watch<T>>>,
@@ -335,10 +335,12 @@ struct WatchState<T> {
 }
 
 // ANCHOR: cursor
-struct Cursor<T> {
+struct Cursor<T: 'static> {
     /// This reader's own copy, so handing it out touches no shared count.
     name: Arc<str>,
     log: Arc<dyn TopicLog<T>>,
+    /// Who waits on the log: this cursor.
+    reader: ReaderId,
     next: Offset,
     buf: VecDeque<Record<T>>,
     /// Skipped events not yet reported.
@@ -966,7 +968,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
 }
 
 // Nothing in a subscriber is pinned: it is moved freely between polls.
-impl<T> Unpin for Subscriber<T> {}
+impl<T: 'static> Unpin for Subscriber<T> {}
 
 impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
     type Item = Result<Event<T>, RecvError>;
@@ -985,6 +987,7 @@ impl<T: Clone + Send + 'static> Cursor<T> {
             next: from.offset_in(&*log),
             name: Arc::from(name),
             log,
+            reader: ReaderId::new(),
             buf: VecDeque::new(),
             skipped: 0,
             done: false,
@@ -998,7 +1001,10 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         if !self.buf.is_empty() || self.done {
             return Ok(());
         }
-        if let Poll::Ready(read) = self.log.poll_read(self.next, BATCH, &mut self.buf, waker) {
+        if let Poll::Ready(read) = self
+            .log
+            .poll_read(self.reader, self.next, BATCH, &mut self.buf, waker)
+        {
             let read = read?;
             self.next = read.next;
             self.skipped += read.skipped;
@@ -1007,6 +1013,13 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         Ok(())
     }
     // ANCHOR_END: fill
+}
+
+impl<T: 'static> Drop for Cursor<T> {
+    /// A reader that goes takes its waker out of the log.
+    fn drop(&mut self) {
+        self.log.forget(self.reader);
+    }
 }
 
 impl<T: 'static> Clone for BusRef<T> {
