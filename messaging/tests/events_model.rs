@@ -15,6 +15,7 @@
 //!   and ends with every event of its range acked exactly once;
 //! - no waiter is stranded: a `recv` left pending while an event (or the
 //!   end) is available to it has been woken since;
+//! - a subscriber or member that goes leaves no waker behind;
 //! - the handler, given turns, catches up with everything published.
 //!
 //! `EVENTS_MODEL_SEEDS` sets the number of runs (default 200).
@@ -381,6 +382,26 @@ impl Model {
         for event in &mem.held {
             self.in_hand.remove(&event.event().offset().get());
         }
+        let counter = mem.waiting.counter.clone();
+        drop(mem);
+        assert_eq!(
+            Arc::strong_count(&counter),
+            1,
+            "seed {}: a member that left left its waker behind",
+            self.seed
+        );
+    }
+
+    fn unsubscribe(&mut self, i: usize) {
+        let sub = self.subs.swap_remove(i);
+        let counter = sub.waiting.counter.clone();
+        drop(sub);
+        assert_eq!(
+            Arc::strong_count(&counter),
+            1,
+            "seed {}: a dropped subscriber left its waker behind",
+            self.seed
+        );
     }
 
     /// The handler has seen, per topic, exactly the log so far.
@@ -475,7 +496,10 @@ async fn run(seed: u64) {
             0..=2 => m.publish(false),
             3 => m.publish(true),
             4 => m.subscribe(),
-            5 if subs > 0 => drop(m.subs.swap_remove(m.rng.below(subs as u64) as usize)),
+            5 if subs > 0 => {
+                let i = m.pick(subs);
+                m.unsubscribe(i);
+            }
             6..=7 if subs > 0 => {
                 let i = m.pick(subs);
                 m.sub_poll(i);
