@@ -11,36 +11,7 @@
 //! groups and handlers are the bus's work and are the same whatever the
 //! backend.
 //!
-//! # The contract, for implementors
-//!
-//! Every operation that a disk or a broker performs — opening a topic,
-//! appending, reading, storing and loading a group's offset — is
-//! poll-style, as [`Future::poll`](std::future::Future::poll) is:
-//!
-//! - **`Poll::Pending`** means "not done yet, and I have arranged to wake
-//!   the waker I was given when it is worth polling again" (a confirmed
-//!   append is a round trip; a read may wait for the disk). The backend,
-//!   not the bus, does that waking: from its I/O thread, its reactor
-//!   registration, or the append that brings the awaited record. A
-//!   `Pending` that wakes nobody strands the reader or publisher. Where
-//!   the caller passes no waker ([`TopicLog::poll_read`] with `None`, for
-//!   a `try_recv`), `Pending` only says "nothing now".
-//! - A log keeps at most one waker per [`ReaderId`] (the latest), and drops
-//!   it when told to [`forget`](TopicLog::forget) the reader: a reader that
-//!   stopped waiting must not keep its task alive in the log.
-//! - The caller polls again with the same arguments (for an append, the
-//!   same [`Append`]) until it gets `Ready`, or gives up and drops what it
-//!   held: a cancelled publisher or reader. A backend must not rely on
-//!   being polled again, and must not hold a waker it was given longer than
-//!   it needs to (it may keep the latest one per waiter).
-//! - **An error promises exactly what it says.** A [`StoreError::NotStored`]
-//!   hands the value back: it is not stored and will not be, so sending it
-//!   again cannot duplicate it. [`StoreError::Unknown`] says the backend
-//!   cannot tell (the connection died before the broker confirmed). A read
-//!   error (`io::Error`) leaves the reader where it was: nothing was added
-//!   to its buffer, and the same read may be tried again.
-//! - The in-memory backend is never pending (except a read with nothing to
-//!   read) and never fails.
+//! [`Backend`]'s docs state the contract an implementation keeps.
 
 use super::Offset;
 use super::error::PublishError;
@@ -246,8 +217,8 @@ impl<T> fmt::Debug for Append<T> {
 /// of the most recent events.
 ///
 /// Implementations are shared between the publishers and readers of a
-/// topic, so every method takes `&self`. The [module docs](self) state
-/// what `Pending` and each error promise.
+/// topic, so every method takes `&self`. [`Backend`]'s docs state what
+/// `Pending` and each error promise.
 pub trait TopicLog<T>: Send + Sync + 'static {
     /// Appends the event in `append` and returns its offset; wakes the
     /// readers waiting for it.
@@ -309,8 +280,43 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 
 // ANCHOR: backend
 /// Storage for an [`EventBus`](super::EventBus): topic logs and consumer
-/// group offsets. The [module docs](self) state what `Pending` and each
-/// error promise.
+/// group offsets.
+///
+/// # Implementing a backend
+///
+/// Every operation that a disk or a broker performs — opening a topic,
+/// appending, reading, storing and loading a group's offset — is
+/// poll-style, as [`Future::poll`](std::future::Future::poll) is:
+///
+/// - **`Poll::Pending`** means "not done yet, and I have arranged to wake
+///   the waker I was given when it is worth polling again" (a confirmed
+///   append is a round trip; a read may wait for the disk). The backend,
+///   not the bus, does that waking: from its I/O thread, its reactor
+///   registration, or the append that brings the awaited record. A
+///   `Pending` that wakes nobody strands the reader or publisher. Where
+///   the caller passes no waker ([`TopicLog::poll_read`] with `None`, for
+///   a `try_recv`), `Pending` only says "nothing now".
+/// - A log keeps at most one waker per [`ReaderId`] (the latest), and drops
+///   it when told to [`forget`](TopicLog::forget) the reader: a reader that
+///   stopped waiting must not keep its task alive in the log.
+/// - The caller polls again with the same arguments (for an append, the
+///   same [`Append`]) until it gets `Ready`, or gives up and drops what it
+///   held: a cancelled publisher or reader. A backend must not rely on
+///   being polled again, and must not hold a waker it was given longer than
+///   it needs to (it may keep the latest one per waiter).
+/// - **An error promises exactly what it says.** A [`StoreError::NotStored`]
+///   hands the value back: it is not stored and will not be, so sending it
+///   again cannot duplicate it. [`StoreError::Unknown`] says the backend
+///   cannot tell (the connection died before the broker confirmed). A read
+///   error (`io::Error`) leaves the reader where it was: nothing was added
+///   to its buffer, and the same read may be tried again.
+/// - Where the bus waits today: `publish` (opening the topic and the
+///   append) and reads. Calls that cannot wait (`EventBus::topic`,
+///   `subscribe`, `join`, `committed`, and the commit inside
+///   `GroupEvent::ack`) poll once and report `Pending` as an I/O error of
+///   kind `WouldBlock`; an ack's commit is tried again at the next ack.
+/// - The in-memory backend is never pending (except a read with nothing to
+///   read) and never fails.
 pub trait Backend<T>: Send + Sync + 'static {
     /// The log of `topic`, created with `retention` if new. A log closed
     /// by an earlier bus is opened again. Polling again after `Pending`
