@@ -10,7 +10,7 @@
 //! ```
 
 use std::io::{self, Write};
-use weft::events::{EventBus, From};
+use weft::events::{EventBus, StartAt};
 use weft::net::{TcpListener, TcpStream};
 
 fn main() -> io::Result<()> {
@@ -56,7 +56,7 @@ async fn member(stream: TcpStream, bus: EventBus<Said>) {
         return;
     };
     // Subscribe before joining, so nothing said after the join is missed.
-    let mut room = bus.subscribe("chat.*", From::Latest).expect("a valid pattern");
+    let mut room = bus.subscribe("chat.*", StartAt::Latest).expect("a valid pattern");
     if write
         .write_all(format!("welcome, {name}\n").as_bytes())
         .await
@@ -84,11 +84,11 @@ async fn member(stream: TcpStream, bus: EventBus<Said>) {
         from: name.clone(),
         text: text.to_owned(),
     };
-    let _ = bus.publish("chat.join", said(""));
+    let _ = bus.publish("chat.join", said("")).await;
     while let Ok(Some(text)) = lines.next(&mut read).await {
-        let _ = bus.publish("chat.message", said(&text));
+        let _ = bus.publish("chat.message", said(&text)).await;
     }
-    let _ = bus.publish("chat.leave", said(""));
+    let _ = bus.publish("chat.leave", said("")).await;
     writer.abort();
 }
 // ANCHOR_END: member

@@ -8,7 +8,7 @@
 //! ```
 
 use std::io::{self, Write};
-use weft::events::{EventBus, From, Offset, RecvError};
+use weft::events::{EventBus, Offset, RecvError, StartAt};
 
 fn main() -> io::Result<()> {
     run(&mut io::stdout().lock())
@@ -19,9 +19,12 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         // ANCHOR: publish
         let bus: EventBus<String> = EventBus::builder().retention(4).build();
         let orders = bus.topic("order.placed").expect("a valid topic name");
-        let mut live = orders.subscribe(From::Latest);
+        let mut live = orders.subscribe(StartAt::Latest);
         for n in 1..=6 {
-            let offset = orders.publish(format!("order #{n}")).expect("the bus is open");
+            let offset = orders
+                .publish(format!("order #{n}"))
+                .await
+                .expect("the bus is open");
             writeln!(out, "published order #{n} at offset {offset}")?;
         }
         // ANCHOR_END: publish
@@ -29,7 +32,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         // ANCHOR: replay
         // Arriving now, a subscriber replays what the topic retains.
         let mut late = bus
-            .subscribe("order.placed", From::Start)
+            .subscribe("order.placed", StartAt::Start)
             .expect("a valid pattern");
         let mut replayed = Vec::new();
         while let Some(Ok(event)) = late.try_recv() {
@@ -45,7 +48,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         // ANCHOR: from-offset
         // One that asks for offset 4 starts there.
         let mut from_four = bus
-            .subscribe("order.placed", From::Offset(Offset::new(4)))
+            .subscribe("order.placed", StartAt::Offset(Offset::new(4)))
             .expect("a valid pattern");
         let first = from_four.recv().await.expect("offset 4 is retained");
         writeln!(out, "from offset 4: {}", first.payload())?;

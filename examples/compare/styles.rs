@@ -11,7 +11,7 @@ use super::{Env, Signup};
 use std::sync::Arc;
 use std::time::Duration;
 use weft::callback::set_timeout;
-use weft::events::{EventBus, From, RecvError};
+use weft::events::{EventBus, RecvError, StartAt};
 use weft::promise::Promise;
 use weft::queue::{Consumer, Producer, Queue};
 
@@ -186,7 +186,7 @@ impl Bus {
         let bus: EventBus<Signup> = EventBus::builder().retention(retention).build();
         for (group, mail) in [("mailer", true), ("analytics", false)] {
             for _ in 0..WORKERS {
-                let mut member = bus.join(group, "user.registered", From::Latest).unwrap();
+                let mut member = bus.join(group, "user.registered", StartAt::Latest).unwrap();
                 let env = env.clone();
                 drop(weft::spawn(async move {
                     loop {
@@ -217,7 +217,7 @@ impl Style for Bus {
             return self.env.tally.both_failed();
         }
         self.bus
-            .publish("user.registered", signup)
+            .try_publish("user.registered", signup)
             .expect("the bus closes only after the run");
         ack();
     }

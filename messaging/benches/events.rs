@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
-use weft::events::{EventBus, From};
+use weft::events::{EventBus, StartAt};
 
 const EVENTS: u64 = 1_000_000;
 const SUBSCRIBERS: usize = 16;
@@ -24,7 +24,7 @@ fn bus_1_to_16(c: &mut Criterion) {
                 let topic = bus.topic("ticks").unwrap();
                 let readers: Vec<_> = (0..SUBSCRIBERS)
                     .map(|_| {
-                        let mut sub = topic.subscribe(From::Latest);
+                        let mut sub = topic.subscribe(StartAt::Latest);
                         weft::spawn(async move {
                             let mut sum = 0u64;
                             for _ in 0..EVENTS {
@@ -36,7 +36,7 @@ fn bus_1_to_16(c: &mut Criterion) {
                     .collect();
                 let publisher = weft::spawn(async move {
                     for n in 0..EVENTS {
-                        topic.publish(n).unwrap();
+                        topic.try_publish(n).unwrap();
                         if n % YIELD_EVERY == 0 {
                             weft::task::yield_now().await;
                         }

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{Rng, paused_runtimes, runtimes};
 use weft::events::{
-    EventBus, EventsError, From, HandlerOptions, Memory, Offset, PublishError, RecvError, Retry, Subscriber,
+    EventBus, EventsError, HandlerOptions, Memory, Offset, PublishError, RecvError, Retry, StartAt,
+    Subscriber,
 };
 use weft::spawner::Spawner;
 
@@ -35,20 +36,22 @@ fn payloads<T: Clone + Send + 'static>(sub: &mut Subscriber<T>) -> Vec<T> {
 fn offsets_count_from_zero_and_each_subscriber_has_its_own_cursor() {
     let bus = EventBus::new();
     let topic = bus.topic("order.paid").unwrap();
-    let mut early = topic.subscribe(From::Latest);
-    assert_eq!(topic.publish(10).unwrap(), Offset::new(0));
-    assert_eq!(bus.publish("order.paid", 11).unwrap(), Offset::new(1));
-    let mut late_latest = bus.subscribe("order.paid", From::Latest).unwrap();
-    let mut replay = bus.subscribe("order.paid", From::Start).unwrap();
-    let mut from_one = bus.subscribe("order.paid", From::Offset(Offset::new(1))).unwrap();
-    topic.publish(12).unwrap();
+    let mut early = topic.subscribe(StartAt::Latest);
+    assert_eq!(topic.try_publish(10).unwrap(), Offset::new(0));
+    assert_eq!(bus.try_publish("order.paid", 11).unwrap(), Offset::new(1));
+    let mut late_latest = bus.subscribe("order.paid", StartAt::Latest).unwrap();
+    let mut replay = bus.subscribe("order.paid", StartAt::Start).unwrap();
+    let mut from_one = bus
+        .subscribe("order.paid", StartAt::Offset(Offset::new(1)))
+        .unwrap();
+    topic.try_publish(12).unwrap();
 
     assert_eq!(payloads(&mut early), [10, 11, 12]);
     assert_eq!(payloads(&mut late_latest), [12]);
     assert_eq!(payloads(&mut replay), [10, 11, 12]);
     assert_eq!(payloads(&mut from_one), [11, 12]);
     // Reading did not move anyone else's cursor.
-    let mut again = bus.subscribe("order.paid", From::Start).unwrap();
+    let mut again = bus.subscribe("order.paid", StartAt::Start).unwrap();
     let offsets: Vec<u64> = std::iter::from_fn(|| again.try_recv())
         .map(|e| e.unwrap().offset().get())
         .collect();
@@ -62,11 +65,11 @@ fn a_subscriber_waits_for_the_next_event() {
     for (flavour, rt) in runtimes() {
         rt.block_on(async {
             let bus = EventBus::new();
-            let mut sub = bus.subscribe("tick", From::Latest).unwrap();
+            let mut sub = bus.subscribe("tick", StartAt::Latest).unwrap();
             let publisher = bus.clone();
             let task = weft::spawn(async move {
                 for n in 0..100 {
-                    publisher.publish("tick", n).unwrap();
+                    publisher.try_publish("tick", n).unwrap();
                     weft::task::yield_now().await;
                 }
             });
@@ -83,16 +86,16 @@ fn a_subscriber_waits_for_the_next_event() {
 #[test]
 fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
     let bus = EventBus::new();
-    bus.publish("user.registered", "a").unwrap();
-    let mut users = bus.subscribe("user.*", From::Start).unwrap();
-    let mut orders = bus.subscribe("order.#", From::Start).unwrap();
-    let mut all = bus.subscribe("#", From::Latest).unwrap();
+    bus.try_publish("user.registered", "a").unwrap();
+    let mut users = bus.subscribe("user.*", StartAt::Start).unwrap();
+    let mut orders = bus.subscribe("order.#", StartAt::Start).unwrap();
+    let mut all = bus.subscribe("#", StartAt::Latest).unwrap();
 
-    bus.publish("user.deleted", "b").unwrap(); // a topic made after subscribing
-    bus.publish("user.email.changed", "c").unwrap(); // two words after user: not user.*
-    bus.publish("order", "d").unwrap(); // # matches zero words
-    bus.publish("order.line.added", "e").unwrap();
-    bus.publish("user.registered", "f").unwrap();
+    bus.try_publish("user.deleted", "b").unwrap(); // a topic made after subscribing
+    bus.try_publish("user.email.changed", "c").unwrap(); // two words after user: not user.*
+    bus.try_publish("order", "d").unwrap(); // # matches zero words
+    bus.try_publish("order.line.added", "e").unwrap();
+    bus.try_publish("user.registered", "f").unwrap();
 
     let users = drain(&mut users);
     assert_eq!(
@@ -113,9 +116,9 @@ fn patterns_match_as_in_a_topic_exchange_including_topics_made_later() {
 #[test]
 fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     let bus = EventBus::builder().retention(4).build();
-    let mut slow = bus.subscribe("metrics", From::Latest).unwrap();
+    let mut slow = bus.subscribe("metrics", StartAt::Latest).unwrap();
     for n in 0..10 {
-        bus.publish("metrics", n).unwrap();
+        bus.try_publish("metrics", n).unwrap();
     }
     match slow.try_recv() {
         Some(Err(RecvError::Lagged { topic, skipped })) => assert_eq!((&*topic, skipped), ("metrics", 6)),
@@ -124,20 +127,20 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
     assert_eq!(payloads(&mut slow), [6, 7, 8, 9]);
 
     // Replay from a gone offset reports the gap too.
-    let mut replay = bus.subscribe("metrics", From::Offset(Offset::new(2))).unwrap();
+    let mut replay = bus.subscribe("metrics", StartAt::Offset(Offset::new(2))).unwrap();
     assert!(matches!(
         replay.try_recv(),
         Some(Err(RecvError::Lagged { skipped: 4, .. }))
     ));
-    // From::Start is the oldest retained event: no lag.
-    let mut start = bus.subscribe("metrics", From::Start).unwrap();
+    // StartAt::Start is the oldest retained event: no lag.
+    let mut start = bus.subscribe("metrics", StartAt::Start).unwrap();
     assert_eq!(payloads(&mut start), [6, 7, 8, 9]);
 
     // Shrinking one topic's retention applies at once.
     let topic = bus.topic("metrics").unwrap();
     topic.set_retention(2);
     assert_eq!((topic.start(), topic.end()), (Offset::new(8), Offset::new(10)));
-    let mut shrunk = bus.subscribe("metrics", From::Offset(Offset::new(6))).unwrap();
+    let mut shrunk = bus.subscribe("metrics", StartAt::Offset(Offset::new(6))).unwrap();
     assert!(matches!(
         shrunk.try_recv(),
         Some(Err(RecvError::Lagged { skipped: 2, .. }))
@@ -149,16 +152,19 @@ fn a_subscriber_behind_the_window_is_told_how_many_it_missed_and_goes_on() {
 #[test]
 fn closing_refuses_publishes_and_readers_drain_then_see_closed() {
     let bus = EventBus::new();
-    let mut exact = bus.subscribe("a.b", From::Latest).unwrap();
-    let mut pattern = bus.subscribe("a.*", From::Latest).unwrap();
-    bus.publish("a.b", 1).unwrap();
+    let mut exact = bus.subscribe("a.b", StartAt::Latest).unwrap();
+    let mut pattern = bus.subscribe("a.*", StartAt::Latest).unwrap();
+    bus.try_publish("a.b", 1).unwrap();
     bus.close();
     assert!(bus.is_closed());
-    match bus.publish("a.b", 2) {
+    match bus.try_publish("a.b", 2) {
         Err(PublishError::Closed(event)) => assert_eq!(event, 2),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(bus.publish("a.new", 3), Err(PublishError::Closed(3))));
+    assert!(matches!(
+        bus.try_publish("a.new", 3),
+        Err(PublishError::Closed(3))
+    ));
     assert_eq!(*exact.try_recv().unwrap().unwrap(), 1);
     assert_eq!(exact.try_recv(), Some(Err(RecvError::Closed)));
     assert_eq!(*pattern.try_recv().unwrap().unwrap(), 1);
@@ -171,7 +177,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
         rt.block_on(async {
             let bus = EventBus::<u32>::new();
             let topic = bus.topic("t").unwrap();
-            let mut sub = bus.subscribe("#", From::Latest).unwrap();
+            let mut sub = bus.subscribe("#", StartAt::Latest).unwrap();
             let reader = weft::spawn(async move {
                 let mut got = Vec::new();
                 while let Ok(event) = sub.recv().await {
@@ -180,7 +186,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
                 got
             });
             drop(bus); // the topic handle still keeps it open
-            topic.publish(7).unwrap();
+            topic.try_publish(7).unwrap();
             drop(topic);
             assert_eq!(reader.await.unwrap(), [7], "{flavour}");
         });
@@ -191,7 +197,7 @@ fn dropping_every_handle_closes_the_bus_and_wakes_readers() {
 fn bad_names_are_errors_not_panics() {
     let bus = EventBus::new();
     for bad in ["", "a..b", ".a", "a.", "a.*", "#"] {
-        match bus.publish(bad, 1) {
+        match bus.try_publish(bad, 1) {
             Err(PublishError::InvalidTopic(e, 1)) => assert!(!e.reason().is_empty()),
             other => panic!("{bad:?}: {other:?}"),
         }
@@ -201,15 +207,15 @@ fn bad_names_are_errors_not_panics() {
         );
     }
     assert!(matches!(
-        bus.subscribe("a.b*", From::Start),
+        bus.subscribe("a.b*", StartAt::Start),
         Err(EventsError::InvalidName(_))
     ));
     assert!(matches!(
-        bus.join("g", "user.*", From::Start),
+        bus.join("g", "user.*", StartAt::Start),
         Err(EventsError::GroupNeedsTopic(_))
     ));
     assert!(matches!(
-        bus.join("", "user", From::Start),
+        bus.join("", "user", StartAt::Start),
         Err(EventsError::InvalidName(_))
     ));
     // No runtime and no spawner: a handler cannot run.
@@ -222,11 +228,11 @@ fn bad_names_are_errors_not_panics() {
 #[test]
 fn group_members_share_events_and_a_dropped_one_goes_to_another() {
     let bus = EventBus::new();
-    let mut a = bus.join("mailer", "user.registered", From::Start).unwrap();
-    let mut b = bus.join("mailer", "user.registered", From::Start).unwrap();
-    let mut other_group = bus.join("analytics", "user.registered", From::Start).unwrap();
+    let mut a = bus.join("mailer", "user.registered", StartAt::Start).unwrap();
+    let mut b = bus.join("mailer", "user.registered", StartAt::Start).unwrap();
+    let mut other_group = bus.join("analytics", "user.registered", StartAt::Start).unwrap();
     for n in 0..4 {
-        bus.publish("user.registered", n).unwrap();
+        bus.try_publish("user.registered", n).unwrap();
     }
     let a0 = a.try_recv().unwrap().unwrap();
     let b1 = b.try_recv().unwrap().unwrap();
@@ -258,9 +264,9 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     let memory = Memory::new();
     let bus = EventBus::builder().build_with(memory.clone());
     for n in 0..10 {
-        bus.publish("order.paid", n).unwrap();
+        bus.try_publish("order.paid", n).unwrap();
     }
-    let mut member = bus.join("billing", "order.paid", From::Start).unwrap();
+    let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
     for _ in 0..6 {
         member.try_recv().unwrap().unwrap().ack().unwrap();
     }
@@ -276,7 +282,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
 
     let bus = EventBus::builder().build_with(memory);
     // `from` is ignored: the group has a committed offset.
-    let mut restarted = bus.join("billing", "order.paid", From::Latest).unwrap();
+    let mut restarted = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
     let rest: Vec<i32> = std::iter::from_fn(|| restarted.try_recv())
         .map(|e| {
             let e = e.unwrap();
@@ -288,7 +294,7 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
     assert_eq!(rest, [6, 7, 8, 9], "the unacked event first, nothing acked twice");
     assert_eq!(restarted.committed(), Offset::new(10));
     // And a plain replay still sees every retained event.
-    let mut replay = bus.subscribe("order.paid", From::Start).unwrap();
+    let mut replay = bus.subscribe("order.paid", StartAt::Start).unwrap();
     assert_eq!(payloads(&mut replay), (0..10).collect::<Vec<_>>());
 }
 // ANCHOR_END: group-resume
@@ -297,11 +303,11 @@ fn a_group_rebuilt_on_the_same_backend_resumes_at_its_committed_offset() {
 fn a_new_group_starts_where_from_says() {
     let bus = EventBus::new();
     for n in 0..3 {
-        bus.publish("t", n).unwrap();
+        bus.try_publish("t", n).unwrap();
     }
-    let mut latest = bus.join("late", "t", From::Latest).unwrap();
-    let mut at_one = bus.join("one", "t", From::Offset(Offset::new(1))).unwrap();
-    bus.publish("t", 3).unwrap();
+    let mut latest = bus.join("late", "t", StartAt::Latest).unwrap();
+    let mut at_one = bus.join("one", "t", StartAt::Offset(Offset::new(1))).unwrap();
+    bus.try_publish("t", 3).unwrap();
     assert_eq!(*latest.try_recv().unwrap().unwrap(), 3);
     assert_eq!(*at_one.try_recv().unwrap().unwrap(), 1);
 }
@@ -309,9 +315,9 @@ fn a_new_group_starts_where_from_says() {
 #[test]
 fn a_closed_group_ends_only_when_everything_is_settled() {
     let bus = EventBus::new();
-    let mut a = bus.join("g", "t", From::Start).unwrap();
-    let mut b = bus.join("g", "t", From::Start).unwrap();
-    bus.publish("t", 1).unwrap();
+    let mut a = bus.join("g", "t", StartAt::Start).unwrap();
+    let mut b = bus.join("g", "t", StartAt::Start).unwrap();
+    bus.try_publish("t", 1).unwrap();
     bus.close();
     let held = a.try_recv().unwrap().unwrap();
     assert!(b.try_recv().is_none(), "the held event may still come back");
@@ -339,7 +345,7 @@ fn every_event_is_acked_exactly_once_by_a_group_under_random_drops() {
                 let acked = acked.clone();
                 tasks.push(weft::spawn(async move {
                     let mut rng = Rng(0xfeed + m);
-                    let mut member = bus.join("workers", "jobs", From::Start).unwrap();
+                    let mut member = bus.join("workers", "jobs", StartAt::Start).unwrap();
                     drop(bus);
                     loop {
                         let event = match member.recv().await {
@@ -365,7 +371,7 @@ fn every_event_is_acked_exactly_once_by_a_group_under_random_drops() {
                     let bus = bus.clone();
                     weft::spawn(async move {
                         for n in 0..EACH {
-                            bus.publish("jobs", p * EACH + n).unwrap();
+                            bus.try_publish("jobs", p * EACH + n).unwrap();
                             if n % 16 == 0 {
                                 weft::task::yield_now().await;
                             }
@@ -423,7 +429,7 @@ fn a_handler_retries_with_back_off_on_the_runtime_clock_then_succeeds() {
                 })
                 .unwrap();
             let started = Instant::now();
-            bus.publish("jobs", 1).unwrap();
+            bus.try_publish("jobs", 1).unwrap();
             bus.close();
             handler.finished().await;
             let attempts = attempts.lock().unwrap();
@@ -457,7 +463,7 @@ fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let bus = EventBus::<String>::new();
-            let mut dead = bus.subscribe("signup.failed", From::Latest).unwrap();
+            let mut dead = bus.subscribe("signup.failed", StartAt::Latest).unwrap();
             let options = HandlerOptions::new()
                 .retry(Retry::new(3).backoff(Duration::from_millis(10), Duration::from_secs(1)))
                 .dead_letter("signup.failed");
@@ -471,7 +477,7 @@ fn a_handler_sends_what_keeps_failing_or_panicking_to_the_dead_letter_topic() {
                 })
                 .unwrap();
             for p in ["ok", "nope", "boom", "ok"] {
-                bus.publish("signup.web", p.to_string()).unwrap();
+                bus.try_publish("signup.web", p.to_string()).unwrap();
             }
             let first = dead.recv().await.unwrap();
             let second = dead.recv().await.unwrap();
@@ -499,7 +505,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let bus = EventBus::new();
-            let mut dead = bus.subscribe("dlq", From::Latest).unwrap();
+            let mut dead = bus.subscribe("dlq", StartAt::Latest).unwrap();
             let (tx, mut rx) = weft::sync::mpsc::unbounded_channel();
             let options = HandlerOptions::new()
                 .retry(Retry::new(10).backoff(Duration::from_secs(3600), Duration::from_secs(3600)))
@@ -513,7 +519,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
                     }
                 })
                 .unwrap();
-            bus.publish("work", 5).unwrap();
+            bus.try_publish("work", 5).unwrap();
             assert_eq!(rx.recv().await, Some(5), "{flavour}: first attempt ran");
             handler.stop();
             handler.finished().await;
@@ -521,7 +527,7 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
             let stats = handler.stats();
             assert_eq!((stats.failed, stats.dead_lettered), (1, 1), "{flavour}");
             // Stopped: a later event is not handled.
-            bus.publish("work", 6).unwrap();
+            bus.try_publish("work", 6).unwrap();
             assert!(handler.is_finished());
         });
     }
@@ -531,9 +537,9 @@ fn stopping_a_handler_cuts_its_back_off_short_and_dead_letters_the_event() {
 fn debug_output_names_the_parts() {
     let bus = EventBus::new();
     let topic = bus.topic("a.b").unwrap();
-    topic.publish(1).unwrap();
-    let sub = bus.subscribe("a.*", From::Start).unwrap();
-    let member = bus.join("g", "a.b", From::Start).unwrap();
+    topic.try_publish(1).unwrap();
+    let sub = bus.subscribe("a.*", StartAt::Start).unwrap();
+    let member = bus.join("g", "a.b", StartAt::Start).unwrap();
     assert!(format!("{bus:?}").contains("EventBus"));
     assert!(format!("{topic:?}").contains("a.b"));
     assert!(format!("{sub:?}").contains("a.*"));

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::Rng;
 use support::any_runtime::on_every_runtime;
-use weft::events::{EventBus, From, HandlerOptions, RecvError, Retry};
+use weft::events::{EventBus, HandlerOptions, RecvError, Retry, StartAt};
 
 #[test]
 fn a_group_acks_every_event_exactly_once_and_a_late_subscriber_replays_on_every_runtime() {
@@ -20,7 +20,7 @@ fn a_group_acks_every_event_exactly_once_and_a_late_subscriber_replays_on_every_
         let acked = Arc::new(Mutex::new(HashMap::<u64, u32>::new()));
         let members: Vec<_> = (0..3u64)
             .map(|m| {
-                let mut member = bus.join("workers", "jobs", From::Start).unwrap();
+                let mut member = bus.join("workers", "jobs", StartAt::Start).unwrap();
                 let acked = acked.clone();
                 harness.spawn(async move {
                     let mut rng = Rng(0xbead + m);
@@ -44,7 +44,7 @@ fn a_group_acks_every_event_exactly_once_and_a_late_subscriber_replays_on_every_
                 let bus = bus.clone();
                 harness.spawn(async move {
                     for n in 0..300 {
-                        bus.publish("jobs", p * 300 + n).unwrap();
+                        bus.try_publish("jobs", p * 300 + n).unwrap();
                     }
                 })
             })
@@ -52,7 +52,7 @@ fn a_group_acks_every_event_exactly_once_and_a_late_subscriber_replays_on_every_
         for p in publishers {
             p.await;
         }
-        let mut late = bus.subscribe("jobs", From::Start).unwrap();
+        let mut late = bus.subscribe("jobs", StartAt::Start).unwrap();
         bus.close();
         for m in members {
             m.await;
@@ -74,7 +74,7 @@ fn a_group_acks_every_event_exactly_once_and_a_late_subscriber_replays_on_every_
 fn a_handler_retries_and_dead_letters_on_every_runtime() {
     on_every_runtime(|harness| async move {
         let bus: EventBus<u32> = EventBus::builder().spawner(&harness.weft_spawner()).build();
-        let mut dead = bus.subscribe("numbers.odd", From::Latest).unwrap();
+        let mut dead = bus.subscribe("numbers.odd", StartAt::Latest).unwrap();
         let options = HandlerOptions::new()
             .retry(Retry::new(2).backoff(Duration::from_millis(1), Duration::from_millis(1)))
             .dead_letter("numbers.odd");
@@ -84,7 +84,7 @@ fn a_handler_retries_and_dead_letters_on_every_runtime() {
             })
             .unwrap();
         for n in 0..6 {
-            bus.publish("numbers.all", n).unwrap();
+            bus.try_publish("numbers.all", n).unwrap();
         }
         let mut odd = Vec::new();
         for _ in 0..3 {

@@ -10,14 +10,80 @@
 //! model). Subscribers, patterns,
 //! groups and handlers are the bus's work and are the same whatever the
 //! backend.
+//!
+//! [`Backend`]'s docs state the contract an implementation keeps.
 
 use super::Offset;
+use super::error::PublishError;
 use crate::loom::{Mutex, lock};
+use crate::{Properties, StoreError};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
-use std::task::Waker;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+/// Who waits on a log: each subscriber cursor and each group member has
+/// its own, so a log keeps one waker per reader (the latest) and forgets
+/// it when the reader goes.
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::ReaderId;
+///
+/// assert_ne!(ReaderId::new(), ReaderId::new());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReaderId(u64);
+
+impl ReaderId {
+    /// A reader id unique in this process.
+    pub fn new() -> ReaderId {
+        // A counter only, ordering nothing: loom need not see it.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        ReaderId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Its number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for ReaderId {
+    fn default() -> ReaderId {
+        ReaderId::new()
+    }
+}
+
+/// Keeps `waker` as `reader`'s one waker among `waiters`; returns the one
+/// it displaced, for the caller to drop once it has released its lock (a
+/// waker's drop is user code that may call back in).
+#[must_use = "drop the displaced waker after releasing the lock"]
+pub(crate) fn register(
+    waiters: &mut Vec<(ReaderId, Waker)>,
+    reader: ReaderId,
+    waker: &Waker,
+) -> Option<Waker> {
+    match waiters.iter_mut().find(|(id, _)| *id == reader) {
+        Some((_, slot)) if slot.will_wake(waker) => None,
+        Some((_, slot)) => Some(std::mem::replace(slot, waker.clone())),
+        None => {
+            waiters.push((reader, waker.clone()));
+            None
+        }
+    }
+}
+
+/// Removes `reader`'s waker from `waiters`, returning it for the caller to
+/// drop once it has released its lock.
+#[must_use = "drop the removed waker after releasing the lock"]
+pub(crate) fn unregister(waiters: &mut Vec<(ReaderId, Waker)>, reader: ReaderId) -> Option<Waker> {
+    let at = waiters.iter().position(|(id, _)| *id == reader)?;
+    Some(waiters.swap_remove(at).1)
+}
 
 // ANCHOR: record
 /// An event as a log stores it.
@@ -28,12 +94,16 @@ pub struct Record<T> {
     /// The bus-wide publication sequence number, which orders events of
     /// different topics for a pattern subscriber.
     pub seq: u64,
+    /// Its properties, if it was published with some.
+    pub properties: Option<Arc<Properties>>,
     /// The event.
     pub payload: T,
 }
 // ANCHOR_END: record
 
-/// What [`TopicLog::read`] did.
+/// What [`TopicLog::poll_read`] did: it always made progress (records
+/// added, events skipped, or the end reached), else it would have
+/// returned `Pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Read {
     /// Where the next read should start.
@@ -46,26 +116,152 @@ pub struct Read {
     pub closed: bool,
 }
 
+/// One event on its way into a log: what the bus passes to every poll of
+/// [`TopicLog::poll_append`] for that event, until the append is `Ready`.
+///
+/// The log [`take`](Append::take)s the payload when it accepts it. Until
+/// then the event is still the publisher's: a publisher that gives up
+/// gets it back, and nothing was stored. Once taken, the append is the
+/// log's to finish; [`note`](Append::note) keeps what it needs to find it
+/// again (a delivery tag, a sequence number awaiting confirmation).
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::Append;
+///
+/// let mut append = Append::new(7, "order placed");
+/// assert_eq!(append.seq(), 7);
+/// assert_eq!(append.take(), Some("order placed"));
+/// assert!(append.is_taken());
+/// append.set_note(42);
+/// assert_eq!(append.note(), 42);
+/// ```
+pub struct Append<T> {
+    seq: u64,
+    payload: Option<T>,
+    properties: Option<Arc<Properties>>,
+    note: u64,
+}
+
+impl<T> Append<T> {
+    /// An append of `payload` with bus sequence number `seq`.
+    pub fn new(seq: u64, payload: T) -> Append<T> {
+        Append {
+            seq,
+            payload: Some(payload),
+            properties: None,
+            note: 0,
+        }
+    }
+
+    /// The same, carrying `properties` (stamped already).
+    pub fn with_properties(mut self, properties: Arc<Properties>) -> Append<T> {
+        self.properties = Some(properties);
+        self
+    }
+
+    /// The properties to store with it, if any.
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
+    }
+
+    /// Takes the properties, to store them with the payload.
+    pub fn take_properties(&mut self) -> Option<Arc<Properties>> {
+        self.properties.take()
+    }
+
+    /// The bus-wide publication sequence number to store with it.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Takes the payload: the log has accepted it. `None` if taken before.
+    pub fn take(&mut self) -> Option<T> {
+        self.payload.take()
+    }
+
+    /// The payload, if not taken yet.
+    pub fn payload(&self) -> Option<&T> {
+        self.payload.as_ref()
+    }
+
+    /// Whether the log has taken the payload.
+    pub fn is_taken(&self) -> bool {
+        self.payload.is_none()
+    }
+
+    /// The log's note on this append (0 until it sets one).
+    pub fn note(&self) -> u64 {
+        self.note
+    }
+
+    /// Keeps `note` with this append, for the log's next poll of it.
+    pub fn set_note(&mut self, note: u64) {
+        self.note = note;
+    }
+}
+
+impl<T> fmt::Debug for Append<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Append")
+            .field("seq", &self.seq)
+            .field("taken", &self.is_taken())
+            .field("note", &self.note)
+            .finish()
+    }
+}
+
 // ANCHOR: topic-log
 /// One topic's log: append-only, numbered from offset 0, keeping a window
 /// of the most recent events.
 ///
 /// Implementations are shared between the publishers and readers of a
-/// topic, so every method takes `&self`.
+/// topic, so every method takes `&self`. [`Backend`]'s docs state what
+/// `Pending` and each error promise.
 pub trait TopicLog<T>: Send + Sync + 'static {
-    /// Appends `payload` with bus sequence number `seq` and returns its
-    /// offset; wakes the readers waiting for it.
+    /// Appends the event in `append` and returns its offset; wakes the
+    /// readers waiting for it.
+    ///
+    /// `Pending` before the payload is taken: the log cannot accept it yet
+    /// and wakes `cx` when it may. `Pending` after: the append is under
+    /// way (awaiting a confirmation) and `cx` is woken when it is done.
     ///
     /// # Errors
     ///
-    /// `Err(Ok(payload))` if the log is closed; `Err(Err(e))` if the
-    /// storage failed.
-    fn append(&self, seq: u64, payload: T) -> Result<Offset, Result<T, io::Error>>;
+    /// [`PublishError::Closed`] with the payload if the log is closed;
+    /// [`PublishError::Store`] if the storage failed. No other variant.
+    fn poll_append(
+        &self,
+        cx: &mut Context<'_>,
+        append: &mut Append<T>,
+    ) -> Poll<Result<Offset, PublishError<T>>>;
 
-    /// Copies up to `max` records starting at `from` to the back of `out`.
-    /// If none is there yet and the log is open, `waker` (when given) is
-    /// woken at the next append or at close.
-    fn read(&self, from: Offset, max: usize, out: &mut VecDeque<Record<T>>, waker: Option<&Waker>) -> Read;
+    /// Copies up to `max` records starting at `from` to the back of `out`,
+    /// for `reader`.
+    ///
+    /// `Ready(Ok(_))` once there is something to report: records, skipped
+    /// events or the end of a closed log. `Pending` if there is nothing
+    /// yet: `waker`, when given, is woken at the next append, at close,
+    /// or when a read under way completes. It replaces any waker `reader`
+    /// left before.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error if the storage could not be read; nothing was added
+    /// to `out`.
+    fn poll_read(
+        &self,
+        reader: ReaderId,
+        from: Offset,
+        max: usize,
+        out: &mut VecDeque<Record<T>>,
+        waker: Option<&Waker>,
+    ) -> Poll<io::Result<Read>>;
+
+    /// Drops the waker `reader` left, if any: it stopped waiting (its
+    /// subscriber or member was dropped).
+    fn forget(&self, reader: ReaderId);
 
     /// The oldest retained offset.
     fn start(&self) -> Offset;
@@ -85,33 +281,90 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 // ANCHOR: backend
 /// Storage for an [`EventBus`](super::EventBus): topic logs and consumer
 /// group offsets.
+///
+/// # Implementing a backend
+///
+/// Every operation that a disk or a broker performs — opening a topic,
+/// appending, reading, storing and loading a group's offset — is
+/// poll-style, as [`Future::poll`](std::future::Future::poll) is:
+///
+/// - **`Poll::Pending`** means "not done yet, and I have arranged to wake
+///   the waker I was given when it is worth polling again" (a confirmed
+///   append is a round trip; a read may wait for the disk). The backend,
+///   not the bus, does that waking: from its I/O thread, its reactor
+///   registration, or the append that brings the awaited record. A
+///   `Pending` that wakes nobody strands the reader or publisher. Where
+///   the caller passes no waker ([`TopicLog::poll_read`] with `None`, for
+///   a `try_recv`), `Pending` only says "nothing now".
+/// - A log keeps at most one waker per [`ReaderId`] (the latest), and drops
+///   it when told to [`forget`](TopicLog::forget) the reader: a reader that
+///   stopped waiting must not keep its task alive in the log.
+/// - The caller polls again with the same arguments (for an append, the
+///   same [`Append`]) until it gets `Ready`, or gives up and drops what it
+///   held: a cancelled publisher or reader. A backend must not rely on
+///   being polled again, and must not hold a waker it was given longer than
+///   it needs to (it may keep the latest one per waiter).
+/// - **An error promises exactly what it says.** A [`StoreError::NotStored`]
+///   hands the value back: it is not stored and will not be, so sending it
+///   again cannot duplicate it. [`StoreError::Unknown`] says the backend
+///   cannot tell (the connection died before the broker confirmed). A read
+///   error (`io::Error`) leaves the reader where it was: nothing was added
+///   to its buffer, and the same read may be tried again.
+/// - Where the bus waits today: `publish` (opening the topic and the
+///   append) and reads. Calls that cannot wait (`EventBus::topic`,
+///   `subscribe`, `join`, `committed`, and the commit inside
+///   `GroupEvent::ack`) poll once and report `Pending` as an I/O error of
+///   kind `WouldBlock`; an ack's commit is tried again at the next ack.
+/// - The in-memory backend is never pending (except a read with nothing to
+///   read) and never fails.
 pub trait Backend<T>: Send + Sync + 'static {
     /// The log of `topic`, created with `retention` if new. A log closed
-    /// by an earlier bus is opened again.
+    /// by an earlier bus is opened again. Polling again after `Pending`
+    /// (or opening a topic twice) must not make two logs.
     ///
     /// # Errors
     ///
     /// A storage failure.
-    fn open(&self, topic: &str, retention: usize) -> io::Result<Arc<dyn TopicLog<T>>>;
+    fn poll_open(
+        &self,
+        cx: &mut Context<'_>,
+        topic: &str,
+        retention: usize,
+    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>>;
 
     /// The topics that already exist, so a bus started on stored data can
-    /// match them against patterns.
+    /// match them against patterns. A backend that must ask a broker
+    /// answers from what it learned when it connected.
     fn topics(&self) -> Vec<String>;
 
-    /// Records that `group` has handled every event of `topic` before
-    /// `offset`.
+    /// Stores that `group` has handled every event of `topic` before
+    /// `offset`. After `Pending`, the caller polls again with the same or
+    /// a later offset.
     ///
     /// # Errors
     ///
-    /// A storage failure.
-    fn commit(&self, group: &str, topic: &str, offset: Offset) -> io::Result<()>;
+    /// [`StoreError::NotStored`] with the offset if the group's stored
+    /// offset is unchanged; [`StoreError::Unknown`] if it may or may not
+    /// have moved.
+    fn poll_commit(
+        &self,
+        cx: &mut Context<'_>,
+        group: &str,
+        topic: &str,
+        offset: Offset,
+    ) -> Poll<Result<(), StoreError<Offset>>>;
 
     /// The offset `group` last committed on `topic`.
     ///
     /// # Errors
     ///
     /// A storage failure.
-    fn committed(&self, group: &str, topic: &str) -> io::Result<Option<Offset>>;
+    fn poll_committed(
+        &self,
+        cx: &mut Context<'_>,
+        group: &str,
+        topic: &str,
+    ) -> Poll<io::Result<Option<Offset>>>;
 }
 // ANCHOR_END: backend
 
@@ -124,15 +377,15 @@ pub trait Backend<T>: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use weft::events::{EventBus, From, Memory};
+/// use weft::events::{EventBus, Memory, StartAt};
 ///
 /// let memory = Memory::new();
 /// let bus = EventBus::builder().build_with(memory.clone());
-/// bus.publish("audit", "logged in").unwrap();
+/// bus.try_publish("audit", "logged in").unwrap();
 /// drop(bus);
 ///
 /// let bus: EventBus<&str> = EventBus::builder().build_with(memory);
-/// let mut replay = bus.subscribe("audit", From::Start).unwrap();
+/// let mut replay = bus.subscribe("audit", StartAt::Start).unwrap();
 /// assert_eq!(*replay.try_recv().unwrap().unwrap(), "logged in");
 /// ```
 pub struct Memory<T> {
@@ -179,28 +432,44 @@ impl<T> fmt::Debug for Memory<T> {
 }
 
 impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
-    fn open(&self, topic: &str, retention: usize) -> io::Result<Arc<dyn TopicLog<T>>> {
+    fn poll_open(
+        &self,
+        _: &mut Context<'_>,
+        topic: &str,
+        retention: usize,
+    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>> {
         let mut topics = lock(&self.shared.topics);
         let log = topics
             .entry(topic.to_owned())
             .or_insert_with(|| Arc::new(MemoryLog::new(retention)))
             .clone();
         lock(&log.state).closed = false;
-        Ok(log)
+        Poll::Ready(Ok(log))
     }
 
     fn topics(&self) -> Vec<String> {
         lock(&self.shared.topics).keys().cloned().collect()
     }
 
-    fn commit(&self, group: &str, topic: &str, offset: Offset) -> io::Result<()> {
+    fn poll_commit(
+        &self,
+        _: &mut Context<'_>,
+        group: &str,
+        topic: &str,
+        offset: Offset,
+    ) -> Poll<Result<(), StoreError<Offset>>> {
         lock(&self.shared.commits).insert((group.to_owned(), topic.to_owned()), offset);
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 
-    fn committed(&self, group: &str, topic: &str) -> io::Result<Option<Offset>> {
+    fn poll_committed(
+        &self,
+        _: &mut Context<'_>,
+        group: &str,
+        topic: &str,
+    ) -> Poll<io::Result<Option<Offset>>> {
         let commits = lock(&self.shared.commits);
-        Ok(commits.get(&(group.to_owned(), topic.to_owned())).copied())
+        Poll::Ready(Ok(commits.get(&(group.to_owned(), topic.to_owned())).copied()))
     }
 }
 
@@ -212,10 +481,11 @@ struct MemoryLog<T> {
 struct LogState<T> {
     /// Offset of `events[0]`.
     start: u64,
-    /// (seq, payload), oldest first.
-    events: VecDeque<(u64, T)>,
+    /// (seq, properties, payload), oldest first.
+    events: VecDeque<(u64, Option<Arc<Properties>>, T)>,
     retention: usize,
-    waiters: Vec<Waker>,
+    /// One waker per waiting reader.
+    waiters: Vec<(ReaderId, Waker)>,
     closed: bool,
 }
 
@@ -235,13 +505,22 @@ impl<T> MemoryLog<T> {
 
 impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
     // ANCHOR: memory-append
-    fn append(&self, seq: u64, payload: T) -> Result<Offset, Result<T, io::Error>> {
+    fn poll_append(
+        &self,
+        _: &mut Context<'_>,
+        append: &mut Append<T>,
+    ) -> Poll<Result<Offset, PublishError<T>>> {
+        let Some(payload) = append.take() else {
+            let error = io::Error::other("an append polled after it completed");
+            return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
+        };
+        let (seq, properties) = (append.seq(), append.take_properties());
         // The event pushed out of the window is dropped after the lock is
         // released: its drop is user code that may publish again.
         let (offset, waiters, _evicted) = {
             let mut state = lock(&self.state);
             if state.closed {
-                return Err(Ok(payload));
+                return Poll::Ready(Err(PublishError::Closed(payload)));
             }
             let offset = state.start + state.events.len() as u64;
             // Make room first, so the ring never grows past retention.
@@ -250,7 +529,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
                 evicted = state.events.pop_front();
                 state.start += 1;
             }
-            state.events.push_back((seq, payload));
+            state.events.push_back((seq, properties, payload));
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
@@ -258,13 +537,22 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             };
             (offset, waiters, evicted)
         };
-        waiters.into_iter().for_each(Waker::wake);
-        Ok(Offset(offset))
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
+        Poll::Ready(Ok(Offset(offset)))
     }
     // ANCHOR_END: memory-append
 
     // ANCHOR: memory-read
-    fn read(&self, from: Offset, max: usize, out: &mut VecDeque<Record<T>>, waker: Option<&Waker>) -> Read {
+    fn poll_read(
+        &self,
+        reader: ReaderId,
+        from: Offset,
+        max: usize,
+        out: &mut VecDeque<Record<T>>,
+        waker: Option<&Waker>,
+    ) -> Poll<io::Result<Read>> {
+        // Declared before the guard, so dropped after it.
+        let mut _displaced = None;
         let mut state = lock(&self.state);
         let end = state.start + state.events.len() as u64;
         let skipped = state.start.saturating_sub(from.0);
@@ -277,27 +565,31 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             // so the reader reads the same offsets again rather than
             // holding half a batch twice.
             let out = UndoOnUnwind::new(out);
-            out.0
-                .extend(events.zip(first..).map(|((seq, payload), offset)| Record {
-                    offset: Offset(offset),
-                    seq: *seq,
-                    payload: payload.clone(),
-                }));
+            out.0.extend(
+                events
+                    .zip(first..)
+                    .map(|((seq, properties, payload), offset)| Record {
+                        offset: Offset(offset),
+                        seq: *seq,
+                        properties: properties.clone(),
+                        payload: payload.clone(),
+                    }),
+            );
         }
         let next = first + count;
-        let caught_up = next >= end;
-        if count == 0
-            && caught_up
-            && !state.closed
-            && let Some(waker) = waker
-        {
-            crate::util::add_waker(&mut state.waiters, waker);
+        let closed = state.closed && next >= end;
+        if count == 0 && skipped == 0 && !closed {
+            // Nothing to report: wait for the next append or the close.
+            if let Some(waker) = waker {
+                _displaced = register(&mut state.waiters, reader, waker);
+            }
+            return Poll::Pending;
         }
-        Read {
+        Poll::Ready(Ok(Read {
             next: Offset(next),
             skipped,
-            closed: state.closed && caught_up,
-        }
+            closed,
+        }))
     }
     // ANCHOR_END: memory-read
 
@@ -322,13 +614,17 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         drop(evicted);
     }
 
+    fn forget(&self, reader: ReaderId) {
+        let _gone = unregister(&mut lock(&self.state).waiters, reader);
+    }
+
     fn close(&self) {
         let waiters = {
             let mut state = lock(&self.state);
             state.closed = true;
             std::mem::take(&mut state.waiters)
         };
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
     }
 }
 
@@ -370,15 +666,25 @@ mod tests {
     #[test]
     fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
         let log = MemoryLog::new(8);
+        let mut cx = Context::from_waker(Waker::noop());
         for (seq, fragile) in [false, false, true].into_iter().enumerate() {
-            log.append(seq as u64, Fragile(fragile)).unwrap();
+            let mut append = Append::new(seq as u64, Fragile(fragile));
+            assert!(matches!(
+                log.poll_append(&mut cx, &mut append),
+                Poll::Ready(Ok(_))
+            ));
         }
         let mut out = VecDeque::new();
-        let read = catch_unwind(AssertUnwindSafe(|| log.read(Offset(0), 8, &mut out, None)));
+        let reader = ReaderId::new();
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            log.poll_read(reader, Offset(0), 8, &mut out, None)
+        }));
         assert!(read.is_err());
         assert!(out.is_empty(), "no half batch: the same offsets are read again");
         // The log is still usable.
-        let read = log.read(Offset(0), 2, &mut out, None);
+        let Poll::Ready(Ok(read)) = log.poll_read(reader, Offset(0), 2, &mut out, None) else {
+            panic!("two records are there to read");
+        };
         assert_eq!((out.len(), read.next), (2, Offset(2)));
     }
 }

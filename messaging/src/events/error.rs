@@ -55,17 +55,24 @@ pub enum PublishError<T> {
     Closed(T),
     /// The topic name does not parse.
     InvalidTopic(InvalidName, T),
-    /// The backend failed to store the event (a disk or broker error; the
-    /// in-memory backend never fails). Whether it was stored is unknown.
-    Backend(io::Error),
+    /// The backend could not take the event at once
+    /// ([`try_publish`](super::Topic::try_publish) only; `publish` waits).
+    /// Nothing was stored.
+    WouldBlock(T),
+    /// The backend failed (a disk or broker error; the in-memory backend
+    /// never fails): the event is handed back if it is certainly not
+    /// stored, and the error says so if that is unknown.
+    Store(crate::StoreError<T>),
 }
 
 impl<T> PublishError<T> {
-    /// The event, unless the backend failed with it.
+    /// The event, unless the backend may have stored it.
     pub fn into_inner(self) -> Option<T> {
         match self {
-            PublishError::Closed(event) | PublishError::InvalidTopic(_, event) => Some(event),
-            PublishError::Backend(_) => None,
+            PublishError::Closed(event)
+            | PublishError::InvalidTopic(_, event)
+            | PublishError::WouldBlock(event) => Some(event),
+            PublishError::Store(e) => e.into_value(),
         }
     }
 }
@@ -75,7 +82,8 @@ impl<T> fmt::Display for PublishError<T> {
         match self {
             PublishError::Closed(_) => f.write_str("publishing on a closed event bus"),
             PublishError::InvalidTopic(name, _) => name.fmt(f),
-            PublishError::Backend(e) => write!(f, "the event bus backend failed: {e}"),
+            PublishError::WouldBlock(_) => f.write_str("the event bus backend cannot take the event at once"),
+            PublishError::Store(e) => write!(f, "the event bus backend failed: {e}"),
         }
     }
 }
@@ -83,15 +91,16 @@ impl<T> fmt::Display for PublishError<T> {
 impl<T: fmt::Debug> Error for PublishError<T> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            PublishError::Backend(e) => Some(e),
+            PublishError::Store(e) => Some(e.io_error()),
             PublishError::InvalidTopic(e, _) => Some(e),
-            PublishError::Closed(_) => None,
+            PublishError::Closed(_) | PublishError::WouldBlock(_) => None,
         }
     }
 }
 
 /// What a subscriber or group member gets instead of an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum RecvError {
     /// The subscriber fell behind the topic's retained window:
     /// `skipped` events of `topic` were removed before it read them. It
@@ -102,9 +111,37 @@ pub enum RecvError {
         /// How many.
         skipped: u64,
     },
+    /// The backend could not read `topic` (a disk or broker error; the
+    /// in-memory backend never fails). The reader stays where it was: the
+    /// next call reads the same events again.
+    Io {
+        /// The topic that could not be read.
+        topic: Arc<str>,
+        /// Why (shared, so the error stays cheap to clone).
+        error: Arc<io::Error>,
+    },
     /// The bus is closed and every event was read.
     Closed,
 }
+
+/// Equal if the same variant with the same fields; two I/O errors are
+/// equal if they are of the same kind with the same message.
+impl PartialEq for RecvError {
+    fn eq(&self, other: &RecvError) -> bool {
+        match (self, other) {
+            (RecvError::Lagged { topic, skipped }, RecvError::Lagged { topic: t, skipped: s }) => {
+                (topic, skipped) == (t, s)
+            }
+            (RecvError::Io { topic, error }, RecvError::Io { topic: t, error: e }) => {
+                topic == t && error.kind() == e.kind() && error.to_string() == e.to_string()
+            }
+            (RecvError::Closed, RecvError::Closed) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for RecvError {}
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,12 +149,20 @@ impl fmt::Display for RecvError {
             RecvError::Lagged { topic, skipped } => {
                 write!(f, "lagged behind topic {topic:?}: {skipped} events skipped")
             }
+            RecvError::Io { topic, error } => write!(f, "could not read topic {topic:?}: {error}"),
             RecvError::Closed => f.write_str("the event bus is closed"),
         }
     }
 }
 
-impl Error for RecvError {}
+impl Error for RecvError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            RecvError::Io { error, .. } => Some(&**error),
+            _ => None,
+        }
+    }
+}
 
 /// Why a subscription, a group member, a topic or a handler could not be
 /// made.

@@ -9,14 +9,15 @@
 //! and the backend stores it, so a group rebuilt on the same backend
 //! resumes there.
 
-use super::backend::{Backend, Record, TopicLog};
+use super::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
-use super::{BATCH, Event, From, Inner, Offset};
+use super::{BATCH, Event, Inner, Offset, StartAt, at_once};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
+use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -27,6 +28,8 @@ pub struct Member<T: 'static> {
     group: Arc<Group<T>>,
     /// This member's own copy of the topic name.
     topic: Arc<str>,
+    /// Its key among the group's waiters and the log's.
+    reader: ReaderId,
 }
 
 /// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
@@ -64,8 +67,10 @@ struct GroupState<T> {
     lagged: u64,
     /// The log is closed and read to the end.
     done: bool,
-    /// Members waiting for an event.
-    waiters: Vec<Waker>,
+    /// Members waiting for an event: one waker each (the latest), removed
+    /// when the member leaves, so a member that stopped asking keeps no
+    /// task alive here.
+    waiters: Vec<(ReaderId, Waker)>,
 }
 // ANCHOR_END: group-state
 
@@ -73,7 +78,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     inner: &Inner<T>,
     group: &str,
     topic: &str,
-    from: From,
+    from: StartAt,
 ) -> Result<Member<T>, EventsError> {
     if group.is_empty() || group.len() > MAX_NAME_LEN {
         let reason = "a group name must be 1 to 255 bytes";
@@ -88,13 +93,18 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     let shared = match groups.get(&key) {
         Some(shared) => shared.clone(),
         None => {
-            let start = match inner.backend.committed(group, topic)? {
+            let backend = &inner.backend;
+            let start = match at_once(|cx| backend.poll_committed(cx, group, topic))? {
                 Some(committed) => committed,
                 None => from.offset_in(&*log),
             };
             // Stored at once, so a group that never acks still resumes
             // where it began, not at a new `from`.
-            inner.backend.commit(group, topic, start)?;
+            at_once(|cx| {
+                backend
+                    .poll_commit(cx, group, topic, start)
+                    .map_err(io::Error::from)
+            })?;
             let shared = Arc::new(Group {
                 name: group.to_owned(),
                 topic: name.clone(),
@@ -118,6 +128,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     Ok(Member {
         topic: Arc::from(&*name),
         group: shared,
+        reader: ReaderId::new(),
     })
 }
 
@@ -162,6 +173,9 @@ impl<T: Clone + Send + 'static> Member<T> {
 
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
         let group = &self.group;
+        // Declared before the guard, so dropped after it: a waker's drop
+        // may call back into the bus.
+        let mut _displaced = None;
         let mut state = lock(&group.state);
         // ANCHOR: group-next
         let (record, deliveries) = if let Some((_, (record, n))) = state.redeliver.pop_first() {
@@ -169,10 +183,24 @@ impl<T: Clone + Send + 'static> Member<T> {
         } else {
             if state.buf.is_empty() && !state.done {
                 let state = &mut *state;
-                let read = group.log.read(state.next, BATCH, &mut state.buf, waker);
-                state.next = read.next;
-                state.lagged += read.skipped;
-                state.done = read.closed && state.buf.is_empty();
+                match group
+                    .log
+                    .poll_read(self.reader, state.next, BATCH, &mut state.buf, waker)
+                {
+                    Poll::Ready(Ok(read)) => {
+                        state.next = read.next;
+                        state.lagged += read.skipped;
+                        state.done = read.closed && state.buf.is_empty();
+                    }
+                    Poll::Ready(Err(error)) => {
+                        let error = Arc::new(error);
+                        return Some(Err(RecvError::Io {
+                            topic: self.topic.clone(),
+                            error,
+                        }));
+                    }
+                    Poll::Pending => {}
+                }
             }
             if state.lagged > 0 {
                 let skipped = std::mem::take(&mut state.lagged);
@@ -190,7 +218,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                         return Some(Err(RecvError::Closed));
                     }
                     if let Some(waker) = waker {
-                        crate::util::add_waker(&mut state.waiters, waker);
+                        _displaced = register(&mut state.waiters, self.reader, waker);
                     }
                     return None;
                 }
@@ -206,6 +234,7 @@ impl<T: Clone + Send + 'static> Member<T> {
             event: Some(Event {
                 topic: self.topic.clone(),
                 offset: record.offset,
+                properties: record.properties,
                 payload: record.payload,
             }),
         }))
@@ -224,9 +253,14 @@ impl<T: 'static> Group<T> {
         ];
         let oldest = oldest.into_iter().flatten().min().unwrap_or(state.next);
         if oldest > state.committed {
-            // Moved only once stored, so a failed commit is tried again at
-            // the next ack.
-            self.backend.commit(&self.name, &self.topic, oldest)?;
+            // Moved only once stored, so a failed (or not yet confirmed)
+            // commit is tried again at the next ack.
+            let backend = &self.backend;
+            at_once(|cx| {
+                backend
+                    .poll_commit(cx, &self.name, &self.topic, oldest)
+                    .map_err(io::Error::from)
+            })?;
             state.committed = oldest;
         }
         Ok(())
@@ -244,6 +278,7 @@ impl<T: 'static> Group<T> {
                 let record = Record {
                     offset: event.offset,
                     seq,
+                    properties: event.properties,
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));
@@ -260,7 +295,7 @@ impl<T: 'static> Group<T> {
             };
             (result, waiters)
         };
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.into_iter().for_each(|(_, waker)| waker.wake());
         result
     }
 }
@@ -272,7 +307,9 @@ impl<T: 'static> GroupEvent<T> {
     /// # Errors
     ///
     /// [`EventsError::Backend`] if the backend failed to store the new
-    /// committed offset (the ack itself counts).
+    /// committed offset, or could not at once (an error of kind
+    /// `WouldBlock`: an ack does not wait). The ack itself counts, and the
+    /// commit is tried again at the next ack.
     pub fn ack(mut self) -> Result<(), EventsError> {
         let event = self.event.take().expect("a GroupEvent is settled only once");
         self.group.settle(event, self.seq, self.deliveries, true)
@@ -316,6 +353,14 @@ impl<T: 'static> Drop for GroupEvent<T> {
         if let Some(event) = self.event.take() {
             let _ = self.group.settle(event, self.seq, self.deliveries, false);
         }
+    }
+}
+
+impl<T: 'static> Drop for Member<T> {
+    /// A member that leaves takes its waker with it.
+    fn drop(&mut self) {
+        let _gone = unregister(&mut lock(&self.group.state).waiters, self.reader);
+        self.group.log.forget(self.reader);
     }
 }
 

@@ -2,7 +2,7 @@
 //! retries and a dead-letter topic ([`EventBus::on`]).
 
 use super::error::EventsError;
-use super::{Event, EventBus, From, Inner, NamedLog, Subscriber};
+use super::{Event, EventBus, Inner, NamedLog, StartAt, Subscriber};
 use crate::loom::{Mutex, lock};
 use crate::util::panic_message;
 use std::fmt;
@@ -93,7 +93,7 @@ impl Default for Retry {
 /// How a handler reads and retries: [`EventBus::on_with`].
 #[derive(Debug, Clone)]
 pub struct HandlerOptions {
-    from: From,
+    from: StartAt,
     retry: Retry,
     dead_letter: Option<String>,
 }
@@ -103,14 +103,14 @@ impl HandlerOptions {
     /// dead-letter topic.
     pub fn new() -> HandlerOptions {
         HandlerOptions {
-            from: From::Latest,
+            from: StartAt::Latest,
             retry: Retry::default(),
             dead_letter: None,
         }
     }
 
     /// Where the handler starts reading.
-    pub fn from(mut self, from: From) -> HandlerOptions {
+    pub fn from(mut self, from: StartAt) -> HandlerOptions {
         self.from = from;
         self
     }
@@ -299,10 +299,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///             }
     ///         })
     ///         .unwrap();
-    ///     let mut failed = bus.subscribe("mail.failed", weft::events::From::Start).unwrap();
+    ///     let mut failed = bus.subscribe("mail.failed", weft::events::StartAt::Start).unwrap();
     ///
-    ///     bus.publish("user.registered", "ada@example.com".to_string()).unwrap();
-    ///     bus.publish("user.registered", "grace".to_string()).unwrap();
+    ///     bus.publish("user.registered", "ada@example.com".to_string()).await.unwrap();
+    ///     bus.publish("user.registered", "grace".to_string()).await.unwrap();
     ///     assert_eq!(*failed.recv().await.unwrap(), "grace");
     ///
     ///     bus.close();
@@ -380,6 +380,15 @@ where
                 Some(Err(super::RecvError::Lagged { skipped, .. })) => {
                     control.update(|stats| stats.skipped += skipped);
                 }
+                Some(Err(error @ super::RecvError::Io { .. })) => {
+                    // The backend could not read: wait the first back-off
+                    // before reading again, so a lasting failure does not
+                    // spin.
+                    control.update(|stats| stats.last_error = Some(error.to_string()));
+                    if !self.back_off(1, control).await {
+                        break;
+                    }
+                }
                 Some(Ok(event)) => {
                     // Its own failures are not its input: a pattern that
                     // matches the dead-letter topic would loop forever.
@@ -415,7 +424,15 @@ where
             attempt += 1;
         };
         let dead_lettered = match &self.dead_letter {
-            Some((_, log)) => self.inner.append(&**log, event.into_payload()).is_ok(),
+            Some((_, log)) => {
+                // Its properties go with it: a dead letter keeps its id.
+                let properties = event.properties.clone();
+                let mut append = self.inner.prepare(event.into_payload(), None);
+                if let Some(properties) = properties {
+                    append = append.with_properties(properties);
+                }
+                self.inner.append(&**log, append).await.is_ok()
+            }
             None => false,
         };
         control.update(|stats| {

@@ -3,7 +3,7 @@
 //! a close or by the last handle dropped on another thread, never left
 //! hanging.
 
-use super::{EventBus, From, RecvError};
+use super::{EventBus, RecvError, StartAt};
 use loom::future::block_on;
 use loom::thread;
 
@@ -11,11 +11,11 @@ use loom::thread;
 fn a_waiting_subscriber_sees_every_event_published_on_another_thread() {
     loom::model(|| {
         let bus: EventBus<u32> = EventBus::new();
-        let mut sub = bus.subscribe("t", From::Latest).unwrap();
+        let mut sub = bus.subscribe("t", StartAt::Latest).unwrap();
         let topic = bus.topic("t").unwrap();
         let publisher = thread::spawn(move || {
-            topic.publish(1).unwrap();
-            topic.publish(2).unwrap();
+            topic.try_publish(1).unwrap();
+            topic.try_publish(2).unwrap();
         });
         let got = block_on(async {
             let a = *sub.recv().await.unwrap();
@@ -31,10 +31,10 @@ fn a_waiting_subscriber_sees_every_event_published_on_another_thread() {
 fn a_pattern_subscriber_hears_of_a_topic_made_on_another_thread() {
     loom::model(|| {
         let bus: EventBus<u32> = EventBus::new();
-        let mut sub = bus.subscribe("user.*", From::Latest).unwrap();
+        let mut sub = bus.subscribe("user.*", StartAt::Latest).unwrap();
         let publisher = bus.clone();
         let t = thread::spawn(move || {
-            publisher.publish("user.new", 7).unwrap();
+            publisher.try_publish("user.new", 7).unwrap();
         });
         let event = block_on(sub.recv()).unwrap();
         t.join().unwrap();
@@ -46,10 +46,10 @@ fn a_pattern_subscriber_hears_of_a_topic_made_on_another_thread() {
 fn the_last_handle_dropped_on_another_thread_wakes_a_waiting_reader() {
     loom::model(|| {
         let bus: EventBus<u32> = EventBus::new();
-        let mut exact = bus.subscribe("t", From::Latest).unwrap();
+        let mut exact = bus.subscribe("t", StartAt::Latest).unwrap();
         let other = bus.clone();
         let t = thread::spawn(move || {
-            other.publish("t", 1).unwrap();
+            other.try_publish("t", 1).unwrap();
             drop(other);
         });
         drop(bus);

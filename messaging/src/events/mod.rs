@@ -7,7 +7,7 @@
 //! three kinds:
 //!
 //! - a [`Subscriber`] has its own cursor and sees every event of the topics
-//!   its pattern matches, starting where [`From`] says: the oldest
+//!   its pattern matches, starting where [`StartAt`] says: the oldest
 //!   retained event (replay), the next one published, or an offset. One
 //!   that falls behind the retained window gets [`RecvError::Lagged`] with
 //!   the count it missed and goes on: never a silent loss.
@@ -30,14 +30,14 @@
 //! # Examples
 //!
 //! ```
-//! use weft::events::{EventBus, From};
+//! use weft::events::{EventBus, StartAt};
 //!
 //! let bus = EventBus::new();
-//! let mut mailer = bus.subscribe("user.*", From::Latest).unwrap();
-//! bus.publish("user.registered", "ada@example.com").unwrap();
+//! let mut mailer = bus.subscribe("user.*", StartAt::Latest).unwrap();
+//! bus.try_publish("user.registered", "ada@example.com").unwrap();
 //!
 //! // A late subscriber replays what the topic retains.
-//! let mut audit = bus.subscribe("user.registered", From::Start).unwrap();
+//! let mut audit = bus.subscribe("user.registered", StartAt::Start).unwrap();
 //!
 //! weft::block_on(async {
 //!     let event = mailer.recv().await.unwrap();
@@ -54,7 +54,7 @@ mod handler;
 mod loom_events;
 mod pattern;
 
-pub use self::backend::{Backend, Memory, Read, Record, TopicLog};
+pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
@@ -69,10 +69,12 @@ use futures_core::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
+use std::io;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
@@ -105,10 +107,10 @@ impl fmt::Display for Offset {
     }
 }
 
-// ANCHOR: from
+// ANCHOR: start-at
 /// Where a new subscriber (or a new consumer group) starts reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum From {
+pub enum StartAt {
     /// The oldest event the topic retains: replay.
     Start,
     /// The next event published.
@@ -119,17 +121,17 @@ pub enum From {
     Offset(Offset),
 }
 
-impl From {
+impl StartAt {
     /// The offset this start names in `log`, as of now.
     fn offset_in<T: 'static>(self, log: &dyn TopicLog<T>) -> Offset {
         match self {
-            From::Start => log.start(),
-            From::Latest => log.end(),
-            From::Offset(offset) => offset,
+            StartAt::Start => log.start(),
+            StartAt::Latest => log.end(),
+            StartAt::Offset(offset) => offset,
         }
     }
 }
-// ANCHOR_END: from
+// ANCHOR_END: start-at
 
 /// An event as a reader receives it: the topic, the offset and the payload
 /// (which it dereferences to).
@@ -137,6 +139,7 @@ impl From {
 pub struct Event<T> {
     topic: Arc<str>,
     offset: Offset,
+    properties: Option<Arc<Properties>>,
     payload: T,
 }
 
@@ -149,6 +152,35 @@ impl<T> Event<T> {
     /// Its offset in that topic.
     pub fn offset(&self) -> Offset {
         self.offset
+    }
+
+    /// Its properties: the id it was published with (generated if the
+    /// publisher gave none), the time the bus handed it to the backend, and
+    /// its headers. `None` for an event published without properties
+    /// ([`publish`](EventBus::publish) rather than
+    /// [`publish_with`](EventBus::publish_with)), which carries none so
+    /// that the plain path costs nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("order.paid", StartAt::Latest).unwrap();
+    /// let properties = Properties::new().with_id("order-7").with_header("tenant", "acme");
+    /// bus.try_publish_with("order.paid", 4200, properties).unwrap();
+    /// bus.try_publish("order.paid", 99).unwrap();
+    ///
+    /// let event = sub.try_recv().unwrap().unwrap();
+    /// let properties = event.properties().unwrap();
+    /// assert_eq!(properties.id().as_str(), "order-7");
+    /// assert_eq!(properties.header("tenant"), Some("acme"));
+    /// assert!(properties.timestamp().is_some(), "stamped when published");
+    /// assert!(sub.try_recv().unwrap().unwrap().properties().is_none());
+    /// ```
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
     }
 
     /// The payload.
@@ -175,6 +207,7 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
         f.debug_struct("Event")
             .field("topic", &self.topic)
             .field("offset", &self.offset.0)
+            .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()
     }
@@ -257,7 +290,7 @@ pub struct Topic<T: 'static> {
 /// so across topics its events and the stored ones may interleave).
 /// Also a [`Stream`] of `Result<Event<T>, RecvError>` that ends when the
 /// bus closes.
-pub struct Subscriber<T> {
+pub struct Subscriber<T: 'static> {
     cursors: Vec<Cursor<T>>,
     /// For a pattern: where topics created after subscribing arrive.
     watch: Option<Arc<Watch<T>>>,
@@ -302,10 +335,12 @@ struct WatchState<T> {
 }
 
 // ANCHOR: cursor
-struct Cursor<T> {
+struct Cursor<T: 'static> {
     /// This reader's own copy, so handing it out touches no shared count.
     name: Arc<str>,
     log: Arc<dyn TopicLog<T>>,
+    /// Who waits on the log: this cursor.
+    reader: ReaderId,
     next: Offset,
     buf: VecDeque<Record<T>>,
     /// Skipped events not yet reported.
@@ -346,15 +381,158 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         })
     }
 
-    /// Publishes `event` on `topic` and returns its offset.
+    /// Publishes `event` on `topic` and returns its offset, once the
+    /// backend has stored it. With the in-memory backend this never waits;
+    /// a durable or broker backend may (a confirmed append is a round
+    /// trip). [`try_publish`](EventBus::try_publish) does not wait.
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] once the bus is closed,
     /// [`PublishError::InvalidTopic`] for a bad name, both with the event;
-    /// [`PublishError::Backend`] if the backend fails.
-    pub fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.publish(topic, event)
+    /// [`PublishError::Store`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before the backend took the event, nothing is stored (and
+    /// the event is dropped). Dropped while a backend confirms the append,
+    /// the event may or may not be stored, as with a broker's publish whose
+    /// confirmation never arrives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     assert_eq!(bus.publish("audit", "logged in").await.unwrap(), Offset::new(0));
+    ///     assert_eq!(*audit.recv().await.unwrap(), "logged in");
+    /// });
+    /// ```
+    pub async fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.publish_inner(topic, event, None).await
+    }
+
+    /// Publishes `event` on `topic` with `properties` (an id, headers),
+    /// stamped with the time the bus hands it to the backend unless it is
+    /// stamped already; readers find them in [`Event::properties`].
+    /// Otherwise as [`publish`](EventBus::publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     let properties = Properties::new().with_header("user", "ada");
+    ///     bus.publish_with("audit", "logged in", properties).await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!(event.properties().unwrap().header("user"), Some("ada"));
+    /// });
+    /// ```
+    pub async fn publish_with(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.publish_inner(topic, event, Some(properties)).await
+    }
+
+    async fn publish_inner(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
+        let log = match poll_fn(|cx| self.bus.0.poll_log(cx, topic)).await {
+            Ok((_, log)) => log,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self.bus.0.prepare(event, properties);
+        self.bus.0.append(&*log, append).await
+    }
+
+    /// Publishes `event` on `topic` if the backend can store it at once,
+    /// and returns its offset. The in-memory backend always can: this is
+    /// the form for code that cannot wait, and it costs no more than
+    /// `publish`.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish), and [`PublishError::WouldBlock`]
+    /// (with the event, nothing stored) if the backend cannot take it at
+    /// once, or [`PublishError::Store`] with
+    /// [`StoreError::Unknown`] if it took the event but did not confirm it
+    /// at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// assert_eq!(bus.try_publish("audit", "logged in").unwrap(), Offset::new(0));
+    /// assert_eq!(*audit.try_recv().unwrap().unwrap(), "logged in");
+    /// ```
+    pub fn try_publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.try_publish_inner(topic, event, None)
+    }
+
+    /// Publishes `event` on `topic` with `properties` if the backend can
+    /// store it at once; see [`publish_with`](EventBus::publish_with) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// bus.try_publish_with("audit", "logged in", Properties::new().with_id("login-1")).unwrap();
+    /// let event = audit.try_recv().unwrap().unwrap();
+    /// assert_eq!(event.properties().unwrap().id().as_str(), "login-1");
+    /// ```
+    pub fn try_publish_with(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.try_publish_inner(topic, event, Some(properties))
+    }
+
+    fn try_publish_inner(
+        &self,
+        topic: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
+        let log = match self.bus.0.log(topic) {
+            Ok((_, log)) => log,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        self.bus
+            .0
+            .try_append(&*log, self.bus.0.prepare(event, properties))
     }
 
     /// A subscriber to every topic `pattern` matches, starting `from`.
@@ -363,7 +541,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad pattern;
     /// [`EventsError::Backend`] if the backend fails.
-    pub fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+    pub fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         self.bus.0.subscribe(pattern, from)
     }
 
@@ -377,7 +555,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] for a bad name,
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
     /// [`EventsError::Backend`] if the backend fails.
-    pub fn join(&self, group: &str, topic: &str, from: From) -> Result<Member<T>, EventsError> {
+    pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
         group::join(&self.bus.0, group, topic, from)
     }
 
@@ -388,7 +566,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::Backend`] if the backend fails.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
-        Ok(self.bus.0.backend.committed(group, topic)?)
+        let backend = &self.bus.0.backend;
+        Ok(at_once(|cx| backend.poll_committed(cx, group, topic))?)
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -417,16 +596,26 @@ impl<T: Clone + Send + 'static> Default for EventBus<T> {
 
 impl<T: Clone + Send + 'static> Inner<T> {
     /// The log of topic `name`, opened (and shown to matching pattern
-    /// subscribers) if new.
+    /// subscribers) if new; for a caller that cannot wait, a backend that
+    /// does not open it at once is an error.
     fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
+        match self.poll_log(&mut Context::from_waker(Waker::noop()), name) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(EventsError::Backend(would_block())),
+        }
+    }
+
+    /// The log of topic `name`, opened (and shown to matching pattern
+    /// subscribers) if new.
+    fn poll_log(&self, cx: &mut Context<'_>, name: &str) -> Poll<Result<NamedLog<T>, EventsError>> {
         pattern::validate_topic(name)?;
         let mut wakers = Vec::new();
         let opened = {
             let mut registry = lock(&self.registry);
             if let Some((name, log)) = registry.topics.get_key_value(name) {
-                return Ok((name.clone(), log.clone()));
+                return Poll::Ready(Ok((name.clone(), log.clone())));
             }
-            self.open(&mut registry, name, &mut wakers)
+            self.open(cx, &mut registry, name, &mut wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
         opened
@@ -439,11 +628,16 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// released the lock.
     fn open(
         &self,
+        cx: &mut Context<'_>,
         registry: &mut Registry<T>,
         name: &str,
         wakers: &mut Vec<Waker>,
-    ) -> Result<NamedLog<T>, EventsError> {
-        let log = self.backend.open(name, self.retention)?;
+    ) -> Poll<Result<NamedLog<T>, EventsError>> {
+        let log = match self.backend.poll_open(cx, name, self.retention) {
+            Poll::Ready(Ok(log)) => log,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+            Poll::Pending => return Poll::Pending,
+        };
         if registry.closed {
             log.close();
         }
@@ -460,30 +654,43 @@ impl<T: Clone + Send + 'static> Inner<T> {
             }
             true
         });
-        Ok((name, log))
-    }
-
-    fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        let (_, log) = match self.log(topic) {
-            Ok(found) => found,
-            Err(EventsError::InvalidName(e)) => return Err(PublishError::InvalidTopic(e, event)),
-            Err(EventsError::Backend(e)) => return Err(PublishError::Backend(e)),
-            Err(_) => unreachable!("opening a log fails by name or backend only"),
-        };
-        self.append(&*log, event)
+        Poll::Ready(Ok((name, log)))
     }
 
     // ANCHOR: append
-    fn append(&self, log: &dyn TopicLog<T>, event: T) -> Result<Offset, PublishError<T>> {
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        log.append(seq, event).map_err(|e| match e {
-            Ok(event) => PublishError::Closed(event),
-            Err(e) => PublishError::Backend(e),
-        })
+    /// The append of `event` with the next sequence number, and with
+    /// `properties` stamped now (unless stamped already).
+    fn prepare(&self, event: T, properties: Option<Properties>) -> Append<T> {
+        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        match properties {
+            None => append,
+            Some(mut properties) => {
+                properties.stamp(SystemTime::now());
+                append.with_properties(Arc::new(properties))
+            }
+        }
+    }
+
+    /// Appends to `log`, waiting for the backend as long as it takes.
+    async fn append(&self, log: &dyn TopicLog<T>, mut append: Append<T>) -> Result<Offset, PublishError<T>> {
+        poll_fn(|cx| log.poll_append(cx, &mut append)).await
+    }
+
+    /// Appends to `log` if the backend can at once.
+    fn try_append(&self, log: &dyn TopicLog<T>, mut append: Append<T>) -> Result<Offset, PublishError<T>> {
+        match log.poll_append(&mut Context::from_waker(Waker::noop()), &mut append) {
+            Poll::Ready(result) => result,
+            // Not taken: nothing happened. Taken: the append goes on
+            // without us, and may or may not be stored.
+            Poll::Pending => Err(match append.take() {
+                Some(event) => PublishError::WouldBlock(event),
+                None => PublishError::Store(StoreError::Unknown { error: would_block() }),
+            }),
+        }
     }
     // ANCHOR_END: append
 
-    fn subscribe(&self, pattern: &str, from: From) -> Result<Subscriber<T>, EventsError> {
+    fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
         if pattern.is_literal() {
             let (name, log) = self.log(pattern.as_str())?;
@@ -500,7 +707,11 @@ impl<T: Clone + Send + 'static> Inner<T> {
         let mut wakers = Vec::new();
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
-                self.open(&mut registry, &stored, &mut wakers)?;
+                let cx = &mut Context::from_waker(Waker::noop());
+                match self.open(cx, &mut registry, &stored, &mut wakers) {
+                    Poll::Ready(opened) => opened?,
+                    Poll::Pending => return Err(EventsError::Backend(would_block())),
+                };
             }
         }
         let cursors = registry
@@ -533,18 +744,119 @@ impl<T: Clone + Send + 'static> Topic<T> {
         &self.name
     }
 
-    /// Publishes `event` and returns its offset.
+    /// Publishes `event` and returns its offset, once the backend has
+    /// stored it; see [`EventBus::publish`].
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] (with the event) once the bus is closed;
-    /// [`PublishError::Backend`] if the backend fails.
-    pub fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.append(&*self.log, event)
+    /// [`PublishError::Store`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`EventBus::publish`]: dropped before the backend took the event,
+    /// nothing is stored; dropped while it confirms, the outcome is unknown.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic("order.placed").unwrap();
+    ///     let mut replay = orders.subscribe(StartAt::Start);
+    ///     orders.publish("order #1").await.unwrap();
+    ///     assert_eq!(*replay.recv().await.unwrap(), "order #1");
+    /// });
+    /// ```
+    pub async fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus
+            .0
+            .append(&*self.log, self.bus.0.prepare(event, None))
+            .await
+    }
+
+    /// Publishes `event` with `properties`; see [`EventBus::publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic("order.placed").unwrap();
+    ///     let mut replay = orders.subscribe(StartAt::Start);
+    ///     orders.publish_with("order #1", Properties::new().with_id("o-1")).await.unwrap();
+    ///     let event = replay.recv().await.unwrap();
+    ///     assert_eq!(event.properties().unwrap().id().as_str(), "o-1");
+    /// });
+    /// ```
+    pub async fn publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, Some(properties));
+        self.bus.0.append(&*self.log, append).await
+    }
+
+    /// Publishes `event` if the backend can store it at once (the
+    /// in-memory backend always can); see [`EventBus::try_publish`].
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] (with the event) once the bus is closed;
+    /// [`PublishError::WouldBlock`] (with the event) if the backend cannot
+    /// take it at once; [`PublishError::Store`] if the backend fails or
+    /// took the event without confirming it at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::new();
+    /// let orders = bus.topic("order.placed").unwrap();
+    /// assert_eq!(orders.try_publish("order #1").unwrap(), Offset::new(0));
+    /// assert_eq!(orders.end(), Offset::new(1));
+    /// ```
+    pub fn try_publish(&self, event: T) -> Result<Offset, PublishError<T>> {
+        self.bus.0.try_append(&*self.log, self.bus.0.prepare(event, None))
+    }
+
+    /// Publishes `event` with `properties` if the backend can store it at
+    /// once; see [`EventBus::try_publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let orders = bus.topic("order.placed").unwrap();
+    /// let mut replay = orders.subscribe(StartAt::Start);
+    /// orders.try_publish_with("order #1", Properties::new().with_header("k", "v")).unwrap();
+    /// let event = replay.try_recv().unwrap().unwrap();
+    /// assert_eq!(event.properties().unwrap().header("k"), Some("v"));
+    /// ```
+    pub fn try_publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
+        self.bus
+            .0
+            .try_append(&*self.log, self.bus.0.prepare(event, Some(properties)))
     }
 
     /// A subscriber to this topic, starting `from`.
-    pub fn subscribe(&self, from: From) -> Subscriber<T> {
+    pub fn subscribe(&self, from: StartAt) -> Subscriber<T> {
         Subscriber {
             cursors: vec![Cursor::new(&self.name, self.log.clone(), from)],
             watch: None,
@@ -608,7 +920,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             let mut state = lock(&watch.state);
             for (name, log) in state.new.drain(..) {
                 // Everything in a topic created after subscribing is new.
-                let from = From::Offset(Offset(0));
+                let from = StartAt::Offset(Offset(0));
                 self.cursors.push(Cursor::new(&name, log, from));
             }
             more_topics = !state.closed;
@@ -618,7 +930,12 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         }
         // ANCHOR: next
         for cursor in &mut self.cursors {
-            cursor.fill(waker);
+            if let Err(error) = cursor.fill(waker) {
+                return Some(Err(RecvError::Io {
+                    topic: cursor.name.clone(),
+                    error: Arc::new(error),
+                }));
+            }
         }
         if let Some(cursor) = self.cursors.iter_mut().find(|c| c.skipped > 0) {
             let skipped = std::mem::take(&mut cursor.skipped);
@@ -638,6 +955,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             return Some(Ok(Event {
                 topic: cursor.name.clone(),
                 offset: record.offset,
+                properties: record.properties,
                 payload: record.payload,
             }));
         }
@@ -650,7 +968,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
 }
 
 // Nothing in a subscriber is pinned: it is moved freely between polls.
-impl<T> Unpin for Subscriber<T> {}
+impl<T: 'static> Unpin for Subscriber<T> {}
 
 impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
     type Item = Result<Event<T>, RecvError>;
@@ -664,11 +982,12 @@ impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
 }
 
 impl<T: Clone + Send + 'static> Cursor<T> {
-    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: From) -> Cursor<T> {
+    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: StartAt) -> Cursor<T> {
         Cursor {
             next: from.offset_in(&*log),
             name: Arc::from(name),
             log,
+            reader: ReaderId::new(),
             buf: VecDeque::new(),
             skipped: 0,
             done: false,
@@ -678,16 +997,29 @@ impl<T: Clone + Send + 'static> Cursor<T> {
     // ANCHOR: fill
     /// Reads a batch if none is buffered; registers `waker` if nothing is
     /// there.
-    fn fill(&mut self, waker: Option<&Waker>) {
+    fn fill(&mut self, waker: Option<&Waker>) -> io::Result<()> {
         if !self.buf.is_empty() || self.done {
-            return;
+            return Ok(());
         }
-        let read = self.log.read(self.next, BATCH, &mut self.buf, waker);
-        self.next = read.next;
-        self.skipped += read.skipped;
-        self.done = read.closed && self.buf.is_empty();
+        if let Poll::Ready(read) = self
+            .log
+            .poll_read(self.reader, self.next, BATCH, &mut self.buf, waker)
+        {
+            let read = read?;
+            self.next = read.next;
+            self.skipped += read.skipped;
+            self.done = read.closed && self.buf.is_empty();
+        }
+        Ok(())
     }
     // ANCHOR_END: fill
+}
+
+impl<T: 'static> Drop for Cursor<T> {
+    /// A reader that goes takes its waker out of the log.
+    fn drop(&mut self) {
+        self.log.forget(self.reader);
+    }
 }
 
 impl<T: 'static> Clone for BusRef<T> {
@@ -776,5 +1108,38 @@ impl<T: 'static> fmt::Debug for Subscriber<T> {
             .field("pattern", &self.watch.as_ref().map(|w| w.pattern.as_str()))
             .field("cursors", &cursors)
             .finish()
+    }
+}
+
+/// The error of a backend that did not complete at once for a caller that
+/// cannot wait.
+fn would_block() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WouldBlock,
+        "the event bus backend did not complete at once",
+    )
+}
+
+/// Polls a backend operation once, for a caller that cannot wait: `Pending`
+/// becomes a [`would_block`] error.
+fn at_once<R>(poll: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<R>>) -> io::Result<R> {
+    match poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(would_block()),
+    }
+}
+
+impl EventsError {
+    /// The publish error for `event`, which opening its topic failed with.
+    fn with_event<T>(self, event: T) -> PublishError<T> {
+        match self {
+            EventsError::InvalidName(e) => PublishError::InvalidTopic(e, event),
+            EventsError::Backend(error) => PublishError::Store(StoreError::NotStored { value: event, error }),
+            // Opening a log fails by name or backend only.
+            other => PublishError::Store(StoreError::NotStored {
+                value: event,
+                error: io::Error::other(other.to_string()),
+            }),
+        }
     }
 }
