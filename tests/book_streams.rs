@@ -8,7 +8,7 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use weft::events::{EventBus, From};
+use weft::events::{EventBus, StartAt};
 use weft::net::{TcpListener, TcpStream};
 
 // ANCHOR: next
@@ -25,10 +25,10 @@ fn a_subscriber_is_a_stream_of_events() {
     weft::block_on(async {
         let bus = EventBus::<String>::new();
         for order in ["#1", "#2", "#3"] {
-            bus.publish("orders", format!("order {order}")).unwrap();
+            bus.publish("orders", format!("order {order}")).await.unwrap();
         }
         // Subscribe from the start of the retained window: a replay.
-        let mut orders = bus.subscribe("orders", From::Start).unwrap();
+        let mut orders = bus.subscribe("orders", StartAt::Start).unwrap();
         let mut seen = Vec::new();
         // Closing the bus ends every subscriber's stream after what it holds.
         bus.close();
