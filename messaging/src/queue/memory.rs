@@ -1,8 +1,9 @@
 //! The in-process backend of the work queue: every message in memory,
 //! deadlines and TTLs on the spawner's clock.
 
-use super::backend::{Backend, Handed, Verdict};
-use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, Stats, TryPublishError};
+use super::backend::{Backend, Handed, PublishOp, Verdict};
+use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, PublishError, Stats};
+use crate::Properties;
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
 use std::collections::{HashMap, VecDeque};
@@ -28,6 +29,9 @@ struct Shared<T> {
 // ANCHOR: envelope
 struct Envelope<T> {
     message: T,
+    /// Its properties, if it was published with some (boxed, so that a
+    /// message without costs one word).
+    properties: Option<Box<Properties>>,
     /// When it was published; read from the clock only for a queue with a
     /// TTL, the one thing that needs it.
     published_at: Option<Instant>,
@@ -63,10 +67,14 @@ struct State<T> {
     waiting: VecDeque<u64>,
     /// Deliveries handed to a waiting consumer, not yet taken by its `recv`.
     handed: HashMap<u64, Handed<T>>,
-    /// Producers waiting for room.
-    room_waiters: VecDeque<Waker>,
-    /// A TTL timer is set for the message at the front of `ready`.
-    expiry_armed: bool,
+    /// Producers waiting for room, by ticket, in the order they began to
+    /// wait. A producer woken for room leaves the list; if it then gives
+    /// up (`cancel_publish`), it passes the wakeup on.
+    room_waiters: VecDeque<(u64, Waker)>,
+    next_ticket: u64,
+    /// The TTL timer set for the message at the front of `ready`: when it
+    /// fires, and its handle.
+    expiry: Option<(Instant, TimerHandle)>,
     closed: bool,
     next_tag: u64,
     next_consumer: u64,
@@ -95,7 +103,8 @@ impl<T: Clone + Send + 'static> Memory<T> {
                     waiting: VecDeque::new(),
                     handed: HashMap::new(),
                     room_waiters: VecDeque::new(),
-                    expiry_armed: false,
+                    next_ticket: 0,
+                    expiry: None,
                     closed: false,
                     next_tag: 0,
                     next_consumer: 0,
@@ -110,12 +119,36 @@ impl<T: Clone + Send + 'static> Memory<T> {
 }
 
 impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
-    fn try_publish(&self, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
-        self.shared.try_publish(message, cx)
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        self.shared.poll_publish(op, cx)
     }
 
-    fn overflow(&self) -> Overflow {
-        self.shared.config.overflow
+    fn cancel_publish(&self, op: &mut PublishOp<T>) {
+        let Some(ticket) = op.ticket.take() else {
+            return;
+        };
+        let mut wakers = Wakers::new();
+        let _gone = {
+            let mut state = lock(&self.shared.state);
+            match state.room_waiters.iter().position(|(t, _)| *t == ticket) {
+                // Still waiting: it leaves the line, no wakeup spent.
+                Some(at) => state.room_waiters.remove(at),
+                // Woken for room it will not use: the next one gets it.
+                None => {
+                    if state.ready.len() < self.shared.config.capacity
+                        && let Some((_, waker)) = state.room_waiters.pop_front()
+                    {
+                        wakers.push(waker);
+                    }
+                    None
+                }
+            }
+        };
+        wakers.wake_all();
     }
 
     fn add_consumer(&self) -> u64 {
@@ -142,6 +175,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             }
             shared.dispatch(&mut state, &mut wakers);
             if let Some(delivery) = state.handed.remove(&consumer) {
+                _displaced = state.consumers.entry(consumer).or_default().waker.take();
                 Poll::Ready(Some(delivery))
             } else if state.is_drained() {
                 state.waiting.retain(|&c| c != consumer);
@@ -157,37 +191,40 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         result
     }
 
-    fn remove_consumer(&self, consumer: u64) {
-        let (handed, _gone) = {
-            let mut state = lock(&self.shared.state);
-            state.waiting.retain(|&c| c != consumer);
-            // Its waker is dropped after the lock is released.
-            let gone = state.consumers.remove(&consumer);
-            (state.handed.remove(&consumer), gone)
-        };
-        // A delivery handed over but never returned from `poll_deliver`
-        // goes back as a dropped delivery: the message is delivered again.
-        if let Some(handed) = handed {
-            let _ = self.shared.settle(handed.tag, Ending::Drop);
-        }
+    fn cancel_deliver(&self, consumer: u64) {
+        self.shared.stop_waiting(consumer, false);
     }
 
-    fn settle(&self, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+    fn remove_consumer(&self, consumer: u64) {
+        self.shared.stop_waiting(consumer, true);
+    }
+
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        _cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
         let ending = match verdict {
             Verdict::Ack => Ending::Ack,
             Verdict::Nack { requeue } => Ending::Nack { requeue },
             Verdict::Reject => Ending::Reject,
             Verdict::Dropped => Ending::Drop,
         };
-        self.shared.settle(tag, ending)
+        Poll::Ready(self.shared.settle(tag, ending))
     }
 
-    fn extend_deadline(&self, tag: u64, extra: Duration) -> Result<(), AckError> {
+    fn poll_extend_deadline(
+        &self,
+        tag: u64,
+        extra: Duration,
+        _cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
         let shared = &self.shared;
         let old = {
             let mut state = lock(&shared.state);
             let Some(flight) = state.in_flight.get_mut(&tag) else {
-                return Err(AckError::NotInFlight);
+                return Poll::Ready(Err(AckError::NotInFlight));
             };
             let timer = shared.deadline_timer(tag, extra);
             flight.timer.replace(timer)
@@ -195,7 +232,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         if let Some(old) = old {
             old.cancel();
         }
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 
     fn close(&self) {
@@ -203,7 +240,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         {
             let mut state = lock(&self.shared.state);
             state.closed = true;
-            state.room_waiters.drain(..).for_each(|w| wakers.push(w));
+            state.room_waiters.drain(..).for_each(|(_, w)| wakers.push(w));
             state.wake_consumers(&mut wakers);
         }
         wakers.wake_all();
@@ -217,7 +254,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         let state = lock(&self.shared.state);
         Stats {
             ready: state.ready.len(),
-            in_flight: state.in_flight.len() + state.handed.len(),
+            in_flight: state.in_flight.len(),
             dead_lettered: state.dead.len(),
             published: state.published,
             acked: state.acked,
@@ -314,6 +351,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 tag,
                 message: envelope.message.clone(),
                 deliveries: envelope.deliveries,
+                properties: envelope.properties.clone(),
             };
             let timer = self
                 .config
@@ -341,7 +379,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
         let room = capacity.saturating_sub(state.ready.len());
         for _ in 0..room {
             match state.room_waiters.pop_front() {
-                Some(waker) => wakers.push(waker),
+                Some((_, waker)) => wakers.push(waker),
                 None => break,
             }
         }
@@ -369,34 +407,45 @@ impl<T: Clone + Send + 'static> Shared<T> {
 
     /// Keeps one timer set for the moment the front message reaches its TTL
     /// (a queue without a TTL sets none). Messages behind it are younger,
-    /// except one given back by a consumer, which the delivery check catches.
+    /// except one given back by a consumer: it goes to the front, so when
+    /// it expires before the timer set, the timer is set again for it.
     /// `now` is the time if the caller has read it; else, if a timer is to
     /// be set, it is read here.
     fn arm_expiry(self: &Arc<Self>, state: &mut State<T>, now: Option<Instant>) {
-        let (Some(ttl), false) = (self.config.ttl, state.expiry_armed) else {
+        let Some(ttl) = self.config.ttl else {
             return;
         };
         let Some(published_at) = state.ready.front().and_then(|front| front.published_at) else {
             return;
         };
-        let now = now.unwrap_or_else(|| self.spawner.now());
-        let left = ttl.saturating_sub(now.saturating_duration_since(published_at));
-        state.expiry_armed = true;
-        let weak = Arc::downgrade(self);
-        self.spawner.set_timeout(left, move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.on_expiry();
+        let due = published_at.checked_add(ttl).unwrap_or(published_at);
+        if let Some((armed, timer)) = &state.expiry {
+            if *armed <= due {
+                return;
             }
-        });
+            timer.cancel();
+        }
+        let now = now.unwrap_or_else(|| self.spawner.now());
+        let weak = Arc::downgrade(self);
+        let timer = self
+            .spawner
+            .set_timeout(due.saturating_duration_since(now), move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.on_expiry(due);
+                }
+            });
+        state.expiry = Some((due, timer));
     }
 
-    /// The TTL timer fired: expire what is due, let producers and
-    /// consumers move, and set the timer for the next message.
-    fn on_expiry(self: &Arc<Self>) {
+    /// The TTL timer set for `due` fired: expire what is due, let
+    /// producers and consumers move, and set the timer for the next message.
+    fn on_expiry(self: &Arc<Self>, due: Instant) {
         let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.state);
-            state.expiry_armed = false;
+            if state.expiry.as_ref().is_some_and(|(armed, _)| *armed == due) {
+                state.expiry = None;
+            }
             let now = self.spawner.now();
             self.expire_front(&mut state, now, &mut wakers);
             self.dispatch(&mut state, &mut wakers);
@@ -465,9 +514,14 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 }
             }
             // ANCHOR_END: settle
+            // A message given back may be past its TTL already, or due
+            // before the timer set for the front.
+            let now = self.config.ttl.map(|_| self.spawner.now());
+            if let Some(now) = now {
+                self.expire_front(&mut state, now, &mut wakers);
+            }
             self.dispatch(&mut state, &mut wakers);
-            // A message given back may be the only one ready.
-            self.arm_expiry(&mut state, None);
+            self.arm_expiry(&mut state, now);
             if state.is_drained() {
                 state.wake_consumers(&mut wakers);
             }
@@ -480,13 +534,26 @@ impl<T: Clone + Send + 'static> Shared<T> {
         Ok(())
     }
 
-    /// Accepts `message` if there is room (or the policy makes room).
-    fn try_publish(self: &Arc<Self>, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
+    /// Accepts the message in `op` if there is room (or the policy makes
+    /// room); waits for room under [`Overflow::Wait`] when given `cx`.
+    fn poll_publish(
+        self: &Arc<Self>,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        let Some((message, properties)) = op.message.take() else {
+            // Completed before; nothing to publish.
+            return Poll::Ready(Ok(()));
+        };
         let mut wakers = Wakers::new();
+        // Dropped after the lock is released: a waker's drop may call back
+        // into the queue.
+        let mut _displaced = None;
         let result = {
             let mut state = lock(&self.state);
             if state.closed {
-                return Err(TryPublishError::Closed(message));
+                _displaced = Self::forget_ticket(&mut state, op);
+                return Poll::Ready(Err(PublishError::Closed(message)));
             }
             // The clock is read only for a queue with a TTL.
             let now = self.config.ttl.map(|_| self.spawner.now());
@@ -496,28 +563,45 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
             // ANCHOR: full
             if state.ready.len() >= self.config.capacity {
-                match self.config.overflow {
-                    Overflow::DropOldest => {
+                match (self.config.overflow, cx) {
+                    (Overflow::DropOldest, _) => {
                         if let Some(oldest) = state.ready.pop_front() {
                             state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
                         }
                     }
-                    Overflow::Wait => {
-                        if let Some(cx) = cx
-                            && !state.room_waiters.iter().any(|w| w.will_wake(cx.waker()))
-                        {
-                            state.room_waiters.push_back(cx.waker().clone());
+                    (Overflow::Wait, Some(cx)) => {
+                        // In line by ticket: a cancelled publish leaves it
+                        // (or passes on its wakeup), see `cancel_publish`.
+                        let waker = cx.waker();
+                        match op.ticket {
+                            Some(ticket) => match state.room_waiters.iter_mut().find(|(t, _)| *t == ticket) {
+                                Some((_, old)) if old.will_wake(waker) => {}
+                                Some((_, old)) => _displaced = Some(std::mem::replace(old, waker.clone())),
+                                None => state.room_waiters.push_back((ticket, waker.clone())),
+                            },
+                            None => {
+                                let ticket = state.next_ticket;
+                                state.next_ticket += 1;
+                                op.ticket = Some(ticket);
+                                state.room_waiters.push_back((ticket, waker.clone()));
+                            }
                         }
-                        return Err(TryPublishError::Full(message));
+                        op.message = Some((message, properties));
+                        return Poll::Pending;
                     }
-                    // The caller gets the message back at once and will not
-                    // wait for room, so there is no one to wake.
-                    Overflow::Reject => return Err(TryPublishError::Full(message)),
+                    // No one waits (`try_publish`, or the `Reject` policy):
+                    // the message goes back at once, with no waker left.
+                    (Overflow::Wait | Overflow::Reject, _) => {
+                        _displaced = Self::forget_ticket(&mut state, op);
+                        return Poll::Ready(Err(PublishError::Full(message)));
+                    }
                 }
             }
             // ANCHOR_END: full
+            _displaced = Self::forget_ticket(&mut state, op);
             state.ready.push_back(Envelope {
                 message,
+                properties,
                 published_at: now,
                 deliveries: 0,
                 history: Vec::new(),
@@ -528,7 +612,59 @@ impl<T: Clone + Send + 'static> Shared<T> {
             Ok(())
         };
         wakers.wake_all();
-        result
+        Poll::Ready(result)
+    }
+
+    /// A publish that waited is done: it leaves the line of producers.
+    /// Returns its waker, for the caller to drop with the lock released.
+    #[must_use = "drop the waker after releasing the lock"]
+    fn forget_ticket(state: &mut State<T>, op: &mut PublishOp<T>) -> Option<Waker> {
+        let ticket = op.ticket.take()?;
+        let at = state.room_waiters.iter().position(|(t, _)| *t == ticket)?;
+        state.room_waiters.remove(at).map(|(_, waker)| waker)
+    }
+
+    /// `consumer` stops waiting: out of the line, and a message set aside
+    /// for it goes back to the front, not counted as a delivery. With
+    /// `remove`, the consumer is forgotten too.
+    fn stop_waiting(self: &Arc<Self>, consumer: u64, remove: bool) {
+        let mut wakers = Wakers::new();
+        let (_gone, timer) = {
+            let mut state = lock(&self.state);
+            state.waiting.retain(|&c| c != consumer);
+            // Its waker is dropped after the lock is released.
+            let gone = if remove {
+                state.consumers.remove(&consumer).and_then(|c| c.waker)
+            } else {
+                state.consumers.get_mut(&consumer).and_then(|c| {
+                    c.waiting = false;
+                    c.waker.take()
+                })
+            };
+            let mut timer = None;
+            if let Some(handed) = state.handed.remove(&consumer)
+                && let Some(flight) = state.in_flight.remove(&handed.tag)
+            {
+                if let Some(c) = state.consumers.get_mut(&consumer) {
+                    c.unacked -= 1;
+                }
+                let mut envelope = flight.envelope;
+                envelope.deliveries -= 1;
+                timer = flight.timer;
+                state.ready.push_front(envelope);
+                let now = self.config.ttl.map(|_| self.spawner.now());
+                if let Some(now) = now {
+                    self.expire_front(&mut state, now, &mut wakers);
+                }
+                self.dispatch(&mut state, &mut wakers);
+                self.arm_expiry(&mut state, now);
+            }
+            (gone, timer)
+        };
+        if let Some(timer) = timer {
+            timer.cancel();
+        }
+        wakers.wake_all();
     }
 }
 
@@ -556,7 +692,7 @@ impl<T> fmt::Debug for Memory<T> {
         let state = lock(&self.shared.state);
         f.debug_struct("Memory")
             .field("ready", &state.ready.len())
-            .field("in_flight", &(state.in_flight.len() + state.handed.len()))
+            .field("in_flight", &state.in_flight.len())
             .field("dead_lettered", &state.dead.len())
             .field("closed", &state.closed)
             .finish()
