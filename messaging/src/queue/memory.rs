@@ -296,6 +296,7 @@ impl<T> State<T> {
             message: envelope.message,
             reason,
             history: envelope.history,
+            properties: envelope.properties.map(|p| *p),
         });
         self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
     }

@@ -122,6 +122,9 @@ pub struct DeadLetter<T> {
     pub reason: DeadReason,
     /// Its deliveries, oldest first.
     pub history: Vec<Attempt>,
+    /// Its properties, if it was published with
+    /// [`publish_with`](Producer::publish_with).
+    pub properties: Option<Properties>,
 }
 // ANCHOR_END: dead-letter
 
