@@ -484,7 +484,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
 #[test]
 fn a_user_written_backend_serves_the_same_front() {
     use std::task::{Context, Poll};
-    use weft::queue::{Backend, DeadLetter, Handed, Memory, PublishOp, Stats, Verdict};
+    use weft::queue::{Backend, ConsumerStats, DeadLetter, Handed, Memory, PublishOp, Stats, Verdict};
 
     struct Audited {
         inner: Memory<u32>,
@@ -539,6 +539,15 @@ fn a_user_written_backend_serves_the_same_front() {
         }
         fn stats(&self) -> Stats {
             self.inner.stats()
+        }
+        fn purge(&self) -> usize {
+            self.inner.purge()
+        }
+        fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<u32>) -> bool) -> usize {
+            self.inner.redrive(choose)
+        }
+        fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+            self.inner.consumer_stats(consumer)
         }
         fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<u32>> {
             self.inner.poll_dead_letter(cx)

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use weft::queue::{
-    AckError, Backend, DeadLetter, Handed, Memory, PublishError, PublishOp, Queue, Stats, StoreError,
-    TryPublishError, Verdict,
+    AckError, Backend, ConsumerStats, DeadLetter, Handed, Memory, PublishError, PublishOp, Queue, Stats,
+    StoreError, TryPublishError, Verdict,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,6 +127,15 @@ impl Backend<u32> for Flaky {
     }
     fn stats(&self) -> Stats {
         self.inner.stats()
+    }
+    fn purge(&self) -> usize {
+        self.inner.purge()
+    }
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<u32>) -> bool) -> usize {
+        self.inner.redrive(choose)
+    }
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        self.inner.consumer_stats(consumer)
     }
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<u32>> {
         self.inner.poll_dead_letter(cx)

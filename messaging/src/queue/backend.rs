@@ -49,11 +49,12 @@
 //! The in-memory backend never fails and is never pending once it can
 //! go on: publishes, settles and extensions complete on their first poll.
 
-use super::{AckError, DeadLetter, PublishError, Stats};
+use super::{AckError, ConsumerStats, DeadLetter, PublishError, Stats};
 use crate::Properties;
 use std::fmt;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use weft_primitives::spawner::Spawner;
 
 /// A message handed to a consumer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +113,12 @@ pub enum Verdict {
         /// Whether to deliver it again.
         requeue: bool,
     },
+    /// Give it back to be delivered again once `delay` has passed (within
+    /// the delivery limit); dead-lettered if it used up its deliveries.
+    NackAfter {
+        /// How long it waits before it is ready again.
+        delay: Duration,
+    },
     /// Dead-letter it.
     Reject,
     /// The delivery was dropped without a verdict: as `Nack { requeue:
@@ -148,6 +155,13 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// stored (for a broker: unconfirmed).
     fn cancel_publish(&self, op: &mut PublishOp<T>);
 
+    /// A producer was made. Backends that end the queue when every
+    /// producer is gone count them; the default ignores it.
+    fn add_producer(&self) {}
+
+    /// A producer was dropped; see `add_producer`.
+    fn remove_producer(&self) {}
+
     /// Registers a new consumer and returns its id.
     fn add_consumer(&self) -> u64;
 
@@ -155,6 +169,13 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// closed and nothing can come back. Consumers waiting at once are
     /// served in turn.
     fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>>;
+
+    /// Hands `consumer` up to `max` more ready messages into `out` at once,
+    /// within its prefetch, without waiting (the rest of a batch). The
+    /// default hands none, so a batch holds one message.
+    fn take_ready(&self, consumer: u64, max: usize, out: &mut Vec<Handed<T>>) {
+        let _ = (consumer, max, out);
+    }
 
     /// `consumer` stopped waiting (its receive was cancelled): it leaves
     /// the line, and a message set aside for it goes back to the front of
@@ -199,11 +220,31 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// Whether `close` was called.
     fn is_closed(&self) -> bool;
 
+    /// Removes every message waiting to be delivered (ready or delayed;
+    /// not those in flight) and returns how many.
+    fn purge(&self) -> usize;
+
+    /// Moves the dead letters `choose` picks back into the queue (to be
+    /// delivered afresh, their histories kept) and returns how many; none
+    /// once the queue is closed. `choose` is user code: call it with no
+    /// lock held.
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize;
+
     /// The queue's counters.
     fn stats(&self) -> Stats;
+
+    /// The counters of one consumer.
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats;
 
     /// Takes the oldest dead letter; when there is none, registers `cx`
     /// (if given) to be woken when one comes.
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>>;
+
+    /// The runtime whose clock the queue runs on, for the front's own
+    /// timers (`recv_batch`'s wait). The default is none: the front then
+    /// uses the current spawner.
+    fn spawner(&self) -> Option<Spawner> {
+        None
+    }
 }
 // ANCHOR_END: backend

@@ -1,11 +1,28 @@
 //! The in-process backend of the work queue: every message in memory,
-//! deadlines and TTLs on the spawner's clock.
+//! deadlines, delays and TTLs on the spawner's clock.
+//!
+//! # Protocol
+//!
+//! All state sits in one [`State`] behind one mutex. A message is in
+//! exactly one place: `ready` (by priority), `in_flight` (by delivery tag;
+//! a delivery set aside for a waiting consumer is also in `handed` until
+//! its `recv` takes it), `delayed` (given back with a delay, until its
+//! timer moves it to `ready`), or `dead`; or it has left (acked, purged).
+//! Every change that can let a message move ends with `dispatch`, which
+//! pairs waiting consumers with ready messages and wakes one waiting
+//! producer per free slot. Wakers are collected under the lock and woken,
+//! and displaced wakers dropped, after it is released.
 
+mod ready;
+
+use self::ready::Ready;
 use super::backend::{Backend, Handed, PublishOp, Verdict};
-use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, PublishError, Stats};
-use crate::Properties;
+use super::{
+    AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, Outcome, Overflow, PublishError, Stats,
+};
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
+use crate::{MessageId, Properties};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
@@ -32,9 +49,11 @@ struct Envelope<T> {
     /// Its properties, if it was published with some (boxed, so that a
     /// message without costs one word).
     properties: Option<Box<Properties>>,
-    /// When it was published; read from the clock only for a queue with a
-    /// TTL, the one thing that needs it.
-    published_at: Option<Instant>,
+    /// 0 to 9, from its properties.
+    priority: u8,
+    /// When it expires if still undelivered: its own TTL or the queue's,
+    /// whichever comes first. Read from the clock only when there is a TTL.
+    expires_at: Option<Instant>,
     deliveries: u32,
     history: Vec<Attempt>,
 }
@@ -50,6 +69,9 @@ struct InFlight<T> {
 #[derive(Default)]
 struct ConsumerState {
     unacked: usize,
+    acked: u64,
+    nacked: u64,
+    rejected: u64,
     /// In the `waiting` list.
     waiting: bool,
     /// Waiting in `recv`, with this waker.
@@ -58,8 +80,10 @@ struct ConsumerState {
 
 // ANCHOR: state
 struct State<T> {
-    ready: VecDeque<Envelope<T>>,
+    ready: Ready<T>,
     in_flight: HashMap<u64, InFlight<T>>,
+    /// Given back with a delay; each has a timer that moves it to `ready`.
+    delayed: HashMap<u64, Envelope<T>>,
     dead: VecDeque<DeadLetter<T>>,
     dead_waiters: Vec<Waker>,
     consumers: HashMap<u64, ConsumerState>,
@@ -72,14 +96,22 @@ struct State<T> {
     /// up (`cancel_publish`), it passes the wakeup on.
     room_waiters: VecDeque<(u64, Waker)>,
     next_ticket: u64,
-    /// The TTL timer set for the message at the front of `ready`: when it
-    /// fires, and its handle.
+    /// The TTL timer set for the earliest expiry among ready messages:
+    /// when it fires, and its handle.
     expiry: Option<(Instant, TimerHandle)>,
+    /// Message ids seen within the deduplication window, oldest first.
+    seen: VecDeque<(Instant, MessageId)>,
+    seen_ids: HashMap<MessageId, Instant>,
+    /// Live producers, counted for `end_when_producers_gone`.
+    producers: usize,
     closed: bool,
     next_tag: u64,
     next_consumer: u64,
+    next_delayed: u64,
     published: u64,
     acked: u64,
+    purged: u64,
+    deduplicated: u64,
 }
 // ANCHOR_END: state
 
@@ -95,8 +127,9 @@ impl<T: Clone + Send + 'static> Memory<T> {
         Memory {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    ready: VecDeque::new(),
+                    ready: Ready::new(),
                     in_flight: HashMap::new(),
+                    delayed: HashMap::new(),
                     dead: VecDeque::new(),
                     dead_waiters: Vec::new(),
                     consumers: HashMap::new(),
@@ -105,11 +138,17 @@ impl<T: Clone + Send + 'static> Memory<T> {
                     room_waiters: VecDeque::new(),
                     next_ticket: 0,
                     expiry: None,
+                    seen: VecDeque::new(),
+                    seen_ids: HashMap::new(),
+                    producers: 0,
                     closed: false,
                     next_tag: 0,
                     next_consumer: 0,
+                    next_delayed: 0,
                     published: 0,
                     acked: 0,
+                    purged: 0,
+                    deduplicated: 0,
                 }),
                 config: config.clone(),
                 spawner,
@@ -149,6 +188,21 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             }
         };
         wakers.wake_all();
+    }
+
+    fn add_producer(&self) {
+        lock(&self.shared.state).producers += 1;
+    }
+
+    fn remove_producer(&self) {
+        let last = {
+            let mut state = lock(&self.shared.state);
+            state.producers = state.producers.saturating_sub(1);
+            state.producers == 0
+        };
+        if last && self.shared.config.end_when_producers_gone {
+            self.close();
+        }
     }
 
     fn add_consumer(&self) -> u64 {
@@ -191,6 +245,36 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         result
     }
 
+    fn take_ready(&self, consumer: u64, max: usize, out: &mut Vec<Handed<T>>) {
+        let shared = &self.shared;
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&shared.state);
+            let mut now = None;
+            while out.len() < max && !state.ready.is_empty() {
+                let room = state
+                    .consumers
+                    .get(&consumer)
+                    .is_some_and(|c| c.unacked < shared.config.prefetch);
+                if !room {
+                    break;
+                }
+                let Some(envelope) = state.ready.pop_front() else {
+                    break;
+                };
+                let now = *now.get_or_insert_with(|| shared.spawner.now());
+                if let Some(handed) = shared.hand_over(&mut state, envelope, consumer, now, &mut wakers) {
+                    out.push(handed);
+                }
+            }
+            shared.wake_producers(&mut state, &mut wakers);
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+
     fn cancel_deliver(&self, consumer: u64) {
         self.shared.stop_waiting(consumer, false);
     }
@@ -208,6 +292,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         let ending = match verdict {
             Verdict::Ack => Ending::Ack,
             Verdict::Nack { requeue } => Ending::Nack { requeue },
+            Verdict::NackAfter { delay } => Ending::NackAfter(delay),
             Verdict::Reject => Ending::Reject,
             Verdict::Dropped => Ending::Drop,
         };
@@ -250,15 +335,83 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         lock(&self.shared.state).closed
     }
 
+    fn purge(&self) -> usize {
+        let mut gone = Vec::new();
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.shared.state);
+            state.ready.drain(&mut gone);
+            gone.extend(state.delayed.drain().map(|(_, envelope)| envelope));
+            state.purged += gone.len() as u64;
+            self.shared.wake_producers(&mut state, &mut wakers);
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+        // The messages (user code's drops) go with the lock released.
+        gone.len()
+    }
+
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize {
+        let shared = &self.shared;
+        let letters: Vec<_> = {
+            let mut state = lock(&shared.state);
+            if state.closed {
+                return 0;
+            }
+            state.dead.drain(..).collect()
+        };
+        // The predicate is user code: it runs with the lock released.
+        let (back, keep): (Vec<_>, Vec<_>) = letters.into_iter().partition(|letter| choose(letter));
+        let moved = back.len();
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&shared.state);
+            // Older than any dead-lettered meanwhile: back at the front.
+            for letter in keep.into_iter().rev() {
+                state.dead.push_front(letter);
+            }
+            let now = shared.spawner.now();
+            for letter in back {
+                let envelope = shared.envelope(letter.message, letter.properties.map(Box::new), Some(now));
+                state.ready.push_back(Envelope {
+                    history: letter.history,
+                    ..envelope
+                });
+            }
+            shared.dispatch(&mut state, &mut wakers);
+            shared.arm_expiry(&mut state, Some(now));
+        }
+        wakers.wake_all();
+        moved
+    }
+
     fn stats(&self) -> Stats {
         let state = lock(&self.shared.state);
         Stats {
             ready: state.ready.len(),
             in_flight: state.in_flight.len(),
+            delayed: state.delayed.len(),
             dead_lettered: state.dead.len(),
             published: state.published,
             acked: state.acked,
+            purged: state.purged,
+            deduplicated: state.deduplicated,
         }
+    }
+
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        let state = lock(&self.shared.state);
+        state
+            .consumers
+            .get(&consumer)
+            .map_or_else(ConsumerStats::default, |c| ConsumerStats {
+                in_hand: c.unacked,
+                acked: c.acked,
+                nacked: c.nacked,
+                rejected: c.rejected,
+            })
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>> {
@@ -273,13 +426,17 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             }
         }
     }
+
+    fn spawner(&self) -> Option<Spawner> {
+        Some(self.shared.spawner.clone())
+    }
 }
 
 impl<T> State<T> {
     /// Closed, and nothing left to hand out or to settle: consumers see the
     /// end.
     fn is_drained(&self) -> bool {
-        self.closed && self.ready.is_empty() && self.in_flight.is_empty()
+        self.closed && self.ready.is_empty() && self.in_flight.is_empty() && self.delayed.is_empty()
     }
 
     /// Wakes every waiting consumer (to see a close or new work).
@@ -300,29 +457,38 @@ impl<T> State<T> {
         });
         self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
     }
-
-    // ANCHOR: requeue
-    /// Puts a message back to be delivered again, or dead-letters it if it
-    /// used up its deliveries.
-    fn requeue(&mut self, envelope: Envelope<T>, max: u32, wakers: &mut Wakers) {
-        if envelope.deliveries >= max {
-            self.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
-        } else {
-            // At the front: a message given back goes out next.
-            self.ready.push_front(envelope);
-        }
-    }
-    // ANCHOR_END: requeue
 }
 
 impl<T: Clone + Send + 'static> Shared<T> {
+    /// A new envelope for `message`, expiring by its own TTL or the
+    /// queue's; `now` is read only if there is a TTL.
+    fn envelope(&self, message: T, properties: Option<Box<Properties>>, now: Option<Instant>) -> Envelope<T> {
+        let own_ttl = properties.as_ref().and_then(|p| p.ttl());
+        let ttl = match (self.config.ttl, own_ttl) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let expires_at = ttl.map(|ttl| {
+            let now = now.unwrap_or_else(|| self.spawner.now());
+            now.checked_add(ttl)
+                .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600))
+        });
+        Envelope {
+            priority: properties.as_ref().map_or(0, |p| p.priority()),
+            message,
+            properties,
+            expires_at,
+            deliveries: 0,
+            history: Vec::new(),
+        }
+    }
+
     // ANCHOR: dispatch
     /// Hands ready messages to waiting consumers, in turn, as long as both
     /// remain. Called with the lock held; wakes through `wakers`.
     fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
         // Read the clock only if something is handed over.
         let mut clock = None;
-        let mut now = || *clock.get_or_insert_with(|| self.spawner.now());
         let mut skipped = 0;
         while skipped < state.waiting.len() && !state.ready.is_empty() {
             let consumer = state.waiting[0];
@@ -336,48 +502,72 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 skipped += 1;
                 continue;
             }
-            let Some(mut envelope) = state.ready.pop_front() else {
+            let Some(envelope) = state.ready.pop_front() else {
                 break;
             };
-            if self.expired(&envelope, now()) {
-                state.dead_letter(envelope, DeadReason::Expired, wakers);
+            let now = *clock.get_or_insert_with(|| self.spawner.now());
+            let Some(delivery) = self.hand_over(state, envelope, consumer, now, wakers) else {
                 continue;
-            }
+            };
             state.waiting.pop_front();
             skipped = 0;
-            envelope.deliveries += 1;
-            let tag = state.next_tag;
-            state.next_tag += 1;
-            let delivery = Handed {
-                tag,
-                message: envelope.message.clone(),
-                deliveries: envelope.deliveries,
-                properties: envelope.properties.clone(),
-            };
-            let timer = self
-                .config
-                .ack_deadline
-                .map(|deadline| self.deadline_timer(tag, deadline));
-            state.in_flight.insert(
-                tag,
-                InFlight {
-                    envelope,
-                    consumer,
-                    delivered_at: now(),
-                    timer,
-                },
-            );
             let entry = state.consumers.entry(consumer).or_default();
-            entry.unacked += 1;
             entry.waiting = false;
             if let Some(waker) = entry.waker.take() {
                 wakers.push(waker);
             }
             state.handed.insert(consumer, delivery);
         }
-        // Room was made: producers may go on.
-        let capacity = self.config.capacity;
-        let room = capacity.saturating_sub(state.ready.len());
+        self.wake_producers(state, wakers);
+        // Expired messages may have been the last: the end is seen.
+        if state.is_drained() {
+            state.wake_consumers(wakers);
+        }
+    }
+
+    /// Delivers `envelope` to `consumer` (in flight, deadline set), or
+    /// dead-letters it if it expired.
+    fn hand_over(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        mut envelope: Envelope<T>,
+        consumer: u64,
+        now: Instant,
+        wakers: &mut Wakers,
+    ) -> Option<Handed<T>> {
+        if envelope.expires_at.is_some_and(|at| at <= now) {
+            state.dead_letter(envelope, DeadReason::Expired, wakers);
+            return None;
+        }
+        envelope.deliveries += 1;
+        let tag = state.next_tag;
+        state.next_tag += 1;
+        let delivery = Handed {
+            tag,
+            message: envelope.message.clone(),
+            deliveries: envelope.deliveries,
+            properties: envelope.properties.clone(),
+        };
+        let timer = self
+            .config
+            .ack_deadline
+            .map(|deadline| self.deadline_timer(tag, deadline));
+        state.in_flight.insert(
+            tag,
+            InFlight {
+                envelope,
+                consumer,
+                delivered_at: now,
+                timer,
+            },
+        );
+        state.consumers.entry(consumer).or_default().unacked += 1;
+        Some(delivery)
+    }
+
+    /// Room was made: one waiting producer per free slot may go on.
+    fn wake_producers(&self, state: &mut State<T>, wakers: &mut Wakers) {
+        let room = self.config.capacity.saturating_sub(state.ready.len());
         for _ in 0..room {
             match state.room_waiters.pop_front() {
                 Some((_, waker)) => wakers.push(waker),
@@ -387,39 +577,28 @@ impl<T: Clone + Send + 'static> Shared<T> {
     }
     // ANCHOR_END: dispatch
 
-    /// True if `envelope` has reached its TTL at `now`.
-    fn expired(&self, envelope: &Envelope<T>, now: Instant) -> bool {
-        match (self.config.ttl, envelope.published_at) {
-            (Some(ttl), Some(published_at)) => now.saturating_duration_since(published_at) >= ttl,
-            _ => false,
-        }
-    }
-
     // ANCHOR: expiry
-    /// Dead-letters the messages at the front of `ready` that reached their
-    /// TTL, so that they leave the queue, and its room, on time even when
-    /// no consumer asks for work.
-    fn expire_front(&self, state: &mut State<T>, now: Instant, wakers: &mut Wakers) {
-        while state.ready.front().is_some_and(|front| self.expired(front, now)) {
-            let envelope = state.ready.pop_front().expect("the front exists");
+    /// Dead-letters the ready messages that reached their TTL, so that they
+    /// leave the queue, and its room, on time even when no consumer asks
+    /// for work.
+    fn expire_due(&self, state: &mut State<T>, now: Instant, wakers: &mut Wakers) {
+        let mut expired = Vec::new();
+        state.ready.take_expired(now, &mut expired);
+        for envelope in expired {
             state.dead_letter(envelope, DeadReason::Expired, wakers);
         }
     }
 
-    /// Keeps one timer set for the moment the front message reaches its TTL
-    /// (a queue without a TTL sets none). Messages behind it are younger,
-    /// except one given back by a consumer: it goes to the front, so when
-    /// it expires before the timer set, the timer is set again for it.
-    /// `now` is the time if the caller has read it; else, if a timer is to
-    /// be set, it is read here.
+    /// Keeps one timer set for the earliest expiry among the ready
+    /// messages (a queue whose messages have no TTL sets none); a message
+    /// that expires earlier than the timer set (given back, or with a
+    /// shorter TTL of its own) sets it again, earlier. `now` is the time if
+    /// the caller has read it; else, if a timer is to be set, it is read
+    /// here.
     fn arm_expiry(self: &Arc<Self>, state: &mut State<T>, now: Option<Instant>) {
-        let Some(ttl) = self.config.ttl else {
+        let Some(due) = state.ready.next_expiry() else {
             return;
         };
-        let Some(published_at) = state.ready.front().and_then(|front| front.published_at) else {
-            return;
-        };
-        let due = published_at.checked_add(ttl).unwrap_or(published_at);
         if let Some((armed, timer)) = &state.expiry {
             if *armed <= due {
                 return;
@@ -439,7 +618,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
     }
 
     /// The TTL timer set for `due` fired: expire what is due, let
-    /// producers and consumers move, and set the timer for the next message.
+    /// producers and consumers move, and set the timer for the next.
     fn on_expiry(self: &Arc<Self>, due: Instant) {
         let mut wakers = Wakers::new();
         {
@@ -448,7 +627,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 state.expiry = None;
             }
             let now = self.spawner.now();
-            self.expire_front(&mut state, now, &mut wakers);
+            self.expire_due(&mut state, now, &mut wakers);
             self.dispatch(&mut state, &mut wakers);
             self.arm_expiry(&mut state, Some(now));
             if state.is_drained() {
@@ -471,6 +650,70 @@ impl<T: Clone + Send + 'static> Shared<T> {
     }
     // ANCHOR_END: deadline
 
+    // ANCHOR: requeue
+    /// Puts a message back to be delivered again, after `delay` if one is
+    /// given (a `nack_after`, or the queue's back-off), or dead-letters it
+    /// if it used up its deliveries.
+    fn requeue(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        envelope: Envelope<T>,
+        delay: Option<Duration>,
+        wakers: &mut Wakers,
+    ) {
+        if envelope.deliveries >= self.config.max_deliveries {
+            state.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
+            return;
+        }
+        match delay.filter(|d| !d.is_zero()) {
+            // At the front: a message given back goes out next.
+            None => state.ready.push_front(envelope),
+            Some(delay) => {
+                let key = state.next_delayed;
+                state.next_delayed += 1;
+                state.delayed.insert(key, envelope);
+                let weak = Arc::downgrade(self);
+                // Not kept: a purge takes the message, and the timer then
+                // finds nothing.
+                let _timer = self.spawner.set_timeout(delay, move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_delay(key);
+                    }
+                });
+            }
+        }
+    }
+    // ANCHOR_END: requeue
+
+    /// The delay of message `key` ran out: it is ready again, first of its
+    /// priority.
+    fn on_delay(self: &Arc<Self>, key: u64) {
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.state);
+            let Some(envelope) = state.delayed.remove(&key) else {
+                return;
+            };
+            state.ready.push_front(envelope);
+            let now = self.spawner.now();
+            self.expire_due(&mut state, now, &mut wakers);
+            self.dispatch(&mut state, &mut wakers);
+            self.arm_expiry(&mut state, Some(now));
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+
+    /// The back-off delay before delivery `deliveries + 1`, if the queue
+    /// has a back-off policy.
+    fn backoff(&self, deliveries: u32) -> Option<Duration> {
+        let (base, max) = self.config.backoff?;
+        let factor = 1u32.checked_shl(deliveries.saturating_sub(1)).unwrap_or(u32::MAX);
+        Some(base.saturating_mul(factor).min(max))
+    }
+
     /// Ends delivery `tag` with `verdict`. Errors if it was already ended
     /// (settled, or its deadline passed).
     fn settle(self: &Arc<Self>, tag: u64, verdict: Ending) -> Result<(), AckError> {
@@ -488,10 +731,16 @@ impl<T: Clone + Send + 'static> Shared<T> {
             } = flight;
             if let Some(c) = state.consumers.get_mut(&consumer) {
                 c.unacked -= 1;
+                match verdict {
+                    Ending::Ack => c.acked += 1,
+                    Ending::Nack { .. } | Ending::NackAfter(_) => c.nacked += 1,
+                    Ending::Reject => c.rejected += 1,
+                    Ending::Expire | Ending::Drop => {}
+                }
             }
             let outcome = match verdict {
                 Ending::Ack => None,
-                Ending::Nack { .. } => Some(Outcome::Nacked),
+                Ending::Nack { .. } | Ending::NackAfter(_) => Some(Outcome::Nacked),
                 Ending::Reject => Some(Outcome::Rejected),
                 Ending::Expire => Some(Outcome::DeadlineExpired),
                 Ending::Drop => Some(Outcome::Dropped),
@@ -504,11 +753,12 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 });
             }
             // ANCHOR: settle
-            let max = self.config.max_deliveries;
             match verdict {
                 Ending::Ack => state.acked += 1,
+                Ending::NackAfter(delay) => self.requeue(&mut state, envelope, Some(delay), &mut wakers),
                 Ending::Nack { requeue: true } | Ending::Expire | Ending::Drop => {
-                    state.requeue(envelope, max, &mut wakers)
+                    let delay = self.backoff(envelope.deliveries);
+                    self.requeue(&mut state, envelope, delay, &mut wakers)
                 }
                 Ending::Nack { requeue: false } | Ending::Reject => {
                     state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
@@ -516,10 +766,10 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
             // ANCHOR_END: settle
             // A message given back may be past its TTL already, or due
-            // before the timer set for the front.
-            let now = self.config.ttl.map(|_| self.spawner.now());
+            // before the timer set.
+            let now = state.ready.next_expiry().map(|_| self.spawner.now());
             if let Some(now) = now {
-                self.expire_front(&mut state, now, &mut wakers);
+                self.expire_due(&mut state, now, &mut wakers);
             }
             self.dispatch(&mut state, &mut wakers);
             self.arm_expiry(&mut state, now);
@@ -533,6 +783,31 @@ impl<T: Clone + Send + 'static> Shared<T> {
         }
         wakers.wake_all();
         Ok(())
+    }
+
+    /// True if message `id` was accepted within the deduplication window.
+    /// Forgets ids older than the window.
+    fn duplicate(&self, state: &mut State<T>, id: &MessageId, now: Instant) -> bool {
+        let Some(window) = self.config.dedup_window else {
+            return false;
+        };
+        while let Some((at, _)) = state.seen.front()
+            && now.saturating_duration_since(*at) >= window
+        {
+            let (at, old) = state.seen.pop_front().expect("the front exists");
+            if state.seen_ids.get(&old) == Some(&at) {
+                state.seen_ids.remove(&old);
+            }
+        }
+        state.seen_ids.contains_key(id)
+    }
+
+    /// Records message `id` as accepted, for the deduplication window.
+    fn remember(&self, state: &mut State<T>, id: &MessageId, now: Instant) {
+        if self.config.dedup_window.is_some() {
+            state.seen_ids.insert(id.clone(), now);
+            state.seen.push_back((now, id.clone()));
+        }
     }
 
     /// Accepts the message in `op` if there is room (or the policy makes
@@ -556,17 +831,35 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 _displaced = Self::forget_ticket(&mut state, op);
                 return Poll::Ready(Err(PublishError::Closed(message)));
             }
-            // The clock is read only for a queue with a TTL.
-            let now = self.config.ttl.map(|_| self.spawner.now());
+            // The clock is read only for a queue with a TTL, messages that
+            // expire, or deduplication.
+            let needs_clock = self.config.ttl.is_some()
+                || state.ready.next_expiry().is_some()
+                || properties
+                    .as_ref()
+                    .is_some_and(|p| p.ttl().is_some() || self.config.dedup_window.is_some());
+            let now = needs_clock.then(|| self.spawner.now());
+            if let (Some(props), Some(now)) = (&properties, now)
+                && self.duplicate(&mut state, props.id(), now)
+            {
+                // Dropped, and answered with success, as SQS does. It takes
+                // no room: a wakeup it was given for room goes on.
+                state.deduplicated += 1;
+                _displaced = Self::forget_ticket(&mut state, op);
+                self.wake_producers(&mut state, &mut wakers);
+                drop(state);
+                wakers.wake_all();
+                return Poll::Ready(Ok(()));
+            }
             if let (Some(now), true) = (now, state.ready.len() >= self.config.capacity) {
                 // Expired messages make room before any policy applies.
-                self.expire_front(&mut state, now, &mut wakers);
+                self.expire_due(&mut state, now, &mut wakers);
             }
             // ANCHOR: full
             if state.ready.len() >= self.config.capacity {
                 match (self.config.overflow, cx) {
                     (Overflow::DropOldest, _) => {
-                        if let Some(oldest) = state.ready.pop_front() {
+                        if let Some(oldest) = state.ready.pop_least() {
                             state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
                         }
                     }
@@ -600,13 +893,11 @@ impl<T: Clone + Send + 'static> Shared<T> {
             }
             // ANCHOR_END: full
             _displaced = Self::forget_ticket(&mut state, op);
-            state.ready.push_back(Envelope {
-                message,
-                properties,
-                published_at: now,
-                deliveries: 0,
-                history: Vec::new(),
-            });
+            if let (Some(props), Some(now)) = (&properties, now) {
+                self.remember(&mut state, props.id(), now);
+            }
+            let envelope = self.envelope(message, properties, now);
+            state.ready.push_back(envelope);
             state.published += 1;
             self.dispatch(&mut state, &mut wakers);
             self.arm_expiry(&mut state, now);
@@ -653,9 +944,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 envelope.deliveries -= 1;
                 timer = flight.timer;
                 state.ready.push_front(envelope);
-                let now = self.config.ttl.map(|_| self.spawner.now());
+                let now = state.ready.next_expiry().map(|_| self.spawner.now());
                 if let Some(now) = now {
-                    self.expire_front(&mut state, now, &mut wakers);
+                    self.expire_due(&mut state, now, &mut wakers);
                 }
                 self.dispatch(&mut state, &mut wakers);
                 self.arm_expiry(&mut state, now);
@@ -675,6 +966,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
 enum Ending {
     Ack,
     Nack { requeue: bool },
+    NackAfter(Duration),
     Reject,
     Expire,
     Drop,
@@ -694,6 +986,7 @@ impl<T> fmt::Debug for Memory<T> {
         f.debug_struct("Memory")
             .field("ready", &state.ready.len())
             .field("in_flight", &state.in_flight.len())
+            .field("delayed", &state.delayed.len())
             .field("dead_lettered", &state.dead.len())
             .field("closed", &state.closed)
             .finish()

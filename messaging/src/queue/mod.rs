@@ -136,14 +136,34 @@ pub struct Stats {
     pub ready: usize,
     /// Messages delivered and not yet acked, nacked or expired.
     pub in_flight: usize,
+    /// Messages given back with a delay ([`Delivery::nack_after`], or the
+    /// queue's [back-off](Builder::redelivery_backoff)), not yet ready.
+    pub delayed: usize,
     /// Messages in the dead-letter queue now.
     pub dead_lettered: usize,
-    /// Messages ever accepted by `publish`.
+    /// Messages ever accepted by `publish` (duplicates not counted).
     pub published: u64,
     /// Messages ever acked.
     pub acked: u64,
+    /// Messages ever removed by [`Queue::purge`].
+    pub purged: u64,
+    /// Publishes dropped as duplicates ([`Builder::dedup_window`]).
+    pub deduplicated: u64,
 }
 // ANCHOR_END: stats
+
+/// Counters of one consumer; see [`Consumer::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConsumerStats {
+    /// Deliveries it holds unsettled now.
+    pub in_hand: usize,
+    /// Deliveries it acked.
+    pub acked: u64,
+    /// Deliveries it nacked (with or without requeue, or with a delay).
+    pub nacked: u64,
+    /// Deliveries it rejected.
+    pub rejected: u64,
+}
 
 /// Settings for a [`Queue`]; from [`Queue::builder`].
 #[derive(Debug, Clone)]
@@ -155,6 +175,9 @@ pub struct Builder {
     ttl: Option<Duration>,
     prefetch: usize,
     spawner: Option<Spawner>,
+    backoff: Option<(Duration, Duration)>,
+    dedup_window: Option<Duration>,
+    end_when_producers_gone: bool,
 }
 
 /// A work queue; cloning gives another handle to the same queue. See the
@@ -237,6 +260,89 @@ impl Builder {
         self
     }
 
+    /// Delays each redelivery (after a `nack(true)`, a dropped delivery
+    /// or an expired ack deadline) by `base`, doubled for each earlier
+    /// delivery, at most `max`: a failing message does not spin at the
+    /// front (none by default: given back, a message is ready at once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder()
+    ///         .redelivery_backoff(Duration::from_millis(10), Duration::from_secs(1))
+    ///         .build();
+    ///     queue.producer().publish("flaky").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().nack(true).unwrap();
+    ///     assert_eq!(queue.stats().delayed, 1, "back in 10 ms");
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert_eq!(again.delivery_count(), 2);
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn redelivery_backoff(&mut self, base: Duration, max: Duration) -> &mut Self {
+        self.backoff = Some((base, max.max(base)));
+        self
+    }
+
+    /// Drops a message published with the id of one accepted less than
+    /// `window` ago, answering the publish with success (SQS FIFO's
+    /// deduplication, whose window is 5 minutes). Off by default: ids are
+    /// only known for messages published with
+    /// [`publish_with`](Producer::publish_with), and remembering them costs
+    /// memory in proportion to the publish rate. Dropped duplicates are
+    /// counted in [`Stats::deduplicated`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::{Properties, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().dedup_window(Duration::from_secs(300)).build();
+    ///     let producer = queue.producer();
+    ///     for _ in 0..2 {
+    ///         let props = Properties::new().with_id("order-7");
+    ///         producer.publish_with("charge", props).await.unwrap();
+    ///     }
+    ///     assert_eq!((queue.stats().published, queue.stats().deduplicated), (1, 1));
+    /// });
+    /// ```
+    pub fn dedup_window(&mut self, window: Duration) -> &mut Self {
+        self.dedup_window = Some(window);
+        self
+    }
+
+    /// Closes the queue when its last [`Producer`] is dropped, so that
+    /// consumers see the end (`None`) once every producer is gone and the
+    /// queue is drained, as receivers of a channel do (off by default: the
+    /// queue ends only at [`Queue::close`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().end_when_producers_gone(true).build();
+    ///     let mut consumer = queue.consumer();
+    ///     let producer = queue.producer();
+    ///     producer.publish(1).await.unwrap();
+    ///     drop(producer);
+    ///     consumer.recv().await.unwrap().ack().unwrap();
+    ///     assert!(consumer.recv().await.is_none());
+    /// });
+    /// ```
+    pub fn end_when_producers_gone(&mut self, end: bool) -> &mut Self {
+        self.end_when_producers_gone = end;
+        self
+    }
+
     /// The runtime whose clock runs deadlines (the current spawner by
     /// default, found at `build`).
     pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
@@ -266,6 +372,9 @@ impl Default for Builder {
             ttl: None,
             prefetch: 16,
             spawner: None,
+            backoff: None,
+            dedup_window: None,
+            end_when_producers_gone: false,
         }
     }
 }
@@ -300,6 +409,7 @@ impl<T: Clone + Send + 'static> Queue<T> {
 
     /// A producer for this queue.
     pub fn producer(&self) -> Producer<T> {
+        self.backend.add_producer();
         Producer {
             backend: self.backend.clone(),
         }
@@ -328,6 +438,63 @@ impl<T: Clone + Send + 'static> Queue<T> {
     /// The queue's counters.
     pub fn stats(&self) -> Stats {
         self.backend.stats()
+    }
+
+    /// Removes every message waiting to be delivered (ready, or given back
+    /// with a delay) and returns how many; messages in flight stay in
+    /// their consumers' hands. Purged messages are not dead-lettered; they
+    /// are counted in [`Stats::purged`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     for n in 0..3 {
+    ///         queue.producer().publish(n).await.unwrap();
+    ///     }
+    ///     assert_eq!(queue.purge(), 3);
+    ///     assert_eq!((queue.stats().ready, queue.stats().purged), (0, 3));
+    /// });
+    /// ```
+    pub fn purge(&self) -> usize {
+        self.backend.purge()
+    }
+
+    /// Moves the dead letters that `choose` picks back into the queue (SQS's
+    /// redrive) and returns how many. Each goes to the back of its
+    /// priority, to be delivered afresh: its delivery count starts again
+    /// (so [`Builder::max_deliveries`] applies anew) and its TTL runs from
+    /// now; its history is kept, and grows. Redriven messages may take the
+    /// ready count above the capacity, as messages given back do. A closed
+    /// queue takes none back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{DeadReason, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("job").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().reject().unwrap();
+    ///     assert_eq!(queue.redrive(|letter| letter.reason == DeadReason::Rejected), 1);
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert_eq!((*again, again.delivery_count()), ("job", 1));
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn redrive(&self, mut choose: impl FnMut(&DeadLetter<T>) -> bool) -> usize {
+        self.backend.redrive(&mut choose)
+    }
+
+    /// Moves every dead letter back into the queue; see
+    /// [`redrive`](Queue::redrive).
+    pub fn redrive_all(&self) -> usize {
+        self.backend.redrive(&mut |_| true)
     }
 
     /// Takes the oldest dead letter, if any.
@@ -432,6 +599,40 @@ impl<T: Clone + Send + 'static> Producer<T> {
         poll_fn(|cx| guard.backend.poll_publish(&mut guard.op, Some(cx))).await
     }
 
+    /// Publishes `messages` in order, each as [`publish`](Producer::publish)
+    /// would (waiting for room under [`Overflow::Wait`]), and returns one
+    /// verdict per message, in the same order: a failed one gives its
+    /// message back and does not stop the others.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped part way, the messages before the one it waited on were
+    /// published; that one and those after were not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{Overflow, PublishError, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().capacity(2).overflow(Overflow::Reject).build();
+    ///     let verdicts = queue.producer().publish_batch([1, 2, 3]).await;
+    ///     assert!(verdicts[0].is_ok() && verdicts[1].is_ok());
+    ///     assert!(matches!(verdicts[2], Err(PublishError::Full(3))));
+    /// });
+    /// ```
+    pub async fn publish_batch(
+        &self,
+        messages: impl IntoIterator<Item = T>,
+    ) -> Vec<Result<(), PublishError<T>>> {
+        let messages = messages.into_iter();
+        let mut verdicts = Vec::with_capacity(messages.size_hint().0);
+        for message in messages {
+            verdicts.push(self.publish(message).await);
+        }
+        verdicts
+    }
+
     /// Publishes `message` if there is room now.
     ///
     /// # Errors
@@ -494,16 +695,110 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     /// it polls again, is dropped, or calls
     /// [`cancel_recv`](Consumer::cancel_recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery<T>>> {
-        self.backend.poll_deliver(self.id, cx).map(|handed| {
-            handed.map(|handed| Delivery {
-                backend: Arc::downgrade(&self.backend),
-                message: handed.message,
-                tag: handed.tag,
-                deliveries: handed.deliveries,
-                properties: handed.properties,
-                settled: false,
+        self.backend
+            .poll_deliver(self.id, cx)
+            .map(|handed| handed.map(|handed| self.delivery(handed)))
+    }
+
+    /// Up to `max` deliveries at once (SQS's receive of up to 10, a
+    /// Lambda batch): waits up to `wait` for the first, then takes what
+    /// else is ready, within the consumer's prefetch, without waiting.
+    /// Each delivery gets its own verdict. Returns `Some` of an empty batch
+    /// if `wait` passed with nothing delivered (or `max` is 0), `None` once
+    /// the queue has ended, as [`recv`](Consumer::recv) does.
+    ///
+    /// `wait` runs on the queue's clock; a backend with none uses the
+    /// current spawner's, and with neither the wait has no limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`recv`](Consumer::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(32);
+    ///     let producer = queue.producer();
+    ///     for n in 0..12 {
+    ///         producer.publish(n).await.unwrap();
+    ///     }
+    ///     let mut consumer = queue.consumer();
+    ///     let batch = consumer.recv_batch(10, Duration::from_secs(20)).await.unwrap();
+    ///     assert_eq!(batch.len(), 10);
+    ///     for delivery in batch {
+    ///         if *delivery % 2 == 0 { delivery.ack().unwrap() } else { delivery.nack(true).unwrap() }
+    ///     }
+    ///     assert_eq!(queue.stats().acked, 5);
+    /// });
+    /// ```
+    pub async fn recv_batch(&mut self, max: usize, wait: Duration) -> Option<Vec<Delivery<T>>> {
+        if max == 0 {
+            return Some(Vec::new());
+        }
+        let spawner = self.backend.spawner().or_else(|| Spawner::try_current().ok());
+        let mut timer = spawner.and_then(|s| s.now().checked_add(wait).map(|at| s.sleep_until(at)));
+        let first = {
+            let mut recv = std::pin::pin!(self.recv());
+            poll_fn(|cx| {
+                if let Poll::Ready(got) = recv.as_mut().poll(cx) {
+                    return Poll::Ready(Some(got));
+                }
+                match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(None),
+                    _ => Poll::Pending,
+                }
             })
-        })
+            .await
+        };
+        let first = match first {
+            // The wait passed: the cancelled `recv` gave back what it had.
+            None => return Some(Vec::new()),
+            Some(None) => return None,
+            Some(Some(first)) => first,
+        };
+        let mut handed = Vec::new();
+        self.backend.take_ready(self.id, max - 1, &mut handed);
+        let mut batch = Vec::with_capacity(handed.len() + 1);
+        batch.push(first);
+        batch.extend(handed.into_iter().map(|handed| self.delivery(handed)));
+        Some(batch)
+    }
+
+    /// This consumer's counters: deliveries in hand, acked, nacked and
+    /// rejected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish(1).await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     let job = consumer.recv().await.unwrap();
+    ///     assert_eq!(consumer.stats().in_hand, 1);
+    ///     job.ack().unwrap();
+    ///     assert_eq!((consumer.stats().in_hand, consumer.stats().acked), (0, 1));
+    /// });
+    /// ```
+    pub fn stats(&self) -> ConsumerStats {
+        self.backend.consumer_stats(self.id)
+    }
+
+    fn delivery(&self, handed: Handed<T>) -> Delivery<T> {
+        Delivery {
+            backend: Arc::downgrade(&self.backend),
+            message: handed.message,
+            tag: handed.tag,
+            deliveries: handed.deliveries,
+            properties: handed.properties,
+            settled: false,
+        }
     }
 
     /// Leaves the line of waiting consumers after a
@@ -542,6 +837,37 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// As [`ack`](Delivery::ack).
     pub fn nack(mut self, requeue: bool) -> Result<(), AckError> {
         self.finish(Verdict::Nack { requeue })
+    }
+
+    /// Gives the message back to be delivered again once `delay` has
+    /// passed (SQS's visibility timeout change, a retry with a pause), so
+    /// that a failing message does not spin at the front; dead-lettered
+    /// instead if it used up its deliveries. Until then it counts in
+    /// [`Stats::delayed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ack`](Delivery::ack).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("retry me").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().nack_after(Duration::from_millis(5)).unwrap();
+    ///     assert_eq!(queue.stats().delayed, 1);
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert!(again.redelivered());
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn nack_after(mut self, delay: Duration) -> Result<(), AckError> {
+        self.finish(Verdict::NackAfter { delay })
     }
 
     /// Dead-letters the message ([`DeadReason::Rejected`]).
@@ -699,8 +1025,15 @@ impl<T: 'static> Clone for Queue<T> {
 
 impl<T: 'static> Clone for Producer<T> {
     fn clone(&self) -> Producer<T> {
+        self.backend.add_producer();
         Producer {
             backend: self.backend.clone(),
         }
+    }
+}
+
+impl<T: 'static> Drop for Producer<T> {
+    fn drop(&mut self) {
+        self.backend.remove_producer();
     }
 }
