@@ -45,10 +45,12 @@
 mod backend;
 mod error;
 mod memory;
+mod rpc;
 
 pub use self::backend::{Backend, Handed, PublishOp, Verdict};
 pub use self::error::{AckError, PublishError, TryPublishError};
 pub use self::memory::Memory;
+pub use self::rpc::{CORRELATION_ID, ReplyError, Request, RequestError, Requester, Responder};
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
 pub use crate::{MessageId, Properties, StoreError};
 
