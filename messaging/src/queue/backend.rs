@@ -14,40 +14,7 @@
 //! the backend enforces itself); what does not end in an ack is delivered
 //! again or dead-lettered.
 //!
-//! # The contract, for implementors
-//!
-//! - **Poll-style.** Every operation that a disk or a broker performs
-//!   ([`poll_publish`](Backend::poll_publish),
-//!   [`poll_settle`](Backend::poll_settle),
-//!   [`poll_extend_deadline`](Backend::poll_extend_deadline),
-//!   [`poll_deliver`](Backend::poll_deliver),
-//!   [`poll_dead_letter`](Backend::poll_dead_letter)) may return `Pending`.
-//!   Given a `Context`, it must first register the context's waker, and
-//!   **the backend wakes it** when polling again may make progress (room
-//!   made, a confirm arrived, a message came). Without one (`None`: the
-//!   caller will not poll again), it must not wait for room or messages;
-//!   `Pending` then means "sent, and the outcome will not be reported".
-//! - **Operations in progress have an identity**: a publish is a
-//!   [`PublishOp`] that the caller keeps between polls (the backend may
-//!   take the message out of it once sent, and keeps its own state under
-//!   the op's ticket); a settle or a deadline extension is named by its
-//!   delivery tag. When the caller gives up on a pending publish or receive
-//!   it calls [`cancel_publish`](Backend::cancel_publish) or
-//!   [`cancel_deliver`](Backend::cancel_deliver), and the backend must pass
-//!   on any wakeup it had spent on that caller, and give back a message it
-//!   had set aside for it, so that nobody else waits while work is
-//!   possible.
-//! - **Errors.** A failure of the store comes as a
-//!   [`StoreError`](crate::StoreError): `NotStored` hands the value back and
-//!   promises it is not stored (retrying cannot duplicate it); `Unknown`
-//!   says the outcome cannot be known (a retry may duplicate). A failed
-//!   settle leaves the delivery in flight: it can be settled again, or its
-//!   deadline brings the message back, so at-least-once delivery holds.
-//! - **Never block**: a method returns quickly and never waits on a lock
-//!   held across I/O. It wakes wakers only after releasing its own locks.
-//!
-//! The in-memory backend never fails and is never pending once it can
-//! go on: publishes, settles and extensions complete on their first poll.
+//! The contract for implementors is on [`Backend`].
 
 use super::{AckError, ConsumerStats, DeadLetter, PublishError, Stats};
 use crate::Properties;
@@ -128,11 +95,47 @@ pub enum Verdict {
 // ANCHOR_END: verdict
 
 // ANCHOR: backend
-/// Storage and dispatch for a work queue; see the [module docs](self) for
-/// the contract (what `Pending` means, who wakes, what an error promises).
+/// Storage and dispatch for a work queue: [`Memory`](super::Memory) in
+/// process, and a store of your own through
+/// [`Queue::with_backend`](super::Queue::with_backend).
 ///
 /// Every method takes `&self`: one backend is shared by every handle of
 /// its queue.
+///
+/// # The contract, for implementors
+///
+/// - **Poll-style.** Every operation that a disk or a broker performs
+///   ([`poll_publish`](Backend::poll_publish),
+///   [`poll_settle`](Backend::poll_settle),
+///   [`poll_extend_deadline`](Backend::poll_extend_deadline),
+///   [`poll_deliver`](Backend::poll_deliver),
+///   [`poll_dead_letter`](Backend::poll_dead_letter)) may return `Pending`.
+///   Given a `Context`, it must first register the context's waker, and
+///   **the backend wakes it** when polling again may make progress (room
+///   made, a confirm arrived, a message came). Without one (`None`: the
+///   caller will not poll again), it must not wait for room or messages;
+///   `Pending` then means "sent, and the outcome will not be reported".
+/// - **Operations in progress have an identity**: a publish is a
+///   [`PublishOp`] that the caller keeps between polls (the backend may
+///   take the message out of it once sent, and keeps its own state under
+///   the op's ticket); a settle or a deadline extension is named by its
+///   delivery tag. When the caller gives up on a pending publish or receive
+///   it calls [`cancel_publish`](Backend::cancel_publish) or
+///   [`cancel_deliver`](Backend::cancel_deliver), and the backend must pass
+///   on any wakeup it had spent on that caller, and give back a message it
+///   had set aside for it, so that nobody else waits while work is
+///   possible.
+/// - **Errors.** A failure of the store comes as a
+///   [`StoreError`](crate::StoreError): `NotStored` hands the value back and
+///   promises it is not stored (retrying cannot duplicate it); `Unknown`
+///   says the outcome cannot be known (a retry may duplicate). A failed
+///   settle leaves the delivery in flight: it can be settled again, or its
+///   deadline brings the message back, so at-least-once delivery holds.
+/// - **Never block**: a method returns quickly and never waits on a lock
+///   held across I/O. It wakes wakers only after releasing its own locks.
+///
+/// The in-memory backend never fails and is never pending once it can
+/// go on: publishes, settles and extensions complete on their first poll.
 pub trait Backend<T>: Send + Sync + 'static {
     /// Publishes the message in `op`. `Ready(Ok(()))` once it is stored
     /// (for a broker: confirmed). When the queue is full under

@@ -13,13 +13,14 @@
 //! producer per free slot. Wakers are collected under the lock and woken,
 //! and displaced wakers dropped, after it is released.
 
+mod expiry;
+mod publish;
 mod ready;
+mod settle;
 
 use self::ready::Ready;
 use super::backend::{Backend, Handed, PublishOp, Verdict};
-use super::{
-    AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, Outcome, Overflow, PublishError, Stats,
-};
+use super::{AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, PublishError, Stats};
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
 use crate::{MessageId, Properties};
@@ -191,16 +192,22 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
     }
 
     fn add_producer(&self) {
-        lock(&self.shared.state).producers += 1;
+        // Counted only in the mode that needs it: no lock otherwise.
+        if self.shared.config.end_when_producers_gone {
+            lock(&self.shared.state).producers += 1;
+        }
     }
 
     fn remove_producer(&self) {
+        if !self.shared.config.end_when_producers_gone {
+            return;
+        }
         let last = {
             let mut state = lock(&self.shared.state);
             state.producers = state.producers.saturating_sub(1);
             state.producers == 0
         };
-        if last && self.shared.config.end_when_producers_gone {
+        if last {
             self.close();
         }
     }
@@ -576,388 +583,6 @@ impl<T: Clone + Send + 'static> Shared<T> {
         }
     }
     // ANCHOR_END: dispatch
-
-    // ANCHOR: expiry
-    /// Dead-letters the ready messages that reached their TTL, so that they
-    /// leave the queue, and its room, on time even when no consumer asks
-    /// for work.
-    fn expire_due(&self, state: &mut State<T>, now: Instant, wakers: &mut Wakers) {
-        let mut expired = Vec::new();
-        state.ready.take_expired(now, &mut expired);
-        for envelope in expired {
-            state.dead_letter(envelope, DeadReason::Expired, wakers);
-        }
-    }
-
-    /// Keeps one timer set for the earliest expiry among the ready
-    /// messages (a queue whose messages have no TTL sets none); a message
-    /// that expires earlier than the timer set (given back, or with a
-    /// shorter TTL of its own) sets it again, earlier. `now` is the time if
-    /// the caller has read it; else, if a timer is to be set, it is read
-    /// here.
-    fn arm_expiry(self: &Arc<Self>, state: &mut State<T>, now: Option<Instant>) {
-        let Some(due) = state.ready.next_expiry() else {
-            return;
-        };
-        if let Some((armed, timer)) = &state.expiry {
-            if *armed <= due {
-                return;
-            }
-            timer.cancel();
-        }
-        let now = now.unwrap_or_else(|| self.spawner.now());
-        let weak = Arc::downgrade(self);
-        let timer = self
-            .spawner
-            .set_timeout(due.saturating_duration_since(now), move || {
-                if let Some(shared) = weak.upgrade() {
-                    shared.on_expiry(due);
-                }
-            });
-        state.expiry = Some((due, timer));
-    }
-
-    /// The TTL timer set for `due` fired: expire what is due, let
-    /// producers and consumers move, and set the timer for the next.
-    fn on_expiry(self: &Arc<Self>, due: Instant) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.state);
-            if state.expiry.as_ref().is_some_and(|(armed, _)| *armed == due) {
-                state.expiry = None;
-            }
-            let now = self.spawner.now();
-            self.expire_due(&mut state, now, &mut wakers);
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, Some(now));
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-        }
-        wakers.wake_all();
-    }
-    // ANCHOR_END: expiry
-
-    // ANCHOR: deadline
-    /// A timer that makes delivery `tag` deliverable again after `deadline`.
-    fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
-        let weak = Arc::downgrade(self);
-        self.spawner.set_timeout(deadline, move || {
-            if let Some(shared) = weak.upgrade() {
-                let _ = shared.settle(tag, Ending::Expire);
-            }
-        })
-    }
-    // ANCHOR_END: deadline
-
-    // ANCHOR: requeue
-    /// Puts a message back to be delivered again, after `delay` if one is
-    /// given (a `nack_after`, or the queue's back-off), or dead-letters it
-    /// if it used up its deliveries.
-    fn requeue(
-        self: &Arc<Self>,
-        state: &mut State<T>,
-        envelope: Envelope<T>,
-        delay: Option<Duration>,
-        wakers: &mut Wakers,
-    ) {
-        if envelope.deliveries >= self.config.max_deliveries {
-            state.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
-            return;
-        }
-        match delay.filter(|d| !d.is_zero()) {
-            // At the front: a message given back goes out next.
-            None => state.ready.push_front(envelope),
-            Some(delay) => {
-                let key = state.next_delayed;
-                state.next_delayed += 1;
-                state.delayed.insert(key, envelope);
-                let weak = Arc::downgrade(self);
-                // Not kept: a purge takes the message, and the timer then
-                // finds nothing.
-                let _timer = self.spawner.set_timeout(delay, move || {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_delay(key);
-                    }
-                });
-            }
-        }
-    }
-    // ANCHOR_END: requeue
-
-    /// The delay of message `key` ran out: it is ready again, first of its
-    /// priority.
-    fn on_delay(self: &Arc<Self>, key: u64) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.state);
-            let Some(envelope) = state.delayed.remove(&key) else {
-                return;
-            };
-            state.ready.push_front(envelope);
-            let now = self.spawner.now();
-            self.expire_due(&mut state, now, &mut wakers);
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, Some(now));
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-        }
-        wakers.wake_all();
-    }
-
-    /// The back-off delay before delivery `deliveries + 1`, if the queue
-    /// has a back-off policy.
-    fn backoff(&self, deliveries: u32) -> Option<Duration> {
-        let (base, max) = self.config.backoff?;
-        let factor = 1u32.checked_shl(deliveries.saturating_sub(1)).unwrap_or(u32::MAX);
-        Some(base.saturating_mul(factor).min(max))
-    }
-
-    /// Ends delivery `tag` with `verdict`. Errors if it was already ended
-    /// (settled, or its deadline passed).
-    fn settle(self: &Arc<Self>, tag: u64, verdict: Ending) -> Result<(), AckError> {
-        let mut wakers = Wakers::new();
-        let timer = {
-            let mut state = lock(&self.state);
-            let Some(flight) = state.in_flight.remove(&tag) else {
-                return Err(AckError::NotInFlight);
-            };
-            let InFlight {
-                mut envelope,
-                consumer,
-                delivered_at,
-                timer,
-            } = flight;
-            if let Some(c) = state.consumers.get_mut(&consumer) {
-                c.unacked -= 1;
-                match verdict {
-                    Ending::Ack => c.acked += 1,
-                    Ending::Nack { .. } | Ending::NackAfter(_) => c.nacked += 1,
-                    Ending::Reject => c.rejected += 1,
-                    Ending::Expire | Ending::Drop => {}
-                }
-            }
-            let outcome = match verdict {
-                Ending::Ack => None,
-                Ending::Nack { .. } | Ending::NackAfter(_) => Some(Outcome::Nacked),
-                Ending::Reject => Some(Outcome::Rejected),
-                Ending::Expire => Some(Outcome::DeadlineExpired),
-                Ending::Drop => Some(Outcome::Dropped),
-            };
-            if let Some(outcome) = outcome {
-                envelope.history.push(Attempt {
-                    consumer,
-                    delivered_at,
-                    outcome,
-                });
-            }
-            // ANCHOR: settle
-            match verdict {
-                Ending::Ack => state.acked += 1,
-                Ending::NackAfter(delay) => self.requeue(&mut state, envelope, Some(delay), &mut wakers),
-                Ending::Nack { requeue: true } | Ending::Expire | Ending::Drop => {
-                    let delay = self.backoff(envelope.deliveries);
-                    self.requeue(&mut state, envelope, delay, &mut wakers)
-                }
-                Ending::Nack { requeue: false } | Ending::Reject => {
-                    state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
-                }
-            }
-            // ANCHOR_END: settle
-            // A message given back may be past its TTL already, or due
-            // before the timer set.
-            let now = state.ready.next_expiry().map(|_| self.spawner.now());
-            if let Some(now) = now {
-                self.expire_due(&mut state, now, &mut wakers);
-            }
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, now);
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-            timer
-        };
-        if let (Some(timer), false) = (timer, matches!(verdict, Ending::Expire)) {
-            timer.cancel();
-        }
-        wakers.wake_all();
-        Ok(())
-    }
-
-    /// True if message `id` was accepted within the deduplication window.
-    /// Forgets ids older than the window.
-    fn duplicate(&self, state: &mut State<T>, id: &MessageId, now: Instant) -> bool {
-        let Some(window) = self.config.dedup_window else {
-            return false;
-        };
-        while let Some((at, _)) = state.seen.front()
-            && now.saturating_duration_since(*at) >= window
-        {
-            let (at, old) = state.seen.pop_front().expect("the front exists");
-            if state.seen_ids.get(&old) == Some(&at) {
-                state.seen_ids.remove(&old);
-            }
-        }
-        state.seen_ids.contains_key(id)
-    }
-
-    /// Records message `id` as accepted, for the deduplication window.
-    fn remember(&self, state: &mut State<T>, id: &MessageId, now: Instant) {
-        if self.config.dedup_window.is_some() {
-            state.seen_ids.insert(id.clone(), now);
-            state.seen.push_back((now, id.clone()));
-        }
-    }
-
-    /// Accepts the message in `op` if there is room (or the policy makes
-    /// room); waits for room under [`Overflow::Wait`] when given `cx`.
-    fn poll_publish(
-        self: &Arc<Self>,
-        op: &mut PublishOp<T>,
-        cx: Option<&mut Context<'_>>,
-    ) -> Poll<Result<(), PublishError<T>>> {
-        let Some((message, properties)) = op.message.take() else {
-            // Completed before; nothing to publish.
-            return Poll::Ready(Ok(()));
-        };
-        let mut wakers = Wakers::new();
-        // Dropped after the lock is released: a waker's drop may call back
-        // into the queue.
-        let mut _displaced = None;
-        let result = {
-            let mut state = lock(&self.state);
-            if state.closed {
-                _displaced = Self::forget_ticket(&mut state, op);
-                return Poll::Ready(Err(PublishError::Closed(message)));
-            }
-            // The clock is read only for a queue with a TTL, messages that
-            // expire, or deduplication.
-            let needs_clock = self.config.ttl.is_some()
-                || state.ready.next_expiry().is_some()
-                || properties
-                    .as_ref()
-                    .is_some_and(|p| p.ttl().is_some() || self.config.dedup_window.is_some());
-            let now = needs_clock.then(|| self.spawner.now());
-            if let (Some(props), Some(now)) = (&properties, now)
-                && self.duplicate(&mut state, props.id(), now)
-            {
-                // Dropped, and answered with success, as SQS does. It takes
-                // no room: a wakeup it was given for room goes on.
-                state.deduplicated += 1;
-                _displaced = Self::forget_ticket(&mut state, op);
-                self.wake_producers(&mut state, &mut wakers);
-                drop(state);
-                wakers.wake_all();
-                return Poll::Ready(Ok(()));
-            }
-            if let (Some(now), true) = (now, state.ready.len() >= self.config.capacity) {
-                // Expired messages make room before any policy applies.
-                self.expire_due(&mut state, now, &mut wakers);
-            }
-            // ANCHOR: full
-            if state.ready.len() >= self.config.capacity {
-                match (self.config.overflow, cx) {
-                    (Overflow::DropOldest, _) => {
-                        if let Some(oldest) = state.ready.pop_least() {
-                            state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
-                        }
-                    }
-                    (Overflow::Wait, Some(cx)) => {
-                        // In line by ticket: a cancelled publish leaves it
-                        // (or passes on its wakeup), see `cancel_publish`.
-                        let waker = cx.waker();
-                        match op.ticket {
-                            Some(ticket) => match state.room_waiters.iter_mut().find(|(t, _)| *t == ticket) {
-                                Some((_, old)) if old.will_wake(waker) => {}
-                                Some((_, old)) => _displaced = Some(std::mem::replace(old, waker.clone())),
-                                None => state.room_waiters.push_back((ticket, waker.clone())),
-                            },
-                            None => {
-                                let ticket = state.next_ticket;
-                                state.next_ticket += 1;
-                                op.ticket = Some(ticket);
-                                state.room_waiters.push_back((ticket, waker.clone()));
-                            }
-                        }
-                        op.message = Some((message, properties));
-                        return Poll::Pending;
-                    }
-                    // No one waits (`try_publish`, or the `Reject` policy):
-                    // the message goes back at once, with no waker left.
-                    (Overflow::Wait | Overflow::Reject, _) => {
-                        _displaced = Self::forget_ticket(&mut state, op);
-                        return Poll::Ready(Err(PublishError::Full(message)));
-                    }
-                }
-            }
-            // ANCHOR_END: full
-            _displaced = Self::forget_ticket(&mut state, op);
-            if let (Some(props), Some(now)) = (&properties, now) {
-                self.remember(&mut state, props.id(), now);
-            }
-            let envelope = self.envelope(message, properties, now);
-            state.ready.push_back(envelope);
-            state.published += 1;
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, now);
-            Ok(())
-        };
-        wakers.wake_all();
-        Poll::Ready(result)
-    }
-
-    /// A publish that waited is done: it leaves the line of producers.
-    /// Returns its waker, for the caller to drop with the lock released.
-    #[must_use = "drop the waker after releasing the lock"]
-    fn forget_ticket(state: &mut State<T>, op: &mut PublishOp<T>) -> Option<Waker> {
-        let ticket = op.ticket.take()?;
-        let at = state.room_waiters.iter().position(|(t, _)| *t == ticket)?;
-        state.room_waiters.remove(at).map(|(_, waker)| waker)
-    }
-
-    /// `consumer` stops waiting: out of the line, and a message set aside
-    /// for it goes back to the front, not counted as a delivery. With
-    /// `remove`, the consumer is forgotten too.
-    fn stop_waiting(self: &Arc<Self>, consumer: u64, remove: bool) {
-        let mut wakers = Wakers::new();
-        let (_gone, timer) = {
-            let mut state = lock(&self.state);
-            state.waiting.retain(|&c| c != consumer);
-            // Its waker is dropped after the lock is released.
-            let gone = if remove {
-                state.consumers.remove(&consumer).and_then(|c| c.waker)
-            } else {
-                state.consumers.get_mut(&consumer).and_then(|c| {
-                    c.waiting = false;
-                    c.waker.take()
-                })
-            };
-            let mut timer = None;
-            if let Some(handed) = state.handed.remove(&consumer)
-                && let Some(flight) = state.in_flight.remove(&handed.tag)
-            {
-                if let Some(c) = state.consumers.get_mut(&consumer) {
-                    c.unacked -= 1;
-                }
-                let mut envelope = flight.envelope;
-                envelope.deliveries -= 1;
-                timer = flight.timer;
-                state.ready.push_front(envelope);
-                let now = state.ready.next_expiry().map(|_| self.spawner.now());
-                if let Some(now) = now {
-                    self.expire_due(&mut state, now, &mut wakers);
-                }
-                self.dispatch(&mut state, &mut wakers);
-                self.arm_expiry(&mut state, now);
-            }
-            (gone, timer)
-        };
-        if let Some(timer) = timer {
-            timer.cancel();
-        }
-        wakers.wake_all();
-    }
 }
 
 /// How a delivery ends, as the in-memory queue sees it: the consumer's

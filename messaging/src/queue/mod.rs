@@ -642,7 +642,9 @@ impl<T: Clone + Send + 'static> Producer<T> {
     /// [`TryPublishError::Full`] (under [`Overflow::Wait`] or
     /// [`Overflow::Reject`]) or [`TryPublishError::Closed`], with the
     /// message; [`TryPublishError::Store`] if the backend could not store
-    /// it.
+    /// it. On a backend that confirms publishes, `Ok` means sent: the
+    /// confirm is not awaited (use [`publish`](Producer::publish) for
+    /// that).
     pub fn try_publish(&self, message: T) -> Result<(), TryPublishError<T>> {
         let mut op = PublishOp::new(message, None);
         match self.backend.poll_publish(&mut op, None) {

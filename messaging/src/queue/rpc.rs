@@ -45,9 +45,19 @@ use weft_primitives::spawner::Spawner;
 /// `correlation_id` property).
 pub const CORRELATION_ID: &str = "correlation-id";
 
-/// Sends requests and waits for their replies; see the
-/// [module docs](self). Cheap to clone: clones share the queues, and one
-/// reply queue serves every caller.
+/// Sends requests and waits for their replies: RabbitMQ's RPC pattern.
+///
+/// Each request is published to the request queue with a fresh message
+/// id, its *correlation id*; [`Responder`]s compete for requests and
+/// answer with [`Request::reply`], which publishes the reply to this
+/// requester's reply queue with the id in the [`CORRELATION_ID`] header.
+/// A reply whose caller gave up is dropped and counted
+/// ([`late_replies`](Requester::late_replies)), never given to another
+/// caller. A request is an ordinary message: one whose responder fails or
+/// dies is delivered again, by the request queue's rules.
+///
+/// Cheap to clone: clones share the queues, and one reply queue serves
+/// every caller.
 pub struct Requester<Req: 'static, Rep: 'static> {
     requests: Queue<Req>,
     producer: Producer<Req>,
