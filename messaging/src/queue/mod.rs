@@ -743,14 +743,23 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         if max == 0 {
             return Some(Vec::new());
         }
-        let spawner = self.backend.spawner().or_else(|| Spawner::try_current().ok());
-        let mut timer = spawner.and_then(|s| s.now().checked_add(wait).map(|at| s.sleep_until(at)));
+        // The timer is made only if the first delivery is not ready at once.
+        let backend = self.backend.clone();
+        let mut timer: Option<Option<weft_primitives::spawner::BoxFuture>> = None;
         let first = {
             let mut recv = std::pin::pin!(self.recv());
             poll_fn(|cx| {
                 if let Poll::Ready(got) = recv.as_mut().poll(cx) {
                     return Poll::Ready(Some(got));
                 }
+                if wait.is_zero() {
+                    return Poll::Ready(None);
+                }
+                let timer = timer.get_or_insert_with(|| {
+                    let spawner = backend.spawner().or_else(|| Spawner::try_current().ok())?;
+                    let at = spawner.now().checked_add(wait)?;
+                    Some(spawner.sleep_until(at))
+                });
                 match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
                     Some(Poll::Ready(())) => Poll::Ready(None),
                     _ => Poll::Pending,
