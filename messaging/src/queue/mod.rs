@@ -15,6 +15,19 @@
 //!   [`DropOldest`](Overflow::DropOldest) policy goes to the dead-letter
 //!   queue with its reason and history.
 //!
+//! Beyond that core, the queue offers what RabbitMQ and SQS users look
+//! for: [priorities](Properties::with_priority) and
+//! [per-message TTLs](Properties::with_ttl) through
+//! [`publish_with`](Producer::publish_with);
+//! [delayed redelivery](Delivery::nack_after) and a
+//! [back-off](Builder::redelivery_backoff);
+//! [batches](Consumer::recv_batch); [purge](Queue::purge);
+//! [redrive](Queue::redrive) of dead letters; a
+//! [deduplication window](Builder::dedup_window); an
+//! [end when producers are gone](Builder::end_when_producers_gone);
+//! [per-consumer stats](Consumer::stats); and request / reply
+//! ([`Requester`]).
+//!
 //! Waiting consumers are served in turn (round-robin, in the order they
 //! started waiting); each holds at most [`prefetch`](Builder::prefetch)
 //! unacked deliveries. The queue is bounded: [`Producer::publish`] waits for
