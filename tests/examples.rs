@@ -64,6 +64,16 @@ fn work_queue_shares_jobs_and_dead_letters_the_poison() {
     assert_eq!(output(work_queue::run), expected);
 }
 
+#[path = "../examples/request_reply.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod request_reply;
+
+#[test]
+fn request_reply_routes_replies_and_drops_the_late_one() {
+    let expected = include_str!("../examples/output/request_reply.txt");
+    assert_eq!(output(request_reply::run), expected);
+}
+
 #[path = "../examples/replay.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod replay;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A message's id: given by the publisher, or generated (32 hex digits,
 /// unique within the process and, with overwhelming likelihood, across
@@ -105,6 +105,10 @@ pub struct Properties {
     id: MessageId,
     timestamp: Option<SystemTime>,
     headers: BTreeMap<String, String>,
+    /// The work queue's delivery priority (RabbitMQ's `priority`).
+    priority: Option<u8>,
+    /// The work queue's per-message TTL (RabbitMQ's `expiration`).
+    ttl: Option<Duration>,
 }
 
 impl Properties {
@@ -114,6 +118,8 @@ impl Properties {
             id: MessageId::generate(),
             timestamp: None,
             headers: BTreeMap::new(),
+            priority: None,
+            ttl: None,
         }
     }
 
@@ -164,6 +170,40 @@ impl Properties {
     /// Stamps the message `at`, unless it is stamped already.
     pub fn stamp(&mut self, at: SystemTime) {
         self.timestamp.get_or_insert(at);
+    }
+
+    /// The same, with delivery priority `priority` for a work queue: 0
+    /// (the default) to 9, higher first; above 9 counts as 9.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Properties;
+    ///
+    /// assert_eq!(Properties::new().priority(), 0);
+    /// assert_eq!(Properties::new().with_priority(12).priority(), 9);
+    /// ```
+    pub fn with_priority(mut self, priority: u8) -> Properties {
+        self.priority = Some(priority.min(9));
+        self
+    }
+
+    /// The delivery priority, 0 to 9 (0 unless set).
+    pub fn priority(&self) -> u8 {
+        self.priority.unwrap_or(0)
+    }
+
+    /// The same, with a time to live of its own: a work queue
+    /// dead-letters the message once it has waited `ttl` undelivered (or
+    /// the queue's TTL, whichever is shorter).
+    pub fn with_ttl(mut self, ttl: Duration) -> Properties {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// The message's own time to live, if set.
+    pub fn ttl(&self) -> Option<Duration> {
+        self.ttl
     }
 }
 

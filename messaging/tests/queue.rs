@@ -484,7 +484,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
 #[test]
 fn a_user_written_backend_serves_the_same_front() {
     use std::task::{Context, Poll};
-    use weft::queue::{Backend, DeadLetter, Handed, Memory, Stats, Verdict};
+    use weft::queue::{Backend, ConsumerStats, DeadLetter, Handed, Memory, PublishOp, Stats, Verdict};
 
     struct Audited {
         inner: Memory<u32>,
@@ -492,11 +492,15 @@ fn a_user_written_backend_serves_the_same_front() {
     }
 
     impl Backend<u32> for Audited {
-        fn try_publish(&self, m: u32, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<u32>> {
-            self.inner.try_publish(m, cx)
+        fn poll_publish(
+            &self,
+            op: &mut PublishOp<u32>,
+            cx: Option<&mut Context<'_>>,
+        ) -> Poll<Result<(), PublishError<u32>>> {
+            self.inner.poll_publish(op, cx)
         }
-        fn overflow(&self) -> Overflow {
-            self.inner.overflow()
+        fn cancel_publish(&self, op: &mut PublishOp<u32>) {
+            self.inner.cancel_publish(op)
         }
         fn add_consumer(&self) -> u64 {
             self.inner.add_consumer()
@@ -504,15 +508,28 @@ fn a_user_written_backend_serves_the_same_front() {
         fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<u32>>> {
             self.inner.poll_deliver(consumer, cx)
         }
+        fn cancel_deliver(&self, consumer: u64) {
+            self.inner.cancel_deliver(consumer)
+        }
         fn remove_consumer(&self, consumer: u64) {
             self.inner.remove_consumer(consumer)
         }
-        fn settle(&self, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+        fn poll_settle(
+            &self,
+            tag: u64,
+            verdict: Verdict,
+            cx: Option<&mut Context<'_>>,
+        ) -> Poll<Result<(), AckError>> {
             self.verdicts.lock().unwrap().push(verdict);
-            self.inner.settle(tag, verdict)
+            self.inner.poll_settle(tag, verdict, cx)
         }
-        fn extend_deadline(&self, tag: u64, extra: Duration) -> Result<(), AckError> {
-            self.inner.extend_deadline(tag, extra)
+        fn poll_extend_deadline(
+            &self,
+            tag: u64,
+            extra: Duration,
+            cx: Option<&mut Context<'_>>,
+        ) -> Poll<Result<(), AckError>> {
+            self.inner.poll_extend_deadline(tag, extra, cx)
         }
         fn close(&self) {
             self.inner.close()
@@ -522,6 +539,15 @@ fn a_user_written_backend_serves_the_same_front() {
         }
         fn stats(&self) -> Stats {
             self.inner.stats()
+        }
+        fn purge(&self) -> usize {
+            self.inner.purge()
+        }
+        fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<u32>) -> bool) -> usize {
+            self.inner.redrive(choose)
+        }
+        fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+            self.inner.consumer_stats(consumer)
         }
         fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<u32>> {
             self.inner.poll_dead_letter(cx)

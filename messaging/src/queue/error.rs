@@ -1,28 +1,37 @@
 //! The errors of the work queue.
 
+use super::Verdict;
+use crate::StoreError;
 use std::error::Error;
 use std::fmt;
 
-/// Why `publish` did not accept a message; the message is given back.
-#[derive(PartialEq, Eq, Clone)]
+/// Why `publish` did not accept a message; the message is given back
+/// whenever it is known not to be stored.
 pub enum PublishError<T> {
     /// The queue was closed.
     Closed(T),
     /// The queue was full and its policy is [`Overflow::Reject`](super::Overflow::Reject).
     Full(T),
+    /// The backend could not store it (a disk or a broker failed).
+    Store(StoreError<T>),
 }
 
-/// Why `try_publish` did not accept a message; the message is given back.
-#[derive(PartialEq, Eq, Clone)]
+/// Why `try_publish` did not accept a message; the message is given back
+/// whenever it is known not to be stored.
 pub enum TryPublishError<T> {
     /// The queue was closed.
     Closed(T),
     /// The queue was full (and its policy does not drop the oldest).
     Full(T),
+    /// The backend could not store it (a disk or a broker failed).
+    Store(StoreError<T>),
 }
 
 /// Why a delivery could not be settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Two `Store` errors compare equal when they agree on whether the outcome
+/// is known and on the I/O error's kind.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum AckError {
     /// The delivery is no longer in flight: its ack deadline passed (the
@@ -30,22 +39,39 @@ pub enum AckError {
     NotInFlight,
     /// Every handle to the queue is gone.
     QueueGone,
+    /// The backend could not record the verdict; the delivery is still in
+    /// flight (settle it again, or its deadline brings the message back).
+    Store(StoreError<Verdict>),
 }
 
 impl<T> PublishError<T> {
-    /// The message that was not published.
-    pub fn into_inner(self) -> T {
+    /// The message that was not published, unless the store cannot tell
+    /// whether it was.
+    pub fn into_inner(self) -> Option<T> {
         match self {
-            PublishError::Closed(m) | PublishError::Full(m) => m,
+            PublishError::Closed(m) | PublishError::Full(m) => Some(m),
+            PublishError::Store(e) => e.into_value(),
         }
     }
 }
 
 impl<T> TryPublishError<T> {
-    /// The message that was not published.
-    pub fn into_inner(self) -> T {
+    /// The message that was not published, unless the store cannot tell
+    /// whether it was.
+    pub fn into_inner(self) -> Option<T> {
         match self {
-            TryPublishError::Closed(m) | TryPublishError::Full(m) => m,
+            TryPublishError::Closed(m) | TryPublishError::Full(m) => Some(m),
+            TryPublishError::Store(e) => e.into_value(),
+        }
+    }
+}
+
+impl<T> From<PublishError<T>> for TryPublishError<T> {
+    fn from(e: PublishError<T>) -> TryPublishError<T> {
+        match e {
+            PublishError::Closed(m) => TryPublishError::Closed(m),
+            PublishError::Full(m) => TryPublishError::Full(m),
+            PublishError::Store(e) => TryPublishError::Store(e),
         }
     }
 }
@@ -55,6 +81,7 @@ impl<T> fmt::Debug for PublishError<T> {
         match self {
             PublishError::Closed(_) => f.write_str("Closed(..)"),
             PublishError::Full(_) => f.write_str("Full(..)"),
+            PublishError::Store(e) => f.debug_tuple("Store").field(e).finish(),
         }
     }
 }
@@ -64,6 +91,7 @@ impl<T> fmt::Debug for TryPublishError<T> {
         match self {
             TryPublishError::Closed(_) => f.write_str("Closed(..)"),
             TryPublishError::Full(_) => f.write_str("Full(..)"),
+            TryPublishError::Store(e) => f.debug_tuple("Store").field(e).finish(),
         }
     }
 }
@@ -73,6 +101,7 @@ impl<T> fmt::Display for PublishError<T> {
         match self {
             PublishError::Closed(_) => f.write_str("the queue is closed"),
             PublishError::Full(_) => f.write_str("the queue is full"),
+            PublishError::Store(e) => write!(f, "the queue could not store the message: {e}"),
         }
     }
 }
@@ -82,6 +111,7 @@ impl<T> fmt::Display for TryPublishError<T> {
         match self {
             TryPublishError::Closed(_) => f.write_str("the queue is closed"),
             TryPublishError::Full(_) => f.write_str("the queue is full"),
+            TryPublishError::Store(e) => write!(f, "the queue could not store the message: {e}"),
         }
     }
 }
@@ -93,10 +123,48 @@ impl fmt::Display for AckError {
                 f.write_str("the delivery is no longer in flight (settled, or its ack deadline passed)")
             }
             AckError::QueueGone => f.write_str("the queue is gone"),
+            AckError::Store(e) => write!(f, "the queue could not record the verdict: {e}"),
         }
     }
 }
 
-impl<T> Error for PublishError<T> {}
-impl<T> Error for TryPublishError<T> {}
-impl Error for AckError {}
+impl PartialEq for AckError {
+    fn eq(&self, other: &AckError) -> bool {
+        match (self, other) {
+            (AckError::NotInFlight, AckError::NotInFlight) | (AckError::QueueGone, AckError::QueueGone) => {
+                true
+            }
+            (AckError::Store(a), AckError::Store(b)) => {
+                a.is_unknown() == b.is_unknown() && a.io_error().kind() == b.io_error().kind()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<T> Error for PublishError<T> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            PublishError::Store(e) => Some(e.io_error()),
+            _ => None,
+        }
+    }
+}
+
+impl<T> Error for TryPublishError<T> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            TryPublishError::Store(e) => Some(e.io_error()),
+            _ => None,
+        }
+    }
+}
+
+impl Error for AckError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            AckError::Store(e) => Some(e.io_error()),
+            _ => None,
+        }
+    }
+}

@@ -1,10 +1,29 @@
 //! The in-process backend of the work queue: every message in memory,
-//! deadlines and TTLs on the spawner's clock.
+//! deadlines, delays and TTLs on the spawner's clock.
+//!
+//! # Protocol
+//!
+//! All state sits in one [`State`] behind one mutex. A message is in
+//! exactly one place: `ready` (by priority), `in_flight` (by delivery tag;
+//! a delivery set aside for a waiting consumer is also in `handed` until
+//! its `recv` takes it), `delayed` (given back with a delay, until its
+//! timer moves it to `ready`), or `dead`; or it has left (acked, purged).
+//! Every change that can let a message move ends with `dispatch`, which
+//! pairs waiting consumers with ready messages and wakes one waiting
+//! producer per free slot. Wakers are collected under the lock and woken,
+//! and displaced wakers dropped, after it is released.
 
-use super::backend::{Backend, Handed, Verdict};
-use super::{AckError, Attempt, Builder, DeadLetter, DeadReason, Outcome, Overflow, Stats, TryPublishError};
+mod expiry;
+mod publish;
+mod ready;
+mod settle;
+
+use self::ready::Ready;
+use super::backend::{Backend, Handed, PublishOp, Verdict};
+use super::{AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, PublishError, Stats};
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
+use crate::{MessageId, Properties};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
@@ -28,9 +47,14 @@ struct Shared<T> {
 // ANCHOR: envelope
 struct Envelope<T> {
     message: T,
-    /// When it was published; read from the clock only for a queue with a
-    /// TTL, the one thing that needs it.
-    published_at: Option<Instant>,
+    /// Its properties, if it was published with some (boxed, so that a
+    /// message without costs one word).
+    properties: Option<Box<Properties>>,
+    /// 0 to 9, from its properties.
+    priority: u8,
+    /// When it expires if still undelivered: its own TTL or the queue's,
+    /// whichever comes first. Read from the clock only when there is a TTL.
+    expires_at: Option<Instant>,
     deliveries: u32,
     history: Vec<Attempt>,
 }
@@ -46,6 +70,9 @@ struct InFlight<T> {
 #[derive(Default)]
 struct ConsumerState {
     unacked: usize,
+    acked: u64,
+    nacked: u64,
+    rejected: u64,
     /// In the `waiting` list.
     waiting: bool,
     /// Waiting in `recv`, with this waker.
@@ -54,8 +81,10 @@ struct ConsumerState {
 
 // ANCHOR: state
 struct State<T> {
-    ready: VecDeque<Envelope<T>>,
+    ready: Ready<T>,
     in_flight: HashMap<u64, InFlight<T>>,
+    /// Given back with a delay; each has a timer that moves it to `ready`.
+    delayed: HashMap<u64, Envelope<T>>,
     dead: VecDeque<DeadLetter<T>>,
     dead_waiters: Vec<Waker>,
     consumers: HashMap<u64, ConsumerState>,
@@ -63,15 +92,27 @@ struct State<T> {
     waiting: VecDeque<u64>,
     /// Deliveries handed to a waiting consumer, not yet taken by its `recv`.
     handed: HashMap<u64, Handed<T>>,
-    /// Producers waiting for room.
-    room_waiters: VecDeque<Waker>,
-    /// A TTL timer is set for the message at the front of `ready`.
-    expiry_armed: bool,
+    /// Producers waiting for room, by ticket, in the order they began to
+    /// wait. A producer woken for room leaves the list; if it then gives
+    /// up (`cancel_publish`), it passes the wakeup on.
+    room_waiters: VecDeque<(u64, Waker)>,
+    next_ticket: u64,
+    /// The TTL timer set for the earliest expiry among ready messages:
+    /// when it fires, and its handle.
+    expiry: Option<(Instant, TimerHandle)>,
+    /// Message ids seen within the deduplication window, oldest first.
+    seen: VecDeque<(Instant, MessageId)>,
+    seen_ids: HashMap<MessageId, Instant>,
+    /// Live producers, counted for `end_when_producers_gone`.
+    producers: usize,
     closed: bool,
     next_tag: u64,
     next_consumer: u64,
+    next_delayed: u64,
     published: u64,
     acked: u64,
+    purged: u64,
+    deduplicated: u64,
 }
 // ANCHOR_END: state
 
@@ -87,20 +128,28 @@ impl<T: Clone + Send + 'static> Memory<T> {
         Memory {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    ready: VecDeque::new(),
+                    ready: Ready::new(),
                     in_flight: HashMap::new(),
+                    delayed: HashMap::new(),
                     dead: VecDeque::new(),
                     dead_waiters: Vec::new(),
                     consumers: HashMap::new(),
                     waiting: VecDeque::new(),
                     handed: HashMap::new(),
                     room_waiters: VecDeque::new(),
-                    expiry_armed: false,
+                    next_ticket: 0,
+                    expiry: None,
+                    seen: VecDeque::new(),
+                    seen_ids: HashMap::new(),
+                    producers: 0,
                     closed: false,
                     next_tag: 0,
                     next_consumer: 0,
+                    next_delayed: 0,
                     published: 0,
                     acked: 0,
+                    purged: 0,
+                    deduplicated: 0,
                 }),
                 config: config.clone(),
                 spawner,
@@ -110,12 +159,57 @@ impl<T: Clone + Send + 'static> Memory<T> {
 }
 
 impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
-    fn try_publish(&self, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
-        self.shared.try_publish(message, cx)
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        self.shared.poll_publish(op, cx)
     }
 
-    fn overflow(&self) -> Overflow {
-        self.shared.config.overflow
+    fn cancel_publish(&self, op: &mut PublishOp<T>) {
+        let Some(ticket) = op.ticket.take() else {
+            return;
+        };
+        let mut wakers = Wakers::new();
+        let _gone = {
+            let mut state = lock(&self.shared.state);
+            match state.room_waiters.iter().position(|(t, _)| *t == ticket) {
+                // Still waiting: it leaves the line, no wakeup spent.
+                Some(at) => state.room_waiters.remove(at),
+                // Woken for room it will not use: the next one gets it.
+                None => {
+                    if state.ready.len() < self.shared.config.capacity
+                        && let Some((_, waker)) = state.room_waiters.pop_front()
+                    {
+                        wakers.push(waker);
+                    }
+                    None
+                }
+            }
+        };
+        wakers.wake_all();
+    }
+
+    fn add_producer(&self) {
+        // Counted only in the mode that needs it: no lock otherwise.
+        if self.shared.config.end_when_producers_gone {
+            lock(&self.shared.state).producers += 1;
+        }
+    }
+
+    fn remove_producer(&self) {
+        if !self.shared.config.end_when_producers_gone {
+            return;
+        }
+        let last = {
+            let mut state = lock(&self.shared.state);
+            state.producers = state.producers.saturating_sub(1);
+            state.producers == 0
+        };
+        if last {
+            self.close();
+        }
     }
 
     fn add_consumer(&self) -> u64 {
@@ -142,6 +236,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             }
             shared.dispatch(&mut state, &mut wakers);
             if let Some(delivery) = state.handed.remove(&consumer) {
+                _displaced = state.consumers.entry(consumer).or_default().waker.take();
                 Poll::Ready(Some(delivery))
             } else if state.is_drained() {
                 state.waiting.retain(|&c| c != consumer);
@@ -157,37 +252,71 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         result
     }
 
-    fn remove_consumer(&self, consumer: u64) {
-        let (handed, _gone) = {
-            let mut state = lock(&self.shared.state);
-            state.waiting.retain(|&c| c != consumer);
-            // Its waker is dropped after the lock is released.
-            let gone = state.consumers.remove(&consumer);
-            (state.handed.remove(&consumer), gone)
-        };
-        // A delivery handed over but never returned from `poll_deliver`
-        // goes back as a dropped delivery: the message is delivered again.
-        if let Some(handed) = handed {
-            let _ = self.shared.settle(handed.tag, Ending::Drop);
+    fn take_ready(&self, consumer: u64, max: usize, out: &mut Vec<Handed<T>>) {
+        let shared = &self.shared;
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&shared.state);
+            let mut now = None;
+            while out.len() < max && !state.ready.is_empty() {
+                let room = state
+                    .consumers
+                    .get(&consumer)
+                    .is_some_and(|c| c.unacked < shared.config.prefetch);
+                if !room {
+                    break;
+                }
+                let Some(envelope) = state.ready.pop_front() else {
+                    break;
+                };
+                let now = *now.get_or_insert_with(|| shared.spawner.now());
+                if let Some(handed) = shared.hand_over(&mut state, envelope, consumer, now, &mut wakers) {
+                    out.push(handed);
+                }
+            }
+            shared.wake_producers(&mut state, &mut wakers);
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
         }
+        wakers.wake_all();
     }
 
-    fn settle(&self, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+    fn cancel_deliver(&self, consumer: u64) {
+        self.shared.stop_waiting(consumer, false);
+    }
+
+    fn remove_consumer(&self, consumer: u64) {
+        self.shared.stop_waiting(consumer, true);
+    }
+
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        _cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
         let ending = match verdict {
             Verdict::Ack => Ending::Ack,
             Verdict::Nack { requeue } => Ending::Nack { requeue },
+            Verdict::NackAfter { delay } => Ending::NackAfter(delay),
             Verdict::Reject => Ending::Reject,
             Verdict::Dropped => Ending::Drop,
         };
-        self.shared.settle(tag, ending)
+        Poll::Ready(self.shared.settle(tag, ending))
     }
 
-    fn extend_deadline(&self, tag: u64, extra: Duration) -> Result<(), AckError> {
+    fn poll_extend_deadline(
+        &self,
+        tag: u64,
+        extra: Duration,
+        _cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
         let shared = &self.shared;
         let old = {
             let mut state = lock(&shared.state);
             let Some(flight) = state.in_flight.get_mut(&tag) else {
-                return Err(AckError::NotInFlight);
+                return Poll::Ready(Err(AckError::NotInFlight));
             };
             let timer = shared.deadline_timer(tag, extra);
             flight.timer.replace(timer)
@@ -195,7 +324,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         if let Some(old) = old {
             old.cancel();
         }
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 
     fn close(&self) {
@@ -203,7 +332,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         {
             let mut state = lock(&self.shared.state);
             state.closed = true;
-            state.room_waiters.drain(..).for_each(|w| wakers.push(w));
+            state.room_waiters.drain(..).for_each(|(_, w)| wakers.push(w));
             state.wake_consumers(&mut wakers);
         }
         wakers.wake_all();
@@ -213,15 +342,83 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         lock(&self.shared.state).closed
     }
 
+    fn purge(&self) -> usize {
+        let mut gone = Vec::new();
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.shared.state);
+            state.ready.drain(&mut gone);
+            gone.extend(state.delayed.drain().map(|(_, envelope)| envelope));
+            state.purged += gone.len() as u64;
+            self.shared.wake_producers(&mut state, &mut wakers);
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+        // The messages (user code's drops) go with the lock released.
+        gone.len()
+    }
+
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize {
+        let shared = &self.shared;
+        let letters: Vec<_> = {
+            let mut state = lock(&shared.state);
+            if state.closed {
+                return 0;
+            }
+            state.dead.drain(..).collect()
+        };
+        // The predicate is user code: it runs with the lock released.
+        let (back, keep): (Vec<_>, Vec<_>) = letters.into_iter().partition(|letter| choose(letter));
+        let moved = back.len();
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&shared.state);
+            // Older than any dead-lettered meanwhile: back at the front.
+            for letter in keep.into_iter().rev() {
+                state.dead.push_front(letter);
+            }
+            let now = shared.spawner.now();
+            for letter in back {
+                let envelope = shared.envelope(letter.message, letter.properties.map(Box::new), Some(now));
+                state.ready.push_back(Envelope {
+                    history: letter.history,
+                    ..envelope
+                });
+            }
+            shared.dispatch(&mut state, &mut wakers);
+            shared.arm_expiry(&mut state, Some(now));
+        }
+        wakers.wake_all();
+        moved
+    }
+
     fn stats(&self) -> Stats {
         let state = lock(&self.shared.state);
         Stats {
             ready: state.ready.len(),
-            in_flight: state.in_flight.len() + state.handed.len(),
+            in_flight: state.in_flight.len(),
+            delayed: state.delayed.len(),
             dead_lettered: state.dead.len(),
             published: state.published,
             acked: state.acked,
+            purged: state.purged,
+            deduplicated: state.deduplicated,
         }
+    }
+
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        let state = lock(&self.shared.state);
+        state
+            .consumers
+            .get(&consumer)
+            .map_or_else(ConsumerStats::default, |c| ConsumerStats {
+                in_hand: c.unacked,
+                acked: c.acked,
+                nacked: c.nacked,
+                rejected: c.rejected,
+            })
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>> {
@@ -236,13 +433,17 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             }
         }
     }
+
+    fn spawner(&self) -> Option<Spawner> {
+        Some(self.shared.spawner.clone())
+    }
 }
 
 impl<T> State<T> {
     /// Closed, and nothing left to hand out or to settle: consumers see the
     /// end.
     fn is_drained(&self) -> bool {
-        self.closed && self.ready.is_empty() && self.in_flight.is_empty()
+        self.closed && self.ready.is_empty() && self.in_flight.is_empty() && self.delayed.is_empty()
     }
 
     /// Wakes every waiting consumer (to see a close or new work).
@@ -259,32 +460,42 @@ impl<T> State<T> {
             message: envelope.message,
             reason,
             history: envelope.history,
+            properties: envelope.properties.map(|p| *p),
         });
         self.dead_waiters.drain(..).for_each(|w| wakers.push(w));
     }
-
-    // ANCHOR: requeue
-    /// Puts a message back to be delivered again, or dead-letters it if it
-    /// used up its deliveries.
-    fn requeue(&mut self, envelope: Envelope<T>, max: u32, wakers: &mut Wakers) {
-        if envelope.deliveries >= max {
-            self.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
-        } else {
-            // At the front: a message given back goes out next.
-            self.ready.push_front(envelope);
-        }
-    }
-    // ANCHOR_END: requeue
 }
 
 impl<T: Clone + Send + 'static> Shared<T> {
+    /// A new envelope for `message`, expiring by its own TTL or the
+    /// queue's; `now` is read only if there is a TTL.
+    fn envelope(&self, message: T, properties: Option<Box<Properties>>, now: Option<Instant>) -> Envelope<T> {
+        let own_ttl = properties.as_ref().and_then(|p| p.ttl());
+        let ttl = match (self.config.ttl, own_ttl) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let expires_at = ttl.map(|ttl| {
+            let now = now.unwrap_or_else(|| self.spawner.now());
+            now.checked_add(ttl)
+                .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600))
+        });
+        Envelope {
+            priority: properties.as_ref().map_or(0, |p| p.priority()),
+            message,
+            properties,
+            expires_at,
+            deliveries: 0,
+            history: Vec::new(),
+        }
+    }
+
     // ANCHOR: dispatch
     /// Hands ready messages to waiting consumers, in turn, as long as both
     /// remain. Called with the lock held; wakes through `wakers`.
     fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
         // Read the clock only if something is handed over.
         let mut clock = None;
-        let mut now = || *clock.get_or_insert_with(|| self.spawner.now());
         let mut skipped = 0;
         while skipped < state.waiting.len() && !state.ready.is_empty() {
             let consumer = state.waiting[0];
@@ -298,238 +509,80 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 skipped += 1;
                 continue;
             }
-            let Some(mut envelope) = state.ready.pop_front() else {
+            let Some(envelope) = state.ready.pop_front() else {
                 break;
             };
-            if self.expired(&envelope, now()) {
-                state.dead_letter(envelope, DeadReason::Expired, wakers);
+            let now = *clock.get_or_insert_with(|| self.spawner.now());
+            let Some(delivery) = self.hand_over(state, envelope, consumer, now, wakers) else {
                 continue;
-            }
+            };
             state.waiting.pop_front();
             skipped = 0;
-            envelope.deliveries += 1;
-            let tag = state.next_tag;
-            state.next_tag += 1;
-            let delivery = Handed {
-                tag,
-                message: envelope.message.clone(),
-                deliveries: envelope.deliveries,
-            };
-            let timer = self
-                .config
-                .ack_deadline
-                .map(|deadline| self.deadline_timer(tag, deadline));
-            state.in_flight.insert(
-                tag,
-                InFlight {
-                    envelope,
-                    consumer,
-                    delivered_at: now(),
-                    timer,
-                },
-            );
             let entry = state.consumers.entry(consumer).or_default();
-            entry.unacked += 1;
             entry.waiting = false;
             if let Some(waker) = entry.waker.take() {
                 wakers.push(waker);
             }
             state.handed.insert(consumer, delivery);
         }
-        // Room was made: producers may go on.
-        let capacity = self.config.capacity;
-        let room = capacity.saturating_sub(state.ready.len());
+        self.wake_producers(state, wakers);
+        // Expired messages may have been the last: the end is seen.
+        if state.is_drained() {
+            state.wake_consumers(wakers);
+        }
+    }
+
+    /// Delivers `envelope` to `consumer` (in flight, deadline set), or
+    /// dead-letters it if it expired.
+    fn hand_over(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        mut envelope: Envelope<T>,
+        consumer: u64,
+        now: Instant,
+        wakers: &mut Wakers,
+    ) -> Option<Handed<T>> {
+        if envelope.expires_at.is_some_and(|at| at <= now) {
+            state.dead_letter(envelope, DeadReason::Expired, wakers);
+            return None;
+        }
+        envelope.deliveries += 1;
+        let tag = state.next_tag;
+        state.next_tag += 1;
+        let delivery = Handed {
+            tag,
+            message: envelope.message.clone(),
+            deliveries: envelope.deliveries,
+            properties: envelope.properties.clone(),
+        };
+        let timer = self
+            .config
+            .ack_deadline
+            .map(|deadline| self.deadline_timer(tag, deadline));
+        state.in_flight.insert(
+            tag,
+            InFlight {
+                envelope,
+                consumer,
+                delivered_at: now,
+                timer,
+            },
+        );
+        state.consumers.entry(consumer).or_default().unacked += 1;
+        Some(delivery)
+    }
+
+    /// Room was made: one waiting producer per free slot may go on.
+    fn wake_producers(&self, state: &mut State<T>, wakers: &mut Wakers) {
+        let room = self.config.capacity.saturating_sub(state.ready.len());
         for _ in 0..room {
             match state.room_waiters.pop_front() {
-                Some(waker) => wakers.push(waker),
+                Some((_, waker)) => wakers.push(waker),
                 None => break,
             }
         }
     }
     // ANCHOR_END: dispatch
-
-    /// True if `envelope` has reached its TTL at `now`.
-    fn expired(&self, envelope: &Envelope<T>, now: Instant) -> bool {
-        match (self.config.ttl, envelope.published_at) {
-            (Some(ttl), Some(published_at)) => now.saturating_duration_since(published_at) >= ttl,
-            _ => false,
-        }
-    }
-
-    // ANCHOR: expiry
-    /// Dead-letters the messages at the front of `ready` that reached their
-    /// TTL, so that they leave the queue, and its room, on time even when
-    /// no consumer asks for work.
-    fn expire_front(&self, state: &mut State<T>, now: Instant, wakers: &mut Wakers) {
-        while state.ready.front().is_some_and(|front| self.expired(front, now)) {
-            let envelope = state.ready.pop_front().expect("the front exists");
-            state.dead_letter(envelope, DeadReason::Expired, wakers);
-        }
-    }
-
-    /// Keeps one timer set for the moment the front message reaches its TTL
-    /// (a queue without a TTL sets none). Messages behind it are younger,
-    /// except one given back by a consumer, which the delivery check catches.
-    /// `now` is the time if the caller has read it; else, if a timer is to
-    /// be set, it is read here.
-    fn arm_expiry(self: &Arc<Self>, state: &mut State<T>, now: Option<Instant>) {
-        let (Some(ttl), false) = (self.config.ttl, state.expiry_armed) else {
-            return;
-        };
-        let Some(published_at) = state.ready.front().and_then(|front| front.published_at) else {
-            return;
-        };
-        let now = now.unwrap_or_else(|| self.spawner.now());
-        let left = ttl.saturating_sub(now.saturating_duration_since(published_at));
-        state.expiry_armed = true;
-        let weak = Arc::downgrade(self);
-        self.spawner.set_timeout(left, move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.on_expiry();
-            }
-        });
-    }
-
-    /// The TTL timer fired: expire what is due, let producers and
-    /// consumers move, and set the timer for the next message.
-    fn on_expiry(self: &Arc<Self>) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.state);
-            state.expiry_armed = false;
-            let now = self.spawner.now();
-            self.expire_front(&mut state, now, &mut wakers);
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, Some(now));
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-        }
-        wakers.wake_all();
-    }
-    // ANCHOR_END: expiry
-
-    // ANCHOR: deadline
-    /// A timer that makes delivery `tag` deliverable again after `deadline`.
-    fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
-        let weak = Arc::downgrade(self);
-        self.spawner.set_timeout(deadline, move || {
-            if let Some(shared) = weak.upgrade() {
-                let _ = shared.settle(tag, Ending::Expire);
-            }
-        })
-    }
-    // ANCHOR_END: deadline
-
-    /// Ends delivery `tag` with `verdict`. Errors if it was already ended
-    /// (settled, or its deadline passed).
-    fn settle(self: &Arc<Self>, tag: u64, verdict: Ending) -> Result<(), AckError> {
-        let mut wakers = Wakers::new();
-        let timer = {
-            let mut state = lock(&self.state);
-            let Some(flight) = state.in_flight.remove(&tag) else {
-                return Err(AckError::NotInFlight);
-            };
-            let InFlight {
-                mut envelope,
-                consumer,
-                delivered_at,
-                timer,
-            } = flight;
-            if let Some(c) = state.consumers.get_mut(&consumer) {
-                c.unacked -= 1;
-            }
-            let outcome = match verdict {
-                Ending::Ack => None,
-                Ending::Nack { .. } => Some(Outcome::Nacked),
-                Ending::Reject => Some(Outcome::Rejected),
-                Ending::Expire => Some(Outcome::DeadlineExpired),
-                Ending::Drop => Some(Outcome::Dropped),
-            };
-            if let Some(outcome) = outcome {
-                envelope.history.push(Attempt {
-                    consumer,
-                    delivered_at,
-                    outcome,
-                });
-            }
-            // ANCHOR: settle
-            let max = self.config.max_deliveries;
-            match verdict {
-                Ending::Ack => state.acked += 1,
-                Ending::Nack { requeue: true } | Ending::Expire | Ending::Drop => {
-                    state.requeue(envelope, max, &mut wakers)
-                }
-                Ending::Nack { requeue: false } | Ending::Reject => {
-                    state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
-                }
-            }
-            // ANCHOR_END: settle
-            self.dispatch(&mut state, &mut wakers);
-            // A message given back may be the only one ready.
-            self.arm_expiry(&mut state, None);
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-            timer
-        };
-        if let (Some(timer), false) = (timer, matches!(verdict, Ending::Expire)) {
-            timer.cancel();
-        }
-        wakers.wake_all();
-        Ok(())
-    }
-
-    /// Accepts `message` if there is room (or the policy makes room).
-    fn try_publish(self: &Arc<Self>, message: T, cx: Option<&Context<'_>>) -> Result<(), TryPublishError<T>> {
-        let mut wakers = Wakers::new();
-        let result = {
-            let mut state = lock(&self.state);
-            if state.closed {
-                return Err(TryPublishError::Closed(message));
-            }
-            // The clock is read only for a queue with a TTL.
-            let now = self.config.ttl.map(|_| self.spawner.now());
-            if let (Some(now), true) = (now, state.ready.len() >= self.config.capacity) {
-                // Expired messages make room before any policy applies.
-                self.expire_front(&mut state, now, &mut wakers);
-            }
-            // ANCHOR: full
-            if state.ready.len() >= self.config.capacity {
-                match self.config.overflow {
-                    Overflow::DropOldest => {
-                        if let Some(oldest) = state.ready.pop_front() {
-                            state.dead_letter(oldest, DeadReason::Overflowed, &mut wakers);
-                        }
-                    }
-                    Overflow::Wait => {
-                        if let Some(cx) = cx
-                            && !state.room_waiters.iter().any(|w| w.will_wake(cx.waker()))
-                        {
-                            state.room_waiters.push_back(cx.waker().clone());
-                        }
-                        return Err(TryPublishError::Full(message));
-                    }
-                    // The caller gets the message back at once and will not
-                    // wait for room, so there is no one to wake.
-                    Overflow::Reject => return Err(TryPublishError::Full(message)),
-                }
-            }
-            // ANCHOR_END: full
-            state.ready.push_back(Envelope {
-                message,
-                published_at: now,
-                deliveries: 0,
-                history: Vec::new(),
-            });
-            state.published += 1;
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, now);
-            Ok(())
-        };
-        wakers.wake_all();
-        result
-    }
 }
 
 /// How a delivery ends, as the in-memory queue sees it: the consumer's
@@ -538,6 +591,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
 enum Ending {
     Ack,
     Nack { requeue: bool },
+    NackAfter(Duration),
     Reject,
     Expire,
     Drop,
@@ -556,7 +610,8 @@ impl<T> fmt::Debug for Memory<T> {
         let state = lock(&self.shared.state);
         f.debug_struct("Memory")
             .field("ready", &state.ready.len())
-            .field("in_flight", &(state.in_flight.len() + state.handed.len()))
+            .field("in_flight", &state.in_flight.len())
+            .field("delayed", &state.delayed.len())
             .field("dead_lettered", &state.dead.len())
             .field("closed", &state.closed)
             .finish()

@@ -15,6 +15,19 @@
 //!   [`DropOldest`](Overflow::DropOldest) policy goes to the dead-letter
 //!   queue with its reason and history.
 //!
+//! Beyond that core, the queue offers what RabbitMQ and SQS users look
+//! for: [priorities](Properties::with_priority) and
+//! [per-message TTLs](Properties::with_ttl) through
+//! [`publish_with`](Producer::publish_with);
+//! [delayed redelivery](Delivery::nack_after) and a
+//! [back-off](Builder::redelivery_backoff);
+//! [batches](Consumer::recv_batch); [purge](Queue::purge);
+//! [redrive](Queue::redrive) of dead letters; a
+//! [deduplication window](Builder::dedup_window); an
+//! [end when producers are gone](Builder::end_when_producers_gone);
+//! [per-consumer stats](Consumer::stats); and request / reply
+//! ([`Requester`]).
+//!
 //! Waiting consumers are served in turn (round-robin, in the order they
 //! started waiting); each holds at most [`prefetch`](Builder::prefetch)
 //! unacked deliveries. The queue is bounded: [`Producer::publish`] waits for
@@ -45,10 +58,12 @@
 mod backend;
 mod error;
 mod memory;
+mod rpc;
 
-pub use self::backend::{Backend, Handed, Verdict};
+pub use self::backend::{Backend, Handed, PublishOp, Verdict};
 pub use self::error::{AckError, PublishError, TryPublishError};
 pub use self::memory::Memory;
+pub use self::rpc::{CORRELATION_ID, ReplyError, Request, RequestError, Requester, Responder};
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
 pub use crate::{MessageId, Properties, StoreError};
 
@@ -122,6 +137,9 @@ pub struct DeadLetter<T> {
     pub reason: DeadReason,
     /// Its deliveries, oldest first.
     pub history: Vec<Attempt>,
+    /// Its properties, if it was published with
+    /// [`publish_with`](Producer::publish_with).
+    pub properties: Option<Properties>,
 }
 // ANCHOR_END: dead-letter
 
@@ -133,14 +151,34 @@ pub struct Stats {
     pub ready: usize,
     /// Messages delivered and not yet acked, nacked or expired.
     pub in_flight: usize,
+    /// Messages given back with a delay ([`Delivery::nack_after`], or the
+    /// queue's [back-off](Builder::redelivery_backoff)), not yet ready.
+    pub delayed: usize,
     /// Messages in the dead-letter queue now.
     pub dead_lettered: usize,
-    /// Messages ever accepted by `publish`.
+    /// Messages ever accepted by `publish` (duplicates not counted).
     pub published: u64,
     /// Messages ever acked.
     pub acked: u64,
+    /// Messages ever removed by [`Queue::purge`].
+    pub purged: u64,
+    /// Publishes dropped as duplicates ([`Builder::dedup_window`]).
+    pub deduplicated: u64,
 }
 // ANCHOR_END: stats
+
+/// Counters of one consumer; see [`Consumer::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConsumerStats {
+    /// Deliveries it holds unsettled now.
+    pub in_hand: usize,
+    /// Deliveries it acked.
+    pub acked: u64,
+    /// Deliveries it nacked (with or without requeue, or with a delay).
+    pub nacked: u64,
+    /// Deliveries it rejected.
+    pub rejected: u64,
+}
 
 /// Settings for a [`Queue`]; from [`Queue::builder`].
 #[derive(Debug, Clone)]
@@ -152,6 +190,9 @@ pub struct Builder {
     ttl: Option<Duration>,
     prefetch: usize,
     spawner: Option<Spawner>,
+    backoff: Option<(Duration, Duration)>,
+    dedup_window: Option<Duration>,
+    end_when_producers_gone: bool,
 }
 
 /// A work queue; cloning gives another handle to the same queue. See the
@@ -183,6 +224,7 @@ pub struct Delivery<T: 'static> {
     message: T,
     tag: u64,
     deliveries: u32,
+    properties: Option<Box<Properties>>,
     settled: bool,
 }
 // ANCHOR_END: delivery
@@ -233,6 +275,89 @@ impl Builder {
         self
     }
 
+    /// Delays each redelivery (after a `nack(true)`, a dropped delivery
+    /// or an expired ack deadline) by `base`, doubled for each earlier
+    /// delivery, at most `max`: a failing message does not spin at the
+    /// front (none by default: given back, a message is ready at once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder()
+    ///         .redelivery_backoff(Duration::from_millis(10), Duration::from_secs(1))
+    ///         .build();
+    ///     queue.producer().publish("flaky").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().nack(true).unwrap();
+    ///     assert_eq!(queue.stats().delayed, 1, "back in 10 ms");
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert_eq!(again.delivery_count(), 2);
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn redelivery_backoff(&mut self, base: Duration, max: Duration) -> &mut Self {
+        self.backoff = Some((base, max.max(base)));
+        self
+    }
+
+    /// Drops a message published with the id of one accepted less than
+    /// `window` ago, answering the publish with success (SQS FIFO's
+    /// deduplication, whose window is 5 minutes). Off by default: ids are
+    /// only known for messages published with
+    /// [`publish_with`](Producer::publish_with), and remembering them costs
+    /// memory in proportion to the publish rate. Dropped duplicates are
+    /// counted in [`Stats::deduplicated`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::{Properties, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().dedup_window(Duration::from_secs(300)).build();
+    ///     let producer = queue.producer();
+    ///     for _ in 0..2 {
+    ///         let props = Properties::new().with_id("order-7");
+    ///         producer.publish_with("charge", props).await.unwrap();
+    ///     }
+    ///     assert_eq!((queue.stats().published, queue.stats().deduplicated), (1, 1));
+    /// });
+    /// ```
+    pub fn dedup_window(&mut self, window: Duration) -> &mut Self {
+        self.dedup_window = Some(window);
+        self
+    }
+
+    /// Closes the queue when its last [`Producer`] is dropped, so that
+    /// consumers see the end (`None`) once every producer is gone and the
+    /// queue is drained, as receivers of a channel do (off by default: the
+    /// queue ends only at [`Queue::close`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().end_when_producers_gone(true).build();
+    ///     let mut consumer = queue.consumer();
+    ///     let producer = queue.producer();
+    ///     producer.publish(1).await.unwrap();
+    ///     drop(producer);
+    ///     consumer.recv().await.unwrap().ack().unwrap();
+    ///     assert!(consumer.recv().await.is_none());
+    /// });
+    /// ```
+    pub fn end_when_producers_gone(&mut self, end: bool) -> &mut Self {
+        self.end_when_producers_gone = end;
+        self
+    }
+
     /// The runtime whose clock runs deadlines (the current spawner by
     /// default, found at `build`).
     pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
@@ -262,6 +387,9 @@ impl Default for Builder {
             ttl: None,
             prefetch: 16,
             spawner: None,
+            backoff: None,
+            dedup_window: None,
+            end_when_producers_gone: false,
         }
     }
 }
@@ -296,6 +424,7 @@ impl<T: Clone + Send + 'static> Queue<T> {
 
     /// A producer for this queue.
     pub fn producer(&self) -> Producer<T> {
+        self.backend.add_producer();
         Producer {
             backend: self.backend.clone(),
         }
@@ -326,6 +455,63 @@ impl<T: Clone + Send + 'static> Queue<T> {
         self.backend.stats()
     }
 
+    /// Removes every message waiting to be delivered (ready, or given back
+    /// with a delay) and returns how many; messages in flight stay in
+    /// their consumers' hands. Purged messages are not dead-lettered; they
+    /// are counted in [`Stats::purged`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     for n in 0..3 {
+    ///         queue.producer().publish(n).await.unwrap();
+    ///     }
+    ///     assert_eq!(queue.purge(), 3);
+    ///     assert_eq!((queue.stats().ready, queue.stats().purged), (0, 3));
+    /// });
+    /// ```
+    pub fn purge(&self) -> usize {
+        self.backend.purge()
+    }
+
+    /// Moves the dead letters that `choose` picks back into the queue (SQS's
+    /// redrive) and returns how many. Each goes to the back of its
+    /// priority, to be delivered afresh: its delivery count starts again
+    /// (so [`Builder::max_deliveries`] applies anew) and its TTL runs from
+    /// now; its history is kept, and grows. Redriven messages may take the
+    /// ready count above the capacity, as messages given back do. A closed
+    /// queue takes none back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{DeadReason, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("job").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().reject().unwrap();
+    ///     assert_eq!(queue.redrive(|letter| letter.reason == DeadReason::Rejected), 1);
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert_eq!((*again, again.delivery_count()), ("job", 1));
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn redrive(&self, mut choose: impl FnMut(&DeadLetter<T>) -> bool) -> usize {
+        self.backend.redrive(&mut choose)
+    }
+
+    /// Moves every dead letter back into the queue; see
+    /// [`redrive`](Queue::redrive).
+    pub fn redrive_all(&self) -> usize {
+        self.backend.redrive(&mut |_| true)
+    }
+
     /// Takes the oldest dead letter, if any.
     pub fn try_dead_letter(&self) -> Option<DeadLetter<T>> {
         match self.backend.poll_dead_letter(None) {
@@ -334,7 +520,11 @@ impl<T: Clone + Send + 'static> Queue<T> {
         }
     }
 
-    /// Waits for the next dead letter. Cancel-safe.
+    /// Waits for the next dead letter.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a dead letter is taken only when it is returned.
     pub async fn dead_letter(&self) -> DeadLetter<T> {
         poll_fn(|cx| self.backend.poll_dead_letter(Some(cx))).await
     }
@@ -343,33 +533,120 @@ impl<T: Clone + Send + 'static> Queue<T> {
 impl<T: Clone + Send + 'static> Producer<T> {
     // ANCHOR: publish
     /// Publishes `message`, waiting for room if the queue is full and the
-    /// policy is [`Overflow::Wait`]. Cancel-safe: dropped before it
-    /// completes, the message was not published.
+    /// policy is [`Overflow::Wait`] (and, on a backend that confirms, for
+    /// the confirm).
+    ///
+    /// A message published this way carries no [`Properties`]: the fast
+    /// path allocates nothing. Use [`publish_with`](Producer::publish_with)
+    /// to give it an id, a timestamp and headers.
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] once the queue is closed,
     /// [`PublishError::Full`] when full under [`Overflow::Reject`]; both
-    /// give the message back.
+    /// give the message back. [`PublishError::Store`] if the backend could
+    /// not store it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped while it waits for room, the message was not published, and
+    /// a wakeup meant for it passes to the next waiting producer. (On a
+    /// confirming backend, dropped while it waits for the confirm, the
+    /// message may have been stored.)
     pub async fn publish(&self, message: T) -> Result<(), PublishError<T>> {
-        let mut message = Some(message);
-        poll_fn(|cx| {
-            let msg = message.take().expect("polled after completion");
-            match self.backend.try_publish(msg, Some(cx)) {
-                Ok(()) => Poll::Ready(Ok(())),
-                Err(TryPublishError::Closed(m)) => Poll::Ready(Err(PublishError::Closed(m))),
-                Err(TryPublishError::Full(m)) if self.backend.overflow() == Overflow::Reject => {
-                    Poll::Ready(Err(PublishError::Full(m)))
-                }
-                Err(TryPublishError::Full(m)) => {
-                    message = Some(m);
-                    Poll::Pending
-                }
-            }
-        })
-        .await
+        self.publish_op(PublishOp::new(message, None)).await
     }
     // ANCHOR_END: publish
+
+    /// Publishes `message` with `properties`: their id (generated by
+    /// [`Properties::new`] unless given) and headers are kept, and the
+    /// timestamp is stamped from the wall clock when the queue accepts it
+    /// (unless already set). [`Delivery::properties`] gives them back.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Producer::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Producer::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{Properties, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     let props = Properties::new().with_id("order-7").with_header("tenant", "acme");
+    ///     queue.producer().publish_with("charge", props).await.unwrap();
+    ///     let job = queue.consumer().recv().await.unwrap();
+    ///     let props = job.properties().unwrap();
+    ///     assert_eq!(props.id().as_str(), "order-7");
+    ///     assert_eq!(props.header("tenant"), Some("acme"));
+    ///     assert!(props.timestamp().is_some());
+    ///     job.ack().unwrap();
+    /// });
+    /// ```
+    pub async fn publish_with(&self, message: T, mut properties: Properties) -> Result<(), PublishError<T>> {
+        properties.stamp(std::time::SystemTime::now());
+        self.publish_op(PublishOp::new(message, Some(Box::new(properties))))
+            .await
+    }
+
+    async fn publish_op(&self, op: PublishOp<T>) -> Result<(), PublishError<T>> {
+        /// Tells the backend when a waiting publish is dropped.
+        struct Cancel<'a, T: 'static> {
+            backend: &'a dyn Backend<T>,
+            op: PublishOp<T>,
+        }
+        impl<T: 'static> Drop for Cancel<'_, T> {
+            fn drop(&mut self) {
+                if self.op.ticket.is_some() {
+                    self.backend.cancel_publish(&mut self.op);
+                }
+            }
+        }
+        let mut guard = Cancel {
+            backend: &*self.backend,
+            op,
+        };
+        poll_fn(|cx| guard.backend.poll_publish(&mut guard.op, Some(cx))).await
+    }
+
+    /// Publishes `messages` in order, each as [`publish`](Producer::publish)
+    /// would (waiting for room under [`Overflow::Wait`]), and returns one
+    /// verdict per message, in the same order: a failed one gives its
+    /// message back and does not stop the others.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped part way, the messages before the one it waited on were
+    /// published; that one and those after were not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{Overflow, PublishError, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::builder().capacity(2).overflow(Overflow::Reject).build();
+    ///     let verdicts = queue.producer().publish_batch([1, 2, 3]).await;
+    ///     assert!(verdicts[0].is_ok() && verdicts[1].is_ok());
+    ///     assert!(matches!(verdicts[2], Err(PublishError::Full(3))));
+    /// });
+    /// ```
+    pub async fn publish_batch(
+        &self,
+        messages: impl IntoIterator<Item = T>,
+    ) -> Vec<Result<(), PublishError<T>>> {
+        let messages = messages.into_iter();
+        let mut verdicts = Vec::with_capacity(messages.size_hint().0);
+        for message in messages {
+            verdicts.push(self.publish(message).await);
+        }
+        verdicts
+    }
 
     /// Publishes `message` if there is room now.
     ///
@@ -377,9 +654,17 @@ impl<T: Clone + Send + 'static> Producer<T> {
     ///
     /// [`TryPublishError::Full`] (under [`Overflow::Wait`] or
     /// [`Overflow::Reject`]) or [`TryPublishError::Closed`], with the
-    /// message.
+    /// message; [`TryPublishError::Store`] if the backend could not store
+    /// it. On a backend that confirms publishes, `Ok` means sent: the
+    /// confirm is not awaited (use [`publish`](Producer::publish) for
+    /// that).
     pub fn try_publish(&self, message: T) -> Result<(), TryPublishError<T>> {
-        self.backend.try_publish(message, None)
+        let mut op = PublishOp::new(message, None);
+        match self.backend.poll_publish(&mut op, None) {
+            Poll::Ready(result) => result.map_err(TryPublishError::from),
+            // Sent, outcome not awaited (a confirming backend).
+            Poll::Pending => Ok(()),
+        }
     }
 }
 
@@ -391,23 +676,163 @@ impl<T: Clone + Send + 'static> Consumer<T> {
 
     /// The next delivery, or `None` once the queue is closed and empty
     /// (nothing ready, nothing in flight that could come back).
-    /// Cancel-safe: a delivery handed to this consumer while the future
-    /// waited is kept for its next `recv`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropped while it waits, the consumer leaves the line of
+    /// waiting consumers, and a message set aside for it goes back to the
+    /// front of the queue, not counted as a delivery.
     pub async fn recv(&mut self) -> Option<Delivery<T>> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+        /// Tells the backend when a waiting receive is dropped.
+        struct Cancel<'a, T: Clone + Send + 'static> {
+            consumer: &'a mut Consumer<T>,
+            waiting: bool,
+        }
+        impl<T: Clone + Send + 'static> Drop for Cancel<'_, T> {
+            fn drop(&mut self) {
+                if self.waiting {
+                    self.consumer.backend.cancel_deliver(self.consumer.id);
+                }
+            }
+        }
+        let mut guard = Cancel {
+            consumer: self,
+            waiting: false,
+        };
+        poll_fn(|cx| {
+            let polled = guard.consumer.poll_recv(cx);
+            guard.waiting = polled.is_pending();
+            polled
+        })
+        .await
     }
 
-    /// Polls for the next delivery; see [`recv`](Consumer::recv).
+    /// Polls for the next delivery; see [`recv`](Consumer::recv). After
+    /// `Pending`, the consumer is in the line of waiting consumers until
+    /// it polls again, is dropped, or calls
+    /// [`cancel_recv`](Consumer::cancel_recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery<T>>> {
-        self.backend.poll_deliver(self.id, cx).map(|handed| {
-            handed.map(|handed| Delivery {
-                backend: Arc::downgrade(&self.backend),
-                message: handed.message,
-                tag: handed.tag,
-                deliveries: handed.deliveries,
-                settled: false,
+        self.backend
+            .poll_deliver(self.id, cx)
+            .map(|handed| handed.map(|handed| self.delivery(handed)))
+    }
+
+    /// Up to `max` deliveries at once (SQS's receive of up to 10, a
+    /// Lambda batch): waits up to `wait` for the first, then takes what
+    /// else is ready, within the consumer's prefetch, without waiting.
+    /// Each delivery gets its own verdict. Returns `Some` of an empty batch
+    /// if `wait` passed with nothing delivered (or `max` is 0), `None` once
+    /// the queue has ended, as [`recv`](Consumer::recv) does.
+    ///
+    /// `wait` runs on the queue's clock; a backend with none uses the
+    /// current spawner's, and with neither the wait has no limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`recv`](Consumer::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(32);
+    ///     let producer = queue.producer();
+    ///     for n in 0..12 {
+    ///         producer.publish(n).await.unwrap();
+    ///     }
+    ///     let mut consumer = queue.consumer();
+    ///     let batch = consumer.recv_batch(10, Duration::from_secs(20)).await.unwrap();
+    ///     assert_eq!(batch.len(), 10);
+    ///     for delivery in batch {
+    ///         if *delivery % 2 == 0 { delivery.ack().unwrap() } else { delivery.nack(true).unwrap() }
+    ///     }
+    ///     assert_eq!(queue.stats().acked, 5);
+    /// });
+    /// ```
+    pub async fn recv_batch(&mut self, max: usize, wait: Duration) -> Option<Vec<Delivery<T>>> {
+        if max == 0 {
+            return Some(Vec::new());
+        }
+        // The timer is made only if the first delivery is not ready at once.
+        let backend = self.backend.clone();
+        let mut timer: Option<Option<weft_primitives::spawner::BoxFuture>> = None;
+        let first = {
+            let mut recv = std::pin::pin!(self.recv());
+            poll_fn(|cx| {
+                if let Poll::Ready(got) = recv.as_mut().poll(cx) {
+                    return Poll::Ready(Some(got));
+                }
+                if wait.is_zero() {
+                    return Poll::Ready(None);
+                }
+                let timer = timer.get_or_insert_with(|| {
+                    let spawner = backend.spawner().or_else(|| Spawner::try_current().ok())?;
+                    let at = spawner.now().checked_add(wait)?;
+                    Some(spawner.sleep_until(at))
+                });
+                match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(None),
+                    _ => Poll::Pending,
+                }
             })
-        })
+            .await
+        };
+        let first = match first {
+            // The wait passed: the cancelled `recv` gave back what it had.
+            None => return Some(Vec::new()),
+            Some(None) => return None,
+            Some(Some(first)) => first,
+        };
+        let mut handed = Vec::new();
+        self.backend.take_ready(self.id, max - 1, &mut handed);
+        let mut batch = Vec::with_capacity(handed.len() + 1);
+        batch.push(first);
+        batch.extend(handed.into_iter().map(|handed| self.delivery(handed)));
+        Some(batch)
+    }
+
+    /// This consumer's counters: deliveries in hand, acked, nacked and
+    /// rejected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish(1).await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     let job = consumer.recv().await.unwrap();
+    ///     assert_eq!(consumer.stats().in_hand, 1);
+    ///     job.ack().unwrap();
+    ///     assert_eq!((consumer.stats().in_hand, consumer.stats().acked), (0, 1));
+    /// });
+    /// ```
+    pub fn stats(&self) -> ConsumerStats {
+        self.backend.consumer_stats(self.id)
+    }
+
+    fn delivery(&self, handed: Handed<T>) -> Delivery<T> {
+        Delivery {
+            backend: Arc::downgrade(&self.backend),
+            message: handed.message,
+            tag: handed.tag,
+            deliveries: handed.deliveries,
+            properties: handed.properties,
+            settled: false,
+        }
+    }
+
+    /// Leaves the line of waiting consumers after a
+    /// [`poll_recv`](Consumer::poll_recv) that returned `Pending`; a
+    /// message set aside for this consumer goes back to the queue.
+    /// [`recv`](Consumer::recv) does this itself when dropped.
+    pub fn cancel_recv(&mut self) {
+        self.backend.cancel_deliver(self.id);
     }
 }
 
@@ -440,6 +865,37 @@ impl<T: Clone + Send + 'static> Delivery<T> {
         self.finish(Verdict::Nack { requeue })
     }
 
+    /// Gives the message back to be delivered again once `delay` has
+    /// passed (SQS's visibility timeout change, a retry with a pause), so
+    /// that a failing message does not spin at the front; dead-lettered
+    /// instead if it used up its deliveries. Until then it counts in
+    /// [`Stats::delayed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ack`](Delivery::ack).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("retry me").await.unwrap();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().nack_after(Duration::from_millis(5)).unwrap();
+    ///     assert_eq!(queue.stats().delayed, 1);
+    ///     let again = consumer.recv().await.unwrap();
+    ///     assert!(again.redelivered());
+    ///     again.ack().unwrap();
+    /// });
+    /// ```
+    pub fn nack_after(mut self, delay: Duration) -> Result<(), AckError> {
+        self.finish(Verdict::NackAfter { delay })
+    }
+
     /// Dead-letters the message ([`DeadReason::Rejected`]).
     ///
     /// # Errors
@@ -457,7 +913,52 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// As [`ack`](Delivery::ack).
     pub fn extend_deadline(&self, extra: Duration) -> Result<(), AckError> {
         let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        backend.extend_deadline(self.tag, extra)
+        match backend.poll_extend_deadline(self.tag, extra, None) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Ok(()),
+        }
+    }
+
+    /// Settles the delivery with `verdict` and waits until the backend has
+    /// recorded it (for a broker or a disk: confirmed). The verdict
+    /// methods ([`ack`](Delivery::ack) and the others) send it without
+    /// waiting; the in-memory backend records it at once either way.
+    ///
+    /// # Errors
+    ///
+    /// As [`ack`](Delivery::ack), and [`AckError::Store`] if the backend
+    /// could not record it: the delivery is then still in flight, and its
+    /// deadline (or the consumer's drop) brings the message back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped after its first poll, the verdict was sent; whether it was
+    /// recorded is not known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{Queue, Verdict};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish(1).await.unwrap();
+    ///     let job = queue.consumer().recv().await.unwrap();
+    ///     job.settle(Verdict::Ack).await.unwrap();
+    ///     assert_eq!(queue.stats().acked, 1);
+    /// });
+    /// ```
+    pub async fn settle(mut self, verdict: Verdict) -> Result<(), AckError> {
+        self.settled = true;
+        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
+        let tag = self.tag;
+        poll_fn(|cx| backend.poll_settle(tag, verdict, Some(cx))).await
+    }
+
+    /// The message's properties, if it was published with
+    /// [`publish_with`](Producer::publish_with).
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
     }
 
     /// How many times the message has been delivered, this time included.
@@ -478,7 +979,11 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     fn finish(&mut self, verdict: Verdict) -> Result<(), AckError> {
         self.settled = true;
         let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        backend.settle(self.tag, verdict)
+        match backend.poll_settle(self.tag, verdict, None) {
+            Poll::Ready(result) => result,
+            // Sent; a confirming backend reports no more without a context.
+            Poll::Pending => Ok(()),
+        }
     }
 }
 
@@ -496,7 +1001,7 @@ impl<T: 'static> Drop for Delivery<T> {
         if !self.settled {
             self.settled = true;
             if let Some(backend) = self.backend.upgrade() {
-                let _ = backend.settle(self.tag, Verdict::Dropped);
+                let _ = backend.poll_settle(self.tag, Verdict::Dropped, None);
             }
         }
     }
@@ -546,8 +1051,15 @@ impl<T: 'static> Clone for Queue<T> {
 
 impl<T: 'static> Clone for Producer<T> {
     fn clone(&self) -> Producer<T> {
+        self.backend.add_producer();
         Producer {
             backend: self.backend.clone(),
         }
+    }
+}
+
+impl<T: 'static> Drop for Producer<T> {
+    fn drop(&mut self) {
+        self.backend.remove_producer();
     }
 }

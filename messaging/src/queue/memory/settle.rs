@@ -1,0 +1,202 @@
+//! How a delivery ends: verdicts, ack deadlines, delays and back-off, and
+//! a consumer that stops waiting.
+
+use super::{Ending, Envelope, InFlight, Shared, State};
+use crate::loom::lock;
+use crate::queue::{AckError, Attempt, DeadReason, Outcome};
+use crate::util::Wakers;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_primitives::callback::TimerHandle;
+
+impl<T: Clone + Send + 'static> Shared<T> {
+    // ANCHOR: deadline
+    /// A timer that makes delivery `tag` deliverable again after `deadline`.
+    pub(super) fn deadline_timer(self: &Arc<Self>, tag: u64, deadline: Duration) -> TimerHandle {
+        let weak = Arc::downgrade(self);
+        self.spawner.set_timeout(deadline, move || {
+            if let Some(shared) = weak.upgrade() {
+                let _ = shared.settle(tag, Ending::Expire);
+            }
+        })
+    }
+    // ANCHOR_END: deadline
+
+    // ANCHOR: requeue
+    /// Puts a message back to be delivered again, after `delay` if one is
+    /// given (a `nack_after`, or the queue's back-off), or dead-letters it
+    /// if it used up its deliveries.
+    pub(super) fn requeue(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        envelope: Envelope<T>,
+        delay: Option<Duration>,
+        wakers: &mut Wakers,
+    ) {
+        if envelope.deliveries >= self.config.max_deliveries {
+            state.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
+            return;
+        }
+        match delay.filter(|d| !d.is_zero()) {
+            // At the front: a message given back goes out next.
+            None => state.ready.push_front(envelope),
+            Some(delay) => {
+                let key = state.next_delayed;
+                state.next_delayed += 1;
+                state.delayed.insert(key, envelope);
+                let weak = Arc::downgrade(self);
+                // Not kept: a purge takes the message, and the timer then
+                // finds nothing.
+                let _timer = self.spawner.set_timeout(delay, move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_delay(key);
+                    }
+                });
+            }
+        }
+    }
+    // ANCHOR_END: requeue
+
+    /// The delay of message `key` ran out: it is ready again, first of its
+    /// priority.
+    pub(super) fn on_delay(self: &Arc<Self>, key: u64) {
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.state);
+            let Some(envelope) = state.delayed.remove(&key) else {
+                return;
+            };
+            state.ready.push_front(envelope);
+            let now = self.spawner.now();
+            self.expire_due(&mut state, now, &mut wakers);
+            self.dispatch(&mut state, &mut wakers);
+            self.arm_expiry(&mut state, Some(now));
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+
+    /// The back-off delay before delivery `deliveries + 1`, if the queue
+    /// has a back-off policy.
+    pub(super) fn backoff(&self, deliveries: u32) -> Option<Duration> {
+        let (base, max) = self.config.backoff?;
+        let factor = 1u32.checked_shl(deliveries.saturating_sub(1)).unwrap_or(u32::MAX);
+        Some(base.saturating_mul(factor).min(max))
+    }
+
+    /// Ends delivery `tag` with `verdict`. Errors if it was already ended
+    /// (settled, or its deadline passed).
+    pub(super) fn settle(self: &Arc<Self>, tag: u64, verdict: Ending) -> Result<(), AckError> {
+        let mut wakers = Wakers::new();
+        let timer = {
+            let mut state = lock(&self.state);
+            let Some(flight) = state.in_flight.remove(&tag) else {
+                return Err(AckError::NotInFlight);
+            };
+            let InFlight {
+                mut envelope,
+                consumer,
+                delivered_at,
+                timer,
+            } = flight;
+            if let Some(c) = state.consumers.get_mut(&consumer) {
+                c.unacked -= 1;
+                match verdict {
+                    Ending::Ack => c.acked += 1,
+                    Ending::Nack { .. } | Ending::NackAfter(_) => c.nacked += 1,
+                    Ending::Reject => c.rejected += 1,
+                    Ending::Expire | Ending::Drop => {}
+                }
+            }
+            let outcome = match verdict {
+                Ending::Ack => None,
+                Ending::Nack { .. } | Ending::NackAfter(_) => Some(Outcome::Nacked),
+                Ending::Reject => Some(Outcome::Rejected),
+                Ending::Expire => Some(Outcome::DeadlineExpired),
+                Ending::Drop => Some(Outcome::Dropped),
+            };
+            if let Some(outcome) = outcome {
+                envelope.history.push(Attempt {
+                    consumer,
+                    delivered_at,
+                    outcome,
+                });
+            }
+            // ANCHOR: settle
+            match verdict {
+                Ending::Ack => state.acked += 1,
+                Ending::NackAfter(delay) => self.requeue(&mut state, envelope, Some(delay), &mut wakers),
+                Ending::Nack { requeue: true } | Ending::Expire | Ending::Drop => {
+                    let delay = self.backoff(envelope.deliveries);
+                    self.requeue(&mut state, envelope, delay, &mut wakers)
+                }
+                Ending::Nack { requeue: false } | Ending::Reject => {
+                    state.dead_letter(envelope, DeadReason::Rejected, &mut wakers)
+                }
+            }
+            // ANCHOR_END: settle
+            // A message given back may be past its TTL already, or due
+            // before the timer set.
+            let now = state.ready.next_expiry().map(|_| self.spawner.now());
+            if let Some(now) = now {
+                self.expire_due(&mut state, now, &mut wakers);
+            }
+            self.dispatch(&mut state, &mut wakers);
+            self.arm_expiry(&mut state, now);
+            if state.is_drained() {
+                state.wake_consumers(&mut wakers);
+            }
+            timer
+        };
+        if let (Some(timer), false) = (timer, matches!(verdict, Ending::Expire)) {
+            timer.cancel();
+        }
+        wakers.wake_all();
+        Ok(())
+    }
+
+    /// `consumer` stops waiting: out of the line, and a message set aside
+    /// for it goes back to the front, not counted as a delivery. With
+    /// `remove`, the consumer is forgotten too.
+    pub(super) fn stop_waiting(self: &Arc<Self>, consumer: u64, remove: bool) {
+        let mut wakers = Wakers::new();
+        let (_gone, timer) = {
+            let mut state = lock(&self.state);
+            state.waiting.retain(|&c| c != consumer);
+            // Its waker is dropped after the lock is released.
+            let gone = if remove {
+                state.consumers.remove(&consumer).and_then(|c| c.waker)
+            } else {
+                state.consumers.get_mut(&consumer).and_then(|c| {
+                    c.waiting = false;
+                    c.waker.take()
+                })
+            };
+            let mut timer = None;
+            if let Some(handed) = state.handed.remove(&consumer)
+                && let Some(flight) = state.in_flight.remove(&handed.tag)
+            {
+                if let Some(c) = state.consumers.get_mut(&consumer) {
+                    c.unacked -= 1;
+                }
+                let mut envelope = flight.envelope;
+                envelope.deliveries -= 1;
+                timer = flight.timer;
+                state.ready.push_front(envelope);
+                let now = state.ready.next_expiry().map(|_| self.spawner.now());
+                if let Some(now) = now {
+                    self.expire_due(&mut state, now, &mut wakers);
+                }
+                self.dispatch(&mut state, &mut wakers);
+                self.arm_expiry(&mut state, now);
+            }
+            (gone, timer)
+        };
+        if let Some(timer) = timer {
+            timer.cancel();
+        }
+        wakers.wake_all();
+    }
+}
