@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Ok(Command::Demo) => run(&mut io::stdout().lock()),
         Ok(Command::Listen(addr)) => listen(&addr),
         Err(e) => {
-            eprintln!("echo_callbacks: {e}\n\n{USAGE}");
+            eprintln!("echo_callbacks: {e} (see --help)");
             return ExitCode::from(2);
         }
     };

@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Ok(Command::Demo) => run(&mut io::stdout().lock()),
         Ok(Command::Listen(addr)) => listen(&addr),
         Err(e) => {
-            eprintln!("echo_promises: {e}\n\n{USAGE}");
+            eprintln!("echo_promises: {e} (see --help)");
             return ExitCode::from(2);
         }
     };
