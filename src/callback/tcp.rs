@@ -10,6 +10,12 @@
 //! (inside one, or after [`Runtime::enter`](crate::Runtime::enter)); outside
 //! one they report an error through their callback or `Result`.
 //!
+//! Writes never wait, but they are counted: a connection whose write queue
+//! reaches its [high-water mark](Connection::set_high_water_mark) stops
+//! reading until the queue drains, so a peer that sends and never reads
+//! cannot make an echo server buffer without bound (see
+//! [`Connection::write`]).
+//!
 //! # Examples
 //!
 //! An echo server and a client, with no `async` block in sight:
@@ -561,7 +567,8 @@ impl Connection {
     /// any queued write pauses reading until the queue is empty.
     ///
     /// Unlike Node, where `write` returning `false` asks the caller to
-    /// pause the stream, the connection pauses its own reading.
+    /// pause the stream (and whose sockets default to 16 KiB), the
+    /// connection pauses its own reading.
     ///
     /// # Examples
     ///
@@ -605,8 +612,9 @@ impl Connection {
 
     /// Sets the callback run each time the write queue, having reached the
     /// high-water mark, drains to the low-water mark: reading has resumed,
-    /// and a producer that held back may write again. It runs on the
-    /// connection's writer task. A second call replaces the first.
+    /// and a producer that held back may write again. It runs on a runtime
+    /// task (the connection's writer, as a rule). A second call replaces
+    /// the first.
     ///
     /// # Examples
     ///
