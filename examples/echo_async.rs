@@ -4,25 +4,108 @@
 //!
 //! ```text
 //! cargo run --example echo_async
+//! cargo run --example echo_async -- --listen 127.0.0.1:7000
 //! ```
 //!
-//! It starts the server on a free port of 127.0.0.1, sends it three
-//! messages from a client and prints what came back.
+//! With no argument it starts the server on a free port of 127.0.0.1,
+//! sends it three messages from a client and prints what came back. With
+//! `--listen ADDR` it serves on `ADDR` until killed, for `nc` or any other
+//! client. A failed accept (out of file descriptors, a connection gone
+//! before it was accepted) is logged and the server goes on.
 
 use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Duration;
 use weft::net::{TcpListener, TcpStream};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+const USAGE: &str = "\
+usage: echo_async [--listen ADDR]
+
+With no argument, starts an echo server on a free port of 127.0.0.1, sends
+it three messages and prints what came back. With --listen ADDR (such as
+127.0.0.1:7000), serves on ADDR until killed: try `nc 127.0.0.1 7000`.";
+
+fn main() -> ExitCode {
+    let outcome = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Demo) => run(&mut io::stdout().lock()),
+        Ok(Command::Listen(addr)) => listen(&addr),
+        Err(e) => {
+            eprintln!("echo_async: {e} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_async: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the command line asks for.
+enum Command {
+    Help,
+    Demo,
+    Listen(String),
+}
+
+/// Reads the arguments (without the program's name).
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let command = match args.next().as_deref() {
+        None => Command::Demo,
+        Some("-h" | "--help") => Command::Help,
+        Some("--listen") => match args.next() {
+            Some(addr) => Command::Listen(addr),
+            None => return Err("--listen needs an address, such as 127.0.0.1:7000".into()),
+        },
+        Some(other) => return Err(format!("unknown argument {other:?}")),
+    };
+    match args.next() {
+        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+        None => Ok(command),
+    }
+}
+
+/// The error of a failed bind, as one sentence naming the address.
+fn cannot_listen(addr: &str, e: io::Error) -> io::Error {
+    let kind = e.kind();
+    let reason = match kind {
+        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable | io::ErrorKind::PermissionDenied => {
+            kind.to_string()
+        }
+        _ => e.to_string(),
+    };
+    io::Error::new(kind, format!("cannot listen on {addr}: {reason}"))
 }
 
 // ANCHOR: serve
-/// Serves every connection until the listener fails.
-async fn serve(listener: TcpListener) {
-    while let Ok((mut stream, _)) = listener.accept().await {
+/// Serves every connection, for ever: a failed accept is logged, not the
+/// end of the server.
+pub(crate) async fn serve(listener: TcpListener) {
+    loop {
+        let mut stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                eprintln!("echo_async: accept failed: {e}");
+                // Out of file descriptors, accept fails again at once:
+                // back off briefly instead of spinning. A connection gone
+                // before it was accepted is no reason to wait.
+                if e.kind() != io::ErrorKind::ConnectionAborted {
+                    weft::time::sleep(Duration::from_millis(50)).await;
+                }
+                continue;
+            }
+        };
         drop(weft::spawn(async move {
             let mut buf = [0; 4096];
-            // Until the peer closes (0) or the connection fails.
+            // Until the peer closes (0) or the connection fails. Each
+            // `write_all` waits for the peer to take the bytes, so a peer
+            // that never reads stops this loop from reading more.
             while let Ok(n @ 1..) = stream.read(&mut buf).await {
                 if stream.write_all(&buf[..n]).await.is_err() {
                     break;
@@ -32,6 +115,18 @@ async fn serve(listener: TcpListener) {
     }
 }
 // ANCHOR_END: serve
+
+/// Serves on `addr` until the process is killed.
+fn listen(addr: &str) -> io::Result<()> {
+    weft::block_on(async {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| cannot_listen(addr, e))?;
+        println!("listening on {}", listener.local_addr()?);
+        serve(listener).await;
+        Ok(())
+    })
+}
 
 /// Starts the server, echoes three messages through it, prints them.
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {

@@ -5,36 +5,127 @@
 //!
 //! ```text
 //! cargo run --example echo_callbacks
+//! cargo run --example echo_callbacks -- --listen 127.0.0.1:7000
 //! ```
 //!
-//! The client is written with callbacks too; the main thread waits for its
-//! replies on a std channel.
+//! With no argument it starts the server on a free port of 127.0.0.1,
+//! sends it three messages from a client written with callbacks too (the
+//! main thread waits for its replies on a std channel) and prints what came
+//! back. With `--listen ADDR` it serves on `ADDR` until killed, for `nc`
+//! or any other client. A peer that sends and never reads cannot make it
+//! buffer without bound: each connection stops reading while its write
+//! queue is at the high-water mark (64 KiB).
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
-use weft::callback::tcp;
+use weft::callback::tcp::{self, Connection};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+const USAGE: &str = "\
+usage: echo_callbacks [--listen ADDR]
+
+With no argument, starts an echo server on a free port of 127.0.0.1, sends
+it three messages and prints what came back. With --listen ADDR (such as
+127.0.0.1:7000), serves on ADDR until killed: try `nc 127.0.0.1 7000`.";
+
+fn main() -> ExitCode {
+    let outcome = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Demo) => run(&mut io::stdout().lock()),
+        Ok(Command::Listen(addr)) => listen(&addr),
+        Err(e) => {
+            eprintln!("echo_callbacks: {e} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_callbacks: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the command line asks for.
+enum Command {
+    Help,
+    Demo,
+    Listen(String),
+}
+
+/// Reads the arguments (without the program's name).
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let command = match args.next().as_deref() {
+        None => Command::Demo,
+        Some("-h" | "--help") => Command::Help,
+        Some("--listen") => match args.next() {
+            Some(addr) => Command::Listen(addr),
+            None => return Err("--listen needs an address, such as 127.0.0.1:7000".into()),
+        },
+        Some(other) => return Err(format!("unknown argument {other:?}")),
+    };
+    match args.next() {
+        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+        None => Ok(command),
+    }
+}
+
+/// The error of a failed bind, as one sentence naming the address.
+fn cannot_listen(addr: &str, e: io::Error) -> io::Error {
+    let kind = e.kind();
+    let reason = match kind {
+        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable | io::ErrorKind::PermissionDenied => {
+            kind.to_string()
+        }
+        _ => e.to_string(),
+    };
+    io::Error::new(kind, format!("cannot listen on {addr}: {reason}"))
+}
+
+// ANCHOR: server
+/// Echoes whatever `conn` receives. Were the peer to send and never read,
+/// the connection would stop reading once its write queue reached the
+/// high-water mark, so the bytes held here stay bounded.
+pub(crate) fn echo(conn: Connection) {
+    let echo = conn.clone();
+    conn.on_data(move |data| {
+        if let Ok(bytes) = data {
+            echo.write(bytes.to_vec(), |_written| {});
+        }
+    });
+}
+
+/// Listens on `addr` and echoes on every connection.
+pub(crate) fn serve(addr: &str) -> io::Result<tcp::Server> {
+    let server = tcp::listen(addr, |conn| match conn {
+        Ok(conn) => echo(conn),
+        // Out of file descriptors, or a connection gone before it was
+        // accepted: the listener backs off briefly and goes on.
+        Err(e) => eprintln!("echo_callbacks: accept failed: {e}"),
+    });
+    server.map_err(|e| cannot_listen(addr, e))
+}
+// ANCHOR_END: server
+
+/// Serves on `addr` until the process is killed.
+fn listen(addr: &str) -> io::Result<()> {
+    let rt = weft::Runtime::new()?;
+    let _in_runtime = rt.enter();
+    let server = serve(addr)?;
+    println!("listening on {}", server.local_addr());
+    rt.block_on(std::future::pending())
 }
 
 /// Starts the server, echoes three messages through it, prints them.
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     let rt = weft::Runtime::new()?;
     let _in_runtime = rt.enter();
-
-    // ANCHOR: server
-    let server = tcp::listen("127.0.0.1:0", |conn| {
-        let Ok(conn) = conn else { return };
-        let echo = conn.clone();
-        conn.on_data(move |data| {
-            if let Ok(bytes) = data {
-                echo.write(bytes.to_vec(), |_written| {});
-            }
-        });
-    })?;
-    // ANCHOR_END: server
+    let server = serve("127.0.0.1:0")?;
 
     // ANCHOR: client
     let (replies, received) = mpsc::channel();

@@ -1,22 +1,92 @@
-//! A TCP echo server written with promises: each connection's chunks are
-//! echoed by a chain of `write` promises, and the client is one promise
-//! chain per message: connect, then listen for the reply, then write, then
-//! print. The promises wrap the callback API (`Promise::from_callback`), as
+//! A TCP echo server written with promises: each chunk that arrives is
+//! echoed by a `write` promise, and the client is one promise chain per
+//! message: connect, then listen for the reply, then write, then print.
+//! The promises wrap the callback API (`Promise::from_callback`), as
 //! JavaScript's promisified Node APIs do. Compare with `echo_async` and
 //! `echo_callbacks`.
 //!
 //! ```text
 //! cargo run --example echo_promises
+//! cargo run --example echo_promises -- --listen 127.0.0.1:7000
 //! ```
+//!
+//! With no argument it starts the server on a free port of 127.0.0.1,
+//! echoes three messages through it and prints them. With `--listen ADDR`
+//! it serves on `ADDR` until killed, for `nc` or any other client. A peer
+//! that sends and never reads cannot make it buffer without bound: each
+//! write goes straight into the connection's queue, and the connection
+//! stops reading while that queue is at the high-water mark (64 KiB).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
+use std::sync::Mutex;
 use weft::callback::tcp::{self, Connection};
 use weft::promise::Promise;
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+const USAGE: &str = "\
+usage: echo_promises [--listen ADDR]
+
+With no argument, starts an echo server on a free port of 127.0.0.1, sends
+it three messages and prints what came back. With --listen ADDR (such as
+127.0.0.1:7000), serves on ADDR until killed: try `nc 127.0.0.1 7000`.";
+
+fn main() -> ExitCode {
+    let outcome = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Demo) => run(&mut io::stdout().lock()),
+        Ok(Command::Listen(addr)) => listen(&addr),
+        Err(e) => {
+            eprintln!("echo_promises: {e} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_promises: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the command line asks for.
+enum Command {
+    Help,
+    Demo,
+    Listen(String),
+}
+
+/// Reads the arguments (without the program's name).
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let command = match args.next().as_deref() {
+        None => Command::Demo,
+        Some("-h" | "--help") => Command::Help,
+        Some("--listen") => match args.next() {
+            Some(addr) => Command::Listen(addr),
+            None => return Err("--listen needs an address, such as 127.0.0.1:7000".into()),
+        },
+        Some(other) => return Err(format!("unknown argument {other:?}")),
+    };
+    match args.next() {
+        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+        None => Ok(command),
+    }
+}
+
+/// The error of a failed bind, as one sentence naming the address.
+fn cannot_listen(addr: &str, e: io::Error) -> io::Error {
+    let kind = e.kind();
+    let reason = match kind {
+        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable | io::ErrorKind::PermissionDenied => {
+            kind.to_string()
+        }
+        _ => e.to_string(),
+    };
+    io::Error::new(kind, format!("cannot listen on {addr}: {reason}"))
 }
 
 // ANCHOR: helpers
@@ -47,24 +117,52 @@ fn first_chunk(conn: &Connection) -> Promise<Vec<u8>, String> {
 }
 // ANCHOR_END: helpers
 
+// ANCHOR: server
+/// Echoes whatever `conn` receives. Each chunk's write starts at once: the
+/// connection does its writes in order, and counts the bytes waiting in
+/// its queue, stopping reading while they are at the high-water mark. (A
+/// chain of `then`s, each write waiting for the one before, would hold the
+/// bytes in the chain instead, where nothing counts them: a peer that
+/// never reads would make it grow without bound.)
+pub(crate) fn echo(conn: Connection) {
+    let echo = conn.clone();
+    conn.on_data(move |data| {
+        let Ok(bytes) = data else { return };
+        let closer = echo.clone();
+        write(&echo, bytes.to_vec()).on_settled(move |written| {
+            if written.is_err() {
+                closer.close();
+            }
+        });
+    });
+}
+
+/// Listens on `addr` and echoes on every connection.
+pub(crate) fn serve(addr: &str) -> io::Result<tcp::Server> {
+    let server = tcp::listen(addr, |conn| match conn {
+        Ok(conn) => echo(conn),
+        // Out of file descriptors, or a connection gone before it was
+        // accepted: the listener backs off briefly and goes on.
+        Err(e) => eprintln!("echo_promises: accept failed: {e}"),
+    });
+    server.map_err(|e| cannot_listen(addr, e))
+}
+// ANCHOR_END: server
+
+/// Serves on `addr` until the process is killed.
+fn listen(addr: &str) -> io::Result<()> {
+    let rt = weft::Runtime::new()?;
+    let _in_runtime = rt.enter();
+    let server = serve(addr)?;
+    println!("listening on {}", server.local_addr());
+    rt.block_on(std::future::pending())
+}
+
 /// Starts the server, echoes three messages through it, prints them.
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
     let rt = weft::Runtime::new()?;
     let _in_runtime = rt.enter();
-    // ANCHOR: server
-    let server = tcp::listen("127.0.0.1:0", |conn| {
-        let Ok(conn) = conn else { return };
-        let echo = conn.clone();
-        // Each chunk's write is chained after the previous one's.
-        let last = Arc::new(Mutex::new(Promise::<(), String>::resolve(())));
-        conn.on_data(move |data| {
-            let Ok(bytes) = data else { return };
-            let (echo, bytes) = (echo.clone(), bytes.to_vec());
-            let mut last = last.lock().unwrap();
-            *last = last.clone().then(move |()| write(&echo, bytes));
-        });
-    })?;
-    // ANCHOR_END: server
+    let server = serve("127.0.0.1:0")?;
     let addr = server.local_addr();
 
     // ANCHOR: client

@@ -9,12 +9,40 @@
 //! ```
 //!
 //! The test suite runs it too (`tests/examples.rs`) and checks what it prints.
+//! One task panics on purpose, so the panic message (and, with
+//! `RUST_BACKTRACE` set, a backtrace) on stderr is expected; the output
+//! says so just before.
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use weft::task::{self, JoinSet};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+const USAGE: &str = "\
+usage: first_steps
+
+Tours weft's runtime: spawns tasks, uses the blocking pool, aborts a task,
+catches a task's panic (its message on stderr is expected) and shows tasks
+taking turns on one thread. It takes no arguments.";
+
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("first_steps: unknown argument {other:?} (see --help)");
+            return ExitCode::from(2);
+        }
+    }
+    match run(&mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("first_steps: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Does the tour, writing what happened to `out`.
@@ -56,7 +84,12 @@ pub fn run(out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "an aborted task reports: {err}")?;
 
         // A panic is caught and handed to whoever joins the task; the
-        // runtime carries on.
+        // runtime carries on. The panic hook still reports it on stderr.
+        writeln!(
+            out,
+            "the next task panics on purpose: its panic message on stderr is expected"
+        )?;
+        out.flush()?;
         let err = weft::spawn(async { panic!("something went wrong") })
             .await
             .expect_err("the task panicked");

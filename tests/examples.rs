@@ -138,3 +138,172 @@ fn the_handmade_block_on_runs_handwritten_futures() {
     let expected = include_str!("../examples/output/block_on.txt");
     assert_eq!(output(block_on::run), expected);
 }
+
+/// The examples as programs: their command lines, run from the binaries
+/// cargo builds (`cargo build --example ...`, done once by these tests).
+mod command_line {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Output, Stdio};
+    use std::sync::{OnceLock, mpsc};
+    use std::time::Duration;
+
+    /// How long any one step may take before the test gives up.
+    const BOUND: Duration = Duration::from_secs(30);
+    const ECHO_SERVERS: [&str; 3] = ["echo_async", "echo_callbacks", "echo_promises"];
+    const ALL: [&str; 4] = ["echo_async", "echo_callbacks", "echo_promises", "first_steps"];
+
+    /// The path of example `name`'s binary, built (all four at once) with
+    /// the profile and target directory of this test binary.
+    fn example(name: &str) -> PathBuf {
+        static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        let dir = BUILT.get_or_init(|| {
+            // This binary is <target>/<profile>/deps/examples-<hash>.
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .ok_or("no profile dir")?;
+            let target_dir = profile_dir.parent().ok_or("no target dir")?;
+            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev",
+                Some(other) => other,
+            };
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut build = Command::new(cargo);
+            build
+                .args(["build", "--quiet", "--profile", profile, "--target-dir"])
+                .arg(target_dir)
+                .arg("--manifest-path")
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+            for name in ALL {
+                build.args(["--example", name]);
+            }
+            let status = build.status().map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err(format!("building the examples failed: {status}"));
+            }
+            Ok(profile_dir.join("examples"))
+        });
+        dir.as_ref().expect("the examples build").join(name)
+    }
+
+    /// Kills the child when dropped, so a failing test leaves no server.
+    struct Killed(Child);
+
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Runs example `name` with `args` to its end (at most `BOUND`).
+    fn run(name: &str, args: &[&str]) -> Output {
+        let child = Command::new(example(name))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(child.wait_with_output()));
+        match rx.recv_timeout(BOUND) {
+            Ok(output) => output.unwrap(),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                panic!("{name} {args:?} did not exit");
+            }
+        }
+    }
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    #[test]
+    fn every_example_answers_help() {
+        for name in ALL {
+            let out = run(name, &["--help"]);
+            assert!(out.status.success(), "{name}: {:?}", out.status);
+            assert!(text(&out.stdout).starts_with(&format!("usage: {name}")), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_bad_argument_is_one_sentence_and_a_failure() {
+        for name in ALL {
+            let out = run(name, &["--frobnicate"]);
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            let err = text(&out.stderr);
+            assert_eq!(
+                err,
+                format!("{name}: unknown argument \"--frobnicate\" (see --help)\n")
+            );
+        }
+        for name in ECHO_SERVERS {
+            let out = run(name, &["--listen"]);
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            let err = text(&out.stderr);
+            assert!(err.contains("--listen needs an address"), "{name}: {err}");
+            let out = run(name, &["--listen", "nowhere"]);
+            assert!(!out.status.success(), "{name}");
+            assert_eq!(
+                text(&out.stderr),
+                format!("{name}: cannot listen on nowhere: invalid socket address\n")
+            );
+        }
+    }
+
+    #[test]
+    fn an_address_in_use_is_named_and_a_failure() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap().to_string();
+        for name in ECHO_SERVERS {
+            let out = run(name, &["--listen", &addr]);
+            assert!(!out.status.success(), "{name}");
+            assert_ne!(out.status.code(), Some(0));
+            assert_eq!(
+                text(&out.stderr),
+                format!("{name}: cannot listen on {addr}: address in use\n")
+            );
+        }
+    }
+
+    #[test]
+    fn the_echo_servers_serve_a_client_with_listen() {
+        for name in ECHO_SERVERS {
+            let mut server = Killed(
+                Command::new(example(name))
+                    .args(["--listen", "127.0.0.1:0"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            // The first line names the port it chose.
+            let stdout = server.0.stdout.take().unwrap();
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            });
+            let line = rx.recv_timeout(BOUND).expect("the server says where it listens");
+            let addr = line
+                .strip_prefix("listening on ")
+                .unwrap_or_else(|| panic!("{name} printed {line:?}"))
+                .trim();
+            let mut client = TcpStream::connect(addr).unwrap();
+            client.set_read_timeout(Some(BOUND)).unwrap();
+            client.write_all(b"hello, nc\n").unwrap();
+            let mut echoed = [0; 10];
+            client.read_exact(&mut echoed).unwrap();
+            assert_eq!(&echoed, b"hello, nc\n", "{name}");
+            drop(server); // killed: it serves until then
+        }
+    }
+}

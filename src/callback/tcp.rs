@@ -10,6 +10,12 @@
 //! (inside one, or after [`Runtime::enter`](crate::Runtime::enter)); outside
 //! one they report an error through their callback or `Result`.
 //!
+//! Writes never wait, but they are counted: a connection whose write queue
+//! reaches its [high-water mark](Connection::set_high_water_mark) stops
+//! reading until the queue drains, so a peer that sends and never reads
+//! cannot make an echo server buffer without bound (see
+//! [`Connection::write`]).
+//!
 //! # Examples
 //!
 //! An echo server and a client, with no `async` block in sight:
@@ -59,7 +65,23 @@ use std::time::Duration;
 /// The bytes one read delivered, or the error that ended reading.
 pub type Data<'a> = io::Result<&'a [u8]>;
 
+/// The high-water mark a new [`Connection`] starts with: 64 KiB.
+///
+/// When this many bytes are queued but not yet written, the connection
+/// stops reading until the queue drains to half of it (see
+/// [`Connection::set_high_water_mark`]). 64 KiB is four of the read task's
+/// 16 KiB chunks: enough to keep the socket's send buffer (itself hundreds
+/// of KiB on Linux) fed between two turns of the writer task, and small
+/// enough that ten thousand peers that never read cost the server at most
+/// 800 MiB (each at most the mark plus one read chunk) rather than
+/// whatever they manage to send.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
+
+/// The size of the read task's buffer, so the most one `on_data` call gets.
+const READ_CHUNK: usize = 16 * 1024;
+
 type OnClose = Box<dyn FnOnce(io::Result<()>) + Send>;
+type OnDrain = Box<dyn FnMut() + Send>;
 type OnWritten = Box<dyn FnOnce(io::Result<()>) + Send>;
 
 /// Runs a user callback, catching (after the panic hook has reported it) a
@@ -291,6 +313,67 @@ struct Shared {
     reader: Mutex<Option<OwnedReadHalf>>,
     writes: mpsc::UnboundedSender<Write>,
     closing: Arc<Closing>,
+    flow: Arc<Flow>,
+}
+
+/// The write queue's accounting, shared by `write`, the read task (which
+/// pauses on it) and the writer task (which drains it).
+struct Flow {
+    state: Mutex<FlowState>,
+    /// Wakes the paused read task once the queue has drained.
+    resume: Notify,
+}
+
+struct FlowState {
+    /// Bytes queued by `write` and not yet written (or failed).
+    buffered: usize,
+    high_water: usize,
+    /// Set when `buffered` reaches `high_water`, cleared when it falls to
+    /// the low-water mark (half of it): reading is paused while set.
+    full: bool,
+    on_drain: Option<OnDrain>,
+}
+
+impl FlowState {
+    fn low_water(&self) -> usize {
+        self.high_water / 2
+    }
+
+    /// Sets `full` when the queue reaches the high-water mark; returns the
+    /// drain callback to run if the queue has just drained.
+    fn update(&mut self, flow: &Flow) -> Option<OnDrain> {
+        if self.buffered > 0 && self.buffered >= self.high_water {
+            self.full = true;
+        } else if self.full && self.buffered <= self.low_water() {
+            self.full = false;
+            flow.resume.notify_one();
+            return self.on_drain.take();
+        }
+        None
+    }
+}
+
+impl Flow {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlowState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds (`queued`) or takes away bytes from the queue's count, pausing
+    /// or resuming reading and running `on_drain` as the marks are crossed.
+    fn account(&self, queued: bool, bytes: usize) {
+        let mut state = self.lock();
+        if queued {
+            state.buffered += bytes;
+        } else {
+            state.buffered -= bytes;
+        }
+        if let Some(mut on_drain) = state.update(self) {
+            drop(state);
+            call(&mut on_drain);
+            // Put it back unless a new one was set meanwhile.
+            self.lock().on_drain.get_or_insert(on_drain);
+        }
+    }
 }
 
 /// The close side: one `on_close` call, whoever finishes first.
@@ -346,7 +429,16 @@ impl Connection {
         let local_addr = stream.local_addr()?;
         let (reader, writer) = stream.into_split();
         let (writes, queue) = mpsc::unbounded_channel();
-        drop(crate::spawn(write_loop(writer, queue)));
+        let flow = Arc::new(Flow {
+            state: Mutex::new(FlowState {
+                buffered: 0,
+                high_water: DEFAULT_HIGH_WATER_MARK,
+                full: false,
+                on_drain: None,
+            }),
+            resume: Notify::new(),
+        });
+        drop(crate::spawn(write_loop(writer, queue, flow.clone())));
         Ok(Connection {
             shared: Arc::new(Shared {
                 peer_addr,
@@ -357,6 +449,7 @@ impl Connection {
                     state: Mutex::new(CloseState::Open(None)),
                     stop_reading: Notify::new(),
                 }),
+                flow,
             }),
         })
     }
@@ -409,7 +502,8 @@ impl Connection {
             .take();
         if let Some(reader) = reader {
             let closing = self.shared.closing.clone();
-            drop(crate::spawn(read_loop(reader, closing, on_data)));
+            let flow = self.shared.flow.clone();
+            drop(crate::spawn(read_loop(reader, closing, flow, on_data)));
         }
     }
 
@@ -417,15 +511,144 @@ impl Connection {
     /// Queues `data` to be written after the writes queued before it;
     /// `done` gets the outcome (an error if the connection failed or was
     /// closed first).
+    ///
+    /// `write` never waits, but the queue is watched: once the bytes queued
+    /// and not yet written ([`buffered`](Connection::buffered)) reach the
+    /// [high-water mark](Connection::set_high_water_mark), this connection
+    /// stops reading until they drain to half of it, and then
+    /// [`on_drain`](Connection::on_drain) runs. An echo server thus holds at
+    /// most the mark plus one read chunk (16 KiB) for a peer that sends and
+    /// never reads.
     pub fn write(&self, data: impl Into<Vec<u8>>, done: impl FnOnce(io::Result<()>) + Send + 'static) {
-        let write = Write::Data(data.into(), Box::new(done));
+        let data = data.into();
+        let len = data.len();
+        self.shared.flow.account(true, len);
+        let write = Write::Data(data, Box::new(done));
         if let Err(mpsc::error::SendError(Write::Data(_, done))) = self.shared.writes.send(write) {
             // The writer has stopped (the runtime is shutting down).
+            self.shared.flow.account(false, len);
             let e = io::Error::new(io::ErrorKind::NotConnected, "the connection is closed");
             drop(crate::spawn(async move { call(|| done(Err(e))) }));
         }
     }
     // ANCHOR_END: write
+
+    /// The bytes queued by [`write`](Connection::write) and not yet written
+    /// to the socket (nor failed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// tcp::connect(listener.local_addr()?, move |conn| {
+    ///     let conn = conn.expect("connect");
+    ///     let counted = conn.clone();
+    ///     conn.write(b"hello".to_vec(), move |written| {
+    ///         // Written: no longer counted.
+    ///         let _ = tx.send((written.is_ok(), counted.buffered()));
+    ///     });
+    /// });
+    /// let _peer = listener.accept()?;
+    /// assert_eq!(rx.recv().unwrap(), (true, 0));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn buffered(&self) -> usize {
+        self.shared.flow.lock().buffered
+    }
+
+    /// Sets the high-water mark ([`DEFAULT_HIGH_WATER_MARK`] until then):
+    /// once [`buffered`](Connection::buffered) reaches `bytes`, reading
+    /// pauses until it falls to the low-water mark, `bytes / 2`. With 0,
+    /// any queued write pauses reading until the queue is empty.
+    ///
+    /// Unlike Node, where `write` returning `false` asks the caller to
+    /// pause the stream (and whose sockets default to 16 KiB), the
+    /// connection pauses its own reading.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// tcp::connect(listener.local_addr()?, move |conn| {
+    ///     let conn = conn.expect("connect");
+    ///     assert_eq!(conn.high_water_mark(), tcp::DEFAULT_HIGH_WATER_MARK);
+    ///     conn.set_high_water_mark(1024 * 1024);
+    ///     let _ = tx.send(conn.high_water_mark());
+    /// });
+    /// let _peer = listener.accept()?;
+    /// assert_eq!(rx.recv().unwrap(), 1024 * 1024);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_high_water_mark(&self, bytes: usize) {
+        let mut state = self.shared.flow.lock();
+        state.high_water = bytes;
+        if let Some(mut on_drain) = state.update(&self.shared.flow) {
+            drop(state);
+            drop(crate::spawn({
+                let flow = self.shared.flow.clone();
+                async move {
+                    call(&mut on_drain);
+                    flow.lock().on_drain.get_or_insert(on_drain);
+                }
+            }));
+        }
+    }
+
+    /// The high-water mark; see
+    /// [`set_high_water_mark`](Connection::set_high_water_mark).
+    pub fn high_water_mark(&self) -> usize {
+        self.shared.flow.lock().high_water
+    }
+
+    /// Sets the callback run each time the write queue, having reached the
+    /// high-water mark, drains to the low-water mark: reading has resumed,
+    /// and a producer that held back may write again. It runs on a runtime
+    /// task (the connection's writer, as a rule). A second call replaces
+    /// the first.
+    ///
+    /// # Examples
+    ///
+    /// A client that writes 1 MiB to a peer that reads only later, and
+    /// hears when the queue has drained:
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use weft::callback::tcp;
+    ///
+    /// let rt = weft::Runtime::new()?;
+    /// let _entered = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// tcp::connect(listener.local_addr()?, move |conn| {
+    ///     let conn = conn.expect("connect");
+    ///     let drained = conn.clone();
+    ///     conn.on_drain(move || {
+    ///         let _ = tx.send(drained.buffered() <= drained.high_water_mark() / 2);
+    ///     });
+    ///     conn.write(vec![7; 1024 * 1024], |_| {});
+    ///     assert!(conn.buffered() >= conn.high_water_mark());
+    ///     conn.close();
+    /// });
+    /// let (mut peer, _) = listener.accept()?;
+    /// let mut all = Vec::new();
+    /// peer.read_to_end(&mut all)?;
+    /// assert_eq!(all.len(), 1024 * 1024);
+    /// assert!(rx.recv().unwrap());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_drain(&self, on_drain: impl FnMut() + Send + 'static) {
+        self.shared.flow.lock().on_drain = Some(Box::new(on_drain));
+    }
 
     /// Sets the callback run once when the connection ends: `Ok(())` when
     /// the peer closed it or [`close`](Connection::close) did, the error
@@ -504,11 +727,25 @@ impl fmt::Debug for Connection {
 async fn read_loop(
     mut reader: OwnedReadHalf,
     closing: Arc<Closing>,
+    flow: Arc<Flow>,
     mut on_data: impl FnMut(Data<'_>) + Send + 'static,
 ) {
-    let mut buf = vec![0; 16 * 1024];
+    let mut buf = vec![0; READ_CHUNK];
     let mut stop = pin!(closing.stop_reading.notified());
     loop {
+        // Backpressure: while the write queue is full, read nothing.
+        while flow.lock().full {
+            // A drain between the check and this wait leaves a permit.
+            let mut resume = pin!(flow.resume.notified());
+            let stopped = poll_fn(|cx| match stop.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(true),
+                Poll::Pending => resume.as_mut().poll(cx).map(|()| false),
+            })
+            .await;
+            if stopped {
+                return closing.finish(Ok(()));
+            }
+        }
         let read = {
             let mut read = pin!(reader.read(&mut buf));
             poll_fn(|cx| match stop.as_mut().poll(cx) {
@@ -530,7 +767,7 @@ async fn read_loop(
 }
 // ANCHOR_END: read-loop
 
-async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<Write>) {
+async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<Write>, flow: Arc<Flow>) {
     let mut writer = Some(writer);
     let mut failed: Option<io::ErrorKind> = None;
     while let Some(write) = queue.recv().await {
@@ -547,6 +784,7 @@ async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<W
                 if let Err(e) = &outcome {
                     failed.get_or_insert(e.kind());
                 }
+                flow.account(false, data.len());
                 call(|| done(outcome));
             }
             // Dropping the write half shuts the write side down.
