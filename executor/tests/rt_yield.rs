@@ -213,3 +213,112 @@ impl std::task::Wake for Counter {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// Runs `f` on a thread of its own; fails, instead of hanging, if it has
+/// not finished within a generous bound.
+fn within_seconds(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(secs)).is_ok(),
+        "{what}: still waiting after {secs} s"
+    );
+}
+
+/// A `block_on` of another executor's making: it parks its thread until
+/// its own waker fires.
+fn foreign_block_on<F: Future>(future: F) -> F::Output {
+    use std::task::{Context, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::park();
+    }
+}
+
+/// Only the polled task's own waker waits for the driver: another
+/// executor's `block_on` inside a task, which blocks the worker until its
+/// waker fires, gets its yield woken at once.
+#[test]
+fn a_yield_under_another_executors_block_on_inside_a_task_is_woken_at_once() {
+    for flavour in ["current_thread", "multi_thread"] {
+        within_seconds(20, flavour, move || {
+            let rt = match flavour {
+                "current_thread" => Runtime::builder().current_thread().build().unwrap(),
+                _ => Runtime::builder().worker_threads(2).build().unwrap(),
+            };
+            rt.block_on(async {
+                weft_executor::spawn(async { foreign_block_on(task::yield_now()) })
+                    .await
+                    .unwrap();
+            });
+        });
+    }
+}
+
+/// A yield kept back during the last poll of `block_on` is woken when
+/// `block_on` returns, not left in the core for a `block_on` that may never
+/// come (here a `LocalSet` task, driven afterwards elsewhere, and the
+/// runtime dropped in between).
+#[test]
+fn a_yield_kept_back_when_block_on_returns_is_woken() {
+    for drop_runtime_first in [false, true] {
+        within_seconds(20, "LocalSet task", move || {
+            let rt = Runtime::builder().current_thread().build().unwrap();
+            let mut local = task::LocalSet::new();
+            let seven = local.spawn_local(async {
+                task::yield_now().await;
+                7
+            });
+            // One poll of the set inside the runtime: its task yields, and
+            // the `block_on` future completes at once.
+            rt.block_on(poll_fn(|cx| {
+                let _ = std::pin::Pin::new(&mut local).poll(cx);
+                Poll::Ready(())
+            }));
+            if drop_runtime_first {
+                drop(rt);
+                assert_eq!(weft_executor::block_on(local.run_until(seven)).unwrap(), 7);
+            } else {
+                assert_eq!(weft_executor::block_on(local.run_until(seven)).unwrap(), 7);
+                drop(rt);
+            }
+        });
+    }
+}
+
+/// A task that yielded on a worker is back in that worker's stealable
+/// queue before the task in its LIFO slot runs, so another worker can run
+/// it even if that LIFO task blocks the thread waiting for it.
+#[test]
+fn a_yielded_task_can_be_stolen_while_its_worker_is_blocked() {
+    within_seconds(20, "multi_thread", || {
+        let rt = Runtime::builder().worker_threads(2).build().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        rt.block_on(async move {
+            weft_executor::spawn(async move {
+                // Into this worker's LIFO slot: it runs right after this poll
+                // and blocks the thread until the yielder below sends.
+                let blocker = weft_executor::spawn(async move { rx.recv().unwrap() });
+                task::yield_now().await;
+                tx.send(()).unwrap();
+                blocker.await.unwrap();
+            })
+            .await
+            .unwrap();
+        });
+    });
+}

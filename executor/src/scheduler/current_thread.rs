@@ -217,8 +217,18 @@ impl CurrentThread {
         impl Drop for GiveBack<'_> {
             fn drop(&mut self) {
                 let core = self.guard.take().and_then(|g| g.take());
-                if let Some(scheduler::Core::CurrentThread(core)) = core {
+                if let Some(scheduler::Core::CurrentThread(mut core)) = core {
+                    // Wakers kept for the driver's next turn must not wait
+                    // for the next `block_on`, which may never come (or the
+                    // runtime may be dropped first): wake them now, once the
+                    // core is back (each goes to the injection queue).
+                    let mut yielded = if core.defer.is_empty() {
+                        Vec::new()
+                    } else {
+                        core.defer.take()
+                    };
                     self.scheduler.give_back(core);
+                    defer::wake_all(&mut yielded);
                 }
             }
         }
@@ -281,8 +291,10 @@ fn run<F: Future>(cx: &Context, handle: &Arc<Handle>, mut future: Pin<&mut F>) -
                     // The future was woken (by a task, most often): poll it
                     // straight away; the driver's turn comes by the count.
                     if !handle.woken.load(Ordering::Acquire) {
-                        let must_not_block = with_core(cx, |core| !core.defer.is_empty());
-                        turn_driver(cx, handle, !must_not_block);
+                        // Wait in the driver, unless tasks that yielded wait
+                        // for this turn.
+                        let block = with_core(cx, |core| core.defer.is_empty());
+                        turn_driver(cx, handle, block);
                         ticks = 0;
                     }
                     break;
@@ -324,6 +336,12 @@ impl Core {
     /// the driver's next turn.
     pub(crate) fn defer(&mut self, waker: &Waker) {
         self.defer.push(waker);
+    }
+
+    /// True if `waker` is this runtime's `block_on` waker (made in `run`
+    /// from the handle).
+    pub(crate) fn is_block_on_waker(&self, waker: &Waker) -> bool {
+        std::ptr::eq(waker.data(), Arc::as_ptr(&self.handle).cast::<()>())
     }
 
     // ANCHOR: current-thread-next-task

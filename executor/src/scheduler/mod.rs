@@ -155,20 +155,27 @@ impl Handle {
     }
 }
 
-/// What `yield_now` does with its waker: on a thread that runs a scheduler,
-/// leave it for that scheduler to wake after its next turn of the driver
-/// (see [`defer`](self::defer)); anywhere else, wake it now.
+/// What `yield_now` (and a leaf whose budget is spent) does with its
+/// waker: on a thread that runs a scheduler, and if the waker is one that
+/// scheduler wakes itself — the task it is polling, or its `block_on`
+/// future — leave it for the scheduler to wake after its next turn of the
+/// driver (see [`defer`](self::defer)); anything else is woken now. A
+/// waker of some other future polled inside a task (another executor's
+/// `block_on`, say) must not be kept back: that executor may block its
+/// thread until the waker fires, and the scheduler's next turn would never
+/// come.
 pub(crate) fn defer(waker: &Waker) {
+    let own_task = crate::task::is_polled_tasks_waker(waker);
     let deferred = context::with_core(|core| match core {
-        Some(Core::CurrentThread(core)) => {
+        Some(Core::CurrentThread(core)) if own_task || core.is_block_on_waker(waker) => {
             core.defer(waker);
             true
         }
-        Some(Core::MultiThread(core)) => {
+        Some(Core::MultiThread(core)) if own_task => {
             core.defer(waker);
             true
         }
-        None => false,
+        _ => false,
     });
     if !deferred {
         waker.wake_by_ref();

@@ -113,7 +113,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let stage = &self.cell().stage;
         let waker = waker_ref(self.ptr);
         let mut cx = Context::from_waker(&waker);
-        let _id = CurrentGuard::enter(self.cell().header.id);
+        let _id = CurrentGuard::enter_poll(self.cell().header.id, cx.waker().data());
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let drop_on_unwind = DropOnUnwind(stage);
             // SAFETY: we hold `RUNNING` and the task is not complete, so the

@@ -62,25 +62,48 @@ impl fmt::Display for Id {
     }
 }
 
+/// The task this thread is running: its id, and, while its future is
+/// polled, the data pointer of the waker it was polled with (its header),
+/// by which `yield_now` tells the task's own waker from anyone else's.
+#[derive(Clone, Copy)]
+struct Running {
+    id: Id,
+    waker_data: *const (),
+}
+
 #[cfg(not(all(test, loom)))]
 std::thread_local! {
-    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<Running>> = const { Cell::new(None) };
 }
 
 #[cfg(all(test, loom))]
 loom::thread_local! {
-    static CURRENT: Cell<Option<Id>> = Cell::new(None);
+    static CURRENT: Cell<Option<Running>> = Cell::new(None);
 }
 
 /// Makes `id` the current task's id until dropped, then restores the
 /// previous one.
 pub(crate) struct CurrentGuard {
-    prev: Option<Id>,
+    prev: Option<Running>,
 }
 
 impl CurrentGuard {
+    /// For work on the task that is not a poll (dropping its future).
     pub(crate) fn enter(id: Id) -> CurrentGuard {
-        let prev = CURRENT.try_with(|cur| cur.replace(Some(id))).ok().flatten();
+        Self::set(Running {
+            id,
+            waker_data: std::ptr::null(),
+        })
+    }
+
+    /// For a poll of the task's future with a waker whose data pointer is
+    /// `waker_data`.
+    pub(crate) fn enter_poll(id: Id, waker_data: *const ()) -> CurrentGuard {
+        Self::set(Running { id, waker_data })
+    }
+
+    fn set(running: Running) -> CurrentGuard {
+        let prev = CURRENT.try_with(|cur| cur.replace(Some(running))).ok().flatten();
         CurrentGuard { prev }
     }
 }
@@ -89,6 +112,18 @@ impl Drop for CurrentGuard {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|cur| cur.set(self.prev));
     }
+}
+
+/// True if `waker` is the waker of the task being polled on this thread:
+/// not a waker of some other future polled inside it (another executor's
+/// `block_on`, a hand-written `select`), which no scheduler of ours would
+/// wake if it were kept back.
+pub(crate) fn is_polled_tasks_waker(waker: &std::task::Waker) -> bool {
+    let data = waker.data();
+    !data.is_null()
+        && CURRENT
+            .try_with(|cur| cur.get().is_some_and(|running| running.waker_data == data))
+            .unwrap_or(false)
 }
 
 /// Returns the id of the task being run on this thread.
@@ -141,7 +176,11 @@ pub fn id() -> Id {
 /// });
 /// ```
 pub fn try_id() -> Option<Id> {
-    CURRENT.try_with(Cell::get).ok().flatten()
+    CURRENT
+        .try_with(Cell::get)
+        .ok()
+        .flatten()
+        .map(|running| running.id)
 }
 
 #[cfg(all(test, not(loom)))]

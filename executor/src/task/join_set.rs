@@ -287,7 +287,9 @@ impl<T> JoinSet<T> {
         }
         loop {
             if !coop::has_budget_remaining() {
-                cx.waker().wake_by_ref();
+                // As every budget-spent leaf does: run again after the
+                // driver's next turn.
+                crate::scheduler::defer(cx.waker());
                 return Poll::Pending;
             }
             let index = {

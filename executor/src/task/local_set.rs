@@ -92,8 +92,11 @@ pub struct LocalSet {
 /// What the set's tasks and wakers share.
 struct Shared {
     queue: Mutex<Queue>,
-    /// Whoever drives the set, to wake when a task is queued.
-    driver: Mutex<Option<Waker>>,
+    /// Whoever drives the set, to wake when a task is queued: usually one
+    /// waker, but two futures may drive the set at once (a `run_until`
+    /// nested in one of its tasks, or two polled by different tasks), and
+    /// each must hear of new work.
+    driver: Mutex<Vec<Waker>>,
     registry: Registry<Arc<Shared>>,
 }
 
@@ -154,7 +157,7 @@ impl LocalSet {
                     tasks: VecDeque::new(),
                     closed: false,
                 }),
-                driver: Mutex::new(None),
+                driver: Mutex::new(Vec::new()),
                 registry: Registry::new(1),
             }),
             _owner_thread: PhantomData,
@@ -271,9 +274,9 @@ impl LocalSet {
 
     /// Records who to wake when a task is queued.
     fn register(&self, waker: &Waker) {
-        let mut driver = lock(&self.shared.driver);
-        if !driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *driver = Some(waker.clone());
+        let mut drivers = lock(&self.shared.driver);
+        if !drivers.iter().any(|w| w.will_wake(waker)) {
+            drivers.push(waker.clone());
         }
     }
 
@@ -347,8 +350,9 @@ impl Drop for LocalSet {
         self.shared.registry.close_and_shutdown_all(0, true);
         let queued = std::mem::take(&mut lock(&self.shared.queue).tasks);
         drop(queued);
-        let driver = lock(&self.shared.driver).take();
-        drop(driver);
+        // Dropped after the lock: a waker's drop may call back in.
+        let drivers = std::mem::take(&mut *lock(&self.shared.driver));
+        drop(drivers);
     }
 }
 
@@ -394,8 +398,8 @@ impl Schedule for Arc<Shared> {
             }
             queue.tasks.push_back(task);
         }
-        let driver = lock(&self.driver).take();
-        if let Some(driver) = driver {
+        let drivers = std::mem::take(&mut *lock(&self.driver));
+        for driver in drivers {
             driver.wake();
         }
     }

@@ -60,6 +60,7 @@ mod tests;
 
 pub use self::abort::AbortHandle;
 pub use self::error::JoinError;
+pub(crate) use self::id::is_polled_tasks_waker;
 pub use self::id::{Id, id, try_id};
 pub use self::join::JoinHandle;
 pub use self::join_set::JoinSet;

@@ -14,6 +14,12 @@ const NO_RUNTIME: &str = "no weft runtime is running on this thread, so there is
 /// runtime, on the thread in `block_on`), whether or not the handle is ever
 /// awaited. Dropping the handle detaches the task.
 ///
+/// A panic in the task reaches the handle as a [`JoinError`](crate::task::JoinError)
+/// and the worker goes on. The task's future is dropped while that panic
+/// unwinds (so its destructors see `std::thread::panicking()`, as under
+/// tokio); a destructor that panics *then* aborts the process, as a second
+/// panic during unwinding always does in Rust.
+///
 /// # Panics
 ///
 /// Panics if called outside a runtime. [`Handle::try_current`](crate::runtime::Handle::try_current)

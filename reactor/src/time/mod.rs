@@ -99,6 +99,10 @@ impl TimeDriver {
     /// lies beyond that, and auto-advance must reach its tick.
     fn instant_of(&self, tick: u64) -> std::time::Instant {
         let start = self.clock.start();
+        // `checked_add` cannot fail on Linux (a timespec holds any u64 of
+        // milliseconds). Where it could, the fallback lies before the tick
+        // and a paused clock would never reach it: such a platform needs a
+        // wider clock, not this fallback.
         start
             .checked_add(Duration::from_millis(tick))
             .unwrap_or_else(|| saturating_add(start, Duration::MAX))

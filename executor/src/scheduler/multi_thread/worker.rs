@@ -183,6 +183,15 @@ impl Worker<'_> {
         coop::reset(cx);
         {
             task.run();
+            if self.core(cx, |core| !core.defer.is_empty()) {
+                // It yielded. Kept in our list it is out of every other
+                // worker's reach: should the task in the LIFO slot block
+                // this thread (waiting on the one that yielded), nobody
+                // could run it. So give the driver its turn now and put it
+                // back in the stealable queue.
+                let _ = handle.driver.poll_ready();
+                self.wake_deferred(cx);
+            }
             let mut lifo_polls = 0;
             loop {
                 let next = self.core(cx, |core| {
