@@ -146,6 +146,32 @@ impl Side {
         }
     }
 
+    /// `map` or `map_err`: `f` maps the value (or reason), which stays on
+    /// this side.
+    fn map(self, p: Mirror, f: impl FnOnce(String) -> String + Send + 'static) -> Mirror {
+        match self {
+            Side::Fulfilled => p.map(f),
+            Side::Rejected => p.map_err(f),
+        }
+    }
+
+    /// `then_or_else` with `f` as this side's handler and the other side's
+    /// passing its outcome on unchanged. What `f` returns fulfills promise2.
+    fn then_or_else(self, p: Mirror, f: impl FnOnce(String) -> String + Send + 'static) -> Mirror {
+        match self {
+            Side::Fulfilled => p.then_or_else(move |v| Ok(f(v)), Err),
+            Side::Rejected => p.then_or_else(Ok, move |e| Ok(f(e))),
+        }
+    }
+
+    /// A promise already settled this way with `x`.
+    fn settled<T: Clone + Send + 'static>(self, x: T) -> Promise<T, T> {
+        match self {
+            Side::Fulfilled => Promise::resolve(x),
+            Side::Rejected => Promise::reject(x),
+        }
+    }
+
     /// The state's name: "fulfilled" or "rejected".
     fn state(self) -> &'static str {
         match self {

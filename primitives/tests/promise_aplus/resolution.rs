@@ -132,60 +132,42 @@ fn a2_3_2_1_adopting_a_pending_promise_stays_pending_until_it_settles() {
 /// or fulfilled later.
 #[test]
 fn a2_3_2_2_adopting_a_fulfilled_promise_takes_its_value() {
-    each_case(async |case| {
-        let value = Arc::new(9);
-        let mut s = Schedule::new(case);
-        let p = s.settle::<i32, String>(Ok(1));
-        let v = value.clone();
-        let already = call(|| p.clone().then(move |_| Promise::<_, String>::resolve(v)));
-        let v = value.clone();
-        let at_once = call(|| {
-            p.clone().then(move |_| {
-                Promise::<_, String>::new(move |r| {
-                    let _ = r.resolve(v);
-                })
-            })
-        });
-        let (x, rx) = Promise::<Arc<i32>, String>::with_resolvers();
-        let v = value.clone();
-        after(100, move || {
-            let _ = rx.resolve(v);
-        });
-        let later = call(|| p.then(move |_| x));
-        s.go();
-        for promise in [already, at_once, later] {
-            assert!(Arc::ptr_eq(&promise.await.unwrap(), &value));
-        }
-    });
+    adopts_the_outcome(Side::Fulfilled);
 }
 
 /// 2.3.2.3: If/when `x` is rejected, reject `promise` with the same reason
 /// (the same `Arc`).
 #[test]
 fn a2_3_2_3_adopting_a_rejected_promise_takes_its_reason() {
-    each_case(async |case| {
-        let reason = shared("x's reason");
+    adopts_the_outcome(Side::Rejected);
+}
+
+/// 2.3.2.2 and 2.3.2.3: a promise that adopts `x` settled to `side` takes
+/// the very value (or reason) of `x`.
+fn adopts_the_outcome(side: Side) {
+    each_case(async move |case| {
+        let outcome = shared("x's outcome");
         let mut s = Schedule::new(case);
         let p = s.settle::<i32, Shared>(Ok(1));
-        let why = reason.clone();
-        let already = call(|| p.clone().then(move |_| Promise::<i32, _>::reject(why)));
-        let why = reason.clone();
+        let o = outcome.clone();
+        let already = call(|| p.clone().then(move |_| side.settled(o)));
+        let o = outcome.clone();
         let at_once = call(|| {
             p.clone().then(move |_| {
-                Promise::<i32, Shared>::new(move |r| {
-                    let _ = r.reject(why);
+                Promise::<Shared, Shared>::new(move |r| {
+                    let _ = side.settle_with(&r, o);
                 })
             })
         });
-        let (x, rx) = Promise::<i32, Shared>::with_resolvers();
-        let why = reason.clone();
+        let (x, rx) = Promise::<Shared, Shared>::with_resolvers();
+        let o = outcome.clone();
         after(100, move || {
-            let _ = rx.reject(why);
+            let _ = side.settle_with(&rx, o);
         });
         let later = call(|| p.then(move |_| x));
         s.go();
         for promise in [already, at_once, later] {
-            assert!(Arc::ptr_eq(&promise.await.unwrap_err(), &reason));
+            assert!(Arc::ptr_eq(&side.unwrap(promise.await), &outcome));
         }
     });
 }

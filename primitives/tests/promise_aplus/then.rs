@@ -8,40 +8,7 @@ use super::*;
 /// untouched and their handler never runs.
 #[test]
 fn a2_2_1_1_without_on_fulfilled_a_fulfillment_passes_through() {
-    each_case(async |case| {
-        let log = Log::default();
-        let mut s = Schedule::new(case);
-        let p = s.settle::<i32, String>(Ok(3));
-        let l = log.clone();
-        let caught = call(|| {
-            p.clone().catch(move |e| {
-                l.push(format!("catch({e})"));
-                Ok::<_, String>(0)
-            })
-        });
-        let l = log.clone();
-        let mapped = call(|| {
-            p.clone().map_err(move |e: String| {
-                l.push(format!("map_err({e})"));
-                e.to_uppercase()
-            })
-        });
-        let l = log.clone();
-        let chained = call(|| {
-            p.catch(Err::<i32, String>)
-                .catch(Err::<i32, String>)
-                .then(move |v| {
-                    l.push(format!("then after two catches({v})"));
-                    Ok::<_, String>(v)
-                })
-        });
-        s.go();
-        assert_eq!(caught.await, Ok(3));
-        assert_eq!(mapped.await, Ok(3));
-        assert_eq!(chained.await, Ok(3));
-        quiesce().await;
-        assert_eq!(log.take(), ["then after two catches(3)"]);
-    });
+    the_other_sides_handlers_pass_it_through(Side::Fulfilled);
 }
 
 /// 2.2.1.2: If `onRejected` is not a function, it must be ignored. Typed:
@@ -49,37 +16,48 @@ fn a2_2_1_1_without_on_fulfilled_a_fulfillment_passes_through() {
 /// untouched and their handler never runs.
 #[test]
 fn a2_2_1_2_without_on_rejected_a_rejection_passes_through() {
-    each_case(async |case| {
+    the_other_sides_handlers_pass_it_through(Side::Rejected);
+}
+
+/// 2.2.1.1 and 2.2.1.2: settled to `side`, a promise passes untouched
+/// through the handlers of the other side, which never run.
+fn the_other_sides_handlers_pass_it_through(side: Side) {
+    each_case(async move |case| {
         let log = Log::default();
         let mut s = Schedule::new(case);
-        let p = s.settle::<i32, String>(Err("no".into()));
+        let p = s.settle::<String, String>(side.outcome("three"));
+        let other = side.other();
         let l = log.clone();
-        let then = call(|| {
-            p.clone().then(move |v| {
-                l.push(format!("then({v})"));
-                Ok::<_, String>(v)
+        let handled = call(|| {
+            other.on(p.clone(), move |x| {
+                l.push(format!("{}({x})", other.handler()));
+                x
             })
         });
         let l = log.clone();
         let mapped = call(|| {
-            p.clone().map(move |v| {
-                l.push(format!("map({v})"));
-                v
+            other.map(p.clone(), move |x| {
+                l.push(format!("map({x})"));
+                x.to_uppercase()
             })
         });
         let l = log.clone();
         let chained = call(|| {
-            p.map(|v| v + 1).then(|v| Ok::<_, String>(v * 2)).catch(move |e| {
-                l.push(format!("catch after two thens({e})"));
-                Err::<i32, String>(e)
+            let twice = other.map(other.map(p, |x| x + "?"), |x| x + "!");
+            side.map(twice, move |x| {
+                l.push(format!("{} after two of the other side's({x})", side.handler()));
+                x
             })
         });
         s.go();
-        assert_eq!(then.await, Err("no".into()));
-        assert_eq!(mapped.await, Err("no".into()));
-        assert_eq!(chained.await, Err("no".into()));
+        assert_eq!(handled.await, side.outcome("three"));
+        assert_eq!(mapped.await, side.outcome("three"));
+        assert_eq!(chained.await, side.outcome("three"));
         quiesce().await;
-        assert_eq!(log.take(), ["catch after two thens(no)"]);
+        assert_eq!(
+            log.take(),
+            [format!("{} after two of the other side's(three)", side.handler())]
+        );
     });
 }
 
@@ -316,85 +294,7 @@ fn a2_2_4_handlers_run_only_on_a_clean_stack() {
 /// after those attached before it.
 #[test]
 fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
-    each_case(async |case| {
-        let log = Log::default();
-        let mut s = Schedule::new(case);
-        let p = s.settle::<i32, String>(Ok(10));
-        let note = |name: &'static str| {
-            let l = log.clone();
-            move |v: i32| l.push(format!("{name}({v})"))
-        };
-        // On two workers `first` may run while this thread still attaches
-        // the others: it waits at the gate until they are all attached, so
-        // that what it attaches really comes after them.
-        let gate = Arc::new(Mutex::new(()));
-        let attaching = gate.lock().unwrap();
-        let (first_note, added, p2, gate) =
-            (note("first"), note("added inside first"), p.clone(), gate.clone());
-        let first = call(|| {
-            p.clone().then(move |v| {
-                drop(lock_in_handler(&gate));
-                first_note(v);
-                drop(p2.map(added));
-                Ok::<_, String>(v + 1)
-            })
-        });
-        let second_note = note("second");
-        let second = call(|| {
-            p.clone().then(move |v| -> Result<i32, String> {
-                second_note(v);
-                panic!("boom")
-            })
-        });
-        let third_note = note("third");
-        let third = call(|| {
-            p.clone().map(move |v| {
-                third_note(v);
-                v * 3
-            })
-        });
-        let fourth_note = note("fourth");
-        let fourth = call(|| {
-            p.clone().then_or_else(
-                move |v| {
-                    fourth_note(v);
-                    Ok::<_, String>(v + 4)
-                },
-                Err,
-            )
-        });
-        let l = log.clone();
-        call(|| {
-            p.clone()
-                .on_settled(move |outcome| l.push(format!("fifth({outcome:?})")))
-        });
-        drop(attaching);
-        s.go();
-        assert_eq!(first.await, Ok(11));
-        assert_eq!(second.await, Err(panicked("boom")));
-        assert_eq!(third.await, Ok(30));
-        assert_eq!(fourth.await, Ok(14));
-        quiesce().await;
-        assert_eq!(
-            log.take(),
-            [
-                "first(10)",
-                "second(10)",
-                "third(10)",
-                "fourth(10)",
-                "fifth(Ok(10))",
-                "added inside first(10)"
-            ]
-        );
-        let late = call(|| p.clone().map(note("attached after settlement")));
-        let later = call(|| p.map(note("attached after that")));
-        assert_eq!(late.await, Ok(()));
-        assert_eq!(later.await, Ok(()));
-        assert_eq!(
-            log.take(),
-            ["attached after settlement(10)", "attached after that(10)"]
-        );
-    });
+    handlers_run_in_then_order(Side::Fulfilled);
 }
 
 /// 2.2.6.2: When the promise is rejected, all respective `onRejected`
@@ -402,15 +302,21 @@ fn a2_2_6_1_on_fulfilled_handlers_run_in_then_order() {
 /// `then`, with the same guarantees as 2.2.6.1.
 #[test]
 fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
-    each_case(async |case| {
+    handlers_run_in_then_order(Side::Rejected);
+}
+
+/// 2.2.6.1 and 2.2.6.2: settled to `side`, its handlers run in the order of
+/// the calls that attached them.
+fn handlers_run_in_then_order(side: Side) {
+    each_case(async move |case| {
         let log = Log::default();
         let mut s = Schedule::new(case);
-        let p = s.settle::<i32, String>(Err("no".into()));
+        let p = s.settle::<String, String>(side.outcome("ten"));
         let note = |name: &'static str| {
             let l = log.clone();
-            move |e: String| {
-                l.push(format!("{name}({e})"));
-                e
+            move |x: String| {
+                l.push(format!("{name}({x})"));
+                x
             }
         };
         // On two workers `first` may run while this thread still attaches
@@ -421,34 +327,24 @@ fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
         let (first_note, added, p2, gate) =
             (note("first"), note("added inside first"), p.clone(), gate.clone());
         let first = call(|| {
-            p.clone().catch(move |e| {
+            side.on(p.clone(), move |x| {
                 drop(lock_in_handler(&gate));
-                drop(first_note(e));
-                drop(p2.map_err(added));
-                Ok::<_, String>(1)
+                let x = first_note(x);
+                drop(side.map(p2, added));
+                format!("{x}+1")
             })
         });
         let second_note = note("second");
         let second = call(|| {
-            p.clone().catch(move |e| -> Result<i32, String> {
-                drop(second_note(e));
+            side.on(p.clone(), move |x| {
+                drop(second_note(x));
                 panic!("boom")
             })
         });
         let third_note = note("third");
-        let third = call(|| {
-            p.clone().map_err(move |e| {
-                let e = third_note(e);
-                format!("{e}!")
-            })
-        });
+        let third = call(|| side.map(p.clone(), move |x| format!("{}!", third_note(x))));
         let fourth_note = note("fourth");
-        let fourth = call(|| {
-            p.clone().then_or_else(Ok::<_, String>, move |e| {
-                drop(fourth_note(e));
-                Ok(4)
-            })
-        });
+        let fourth = call(|| side.then_or_else(p.clone(), move |x| format!("{}+4", fourth_note(x))));
         let l = log.clone();
         call(|| {
             p.clone()
@@ -456,29 +352,29 @@ fn a2_2_6_2_on_rejected_handlers_run_in_then_order() {
         });
         drop(attaching);
         s.go();
-        assert_eq!(first.await, Ok(1));
+        assert_eq!(first.await, Ok("ten+1".into()));
         assert_eq!(second.await, Err(panicked("boom")));
-        assert_eq!(third.await, Err("no!".into()));
-        assert_eq!(fourth.await, Ok(4));
+        assert_eq!(third.await, side.outcome("ten!"));
+        assert_eq!(fourth.await, Ok("ten+4".into()));
         quiesce().await;
         assert_eq!(
             log.take(),
             [
-                "first(no)",
-                "second(no)",
-                "third(no)",
-                "fourth(no)",
-                r#"fifth(Err("no"))"#,
-                "added inside first(no)"
+                "first(ten)".to_string(),
+                "second(ten)".to_string(),
+                "third(ten)".to_string(),
+                "fourth(ten)".to_string(),
+                format!("fifth({:?})", side.outcome("ten")),
+                "added inside first(ten)".to_string(),
             ]
         );
-        let late = call(|| p.clone().map_err(note("attached after settlement")));
-        let later = call(|| p.map_err(note("attached after that")));
-        assert_eq!(late.await, Err("no".into()));
-        assert_eq!(later.await, Err("no".into()));
+        let late = call(|| side.map(p.clone(), note("attached after settlement")));
+        let later = call(|| side.map(p, note("attached after that")));
+        assert_eq!(late.await, side.outcome("ten"));
+        assert_eq!(later.await, side.outcome("ten"));
         assert_eq!(
             log.take(),
-            ["attached after settlement(no)", "attached after that(no)"]
+            ["attached after settlement(ten)", "attached after that(ten)"]
         );
     });
 }
