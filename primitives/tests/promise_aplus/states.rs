@@ -70,8 +70,8 @@ fn never_transitions(side: Side) {
         let a = attempts.clone();
         let other = side.other();
         let p = s.with::<String, String>(move |r| {
-            a.note(format!("{side:?}: {:?}", side.settle(&r, "first")));
-            a.note(format!("{other:?}: {:?}", other.settle(&r, "second")));
+            a.note(format!("{side:?}: {:?}", side.settle(r, "first")));
+            a.note(format!("{other:?}: {:?}", other.settle(r, "second")));
             let settled = r.clone().settle(other.outcome("third"));
             a.note(format!("settle through a clone: {:?}", settled.map_err(|e| e.0)));
             let adopted = r.adopt(other.outcome("fourth"));
@@ -128,8 +128,8 @@ fn outcome_never_changes(side: Side) {
         let mut s = Schedule::new(case);
         let (x, a) = (first.clone(), attempts.clone());
         let p = s.with::<Shared, Shared>(move |r| {
-            let _ = side.settle_with(&r, x);
-            let again = side.settle_with(&r, shared("second"));
+            let _ = side.settle_with(r, x);
+            let again = side.settle_with(r, shared("second"));
             a.note(format!("{side:?} again: {:?}", again.map_err(|e| e.to_string())));
         });
         // `map` or `map_err`, with the identity.

@@ -146,7 +146,7 @@ fn handler_not_called_before_settlement(side: Side) {
         let at = settled_at.clone();
         let p = s.with::<String, String>(move |r| {
             *at.lock().unwrap() = Some(Instant::now());
-            let _ = side.settle(&r, "x");
+            let _ = side.settle(r, "x");
         });
         let (l, p2, ran) = (log.clone(), p.clone(), ran_at.clone());
         let handled = call(|| {
@@ -188,9 +188,9 @@ fn handler_called_at_most_once(side: Side) {
         let mut s = Schedule::new(case);
         let other = side.other();
         let p = s.with::<String, String>(move |r| {
-            let _ = side.settle(&r, "first");
-            let _ = side.settle(&r, "again");
-            let _ = other.settle(&r, "other");
+            let _ = side.settle(r, "first");
+            let _ = side.settle(r, "again");
+            let _ = other.settle(r, "other");
             let r = r.clone();
             after(5, move || {
                 let _ = side.settle(&r, "late");
