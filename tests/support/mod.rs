@@ -5,4 +5,5 @@
 #![allow(unused_imports)]
 
 pub(crate) use weft_test_support::any_runtime;
+pub(crate) use weft_test_support::oneshot::{Receiver, Sender};
 pub(crate) use weft_test_support::{Rng, oneshot, paused_current_thread, paused_runtimes, runtimes};
