@@ -5,43 +5,10 @@
 //! and registries are at their working size), and the figures are printed.
 //! Run with `cargo bench --bench alloc`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-std::thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches const-initialised thread-locals that never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use weft_test_support::alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn record(size: usize) {
-    let _ = ON.try_with(|on| {
-        if on.get() {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-            BYTES.with(|b| b.set(b.get() + size));
-        }
-    });
-}
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 const N: usize = 1_000;
 
@@ -56,15 +23,13 @@ async fn per_spawn<H: std::future::Future>(mut spawn: impl FnMut() -> H) -> (f64
             h.await;
         }
     }
-    ALLOCS.with(|a| a.set(0));
-    BYTES.with(|b| b.set(0));
-    ON.with(|on| on.set(true));
+    alloc::start();
     handles.extend((0..N).map(|_| spawn()));
-    ON.with(|on| on.set(false));
+    let counted = alloc::stop();
     // Read before the next await: a task may resume on another worker,
     // whose counters are not these.
-    let allocs = ALLOCS.with(Cell::get) as f64 / N as f64;
-    let bytes = BYTES.with(Cell::get) as f64 / N as f64;
+    let allocs = counted.count as f64 / N as f64;
+    let bytes = counted.bytes as f64 / N as f64;
     for h in handles.drain(..) {
         h.await;
     }

@@ -10,6 +10,7 @@ use std::task::Poll;
 use std::time::Duration;
 use weft_executor::park::{CondvarPark, Park};
 use weft_executor::{Runtime, task};
+use weft_test_support::CountingWaker;
 
 /// A driver that counts its turns: every `park`, blocking or not.
 #[derive(Default)]
@@ -191,28 +192,15 @@ fn yield_loops_complete_without_a_driver() {
 #[test]
 fn yield_now_outside_a_runtime_wakes_at_once() {
     let mut yielded = Box::pin(task::yield_now());
-    let woken = Arc::new(Counter::default());
+    let woken = Arc::new(CountingWaker::default());
     let waker = std::task::Waker::from(woken.clone());
     let mut cx = std::task::Context::from_waker(&waker);
     assert!(yielded.as_mut().poll(&mut cx).is_pending());
-    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(woken.wakes(), 1);
     assert!(yielded.as_mut().poll(&mut cx).is_ready());
     weft_executor::block_on(task::yield_now());
 }
 
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl std::task::Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// Runs `f` on a thread of its own; fails, instead of hanging, if it has
 /// not finished within a generous bound.

@@ -5,72 +5,28 @@
 //! thread* while counting is switched on, so other threads (the test harness,
 //! workers) cannot disturb the figures.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::poll_fn;
 use std::task::Poll;
 use weft_executor::{Runtime, task};
-
-struct Counting;
-
-std::thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches const-initialised thread-locals without
-// destructors, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record(new_size);
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use weft_test_support::alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn record(size: usize) {
-    let _ = ON.try_with(|on| {
-        if on.get() {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-            BYTES.with(|b| b.set(b.get() + size));
-        }
-    });
-}
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 fn start_counting() {
-    ALLOCS.with(|a| a.set(0));
-    BYTES.with(|b| b.set(0));
-    ON.with(|on| on.set(true));
+    alloc::start();
 }
 
 /// Stops counting; returns what was allocated on this thread: (count, bytes).
 fn stop_counting() -> (usize, usize) {
-    ON.with(|on| on.set(false));
-    (ALLOCS.with(Cell::get), BYTES.with(Cell::get))
+    let allocs = alloc::stop();
+    (allocs.count, allocs.bytes)
 }
 
 /// Runs `f` and returns what it allocated on this thread: (count, bytes).
 fn count<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
-    start_counting();
-    let r = f();
-    let (allocs, bytes) = stop_counting();
-    (r, allocs, bytes)
+    let (r, allocs) = alloc::count(f);
+    (r, allocs.count, allocs.bytes)
 }
 
 const N: usize = 1_000;

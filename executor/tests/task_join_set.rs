@@ -5,6 +5,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use weft_executor::task::{self, JoinSet};
+use weft_test_support::CountingWaker;
 
 #[test]
 fn results_come_in_the_order_tasks_finish() {
@@ -216,15 +217,6 @@ fn collecting_outside_a_runtime_panics() {
     let _set: JoinSet<()> = std::iter::once(async {}).collect();
 }
 
-/// A waker that counts its wakes.
-struct CountingWaker(AtomicUsize);
-
-impl std::task::Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn try_join_next_keeps_a_registered_waiter() {
     let rt = weft_executor::Runtime::builder()
@@ -238,7 +230,7 @@ fn try_join_next_keeps_a_registered_waiter() {
             rx.await;
             5
         });
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let counter = Arc::new(CountingWaker::default());
         let waker = std::task::Waker::from(counter.clone());
         // Register through the waiting poll, then look without waiting: the
         // look must not replace the registered waker.
@@ -249,7 +241,7 @@ fn try_join_next_keeps_a_registered_waiter() {
         // On this runtime the woken task runs, completes and notifies the
         // set before this task runs again.
         task::yield_now().await;
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(counter.wakes(), 1);
         assert_eq!(set.try_join_next().unwrap().unwrap(), 5);
     });
 }

@@ -6,69 +6,20 @@
 //! thread while counting is switched on; futures are polled by hand, so no
 //! runtime allocates behind the test's back.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
 use weft_primitives::sync::{mpsc, oneshot};
-
-struct Counting;
-
-std::thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches const-initialised thread-locals without
-// destructors, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record(new_size);
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use weft_test_support::{alloc, poll};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn record(size: usize) {
-    let _ = ON.try_with(|on| {
-        if on.get() {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-            BYTES.with(|b| b.set(b.get() + size));
-        }
-    });
-}
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 /// Runs `f` and returns the allocations and bytes it made on this thread.
 fn counted(f: impl FnOnce()) -> (usize, usize) {
-    ALLOCS.with(|a| a.set(0));
-    BYTES.with(|b| b.set(0));
-    ON.with(|on| on.set(true));
-    f();
-    ON.with(|on| on.set(false));
-    (ALLOCS.with(Cell::get), BYTES.with(Cell::get))
-}
-
-fn poll<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
+    let ((), allocs) = alloc::count(f);
+    (allocs.count, allocs.bytes)
 }
 
 #[test]

@@ -8,32 +8,12 @@ use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use support::*;
 use weft_reactor::Driver;
 use weft_reactor::net::{Interest, Ready, TcpListener, TcpStream, UdpSocket};
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Counter {
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use weft_test_support::CountingWaker;
 
 async fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -130,23 +110,23 @@ fn after_would_block_ready_waits_until_the_peer_writes() {
         let error = a.try_read(&mut buf).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::WouldBlock);
 
-        let counter = Arc::new(Counter::default());
+        let counter = Arc::new(CountingWaker::default());
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
         let mut readable = pin!(a.ready(Interest::READABLE));
         assert!(readable.as_mut().poll(&mut cx).is_pending());
         driver.park(Some(Duration::ZERO));
         assert!(readable.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(counter.count(), 0, "nothing to read, no wake");
+        assert_eq!(counter.wakes(), 0, "nothing to read, no wake");
 
         block_on_driver(&driver, b.write_all(b"ping")).unwrap();
         for _ in 0..1000 {
-            if counter.count() > 0 {
+            if counter.wakes() > 0 {
                 break;
             }
             driver.park(Some(Duration::from_millis(10)));
         }
-        assert!(counter.count() > 0, "the peer's write wakes the waiting ready");
+        assert!(counter.wakes() > 0, "the peer's write wakes the waiting ready");
         match readable.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(ready)) => assert!(ready.is_readable() && !ready.is_writable()),
             other => panic!("expected ready, got {other:?}"),

@@ -60,8 +60,8 @@ mod error;
 // The hook that hears of rejections nobody handled.
 mod unhandled;
 
-#[cfg(all(test, loom))]
-mod loom_promise;
+#[cfg(test)]
+mod tests;
 
 pub use self::combinators::Settled;
 pub use self::error::{AggregateError, AlreadyResolved, PromiseError};

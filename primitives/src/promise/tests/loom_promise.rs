@@ -3,7 +3,7 @@
 //! reaction exactly once, and lets exactly one of two racing resolutions
 //! win.
 
-use super::{Promise, PromiseError};
+use crate::promise::{Promise, PromiseError};
 use crate::spawner::{BoxFuture, Spawn, Spawner};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};

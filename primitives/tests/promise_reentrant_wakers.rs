@@ -10,30 +10,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use weft::promise::Promise;
-
-/// A waker that wakes nothing and runs `on_drop` when its last clone goes.
-struct DropHook(Mutex<Option<Box<dyn FnOnce() + Send>>>);
-
-impl Wake for DropHook {
-    fn wake(self: Arc<Self>) {}
-}
-
-impl Drop for DropHook {
-    fn drop(&mut self) {
-        let hook = self.0.get_mut().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(hook) = hook {
-            hook();
-        }
-    }
-}
-
-fn waker_dropping_with(on_drop: impl FnOnce() + Send + 'static) -> Waker {
-    Waker::from(Arc::new(DropHook(Mutex::new(Some(Box::new(on_drop))))))
-}
+use weft_test_support::waker::dropping_with;
 
 fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
@@ -59,7 +39,7 @@ fn watchdog(body: impl FnOnce() + Send + 'static) {
 fn promise_a_replaced_waker_is_dropped_outside_the_lock() {
     watchdog(|| {
         let (mut promise, resolver) = Promise::<i32, String>::with_resolvers();
-        let first = waker_dropping_with(move || resolver.resolve(5).unwrap());
+        let first = dropping_with(move || resolver.resolve(5).unwrap());
         assert!(poll(&mut promise, &first).is_pending());
         drop(first);
         // Another task's waker displaces `first`, whose drop resolves.

@@ -18,7 +18,13 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 
 /// Spawns onto the runtime a body runs on, and sleeps on its clock.
 #[derive(Clone)]
-pub(crate) struct Spawner(Arc<dyn Fn(BoxFuture) + Send + Sync>, Sleeper);
+pub struct Spawner(Arc<dyn Fn(BoxFuture) + Send + Sync>, Sleeper);
+
+impl std::fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spawner").finish_non_exhaustive()
+    }
+}
 
 /// Sleeps until an instant on a runtime's own timer.
 type Sleeper = Arc<dyn Fn(std::time::Instant) -> BoxFuture + Send + Sync>;
@@ -37,12 +43,12 @@ impl weft::spawner::Spawn for Spawner {
 
 impl Spawner {
     /// A weft spawner over this runtime.
-    pub(crate) fn weft_spawner(&self) -> weft::spawner::Spawner {
+    pub fn weft_spawner(&self) -> weft::spawner::Spawner {
         weft::spawner::Spawner::new(self.clone())
     }
 
     /// Spawns `future`; the [`Join`] yields its output.
-    pub(crate) fn spawn<F>(&self, future: F) -> Join<F::Output>
+    pub fn spawn<F>(&self, future: F) -> Join<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -105,7 +111,13 @@ impl<T> Drop for Finish<T> {
 }
 
 /// The output of a task spawned through a [`Spawner`].
-pub(crate) struct Join<T>(Arc<Mutex<JoinSlot<T>>>);
+pub struct Join<T>(Arc<Mutex<JoinSlot<T>>>);
+
+impl<T> std::fmt::Debug for Join<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Join").finish_non_exhaustive()
+    }
+}
 
 impl<T> Future for Join<T> {
     type Output = T;
@@ -129,7 +141,7 @@ impl<T> Future for Join<T> {
 
 /// Runs `body` once on each runtime, failing with the runtime's name if it
 /// panics or hangs.
-pub(crate) fn on_every_runtime<F, Fut>(body: F)
+pub fn on_every_runtime<F, Fut>(body: F)
 where
     F: Fn(Spawner) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -251,13 +263,13 @@ impl Stop {
 
 // ANCHOR: poll-once
 /// Polls `future` once with the current task's waker.
-pub(crate) async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 // ANCHOR_END: poll-once
 
 /// Yields to the runtime `n` times, letting other tasks run.
-pub(crate) async fn yield_n(n: usize) {
+pub async fn yield_n(n: usize) {
     for _ in 0..n {
         let mut yielded = false;
         std::future::poll_fn(|cx| {

@@ -1,0 +1,30 @@
+//! What weft's test suites share, written once.
+//!
+//! - [`alloc`]: a counting global allocator that tallies what the current
+//!   thread allocates while counting is on.
+//! - [`waker`]: wakers that count their wakes, and a poll by hand.
+//! - [`rng`]: a deterministic pseudo-random sequence.
+//! - [`oneshot`]: a one-shot channel that depends on no runtime.
+//! - `runtimes` (feature `runtimes`): weft runtimes of both flavours, on
+//!   real time or with the clock paused.
+//! - `any_runtime` (feature `any-runtime`): runs one body under weft (both
+//!   schedulers), tokio (both) and smol.
+//!
+//! A crate's own unit tests (`#[cfg(test)]` in `src/`) keep their helpers
+//! in the crate: through this crate they would see a second copy of the
+//! crate under test, whose types are not theirs.
+
+pub mod alloc;
+#[cfg(feature = "any-runtime")]
+pub mod any_runtime;
+pub mod oneshot;
+pub mod rng;
+#[cfg(feature = "runtimes")]
+pub mod runtimes;
+pub mod waker;
+
+pub use oneshot::oneshot;
+pub use rng::Rng;
+#[cfg(feature = "runtimes")]
+pub use runtimes::{paused_current_thread, paused_runtimes, runtimes};
+pub use waker::{CountingWaker, poll};
