@@ -50,9 +50,9 @@ mod backend;
 mod error;
 mod group;
 mod handler;
-#[cfg(all(test, loom))]
-mod loom_events;
 mod pattern;
+#[cfg(test)]
+mod tests;
 
 pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};

@@ -3,7 +3,7 @@
 //! a close or by the last handle dropped on another thread, never left
 //! hanging.
 
-use super::{EventBus, RecvError, StartAt};
+use crate::events::{EventBus, RecvError, StartAt};
 use loom::future::block_on;
 use loom::thread;
 
