@@ -158,20 +158,20 @@ pub(crate) fn parse(kind: Kind, args: proc_macro2::TokenStream) -> Result<Config
     if let Some((flavor, _)) = flavor {
         config.flavor = flavor;
     }
-    if let Some(lit) = &worker_threads {
-        if config.flavor == Flavor::CurrentThread {
-            let hint = match flavor {
-                Some(_) => "",
-                None => " (the default for `#[weft::test]`)",
-            };
-            errors.push(syn::Error::new_spanned(
-                lit,
-                format!(
-                    "`worker_threads` needs the multi-thread runtime, but this one is `current_thread`{hint}; \
-                     add `flavor = \"multi_thread\"` or remove `worker_threads`"
-                ),
-            ));
-        }
+    if let Some(lit) = &worker_threads
+        && config.flavor == Flavor::CurrentThread
+    {
+        let hint = match flavor {
+            Some(_) => "",
+            None => " (the default for `#[weft::test]`)",
+        };
+        errors.push(syn::Error::new_spanned(
+            lit,
+            format!(
+                "`worker_threads` needs the multi-thread runtime, but this one is `current_thread`{hint}; \
+                 add `flavor = \"multi_thread\"` or remove `worker_threads`"
+            ),
+        ));
     }
     config.worker_threads = worker_threads;
     config.start_paused = start_paused.unwrap_or(false);

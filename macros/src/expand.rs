@@ -74,8 +74,8 @@ fn check_signature(kind: Kind, input: &ItemFn) -> Option<syn::Error> {
     let mut errors = Errors::default();
     let sig = &input.sig;
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new_spanned(
-            &sig.fn_token,
+        errors.push(syn::Error::new(
+            sig.fn_token.span,
             format!(
                 "`#[weft::{}]` needs an `async fn`: the `async` keyword is missing from the function declaration",
                 kind.name()
