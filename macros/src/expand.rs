@@ -9,7 +9,8 @@
 //!     let body = async { body };
 //!     let body = ::core::pin::pin!(body);
 //!     let body: Pin<&mut dyn Future<Output = T>> = body;
-//!     ::weft::Builder::new_current_thread().build().expect(…).block_on(body)
+//!     let runtime = ::weft::Builder::new_current_thread().build().expect(…);
+//!     runtime.block_on(body)
 //! }
 //! ```
 //!
@@ -153,11 +154,8 @@ fn generate(kind: Kind, config: &Config, input: ItemFn) -> TokenStream {
             let body = async #block;
             let body = ::core::pin::pin!(body);
             let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> = body;
-            #[allow(clippy::expect_used)]
-            #builder
-                .build()
-                .expect("failed to build the weft runtime")
-                .block_on(body)
+            let runtime = #builder.build().expect("failed to build the weft runtime");
+            runtime.block_on(body)
         }
     }
 }

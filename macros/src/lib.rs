@@ -39,7 +39,8 @@ use proc_macro::TokenStream;
 /// `start_paused = true` (the clock starts paused, as with
 /// `weft::time::pause()`), and `crate = "path"` when weft is imported under
 /// another name. Unlike tokio's, `start_paused` works with either flavour,
-/// because weft's paused clock does.
+/// because weft's paused clock does; tokio's `unhandled_panic` option is not
+/// offered, because weft's runtime has no such setting.
 ///
 /// # Panics
 ///
