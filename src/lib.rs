@@ -43,6 +43,44 @@ pub use self::block_on::block_on;
 pub use self::runtime::{Builder, EnterGuard, Handle, Runtime, TryCurrentError};
 pub use weft_executor::spawn;
 
+/// Runs `async fn main` on a weft runtime (multi-thread by default); needs
+/// the `macros` feature.
+///
+/// Options as tokio's: `flavor`, `worker_threads`, `start_paused`, `crate`.
+///
+/// # Examples
+///
+/// ```
+/// #[weft::main(flavor = "current_thread")]
+/// async fn main() -> std::io::Result<()> {
+///     let task = weft::spawn(async { 6 * 7 });
+///     assert_eq!(task.await?, 42); // a JoinError converts into io::Error
+///     Ok(())
+/// }
+/// ```
+#[cfg(feature = "macros")]
+pub use weft_macros::main;
+
+/// Runs an `async fn` test on a weft runtime of its own (current-thread by
+/// default); needs the `macros` feature.
+///
+/// # Examples
+///
+/// In a test file (`tests/*.rs`) or a `#[cfg(test)]` module (a doc
+/// example like this one compiles its tests but never runs them):
+///
+/// ```
+/// #[weft::test(start_paused = true)]
+/// async fn the_paused_clock_jumps_to_the_timer() {
+///     let start = weft::time::Instant::now();
+///     weft::time::sleep(std::time::Duration::from_secs(3600)).await;
+///     assert!(start.elapsed() >= std::time::Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "macros")]
+pub use weft_macros::test;
+
 /// Tasks: spawning, joining, aborting, yielding.
 pub mod task {
     pub use weft_executor::coop::consume_budget;

@@ -1,0 +1,6 @@
+#[weft::test]
+async fn takes_an_argument(n: u32) {
+    let _ = n;
+}
+
+fn main() {}

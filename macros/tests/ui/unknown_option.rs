@@ -1,0 +1,2 @@
+#[weft::main(flavour = "current_thread")]
+async fn main() {}
