@@ -397,12 +397,17 @@ mod tests {
         let (first, w1) = counter();
         let (_, w2) = counter();
         let key = list.push_back(&w1, ());
-        assert!(list.set_waker(&key, &w1).is_none(), "the same task: kept");
+        // Under miri a waker's vtable may have several addresses, so
+        // `will_wake` may say no to the same waker: keeping it is an
+        // optimisation, checked natively only.
+        let same = list.set_waker(&key, &w1);
+        assert!(cfg!(miri) || same.is_none(), "the same task: kept");
+        drop(same);
         let old = list.set_waker(&key, &w2).expect("another task: replaced");
-        assert!(old.will_wake(&w1));
+        assert!(cfg!(miri) || old.will_wake(&w1));
         drop((old, w1));
         assert_eq!(std::sync::Arc::strong_count(&first), 1, "the list kept no clone");
         let removed = list.remove(key);
-        assert!(removed.waker.is_some_and(|w| w.will_wake(&w2)));
+        assert!(removed.waker.is_some_and(|w| cfg!(miri) || w.will_wake(&w2)));
     }
 }
