@@ -201,7 +201,6 @@ fn yield_now_outside_a_runtime_wakes_at_once() {
     weft_executor::block_on(task::yield_now());
 }
 
-
 /// Runs `f` on a thread of its own; fails, instead of hanging, if it has
 /// not finished within a generous bound.
 fn within_seconds(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
