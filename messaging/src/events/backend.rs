@@ -96,6 +96,8 @@ pub struct Record<T> {
     pub seq: u64,
     /// Its properties, if it was published with some.
     pub properties: Option<Arc<Properties>>,
+    /// Its key, if it was published with one.
+    pub key: Option<Arc<str>>,
     /// The event.
     pub payload: T,
 }
@@ -141,6 +143,7 @@ pub struct Append<T> {
     seq: u64,
     payload: Option<T>,
     properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
     note: u64,
 }
 
@@ -151,8 +154,25 @@ impl<T> Append<T> {
             seq,
             payload: Some(payload),
             properties: None,
+            key: None,
             note: 0,
         }
+    }
+
+    /// The same, carrying `key` (which chose its partition).
+    pub fn with_key(mut self, key: Arc<str>) -> Append<T> {
+        self.key = Some(key);
+        self
+    }
+
+    /// The key to store with it, if any.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// Takes the key, to store it with the payload.
+    pub fn take_key(&mut self) -> Option<Arc<str>> {
+        self.key.take()
     }
 
     /// The same, carrying `properties` (stamped already).
@@ -278,6 +298,40 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 }
 // ANCHOR_END: topic-log
 
+// ANCHOR: topic-options
+/// How a topic is made: [`EventBus::create_topic`](super::EventBus::create_topic)
+/// takes one, and a [`Backend`] opens a topic with one.
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::{EventBus, TopicOptions};
+///
+/// let bus = EventBus::<u32>::new();
+/// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+/// let orders = bus.create_topic("order.placed", options).unwrap();
+/// assert_eq!(orders.partitions(), 4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicOptions {
+    /// How many partitions (default 1; 0 is taken as 1). Fixed when the
+    /// topic is made: a topic that exists keeps its count.
+    pub partitions: u32,
+    /// How many events each partition keeps (default: the bus's
+    /// [`retention`](super::Builder::retention); 0 is taken as 1).
+    pub retention: Option<usize>,
+}
+
+impl Default for TopicOptions {
+    fn default() -> TopicOptions {
+        TopicOptions {
+            partitions: 1,
+            retention: None,
+        }
+    }
+}
+// ANCHOR_END: topic-options
+
 // ANCHOR: backend
 /// Storage for an [`EventBus`](super::EventBus): topic logs and consumer
 /// group offsets.
@@ -318,9 +372,12 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 /// - The in-memory backend is never pending (except a read with nothing to
 ///   read) and never fails.
 pub trait Backend<T>: Send + Sync + 'static {
-    /// The log of `topic`, created with `retention` if new. A log closed
-    /// by an earlier bus is opened again. Polling again after `Pending`
-    /// (or opening a topic twice) must not make two logs.
+    /// The logs of `topic`'s partitions, partition 0 first: created with
+    /// `partitions` partitions each keeping `retention` events if the
+    /// topic is new. A topic that exists keeps the partition count it was
+    /// made with (the length of the answer says it). A log closed by an
+    /// earlier bus is opened again. Polling again after `Pending` (or
+    /// opening a topic twice) must not make two logs for one partition.
     ///
     /// # Errors
     ///
@@ -329,16 +386,17 @@ pub trait Backend<T>: Send + Sync + 'static {
         &self,
         cx: &mut Context<'_>,
         topic: &str,
+        partitions: u32,
         retention: usize,
-    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>>;
+    ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>>;
 
     /// The topics that already exist, so a bus started on stored data can
     /// match them against patterns. A backend that must ask a broker
     /// answers from what it learned when it connected.
     fn topics(&self) -> Vec<String>;
 
-    /// Stores that `group` has handled every event of `topic` before
-    /// `offset`. After `Pending`, the caller polls again with the same or
+    /// Stores that `group` has handled every event of `topic`'s partition
+    /// `partition` before `offset`. After `Pending`, the caller polls again with the same or
     /// a later offset.
     ///
     /// # Errors
@@ -351,10 +409,12 @@ pub trait Backend<T>: Send + Sync + 'static {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
         offset: Offset,
     ) -> Poll<Result<(), StoreError<Offset>>>;
 
-    /// The offset `group` last committed on `topic`.
+    /// The offset `group` last committed on `topic`'s partition
+    /// `partition`.
     ///
     /// # Errors
     ///
@@ -364,6 +424,7 @@ pub trait Backend<T>: Send + Sync + 'static {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
     ) -> Poll<io::Result<Option<Offset>>>;
 }
 // ANCHOR_END: backend
@@ -393,8 +454,10 @@ pub struct Memory<T> {
 }
 
 struct MemoryShared<T> {
-    topics: Mutex<HashMap<String, Arc<MemoryLog<T>>>>,
-    commits: Mutex<HashMap<(String, String), Offset>>,
+    /// Each topic's partitions.
+    topics: Mutex<HashMap<String, Vec<Arc<MemoryLog<T>>>>>,
+    /// By (group, topic, partition).
+    commits: Mutex<HashMap<(String, String, u32), Offset>>,
 }
 
 impl<T: Clone + Send + 'static> Memory<T> {
@@ -436,15 +499,23 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         &self,
         _: &mut Context<'_>,
         topic: &str,
+        partitions: u32,
         retention: usize,
-    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>> {
+    ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>> {
         let mut topics = lock(&self.shared.topics);
-        let log = topics
-            .entry(topic.to_owned())
-            .or_insert_with(|| Arc::new(MemoryLog::new(retention)))
-            .clone();
-        lock(&log.state).closed = false;
-        Poll::Ready(Ok(log))
+        let logs = topics.entry(topic.to_owned()).or_insert_with(|| {
+            (0..partitions.max(1))
+                .map(|_| Arc::new(MemoryLog::new(retention)))
+                .collect()
+        });
+        let logs = logs
+            .iter()
+            .map(|log| {
+                lock(&log.state).closed = false;
+                log.clone() as Arc<dyn TopicLog<T>>
+            })
+            .collect();
+        Poll::Ready(Ok(logs))
     }
 
     fn topics(&self) -> Vec<String> {
@@ -456,9 +527,11 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         _: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
         offset: Offset,
     ) -> Poll<Result<(), StoreError<Offset>>> {
-        lock(&self.shared.commits).insert((group.to_owned(), topic.to_owned()), offset);
+        let key = (group.to_owned(), topic.to_owned(), partition);
+        lock(&self.shared.commits).insert(key, offset);
         Poll::Ready(Ok(()))
     }
 
@@ -467,10 +540,20 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         _: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
     ) -> Poll<io::Result<Option<Offset>>> {
         let commits = lock(&self.shared.commits);
-        Poll::Ready(Ok(commits.get(&(group.to_owned(), topic.to_owned())).copied()))
+        let key = (group.to_owned(), topic.to_owned(), partition);
+        Poll::Ready(Ok(commits.get(&key).copied()))
     }
+}
+
+/// An event as the memory log keeps it.
+struct Stored<T> {
+    seq: u64,
+    properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
+    payload: T,
 }
 
 /// A topic log in memory: a ring of the retained events.
@@ -481,8 +564,8 @@ struct MemoryLog<T> {
 struct LogState<T> {
     /// Offset of `events[0]`.
     start: u64,
-    /// (seq, properties, payload), oldest first.
-    events: VecDeque<(u64, Option<Arc<Properties>>, T)>,
+    /// Oldest first.
+    events: VecDeque<Stored<T>>,
     retention: usize,
     /// One waker per waiting reader.
     waiters: Vec<(ReaderId, Waker)>,
@@ -514,13 +597,18 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             let error = io::Error::other("an append polled after it completed");
             return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
         };
-        let (seq, properties) = (append.seq(), append.take_properties());
+        let stored = Stored {
+            seq: append.seq(),
+            properties: append.take_properties(),
+            key: append.take_key(),
+            payload,
+        };
         // The event pushed out of the window is dropped after the lock is
         // released: its drop is user code that may publish again.
         let (offset, waiters, _evicted) = {
             let mut state = lock(&self.state);
             if state.closed {
-                return Poll::Ready(Err(PublishError::Closed(payload)));
+                return Poll::Ready(Err(PublishError::Closed(stored.payload)));
             }
             let offset = state.start + state.events.len() as u64;
             // Make room first, so the ring never grows past retention.
@@ -529,7 +617,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
                 evicted = state.events.pop_front();
                 state.start += 1;
             }
-            state.events.push_back((seq, properties, payload));
+            state.events.push_back(stored);
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
@@ -565,16 +653,13 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             // so the reader reads the same offsets again rather than
             // holding half a batch twice.
             let out = UndoOnUnwind::new(out);
-            out.0.extend(
-                events
-                    .zip(first..)
-                    .map(|((seq, properties, payload), offset)| Record {
-                        offset: Offset(offset),
-                        seq: *seq,
-                        properties: properties.clone(),
-                        payload: payload.clone(),
-                    }),
-            );
+            out.0.extend(events.zip(first..).map(|(stored, offset)| Record {
+                offset: Offset(offset),
+                seq: stored.seq,
+                properties: stored.properties.clone(),
+                key: stored.key.clone(),
+                payload: stored.payload.clone(),
+            }));
         }
         let next = first + count;
         let closed = state.closed && next >= end;

@@ -25,11 +25,16 @@ use std::task::{Context, Poll, Waker};
 /// One member of a consumer group: made by
 /// [`EventBus::join`](super::EventBus::join).
 pub struct Member<T: 'static> {
-    group: Arc<Group<T>>,
+    /// The group's state in each partition of the topic, partition 0
+    /// first.
+    parts: Vec<Arc<Group<T>>>,
     /// This member's own copy of the topic name.
     topic: Arc<str>,
     /// Its key among the group's waiters and the log's.
     reader: ReaderId,
+    /// The partition it looks at first next time, so that one busy
+    /// partition does not starve the others.
+    turn: usize,
 }
 
 /// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
@@ -43,9 +48,11 @@ pub struct GroupEvent<T: 'static> {
     deliveries: u32,
 }
 
+/// A group's state in one partition of its topic.
 pub(crate) struct Group<T: 'static> {
     name: String,
     topic: Arc<str>,
+    partition: u32,
     log: Arc<dyn TopicLog<T>>,
     backend: Arc<dyn Backend<T>>,
     state: Mutex<GroupState<T>>,
@@ -87,48 +94,67 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     if !Pattern::parse(topic)?.is_literal() {
         return Err(EventsError::GroupNeedsTopic(topic.to_owned()));
     }
-    let (name, log) = inner.log(topic)?;
+    let (name, topic_parts) = inner.log(topic)?;
     let mut groups = lock(&inner.groups);
-    let key = (group.to_owned(), name.clone());
-    let shared = match groups.get(&key) {
-        Some(shared) => shared.clone(),
-        None => {
-            let backend = &inner.backend;
-            let start = match at_once(|cx| backend.poll_committed(cx, group, topic))? {
-                Some(committed) => committed,
-                None => from.offset_in(&*log),
-            };
-            // Stored at once, so a group that never acks still resumes
-            // where it began, not at a new `from`.
-            at_once(|cx| {
-                backend
-                    .poll_commit(cx, group, topic, start)
-                    .map_err(io::Error::from)
-            })?;
-            let shared = Arc::new(Group {
-                name: group.to_owned(),
-                topic: name.clone(),
-                log,
-                backend: inner.backend.clone(),
-                state: Mutex::new(GroupState {
-                    next: start,
-                    buf: VecDeque::new(),
-                    redeliver: BTreeMap::new(),
-                    in_flight: BTreeMap::new(),
-                    committed: start,
-                    lagged: 0,
-                    done: false,
-                    waiters: Vec::new(),
-                }),
-            });
-            groups.insert(key, shared.clone());
-            shared
-        }
-    };
+    let mut parts = Vec::with_capacity(topic_parts.logs.len());
+    for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
+        let key = (group.to_owned(), name.clone(), partition);
+        let shared = match groups.get(&key) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared = Arc::new(open(inner, group, &name, partition, log.clone(), from)?);
+                groups.insert(key, shared.clone());
+                shared
+            }
+        };
+        parts.push(shared);
+    }
     Ok(Member {
         topic: Arc::from(&*name),
-        group: shared,
+        parts,
         reader: ReaderId::new(),
+        turn: 0,
+    })
+}
+
+/// The group's state in one partition, starting at its committed offset
+/// if the backend has one, else `from`.
+fn open<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &Arc<str>,
+    partition: u32,
+    log: Arc<dyn TopicLog<T>>,
+    from: StartAt,
+) -> Result<Group<T>, EventsError> {
+    let backend = &inner.backend;
+    let start = match at_once(|cx| backend.poll_committed(cx, group, topic, partition))? {
+        Some(committed) => committed,
+        None => from.offset_in(&*log),
+    };
+    // Stored at once, so a group that never acks still resumes
+    // where it began, not at a new `from`.
+    at_once(|cx| {
+        backend
+            .poll_commit(cx, group, topic, partition, start)
+            .map_err(io::Error::from)
+    })?;
+    Ok(Group {
+        name: group.to_owned(),
+        topic: topic.clone(),
+        partition,
+        log,
+        backend: inner.backend.clone(),
+        state: Mutex::new(GroupState {
+            next: start,
+            buf: VecDeque::new(),
+            redeliver: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            committed: start,
+            lagged: 0,
+            done: false,
+            waiters: Vec::new(),
+        }),
     })
 }
 
@@ -159,20 +185,71 @@ impl<T: Clone + Send + 'static> Member<T> {
         self.next(None)
     }
 
-    /// The group's committed offset: every event before it was acked, or
-    /// left the topic's retained window before the group read it (which a
-    /// [`RecvError::Lagged`] reported).
+    /// The group's committed offset in partition 0 (the topic's only one
+    /// unless it was made with more; see
+    /// [`committed_in`](Member::committed_in)): every event before it was
+    /// acked, or left the topic's retained window before the group read it
+    /// (which a [`RecvError::Lagged`] reported).
     pub fn committed(&self) -> Offset {
-        lock(&self.group.state).committed
+        lock(&self.parts[0].state).committed
+    }
+
+    /// The group's committed offset in partition `partition`; `None` if
+    /// the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut member = bus.join("workers", "job.queued", StartAt::Start).unwrap();
+    /// jobs.try_publish_to(1, "rebuild").unwrap();
+    /// member.try_recv().unwrap().unwrap().ack().unwrap();
+    /// assert_eq!(member.committed_in(1), Some(Offset::new(1)));
+    /// assert_eq!(member.committed_in(0), Some(Offset::new(0)));
+    /// ```
+    pub fn committed_in(&self, partition: u32) -> Option<Offset> {
+        let part = self.parts.get(partition as usize)?;
+        Some(lock(&part.state).committed)
     }
 
     /// The group's name.
     pub fn group(&self) -> &str {
-        &self.group.name
+        &self.parts[0].name
     }
 
+    /// The group's next event from any partition, each looked at in turn;
+    /// `Closed` only once every partition is.
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
-        let group = &self.group;
+        let n = self.parts.len();
+        let mut closed = 0;
+        for i in 0..n {
+            let at = (self.turn + i) % n;
+            match self.parts[at].next(&self.topic, self.reader, waker) {
+                Some(Err(RecvError::Closed)) => closed += 1,
+                Some(result) => {
+                    self.turn = (at + 1) % n;
+                    return Some(result);
+                }
+                None => {}
+            }
+        }
+        (closed == n).then_some(Err(RecvError::Closed))
+    }
+}
+
+impl<T: Clone + Send + 'static> Group<T> {
+    /// The next event of this partition for `reader`.
+    fn next(
+        self: &Arc<Self>,
+        topic: &Arc<str>,
+        reader: ReaderId,
+        waker: Option<&Waker>,
+    ) -> Option<Result<GroupEvent<T>, RecvError>> {
+        let group = self;
         // Declared before the guard, so dropped after it: a waker's drop
         // may call back into the bus.
         let mut _displaced = None;
@@ -185,7 +262,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                 let state = &mut *state;
                 match group
                     .log
-                    .poll_read(self.reader, state.next, BATCH, &mut state.buf, waker)
+                    .poll_read(reader, state.next, BATCH, &mut state.buf, waker)
                 {
                     Poll::Ready(Ok(read)) => {
                         state.next = read.next;
@@ -195,7 +272,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                     Poll::Ready(Err(error)) => {
                         let error = Arc::new(error);
                         return Some(Err(RecvError::Io {
-                            topic: self.topic.clone(),
+                            topic: topic.clone(),
                             error,
                         }));
                     }
@@ -207,7 +284,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                 // The skipped events will never be acked: move past them.
                 let _ = group.advance(&mut state);
                 return Some(Err(RecvError::Lagged {
-                    topic: self.topic.clone(),
+                    topic: topic.clone(),
                     skipped,
                 }));
             }
@@ -218,7 +295,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                         return Some(Err(RecvError::Closed));
                     }
                     if let Some(waker) = waker {
-                        _displaced = register(&mut state.waiters, self.reader, waker);
+                        _displaced = register(&mut state.waiters, reader, waker);
                     }
                     return None;
                 }
@@ -232,9 +309,11 @@ impl<T: Clone + Send + 'static> Member<T> {
             seq: record.seq,
             deliveries,
             event: Some(Event {
-                topic: self.topic.clone(),
+                topic: topic.clone(),
+                partition: group.partition,
                 offset: record.offset,
                 properties: record.properties,
+                key: record.key,
                 payload: record.payload,
             }),
         }))
@@ -258,7 +337,7 @@ impl<T: 'static> Group<T> {
             let backend = &self.backend;
             at_once(|cx| {
                 backend
-                    .poll_commit(cx, &self.name, &self.topic, oldest)
+                    .poll_commit(cx, &self.name, &self.topic, self.partition, oldest)
                     .map_err(io::Error::from)
             })?;
             state.committed = oldest;
@@ -279,6 +358,7 @@ impl<T: 'static> Group<T> {
                     offset: event.offset,
                     seq,
                     properties: event.properties,
+                    key: event.key,
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));
@@ -359,17 +439,20 @@ impl<T: 'static> Drop for GroupEvent<T> {
 impl<T: 'static> Drop for Member<T> {
     /// A member that leaves takes its waker with it.
     fn drop(&mut self) {
-        let _gone = unregister(&mut lock(&self.group.state).waiters, self.reader);
-        self.group.log.forget(self.reader);
+        for part in &self.parts {
+            let _gone = unregister(&mut lock(&part.state).waiters, self.reader);
+            part.log.forget(self.reader);
+        }
     }
 }
 
 impl<T: 'static> fmt::Debug for Member<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Member")
-            .field("group", &self.group.name)
+            .field("group", &self.parts[0].name)
             .field("topic", &self.topic)
-            .field("committed", &lock(&self.group.state).committed.get())
+            .field("partitions", &self.parts.len())
+            .field("committed", &lock(&self.parts[0].state).committed.get())
             .finish()
     }
 }

@@ -52,12 +52,14 @@ mod group;
 mod handler;
 #[cfg(all(test, loom))]
 mod loom_events;
+mod partition;
 mod pattern;
 
-pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog};
+pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::partition::partition_for;
 pub use self::pattern::Pattern;
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
 pub use crate::{MessageId, Properties, StoreError};
@@ -138,8 +140,10 @@ impl StartAt {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event<T> {
     topic: Arc<str>,
+    partition: u32,
     offset: Offset,
     properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
     payload: T,
 }
 
@@ -149,9 +153,20 @@ impl<T> Event<T> {
         &self.topic
     }
 
-    /// Its offset in that topic.
+    /// Its offset in its partition of that topic.
     pub fn offset(&self) -> Offset {
         self.offset
+    }
+
+    /// The partition of the topic it is in (0 in a topic of one).
+    pub fn partition(&self) -> u32 {
+        self.partition
+    }
+
+    /// The key it was published with, if any; see
+    /// [`EventBus::publish_keyed`].
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// Its properties: the id it was published with (generated if the
@@ -206,7 +221,9 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("topic", &self.topic)
+            .field("partition", &self.partition)
             .field("offset", &self.offset.0)
+            .field("key", &self.key)
             .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()
@@ -277,7 +294,7 @@ pub struct EventBus<T: 'static> {
 pub struct Topic<T: 'static> {
     bus: BusRef<T>,
     name: Arc<str>,
-    log: Arc<dyn TopicLog<T>>,
+    parts: Arc<Partitions<T>>,
 }
 
 /// A reader with its own cursor on every topic its pattern matches
@@ -302,7 +319,6 @@ struct BusRef<T: 'static>(Arc<Inner<T>>);
 struct Inner<T: 'static> {
     backend: Arc<dyn Backend<T>>,
     registry: Mutex<Registry<T>>,
-    /// By (group, topic).
     groups: Mutex<Groups<T>>,
     /// Bus-wide publication order.
     seq: AtomicU64,
@@ -312,23 +328,63 @@ struct Inner<T: 'static> {
     spawner: Option<Spawner>,
 }
 
-struct Registry<T> {
-    topics: HashMap<Arc<str>, Arc<dyn TopicLog<T>>>,
+struct Registry<T: 'static> {
+    topics: HashMap<Arc<str>, Arc<Partitions<T>>>,
     /// Pattern subscribers, told of each topic created after they were.
     watchers: Vec<Weak<Watch<T>>>,
     closed: bool,
 }
 
-type NamedLog<T> = (Arc<str>, Arc<dyn TopicLog<T>>);
+type NamedLog<T> = (Arc<str>, Arc<Partitions<T>>);
 
-type Groups<T> = HashMap<(String, Arc<str>), Arc<Group<T>>>;
+// ANCHOR: partitions
+/// A topic's partitions: one log each, and the turn for events without a
+/// key.
+pub(crate) struct Partitions<T: 'static> {
+    logs: Box<[Arc<dyn TopicLog<T>>]>,
+    /// The partition the next keyless event goes to, in a topic of more
+    /// than one (never touched in a topic of one).
+    turn: AtomicUsize,
+}
 
-struct Watch<T> {
+impl<T: 'static> Partitions<T> {
+    fn new(logs: Vec<Arc<dyn TopicLog<T>>>) -> Partitions<T> {
+        Partitions {
+            logs: logs.into_boxed_slice(),
+            turn: AtomicUsize::new(0),
+        }
+    }
+
+    /// The log an event with `key` goes to: the key's partition, else the
+    /// next in turn. A topic of one partition does no work to choose.
+    fn pick(&self, key: Option<&str>) -> &dyn TopicLog<T> {
+        let n = self.logs.len();
+        if n == 1 {
+            return &*self.logs[0];
+        }
+        let at = match key {
+            Some(key) => partition_for(key, n as u32) as usize,
+            None => self.turn.fetch_add(1, Ordering::Relaxed) % n,
+        };
+        &*self.logs[at]
+    }
+
+    /// How many partitions.
+    fn count(&self) -> u32 {
+        self.logs.len() as u32
+    }
+}
+// ANCHOR_END: partitions
+
+/// By (group, topic, partition).
+type Groups<T> = HashMap<(String, Arc<str>, u32), Arc<Group<T>>>;
+
+struct Watch<T: 'static> {
     pattern: Pattern,
     state: Mutex<WatchState<T>>,
 }
 
-struct WatchState<T> {
+struct WatchState<T: 'static> {
     new: Vec<NamedLog<T>>,
     waker: Option<Waker>,
     closed: bool,
@@ -338,6 +394,7 @@ struct WatchState<T> {
 struct Cursor<T: 'static> {
     /// This reader's own copy, so handing it out touches no shared count.
     name: Arc<str>,
+    partition: u32,
     log: Arc<dyn TopicLog<T>>,
     /// Who waits on the log: this cursor.
     reader: ReaderId,
@@ -373,11 +430,44 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
     /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
     pub fn topic(&self, name: &str) -> Result<Topic<T>, EventsError> {
-        let (name, log) = self.bus.0.log(name)?;
+        self.create_topic(name, TopicOptions::default())
+    }
+
+    /// The topic `name`, made with `options` if new: its partition count
+    /// is fixed then. A topic that exists (made earlier, or stored by the
+    /// backend) is returned as it is, keeping its own count: check
+    /// [`Topic::partitions`]. [`topic`](EventBus::topic) and publishing
+    /// to a new name make a topic of one partition.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] if `name` is not a topic name (see
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// let mut all = carts.subscribe(StartAt::Start);
+    /// carts.try_publish_keyed("cart-1", "apple").unwrap();
+    /// carts.try_publish_keyed("cart-1", "pear").unwrap();
+    ///
+    /// let first = all.try_recv().unwrap().unwrap();
+    /// let second = all.try_recv().unwrap().unwrap();
+    /// assert_eq!((*first, *second), ("apple", "pear"), "one key, one partition, in order");
+    /// assert_eq!(first.partition(), carts.partition_for("cart-1"));
+    /// assert_eq!(first.key(), Some("cart-1"));
+    /// ```
+    pub fn create_topic(&self, name: &str, options: TopicOptions) -> Result<Topic<T>, EventsError> {
+        let (name, parts) = self.bus.0.log_with(name, &options)?;
         Ok(Topic {
             bus: self.bus.clone(),
             name,
-            log,
+            parts,
         })
     }
 
@@ -457,12 +547,78 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
-        let log = match poll_fn(|cx| self.bus.0.poll_log(cx, topic)).await {
-            Ok((_, log)) => log,
+        let options = TopicOptions::default();
+        let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
+            Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
         let append = self.bus.0.prepare(event, properties);
-        self.bus.0.append(&*log, append).await
+        self.bus.0.append(parts.pick(None), append).await
+    }
+
+    /// Publishes `event` on `topic` with `key`, once the backend has
+    /// stored it, and returns its offset in the key's partition
+    /// ([`partition_for`]). Events of one key all go to one partition, so
+    /// every reader sees them in the order they were published; in a
+    /// group, one member at a time handles them. Otherwise as
+    /// [`publish`](EventBus::publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     bus.publish_keyed("audit", "ada", "logged in").await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!((event.key(), *event), (Some("ada"), "logged in"));
+    /// });
+    /// ```
+    pub async fn publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let options = TopicOptions::default();
+        let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.append(parts.pick(Some(key)), append).await
+    }
+
+    /// Publishes `event` on `topic` with `key` if the backend can store it
+    /// at once; see [`publish_keyed`](EventBus::publish_keyed) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// bus.try_publish_keyed("audit", "ada", "logged in").unwrap();
+    /// assert_eq!(audit.try_recv().unwrap().unwrap().key(), Some("ada"));
+    /// ```
+    pub fn try_publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.try_append(parts.pick(Some(key)), append)
     }
 
     /// Publishes `event` on `topic` if the backend can store it at once,
@@ -526,13 +682,13 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
-        let log = match self.bus.0.log(topic) {
-            Ok((_, log)) => log,
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
         self.bus
             .0
-            .try_append(&*log, self.bus.0.prepare(event, properties))
+            .try_append(parts.pick(None), self.bus.0.prepare(event, properties))
     }
 
     /// A subscriber to every topic `pattern` matches, starting `from`.
@@ -566,8 +722,32 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::Backend`] if the backend fails.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
+        self.committed_in(group, topic, 0)
+    }
+
+    /// The offset `group` has committed on `topic`'s partition `partition`.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let _member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// assert_eq!(bus.committed_in("billing", "order.paid", 0).unwrap(), Some(Offset::new(0)));
+    /// ```
+    pub fn committed_in(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<Offset>, EventsError> {
         let backend = &self.bus.0.backend;
-        Ok(at_once(|cx| backend.poll_committed(cx, group, topic))?)
+        Ok(at_once(|cx| backend.poll_committed(cx, group, topic, partition))?)
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -599,7 +779,12 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// subscribers) if new; for a caller that cannot wait, a backend that
     /// does not open it at once is an error.
     fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
-        match self.poll_log(&mut Context::from_waker(Waker::noop()), name) {
+        self.log_with(name, &TopicOptions::default())
+    }
+
+    /// As [`log`](Inner::log), making a new topic with `options`.
+    fn log_with(&self, name: &str, options: &TopicOptions) -> Result<NamedLog<T>, EventsError> {
+        match self.poll_log(&mut Context::from_waker(Waker::noop()), name, options) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(EventsError::Backend(would_block())),
         }
@@ -607,7 +792,12 @@ impl<T: Clone + Send + 'static> Inner<T> {
 
     /// The log of topic `name`, opened (and shown to matching pattern
     /// subscribers) if new.
-    fn poll_log(&self, cx: &mut Context<'_>, name: &str) -> Poll<Result<NamedLog<T>, EventsError>> {
+    fn poll_log(
+        &self,
+        cx: &mut Context<'_>,
+        name: &str,
+        options: &TopicOptions,
+    ) -> Poll<Result<NamedLog<T>, EventsError>> {
         pattern::validate_topic(name)?;
         let mut wakers = Vec::new();
         let opened = {
@@ -615,7 +805,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             if let Some((name, log)) = registry.topics.get_key_value(name) {
                 return Poll::Ready(Ok((name.clone(), log.clone())));
             }
-            self.open(cx, &mut registry, name, &mut wakers)
+            self.open(cx, &mut registry, name, options, &mut wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
         opened
@@ -631,16 +821,26 @@ impl<T: Clone + Send + 'static> Inner<T> {
         cx: &mut Context<'_>,
         registry: &mut Registry<T>,
         name: &str,
+        options: &TopicOptions,
         wakers: &mut Vec<Waker>,
     ) -> Poll<Result<NamedLog<T>, EventsError>> {
-        let log = match self.backend.poll_open(cx, name, self.retention) {
-            Poll::Ready(Ok(log)) => log,
+        let retention = options.retention.unwrap_or(self.retention).max(1);
+        let logs = match self
+            .backend
+            .poll_open(cx, name, options.partitions.max(1), retention)
+        {
+            Poll::Ready(Ok(logs)) if logs.is_empty() => {
+                let error = io::Error::other("the backend opened a topic without partitions");
+                return Poll::Ready(Err(EventsError::Backend(error)));
+            }
+            Poll::Ready(Ok(logs)) => logs,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
             Poll::Pending => return Poll::Pending,
         };
         if registry.closed {
-            log.close();
+            logs.iter().for_each(|log| log.close());
         }
+        let log = Arc::new(Partitions::new(logs));
         let name: Arc<str> = Arc::from(name);
         registry.topics.insert(name.clone(), log.clone());
         registry.watchers.retain(|watch| {
@@ -693,9 +893,9 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
         if pattern.is_literal() {
-            let (name, log) = self.log(pattern.as_str())?;
+            let (name, parts) = self.log(pattern.as_str())?;
             return Ok(Subscriber {
-                cursors: vec![Cursor::new(&name, log, from)],
+                cursors: Cursor::all(&name, &parts, from).collect(),
                 watch: None,
             });
         }
@@ -708,7 +908,8 @@ impl<T: Clone + Send + 'static> Inner<T> {
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
                 let cx = &mut Context::from_waker(Waker::noop());
-                match self.open(cx, &mut registry, &stored, &mut wakers) {
+                let options = TopicOptions::default();
+                match self.open(cx, &mut registry, &stored, &options, &mut wakers) {
                     Poll::Ready(opened) => opened?,
                     Poll::Pending => return Err(EventsError::Backend(would_block())),
                 };
@@ -718,7 +919,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             .topics
             .iter()
             .filter(|(name, _)| pattern.matches(name))
-            .map(|(name, log)| Cursor::new(name, log.clone(), from))
+            .flat_map(|(name, parts)| Cursor::all(name, parts, from))
             .collect();
         let watch = Arc::new(Watch {
             pattern,
@@ -773,8 +974,125 @@ impl<T: Clone + Send + 'static> Topic<T> {
     pub async fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
         self.bus
             .0
-            .append(&*self.log, self.bus.0.prepare(event, None))
+            .append(self.parts.pick(None), self.bus.0.prepare(event, None))
             .await
+    }
+
+    /// Publishes `event` with `key`, to the key's partition; see
+    /// [`EventBus::publish_keyed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let options = TopicOptions { partitions: 8, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic("cart.updated", options).unwrap();
+    ///     let mut all = carts.subscribe(StartAt::Start);
+    ///     carts.publish_keyed("cart-1", "apple").await.unwrap();
+    ///     assert_eq!(all.recv().await.unwrap().partition(), carts.partition_for("cart-1"));
+    /// });
+    /// ```
+    pub async fn publish_keyed(&self, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.append(self.parts.pick(Some(key)), append).await
+    }
+
+    /// Publishes `event` with `key` if the backend can store it at once;
+    /// see [`publish_keyed`](Topic::publish_keyed).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// // Offsets count per partition: the first event of each is offset 0.
+    /// assert_eq!(carts.try_publish_keyed("cart-1", "apple").unwrap(), Offset::new(0));
+    /// ```
+    pub fn try_publish_keyed(&self, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.try_append(self.parts.pick(Some(key)), append)
+    }
+
+    /// Publishes `event` (without a key) to partition `partition`, if the
+    /// backend can store it at once: for a publisher that places events
+    /// itself.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish); [`PublishError::Store`]
+    /// with [`StoreError::NotStored`] if the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut all = jobs.subscribe(StartAt::Start);
+    /// assert_eq!(jobs.try_publish_to(1, "rebuild").unwrap(), Offset::new(0));
+    /// assert_eq!(all.try_recv().unwrap().unwrap().partition(), 1);
+    /// assert!(jobs.try_publish_to(2, "lost").is_err());
+    /// ```
+    pub fn try_publish_to(&self, partition: u32, event: T) -> Result<Offset, PublishError<T>> {
+        let Some(log) = self.parts.logs.get(partition as usize) else {
+            let error = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("topic {:?} has no partition {partition}", self.name),
+            );
+            return Err(PublishError::Store(StoreError::NotStored { value: event, error }));
+        };
+        self.bus.0.try_append(&**log, self.bus.0.prepare(event, None))
+    }
+
+    /// How many partitions the topic has (fixed when it was made).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// assert_eq!(bus.topic("audit").unwrap().partitions(), 1);
+    /// ```
+    pub fn partitions(&self) -> u32 {
+        self.parts.count()
+    }
+
+    /// The partition events with `key` go to in this topic
+    /// ([`partition_for`] with its partition count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, partition_for, TopicOptions};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let options = TopicOptions { partitions: 16, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// assert_eq!(carts.partition_for("cart-1"), partition_for("cart-1", 16));
+    /// ```
+    pub fn partition_for(&self, key: &str) -> u32 {
+        partition_for(key, self.parts.count())
     }
 
     /// Publishes `event` with `properties`; see [`EventBus::publish_with`].
@@ -803,7 +1121,7 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// ```
     pub async fn publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
         let append = self.bus.0.prepare(event, Some(properties));
-        self.bus.0.append(&*self.log, append).await
+        self.bus.0.append(self.parts.pick(None), append).await
     }
 
     /// Publishes `event` if the backend can store it at once (the
@@ -827,7 +1145,9 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// assert_eq!(orders.end(), Offset::new(1));
     /// ```
     pub fn try_publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.try_append(&*self.log, self.bus.0.prepare(event, None))
+        self.bus
+            .0
+            .try_append(self.parts.pick(None), self.bus.0.prepare(event, None))
     }
 
     /// Publishes `event` with `properties` if the backend can store it at
@@ -852,31 +1172,68 @@ impl<T: Clone + Send + 'static> Topic<T> {
     pub fn try_publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
         self.bus
             .0
-            .try_append(&*self.log, self.bus.0.prepare(event, Some(properties)))
+            .try_append(self.parts.pick(None), self.bus.0.prepare(event, Some(properties)))
     }
 
-    /// A subscriber to this topic, starting `from`.
+    /// A subscriber to this topic (every partition), starting `from` in
+    /// each.
     pub fn subscribe(&self, from: StartAt) -> Subscriber<T> {
         Subscriber {
-            cursors: vec![Cursor::new(&self.name, self.log.clone(), from)],
+            cursors: Cursor::all(&self.name, &self.parts, from).collect(),
             watch: None,
         }
     }
 
-    /// Keeps at most `events` events (0 is taken as 1). Readers behind
-    /// the new window get [`RecvError::Lagged`].
+    /// Keeps at most `events` events in each partition (0 is taken as 1).
+    /// Readers behind the new window get [`RecvError::Lagged`].
     pub fn set_retention(&self, events: usize) {
-        self.log.set_retention(events);
+        self.parts.logs.iter().for_each(|log| log.set_retention(events));
     }
 
-    /// The oldest retained offset.
+    /// The oldest retained offset of partition 0 (the topic's only one
+    /// unless it was made with more; see [`start_of`](Topic::start_of)).
     pub fn start(&self) -> Offset {
-        self.log.start()
+        self.parts.logs[0].start()
     }
 
-    /// The offset the next event will get.
+    /// The offset the next event of partition 0 will get (see
+    /// [`end_of`](Topic::end_of)).
     pub fn end(&self) -> Offset {
-        self.log.end()
+        self.parts.logs[0].end()
+    }
+
+    /// The oldest retained offset of partition `partition`; `None` if the
+    /// topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// assert_eq!(audit.start_of(0), Some(Offset::new(0)));
+    /// assert_eq!(audit.start_of(1), None);
+    /// ```
+    pub fn start_of(&self, partition: u32) -> Option<Offset> {
+        self.parts.logs.get(partition as usize).map(|log| log.start())
+    }
+
+    /// The offset the next event of partition `partition` will get;
+    /// `None` if the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// audit.try_publish(1).unwrap();
+    /// assert_eq!(audit.end_of(0), Some(Offset::new(1)));
+    /// ```
+    pub fn end_of(&self, partition: u32) -> Option<Offset> {
+        self.parts.logs.get(partition as usize).map(|log| log.end())
     }
 }
 
@@ -918,10 +1275,10 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             // back into the bus.
             let mut _displaced = None;
             let mut state = lock(&watch.state);
-            for (name, log) in state.new.drain(..) {
+            for (name, parts) in state.new.drain(..) {
                 // Everything in a topic created after subscribing is new.
                 let from = StartAt::Offset(Offset(0));
-                self.cursors.push(Cursor::new(&name, log, from));
+                self.cursors.extend(Cursor::all(&name, &parts, from));
             }
             more_topics = !state.closed;
             if let (Some(waker), true) = (waker, more_topics) {
@@ -954,8 +1311,10 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             let record = cursor.buf.pop_front()?;
             return Some(Ok(Event {
                 topic: cursor.name.clone(),
+                partition: cursor.partition,
                 offset: record.offset,
                 properties: record.properties,
+                key: record.key,
                 payload: record.payload,
             }));
         }
@@ -982,16 +1341,23 @@ impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
 }
 
 impl<T: Clone + Send + 'static> Cursor<T> {
-    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: StartAt) -> Cursor<T> {
-        Cursor {
-            next: from.offset_in(&*log),
-            name: Arc::from(name),
-            log,
+    /// A cursor on each partition of `parts`.
+    fn all<'a>(
+        name: &'a str,
+        parts: &'a Partitions<T>,
+        from: StartAt,
+    ) -> impl Iterator<Item = Cursor<T>> + 'a {
+        let name: Arc<str> = Arc::from(name);
+        (0..).zip(parts.logs.iter()).map(move |(partition, log)| Cursor {
+            next: from.offset_in(&**log),
+            name: name.clone(),
+            partition,
+            log: log.clone(),
             reader: ReaderId::new(),
             buf: VecDeque::new(),
             skipped: 0,
             done: false,
-        }
+        })
     }
 
     // ANCHOR: fill
@@ -1049,7 +1415,7 @@ impl<T: 'static> Inner<T> {
             let logs: Vec<_> = registry.topics.values().cloned().collect();
             (logs, std::mem::take(&mut registry.watchers))
         };
-        for log in logs {
+        for log in logs.iter().flat_map(|parts| parts.logs.iter()) {
             log.close();
         }
         for watch in watchers.iter().filter_map(Weak::upgrade) {
@@ -1076,7 +1442,7 @@ impl<T: 'static> Clone for Topic<T> {
         Topic {
             bus: self.bus.clone(),
             name: self.name.clone(),
-            log: self.log.clone(),
+            parts: self.parts.clone(),
         }
     }
 }
@@ -1095,8 +1461,9 @@ impl<T: 'static> fmt::Debug for Topic<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Topic")
             .field("name", &self.name)
-            .field("start", &self.log.start().0)
-            .field("end", &self.log.end().0)
+            .field("partitions", &self.parts.count())
+            .field("start", &self.parts.logs[0].start().0)
+            .field("end", &self.parts.logs[0].end().0)
             .finish()
     }
 }
