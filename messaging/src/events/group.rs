@@ -23,8 +23,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// One member of a consumer group: made by
-/// [`EventBus::join`](super::EventBus::join).
+/// [`EventBus::join`](super::EventBus::join) (sharing every partition) or
+/// [`EventBus::join_assigned`](super::EventBus::join_assigned) (owning
+/// the partitions assigned to it).
 pub struct Member<T: 'static> {
+    /// The group's members on this topic.
+    coord: Arc<Coordinator>,
+    /// Whether partitions are assigned to members, rather than shared.
+    assigned: bool,
     /// The group's state in each partition of the topic, partition 0
     /// first.
     parts: Vec<Arc<Group<T>>>,
@@ -46,7 +52,68 @@ pub struct GroupEvent<T: 'static> {
     event: Option<Event<T>>,
     seq: u64,
     deliveries: u32,
+    /// The partition's epoch when it was handed out: an older one than
+    /// the partition's now means the partition was rewound since.
+    epoch: u64,
 }
+
+// ANCHOR: coordinator
+/// Who belongs to a group on one topic, and (for an assigned group) who
+/// owns which partition.
+pub(crate) struct Coordinator {
+    state: Mutex<Membership>,
+}
+
+struct Membership {
+    /// Members that share every partition ([`join`]).
+    shared: usize,
+    /// Members of an assigned group, in the order they joined.
+    members: Vec<ReaderId>,
+    /// Where each partition should be: partition `p` goes to
+    /// `members[p % members.len()]`.
+    target: Vec<Option<ReaderId>>,
+    /// Who holds each partition now. A partition whose target moved stays
+    /// with its holder until that member's next call (or its leaving), so
+    /// it can settle what it holds first; then the target takes it up.
+    holder: Vec<Option<ReaderId>>,
+    /// Members whose assignment changed and who have not been told.
+    untold: Vec<ReaderId>,
+    /// Members of an assigned group waiting for a partition to be let go.
+    waiters: Vec<(ReaderId, Waker)>,
+}
+
+impl Membership {
+    /// The partitions `member` should own.
+    fn targets_of(&self, member: ReaderId) -> Vec<u32> {
+        (0..)
+            .zip(&self.target)
+            .filter(|(_, t)| **t == Some(member))
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// Assigns the partitions again (round robin over members in join
+    /// order), marking the members whose share changed to be told.
+    fn reassign(&mut self) {
+        let before: Vec<_> = self.members.iter().map(|&m| (m, self.targets_of(m))).collect();
+        let n = self.members.len();
+        for (p, target) in self.target.iter_mut().enumerate() {
+            *target = (n > 0).then(|| self.members[p % n]);
+        }
+        for (member, old) in before {
+            if self.targets_of(member) != old && !self.untold.contains(&member) {
+                self.untold.push(member);
+            }
+        }
+        // A partition nobody holds goes to its target at once.
+        for (holder, target) in self.holder.iter_mut().zip(&self.target) {
+            if holder.is_none() {
+                *holder = *target;
+            }
+        }
+    }
+}
+// ANCHOR_END: coordinator
 
 /// A group's state in one partition of its topic.
 pub(crate) struct Group<T: 'static> {
@@ -55,6 +122,7 @@ pub(crate) struct Group<T: 'static> {
     partition: u32,
     log: Arc<dyn TopicLog<T>>,
     backend: Arc<dyn Backend<T>>,
+    coord: Arc<Coordinator>,
     state: Mutex<GroupState<T>>,
 }
 
@@ -68,6 +136,13 @@ struct GroupState<T> {
     redeliver: BTreeMap<Offset, (Record<T>, u32)>,
     /// Handed out and not settled, by offset, with their delivery counts.
     in_flight: BTreeMap<Offset, u32>,
+    /// Delivery counts of events handed out before the partition was
+    /// rewound, for when they are handed out again.
+    prior: BTreeMap<Offset, u32>,
+    /// One more each time the partition is rewound to its committed
+    /// offset (a rebalance), so that settling an event handed out before
+    /// is told apart.
+    epoch: u64,
     committed: Offset,
     /// Events that left the retained window before the group read them,
     /// not yet reported.
@@ -86,6 +161,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     group: &str,
     topic: &str,
     from: StartAt,
+    assigned: bool,
 ) -> Result<Member<T>, EventsError> {
     if group.is_empty() || group.len() > MAX_NAME_LEN {
         let reason = "a group name must be 1 to 255 bytes";
@@ -96,25 +172,80 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     }
     let (name, topic_parts) = inner.log(topic)?;
     let mut groups = lock(&inner.groups);
-    let mut parts = Vec::with_capacity(topic_parts.logs.len());
+    let count = topic_parts.logs.len();
+    let coord = match groups.get(&(group.to_owned(), name.clone(), 0)) {
+        Some(first) => first.coord.clone(),
+        None => Arc::new(Coordinator {
+            state: Mutex::new(Membership {
+                shared: 0,
+                members: Vec::new(),
+                target: vec![None; count],
+                holder: vec![None; count],
+                untold: Vec::new(),
+                waiters: Vec::new(),
+            }),
+        }),
+    };
+    {
+        let membership = lock(&coord.state);
+        let other_kind = if assigned {
+            membership.shared > 0
+        } else {
+            !membership.members.is_empty()
+        };
+        if other_kind {
+            return Err(EventsError::GroupKind(group.to_owned()));
+        }
+    }
+    let mut parts = Vec::with_capacity(count);
     for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
         let key = (group.to_owned(), name.clone(), partition);
         let shared = match groups.get(&key) {
             Some(shared) => shared.clone(),
             None => {
-                let shared = Arc::new(open(inner, group, &name, partition, log.clone(), from)?);
+                let part = open(inner, group, &name, partition, log.clone(), from, coord.clone())?;
+                let shared = Arc::new(part);
                 groups.insert(key, shared.clone());
                 shared
             }
         };
         parts.push(shared);
     }
+    drop(groups);
+    let reader = ReaderId::new();
+    let wakers = {
+        let mut membership = lock(&coord.state);
+        if assigned {
+            membership.members.push(reader);
+            membership.reassign();
+            // A new member learns its share from `assignment`, not as a
+            // change.
+            membership.untold.retain(|m| *m != reader);
+            std::mem::take(&mut membership.waiters)
+        } else {
+            membership.shared += 1;
+            Vec::new()
+        }
+    };
+    // Members that lose a partition let it go at their next call: wake
+    // them to make it.
+    wake_members(&parts, wakers);
     Ok(Member {
+        coord,
+        assigned,
         topic: Arc::from(&*name),
         parts,
-        reader: ReaderId::new(),
+        reader,
         turn: 0,
     })
+}
+
+/// Wakes `wakers` and every member waiting in any of `parts`.
+fn wake_members<T: 'static>(parts: &[Arc<Group<T>>], mut wakers: Vec<(ReaderId, Waker)>) {
+    for part in parts {
+        wakers.append(&mut lock(&part.state).waiters);
+    }
+    wakers.into_iter().for_each(|(_, waker)| waker.wake());
 }
 
 /// The group's state in one partition, starting at its committed offset
@@ -126,6 +257,7 @@ fn open<T: Clone + Send + 'static>(
     partition: u32,
     log: Arc<dyn TopicLog<T>>,
     from: StartAt,
+    coord: Arc<Coordinator>,
 ) -> Result<Group<T>, EventsError> {
     let backend = &inner.backend;
     let start = match at_once(|cx| backend.poll_committed(cx, group, topic, partition))? {
@@ -145,11 +277,14 @@ fn open<T: Clone + Send + 'static>(
         partition,
         log,
         backend: inner.backend.clone(),
+        coord,
         state: Mutex::new(GroupState {
             next: start,
             buf: VecDeque::new(),
             redeliver: BTreeMap::new(),
             in_flight: BTreeMap::new(),
+            prior: BTreeMap::new(),
+            epoch: 0,
             committed: start,
             lagged: 0,
             done: false,
@@ -225,9 +360,23 @@ impl<T: Clone + Send + 'static> Member<T> {
     /// `Closed` only once every partition is.
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
         let n = self.parts.len();
+        let mut owned = None;
+        if self.assigned {
+            let (rebalanced, mine) = self.take_up(waker);
+            if let Some(partitions) = rebalanced {
+                let topic = self.topic.clone();
+                return Some(Err(RecvError::Rebalanced { topic, partitions }));
+            }
+            owned = Some(mine);
+        }
         let mut closed = 0;
         for i in 0..n {
             let at = (self.turn + i) % n;
+            if owned.as_ref().is_some_and(|mine| !mine.contains(&(at as u32))) {
+                // Another member's; closed once every partition is.
+                closed += usize::from(self.parts[at].is_finished());
+                continue;
+            }
             match self.parts[at].next(&self.topic, self.reader, waker) {
                 Some(Err(RecvError::Closed)) => closed += 1,
                 Some(result) => {
@@ -238,6 +387,117 @@ impl<T: Clone + Send + 'static> Member<T> {
             }
         }
         (closed == n).then_some(Err(RecvError::Closed))
+    }
+
+    // ANCHOR: take-up
+    /// For an assigned member: lets go of the partitions that are no
+    /// longer its own (rewinding them to their committed offset, so their
+    /// new owner starts there), takes up those let go to it, and says
+    /// whether it must be told of a change. Returns that, and the
+    /// partitions it holds.
+    fn take_up(&mut self, waker: Option<&Waker>) -> (Option<Vec<u32>>, Vec<u32>) {
+        let me = self.reader;
+        // Dropped after the lock: a waker's drop may call back in.
+        let mut _displaced = None;
+        let mut wake = Vec::new();
+        let mut guard = lock(&self.coord.state);
+        let membership = &mut *guard;
+        let mut waiting = false;
+        for (p, part) in self.parts.iter().enumerate() {
+            let (target, holder) = (membership.target[p], membership.holder[p]);
+            if holder == Some(me) && target != Some(me) {
+                part.rewind(me);
+                membership.holder[p] = target;
+                wake.extend(std::mem::take(&mut membership.waiters));
+            }
+            if target == Some(me) {
+                match membership.holder[p] {
+                    None => membership.holder[p] = Some(me),
+                    Some(other) if other != me => waiting = true,
+                    Some(_) => {}
+                }
+            }
+        }
+        if let (true, Some(waker)) = (waiting, waker) {
+            _displaced = register(&mut membership.waiters, me, waker);
+        }
+        let mine: Vec<u32> = (0..)
+            .zip(&membership.holder)
+            .filter(|(_, h)| **h == Some(me))
+            .map(|(p, _)| p)
+            .collect();
+        let told = match membership.untold.iter().position(|m| *m == me) {
+            Some(at) => {
+                membership.untold.swap_remove(at);
+                Some(membership.targets_of(me))
+            }
+            None => None,
+        };
+        drop(guard);
+        wake.into_iter().for_each(|(_, waker)| waker.wake());
+        (told, mine)
+    }
+    // ANCHOR_END: take-up
+
+    /// The partitions this member owns now: every one for a member that
+    /// shares them ([`EventBus::join`](super::EventBus::join)); for an
+    /// assigned member, those it holds (a partition assigned to it that
+    /// another member has not let go of yet is not among them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    /// bus.create_topic("job.queued", options).unwrap();
+    /// let a = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// assert_eq!(a.assignment(), [0, 1, 2, 3]);
+    /// ```
+    pub fn assignment(&self) -> Vec<u32> {
+        if !self.assigned {
+            return (0..self.parts.len() as u32).collect();
+        }
+        let membership = lock(&self.coord.state);
+        (0..)
+            .zip(&membership.holder)
+            .filter(|(_, h)| **h == Some(self.reader))
+            .map(|(p, _)| p)
+            .collect()
+    }
+}
+
+impl<T: 'static> Group<T> {
+    // ANCHOR: rewind
+    /// Rewinds this partition to its committed offset for its next owner,
+    /// as `leaving` lets go of it: what was read ahead or handed out and
+    /// not acked will be handed out again (an ack of it from before now
+    /// fails). This is the at-least-once window of a rebalance.
+    fn rewind(&self, leaving: ReaderId) {
+        let _gone = {
+            let mut state = lock(&self.state);
+            let state = &mut *state;
+            state.next = state.committed;
+            state.buf.clear();
+            for (offset, (_, n)) in std::mem::take(&mut state.redeliver) {
+                state.prior.insert(offset, n);
+            }
+            for (offset, n) in std::mem::take(&mut state.in_flight) {
+                state.prior.insert(offset, n);
+            }
+            state.epoch += 1;
+            state.done = false;
+            unregister(&mut state.waiters, leaving)
+        };
+        self.log.forget(leaving);
+    }
+    // ANCHOR_END: rewind
+
+    /// Closed, read to the end and everything settled.
+    fn is_finished(&self) -> bool {
+        let state = lock(&self.state);
+        state.done && state.in_flight.is_empty() && state.redeliver.is_empty() && state.buf.is_empty()
     }
 }
 
@@ -289,7 +549,11 @@ impl<T: Clone + Send + 'static> Group<T> {
                 }));
             }
             match state.buf.pop_front() {
-                Some(record) => (record, 1),
+                Some(record) if state.prior.is_empty() => (record, 1),
+                Some(record) => {
+                    let before = state.prior.remove(&record.offset).unwrap_or(0);
+                    (record, before + 1)
+                }
                 None => {
                     if state.done && state.in_flight.is_empty() {
                         return Some(Err(RecvError::Closed));
@@ -303,11 +567,13 @@ impl<T: Clone + Send + 'static> Group<T> {
         };
         // ANCHOR_END: group-next
         state.in_flight.insert(record.offset, deliveries);
+        let epoch = state.epoch;
         drop(state);
         Some(Ok(GroupEvent {
             group: group.clone(),
             seq: record.seq,
             deliveries,
+            epoch,
             event: Some(Event {
                 topic: topic.clone(),
                 partition: group.partition,
@@ -347,9 +613,27 @@ impl<T: 'static> Group<T> {
     // ANCHOR_END: advance
 
     /// Ends the delivery of `event`: acked, or given back to the group.
-    fn settle(&self, event: Event<T>, seq: u64, deliveries: u32, ack: bool) -> Result<(), EventsError> {
+    fn settle(
+        &self,
+        event: Event<T>,
+        seq: u64,
+        deliveries: u32,
+        epoch: u64,
+        ack: bool,
+    ) -> Result<(), EventsError> {
         let (result, waiters) = {
             let mut state = lock(&self.state);
+            if state.epoch != epoch {
+                // Rewound since: the partition's new owner has it again.
+                drop(state);
+                return match ack {
+                    true => Err(EventsError::Revoked {
+                        topic: self.topic.clone(),
+                        partition: self.partition,
+                    }),
+                    false => Ok(()),
+                };
+            }
             state.in_flight.remove(&event.offset);
             let result = if ack {
                 self.advance(&mut state)
@@ -392,14 +676,17 @@ impl<T: 'static> GroupEvent<T> {
     /// commit is tried again at the next ack.
     pub fn ack(mut self) -> Result<(), EventsError> {
         let event = self.event.take().expect("a GroupEvent is settled only once");
-        self.group.settle(event, self.seq, self.deliveries, true)
+        self.group
+            .settle(event, self.seq, self.deliveries, self.epoch, true)
     }
 
     /// Gives the event back to the group, to be handed out again (as
     /// dropping it does).
     pub fn nack(mut self) {
         if let Some(event) = self.event.take() {
-            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+            let _ = self
+                .group
+                .settle(event, self.seq, self.deliveries, self.epoch, false);
         }
     }
 
@@ -431,7 +718,9 @@ impl<T: 'static> Deref for GroupEvent<T> {
 impl<T: 'static> Drop for GroupEvent<T> {
     fn drop(&mut self) {
         if let Some(event) = self.event.take() {
-            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+            let _ = self
+                .group
+                .settle(event, self.seq, self.deliveries, self.epoch, false);
         }
     }
 }
@@ -439,9 +728,36 @@ impl<T: 'static> Drop for GroupEvent<T> {
 impl<T: 'static> Drop for Member<T> {
     /// A member that leaves takes its waker with it.
     fn drop(&mut self) {
+        let (wakers, _gone) = {
+            let mut membership = lock(&self.coord.state);
+            if self.assigned {
+                let membership = &mut *membership;
+                // What it holds is rewound for the next owner: events it
+                // still has in hand will be handed out again.
+                for (p, part) in self.parts.iter().enumerate() {
+                    if membership.holder[p] == Some(self.reader) {
+                        part.rewind(self.reader);
+                        // Its next holder is set by `reassign`.
+                        membership.holder[p] = None;
+                    }
+                }
+                membership.members.retain(|m| *m != self.reader);
+                membership.untold.retain(|m| *m != self.reader);
+                let gone = unregister(&mut membership.waiters, self.reader);
+                membership.reassign();
+                (std::mem::take(&mut membership.waiters), gone)
+            } else {
+                membership.shared -= 1;
+                (Vec::new(), None)
+            }
+        };
         for part in &self.parts {
             let _gone = unregister(&mut lock(&part.state).waiters, self.reader);
             part.log.forget(self.reader);
+        }
+        if self.assigned {
+            // The members that take up its partitions may be waiting.
+            wake_members(&self.parts, wakers);
         }
     }
 }

@@ -380,6 +380,8 @@ where
                 Some(Err(super::RecvError::Lagged { skipped, .. })) => {
                     control.update(|stats| stats.skipped += skipped);
                 }
+                // Only members of assigned groups are rebalanced.
+                Some(Err(super::RecvError::Rebalanced { .. })) => {}
                 Some(Err(error @ super::RecvError::Io { .. })) => {
                     // The backend could not read: wait the first back-off
                     // before reading again, so a lasting failure does not

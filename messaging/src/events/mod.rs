@@ -712,7 +712,52 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
     /// [`EventsError::Backend`] if the backend fails.
     pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
-        group::join(&self.bus.0, group, topic, from)
+        group::join(&self.bus.0, group, topic, from, false)
+    }
+
+    /// A new member of consumer group `group` on `topic`, in a group that
+    /// assigns partitions, as a Kafka consumer group does: each partition
+    /// belongs to exactly one member at a time (round robin over the
+    /// members in the order they joined), so the events of one key are
+    /// handled in order, by one member at a time. A member that joins or
+    /// leaves moves partitions: a member losing one lets go of it at its
+    /// next [`recv`](Member::recv) (which returns
+    /// [`RecvError::Rebalanced`] once), having had the chance to ack what
+    /// it handled; the partition's new owner starts at the group's
+    /// committed offset, so an event handed out but not acked is handed
+    /// out again (at least once). A member dropped lets go of its
+    /// partitions at once. Otherwise as [`join`](EventBus::join), whose
+    /// members share every partition; one group name is one kind or the
+    /// other while it has members.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](EventBus::join), and [`EventsError::GroupKind`] if the
+    /// group has members that joined with `join`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, RecvError, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut a = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// assert_eq!(a.assignment(), [0, 1]);
+    ///
+    /// let mut b = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// // `a` is told at its next call, and lets partition 1 go to `b`.
+    /// match a.try_recv() {
+    ///     Some(Err(RecvError::Rebalanced { partitions, .. })) => assert_eq!(partitions, [0]),
+    ///     other => panic!("expected a rebalance, got {other:?}"),
+    /// }
+    /// jobs.try_publish_to(1, "rebuild").unwrap();
+    /// assert_eq!(*b.try_recv().unwrap().unwrap(), "rebuild");
+    /// assert!(a.try_recv().is_none());
+    /// ```
+    pub fn join_assigned(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
+        group::join(&self.bus.0, group, topic, from, true)
     }
 
     /// The offset `group` has committed on `topic`: every event before it
