@@ -3,7 +3,6 @@
 //! and groups reading every partition.
 
 #[path = "../../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::collections::HashMap;

@@ -4,7 +4,6 @@
 //! random joins, leaves, crashes and acks.
 
 #[path = "../../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::collections::{HashMap, VecDeque};
