@@ -140,7 +140,7 @@ impl TopicLog<u32> for FlakyLog {
             let payload = HELD
                 .with(|held| held.take())
                 .expect("an append awaiting confirmation");
-            let mut real = Append::new(append.seq(), payload);
+            let mut real = Append::new(append.seq(), payload).with_timestamp(append.timestamp());
             return self.inner.poll_append(cx, &mut real);
         }
         if knobs.full {
@@ -189,6 +189,10 @@ impl TopicLog<u32> for FlakyLog {
 
     fn end(&self) -> Offset {
         self.inner.end()
+    }
+
+    fn offset_at(&self, time: std::time::SystemTime) -> Offset {
+        self.inner.offset_at(time)
     }
 
     fn set_retention(&self, retention: usize) {

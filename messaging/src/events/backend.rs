@@ -23,6 +23,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 
 /// Who waits on a log: each subscriber cursor and each group member has
 /// its own, so a log keeps one waker per reader (the latest) and forgets
@@ -98,6 +99,9 @@ pub struct Record<T> {
     pub properties: Option<Arc<Properties>>,
     /// Its key, if it was published with one.
     pub key: Option<Arc<str>>,
+    /// When it was published: the bus's clock when the bus handed it to
+    /// the backend, or the time its publisher set in its properties.
+    pub timestamp: SystemTime,
     /// The event.
     pub payload: T,
 }
@@ -144,19 +148,34 @@ pub struct Append<T> {
     payload: Option<T>,
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
+    timestamp: SystemTime,
     note: u64,
 }
 
 impl<T> Append<T> {
-    /// An append of `payload` with bus sequence number `seq`.
+    /// An append of `payload` with bus sequence number `seq`, stamped
+    /// with the Unix epoch until [`with_timestamp`](Append::with_timestamp)
+    /// says otherwise (the bus always does).
     pub fn new(seq: u64, payload: T) -> Append<T> {
         Append {
             seq,
             payload: Some(payload),
             properties: None,
             key: None,
+            timestamp: SystemTime::UNIX_EPOCH,
             note: 0,
         }
+    }
+
+    /// The same, stamped `at`.
+    pub fn with_timestamp(mut self, at: SystemTime) -> Append<T> {
+        self.timestamp = at;
+        self
+    }
+
+    /// The time to store with it.
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
     }
 
     /// The same, carrying `key` (which chose its partition).
@@ -288,6 +307,10 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 
     /// The offset the next append will get.
     fn end(&self) -> Offset;
+
+    /// The first retained offset whose event's timestamp is at or after
+    /// `time`; [`end`](TopicLog::end) if there is none yet.
+    fn offset_at(&self, time: SystemTime) -> Offset;
 
     /// Keeps at most `retention` events (at least one).
     fn set_retention(&self, retention: usize);
@@ -551,6 +574,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
 /// An event as the memory log keeps it.
 struct Stored<T> {
     seq: u64,
+    timestamp: SystemTime,
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
     payload: T,
@@ -599,6 +623,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         };
         let stored = Stored {
             seq: append.seq(),
+            timestamp: append.timestamp(),
             properties: append.take_properties(),
             key: append.take_key(),
             payload,
@@ -658,6 +683,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
                 seq: stored.seq,
                 properties: stored.properties.clone(),
                 key: stored.key.clone(),
+                timestamp: stored.timestamp,
                 payload: stored.payload.clone(),
             }));
         }
@@ -685,6 +711,13 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
     fn end(&self) -> Offset {
         let state = lock(&self.state);
         Offset(state.start + state.events.len() as u64)
+    }
+
+    fn offset_at(&self, time: SystemTime) -> Offset {
+        let state = lock(&self.state);
+        // Publisher-set times need not grow with the offset: look at each.
+        let at = state.events.iter().position(|stored| stored.timestamp >= time);
+        Offset(state.start + at.unwrap_or(state.events.len()) as u64)
     }
 
     fn set_retention(&self, retention: usize) {

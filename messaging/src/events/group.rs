@@ -580,6 +580,7 @@ impl<T: Clone + Send + 'static> Group<T> {
                 offset: record.offset,
                 properties: record.properties,
                 key: record.key,
+                timestamp: record.timestamp,
                 payload: record.payload,
             }),
         }))
@@ -643,6 +644,7 @@ impl<T: 'static> Group<T> {
                     seq,
                     properties: event.properties,
                     key: event.key,
+                    timestamp: event.timestamp,
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));

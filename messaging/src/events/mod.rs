@@ -76,7 +76,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
@@ -121,6 +121,10 @@ pub enum StartAt {
     /// oldest retained event after a [`RecvError::Lagged`]; one not yet
     /// published is waited for.
     Offset(Offset),
+    /// The first retained event stamped at or after this time (see
+    /// [`Event::timestamp`]), in each partition; the next one published if
+    /// none is yet.
+    Time(SystemTime),
 }
 
 impl StartAt {
@@ -130,6 +134,7 @@ impl StartAt {
             StartAt::Start => log.start(),
             StartAt::Latest => log.end(),
             StartAt::Offset(offset) => offset,
+            StartAt::Time(time) => log.offset_at(time),
         }
     }
 }
@@ -144,6 +149,7 @@ pub struct Event<T> {
     offset: Offset,
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
+    timestamp: SystemTime,
     payload: T,
 }
 
@@ -156,6 +162,28 @@ impl<T> Event<T> {
     /// Its offset in its partition of that topic.
     pub fn offset(&self) -> Offset {
         self.offset
+    }
+
+    /// When it was published: the bus's clock when the bus handed it to
+    /// the backend (the runtime's clock, paused in tests, for a bus built
+    /// with a [`spawner`](Builder::spawner); the system's otherwise), or
+    /// the time its publisher set with
+    /// [`Properties::with_timestamp`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// bus.try_publish_with("audit", "imported", Properties::new().with_timestamp(then)).unwrap();
+    /// assert_eq!(sub.try_recv().unwrap().unwrap().timestamp(), then);
+    /// ```
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
     }
 
     /// The partition of the topic it is in (0 in a topic of one).
@@ -224,6 +252,7 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
             .field("partition", &self.partition)
             .field("offset", &self.offset.0)
             .field("key", &self.key)
+            .field("timestamp", &self.timestamp)
             .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()
@@ -246,8 +275,10 @@ impl Builder {
         self
     }
 
-    /// The runtime handlers run on and whose clock times their retries;
-    /// by default, the one current when [`EventBus::on`] is called.
+    /// The runtime handlers run on, whose clock times their retries and
+    /// stamps events ([`Event::timestamp`]: the paused clock in tests);
+    /// by default, handlers run on the one current when [`EventBus::on`]
+    /// is called, and events are stamped by the system clock.
     pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
         self.spawner = Some(spawner.clone());
         self
@@ -272,6 +303,14 @@ impl Builder {
             handles: AtomicUsize::new(1),
             retention: self.retention,
             spawner: self.spawner.clone(),
+            clock: match &self.spawner {
+                Some(spawner) => Clock::Runtime {
+                    spawner: spawner.clone(),
+                    since: spawner.now(),
+                    at: SystemTime::now(),
+                },
+                None => Clock::System,
+            },
         });
         EventBus { bus: BusRef(inner) }
     }
@@ -326,7 +365,32 @@ struct Inner<T: 'static> {
     handles: AtomicUsize,
     retention: usize,
     spawner: Option<Spawner>,
+    clock: Clock,
 }
+
+// ANCHOR: clock
+/// What stamps events.
+enum Clock {
+    /// The system clock.
+    System,
+    /// A runtime's clock (paused in tests), counted from the system time
+    /// `at`, read when the runtime's clock read `since`.
+    Runtime {
+        spawner: Spawner,
+        since: Instant,
+        at: SystemTime,
+    },
+}
+
+impl Clock {
+    fn now(&self) -> SystemTime {
+        match self {
+            Clock::System => SystemTime::now(),
+            Clock::Runtime { spawner, since, at } => *at + spawner.now().saturating_duration_since(*since),
+        }
+    }
+}
+// ANCHOR_END: clock
 
 struct Registry<T: 'static> {
     topics: HashMap<Arc<str>, Arc<Partitions<T>>>,
@@ -908,10 +972,11 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn prepare(&self, event: T, properties: Option<Properties>) -> Append<T> {
         let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
         match properties {
-            None => append,
+            None => append.with_timestamp(self.clock.now()),
             Some(mut properties) => {
-                properties.stamp(SystemTime::now());
-                append.with_properties(Arc::new(properties))
+                let at = properties.timestamp().unwrap_or_else(|| self.clock.now());
+                properties.stamp(at);
+                append.with_timestamp(at).with_properties(Arc::new(properties))
             }
         }
     }
@@ -1360,6 +1425,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
                 offset: record.offset,
                 properties: record.properties,
                 key: record.key,
+                timestamp: record.timestamp,
                 payload: record.payload,
             }));
         }
