@@ -68,7 +68,7 @@ impl Backend<u32> for Flaky {
         cx: &mut Context<'_>,
         topic: &str,
         partitions: u32,
-        retention: usize,
+        retention: weft::events::Retention,
     ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<u32>>>>> {
         self.memory
             .poll_open(cx, topic, partitions, retention)
@@ -140,7 +140,9 @@ impl TopicLog<u32> for FlakyLog {
             let payload = HELD
                 .with(|held| held.take())
                 .expect("an append awaiting confirmation");
-            let mut real = Append::new(append.seq(), payload).with_timestamp(append.timestamp());
+            let mut real = Append::new(append.seq(), payload)
+                .with_timestamp(append.timestamp())
+                .with_size(append.size());
             return self.inner.poll_append(cx, &mut real);
         }
         if knobs.full {
@@ -195,7 +197,7 @@ impl TopicLog<u32> for FlakyLog {
         self.inner.offset_at(time)
     }
 
-    fn set_retention(&self, retention: usize) {
+    fn set_retention(&self, retention: weft::events::Retention) {
         self.inner.set_retention(retention);
     }
 

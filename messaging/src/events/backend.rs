@@ -23,7 +23,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Who waits on a log: each subscriber cursor and each group member has
 /// its own, so a log keeps one waker per reader (the latest) and forgets
@@ -149,6 +149,7 @@ pub struct Append<T> {
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
     timestamp: SystemTime,
+    size: usize,
     note: u64,
 }
 
@@ -163,8 +164,21 @@ impl<T> Append<T> {
             properties: None,
             key: None,
             timestamp: SystemTime::UNIX_EPOCH,
+            size: 0,
             note: 0,
         }
+    }
+
+    /// The same, counting `bytes` towards its log's
+    /// [`max_bytes`](Retention::max_bytes).
+    pub fn with_size(mut self, bytes: usize) -> Append<T> {
+        self.size = bytes;
+        self
+    }
+
+    /// Its size, as the bus's size function (or `size_of::<T>()`) gave it.
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     /// The same, stamped `at`.
@@ -312,14 +326,79 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     /// `time`; [`end`](TopicLog::end) if there is none yet.
     fn offset_at(&self, time: SystemTime) -> Offset;
 
-    /// Keeps at most `retention` events (at least one).
-    fn set_retention(&self, retention: usize);
+    /// Keeps to `retention` from now on, removing what is already past
+    /// it (at least one event is always kept).
+    fn set_retention(&self, retention: Retention);
 
     /// Refuses appends from now on and wakes every reader; readers drain
     /// what is there and then see `closed`.
     fn close(&self);
 }
 // ANCHOR_END: topic-log
+
+// ANCHOR: retention
+/// How much of a topic a log keeps: at most `events` events, none older
+/// than `max_age`, at most `max_bytes` bytes in all; whichever limit bites
+/// first removes the oldest events. The newest event is always kept, even
+/// if it alone is too old or too big. A reader behind what is kept gets
+/// [`RecvError::Lagged`](super::RecvError::Lagged) with the exact count.
+///
+/// Age is measured against the newest event's timestamp, at each append:
+/// a topic nobody publishes to keeps its last events.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::events::Retention;
+///
+/// let week = Retention::from(10_000).max_age(Duration::from_secs(7 * 24 * 3600)).max_bytes(1 << 20);
+/// assert_eq!(week.events, 10_000);
+/// assert_eq!(Retention::default().max_age, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// At most this many events (0 is taken as 1; default
+    /// [`DEFAULT_RETENTION`](super::DEFAULT_RETENTION)).
+    pub events: usize,
+    /// Nothing older than this, by timestamp, than the newest event.
+    pub max_age: Option<Duration>,
+    /// At most this many bytes, as the bus's size function counts them
+    /// (see [`Builder::build_sized`](super::Builder::build_sized)).
+    pub max_bytes: Option<u64>,
+}
+
+impl Retention {
+    /// The same, keeping nothing older than `age`.
+    pub fn max_age(mut self, age: Duration) -> Retention {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// The same, keeping at most `bytes` bytes.
+    pub fn max_bytes(mut self, bytes: u64) -> Retention {
+        self.max_bytes = Some(bytes);
+        self
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention::from(super::DEFAULT_RETENTION)
+    }
+}
+
+/// A count limit only.
+impl From<usize> for Retention {
+    fn from(events: usize) -> Retention {
+        Retention {
+            events,
+            max_age: None,
+            max_bytes: None,
+        }
+    }
+}
+// ANCHOR_END: retention
 
 // ANCHOR: topic-options
 /// How a topic is made: [`EventBus::create_topic`](super::EventBus::create_topic)
@@ -340,9 +419,10 @@ pub struct TopicOptions {
     /// How many partitions (default 1; 0 is taken as 1). Fixed when the
     /// topic is made: a topic that exists keeps its count.
     pub partitions: u32,
-    /// How many events each partition keeps (default: the bus's
-    /// [`retention`](super::Builder::retention); 0 is taken as 1).
-    pub retention: Option<usize>,
+    /// What each partition keeps (default: the bus's, set by
+    /// [`Builder::retention`](super::Builder::retention) and its
+    /// neighbours).
+    pub retention: Option<Retention>,
 }
 
 impl Default for TopicOptions {
@@ -396,7 +476,7 @@ impl Default for TopicOptions {
 ///   read) and never fails.
 pub trait Backend<T>: Send + Sync + 'static {
     /// The logs of `topic`'s partitions, partition 0 first: created with
-    /// `partitions` partitions each keeping `retention` events if the
+    /// `partitions` partitions each keeping to `retention` if the
     /// topic is new. A topic that exists keeps the partition count it was
     /// made with (the length of the answer says it). A log closed by an
     /// earlier bus is opened again. Polling again after `Pending` (or
@@ -410,7 +490,7 @@ pub trait Backend<T>: Send + Sync + 'static {
         cx: &mut Context<'_>,
         topic: &str,
         partitions: u32,
-        retention: usize,
+        retention: Retention,
     ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>>;
 
     /// The topics that already exist, so a bus started on stored data can
@@ -523,7 +603,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         _: &mut Context<'_>,
         topic: &str,
         partitions: u32,
-        retention: usize,
+        retention: Retention,
     ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>> {
         let mut topics = lock(&self.shared.topics);
         let logs = topics.entry(topic.to_owned()).or_insert_with(|| {
@@ -574,6 +654,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
 /// An event as the memory log keeps it.
 struct Stored<T> {
     seq: u64,
+    size: usize,
     timestamp: SystemTime,
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
@@ -590,19 +671,52 @@ struct LogState<T> {
     start: u64,
     /// Oldest first.
     events: VecDeque<Stored<T>>,
-    retention: usize,
+    retention: Retention,
+    /// The sizes of `events`, summed.
+    bytes: u64,
     /// One waker per waiting reader.
     waiters: Vec<(ReaderId, Waker)>,
     closed: bool,
 }
 
+impl<T> LogState<T> {
+    /// Removes the oldest event.
+    fn pop(&mut self) -> Option<Stored<T>> {
+        let oldest = self.events.pop_front()?;
+        self.start += 1;
+        self.bytes -= oldest.size as u64;
+        Some(oldest)
+    }
+
+    /// Whether the oldest event must go by age or bytes, the newest being
+    /// stamped `newest` (which always stays).
+    fn past_limits(&self, newest: SystemTime) -> bool {
+        let Some(oldest) = self.events.front() else {
+            return false;
+        };
+        if self.events.len() == 1 {
+            return false;
+        }
+        let too_old = self
+            .retention
+            .max_age
+            .is_some_and(|age| newest.duration_since(oldest.timestamp).is_ok_and(|d| d > age));
+        let too_big = self.retention.max_bytes.is_some_and(|max| self.bytes > max);
+        too_old || too_big
+    }
+}
+
 impl<T> MemoryLog<T> {
-    fn new(retention: usize) -> MemoryLog<T> {
+    fn new(retention: Retention) -> MemoryLog<T> {
         MemoryLog {
             state: Mutex::new(LogState {
                 start: 0,
                 events: VecDeque::new(),
-                retention: retention.max(1),
+                retention: Retention {
+                    events: retention.events.max(1),
+                    ..retention
+                },
+                bytes: 0,
                 waiters: Vec::new(),
                 closed: false,
             }),
@@ -623,6 +737,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         };
         let stored = Stored {
             seq: append.seq(),
+            size: append.size(),
             timestamp: append.timestamp(),
             properties: append.take_properties(),
             key: append.take_key(),
@@ -638,11 +753,21 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             let offset = state.start + state.events.len() as u64;
             // Make room first, so the ring never grows past retention.
             let mut evicted = None;
-            if state.events.len() >= state.retention {
-                evicted = state.events.pop_front();
-                state.start += 1;
+            if state.events.len() >= state.retention.events {
+                evicted = state.pop();
             }
+            state.bytes += stored.size as u64;
+            let newest = stored.timestamp;
             state.events.push_back(stored);
+            // Age and bytes, in the rare case they bite: the one evicted
+            // above is dropped with the rest, outside the lock.
+            let mut more = Vec::new();
+            if state.retention.max_age.is_some() || state.retention.max_bytes.is_some() {
+                while state.past_limits(newest) {
+                    more.extend(state.pop());
+                }
+            }
+            let evicted = (evicted, more);
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
@@ -720,13 +845,23 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         Offset(state.start + at.unwrap_or(state.events.len()) as u64)
     }
 
-    fn set_retention(&self, retention: usize) {
+    fn set_retention(&self, retention: Retention) {
         let evicted: Vec<_> = {
             let mut state = lock(&self.state);
-            state.retention = retention.max(1);
-            let excess = state.events.len().saturating_sub(state.retention);
-            state.start += excess as u64;
-            state.events.drain(..excess).collect()
+            state.retention = Retention {
+                events: retention.events.max(1),
+                ..retention
+            };
+            let mut evicted = Vec::new();
+            while state.events.len() > state.retention.events {
+                evicted.extend(state.pop());
+            }
+            if let Some(newest) = state.events.back().map(|s| s.timestamp) {
+                while state.past_limits(newest) {
+                    evicted.extend(state.pop());
+                }
+            }
+            evicted
         };
         // Dropped outside the lock, as in `append`.
         drop(evicted);
@@ -783,7 +918,7 @@ mod tests {
 
     #[test]
     fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
-        let log = MemoryLog::new(8);
+        let log = MemoryLog::new(Retention::from(8));
         let mut cx = Context::from_waker(Waker::noop());
         for (seq, fragile) in [false, false, true].into_iter().enumerate() {
             let mut append = Append::new(seq as u64, Fragile(fragile));

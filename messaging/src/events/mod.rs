@@ -55,7 +55,7 @@ mod loom_events;
 mod partition;
 mod pattern;
 
-pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog, TopicOptions};
+pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
@@ -76,7 +76,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
@@ -262,7 +262,7 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
 /// Configures an [`EventBus`]: `EventBus::builder()`.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    retention: usize,
+    retention: Retention,
     spawner: Option<Spawner>,
 }
 
@@ -271,7 +271,52 @@ impl Builder {
     /// (default [`DEFAULT_RETENTION`]; 0 is taken as 1).
     /// [`Topic::set_retention`] changes it for one topic.
     pub fn retention(&mut self, events: usize) -> &mut Self {
-        self.retention = events.max(1);
+        self.retention.events = events.max(1);
+        self
+    }
+
+    /// Keeps no event older (by timestamp) than `age` before the newest
+    /// in its partition (default: no limit); see [`Retention`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Properties, RecvError, StartAt};
+    ///
+    /// let bus = EventBus::builder().max_age(Duration::from_secs(60)).build();
+    /// let mut slow = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let at = |secs| Properties::new().with_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+    /// bus.try_publish_with("audit", 1, at(0)).unwrap();
+    /// bus.try_publish_with("audit", 2, at(30)).unwrap();
+    /// bus.try_publish_with("audit", 3, at(90)).unwrap(); // 1 is now 90 s old
+    /// assert!(matches!(slow.try_recv(), Some(Err(RecvError::Lagged { skipped: 1, .. }))));
+    /// assert_eq!(*slow.try_recv().unwrap().unwrap(), 2);
+    /// ```
+    pub fn max_age(&mut self, age: Duration) -> &mut Self {
+        self.retention.max_age = Some(age);
+        self
+    }
+
+    /// Keeps at most `bytes` bytes per partition, as the size function of
+    /// [`build_sized`](Builder::build_sized) counts them (default: no
+    /// limit); see [`Retention`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Memory, RecvError, StartAt};
+    ///
+    /// let bus = EventBus::builder().max_bytes(10).build_sized(Memory::new(), |s: &String| s.len());
+    /// let mut slow = bus.subscribe("log", StartAt::Latest).unwrap();
+    /// for line in ["hello", "world", "again"] {
+    ///     bus.try_publish("log", line.to_owned()).unwrap();
+    /// }
+    /// assert!(matches!(slow.try_recv(), Some(Err(RecvError::Lagged { skipped: 1, .. }))));
+    /// assert_eq!(*slow.try_recv().unwrap().unwrap(), "world");
+    /// ```
+    pub fn max_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.retention.max_bytes = Some(bytes);
         self
     }
 
@@ -291,7 +336,28 @@ impl Builder {
 
     /// A bus keeping its events in `backend`.
     pub fn build_with<T: Clone + Send + 'static>(&self, backend: impl Backend<T>) -> EventBus<T> {
+        self.build_inner(backend, None)
+    }
+
+    /// A bus keeping its events in `backend`, counting each event's size
+    /// with `size` (in bytes, as a codec would encode it) for
+    /// [`max_bytes`](Builder::max_bytes). Without one, each event counts
+    /// `size_of::<T>()`.
+    pub fn build_sized<T: Clone + Send + 'static>(
+        &self,
+        backend: impl Backend<T>,
+        size: impl Fn(&T) -> usize + Send + Sync + 'static,
+    ) -> EventBus<T> {
+        self.build_inner(backend, Some(Box::new(size)))
+    }
+
+    fn build_inner<T: Clone + Send + 'static>(
+        &self,
+        backend: impl Backend<T>,
+        size: Option<SizeFn<T>>,
+    ) -> EventBus<T> {
         let inner = Arc::new(Inner {
+            size,
             backend: Arc::new(backend),
             registry: Mutex::new(Registry {
                 topics: HashMap::new(),
@@ -363,10 +429,14 @@ struct Inner<T: 'static> {
     seq: AtomicU64,
     /// `EventBus` and `Topic` handles alive.
     handles: AtomicUsize,
-    retention: usize,
+    retention: Retention,
     spawner: Option<Spawner>,
     clock: Clock,
+    /// Counts an event's bytes; `size_of::<T>()` if `None`.
+    size: Option<SizeFn<T>>,
 }
+
+type SizeFn<T> = Box<dyn Fn(&T) -> usize + Send + Sync>;
 
 // ANCHOR: clock
 /// What stamps events.
@@ -475,7 +545,7 @@ impl EventBus<()> {
     /// A [`Builder`] for a bus.
     pub fn builder() -> Builder {
         Builder {
-            retention: DEFAULT_RETENTION,
+            retention: Retention::default(),
             spawner: None,
         }
     }
@@ -933,7 +1003,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
         options: &TopicOptions,
         wakers: &mut Vec<Waker>,
     ) -> Poll<Result<NamedLog<T>, EventsError>> {
-        let retention = options.retention.unwrap_or(self.retention).max(1);
+        let retention = options.retention.unwrap_or(self.retention);
         let logs = match self
             .backend
             .poll_open(cx, name, options.partitions.max(1), retention)
@@ -970,7 +1040,11 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// The append of `event` with the next sequence number, and with
     /// `properties` stamped now (unless stamped already).
     fn prepare(&self, event: T, properties: Option<Properties>) -> Append<T> {
-        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        let size = match &self.size {
+            Some(size) => size(&event),
+            None => std::mem::size_of::<T>(),
+        };
+        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event).with_size(size);
         match properties {
             None => append.with_timestamp(self.clock.now()),
             Some(mut properties) => {
@@ -1294,10 +1368,31 @@ impl<T: Clone + Send + 'static> Topic<T> {
         }
     }
 
-    /// Keeps at most `events` events in each partition (0 is taken as 1).
-    /// Readers behind the new window get [`RecvError::Lagged`].
-    pub fn set_retention(&self, events: usize) {
-        self.parts.logs.iter().for_each(|log| log.set_retention(events));
+    /// Keeps to `retention` in each partition from now on: a count of
+    /// events (0 is taken as 1), or a [`Retention`] with age and bytes
+    /// limits too. Readers behind what is kept get [`RecvError::Lagged`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::events::{EventBus, Retention};
+    ///
+    /// let bus = EventBus::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// for n in 0..5 {
+    ///     audit.try_publish(n).unwrap();
+    /// }
+    /// audit.set_retention(2);
+    /// assert_eq!(audit.start().get(), 3);
+    /// audit.set_retention(Retention::from(10).max_age(Duration::from_secs(60)));
+    /// ```
+    pub fn set_retention(&self, retention: impl Into<Retention>) {
+        let retention = retention.into();
+        self.parts
+            .logs
+            .iter()
+            .for_each(|log| log.set_retention(retention));
     }
 
     /// The oldest retained offset of partition 0 (the topic's only one
