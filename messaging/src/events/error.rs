@@ -217,6 +217,9 @@ pub enum EventsError {
     /// [`join_assigned`](super::EventBus::join_assigned) assigns them):
     /// a group is one or the other while it has members.
     GroupKind(String),
+    /// A group's offsets can be reset only while it has no members: this
+    /// one has some on the topic.
+    GroupActive(String),
 }
 
 impl fmt::Display for EventsError {
@@ -233,6 +236,10 @@ impl fmt::Display for EventsError {
             EventsError::Revoked { topic, partition } => write!(
                 f,
                 "partition {partition} of topic {topic:?} went to another member before this ack"
+            ),
+            EventsError::GroupActive(group) => write!(
+                f,
+                "group {group:?} has members: stop them before resetting its offsets"
             ),
             EventsError::GroupKind(group) => write!(
                 f,

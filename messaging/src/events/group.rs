@@ -351,6 +351,65 @@ impl<T: Clone + Send + 'static> Member<T> {
         Some(lock(&part.state).committed)
     }
 
+    // ANCHOR: commit-up-to
+    /// Commits every event of `partition` before `offset` in one call, as
+    /// a batch: those handed out are settled as acked (their
+    /// [`GroupEvent`]s, acked or dropped later, change nothing), and the
+    /// group's committed offset moves up to `offset`, or further if the
+    /// events after it are settled too. An offset past the events handed
+    /// out so far is taken as the first not handed out.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Revoked`] if this member of an assigned group does
+    /// not hold `partition`, or the topic has no such partition;
+    /// [`EventsError::Backend`] as for [`GroupEvent::ack`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// let batch: Vec<_> = (0..3).map(|_| member.try_recv().unwrap().unwrap()).collect();
+    /// member.commit_up_to(0, Offset::new(3)).unwrap();
+    /// drop(batch); // settled already: nothing goes back
+    /// assert_eq!(member.committed(), Offset::new(3));
+    /// assert!(member.try_recv().is_none());
+    /// ```
+    pub fn commit_up_to(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        let revoked = || EventsError::Revoked {
+            topic: self.topic.clone(),
+            partition,
+        };
+        let part = self.parts.get(partition as usize).ok_or_else(revoked)?;
+        // Held across, so the partition cannot move to another member
+        // meanwhile.
+        let membership = lock(&self.coord.state);
+        if self.assigned && membership.holder[partition as usize] != Some(self.reader) {
+            return Err(revoked());
+        }
+        let (result, _settled) = {
+            let mut state = lock(&part.state);
+            let state = &mut *state;
+            // Never past an event not handed out yet.
+            let handed = state.buf.front().map_or(state.next, |r| r.offset);
+            let offset = offset.min(handed);
+            state.in_flight.retain(|&at, _| at >= offset);
+            state.prior.retain(|&at, _| at >= offset);
+            let kept = state.redeliver.split_off(&offset);
+            let settled = std::mem::replace(&mut state.redeliver, kept);
+            (part.advance(state), settled)
+        };
+        drop(membership);
+        result
+    }
+    // ANCHOR_END: commit-up-to
+
     /// The group's name.
     pub fn group(&self) -> &str {
         &self.parts[0].name
@@ -494,6 +553,41 @@ impl<T: 'static> Group<T> {
     }
     // ANCHOR_END: rewind
 
+    /// Whether any member is in the group (on this topic).
+    pub(crate) fn has_members(&self) -> bool {
+        let membership = lock(&self.coord.state);
+        membership.shared > 0 || !membership.members.is_empty()
+    }
+
+    /// Moves the group's position in this partition to `offset` while no
+    /// member is in it: everything before counts as handled, everything
+    /// from it will be handed out; events still out (held past their
+    /// member's leaving) no longer count.
+    pub(crate) fn reset(&self, offset: Offset) -> Result<(), EventsError> {
+        let backend = &self.backend;
+        at_once(|cx| {
+            backend
+                .poll_commit(cx, &self.name, &self.topic, self.partition, offset)
+                .map_err(io::Error::from)
+        })?;
+        let _dropped = {
+            let mut state = lock(&self.state);
+            let state = &mut *state;
+            state.next = offset;
+            state.committed = offset;
+            state.in_flight.clear();
+            state.prior.clear();
+            state.epoch += 1;
+            state.done = false;
+            state.lagged = 0;
+            (
+                std::mem::take(&mut state.buf),
+                std::mem::take(&mut state.redeliver),
+            )
+        };
+        Ok(())
+    }
+
     /// Closed, read to the end and everything settled.
     fn is_finished(&self) -> bool {
         let state = lock(&self.state);
@@ -634,6 +728,11 @@ impl<T: 'static> Group<T> {
                     }),
                     false => Ok(()),
                 };
+            }
+            if event.offset < state.committed {
+                // Committed past already (`commit_up_to`): settled.
+                drop(state);
+                return Ok(());
             }
             state.in_flight.remove(&event.offset);
             let result = if ack {

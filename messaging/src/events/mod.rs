@@ -929,6 +929,101 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         Ok(at_once(|cx| backend.poll_committed(cx, group, topic, partition))?)
     }
 
+    // ANCHOR: reset-group
+    /// Moves `group`'s committed offset on every partition of `topic` to
+    /// where `to` says (the oldest retained event, the end, an offset, the
+    /// first event at or after a time), as Kafka's
+    /// `kafka-consumer-groups --reset-offsets` does: the members that join
+    /// next start there. Only while the group has no members on the topic.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::GroupActive`] while the group has members;
+    /// [`EventsError::InvalidName`] for a bad name or
+    /// [`EventsError::GroupNeedsTopic`] for a pattern;
+    /// [`EventsError::Backend`] if the backend fails (partitions before
+    /// the failing one are reset already).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, EventsError, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// for n in 0..5 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// let member = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
+    /// assert!(matches!(
+    ///     bus.reset_group("billing", "order.paid", StartAt::Start),
+    ///     Err(EventsError::GroupActive(_))
+    /// ));
+    /// drop(member);
+    /// bus.reset_group("billing", "order.paid", StartAt::Offset(Offset::new(3))).unwrap();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
+    /// assert_eq!(*member.try_recv().unwrap().unwrap(), 3);
+    /// ```
+    pub fn reset_group(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        // Made if new (with a throwaway member), so that every partition
+        // has its state to reset.
+        match group::join(&self.bus.0, group, topic, to, false) {
+            Ok(member) => drop(member),
+            // Members of an assigned group.
+            Err(EventsError::GroupKind(group)) => return Err(EventsError::GroupActive(group)),
+            Err(e) => return Err(e),
+        }
+        let (name, parts) = self.bus.0.log(topic)?;
+        let states: Vec<_> = {
+            let groups = lock(&self.bus.0.groups);
+            (0..parts.count())
+                .filter_map(|p| groups.get(&(group.to_owned(), name.clone(), p)).cloned())
+                .collect()
+        };
+        if states.iter().any(|state| state.has_members()) {
+            return Err(EventsError::GroupActive(group.to_owned()));
+        }
+        for (state, log) in states.iter().zip(parts.logs.iter()) {
+            state.reset(to.offset_in(&**log))?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: reset-group
+
+    /// How far `group` is behind on each partition of `topic`: the events
+    /// from its committed offset to the end, partition 0 first (from the
+    /// oldest retained event for a partition it never committed on).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] for a bad name;
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// member.try_recv().unwrap().unwrap().ack().unwrap();
+    /// assert_eq!(bus.lag("billing", "order.paid").unwrap(), [2]);
+    /// ```
+    pub fn lag(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
+        let (name, parts) = self.bus.0.log(topic)?;
+        let backend = &self.bus.0.backend;
+        (0..)
+            .zip(parts.logs.iter())
+            .map(|(p, log)| {
+                let committed = at_once(|cx| backend.poll_committed(cx, group, &name, p))?;
+                let from = committed.unwrap_or_else(|| log.start());
+                Ok(log.end().get().saturating_sub(from.get()))
+            })
+            .collect()
+    }
+
     /// Closes the bus: publishing fails from now on; readers get what
     /// remains, then [`RecvError::Closed`]; handlers stop.
     pub fn close(&self) {
@@ -1454,6 +1549,38 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     pub async fn recv(&mut self) -> Result<Event<T>, RecvError> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
+
+    // ANCHOR: seek
+    /// Moves this subscriber, on every topic and partition it reads, to
+    /// where `to` says: the oldest retained event, the end, an offset, or
+    /// the first event at or after a time. What it had read ahead is
+    /// dropped; a lag not yet reported is forgotten.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("audit", n).unwrap();
+    /// }
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 0);
+    /// sub.seek(StartAt::Offset(Offset::new(2)));
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 2);
+    /// sub.seek(StartAt::Start);
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 0);
+    /// ```
+    pub fn seek(&mut self, to: StartAt) {
+        for cursor in &mut self.cursors {
+            cursor.next = to.offset_in(&*cursor.log);
+            cursor.buf.clear();
+            cursor.skipped = 0;
+            cursor.done = false;
+        }
+    }
+    // ANCHOR_END: seek
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
