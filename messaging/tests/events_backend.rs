@@ -67,15 +67,22 @@ impl Backend<u32> for Flaky {
         &self,
         cx: &mut Context<'_>,
         topic: &str,
-        retention: usize,
-    ) -> Poll<io::Result<Arc<dyn TopicLog<u32>>>> {
-        self.memory.poll_open(cx, topic, retention).map_ok(|inner| {
-            let log: Arc<dyn TopicLog<u32>> = Arc::new(FlakyLog {
-                inner,
-                knobs: self.knobs.clone(),
-            });
-            log
-        })
+        partitions: u32,
+        retention: weft::events::Retention,
+    ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<u32>>>>> {
+        self.memory
+            .poll_open(cx, topic, partitions, retention)
+            .map_ok(|logs| {
+                logs.into_iter()
+                    .map(|inner| {
+                        let log: Arc<dyn TopicLog<u32>> = Arc::new(FlakyLog {
+                            inner,
+                            knobs: self.knobs.clone(),
+                        });
+                        log
+                    })
+                    .collect()
+            })
     }
 
     fn topics(&self) -> Vec<String> {
@@ -87,6 +94,7 @@ impl Backend<u32> for Flaky {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
         offset: Offset,
     ) -> Poll<Result<(), StoreError<Offset>>> {
         let mut knobs = self.knobs.lock().unwrap();
@@ -96,7 +104,7 @@ impl Backend<u32> for Flaky {
             return Poll::Ready(Err(StoreError::NotStored { value: offset, error }));
         }
         drop(knobs);
-        self.memory.poll_commit(cx, group, topic, offset)
+        self.memory.poll_commit(cx, group, topic, partition, offset)
     }
 
     fn poll_committed(
@@ -104,8 +112,9 @@ impl Backend<u32> for Flaky {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
     ) -> Poll<io::Result<Option<Offset>>> {
-        self.memory.poll_committed(cx, group, topic)
+        self.memory.poll_committed(cx, group, topic, partition)
     }
 }
 
@@ -131,7 +140,9 @@ impl TopicLog<u32> for FlakyLog {
             let payload = HELD
                 .with(|held| held.take())
                 .expect("an append awaiting confirmation");
-            let mut real = Append::new(append.seq(), payload);
+            let mut real = Append::new(append.seq(), payload)
+                .with_timestamp(append.timestamp())
+                .with_size(append.size());
             return self.inner.poll_append(cx, &mut real);
         }
         if knobs.full {
@@ -182,7 +193,11 @@ impl TopicLog<u32> for FlakyLog {
         self.inner.end()
     }
 
-    fn set_retention(&self, retention: usize) {
+    fn offset_at(&self, time: std::time::SystemTime) -> Offset {
+        self.inner.offset_at(time)
+    }
+
+    fn set_retention(&self, retention: weft::events::Retention) {
         self.inner.set_retention(retention);
     }
 

@@ -200,6 +200,7 @@ impl Model {
                         StartAt::Start => 0,
                         StartAt::Latest => self.log[t].len() as u64,
                         StartAt::Offset(offset) => offset.get(),
+                        StartAt::Time(_) => unreachable!("the model starts by offset"),
                     });
                 }
             }

@@ -23,6 +23,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime};
 
 /// Who waits on a log: each subscriber cursor and each group member has
 /// its own, so a log keeps one waker per reader (the latest) and forgets
@@ -96,6 +97,11 @@ pub struct Record<T> {
     pub seq: u64,
     /// Its properties, if it was published with some.
     pub properties: Option<Arc<Properties>>,
+    /// Its key, if it was published with one.
+    pub key: Option<Arc<str>>,
+    /// When it was published: the bus's clock when the bus handed it to
+    /// the backend, or the time its publisher set in its properties.
+    pub timestamp: SystemTime,
     /// The event.
     pub payload: T,
 }
@@ -141,18 +147,65 @@ pub struct Append<T> {
     seq: u64,
     payload: Option<T>,
     properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
+    timestamp: SystemTime,
+    size: usize,
     note: u64,
 }
 
 impl<T> Append<T> {
-    /// An append of `payload` with bus sequence number `seq`.
+    /// An append of `payload` with bus sequence number `seq`, stamped
+    /// with the Unix epoch until [`with_timestamp`](Append::with_timestamp)
+    /// says otherwise (the bus always does).
     pub fn new(seq: u64, payload: T) -> Append<T> {
         Append {
             seq,
             payload: Some(payload),
             properties: None,
+            key: None,
+            timestamp: SystemTime::UNIX_EPOCH,
+            size: 0,
             note: 0,
         }
+    }
+
+    /// The same, counting `bytes` towards its log's
+    /// [`max_bytes`](Retention::max_bytes).
+    pub fn with_size(mut self, bytes: usize) -> Append<T> {
+        self.size = bytes;
+        self
+    }
+
+    /// Its size, as the bus's size function (or `size_of::<T>()`) gave it.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The same, stamped `at`.
+    pub fn with_timestamp(mut self, at: SystemTime) -> Append<T> {
+        self.timestamp = at;
+        self
+    }
+
+    /// The time to store with it.
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
+    }
+
+    /// The same, carrying `key` (which chose its partition).
+    pub fn with_key(mut self, key: Arc<str>) -> Append<T> {
+        self.key = Some(key);
+        self
+    }
+
+    /// The key to store with it, if any.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// Takes the key, to store it with the payload.
+    pub fn take_key(&mut self) -> Option<Arc<str>> {
+        self.key.take()
     }
 
     /// The same, carrying `properties` (stamped already).
@@ -269,14 +322,118 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     /// The offset the next append will get.
     fn end(&self) -> Offset;
 
-    /// Keeps at most `retention` events (at least one).
-    fn set_retention(&self, retention: usize);
+    /// The first retained offset whose event's timestamp is at or after
+    /// `time`; [`end`](TopicLog::end) if there is none yet.
+    fn offset_at(&self, time: SystemTime) -> Offset;
+
+    /// Keeps to `retention` from now on, removing what is already past
+    /// it (at least one event is always kept).
+    fn set_retention(&self, retention: Retention);
 
     /// Refuses appends from now on and wakes every reader; readers drain
     /// what is there and then see `closed`.
     fn close(&self);
 }
 // ANCHOR_END: topic-log
+
+// ANCHOR: retention
+/// How much of a topic a log keeps: at most `events` events, none older
+/// than `max_age`, at most `max_bytes` bytes in all; whichever limit bites
+/// first removes the oldest events. The newest event is always kept, even
+/// if it alone is too old or too big. A reader behind what is kept gets
+/// [`RecvError::Lagged`](super::RecvError::Lagged) with the exact count.
+///
+/// Age is measured against the newest event's timestamp, at each append:
+/// a topic nobody publishes to keeps its last events.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::events::Retention;
+///
+/// let week = Retention::from(10_000).max_age(Duration::from_secs(7 * 24 * 3600)).max_bytes(1 << 20);
+/// assert_eq!(week.events, 10_000);
+/// assert_eq!(Retention::default().max_age, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// At most this many events (0 is taken as 1; default
+    /// [`DEFAULT_RETENTION`](super::DEFAULT_RETENTION)).
+    pub events: usize,
+    /// Nothing older than this, by timestamp, than the newest event.
+    pub max_age: Option<Duration>,
+    /// At most this many bytes, as the bus's size function counts them
+    /// (see [`Builder::build_sized`](super::Builder::build_sized)).
+    pub max_bytes: Option<u64>,
+}
+
+impl Retention {
+    /// The same, keeping nothing older than `age`.
+    pub fn max_age(mut self, age: Duration) -> Retention {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// The same, keeping at most `bytes` bytes.
+    pub fn max_bytes(mut self, bytes: u64) -> Retention {
+        self.max_bytes = Some(bytes);
+        self
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention::from(super::DEFAULT_RETENTION)
+    }
+}
+
+/// A count limit only.
+impl From<usize> for Retention {
+    fn from(events: usize) -> Retention {
+        Retention {
+            events,
+            max_age: None,
+            max_bytes: None,
+        }
+    }
+}
+// ANCHOR_END: retention
+
+// ANCHOR: topic-options
+/// How a topic is made: [`EventBus::create_topic`](super::EventBus::create_topic)
+/// takes one, and a [`Backend`] opens a topic with one.
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::{EventBus, TopicOptions};
+///
+/// let bus = EventBus::<u32>::new();
+/// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+/// let orders = bus.create_topic("order.placed", options).unwrap();
+/// assert_eq!(orders.partitions(), 4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicOptions {
+    /// How many partitions (default 1; 0 is taken as 1). Fixed when the
+    /// topic is made: a topic that exists keeps its count.
+    pub partitions: u32,
+    /// What each partition keeps (default: the bus's, set by
+    /// [`Builder::retention`](super::Builder::retention) and its
+    /// neighbours).
+    pub retention: Option<Retention>,
+}
+
+impl Default for TopicOptions {
+    fn default() -> TopicOptions {
+        TopicOptions {
+            partitions: 1,
+            retention: None,
+        }
+    }
+}
+// ANCHOR_END: topic-options
 
 // ANCHOR: backend
 /// Storage for an [`EventBus`](super::EventBus): topic logs and consumer
@@ -318,9 +475,12 @@ pub trait TopicLog<T>: Send + Sync + 'static {
 /// - The in-memory backend is never pending (except a read with nothing to
 ///   read) and never fails.
 pub trait Backend<T>: Send + Sync + 'static {
-    /// The log of `topic`, created with `retention` if new. A log closed
-    /// by an earlier bus is opened again. Polling again after `Pending`
-    /// (or opening a topic twice) must not make two logs.
+    /// The logs of `topic`'s partitions, partition 0 first: created with
+    /// `partitions` partitions each keeping to `retention` if the
+    /// topic is new. A topic that exists keeps the partition count it was
+    /// made with (the length of the answer says it). A log closed by an
+    /// earlier bus is opened again. Polling again after `Pending` (or
+    /// opening a topic twice) must not make two logs for one partition.
     ///
     /// # Errors
     ///
@@ -329,16 +489,17 @@ pub trait Backend<T>: Send + Sync + 'static {
         &self,
         cx: &mut Context<'_>,
         topic: &str,
-        retention: usize,
-    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>>;
+        partitions: u32,
+        retention: Retention,
+    ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>>;
 
     /// The topics that already exist, so a bus started on stored data can
     /// match them against patterns. A backend that must ask a broker
     /// answers from what it learned when it connected.
     fn topics(&self) -> Vec<String>;
 
-    /// Stores that `group` has handled every event of `topic` before
-    /// `offset`. After `Pending`, the caller polls again with the same or
+    /// Stores that `group` has handled every event of `topic`'s partition
+    /// `partition` before `offset`. After `Pending`, the caller polls again with the same or
     /// a later offset.
     ///
     /// # Errors
@@ -351,10 +512,12 @@ pub trait Backend<T>: Send + Sync + 'static {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
         offset: Offset,
     ) -> Poll<Result<(), StoreError<Offset>>>;
 
-    /// The offset `group` last committed on `topic`.
+    /// The offset `group` last committed on `topic`'s partition
+    /// `partition`.
     ///
     /// # Errors
     ///
@@ -364,6 +527,7 @@ pub trait Backend<T>: Send + Sync + 'static {
         cx: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
     ) -> Poll<io::Result<Option<Offset>>>;
 }
 // ANCHOR_END: backend
@@ -393,8 +557,10 @@ pub struct Memory<T> {
 }
 
 struct MemoryShared<T> {
-    topics: Mutex<HashMap<String, Arc<MemoryLog<T>>>>,
-    commits: Mutex<HashMap<(String, String), Offset>>,
+    /// Each topic's partitions.
+    topics: Mutex<HashMap<String, Vec<Arc<MemoryLog<T>>>>>,
+    /// By (group, topic, partition).
+    commits: Mutex<HashMap<(String, String, u32), Offset>>,
 }
 
 impl<T: Clone + Send + 'static> Memory<T> {
@@ -436,15 +602,23 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         &self,
         _: &mut Context<'_>,
         topic: &str,
-        retention: usize,
-    ) -> Poll<io::Result<Arc<dyn TopicLog<T>>>> {
+        partitions: u32,
+        retention: Retention,
+    ) -> Poll<io::Result<Vec<Arc<dyn TopicLog<T>>>>> {
         let mut topics = lock(&self.shared.topics);
-        let log = topics
-            .entry(topic.to_owned())
-            .or_insert_with(|| Arc::new(MemoryLog::new(retention)))
-            .clone();
-        lock(&log.state).closed = false;
-        Poll::Ready(Ok(log))
+        let logs = topics.entry(topic.to_owned()).or_insert_with(|| {
+            (0..partitions.max(1))
+                .map(|_| Arc::new(MemoryLog::new(retention)))
+                .collect()
+        });
+        let logs = logs
+            .iter()
+            .map(|log| {
+                lock(&log.state).closed = false;
+                log.clone() as Arc<dyn TopicLog<T>>
+            })
+            .collect();
+        Poll::Ready(Ok(logs))
     }
 
     fn topics(&self) -> Vec<String> {
@@ -456,9 +630,11 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         _: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
         offset: Offset,
     ) -> Poll<Result<(), StoreError<Offset>>> {
-        lock(&self.shared.commits).insert((group.to_owned(), topic.to_owned()), offset);
+        let key = (group.to_owned(), topic.to_owned(), partition);
+        lock(&self.shared.commits).insert(key, offset);
         Poll::Ready(Ok(()))
     }
 
@@ -467,10 +643,22 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         _: &mut Context<'_>,
         group: &str,
         topic: &str,
+        partition: u32,
     ) -> Poll<io::Result<Option<Offset>>> {
         let commits = lock(&self.shared.commits);
-        Poll::Ready(Ok(commits.get(&(group.to_owned(), topic.to_owned())).copied()))
+        let key = (group.to_owned(), topic.to_owned(), partition);
+        Poll::Ready(Ok(commits.get(&key).copied()))
     }
+}
+
+/// An event as the memory log keeps it.
+struct Stored<T> {
+    seq: u64,
+    size: usize,
+    timestamp: SystemTime,
+    properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
+    payload: T,
 }
 
 /// A topic log in memory: a ring of the retained events.
@@ -481,21 +669,54 @@ struct MemoryLog<T> {
 struct LogState<T> {
     /// Offset of `events[0]`.
     start: u64,
-    /// (seq, properties, payload), oldest first.
-    events: VecDeque<(u64, Option<Arc<Properties>>, T)>,
-    retention: usize,
+    /// Oldest first.
+    events: VecDeque<Stored<T>>,
+    retention: Retention,
+    /// The sizes of `events`, summed.
+    bytes: u64,
     /// One waker per waiting reader.
     waiters: Vec<(ReaderId, Waker)>,
     closed: bool,
 }
 
+impl<T> LogState<T> {
+    /// Removes the oldest event.
+    fn pop(&mut self) -> Option<Stored<T>> {
+        let oldest = self.events.pop_front()?;
+        self.start += 1;
+        self.bytes -= oldest.size as u64;
+        Some(oldest)
+    }
+
+    /// Whether the oldest event must go by age or bytes, the newest being
+    /// stamped `newest` (which always stays).
+    fn past_limits(&self, newest: SystemTime) -> bool {
+        let Some(oldest) = self.events.front() else {
+            return false;
+        };
+        if self.events.len() == 1 {
+            return false;
+        }
+        let too_old = self
+            .retention
+            .max_age
+            .is_some_and(|age| newest.duration_since(oldest.timestamp).is_ok_and(|d| d > age));
+        let too_big = self.retention.max_bytes.is_some_and(|max| self.bytes > max);
+        too_old || too_big
+    }
+}
+
 impl<T> MemoryLog<T> {
-    fn new(retention: usize) -> MemoryLog<T> {
+    fn new(retention: Retention) -> MemoryLog<T> {
         MemoryLog {
             state: Mutex::new(LogState {
                 start: 0,
                 events: VecDeque::new(),
-                retention: retention.max(1),
+                retention: Retention {
+                    events: retention.events.max(1),
+                    ..retention
+                },
+                bytes: 0,
                 waiters: Vec::new(),
                 closed: false,
             }),
@@ -514,22 +735,39 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             let error = io::Error::other("an append polled after it completed");
             return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
         };
-        let (seq, properties) = (append.seq(), append.take_properties());
+        let stored = Stored {
+            seq: append.seq(),
+            size: append.size(),
+            timestamp: append.timestamp(),
+            properties: append.take_properties(),
+            key: append.take_key(),
+            payload,
+        };
         // The event pushed out of the window is dropped after the lock is
         // released: its drop is user code that may publish again.
         let (offset, waiters, _evicted) = {
             let mut state = lock(&self.state);
             if state.closed {
-                return Poll::Ready(Err(PublishError::Closed(payload)));
+                return Poll::Ready(Err(PublishError::Closed(stored.payload)));
             }
             let offset = state.start + state.events.len() as u64;
             // Make room first, so the ring never grows past retention.
             let mut evicted = None;
-            if state.events.len() >= state.retention {
-                evicted = state.events.pop_front();
-                state.start += 1;
+            if state.events.len() >= state.retention.events {
+                evicted = state.pop();
             }
-            state.events.push_back((seq, properties, payload));
+            state.bytes += stored.size as u64;
+            let newest = stored.timestamp;
+            state.events.push_back(stored);
+            // Age and bytes, in the rare case they bite: the one evicted
+            // above is dropped with the rest, outside the lock.
+            let mut more = Vec::new();
+            if state.retention.max_age.is_some() || state.retention.max_bytes.is_some() {
+                while state.past_limits(newest) {
+                    more.extend(state.pop());
+                }
+            }
+            let evicted = (evicted, more);
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
@@ -565,16 +803,14 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
             // so the reader reads the same offsets again rather than
             // holding half a batch twice.
             let out = UndoOnUnwind::new(out);
-            out.0.extend(
-                events
-                    .zip(first..)
-                    .map(|((seq, properties, payload), offset)| Record {
-                        offset: Offset(offset),
-                        seq: *seq,
-                        properties: properties.clone(),
-                        payload: payload.clone(),
-                    }),
-            );
+            out.0.extend(events.zip(first..).map(|(stored, offset)| Record {
+                offset: Offset(offset),
+                seq: stored.seq,
+                properties: stored.properties.clone(),
+                key: stored.key.clone(),
+                timestamp: stored.timestamp,
+                payload: stored.payload.clone(),
+            }));
         }
         let next = first + count;
         let closed = state.closed && next >= end;
@@ -602,13 +838,30 @@ impl<T: Clone + Send + 'static> TopicLog<T> for MemoryLog<T> {
         Offset(state.start + state.events.len() as u64)
     }
 
-    fn set_retention(&self, retention: usize) {
+    fn offset_at(&self, time: SystemTime) -> Offset {
+        let state = lock(&self.state);
+        // Publisher-set times need not grow with the offset: look at each.
+        let at = state.events.iter().position(|stored| stored.timestamp >= time);
+        Offset(state.start + at.unwrap_or(state.events.len()) as u64)
+    }
+
+    fn set_retention(&self, retention: Retention) {
         let evicted: Vec<_> = {
             let mut state = lock(&self.state);
-            state.retention = retention.max(1);
-            let excess = state.events.len().saturating_sub(state.retention);
-            state.start += excess as u64;
-            state.events.drain(..excess).collect()
+            state.retention = Retention {
+                events: retention.events.max(1),
+                ..retention
+            };
+            let mut evicted = Vec::new();
+            while state.events.len() > state.retention.events {
+                evicted.extend(state.pop());
+            }
+            if let Some(newest) = state.events.back().map(|s| s.timestamp) {
+                while state.past_limits(newest) {
+                    evicted.extend(state.pop());
+                }
+            }
+            evicted
         };
         // Dropped outside the lock, as in `append`.
         drop(evicted);
@@ -665,7 +918,7 @@ mod tests {
 
     #[test]
     fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
-        let log = MemoryLog::new(8);
+        let log = MemoryLog::new(Retention::from(8));
         let mut cx = Context::from_waker(Waker::noop());
         for (seq, fragile) in [false, false, true].into_iter().enumerate() {
             let mut append = Append::new(seq as u64, Fragile(fragile));

@@ -120,6 +120,18 @@ pub enum RecvError {
         /// Why (shared, so the error stays cheap to clone).
         error: Arc<io::Error>,
     },
+    /// The partitions this member of an assigned group owns changed (a
+    /// member joined or left): it now owns `partitions` of `topic`. Told
+    /// once, at the member's first call after the change, which is also
+    /// when it let go of the partitions it lost: events of those it still
+    /// holds unacked go to their new owner again, and acking them fails
+    /// with [`EventsError::Revoked`]. The next call goes on.
+    Rebalanced {
+        /// The group's topic.
+        topic: Arc<str>,
+        /// The partitions it owns now, in order.
+        partitions: Vec<u32>,
+    },
     /// The bus is closed and every event was read.
     Closed,
 }
@@ -135,6 +147,13 @@ impl PartialEq for RecvError {
             (RecvError::Io { topic, error }, RecvError::Io { topic: t, error: e }) => {
                 topic == t && error.kind() == e.kind() && error.to_string() == e.to_string()
             }
+            (
+                RecvError::Rebalanced { topic, partitions },
+                RecvError::Rebalanced {
+                    topic: t,
+                    partitions: p,
+                },
+            ) => (topic, partitions) == (t, p),
             (RecvError::Closed, RecvError::Closed) => true,
             _ => false,
         }
@@ -150,6 +169,12 @@ impl fmt::Display for RecvError {
                 write!(f, "lagged behind topic {topic:?}: {skipped} events skipped")
             }
             RecvError::Io { topic, error } => write!(f, "could not read topic {topic:?}: {error}"),
+            RecvError::Rebalanced { topic, partitions } => {
+                write!(
+                    f,
+                    "the group was rebalanced: this member now owns partitions {partitions:?} of topic {topic:?}"
+                )
+            }
             RecvError::Closed => f.write_str("the event bus is closed"),
         }
     }
@@ -178,6 +203,23 @@ pub enum EventsError {
     NoSpawner,
     /// The backend failed (a disk or broker error).
     Backend(io::Error),
+    /// An ack came after the event's partition went to another member of
+    /// its assigned group (a rebalance): it does not count, and the new
+    /// owner handles the event again.
+    Revoked {
+        /// The event's topic.
+        topic: Arc<str>,
+        /// Its partition.
+        partition: u32,
+    },
+    /// A member asked to join `group` in the other way than its members
+    /// did ([`join`](super::EventBus::join) shares every partition,
+    /// [`join_assigned`](super::EventBus::join_assigned) assigns them):
+    /// a group is one or the other while it has members.
+    GroupKind(String),
+    /// A group's offsets can be reset only while it has no members: this
+    /// one has some on the topic.
+    GroupActive(String),
 }
 
 impl fmt::Display for EventsError {
@@ -191,6 +233,18 @@ impl fmt::Display for EventsError {
                 f.write_str("no runtime to run the handler: give the bus a spawner or enter a runtime")
             }
             EventsError::Backend(e) => write!(f, "the event bus backend failed: {e}"),
+            EventsError::Revoked { topic, partition } => write!(
+                f,
+                "partition {partition} of topic {topic:?} went to another member before this ack"
+            ),
+            EventsError::GroupActive(group) => write!(
+                f,
+                "group {group:?} has members: stop them before resetting its offsets"
+            ),
+            EventsError::GroupKind(group) => write!(
+                f,
+                "group {group:?} has members that joined the other way (shared or assigned)"
+            ),
         }
     }
 }

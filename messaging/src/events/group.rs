@@ -23,13 +23,24 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// One member of a consumer group: made by
-/// [`EventBus::join`](super::EventBus::join).
+/// [`EventBus::join`](super::EventBus::join) (sharing every partition) or
+/// [`EventBus::join_assigned`](super::EventBus::join_assigned) (owning
+/// the partitions assigned to it).
 pub struct Member<T: 'static> {
-    group: Arc<Group<T>>,
+    /// The group's members on this topic.
+    coord: Arc<Coordinator>,
+    /// Whether partitions are assigned to members, rather than shared.
+    assigned: bool,
+    /// The group's state in each partition of the topic, partition 0
+    /// first.
+    parts: Vec<Arc<Group<T>>>,
     /// This member's own copy of the topic name.
     topic: Arc<str>,
     /// Its key among the group's waiters and the log's.
     reader: ReaderId,
+    /// The partition it looks at first next time, so that one busy
+    /// partition does not starve the others.
+    turn: usize,
 }
 
 /// An event handed to one member of a group. [`ack`](GroupEvent::ack) it
@@ -41,13 +52,77 @@ pub struct GroupEvent<T: 'static> {
     event: Option<Event<T>>,
     seq: u64,
     deliveries: u32,
+    /// The partition's epoch when it was handed out: an older one than
+    /// the partition's now means the partition was rewound since.
+    epoch: u64,
 }
 
+// ANCHOR: coordinator
+/// Who belongs to a group on one topic, and (for an assigned group) who
+/// owns which partition.
+pub(crate) struct Coordinator {
+    state: Mutex<Membership>,
+}
+
+struct Membership {
+    /// Members that share every partition ([`join`]).
+    shared: usize,
+    /// Members of an assigned group, in the order they joined.
+    members: Vec<ReaderId>,
+    /// Where each partition should be: partition `p` goes to
+    /// `members[p % members.len()]`.
+    target: Vec<Option<ReaderId>>,
+    /// Who holds each partition now. A partition whose target moved stays
+    /// with its holder until that member's next call (or its leaving), so
+    /// it can settle what it holds first; then the target takes it up.
+    holder: Vec<Option<ReaderId>>,
+    /// Members whose assignment changed and who have not been told.
+    untold: Vec<ReaderId>,
+    /// Members of an assigned group waiting for a partition to be let go.
+    waiters: Vec<(ReaderId, Waker)>,
+}
+
+impl Membership {
+    /// The partitions `member` should own.
+    fn targets_of(&self, member: ReaderId) -> Vec<u32> {
+        (0..)
+            .zip(&self.target)
+            .filter(|(_, t)| **t == Some(member))
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// Assigns the partitions again (round robin over members in join
+    /// order), marking the members whose share changed to be told.
+    fn reassign(&mut self) {
+        let before: Vec<_> = self.members.iter().map(|&m| (m, self.targets_of(m))).collect();
+        let n = self.members.len();
+        for (p, target) in self.target.iter_mut().enumerate() {
+            *target = (n > 0).then(|| self.members[p % n]);
+        }
+        for (member, old) in before {
+            if self.targets_of(member) != old && !self.untold.contains(&member) {
+                self.untold.push(member);
+            }
+        }
+        // A partition nobody holds goes to its target at once.
+        for (holder, target) in self.holder.iter_mut().zip(&self.target) {
+            if holder.is_none() {
+                *holder = *target;
+            }
+        }
+    }
+}
+// ANCHOR_END: coordinator
+
+/// A group's state in one partition of its topic.
 pub(crate) struct Group<T: 'static> {
     name: String,
     topic: Arc<str>,
+    partition: u32,
     log: Arc<dyn TopicLog<T>>,
     backend: Arc<dyn Backend<T>>,
+    coord: Arc<Coordinator>,
     state: Mutex<GroupState<T>>,
 }
 
@@ -61,6 +136,13 @@ struct GroupState<T> {
     redeliver: BTreeMap<Offset, (Record<T>, u32)>,
     /// Handed out and not settled, by offset, with their delivery counts.
     in_flight: BTreeMap<Offset, u32>,
+    /// Delivery counts of events handed out before the partition was
+    /// rewound, for when they are handed out again.
+    prior: BTreeMap<Offset, u32>,
+    /// One more each time the partition is rewound to its committed
+    /// offset (a rebalance), so that settling an event handed out before
+    /// is told apart.
+    epoch: u64,
     committed: Offset,
     /// Events that left the retained window before the group read them,
     /// not yet reported.
@@ -79,6 +161,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     group: &str,
     topic: &str,
     from: StartAt,
+    assigned: bool,
 ) -> Result<Member<T>, EventsError> {
     if group.is_empty() || group.len() > MAX_NAME_LEN {
         let reason = "a group name must be 1 to 255 bytes";
@@ -87,48 +170,126 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     if !Pattern::parse(topic)?.is_literal() {
         return Err(EventsError::GroupNeedsTopic(topic.to_owned()));
     }
-    let (name, log) = inner.log(topic)?;
+    let (name, topic_parts) = inner.log(topic)?;
     let mut groups = lock(&inner.groups);
-    let key = (group.to_owned(), name.clone());
-    let shared = match groups.get(&key) {
-        Some(shared) => shared.clone(),
-        None => {
-            let backend = &inner.backend;
-            let start = match at_once(|cx| backend.poll_committed(cx, group, topic))? {
-                Some(committed) => committed,
-                None => from.offset_in(&*log),
-            };
-            // Stored at once, so a group that never acks still resumes
-            // where it began, not at a new `from`.
-            at_once(|cx| {
-                backend
-                    .poll_commit(cx, group, topic, start)
-                    .map_err(io::Error::from)
-            })?;
-            let shared = Arc::new(Group {
-                name: group.to_owned(),
-                topic: name.clone(),
-                log,
-                backend: inner.backend.clone(),
-                state: Mutex::new(GroupState {
-                    next: start,
-                    buf: VecDeque::new(),
-                    redeliver: BTreeMap::new(),
-                    in_flight: BTreeMap::new(),
-                    committed: start,
-                    lagged: 0,
-                    done: false,
-                    waiters: Vec::new(),
-                }),
-            });
-            groups.insert(key, shared.clone());
-            shared
+    let count = topic_parts.logs.len();
+    let coord = match groups.get(&(group.to_owned(), name.clone(), 0)) {
+        Some(first) => first.coord.clone(),
+        None => Arc::new(Coordinator {
+            state: Mutex::new(Membership {
+                shared: 0,
+                members: Vec::new(),
+                target: vec![None; count],
+                holder: vec![None; count],
+                untold: Vec::new(),
+                waiters: Vec::new(),
+            }),
+        }),
+    };
+    {
+        let membership = lock(&coord.state);
+        let other_kind = if assigned {
+            membership.shared > 0
+        } else {
+            !membership.members.is_empty()
+        };
+        if other_kind {
+            return Err(EventsError::GroupKind(group.to_owned()));
+        }
+    }
+    let mut parts = Vec::with_capacity(count);
+    for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
+        let key = (group.to_owned(), name.clone(), partition);
+        let shared = match groups.get(&key) {
+            Some(shared) => shared.clone(),
+            None => {
+                let part = open(inner, group, &name, partition, log.clone(), from, coord.clone())?;
+                let shared = Arc::new(part);
+                groups.insert(key, shared.clone());
+                shared
+            }
+        };
+        parts.push(shared);
+    }
+    drop(groups);
+    let reader = ReaderId::new();
+    let wakers = {
+        let mut membership = lock(&coord.state);
+        if assigned {
+            membership.members.push(reader);
+            membership.reassign();
+            // A new member learns its share from `assignment`, not as a
+            // change.
+            membership.untold.retain(|m| *m != reader);
+            std::mem::take(&mut membership.waiters)
+        } else {
+            membership.shared += 1;
+            Vec::new()
         }
     };
+    // Members that lose a partition let it go at their next call: wake
+    // them to make it.
+    wake_members(&parts, wakers);
     Ok(Member {
+        coord,
+        assigned,
         topic: Arc::from(&*name),
-        group: shared,
-        reader: ReaderId::new(),
+        parts,
+        reader,
+        turn: 0,
+    })
+}
+
+/// Wakes `wakers` and every member waiting in any of `parts`.
+fn wake_members<T: 'static>(parts: &[Arc<Group<T>>], mut wakers: Vec<(ReaderId, Waker)>) {
+    for part in parts {
+        wakers.append(&mut lock(&part.state).waiters);
+    }
+    wakers.into_iter().for_each(|(_, waker)| waker.wake());
+}
+
+/// The group's state in one partition, starting at its committed offset
+/// if the backend has one, else `from`.
+fn open<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &Arc<str>,
+    partition: u32,
+    log: Arc<dyn TopicLog<T>>,
+    from: StartAt,
+    coord: Arc<Coordinator>,
+) -> Result<Group<T>, EventsError> {
+    let backend = &inner.backend;
+    let start = match at_once(|cx| backend.poll_committed(cx, group, topic, partition))? {
+        Some(committed) => committed,
+        None => from.offset_in(&*log),
+    };
+    // Stored at once, so a group that never acks still resumes
+    // where it began, not at a new `from`.
+    at_once(|cx| {
+        backend
+            .poll_commit(cx, group, topic, partition, start)
+            .map_err(io::Error::from)
+    })?;
+    Ok(Group {
+        name: group.to_owned(),
+        topic: topic.clone(),
+        partition,
+        log,
+        backend: inner.backend.clone(),
+        coord,
+        state: Mutex::new(GroupState {
+            next: start,
+            buf: VecDeque::new(),
+            redeliver: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            prior: BTreeMap::new(),
+            epoch: 0,
+            committed: start,
+            lagged: 0,
+            done: false,
+            waiters: Vec::new(),
+        }),
     })
 }
 
@@ -159,20 +320,290 @@ impl<T: Clone + Send + 'static> Member<T> {
         self.next(None)
     }
 
-    /// The group's committed offset: every event before it was acked, or
-    /// left the topic's retained window before the group read it (which a
-    /// [`RecvError::Lagged`] reported).
+    /// The group's committed offset in partition 0 (the topic's only one
+    /// unless it was made with more; see
+    /// [`committed_in`](Member::committed_in)): every event before it was
+    /// acked, or left the topic's retained window before the group read it
+    /// (which a [`RecvError::Lagged`] reported).
     pub fn committed(&self) -> Offset {
-        lock(&self.group.state).committed
+        lock(&self.parts[0].state).committed
     }
+
+    /// The group's committed offset in partition `partition`; `None` if
+    /// the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut member = bus.join("workers", "job.queued", StartAt::Start).unwrap();
+    /// jobs.try_publish_to(1, "rebuild").unwrap();
+    /// member.try_recv().unwrap().unwrap().ack().unwrap();
+    /// assert_eq!(member.committed_in(1), Some(Offset::new(1)));
+    /// assert_eq!(member.committed_in(0), Some(Offset::new(0)));
+    /// ```
+    pub fn committed_in(&self, partition: u32) -> Option<Offset> {
+        let part = self.parts.get(partition as usize)?;
+        Some(lock(&part.state).committed)
+    }
+
+    // ANCHOR: commit-up-to
+    /// Commits every event of `partition` before `offset` in one call, as
+    /// a batch: those handed out are settled as acked (their
+    /// [`GroupEvent`]s, acked or dropped later, change nothing), and the
+    /// group's committed offset moves up to `offset`, or further if the
+    /// events after it are settled too. An offset past the events handed
+    /// out so far is taken as the first not handed out.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Revoked`] if this member of an assigned group does
+    /// not hold `partition`, or the topic has no such partition;
+    /// [`EventsError::Backend`] as for [`GroupEvent::ack`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// let batch: Vec<_> = (0..3).map(|_| member.try_recv().unwrap().unwrap()).collect();
+    /// member.commit_up_to(0, Offset::new(3)).unwrap();
+    /// drop(batch); // settled already: nothing goes back
+    /// assert_eq!(member.committed(), Offset::new(3));
+    /// assert!(member.try_recv().is_none());
+    /// ```
+    pub fn commit_up_to(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        let revoked = || EventsError::Revoked {
+            topic: self.topic.clone(),
+            partition,
+        };
+        let part = self.parts.get(partition as usize).ok_or_else(revoked)?;
+        // Held across, so the partition cannot move to another member
+        // meanwhile.
+        let membership = lock(&self.coord.state);
+        if self.assigned && membership.holder[partition as usize] != Some(self.reader) {
+            return Err(revoked());
+        }
+        let (result, _settled) = {
+            let mut state = lock(&part.state);
+            let state = &mut *state;
+            // Never past an event not handed out yet.
+            let handed = state.buf.front().map_or(state.next, |r| r.offset);
+            let offset = offset.min(handed);
+            state.in_flight.retain(|&at, _| at >= offset);
+            state.prior.retain(|&at, _| at >= offset);
+            let kept = state.redeliver.split_off(&offset);
+            let settled = std::mem::replace(&mut state.redeliver, kept);
+            (part.advance(state), settled)
+        };
+        drop(membership);
+        result
+    }
+    // ANCHOR_END: commit-up-to
 
     /// The group's name.
     pub fn group(&self) -> &str {
-        &self.group.name
+        &self.parts[0].name
     }
 
+    /// The group's next event from any partition, each looked at in turn;
+    /// `Closed` only once every partition is.
     fn next(&mut self, waker: Option<&Waker>) -> Option<Result<GroupEvent<T>, RecvError>> {
-        let group = &self.group;
+        let n = self.parts.len();
+        let mut owned = None;
+        if self.assigned {
+            let (rebalanced, mine) = self.take_up(waker);
+            if let Some(partitions) = rebalanced {
+                let topic = self.topic.clone();
+                return Some(Err(RecvError::Rebalanced { topic, partitions }));
+            }
+            owned = Some(mine);
+        }
+        let mut closed = 0;
+        for i in 0..n {
+            let at = (self.turn + i) % n;
+            if owned.as_ref().is_some_and(|mine| !mine.contains(&(at as u32))) {
+                // Another member's; closed once every partition is.
+                closed += usize::from(self.parts[at].is_finished());
+                continue;
+            }
+            match self.parts[at].next(&self.topic, self.reader, waker) {
+                Some(Err(RecvError::Closed)) => closed += 1,
+                Some(result) => {
+                    self.turn = (at + 1) % n;
+                    return Some(result);
+                }
+                None => {}
+            }
+        }
+        (closed == n).then_some(Err(RecvError::Closed))
+    }
+
+    // ANCHOR: take-up
+    /// For an assigned member: lets go of the partitions that are no
+    /// longer its own (rewinding them to their committed offset, so their
+    /// new owner starts there), takes up those let go to it, and says
+    /// whether it must be told of a change. Returns that, and the
+    /// partitions it holds.
+    fn take_up(&mut self, waker: Option<&Waker>) -> (Option<Vec<u32>>, Vec<u32>) {
+        let me = self.reader;
+        // Dropped after the lock: a waker's drop may call back in.
+        let mut _displaced = None;
+        let mut wake = Vec::new();
+        let mut guard = lock(&self.coord.state);
+        let membership = &mut *guard;
+        let mut waiting = false;
+        for (p, part) in self.parts.iter().enumerate() {
+            let (target, holder) = (membership.target[p], membership.holder[p]);
+            if holder == Some(me) && target != Some(me) {
+                part.rewind(me);
+                membership.holder[p] = target;
+                wake.extend(std::mem::take(&mut membership.waiters));
+            }
+            if target == Some(me) {
+                match membership.holder[p] {
+                    None => membership.holder[p] = Some(me),
+                    Some(other) if other != me => waiting = true,
+                    Some(_) => {}
+                }
+            }
+        }
+        if let (true, Some(waker)) = (waiting, waker) {
+            _displaced = register(&mut membership.waiters, me, waker);
+        }
+        let mine: Vec<u32> = (0..)
+            .zip(&membership.holder)
+            .filter(|(_, h)| **h == Some(me))
+            .map(|(p, _)| p)
+            .collect();
+        let told = match membership.untold.iter().position(|m| *m == me) {
+            Some(at) => {
+                membership.untold.swap_remove(at);
+                Some(membership.targets_of(me))
+            }
+            None => None,
+        };
+        drop(guard);
+        wake.into_iter().for_each(|(_, waker)| waker.wake());
+        (told, mine)
+    }
+    // ANCHOR_END: take-up
+
+    /// The partitions this member owns now: every one for a member that
+    /// shares them ([`EventBus::join`](super::EventBus::join)); for an
+    /// assigned member, those it holds (a partition assigned to it that
+    /// another member has not let go of yet is not among them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    /// bus.create_topic("job.queued", options).unwrap();
+    /// let a = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// assert_eq!(a.assignment(), [0, 1, 2, 3]);
+    /// ```
+    pub fn assignment(&self) -> Vec<u32> {
+        if !self.assigned {
+            return (0..self.parts.len() as u32).collect();
+        }
+        let membership = lock(&self.coord.state);
+        (0..)
+            .zip(&membership.holder)
+            .filter(|(_, h)| **h == Some(self.reader))
+            .map(|(p, _)| p)
+            .collect()
+    }
+}
+
+impl<T: 'static> Group<T> {
+    // ANCHOR: rewind
+    /// Rewinds this partition to its committed offset for its next owner,
+    /// as `leaving` lets go of it: what was read ahead or handed out and
+    /// not acked will be handed out again (an ack of it from before now
+    /// fails). This is the at-least-once window of a rebalance.
+    fn rewind(&self, leaving: ReaderId) {
+        let _gone = {
+            let mut state = lock(&self.state);
+            let state = &mut *state;
+            state.next = state.committed;
+            state.buf.clear();
+            for (offset, (_, n)) in std::mem::take(&mut state.redeliver) {
+                state.prior.insert(offset, n);
+            }
+            for (offset, n) in std::mem::take(&mut state.in_flight) {
+                state.prior.insert(offset, n);
+            }
+            state.epoch += 1;
+            state.done = false;
+            unregister(&mut state.waiters, leaving)
+        };
+        self.log.forget(leaving);
+    }
+    // ANCHOR_END: rewind
+
+    /// Whether any member is in the group (on this topic).
+    pub(crate) fn has_members(&self) -> bool {
+        let membership = lock(&self.coord.state);
+        membership.shared > 0 || !membership.members.is_empty()
+    }
+
+    /// Moves the group's position in this partition to `offset` while no
+    /// member is in it: everything before counts as handled, everything
+    /// from it will be handed out; events still out (held past their
+    /// member's leaving) no longer count.
+    pub(crate) fn reset(&self, offset: Offset) -> Result<(), EventsError> {
+        let backend = &self.backend;
+        at_once(|cx| {
+            backend
+                .poll_commit(cx, &self.name, &self.topic, self.partition, offset)
+                .map_err(io::Error::from)
+        })?;
+        let _dropped = {
+            let mut state = lock(&self.state);
+            let state = &mut *state;
+            state.next = offset;
+            state.committed = offset;
+            state.in_flight.clear();
+            state.prior.clear();
+            state.epoch += 1;
+            state.done = false;
+            state.lagged = 0;
+            (
+                std::mem::take(&mut state.buf),
+                std::mem::take(&mut state.redeliver),
+            )
+        };
+        Ok(())
+    }
+
+    /// Closed, read to the end and everything settled.
+    fn is_finished(&self) -> bool {
+        let state = lock(&self.state);
+        state.done && state.in_flight.is_empty() && state.redeliver.is_empty() && state.buf.is_empty()
+    }
+}
+
+impl<T: Clone + Send + 'static> Group<T> {
+    /// The next event of this partition for `reader`.
+    fn next(
+        self: &Arc<Self>,
+        topic: &Arc<str>,
+        reader: ReaderId,
+        waker: Option<&Waker>,
+    ) -> Option<Result<GroupEvent<T>, RecvError>> {
+        let group = self;
         // Declared before the guard, so dropped after it: a waker's drop
         // may call back into the bus.
         let mut _displaced = None;
@@ -185,7 +616,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                 let state = &mut *state;
                 match group
                     .log
-                    .poll_read(self.reader, state.next, BATCH, &mut state.buf, waker)
+                    .poll_read(reader, state.next, BATCH, &mut state.buf, waker)
                 {
                     Poll::Ready(Ok(read)) => {
                         state.next = read.next;
@@ -195,7 +626,7 @@ impl<T: Clone + Send + 'static> Member<T> {
                     Poll::Ready(Err(error)) => {
                         let error = Arc::new(error);
                         return Some(Err(RecvError::Io {
-                            topic: self.topic.clone(),
+                            topic: topic.clone(),
                             error,
                         }));
                     }
@@ -207,18 +638,22 @@ impl<T: Clone + Send + 'static> Member<T> {
                 // The skipped events will never be acked: move past them.
                 let _ = group.advance(&mut state);
                 return Some(Err(RecvError::Lagged {
-                    topic: self.topic.clone(),
+                    topic: topic.clone(),
                     skipped,
                 }));
             }
             match state.buf.pop_front() {
-                Some(record) => (record, 1),
+                Some(record) if state.prior.is_empty() => (record, 1),
+                Some(record) => {
+                    let before = state.prior.remove(&record.offset).unwrap_or(0);
+                    (record, before + 1)
+                }
                 None => {
                     if state.done && state.in_flight.is_empty() {
                         return Some(Err(RecvError::Closed));
                     }
                     if let Some(waker) = waker {
-                        _displaced = register(&mut state.waiters, self.reader, waker);
+                        _displaced = register(&mut state.waiters, reader, waker);
                     }
                     return None;
                 }
@@ -226,15 +661,20 @@ impl<T: Clone + Send + 'static> Member<T> {
         };
         // ANCHOR_END: group-next
         state.in_flight.insert(record.offset, deliveries);
+        let epoch = state.epoch;
         drop(state);
         Some(Ok(GroupEvent {
             group: group.clone(),
             seq: record.seq,
             deliveries,
+            epoch,
             event: Some(Event {
-                topic: self.topic.clone(),
+                topic: topic.clone(),
+                partition: group.partition,
                 offset: record.offset,
                 properties: record.properties,
+                key: record.key,
+                timestamp: record.timestamp,
                 payload: record.payload,
             }),
         }))
@@ -258,7 +698,7 @@ impl<T: 'static> Group<T> {
             let backend = &self.backend;
             at_once(|cx| {
                 backend
-                    .poll_commit(cx, &self.name, &self.topic, oldest)
+                    .poll_commit(cx, &self.name, &self.topic, self.partition, oldest)
                     .map_err(io::Error::from)
             })?;
             state.committed = oldest;
@@ -268,9 +708,32 @@ impl<T: 'static> Group<T> {
     // ANCHOR_END: advance
 
     /// Ends the delivery of `event`: acked, or given back to the group.
-    fn settle(&self, event: Event<T>, seq: u64, deliveries: u32, ack: bool) -> Result<(), EventsError> {
+    fn settle(
+        &self,
+        event: Event<T>,
+        seq: u64,
+        deliveries: u32,
+        epoch: u64,
+        ack: bool,
+    ) -> Result<(), EventsError> {
         let (result, waiters) = {
             let mut state = lock(&self.state);
+            if state.epoch != epoch {
+                // Rewound since: the partition's new owner has it again.
+                drop(state);
+                return match ack {
+                    true => Err(EventsError::Revoked {
+                        topic: self.topic.clone(),
+                        partition: self.partition,
+                    }),
+                    false => Ok(()),
+                };
+            }
+            if event.offset < state.committed {
+                // Committed past already (`commit_up_to`): settled.
+                drop(state);
+                return Ok(());
+            }
             state.in_flight.remove(&event.offset);
             let result = if ack {
                 self.advance(&mut state)
@@ -279,6 +742,8 @@ impl<T: 'static> Group<T> {
                     offset: event.offset,
                     seq,
                     properties: event.properties,
+                    key: event.key,
+                    timestamp: event.timestamp,
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));
@@ -312,14 +777,17 @@ impl<T: 'static> GroupEvent<T> {
     /// commit is tried again at the next ack.
     pub fn ack(mut self) -> Result<(), EventsError> {
         let event = self.event.take().expect("a GroupEvent is settled only once");
-        self.group.settle(event, self.seq, self.deliveries, true)
+        self.group
+            .settle(event, self.seq, self.deliveries, self.epoch, true)
     }
 
     /// Gives the event back to the group, to be handed out again (as
     /// dropping it does).
     pub fn nack(mut self) {
         if let Some(event) = self.event.take() {
-            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+            let _ = self
+                .group
+                .settle(event, self.seq, self.deliveries, self.epoch, false);
         }
     }
 
@@ -351,7 +819,9 @@ impl<T: 'static> Deref for GroupEvent<T> {
 impl<T: 'static> Drop for GroupEvent<T> {
     fn drop(&mut self) {
         if let Some(event) = self.event.take() {
-            let _ = self.group.settle(event, self.seq, self.deliveries, false);
+            let _ = self
+                .group
+                .settle(event, self.seq, self.deliveries, self.epoch, false);
         }
     }
 }
@@ -359,17 +829,47 @@ impl<T: 'static> Drop for GroupEvent<T> {
 impl<T: 'static> Drop for Member<T> {
     /// A member that leaves takes its waker with it.
     fn drop(&mut self) {
-        let _gone = unregister(&mut lock(&self.group.state).waiters, self.reader);
-        self.group.log.forget(self.reader);
+        let (wakers, _gone) = {
+            let mut membership = lock(&self.coord.state);
+            if self.assigned {
+                let membership = &mut *membership;
+                // What it holds is rewound for the next owner: events it
+                // still has in hand will be handed out again.
+                for (p, part) in self.parts.iter().enumerate() {
+                    if membership.holder[p] == Some(self.reader) {
+                        part.rewind(self.reader);
+                        // Its next holder is set by `reassign`.
+                        membership.holder[p] = None;
+                    }
+                }
+                membership.members.retain(|m| *m != self.reader);
+                membership.untold.retain(|m| *m != self.reader);
+                let gone = unregister(&mut membership.waiters, self.reader);
+                membership.reassign();
+                (std::mem::take(&mut membership.waiters), gone)
+            } else {
+                membership.shared -= 1;
+                (Vec::new(), None)
+            }
+        };
+        for part in &self.parts {
+            let _gone = unregister(&mut lock(&part.state).waiters, self.reader);
+            part.log.forget(self.reader);
+        }
+        if self.assigned {
+            // The members that take up its partitions may be waiting.
+            wake_members(&self.parts, wakers);
+        }
     }
 }
 
 impl<T: 'static> fmt::Debug for Member<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Member")
-            .field("group", &self.group.name)
+            .field("group", &self.parts[0].name)
             .field("topic", &self.topic)
-            .field("committed", &lock(&self.group.state).committed.get())
+            .field("partitions", &self.parts.len())
+            .field("committed", &lock(&self.parts[0].state).committed.get())
             .finish()
     }
 }

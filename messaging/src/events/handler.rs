@@ -380,6 +380,8 @@ where
                 Some(Err(super::RecvError::Lagged { skipped, .. })) => {
                     control.update(|stats| stats.skipped += skipped);
                 }
+                // Only members of assigned groups are rebalanced.
+                Some(Err(super::RecvError::Rebalanced { .. })) => {}
                 Some(Err(error @ super::RecvError::Io { .. })) => {
                     // The backend could not read: wait the first back-off
                     // before reading again, so a lasting failure does not
@@ -424,14 +426,20 @@ where
             attempt += 1;
         };
         let dead_lettered = match &self.dead_letter {
-            Some((_, log)) => {
-                // Its properties go with it: a dead letter keeps its id.
+            Some((_, parts)) => {
+                // Its properties and key go with it: a dead letter keeps
+                // its id, and its key's order.
                 let properties = event.properties.clone();
+                let key = event.key.clone();
                 let mut append = self.inner.prepare(event.into_payload(), None);
                 if let Some(properties) = properties {
                     append = append.with_properties(properties);
                 }
-                self.inner.append(&**log, append).await.is_ok()
+                let log = parts.pick(key.as_deref());
+                if let Some(key) = key {
+                    append = append.with_key(key);
+                }
+                self.inner.append(log, append).await.is_ok()
             }
             None => false,
         };

@@ -50,14 +50,16 @@ mod backend;
 mod error;
 mod group;
 mod handler;
+mod partition;
 mod pattern;
 #[cfg(test)]
 mod tests;
 
-pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, TopicLog};
+pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::partition::partition_for;
 pub use self::pattern::Pattern;
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
 pub use crate::{MessageId, Properties, StoreError};
@@ -74,7 +76,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 use weft_primitives::spawner::Spawner;
 
 /// How many events a topic keeps unless told otherwise.
@@ -119,6 +121,10 @@ pub enum StartAt {
     /// oldest retained event after a [`RecvError::Lagged`]; one not yet
     /// published is waited for.
     Offset(Offset),
+    /// The first retained event stamped at or after this time (see
+    /// [`Event::timestamp`]), in each partition; the next one published if
+    /// none is yet.
+    Time(SystemTime),
 }
 
 impl StartAt {
@@ -128,6 +134,7 @@ impl StartAt {
             StartAt::Start => log.start(),
             StartAt::Latest => log.end(),
             StartAt::Offset(offset) => offset,
+            StartAt::Time(time) => log.offset_at(time),
         }
     }
 }
@@ -138,8 +145,11 @@ impl StartAt {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event<T> {
     topic: Arc<str>,
+    partition: u32,
     offset: Offset,
     properties: Option<Arc<Properties>>,
+    key: Option<Arc<str>>,
+    timestamp: SystemTime,
     payload: T,
 }
 
@@ -149,9 +159,42 @@ impl<T> Event<T> {
         &self.topic
     }
 
-    /// Its offset in that topic.
+    /// Its offset in its partition of that topic.
     pub fn offset(&self) -> Offset {
         self.offset
+    }
+
+    /// When it was published: the bus's clock when the bus handed it to
+    /// the backend (the runtime's clock, paused in tests, for a bus built
+    /// with a [`spawner`](Builder::spawner); the system's otherwise), or
+    /// the time its publisher set with
+    /// [`Properties::with_timestamp`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// bus.try_publish_with("audit", "imported", Properties::new().with_timestamp(then)).unwrap();
+    /// assert_eq!(sub.try_recv().unwrap().unwrap().timestamp(), then);
+    /// ```
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
+    }
+
+    /// The partition of the topic it is in (0 in a topic of one).
+    pub fn partition(&self) -> u32 {
+        self.partition
+    }
+
+    /// The key it was published with, if any; see
+    /// [`EventBus::publish_keyed`].
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// Its properties: the id it was published with (generated if the
@@ -206,7 +249,10 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("topic", &self.topic)
+            .field("partition", &self.partition)
             .field("offset", &self.offset.0)
+            .field("key", &self.key)
+            .field("timestamp", &self.timestamp)
             .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()
@@ -216,7 +262,7 @@ impl<T: fmt::Debug> fmt::Debug for Event<T> {
 /// Configures an [`EventBus`]: `EventBus::builder()`.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    retention: usize,
+    retention: Retention,
     spawner: Option<Spawner>,
 }
 
@@ -225,12 +271,59 @@ impl Builder {
     /// (default [`DEFAULT_RETENTION`]; 0 is taken as 1).
     /// [`Topic::set_retention`] changes it for one topic.
     pub fn retention(&mut self, events: usize) -> &mut Self {
-        self.retention = events.max(1);
+        self.retention.events = events.max(1);
         self
     }
 
-    /// The runtime handlers run on and whose clock times their retries;
-    /// by default, the one current when [`EventBus::on`] is called.
+    /// Keeps no event older (by timestamp) than `age` before the newest
+    /// in its partition (default: no limit); see [`Retention`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Properties, RecvError, StartAt};
+    ///
+    /// let bus = EventBus::builder().max_age(Duration::from_secs(60)).build();
+    /// let mut slow = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let at = |secs| Properties::new().with_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+    /// bus.try_publish_with("audit", 1, at(0)).unwrap();
+    /// bus.try_publish_with("audit", 2, at(30)).unwrap();
+    /// bus.try_publish_with("audit", 3, at(90)).unwrap(); // 1 is now 90 s old
+    /// assert!(matches!(slow.try_recv(), Some(Err(RecvError::Lagged { skipped: 1, .. }))));
+    /// assert_eq!(*slow.try_recv().unwrap().unwrap(), 2);
+    /// ```
+    pub fn max_age(&mut self, age: Duration) -> &mut Self {
+        self.retention.max_age = Some(age);
+        self
+    }
+
+    /// Keeps at most `bytes` bytes per partition, as the size function of
+    /// [`build_sized`](Builder::build_sized) counts them (default: no
+    /// limit); see [`Retention`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Memory, RecvError, StartAt};
+    ///
+    /// let bus = EventBus::builder().max_bytes(10).build_sized(Memory::new(), |s: &String| s.len());
+    /// let mut slow = bus.subscribe("log", StartAt::Latest).unwrap();
+    /// for line in ["hello", "world", "again"] {
+    ///     bus.try_publish("log", line.to_owned()).unwrap();
+    /// }
+    /// assert!(matches!(slow.try_recv(), Some(Err(RecvError::Lagged { skipped: 1, .. }))));
+    /// assert_eq!(*slow.try_recv().unwrap().unwrap(), "world");
+    /// ```
+    pub fn max_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.retention.max_bytes = Some(bytes);
+        self
+    }
+
+    /// The runtime handlers run on, whose clock times their retries and
+    /// stamps events ([`Event::timestamp`]: the paused clock in tests);
+    /// by default, handlers run on the one current when [`EventBus::on`]
+    /// is called, and events are stamped by the system clock.
     pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
         self.spawner = Some(spawner.clone());
         self
@@ -243,7 +336,28 @@ impl Builder {
 
     /// A bus keeping its events in `backend`.
     pub fn build_with<T: Clone + Send + 'static>(&self, backend: impl Backend<T>) -> EventBus<T> {
+        self.build_inner(backend, None)
+    }
+
+    /// A bus keeping its events in `backend`, counting each event's size
+    /// with `size` (in bytes, as a codec would encode it) for
+    /// [`max_bytes`](Builder::max_bytes). Without one, each event counts
+    /// `size_of::<T>()`.
+    pub fn build_sized<T: Clone + Send + 'static>(
+        &self,
+        backend: impl Backend<T>,
+        size: impl Fn(&T) -> usize + Send + Sync + 'static,
+    ) -> EventBus<T> {
+        self.build_inner(backend, Some(Box::new(size)))
+    }
+
+    fn build_inner<T: Clone + Send + 'static>(
+        &self,
+        backend: impl Backend<T>,
+        size: Option<SizeFn<T>>,
+    ) -> EventBus<T> {
         let inner = Arc::new(Inner {
+            size,
             backend: Arc::new(backend),
             registry: Mutex::new(Registry {
                 topics: HashMap::new(),
@@ -255,6 +369,14 @@ impl Builder {
             handles: AtomicUsize::new(1),
             retention: self.retention,
             spawner: self.spawner.clone(),
+            clock: match &self.spawner {
+                Some(spawner) => Clock::Runtime {
+                    spawner: spawner.clone(),
+                    since: spawner.now(),
+                    at: SystemTime::now(),
+                },
+                None => Clock::System,
+            },
         });
         EventBus { bus: BusRef(inner) }
     }
@@ -277,7 +399,7 @@ pub struct EventBus<T: 'static> {
 pub struct Topic<T: 'static> {
     bus: BusRef<T>,
     name: Arc<str>,
-    log: Arc<dyn TopicLog<T>>,
+    parts: Arc<Partitions<T>>,
 }
 
 /// A reader with its own cursor on every topic its pattern matches
@@ -302,33 +424,101 @@ struct BusRef<T: 'static>(Arc<Inner<T>>);
 struct Inner<T: 'static> {
     backend: Arc<dyn Backend<T>>,
     registry: Mutex<Registry<T>>,
-    /// By (group, topic).
     groups: Mutex<Groups<T>>,
     /// Bus-wide publication order.
     seq: AtomicU64,
     /// `EventBus` and `Topic` handles alive.
     handles: AtomicUsize,
-    retention: usize,
+    retention: Retention,
     spawner: Option<Spawner>,
+    clock: Clock,
+    /// Counts an event's bytes; `size_of::<T>()` if `None`.
+    size: Option<SizeFn<T>>,
 }
 
-struct Registry<T> {
-    topics: HashMap<Arc<str>, Arc<dyn TopicLog<T>>>,
+type SizeFn<T> = Box<dyn Fn(&T) -> usize + Send + Sync>;
+
+// ANCHOR: clock
+/// What stamps events.
+enum Clock {
+    /// The system clock.
+    System,
+    /// A runtime's clock (paused in tests), counted from the system time
+    /// `at`, read when the runtime's clock read `since`.
+    Runtime {
+        spawner: Spawner,
+        since: Instant,
+        at: SystemTime,
+    },
+}
+
+impl Clock {
+    fn now(&self) -> SystemTime {
+        match self {
+            Clock::System => SystemTime::now(),
+            Clock::Runtime { spawner, since, at } => *at + spawner.now().saturating_duration_since(*since),
+        }
+    }
+}
+// ANCHOR_END: clock
+
+struct Registry<T: 'static> {
+    topics: HashMap<Arc<str>, Arc<Partitions<T>>>,
     /// Pattern subscribers, told of each topic created after they were.
     watchers: Vec<Weak<Watch<T>>>,
     closed: bool,
 }
 
-type NamedLog<T> = (Arc<str>, Arc<dyn TopicLog<T>>);
+type NamedLog<T> = (Arc<str>, Arc<Partitions<T>>);
 
-type Groups<T> = HashMap<(String, Arc<str>), Arc<Group<T>>>;
+// ANCHOR: partitions
+/// A topic's partitions: one log each, and the turn for events without a
+/// key.
+pub(crate) struct Partitions<T: 'static> {
+    logs: Box<[Arc<dyn TopicLog<T>>]>,
+    /// The partition the next keyless event goes to, in a topic of more
+    /// than one (never touched in a topic of one).
+    turn: AtomicUsize,
+}
 
-struct Watch<T> {
+impl<T: 'static> Partitions<T> {
+    fn new(logs: Vec<Arc<dyn TopicLog<T>>>) -> Partitions<T> {
+        Partitions {
+            logs: logs.into_boxed_slice(),
+            turn: AtomicUsize::new(0),
+        }
+    }
+
+    /// The log an event with `key` goes to: the key's partition, else the
+    /// next in turn. A topic of one partition does no work to choose.
+    fn pick(&self, key: Option<&str>) -> &dyn TopicLog<T> {
+        let n = self.logs.len();
+        if n == 1 {
+            return &*self.logs[0];
+        }
+        let at = match key {
+            Some(key) => partition_for(key, n as u32) as usize,
+            None => self.turn.fetch_add(1, Ordering::Relaxed) % n,
+        };
+        &*self.logs[at]
+    }
+
+    /// How many partitions.
+    fn count(&self) -> u32 {
+        self.logs.len() as u32
+    }
+}
+// ANCHOR_END: partitions
+
+/// By (group, topic, partition).
+type Groups<T> = HashMap<(String, Arc<str>, u32), Arc<Group<T>>>;
+
+struct Watch<T: 'static> {
     pattern: Pattern,
     state: Mutex<WatchState<T>>,
 }
 
-struct WatchState<T> {
+struct WatchState<T: 'static> {
     new: Vec<NamedLog<T>>,
     waker: Option<Waker>,
     closed: bool,
@@ -338,6 +528,7 @@ struct WatchState<T> {
 struct Cursor<T: 'static> {
     /// This reader's own copy, so handing it out touches no shared count.
     name: Arc<str>,
+    partition: u32,
     log: Arc<dyn TopicLog<T>>,
     /// Who waits on the log: this cursor.
     reader: ReaderId,
@@ -354,7 +545,7 @@ impl EventBus<()> {
     /// A [`Builder`] for a bus.
     pub fn builder() -> Builder {
         Builder {
-            retention: DEFAULT_RETENTION,
+            retention: Retention::default(),
             spawner: None,
         }
     }
@@ -373,11 +564,44 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
     /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
     pub fn topic(&self, name: &str) -> Result<Topic<T>, EventsError> {
-        let (name, log) = self.bus.0.log(name)?;
+        self.create_topic(name, TopicOptions::default())
+    }
+
+    /// The topic `name`, made with `options` if new: its partition count
+    /// is fixed then. A topic that exists (made earlier, or stored by the
+    /// backend) is returned as it is, keeping its own count: check
+    /// [`Topic::partitions`]. [`topic`](EventBus::topic) and publishing
+    /// to a new name make a topic of one partition.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] if `name` is not a topic name (see
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// let mut all = carts.subscribe(StartAt::Start);
+    /// carts.try_publish_keyed("cart-1", "apple").unwrap();
+    /// carts.try_publish_keyed("cart-1", "pear").unwrap();
+    ///
+    /// let first = all.try_recv().unwrap().unwrap();
+    /// let second = all.try_recv().unwrap().unwrap();
+    /// assert_eq!((*first, *second), ("apple", "pear"), "one key, one partition, in order");
+    /// assert_eq!(first.partition(), carts.partition_for("cart-1"));
+    /// assert_eq!(first.key(), Some("cart-1"));
+    /// ```
+    pub fn create_topic(&self, name: &str, options: TopicOptions) -> Result<Topic<T>, EventsError> {
+        let (name, parts) = self.bus.0.log_with(name, &options)?;
         Ok(Topic {
             bus: self.bus.clone(),
             name,
-            log,
+            parts,
         })
     }
 
@@ -457,12 +681,78 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
-        let log = match poll_fn(|cx| self.bus.0.poll_log(cx, topic)).await {
-            Ok((_, log)) => log,
+        let options = TopicOptions::default();
+        let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
+            Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
         let append = self.bus.0.prepare(event, properties);
-        self.bus.0.append(&*log, append).await
+        self.bus.0.append(parts.pick(None), append).await
+    }
+
+    /// Publishes `event` on `topic` with `key`, once the backend has
+    /// stored it, and returns its offset in the key's partition
+    /// ([`partition_for`]). Events of one key all go to one partition, so
+    /// every reader sees them in the order they were published; in a
+    /// group, one member at a time handles them. Otherwise as
+    /// [`publish`](EventBus::publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     bus.publish_keyed("audit", "ada", "logged in").await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!((event.key(), *event), (Some("ada"), "logged in"));
+    /// });
+    /// ```
+    pub async fn publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let options = TopicOptions::default();
+        let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.append(parts.pick(Some(key)), append).await
+    }
+
+    /// Publishes `event` on `topic` with `key` if the backend can store it
+    /// at once; see [`publish_keyed`](EventBus::publish_keyed) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// bus.try_publish_keyed("audit", "ada", "logged in").unwrap();
+    /// assert_eq!(audit.try_recv().unwrap().unwrap().key(), Some("ada"));
+    /// ```
+    pub fn try_publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.try_append(parts.pick(Some(key)), append)
     }
 
     /// Publishes `event` on `topic` if the backend can store it at once,
@@ -526,13 +816,13 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
-        let log = match self.bus.0.log(topic) {
-            Ok((_, log)) => log,
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
         self.bus
             .0
-            .try_append(&*log, self.bus.0.prepare(event, properties))
+            .try_append(parts.pick(None), self.bus.0.prepare(event, properties))
     }
 
     /// A subscriber to every topic `pattern` matches, starting `from`.
@@ -556,7 +846,52 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
     /// [`EventsError::Backend`] if the backend fails.
     pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
-        group::join(&self.bus.0, group, topic, from)
+        group::join(&self.bus.0, group, topic, from, false)
+    }
+
+    /// A new member of consumer group `group` on `topic`, in a group that
+    /// assigns partitions, as a Kafka consumer group does: each partition
+    /// belongs to exactly one member at a time (round robin over the
+    /// members in the order they joined), so the events of one key are
+    /// handled in order, by one member at a time. A member that joins or
+    /// leaves moves partitions: a member losing one lets go of it at its
+    /// next [`recv`](Member::recv) (which returns
+    /// [`RecvError::Rebalanced`] once), having had the chance to ack what
+    /// it handled; the partition's new owner starts at the group's
+    /// committed offset, so an event handed out but not acked is handed
+    /// out again (at least once). A member dropped lets go of its
+    /// partitions at once. Otherwise as [`join`](EventBus::join), whose
+    /// members share every partition; one group name is one kind or the
+    /// other while it has members.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](EventBus::join), and [`EventsError::GroupKind`] if the
+    /// group has members that joined with `join`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, RecvError, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut a = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// assert_eq!(a.assignment(), [0, 1]);
+    ///
+    /// let mut b = bus.join_assigned("workers", "job.queued", StartAt::Start).unwrap();
+    /// // `a` is told at its next call, and lets partition 1 go to `b`.
+    /// match a.try_recv() {
+    ///     Some(Err(RecvError::Rebalanced { partitions, .. })) => assert_eq!(partitions, [0]),
+    ///     other => panic!("expected a rebalance, got {other:?}"),
+    /// }
+    /// jobs.try_publish_to(1, "rebuild").unwrap();
+    /// assert_eq!(*b.try_recv().unwrap().unwrap(), "rebuild");
+    /// assert!(a.try_recv().is_none());
+    /// ```
+    pub fn join_assigned(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
+        group::join(&self.bus.0, group, topic, from, true)
     }
 
     /// The offset `group` has committed on `topic`: every event before it
@@ -566,8 +901,127 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::Backend`] if the backend fails.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
+        self.committed_in(group, topic, 0)
+    }
+
+    /// The offset `group` has committed on `topic`'s partition `partition`.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let _member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// assert_eq!(bus.committed_in("billing", "order.paid", 0).unwrap(), Some(Offset::new(0)));
+    /// ```
+    pub fn committed_in(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<Offset>, EventsError> {
         let backend = &self.bus.0.backend;
-        Ok(at_once(|cx| backend.poll_committed(cx, group, topic))?)
+        Ok(at_once(|cx| backend.poll_committed(cx, group, topic, partition))?)
+    }
+
+    // ANCHOR: reset-group
+    /// Moves `group`'s committed offset on every partition of `topic` to
+    /// where `to` says (the oldest retained event, the end, an offset, the
+    /// first event at or after a time), as Kafka's
+    /// `kafka-consumer-groups --reset-offsets` does: the members that join
+    /// next start there. Only while the group has no members on the topic.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::GroupActive`] while the group has members;
+    /// [`EventsError::InvalidName`] for a bad name or
+    /// [`EventsError::GroupNeedsTopic`] for a pattern;
+    /// [`EventsError::Backend`] if the backend fails (partitions before
+    /// the failing one are reset already).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, EventsError, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// for n in 0..5 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// let member = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
+    /// assert!(matches!(
+    ///     bus.reset_group("billing", "order.paid", StartAt::Start),
+    ///     Err(EventsError::GroupActive(_))
+    /// ));
+    /// drop(member);
+    /// bus.reset_group("billing", "order.paid", StartAt::Offset(Offset::new(3))).unwrap();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Latest).unwrap();
+    /// assert_eq!(*member.try_recv().unwrap().unwrap(), 3);
+    /// ```
+    pub fn reset_group(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        // Made if new (with a throwaway member), so that every partition
+        // has its state to reset.
+        match group::join(&self.bus.0, group, topic, to, false) {
+            Ok(member) => drop(member),
+            // Members of an assigned group.
+            Err(EventsError::GroupKind(group)) => return Err(EventsError::GroupActive(group)),
+            Err(e) => return Err(e),
+        }
+        let (name, parts) = self.bus.0.log(topic)?;
+        let states: Vec<_> = {
+            let groups = lock(&self.bus.0.groups);
+            (0..parts.count())
+                .filter_map(|p| groups.get(&(group.to_owned(), name.clone(), p)).cloned())
+                .collect()
+        };
+        if states.iter().any(|state| state.has_members()) {
+            return Err(EventsError::GroupActive(group.to_owned()));
+        }
+        for (state, log) in states.iter().zip(parts.logs.iter()) {
+            state.reset(to.offset_in(&**log))?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: reset-group
+
+    /// How far `group` is behind on each partition of `topic`: the events
+    /// from its committed offset to the end, partition 0 first (from the
+    /// oldest retained event for a partition it never committed on).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::InvalidName`] for a bad name;
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut member = bus.join("billing", "order.paid", StartAt::Start).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("order.paid", n).unwrap();
+    /// }
+    /// member.try_recv().unwrap().unwrap().ack().unwrap();
+    /// assert_eq!(bus.lag("billing", "order.paid").unwrap(), [2]);
+    /// ```
+    pub fn lag(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
+        let (name, parts) = self.bus.0.log(topic)?;
+        let backend = &self.bus.0.backend;
+        (0..)
+            .zip(parts.logs.iter())
+            .map(|(p, log)| {
+                let committed = at_once(|cx| backend.poll_committed(cx, group, &name, p))?;
+                let from = committed.unwrap_or_else(|| log.start());
+                Ok(log.end().get().saturating_sub(from.get()))
+            })
+            .collect()
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -599,7 +1053,12 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// subscribers) if new; for a caller that cannot wait, a backend that
     /// does not open it at once is an error.
     fn log(&self, name: &str) -> Result<NamedLog<T>, EventsError> {
-        match self.poll_log(&mut Context::from_waker(Waker::noop()), name) {
+        self.log_with(name, &TopicOptions::default())
+    }
+
+    /// As [`log`](Inner::log), making a new topic with `options`.
+    fn log_with(&self, name: &str, options: &TopicOptions) -> Result<NamedLog<T>, EventsError> {
+        match self.poll_log(&mut Context::from_waker(Waker::noop()), name, options) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(EventsError::Backend(would_block())),
         }
@@ -607,7 +1066,12 @@ impl<T: Clone + Send + 'static> Inner<T> {
 
     /// The log of topic `name`, opened (and shown to matching pattern
     /// subscribers) if new.
-    fn poll_log(&self, cx: &mut Context<'_>, name: &str) -> Poll<Result<NamedLog<T>, EventsError>> {
+    fn poll_log(
+        &self,
+        cx: &mut Context<'_>,
+        name: &str,
+        options: &TopicOptions,
+    ) -> Poll<Result<NamedLog<T>, EventsError>> {
         pattern::validate_topic(name)?;
         let mut wakers = Vec::new();
         let opened = {
@@ -615,7 +1079,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             if let Some((name, log)) = registry.topics.get_key_value(name) {
                 return Poll::Ready(Ok((name.clone(), log.clone())));
             }
-            self.open(cx, &mut registry, name, &mut wakers)
+            self.open(cx, &mut registry, name, options, &mut wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
         opened
@@ -631,16 +1095,26 @@ impl<T: Clone + Send + 'static> Inner<T> {
         cx: &mut Context<'_>,
         registry: &mut Registry<T>,
         name: &str,
+        options: &TopicOptions,
         wakers: &mut Vec<Waker>,
     ) -> Poll<Result<NamedLog<T>, EventsError>> {
-        let log = match self.backend.poll_open(cx, name, self.retention) {
-            Poll::Ready(Ok(log)) => log,
+        let retention = options.retention.unwrap_or(self.retention);
+        let logs = match self
+            .backend
+            .poll_open(cx, name, options.partitions.max(1), retention)
+        {
+            Poll::Ready(Ok(logs)) if logs.is_empty() => {
+                let error = io::Error::other("the backend opened a topic without partitions");
+                return Poll::Ready(Err(EventsError::Backend(error)));
+            }
+            Poll::Ready(Ok(logs)) => logs,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
             Poll::Pending => return Poll::Pending,
         };
         if registry.closed {
-            log.close();
+            logs.iter().for_each(|log| log.close());
         }
+        let log = Arc::new(Partitions::new(logs));
         let name: Arc<str> = Arc::from(name);
         registry.topics.insert(name.clone(), log.clone());
         registry.watchers.retain(|watch| {
@@ -661,12 +1135,17 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// The append of `event` with the next sequence number, and with
     /// `properties` stamped now (unless stamped already).
     fn prepare(&self, event: T, properties: Option<Properties>) -> Append<T> {
-        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event);
+        let size = match &self.size {
+            Some(size) => size(&event),
+            None => std::mem::size_of::<T>(),
+        };
+        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event).with_size(size);
         match properties {
-            None => append,
+            None => append.with_timestamp(self.clock.now()),
             Some(mut properties) => {
-                properties.stamp(SystemTime::now());
-                append.with_properties(Arc::new(properties))
+                let at = properties.timestamp().unwrap_or_else(|| self.clock.now());
+                properties.stamp(at);
+                append.with_timestamp(at).with_properties(Arc::new(properties))
             }
         }
     }
@@ -693,9 +1172,9 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
         if pattern.is_literal() {
-            let (name, log) = self.log(pattern.as_str())?;
+            let (name, parts) = self.log(pattern.as_str())?;
             return Ok(Subscriber {
-                cursors: vec![Cursor::new(&name, log, from)],
+                cursors: Cursor::all(&name, &parts, from).collect(),
                 watch: None,
             });
         }
@@ -708,7 +1187,8 @@ impl<T: Clone + Send + 'static> Inner<T> {
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
                 let cx = &mut Context::from_waker(Waker::noop());
-                match self.open(cx, &mut registry, &stored, &mut wakers) {
+                let options = TopicOptions::default();
+                match self.open(cx, &mut registry, &stored, &options, &mut wakers) {
                     Poll::Ready(opened) => opened?,
                     Poll::Pending => return Err(EventsError::Backend(would_block())),
                 };
@@ -718,7 +1198,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             .topics
             .iter()
             .filter(|(name, _)| pattern.matches(name))
-            .map(|(name, log)| Cursor::new(name, log.clone(), from))
+            .flat_map(|(name, parts)| Cursor::all(name, parts, from))
             .collect();
         let watch = Arc::new(Watch {
             pattern,
@@ -773,8 +1253,125 @@ impl<T: Clone + Send + 'static> Topic<T> {
     pub async fn publish(&self, event: T) -> Result<Offset, PublishError<T>> {
         self.bus
             .0
-            .append(&*self.log, self.bus.0.prepare(event, None))
+            .append(self.parts.pick(None), self.bus.0.prepare(event, None))
             .await
+    }
+
+    /// Publishes `event` with `key`, to the key's partition; see
+    /// [`EventBus::publish_keyed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let options = TopicOptions { partitions: 8, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic("cart.updated", options).unwrap();
+    ///     let mut all = carts.subscribe(StartAt::Start);
+    ///     carts.publish_keyed("cart-1", "apple").await.unwrap();
+    ///     assert_eq!(all.recv().await.unwrap().partition(), carts.partition_for("cart-1"));
+    /// });
+    /// ```
+    pub async fn publish_keyed(&self, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.append(self.parts.pick(Some(key)), append).await
+    }
+
+    /// Publishes `event` with `key` if the backend can store it at once;
+    /// see [`publish_keyed`](Topic::publish_keyed).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// // Offsets count per partition: the first event of each is offset 0.
+    /// assert_eq!(carts.try_publish_keyed("cart-1", "apple").unwrap(), Offset::new(0));
+    /// ```
+    pub fn try_publish_keyed(&self, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.try_append(self.parts.pick(Some(key)), append)
+    }
+
+    /// Publishes `event` (without a key) to partition `partition`, if the
+    /// backend can store it at once: for a publisher that places events
+    /// itself.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish); [`PublishError::Store`]
+    /// with [`StoreError::NotStored`] if the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let mut all = jobs.subscribe(StartAt::Start);
+    /// assert_eq!(jobs.try_publish_to(1, "rebuild").unwrap(), Offset::new(0));
+    /// assert_eq!(all.try_recv().unwrap().unwrap().partition(), 1);
+    /// assert!(jobs.try_publish_to(2, "lost").is_err());
+    /// ```
+    pub fn try_publish_to(&self, partition: u32, event: T) -> Result<Offset, PublishError<T>> {
+        let Some(log) = self.parts.logs.get(partition as usize) else {
+            let error = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("topic {:?} has no partition {partition}", self.name),
+            );
+            return Err(PublishError::Store(StoreError::NotStored { value: event, error }));
+        };
+        self.bus.0.try_append(&**log, self.bus.0.prepare(event, None))
+    }
+
+    /// How many partitions the topic has (fixed when it was made).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// assert_eq!(bus.topic("audit").unwrap().partitions(), 1);
+    /// ```
+    pub fn partitions(&self) -> u32 {
+        self.parts.count()
+    }
+
+    /// The partition events with `key` go to in this topic
+    /// ([`partition_for`] with its partition count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, partition_for, TopicOptions};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let options = TopicOptions { partitions: 16, ..TopicOptions::default() };
+    /// let carts = bus.create_topic("cart.updated", options).unwrap();
+    /// assert_eq!(carts.partition_for("cart-1"), partition_for("cart-1", 16));
+    /// ```
+    pub fn partition_for(&self, key: &str) -> u32 {
+        partition_for(key, self.parts.count())
     }
 
     /// Publishes `event` with `properties`; see [`EventBus::publish_with`].
@@ -803,7 +1400,7 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// ```
     pub async fn publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
         let append = self.bus.0.prepare(event, Some(properties));
-        self.bus.0.append(&*self.log, append).await
+        self.bus.0.append(self.parts.pick(None), append).await
     }
 
     /// Publishes `event` if the backend can store it at once (the
@@ -827,7 +1424,9 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// assert_eq!(orders.end(), Offset::new(1));
     /// ```
     pub fn try_publish(&self, event: T) -> Result<Offset, PublishError<T>> {
-        self.bus.0.try_append(&*self.log, self.bus.0.prepare(event, None))
+        self.bus
+            .0
+            .try_append(self.parts.pick(None), self.bus.0.prepare(event, None))
     }
 
     /// Publishes `event` with `properties` if the backend can store it at
@@ -852,31 +1451,89 @@ impl<T: Clone + Send + 'static> Topic<T> {
     pub fn try_publish_with(&self, event: T, properties: Properties) -> Result<Offset, PublishError<T>> {
         self.bus
             .0
-            .try_append(&*self.log, self.bus.0.prepare(event, Some(properties)))
+            .try_append(self.parts.pick(None), self.bus.0.prepare(event, Some(properties)))
     }
 
-    /// A subscriber to this topic, starting `from`.
+    /// A subscriber to this topic (every partition), starting `from` in
+    /// each.
     pub fn subscribe(&self, from: StartAt) -> Subscriber<T> {
         Subscriber {
-            cursors: vec![Cursor::new(&self.name, self.log.clone(), from)],
+            cursors: Cursor::all(&self.name, &self.parts, from).collect(),
             watch: None,
         }
     }
 
-    /// Keeps at most `events` events (0 is taken as 1). Readers behind
-    /// the new window get [`RecvError::Lagged`].
-    pub fn set_retention(&self, events: usize) {
-        self.log.set_retention(events);
+    /// Keeps to `retention` in each partition from now on: a count of
+    /// events (0 is taken as 1), or a [`Retention`] with age and bytes
+    /// limits too. Readers behind what is kept get [`RecvError::Lagged`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::events::{EventBus, Retention};
+    ///
+    /// let bus = EventBus::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// for n in 0..5 {
+    ///     audit.try_publish(n).unwrap();
+    /// }
+    /// audit.set_retention(2);
+    /// assert_eq!(audit.start().get(), 3);
+    /// audit.set_retention(Retention::from(10).max_age(Duration::from_secs(60)));
+    /// ```
+    pub fn set_retention(&self, retention: impl Into<Retention>) {
+        let retention = retention.into();
+        self.parts
+            .logs
+            .iter()
+            .for_each(|log| log.set_retention(retention));
     }
 
-    /// The oldest retained offset.
+    /// The oldest retained offset of partition 0 (the topic's only one
+    /// unless it was made with more; see [`start_of`](Topic::start_of)).
     pub fn start(&self) -> Offset {
-        self.log.start()
+        self.parts.logs[0].start()
     }
 
-    /// The offset the next event will get.
+    /// The offset the next event of partition 0 will get (see
+    /// [`end_of`](Topic::end_of)).
     pub fn end(&self) -> Offset {
-        self.log.end()
+        self.parts.logs[0].end()
+    }
+
+    /// The oldest retained offset of partition `partition`; `None` if the
+    /// topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::<u32>::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// assert_eq!(audit.start_of(0), Some(Offset::new(0)));
+    /// assert_eq!(audit.start_of(1), None);
+    /// ```
+    pub fn start_of(&self, partition: u32) -> Option<Offset> {
+        self.parts.logs.get(partition as usize).map(|log| log.start())
+    }
+
+    /// The offset the next event of partition `partition` will get;
+    /// `None` if the topic has no such partition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset};
+    ///
+    /// let bus = EventBus::new();
+    /// let audit = bus.topic("audit").unwrap();
+    /// audit.try_publish(1).unwrap();
+    /// assert_eq!(audit.end_of(0), Some(Offset::new(1)));
+    /// ```
+    pub fn end_of(&self, partition: u32) -> Option<Offset> {
+        self.parts.logs.get(partition as usize).map(|log| log.end())
     }
 }
 
@@ -892,6 +1549,38 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     pub async fn recv(&mut self) -> Result<Event<T>, RecvError> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
+
+    // ANCHOR: seek
+    /// Moves this subscriber, on every topic and partition it reads, to
+    /// where `to` says: the oldest retained event, the end, an offset, or
+    /// the first event at or after a time. What it had read ahead is
+    /// dropped; a lag not yet reported is forgotten.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut sub = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// for n in 0..3 {
+    ///     bus.try_publish("audit", n).unwrap();
+    /// }
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 0);
+    /// sub.seek(StartAt::Offset(Offset::new(2)));
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 2);
+    /// sub.seek(StartAt::Start);
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 0);
+    /// ```
+    pub fn seek(&mut self, to: StartAt) {
+        for cursor in &mut self.cursors {
+            cursor.next = to.offset_in(&*cursor.log);
+            cursor.buf.clear();
+            cursor.skipped = 0;
+            cursor.done = false;
+        }
+    }
+    // ANCHOR_END: seek
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
@@ -918,10 +1607,10 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             // back into the bus.
             let mut _displaced = None;
             let mut state = lock(&watch.state);
-            for (name, log) in state.new.drain(..) {
+            for (name, parts) in state.new.drain(..) {
                 // Everything in a topic created after subscribing is new.
                 let from = StartAt::Offset(Offset(0));
-                self.cursors.push(Cursor::new(&name, log, from));
+                self.cursors.extend(Cursor::all(&name, &parts, from));
             }
             more_topics = !state.closed;
             if let (Some(waker), true) = (waker, more_topics) {
@@ -954,8 +1643,11 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             let record = cursor.buf.pop_front()?;
             return Some(Ok(Event {
                 topic: cursor.name.clone(),
+                partition: cursor.partition,
                 offset: record.offset,
                 properties: record.properties,
+                key: record.key,
+                timestamp: record.timestamp,
                 payload: record.payload,
             }));
         }
@@ -982,16 +1674,23 @@ impl<T: Clone + Send + 'static> Stream for Subscriber<T> {
 }
 
 impl<T: Clone + Send + 'static> Cursor<T> {
-    fn new(name: &str, log: Arc<dyn TopicLog<T>>, from: StartAt) -> Cursor<T> {
-        Cursor {
-            next: from.offset_in(&*log),
-            name: Arc::from(name),
-            log,
+    /// A cursor on each partition of `parts`.
+    fn all<'a>(
+        name: &'a str,
+        parts: &'a Partitions<T>,
+        from: StartAt,
+    ) -> impl Iterator<Item = Cursor<T>> + 'a {
+        let name: Arc<str> = Arc::from(name);
+        (0..).zip(parts.logs.iter()).map(move |(partition, log)| Cursor {
+            next: from.offset_in(&**log),
+            name: name.clone(),
+            partition,
+            log: log.clone(),
             reader: ReaderId::new(),
             buf: VecDeque::new(),
             skipped: 0,
             done: false,
-        }
+        })
     }
 
     // ANCHOR: fill
@@ -1049,7 +1748,7 @@ impl<T: 'static> Inner<T> {
             let logs: Vec<_> = registry.topics.values().cloned().collect();
             (logs, std::mem::take(&mut registry.watchers))
         };
-        for log in logs {
+        for log in logs.iter().flat_map(|parts| parts.logs.iter()) {
             log.close();
         }
         for watch in watchers.iter().filter_map(Weak::upgrade) {
@@ -1076,7 +1775,7 @@ impl<T: 'static> Clone for Topic<T> {
         Topic {
             bus: self.bus.clone(),
             name: self.name.clone(),
-            log: self.log.clone(),
+            parts: self.parts.clone(),
         }
     }
 }
@@ -1095,8 +1794,9 @@ impl<T: 'static> fmt::Debug for Topic<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Topic")
             .field("name", &self.name)
-            .field("start", &self.log.start().0)
-            .field("end", &self.log.end().0)
+            .field("partitions", &self.parts.count())
+            .field("start", &self.parts.logs[0].start().0)
+            .field("end", &self.parts.logs[0].end().0)
             .finish()
     }
 }
