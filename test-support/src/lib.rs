@@ -4,7 +4,7 @@
 //!   thread allocates while counting is on.
 //! - [`waker`]: wakers that count their wakes, and a poll by hand.
 //! - [`rng`]: a deterministic pseudo-random sequence.
-//! - [`oneshot`]: a one-shot channel that depends on no runtime.
+//! - [`oneshot`](mod@oneshot): a one-shot channel that depends on no runtime.
 //! - `runtimes` (feature `runtimes`): weft runtimes of both flavours, on
 //!   real time or with the clock paused.
 //! - `any_runtime` (feature `any-runtime`): runs one body under weft (both
