@@ -89,6 +89,7 @@ pub(crate) struct CurrentGuard {
 
 impl CurrentGuard {
     /// For work on the task that is not a poll (dropping its future).
+    #[inline]
     pub(crate) fn enter(id: Id) -> CurrentGuard {
         Self::set(Running {
             id,
@@ -98,10 +99,12 @@ impl CurrentGuard {
 
     /// For a poll of the task's future with a waker whose data pointer is
     /// `waker_data`.
+    #[inline]
     pub(crate) fn enter_poll(id: Id, waker_data: *const ()) -> CurrentGuard {
         Self::set(Running { id, waker_data })
     }
 
+    #[inline]
     fn set(running: Running) -> CurrentGuard {
         let prev = CURRENT.try_with(|cur| cur.replace(Some(running))).ok().flatten();
         CurrentGuard { prev }
@@ -109,6 +112,7 @@ impl CurrentGuard {
 }
 
 impl Drop for CurrentGuard {
+    #[inline]
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|cur| cur.set(self.prev));
     }

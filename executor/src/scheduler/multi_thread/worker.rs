@@ -183,12 +183,14 @@ impl Worker<'_> {
         coop::reset(cx);
         {
             task.run();
-            if self.core(cx, |core| !core.defer.is_empty()) {
-                // It yielded. Kept in our list it is out of every other
-                // worker's reach: should the task in the LIFO slot block
-                // this thread (waiting on the one that yielded), nobody
-                // could run it. So give the driver its turn now and put it
-                // back in the stealable queue.
+            if self.core(cx, |core| !core.defer.is_empty() && core.lifo_slot.is_some()) {
+                // It yielded, and woke a task into the LIFO slot. Kept in
+                // our list the yielder is out of every other worker's
+                // reach: should the LIFO task block this thread (waiting on
+                // the one that yielded), nobody could run it. So give the
+                // driver its turn now and put the yielder back in the
+                // stealable queue. (Without a LIFO task, the run loop gets
+                // to the list within `event_interval` tasks, as before.)
                 let _ = handle.driver.poll_ready();
                 self.wake_deferred(cx);
             }
