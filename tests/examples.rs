@@ -1,5 +1,7 @@
 //! Runs each example with small inputs and checks what it prints, so an
 //! example that breaks fails the test suite.
+// Each example loaded below brings its own copy of `examples/common/echo_cli.rs`.
+#![allow(clippy::duplicate_mod)]
 
 #[path = "../examples/first_steps.rs"]
 #[allow(dead_code, unreachable_pub)]
