@@ -19,10 +19,10 @@ struct Handshake {
     answered: AtomicBool,
 }
 
-// SAFETY: the flags order every access to the cells: `question` is written
-// only before `asked` is raised and read only after it is seen raised, and
-// `answer` likewise with `answered`, so the two threads never touch a cell
-// at the same time.
+// `question` is written only before `asked` is raised and read only after it
+// is seen raised, and `answer` likewise with `answered`.
+// SAFETY: so the flags order every access to the cells, and the two threads
+// never touch a cell at the same time.
 unsafe impl Sync for Handshake {}
 
 impl Handshake {

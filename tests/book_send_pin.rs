@@ -131,10 +131,10 @@ impl<F: Future> Future for CountPollsInline<F> {
     type Output = (F::Output, u32);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of
-        // `self` (no method takes it by value or swaps it), this type has no
-        // `Drop` impl that could move it, and it is `Unpin` only when `F` is
-        // (the auto trait). So a pinned `self` keeps `inner` in place too.
+        // `inner` is never moved out of `self` (no method takes it by value
+        // or swaps it), this type has no `Drop` impl that could move it, and
+        // it is `Unpin` only when `F` is (the auto trait).
+        // SAFETY: so `inner` is structurally pinned: a pinned `self` keeps it in place.
         let this = unsafe { self.get_unchecked_mut() };
         this.polls += 1;
         // SAFETY: as above: `inner` stays where it is for as long as `self`

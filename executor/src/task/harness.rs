@@ -360,10 +360,10 @@ struct DropOnUnwind<'a, F: Future>(&'a crate::loom::UnsafeCell<Stage<F>>);
 
 impl<F: Future> Drop for DropOnUnwind<'_, F> {
     fn drop(&mut self) {
-        // SAFETY: only reached while the poll unwinds: the poller holds
-        // `RUNNING`, the future is live (it was being polled) and, as the
-        // poll ended in a panic, it is never used again; `poll_future`
-        // stores the panic as the output without touching the future.
+        // Only reached while the poll unwinds; `poll_future` then stores
+        // the panic as the output without touching the future.
+        // SAFETY: the poller holds `RUNNING`, the future is live (it was
+        // being polled) and, the poll having panicked, never used again.
         unsafe { Stage::drop_future(self.0) }
     }
 }

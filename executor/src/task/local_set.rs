@@ -372,11 +372,11 @@ impl Shared {
         F: Future + 'static,
         F::Output: 'static,
     {
-        // SAFETY: the set polls and drops its tasks' futures only on its
-        // owner thread, this one (see the module's protocol): only the
-        // `!Send` `LocalSet` pops the queue, its drop cancels the live tasks
-        // here, and its registry keeps every live task from being freed
-        // elsewhere.
+        // Only the `!Send` `LocalSet` pops the queue, its drop cancels the
+        // live tasks here, and its registry keeps every live task from
+        // being freed elsewhere (see the module's protocol).
+        // SAFETY: so the set polls and drops its tasks' futures only on its
+        // owner thread, this one.
         let (task, notified, join) = unsafe { super::new_local_task(future, me.clone()) };
         if let Some(notified) = me.registry.bind(task, notified, 0, true) {
             me.schedule(notified);

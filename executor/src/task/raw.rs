@@ -105,10 +105,11 @@ pub(crate) struct RawTask {
     ptr: NonNull<Header>,
 }
 
-// SAFETY: a `RawTask` is a pointer to a `Header`, whose fields are atomics or
-// are guarded by the state protocol; the typed parts are reached only through
-// the vtable under that protocol. Futures that are not `Send` are only created
+// A `RawTask` is a pointer to a `Header`, whose fields are atomics or are
+// guarded by the state protocol; the typed parts are reached only through the
+// vtable under that protocol. Futures that are not `Send` are only created
 // through `spawn_local`, whose scheduler never lets them leave their thread.
+// SAFETY: so sending the pointer to another thread shares nothing unguarded.
 unsafe impl Send for RawTask {}
 // SAFETY: as for `Send`: shared access goes through the atomic state word.
 unsafe impl Sync for RawTask {}
