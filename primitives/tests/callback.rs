@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use support::{Rng, paused_runtimes, runtimes};
-use weft::callback::{
+use weft::time::Instant;
+use weft_primitives::callback::{
     CallbackDropped, IntervalHandle, from_callback, into_callback, on_complete, set_interval, set_timeout,
 };
-use weft::promise::Promise;
-use weft::sync::{mpsc, oneshot};
-use weft::time::Instant;
+use weft_primitives::promise::Promise;
+use weft_primitives::sync::{mpsc, oneshot};
 
 type Log<T> = Arc<Mutex<Vec<T>>>;
 

@@ -21,8 +21,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use weft::promise::{AggregateError, Promise, PromiseError, Resolver, Settled};
 use weft::time::{Instant, sleep};
+use weft_primitives::promise::{AggregateError, Promise, PromiseError, Resolver, Settled};
 
 mod support;
 

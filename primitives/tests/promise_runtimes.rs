@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::any_runtime::on_every_runtime;
-use weft::callback::from_callback;
-use weft::promise::{AggregateError, Promise, PromiseError, Settled};
+use weft_primitives::callback::from_callback;
+use weft_primitives::promise::{AggregateError, Promise, PromiseError, Settled};
 
 #[test]
 fn a_chain_of_handlers_runs_on_every_runtime() {

@@ -16,7 +16,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
-use weft::promise::{AggregateError, Promise, PromiseError, Settled, set_unhandled_rejection_hook};
+use weft_primitives::promise::{
+    AggregateError, Promise, PromiseError, Settled, set_unhandled_rejection_hook,
+};
 
 mod support;
 

@@ -3,8 +3,8 @@
 mod support;
 
 use support::any_runtime::{on_every_runtime, poll_once};
-use weft::sync::broadcast::error::RecvError as BroadcastError;
-use weft::sync::{broadcast, watch};
+use weft_primitives::sync::broadcast::error::RecvError as BroadcastError;
+use weft_primitives::sync::{broadcast, watch};
 
 #[test]
 fn broadcast_every_receiver_sees_every_value_in_order() {

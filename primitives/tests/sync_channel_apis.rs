@@ -7,8 +7,8 @@ mod support;
 
 use std::task::Poll;
 use support::any_runtime::{on_every_runtime, poll_once};
-use weft::sync::mpsc::error::{SendError, TrySendError};
-use weft::sync::{broadcast, mpsc, oneshot, watch};
+use weft_primitives::sync::mpsc::error::{SendError, TrySendError};
+use weft_primitives::sync::{broadcast, mpsc, oneshot, watch};
 
 #[test]
 fn mpsc_reserve_many_waits_in_line_for_all_its_slots() {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use support::any_runtime::{on_every_runtime, poll_once, yield_n};
-use weft::sync::mpsc::error::{TryRecvError, TrySendError};
-use weft::sync::{mpsc, oneshot};
+use weft_primitives::sync::mpsc::error::{TryRecvError, TrySendError};
+use weft_primitives::sync::{mpsc, oneshot};
 
 /// Counts drops, to prove a value was dropped (not leaked) exactly once.
 struct Counted(Arc<AtomicUsize>);

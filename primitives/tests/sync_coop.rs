@@ -9,7 +9,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
-use weft::sync::{broadcast, mpsc, oneshot, watch};
+use weft_primitives::sync::{broadcast, mpsc, oneshot, watch};
 
 const VALUES: usize = 10_000;
 

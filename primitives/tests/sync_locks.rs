@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use support::any_runtime::{on_every_runtime, poll_once, yield_n};
-use weft::sync::{Barrier, Mutex, Notify, OnceCell, RwLock, Semaphore, TryAcquireError};
+use weft_primitives::sync::{Barrier, Mutex, Notify, OnceCell, RwLock, Semaphore, TryAcquireError};
 
 #[test]
 fn mutex_counts_every_increment_under_contention() {
@@ -476,7 +476,10 @@ fn once_cell_a_failed_or_cancelled_initializer_lets_the_next_one_run() {
         let mut stuck = Box::pin(cell.get_or_init(std::future::pending));
         assert!(poll_once(&mut stuck).await.is_pending());
         // Meanwhile `set` sees an initializer running.
-        assert!(matches!(cell.set(1), Err(weft::sync::SetError::Initializing(1))));
+        assert!(matches!(
+            cell.set(1),
+            Err(weft_primitives::sync::SetError::Initializing(1))
+        ));
         drop(stuck);
         assert_eq!(*cell.get_or_init(|| async { 2 }).await, 2);
         assert_eq!(cell.get(), Some(&2));

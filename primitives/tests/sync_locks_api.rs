@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::task::Poll;
 use support::any_runtime::{on_every_runtime, poll_once};
-use weft::sync::{
+use weft_primitives::sync::{
     Mutex, Notified, Notify, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore,
     SemaphorePermit, oneshot,
 };

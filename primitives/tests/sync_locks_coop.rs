@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
-use weft::sync::{Barrier, Mutex, Notify, RwLock, Semaphore};
+use weft_primitives::sync::{Barrier, Mutex, Notify, RwLock, Semaphore};
 
 /// More rounds than one budget holds.
 const ROUNDS: usize = 1_000;

@@ -52,8 +52,8 @@ use std::error::Error;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use weft::promise::{Promise, PromiseError, Resolver};
 use weft::time::{Instant, sleep};
+use weft_primitives::promise::{Promise, PromiseError, Resolver};
 
 #[path = "../support/mod.rs"]
 mod support;

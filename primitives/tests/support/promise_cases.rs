@@ -8,9 +8,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use weft::callback::set_timeout;
-use weft::promise::{Promise, PromiseError, Resolver, Thenable};
 use weft::time::sleep;
+use weft_primitives::callback::set_timeout;
+use weft_primitives::promise::{Promise, PromiseError, Resolver, Thenable};
 
 /// The scheduler a case runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
