@@ -42,6 +42,7 @@
 //! run once the guard is gone.
 
 use super::error::{TryRecvError, TrySendError};
+use crate::loom::Arc;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{self, AcqRel, Acquire};
 use crate::loom::{Mutex, MutexGuard, lock};
@@ -261,8 +262,10 @@ impl<T> Chan<T> {
 
     // ----- senders -----
 
-    pub(super) fn add_sender(&self) {
-        self.senders.fetch_add(1, Ordering::Relaxed);
+    /// Counts one more sender of `chan`, and returns the sender's share.
+    pub(super) fn new_sender(chan: &Arc<Chan<T>>) -> Arc<Chan<T>> {
+        chan.senders.fetch_add(1, Ordering::Relaxed);
+        Arc::clone(chan)
     }
 
     pub(super) fn drop_sender(&self) {

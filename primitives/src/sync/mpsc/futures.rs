@@ -103,6 +103,13 @@ pub struct Closed<'a, T> {
     pub(super) key: Option<Key>,
 }
 
+impl<'a, T> Closed<'a, T> {
+    /// A future that completes once `chan`'s receiver is gone or closed.
+    pub(super) fn new(chan: &'a Chan<T>) -> Closed<'a, T> {
+        Closed { chan, key: None }
+    }
+}
+
 impl<T> Future for Closed<'_, T> {
     type Output = ();
 

@@ -5,7 +5,7 @@
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::*;
 use crate::util::test_support::{counter, poll, waker_dropping_with, wakes, watchdog};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 #[test]
 fn a_reserve_handed_a_slot_just_before_close_fails() {
