@@ -86,8 +86,9 @@
 //! An echo server and its client, in one task:
 //!
 //! ```
+//! # use weft_reactor as weft;
 //! # async fn example() -> std::io::Result<()> {
-//! use weft_reactor::net::{TcpListener, TcpStream};
+//! use weft::net::{TcpListener, TcpStream};
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0").await?;
 //! let mut client = TcpStream::connect(listener.local_addr()?).await?;

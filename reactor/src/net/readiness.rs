@@ -21,7 +21,8 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
-/// use weft_reactor::net::Interest;
+/// # use weft_reactor as weft;
+/// use weft::net::Interest;
 ///
 /// let both = Interest::READABLE | Interest::WRITABLE;
 /// assert!(both.is_readable() && both.is_writable());
@@ -47,7 +48,8 @@ impl Interest {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Interest;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Interest;
     ///
     /// assert!(Interest::READABLE.is_readable());
     /// assert!(!Interest::WRITABLE.is_readable());
@@ -61,7 +63,8 @@ impl Interest {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Interest;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Interest;
     ///
     /// assert!(Interest::WRITABLE.is_writable());
     /// assert!(!Interest::READABLE.is_writable());
@@ -75,7 +78,8 @@ impl Interest {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Interest;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Interest;
     ///
     /// const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
     /// assert_eq!(BOTH, Interest::READABLE | Interest::WRITABLE);
@@ -124,7 +128,8 @@ impl fmt::Debug for Interest {
 /// # Examples
 ///
 /// ```
-/// use weft_reactor::net::Ready;
+/// # use weft_reactor as weft;
+/// use weft::net::Ready;
 ///
 /// let ready = Ready::READABLE | Ready::READ_CLOSED;
 /// assert!(ready.is_readable() && ready.is_read_closed());
@@ -174,7 +179,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::EMPTY.is_empty());
     /// assert!(!Ready::READABLE.is_empty());
@@ -188,7 +194,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::READABLE.is_readable());
     /// assert!(Ready::READ_CLOSED.is_readable());
@@ -203,7 +210,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::WRITABLE.is_writable());
     /// assert!(Ready::WRITE_CLOSED.is_writable());
@@ -218,7 +226,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::READ_CLOSED.is_read_closed());
     /// assert!(!Ready::READABLE.is_read_closed());
@@ -232,7 +241,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::WRITE_CLOSED.is_write_closed());
     /// assert!(!Ready::WRITABLE.is_write_closed());
@@ -246,7 +256,8 @@ impl Ready {
     /// # Examples
     ///
     /// ```
-    /// use weft_reactor::net::Ready;
+    /// # use weft_reactor as weft;
+    /// use weft::net::Ready;
     ///
     /// assert!(Ready::ERROR.is_error());
     /// assert!(!Ready::READABLE.is_error());

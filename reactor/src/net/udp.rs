@@ -21,12 +21,13 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::UdpSocket;
+/// use weft::net::UdpSocket;
 ///
 /// let server = UdpSocket::bind("127.0.0.1:0").await?;
 /// let client = UdpSocket::bind("127.0.0.1:0").await?;
@@ -63,12 +64,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let socket = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// assert_ne!(socket.local_addr()?.port(), 0);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -95,12 +97,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UdpSocket;
+    /// use weft::net::UdpSocket;
     ///
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -131,13 +134,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -184,13 +188,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.writable().await?;
@@ -233,13 +238,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.send(b"hi").await?;
@@ -293,13 +299,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -350,13 +357,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -441,16 +449,17 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
-    /// use weft_reactor::net::Interest;
+    /// use weft::net::Interest;
     ///
     /// let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
     /// assert!(ready.is_writable());
@@ -488,12 +497,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UdpSocket;
+    /// use weft::net::UdpSocket;
     ///
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -546,13 +556,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -603,13 +614,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -635,13 +647,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// b.send(b"hi").await?;
@@ -666,13 +679,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// let error = a.try_peek_sender().unwrap_err();
@@ -702,13 +716,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.set_send_buffer_size(64 * 1024)?;
@@ -732,13 +747,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// assert!(a.send_buffer_size()? > 0);
@@ -763,13 +779,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.set_recv_buffer_size(256 * 1024)?;
@@ -793,13 +810,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// assert!(a.recv_buffer_size()? > 0);
@@ -822,13 +840,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.set_tos_v4(0x10)?;
@@ -859,13 +878,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// assert_eq!(a.tos_v4()?, 0);
@@ -896,13 +916,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.set_tos(0x10)?;
@@ -934,13 +955,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// assert_eq!(a.tos()?, 0);
@@ -972,13 +994,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
     /// // Where the system has IPv6 on loopback:
-    /// if let Ok(socket) = weft_reactor::net::UdpSocket::bind("[::1]:0").await {
+    /// if let Ok(socket) = weft::net::UdpSocket::bind("[::1]:0").await {
     ///     socket.set_tclass_v6(0x10)?;
     ///     assert_eq!(socket.tclass_v6()?, 0x10);
     /// }
@@ -1010,12 +1033,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// if let Ok(socket) = weft_reactor::net::UdpSocket::bind("[::1]:0").await {
+    /// if let Ok(socket) = weft::net::UdpSocket::bind("[::1]:0").await {
     ///     assert_eq!(socket.tclass_v6()?, 0);
     /// }
     /// # Ok::<_, std::io::Error>(()) });
@@ -1047,13 +1071,14 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # let b = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let a = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = weft::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # a.connect(b.local_addr()?).await?;
     /// # b.connect(a.local_addr()?).await?;
     /// a.set_broadcast(true)?;
@@ -1219,12 +1244,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UdpSocket;
+    /// use weft::net::UdpSocket;
     ///
     /// let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
     /// let socket = UdpSocket::from_std(std_socket)?;
@@ -1252,12 +1278,13 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UdpSocket;
+    /// use weft::net::UdpSocket;
     ///
     /// let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
     /// let socket = UdpSocket::from_std(std_socket)?;

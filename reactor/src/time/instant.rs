@@ -16,8 +16,9 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// use std::time::Duration;
-/// use weft_reactor::time::Instant;
+/// use weft::time::Instant;
 ///
 /// let start = Instant::now();
 /// let later = start + Duration::from_secs(1);

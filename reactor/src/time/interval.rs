@@ -17,12 +17,13 @@ const MIN_PERIOD: Duration = Duration::from_millis(1);
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new_paused().unwrap();
 /// # let _enter = driver.handle().enter();
 /// # let waker = std::task::Waker::noop();
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// use std::time::Duration;
-/// use weft_reactor::time::{Instant, interval};
+/// use weft::time::{Instant, interval};
 ///
 /// let start = Instant::now();
 /// let mut every_minute = interval(Duration::from_secs(60));
@@ -118,10 +119,11 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # let driver = weft_reactor::Driver::new_paused().unwrap();
     /// # let _enter = driver.handle().enter();
     /// use std::time::Duration;
-    /// use weft_reactor::time::{Instant, interval};
+    /// use weft::time::{Instant, interval};
     ///
     /// let mut every_second = interval(Duration::from_secs(1));
     /// every_second.reset();
@@ -137,10 +139,11 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # let driver = weft_reactor::Driver::new_paused().unwrap();
     /// # let _enter = driver.handle().enter();
     /// use std::time::Duration;
-    /// use weft_reactor::time::{Instant, interval_at};
+    /// use weft::time::{Instant, interval_at};
     ///
     /// let start = Instant::now();
     /// let mut hourly = interval_at(start + Duration::from_secs(3600), Duration::from_secs(3600));
@@ -158,10 +161,11 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # let driver = weft_reactor::Driver::new_paused().unwrap();
     /// # let _enter = driver.handle().enter();
     /// use std::time::Duration;
-    /// use weft_reactor::time::{Instant, interval};
+    /// use weft::time::{Instant, interval};
     ///
     /// let mut every_minute = interval(Duration::from_secs(60));
     /// every_minute.reset_after(Duration::from_secs(5));
@@ -177,10 +181,11 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # let driver = weft_reactor::Driver::new_paused().unwrap();
     /// # let _enter = driver.handle().enter();
     /// use std::time::Duration;
-    /// use weft_reactor::time::{Instant, interval};
+    /// use weft::time::{Instant, interval};
     ///
     /// let mut every_minute = interval(Duration::from_secs(60));
     /// let noon = Instant::now() + Duration::from_secs(7);

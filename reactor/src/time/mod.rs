@@ -17,10 +17,11 @@
 //! # Examples
 //!
 //! ```
+//! # use weft_reactor as weft;
 //! # let driver = weft_reactor::Driver::new_paused().unwrap();
 //! # let _enter = driver.handle().enter();
 //! use std::time::Duration;
-//! use weft_reactor::time::{Instant, sleep};
+//! use weft::time::{Instant, sleep};
 //!
 //! let start = Instant::now();
 //! let mut nap = std::pin::pin!(sleep(Duration::from_secs(3600)));
@@ -314,9 +315,10 @@ fn with_clock<R>(what: &str, f: impl FnOnce(&Handle) -> R) -> R {
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new().unwrap();
 /// # let _enter = driver.handle().enter();
-/// use weft_reactor::time::{self, Instant};
+/// use weft::time::{self, Instant};
 ///
 /// time::pause();
 /// let t0 = Instant::now();
@@ -359,12 +361,13 @@ pub fn resume() {
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new_paused().unwrap();
 /// # let _enter = driver.handle().enter();
 /// # let waker = std::task::Waker::noop();
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// use std::time::Duration;
-/// use weft_reactor::time::{self, Instant};
+/// use weft::time::{self, Instant};
 ///
 /// let t0 = Instant::now();
 /// let mut step = std::pin::pin!(time::advance(Duration::from_secs(90)));

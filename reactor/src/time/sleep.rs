@@ -23,12 +23,13 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new().unwrap();
 /// # let _enter = driver.handle().enter();
 /// # let waker = std::task::Waker::noop();
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// use std::time::Duration;
-/// use weft_reactor::time::{Instant, sleep};
+/// use weft::time::{Instant, sleep};
 ///
 /// let start = Instant::now();
 /// let mut nap = std::pin::pin!(sleep(Duration::from_millis(10)));
@@ -52,12 +53,13 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new().unwrap();
 /// # let _enter = driver.handle().enter();
 /// # let waker = std::task::Waker::noop();
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// use std::time::Duration;
-/// use weft_reactor::time::{Instant, sleep_until};
+/// use weft::time::{Instant, sleep_until};
 ///
 /// let past = Instant::now() - Duration::from_secs(5);
 /// let mut late = std::pin::pin!(sleep_until(past));
@@ -110,13 +112,14 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # let driver = weft_reactor::Driver::new_paused().unwrap();
     /// # let _enter = driver.handle().enter();
     /// # let waker = std::task::Waker::noop();
     /// # let mut cx = std::task::Context::from_waker(&waker);
     /// use std::future::Future;
     /// use std::time::Duration;
-    /// use weft_reactor::time::{Instant, sleep};
+    /// use weft::time::{Instant, sleep};
     ///
     /// let mut nap = sleep(Duration::from_secs(60));
     /// assert!(std::pin::Pin::new(&mut nap).poll(&mut cx).is_pending());

@@ -26,13 +26,14 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new_paused().unwrap();
 /// # let _enter = driver.handle().enter();
 /// # let waker = std::task::Waker::noop();
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// use std::future::{Future, pending, ready};
 /// use std::time::Duration;
-/// use weft_reactor::time::timeout;
+/// use weft::time::timeout;
 ///
 /// let mut quick = std::pin::pin!(timeout(Duration::from_secs(1), ready(7)));
 /// assert_eq!(quick.as_mut().poll(&mut cx), std::task::Poll::Ready(Ok(7)));
@@ -55,11 +56,12 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # let driver = weft_reactor::Driver::new_paused().unwrap();
 /// # let _enter = driver.handle().enter();
 /// use std::future::pending;
 /// use std::time::Duration;
-/// use weft_reactor::time::{Instant, timeout_at};
+/// use weft::time::{Instant, timeout_at};
 ///
 /// let deadline = Instant::now() + Duration::from_secs(5);
 /// let stuck = std::pin::pin!(timeout_at(deadline, pending::<()>()));

@@ -17,12 +17,13 @@ use std::task::{Context, Poll, ready};
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::{TcpListener, TcpStream};
+/// use weft::net::{TcpListener, TcpStream};
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let addr = listener.local_addr()?;
@@ -68,12 +69,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpListener;
+    /// use weft::net::TcpListener;
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// assert_ne!(listener.local_addr()?.port(), 0);
@@ -114,12 +116,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpStream};
+    /// use weft::net::{TcpListener, TcpStream};
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -144,12 +147,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpStream};
+    /// use weft::net::{TcpListener, TcpStream};
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -178,12 +182,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
     /// assert!(listener.local_addr()?.ip().is_loopback());
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -213,12 +218,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
     /// listener.set_ttl(100)?;
     /// assert_eq!(listener.ttl()?, 100);
     /// # Ok::<_, std::io::Error>(()) });
@@ -261,12 +267,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpListener;
+    /// use weft::net::TcpListener;
     ///
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let listener = TcpListener::from_std(std_listener)?;
@@ -294,12 +301,13 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpListener;
+    /// use weft::net::TcpListener;
     ///
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let listener = TcpListener::from_std(std_listener)?;

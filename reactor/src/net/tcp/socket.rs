@@ -22,12 +22,13 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::TcpSocket;
+/// use weft::net::TcpSocket;
 ///
 /// let socket = TcpSocket::new_v4()?;
 /// socket.set_reuseaddr(true)?;
@@ -81,12 +82,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.bind("127.0.0.1:0".parse().unwrap())?;
     /// assert!(socket.local_addr()?.is_ipv4());
     /// # Ok::<_, std::io::Error>(()) });
@@ -109,13 +111,14 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
     /// // Where the system has IPv6:
-    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    /// if let Ok(socket) = weft::net::TcpSocket::new_v6() {
     ///     socket.bind("[::1]:0".parse().unwrap())?;
     ///     assert!(socket.local_addr()?.is_ipv6());
     /// }
@@ -138,12 +141,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_keepalive(true)?;
     /// assert!(socket.keepalive()?);
     /// # Ok::<_, std::io::Error>(()) });
@@ -165,12 +169,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(!socket.keepalive()?);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -192,12 +197,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_reuseaddr(true)?;
     /// assert!(socket.reuseaddr()?);
     /// # Ok::<_, std::io::Error>(()) });
@@ -219,12 +225,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(!socket.reuseaddr()?);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -247,12 +254,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpSocket;
+    /// use weft::net::TcpSocket;
     ///
     /// let a = TcpSocket::new_v4()?;
     /// a.set_reuseport(true)?;
@@ -289,12 +297,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(!socket.reuseport()?);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -326,12 +335,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_send_buffer_size(64 * 1024)?;
     /// assert!(socket.send_buffer_size()? >= 64 * 1024);
     /// # Ok::<_, std::io::Error>(()) });
@@ -353,12 +363,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(socket.send_buffer_size()? > 0);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -381,12 +392,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_recv_buffer_size(64 * 1024)?;
     /// assert!(socket.recv_buffer_size()? >= 64 * 1024);
     /// # Ok::<_, std::io::Error>(()) });
@@ -408,12 +420,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(socket.recv_buffer_size()? > 0);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -439,12 +452,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_linger(Some(std::time::Duration::ZERO))?;
     /// assert_eq!(socket.linger()?, Some(std::time::Duration::ZERO));
     /// # Ok::<_, std::io::Error>(()) });
@@ -465,12 +479,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert_eq!(socket.linger()?, None);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -492,12 +507,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_nodelay(true)?;
     /// assert!(socket.nodelay()?);
     /// # Ok::<_, std::io::Error>(()) });
@@ -519,12 +535,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(!socket.nodelay()?);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -545,12 +562,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_tos_v4(0x10)?;
     /// assert_eq!(socket.tos_v4()?, 0x10);
     /// # Ok::<_, std::io::Error>(()) });
@@ -579,12 +597,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert_eq!(socket.tos_v4()?, 0);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -613,12 +632,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.set_tos(0x10)?;
     /// assert_eq!(socket.tos()?, 0x10);
     /// # Ok::<_, std::io::Error>(()) });
@@ -648,12 +668,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert_eq!(socket.tos()?, 0);
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -683,13 +704,14 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
     /// // Where the system has IPv6:
-    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    /// if let Ok(socket) = weft::net::TcpSocket::new_v6() {
     ///     socket.set_tclass_v6(0x10)?;
     ///     assert_eq!(socket.tclass_v6()?, 0x10);
     /// }
@@ -721,12 +743,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// if let Ok(socket) = weft_reactor::net::TcpSocket::new_v6() {
+    /// if let Ok(socket) = weft::net::TcpSocket::new_v6() {
     ///     assert_eq!(socket.tclass_v6()?, 0);
     /// }
     /// # Ok::<_, std::io::Error>(()) });
@@ -759,12 +782,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.bind("127.0.0.1:0".parse().unwrap())?;
     /// assert_ne!(socket.local_addr()?.port(), 0);
     /// # Ok::<_, std::io::Error>(()) });
@@ -786,12 +810,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// socket.bind("127.0.0.1:0".parse().unwrap())?;
     /// assert!(socket.local_addr()?.ip().is_loopback());
     /// # Ok::<_, std::io::Error>(()) });
@@ -815,12 +840,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::TcpSocket::new_v4()?;
+    /// let socket = weft::net::TcpSocket::new_v4()?;
     /// assert!(socket.take_error()?.is_none());
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -850,12 +876,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpSocket};
+    /// use weft::net::{TcpListener, TcpSocket};
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let socket = TcpSocket::new_v4()?;
@@ -892,12 +919,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpSocket, TcpStream};
+    /// use weft::net::{TcpSocket, TcpStream};
     ///
     /// let socket = TcpSocket::new_v4()?;
     /// socket.bind("127.0.0.1:0".parse().unwrap())?;
@@ -924,12 +952,13 @@ impl TcpSocket {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpSocket;
+    /// use weft::net::TcpSocket;
     ///
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;

@@ -45,13 +45,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
@@ -84,13 +85,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
@@ -116,13 +118,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// let mut buf = [0; 16];
@@ -147,13 +150,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
@@ -186,13 +190,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
@@ -223,13 +228,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hello").await?;
@@ -261,13 +267,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hello").await?;
@@ -295,13 +302,14 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
@@ -352,13 +360,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// let n = loop {
@@ -389,13 +398,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
@@ -420,13 +430,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// a.writable().await?;
@@ -451,13 +462,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
@@ -488,13 +500,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// let n = a.write(b"hello").await?;
@@ -526,13 +539,14 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.split();
     /// a.write_all(b"hello").await?;

@@ -76,13 +76,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
@@ -115,13 +116,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
@@ -147,13 +149,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// let mut buf = [0; 16];
@@ -178,13 +181,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
@@ -217,13 +221,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
@@ -254,13 +259,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hello").await?;
@@ -292,13 +298,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hello").await?;
@@ -326,13 +333,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
@@ -359,13 +367,14 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let (read, write) = s.into_split();
     /// let s = read.reunite(write).expect("halves of one stream");
@@ -413,13 +422,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = loop {
@@ -450,13 +460,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
@@ -481,13 +492,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// a.writable().await?;
@@ -512,13 +524,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
@@ -549,13 +562,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = a.write(b"hello").await?;
@@ -587,13 +601,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// # let (_read, mut a) = s.into_split();
     /// a.write_all(b"hello").await?;
@@ -620,13 +635,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let (read, write) = s.into_split();
     /// let s = write.reunite(read).expect("halves of one stream");
@@ -646,13 +662,14 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let (read, write) = s.into_split();
     /// write.forget();

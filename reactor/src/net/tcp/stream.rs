@@ -27,12 +27,13 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::{TcpListener, TcpStream};
+/// use weft::net::{TcpListener, TcpStream};
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let mut stream = TcpStream::connect(listener.local_addr()?).await?;
@@ -71,12 +72,13 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpStream};
+    /// use weft::net::{TcpListener, TcpStream};
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let addr = listener.local_addr()?;
@@ -130,13 +132,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -168,13 +171,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hi").await?;
     /// std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
@@ -199,13 +203,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let mut buf = [0; 16];
     /// let error = a.try_read(&mut buf).unwrap_err();
@@ -229,13 +234,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -267,13 +273,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -303,13 +310,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -340,13 +348,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -373,13 +382,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 2];
@@ -409,13 +419,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let n = loop {
     ///     a.writable().await?;
@@ -445,13 +456,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
     /// # Ok::<_, std::io::Error>(()) });
@@ -475,13 +487,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// a.writable().await?;
     /// let n = a.try_write(b"hi")?;
@@ -505,13 +518,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
     /// assert_eq!(n, 2);
@@ -541,13 +555,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let n = a.write(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -578,13 +593,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut a = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut a = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// a.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -617,15 +633,16 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
-    /// use weft_reactor::net::Interest;
+    /// use weft::net::Interest;
     ///
     /// b.write_all(b"ping").await?;
     /// let mut buf = [0; 16];
@@ -678,13 +695,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.write_all(b"last words").await?;
     /// s.shutdown(std::net::Shutdown::Write)?;
@@ -714,13 +732,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let (mut read, mut write) = s.into_split();
     /// write.write_all(b"ping").await?;
@@ -746,13 +765,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// let (mut read, mut write) = s.split();
     /// write.write_all(b"ping").await?;
@@ -797,13 +817,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.set_nodelay(true)?;
     /// assert!(s.nodelay()?);
@@ -835,13 +856,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.set_ttl(64)?;
     /// assert_eq!(s.ttl()?, 64);
@@ -892,13 +914,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// use std::time::Duration;
     ///
@@ -926,13 +949,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// assert_eq!(s.linger()?, None);
     /// # Ok::<_, std::io::Error>(()) });
@@ -955,13 +979,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.set_send_buffer_size(64 * 1024)?;
     /// assert!(s.send_buffer_size()? >= 64 * 1024);
@@ -984,13 +1009,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// assert!(s.send_buffer_size()? > 0);
     /// # Ok::<_, std::io::Error>(()) });
@@ -1015,13 +1041,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.set_recv_buffer_size(64 * 1024)?;
     /// assert!(s.recv_buffer_size()? >= 64 * 1024);
@@ -1044,13 +1071,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// assert!(s.recv_buffer_size()? > 0);
     /// # Ok::<_, std::io::Error>(()) });
@@ -1073,13 +1101,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// s.set_tos_v4(0x10)?;
     /// assert_eq!(s.tos_v4()?, 0x10);
@@ -1109,13 +1138,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let mut s = weft_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut s = weft::net::TcpStream::connect(listener.local_addr()?).await?;
     /// # let (mut b, _) = listener.accept().await?;
     /// assert_eq!(s.tos_v4()?, 0);
     /// # Ok::<_, std::io::Error>(()) });
@@ -1146,12 +1176,13 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpStream};
+    /// use weft::net::{TcpListener, TcpStream};
     ///
     /// // Where the system has IPv6 on loopback:
     /// if let Ok(listener) = TcpListener::bind("[::1]:0").await {
@@ -1187,12 +1218,13 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{TcpListener, TcpStream};
+    /// use weft::net::{TcpListener, TcpStream};
     ///
     /// if let Ok(listener) = TcpListener::bind("[::1]:0").await {
     ///     let s = TcpStream::connect(listener.local_addr()?).await?;
@@ -1239,12 +1271,13 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpStream;
+    /// use weft::net::TcpStream;
     ///
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
@@ -1273,12 +1306,13 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::TcpStream;
+    /// use weft::net::TcpStream;
     ///
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;

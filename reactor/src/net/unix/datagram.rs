@@ -25,12 +25,13 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::UnixDatagram;
+/// use weft::net::UnixDatagram;
 ///
 /// let dir = std::env::temp_dir();
 /// let server_path = dir.join(format!("weft-doc-{}-dgram-server.sock", std::process::id()));
@@ -70,12 +71,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-dgram-bind.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -108,12 +110,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// let socket = weft_reactor::net::UnixDatagram::unbound()?;
+    /// let socket = weft::net::UnixDatagram::unbound()?;
     /// assert!(socket.local_addr()?.is_unnamed());
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -135,12 +138,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let (a, b) = UnixDatagram::pair()?;
     /// a.send(b"hi").await?;
@@ -173,12 +177,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-dgram-connect.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -221,12 +226,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
     /// b.send(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = loop {
@@ -271,12 +277,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
     /// a.writable().await?;
     /// a.try_send(b"hi")?;
     /// # Ok::<_, std::io::Error>(()) });
@@ -317,12 +324,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
     /// a.send(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = b.recv(&mut buf).await?;
@@ -374,12 +382,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
     /// b.send(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = a.recv(&mut buf).await?;
@@ -428,12 +437,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
     /// b.send(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let (n, from) = a.recv_from(&mut buf).await?;
@@ -516,13 +526,14 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (a, b) = weft_reactor::net::UnixDatagram::pair()?;
-    /// use weft_reactor::net::Interest;
+    /// # let (a, b) = weft::net::UnixDatagram::pair()?;
+    /// use weft::net::Interest;
     ///
     /// let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
     /// assert!(ready.is_writable());
@@ -562,12 +573,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-dgram-send-to.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -670,12 +682,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let (std_socket, _peer) = std::os::unix::net::UnixDatagram::pair()?;
     /// let socket = UnixDatagram::from_std(std_socket)?;
@@ -703,12 +716,13 @@ impl UnixDatagram {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixDatagram;
+    /// use weft::net::UnixDatagram;
     ///
     /// let (std_socket, _peer) = std::os::unix::net::UnixDatagram::pair()?;
     /// let socket = UnixDatagram::from_std(std_socket)?;

@@ -18,12 +18,13 @@ use std::task::{Context, Poll, ready};
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::{UnixListener, UnixStream};
+/// use weft::net::{UnixListener, UnixStream};
 ///
 /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener.sock", std::process::id()));
 /// let _ = std::fs::remove_file(&path);
@@ -63,12 +64,13 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixListener;
+    /// use weft::net::UnixListener;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-bind.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -106,12 +108,13 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{UnixListener, UnixStream};
+    /// use weft::net::{UnixListener, UnixStream};
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-accept.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -183,12 +186,13 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixListener;
+    /// use weft::net::UnixListener;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-std.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -219,12 +223,13 @@ impl UnixListener {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixListener;
+    /// use weft::net::UnixListener;
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-listener-into-std.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);

@@ -18,10 +18,11 @@
 //! `std::os::linux::net::SocketAddrExt`) is the name without the null byte.
 //!
 //! ```
+//! # use weft_reactor as weft;
 //! # #[cfg(target_os = "linux")]
 //! # fn main() -> std::io::Result<()> {
 //! use std::os::linux::net::SocketAddrExt;
-//! use weft_reactor::net::{UnixDatagram, UnixListener};
+//! use weft::net::{UnixDatagram, UnixListener};
 //!
 //! # let driver = weft_reactor::Driver::new()?;
 //! # let _enter = driver.handle().enter();

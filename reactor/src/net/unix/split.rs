@@ -45,12 +45,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -82,12 +83,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
     /// std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
@@ -112,12 +114,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// let mut buf = [0; 16];
     /// let error = a.try_read(&mut buf).unwrap_err();
@@ -141,12 +144,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -178,12 +182,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -213,12 +218,13 @@ impl ReadHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.split();
     /// b.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -268,12 +274,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// let n = loop {
     ///     a.writable().await?;
@@ -303,12 +310,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
     /// # Ok::<_, std::io::Error>(()) });
@@ -332,12 +340,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// a.writable().await?;
     /// let n = a.try_write(b"hi")?;
@@ -361,12 +370,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
     /// assert_eq!(n, 2);
@@ -396,12 +406,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// let n = a.write(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -432,12 +443,13 @@ impl WriteHalf<'_> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.split();
     /// a.write_all(b"hello").await?;
     /// let mut buf = [0; 5];

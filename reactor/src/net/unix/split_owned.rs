@@ -76,12 +76,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -113,12 +114,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
     /// std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
@@ -143,12 +145,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// let mut buf = [0; 16];
     /// let error = a.try_read(&mut buf).unwrap_err();
@@ -172,12 +175,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -209,12 +213,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
@@ -244,12 +249,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (mut a, _write) = s.into_split();
     /// b.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -275,12 +281,13 @@ impl OwnedReadHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// let (read, write) = s.into_split();
     /// let s = read.reunite(write).expect("halves of one stream");
     /// # Ok::<_, std::io::Error>(()) });
@@ -327,12 +334,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = loop {
     ///     a.writable().await?;
@@ -362,12 +370,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
     /// # Ok::<_, std::io::Error>(()) });
@@ -391,12 +400,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// a.writable().await?;
     /// let n = a.try_write(b"hi")?;
@@ -420,12 +430,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
     /// assert_eq!(n, 2);
@@ -455,12 +466,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// let n = a.write(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -491,12 +503,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// # let (_read, mut a) = s.into_split();
     /// a.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
@@ -522,12 +535,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// let (read, write) = s.into_split();
     /// let s = write.reunite(read).expect("halves of one stream");
     /// # Ok::<_, std::io::Error>(()) });
@@ -546,12 +560,13 @@ impl OwnedWriteHalf {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (s, mut b) = weft::net::UnixStream::pair()?;
     /// let (read, write) = s.into_split();
     /// write.forget();
     /// // The peer has not seen the end of the stream.

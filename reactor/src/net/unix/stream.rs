@@ -29,12 +29,13 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
+/// # use weft_reactor as weft;
 /// # fn main() -> std::io::Result<()> {
 /// # let driver = weft_reactor::Driver::new()?;
 /// # let _enter = driver.handle().enter();
 /// # #[allow(unused_variables, unused_mut)]
 /// # let mut task = std::pin::pin!(async {
-/// use weft_reactor::net::UnixStream;
+/// use weft::net::UnixStream;
 ///
 /// let (mut a, mut b) = UnixStream::pair()?;
 /// a.write_all(b"ping").await?;
@@ -71,12 +72,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::{UnixListener, UnixStream};
+    /// use weft::net::{UnixListener, UnixStream};
     ///
     /// let path = std::env::temp_dir().join(format!("weft-doc-{}-connect.sock", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
@@ -111,12 +113,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixStream;
+    /// use weft::net::UnixStream;
     ///
     /// let (mut a, mut b) = UnixStream::pair()?;
     /// b.write_all(b"hi").await?;
@@ -155,12 +158,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = loop {
@@ -191,12 +195,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// b.write_all(b"hi").await?;
     /// std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
     /// # Ok::<_, std::io::Error>(()) });
@@ -220,12 +225,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// let mut buf = [0; 16];
     /// let error = a.try_read(&mut buf).unwrap_err();
     /// assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock);
@@ -248,12 +254,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = std::future::poll_fn(|cx| a.poll_read(cx, &mut buf)).await?;
@@ -284,12 +291,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// b.write_all(b"hi").await?;
     /// let mut buf = [0; 16];
     /// let n = a.read(&mut buf).await?;
@@ -318,12 +326,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// b.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
     /// a.read_exact(&mut buf).await?;
@@ -352,12 +361,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// let n = loop {
     ///     a.writable().await?;
     ///     match a.try_write(b"hi") {
@@ -386,12 +396,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
     /// # Ok::<_, std::io::Error>(()) });
     /// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -414,12 +425,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// a.writable().await?;
     /// let n = a.try_write(b"hi")?;
     /// assert_eq!(n, 2);
@@ -442,12 +454,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// let n = std::future::poll_fn(|cx| a.poll_write(cx, b"hi")).await?;
     /// assert_eq!(n, 2);
     /// # Ok::<_, std::io::Error>(()) });
@@ -476,12 +489,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// let n = a.write(b"hello").await?;
     /// let mut buf = [0; 5];
     /// b.read_exact(&mut buf[..n]).await?;
@@ -511,12 +525,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut a, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut a, mut b) = weft::net::UnixStream::pair()?;
     /// a.write_all(b"hello").await?;
     /// let mut buf = [0; 5];
     /// b.read_exact(&mut buf).await?;
@@ -548,13 +563,14 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
-    /// use weft_reactor::net::Interest;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
+    /// use weft::net::Interest;
     ///
     /// b.write_all(b"ping").await?;
     /// let ready = s.ready(Interest::READABLE | Interest::WRITABLE).await?;
@@ -602,12 +618,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// s.write_all(b"last words").await?;
     /// s.shutdown(std::net::Shutdown::Write)?;
     /// let mut buf = [0; 16];
@@ -636,12 +653,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// let (mut read, mut write) = s.into_split();
     /// write.write_all(b"ping").await?;
     /// let mut buf = [0; 4];
@@ -666,12 +684,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// # let (mut s, mut b) = weft_reactor::net::UnixStream::pair()?;
+    /// # let (mut s, mut b) = weft::net::UnixStream::pair()?;
     /// let (mut read, mut write) = s.split();
     /// write.write_all(b"ping").await?;
     /// b.write_all(b"pong").await?;
@@ -727,12 +746,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixStream;
+    /// use weft::net::UnixStream;
     ///
     /// let (std_stream, _peer) = std::os::unix::net::UnixStream::pair()?;
     /// let stream = UnixStream::from_std(std_stream)?;
@@ -760,12 +780,13 @@ impl UnixStream {
     /// # Examples
     ///
     /// ```
+    /// # use weft_reactor as weft;
     /// # fn main() -> std::io::Result<()> {
     /// # let driver = weft_reactor::Driver::new()?;
     /// # let _enter = driver.handle().enter();
     /// # #[allow(unused_variables, unused_mut)]
     /// # let mut task = std::pin::pin!(async {
-    /// use weft_reactor::net::UnixStream;
+    /// use weft::net::UnixStream;
     ///
     /// let (std_stream, _peer) = std::os::unix::net::UnixStream::pair()?;
     /// let stream = UnixStream::from_std(std_stream)?;
