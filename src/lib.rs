@@ -83,10 +83,9 @@ pub use weft_macros::test;
 
 /// Tasks: spawning, joining, aborting, yielding.
 pub mod task {
-    pub use weft_executor::coop::consume_budget;
     pub use weft_executor::task::{
-        AbortHandle, Id, JoinError, JoinHandle, JoinSet, LocalSet, Unconstrained, id, spawn, spawn_blocking,
-        spawn_local, try_id, unconstrained, yield_now,
+        AbortHandle, Id, JoinError, JoinHandle, JoinSet, LocalSet, Unconstrained, consume_budget, id, spawn,
+        spawn_blocking, spawn_local, try_id, unconstrained, yield_now,
     };
 }
 

@@ -183,13 +183,14 @@ pub fn has_budget_remaining() -> bool {
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{coop, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// let total: u64 = rt.block_on(async {
 ///     let mut total = 0;
 ///     for i in 0..10_000u64 {
-///         coop::consume_budget().await;
+///         task::consume_budget().await;
 ///         total += i;
 ///     }
 ///     total

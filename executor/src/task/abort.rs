@@ -15,12 +15,13 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
+/// # use weft_executor as weft;
 /// use std::future::pending;
-/// use weft_executor::Runtime;
+/// use weft::Runtime;
 ///
 /// let rt = Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let handle = weft_executor::spawn(pending::<()>());
+///     let handle = weft::spawn(pending::<()>());
 ///     let abort = handle.abort_handle();
 ///     std::thread::spawn(move || abort.abort()).join().unwrap();
 ///     assert!(handle.await.unwrap_err().is_cancelled());
@@ -52,11 +53,12 @@ impl AbortHandle {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::Runtime;
+    /// # use weft_executor as weft;
+    /// use weft::Runtime;
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let handle = weft_executor::spawn(async {});
+    ///     let handle = weft::spawn(async {});
     ///     assert_eq!(handle.abort_handle().id(), handle.id());
     /// });
     /// ```

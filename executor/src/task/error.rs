@@ -23,11 +23,12 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 /// # Examples
 ///
 /// ```
-/// use weft_executor::Runtime;
+/// # use weft_executor as weft;
+/// use weft::Runtime;
 ///
 /// let rt = Runtime::builder().current_thread().build().unwrap();
 /// let err = rt.block_on(async {
-///     weft_executor::spawn(async { panic!("boom") }).await.unwrap_err()
+///     weft::spawn(async { panic!("boom") }).await.unwrap_err()
 /// });
 /// assert!(err.is_panic());
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
@@ -85,12 +86,13 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
+    /// # use weft_executor as weft;
     /// use std::future::pending;
-    /// use weft_executor::Runtime;
+    /// use weft::Runtime;
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let handle = weft_executor::spawn(pending::<()>());
+    ///     let handle = weft::spawn(pending::<()>());
     ///     let id = handle.id();
     ///     handle.abort();
     ///     assert_eq!(handle.await.unwrap_err().id(), id);

@@ -28,11 +28,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let handle = weft_executor::spawn(async { task::id() });
+///     let handle = weft::spawn(async { task::id() });
 ///     let expected = handle.id();
 ///     assert_eq!(handle.await.unwrap(), expected);
 ///     println!("task {expected} done");
@@ -145,11 +146,12 @@ pub(crate) fn is_polled_tasks_waker(waker: &std::task::Waker) -> bool {
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// let (inside, handle_id) = rt.block_on(async {
-///     let handle = weft_executor::spawn(async { task::id() });
+///     let handle = weft::spawn(async { task::id() });
 ///     let handle_id = handle.id();
 ///     (handle.await.unwrap(), handle_id)
 /// });
@@ -169,13 +171,14 @@ pub fn id() -> Id {
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task, Runtime};
 ///
 /// assert_eq!(task::try_id(), None);
 /// let rt = Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     assert_eq!(task::try_id(), None); // `block_on`'s future is not a task
-///     let inside = weft_executor::spawn(async { task::try_id() }).await.unwrap();
+///     let inside = weft::spawn(async { task::try_id() }).await.unwrap();
 ///     assert!(inside.is_some());
 /// });
 /// ```

@@ -35,11 +35,12 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
-/// use weft_executor::Runtime;
+/// # use weft_executor as weft;
+/// use weft::Runtime;
 ///
 /// let rt = Runtime::new().unwrap();
 /// let sum = rt.block_on(async {
-///     let handle = weft_executor::spawn(async { 1 + 2 });
+///     let handle = weft::spawn(async { 1 + 2 });
 ///     handle.await.unwrap()
 /// });
 /// assert_eq!(sum, 3);
@@ -84,12 +85,13 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
+    /// # use weft_executor as weft;
     /// use std::future::pending;
-    /// use weft_executor::Runtime;
+    /// use weft::Runtime;
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let handle = weft_executor::spawn(pending::<()>());
+    ///     let handle = weft::spawn(pending::<()>());
     ///     handle.abort();
     ///     assert!(handle.await.unwrap_err().is_cancelled());
     /// });
@@ -110,12 +112,13 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let a = weft_executor::spawn(async { task::id() });
-    ///     let b = weft_executor::spawn(async {});
+    ///     let a = weft::spawn(async { task::id() });
+    ///     let b = weft::spawn(async {});
     ///     assert_ne!(a.id(), b.id());
     ///     let id = a.id();
     ///     assert_eq!(a.await.unwrap(), id);

@@ -25,7 +25,8 @@ use std::task::{Context, Poll, Wake, Waker};
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task::JoinSet, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task::JoinSet, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// let total = rt.block_on(async {
@@ -153,7 +154,8 @@ impl<T> JoinSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task::JoinSet, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task::JoinSet, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
@@ -178,7 +180,8 @@ impl<T> JoinSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task::JoinSet, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task::JoinSet, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
@@ -200,7 +203,8 @@ impl<T> JoinSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task::{self, JoinSet}, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task::{self, JoinSet}, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
@@ -227,7 +231,8 @@ impl<T> JoinSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task::{self, JoinSet}, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task::{self, JoinSet}, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// rt.block_on(async {
@@ -342,7 +347,8 @@ impl<T> JoinSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::{task::JoinSet, Runtime};
+    /// # use weft_executor as weft;
+    /// use weft::{task::JoinSet, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// let mut values = rt.block_on(async {
@@ -449,7 +455,8 @@ impl<T: 'static> JoinSet<T> {
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task::JoinSet, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task::JoinSet, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// let n = rt.block_on(async {
@@ -481,7 +488,8 @@ where
 /// # Examples
 ///
 /// ```
-/// use weft_executor::{task::JoinSet, Runtime};
+/// # use weft_executor as weft;
+/// use weft::{task::JoinSet, Runtime};
 ///
 /// let rt = Runtime::new().unwrap();
 /// let total: u64 = rt.block_on(async {

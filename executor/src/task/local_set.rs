@@ -63,9 +63,10 @@ const TASKS_PER_TICK: usize = 61;
 /// # Examples
 ///
 /// ```
+/// # use weft_executor as weft;
 /// use std::cell::RefCell;
 /// use std::rc::Rc;
-/// use weft_executor::{task, Runtime};
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::new().unwrap(); // multi-thread
 /// let local = task::LocalSet::new();
@@ -147,8 +148,9 @@ impl LocalSet {
     /// # Examples
     ///
     /// ```
-    /// let local = weft_executor::task::LocalSet::new();
-    /// weft_executor::block_on(local); // no tasks: done at once
+    /// # use weft_executor as weft;
+    /// let local = weft::task::LocalSet::new();
+    /// weft::block_on(local); // no tasks: done at once
     /// ```
     pub fn new() -> LocalSet {
         LocalSet {
@@ -172,8 +174,9 @@ impl LocalSet {
     /// # Examples
     ///
     /// ```
+    /// # use weft_executor as weft;
     /// use std::rc::Rc;
-    /// use weft_executor::task::LocalSet;
+    /// use weft::task::LocalSet;
     ///
     /// let local = LocalSet::new();
     /// let shared = Rc::new(21);
@@ -181,7 +184,7 @@ impl LocalSet {
     ///     let shared = shared.clone();
     ///     async move { *shared * 2 }
     /// });
-    /// let out = weft_executor::block_on(local.run_until(handle)).unwrap();
+    /// let out = weft::block_on(local.run_until(handle)).unwrap();
     /// assert_eq!(out, 42);
     /// ```
     pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
@@ -207,8 +210,9 @@ impl LocalSet {
     /// # Examples
     ///
     /// ```
+    /// # use weft_executor as weft;
     /// use std::rc::Rc;
-    /// use weft_executor::{task, Runtime};
+    /// use weft::{task, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// let local = task::LocalSet::new();
@@ -249,8 +253,9 @@ impl LocalSet {
     /// # Examples
     ///
     /// ```
+    /// # use weft_executor as weft;
     /// use std::rc::Rc;
-    /// use weft_executor::{task, Runtime};
+    /// use weft::{task, Runtime};
     ///
     /// let rt = Runtime::new().unwrap();
     /// let local = task::LocalSet::new();
@@ -302,9 +307,10 @@ impl LocalSet {
 /// # Examples
 ///
 /// ```
+/// # use weft_executor as weft;
 /// use std::cell::Cell;
 /// use std::rc::Rc;
-/// use weft_executor::task::LocalSet;
+/// use weft::task::LocalSet;
 ///
 /// let local = LocalSet::new();
 /// let count = Rc::new(Cell::new(0));
@@ -312,7 +318,7 @@ impl LocalSet {
 ///     let count = count.clone();
 ///     local.spawn_local(async move { count.set(count.get() + 1) });
 /// }
-/// weft_executor::block_on(local);
+/// weft::block_on(local);
 /// assert_eq!(count.get(), 10);
 /// ```
 impl Future for LocalSet {

@@ -68,6 +68,7 @@ pub use self::local_set::LocalSet;
 pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 pub use self::unconstrained::{Unconstrained, unconstrained};
 pub use self::yield_now::yield_now;
+pub use crate::coop::consume_budget;
 
 pub(crate) use self::raw::Header;
 

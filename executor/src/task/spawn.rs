@@ -29,10 +29,11 @@ const NO_RUNTIME: &str = "no weft runtime is running on this thread, so there is
 /// # Examples
 ///
 /// ```
-/// let rt = weft_executor::Runtime::new().unwrap();
+/// # use weft_executor as weft;
+/// let rt = weft::Runtime::new().unwrap();
 /// let out = rt.block_on(async {
-///     let a = weft_executor::spawn(async { 1 });
-///     let b = weft_executor::spawn(async { 2 });
+///     let a = weft::spawn(async { 1 });
+///     let b = weft::spawn(async { 2 });
 ///     a.await.unwrap() + b.await.unwrap()
 /// });
 /// assert_eq!(out, 3);
@@ -77,8 +78,9 @@ where
 /// # Examples
 ///
 /// ```
+/// # use weft_executor as weft;
 /// use std::rc::Rc;
-/// use weft_executor::{task, Runtime};
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::builder().current_thread().build().unwrap();
 /// let n = rt.block_on(async {
@@ -138,9 +140,10 @@ where
 /// # Examples
 ///
 /// ```
-/// let rt = weft_executor::Runtime::new().unwrap();
+/// # use weft_executor as weft;
+/// let rt = weft::Runtime::new().unwrap();
 /// let sum = rt.block_on(async {
-///     weft_executor::task::spawn_blocking(|| (1..=100u32).sum::<u32>())
+///     weft::task::spawn_blocking(|| (1..=100u32).sum::<u32>())
 ///         .await
 ///         .unwrap()
 /// });

@@ -16,7 +16,7 @@ pub struct Unconstrained<F> {
 /// Runs `future` with no cooperative budget limit.
 ///
 /// Inside it, leaf futures (a `JoinHandle`, anything that calls
-/// [`coop::poll_proceed`]) never make the task yield because the budget is
+/// [`coop::poll_proceed`], [`consume_budget`](crate::task::consume_budget)) never make the task yield because the budget is
 /// spent, and they spend nothing: the budget the task had before is exactly
 /// what it has afterwards.
 ///
@@ -28,30 +28,28 @@ pub struct Unconstrained<F> {
 /// # Examples
 ///
 /// ```
-/// use std::future::poll_fn;
-/// use std::task::Poll;
-/// use weft_executor::{coop, task, Runtime};
+/// # use weft_executor as weft;
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::builder().current_thread().build().unwrap();
-/// let yields = rt.block_on(async {
+/// rt.block_on(async {
+///     let other_ran = Arc::new(AtomicBool::new(false));
+///     let flag = Arc::clone(&other_ran);
+///     let other = weft::spawn(async move { flag.store(true, Ordering::SeqCst) });
 ///     task::unconstrained(async {
-///         let mut yields = 0;
+///         // Far more than one budget's worth: never made to yield here,
+///         // so the other task has not had a turn yet.
 ///         for _ in 0..1_000 {
-///             // Ready at once every time: never forced to yield here.
-///             poll_fn(|cx| match coop::poll_proceed(cx) {
-///                 Poll::Ready(()) => Poll::Ready(()),
-///                 Poll::Pending => {
-///                     yields += 1;
-///                     Poll::Pending
-///                 }
-///             })
-///             .await;
+///             task::consume_budget().await;
 ///         }
-///         yields
+///         assert!(!other_ran.load(Ordering::SeqCst));
 ///     })
-///     .await
+///     .await;
+///     other.await.unwrap();
+///     assert!(other_ran.load(Ordering::SeqCst));
 /// });
-/// assert_eq!(yields, 0);
 /// ```
 pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
     Unconstrained { inner: future }

@@ -20,8 +20,9 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
+/// # use weft_executor as weft;
 /// use std::sync::{Arc, Mutex};
-/// use weft_executor::{task, Runtime};
+/// use weft::{task, Runtime};
 ///
 /// let rt = Runtime::builder().current_thread().build().unwrap();
 /// let order = Arc::new(Mutex::new(Vec::new()));
@@ -38,7 +39,7 @@ use std::task::{Context, Poll};
 /// assert_eq!(*order.lock().unwrap(), ["other", "after yield"]);
 ///
 /// // Without a runtime it simply returns on its second poll.
-/// weft_executor::block_on(task::yield_now());
+/// weft::block_on(task::yield_now());
 /// ```
 pub async fn yield_now() {
     YieldNow { yielded: false }.await
