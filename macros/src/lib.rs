@@ -20,6 +20,7 @@
 //! [weft]: https://docs.rs/weft
 
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 mod config;
 mod expand;

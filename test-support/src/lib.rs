@@ -13,6 +13,7 @@
 //! A crate's own unit tests (`#[cfg(test)]` in `src/`) keep their helpers
 //! in the crate: through this crate they would see a second copy of the
 //! crate under test, whose types are not theirs.
+#![doc(test(attr(deny(warnings))))]
 
 pub mod alloc;
 #[cfg(feature = "any-runtime")]

@@ -48,6 +48,7 @@
 //! assert!(report.errors.is_empty());
 //! ```
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 mod anchors;
 mod blocks;
