@@ -28,8 +28,8 @@
 //!
 //! ```
 //! use std::time::Instant;
-//! use weft_primitives::promise::Promise;
-//! use weft_primitives::spawner::{BoxFuture, Spawn, Spawner};
+//! use weft::promise::Promise;
+//! use weft::spawner::{BoxFuture, Spawn, Spawner};
 //!
 //! struct ThreadPerTask;
 //!

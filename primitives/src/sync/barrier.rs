@@ -29,7 +29,7 @@ use std::task::{Context, Poll, ready};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_primitives::sync::Barrier;
+/// use weft::sync::Barrier;
 ///
 /// # weft::block_on(async {
 /// let barrier = Arc::new(Barrier::new(3));

@@ -33,7 +33,7 @@ use std::task::{Context, Poll};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_primitives::sync::Mutex;
+/// use weft::sync::Mutex;
 ///
 /// # weft::block_on(async {
 /// let count = Arc::new(Mutex::new(0));
@@ -161,7 +161,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::Mutex;
+    /// use weft::sync::Mutex;
     ///
     /// let count = Arc::new(Mutex::new(0));
     /// let thread = {
@@ -184,7 +184,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::Mutex;
+    /// use weft::sync::Mutex;
     ///
     /// let mutex = Arc::new(Mutex::new(1));
     /// let mut guard = Arc::clone(&mutex).blocking_lock_owned();

@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::OnceCell;
+/// use weft::sync::OnceCell;
 ///
 /// static CONFIG: OnceCell<String> = OnceCell::const_new();
 ///

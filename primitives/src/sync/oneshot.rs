@@ -35,7 +35,7 @@ use std::task::{Context, Poll, Waker, ready};
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::oneshot;
+/// use weft::sync::oneshot;
 ///
 /// # weft::block_on(async {
 /// let (tx, rx) = oneshot::channel();
@@ -350,7 +350,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::oneshot;
+    /// use weft::sync::oneshot;
     ///
     /// # weft::block_on(async {
     /// let (tx, mut rx) = oneshot::channel();
@@ -373,7 +373,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::oneshot;
+    /// use weft::sync::oneshot;
     ///
     /// let (tx, mut rx) = oneshot::channel();
     /// assert!(rx.is_empty());
@@ -405,7 +405,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::oneshot;
+    /// use weft::sync::oneshot;
     ///
     /// let (tx, rx) = oneshot::channel();
     /// std::thread::spawn(move || tx.send(3).unwrap());

@@ -35,7 +35,7 @@
 //! # Examples
 //!
 //! ```
-//! use weft_primitives::sync::broadcast;
+//! use weft::sync::broadcast;
 //!
 //! # weft::block_on(async {
 //! let (tx, mut rx1) = broadcast::channel(16);
@@ -138,7 +138,7 @@ use self::error::{SendError, TryRecvError};
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::broadcast::{self, error::TryRecvError};
+/// use weft::sync::broadcast::{self, error::TryRecvError};
 ///
 /// let (tx, mut rx) = broadcast::channel(2);
 /// for i in 0..5 {
@@ -343,7 +343,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::broadcast;
+    /// use weft::sync::broadcast;
     ///
     /// let tx = broadcast::Sender::new(8);
     /// assert!(tx.send("nobody listens").is_err());
@@ -379,7 +379,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::broadcast;
+    /// use weft::sync::broadcast;
     ///
     /// let (tx, rx) = broadcast::channel(4);
     /// let _rx2 = rx.resubscribe();
@@ -446,7 +446,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::broadcast;
+    /// use weft::sync::broadcast;
     ///
     /// # weft::block_on(async {
     /// let (tx, rx) = broadcast::channel::<u32>(4);

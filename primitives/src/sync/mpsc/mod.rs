@@ -31,7 +31,7 @@
 //! # Examples
 //!
 //! ```
-//! use weft_primitives::sync::mpsc;
+//! use weft::sync::mpsc;
 //!
 //! # weft::block_on(async {
 //! let (tx, mut rx) = mpsc::channel(16);
@@ -74,7 +74,7 @@ pub const MAX_CAPACITY: usize = usize::MAX >> 2;
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::mpsc::{self, error::TrySendError};
+/// use weft::sync::mpsc::{self, error::TrySendError};
 ///
 /// let (tx, mut rx) = mpsc::channel(1);
 /// tx.try_send(1).unwrap();
@@ -98,7 +98,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::mpsc;
+/// use weft::sync::mpsc;
 ///
 /// # weft::block_on(async {
 /// let (tx, mut rx) = mpsc::unbounded_channel();

@@ -129,7 +129,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc;
+    /// use weft::sync::mpsc;
     ///
     /// let (tx, mut rx) = mpsc::channel(1);
     /// std::thread::spawn(move || tx.blocking_send(1).unwrap());
@@ -226,7 +226,7 @@ impl<T> UnboundedReceiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc;
+    /// use weft::sync::mpsc;
     ///
     /// let (tx, mut rx) = mpsc::unbounded_channel();
     /// std::thread::spawn(move || tx.send(1).unwrap());

@@ -84,7 +84,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc;
+    /// use weft::sync::mpsc;
     ///
     /// let (tx, mut rx) = mpsc::channel(1);
     /// let producer = std::thread::spawn(move || {
@@ -137,7 +137,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc;
+    /// use weft::sync::mpsc;
     ///
     /// # weft::block_on(async {
     /// let (tx, mut rx) = mpsc::channel(4);
@@ -187,7 +187,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc::{self, error::TrySendError};
+    /// use weft::sync::mpsc::{self, error::TrySendError};
     ///
     /// let (tx, mut rx) = mpsc::channel(2);
     /// let mut permits = tx.try_reserve_many(2).unwrap();
@@ -220,7 +220,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::mpsc;
+    /// use weft::sync::mpsc;
     ///
     /// let (tx, mut rx) = mpsc::channel(1);
     /// let permit = tx.try_reserve_owned().unwrap();

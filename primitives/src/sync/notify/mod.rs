@@ -85,7 +85,7 @@ const GENERATION: u64 = 4;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_primitives::sync::Notify;
+/// use weft::sync::Notify;
 ///
 /// # weft::block_on(async {
 /// let notify = Arc::new(Notify::new());
@@ -302,7 +302,7 @@ impl Notify {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::Notify;
+    /// use weft::sync::Notify;
     ///
     /// # weft::block_on(async {
     /// let notify = Notify::new();
@@ -467,7 +467,7 @@ impl Notified<'_> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::Notify;
+    /// use weft::sync::Notify;
     ///
     /// # weft::block_on(async {
     /// let notify = Notify::new();

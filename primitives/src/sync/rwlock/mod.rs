@@ -55,7 +55,7 @@ const fn clamp_readers(max_reads: u32) -> u32 {
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::RwLock;
+/// use weft::sync::RwLock;
 ///
 /// # weft::block_on(async {
 /// let lock = RwLock::new(vec![1, 2]);
@@ -96,7 +96,7 @@ impl<T> RwLock<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::RwLock;
+    /// use weft::sync::RwLock;
     ///
     /// let lock = RwLock::with_max_readers(0, 2);
     /// let a = lock.try_read().unwrap();
@@ -166,7 +166,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::RwLock;
+    /// use weft::sync::RwLock;
     ///
     /// let lock = Arc::new(RwLock::new(1));
     /// let reader = {
@@ -186,7 +186,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::RwLock;
+    /// use weft::sync::RwLock;
     ///
     /// let lock = Arc::new(RwLock::new(1));
     /// let writer = {
@@ -346,7 +346,7 @@ impl<'a, T: ?Sized> Future for RwLockWrite<'a, T> {
 ///
 /// ```compile_fail
 /// use std::cell::Cell;
-/// use weft_primitives::sync::RwLock;
+/// use weft::sync::RwLock;
 ///
 /// fn send<G: Send>(_: G) {}
 /// let lock = RwLock::new(Cell::new(1));
@@ -384,7 +384,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::{RwLock, RwLockReadGuard};
+    /// use weft::sync::{RwLock, RwLockReadGuard};
     ///
     /// let lock = RwLock::new((1, String::from("a")));
     /// let name = RwLockReadGuard::map(lock.try_read().unwrap(), |pair| &pair.1);
@@ -409,7 +409,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::{RwLock, RwLockReadGuard};
+    /// use weft::sync::{RwLock, RwLockReadGuard};
     ///
     /// let lock = RwLock::new(vec![1, 2]);
     /// let guard = lock.try_read().unwrap();
@@ -483,7 +483,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::{RwLock, RwLockWriteGuard};
+    /// use weft::sync::{RwLock, RwLockWriteGuard};
     ///
     /// # weft::block_on(async {
     /// let lock = RwLock::new((0, String::new()));
@@ -515,7 +515,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::{RwLock, RwLockWriteGuard};
+    /// use weft::sync::{RwLock, RwLockWriteGuard};
     ///
     /// # weft::block_on(async {
     /// let lock = RwLock::new(vec![1]);

@@ -61,7 +61,7 @@ pub use self::permit::{OwnedSemaphorePermit, SemaphorePermit};
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::Semaphore;
+/// use weft::sync::Semaphore;
 ///
 /// # weft::block_on(async {
 /// let sem = Semaphore::new(2);
@@ -192,7 +192,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::Semaphore;
+    /// use weft::sync::Semaphore;
     ///
     /// let sem = Semaphore::new(5);
     /// let held = sem.try_acquire_many(2).unwrap();

@@ -33,7 +33,7 @@ impl SemaphorePermit<'_> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::Semaphore;
+    /// use weft::sync::Semaphore;
     ///
     /// let sem = Semaphore::new(3);
     /// let mut permit = sem.try_acquire().unwrap();
@@ -56,7 +56,7 @@ impl SemaphorePermit<'_> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::Semaphore;
+    /// use weft::sync::Semaphore;
     ///
     /// let sem = Semaphore::new(3);
     /// let mut permit = sem.try_acquire_many(3).unwrap();
@@ -135,7 +135,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::Semaphore;
+    /// use weft::sync::Semaphore;
     ///
     /// let sem = Arc::new(Semaphore::new(3));
     /// let mut permit = Arc::clone(&sem).try_acquire_owned().unwrap();
@@ -159,7 +159,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_primitives::sync::Semaphore;
+    /// use weft::sync::Semaphore;
     ///
     /// let sem = Arc::new(Semaphore::new(3));
     /// let mut permit = Arc::clone(&sem).try_acquire_many_owned(3).unwrap();

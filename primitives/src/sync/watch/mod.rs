@@ -38,7 +38,7 @@
 //! # Examples
 //!
 //! ```
-//! use weft_primitives::sync::watch;
+//! use weft::sync::watch;
 //!
 //! # weft::block_on(async {
 //! let (tx, mut rx) = watch::channel("starting");
@@ -107,7 +107,7 @@ use self::error::SendError;
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::watch;
+/// use weft::sync::watch;
 ///
 /// let (tx, rx) = watch::channel(0);
 /// assert_eq!(*rx.borrow(), 0);
@@ -251,7 +251,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::watch;
+    /// use weft::sync::watch;
     ///
     /// let (tx, rx) = watch::channel(1);
     /// drop(rx);
@@ -287,7 +287,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::watch;
+    /// use weft::sync::watch;
     ///
     /// let (tx, rx) = watch::channel(3);
     /// assert!(!tx.send_if_modified(|n| std::mem::replace(n, 3) != 3));
@@ -345,7 +345,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::watch;
+    /// use weft::sync::watch;
     ///
     /// # weft::block_on(async {
     /// let (tx, rx) = watch::channel(());
@@ -368,7 +368,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::watch;
+    /// use weft::sync::watch;
     ///
     /// let (tx, _rx) = watch::channel(());
     /// let tx2 = tx.clone();
@@ -392,7 +392,7 @@ impl<T> Sender<T> {
 /// # Examples
 ///
 /// ```
-/// use weft_primitives::sync::watch;
+/// use weft::sync::watch;
 ///
 /// # weft::block_on(async {
 /// let (tx, mut rx) = watch::channel(0);

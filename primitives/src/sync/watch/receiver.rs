@@ -76,7 +76,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use weft_primitives::sync::watch;
+    /// use weft::sync::watch;
     ///
     /// # weft::block_on(async {
     /// let (tx, mut rx) = watch::channel(0);
