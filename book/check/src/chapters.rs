@@ -1,10 +1,10 @@
 //! The chapters: each is listed in `SUMMARY.md` and long enough to be more
-//! than an outline; walking one hands its code blocks, directives and links
-//! to their checks.
+//! than an outline; walking one hands its code blocks, directives, links
+//! and figure marks to their checks.
 
 use crate::files::{markdown_files, normalize, read};
 use crate::markdown::{directives, fence_closes, fence_open, link_targets, links, prose_lines};
-use crate::{Checker, MIN_CHAPTER_WORDS, anchors, blocks, includes, links};
+use crate::{Checker, MIN_CHAPTER_WORDS, anchors, blocks, figures, includes, links};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,7 @@ pub(crate) fn check(c: &mut Checker) {
             (!path.is_empty()).then(|| normalize(&src.join(path)))
         })
         .collect();
+    let mut texts = Vec::new();
     for chapter in &chapters {
         let name = c.display(chapter);
         let text = read(chapter);
@@ -44,7 +45,9 @@ pub(crate) fn check(c: &mut Checker) {
             }
         }
         check_chapter(c, chapter, &name, &text);
+        texts.push((name, text));
     }
+    figures::check(c, &texts);
     anchors::check_defined(c);
 }
 

@@ -17,7 +17,9 @@
 //!   `#fragment` that names no heading;
 //! - a chapter missing from `SUMMARY.md`, and a chapter so short it can only
 //!   be an outline;
-//! - an `ANCHOR:` with no `ANCHOR_END:` in the sources.
+//! - an `ANCHOR:` with no `ANCHOR_END:` in the sources;
+//! - a benchmark figure marked in a chapter that `benches/RESULTS.md` does
+//!   not record with the same values.
 //!
 //! It also lists the anchors that no chapter uses, so dead ones can go.
 //!
@@ -33,7 +35,8 @@
 //! - `outputs.rs`: printed output shown is compared by a test;
 //! - `links.rs`: links, images and `#fragment`s resolve;
 //! - `anchors.rs`: anchors are closed and defined once, and the unused ones
-//!   are listed.
+//!   are listed;
+//! - `figures.rs`: marked figures agree with `benches/RESULTS.md`.
 //!
 //! Beside them, `markdown.rs` reads markdown as mdBook does and `files.rs`
 //! walks the repository; neither checks anything.
@@ -53,6 +56,7 @@
 mod anchors;
 mod blocks;
 mod chapters;
+mod figures;
 mod files;
 mod includes;
 mod links;

@@ -2,7 +2,6 @@
 //! prose lines and link targets outside code. No check lives here.
 
 /// One `{{#...}}` directive found in a chapter.
-/// One `{{#...}}` directive found in a chapter.
 #[derive(Debug)]
 pub(crate) struct Directive<'a> {
     pub(crate) kind: &'a str,

@@ -240,3 +240,53 @@ fn heading_ids_follow_mdbook() {
     let ids: Vec<_> = ids.into_iter().collect();
     assert_eq!(ids, ["again", "again-1", "poll-and-waker"]);
 }
+
+/// `RESULTS.md` recording one figure, as the figure tests below start from.
+fn repo_with_a_recorded_figure() -> Repo {
+    let repo = Repo::new();
+    repo.write(
+        "benches/RESULTS.md",
+        "# Results\n\n<!-- figure: spawn = 4.00 ms | 7.13 ms -->\n| spawn | 4.00 ms | 7.13 ms |\n",
+    );
+    repo
+}
+
+#[test]
+fn a_figure_that_agrees_with_results_passes() {
+    let repo = repo_with_a_recorded_figure();
+    repo.chapter(
+        "other.md",
+        "<!-- figure: spawn = 4.00 ms | 7.13 ms -->\nSpawning takes 4.00 ms, against\n7.13 ms for the best peer.\n",
+    );
+    assert_eq!(repo.check(), Report::default());
+}
+
+#[test]
+fn a_figure_that_differs_from_results_fails() {
+    let repo = repo_with_a_recorded_figure();
+    repo.chapter(
+        "other.md",
+        "<!-- figure: spawn = 3.90 ms | 7.13 ms -->\nSpawning takes 3.90 ms, against 7.13 ms.\n",
+    );
+    repo.expect_one_error("benches/RESULTS.md says 4.00 ms | 7.13 ms");
+}
+
+#[test]
+fn a_figure_missing_from_its_paragraph_fails() {
+    let repo = repo_with_a_recorded_figure();
+    repo.chapter(
+        "other.md",
+        "<!-- figure: spawn = 4.00 ms | 7.13 ms -->\nSpawning takes 4.00 ms.\n\nThe best peer: 7.13 ms.\n",
+    );
+    repo.expect_one_error("`7.13 ms` is not in the text under the mark");
+}
+
+#[test]
+fn a_figure_results_does_not_record_fails() {
+    let repo = Repo::new();
+    repo.chapter(
+        "other.md",
+        "<!-- figure: spawn = 4.00 ms -->\nSpawning takes 4.00 ms.\n",
+    );
+    repo.expect_one_error("figure `spawn` is not marked in benches/RESULTS.md");
+}
