@@ -1,3 +1,4 @@
 //! loom models of crate-level pieces.
 
+mod loom_handshake;
 mod loom_park;
