@@ -1,3 +1,7 @@
+//!
+//! About 400 lines of code and their docs: the permit word and the wait
+//! list are one protocol, kept in one file so it can be checked in one read;
+//! the permits live in `permit.rs`.
 // Over ~600 lines because of its docs: about 400 lines of code, one concept
 // (the atomic word and the FIFO queue; the permits are in permit.rs).
 //! A fair counting semaphore; the ground `Mutex` and `RwLock` stand on.
