@@ -51,6 +51,12 @@
 // (`scheduler::multi_thread::queue`) and the current-thread scheduler, which
 // spawns `!Send` tasks.
 #![deny(unsafe_code)]
+// The facade re-exports `spawn` and the `task` items, and users read their
+// docs there, so their examples say `weft::`: each opens with the hidden line
+// `# use weft_executor as weft;` (this crate cannot depend on the facade).
+// `weft::Runtime` in them is then this crate's `Runtime`, whose methods the
+// examples use (`new`, `builder().current_thread()`, `block_on`, `spawn`)
+// the facade's `Runtime` has with the same meaning.
 #![doc(test(attr(deny(warnings))))]
 
 mod block_on;

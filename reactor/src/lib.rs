@@ -22,6 +22,12 @@
 //! enters its driver on every thread it runs tasks on.
 // Unsafe code lives in `sys` alone (one libc call), which allows it.
 #![deny(unsafe_code)]
+// The facade re-exports `net` and `time` whole, and users read their docs
+// there, so their examples say `weft::net` / `weft::time`. This crate cannot
+// depend on the facade, so each such example opens with the hidden line
+// `# use weft_reactor as weft;`: the visible paths name the very items the
+// facade re-exports, and every example still compiles and runs here. The
+// driver that runs an example stays hidden (`# let driver = ...`).
 #![doc(test(attr(deny(warnings))))]
 
 mod driver;
