@@ -104,6 +104,147 @@ fn chat_relays_joins_messages_and_leaves_through_the_bus() {
     assert_eq!(output(chat::run), expected);
 }
 
+#[test]
+fn chat_tells_a_member_that_fell_behind_what_it_missed_and_goes_on() {
+    use weft::events::{EventBus, StartAt};
+    let bus = EventBus::builder().retention(3).build();
+    let room = bus.subscribe("chat.*", StartAt::Latest).unwrap();
+    let said = |conn, text: &str| chat::Said {
+        conn,
+        from: "ada".into(),
+        text: text.into(),
+    };
+    for n in 1..=6 {
+        bus.try_publish("chat.message", said(0, &n.to_string())).unwrap();
+    }
+    // The member's own line, kept by the bus but not sent back to it.
+    bus.try_publish("chat.message", said(7, "mine")).unwrap();
+    bus.close();
+    let mut heard = Vec::new();
+    weft::block_on(chat::relay(room, 7, async |line| {
+        heard.push(line);
+        Ok(())
+    }));
+    assert_eq!(
+        heard,
+        [
+            "* you fell behind: 4 events of the room were missed\n",
+            "ada: 5\n",
+            "ada: 6\n"
+        ]
+    );
+}
+
+#[test]
+fn chat_searches_each_byte_of_an_8_mib_line_once() {
+    use chat::Line;
+    /// Pushes `bytes` and takes the lines they finish.
+    fn feed(lines: &mut chat::Lines, bytes: &[u8], got: &mut Vec<Line>) -> u64 {
+        lines.push(bytes);
+        while let Some(line) = lines.next_line() {
+            got.push(line);
+        }
+        bytes.len() as u64
+    }
+    let (mut lines, mut got) = (chat::Lines::default(), Vec::new());
+    let mut pushed = feed(&mut lines, b"first\r\n", &mut got);
+    for _ in 0..(8 << 20) / 1024 {
+        pushed += feed(&mut lines, &[b'x'; 1024], &mut got);
+    }
+    pushed += feed(&mut lines, b"\nafter\n", &mut got);
+    assert_eq!(
+        got,
+        [
+            Line::Text("first".into()),
+            Line::TooLong,
+            Line::Text("after".into())
+        ]
+    );
+    assert!(lines.examined <= pushed, "{} bytes searched", lines.examined);
+    // A line of exactly the limit is a line.
+    feed(&mut lines, &[b'y'; chat::MAX_LINE], &mut got);
+    feed(&mut lines, b"\n", &mut got);
+    assert_eq!(got.last(), Some(&Line::Text("y".repeat(chat::MAX_LINE))));
+}
+
+/// A chat server on a runtime of its own, and blocking clients for it.
+mod chat_server {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    /// Starts `chat::serve` on a free port; it runs until the runtime drops.
+    pub(super) fn start() -> (weft::Runtime, SocketAddr) {
+        let rt = weft::Runtime::new().unwrap();
+        let listener = rt.block_on(weft::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(rt.spawn(super::chat::serve(listener)));
+        (rt, addr)
+    }
+
+    /// A member, as `nc` would be one.
+    pub(super) struct Member {
+        pub(super) write: TcpStream,
+        read: BufReader<TcpStream>,
+    }
+
+    impl Member {
+        /// Connects, sends `name` and reads the welcome.
+        pub(super) fn join(addr: SocketAddr, name: &str) -> Member {
+            let write = TcpStream::connect(addr).unwrap();
+            // A bound on every read: a line that never comes fails the test.
+            write.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let mut member = Member {
+                read: BufReader::new(write.try_clone().unwrap()),
+                write,
+            };
+            member.say(name);
+            assert_eq!(member.hear(), format!("welcome, {name}"));
+            member
+        }
+
+        pub(super) fn say(&mut self, line: &str) {
+            self.write.write_all(format!("{line}\n").as_bytes()).unwrap();
+        }
+
+        /// The next line the server sent, without its newline.
+        pub(super) fn hear(&mut self) -> String {
+            let mut line = String::new();
+            self.read.read_line(&mut line).expect("a line within the bound");
+            line.trim_end_matches('\n').to_owned()
+        }
+    }
+}
+
+#[test]
+fn chat_members_with_the_same_name_hear_each_other() {
+    let (_rt, addr) = chat_server::start();
+    let mut first = chat_server::Member::join(addr, "ada");
+    let mut second = chat_server::Member::join(addr, "ada");
+    assert_eq!(first.hear(), "* ada joined");
+    first.say("is there an echo?");
+    assert_eq!(second.hear(), "ada: is there an echo?");
+    second.say("there is");
+    assert_eq!(first.hear(), "ada: there is");
+}
+
+#[test]
+fn chat_answers_a_line_past_the_limit_with_an_error_and_goes_on() {
+    let (_rt, addr) = chat_server::start();
+    let mut ada = chat_server::Member::join(addr, "ada");
+    let mut bob = chat_server::Member::join(addr, "bob");
+    assert_eq!(ada.hear(), "* bob joined");
+    let mut long = vec![b'x'; 1 << 20];
+    long.push(b'\n');
+    std::io::Write::write_all(&mut ada.write, &long).unwrap();
+    ada.say("short again");
+    assert_eq!(
+        ada.hear(),
+        "error: a line is at most 4096 bytes; that one was not sent"
+    );
+    assert_eq!(bob.hear(), "ada: short again");
+}
+
 #[path = "../examples/http_hello.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod http_hello;
