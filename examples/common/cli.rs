@@ -25,10 +25,8 @@ pub(crate) fn main(
             return ExitCode::SUCCESS;
         }
         Ok(Command::Demo) => demo(),
-        Ok(Command::Listen(addr)) => match listen {
-            Some(listen) => listen(&addr),
-            None => unreachable!("--listen is parsed only where it is served"),
-        },
+        // `parse_args` accepts `--listen` only where `listen` is given.
+        Ok(Command::Listen(addr)) => listen.map_or(Ok(()), |listen| listen(&addr)),
         Err(e) => {
             eprintln!("{name}: {e} (see --help)");
             return ExitCode::from(2);

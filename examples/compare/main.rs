@@ -396,12 +396,12 @@ pub(crate) fn run(options: &Options, out: &mut impl Write) -> io::Result<Vec<Row
 /// options give the same table in every run.
 pub(crate) fn outage_table(options: &Options, rows: &[Row]) -> String {
     let mut table = format!(
-        "the mail service failed its first {} requests:\n{:<10} {:>10} {:>6} {:>6}\n",
+        "the mail service failed its first {} requests:\n{:<10} {:>12} {:>6} {:>6}\n",
         options.mail_outage, "style", "emails", "lost", "twice"
     );
     for row in rows {
         table += &format!(
-            "{:<10} {:>10} {:>6} {:>6}\n",
+            "{:<10} {:>12} {:>6} {:>6}\n",
             row.style,
             format!("{}/{}", row.emails, row.requests),
             row.lost_emails(),

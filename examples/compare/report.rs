@@ -1,7 +1,8 @@
 //! `--report FILE.svg`: two charts, drawn by hand as SVG (no plotting
 //! dependency). On the left, the distribution of the time each user waited
 //! for the answer, per style: the share of requests answered within each
-//! time. On the right, the background work over time: the share of the
+//! time, on a logarithmic axis, since a few answers take a hundred times
+//! the median. On the right, the background work over time: the share of the
 //! emails and analytics records settled since the first request.
 
 use super::{Options, Row};
@@ -43,17 +44,19 @@ pub(crate) fn svg(options: &Options, rows: &[Row]) -> String {
         options.mail_delay.as_millis()
     );
 
-    // Left: the answer times, up to the slowest style's 99.9th percentile.
+    // Left: the answer times, from 10 µs to the slowest answer, in decades.
     let ack_max = rows
         .iter()
-        .map(|row| quantile(&row.latencies, 0.999).as_secs_f64() * 1e3)
+        .filter_map(|row| row.latencies.last())
+        .map(|slowest| slowest.as_secs_f64() * 1e3)
         .fold(0.0, f64::max);
     let ack = Chart {
         area: PLOTS[0],
         title: "time to answer (share of requests answered within)",
-        x_label: "ms",
-        x_max: nice(ack_max),
+        x_label: "ms (logarithmic)",
+        x_max: 10f64.powf(ack_max.max(0.1).log10().ceil()),
         scale: 1e3,
+        log_from: Some(0.01),
     };
     ack.axes(&mut svg);
     for row in rows {
@@ -72,6 +75,7 @@ pub(crate) fn svg(options: &Options, rows: &[Row]) -> String {
         x_label: "s",
         x_max: nice(done_max),
         scale: 1.0,
+        log_from: None,
     };
     work.axes(&mut svg);
     for row in rows {
@@ -104,9 +108,29 @@ struct Chart {
     x_label: &'static str,
     x_max: f64,
     scale: f64,
+    /// A logarithmic x axis from this value (a power of ten), if not linear.
+    log_from: Option<f64>,
 }
 
 impl Chart {
+    /// Where `x` (in axis units) lies along the x axis, from 0 to 1.
+    fn position(&self, x: f64) -> f64 {
+        match self.log_from {
+            Some(from) => (x.max(from) / from).log10() / (self.x_max / from).log10(),
+            None => x / self.x_max,
+        }
+    }
+
+    /// The x axis's labelled values.
+    fn ticks(&self) -> Vec<f64> {
+        match self.log_from {
+            Some(from) => std::iter::successors(Some(from), |x| Some(x * 10.0))
+                .take_while(|&x| x <= self.x_max * 1.001)
+                .collect(),
+            None => (0..=4).map(|tick| f64::from(tick) / 4.0 * self.x_max).collect(),
+        }
+    }
+
     /// The frame, the grid, the tick labels and the title.
     fn axes(&self, svg: &mut String) {
         let (left, top, width, height) = self.area;
@@ -119,9 +143,7 @@ impl Chart {
             self.title
         );
         for tick in 0..=4 {
-            let share = f64::from(tick) / 4.0;
-            let y = bottom - share * height;
-            let x = left + share * width;
+            let y = bottom - f64::from(tick) / 4.0 * height;
             let _ = writeln!(
                 svg,
                 r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{}%</text>"##,
@@ -130,11 +152,14 @@ impl Chart {
                 y + 4.0,
                 tick * 25
             );
+        }
+        for value in self.ticks() {
+            let x = left + self.position(value) * width;
             let _ = writeln!(
                 svg,
-                r##"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="#ddd"/><text x="{x}" y="{}" text-anchor="middle">{}</text>"##,
+                r##"<line x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{bottom}" stroke="#ddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
                 bottom + 16.0,
-                label(share * self.x_max)
+                label(value)
             );
         }
         let _ = writeln!(
@@ -155,7 +180,7 @@ impl Chart {
         let mut points = format!("{left:.1},{:.1}", top + height);
         for step in 0..=200 {
             let share = f64::from(step) / 200.0;
-            let x = quantile(values, share).as_secs_f64() * self.scale / self.x_max;
+            let x = self.position(quantile(values, share).as_secs_f64() * self.scale);
             if x > 1.0 {
                 break; // past the axis
             }
