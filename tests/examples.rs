@@ -430,6 +430,25 @@ mod command_line {
     }
 
     #[test]
+    fn compare_refuses_counts_out_of_range_and_draws_no_progress_line_into_a_pipe() {
+        for (flag, value, why) in [
+            ("--connections", "0", "takes 1 to 1024, not 0"),
+            ("--connections", "5000", "takes 1 to 1024, not 5000"),
+            ("--signups", "0", "takes at least 1, not 0"),
+        ] {
+            let out = run("compare", &[flag, value]);
+            assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+            assert_eq!(text(&out.stderr), format!("compare: {flag} {why} (see --help)\n"));
+        }
+        // Its stderr is a pipe here: no line redrawn with `\r`.
+        let args = ["--signups", "40", "--connections", "2", "--mail-delay-ms", "0"];
+        let out = run("compare", &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains('\r'), "{:?}", text(&out.stderr));
+        assert!(text(&out.stdout).starts_with("40 sign-ups per style over 2 connections"));
+    }
+
+    #[test]
     fn an_address_in_use_is_named_and_a_failure() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = taken.local_addr().unwrap().to_string();
