@@ -3,7 +3,7 @@
 //! against its file in `examples/output/`, every one's command line from
 //! its binary. (`compare` runs in `tests/example_compare.rs`, with a
 //! smaller load than its defaults.)
-// Each example loaded below brings its own copy of `examples/common/echo_cli.rs`.
+// Each example loaded below brings its own copy of `examples/common/cli.rs` and `echo_cli.rs`.
 #![allow(clippy::duplicate_mod)]
 
 #[path = "../examples/first_steps.rs"]
