@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::io::{self, Write};
 use std::pin::{Pin, pin};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
@@ -256,6 +257,15 @@ pub fn run(out: &mut impl Write) -> io::Result<()> {
 }
 // ANCHOR_END: run
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+#[path = "common/cli.rs"]
+mod cli;
+
+const USAGE: &str = "\
+usage: block_on
+
+Runs hand-written futures on a block_on built from the standard library
+alone, and prints what each one did. It takes no arguments.";
+
+fn main() -> ExitCode {
+    cli::main("block_on", USAGE, || run(&mut io::stdout().lock()), None)
 }

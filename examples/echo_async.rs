@@ -18,12 +18,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 use weft::net::{TcpListener, TcpStream};
 
-#[path = "common/echo_cli.rs"]
+#[path = "common/cli.rs"]
 mod cli;
+#[path = "common/echo_cli.rs"]
+mod echo_cli;
 use cli::cannot_listen;
 
 fn main() -> ExitCode {
-    cli::main("echo_async", || run(&mut io::stdout().lock()), listen)
+    echo_cli::main("echo_async", || run(&mut io::stdout().lock()), listen)
 }
 
 // ANCHOR: serve

@@ -22,12 +22,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 use weft::callback::tcp::{self, Connection};
 
-#[path = "common/echo_cli.rs"]
+#[path = "common/cli.rs"]
 mod cli;
+#[path = "common/echo_cli.rs"]
+mod echo_cli;
 use cli::cannot_listen;
 
 fn main() -> ExitCode {
-    cli::main("echo_callbacks", || run(&mut io::stdout().lock()), listen)
+    echo_cli::main("echo_callbacks", || run(&mut io::stdout().lock()), listen)
 }
 
 // ANCHOR: server

@@ -24,12 +24,14 @@ use std::sync::Mutex;
 use weft::callback::tcp::{self, Connection};
 use weft::promise::Promise;
 
-#[path = "common/echo_cli.rs"]
+#[path = "common/cli.rs"]
 mod cli;
+#[path = "common/echo_cli.rs"]
+mod echo_cli;
 use cli::cannot_listen;
 
 fn main() -> ExitCode {
-    cli::main("echo_promises", || run(&mut io::stdout().lock()), listen)
+    echo_cli::main("echo_promises", || run(&mut io::stdout().lock()), listen)
 }
 
 // ANCHOR: helpers

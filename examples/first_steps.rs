@@ -17,6 +17,9 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use weft::task::{self, JoinSet};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 const USAGE: &str = "\
 usage: first_steps
 
@@ -25,24 +28,7 @@ catches a task's panic (its message on stderr is expected) and shows tasks
 taking turns on one thread. It takes no arguments.";
 
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => {
-            eprintln!("first_steps: unknown argument {other:?} (see --help)");
-            return ExitCode::from(2);
-        }
-    }
-    match run(&mut io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("first_steps: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("first_steps", USAGE, || run(&mut io::stdout().lock()), None)
 }
 
 /// Does the tour, writing what happened to `out`.

@@ -8,10 +8,21 @@
 //! ```
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use weft::events::{EventBus, Offset, RecvError, StartAt};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+#[path = "common/cli.rs"]
+mod cli;
+
+const USAGE: &str = "\
+usage: replay
+
+Publishes six orders on an event bus that retains four, then shows a late
+subscriber replaying the retained window, one starting at an offset, and a
+live one told how many events it missed. It takes no arguments.";
+
+fn main() -> ExitCode {
+    cli::main("replay", USAGE, || run(&mut io::stdout().lock()), None)
 }
 
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {

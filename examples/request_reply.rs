@@ -10,11 +10,22 @@
 //! ```
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::time::Duration;
 use weft::queue::{Queue, Requester};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+#[path = "common/cli.rs"]
+mod cli;
+
+const USAGE: &str = "\
+usage: request_reply
+
+Runs a pricing service answering three callers over a queue, on a paused
+clock: replies find their callers, a late reply is dropped and counted, a
+failed request is delivered again. It takes no arguments.";
+
+fn main() -> ExitCode {
+    cli::main("request_reply", USAGE, || run(&mut io::stdout().lock()), None)
 }
 
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {

@@ -10,13 +10,23 @@
 //! ```
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 use weft::callback::{set_interval, set_timeout};
 use weft::time::{Instant, MissedTickBehavior, interval, sleep, timeout};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+#[path = "common/cli.rs"]
+mod cli;
+
+const USAGE: &str = "\
+usage: timers
+
+Shows sleep, timeout, interval, set_timeout and set_interval on one
+paused clock, and prints when each fired. It takes no arguments.";
+
+fn main() -> ExitCode {
+    cli::main("timers", USAGE, || run(&mut io::stdout().lock()), None)
 }
 
 // ANCHOR: timers-run

@@ -8,10 +8,20 @@
 //! ```
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 use weft::queue::{Outcome, Queue};
 
-fn main() -> io::Result<()> {
-    run(&mut io::stdout().lock())
+#[path = "common/cli.rs"]
+mod cli;
+
+const USAGE: &str = "\
+usage: work_queue
+
+Shares six jobs between two workers of a work queue and dead-letters a
+poison message after its delivery limit. It takes no arguments.";
+
+fn main() -> ExitCode {
+    cli::main("work_queue", USAGE, || run(&mut io::stdout().lock()), None)
 }
 
 pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {

@@ -10,7 +10,7 @@
 //! staying queued when accept fails with EMFILE. ECONNABORTED (a connection
 //! reset before it is accepted) is not tested: Linux drops such a
 //! connection from the queue instead of failing the accept.
-// Each example loaded below brings its own copy of `examples/common/echo_cli.rs`.
+// Each example loaded below brings its own copy of `examples/common/cli.rs` and `echo_cli.rs`.
 #![allow(clippy::duplicate_mod)]
 #![cfg(target_os = "linux")]
 

@@ -2,7 +2,7 @@
 //! never reads holds at most the high-water mark plus one read chunk, then
 //! resumes and echoes every byte once the peer reads. The echo servers of
 //! `echo_callbacks` and `echo_promises` are held to the same bound.
-// Each example loaded below brings its own copy of `examples/common/echo_cli.rs`.
+// Each example loaded below brings its own copy of `examples/common/cli.rs` and `echo_cli.rs`.
 #![allow(clippy::duplicate_mod)]
 
 use std::io::{self, Read, Write};

@@ -12,25 +12,30 @@
 //! work was done, whether every email went out exactly once, and how long
 //! the handler is.
 //!
-//! `--mail-outage-ms` makes the mail service fail for a while: the queue
-//! and the bus redeliver until every email is sent; the other three report
-//! what was lost.
+//! `--mail-outage N` makes the mail service fail its first N requests:
+//! the queue and the bus redeliver until every email is sent; the other
+//! three report what was lost, the same count in every run. `--report
+//! FILE.svg` draws each style's answer times and background work.
 //!
 //! ```text
 //! cargo run --release --example compare
-//! cargo run --release --example compare -- --signups 2000 --mail-outage-ms 300
+//! cargo run --release --example compare -- --signups 2000 --mail-outage 500
+//! cargo run --release --example compare -- --report compare.svg
 //! cargo run --release --example compare -- --help
 //! ```
 
 #[path = "../common/http.rs"]
 mod http;
+mod report;
 mod services;
 mod styles;
 
 use services::{CallbackClient, Client, Service};
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,17 +44,19 @@ use weft::net::{TcpListener, TcpStream};
 use weft::sync::Notify;
 
 const HELP: &str = "\
-compare: the sign-up scenario in five styles of asynchronous communication
+usage: compare [OPTIONS]
 
-USAGE:
-    cargo run --release --example compare -- [OPTIONS]
+The sign-up scenario in five styles of asynchronous communication
+(cargo run --release --example compare -- [OPTIONS]).
 
 OPTIONS:
-    --signups <N>          sign-ups per style (default 10000)
-    --connections <N>      HTTP client connections of the load generator (default 64)
+    --signups <N>          sign-ups per style, at least 1 (default 10000)
+    --connections <N>      HTTP client connections of the load generator, 1 to 1024 (default 64)
     --mail-delay-ms <MS>   time the mail service takes per email (default 2)
-    --mail-outage-ms <MS>  the mail service fails for this long after it starts (default 0)
+    --mail-outage <N>      the mail service fails its first N requests (default 0)
+    --queue-capacity <N>   messages each work queue holds before publishing waits (default 10000)
     --styles <LIST>        comma-separated subset of: callbacks,promises,async,queue,bus
+    --report <FILE.svg>    draw each style's answer times and background work in FILE.svg
     -h, --help             print this help
 ";
 
@@ -62,10 +69,16 @@ pub(crate) struct Options {
     pub(crate) signups: u64,
     pub(crate) connections: usize,
     pub(crate) mail_delay: Duration,
-    pub(crate) mail_outage: Duration,
+    /// The mail service fails its first this many requests.
+    pub(crate) mail_outage: u64,
+    /// Messages each work queue holds before `publish` waits.
+    pub(crate) queue_capacity: usize,
     pub(crate) styles: Vec<&'static str>,
-    /// Print a progress line on stderr.
+    /// Report progress on stderr: a line redrawn in place on a terminal,
+    /// plain lines otherwise.
     pub(crate) progress: bool,
+    /// Where to draw the SVG report, if anywhere.
+    pub(crate) report: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -74,9 +87,11 @@ impl Default for Options {
             signups: 10_000,
             connections: 64,
             mail_delay: Duration::from_millis(2),
-            mail_outage: Duration::ZERO,
+            mail_outage: 0,
+            queue_capacity: 10_000,
             styles: STYLES.to_vec(),
             progress: true,
+            report: None,
         }
     }
 }
@@ -103,16 +118,33 @@ impl Options {
                 text.parse::<u64>()
                     .map_err(|_| format!("{flag} takes a whole number, not {text:?}"))
             };
+            // A count in `range`: out of it is an error, not a silent cap.
+            let count = |text: &str, range: std::ops::RangeInclusive<u64>| {
+                let n = number(text)?;
+                match range.contains(&n) {
+                    true => Ok(n),
+                    false if *range.end() == u64::MAX => {
+                        Err(format!("{flag} takes at least {}, not {n}", range.start()))
+                    }
+                    false => Err(format!(
+                        "{flag} takes {} to {}, not {n}",
+                        range.start(),
+                        range.end()
+                    )),
+                }
+            };
             match flag.as_str() {
                 "-h" | "--help" => return Ok(Command::Help),
-                "--signups" => options.signups = number(value("a count")?)?.max(1),
-                "--connections" => options.connections = number(value("a count")?)?.clamp(1, 1024) as usize,
+                "--signups" => options.signups = count(value("a count")?, 1..=u64::MAX)?,
+                "--connections" => options.connections = count(value("a count")?, 1..=1024)? as usize,
                 "--mail-delay-ms" => {
                     options.mail_delay = Duration::from_millis(number(value("milliseconds")?)?)
                 }
-                "--mail-outage-ms" => {
-                    options.mail_outage = Duration::from_millis(number(value("milliseconds")?)?)
+                "--mail-outage" => options.mail_outage = number(value("a count of requests")?)?,
+                "--queue-capacity" => {
+                    options.queue_capacity = count(value("a count")?, 1..=u64::MAX)? as usize
                 }
+                "--report" => options.report = Some(PathBuf::from(value("a file name")?)),
                 "--styles" => {
                     options.styles = value("a list")?
                         .split(',')
@@ -127,26 +159,30 @@ impl Options {
                         })
                         .collect::<Result<_, _>>()?;
                 }
-                other => return Err(format!("unknown option {other:?}")),
+                other => return Err(format!("unknown argument {other:?}")),
             }
         }
         Ok(Command::Run(options))
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match Options::parse(&args) {
-        Ok(Command::Help) => print!("{HELP}"),
-        Ok(Command::Run(options)) => {
-            if let Err(e) = run(&options, &mut io::stdout().lock()) {
-                eprintln!("compare: {e}");
-                std::process::exit(1);
-            }
+        Ok(Command::Help) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
         }
+        Ok(Command::Run(options)) => match run(&options, &mut io::stdout().lock()) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("compare: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Err(message) => {
-            eprintln!("compare: {message}\n\n{HELP}");
-            std::process::exit(2);
+            eprintln!("compare: {message} (see --help)");
+            ExitCode::from(2)
         }
     }
 }
@@ -185,6 +221,8 @@ pub(crate) struct Tally {
     expected: u64,
     mail_failed: AtomicU64,
     settled: AtomicU64,
+    /// When each outcome was counted, for the report.
+    settled_at: Mutex<Vec<Instant>>,
     all_settled: Notify,
 }
 
@@ -194,12 +232,15 @@ impl Tally {
             expected: 2 * signups,
             mail_failed: AtomicU64::new(0),
             settled: AtomicU64::new(0),
+            settled_at: Mutex::new(Vec::with_capacity(2 * signups as usize)),
             all_settled: Notify::new(),
         }
     }
 
     // ANCHOR: settle
     fn settle(&self, outcomes: u64) {
+        let now = Instant::now();
+        self.settled_at.lock().unwrap().extend((0..outcomes).map(|_| now));
         if self.settled.fetch_add(outcomes, Ordering::AcqRel) + outcomes == self.expected {
             self.all_settled.notify_one();
         }
@@ -276,6 +317,18 @@ pub(crate) struct Row {
     pub(crate) duplicate_emails: u64,
     pub(crate) analytics: u64,
     pub(crate) lines_of_code: usize,
+    /// Every request's time to its answer, shortest first.
+    pub(crate) latencies: Vec<Duration>,
+    /// When each background job settled, from the first request, earliest
+    /// first.
+    pub(crate) completions: Vec<Duration>,
+}
+
+impl Row {
+    /// Sign-ups the mail service sent no email for.
+    pub(crate) fn lost_emails(&self) -> u64 {
+        self.requests.saturating_sub(self.emails)
+    }
 }
 
 /// Runs every style asked for and writes the table to `out`.
@@ -287,9 +340,9 @@ pub(crate) fn run(options: &Options, out: &mut impl Write) -> io::Result<Vec<Row
         options.signups,
         options.connections,
         options.mail_delay.as_millis(),
-        match options.mail_outage.is_zero() {
-            true => String::new(),
-            false => format!(", and fails for the first {} ms", options.mail_outage.as_millis()),
+        match options.mail_outage {
+            0 => String::new(),
+            n => format!(", and fails its first {n} requests"),
         }
     )?;
     writeln!(
@@ -306,7 +359,7 @@ pub(crate) fn run(options: &Options, out: &mut impl Write) -> io::Result<Vec<Row
             options.signups,
             match (row.emails == options.signups, row.duplicate_emails) {
                 (true, 0) => " ok".to_owned(),
-                (false, 0) => format!(" ({} lost)", options.signups - row.emails),
+                (false, 0) => format!(" ({} lost)", row.lost_emails()),
                 (_, dupes) => format!(" ({dupes} twice)"),
             }
         );
@@ -324,15 +377,52 @@ pub(crate) fn run(options: &Options, out: &mut impl Write) -> io::Result<Vec<Row
         )?;
         rows.push(row);
     }
+    if rows.iter().any(|row| ["queue", "bus"].contains(&row.style)) {
+        writeln!(out, "{BACKGROUND_NOTE}")?;
+    }
+    if options.mail_outage > 0 {
+        write!(out, "{}", outage_table(options, &rows))?;
+    }
+    if let Some(path) = &options.report {
+        std::fs::write(path, report::svg(options, &rows))
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))?;
+        writeln!(out, "report drawn in {}", path.display())?;
+    }
     Ok(rows)
 }
+
+// ANCHOR: outage-table
+/// What the outage cost each style: only counts, no timings, so the same
+/// options give the same table in every run.
+pub(crate) fn outage_table(options: &Options, rows: &[Row]) -> String {
+    let mut table = format!(
+        "the mail service failed its first {} requests:\n{:<10} {:>12} {:>6} {:>6}\n",
+        options.mail_outage, "style", "emails", "lost", "twice"
+    );
+    for row in rows {
+        table += &format!(
+            "{:<10} {:>12} {:>6} {:>6}\n",
+            row.style,
+            format!("{}/{}", row.emails, row.requests),
+            row.lost_emails(),
+            row.duplicate_emails
+        );
+    }
+    table
+}
+// ANCHOR_END: outage-table
+
+/// The line under the table.
+const BACKGROUND_NOTE: &str = "\
+queue and bus finish their background work later: their 64 workers per service keep at most 64 \
+emails in flight, where the other styles start every email at once";
 
 /// The longest a style may take to settle its background work.
 const SETTLE_LIMIT: Duration = Duration::from_secs(120);
 
 async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
     let mail = Service::start("MAIL", options.mail_delay, options.mail_outage).await?;
-    let analytics = Service::start("TRACK", Duration::ZERO, Duration::ZERO).await?;
+    let analytics = Service::start("TRACK", Duration::ZERO, 0).await?;
     let env = Arc::new(Env {
         store: Store::default(),
         tally: Tally::new(options.signups),
@@ -346,7 +436,7 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
         "callbacks" => Arc::new(styles::Callbacks(env.clone())),
         "promises" => Arc::new(styles::Promises(env.clone())),
         "async" => Arc::new(styles::AsyncAwait(env.clone())),
-        "queue" => Arc::new(styles::Queued::start(env.clone())),
+        "queue" => Arc::new(styles::Queued::start(env.clone(), options.queue_capacity)),
         _ => Arc::new(styles::Bus::start(env.clone(), options.signups as usize + 1)),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -355,18 +445,26 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
 
     let started = Instant::now();
     let acked = Arc::new(AtomicU64::new(0));
+    // On a terminal one line, redrawn in place; elsewhere (a log, a pipe)
+    // a plain line a second.
+    let on_terminal = io::stderr().is_terminal();
     let progress = options.progress.then(|| {
         let (acked, env) = (acked.clone(), env.clone());
         let total = options.signups;
         weft::spawn(async move {
+            let pause = Duration::from_millis(if on_terminal { 100 } else { 1000 });
             loop {
-                eprint!(
-                    "\r  {style:<10} {:>7}/{total} answered, {:>7}/{} background jobs done",
+                weft::time::sleep(pause).await;
+                let line = format!(
+                    "  {style:<10} {:>7}/{total} answered, {:>7}/{} background jobs done",
                     acked.load(Ordering::Relaxed),
                     env.tally.settled.load(Ordering::Relaxed),
                     2 * total
                 );
-                weft::time::sleep(Duration::from_millis(100)).await;
+                match on_terminal {
+                    true => eprint!("\r{line}"),
+                    false => eprintln!("{line}"),
+                }
             }
         })
     });
@@ -377,7 +475,9 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
     // ANCHOR_END: measure
     if let Some(progress) = progress {
         progress.abort();
-        eprint!("\r{:78}\r", "");
+        if on_terminal {
+            eprint!("\r{:78}\r", "");
+        }
     }
     if settled.is_err() {
         return Err(io::Error::new(
@@ -390,6 +490,11 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
     latencies.sort();
     let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
     let (emails, duplicate_emails) = mail.counts();
+    let mut completions: Vec<Duration> = std::mem::take(&mut *env.tally.settled_at.lock().unwrap())
+        .into_iter()
+        .map(|at| at.saturating_duration_since(started))
+        .collect();
+    completions.sort();
     Ok(Row {
         style,
         requests: latencies.len() as u64,
@@ -400,6 +505,8 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
         duplicate_emails,
         analytics: analytics.counts().0,
         lines_of_code: styles::lines_of_code(style),
+        latencies,
+        completions,
     })
 }
 

@@ -6,15 +6,17 @@
 //! done the work, or `ERR tag\n` while it is failing ("try again later").
 //! The tag matches answers to requests, so one connection carries many
 //! requests at once. The mail service takes a configurable time per mail
-//! and can be told to fail for a while; every service counts what it did
-//! per sign-up id, so the example can check that each email went out once.
+//! and can be told to fail its first N requests (an outage measured in
+//! requests, not time, so that every run fails the same ones); every
+//! service counts what it did per sign-up id, so the example can check
+//! that each email went out once.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use weft::callback::tcp;
 use weft::net::tcp::OwnedWriteHalf;
 use weft::net::{TcpListener, TcpStream};
@@ -50,16 +52,20 @@ pub(crate) struct Service {
 
 impl Service {
     /// Starts a service answering `verb`, taking `delay` per request and
-    /// failing every request for the first `outage` after it starts.
-    pub(crate) async fn start(verb: &'static str, delay: Duration, outage: Duration) -> io::Result<Service> {
+    /// failing the first `failures` requests it handles.
+    pub(crate) async fn start(verb: &'static str, delay: Duration, failures: u64) -> io::Result<Service> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let receipts = Arc::new(Mutex::new(HashMap::new()));
-        let until = Instant::now() + outage;
-        let counts = receipts.clone();
+        let state = Arc::new(State {
+            verb,
+            delay,
+            failures_left: AtomicU64::new(failures),
+            receipts: receipts.clone(),
+        });
         let acceptor = weft::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                drop(weft::spawn(serve(stream, verb, delay, until, counts.clone())));
+                drop(weft::spawn(serve(stream, state.clone())));
             }
         });
         Ok(Service {
@@ -83,15 +89,20 @@ impl Drop for Service {
     }
 }
 
-/// Serves one connection: each request is handled on its own task (so a
-/// slow one does not hold up the next), answers go out through one writer.
-async fn serve(
-    stream: TcpStream,
+/// What every connection of a service shares.
+#[derive(Debug)]
+struct State {
     verb: &'static str,
     delay: Duration,
-    failing_until: Instant,
+    /// Requests still to fail: the outage.
+    failures_left: AtomicU64,
+    /// How many times each sign-up id was handled.
     receipts: Arc<Mutex<HashMap<u64, u32>>>,
-) {
+}
+
+/// Serves one connection: each request is handled on its own task (so a
+/// slow one does not hold up the next), answers go out through one writer.
+async fn serve(stream: TcpStream, state: Arc<State>) {
     let (mut read, write) = stream.into_split();
     let (answers, writer) = writer(write);
     let mut lines = Lines::default();
@@ -102,13 +113,13 @@ async fn serve(
             let (Some(v), Some(tag), Some(id)) = (words.next(), words.next(), words.next()) else {
                 continue;
             };
-            let (Ok(id), true) = (id.parse::<u64>(), v == verb) else {
+            let (Ok(id), true) = (id.parse::<u64>(), v == state.verb) else {
                 let _ = answers.send(format!("ERR {tag}\n"));
                 continue;
             };
-            let (tag, answers, receipts) = (tag.to_owned(), answers.clone(), receipts.clone());
+            let (tag, answers, state) = (tag.to_owned(), answers.clone(), state.clone());
             drop(weft::spawn(async move {
-                let answer = handle(id, tag, delay, failing_until, &receipts).await;
+                let answer = handle(id, tag, &state).await;
                 let _ = answers.send(answer);
             }));
         }
@@ -118,22 +129,21 @@ async fn serve(
 }
 
 // ANCHOR: outage
-/// Does the work for sign-up `id`: waits `delay`, then fails while the
-/// outage lasts, or counts a receipt. Returns the answer line.
-async fn handle(
-    id: u64,
-    tag: String,
-    delay: Duration,
-    failing_until: Instant,
-    receipts: &Mutex<HashMap<u64, u32>>,
-) -> String {
-    if !delay.is_zero() {
-        weft::time::sleep(delay).await;
+/// Does the work for sign-up `id`: waits the service's delay, then fails
+/// if the outage has requests left to fail, or counts a receipt. Returns
+/// the answer line.
+async fn handle(id: u64, tag: String, state: &State) -> String {
+    if !state.delay.is_zero() {
+        weft::time::sleep(state.delay).await;
     }
-    if Instant::now() < failing_until {
+    let failing = state
+        .failures_left
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1))
+        .is_ok();
+    if failing {
         format!("ERR {tag}\n")
     } else {
-        *receipts.lock().unwrap().entry(id).or_default() += 1;
+        *state.receipts.lock().unwrap().entry(id).or_default() += 1;
         format!("OK {tag}\n")
     }
 }

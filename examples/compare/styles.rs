@@ -121,8 +121,8 @@ pub(crate) struct Queued {
 }
 
 impl Queued {
-    pub(crate) fn start(env: Arc<Env>) -> Queued {
-        let queue = || Queue::builder().capacity(10_000).max_deliveries(1_000).build();
+    pub(crate) fn start(env: Arc<Env>, capacity: usize) -> Queued {
+        let queue = || Queue::builder().capacity(capacity).max_deliveries(1_000).build();
         let queues = [queue(), queue()];
         for _ in 0..WORKERS {
             drop(weft::spawn(work(queues[0].consumer(), env.clone(), true)));
