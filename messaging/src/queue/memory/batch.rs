@@ -1,0 +1,135 @@
+//! A batch of deliveries to one consumer, for `recv_batch`.
+//!
+//! A batch pays once what a `recv` pays per message: one lock, one clock
+//! read, one look-up of the consumer (its prefetch room, then its counter
+//! raised by the batch's size), one growth of the in-flight map, and one
+//! deadline timer shared by the batch's deliveries ([`Deadline::Batch`]).
+//! What stays per message is what must: taking it from the ready lanes,
+//! its clone kept for redelivery, its in-flight entry, and handing it out.
+//!
+//! Fairness: `dispatch` runs after every change that makes a message ready
+//! or a consumer able to take one, so whenever messages are ready every
+//! waiting consumer is at its prefetch limit. A consumer that finds ready
+//! messages can therefore take them at once without passing anyone who
+//! could have taken them; it waits in line only when nothing is ready for
+//! it, like `poll_deliver`.
+
+use super::{Deadline, Shared, State};
+use crate::loom::lock;
+use crate::queue::Handed;
+use crate::util::Wakers;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+impl<T: Clone + Send + 'static> Shared<T> {
+    /// Up to `max` deliveries for `consumer`, passed to `out`: see
+    /// `Backend::poll_deliver_batch`. Never fails.
+    pub(super) fn deliver_batch(
+        self: &Arc<Self>,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<T>),
+    ) -> Poll<Option<usize>> {
+        let mut wakers = Wakers::new();
+        // Dropped after the lock is released: a waker's drop may call back
+        // into the queue.
+        let mut _displaced = None;
+        let result = {
+            let mut state = lock(&self.state);
+            let mut handed = 0;
+            // A delivery set aside for it while it waited comes first.
+            if let Some(first) = state.handed.remove(&consumer) {
+                _displaced = state.consumers.get_mut(&consumer).and_then(|c| c.waker.take());
+                out(first);
+                handed = 1;
+            }
+            handed += self.take_ready(&mut state, consumer, max.saturating_sub(handed), out, &mut wakers);
+            if handed > 0 {
+                Poll::Ready(Some(handed))
+            } else {
+                // Nothing ready for it: wait in line, as `recv` does.
+                drop(state);
+                return match self.poll_deliver_one(consumer, cx) {
+                    Poll::Ready(Some(first)) => {
+                        out(first);
+                        // The rest of the batch, if more came meanwhile.
+                        let mut state = lock(&self.state);
+                        let more =
+                            self.take_ready(&mut state, consumer, max.saturating_sub(1), out, &mut wakers);
+                        drop(state);
+                        wakers.wake_all();
+                        Poll::Ready(Some(1 + more))
+                    }
+                    Poll::Ready(None) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+        };
+        wakers.wake_all();
+        result
+    }
+
+    /// Hands `consumer` up to `max` ready messages, within its prefetch,
+    /// under the caller's lock; returns how many.
+    fn take_ready(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        consumer: u64,
+        max: usize,
+        out: &mut dyn FnMut(Handed<T>),
+        wakers: &mut Wakers,
+    ) -> usize {
+        let Some(entry) = state.consumers.get(&consumer) else {
+            return 0;
+        };
+        let room = self.config.prefetch.saturating_sub(entry.unacked);
+        let want = max.min(room).min(state.ready.len());
+        if want == 0 {
+            return 0;
+        }
+        let now: Instant = self.spawner.now();
+        state.in_flight.reserve(want);
+        // The batch's deadline timer, made at its first delivery.
+        let mut deadline: Option<(u64, Arc<_>)> = None;
+        let mut handed = 0;
+        while handed < want {
+            let Some(envelope) = state.ready.pop_front() else {
+                break;
+            };
+            if envelope.expires_at.is_some_and(|at| at <= now) {
+                state.dead_letter(envelope, crate::queue::DeadReason::Expired, wakers);
+                continue;
+            }
+            let timer = self.config.ack_deadline.map(|after| {
+                let (first, timer) = deadline.get_or_insert_with(|| {
+                    let first = state.next_tag;
+                    (
+                        first,
+                        Arc::new(self.batch_timer(first, (want - handed) as u64, after)),
+                    )
+                });
+                Deadline::Batch {
+                    first: *first,
+                    timer: timer.clone(),
+                }
+            });
+            out(Self::fly(state, envelope, consumer, now, timer));
+            handed += 1;
+        }
+        if let Some(entry) = state.consumers.get_mut(&consumer) {
+            entry.unacked += handed;
+            if entry.waiting {
+                // Served out of turn only when no one else could be.
+                entry.waiting = false;
+                state.waiting.retain(|&c| c != consumer);
+            }
+        }
+        self.wake_producers(state, wakers);
+        if state.is_drained() {
+            state.wake_consumers(wakers);
+        }
+        handed
+    }
+}
