@@ -432,3 +432,60 @@ fn each_consumer_counts_its_own_verdicts() {
     drop(held);
     assert_eq!(a.stats().in_hand, 0);
 }
+
+/// For a developer's eyes only (never run in CI, never asserted): the cost
+/// of taking 10 ready messages with ten `recv`s and with one
+/// `recv_batch(10, _)`, as benches/queue's `queue/receive_10` measures it,
+/// without criterion. `cargo test --release -p weft-messaging --test
+/// queue_features -- --ignored --nocapture receive_10`.
+#[test]
+#[ignore = "a timing for the developer, not a check"]
+fn receive_10_timing() {
+    use std::time::Instant;
+    let rt = weft::Runtime::builder().worker_threads(1).build().unwrap();
+    let spawner = rt.handle().spawner().clone();
+    let ready = || {
+        let queue = Queue::builder()
+            .capacity(16)
+            .prefetch(16)
+            .spawner(&spawner)
+            .build();
+        let producer = queue.producer();
+        for n in 0..10u64 {
+            producer.try_publish(n).unwrap();
+        }
+        let consumer = queue.consumer();
+        (queue, consumer)
+    };
+    const ROUNDS: u32 = 50_000;
+    let (mut single, mut batch) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..3 {
+        for _ in 0..ROUNDS {
+            let (queue, mut consumer) = ready();
+            let start = Instant::now();
+            let got = futures_lite::future::block_on(async {
+                let mut got = Vec::with_capacity(10);
+                for _ in 0..10 {
+                    got.push(consumer.recv().await.unwrap());
+                }
+                got
+            });
+            single += start.elapsed();
+            drop((got, consumer, queue));
+
+            let (queue, mut consumer) = ready();
+            let start = Instant::now();
+            let got = futures_lite::future::block_on(consumer.recv_batch(10, Duration::ZERO)).unwrap();
+            batch += start.elapsed();
+            assert_eq!(got.len(), 10);
+            drop((got, consumer, queue));
+        }
+    }
+    let rounds = 3 * ROUNDS;
+    println!(
+        "ten recv: {:?}, recv_batch(10): {:?}, ratio {:.2}",
+        single / rounds,
+        batch / rounds,
+        single.as_secs_f64() / batch.as_secs_f64()
+    );
+}

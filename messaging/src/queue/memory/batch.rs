@@ -19,7 +19,7 @@ use crate::loom::lock;
 use crate::queue::Handed;
 use crate::util::Wakers;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 impl<T: Clone + Send + 'static> Shared<T> {
@@ -33,42 +33,41 @@ impl<T: Clone + Send + 'static> Shared<T> {
         out: &mut dyn FnMut(Handed<T>),
     ) -> Poll<Option<usize>> {
         let mut wakers = Wakers::new();
-        // Dropped after the lock is released: a waker's drop may call back
-        // into the queue.
-        let mut _displaced = None;
-        let result = {
+        let (handed, _displaced) = {
             let mut state = lock(&self.state);
-            let mut handed = 0;
             // A delivery set aside for it while it waited comes first.
+            let mut displaced = None;
+            let mut handed = 0;
             if let Some(first) = state.handed.remove(&consumer) {
-                _displaced = state.consumers.get_mut(&consumer).and_then(|c| c.waker.take());
+                displaced = state.consumers.get_mut(&consumer).and_then(|c| c.waker.take());
                 out(first);
                 handed = 1;
             }
             handed += self.take_ready(&mut state, consumer, max.saturating_sub(handed), out, &mut wakers);
-            if handed > 0 {
-                Poll::Ready(Some(handed))
-            } else {
-                // Nothing ready for it: wait in line, as `recv` does.
-                drop(state);
-                return match self.poll_deliver_one(consumer, cx) {
-                    Poll::Ready(Some(first)) => {
-                        out(first);
-                        // The rest of the batch, if more came meanwhile.
-                        let mut state = lock(&self.state);
-                        let more =
-                            self.take_ready(&mut state, consumer, max.saturating_sub(1), out, &mut wakers);
-                        drop(state);
-                        wakers.wake_all();
-                        Poll::Ready(Some(1 + more))
-                    }
-                    Poll::Ready(None) => Poll::Ready(None),
-                    Poll::Pending => Poll::Pending,
-                };
-            }
+            (handed, displaced)
         };
+        // Woken, and the displaced waker dropped, with the lock released: a
+        // waker's drop may call back into the queue.
         wakers.wake_all();
-        result
+        if handed > 0 {
+            return Poll::Ready(Some(handed));
+        }
+        // Nothing ready for it: wait in line, as `recv` does.
+        let Some(first) = ready!(self.poll_deliver_one(consumer, cx)) else {
+            return Poll::Ready(None);
+        };
+        out(first);
+        // The rest of the batch, if more came meanwhile.
+        let mut wakers = Wakers::new();
+        let more = self.take_ready(
+            &mut lock(&self.state),
+            consumer,
+            max.saturating_sub(1),
+            out,
+            &mut wakers,
+        );
+        wakers.wake_all();
+        Poll::Ready(Some(1 + more))
     }
 
     /// Hands `consumer` up to `max` ready messages, within its prefetch,
