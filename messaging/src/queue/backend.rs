@@ -109,6 +109,7 @@ pub enum Verdict {
 ///   [`poll_settle`](Backend::poll_settle),
 ///   [`poll_extend_deadline`](Backend::poll_extend_deadline),
 ///   [`poll_deliver`](Backend::poll_deliver),
+///   [`poll_deliver_batch`](Backend::poll_deliver_batch),
 ///   [`poll_dead_letter`](Backend::poll_dead_letter)) may return `Pending`.
 ///   Given a `Context`, it must first register the context's waker, and
 ///   **the backend wakes it** when polling again may make progress (room
@@ -133,9 +134,9 @@ pub enum Verdict {
 ///   at once with [`Verdict::Dropped`] (for a broker: as a closed
 ///   channel's unacked messages are requeued), and if that fails too, its
 ///   deadline brings the message back, so at-least-once delivery holds.
-///   `poll_deliver` and `poll_dead_letter` fail with a `StoreError<()>`:
-///   there is no value to hand back, and `NotStored` promises nothing
-///   moved.
+///   `poll_deliver`, `poll_deliver_batch` and `poll_dead_letter` fail
+///   with a `StoreError<()>`: there is no value to hand back, and
+///   `NotStored` promises nothing moved.
 /// - **Never block**: a method returns quickly and never waits on a lock
 ///   held across I/O. It wakes wakers only after releasing its own locks.
 ///
@@ -199,6 +200,7 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// does) only for the first, then hands what else is ready.
     /// `Ready(Ok(Some(n)))` with `n >= 1` handed; `Ready(Ok(None))` once
     /// the queue has ended. `out` must not call back into the backend.
+    /// The front never asks for none: `max` is at least 1.
     ///
     /// A backend should pay its per-call costs (a lock, a clock read, a
     /// round trip, a deadline timer) once per batch, not once per message.

@@ -32,6 +32,8 @@ impl<T: Clone + Send + 'static> Shared<T> {
         cx: &mut Context<'_>,
         out: &mut dyn FnMut(Handed<T>),
     ) -> Poll<Option<usize>> {
+        // Asked for none (the front never does), it hands one, as `recv`.
+        let max = max.max(1);
         let mut wakers = Wakers::new();
         let (handed, _displaced) = {
             let mut state = lock(&self.state);
