@@ -39,7 +39,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
         let mut responder = requester.responder();
         let service = weft::spawn(async move {
             let mut failed_once = false;
-            while let Some(request) = responder.recv().await {
+            while let Ok(request) = responder.recv().await {
                 if request.as_str() == "flaky" && !failed_once {
                     failed_once = true;
                     drop(request); // fails: the request is delivered again

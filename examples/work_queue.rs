@@ -44,7 +44,7 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
                 let mut consumer = queue.consumer();
                 weft::spawn(async move {
                     let mut done = Vec::new();
-                    while let Some(job) = consumer.recv().await {
+                    while let Ok(job) = consumer.recv().await {
                         if job.as_str() == "poison" {
                             job.nack(true).expect("in flight"); // fail; try again
                         } else {
@@ -82,6 +82,8 @@ pub(crate) fn run(out: &mut impl Write) -> io::Result<()> {
 
         let letter = queue
             .try_dead_letter()
+            .ok()
+            .flatten()
             .expect("the poison message was dead-lettered");
         let attempts: Vec<_> = letter
             .history

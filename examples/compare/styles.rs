@@ -141,7 +141,7 @@ impl Queued {
 // ANCHOR: queue-worker
 /// One consumer: ack what worked; what failed goes back after a pause.
 async fn work(mut consumer: Consumer<Signup>, env: Arc<Env>, mail: bool) {
-    while let Some(job) = consumer.recv().await {
+    while let Ok(job) = consumer.recv().await {
         if env.perform(mail, &job).await.is_ok() && job.ack().is_ok() {
             env.tally.job_done(mail);
         } else {

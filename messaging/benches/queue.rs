@@ -45,7 +45,7 @@ fn queue_4_to_4(c: &mut Criterion) {
                         let mut consumer = queue.consumer();
                         weft::spawn(async move {
                             let mut n = 0u64;
-                            while let Some(d) = consumer.recv().await {
+                            while let Ok(d) = consumer.recv().await {
                                 d.ack().unwrap();
                                 n += 1;
                             }

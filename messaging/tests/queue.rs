@@ -11,13 +11,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use support::{Rng, paused_runtimes};
-use weft::queue::{AckError, Consumer, DeadReason, Outcome, Overflow, PublishError, Queue, TryPublishError};
+use weft::queue::{
+    AckError, Consumer, DeadReason, Outcome, Overflow, PublishError, Queue, RecvError, StoreError,
+    TryPublishError,
+};
 use weft::time::sleep;
 
 /// Polls `consumer` once, by hand: registers it as waiting, in call order.
 fn poll_once<T: Clone + Send + 'static>(
     consumer: &mut Consumer<T>,
-) -> Poll<Option<weft::queue::Delivery<T>>> {
+) -> Poll<Result<weft::queue::Delivery<T>, weft::queue::RecvError>> {
     consumer.poll_recv(&mut Context::from_waker(Waker::noop()))
 }
 
@@ -37,7 +40,7 @@ fn waiting_consumers_are_served_in_turn() {
             let got: Vec<_> = consumers
                 .iter_mut()
                 .map(|c| match poll_once(c) {
-                    Poll::Ready(Some(d)) => *d,
+                    Poll::Ready(Ok(d)) => *d,
                     other => panic!("{flavour}: nothing handed: {other:?}"),
                 })
                 .collect();
@@ -65,7 +68,7 @@ fn nack_redelivers_and_reject_dead_letters_with_the_history() {
                 "{flavour}"
             );
             second.reject().unwrap();
-            let dead = queue.try_dead_letter().unwrap();
+            let dead = queue.try_dead_letter().unwrap().unwrap();
             assert_eq!((dead.message, dead.reason), ("job", DeadReason::Rejected));
             let outcomes: Vec<_> = dead.history.iter().map(|a| a.outcome).collect();
             assert_eq!(outcomes, [Outcome::Nacked, Outcome::Rejected], "{flavour}");
@@ -95,7 +98,7 @@ fn a_message_past_max_deliveries_is_dead_lettered() {
                     d.nack(true).unwrap();
                 }
             }
-            let dead = queue.dead_letter().await;
+            let dead = queue.dead_letter().await.unwrap();
             assert_eq!(dead.reason, DeadReason::MaxDeliveries, "{flavour}");
             let outcomes: Vec<_> = dead.history.iter().map(|a| a.outcome).collect();
             assert_eq!(outcomes, [Outcome::Nacked, Outcome::Dropped, Outcome::Nacked]);
@@ -195,7 +198,7 @@ fn overflow_policies_wait_reject_or_drop_the_oldest() {
             let producer = queue.producer();
             producer.publish("old").await.unwrap();
             producer.publish("new").await.unwrap();
-            let dead = queue.try_dead_letter().unwrap();
+            let dead = queue.try_dead_letter().unwrap().unwrap();
             assert_eq!((dead.message, dead.reason), ("old", DeadReason::Overflowed));
             assert_eq!(*queue.consumer().recv().await.unwrap(), "new", "{flavour}");
         });
@@ -238,7 +241,7 @@ fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {
             producer.publish("fresh").await.unwrap();
             let mut consumer = queue.consumer();
             assert_eq!(*consumer.recv().await.unwrap(), "fresh", "{flavour}");
-            let dead = queue.try_dead_letter().unwrap();
+            let dead = queue.try_dead_letter().unwrap().unwrap();
             assert_eq!((dead.message, dead.reason), ("stale", DeadReason::Expired));
             assert!(dead.history.is_empty());
         });
@@ -257,11 +260,14 @@ fn an_expired_message_leaves_the_queue_with_no_consumer_asking() {
             assert_eq!(queue.stats().ready, 1, "{flavour}");
             sleep(Duration::from_secs(59)).await;
             assert_eq!(queue.stats().ready, 1, "{flavour}: expired early");
-            assert!(queue.try_dead_letter().is_none(), "{flavour}");
+            assert!(queue.try_dead_letter().unwrap().is_none(), "{flavour}");
             // The TTL timer fires at 60 s, before this sleep ends at 61 s.
             sleep(Duration::from_secs(2)).await;
             assert_eq!(queue.stats().ready, 0, "{flavour}");
-            let dead = queue.try_dead_letter().expect("dead-lettered by the TTL timer");
+            let dead = queue
+                .try_dead_letter()
+                .unwrap()
+                .expect("dead-lettered by the TTL timer");
             assert_eq!(
                 (dead.message, dead.reason),
                 ("stale", DeadReason::Expired),
@@ -288,7 +294,7 @@ fn a_nacked_message_still_expires_on_time() {
             assert_eq!(queue.stats().ready, 1, "{flavour}");
             sleep(Duration::from_secs(31)).await;
             assert_eq!(queue.stats().ready, 0, "{flavour}");
-            let dead = queue.try_dead_letter().expect("expired while ready");
+            let dead = queue.try_dead_letter().unwrap().expect("expired while ready");
             assert_eq!((dead.message, dead.reason), (7, DeadReason::Expired), "{flavour}");
             assert_eq!(dead.history.len(), 1, "{flavour}: the nack is in its history");
         });
@@ -328,13 +334,13 @@ fn a_publish_to_a_full_queue_first_expires_what_is_due() {
         // Full, and "old" has just reached its TTL: it makes room, and is
         // dead-lettered as expired, not as pushed out.
         producer.try_publish("newest").unwrap();
-        let dead = queue.try_dead_letter().expect("the expired message");
+        let dead = queue.try_dead_letter().unwrap().expect("the expired message");
         assert_eq!(
             (dead.message, dead.reason),
             ("old", DeadReason::Expired),
             "{overflow:?}"
         );
-        assert!(queue.try_dead_letter().is_none(), "{overflow:?}");
+        assert!(queue.try_dead_letter().unwrap().is_none(), "{overflow:?}");
         assert_eq!(queue.stats().ready, 2, "{overflow:?}");
     }
 }
@@ -359,7 +365,7 @@ fn closing_stops_publishes_and_consumers_drain_then_see_none() {
             // A message in flight can still come back after the close.
             first.nack(true).unwrap();
             let mut got = Vec::new();
-            while let Some(d) = consumer.recv().await {
+            while let Ok(d) = consumer.recv().await {
                 got.push(*d);
                 d.ack().unwrap();
             }
@@ -420,7 +426,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                     weft::spawn(async move {
                         let mut rng = Rng(0x9e37_79b9 + c);
                         // ANCHOR: random-verdicts
-                        while let Some(d) = consumer.recv().await {
+                        while let Ok(d) = consumer.recv().await {
                             match rng.below(10) {
                                 0 => d.nack(true).unwrap(),
                                 1 => d.reject().unwrap(),
@@ -453,7 +459,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                 c.await.unwrap();
             }
             let mut dead = HashMap::<u64, u32>::new();
-            while let Some(letter) = queue.try_dead_letter() {
+            while let Some(letter) = queue.try_dead_letter().unwrap() {
                 *dead.entry(letter.message).or_default() += 1;
             }
             let acked = acked.lock().unwrap();
@@ -505,7 +511,11 @@ fn a_user_written_backend_serves_the_same_front() {
         fn add_consumer(&self) -> u64 {
             self.inner.add_consumer()
         }
-        fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<u32>>> {
+        fn poll_deliver(
+            &self,
+            consumer: u64,
+            cx: &mut Context<'_>,
+        ) -> Poll<Result<Option<Handed<u32>>, StoreError<()>>> {
             self.inner.poll_deliver(consumer, cx)
         }
         fn cancel_deliver(&self, consumer: u64) {
@@ -549,7 +559,10 @@ fn a_user_written_backend_serves_the_same_front() {
         fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
             self.inner.consumer_stats(consumer)
         }
-        fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<u32>> {
+        fn poll_dead_letter(
+            &self,
+            cx: Option<&Context<'_>>,
+        ) -> Poll<Result<DeadLetter<u32>, StoreError<()>>> {
             self.inner.poll_dead_letter(cx)
         }
     }
@@ -578,14 +591,14 @@ fn a_user_written_backend_serves_the_same_front() {
             again.ack().unwrap();
             consumer.recv().await.unwrap().reject().unwrap();
             queue.close();
-            assert!(consumer.recv().await.is_none(), "{flavour}");
+            assert_eq!(consumer.recv().await.unwrap_err(), RecvError::Closed, "{flavour}");
             assert_eq!(
                 *verdicts.lock().unwrap(),
                 [Verdict::Ack, Verdict::Dropped, Verdict::Ack, Verdict::Reject],
                 "{flavour}"
             );
             assert_eq!(
-                queue.try_dead_letter().map(|l| (l.message, l.reason)),
+                queue.try_dead_letter().unwrap().map(|l| (l.message, l.reason)),
                 Some((2, DeadReason::Rejected))
             );
             assert_eq!(queue.stats().acked, 2, "{flavour}");

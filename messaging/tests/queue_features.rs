@@ -9,7 +9,9 @@ use queue_support::{Counting, Manual};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
-use weft::queue::{Consumer, DeadReason, Delivery, Outcome, Overflow, Properties, PublishError, Queue};
+use weft::queue::{
+    Consumer, DeadReason, Delivery, Outcome, Overflow, Properties, PublishError, Queue, RecvError,
+};
 use weft::spawner::Spawner;
 
 fn secs(n: u64) -> Duration {
@@ -19,7 +21,7 @@ fn secs(n: u64) -> Duration {
 /// A delivery that is ready now.
 fn next<T: Clone + Send + std::fmt::Debug + 'static>(consumer: &mut Consumer<T>) -> Delivery<T> {
     match Counting::new().poll(pin!(consumer.recv())) {
-        Poll::Ready(Some(d)) => d,
+        Poll::Ready(Ok(d)) => d,
         other => panic!("no delivery ready: {other:?}"),
     }
 }
@@ -75,7 +77,7 @@ fn drop_oldest_pushes_out_the_lowest_priority_first() {
     publish_with(&queue, "urgent", Properties::new().with_priority(9));
     publish_with(&queue, "routine", Properties::new().with_priority(1));
     publish_with(&queue, "newer", Properties::new().with_priority(5));
-    let dead = queue.try_dead_letter().unwrap();
+    let dead = queue.try_dead_letter().unwrap().unwrap();
     assert_eq!((dead.message, dead.reason), ("routine", DeadReason::Overflowed));
 }
 
@@ -89,7 +91,7 @@ fn a_message_with_its_own_shorter_ttl_expires_on_time_behind_an_older_one() {
     assert_eq!(queue.stats().ready, 2);
     rt.advance(secs(2));
     assert_eq!(queue.stats().ready, 1, "expired at 10 s, with no consumer asking");
-    let dead = queue.try_dead_letter().unwrap();
+    let dead = queue.try_dead_letter().unwrap().unwrap();
     assert_eq!((dead.message, dead.reason), ("own ttl", DeadReason::Expired));
     // A longer TTL of its own does not outlive the queue's.
     publish_with(&queue, "long", Properties::new().with_ttl(secs(600)));
@@ -113,7 +115,7 @@ fn nack_after_delays_the_redelivery_and_keeps_the_history() {
     assert_eq!(again.delivery_count(), 2);
     // The last delivery: a delayed nack dead-letters it, with its history.
     again.nack_after(secs(30)).unwrap();
-    let dead = queue.try_dead_letter().unwrap();
+    let dead = queue.try_dead_letter().unwrap().unwrap();
     assert_eq!(dead.reason, DeadReason::MaxDeliveries);
     let outcomes: Vec<_> = dead.history.iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes, [Outcome::Nacked, Outcome::Nacked]);
@@ -134,8 +136,8 @@ fn a_backoff_doubles_the_delay_of_each_redelivery_up_to_its_cap() {
         let mut n = 0;
         let delivery = loop {
             match Counting::new().poll(pin!(consumer.recv())) {
-                Poll::Ready(Some(d)) => break d,
-                Poll::Ready(None) => panic!("ended"),
+                Poll::Ready(Ok(d)) => break d,
+                Poll::Ready(Err(e)) => panic!("{e}"),
                 Poll::Pending => {}
             }
             rt.advance(secs(1));
@@ -174,7 +176,7 @@ fn recv_batch_takes_what_is_ready_within_prefetch_each_with_its_own_verdict() {
     }
     let mut consumer = queue.consumer();
     let waker = Counting::new();
-    let Poll::Ready(Some(batch)) = waker.poll(pin!(consumer.recv_batch(10, secs(20)))) else {
+    let Poll::Ready(Ok(batch)) = waker.poll(pin!(consumer.recv_batch(10, secs(20)))) else {
         panic!("ready at once");
     };
     let got: Vec<_> = batch.iter().map(|d| **d).collect();
@@ -194,13 +196,82 @@ fn recv_batch_takes_what_is_ready_within_prefetch_each_with_its_own_verdict() {
         let mut batch = pin!(consumer.recv_batch(10, secs(20)));
         assert!(waker.poll(batch.as_mut()).is_pending());
         rt.advance(secs(20));
-        assert!(matches!(waker.poll(batch.as_mut()), Poll::Ready(Some(b)) if b.is_empty()));
+        assert!(matches!(waker.poll(batch.as_mut()), Poll::Ready(Ok(b)) if b.is_empty()));
     }
     queue.close();
     assert!(matches!(
         waker.poll(pin!(consumer.recv_batch(10, secs(20)))),
-        Poll::Ready(None)
+        Poll::Ready(Err(RecvError::Closed))
     ));
+}
+
+/// The timers the runtime holds, as its `Debug` shows them.
+fn timers(spawner: &Spawner) -> usize {
+    let shown = format!("{spawner:?}");
+    let count = shown
+        .split("timers: ")
+        .nth(1)
+        .expect("the event loop shows its timers");
+    count[..count.find(|c: char| !c.is_ascii_digit()).unwrap_or(count.len())]
+        .parse()
+        .expect("a count")
+}
+
+#[test]
+fn a_batch_sets_one_deadline_timer_and_an_extended_delivery_gets_its_own() {
+    let (rt, spawner) = Manual::new();
+    let queue = queue(&spawner).ack_deadline(secs(10)).build();
+    let producer = queue.producer();
+    for n in 0..5 {
+        producer.try_publish(n).unwrap();
+    }
+    let mut consumer = queue.consumer();
+    let waker = Counting::new();
+    let Poll::Ready(batch) = waker.poll(pin!(consumer.recv_batch(3, Duration::ZERO))) else {
+        panic!("a batch is ready");
+    };
+    let mut batch = batch.unwrap();
+    assert_eq!(batch.iter().map(|d| **d).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(timers(&spawner), 1, "one deadline timer for the whole batch");
+
+    // Extended, a delivery gets its own deadline; the others keep the
+    // batch's.
+    batch[0].extend_deadline(secs(30)).unwrap();
+    assert_eq!(timers(&spawner), 2);
+    rt.advance(secs(10));
+    let stats = queue.stats();
+    assert_eq!((stats.in_flight, stats.ready), (1, 4), "two came back: {stats:?}");
+    let extended = batch.remove(0);
+    for late in batch {
+        assert_eq!(late.ack(), Err(weft::queue::AckError::NotInFlight));
+    }
+    extended.ack().unwrap();
+    assert_eq!(
+        timers(&spawner),
+        0,
+        "the extension's timer is cancelled by the ack"
+    );
+
+    // Settled in time, the batch's timer goes with its last delivery.
+    let Poll::Ready(batch) = waker.poll(pin!(consumer.recv_batch(2, Duration::ZERO))) else {
+        panic!("a batch is ready");
+    };
+    let mut batch = batch.unwrap();
+    assert_eq!(
+        batch
+            .iter()
+            .map(|d| (**d, d.delivery_count()))
+            .collect::<Vec<_>>(),
+        [(1, 2), (2, 2)]
+    );
+    assert_eq!(timers(&spawner), 1);
+    batch.pop().unwrap().ack().unwrap();
+    assert_eq!(timers(&spawner), 1, "still held by the first");
+    batch.pop().unwrap().ack().unwrap();
+    assert_eq!(timers(&spawner), 0);
+    rt.advance(secs(10));
+    assert_eq!(queue.stats().in_flight, 0);
+    assert_eq!(queue.stats().acked, 3);
 }
 
 #[test]
@@ -213,7 +284,7 @@ fn a_timed_out_recv_batch_is_not_handed_messages_later() {
         let mut batch = pin!(quitter.recv_batch(10, secs(5)));
         assert!(waker.poll(batch.as_mut()).is_pending());
         rt.advance(secs(5));
-        assert!(matches!(waker.poll(batch), Poll::Ready(Some(b)) if b.is_empty()));
+        assert!(matches!(waker.poll(batch), Poll::Ready(Ok(b)) if b.is_empty()));
     }
     queue.producer().try_publish("job").unwrap();
     assert_eq!(*next(&mut other), "job");
@@ -236,7 +307,10 @@ fn purge_removes_ready_and_delayed_messages_not_those_in_flight() {
         (0, 0, 1, 3)
     );
     held.ack().unwrap();
-    assert!(queue.try_dead_letter().is_none(), "purged, not dead-lettered");
+    assert!(
+        queue.try_dead_letter().unwrap().is_none(),
+        "purged, not dead-lettered"
+    );
 }
 
 #[test]
@@ -255,10 +329,10 @@ fn redrive_moves_chosen_dead_letters_back_with_their_history() {
     let again = next(&mut consumer);
     assert_eq!((*again, again.delivery_count()), (0, 1), "delivered afresh");
     again.nack(true).unwrap(); // max_deliveries 1: dead again
-    let dead = queue.try_dead_letter().unwrap();
+    let dead = queue.try_dead_letter().unwrap().unwrap();
     assert_eq!(dead.message, 1, "the ones left keep their place");
     let _ = queue.try_dead_letter(); // 3
-    let twice = queue.try_dead_letter().unwrap();
+    let twice = queue.try_dead_letter().unwrap().unwrap();
     assert_eq!((twice.message, twice.reason), (0, DeadReason::MaxDeliveries));
     let outcomes: Vec<_> = twice.history.iter().map(|a| a.outcome).collect();
     assert_eq!(
@@ -316,7 +390,7 @@ fn consumers_see_the_end_when_every_producer_is_gone_if_asked() {
         assert!(waker.poll(recv.as_mut()).is_pending());
         producer.try_publish(1).unwrap();
         drop(producer);
-        let Poll::Ready(Some(d)) = waker.poll(recv.as_mut()) else {
+        let Poll::Ready(Ok(d)) = waker.poll(recv.as_mut()) else {
             panic!("delivered");
         };
         d
@@ -324,11 +398,14 @@ fn consumers_see_the_end_when_every_producer_is_gone_if_asked() {
     d.nack(true).unwrap();
     drop(clone);
     assert!(queue.is_closed(), "the last producer closed it");
-    let Poll::Ready(Some(d)) = waker.poll(pin!(consumer.recv())) else {
+    let Poll::Ready(Ok(d)) = waker.poll(pin!(consumer.recv())) else {
         panic!("what remains is still delivered");
     };
     d.ack().unwrap();
-    assert!(matches!(waker.poll(pin!(consumer.recv())), Poll::Ready(None)));
+    assert!(matches!(
+        waker.poll(pin!(consumer.recv())),
+        Poll::Ready(Err(RecvError::Closed))
+    ));
 
     // Without the mode, dropping every producer ends nothing.
     let queue: Queue<u8> = Queue::builder().spawner(&spawner).build();
@@ -354,4 +431,61 @@ fn each_consumer_counts_its_own_verdicts() {
     assert_eq!((sb.in_hand, sb.acked, sb.nacked, sb.rejected), (0, 0, 1, 1));
     drop(held);
     assert_eq!(a.stats().in_hand, 0);
+}
+
+/// For a developer's eyes only (never run in CI, never asserted): the cost
+/// of taking 10 ready messages with ten `recv`s and with one
+/// `recv_batch(10, _)`, as benches/queue's `queue/receive_10` measures it,
+/// without criterion. `cargo test --release -p weft-messaging --test
+/// queue_features -- --ignored --nocapture receive_10`.
+#[test]
+#[ignore = "a timing for the developer, not a check"]
+fn receive_10_timing() {
+    use std::time::Instant;
+    let rt = weft::Runtime::builder().worker_threads(1).build().unwrap();
+    let spawner = rt.handle().spawner().clone();
+    let ready = || {
+        let queue = Queue::builder()
+            .capacity(16)
+            .prefetch(16)
+            .spawner(&spawner)
+            .build();
+        let producer = queue.producer();
+        for n in 0..10u64 {
+            producer.try_publish(n).unwrap();
+        }
+        let consumer = queue.consumer();
+        (queue, consumer)
+    };
+    const ROUNDS: u32 = 50_000;
+    let (mut single, mut batch) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..3 {
+        for _ in 0..ROUNDS {
+            let (queue, mut consumer) = ready();
+            let start = Instant::now();
+            let got = futures_lite::future::block_on(async {
+                let mut got = Vec::with_capacity(10);
+                for _ in 0..10 {
+                    got.push(consumer.recv().await.unwrap());
+                }
+                got
+            });
+            single += start.elapsed();
+            drop((got, consumer, queue));
+
+            let (queue, mut consumer) = ready();
+            let start = Instant::now();
+            let got = futures_lite::future::block_on(consumer.recv_batch(10, Duration::ZERO)).unwrap();
+            batch += start.elapsed();
+            assert_eq!(got.len(), 10);
+            drop((got, consumer, queue));
+        }
+    }
+    let rounds = 3 * ROUNDS;
+    println!(
+        "ten recv: {:?}, recv_batch(10): {:?}, ratio {:.2}",
+        single / rounds,
+        batch / rounds,
+        single.as_secs_f64() / batch.as_secs_f64()
+    );
 }

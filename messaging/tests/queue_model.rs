@@ -5,7 +5,9 @@
 //! / nack_after / reject / dropped deliveries / deadline extensions / clock
 //! moves past ack deadlines, delays and TTLs / purge / redrive / close,
 //! over several producers and consumers, on a clock only the test moves,
-//! with or without a redelivery back-off.
+//! with or without a redelivery back-off; verdicts sent with or without
+//! waiting (`settle`), and a store that now and then refuses a verdict or
+//! fails a delivery (`Flaky`, over the in-memory backend).
 //!
 //! After **every** step it checks:
 //!
@@ -25,7 +27,9 @@
 //!   message given back goes to the front whatever the room).
 //! - **Nothing is stuck with a consumer that stopped asking.** Every
 //!   delivery in flight is held by the test or set aside for a consumer
-//!   still waiting in `recv`, and woken to take it.
+//!   still waiting in `recv`, and woken to take it: a verdict the store
+//!   refused gave its delivery back, and a failed receive left nothing
+//!   set aside.
 //!
 //! 256 seeds run by default; `QUEUE_MODEL_SEEDS=n` runs more, from
 //! `QUEUE_MODEL_FIRST` (0 by default), and `QUEUE_MODEL_DEBUG=1` prints
@@ -35,10 +39,129 @@ mod queue_support;
 
 use queue_support::{Counting, Manual};
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
-use std::task::Poll;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use weft::queue::{Consumer, Delivery, Overflow, Properties, PublishError, Queue, TryPublishError};
+use weft::queue::{
+    AckError, Backend, Consumer, ConsumerStats, DeadLetter, Delivery, Handed, Memory, Overflow, Properties,
+    PublishError, PublishOp, Queue, RecvError, Stats, StoreError, TryPublishError, Verdict,
+};
+
+/// The in-memory backend behind a store that fails when the model says:
+/// a refused verdict (not stored; giving a delivery back still works, as
+/// a broker requeues a failed channel's deliveries), a failed delivery
+/// (nothing moved, the consumer out of the line, as the contract asks).
+struct Flaky {
+    inner: Memory<u64>,
+    refuse_verdicts: Arc<AtomicBool>,
+    fail_deliveries: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn failed_delivery(&self, consumer: u64) -> Option<StoreError<()>> {
+        if !self.fail_deliveries.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.inner.cancel_deliver(consumer);
+        Some(StoreError::NotStored {
+            value: (),
+            error: io::Error::other("read failed"),
+        })
+    }
+}
+
+impl Backend<u64> for Flaky {
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<u64>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<u64>>> {
+        self.inner.poll_publish(op, cx)
+    }
+    fn cancel_publish(&self, op: &mut PublishOp<u64>) {
+        self.inner.cancel_publish(op)
+    }
+    fn add_consumer(&self) -> u64 {
+        self.inner.add_consumer()
+    }
+    fn poll_deliver(
+        &self,
+        consumer: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Handed<u64>>, StoreError<()>>> {
+        match self.failed_delivery(consumer) {
+            Some(e) => Poll::Ready(Err(e)),
+            None => self.inner.poll_deliver(consumer, cx),
+        }
+    }
+    fn poll_deliver_batch(
+        &self,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<u64>),
+    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
+        match self.failed_delivery(consumer) {
+            Some(e) => Poll::Ready(Err(e)),
+            None => self.inner.poll_deliver_batch(consumer, max, cx, out),
+        }
+    }
+    fn cancel_deliver(&self, consumer: u64) {
+        self.inner.cancel_deliver(consumer)
+    }
+    fn remove_consumer(&self, consumer: u64) {
+        self.inner.remove_consumer(consumer)
+    }
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        if verdict != Verdict::Dropped && self.refuse_verdicts.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(AckError::Store(StoreError::NotStored {
+                value: verdict,
+                error: io::Error::other("write failed"),
+            })));
+        }
+        self.inner.poll_settle(tag, verdict, cx)
+    }
+    fn poll_extend_deadline(
+        &self,
+        tag: u64,
+        extra: Duration,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        self.inner.poll_extend_deadline(tag, extra, cx)
+    }
+    fn close(&self) {
+        self.inner.close()
+    }
+    fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+    fn purge(&self) -> usize {
+        self.inner.purge()
+    }
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<u64>) -> bool) -> usize {
+        self.inner.redrive(choose)
+    }
+    fn stats(&self) -> Stats {
+        self.inner.stats()
+    }
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        self.inner.consumer_stats(consumer)
+    }
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<u64>, StoreError<()>>> {
+        self.inner.poll_dead_letter(cx)
+    }
+    fn spawner(&self) -> Option<weft::spawner::Spawner> {
+        self.inner.spawner()
+    }
+}
 
 /// xorshift64*: small, seeded, good enough to pick steps.
 struct Rng(u64);
@@ -58,7 +181,7 @@ impl Rng {
 
 type Pending<O> = Pin<Box<dyn Future<Output = O>>>;
 /// A pending `recv`: it owns its consumer's borrow and gives it back.
-type Recv = Waiting<(&'static mut Consumer<u64>, Option<Vec<Delivery<u64>>>)>;
+type Recv = Waiting<(&'static mut Consumer<u64>, Result<Vec<Delivery<u64>>, RecvError>)>;
 type Publish = Waiting<Result<(), PublishError<u64>>>;
 
 /// A future in flight, its waker, and the wakes it had seen when last
@@ -122,7 +245,13 @@ fn run_seed(seed: u64) {
     if rng.below(3) == 0 {
         builder.dedup_window(Duration::from_secs(1 + rng.below(30)));
     }
-    let queue: Queue<u64> = builder.build();
+    let refuse_verdicts = Arc::new(AtomicBool::new(false));
+    let fail_deliveries = Arc::new(AtomicBool::new(false));
+    let queue: Queue<u64> = Queue::with_backend(Flaky {
+        inner: Memory::new(&builder),
+        refuse_verdicts: refuse_verdicts.clone(),
+        fail_deliveries: fail_deliveries.clone(),
+    });
     if std::env::var("QUEUE_MODEL_DEBUG").is_ok() {
         eprintln!("{builder:?}");
     }
@@ -210,7 +339,11 @@ fn run_seed(seed: u64) {
                     })));
                 }
                 let waiting = recvs[c].as_mut().expect("set above");
-                if let Poll::Ready((consumer, got)) = waiting.poll() {
+                // Now and then the store fails this poll.
+                fail_deliveries.store(rng.below(8) == 0, Ordering::SeqCst);
+                let polled = waiting.poll();
+                fail_deliveries.store(false, Ordering::SeqCst);
+                if let Poll::Ready((consumer, got)) = polled {
                     recvs[c] = None;
                     consumers[c] = Some(consumer);
                     for delivery in got.into_iter().flatten() {
@@ -230,7 +363,10 @@ fn run_seed(seed: u64) {
             // Settle a held delivery.
             55..=79 if !held.is_empty() => {
                 let (_, delivery) = held.swap_remove(rng.below(held.len() as u64) as usize);
-                match rng.below(7) {
+                // Now and then the store refuses the verdict: the delivery
+                // is given back at once.
+                refuse_verdicts.store(rng.below(6) == 0, Ordering::SeqCst);
+                match rng.below(9) {
                     0 | 1 => {
                         if delivery.ack().is_ok() {
                             acked += 1;
@@ -240,8 +376,20 @@ fn run_seed(seed: u64) {
                     3 => drop(delivery.nack(false)),
                     4 => drop(delivery.reject()),
                     5 => drop(delivery.nack_after(Duration::from_secs(rng.below(8)))),
+                    // Sent and awaited: the in-memory store records it on
+                    // the first poll.
+                    6 | 7 => {
+                        let verdict = [Verdict::Ack, Verdict::Reject, Verdict::Nack { requeue: true }]
+                            [rng.below(3) as usize];
+                        match Counting::new().poll(std::pin::pin!(delivery.settle(verdict))) {
+                            Poll::Ready(Ok(())) if verdict == Verdict::Ack => acked += 1,
+                            Poll::Ready(_) => {}
+                            Poll::Pending => panic!("seed {seed}: the in-memory store waited"),
+                        }
+                    }
                     _ => drop(delivery),
                 }
+                refuse_verdicts.store(false, Ordering::SeqCst);
             }
             80..=84 if !held.is_empty() => {
                 let at = rng.below(held.len() as u64) as usize;

@@ -30,7 +30,7 @@ fn a_cancelled_publish_does_not_swallow_another_producers_wakeup() {
 
     let mut consumer = queue.consumer();
     let mut recv = pin!(consumer.recv());
-    let Poll::Ready(Some(_held)) = Counting::new().poll(recv.as_mut()) else {
+    let Poll::Ready(Ok(_held)) = Counting::new().poll(recv.as_mut()) else {
         panic!("the ready message was not delivered");
     };
     assert!(
@@ -58,7 +58,7 @@ fn a_cancelled_recv_is_not_handed_messages_meant_for_a_waiting_consumer() {
     queue.producer().try_publish("job").unwrap();
     assert!(woken.is_woken(), "the waiting consumer was not woken");
     match woken.poll(recv) {
-        Poll::Ready(Some(d)) => assert_eq!(*d, "job"),
+        Poll::Ready(Ok(d)) => assert_eq!(*d, "job"),
         other => panic!("the waiting consumer got {other:?}"),
     }
 }
@@ -90,7 +90,7 @@ fn a_message_given_back_past_its_ttl_expires_at_once() {
     producer.try_publish("old").unwrap();
     let mut consumer = queue.consumer();
     let mut recv = pin!(consumer.recv());
-    let Poll::Ready(Some(old)) = Counting::new().poll(recv.as_mut()) else {
+    let Poll::Ready(Ok(old)) = Counting::new().poll(recv.as_mut()) else {
         panic!("not delivered");
     };
     rt.advance(Duration::from_secs(50));
@@ -100,6 +100,6 @@ fn a_message_given_back_past_its_ttl_expires_at_once() {
     rt.run();
     let stats = queue.stats();
     assert_eq!(stats.ready, 1, "the expired message is still ready");
-    let dead = queue.try_dead_letter().expect("dead-lettered");
+    let dead = queue.try_dead_letter().unwrap().expect("dead-lettered");
     assert_eq!((dead.message, dead.reason), ("old", DeadReason::Expired));
 }

@@ -25,7 +25,7 @@ fn properties_travel_with_the_message_through_redelivery_to_the_dead_letter() {
     let mut consumer = queue.consumer();
     let mut stamps = Vec::new();
     for n in 1..=2 {
-        let Poll::Ready(Some(d)) = waker.poll(pin!(consumer.recv())) else {
+        let Poll::Ready(Ok(d)) = waker.poll(pin!(consumer.recv())) else {
             panic!("delivery {n} missing");
         };
         let p = d.properties().expect("published with properties");
@@ -36,7 +36,7 @@ fn properties_travel_with_the_message_through_redelivery_to_the_dead_letter() {
     }
     assert!(stamps[0] >= before, "stamped at publish");
     assert_eq!(stamps[0], stamps[1], "a redelivery keeps the original stamp");
-    let dead = queue.try_dead_letter().expect("dead-lettered");
+    let dead = queue.try_dead_letter().unwrap().expect("dead-lettered");
     assert_eq!(dead.reason, DeadReason::MaxDeliveries);
     let p = dead.properties.expect("the dead letter keeps the properties");
     assert_eq!((p.id().as_str(), p.header("tenant")), ("order-7", Some("acme")));
@@ -55,7 +55,7 @@ fn an_id_is_generated_when_none_is_given_and_a_given_stamp_is_kept() {
     assert!(waker.poll(pin!(producer.publish(2))).is_ready());
     let mut consumer = queue.consumer();
     let mut next = || match waker.poll(pin!(consumer.recv())) {
-        Poll::Ready(Some(d)) => d,
+        Poll::Ready(Ok(d)) => d,
         other => panic!("{other:?}"),
     };
     let (a, b, plain) = (next(), next(), next());

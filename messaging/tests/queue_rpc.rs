@@ -18,7 +18,7 @@ fn secs(n: u64) -> Duration {
 /// The next request, ready now.
 fn take(responder: &mut Responder<u32, String>) -> Request<u32, String> {
     match Counting::new().poll(pin!(responder.recv())) {
-        Poll::Ready(Some(request)) => request,
+        Poll::Ready(Ok(request)) => request,
         other => panic!("no request ready: {other:?}"),
     }
 }
@@ -129,7 +129,7 @@ fn request_reply_runs_on_a_runtime_with_many_callers() {
         for _ in 0..2 {
             let mut responder = requester.responder();
             weft::spawn(async move {
-                while let Some(request) = responder.recv().await {
+                while let Ok(request) = responder.recv().await {
                     let answer = *request * 10;
                     request.reply(answer).await.unwrap();
                 }

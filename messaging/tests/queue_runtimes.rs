@@ -38,7 +38,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once_on_every_runtime() {
                 let acked = acked.clone();
                 harness.spawn(async move {
                     let mut rng = Rng(0x5eed_0000 + c);
-                    while let Some(d) = consumer.recv().await {
+                    while let Ok(d) = consumer.recv().await {
                         match rng.below(8) {
                             0 => d.nack(true).unwrap(),
                             1 => d.reject().unwrap(),
@@ -61,7 +61,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once_on_every_runtime() {
             c.await;
         }
         let mut dead = HashMap::<u64, u32>::new();
-        while let Some(letter) = queue.try_dead_letter() {
+        while let Some(letter) = queue.try_dead_letter().unwrap() {
             assert!(matches!(
                 letter.reason,
                 DeadReason::Rejected | DeadReason::MaxDeliveries

@@ -17,7 +17,7 @@
 //! The contract for implementors is on [`Backend`].
 
 use super::{AckError, ConsumerStats, DeadLetter, PublishError, Stats};
-use crate::Properties;
+use crate::{Properties, StoreError};
 use std::fmt;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -109,6 +109,7 @@ pub enum Verdict {
 ///   [`poll_settle`](Backend::poll_settle),
 ///   [`poll_extend_deadline`](Backend::poll_extend_deadline),
 ///   [`poll_deliver`](Backend::poll_deliver),
+///   [`poll_deliver_batch`](Backend::poll_deliver_batch),
 ///   [`poll_dead_letter`](Backend::poll_dead_letter)) may return `Pending`.
 ///   Given a `Context`, it must first register the context's waker, and
 ///   **the backend wakes it** when polling again may make progress (room
@@ -129,13 +130,20 @@ pub enum Verdict {
 ///   [`StoreError`](crate::StoreError): `NotStored` hands the value back and
 ///   promises it is not stored (retrying cannot duplicate it); `Unknown`
 ///   says the outcome cannot be known (a retry may duplicate). A failed
-///   settle leaves the delivery in flight: it can be settled again, or its
+///   settle leaves the delivery in flight; the front then gives it back
+///   at once with [`Verdict::Dropped`] (for a broker: as a closed
+///   channel's unacked messages are requeued), and if that fails too, its
 ///   deadline brings the message back, so at-least-once delivery holds.
+///   `poll_deliver`, `poll_deliver_batch` and `poll_dead_letter` fail
+///   with a `StoreError<()>`: there is no value to hand back, and
+///   `NotStored` promises nothing moved.
 /// - **Never block**: a method returns quickly and never waits on a lock
 ///   held across I/O. It wakes wakers only after releasing its own locks.
 ///
 /// The in-memory backend never fails and is never pending once it can
-/// go on: publishes, settles and extensions complete on their first poll.
+/// go on: publishes, settles and extensions complete on their first poll,
+/// and a batch is handed under one lock, with one clock read and one
+/// deadline timer.
 pub trait Backend<T>: Send + Sync + 'static {
     /// Publishes the message in `op`. `Ready(Ok(()))` once it is stored
     /// (for a broker: confirmed). When the queue is full under
@@ -168,16 +176,54 @@ pub trait Backend<T>: Send + Sync + 'static {
     /// Registers a new consumer and returns its id.
     fn add_consumer(&self) -> u64;
 
-    /// The next message for `consumer`; `Ready(None)` once the queue is
-    /// closed and nothing can come back. Consumers waiting at once are
+    /// The next message for `consumer`; `Ready(Ok(None))` once the queue
+    /// is closed and nothing can come back. Consumers waiting at once are
     /// served in turn.
-    fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>>;
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the store could not hand a message over (a disk
+    /// read or the broker's consume failed). `NotStored` promises that no
+    /// message was marked delivered to `consumer`; `Unknown` says one may
+    /// have been, and is then in flight until its ack deadline (or, for a
+    /// broker, until the channel closes) brings it back. Either way the
+    /// consumer has left the line of waiting consumers: a later call
+    /// starts afresh.
+    fn poll_deliver(
+        &self,
+        consumer: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Handed<T>>, StoreError<()>>>;
 
-    /// Hands `consumer` up to `max` more ready messages into `out` at once,
-    /// within its prefetch, without waiting (the rest of a batch). The
-    /// default hands none, so a batch holds one message.
-    fn take_ready(&self, consumer: u64, max: usize, out: &mut Vec<Handed<T>>) {
-        let _ = (consumer, max, out);
+    /// Up to `max` messages for `consumer` at once, within its prefetch,
+    /// each passed to `out` in delivery order: waits (as `poll_deliver`
+    /// does) only for the first, then hands what else is ready.
+    /// `Ready(Ok(Some(n)))` with `n >= 1` handed; `Ready(Ok(None))` once
+    /// the queue has ended. `out` must not call back into the backend.
+    /// The front never asks for none: `max` is at least 1.
+    ///
+    /// A backend should pay its per-call costs (a lock, a clock read, a
+    /// round trip, a deadline timer) once per batch, not once per message.
+    /// The default hands one message through `poll_deliver`.
+    ///
+    /// # Errors
+    ///
+    /// As `poll_deliver`; messages already passed to `out` before a
+    /// failure stay delivered.
+    fn poll_deliver_batch(
+        &self,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<T>),
+    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
+        let _ = max;
+        self.poll_deliver(consumer, cx).map_ok(|handed| {
+            handed.map(|handed| {
+                out(handed);
+                1
+            })
+        })
     }
 
     /// `consumer` stopped waiting (its receive was cancelled): it leaves
@@ -241,7 +287,13 @@ pub trait Backend<T>: Send + Sync + 'static {
 
     /// Takes the oldest dead letter; when there is none, registers `cx`
     /// (if given) to be woken when one comes.
-    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>>;
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the store could not take it: `NotStored`
+    /// promises the letter is still in the dead-letter queue (a retry gets
+    /// it); `Unknown` says it may have been removed.
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>>;
 
     /// The runtime whose clock the queue runs on, for the front's own
     /// timers (`recv_batch`'s wait). The default is none: the front then

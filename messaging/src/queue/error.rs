@@ -39,9 +39,34 @@ pub enum AckError {
     NotInFlight,
     /// Every handle to the queue is gone.
     QueueGone,
-    /// The backend could not record the verdict; the delivery is still in
-    /// flight (settle it again, or its deadline brings the message back).
+    /// The backend could not record the verdict (it is handed back in the
+    /// error). The delivery was then given back at once, to be delivered
+    /// again (as a broker requeues the unacked messages of a failed
+    /// channel); if the backend could not record that either, the ack
+    /// deadline brings the message back.
     Store(StoreError<Verdict>),
+}
+
+/// Why [`recv`](super::Consumer::recv) or
+/// [`recv_batch`](super::Consumer::recv_batch) returned no delivery.
+///
+/// Where tokio's `mpsc::Receiver::recv` returns `None` at the end, a
+/// consumer returns `Err(RecvError::Closed)`, as tokio's
+/// `broadcast::Receiver::recv` and weft's event subscribers do, because a
+/// queue's backend can also fail.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RecvError {
+    /// The queue was closed and nothing is left that could be delivered
+    /// (nothing ready, delayed, or in flight that could come back).
+    Closed,
+    /// The backend could not hand a message over (a disk read or a
+    /// broker's consume failed; the in-memory backend never fails).
+    /// `NotStored`: no message moved. `Unknown`: one may have been marked
+    /// delivered, and comes back at its ack deadline. The consumer may
+    /// call again; a batch's deliveries made before the failure were given
+    /// back.
+    Store(StoreError<()>),
 }
 
 impl<T> PublishError<T> {
@@ -124,6 +149,37 @@ impl fmt::Display for AckError {
             }
             AckError::QueueGone => f.write_str("the queue is gone"),
             AckError::Store(e) => write!(f, "the queue could not record the verdict: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Closed => f.write_str("the queue is closed"),
+            RecvError::Store(e) => write!(f, "the queue could not deliver a message: {e}"),
+        }
+    }
+}
+
+/// Equal if the same variant; two `Store` errors as for [`AckError`].
+impl PartialEq for RecvError {
+    fn eq(&self, other: &RecvError) -> bool {
+        match (self, other) {
+            (RecvError::Closed, RecvError::Closed) => true,
+            (RecvError::Store(a), RecvError::Store(b)) => {
+                a.is_unknown() == b.is_unknown() && a.io_error().kind() == b.io_error().kind()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Error for RecvError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            RecvError::Store(e) => Some(e.io_error()),
+            RecvError::Closed => None,
         }
     }
 }

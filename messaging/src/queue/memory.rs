@@ -13,14 +13,19 @@
 //! producer per free slot. Wakers are collected under the lock and woken,
 //! and displaced wakers dropped, after it is released.
 
+mod batch;
 mod expiry;
 mod publish;
 mod ready;
 mod settle;
+mod tags;
 
 use self::ready::Ready;
+use self::settle::Deadline;
+use self::tags::TagMap;
 use super::backend::{Backend, Handed, PublishOp, Verdict};
 use super::{AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, PublishError, Stats};
+use crate::StoreError;
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
 use crate::{MessageId, Properties};
@@ -63,7 +68,8 @@ struct InFlight<T> {
     envelope: Envelope<T>,
     consumer: u64,
     delivered_at: Instant,
-    timer: Option<TimerHandle>,
+    /// Ends it at its ack deadline, if the queue has one.
+    timer: Option<Deadline>,
 }
 // ANCHOR_END: envelope
 
@@ -82,16 +88,16 @@ struct ConsumerState {
 // ANCHOR: state
 struct State<T> {
     ready: Ready<T>,
-    in_flight: HashMap<u64, InFlight<T>>,
+    in_flight: TagMap<InFlight<T>>,
     /// Given back with a delay; each has a timer that moves it to `ready`.
-    delayed: HashMap<u64, Envelope<T>>,
+    delayed: TagMap<Envelope<T>>,
     dead: VecDeque<DeadLetter<T>>,
     dead_waiters: Vec<Waker>,
-    consumers: HashMap<u64, ConsumerState>,
+    consumers: TagMap<ConsumerState>,
     /// Consumers waiting in `recv`, in the order they began to wait.
     waiting: VecDeque<u64>,
     /// Deliveries handed to a waiting consumer, not yet taken by its `recv`.
-    handed: HashMap<u64, Handed<T>>,
+    handed: TagMap<Handed<T>>,
     /// Producers waiting for room, by ticket, in the order they began to
     /// wait. A producer woken for room leaves the list; if it then gives
     /// up (`cancel_publish`), it passes the wakeup on.
@@ -129,13 +135,13 @@ impl<T: Clone + Send + 'static> Memory<T> {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     ready: Ready::new(),
-                    in_flight: HashMap::new(),
-                    delayed: HashMap::new(),
+                    in_flight: TagMap::default(),
+                    delayed: TagMap::default(),
                     dead: VecDeque::new(),
                     dead_waiters: Vec::new(),
-                    consumers: HashMap::new(),
+                    consumers: TagMap::default(),
                     waiting: VecDeque::new(),
-                    handed: HashMap::new(),
+                    handed: TagMap::default(),
                     room_waiters: VecDeque::new(),
                     next_ticket: 0,
                     expiry: None,
@@ -220,66 +226,24 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
         id
     }
 
-    fn poll_deliver(&self, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>> {
-        let shared = &self.shared;
-        let mut wakers = Wakers::new();
-        // Dropped after the lock is released: a waker's drop may call back
-        // into the queue.
-        let mut _displaced = None;
-        let result = {
-            let mut state = lock(&shared.state);
-            let handed = state.handed.contains_key(&consumer);
-            let entry = state.consumers.entry(consumer).or_default();
-            if !entry.waiting && !handed {
-                entry.waiting = true;
-                state.waiting.push_back(consumer);
-            }
-            shared.dispatch(&mut state, &mut wakers);
-            if let Some(delivery) = state.handed.remove(&consumer) {
-                _displaced = state.consumers.entry(consumer).or_default().waker.take();
-                Poll::Ready(Some(delivery))
-            } else if state.is_drained() {
-                state.waiting.retain(|&c| c != consumer);
-                state.consumers.entry(consumer).or_default().waiting = false;
-                Poll::Ready(None)
-            } else {
-                let entry = state.consumers.entry(consumer).or_default();
-                _displaced = crate::util::replace_waker(&mut entry.waker, cx.waker());
-                Poll::Pending
-            }
-        };
-        wakers.wake_all();
-        result
+    fn poll_deliver(
+        &self,
+        consumer: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Handed<T>>, StoreError<()>>> {
+        self.shared.poll_deliver_one(consumer, cx).map(Ok)
     }
 
-    fn take_ready(&self, consumer: u64, max: usize, out: &mut Vec<Handed<T>>) {
-        let shared = &self.shared;
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&shared.state);
-            let mut now = None;
-            while out.len() < max && !state.ready.is_empty() {
-                let room = state
-                    .consumers
-                    .get(&consumer)
-                    .is_some_and(|c| c.unacked < shared.config.prefetch);
-                if !room {
-                    break;
-                }
-                let Some(envelope) = state.ready.pop_front() else {
-                    break;
-                };
-                let now = *now.get_or_insert_with(|| shared.spawner.now());
-                if let Some(handed) = shared.hand_over(&mut state, envelope, consumer, now, &mut wakers) {
-                    out.push(handed);
-                }
-            }
-            shared.wake_producers(&mut state, &mut wakers);
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-        }
-        wakers.wake_all();
+    fn poll_deliver_batch(
+        &self,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<T>),
+    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
+        Poll::Ready(Ok(std::task::ready!(
+            self.shared.deliver_batch(consumer, max, cx, out)
+        )))
     }
 
     fn cancel_deliver(&self, consumer: u64) {
@@ -319,10 +283,10 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
                 return Poll::Ready(Err(AckError::NotInFlight));
             };
             let timer = shared.deadline_timer(tag, extra);
-            flight.timer.replace(timer)
+            flight.timer.replace(Deadline::Own(timer))
         };
         if let Some(old) = old {
-            old.cancel();
+            old.release();
         }
         Poll::Ready(Ok(()))
     }
@@ -421,10 +385,10 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             })
     }
 
-    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<DeadLetter<T>> {
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
         let mut state = lock(&self.shared.state);
         match state.dead.pop_front() {
-            Some(letter) => Poll::Ready(letter),
+            Some(letter) => Poll::Ready(Ok(letter)),
             None => {
                 if let Some(cx) = cx {
                     crate::util::add_waker(&mut state.dead_waiters, cx.waker());
@@ -467,6 +431,40 @@ impl<T> State<T> {
 }
 
 impl<T: Clone + Send + 'static> Shared<T> {
+    /// The next delivery for `consumer`, joining the line of waiting
+    /// consumers if none is ready for it.
+    fn poll_deliver_one(self: &Arc<Self>, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>> {
+        let shared = self;
+        let mut wakers = Wakers::new();
+        // Dropped after the lock is released: a waker's drop may call back
+        // into the queue.
+        let mut _displaced = None;
+        let result = {
+            let mut state = lock(&shared.state);
+            let handed = state.handed.contains_key(&consumer);
+            let entry = state.consumers.entry(consumer).or_default();
+            if !entry.waiting && !handed {
+                entry.waiting = true;
+                state.waiting.push_back(consumer);
+            }
+            shared.dispatch(&mut state, &mut wakers);
+            if let Some(delivery) = state.handed.remove(&consumer) {
+                _displaced = state.consumers.entry(consumer).or_default().waker.take();
+                Poll::Ready(Some(delivery))
+            } else if state.is_drained() {
+                state.waiting.retain(|&c| c != consumer);
+                state.consumers.entry(consumer).or_default().waiting = false;
+                Poll::Ready(None)
+            } else {
+                let entry = state.consumers.entry(consumer).or_default();
+                _displaced = crate::util::replace_waker(&mut entry.waker, cx.waker());
+                Poll::Pending
+            }
+        };
+        wakers.wake_all();
+        result
+    }
+
     /// A new envelope for `message`, expiring by its own TTL or the
     /// queue's; `now` is read only if there is a TTL.
     fn envelope(&self, message: T, properties: Option<Box<Properties>>, now: Option<Instant>) -> Envelope<T> {
@@ -537,7 +535,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
     fn hand_over(
         self: &Arc<Self>,
         state: &mut State<T>,
-        mut envelope: Envelope<T>,
+        envelope: Envelope<T>,
         consumer: u64,
         now: Instant,
         wakers: &mut Wakers,
@@ -546,6 +544,25 @@ impl<T: Clone + Send + 'static> Shared<T> {
             state.dead_letter(envelope, DeadReason::Expired, wakers);
             return None;
         }
+        let tag = state.next_tag;
+        let timer = self
+            .config
+            .ack_deadline
+            .map(|deadline| Deadline::Own(self.deadline_timer(tag, deadline)));
+        state.consumers.entry(consumer).or_default().unacked += 1;
+        Some(Self::fly(state, envelope, consumer, now, timer))
+    }
+
+    /// Puts `envelope` in flight under the next tag and returns its
+    /// delivery; the caller counts it in the consumer's `unacked` and
+    /// gives the tag `timer` (made for `state.next_tag`).
+    fn fly(
+        state: &mut State<T>,
+        mut envelope: Envelope<T>,
+        consumer: u64,
+        now: Instant,
+        timer: Option<Deadline>,
+    ) -> Handed<T> {
         envelope.deliveries += 1;
         let tag = state.next_tag;
         state.next_tag += 1;
@@ -555,10 +572,6 @@ impl<T: Clone + Send + 'static> Shared<T> {
             deliveries: envelope.deliveries,
             properties: envelope.properties.clone(),
         };
-        let timer = self
-            .config
-            .ack_deadline
-            .map(|deadline| self.deadline_timer(tag, deadline));
         state.in_flight.insert(
             tag,
             InFlight {
@@ -568,8 +581,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 timer,
             },
         );
-        state.consumers.entry(consumer).or_default().unacked += 1;
-        Some(delivery)
+        delivery
     }
 
     /// Room was made: one waiting producer per free slot may go on.

@@ -61,7 +61,7 @@ mod memory;
 mod rpc;
 
 pub use self::backend::{Backend, Handed, PublishOp, Verdict};
-pub use self::error::{AckError, PublishError, TryPublishError};
+pub use self::error::{AckError, PublishError, RecvError, TryPublishError};
 pub use self::memory::Memory;
 pub use self::rpc::{CORRELATION_ID, ReplyError, Request, RequestError, Requester, Responder};
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
@@ -334,14 +334,14 @@ impl Builder {
     }
 
     /// Closes the queue when its last [`Producer`] is dropped, so that
-    /// consumers see the end (`None`) once every producer is gone and the
-    /// queue is drained, as receivers of a channel do (off by default: the
-    /// queue ends only at [`Queue::close`]).
+    /// consumers see the end ([`RecvError::Closed`]) once every producer
+    /// is gone and the queue is drained, as receivers of a channel do (off
+    /// by default: the queue ends only at [`Queue::close`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use weft::queue::Queue;
+    /// use weft::queue::{Queue, RecvError};
     ///
     /// weft::block_on(async {
     ///     let queue = Queue::builder().end_when_producers_gone(true).build();
@@ -350,7 +350,7 @@ impl Builder {
     ///     producer.publish(1).await.unwrap();
     ///     drop(producer);
     ///     consumer.recv().await.unwrap().ack().unwrap();
-    ///     assert!(consumer.recv().await.is_none());
+    ///     assert_eq!(consumer.recv().await.unwrap_err(), RecvError::Closed);
     /// });
     /// ```
     pub fn end_when_producers_gone(&mut self, end: bool) -> &mut Self {
@@ -440,7 +440,7 @@ impl<T: Clone + Send + 'static> Queue<T> {
 
     /// Stops publishing: later publishes fail with `Closed`. Consumers
     /// receive what remains (including messages still in flight that come
-    /// back), then `None`.
+    /// back), then [`RecvError::Closed`].
     pub fn close(&self) {
         self.backend.close();
     }
@@ -513,19 +513,43 @@ impl<T: Clone + Send + 'static> Queue<T> {
     }
 
     /// Takes the oldest dead letter, if any.
-    pub fn try_dead_letter(&self) -> Option<DeadLetter<T>> {
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the backend could not take it (the in-memory
+    /// backend never fails): `NotStored` promises it is still there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{DeadReason, Queue};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("bad").await.unwrap();
+    ///     queue.consumer().recv().await.unwrap().reject().unwrap();
+    ///     let letter = queue.try_dead_letter().unwrap().expect("a dead letter");
+    ///     assert_eq!((letter.message, letter.reason), ("bad", DeadReason::Rejected));
+    ///     assert!(queue.try_dead_letter().unwrap().is_none());
+    /// });
+    /// ```
+    pub fn try_dead_letter(&self) -> Result<Option<DeadLetter<T>>, StoreError<()>> {
         match self.backend.poll_dead_letter(None) {
-            Poll::Ready(letter) => Some(letter),
-            Poll::Pending => None,
+            Poll::Ready(letter) => letter.map(Some),
+            Poll::Pending => Ok(None),
         }
     }
 
     /// Waits for the next dead letter.
     ///
+    /// # Errors
+    ///
+    /// As [`try_dead_letter`](Queue::try_dead_letter).
+    ///
     /// # Cancel safety
     ///
     /// Cancel-safe: a dead letter is taken only when it is returned.
-    pub async fn dead_letter(&self) -> DeadLetter<T> {
+    pub async fn dead_letter(&self) -> Result<DeadLetter<T>, StoreError<()>> {
         poll_fn(|cx| self.backend.poll_dead_letter(Some(cx))).await
     }
 }
@@ -674,28 +698,42 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         self.id
     }
 
-    /// The next delivery, or `None` once the queue is closed and empty
-    /// (nothing ready, nothing in flight that could come back).
+    /// The next delivery; `Err(RecvError::Closed)` once the queue is
+    /// closed and empty (nothing ready, nothing in flight that could come
+    /// back).
+    ///
+    /// weft differs from tokio's `mpsc::Receiver::recv`, which returns
+    /// `None` at the end: a queue's backend can also fail, so the end is
+    /// an error, as with tokio's `broadcast::Receiver::recv`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Closed`] at the end; [`RecvError::Store`] if the
+    /// backend could not hand a message over (the in-memory backend never
+    /// fails). After a `Store` error the consumer may call again.
     ///
     /// # Cancel safety
     ///
     /// Cancel-safe: dropped while it waits, the consumer leaves the line of
     /// waiting consumers, and a message set aside for it goes back to the
     /// front of the queue, not counted as a delivery.
-    pub async fn recv(&mut self) -> Option<Delivery<T>> {
-        /// Tells the backend when a waiting receive is dropped.
-        struct Cancel<'a, T: Clone + Send + 'static> {
-            consumer: &'a mut Consumer<T>,
-            waiting: bool,
-        }
-        impl<T: Clone + Send + 'static> Drop for Cancel<'_, T> {
-            fn drop(&mut self) {
-                if self.waiting {
-                    self.consumer.backend.cancel_deliver(self.consumer.id);
-                }
-            }
-        }
-        let mut guard = Cancel {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::{Queue, RecvError};
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("job").await.unwrap();
+    ///     queue.close();
+    ///     let mut consumer = queue.consumer();
+    ///     consumer.recv().await.unwrap().ack().unwrap();
+    ///     assert_eq!(consumer.recv().await.unwrap_err(), RecvError::Closed);
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Result<Delivery<T>, RecvError> {
+        let mut guard = CancelRecv {
             consumer: self,
             waiting: false,
         };
@@ -711,21 +749,36 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     /// `Pending`, the consumer is in the line of waiting consumers until
     /// it polls again, is dropped, or calls
     /// [`cancel_recv`](Consumer::cancel_recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery<T>>> {
-        self.backend
-            .poll_deliver(self.id, cx)
-            .map(|handed| handed.map(|handed| self.delivery(handed)))
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Consumer::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Delivery<T>, RecvError>> {
+        self.backend.poll_deliver(self.id, cx).map(|polled| match polled {
+            Ok(Some(handed)) => Ok(Delivery::new(Arc::downgrade(&self.backend), handed)),
+            Ok(None) => Err(RecvError::Closed),
+            Err(e) => Err(RecvError::Store(e)),
+        })
     }
 
     /// Up to `max` deliveries at once (SQS's receive of up to 10, a
     /// Lambda batch): waits up to `wait` for the first, then takes what
     /// else is ready, within the consumer's prefetch, without waiting.
-    /// Each delivery gets its own verdict. Returns `Some` of an empty batch
-    /// if `wait` passed with nothing delivered (or `max` is 0), `None` once
-    /// the queue has ended, as [`recv`](Consumer::recv) does.
+    /// Each delivery gets its own verdict. Returns an empty batch if `wait`
+    /// passed with nothing delivered (or `max` is 0).
+    ///
+    /// A batch costs the backend one call: the in-memory queue takes its
+    /// lock once, reads its clock once and sets one ack-deadline timer for
+    /// the whole batch.
     ///
     /// `wait` runs on the queue's clock; a backend with none uses the
     /// current spawner's, and with neither the wait has no limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Consumer::recv): [`RecvError::Closed`] once the queue
+    /// has ended; [`RecvError::Store`] if the backend failed, and then
+    /// deliveries it had made for this batch are given back.
     ///
     /// # Cancel safety
     ///
@@ -752,46 +805,64 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     ///     assert_eq!(queue.stats().acked, 5);
     /// });
     /// ```
-    pub async fn recv_batch(&mut self, max: usize, wait: Duration) -> Option<Vec<Delivery<T>>> {
+    pub async fn recv_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery<T>>, RecvError> {
         if max == 0 {
-            return Some(Vec::new());
+            return Ok(Vec::new());
         }
         // The timer is made only if the first delivery is not ready at once.
-        let backend = self.backend.clone();
         let mut timer: Option<Option<weft_primitives::spawner::BoxFuture>> = None;
-        let first = {
-            let mut recv = std::pin::pin!(self.recv());
-            poll_fn(|cx| {
-                if let Poll::Ready(got) = recv.as_mut().poll(cx) {
-                    return Poll::Ready(Some(got));
-                }
-                if wait.is_zero() {
-                    return Poll::Ready(None);
-                }
-                let timer = timer.get_or_insert_with(|| {
-                    let spawner = backend.spawner().or_else(|| Spawner::try_current().ok())?;
-                    let at = spawner.now().checked_add(wait)?;
-                    Some(spawner.sleep_until(at))
-                });
-                match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
-                    Some(Poll::Ready(())) => Poll::Ready(None),
-                    _ => Poll::Pending,
-                }
-            })
-            .await
+        let mut guard = CancelRecv {
+            consumer: self,
+            waiting: false,
         };
-        let first = match first {
-            // The wait passed: the cancelled `recv` gave back what it had.
-            None => return Some(Vec::new()),
-            Some(None) => return None,
-            Some(Some(first)) => first,
-        };
-        let mut handed = Vec::new();
-        self.backend.take_ready(self.id, max - 1, &mut handed);
-        let mut batch = Vec::with_capacity(handed.len() + 1);
-        batch.push(first);
-        batch.extend(handed.into_iter().map(|handed| self.delivery(handed)));
-        Some(batch)
+        poll_fn(|cx| {
+            let polled = guard.consumer.poll_batch(max, cx);
+            guard.waiting = polled.is_pending();
+            if polled.is_ready() || wait.is_zero() {
+                // Still waiting after a zero wait: the guard's drop leaves
+                // the line and gives back what was set aside.
+                return match polled {
+                    Poll::Ready(result) => Poll::Ready(result),
+                    Poll::Pending => Poll::Ready(Ok(Vec::new())),
+                };
+            }
+            let timer = timer.get_or_insert_with(|| {
+                let spawner = guard
+                    .consumer
+                    .backend
+                    .spawner()
+                    .or_else(|| Spawner::try_current().ok())?;
+                let at = spawner.now().checked_add(wait)?;
+                Some(spawner.sleep_until(at))
+            });
+            match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                // The wait passed: the guard gives back what it had.
+                Some(Poll::Ready(())) => Poll::Ready(Ok(Vec::new())),
+                _ => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// One poll of a batch: every delivery made in one backend call.
+    fn poll_batch(&mut self, max: usize, cx: &mut Context<'_>) -> Poll<Result<Vec<Delivery<T>>, RecvError>> {
+        /// Room reserved up front, so that a batch allocates once; a larger
+        /// `max` grows the batch as it fills.
+        const RESERVE: usize = 64;
+        let backend = Arc::downgrade(&self.backend);
+        let mut batch = Vec::new();
+        let polled = self.backend.poll_deliver_batch(self.id, max, cx, &mut |handed| {
+            if batch.capacity() == 0 {
+                batch.reserve_exact(max.min(RESERVE));
+            }
+            batch.push(Delivery::new(backend.clone(), handed));
+        });
+        polled.map(|polled| match polled {
+            Ok(Some(_)) => Ok(batch),
+            Ok(None) => Err(RecvError::Closed),
+            // Dropping `batch` gives back what it holds.
+            Err(e) => Err(RecvError::Store(e)),
+        })
     }
 
     /// This consumer's counters: deliveries in hand, acked, nacked and
@@ -816,23 +887,26 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         self.backend.consumer_stats(self.id)
     }
 
-    fn delivery(&self, handed: Handed<T>) -> Delivery<T> {
-        Delivery {
-            backend: Arc::downgrade(&self.backend),
-            message: handed.message,
-            tag: handed.tag,
-            deliveries: handed.deliveries,
-            properties: handed.properties,
-            settled: false,
-        }
-    }
-
     /// Leaves the line of waiting consumers after a
     /// [`poll_recv`](Consumer::poll_recv) that returned `Pending`; a
     /// message set aside for this consumer goes back to the queue.
     /// [`recv`](Consumer::recv) does this itself when dropped.
     pub fn cancel_recv(&mut self) {
         self.backend.cancel_deliver(self.id);
+    }
+}
+
+/// Tells the backend when a waiting receive is dropped.
+struct CancelRecv<'a, T: 'static> {
+    consumer: &'a mut Consumer<T>,
+    waiting: bool,
+}
+
+impl<T: 'static> Drop for CancelRecv<'_, T> {
+    fn drop(&mut self) {
+        if self.waiting {
+            self.consumer.backend.cancel_deliver(self.consumer.id);
+        }
     }
 }
 
@@ -843,6 +917,17 @@ impl<T: 'static> Drop for Consumer<T> {
 }
 
 impl<T: Clone + Send + 'static> Delivery<T> {
+    fn new(backend: Weak<dyn Backend<T>>, handed: Handed<T>) -> Delivery<T> {
+        Delivery {
+            backend,
+            message: handed.message,
+            tag: handed.tag,
+            deliveries: handed.deliveries,
+            properties: handed.properties,
+            settled: false,
+        }
+    }
+
     // ANCHOR: verdicts
     /// Acknowledges the message: it leaves the queue.
     ///
@@ -850,7 +935,12 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     ///
     /// [`AckError::NotInFlight`] if the ack deadline passed first (the
     /// message may have been delivered again), [`AckError::QueueGone`] if
-    /// every handle to the queue was dropped.
+    /// every handle to the queue was dropped. [`AckError::Store`] if the
+    /// backend could not record the verdict: the delivery is then given
+    /// back at once, to be delivered again (flagged as redelivered), as
+    /// RabbitMQ requeues what a failed channel held unacked. (Unlike SQS,
+    /// where a failed delete may be retried until the visibility timeout,
+    /// a weft verdict is not retried: the message comes back instead.)
     pub fn ack(mut self) -> Result<(), AckError> {
         self.finish(Verdict::Ack)
     }
@@ -926,9 +1016,8 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     ///
     /// # Errors
     ///
-    /// As [`ack`](Delivery::ack), and [`AckError::Store`] if the backend
-    /// could not record it: the delivery is then still in flight, and its
-    /// deadline (or the consumer's drop) brings the message back.
+    /// As [`ack`](Delivery::ack), [`AckError::Store`] included: the
+    /// delivery is then given back at once.
     ///
     /// # Cancel safety
     ///
@@ -952,7 +1041,8 @@ impl<T: Clone + Send + 'static> Delivery<T> {
         self.settled = true;
         let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
         let tag = self.tag;
-        poll_fn(|cx| backend.poll_settle(tag, verdict, Some(cx))).await
+        let result = poll_fn(|cx| backend.poll_settle(tag, verdict, Some(cx))).await;
+        release_if_unrecorded(&*backend, tag, result)
     }
 
     /// The message's properties, if it was published with
@@ -980,11 +1070,27 @@ impl<T: Clone + Send + 'static> Delivery<T> {
         self.settled = true;
         let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
         match backend.poll_settle(self.tag, verdict, None) {
-            Poll::Ready(result) => result,
+            Poll::Ready(result) => release_if_unrecorded(&*backend, self.tag, result),
             // Sent; a confirming backend reports no more without a context.
             Poll::Pending => Ok(()),
         }
     }
+}
+
+/// A verdict the store could not record leaves the delivery in flight:
+/// give it back at once, so that the message is delivered again now rather
+/// than at its ack deadline (or never, without one). If the verdict was in
+/// fact recorded (`StoreError::Unknown`), the give-back finds nothing.
+fn release_if_unrecorded<T: 'static>(
+    backend: &dyn Backend<T>,
+    tag: u64,
+    result: Result<(), AckError>,
+) -> Result<(), AckError> {
+    if let Err(AckError::Store(_)) = &result {
+        // If the store fails this too, the deadline brings the message back.
+        let _ = backend.poll_settle(tag, Verdict::Dropped, None);
+    }
+    result
 }
 
 impl<T: 'static> Deref for Delivery<T> {

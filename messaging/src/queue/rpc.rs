@@ -28,7 +28,7 @@
 //! limit, dead letters), so a caller may be answered twice; the second
 //! answer is a late reply.
 
-use super::{AckError, Builder, Consumer, Delivery, Producer, PublishError, Queue};
+use super::{AckError, Builder, Consumer, Delivery, Producer, PublishError, Queue, RecvError};
 use crate::loom::{Mutex, lock};
 use crate::{MessageId, Properties};
 use std::collections::HashMap;
@@ -146,7 +146,7 @@ impl<Req: Clone + Send + 'static, Rep: Clone + Send + 'static> Requester<Req, Re
     ///     let requester: Requester<u32, u32> = Requester::new(&Queue::builder());
     ///     let mut responder = requester.responder();
     ///     weft::spawn(async move {
-    ///         while let Some(request) = responder.recv().await {
+    ///         while let Ok(request) = responder.recv().await {
     ///             let square = *request * *request;
     ///             request.reply(square).await.unwrap();
     ///         }
@@ -307,7 +307,8 @@ impl<Rep: Clone + Send + 'static> Router<Rep> {
         let mut pump = lock(&self.pump);
         let waker = pump.waker.clone();
         let mut cx = Context::from_waker(&waker);
-        while let Poll::Ready(Some(reply)) = pump.consumer.poll_recv(&mut cx) {
+        // A store error ends this pump; the next request or reply pumps again.
+        while let Poll::Ready(Ok(reply)) = pump.consumer.poll_recv(&mut cx) {
             let id = reply
                 .properties()
                 .and_then(|p| p.header(CORRELATION_ID))
@@ -336,15 +337,19 @@ impl<Rep: Clone + Send + 'static> Router<Rep> {
 }
 
 impl<Req: Clone + Send + 'static, Rep: Clone + Send + 'static> Responder<Req, Rep> {
-    /// The next request, or `None` once the request queue is closed and
-    /// drained.
+    /// The next request.
+    ///
+    /// # Errors
+    ///
+    /// As [`Consumer::recv`]: [`RecvError::Closed`] once the request queue
+    /// is closed and drained.
     ///
     /// # Cancel safety
     ///
     /// As [`Consumer::recv`].
-    pub async fn recv(&mut self) -> Option<Request<Req, Rep>> {
+    pub async fn recv(&mut self) -> Result<Request<Req, Rep>, RecvError> {
         let delivery = self.consumer.recv().await?;
-        Some(Request {
+        Ok(Request {
             delivery,
             replies: self.replies.clone(),
         })
