@@ -125,7 +125,10 @@ impl fmt::Display for FrameError {
                 write!(f, "record length {len} over the limit of {max}")
             }
             FrameError::Checksum { stored, computed } => {
-                write!(f, "record checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")
+                write!(
+                    f,
+                    "record checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
+                )
             }
         }
     }

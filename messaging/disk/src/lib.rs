@@ -28,8 +28,12 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod crc32c;
+mod error;
 pub mod frame;
 pub mod fs;
+pub mod log;
 mod sync;
 
 pub use self::crc32c::checksum as crc32c;
+pub use self::error::{LogError, OpenError};
+pub use self::log::{Log, Opened, Options, Record, Recovery, SyncPolicy, TornTail};

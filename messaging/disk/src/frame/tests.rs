@@ -13,12 +13,18 @@ fn encoded(payloads: &[&[u8]]) -> Vec<u8> {
 fn round_trip_including_empty_payloads() {
     let bytes = encoded(&[b"", b"a", &[7u8; 300]]);
     let records: Vec<_> = Frames::new(&bytes, 1024).map(Result::unwrap).collect();
-    assert_eq!(records, vec![(0, &b""[..]), (8, &b"a"[..]), (17, &[7u8; 300][..])]);
+    assert_eq!(
+        records,
+        vec![(0, &b""[..]), (8, &b"a"[..]), (17, &[7u8; 300][..])]
+    );
 }
 
 #[test]
 fn zeros_are_not_a_record() {
-    assert!(matches!(decode(&[0u8; 64], 1024), Err(FrameError::Checksum { .. })));
+    assert!(matches!(
+        decode(&[0u8; 64], 1024),
+        Err(FrameError::Checksum { .. })
+    ));
 }
 
 #[test]
@@ -56,7 +62,10 @@ fn every_single_bit_flip_is_caught() {
 fn an_oversized_length_is_too_long_not_truncated() {
     let mut bytes = encoded(&[b"abc"]);
     bytes[3] = 0x80;
-    assert!(matches!(decode(&bytes, 1024), Err(FrameError::TooLong { max: 1024, .. })));
+    assert!(matches!(
+        decode(&bytes, 1024),
+        Err(FrameError::TooLong { max: 1024, .. })
+    ));
     let too_big = vec![0u8; 2048];
     assert!(matches!(encode(&too_big, &mut Vec::new()), Ok(())));
 }
@@ -69,7 +78,11 @@ fn resync_finds_the_record_after_a_bad_one() {
         flipped[bad_byte] ^= 0x10;
         assert_eq!(resync(&flipped, 11, 1024), Some(22), "flip at {bad_byte}");
     }
-    assert_eq!(resync(&bytes[..30], 22, 1024), None, "a torn last record has nothing after it");
+    assert_eq!(
+        resync(&bytes[..30], 22, 1024),
+        None,
+        "a torn last record has nothing after it"
+    );
     assert_eq!(resync(&[], 5, 1024), None);
     assert_eq!(resync(&bytes, usize::MAX, 1024), None);
 }

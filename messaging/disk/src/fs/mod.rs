@@ -127,7 +127,7 @@ pub trait SegmentFile: fmt::Debug + Send + Sync {
     /// # Errors
     ///
     /// The OS's.
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 }
 
 /// A held lock file; dropping it lets go.

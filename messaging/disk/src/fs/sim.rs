@@ -13,8 +13,8 @@
 //! file keeps its synced content and a random prefix of what was written
 //! after it (so the last record may be torn anywhere).
 //!
-//! Faults: [`fail_syncs`](SimFs::fail_syncs) makes the next syncs fail with
-//! `EIO`, and, as Linux does, the data a failed sync could not write is
+//! Faults: [`fail_syncs`](SimFs::fail_syncs) makes the next file syncs fail
+//! with `EIO` ([`fail_dir_syncs`](SimFs::fail_dir_syncs) a directory's), and, as Linux does, the data a failed sync could not write is
 //! dropped: it stays readable, a later sync succeeds, and a power cut shows
 //! zeros where it was. [`set_capacity`](SimFs::set_capacity) makes writes
 //! past a total size fail with `StorageFull` (`ENOSPC`) after writing what
@@ -76,6 +76,7 @@ struct State {
     durable: BTreeMap<PathBuf, usize>,
     locks: BTreeSet<PathBuf>,
     failing_syncs: u32,
+    failing_dir_syncs: u32,
     capacity: Option<u64>,
     hold: bool,
     held: usize,
@@ -103,10 +104,7 @@ impl State {
     }
 
     fn node_of(&self, path: &Path) -> io::Result<usize> {
-        self.live
-            .get(path)
-            .copied()
-            .ok_or_else(|| not_found(path))
+        self.live.get(path).copied().ok_or_else(|| not_found(path))
     }
 
     fn check_parent(&self, path: &Path) -> io::Result<()> {
@@ -118,7 +116,10 @@ impl State {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file (simulated)", path.display()))
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: no such file (simulated)", path.display()),
+    )
 }
 
 fn eio() -> io::Error {
@@ -131,10 +132,16 @@ impl SimFs {
         SimFs::default()
     }
 
-    /// The next `count` syncs (of a file or a directory) fail with `EIO`.
-    /// A failed file sync drops the data it could not write, as Linux does.
+    /// The next `count` file syncs fail with `EIO`, dropping the data they
+    /// could not write, as Linux does.
     pub fn fail_syncs(&self, count: u32) {
         lock(&self.shared.state).failing_syncs = count;
+    }
+
+    /// The next `count` directory syncs fail with `EIO`; the entries they
+    /// would have made durable stay as unsure as before.
+    pub fn fail_dir_syncs(&self, count: u32) {
+        lock(&self.shared.state).failing_dir_syncs = count;
     }
 
     /// Writes past `bytes` in all (or none, with `None`) fail with
@@ -221,9 +228,9 @@ impl SimFs {
         }
     }
 
-    /// Parks a sync while syncs are held; then takes one injected failure,
-    /// if any is set.
-    fn begin_sync(&self) -> (MutexGuard<'_, State>, bool) {
+    /// Parks a sync while syncs are held; then takes one injected failure
+    /// of its kind (a directory's or a file's), if any is set.
+    fn begin_sync(&self, dir: bool) -> (MutexGuard<'_, State>, bool) {
         let mut state = lock(&self.shared.state);
         if state.hold {
             state.held += 1;
@@ -233,9 +240,14 @@ impl SimFs {
             }
             state.held -= 1;
         }
-        let fail = state.failing_syncs > 0;
+        let failing = if dir {
+            &mut state.failing_dir_syncs
+        } else {
+            &mut state.failing_syncs
+        };
+        let fail = *failing > 0;
         if fail {
-            state.failing_syncs -= 1;
+            *failing -= 1;
         }
         (state, fail)
     }
@@ -315,7 +327,7 @@ impl FileSystem for SimFs {
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        let (mut state, fail) = self.begin_sync();
+        let (mut state, fail) = self.begin_sync(true);
         if !state.dirs.contains(dir) {
             return Err(not_found(dir));
         }
@@ -388,7 +400,7 @@ impl SegmentFile for SimFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        let (mut state, fail) = self.fs.begin_sync();
+        let (mut state, fail) = self.fs.begin_sync(false);
         let node = &mut state.nodes[self.node];
         if fail {
             let start = node
@@ -425,7 +437,7 @@ impl SegmentFile for SimFile {
         Ok(())
     }
 
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(lock(&self.fs.shared.state).nodes[self.node].data.len() as u64)
     }
 }
@@ -498,7 +510,10 @@ mod tests {
                 vanished += 1;
             }
         }
-        assert!(vanished > 0 && vanished < 64, "the entry is random before sync_dir: {vanished}");
+        assert!(
+            vanished > 0 && vanished < 64,
+            "the entry is random before sync_dir: {vanished}"
+        );
         fs.sync_dir(&dir).unwrap();
         for seed in 0..64 {
             assert_eq!(fs.power_cut(seed).read(&dir.join("a")).unwrap(), b"x");
@@ -529,7 +544,9 @@ mod tests {
         fs.sync_dir(&dir).unwrap();
         fs.rename(&dir.join("a"), &dir.join("b")).unwrap();
         assert!(fs.read(&dir.join("a")).is_err());
-        let undone = (0..64).filter(|&s| fs.power_cut(s).read(&dir.join("a")).is_ok()).count();
+        let undone = (0..64)
+            .filter(|&s| fs.power_cut(s).read(&dir.join("a")).is_ok())
+            .count();
         assert!(undone > 0);
         fs.sync_dir(&dir).unwrap();
         fs.remove(&dir.join("b")).unwrap();
@@ -562,7 +579,7 @@ mod tests {
         a.append(b"abc").unwrap();
         let error = a.append(b"defg").unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::StorageFull);
-        assert_eq!(a.len().unwrap(), 5);
+        assert_eq!(a.size().unwrap(), 5);
         a.set_len(3).unwrap();
         assert_eq!(fs.read(&dir.join("a")).unwrap(), b"abc");
     }

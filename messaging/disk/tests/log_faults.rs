@@ -1,0 +1,148 @@
+//! A full disk and failed syncs: typed errors, and nothing confirmed that
+//! is not on disk.
+
+use std::io;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use weft_disk::fs::SimFs;
+use weft_disk::{LogError, Options, SyncPolicy};
+use weft_test_support::CountingWaker;
+
+const POLICIES: [SyncPolicy; 2] = [
+    SyncPolicy::Always,
+    SyncPolicy::GroupCommit {
+        max_delay: Duration::ZERO,
+    },
+];
+
+#[test]
+fn a_full_disk_refuses_the_record_and_leaves_the_log_usable() {
+    for policy in POLICIES {
+        let fs = SimFs::new();
+        let log = Options::new()
+            .sync(policy)
+            .open_in(fs.clone(), "/log")
+            .unwrap()
+            .log;
+        log.blocking_append(b"before").unwrap();
+        // Room for the header and a little of the payload: a partial write.
+        fs.set_capacity(Some(14 + 8 + 3));
+        match log.append(b"does not fit") {
+            Err(LogError::Io(error)) => assert_eq!(error.kind(), io::ErrorKind::StorageFull),
+            other => panic!("{policy:?}: expected Io(StorageFull), got {other:?}"),
+        }
+        assert_eq!(log.end(), 1, "the record has no offset");
+        fs.set_capacity(None);
+        assert_eq!(log.blocking_append(b"after").unwrap(), 1);
+        drop(log);
+        // The partial write was cut out: no corruption mid-segment.
+        let opened = Options::new().open_in(fs.power_cut(3), "/log").unwrap();
+        assert_eq!(opened.recovery.torn, None);
+        let records = opened.log.read(0, 10).unwrap();
+        let payloads: Vec<&[u8]> = records.iter().map(|r| &r.payload[..]).collect();
+        assert_eq!(payloads, [&b"before"[..], b"after"]);
+    }
+}
+
+#[test]
+fn a_failed_sync_poisons_the_log_for_good() {
+    for policy in POLICIES {
+        let fs = SimFs::new();
+        let log = Options::new()
+            .sync(policy)
+            .open_in(fs.clone(), "/log")
+            .unwrap()
+            .log;
+        let confirmed = log.blocking_append(b"confirmed").unwrap();
+        fs.fail_syncs(1);
+        let lost = match policy {
+            // The append's own sync fails.
+            SyncPolicy::Always => {
+                assert!(log.append(b"lost").unwrap_err().is_poisoned());
+                1
+            }
+            // The append is written; its sync fails.
+            _ => {
+                let offset = log.append(b"lost").unwrap();
+                assert!(log.blocking_sync(offset).unwrap_err().is_poisoned());
+                offset
+            }
+        };
+        // Every later write fails, though syncs work again; nothing is
+        // confirmed that was not confirmed before.
+        assert!(log.append(b"later").unwrap_err().is_poisoned(), "{policy:?}");
+        assert!(log.remove_before(1).unwrap_err().is_poisoned());
+        assert!(log.poisoned().is_some());
+        assert_eq!(log.synced(), confirmed + 1);
+        log.blocking_sync(confirmed).unwrap();
+        let (counter, waker) = CountingWaker::new();
+        if lost < log.end() {
+            let outcome = log.poll_sync(&mut Context::from_waker(&waker), lost);
+            assert!(matches!(outcome, Poll::Ready(Err(LogError::Poisoned(_)))));
+        }
+        assert_eq!(counter.wakes(), 0);
+        let error = log.append(b"x").unwrap_err();
+        assert!(
+            error.to_string().starts_with("log stopped by a failed sync: "),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_waiter_is_woken_with_the_poison() {
+    let fs = SimFs::new();
+    let log = Options::new().open_in(fs.clone(), "/log").unwrap().log;
+    fs.hold_syncs(true);
+    fs.fail_syncs(1);
+    let offset = log.append(b"x").unwrap();
+    fs.wait_held(1);
+    let (counter, waker) = CountingWaker::new();
+    assert!(
+        log.poll_sync(&mut Context::from_waker(&waker), offset)
+            .is_pending()
+    );
+    fs.hold_syncs(false);
+    assert!(log.blocking_sync(offset).unwrap_err().is_poisoned());
+    assert_eq!(counter.wakes(), 1);
+}
+
+#[test]
+fn a_failed_directory_sync_at_a_roll_poisons_the_log() {
+    let fs = SimFs::new();
+    let log = Options::new()
+        .segment_bytes(0)
+        .sync(SyncPolicy::Always)
+        .open_in(fs.clone(), "/log")
+        .unwrap()
+        .log;
+    log.append(b"a").unwrap();
+    // The roll syncs the old segment (ok), then the directory (fails).
+    let base = fs.syncs();
+    fs.fail_dir_syncs(1);
+    assert!(log.append(b"b").unwrap_err().is_poisoned());
+    assert_eq!(fs.syncs(), base + 1, "the old segment was synced");
+    assert_eq!(log.end(), 1);
+    log.blocking_sync(0).unwrap();
+    assert!(log.append(b"c").unwrap_err().is_poisoned());
+}
+
+#[test]
+fn reopening_after_a_poison_keeps_what_was_confirmed() {
+    let fs = SimFs::new();
+    let log = Options::new().open_in(fs.clone(), "/log").unwrap().log;
+    for n in 0..3u8 {
+        log.blocking_append(&[n]).unwrap();
+    }
+    fs.fail_syncs(1);
+    let offset = log.append(b"maybe").unwrap();
+    assert!(log.blocking_sync(offset).is_err());
+    let image = fs.power_cut(11);
+    drop(log);
+    let reopened = Options::new().open_in(image, "/log").unwrap().log;
+    let records = reopened.read(0, 10).unwrap();
+    assert!(records.len() >= 3);
+    for (n, record) in records.iter().take(3).enumerate() {
+        assert_eq!(record.payload, [n as u8]);
+    }
+}
