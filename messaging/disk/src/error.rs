@@ -84,12 +84,37 @@ impl From<io::Error> for OpenError {
 /// An operation on an open log failed.
 ///
 /// What each variant promises about the record: after [`Io`] and
-/// [`TooLong`] it is certainly not in the log; after [`Poisoned`] an append
-/// wrote nothing, and a sync cannot say whether the record is on disk.
+/// [`TooLong`] it is certainly not in the log (a durable queue hands it
+/// back as `StoreError::NotStored`); after [`Poisoned`] nobody can say
+/// whether it is on disk (`StoreError::Unknown`): the log may have been
+/// stopped before the append, or the append's own sync (under
+/// [`SyncPolicy::Always`](crate::SyncPolicy::Always)) or the sync it waited
+/// for may have failed after the record was written.
 ///
 /// [`Io`]: LogError::Io
 /// [`TooLong`]: LogError::TooLong
 /// [`Poisoned`]: LogError::Poisoned
+///
+/// # Examples
+///
+/// A sync that fails stops the log, and a retry does not revive it:
+///
+/// ```
+/// use weft_disk::fs::SimFs;
+/// use weft_disk::Options;
+///
+/// let fs = SimFs::new();
+/// let log = Options::new().open_in(fs.clone(), "/log")?.log;
+/// log.blocking_append(b"on disk")?;
+///
+/// fs.fail_syncs(1); // the next fdatasync reports EIO
+/// let offset = log.append(b"written, never confirmed")?;
+/// let error = log.blocking_sync(offset).unwrap_err();
+/// assert!(error.is_poisoned());
+/// assert!(log.append(b"refused").unwrap_err().is_poisoned());
+/// assert_eq!(log.synced(), 1); // only the first record is confirmed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum LogError {

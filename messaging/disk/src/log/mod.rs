@@ -633,7 +633,7 @@ impl Shared {
             return Err(LogError::Poisoned(Arc::clone(error)));
         }
         let active_bytes = state.active_segment().bytes;
-        if active_bytes > 0 && active_bytes + bytes.len() as u64 > self.options.segment_bytes {
+        if active_bytes > 0 && active_bytes.saturating_add(bytes.len() as u64) > self.options.segment_bytes {
             self.roll(&mut state, woken)?;
         }
         if let Err(error) = state.active.append(bytes) {

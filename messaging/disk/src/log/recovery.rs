@@ -23,6 +23,35 @@ use crate::fs::FileSystem;
 use std::path::{Path, PathBuf};
 
 /// What opening the log found and repaired.
+///
+/// # Examples
+///
+/// A crash in the middle of an append leaves part of a record; the next
+/// open cuts it off and says so:
+///
+/// ```
+/// use std::path::Path;
+/// use weft_disk::fs::{FileSystem, SimFs};
+/// use weft_disk::{Options, frame};
+///
+/// let fs = SimFs::new();
+/// let log = Options::new().open_in(fs.clone(), "/log")?.log;
+/// log.blocking_append(b"kept")?; // a 12-byte frame
+/// drop(log);
+///
+/// // What a crash halfway through the next append leaves.
+/// let mut next = Vec::new();
+/// frame::encode(b"cut short", &mut next)?;
+/// let segment = fs.open(Path::new("/log/00000000000000000000.log"), false)?;
+/// segment.append(&next[..10])?;
+///
+/// let opened = Options::new().open_in(fs, "/log")?;
+/// let torn = opened.recovery.torn.expect("a torn tail");
+/// assert_eq!((torn.position, torn.bytes), (12, 10));
+/// assert!(torn.error.is_truncated());
+/// assert_eq!(opened.log.end(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
     /// Segments found (after the scan; at least one).
