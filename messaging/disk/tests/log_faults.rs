@@ -2,11 +2,27 @@
 //! is not on disk.
 
 use std::io;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use weft_disk::fs::SimFs;
 use weft_disk::{LogError, Options, SyncPolicy};
 use weft_test_support::CountingWaker;
+
+/// A waker that sends on a channel, so a test can block until it is woken
+/// (the log wakes after releasing its lock, so after the state changed).
+struct ChannelWaker(Mutex<mpsc::Sender<()>>);
+
+impl Wake for ChannelWaker {
+    fn wake(self: Arc<Self>) {
+        let _ = self.0.lock().unwrap().send(());
+    }
+}
+
+fn channel_waker() -> (Waker, mpsc::Receiver<()>) {
+    let (sender, receiver) = mpsc::channel();
+    (Waker::from(Arc::new(ChannelWaker(Mutex::new(sender)))), receiver)
+}
 
 const POLICIES: [SyncPolicy; 2] = [
     SyncPolicy::Always,
@@ -97,14 +113,16 @@ fn a_waiter_is_woken_with_the_poison() {
     fs.fail_syncs(1);
     let offset = log.append(b"x").unwrap();
     fs.wait_held(1);
-    let (counter, waker) = CountingWaker::new();
+    let (waker, woken) = channel_waker();
     assert!(
         log.poll_sync(&mut Context::from_waker(&waker), offset)
             .is_pending()
     );
     fs.hold_syncs(false);
-    assert!(log.blocking_sync(offset).unwrap_err().is_poisoned());
-    assert_eq!(counter.wakes(), 1);
+    woken.recv().unwrap();
+    let outcome = log.poll_sync(&mut Context::from_waker(&waker), offset);
+    assert!(matches!(outcome, Poll::Ready(Err(LogError::Poisoned(_)))));
+    assert!(woken.try_recv().is_err(), "woken once");
 }
 
 #[test]

@@ -218,3 +218,26 @@ fn stray_files_are_left_alone() {
     files.push(("123.log".into(), b"not ours either".to_vec()));
     assert_holds(restore(&files), 3);
 }
+
+#[test]
+fn lowering_max_record_does_not_turn_old_records_into_damage() {
+    let fs = SimFs::new();
+    let log = Options::new()
+        .max_record(1000)
+        .open_in(fs.clone(), DIR)
+        .unwrap()
+        .log;
+    log.blocking_append(&[1u8; 100]).unwrap();
+    log.blocking_append(&[2u8; 100]).unwrap();
+    drop(log);
+    // The limit applies to new appends only.
+    let opened = Options::new().max_record(10).open_in(fs, DIR).unwrap();
+    assert_eq!(opened.recovery.torn, None);
+    let records = opened.log.read(0, 10).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].payload, [2u8; 100]);
+    assert!(matches!(
+        opened.log.append(&[3u8; 100]),
+        Err(weft_disk::LogError::TooLong { .. })
+    ));
+}

@@ -120,9 +120,10 @@ impl Options {
         self
     }
 
-    /// The longest payload the log takes; longer appends fail with
-    /// [`LogError::TooLong`], and recovery treats a longer length in a
-    /// header as damage. At most [`frame::MAX_PAYLOAD`].
+    /// The longest payload [`Log::append`] takes; longer appends fail with
+    /// [`LogError::TooLong`]. At most [`frame::MAX_PAYLOAD`]. Records
+    /// already on disk are read whatever their length, so the limit can be
+    /// lowered between runs.
     pub fn max_record(mut self, bytes: u32) -> Options {
         self.max_record = bytes.min(frame::MAX_PAYLOAD);
         self
@@ -254,7 +255,7 @@ impl Log {
             }
             Err(error) => return Err(error.into()),
         };
-        let (mut segments, mut recovery) = recovery::recover(&*fs, dir, options.max_record)?;
+        let (mut segments, mut recovery) = recovery::recover(&*fs, dir)?;
         if segments.is_empty() {
             let first = Segment::new(dir, 0);
             fs.open(&first.path, true)?;
@@ -504,7 +505,7 @@ impl Log {
                 });
             };
             let mut offset = segment.base;
-            for item in Frames::new(written, self.shared.options.max_record) {
+            for item in Frames::new(written, frame::MAX_PAYLOAD) {
                 let (_, payload) = item.map_err(|(position, error)| LogError::Corrupt {
                     segment: segment.path.clone(),
                     position: position as u64,

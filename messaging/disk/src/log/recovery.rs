@@ -78,11 +78,11 @@ pub struct TornTail {
 
 /// Scans `dir`'s segments, truncating a torn tail. Returns the segments in
 /// order (none if the directory holds none) and the report.
-pub(crate) fn recover(
-    fs: &dyn FileSystem,
-    dir: &Path,
-    max_record: u32,
-) -> Result<(Vec<Segment>, Recovery), OpenError> {
+///
+/// Records are checked against [`frame::MAX_PAYLOAD`], not the configured
+/// limit: a limit lowered since they were written must not make them damage.
+pub(crate) fn recover(fs: &dyn FileSystem, dir: &Path) -> Result<(Vec<Segment>, Recovery), OpenError> {
+    let max_record = frame::MAX_PAYLOAD;
     let mut bases: Vec<u64> = fs
         .list(dir)?
         .iter()
