@@ -1,32 +1,36 @@
 //! Record framing: how one record sits in a segment file.
 //!
 //! ```text
-//!  0        4        8                 8 + len
-//!  +--------+--------+-----------------+
-//!  | len    | crc    | payload         |   len, crc: u32 little-endian
-//!  +--------+--------+-----------------+
-//!  crc = CRC-32C(len's 4 bytes ++ payload)
+//!  0        4        8        12                12 + len
+//!  +--------+--------+--------+-----------------+
+//!  | len    | crc    | hcrc   | payload         |   all u32 little-endian
+//!  +--------+--------+--------+-----------------+
+//!  crc  = CRC-32C(payload)
+//!  hcrc = CRC-32C(bytes 0..8: len and crc)
 //! ```
 //!
-//! The checksum covers the length too, so a flipped length bit is caught
-//! as a bad record, not read as a record of another size. Zeros (a file
-//! extended but never written) are never a valid record: the CRC of four
-//! zero bytes is not zero.
+//! The header has its own checksum, so a length is trusted only when its
+//! header checks out. That is what lets recovery tell a torn tail from
+//! damage without guessing: a record whose valid header announces more
+//! bytes than the file holds is an append a crash cut short (whatever its
+//! partial payload contains, even bytes that look like records); a record
+//! whose valid header is followed by a bad payload is damage if a valid
+//! record starts right after it; only a bad header leaves the length
+//! unknown, and then [`resync`] looks for a valid header at every later
+//! byte. Zeros (a file extended but never written) are never a valid
+//! header: the CRC of eight zero bytes is not zero.
 //!
-//! [`decode`] never panics, whatever the bytes; it tells a record cut short
-//! by the end of the bytes ([`FrameError::Truncated`], what a crash in the
-//! middle of a write leaves) from a record whose bytes are all there but
-//! wrong ([`FrameError::Checksum`], [`FrameError::TooLong`]). [`Frames`]
-//! walks a segment's records with their positions, and [`resync`] looks for
-//! a valid record after a bad one: recovery uses it to tell a torn tail
-//! (nothing valid follows) from corruption in the middle of a segment.
+//! [`decode`] never panics, whatever the bytes; its [`FrameError`] says
+//! which of those cases it met. [`Frames`] walks a segment's records with
+//! their positions.
 
 use crate::crc32c;
 use std::error::Error;
 use std::fmt;
 
-/// The bytes before a record's payload: its length and its checksum.
-pub const HEADER_LEN: usize = 8;
+/// The bytes before a record's payload: its length, the payload's checksum
+/// and the header's checksum.
+pub const HEADER_LEN: usize = 12;
 
 /// A record's payload is at most this long, whatever the configuration.
 pub const MAX_PAYLOAD: u32 = u32::MAX - HEADER_LEN as u32;
@@ -60,11 +64,13 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<(), FrameError> {
             });
         }
     };
-    let len_bytes = len.to_le_bytes();
-    let crc = crc32c::update(crc32c::update(0, &len_bytes), payload);
+    let mut header = [0u8; HEADER_LEN];
+    header[..4].copy_from_slice(&len.to_le_bytes());
+    header[4..8].copy_from_slice(&crc32c::checksum(payload).to_le_bytes());
+    let header_crc = crc32c::checksum(&header[..8]);
+    header[8..].copy_from_slice(&header_crc.to_le_bytes());
     out.reserve(HEADER_LEN + payload.len());
-    out.extend_from_slice(&len_bytes);
-    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&header);
     out.extend_from_slice(payload);
     Ok(())
 }
@@ -83,26 +89,36 @@ pub struct Frame<'a> {
 #[non_exhaustive]
 pub enum FrameError {
     /// The bytes end inside the record: `have` bytes of the `need` its
-    /// header announces (or of the header itself). What a crash in the
-    /// middle of an append leaves at the end of a file.
+    /// (valid) header announces, or of the header itself. What a crash in
+    /// the middle of an append leaves at the end of a file.
     Truncated {
         /// The bytes there are, from the record's start.
         have: usize,
         /// The bytes the record needs (at least the header's).
         need: u64,
     },
-    /// The header announces a payload longer than the limit.
+    /// The header's checksum is wrong: its length cannot be trusted.
+    Header {
+        /// The checksum in the header.
+        stored: u32,
+        /// The checksum of the header's bytes.
+        computed: u32,
+    },
+    /// The (valid) header announces a payload longer than the limit.
     TooLong {
         /// The announced length.
         len: u64,
         /// The limit.
         max: u32,
     },
-    /// The bytes are all there, but their checksum is wrong.
+    /// The header is valid and the payload all there, but its checksum is
+    /// wrong.
     Checksum {
+        /// The payload's length, from the valid header.
+        len: u32,
         /// The checksum in the header.
         stored: u32,
-        /// The checksum of the bytes.
+        /// The checksum of the payload.
         computed: u32,
     },
 }
@@ -121,15 +137,17 @@ impl fmt::Display for FrameError {
             FrameError::Truncated { have, need } => {
                 write!(f, "record cut short: {have} of {need} bytes")
             }
+            FrameError::Header { stored, computed } => write!(
+                f,
+                "record header checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
+            ),
             FrameError::TooLong { len, max } => {
                 write!(f, "record length {len} over the limit of {max}")
             }
-            FrameError::Checksum { stored, computed } => {
-                write!(
-                    f,
-                    "record checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
-                )
-            }
+            FrameError::Checksum { stored, computed, .. } => write!(
+                f,
+                "record checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
+            ),
         }
     }
 }
@@ -154,8 +172,10 @@ impl Error for FrameError {}
 /// let mut bytes = Vec::new();
 /// frame::encode(b"abc", &mut bytes)?;
 /// assert!(frame::decode(&bytes[..5], 64).unwrap_err().is_truncated());
-/// bytes[9] ^= 1;
-/// assert!(matches!(frame::decode(&bytes, 64), Err(FrameError::Checksum { .. })));
+/// bytes[13] ^= 1; // in the payload
+/// assert!(matches!(frame::decode(&bytes, 64), Err(FrameError::Checksum { len: 3, .. })));
+/// bytes[1] ^= 1; // in the length
+/// assert!(matches!(frame::decode(&bytes, 64), Err(FrameError::Header { .. })));
 /// # Ok::<(), FrameError>(())
 /// ```
 pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
@@ -165,13 +185,20 @@ pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
             need: HEADER_LEN as u64,
         });
     };
-    let len_bytes = [header[0], header[1], header[2], header[3]];
-    let len = u32::from_le_bytes(len_bytes);
-    let stored = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    if len > max_len.min(MAX_PAYLOAD) {
+    let word = |at: usize| u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let (len, stored, header_stored) = (word(0), word(4), word(8));
+    let header_computed = crc32c::checksum(&header[..8]);
+    if header_computed != header_stored {
+        return Err(FrameError::Header {
+            stored: header_stored,
+            computed: header_computed,
+        });
+    }
+    let max = max_len.min(MAX_PAYLOAD);
+    if len > max {
         return Err(FrameError::TooLong {
             len: u64::from(len),
-            max: max_len.min(MAX_PAYLOAD),
+            max,
         });
     }
     let Some(payload) = rest.get(..len as usize) else {
@@ -180,9 +207,13 @@ pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
             need: HEADER_LEN as u64 + u64::from(len),
         });
     };
-    let computed = crc32c::update(crc32c::update(0, &len_bytes), payload);
+    let computed = crc32c::checksum(payload);
     if computed != stored {
-        return Err(FrameError::Checksum { stored, computed });
+        return Err(FrameError::Checksum {
+            len,
+            stored,
+            computed,
+        });
     }
     Ok(Frame {
         payload,
@@ -207,10 +238,10 @@ pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
 /// let mut frames = Frames::new(&bytes, 1024);
 /// assert_eq!(frames.next(), Some(Ok((0, &b"one"[..]))));
 /// let (at, error) = frames.next().unwrap().unwrap_err();
-/// assert_eq!(at, 11);
+/// assert_eq!(at, 15);
 /// assert!(error.is_truncated());
 /// assert_eq!(frames.next(), None);
-/// assert_eq!(frames.valid_len(), 11);
+/// assert_eq!(frames.valid_len(), 15);
 /// # Ok::<(), frame::FrameError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -265,44 +296,53 @@ impl<'a> Iterator for Frames<'a> {
     }
 }
 
-/// The position of the first valid record that starts after `bad` (the
-/// start of a bad record) and runs to a valid end of `bytes` or to more
-/// valid records, if any: evidence that the bytes at `bad` are corruption
-/// in the middle, not a torn tail.
+/// Where the first valid record after the bad one at `bad` starts, if
+/// any: evidence that the bad record is damage in the middle of the bytes,
+/// not a torn tail. `error` is what [`decode`] said about it.
 ///
-/// Every position after `bad` is tried, so a bad length cannot hide the
-/// records behind it. A candidate counts only if it decodes and every
-/// record after it decodes up to the end of `bytes` or a truncated last
-/// record; random bytes pass that with odds of about 2^-32 per candidate.
+/// - [`Truncated`](FrameError::Truncated): `None`. The header was valid (or
+///   incomplete), so the record runs past the end: a torn append, whatever
+///   its partial payload holds.
+/// - [`Checksum`](FrameError::Checksum): the header's length is trusted,
+///   so only the position right after the record is tried.
+/// - [`Header`](FrameError::Header) or [`TooLong`](FrameError::TooLong):
+///   the length is unknown, so every later position is tried; a candidate
+///   needs a valid header (odds of about 2^-32 for random bytes) and a
+///   valid payload.
+///
+/// Never panics; a `bad` outside `bytes` gives `None`.
 ///
 /// # Examples
 ///
 /// ```
-/// use weft_disk::frame;
+/// use weft_disk::frame::{self, Frames};
 ///
 /// let mut bytes = Vec::new();
 /// for payload in [&b"one"[..], b"two", b"three"] {
 ///     frame::encode(payload, &mut bytes)?;
 /// }
-/// bytes[12] ^= 0x40; // the second record's length
-/// assert_eq!(frame::resync(&bytes, 11, 1024), Some(22));
-/// bytes.truncate(20); // now only its torn remains follow
-/// assert_eq!(frame::resync(&bytes, 11, 1024), None);
+/// bytes[16] ^= 0x40; // the second record's length: its header is bad
+/// let (bad, error) = Frames::new(&bytes, 1024).find_map(Result::err).unwrap();
+/// assert_eq!(bad, 15);
+/// assert_eq!(frame::resync(&bytes, bad, &error, 1024), Some(30));
+///
+/// bytes.truncate(28); // now only the torn remains of the second follow
+/// assert_eq!(frame::resync(&bytes, bad, &error, 1024), None);
 /// # Ok::<(), frame::FrameError>(())
 /// ```
-pub fn resync(bytes: &[u8], bad: usize, max_len: u32) -> Option<usize> {
-    let start = bad.checked_add(1)?;
-    (start..bytes.len().saturating_sub(HEADER_LEN - 1)).find(|&candidate| {
-        let mut frames = Frames::new(&bytes[candidate..], max_len);
-        let mut any = false;
-        for item in &mut frames {
-            match item {
-                Ok(_) => any = true,
-                Err((_, error)) => return any && error.is_truncated(),
-            }
+pub fn resync(bytes: &[u8], bad: usize, error: &FrameError, max_len: u32) -> Option<usize> {
+    let valid_at = |at: usize| bytes.get(at..).is_some_and(|rest| decode(rest, max_len).is_ok());
+    match *error {
+        FrameError::Truncated { .. } => None,
+        FrameError::Checksum { len, .. } => {
+            let next = bad.checked_add(HEADER_LEN)?.checked_add(len as usize)?;
+            valid_at(next).then_some(next)
         }
-        any
-    })
+        FrameError::Header { .. } | FrameError::TooLong { .. } => {
+            let start = bad.checked_add(1)?;
+            (start..bytes.len().saturating_sub(HEADER_LEN - 1)).find(|&at| valid_at(at))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -111,9 +111,9 @@ fn the_lock_is_another_process_s_too() {
 fn segments_roll_at_the_configured_size_and_are_named_by_first_offset() {
     let fs = SimFs::new();
     let dir = Path::new("/log");
-    // "record N" frames are 16 bytes: three fit in 48.
+    // "record N" frames are 20 bytes: three fit in 60.
     let log = Options::new()
-        .segment_bytes(48)
+        .segment_bytes(60)
         .open_in(fs.clone(), dir)
         .unwrap()
         .log;

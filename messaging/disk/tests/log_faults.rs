@@ -2,10 +2,11 @@
 //! is not on disk.
 
 use std::io;
+use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
-use weft_disk::fs::SimFs;
+use weft_disk::fs::{FileLock, FileSystem, SegmentFile, SimFs};
 use weft_disk::{LogError, Options, SyncPolicy};
 use weft_test_support::CountingWaker;
 
@@ -42,7 +43,7 @@ fn a_full_disk_refuses_the_record_and_leaves_the_log_usable() {
             .log;
         log.blocking_append(b"before").unwrap();
         // Room for the header and a little of the payload: a partial write.
-        fs.set_capacity(Some(14 + 8 + 3));
+        fs.set_capacity(Some(18 + 12 + 3));
         match log.append(b"does not fit") {
             Err(LogError::Io(error)) => assert_eq!(error.kind(), io::ErrorKind::StorageFull),
             other => panic!("{policy:?}: expected Io(StorageFull), got {other:?}"),
@@ -162,5 +163,117 @@ fn reopening_after_a_poison_keeps_what_was_confirmed() {
     assert!(records.len() >= 3);
     for (n, record) in records.iter().take(3).enumerate() {
         assert_eq!(record.payload, [n as u8]);
+    }
+}
+
+/// The channels of a parked sync: it sends when it parks, and returns on
+/// the next receive.
+type Park = (mpsc::Sender<()>, mpsc::Receiver<()>);
+
+/// A file system that parks a *failed* file sync after it failed and
+/// before it returns, so a test can append while the log does not know yet.
+#[derive(Debug, Clone)]
+struct ParkFailedSync {
+    inner: SimFs,
+    /// Taken by the first failed sync.
+    parked: Arc<Mutex<Option<Park>>>,
+}
+
+#[derive(Debug)]
+struct ParkFile {
+    inner: Box<dyn SegmentFile>,
+    fs: ParkFailedSync,
+}
+
+impl SegmentFile for ParkFile {
+    fn append(&self, bytes: &[u8]) -> io::Result<()> {
+        self.inner.append(bytes)
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        let result = self.inner.sync_data();
+        if result.is_err()
+            && let Some((parked, resume)) = self.fs.parked.lock().unwrap().take()
+        {
+            parked.send(()).unwrap();
+            resume.recv().unwrap();
+        }
+        result
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.inner.set_len(len)
+    }
+
+    fn size(&self) -> io::Result<u64> {
+        self.inner.size()
+    }
+}
+
+impl FileSystem for ParkFailedSync {
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        self.inner.create_dir_all(dir)
+    }
+
+    fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
+        let inner = self.inner.open(path, create)?;
+        Ok(Box::new(ParkFile {
+            inner,
+            fs: self.clone(),
+        }))
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.inner.read(path)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.inner.rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        self.inner.remove(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.inner.sync_dir(dir)
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        self.inner.list(dir)
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn FileLock>> {
+        self.inner.lock(path)
+    }
+}
+
+#[test]
+fn a_write_racing_a_failed_sync_leaves_no_hole_behind_the_poison() {
+    // Linux drops the pages a failed fdatasync could not write, but a write
+    // made just after it lands normally: on disk, a hole of lost bytes with
+    // a valid record behind it. The log must not leave that for the next
+    // open to call corruption.
+    let sim = SimFs::new();
+    let (parked_tx, parked_rx) = mpsc::channel();
+    let (resume_tx, resume_rx) = mpsc::channel();
+    let fs = ParkFailedSync {
+        inner: sim.clone(),
+        parked: Arc::new(Mutex::new(Some((parked_tx, resume_rx)))),
+    };
+    let log = Options::new().open_in(fs, "/log").unwrap().log;
+    log.blocking_append(b"confirmed").unwrap();
+    sim.fail_syncs(1);
+    let lost = log.append(b"its sync fails").unwrap();
+    parked_rx.recv().unwrap(); // the sync failed; the log does not know yet
+    let behind = log.append(b"written behind the hole").unwrap();
+    resume_tx.send(()).unwrap();
+    assert!(log.blocking_sync(lost).unwrap_err().is_poisoned());
+    assert!(log.blocking_sync(behind).unwrap_err().is_poisoned());
+    for seed in 0..64 {
+        let opened = Options::new()
+            .open_in(sim.power_cut(seed), "/log")
+            .unwrap_or_else(|error| panic!("seed {seed}: {error}"));
+        assert_eq!(opened.log.read(0, 1).unwrap()[0].payload, b"confirmed");
     }
 }

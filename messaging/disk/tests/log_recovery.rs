@@ -241,3 +241,24 @@ fn lowering_max_record_does_not_turn_old_records_into_damage() {
         Err(weft_disk::LogError::TooLong { .. })
     ));
 }
+
+#[test]
+fn a_torn_record_whose_payload_holds_a_frame_is_still_a_torn_tail() {
+    // A user's payload may itself hold a record (say, a copy of a log).
+    // Torn after that inner record, the tail must not pass for a valid
+    // record behind a bad one.
+    let mut inner = Vec::new();
+    frame::encode(b"a record inside a payload", &mut inner).unwrap();
+    let mut outer_payload = b"prefix ".to_vec();
+    outer_payload.extend_from_slice(&inner);
+    outer_payload.extend_from_slice(b" and the rest of the outer payload");
+    let mut outer = Vec::new();
+    frame::encode(&outer_payload, &mut outer).unwrap();
+
+    let mut files = image(3, 1 << 20);
+    let keep = HEADER_LEN + b"prefix ".len() + inner.len();
+    files.last_mut().unwrap().1.extend_from_slice(&outer[..keep]);
+    let recovery = assert_holds(restore(&files), 3);
+    let torn = recovery.torn.expect("a torn tail");
+    assert_eq!(torn.bytes, keep as u64);
+}

@@ -21,9 +21,9 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(at, rebuilt.len());
                 frame::encode(payload, &mut rebuilt).unwrap();
             }
-            Err((at, _)) => {
-                if let Some(next) = frame::resync(bytes, at, max_len) {
-                    assert!(next > at && next < bytes.len());
+            Err((at, error)) => {
+                if let Some(next) = frame::resync(bytes, at, &error, max_len) {
+                    assert!(next > at && frame::decode(&bytes[next..], max_len).is_ok());
                 }
             }
         }

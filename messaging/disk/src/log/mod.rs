@@ -23,7 +23,7 @@ use self::state::{State, Woken};
 use crate::error::{LogError, OpenError};
 use crate::frame::{self, Frames};
 use crate::fs::{FileLock, FileSystem, SegmentFile, StdFs};
-use crate::sync::{Condvar, Mutex, lock, wait};
+use crate::sync::{Condvar, Mutex, MutexGuard, lock, wait};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -43,7 +43,8 @@ use std::time::{Duration, Instant};
 pub enum SyncPolicy {
     /// `append` writes the record and syncs before it returns, in the
     /// caller's thread. Loses nothing `append` returned `Ok` for; costs a
-    /// sync per record (concurrent appends may still overlap their syncs).
+    /// sync per record, except that appends arriving while another's sync
+    /// is in flight wait for it, and share the next one.
     Always,
     /// `append` returns once the record is written; a background thread
     /// syncs at most `max_delay` after the first record not yet synced,
@@ -274,6 +275,10 @@ impl Log {
             active.sync_data()?;
             fs.sync_dir(dir)?;
         }
+        for segment in &mut segments {
+            segment.synced_records = segment.records;
+            segment.synced_bytes = segment.bytes;
+        }
         let end = segments[last].end();
         let shared = Arc::new(Shared {
             fs,
@@ -284,6 +289,7 @@ impl Log {
                 synced: end,
                 poisoned: None,
                 waiters: Vec::new(),
+                syncing: false,
                 pending_since: None,
                 shutdown: false,
             }),
@@ -630,12 +636,24 @@ impl Shared {
     /// sync to the syncer, as the policy says.
     fn append_locked(&self, bytes: &[u8], woken: &mut Woken) -> Result<u64, LogError> {
         let mut state = lock(&self.state);
-        if let Some(error) = &state.poisoned {
-            return Err(LogError::Poisoned(Arc::clone(error)));
-        }
-        let active_bytes = state.active_segment().bytes;
-        if active_bytes > 0 && active_bytes.saturating_add(bytes.len() as u64) > self.options.segment_bytes {
+        loop {
+            if let Some(error) = &state.poisoned {
+                return Err(LogError::Poisoned(Arc::clone(error)));
+            }
+            let active_bytes = state.active_segment().bytes;
+            let full = active_bytes > 0
+                && active_bytes.saturating_add(bytes.len() as u64) > self.options.segment_bytes;
+            if !full {
+                break;
+            }
+            if state.syncing {
+                // A roll syncs the old segment itself: wait for the sync in
+                // flight to be applied first, then look again.
+                state = wait(&self.synced_changed, state);
+                continue;
+            }
             self.roll(&mut state, woken)?;
+            break;
         }
         if let Err(error) = state.active.append(bytes) {
             // Cut a partial write back out, or the next record would land
@@ -657,22 +675,45 @@ impl Shared {
                 self.work.notify_one();
                 Ok(offset)
             }
-            SyncPolicy::Always => {
-                let file = Arc::clone(&state.active);
-                let upto = offset + 1;
-                drop(state);
-                let synced = file.sync_data();
-                let mut state = lock(&self.state);
-                match synced {
-                    Ok(()) => woken.extend(state.mark_synced(upto)),
-                    Err(error) => woken.extend(state.poison(error)),
+            SyncPolicy::Always => loop {
+                // A sync that another appender started after this write
+                // covers it; otherwise take the token and sync.
+                if offset < state.synced {
+                    return Ok(offset);
                 }
-                match &state.poisoned {
-                    Some(error) => Err(LogError::Poisoned(Arc::clone(error))),
-                    None => Ok(offset),
+                if let Some(error) = &state.poisoned {
+                    return Err(LogError::Poisoned(Arc::clone(error)));
                 }
-            }
+                if state.syncing {
+                    state = wait(&self.synced_changed, state);
+                    continue;
+                }
+                state = self.sync_active(state, woken);
+                self.synced_changed.notify_all();
+            },
         }
+    }
+
+    /// Syncs the active file with the sync token (which must be free),
+    /// without the lock, and applies the outcome; the caller wakes `woken`
+    /// and notifies `synced_changed` once it drops the lock.
+    fn sync_active<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        woken: &mut Woken,
+    ) -> MutexGuard<'a, State> {
+        state.syncing = true;
+        let point = state.sync_point();
+        let file = Arc::clone(&state.active);
+        drop(state);
+        let result = file.sync_data();
+        let mut state = lock(&self.state);
+        state.syncing = false;
+        woken.extend(match result {
+            Ok(()) => state.mark_synced(point),
+            Err(error) => state.poison(error),
+        });
+        state
     }
 
     /// Closes the active segment and opens the next: syncs the old one in
@@ -682,11 +723,12 @@ impl Shared {
         let durable = self.options.sync != SyncPolicy::Never;
         let base = state.end();
         if durable {
+            let point = state.sync_point();
             if let Err(error) = state.active.sync_data() {
                 woken.extend(state.poison(error));
                 return Err(self.poisoned_error(state));
             }
-            woken.extend(state.mark_synced(base));
+            woken.extend(state.mark_synced(point));
         }
         let segment = Segment::new(&self.dir, base);
         let file = self

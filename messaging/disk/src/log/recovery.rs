@@ -13,7 +13,8 @@
 //! Only the last segment may end in a torn record: a segment is synced in
 //! full before the next one is created, so a bad record anywhere else is
 //! damage, not a crash. In the last segment a bad record is a torn tail
-//! only if no valid record follows it ([`frame::resync`]); the tail is then
+//! only if no valid record follows it ([`frame::resync`], which trusts a
+//! length only when its header checks out); the tail is then
 //! truncated, synced, and reported in [`Recovery`].
 
 use super::segment::{self, Segment};
@@ -36,7 +37,7 @@ use std::path::{Path, PathBuf};
 ///
 /// let fs = SimFs::new();
 /// let log = Options::new().open_in(fs.clone(), "/log")?.log;
-/// log.blocking_append(b"kept")?; // a 12-byte frame
+/// log.blocking_append(b"kept")?; // a 16-byte frame
 /// drop(log);
 ///
 /// // What a crash halfway through the next append leaves.
@@ -47,7 +48,7 @@ use std::path::{Path, PathBuf};
 ///
 /// let opened = Options::new().open_in(fs, "/log")?;
 /// let torn = opened.recovery.torn.expect("a torn tail");
-/// assert_eq!((torn.position, torn.bytes), (12, 10));
+/// assert_eq!((torn.position, torn.bytes), (16, 10));
 /// assert!(torn.error.is_truncated());
 /// assert_eq!(opened.log.end(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -118,7 +119,7 @@ pub(crate) fn recover(fs: &dyn FileSystem, dir: &Path) -> Result<(Vec<Segment>, 
                 position: position as u64,
                 error,
             };
-            if index != last || frame::resync(&bytes, position, max_record).is_some() {
+            if index != last || frame::resync(&bytes, position, &error, max_record).is_some() {
                 return Err(corrupt());
             }
             // A torn tail: cut it, and make the cut durable before anything

@@ -19,6 +19,9 @@ pub(crate) struct Segment {
     pub(crate) records: u64,
     /// Its length in bytes: where the next record goes.
     pub(crate) bytes: u64,
+    /// Its records known to be on disk, and their length in bytes.
+    pub(crate) synced_records: u64,
+    pub(crate) synced_bytes: u64,
 }
 
 impl Segment {
@@ -28,6 +31,8 @@ impl Segment {
             path: crate::fs::join(dir, &name(base)),
             records: 0,
             bytes: 0,
+            synced_records: 0,
+            synced_bytes: 0,
         }
     }
 

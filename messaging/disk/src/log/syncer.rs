@@ -9,7 +9,7 @@
 //! wakes them all.
 
 use super::Shared;
-use super::state::State;
+use super::state::{State, Woken};
 use crate::sync::{MutexGuard, lock, wait};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,27 +19,23 @@ pub(super) fn run(shared: &Arc<Shared>, max_delay: Duration) {
         let mut state = lock(&shared.state);
         loop {
             let work = state.poisoned.is_none() && state.end() > state.synced;
-            if work {
+            if work && !state.syncing {
                 break;
             }
-            if state.shutdown {
+            if !work && state.shutdown {
                 return;
             }
             state = wait(&shared.work, state);
         }
         state = gather(shared, state, max_delay);
-        let upto = state.end();
-        let file = Arc::clone(&state.active);
+        if state.syncing {
+            // A roll cannot start one while the lock is held, and only the
+            // syncer syncs under group commit; check all the same.
+            continue;
+        }
         state.pending_since = None;
-        drop(state);
-
-        let result = file.sync_data();
-
-        let mut state = lock(&shared.state);
-        let woken = match result {
-            Ok(()) => state.mark_synced(upto),
-            Err(error) => state.poison(error),
-        };
+        let mut woken = Woken::default();
+        let state = shared.sync_active(state, &mut woken);
         drop(state);
         shared.synced_changed.notify_all();
         woken.wake();
