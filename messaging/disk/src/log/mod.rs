@@ -442,13 +442,18 @@ impl Log {
 
     /// Up to `max` records from `from` on, in order; empty at the end.
     ///
-    /// Reads records once they are appended, before they are synced.
+    /// Reads records once they are appended, before they are synced (a
+    /// poison cuts the unsynced ones off again). Each segment it touches is
+    /// read whole and walked from its start: right for replay on open, too
+    /// slow for a consumer polling the tail (a position index is for the
+    /// backends to add).
     ///
     /// # Errors
     ///
     /// [`LogError::OutOfRange`] if `from` was removed or is past the end;
-    /// [`LogError::Io`] if reading failed; [`LogError::Corrupt`] if a record
-    /// read back is bad.
+    /// [`LogError::Io`] if reading failed (a segment removed meanwhile);
+    /// [`LogError::Corrupt`] if a record read back is bad;
+    /// [`LogError::Poisoned`] if a poison cut records this read had noted.
     ///
     /// # Examples
     ///
@@ -501,6 +506,11 @@ impl Log {
                 .ok()
                 .and_then(|len| bytes.get(..len))
             else {
+                // A poison cuts the active segment's unsynced tail: say so
+                // rather than call the shorter file corrupt.
+                if let Some(error) = &lock(&self.shared.state).poisoned {
+                    return Err(LogError::Poisoned(Arc::clone(error)));
+                }
                 return Err(LogError::Corrupt {
                     segment: segment.path.clone(),
                     position: bytes.len() as u64,
