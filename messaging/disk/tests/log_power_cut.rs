@@ -222,3 +222,33 @@ fn concurrent_appenders_keep_what_was_confirmed_before_the_cut() {
         }
     }
 }
+
+#[test]
+fn records_found_on_open_are_synced_before_they_count_as_synced() {
+    // A process killed before it synced leaves its writes in the page
+    // cache: the next open reads them, and must make them durable before
+    // it reports them synced.
+    for seed in 0..64 {
+        let fs = SimFs::new();
+        let killed = Options::new()
+            .sync(SyncPolicy::Never)
+            .open_in(fs.clone(), DIR)
+            .unwrap()
+            .log;
+        for n in 0..3u8 {
+            killed.append(&[n; 20]).unwrap();
+        }
+        drop(killed); // `Never`: nothing synced, not even the directory
+
+        let restarted = Options::new().open_in(fs.clone(), DIR).unwrap().log;
+        assert_eq!(restarted.synced(), 3);
+        restarted.blocking_sync(2).unwrap();
+        let after = Options::new().open_in(fs.power_cut(seed), DIR).unwrap().log;
+        let records = after.read(0, 10).unwrap();
+        assert_eq!(records.len(), 3, "seed {seed}");
+        for (n, record) in records.iter().enumerate() {
+            assert_eq!(record.payload, [n as u8; 20]);
+        }
+        drop(restarted);
+    }
+}

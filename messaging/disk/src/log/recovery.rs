@@ -21,6 +21,7 @@ use super::segment::{self, Segment};
 use crate::error::OpenError;
 use crate::frame::{self, FrameError, Frames};
 use crate::fs::FileSystem;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// What opening the log found and repaired.
@@ -51,6 +52,12 @@ use std::path::{Path, PathBuf};
 /// assert_eq!((torn.position, torn.bytes), (16, 10));
 /// assert!(torn.error.is_truncated());
 /// assert_eq!(opened.log.end(), 1);
+/// // One line for the operator's log:
+/// assert_eq!(
+///     torn.to_string(),
+///     "cut a torn tail of 10 bytes off /log/00000000000000000000.log at byte 16: \
+///      record cut short: 10 of 12 bytes",
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +82,20 @@ pub struct TornTail {
     pub bytes: u64,
     /// What was wrong with the first bad record.
     pub error: FrameError,
+}
+
+impl fmt::Display for TornTail {
+    /// One line, for a log: what was cut, from where, and why.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cut a torn tail of {} bytes off {} at byte {}: {}",
+            self.bytes,
+            self.segment.display(),
+            self.position,
+            self.error
+        )
+    }
 }
 
 /// Scans `dir`'s segments, truncating a torn tail. Returns the segments in
