@@ -252,3 +252,33 @@ fn records_found_on_open_are_synced_before_they_count_as_synced() {
         drop(restarted);
     }
 }
+
+#[test]
+fn a_second_cut_after_recovery_keeps_both_runs() {
+    for seed in 0..300 {
+        let (_, image) = run_until_cut(seed);
+        let mut rng = Rng(seed.wrapping_mul(31) | 1);
+        // The restart: whatever it found is synced by the open.
+        let log = Options::new()
+            .segment_bytes(48 + rng.below(200))
+            .sync(policy(&mut rng))
+            .open_in(image.clone(), DIR)
+            .unwrap_or_else(|error| panic!("seed {seed}: {error}"))
+            .log;
+        let mut expected = log.read(log.start(), usize::MAX).unwrap();
+        for n in 0..rng.below(10) {
+            let bytes = format!("second run {n}").into_bytes();
+            let offset = log.blocking_append(&bytes).unwrap();
+            expected.push(weft_disk::Record {
+                offset,
+                payload: bytes,
+            });
+        }
+        let second = image.power_cut(seed ^ 0xA5A5);
+        drop(log);
+        let log = Options::new().open_in(second, DIR).unwrap().log;
+        let start = expected.first().map_or(log.start(), |record| record.offset);
+        assert!(log.start() <= start, "seed {seed}");
+        assert_eq!(log.read(start, usize::MAX).unwrap(), expected, "seed {seed}");
+    }
+}
