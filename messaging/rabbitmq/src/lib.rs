@@ -1,0 +1,1 @@
+//! weft's RabbitMQ backend (in progress).
