@@ -41,6 +41,8 @@
 
 mod block_on;
 pub mod compat;
+#[cfg(feature = "rabbitmq")]
+pub mod rabbitmq;
 mod runtime;
 pub mod sync;
 
