@@ -7,16 +7,10 @@ use std::path::Path;
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(weft_no_rabbitmq)");
     println!("cargo::rerun-if-env-changed=WEFT_RABBITMQ_BIN");
-    let dirs = std::env::var("WEFT_RABBITMQ_BIN")
-        .ok()
-        .into_iter()
-        .chain(["/usr/lib/rabbitmq/bin".to_owned()]);
-    let mut found = false;
-    for dir in dirs {
-        let server = Path::new(&dir).join("rabbitmq-server");
-        println!("cargo::rerun-if-changed={}", server.display());
-        found |= server.is_file() && Path::new(&dir).join("rabbitmqctl").is_file();
-    }
+    let dir = std::env::var("WEFT_RABBITMQ_BIN").unwrap_or_else(|_| "/usr/lib/rabbitmq/bin".to_owned());
+    let server = Path::new(&dir).join("rabbitmq-server");
+    println!("cargo::rerun-if-changed={}", server.display());
+    let found = server.is_file() && Path::new(&dir).join("rabbitmqctl").is_file();
     if !found {
         println!("cargo::rustc-cfg=weft_no_rabbitmq");
         println!(

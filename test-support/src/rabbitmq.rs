@@ -41,9 +41,10 @@
 //!   where it is not.
 //!
 //! The server is looked for in `$WEFT_RABBITMQ_BIN` (a directory holding
-//! `rabbitmq-server` and `rabbitmqctl`), then in Debian's
+//! `rabbitmq-server` and `rabbitmqctl`) where that is set, else in Debian's
 //! `/usr/lib/rabbitmq/bin` (the real scripts: `/usr/sbin`'s wrappers switch
-//! to the `rabbitmq` user).
+//! to the `rabbitmq` user). `WEFT_RABBITMQ_BIN=/nowhere` shows what a
+//! machine without the server sees.
 
 use std::fs;
 use std::io::{self, Write};
@@ -97,16 +98,12 @@ pub fn broker() -> Option<&'static Broker> {
 }
 
 /// The directory holding `rabbitmq-server` and `rabbitmqctl`, or `None`
-/// where RabbitMQ is not installed: `$WEFT_RABBITMQ_BIN`, then Debian's
-/// `/usr/lib/rabbitmq/bin`.
+/// where RabbitMQ is not installed: `$WEFT_RABBITMQ_BIN` where it is set,
+/// else Debian's `/usr/lib/rabbitmq/bin`.
 pub fn scripts_dir() -> Option<PathBuf> {
-    let candidates = std::env::var_os("WEFT_RABBITMQ_BIN")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([PathBuf::from(DEBIAN_SCRIPTS)]);
-    candidates
-        .into_iter()
-        .find(|dir| dir.join("rabbitmq-server").is_file() && dir.join("rabbitmqctl").is_file())
+    let dir =
+        std::env::var_os("WEFT_RABBITMQ_BIN").map_or_else(|| PathBuf::from(DEBIAN_SCRIPTS), PathBuf::from);
+    (dir.join("rabbitmq-server").is_file() && dir.join("rabbitmqctl").is_file()).then_some(dir)
 }
 
 impl Broker {
