@@ -26,6 +26,14 @@ use std::io;
 /// # Examples
 ///
 /// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// // Polled outside a weft runtime: an error, not a panic.
+/// let mut outside = std::pin::pin!(weft::rabbitmq::connect("amqp://127.0.0.1"));
+/// let polled = outside.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert!(matches!(polled, Poll::Ready(Err(weft::rabbitmq::Error::Io(_)))));
+///
 /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
 /// # let uri = broker.uri();
 /// let rt = weft::Runtime::new().unwrap();

@@ -66,7 +66,7 @@ impl<T> Future for WeftTask<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let Some(join) = self.join.as_mut() else {
-            panic!("a weft task was awaited after `cancel`");
+            panic!("a weft task was polled after it completed or was cancelled");
         };
         match Pin::new(join).poll(cx) {
             Poll::Pending => Poll::Pending,

@@ -125,3 +125,23 @@ fn an_invalid_uri_is_refused_before_any_connect() {
     assert!(matches!(err, Error::InvalidUri { .. }), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("hunter2"));
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn dropping_the_runtime_under_a_live_connection_returns() {
+    let Some(broker) = broker() else { return };
+    for (name, rt) in runtimes() {
+        let conn = rt.block_on(connect(&broker.uri())).unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(rt);
+            let _ = done_tx.send(());
+        });
+        let dropped = done_rx.recv_timeout(std::time::Duration::from_secs(60));
+        assert!(dropped.is_ok(), "{name}: the runtime's drop hung under lapin");
+        drop(conn);
+    }
+}
