@@ -21,6 +21,10 @@
 //!   handlers with retry.
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
 //!   to run them under another runtime.
+//! * [`compat`]: adapters that run other runtimes' libraries on weft
+//!   (`compat::async_rs`, feature `async-rs`).
+//! * `rabbitmq` (feature `rabbitmq`): the RabbitMQ backend, on lapin
+//!   running on weft.
 //!
 //! ```
 //! use std::time::Duration;
@@ -36,6 +40,9 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod block_on;
+pub mod compat;
+#[cfg(feature = "rabbitmq")]
+pub mod rabbitmq;
 mod runtime;
 pub mod sync;
 

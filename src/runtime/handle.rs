@@ -228,6 +228,13 @@ impl Handle {
         &self.spawner
     }
 
+    /// The runtime's reactor, for adapters that create timers and sockets
+    /// for it from any thread.
+    #[cfg(feature = "async-rs")]
+    pub(crate) fn reactor(&self) -> &weft_reactor::Handle {
+        &self.reactor
+    }
+
     /// Tasks spawned and not yet finished.
     ///
     /// # Examples

@@ -7,6 +7,8 @@
 //! - [`oneshot`](mod@oneshot): a one-shot channel that depends on no runtime.
 //! - `runtimes` (feature `runtimes`): weft runtimes of both flavours, on
 //!   real time or with the clock paused.
+//! - `rabbitmq` (feature `rabbitmq`): a private RabbitMQ node per test
+//!   binary, and the convention for tests where it is not installed.
 //! - `any_runtime` (feature `any-runtime`): runs one body under weft (both
 //!   schedulers), tokio (both) and smol.
 //!
@@ -19,6 +21,8 @@ pub mod alloc;
 #[cfg(feature = "any-runtime")]
 pub mod any_runtime;
 pub mod oneshot;
+#[cfg(feature = "rabbitmq")]
+pub mod rabbitmq;
 pub mod rng;
 #[cfg(feature = "runtimes")]
 pub mod runtimes;

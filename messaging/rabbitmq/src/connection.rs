@@ -1,0 +1,202 @@
+//! `Connection`: one AMQP connection, opened on the runtime the caller
+//! chooses through async-rs's traits.
+
+use crate::{Error, Uri};
+use async_rs::Runtime;
+use async_rs::traits::RuntimeKit;
+use std::fmt;
+
+/// A connection to a RabbitMQ broker, on lapin.
+///
+/// lapin drives each connection's socket from an I/O thread of its own,
+/// which reaches the runtime through the async-rs kit it was given (on
+/// weft: `weft::compat::async_rs`); everything else — heartbeats, the
+/// futures of each operation — runs as tasks of that runtime.
+///
+/// Its `Debug` shows the URI with the password redacted.
+///
+/// # Examples
+///
+/// ```
+/// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+/// # let uri = broker.uri();
+/// use weft_rabbitmq::Connection;
+///
+/// let rt = weft::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let kit = weft::compat::async_rs::current();
+///     let conn = Connection::connect_with_runtime(&uri, kit).await.unwrap();
+///     assert!(conn.is_connected());
+///     conn.close().await.unwrap();
+/// });
+/// ```
+pub struct Connection {
+    inner: lapin::Connection,
+    uri: Uri,
+}
+
+impl Connection {
+    /// Connects to the broker at `uri` (see [`Uri`]) with the runtime
+    /// `runtime` (on weft: `weft::compat::async_rs::current()`, or the
+    /// facade's `weft::rabbitmq::connect`, which passes it).
+    ///
+    /// Tries once: a refused connection, credentials or vhost is the
+    /// error, not a retry loop.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidUri`] for text that is not an AMQP URI;
+    /// - [`Error::AccessRefused`] when the broker refuses the user or the
+    ///   password;
+    /// - [`Error::VhostRefused`] when the vhost does not exist or is not the
+    ///   user's;
+    /// - [`Error::Io`] when the broker cannot be reached;
+    /// - [`Error::Amqp`] for anything else the handshake reports.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the handshake; lapin's I/O thread then
+    /// ends with the connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+    /// # let uri = broker.uri_with("guest", "not-the-password", "%2f");
+    /// use weft_rabbitmq::{Connection, Error};
+    ///
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let err = rt.block_on(async {
+    ///     Connection::connect_with_runtime(&uri, weft::compat::async_rs::current()).await
+    /// });
+    /// assert!(matches!(err, Err(Error::AccessRefused { .. })));
+    /// ```
+    pub async fn connect_with_runtime<RK>(uri: &str, runtime: Runtime<RK>) -> Result<Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        Connection::connect_uri_with_runtime(Uri::parse(uri)?, runtime).await
+    }
+
+    /// [`connect_with_runtime`](Self::connect_with_runtime) with a parsed
+    /// [`Uri`] (credentials set with [`Uri::with_credentials`], say).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_with_runtime`](Self::connect_with_runtime), less
+    /// [`Error::InvalidUri`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`connect_with_runtime`](Self::connect_with_runtime).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+    /// # let text = broker.uri_with("nobody", "nothing", "%2f");
+    /// use weft_rabbitmq::{Connection, Uri};
+    ///
+    /// let uri = Uri::parse(&text).unwrap().with_credentials("guest", "guest");
+    /// let rt = weft::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let kit = weft::compat::async_rs::current();
+    ///     let conn = Connection::connect_uri_with_runtime(uri, kit).await.unwrap();
+    ///     assert_eq!(conn.uri().user(), "guest");
+    /// });
+    /// ```
+    pub async fn connect_uri_with_runtime<RK>(uri: Uri, runtime: Runtime<RK>) -> Result<Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        let properties = lapin::ConnectionProperties::default();
+        let inner = lapin::Connection::connect_uri_with_runtime(uri.amqp().clone(), properties, runtime)
+            .await
+            .map_err(|err| Error::at_connect(err, uri.user(), uri.vhost()))?;
+        Ok(Connection { inner, uri })
+    }
+
+    /// Opens a channel: the unit AMQP publishes, consumes and acks on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Amqp`] when the connection is closed or out of channels.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may leave the channel open on the broker until
+    /// the connection closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+    /// # let uri = broker.uri();
+    /// use weft_rabbitmq::Connection;
+    ///
+    /// let rt = weft::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let kit = weft::compat::async_rs::current();
+    ///     let conn = Connection::connect_with_runtime(&uri, kit).await.unwrap();
+    ///     let channel = conn.channel().await.unwrap();
+    ///     assert!(channel.status().connected());
+    /// });
+    /// ```
+    pub async fn channel(&self) -> Result<lapin::Channel, Error> {
+        Ok(self.inner.create_channel().await?)
+    }
+
+    /// True while the connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.inner.status().connected()
+    }
+
+    /// The URI connected to (its password redacted when shown).
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The lapin connection underneath, for what this crate does not wrap
+    /// yet.
+    pub fn as_lapin(&self) -> &lapin::Connection {
+        &self.inner
+    }
+
+    /// Closes the connection cleanly (AMQP `connection.close`, code 200).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Amqp`] when the connection was not open.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the close under way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+    /// # let uri = broker.uri();
+    /// use weft_rabbitmq::Connection;
+    ///
+    /// let rt = weft::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let kit = weft::compat::async_rs::current();
+    ///     let conn = Connection::connect_with_runtime(&uri, kit).await.unwrap();
+    ///     conn.close().await.unwrap();
+    ///     assert!(!conn.is_connected());
+    /// });
+    /// ```
+    pub async fn close(&self) -> Result<(), Error> {
+        Ok(self.inner.close(200, "closed by the client".into()).await?)
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("uri", &self.uri)
+            .field("connected", &self.is_connected())
+            .finish_non_exhaustive()
+    }
+}

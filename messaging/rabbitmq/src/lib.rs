@@ -1,0 +1,49 @@
+//! weft's RabbitMQ backend, on [lapin] (AMQP 0-9-1).
+//!
+//! This is the foundation the queue and the event bus on RabbitMQ are
+//! built on: a [`Connection`] opened from a [`Uri`] whose password never
+//! shows in text, typed [`Error`]s for refused credentials and vhosts, and
+//! lapin's channels for publishing (with publisher confirms), consuming
+//! and acknowledging.
+//!
+//! The crate is runtime-agnostic: lapin reaches its runtime through the
+//! [async-rs] traits, and the caller passes the runtime. On weft that is
+//! `weft::compat::async_rs`; the facade's `weft::rabbitmq` (feature
+//! `rabbitmq`) re-exports this crate and adds `connect(uri)`, which passes
+//! the current weft runtime. lapin is built without its default features:
+//! no tokio, no smol, no async-io in the tree (a test checks it), and no
+//! TLS yet (`amqps://` URIs fail to connect).
+//!
+//! # Examples
+//!
+//! ```
+//! # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+//! # let uri = broker.uri();
+//! use weft_rabbitmq::Connection;
+//!
+//! let rt = weft::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let conn = Connection::connect_with_runtime(&uri, weft::compat::async_rs::current())
+//!         .await
+//!         .unwrap();
+//!     let channel = conn.channel().await.unwrap();
+//!     # let _ = channel;
+//!     conn.close().await.unwrap();
+//! });
+//! ```
+//!
+//! [lapin]: https://docs.rs/lapin
+//! [async-rs]: https://docs.rs/async-rs
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod connection;
+mod error;
+mod uri;
+
+pub use self::connection::Connection;
+pub use self::error::Error;
+pub use self::uri::Uri;
+
+/// lapin, the AMQP client underneath: its channels, options and types.
+pub use lapin;

@@ -1,0 +1,49 @@
+//! RabbitMQ, on lapin running on weft: [`weft_rabbitmq`] re-exported, and
+//! [`connect`], which opens a connection on the current weft runtime.
+//!
+//! lapin reaches weft through [`crate::compat::async_rs`]: its I/O thread
+//! blocks on weft's reactor, its heartbeats and operations run as weft
+//! tasks. A multi-thread runtime suits it best: there the workers drive
+//! the sockets while lapin's thread waits.
+
+pub use weft_rabbitmq::*;
+
+use crate::compat::async_rs::try_current;
+use std::io;
+
+/// Connects to the broker at `uri` on the weft runtime running this
+/// future; see [`Connection::connect_with_runtime`] and [`Uri`].
+///
+/// # Errors
+///
+/// As [`Connection::connect_with_runtime`]; [`Error::Io`] when polled
+/// outside a weft runtime.
+///
+/// # Cancel safety
+///
+/// As [`Connection::connect_with_runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// // Polled outside a weft runtime: an error, not a panic.
+/// let mut outside = std::pin::pin!(weft::rabbitmq::connect("amqp://127.0.0.1"));
+/// let polled = outside.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert!(matches!(polled, Poll::Ready(Err(weft::rabbitmq::Error::Io(_)))));
+///
+/// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
+/// # let uri = broker.uri();
+/// let rt = weft::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let conn = weft::rabbitmq::connect(&uri).await.unwrap();
+///     assert!(conn.is_connected());
+///     conn.close().await.unwrap();
+/// });
+/// ```
+pub async fn connect(uri: &str) -> Result<Connection, Error> {
+    let runtime = try_current().map_err(|e| Error::Io(io::Error::other(e)))?;
+    Connection::connect_with_runtime(uri, runtime).await
+}
