@@ -33,9 +33,13 @@ use std::io;
 /// let mut outside = std::pin::pin!(weft::rabbitmq::connect("amqp://127.0.0.1"));
 /// let polled = outside.as_mut().poll(&mut Context::from_waker(Waker::noop()));
 /// assert!(matches!(polled, Poll::Ready(Err(weft::rabbitmq::Error::Io(_)))));
+/// ```
 ///
-/// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-/// # let uri = broker.uri();
+/// Connecting to a broker on this machine (the integration tests in
+/// `messaging/rabbitmq/tests/` run this against a private node):
+///
+/// ```no_run
+/// let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
 /// let rt = weft::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let conn = weft::rabbitmq::connect(&uri).await.unwrap();

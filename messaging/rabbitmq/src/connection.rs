@@ -17,10 +17,9 @@ use std::fmt;
 ///
 /// # Examples
 ///
-/// ```
-/// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-/// # let uri = broker.uri();
+/// ```no_run
 /// use weft_rabbitmq::Connection;
+/// let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
 ///
 /// let rt = weft::Runtime::new().unwrap();
 /// rt.block_on(async {
@@ -60,10 +59,9 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// ```
-    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-    /// # let uri = broker.uri_with("guest", "not-the-password", "%2f");
+    /// ```no_run
     /// use weft_rabbitmq::{Connection, Error};
+    /// let uri = String::from("amqp://guest:not-the-password@127.0.0.1:5672/%2f");
     ///
     /// let rt = weft::Runtime::new().unwrap();
     /// let err = rt.block_on(async {
@@ -92,10 +90,9 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// ```
-    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-    /// # let text = broker.uri_with("nobody", "nothing", "%2f");
+    /// ```no_run
     /// use weft_rabbitmq::{Connection, Uri};
+    /// let text = String::from("amqp://nobody:nothing@127.0.0.1:5672/%2f");
     ///
     /// let uri = Uri::parse(&text).unwrap().with_credentials("guest", "guest");
     /// let rt = weft::Runtime::new().unwrap();
@@ -129,10 +126,9 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// ```
-    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-    /// # let uri = broker.uri();
+    /// ```no_run
     /// use weft_rabbitmq::Connection;
+    /// let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
     ///
     /// let rt = weft::Runtime::new().unwrap();
     /// rt.block_on(async {
@@ -174,10 +170,9 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// ```
-    /// # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-    /// # let uri = broker.uri();
+    /// ```no_run
     /// use weft_rabbitmq::Connection;
+    /// let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
     ///
     /// let rt = weft::Runtime::new().unwrap();
     /// rt.block_on(async {

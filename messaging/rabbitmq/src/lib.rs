@@ -16,10 +16,9 @@
 //!
 //! # Examples
 //!
-//! ```
-//! # let Some(broker) = weft_test_support::rabbitmq::broker() else { return };
-//! # let uri = broker.uri();
+//! ```no_run
 //! use weft_rabbitmq::Connection;
+//! let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
 //!
 //! let rt = weft::Runtime::new().unwrap();
 //! rt.block_on(async {
