@@ -50,15 +50,17 @@ mod backend;
 mod error;
 mod group;
 mod handler;
+mod memory;
 mod partition;
 mod pattern;
 #[cfg(test)]
 mod tests;
 
-pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
+pub use self::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::memory::Memory;
 pub use self::partition::partition_for;
 pub use self::pattern::Pattern;
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
@@ -329,8 +331,9 @@ impl Builder {
         self
     }
 
-    /// A bus keeping its events in memory.
-    pub fn build<T: Clone + Send + 'static>(&self) -> EventBus<T> {
+    /// A bus keeping its events in memory ([`Memory`], which readers copy
+    /// events out of without holding its lock, so `T` is `Sync`).
+    pub fn build<T: Clone + Send + Sync + 'static>(&self) -> EventBus<T> {
         self.build_with(Memory::new())
     }
 
@@ -553,7 +556,14 @@ impl EventBus<()> {
 
 impl<T: Clone + Send + 'static> EventBus<T> {
     /// A bus in memory, each topic keeping [`DEFAULT_RETENTION`] events.
-    pub fn new() -> EventBus<T> {
+    ///
+    /// Unlike tokio's `broadcast`, which asks only `T: Send`, the in-memory
+    /// bus asks `T: Sync` too: its readers clone events without holding
+    /// the log's lock.
+    pub fn new() -> EventBus<T>
+    where
+        T: Sync,
+    {
         EventBus::builder().build()
     }
 
@@ -1042,7 +1052,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Default for EventBus<T> {
+impl<T: Clone + Send + Sync + 'static> Default for EventBus<T> {
     fn default() -> Self {
         EventBus::new()
     }
