@@ -729,13 +729,104 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// });
     /// ```
     pub async fn publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.publish_keyed_inner(topic, key, event, None).await
+    }
+
+    /// Publishes `event` on `topic` with `key` and `properties`, once the
+    /// backend has stored it: to the key's partition, as
+    /// [`publish_keyed`](EventBus::publish_keyed), carrying the properties
+    /// as [`publish_with`](EventBus::publish_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     let properties = Properties::new().with_header("ip", "10.0.0.7");
+    ///     bus.publish_keyed_with("audit", "ada", "logged in", properties).await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!(event.key(), Some("ada"));
+    ///     assert_eq!(event.properties().unwrap().header("ip"), Some("10.0.0.7"));
+    /// });
+    /// ```
+    pub async fn publish_keyed_with(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.publish_keyed_inner(topic, key, event, Some(properties))
+            .await
+    }
+
+    async fn publish_keyed_inner(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
         let options = TopicOptions::default();
         let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
             Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
-        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
-        self.bus.0.append(parts.pick(Some(key)), append).await
+        // The key is hashed and the event built before the log is asked.
+        let log = parts.pick(Some(key));
+        let append = self.bus.0.prepare(event, properties).with_key(Arc::from(key));
+        self.bus.0.append(log, append).await
+    }
+
+    /// Publishes `event` on `topic` with `key` and `properties` if the
+    /// backend can store it at once; see
+    /// [`publish_keyed_with`](EventBus::publish_keyed_with) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let properties = Properties::new().with_id("login-1");
+    /// bus.try_publish_keyed_with("audit", "ada", "logged in", properties).unwrap();
+    /// let event = audit.try_recv().unwrap().unwrap();
+    /// assert_eq!((event.key(), event.properties().unwrap().id().as_str()), (Some("ada"), "login-1"));
+    /// ```
+    pub fn try_publish_keyed_with(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
+        self.bus.0.try_append(parts.pick(Some(key)), append)
     }
 
     /// Publishes `event` on `topic` with `key` if the backend can store it
@@ -974,6 +1065,56 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(*member.try_recv().unwrap().unwrap(), 3);
     /// ```
     pub fn reset_group(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        self.reset_group_in(group, topic, None, to)
+    }
+    // ANCHOR_END: reset-group
+
+    /// Moves `group`'s committed offset on partition `partition` of
+    /// `topic` only, leaving the others where they are; otherwise as
+    /// [`reset_group`](EventBus::reset_group). Offsets count per
+    /// partition, so this is how a group of a topic of several goes to an
+    /// offset in one of them.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group`](EventBus::reset_group), and
+    /// [`EventsError::NoPartition`] if the topic has no partition
+    /// `partition`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// for n in 0..3 {
+    ///     jobs.try_publish_to(1, n).unwrap();
+    /// }
+    /// bus.reset_group_partition("workers", "job.queued", 1, StartAt::Offset(Offset::new(2))).unwrap();
+    /// assert_eq!(bus.committed_in("workers", "job.queued", 1).unwrap(), Some(Offset::new(2)));
+    /// let mut member = bus.join("workers", "job.queued", StartAt::Latest).unwrap();
+    /// assert_eq!(*member.try_recv().unwrap().unwrap(), 2);
+    /// ```
+    pub fn reset_group_partition(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
+        self.reset_group_in(group, topic, Some(partition), to)
+    }
+
+    /// Resets `group` on `partition`, or on every partition.
+    fn reset_group_in(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: Option<u32>,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
         // Made if new (with a throwaway member), so that every partition
         // has its state to reset.
         match group::join(&self.bus.0, group, topic, to, false) {
@@ -983,6 +1124,12 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             Err(e) => return Err(e),
         }
         let (name, parts) = self.bus.0.log(topic)?;
+        if let Some(partition) = partition.filter(|&p| p >= parts.count()) {
+            return Err(EventsError::NoPartition {
+                topic: name,
+                partition,
+            });
+        }
         let states: Vec<_> = {
             let groups = lock(&self.bus.0.groups);
             (0..parts.count())
@@ -992,12 +1139,14 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         if states.iter().any(|state| state.has_members()) {
             return Err(EventsError::GroupActive(group.to_owned()));
         }
-        for (state, log) in states.iter().zip(parts.logs.iter()) {
-            state.reset(to.offset_in(&**log))?;
+        let chosen = |p: &u32| partition.is_none_or(|only| only == *p);
+        for ((p, state), log) in (0..).zip(&states).zip(parts.logs.iter()) {
+            if chosen(&p) {
+                state.reset(to.offset_in(&**log))?;
+            }
         }
         Ok(())
     }
-    // ANCHOR_END: reset-group
 
     /// How far `group` is behind on each partition of `topic`: the events
     /// from its committed offset to the end, partition 0 first (from the
@@ -1320,6 +1469,82 @@ impl<T: Clone + Send + 'static> Topic<T> {
         self.bus.0.try_append(self.parts.pick(Some(key)), append)
     }
 
+    /// Publishes `event` with `key` and `properties`, to the key's
+    /// partition; see [`EventBus::publish_keyed_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic("cart.updated", options).unwrap();
+    ///     let mut all = carts.subscribe(StartAt::Start);
+    ///     let properties = Properties::new().with_header("source", "web");
+    ///     carts.publish_keyed_with("cart-1", "apple", properties).await.unwrap();
+    ///     let event = all.recv().await.unwrap();
+    ///     assert_eq!(event.partition(), carts.partition_for("cart-1"));
+    ///     assert_eq!(event.properties().unwrap().header("source"), Some("web"));
+    /// });
+    /// ```
+    pub async fn publish_keyed_with(
+        &self,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let log = self.parts.pick(Some(key));
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
+        self.bus.0.append(log, append).await
+    }
+
+    /// Publishes `event` with `key` and `properties` if the backend can
+    /// store it at once; see [`publish_keyed_with`](Topic::publish_keyed_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let carts = bus.topic("cart.updated").unwrap();
+    /// let mut all = carts.subscribe(StartAt::Start);
+    /// carts.try_publish_keyed_with("cart-1", "apple", Properties::new().with_id("c-1")).unwrap();
+    /// let event = all.try_recv().unwrap().unwrap();
+    /// assert_eq!((event.key(), event.properties().unwrap().id().as_str()), (Some("cart-1"), "c-1"));
+    /// ```
+    pub fn try_publish_keyed_with(
+        &self,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
+        self.bus.0.try_append(self.parts.pick(Some(key)), append)
+    }
+
     /// Publishes `event` (without a key) to partition `partition`, if the
     /// backend can store it at once: for a publisher that places events
     /// itself.
@@ -1591,6 +1816,55 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         }
     }
     // ANCHOR_END: seek
+
+    /// Moves this subscriber on one partition of one topic it reads to
+    /// where `to` says, leaving the others where they are: offsets count
+    /// per partition, so this is how a reader of a topic of several goes
+    /// to an offset in one of them. Otherwise as
+    /// [`seek`](Subscriber::seek).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::NoPartition`] if this subscriber does not read
+    /// `topic`, or the topic has no partition `partition`; nothing moved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Offset, Properties, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let at = |secs| Properties::new().with_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+    /// for (n, secs) in [(0, 10), (1, 20), (2, 30)] {
+    ///     jobs.try_publish_keyed_with("cart-1", n, at(secs)).unwrap();
+    /// }
+    /// let p = jobs.partition_for("cart-1");
+    /// let mut sub = jobs.subscribe(StartAt::Latest);
+    /// sub.seek_partition("job.queued", p, StartAt::Offset(Offset::new(1))).unwrap();
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 1);
+    /// let twenty_five = SystemTime::UNIX_EPOCH + Duration::from_secs(25);
+    /// sub.seek_partition("job.queued", p, StartAt::Time(twenty_five)).unwrap();
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 2);
+    /// assert!(sub.seek_partition("job.queued", 2, StartAt::Start).is_err());
+    /// ```
+    pub fn seek_partition(&mut self, topic: &str, partition: u32, to: StartAt) -> Result<(), EventsError> {
+        let cursor = self
+            .cursors
+            .iter_mut()
+            .find(|c| &*c.name == topic && c.partition == partition)
+            .ok_or_else(|| EventsError::NoPartition {
+                topic: Arc::from(topic),
+                partition,
+            })?;
+        cursor.next = to.offset_in(&*cursor.log);
+        cursor.buf.clear();
+        cursor.skipped = 0;
+        cursor.done = false;
+        Ok(())
+    }
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
