@@ -572,9 +572,79 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
-    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails, or
+    /// (of kind [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot open a
+    /// new topic at once: [`topic_async`](EventBus::topic_async) waits
+    /// instead. The in-memory backend always can.
     pub fn topic(&self, name: &str) -> Result<Topic<T>, EventsError> {
         self.create_topic(name, TopicOptions::default())
+    }
+
+    /// The topic `name`, created if new, once the backend has opened it:
+    /// as [`topic`](EventBus::topic), waiting for a backend that cannot
+    /// open it at once (a broker's round trip).
+    ///
+    /// # Errors
+    ///
+    /// As [`topic`](EventBus::topic), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no handle is made; a topic the
+    /// backend went on to make is there for the next call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic_async("order.placed").await.unwrap();
+    ///     orders.publish("order #1").await.unwrap();
+    ///     assert_eq!(orders.end().get(), 1);
+    /// });
+    /// ```
+    pub async fn topic_async(&self, name: &str) -> Result<Topic<T>, EventsError> {
+        self.create_topic_async(name, TopicOptions::default()).await
+    }
+
+    /// The topic `name`, made with `options` if new, once the backend has
+    /// opened it: as [`create_topic`](EventBus::create_topic), waiting for
+    /// a backend that cannot open it at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_topic`](EventBus::create_topic), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`topic_async`](EventBus::topic_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic_async("cart.updated", options).await.unwrap();
+    ///     assert_eq!(carts.partitions(), 4);
+    /// });
+    /// ```
+    pub async fn create_topic_async(
+        &self,
+        name: &str,
+        options: TopicOptions,
+    ) -> Result<Topic<T>, EventsError> {
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, name, &options)).await?;
+        Ok(Topic {
+            bus: self.bus.clone(),
+            name,
+            parts,
+        })
     }
 
     /// The topic `name`, made with `options` if new: its partition count
@@ -586,7 +656,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
-    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails, or
+    /// cannot open a new topic at once (see [`topic`](EventBus::topic);
+    /// [`create_topic_async`](EventBus::create_topic_async) waits).
     ///
     /// # Examples
     ///
@@ -932,8 +1004,45 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad pattern;
     /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// A backend that cannot open a topic at once (a broker's round trip)
+    /// makes this fail with [`EventsError::Backend`] of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock);
+    /// [`subscribe_async`](EventBus::subscribe_async) waits instead. The
+    /// in-memory backend always can.
     pub fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         self.bus.0.subscribe(pattern, from)
+    }
+
+    /// A subscriber to every topic `pattern` matches, starting `from`,
+    /// once the backend has opened the topics: as
+    /// [`subscribe`](EventBus::subscribe), waiting for a backend that
+    /// cannot open a topic at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`subscribe`](EventBus::subscribe), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no subscriber is made; the topics
+    /// opened so far stay open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe_async("audit", StartAt::Latest).await.unwrap();
+    ///     bus.publish("audit", "logged in").await.unwrap();
+    ///     assert_eq!(*audit.recv().await.unwrap(), "logged in");
+    /// });
+    /// ```
+    pub async fn subscribe_async(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
+        let pattern = Pattern::parse(pattern)?;
+        poll_fn(|cx| self.bus.0.poll_subscribe(cx, &pattern, from)).await
     }
 
     /// A new member of consumer group `group` on `topic`. The group is
@@ -945,9 +1054,84 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad name,
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot open the topic or
+    /// read or store the group's offsets at once:
+    /// [`join_async`](EventBus::join_async) waits instead. The in-memory
+    /// backend always can.
     pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
         group::join(&self.bus.0, group, topic, from, false)
+    }
+
+    /// A new member of consumer group `group` on `topic`, once the backend
+    /// has opened the topic and read (or, for a new group, stored) the
+    /// group's offsets: as [`join`](EventBus::join), waiting for a backend
+    /// that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](EventBus::join), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no member joins. A new group's state
+    /// may have been made already; its start is then not stored, and the
+    /// group starts where the next joiner's `from` says after a restart.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     bus.publish("order.paid", 42).await.unwrap();
+    ///     member.recv().await.unwrap().ack_async().await.unwrap();
+    /// });
+    /// ```
+    pub async fn join_async(
+        &self,
+        group: &str,
+        topic: &str,
+        from: StartAt,
+    ) -> Result<Member<T>, EventsError> {
+        group::join_async(&self.bus.0, group, topic, from, false).await
+    }
+
+    /// A new member of an assigned consumer group, once the backend has
+    /// answered: as [`join_assigned`](EventBus::join_assigned), waiting as
+    /// [`join_async`](EventBus::join_async) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`join_assigned`](EventBus::join_assigned), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`join_async`](EventBus::join_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    ///     bus.create_topic_async("job.queued", options).await.unwrap();
+    ///     let member = bus.join_assigned_async("workers", "job.queued", StartAt::Start).await.unwrap();
+    ///     assert_eq!(member.assignment(), [0, 1]);
+    /// });
+    /// ```
+    pub async fn join_assigned_async(
+        &self,
+        group: &str,
+        topic: &str,
+        from: StartAt,
+    ) -> Result<Member<T>, EventsError> {
+        group::join_async(&self.bus.0, group, topic, from, true).await
     }
 
     /// A new member of consumer group `group` on `topic`, in a group that
@@ -1000,7 +1184,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// # Errors
     ///
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot answer at once:
+    /// [`committed_async`](EventBus::committed_async) waits instead. The
+    /// in-memory backend always can.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
         self.committed_in(group, topic, 0)
     }
@@ -1009,7 +1196,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// # Errors
     ///
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or cannot answer at
+    /// once (see [`committed`](EventBus::committed);
+    /// [`committed_in_async`](EventBus::committed_in_async) waits).
     ///
     /// # Examples
     ///
@@ -1028,6 +1217,65 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ) -> Result<Option<Offset>, EventsError> {
         let backend = &self.bus.0.backend;
         Ok(at_once(|cx| backend.poll_committed(cx, group, topic, partition))?)
+    }
+
+    /// The offset `group` has committed on `topic`, once the backend has
+    /// answered: as [`committed`](EventBus::committed), waiting for a
+    /// backend that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let _member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(0)));
+    /// });
+    /// ```
+    pub async fn committed_async(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
+        self.committed_in_async(group, topic, 0).await
+    }
+
+    /// The offset `group` has committed on `topic`'s partition
+    /// `partition`, once the backend has answered; see
+    /// [`committed_async`](EventBus::committed_async).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     assert_eq!(bus.committed_in_async("billing", "order.paid", 3).await.unwrap(), None);
+    /// });
+    /// ```
+    pub async fn committed_in_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<Offset>, EventsError> {
+        let backend = &self.bus.0.backend;
+        Ok(poll_fn(|cx| backend.poll_committed(cx, group, topic, partition)).await?)
     }
 
     // ANCHOR: reset-group
@@ -1328,29 +1576,55 @@ impl<T: Clone + Send + 'static> Inner<T> {
     }
     // ANCHOR_END: append
 
+    /// [`poll_subscribe`](Inner::poll_subscribe) for a caller that cannot
+    /// wait.
     fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
+        at_once_or_would_block(|cx| self.poll_subscribe(cx, &pattern, from))
+    }
+
+    /// A subscriber to what `pattern` matches: the topic's log for a
+    /// literal name, else every topic it matches (those the backend stored
+    /// before this bus started opened first). Polled again after
+    /// `Pending`, it goes on where it stopped: topics opened stay open.
+    fn poll_subscribe(
+        &self,
+        cx: &mut Context<'_>,
+        pattern: &Pattern,
+        from: StartAt,
+    ) -> Poll<Result<Subscriber<T>, EventsError>> {
         if pattern.is_literal() {
-            let (name, parts) = self.log(pattern.as_str())?;
-            return Ok(Subscriber {
+            let (name, parts) = match self.poll_log(cx, pattern.as_str(), &TopicOptions::default()) {
+                Poll::Ready(found) => found?,
+                Poll::Pending => return Poll::Pending,
+            };
+            return Poll::Ready(Ok(Subscriber {
                 cursors: Cursor::all(&name, &parts, from).collect(),
                 watch: None,
-            });
+            }));
         }
+        let mut wakers = Vec::new();
         let mut registry = lock(&self.registry);
         // Topics the backend stored before this bus started. No pattern
         // subscriber can be waiting on them yet, but the registry may hold
         // watchers of dropped subscribers: prune them here too.
         registry.watchers.retain(|watch| watch.strong_count() > 0);
-        let mut wakers = Vec::new();
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
-                let cx = &mut Context::from_waker(Waker::noop());
                 let options = TopicOptions::default();
                 match self.open(cx, &mut registry, &stored, &options, &mut wakers) {
-                    Poll::Ready(opened) => opened?,
-                    Poll::Pending => return Err(EventsError::Backend(would_block())),
-                };
+                    Poll::Ready(Ok(_)) => {}
+                    Poll::Ready(Err(e)) => {
+                        drop(registry);
+                        wakers.into_iter().for_each(Waker::wake);
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Pending => {
+                        drop(registry);
+                        wakers.into_iter().for_each(Waker::wake);
+                        return Poll::Pending;
+                    }
+                }
             }
         }
         let cursors = registry
@@ -1360,7 +1634,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             .flat_map(|(name, parts)| Cursor::all(name, parts, from))
             .collect();
         let watch = Arc::new(Watch {
-            pattern,
+            pattern: pattern.clone(),
             state: Mutex::new(WatchState {
                 new: Vec::new(),
                 waker: None,
@@ -1370,10 +1644,10 @@ impl<T: Clone + Send + 'static> Inner<T> {
         registry.watchers.push(Arc::downgrade(&watch));
         drop(registry);
         wakers.into_iter().for_each(Waker::wake);
-        Ok(Subscriber {
+        Poll::Ready(Ok(Subscriber {
             cursors,
             watch: Some(watch),
-        })
+        }))
     }
 }
 
@@ -2102,6 +2376,17 @@ fn would_block() -> io::Error {
         io::ErrorKind::WouldBlock,
         "the event bus backend did not complete at once",
     )
+}
+
+/// Polls `poll` once, for a caller that cannot wait: `Pending` becomes a
+/// [`would_block`] error.
+fn at_once_or_would_block<R>(
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<Result<R, EventsError>>,
+) -> Result<R, EventsError> {
+    match poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(EventsError::Backend(would_block())),
+    }
 }
 
 /// Polls a backend operation once, for a caller that cannot wait: `Pending`
