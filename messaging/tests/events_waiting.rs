@@ -296,3 +296,50 @@ fn a_commit_stored_late_does_not_leave_an_older_offset_in_the_backend() {
     );
     assert_eq!(member.committed(), Offset::new(2));
 }
+
+#[test]
+fn commit_up_to_async_waits_until_the_batch_commit_is_stored() {
+    let (bus, stalls) = slow();
+    let mut member = bus.join("g", "audit", StartAt::Start).unwrap();
+    for n in 0..3 {
+        bus.try_publish("audit", n).unwrap();
+    }
+    let batch: Vec<_> = (0..3).map(|_| member.try_recv().unwrap().unwrap()).collect();
+    stalls.lock().unwrap().commit = 1;
+    completes_after(&stalls, 1, member.commit_up_to_async(0, Offset::new(3))).unwrap();
+    drop(batch);
+    assert_eq!(bus.committed("g", "audit").unwrap(), Some(Offset::new(3)));
+    assert!(member.try_recv().is_none(), "settled: nothing goes back");
+}
+
+#[test]
+fn reset_group_async_and_lag_async_wait_for_the_backend() {
+    let (bus, stalls) = slow();
+    for n in 0..5 {
+        bus.try_publish("audit", n).unwrap();
+    }
+    let member = bus.join("g", "audit", StartAt::Start).unwrap();
+    drop(member);
+    stalls.lock().unwrap().commit = 1;
+    assert!(would_block(bus.reset_group("g", "audit", StartAt::Latest)));
+    stalls.lock().unwrap().commit = 1;
+    completes_after(
+        &stalls,
+        1,
+        bus.reset_group_async("g", "audit", StartAt::Offset(Offset::new(3))),
+    )
+    .unwrap();
+    assert_eq!(bus.committed("g", "audit").unwrap(), Some(Offset::new(3)));
+    stalls.lock().unwrap().commit = 1;
+    let one = bus.reset_group_partition_async("g", "audit", 0, StartAt::Offset(Offset::new(4)));
+    completes_after(&stalls, 1, one).unwrap();
+    assert_eq!(bus.committed("g", "audit").unwrap(), Some(Offset::new(4)));
+
+    stalls.lock().unwrap().committed = 1;
+    assert!(would_block(bus.lag("g", "audit")));
+    stalls.lock().unwrap().committed = 1;
+    assert_eq!(
+        completes_after(&stalls, 1, bus.lag_async("g", "audit")).unwrap(),
+        [1]
+    );
+}

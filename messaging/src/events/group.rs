@@ -12,14 +12,13 @@
 use super::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
-use super::{BATCH, Event, Inner, Offset, StartAt, TopicOptions, at_once, would_block};
+use super::{BATCH, Event, Inner, Offset, StartAt, TopicOptions, at_once, now_or_would_block};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::io;
 use std::ops::Deref;
-use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -166,11 +165,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     from: StartAt,
     assigned: bool,
 ) -> Result<Member<T>, EventsError> {
-    let joining = pin!(join_async(inner, group, topic, from, assigned));
-    match joining.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(result) => result,
-        Poll::Pending => Err(EventsError::Backend(would_block())),
-    }
+    now_or_would_block(join_async(inner, group, topic, from, assigned))
 }
 
 /// A new member of `group` on `topic`. What the backend is asked (the
@@ -409,7 +404,8 @@ impl<T: Clone + Send + 'static> Member<T> {
     ///
     /// [`EventsError::Revoked`] if this member of an assigned group does
     /// not hold `partition`, or the topic has no such partition;
-    /// [`EventsError::Backend`] as for [`GroupEvent::ack`].
+    /// [`EventsError::Backend`] as for [`GroupEvent::ack`] (which does not
+    /// wait; [`commit_up_to_async`](Member::commit_up_to_async) does).
     ///
     /// # Examples
     ///
@@ -428,6 +424,58 @@ impl<T: Clone + Send + 'static> Member<T> {
     /// assert!(member.try_recv().is_none());
     /// ```
     pub fn commit_up_to(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        self.settle_up_to(partition, offset, Settle::AckNow).map(|_| ())
+    }
+
+    /// Commits every event of `partition` before `offset` in one call, as
+    /// [`commit_up_to`](Member::commit_up_to) does, and waits until the
+    /// backend has stored the committed offset this moves.
+    ///
+    /// # Errors
+    ///
+    /// As [`commit_up_to`](Member::commit_up_to), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`GroupEvent::ack_async`]: the batch counts from the first poll
+    /// on; dropped while the backend stores the commit, the commit may or
+    /// may not be stored, and the next ack stores it if not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     for n in 0..3 {
+    ///         bus.publish("order.paid", n).await.unwrap();
+    ///     }
+    ///     let mut batch = Vec::new();
+    ///     for _ in 0..3 {
+    ///         batch.push(member.recv().await.unwrap());
+    ///     }
+    ///     member.commit_up_to_async(0, Offset::new(3)).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(3)));
+    /// });
+    /// ```
+    pub async fn commit_up_to_async(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        match self.settle_up_to(partition, offset, Settle::AckLater)? {
+            Some((target, epoch)) => self.parts[partition as usize].store_commit(target, epoch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Settles every event of `partition` before `offset` as acked; see
+    /// [`Group::settle`] for `how` and what it returns.
+    fn settle_up_to(
+        &self,
+        partition: u32,
+        offset: Offset,
+        how: Settle,
+    ) -> Result<Option<(Offset, u64)>, EventsError> {
         let revoked = || EventsError::Revoked {
             topic: self.topic.clone(),
             partition,
@@ -449,7 +497,14 @@ impl<T: Clone + Send + 'static> Member<T> {
             state.prior.retain(|&at, _| at >= offset);
             let kept = state.redeliver.split_off(&offset);
             let settled = std::mem::replace(&mut state.redeliver, kept);
-            (part.advance(state), settled)
+            let result = match how {
+                Settle::AckLater => {
+                    let oldest = oldest_unacked(state);
+                    Ok((oldest > state.committed).then_some((oldest, state.epoch)))
+                }
+                _ => part.advance(state).map(|()| None),
+            };
+            (result, settled)
         };
         drop(membership);
         result
@@ -609,13 +664,11 @@ impl<T: 'static> Group<T> {
     /// member is in it: everything before counts as handled, everything
     /// from it will be handed out; events still out (held past their
     /// member's leaving) no longer count.
-    pub(crate) fn reset(&self, offset: Offset) -> Result<(), EventsError> {
+    pub(crate) async fn reset(&self, offset: Offset) -> Result<(), EventsError> {
         let backend = &self.backend;
-        at_once(|cx| {
-            backend
-                .poll_commit(cx, &self.name, &self.topic, self.partition, offset)
-                .map_err(io::Error::from)
-        })?;
+        poll_fn(|cx| backend.poll_commit(cx, &self.name, &self.topic, self.partition, offset))
+            .await
+            .map_err(io::Error::from)?;
         let _dropped = {
             let mut state = lock(&self.state);
             let state = &mut *state;

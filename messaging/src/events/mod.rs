@@ -72,10 +72,10 @@ use crate::loom::{Mutex, lock};
 use futures_core::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::ops::Deref;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
@@ -1291,7 +1291,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] for a bad name or
     /// [`EventsError::GroupNeedsTopic`] for a pattern;
     /// [`EventsError::Backend`] if the backend fails (partitions before
-    /// the failing one are reset already).
+    /// the failing one are reset already), or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot answer at once:
+    /// [`reset_group_async`](EventBus::reset_group_async) waits instead.
+    /// The in-memory backend always can.
     ///
     /// # Examples
     ///
@@ -1327,7 +1330,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// As [`reset_group`](EventBus::reset_group), and
     /// [`EventsError::NoPartition`] if the topic has no partition
-    /// `partition`.
+    /// `partition`; [`reset_group_partition_async`](EventBus::reset_group_partition_async)
+    /// waits for a backend that cannot answer at once.
     ///
     /// # Examples
     ///
@@ -1363,15 +1367,96 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         partition: Option<u32>,
         to: StartAt,
     ) -> Result<(), EventsError> {
+        now_or_would_block(self.reset_group_in_async(group, topic, partition, to))
+    }
+
+    /// Moves `group`'s committed offsets on every partition of `topic`,
+    /// once the backend has stored them: as
+    /// [`reset_group`](EventBus::reset_group), waiting for a backend that
+    /// cannot store them at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group`](EventBus::reset_group), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, the partitions reset so far stay
+    /// reset; one whose store was under way may or may not be.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     for n in 0..5 {
+    ///         bus.publish("order.paid", n).await.unwrap();
+    ///     }
+    ///     bus.reset_group_async("billing", "order.paid", StartAt::Offset(Offset::new(3))).await.unwrap();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     assert_eq!(*member.recv().await.unwrap(), 3);
+    /// });
+    /// ```
+    pub async fn reset_group_async(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        self.reset_group_in_async(group, topic, None, to).await
+    }
+
+    /// Moves `group`'s committed offset on partition `partition` of
+    /// `topic` only, once the backend has stored it: as
+    /// [`reset_group_partition`](EventBus::reset_group_partition), waiting
+    /// as [`reset_group_async`](EventBus::reset_group_async) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group_partition`](EventBus::reset_group_partition), never
+    /// of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`reset_group_async`](EventBus::reset_group_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     bus.reset_group_partition_async("billing", "order.paid", 0, StartAt::Latest).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(0)));
+    /// });
+    /// ```
+    pub async fn reset_group_partition_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
+        self.reset_group_in_async(group, topic, Some(partition), to).await
+    }
+
+    /// Resets `group` on `partition`, or on every partition.
+    async fn reset_group_in_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: Option<u32>,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
         // Made if new (with a throwaway member), so that every partition
         // has its state to reset.
-        match group::join(&self.bus.0, group, topic, to, false) {
+        match group::join_async(&self.bus.0, group, topic, to, false).await {
             Ok(member) => drop(member),
             // Members of an assigned group.
             Err(EventsError::GroupKind(group)) => return Err(EventsError::GroupActive(group)),
             Err(e) => return Err(e),
         }
-        let (name, parts) = self.bus.0.log(topic)?;
+        let options = TopicOptions::default();
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await?;
         if let Some(partition) = partition.filter(|&p| p >= parts.count()) {
             return Err(EventsError::NoPartition {
                 topic: name,
@@ -1390,7 +1475,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         let chosen = |p: &u32| partition.is_none_or(|only| only == *p);
         for ((p, state), log) in (0..).zip(&states).zip(parts.logs.iter()) {
             if chosen(&p) {
-                state.reset(to.offset_in(&**log))?;
+                state.reset(to.offset_in(&**log)).await?;
             }
         }
         Ok(())
@@ -1403,7 +1488,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] for a bad name;
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or cannot answer at
+    /// once ([`lag_async`](EventBus::lag_async) waits; the in-memory backend
+    /// always can).
     ///
     /// # Examples
     ///
@@ -1419,16 +1506,44 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(bus.lag("billing", "order.paid").unwrap(), [2]);
     /// ```
     pub fn lag(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
-        let (name, parts) = self.bus.0.log(topic)?;
+        now_or_would_block(self.lag_async(group, topic))
+    }
+
+    /// How far `group` is behind on each partition of `topic`, once the
+    /// backend has answered: as [`lag`](EventBus::lag), waiting for a
+    /// backend that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`lag`](EventBus::lag), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads (and opens the topic if new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let _member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     bus.publish("order.paid", 1).await.unwrap();
+    ///     assert_eq!(bus.lag_async("billing", "order.paid").await.unwrap(), [1]);
+    /// });
+    /// ```
+    pub async fn lag_async(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
+        let options = TopicOptions::default();
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await?;
         let backend = &self.bus.0.backend;
-        (0..)
-            .zip(parts.logs.iter())
-            .map(|(p, log)| {
-                let committed = at_once(|cx| backend.poll_committed(cx, group, &name, p))?;
-                let from = committed.unwrap_or_else(|| log.start());
-                Ok(log.end().get().saturating_sub(from.get()))
-            })
-            .collect()
+        let mut lag = Vec::with_capacity(parts.logs.len());
+        for (p, log) in (0..).zip(parts.logs.iter()) {
+            let committed = poll_fn(|cx| backend.poll_committed(cx, group, &name, p)).await?;
+            let from = committed.unwrap_or_else(|| log.start());
+            lag.push(log.end().get().saturating_sub(from.get()));
+        }
+        Ok(lag)
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -2376,6 +2491,15 @@ fn would_block() -> io::Error {
         io::ErrorKind::WouldBlock,
         "the event bus backend did not complete at once",
     )
+}
+
+/// Polls `future` once, for a caller that cannot wait: `Pending` becomes a
+/// [`would_block`] error (and the future is dropped).
+fn now_or_would_block<R>(future: impl Future<Output = Result<R, EventsError>>) -> Result<R, EventsError> {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(EventsError::Backend(would_block())),
+    }
 }
 
 /// Polls `poll` once, for a caller that cannot wait: `Pending` becomes a
