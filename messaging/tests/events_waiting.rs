@@ -37,6 +37,8 @@ struct Stalls {
     open: usize,
     committed: usize,
     commit: usize,
+    /// How many of the next commits fail (not stored).
+    fail_commit: usize,
     waiting: Vec<Waker>,
 }
 
@@ -88,6 +90,14 @@ impl Backend<u32> for Slow {
     ) -> Poll<Result<(), StoreError<Offset>>> {
         if self.stall(cx, |s| &mut s.commit) {
             return Poll::Pending;
+        }
+        {
+            let mut stalls = self.stalls.lock().unwrap();
+            if stalls.fail_commit > 0 {
+                stalls.fail_commit -= 1;
+                let error = io::Error::other("offset store down");
+                return Poll::Ready(Err(StoreError::NotStored { value: offset, error }));
+            }
         }
         self.memory.poll_commit(cx, group, topic, partition, offset)
     }
@@ -342,4 +352,20 @@ fn reset_group_async_and_lag_async_wait_for_the_backend() {
         completes_after(&stalls, 1, bus.lag_async("g", "audit")).unwrap(),
         [1]
     );
+}
+
+#[test]
+fn a_new_groups_start_that_failed_to_store_is_stored_by_the_next_join() {
+    let (bus, stalls) = slow();
+    bus.try_publish("audit", 1).unwrap();
+    bus.try_publish("audit", 2).unwrap();
+    stalls.lock().unwrap().fail_commit = 1;
+    let failed = bus.join("g", "audit", StartAt::Start);
+    assert!(matches!(failed, Err(EventsError::Backend(e)) if e.to_string() == "offset store down"));
+    assert_eq!(bus.committed("g", "audit").unwrap(), None, "not stored");
+    // The group was made, at offset 0: the next joiner stores that start,
+    // whatever its own `from`.
+    let mut member = bus.join("g", "audit", StartAt::Latest).unwrap();
+    assert_eq!(bus.committed("g", "audit").unwrap(), Some(Offset::new(0)));
+    assert_eq!(*member.try_recv().unwrap().unwrap(), 1);
 }

@@ -147,6 +147,9 @@ struct GroupState<T> {
     /// Events that left the retained window before the group read them,
     /// not yet reported.
     lagged: u64,
+    /// A new group's start that the backend does not have yet: the next
+    /// joiner stores it.
+    start_unstored: bool,
     /// The log is closed and read to the end.
     done: bool,
     /// Members waiting for an event: one waker each (the latest), removed
@@ -235,7 +238,6 @@ pub(crate) async fn join_async<T: Clone + Send + 'static>(
             }
         }
         let mut parts = Vec::with_capacity(count);
-        let mut to_store = Vec::new();
         for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
             let shared = match groups.get(&key(partition)) {
                 Some(shared) => shared.clone(),
@@ -244,25 +246,32 @@ pub(crate) async fn join_async<T: Clone + Send + 'static>(
                     let (start, store) =
                         starts[partition as usize].unwrap_or_else(|| (from.offset_in(&**log), true));
                     let state = Group::new(inner, group, &name, partition, log.clone(), start, coord.clone());
+                    lock(&state.state).start_unstored = store;
                     let shared = Arc::new(state);
                     groups.insert(key(partition), shared.clone());
-                    if store {
-                        to_store.push((partition, start));
-                    }
                     shared
                 }
             };
             parts.push(shared);
         }
+        // A new state's start, not stored yet (by this joiner, or by one
+        // that failed or gave up): the state's own, so two joiners racing
+        // with different `from`s store the same.
+        let to_store: Vec<_> = parts
+            .iter()
+            .filter_map(|part| {
+                let state = lock(&part.state);
+                state
+                    .start_unstored
+                    .then(|| (part.clone(), state.committed, state.epoch))
+            })
+            .collect();
         (coord, parts, to_store)
     };
-    // Only the joiner that made a state stores its start, so two joiners
-    // racing with different `from`s cannot store different ones.
-    for (partition, start) in to_store {
-        let backend = &inner.backend;
-        poll_fn(|cx| backend.poll_commit(cx, group, &name, partition, start))
-            .await
-            .map_err(io::Error::from)?;
+    for (part, start, epoch) in to_store {
+        // Stored again if an ack or a reset moved it meanwhile.
+        part.store_commit(start, epoch).await?;
+        lock(&part.state).start_unstored = false;
     }
     let reader = ReaderId::new();
     let wakers = {
@@ -327,6 +336,7 @@ impl<T: 'static> Group<T> {
                 epoch: 0,
                 committed: start,
                 lagged: 0,
+                start_unstored: false,
                 done: false,
                 waiters: Vec::new(),
             }),

@@ -1054,7 +1054,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad name,
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
-    /// [`EventsError::Backend`] if the backend fails, or (of kind
+    /// [`EventsError::Backend`] if the backend fails (if it failed to store
+    /// a new group's start, the group is made all the same, and the next
+    /// member to join stores it), or (of kind
     /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot open the topic or
     /// read or store the group's offsets at once:
     /// [`join_async`](EventBus::join_async) waits instead. The in-memory
