@@ -163,3 +163,112 @@ fn lag_is_per_partition() {
         "from the oldest retained"
     );
 }
+
+#[test]
+fn a_subscriber_seeks_one_partition_to_an_offset_or_a_time_and_leaves_the_other() {
+    paused_current_thread().block_on(async {
+        let bus = EventBus::builder().spawner(&Spawner::current()).build();
+        let topic = bus.create_topic("audit", two_partitions()).unwrap();
+        for n in 0..6 {
+            topic.publish(n).await.unwrap(); // partitions 0, 1, 0, 1, ...
+            weft::time::advance(Duration::from_secs(10)).await;
+        }
+        let collect = |sub: &mut weft::events::Subscriber<u32>| {
+            std::iter::from_fn(|| sub.try_recv())
+                .map(|e| *e.unwrap())
+                .collect::<Vec<_>>()
+        };
+        let mut sub = topic.subscribe(StartAt::Latest);
+        sub.seek_partition("audit", 1, StartAt::Offset(Offset::new(1)))
+            .unwrap();
+        assert_eq!(collect(&mut sub), [3, 5], "partition 1 only, from its offset 1");
+        // Event 2 is partition 0's offset 1, stamped 20 s after the first.
+        let mut probe = topic.subscribe(StartAt::Start);
+        let second = probe.try_recv().unwrap().unwrap().timestamp() + Duration::from_secs(20);
+        sub.seek_partition("audit", 0, StartAt::Time(second)).unwrap();
+        assert_eq!(collect(&mut sub), [2, 4]);
+        let missing = sub.seek_partition("audit", 2, StartAt::Start);
+        assert!(matches!(
+            missing,
+            Err(EventsError::NoPartition { partition: 2, .. })
+        ));
+        let other = sub.seek_partition("other", 0, StartAt::Start);
+        assert!(matches!(other, Err(EventsError::NoPartition { .. })));
+        assert!(sub.try_recv().is_none(), "a failed seek moves nothing");
+    });
+}
+
+#[test]
+fn a_stopped_group_is_reset_on_one_partition_only() {
+    let bus = EventBus::new();
+    let topic = bus.create_topic("jobs", two_partitions()).unwrap();
+    for n in 0..4 {
+        topic.try_publish_to(n % 2, n).unwrap();
+    }
+    let member = bus.join("workers", "jobs", StartAt::Start).unwrap();
+    let active = bus.reset_group_partition("workers", "jobs", 0, StartAt::Latest);
+    assert!(matches!(active, Err(EventsError::GroupActive(_))));
+    drop(member);
+    bus.reset_group_partition("workers", "jobs", 0, StartAt::Latest)
+        .unwrap();
+    assert_eq!(
+        bus.committed_in("workers", "jobs", 0).unwrap(),
+        Some(Offset::new(2))
+    );
+    assert_eq!(
+        bus.committed_in("workers", "jobs", 1).unwrap(),
+        Some(Offset::new(0))
+    );
+    let missing = bus.reset_group_partition("workers", "jobs", 2, StartAt::Start);
+    assert!(matches!(
+        missing,
+        Err(EventsError::NoPartition { partition: 2, .. })
+    ));
+    let mut member = bus.join("workers", "jobs", StartAt::Start).unwrap();
+    let got: Vec<u32> = std::iter::from_fn(|| member.try_recv())
+        .map(|e| {
+            let e = e.unwrap();
+            let n = *e;
+            e.ack().unwrap();
+            n
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [1, 3],
+        "partition 1 kept its place; partition 0 moved to its end"
+    );
+}
+
+#[test]
+fn a_keyed_event_with_properties_goes_to_its_keys_partition_and_carries_both() {
+    weft::block_on(async {
+        let bus = EventBus::new();
+        let options = TopicOptions {
+            partitions: 8,
+            ..TopicOptions::default()
+        };
+        let carts = bus.create_topic("cart.updated", options).unwrap();
+        let mut all = carts.subscribe(StartAt::Start);
+        let with = |id: &str| weft::events::Properties::new().with_id(id).with_header("h", "v");
+        bus.publish_keyed_with("cart.updated", "cart-1", 1, with("a"))
+            .await
+            .unwrap();
+        carts.publish_keyed_with("cart-1", 2, with("b")).await.unwrap();
+        bus.try_publish_keyed_with("cart.updated", "cart-1", 3, with("c"))
+            .unwrap();
+        carts.try_publish_keyed_with("cart-1", 4, with("d")).unwrap();
+        for (n, id) in [(1, "a"), (2, "b"), (3, "c"), (4, "d")] {
+            let event = all.recv().await.unwrap();
+            assert_eq!(*event, n);
+            assert_eq!(event.key(), Some("cart-1"));
+            assert_eq!(event.partition(), carts.partition_for("cart-1"));
+            let properties = event.properties().unwrap();
+            assert_eq!(
+                (properties.id().as_str(), properties.header("h")),
+                (id, Some("v"))
+            );
+            assert_eq!(properties.timestamp(), Some(event.timestamp()));
+        }
+    });
+}

@@ -220,6 +220,14 @@ pub enum EventsError {
     /// A group's offsets can be reset only while it has no members: this
     /// one has some on the topic.
     GroupActive(String),
+    /// The topic has no such partition, or (for a subscriber) the
+    /// subscriber does not read that topic.
+    NoPartition {
+        /// The topic named.
+        topic: Arc<str>,
+        /// The partition named.
+        partition: u32,
+    },
 }
 
 impl fmt::Display for EventsError {
@@ -241,6 +249,9 @@ impl fmt::Display for EventsError {
                 f,
                 "group {group:?} has members: stop them before resetting its offsets"
             ),
+            EventsError::NoPartition { topic, partition } => {
+                write!(f, "no partition {partition} of topic {topic:?} here")
+            }
             EventsError::GroupKind(group) => write!(
                 f,
                 "group {group:?} has members that joined the other way (shared or assigned)"

@@ -12,7 +12,7 @@
 use super::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
-use super::{BATCH, Event, Inner, Offset, StartAt, at_once};
+use super::{BATCH, Event, Inner, Offset, StartAt, TopicOptions, at_once, now_or_would_block};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -147,6 +147,9 @@ struct GroupState<T> {
     /// Events that left the retained window before the group read them,
     /// not yet reported.
     lagged: u64,
+    /// A new group's start that the backend does not have yet: the next
+    /// joiner stores it.
+    start_unstored: bool,
     /// The log is closed and read to the end.
     done: bool,
     /// Members waiting for an event: one waker each (the latest), removed
@@ -156,7 +159,23 @@ struct GroupState<T> {
 }
 // ANCHOR_END: group-state
 
+/// [`join_async`] for a caller that cannot wait: a backend that does not
+/// answer at once is a `WouldBlock` error.
 pub(crate) fn join<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &str,
+    from: StartAt,
+    assigned: bool,
+) -> Result<Member<T>, EventsError> {
+    now_or_would_block(join_async(inner, group, topic, from, assigned))
+}
+
+/// A new member of `group` on `topic`. What the backend is asked (the
+/// topic's logs, the group's committed offsets, the start of a new group)
+/// is awaited without holding a lock; the group's state in each partition
+/// is made under the groups' lock, all partitions at once, by one joiner.
+pub(crate) async fn join_async<T: Clone + Send + 'static>(
     inner: &Inner<T>,
     group: &str,
     topic: &str,
@@ -170,48 +189,90 @@ pub(crate) fn join<T: Clone + Send + 'static>(
     if !Pattern::parse(topic)?.is_literal() {
         return Err(EventsError::GroupNeedsTopic(topic.to_owned()));
     }
-    let (name, topic_parts) = inner.log(topic)?;
-    let mut groups = lock(&inner.groups);
+    let options = TopicOptions::default();
+    let (name, topic_parts) = poll_fn(|cx| inner.poll_log(cx, topic, &options)).await?;
     let count = topic_parts.logs.len();
-    let coord = match groups.get(&(group.to_owned(), name.clone(), 0)) {
-        Some(first) => first.coord.clone(),
-        None => Arc::new(Coordinator {
-            state: Mutex::new(Membership {
-                shared: 0,
-                members: Vec::new(),
-                target: vec![None; count],
-                holder: vec![None; count],
-                untold: Vec::new(),
-                waiters: Vec::new(),
-            }),
-        }),
+    let key = |partition: u32| (group.to_owned(), name.clone(), partition);
+    // Where a new state would start in each partition the group has none
+    // in yet (states are never removed): its committed offset, else `from`
+    // (to be stored, so a group that never acks still resumes there).
+    let missing: Vec<u32> = {
+        let groups = lock(&inner.groups);
+        (0..count as u32)
+            .filter(|&p| !groups.contains_key(&key(p)))
+            .collect()
     };
-    {
-        let membership = lock(&coord.state);
-        let other_kind = if assigned {
-            membership.shared > 0
-        } else {
-            !membership.members.is_empty()
-        };
-        if other_kind {
-            return Err(EventsError::GroupKind(group.to_owned()));
-        }
+    let mut starts = vec![None; count];
+    for p in missing {
+        let backend = &inner.backend;
+        let committed = poll_fn(|cx| backend.poll_committed(cx, group, &name, p)).await?;
+        starts[p as usize] = Some(match committed {
+            Some(committed) => (committed, false),
+            None => (from.offset_in(&*topic_parts.logs[p as usize]), true),
+        });
     }
-    let mut parts = Vec::with_capacity(count);
-    for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
-        let key = (group.to_owned(), name.clone(), partition);
-        let shared = match groups.get(&key) {
-            Some(shared) => shared.clone(),
-            None => {
-                let part = open(inner, group, &name, partition, log.clone(), from, coord.clone())?;
-                let shared = Arc::new(part);
-                groups.insert(key, shared.clone());
-                shared
+    let (coord, parts, to_store) = {
+        let mut groups = lock(&inner.groups);
+        let coord = match groups.get(&key(0)) {
+            Some(first) => first.coord.clone(),
+            None => Arc::new(Coordinator {
+                state: Mutex::new(Membership {
+                    shared: 0,
+                    members: Vec::new(),
+                    target: vec![None; count],
+                    holder: vec![None; count],
+                    untold: Vec::new(),
+                    waiters: Vec::new(),
+                }),
+            }),
+        };
+        {
+            let membership = lock(&coord.state);
+            let other_kind = if assigned {
+                membership.shared > 0
+            } else {
+                !membership.members.is_empty()
+            };
+            if other_kind {
+                return Err(EventsError::GroupKind(group.to_owned()));
             }
-        };
-        parts.push(shared);
+        }
+        let mut parts = Vec::with_capacity(count);
+        for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
+            let shared = match groups.get(&key(partition)) {
+                Some(shared) => shared.clone(),
+                None => {
+                    // Looked up above (a state missing then is missing now).
+                    let (start, store) =
+                        starts[partition as usize].unwrap_or_else(|| (from.offset_in(&**log), true));
+                    let state = Group::new(inner, group, &name, partition, log.clone(), start, coord.clone());
+                    lock(&state.state).start_unstored = store;
+                    let shared = Arc::new(state);
+                    groups.insert(key(partition), shared.clone());
+                    shared
+                }
+            };
+            parts.push(shared);
+        }
+        // A new state's start, not stored yet (by this joiner, or by one
+        // that failed or gave up): the state's own, so two joiners racing
+        // with different `from`s store the same.
+        let to_store: Vec<_> = parts
+            .iter()
+            .filter_map(|part| {
+                let state = lock(&part.state);
+                state
+                    .start_unstored
+                    .then(|| (part.clone(), state.committed, state.epoch))
+            })
+            .collect();
+        (coord, parts, to_store)
+    };
+    for (part, start, epoch) in to_store {
+        // Stored again if an ack or a reset moved it meanwhile.
+        part.store_commit(start, epoch).await?;
+        lock(&part.state).start_unstored = false;
     }
-    drop(groups);
     let reader = ReaderId::new();
     let wakers = {
         let mut membership = lock(&coord.state);
@@ -227,7 +288,7 @@ pub(crate) fn join<T: Clone + Send + 'static>(
             Vec::new()
         }
     };
-    // Members that lose a partition let it go at their next call: wake
+    // Members that lose a partition let go of it at their next call: wake
     // them to make it.
     wake_members(&parts, wakers);
     Ok(Member {
@@ -248,49 +309,39 @@ fn wake_members<T: 'static>(parts: &[Arc<Group<T>>], mut wakers: Vec<(ReaderId, 
     wakers.into_iter().for_each(|(_, waker)| waker.wake());
 }
 
-/// The group's state in one partition, starting at its committed offset
-/// if the backend has one, else `from`.
-fn open<T: Clone + Send + 'static>(
-    inner: &Inner<T>,
-    group: &str,
-    topic: &Arc<str>,
-    partition: u32,
-    log: Arc<dyn TopicLog<T>>,
-    from: StartAt,
-    coord: Arc<Coordinator>,
-) -> Result<Group<T>, EventsError> {
-    let backend = &inner.backend;
-    let start = match at_once(|cx| backend.poll_committed(cx, group, topic, partition))? {
-        Some(committed) => committed,
-        None => from.offset_in(&*log),
-    };
-    // Stored at once, so a group that never acks still resumes
-    // where it began, not at a new `from`.
-    at_once(|cx| {
-        backend
-            .poll_commit(cx, group, topic, partition, start)
-            .map_err(io::Error::from)
-    })?;
-    Ok(Group {
-        name: group.to_owned(),
-        topic: topic.clone(),
-        partition,
-        log,
-        backend: inner.backend.clone(),
-        coord,
-        state: Mutex::new(GroupState {
-            next: start,
-            buf: VecDeque::new(),
-            redeliver: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
-            prior: BTreeMap::new(),
-            epoch: 0,
-            committed: start,
-            lagged: 0,
-            done: false,
-            waiters: Vec::new(),
-        }),
-    })
+impl<T: 'static> Group<T> {
+    /// The group's state in one partition, starting at `start`.
+    fn new(
+        inner: &Inner<T>,
+        group: &str,
+        topic: &Arc<str>,
+        partition: u32,
+        log: Arc<dyn TopicLog<T>>,
+        start: Offset,
+        coord: Arc<Coordinator>,
+    ) -> Group<T> {
+        Group {
+            name: group.to_owned(),
+            topic: topic.clone(),
+            partition,
+            log,
+            backend: inner.backend.clone(),
+            coord,
+            state: Mutex::new(GroupState {
+                next: start,
+                buf: VecDeque::new(),
+                redeliver: BTreeMap::new(),
+                in_flight: BTreeMap::new(),
+                prior: BTreeMap::new(),
+                epoch: 0,
+                committed: start,
+                lagged: 0,
+                start_unstored: false,
+                done: false,
+                waiters: Vec::new(),
+            }),
+        }
+    }
 }
 
 impl<T: Clone + Send + 'static> Member<T> {
@@ -363,7 +414,8 @@ impl<T: Clone + Send + 'static> Member<T> {
     ///
     /// [`EventsError::Revoked`] if this member of an assigned group does
     /// not hold `partition`, or the topic has no such partition;
-    /// [`EventsError::Backend`] as for [`GroupEvent::ack`].
+    /// [`EventsError::Backend`] as for [`GroupEvent::ack`] (which does not
+    /// wait; [`commit_up_to_async`](Member::commit_up_to_async) does).
     ///
     /// # Examples
     ///
@@ -382,6 +434,58 @@ impl<T: Clone + Send + 'static> Member<T> {
     /// assert!(member.try_recv().is_none());
     /// ```
     pub fn commit_up_to(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        self.settle_up_to(partition, offset, Settle::AckNow).map(|_| ())
+    }
+
+    /// Commits every event of `partition` before `offset` in one call, as
+    /// [`commit_up_to`](Member::commit_up_to) does, and waits until the
+    /// backend has stored the committed offset this moves.
+    ///
+    /// # Errors
+    ///
+    /// As [`commit_up_to`](Member::commit_up_to), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`GroupEvent::ack_async`]: the batch counts from the first poll
+    /// on; dropped while the backend stores the commit, the commit may or
+    /// may not be stored, and the next ack stores it if not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     for n in 0..3 {
+    ///         bus.publish("order.paid", n).await.unwrap();
+    ///     }
+    ///     let mut batch = Vec::new();
+    ///     for _ in 0..3 {
+    ///         batch.push(member.recv().await.unwrap());
+    ///     }
+    ///     member.commit_up_to_async(0, Offset::new(3)).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(3)));
+    /// });
+    /// ```
+    pub async fn commit_up_to_async(&self, partition: u32, offset: Offset) -> Result<(), EventsError> {
+        match self.settle_up_to(partition, offset, Settle::AckLater)? {
+            Some((target, epoch)) => self.parts[partition as usize].store_commit(target, epoch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Settles every event of `partition` before `offset` as acked; see
+    /// [`Group::settle`] for `how` and what it returns.
+    fn settle_up_to(
+        &self,
+        partition: u32,
+        offset: Offset,
+        how: Settle,
+    ) -> Result<Option<(Offset, u64)>, EventsError> {
         let revoked = || EventsError::Revoked {
             topic: self.topic.clone(),
             partition,
@@ -403,7 +507,14 @@ impl<T: Clone + Send + 'static> Member<T> {
             state.prior.retain(|&at, _| at >= offset);
             let kept = state.redeliver.split_off(&offset);
             let settled = std::mem::replace(&mut state.redeliver, kept);
-            (part.advance(state), settled)
+            let result = match how {
+                Settle::AckLater => {
+                    let oldest = oldest_unacked(state);
+                    Ok((oldest > state.committed).then_some((oldest, state.epoch)))
+                }
+                _ => part.advance(state).map(|()| None),
+            };
+            (result, settled)
         };
         drop(membership);
         result
@@ -563,13 +674,11 @@ impl<T: 'static> Group<T> {
     /// member is in it: everything before counts as handled, everything
     /// from it will be handed out; events still out (held past their
     /// member's leaving) no longer count.
-    pub(crate) fn reset(&self, offset: Offset) -> Result<(), EventsError> {
+    pub(crate) async fn reset(&self, offset: Offset) -> Result<(), EventsError> {
         let backend = &self.backend;
-        at_once(|cx| {
-            backend
-                .poll_commit(cx, &self.name, &self.topic, self.partition, offset)
-                .map_err(io::Error::from)
-        })?;
+        poll_fn(|cx| backend.poll_commit(cx, &self.name, &self.topic, self.partition, offset))
+            .await
+            .map_err(io::Error::from)?;
         let _dropped = {
             let mut state = lock(&self.state);
             let state = &mut *state;
@@ -686,12 +795,7 @@ impl<T: 'static> Group<T> {
     /// Moves the committed offset up to the oldest event not yet acked and
     /// stores it if it moved.
     fn advance(&self, state: &mut GroupState<T>) -> Result<(), EventsError> {
-        let oldest = [
-            state.in_flight.keys().next().copied(),
-            state.redeliver.keys().next().copied(),
-            state.buf.front().map(|r| r.offset),
-        ];
-        let oldest = oldest.into_iter().flatten().min().unwrap_or(state.next);
+        let oldest = oldest_unacked(state);
         if oldest > state.committed {
             // Moved only once stored, so a failed (or not yet confirmed)
             // commit is tried again at the next ack.
@@ -707,15 +811,41 @@ impl<T: 'static> Group<T> {
     }
     // ANCHOR_END: advance
 
+    /// Stores `target` as the committed offset, waiting for the backend,
+    /// then moves the group's to it. If the group's moved otherwise
+    /// meanwhile (another ack, a reset: `epoch` says), the store may have
+    /// overwritten a newer one, so the group's is stored again: the
+    /// backend ends with what the group holds.
+    async fn store_commit(&self, mut target: Offset, mut epoch: u64) -> Result<(), EventsError> {
+        loop {
+            let backend = &self.backend;
+            poll_fn(|cx| backend.poll_commit(cx, &self.name, &self.topic, self.partition, target))
+                .await
+                .map_err(io::Error::from)?;
+            let mut state = lock(&self.state);
+            if state.epoch == epoch && state.committed <= target {
+                state.committed = target;
+                return Ok(());
+            }
+            if state.committed == target {
+                return Ok(());
+            }
+            (target, epoch) = (state.committed, state.epoch);
+        }
+    }
+
     /// Ends the delivery of `event`: acked, or given back to the group.
+    /// For [`Settle::AckLater`], returns the committed offset to store (and
+    /// the epoch it was reckoned in) if the ack moves it.
     fn settle(
         &self,
         event: Event<T>,
         seq: u64,
         deliveries: u32,
         epoch: u64,
-        ack: bool,
-    ) -> Result<(), EventsError> {
+        how: Settle,
+    ) -> Result<Option<(Offset, u64)>, EventsError> {
+        let ack = how != Settle::Nack;
         let (result, waiters) = {
             let mut state = lock(&self.state);
             if state.epoch != epoch {
@@ -726,17 +856,20 @@ impl<T: 'static> Group<T> {
                         topic: self.topic.clone(),
                         partition: self.partition,
                     }),
-                    false => Ok(()),
+                    false => Ok(None),
                 };
             }
             if event.offset < state.committed {
                 // Committed past already (`commit_up_to`): settled.
                 drop(state);
-                return Ok(());
+                return Ok(None);
             }
             state.in_flight.remove(&event.offset);
-            let result = if ack {
-                self.advance(&mut state)
+            let result = if how == Settle::AckNow {
+                self.advance(&mut state).map(|()| None)
+            } else if how == Settle::AckLater {
+                let oldest = oldest_unacked(&state);
+                Ok((oldest > state.committed).then_some((oldest, state.epoch)))
             } else {
                 let record = Record {
                     offset: event.offset,
@@ -747,7 +880,7 @@ impl<T: 'static> Group<T> {
                     payload: event.payload,
                 };
                 state.redeliver.insert(record.offset, (record, deliveries));
-                Ok(())
+                Ok(None)
             };
             // Wake members for an event given back, or for the last
             // settle of a closed group; an ack otherwise changes nothing
@@ -765,6 +898,28 @@ impl<T: 'static> Group<T> {
     }
 }
 
+/// How [`Group::settle`] ends a delivery.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Given back to the group.
+    Nack,
+    /// Acked, storing the commit it moves at once (or failing).
+    AckNow,
+    /// Acked, leaving the commit it moves for the caller to store.
+    AckLater,
+}
+
+/// The oldest offset not yet acked in `state`: where the committed offset
+/// may move up to.
+fn oldest_unacked<T>(state: &GroupState<T>) -> Offset {
+    let oldest = [
+        state.in_flight.keys().next().copied(),
+        state.redeliver.keys().next().copied(),
+        state.buf.front().map(|r| r.offset),
+    ];
+    oldest.into_iter().flatten().min().unwrap_or(state.next)
+}
+
 impl<T: 'static> GroupEvent<T> {
     /// Marks the event handled: the group's committed offset moves past it
     /// once every earlier event is acked too.
@@ -773,12 +928,56 @@ impl<T: 'static> GroupEvent<T> {
     ///
     /// [`EventsError::Backend`] if the backend failed to store the new
     /// committed offset, or could not at once (an error of kind
-    /// `WouldBlock`: an ack does not wait). The ack itself counts, and the
-    /// commit is tried again at the next ack.
+    /// `WouldBlock`: an ack does not wait; [`ack_async`](GroupEvent::ack_async)
+    /// does). The ack itself counts, and the commit is tried again at the
+    /// next ack. The in-memory backend always stores at once.
     pub fn ack(mut self) -> Result<(), EventsError> {
         let event = self.event.take().expect("a GroupEvent is settled only once");
         self.group
-            .settle(event, self.seq, self.deliveries, self.epoch, true)
+            .settle(event, self.seq, self.deliveries, self.epoch, Settle::AckNow)
+            .map(|_| ())
+    }
+
+    /// Marks the event handled, as [`ack`](GroupEvent::ack) does, and
+    /// waits until the backend has stored the committed offset this moves
+    /// (it moves once every earlier event is acked too; if it does not,
+    /// there is nothing to wait for).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Revoked`] as for [`ack`](GroupEvent::ack);
+    /// [`EventsError::Backend`] if the backend failed to store the new
+    /// committed offset (never of kind `WouldBlock`). The ack itself
+    /// counts, and the commit is tried again at the next ack.
+    ///
+    /// # Cancel safety
+    ///
+    /// The ack counts from the first poll on. Dropped while the backend
+    /// stores the commit, the commit may or may not be stored; the next
+    /// ack stores it if not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     bus.publish("order.paid", 42).await.unwrap();
+    ///     member.recv().await.unwrap().ack_async().await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(1)));
+    /// });
+    /// ```
+    pub async fn ack_async(mut self) -> Result<(), EventsError> {
+        let event = self.event.take().expect("a GroupEvent is settled only once");
+        let moved = self
+            .group
+            .settle(event, self.seq, self.deliveries, self.epoch, Settle::AckLater)?;
+        match moved {
+            Some((target, epoch)) => self.group.store_commit(target, epoch).await,
+            None => Ok(()),
+        }
     }
 
     /// Gives the event back to the group, to be handed out again (as
@@ -787,7 +986,7 @@ impl<T: 'static> GroupEvent<T> {
         if let Some(event) = self.event.take() {
             let _ = self
                 .group
-                .settle(event, self.seq, self.deliveries, self.epoch, false);
+                .settle(event, self.seq, self.deliveries, self.epoch, Settle::Nack);
         }
     }
 
@@ -821,7 +1020,7 @@ impl<T: 'static> Drop for GroupEvent<T> {
         if let Some(event) = self.event.take() {
             let _ = self
                 .group
-                .settle(event, self.seq, self.deliveries, self.epoch, false);
+                .settle(event, self.seq, self.deliveries, self.epoch, Settle::Nack);
         }
     }
 }

@@ -50,15 +50,17 @@ mod backend;
 mod error;
 mod group;
 mod handler;
+mod memory;
 mod partition;
 mod pattern;
 #[cfg(test)]
 mod tests;
 
-pub use self::backend::{Append, Backend, Memory, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
+pub use self::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::memory::Memory;
 pub use self::partition::partition_for;
 pub use self::pattern::Pattern;
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
@@ -70,10 +72,10 @@ use crate::loom::{Mutex, lock};
 use futures_core::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::ops::Deref;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
@@ -329,8 +331,9 @@ impl Builder {
         self
     }
 
-    /// A bus keeping its events in memory.
-    pub fn build<T: Clone + Send + 'static>(&self) -> EventBus<T> {
+    /// A bus keeping its events in memory ([`Memory`], which readers copy
+    /// events out of without holding its lock, so `T` is `Sync`).
+    pub fn build<T: Clone + Send + Sync + 'static>(&self) -> EventBus<T> {
         self.build_with(Memory::new())
     }
 
@@ -553,7 +556,14 @@ impl EventBus<()> {
 
 impl<T: Clone + Send + 'static> EventBus<T> {
     /// A bus in memory, each topic keeping [`DEFAULT_RETENTION`] events.
-    pub fn new() -> EventBus<T> {
+    ///
+    /// Unlike tokio's `broadcast`, which asks only `T: Send`, the in-memory
+    /// bus asks `T: Sync` too: its readers clone events without holding
+    /// the log's lock.
+    pub fn new() -> EventBus<T>
+    where
+        T: Sync,
+    {
         EventBus::builder().build()
     }
 
@@ -562,9 +572,79 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
-    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails, or
+    /// (of kind [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot open a
+    /// new topic at once: [`topic_async`](EventBus::topic_async) waits
+    /// instead. The in-memory backend always can.
     pub fn topic(&self, name: &str) -> Result<Topic<T>, EventsError> {
         self.create_topic(name, TopicOptions::default())
+    }
+
+    /// The topic `name`, created if new, once the backend has opened it:
+    /// as [`topic`](EventBus::topic), waiting for a backend that cannot
+    /// open it at once (a broker's round trip).
+    ///
+    /// # Errors
+    ///
+    /// As [`topic`](EventBus::topic), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no handle is made; a topic the
+    /// backend went on to make is there for the next call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let orders = bus.topic_async("order.placed").await.unwrap();
+    ///     orders.publish("order #1").await.unwrap();
+    ///     assert_eq!(orders.end().get(), 1);
+    /// });
+    /// ```
+    pub async fn topic_async(&self, name: &str) -> Result<Topic<T>, EventsError> {
+        self.create_topic_async(name, TopicOptions::default()).await
+    }
+
+    /// The topic `name`, made with `options` if new, once the backend has
+    /// opened it: as [`create_topic`](EventBus::create_topic), waiting for
+    /// a backend that cannot open it at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_topic`](EventBus::create_topic), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`topic_async`](EventBus::topic_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic_async("cart.updated", options).await.unwrap();
+    ///     assert_eq!(carts.partitions(), 4);
+    /// });
+    /// ```
+    pub async fn create_topic_async(
+        &self,
+        name: &str,
+        options: TopicOptions,
+    ) -> Result<Topic<T>, EventsError> {
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, name, &options)).await?;
+        Ok(Topic {
+            bus: self.bus.clone(),
+            name,
+            parts,
+        })
     }
 
     /// The topic `name`, made with `options` if new: its partition count
@@ -576,7 +656,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] if `name` is not a topic name (see
-    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails.
+    /// [`Pattern`]); [`EventsError::Backend`] if the backend fails, or
+    /// cannot open a new topic at once (see [`topic`](EventBus::topic);
+    /// [`create_topic_async`](EventBus::create_topic_async) waits).
     ///
     /// # Examples
     ///
@@ -719,13 +801,104 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// });
     /// ```
     pub async fn publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
+        self.publish_keyed_inner(topic, key, event, None).await
+    }
+
+    /// Publishes `event` on `topic` with `key` and `properties`, once the
+    /// backend has stored it: to the key's partition, as
+    /// [`publish_keyed`](EventBus::publish_keyed), carrying the properties
+    /// as [`publish_with`](EventBus::publish_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](EventBus::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    ///     let properties = Properties::new().with_header("ip", "10.0.0.7");
+    ///     bus.publish_keyed_with("audit", "ada", "logged in", properties).await.unwrap();
+    ///     let event = audit.recv().await.unwrap();
+    ///     assert_eq!(event.key(), Some("ada"));
+    ///     assert_eq!(event.properties().unwrap().header("ip"), Some("10.0.0.7"));
+    /// });
+    /// ```
+    pub async fn publish_keyed_with(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        self.publish_keyed_inner(topic, key, event, Some(properties))
+            .await
+    }
+
+    async fn publish_keyed_inner(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Option<Properties>,
+    ) -> Result<Offset, PublishError<T>> {
         let options = TopicOptions::default();
         let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
             Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
-        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
-        self.bus.0.append(parts.pick(Some(key)), append).await
+        // The key is hashed and the event built before the log is asked.
+        let log = parts.pick(Some(key));
+        let append = self.bus.0.prepare(event, properties).with_key(Arc::from(key));
+        self.bus.0.append(log, append).await
+    }
+
+    /// Publishes `event` on `topic` with `key` and `properties` if the
+    /// backend can store it at once; see
+    /// [`publish_keyed_with`](EventBus::publish_keyed_with) and
+    /// [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](EventBus::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let mut audit = bus.subscribe("audit", StartAt::Latest).unwrap();
+    /// let properties = Properties::new().with_id("login-1");
+    /// bus.try_publish_keyed_with("audit", "ada", "logged in", properties).unwrap();
+    /// let event = audit.try_recv().unwrap().unwrap();
+    /// assert_eq!((event.key(), event.properties().unwrap().id().as_str()), (Some("ada"), "login-1"));
+    /// ```
+    pub fn try_publish_keyed_with(
+        &self,
+        topic: &str,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let parts = match self.bus.0.log(topic) {
+            Ok((_, parts)) => parts,
+            Err(e) => return Err(e.with_event(event)),
+        };
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
+        self.bus.0.try_append(parts.pick(Some(key)), append)
     }
 
     /// Publishes `event` on `topic` with `key` if the backend can store it
@@ -831,8 +1004,45 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad pattern;
     /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// A backend that cannot open a topic at once (a broker's round trip)
+    /// makes this fail with [`EventsError::Backend`] of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock);
+    /// [`subscribe_async`](EventBus::subscribe_async) waits instead. The
+    /// in-memory backend always can.
     pub fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         self.bus.0.subscribe(pattern, from)
+    }
+
+    /// A subscriber to every topic `pattern` matches, starting `from`,
+    /// once the backend has opened the topics: as
+    /// [`subscribe`](EventBus::subscribe), waiting for a backend that
+    /// cannot open a topic at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`subscribe`](EventBus::subscribe), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no subscriber is made; the topics
+    /// opened so far stay open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut audit = bus.subscribe_async("audit", StartAt::Latest).await.unwrap();
+    ///     bus.publish("audit", "logged in").await.unwrap();
+    ///     assert_eq!(*audit.recv().await.unwrap(), "logged in");
+    /// });
+    /// ```
+    pub async fn subscribe_async(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
+        let pattern = Pattern::parse(pattern)?;
+        poll_fn(|cx| self.bus.0.poll_subscribe(cx, &pattern, from)).await
     }
 
     /// A new member of consumer group `group` on `topic`. The group is
@@ -844,9 +1054,86 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// [`EventsError::InvalidName`] for a bad name,
     /// [`EventsError::GroupNeedsTopic`] for a pattern,
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails (if it failed to store
+    /// a new group's start, the group is made all the same, and the next
+    /// member to join stores it), or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot open the topic or
+    /// read or store the group's offsets at once:
+    /// [`join_async`](EventBus::join_async) waits instead. The in-memory
+    /// backend always can.
     pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
         group::join(&self.bus.0, group, topic, from, false)
+    }
+
+    /// A new member of consumer group `group` on `topic`, once the backend
+    /// has opened the topic and read (or, for a new group, stored) the
+    /// group's offsets: as [`join`](EventBus::join), waiting for a backend
+    /// that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](EventBus::join), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, no member joins. A new group's state
+    /// may have been made already; its start is then not stored, and the
+    /// group starts where the next joiner's `from` says after a restart.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     bus.publish("order.paid", 42).await.unwrap();
+    ///     member.recv().await.unwrap().ack_async().await.unwrap();
+    /// });
+    /// ```
+    pub async fn join_async(
+        &self,
+        group: &str,
+        topic: &str,
+        from: StartAt,
+    ) -> Result<Member<T>, EventsError> {
+        group::join_async(&self.bus.0, group, topic, from, false).await
+    }
+
+    /// A new member of an assigned consumer group, once the backend has
+    /// answered: as [`join_assigned`](EventBus::join_assigned), waiting as
+    /// [`join_async`](EventBus::join_async) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`join_assigned`](EventBus::join_assigned), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`join_async`](EventBus::join_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    ///     bus.create_topic_async("job.queued", options).await.unwrap();
+    ///     let member = bus.join_assigned_async("workers", "job.queued", StartAt::Start).await.unwrap();
+    ///     assert_eq!(member.assignment(), [0, 1]);
+    /// });
+    /// ```
+    pub async fn join_assigned_async(
+        &self,
+        group: &str,
+        topic: &str,
+        from: StartAt,
+    ) -> Result<Member<T>, EventsError> {
+        group::join_async(&self.bus.0, group, topic, from, true).await
     }
 
     /// A new member of consumer group `group` on `topic`, in a group that
@@ -899,7 +1186,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// # Errors
     ///
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot answer at once:
+    /// [`committed_async`](EventBus::committed_async) waits instead. The
+    /// in-memory backend always can.
     pub fn committed(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
         self.committed_in(group, topic, 0)
     }
@@ -908,7 +1198,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     ///
     /// # Errors
     ///
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or cannot answer at
+    /// once (see [`committed`](EventBus::committed);
+    /// [`committed_in_async`](EventBus::committed_in_async) waits).
     ///
     /// # Examples
     ///
@@ -929,6 +1221,65 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         Ok(at_once(|cx| backend.poll_committed(cx, group, topic, partition))?)
     }
 
+    /// The offset `group` has committed on `topic`, once the backend has
+    /// answered: as [`committed`](EventBus::committed), waiting for a
+    /// backend that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     let _member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(0)));
+    /// });
+    /// ```
+    pub async fn committed_async(&self, group: &str, topic: &str) -> Result<Option<Offset>, EventsError> {
+        self.committed_in_async(group, topic, 0).await
+    }
+
+    /// The offset `group` has committed on `topic`'s partition
+    /// `partition`, once the backend has answered; see
+    /// [`committed_async`](EventBus::committed_async).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::Backend`] if the backend fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::EventBus;
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     assert_eq!(bus.committed_in_async("billing", "order.paid", 3).await.unwrap(), None);
+    /// });
+    /// ```
+    pub async fn committed_in_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Option<Offset>, EventsError> {
+        let backend = &self.bus.0.backend;
+        Ok(poll_fn(|cx| backend.poll_committed(cx, group, topic, partition)).await?)
+    }
+
     // ANCHOR: reset-group
     /// Moves `group`'s committed offset on every partition of `topic` to
     /// where `to` says (the oldest retained event, the end, an offset, the
@@ -942,7 +1293,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::InvalidName`] for a bad name or
     /// [`EventsError::GroupNeedsTopic`] for a pattern;
     /// [`EventsError::Backend`] if the backend fails (partitions before
-    /// the failing one are reset already).
+    /// the failing one are reset already), or (of kind
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock)) cannot answer at once:
+    /// [`reset_group_async`](EventBus::reset_group_async) waits instead.
+    /// The in-memory backend always can.
     ///
     /// # Examples
     ///
@@ -964,15 +1318,153 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(*member.try_recv().unwrap().unwrap(), 3);
     /// ```
     pub fn reset_group(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        self.reset_group_in(group, topic, None, to)
+    }
+    // ANCHOR_END: reset-group
+
+    /// Moves `group`'s committed offset on partition `partition` of
+    /// `topic` only, leaving the others where they are; otherwise as
+    /// [`reset_group`](EventBus::reset_group). Offsets count per
+    /// partition, so this is how a group of a topic of several goes to an
+    /// offset in one of them.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group`](EventBus::reset_group), and
+    /// [`EventsError::NoPartition`] if the topic has no partition
+    /// `partition`; [`reset_group_partition_async`](EventBus::reset_group_partition_async)
+    /// waits for a backend that cannot answer at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// for n in 0..3 {
+    ///     jobs.try_publish_to(1, n).unwrap();
+    /// }
+    /// bus.reset_group_partition("workers", "job.queued", 1, StartAt::Offset(Offset::new(2))).unwrap();
+    /// assert_eq!(bus.committed_in("workers", "job.queued", 1).unwrap(), Some(Offset::new(2)));
+    /// let mut member = bus.join("workers", "job.queued", StartAt::Latest).unwrap();
+    /// assert_eq!(*member.try_recv().unwrap().unwrap(), 2);
+    /// ```
+    pub fn reset_group_partition(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
+        self.reset_group_in(group, topic, Some(partition), to)
+    }
+
+    /// Resets `group` on `partition`, or on every partition.
+    fn reset_group_in(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: Option<u32>,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
+        now_or_would_block(self.reset_group_in_async(group, topic, partition, to))
+    }
+
+    /// Moves `group`'s committed offsets on every partition of `topic`,
+    /// once the backend has stored them: as
+    /// [`reset_group`](EventBus::reset_group), waiting for a backend that
+    /// cannot store them at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group`](EventBus::reset_group), never of kind
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, the partitions reset so far stay
+    /// reset; one whose store was under way may or may not be.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     for n in 0..5 {
+    ///         bus.publish("order.paid", n).await.unwrap();
+    ///     }
+    ///     bus.reset_group_async("billing", "order.paid", StartAt::Offset(Offset::new(3))).await.unwrap();
+    ///     let mut member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     assert_eq!(*member.recv().await.unwrap(), 3);
+    /// });
+    /// ```
+    pub async fn reset_group_async(&self, group: &str, topic: &str, to: StartAt) -> Result<(), EventsError> {
+        self.reset_group_in_async(group, topic, None, to).await
+    }
+
+    /// Moves `group`'s committed offset on partition `partition` of
+    /// `topic` only, once the backend has stored it: as
+    /// [`reset_group_partition`](EventBus::reset_group_partition), waiting
+    /// as [`reset_group_async`](EventBus::reset_group_async) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`reset_group_partition`](EventBus::reset_group_partition), never
+    /// of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`reset_group_async`](EventBus::reset_group_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<u32>::new();
+    ///     bus.reset_group_partition_async("billing", "order.paid", 0, StartAt::Latest).await.unwrap();
+    ///     assert_eq!(bus.committed_async("billing", "order.paid").await.unwrap(), Some(Offset::new(0)));
+    /// });
+    /// ```
+    pub async fn reset_group_partition_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: u32,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
+        self.reset_group_in_async(group, topic, Some(partition), to).await
+    }
+
+    /// Resets `group` on `partition`, or on every partition.
+    async fn reset_group_in_async(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: Option<u32>,
+        to: StartAt,
+    ) -> Result<(), EventsError> {
         // Made if new (with a throwaway member), so that every partition
         // has its state to reset.
-        match group::join(&self.bus.0, group, topic, to, false) {
+        match group::join_async(&self.bus.0, group, topic, to, false).await {
             Ok(member) => drop(member),
             // Members of an assigned group.
             Err(EventsError::GroupKind(group)) => return Err(EventsError::GroupActive(group)),
             Err(e) => return Err(e),
         }
-        let (name, parts) = self.bus.0.log(topic)?;
+        let options = TopicOptions::default();
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await?;
+        if let Some(partition) = partition.filter(|&p| p >= parts.count()) {
+            return Err(EventsError::NoPartition {
+                topic: name,
+                partition,
+            });
+        }
         let states: Vec<_> = {
             let groups = lock(&self.bus.0.groups);
             (0..parts.count())
@@ -982,12 +1474,14 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         if states.iter().any(|state| state.has_members()) {
             return Err(EventsError::GroupActive(group.to_owned()));
         }
-        for (state, log) in states.iter().zip(parts.logs.iter()) {
-            state.reset(to.offset_in(&**log))?;
+        let chosen = |p: &u32| partition.is_none_or(|only| only == *p);
+        for ((p, state), log) in (0..).zip(&states).zip(parts.logs.iter()) {
+            if chosen(&p) {
+                state.reset(to.offset_in(&**log)).await?;
+            }
         }
         Ok(())
     }
-    // ANCHOR_END: reset-group
 
     /// How far `group` is behind on each partition of `topic`: the events
     /// from its committed offset to the end, partition 0 first (from the
@@ -996,7 +1490,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// # Errors
     ///
     /// [`EventsError::InvalidName`] for a bad name;
-    /// [`EventsError::Backend`] if the backend fails.
+    /// [`EventsError::Backend`] if the backend fails, or cannot answer at
+    /// once ([`lag_async`](EventBus::lag_async) waits; the in-memory backend
+    /// always can).
     ///
     /// # Examples
     ///
@@ -1012,16 +1508,44 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(bus.lag("billing", "order.paid").unwrap(), [2]);
     /// ```
     pub fn lag(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
-        let (name, parts) = self.bus.0.log(topic)?;
+        now_or_would_block(self.lag_async(group, topic))
+    }
+
+    /// How far `group` is behind on each partition of `topic`, once the
+    /// backend has answered: as [`lag`](EventBus::lag), waiting for a
+    /// backend that cannot answer at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`lag`](EventBus::lag), never of kind `WouldBlock`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only reads (and opens the topic if new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let _member = bus.join_async("billing", "order.paid", StartAt::Start).await.unwrap();
+    ///     bus.publish("order.paid", 1).await.unwrap();
+    ///     assert_eq!(bus.lag_async("billing", "order.paid").await.unwrap(), [1]);
+    /// });
+    /// ```
+    pub async fn lag_async(&self, group: &str, topic: &str) -> Result<Vec<u64>, EventsError> {
+        let options = TopicOptions::default();
+        let (name, parts) = poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await?;
         let backend = &self.bus.0.backend;
-        (0..)
-            .zip(parts.logs.iter())
-            .map(|(p, log)| {
-                let committed = at_once(|cx| backend.poll_committed(cx, group, &name, p))?;
-                let from = committed.unwrap_or_else(|| log.start());
-                Ok(log.end().get().saturating_sub(from.get()))
-            })
-            .collect()
+        let mut lag = Vec::with_capacity(parts.logs.len());
+        for (p, log) in (0..).zip(parts.logs.iter()) {
+            let committed = poll_fn(|cx| backend.poll_committed(cx, group, &name, p)).await?;
+            let from = committed.unwrap_or_else(|| log.start());
+            lag.push(log.end().get().saturating_sub(from.get()));
+        }
+        Ok(lag)
     }
 
     /// Closes the bus: publishing fails from now on; readers get what
@@ -1042,7 +1566,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Default for EventBus<T> {
+impl<T: Clone + Send + Sync + 'static> Default for EventBus<T> {
     fn default() -> Self {
         EventBus::new()
     }
@@ -1169,29 +1693,55 @@ impl<T: Clone + Send + 'static> Inner<T> {
     }
     // ANCHOR_END: append
 
+    /// [`poll_subscribe`](Inner::poll_subscribe) for a caller that cannot
+    /// wait.
     fn subscribe(&self, pattern: &str, from: StartAt) -> Result<Subscriber<T>, EventsError> {
         let pattern = Pattern::parse(pattern)?;
+        at_once_or_would_block(|cx| self.poll_subscribe(cx, &pattern, from))
+    }
+
+    /// A subscriber to what `pattern` matches: the topic's log for a
+    /// literal name, else every topic it matches (those the backend stored
+    /// before this bus started opened first). Polled again after
+    /// `Pending`, it goes on where it stopped: topics opened stay open.
+    fn poll_subscribe(
+        &self,
+        cx: &mut Context<'_>,
+        pattern: &Pattern,
+        from: StartAt,
+    ) -> Poll<Result<Subscriber<T>, EventsError>> {
         if pattern.is_literal() {
-            let (name, parts) = self.log(pattern.as_str())?;
-            return Ok(Subscriber {
+            let (name, parts) = match self.poll_log(cx, pattern.as_str(), &TopicOptions::default()) {
+                Poll::Ready(found) => found?,
+                Poll::Pending => return Poll::Pending,
+            };
+            return Poll::Ready(Ok(Subscriber {
                 cursors: Cursor::all(&name, &parts, from).collect(),
                 watch: None,
-            });
+            }));
         }
+        let mut wakers = Vec::new();
         let mut registry = lock(&self.registry);
         // Topics the backend stored before this bus started. No pattern
         // subscriber can be waiting on them yet, but the registry may hold
         // watchers of dropped subscribers: prune them here too.
         registry.watchers.retain(|watch| watch.strong_count() > 0);
-        let mut wakers = Vec::new();
         for stored in self.backend.topics() {
             if !registry.topics.contains_key(stored.as_str()) && pattern.matches(&stored) {
-                let cx = &mut Context::from_waker(Waker::noop());
                 let options = TopicOptions::default();
                 match self.open(cx, &mut registry, &stored, &options, &mut wakers) {
-                    Poll::Ready(opened) => opened?,
-                    Poll::Pending => return Err(EventsError::Backend(would_block())),
-                };
+                    Poll::Ready(Ok(_)) => {}
+                    Poll::Ready(Err(e)) => {
+                        drop(registry);
+                        wakers.into_iter().for_each(Waker::wake);
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Pending => {
+                        drop(registry);
+                        wakers.into_iter().for_each(Waker::wake);
+                        return Poll::Pending;
+                    }
+                }
             }
         }
         let cursors = registry
@@ -1201,7 +1751,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
             .flat_map(|(name, parts)| Cursor::all(name, parts, from))
             .collect();
         let watch = Arc::new(Watch {
-            pattern,
+            pattern: pattern.clone(),
             state: Mutex::new(WatchState {
                 new: Vec::new(),
                 waker: None,
@@ -1211,10 +1761,10 @@ impl<T: Clone + Send + 'static> Inner<T> {
         registry.watchers.push(Arc::downgrade(&watch));
         drop(registry);
         wakers.into_iter().for_each(Waker::wake);
-        Ok(Subscriber {
+        Poll::Ready(Ok(Subscriber {
             cursors,
             watch: Some(watch),
-        })
+        }))
     }
 }
 
@@ -1307,6 +1857,82 @@ impl<T: Clone + Send + 'static> Topic<T> {
     /// ```
     pub fn try_publish_keyed(&self, key: &str, event: T) -> Result<Offset, PublishError<T>> {
         let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
+        self.bus.0.try_append(self.parts.pick(Some(key)), append)
+    }
+
+    /// Publishes `event` with `key` and `properties`, to the key's
+    /// partition; see [`EventBus::publish_keyed_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`publish`](Topic::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt, TopicOptions};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::new();
+    ///     let options = TopicOptions { partitions: 4, ..TopicOptions::default() };
+    ///     let carts = bus.create_topic("cart.updated", options).unwrap();
+    ///     let mut all = carts.subscribe(StartAt::Start);
+    ///     let properties = Properties::new().with_header("source", "web");
+    ///     carts.publish_keyed_with("cart-1", "apple", properties).await.unwrap();
+    ///     let event = all.recv().await.unwrap();
+    ///     assert_eq!(event.partition(), carts.partition_for("cart-1"));
+    ///     assert_eq!(event.properties().unwrap().header("source"), Some("web"));
+    /// });
+    /// ```
+    pub async fn publish_keyed_with(
+        &self,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let log = self.parts.pick(Some(key));
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
+        self.bus.0.append(log, append).await
+    }
+
+    /// Publishes `event` with `key` and `properties` if the backend can
+    /// store it at once; see [`publish_keyed_with`](Topic::publish_keyed_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_publish`](Topic::try_publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, Properties, StartAt};
+    ///
+    /// let bus = EventBus::new();
+    /// let carts = bus.topic("cart.updated").unwrap();
+    /// let mut all = carts.subscribe(StartAt::Start);
+    /// carts.try_publish_keyed_with("cart-1", "apple", Properties::new().with_id("c-1")).unwrap();
+    /// let event = all.try_recv().unwrap().unwrap();
+    /// assert_eq!((event.key(), event.properties().unwrap().id().as_str()), (Some("cart-1"), "c-1"));
+    /// ```
+    pub fn try_publish_keyed_with(
+        &self,
+        key: &str,
+        event: T,
+        properties: Properties,
+    ) -> Result<Offset, PublishError<T>> {
+        let append = self
+            .bus
+            .0
+            .prepare(event, Some(properties))
+            .with_key(Arc::from(key));
         self.bus.0.try_append(self.parts.pick(Some(key)), append)
     }
 
@@ -1582,6 +2208,55 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     }
     // ANCHOR_END: seek
 
+    /// Moves this subscriber on one partition of one topic it reads to
+    /// where `to` says, leaving the others where they are: offsets count
+    /// per partition, so this is how a reader of a topic of several goes
+    /// to an offset in one of them. Otherwise as
+    /// [`seek`](Subscriber::seek).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsError::NoPartition`] if this subscriber does not read
+    /// `topic`, or the topic has no partition `partition`; nothing moved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use weft::events::{EventBus, Offset, Properties, StartAt, TopicOptions};
+    ///
+    /// let bus = EventBus::new();
+    /// let options = TopicOptions { partitions: 2, ..TopicOptions::default() };
+    /// let jobs = bus.create_topic("job.queued", options).unwrap();
+    /// let at = |secs| Properties::new().with_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+    /// for (n, secs) in [(0, 10), (1, 20), (2, 30)] {
+    ///     jobs.try_publish_keyed_with("cart-1", n, at(secs)).unwrap();
+    /// }
+    /// let p = jobs.partition_for("cart-1");
+    /// let mut sub = jobs.subscribe(StartAt::Latest);
+    /// sub.seek_partition("job.queued", p, StartAt::Offset(Offset::new(1))).unwrap();
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 1);
+    /// let twenty_five = SystemTime::UNIX_EPOCH + Duration::from_secs(25);
+    /// sub.seek_partition("job.queued", p, StartAt::Time(twenty_five)).unwrap();
+    /// assert_eq!(*sub.try_recv().unwrap().unwrap(), 2);
+    /// assert!(sub.seek_partition("job.queued", 2, StartAt::Start).is_err());
+    /// ```
+    pub fn seek_partition(&mut self, topic: &str, partition: u32, to: StartAt) -> Result<(), EventsError> {
+        let cursor = self
+            .cursors
+            .iter_mut()
+            .find(|c| &*c.name == topic && c.partition == partition)
+            .ok_or_else(|| EventsError::NoPartition {
+                topic: Arc::from(topic),
+                partition,
+            })?;
+        cursor.next = to.offset_in(&*cursor.log);
+        cursor.buf.clear();
+        cursor.skipped = 0;
+        cursor.done = false;
+        Ok(())
+    }
+
     /// Polls for the next event; see [`recv`](Subscriber::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
         match self.next(Some(cx.waker())) {
@@ -1818,6 +2493,26 @@ fn would_block() -> io::Error {
         io::ErrorKind::WouldBlock,
         "the event bus backend did not complete at once",
     )
+}
+
+/// Polls `future` once, for a caller that cannot wait: `Pending` becomes a
+/// [`would_block`] error (and the future is dropped).
+fn now_or_would_block<R>(future: impl Future<Output = Result<R, EventsError>>) -> Result<R, EventsError> {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(EventsError::Backend(would_block())),
+    }
+}
+
+/// Polls `poll` once, for a caller that cannot wait: `Pending` becomes a
+/// [`would_block`] error.
+fn at_once_or_would_block<R>(
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<Result<R, EventsError>>,
+) -> Result<R, EventsError> {
+    match poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(EventsError::Backend(would_block())),
+    }
 }
 
 /// Polls a backend operation once, for a caller that cannot wait: `Pending`
