@@ -21,6 +21,8 @@
 //!   handlers with retry.
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
 //!   to run them under another runtime.
+//! * `compat`: libraries written for other runtimes' traits, on weft
+//!   (`compat::hyper`, feature `hyper`).
 //!
 //! ```
 //! use std::time::Duration;
@@ -36,6 +38,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod block_on;
+#[cfg(feature = "hyper")]
+pub mod compat;
 mod runtime;
 pub mod sync;
 
