@@ -20,11 +20,17 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "usage: http_client URL   (e.g. http://127.0.0.1:3000/)\n";
 
 fn main() -> ExitCode {
-    let Some(url) = std::env::args().nth(1).filter(|arg| arg != "--help" && arg != "-h") else {
+    let Some(url) = std::env::args()
+        .nth(1)
+        .filter(|arg| arg != "--help" && arg != "-h")
+    else {
         eprint!("{USAGE}");
         return ExitCode::from(2);
     };
-    match weft::Runtime::new().map_err(Error::from).and_then(|rt| rt.block_on(get(&url))) {
+    match weft::Runtime::new()
+        .map_err(Error::from)
+        .and_then(|rt| rt.block_on(get(&url)))
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("http_client: {url}: {e}");

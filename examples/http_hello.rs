@@ -44,7 +44,6 @@ fn main() -> io::Result<()> {
     })
 }
 
-// ANCHOR: hello
 /// The answer to one request: hello to `GET` and `HEAD` (hyper leaves out
 /// the body of a `HEAD` answer), `405` to the rest.
 async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -52,13 +51,13 @@ async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         *response.body_mut() = Full::new(Bytes::from_static(b"only GET here\n"));
-        response
-            .headers_mut()
-            .insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("GET, HEAD"));
+        response.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
     }
     Ok(response)
 }
-// ANCHOR_END: hello
 
 /// Serves until `limit` requests were answered (or the listener fails).
 pub(crate) async fn serve(listener: TcpListener, limit: u64) {
@@ -73,7 +72,6 @@ pub(crate) async fn serve(listener: TcpListener, limit: u64) {
                 }
                 hello(request)
             });
-            // ANCHOR: connection
             drop(weft::spawn(async move {
                 // An error here is the client's (a malformed request, a
                 // reset): hyper has answered what it could.
@@ -82,7 +80,6 @@ pub(crate) async fn serve(listener: TcpListener, limit: u64) {
                     .serve_connection(WeftIo::new(stream), service)
                     .await;
             }));
-            // ANCHOR_END: connection
         }
     };
     let finished = done.notified();

@@ -57,7 +57,9 @@ async fn one_connection_server() -> (SocketAddr, weft::task::JoinHandle<Result<(
 }
 
 /// A hyper client connection to `addr`, its background half spawned.
-async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<http_body_util::combinators::BoxBody<Bytes, Infallible>> {
+async fn connect(
+    addr: SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::combinators::BoxBody<Bytes, Infallible>> {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (sender, connection) = hyper::client::conn::http1::handshake(WeftIo::new(stream))
         .await
@@ -68,7 +70,9 @@ async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<ht
 
 /// Sends `request` and returns the status and the whole body.
 async fn send(
-    sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::combinators::BoxBody<Bytes, Infallible>>,
+    sender: &mut hyper::client::conn::http1::SendRequest<
+        http_body_util::combinators::BoxBody<Bytes, Infallible>,
+    >,
     request: Request<http_body_util::combinators::BoxBody<Bytes, Infallible>>,
 ) -> Result<(u16, hyper::HeaderMap, Bytes), Error> {
     sender.ready().await?;
@@ -96,7 +100,11 @@ fn server_and_client_keep_one_connection_alive_for_two_requests() {
                 .body(Full::new(Bytes::from_static(b"hi")).boxed())
                 .unwrap();
             let (status, _, body) = send(&mut sender, second).await.unwrap();
-            assert_eq!((status, &body[..]), (200, &b"POST /two len=2 hi"[..]), "{flavour}");
+            assert_eq!(
+                (status, &body[..]),
+                (200, &b"POST /two len=2 hi"[..]),
+                "{flavour}"
+            );
             // Both went over the server's one connection; it ends cleanly
             // once the client hangs up.
             drop(sender);
@@ -139,7 +147,8 @@ fn bodies_of_unknown_length_go_chunked_both_ways() {
                 .await
         }));
         let mut sender = connect(addr).await;
-        let frames = ["hello", " ", "chunked", " world"].map(|s| Ok::<_, Infallible>(Frame::data(Bytes::from(s))));
+        let frames =
+            ["hello", " ", "chunked", " world"].map(|s| Ok::<_, Infallible>(Frame::data(Bytes::from(s))));
         let body = StreamBody::new(futures_lite::stream::iter(frames)).boxed();
         let request = Request::post("/").header("host", "x").body(body).unwrap();
         let (status, headers, body) = send(&mut sender, request).await.unwrap();
@@ -164,7 +173,10 @@ fn a_chunked_request_reaches_the_service_as_one_body() {
             .unwrap()
             .unwrap();
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-        assert!(response.ends_with("\r\n\r\nPOST /c te=chunked abcde"), "{response}");
+        assert!(
+            response.ends_with("\r\n\r\nPOST /c te=chunked abcde"),
+            "{response}"
+        );
         assert!(server.await.unwrap().is_ok());
     });
 }
@@ -234,7 +246,11 @@ fn the_timer_sleeps_on_the_paused_clock() {
     paused_current_thread().block_on(async {
         let timer = WeftTimer::new();
         let start = timer.now();
-        assert_eq!(start, weft::time::Instant::now().into_std(), "now is weft's clock");
+        assert_eq!(
+            start,
+            weft::time::Instant::now().into_std(),
+            "now is weft's clock"
+        );
         let (wakes, waker) = CountingWaker::new();
         let mut nap = timer.sleep(Duration::from_secs(10));
         assert!(poll(nap.as_mut(), &waker).is_pending());
@@ -244,7 +260,11 @@ fn the_timer_sleeps_on_the_paused_clock() {
         weft::time::advance(Duration::from_secs(1)).await;
         assert_eq!(wakes.wakes(), 1);
         assert_eq!(poll(nap.as_mut(), &waker), Poll::Ready(()));
-        assert_eq!(timer.now() - start, Duration::from_secs(10), "hyper's now moved with the clock");
+        assert_eq!(
+            timer.now() - start,
+            Duration::from_secs(10),
+            "hyper's now moved with the clock"
+        );
     });
 }
 

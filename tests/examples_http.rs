@@ -62,11 +62,18 @@ fn connection_close_closes_after_the_answer() {
 #[test]
 fn head_gets_the_headers_and_no_body() {
     // The GET after the HEAD shows where the HEAD's answer ended.
-    let response = exchange("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let response =
+        exchange("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let (head_answer, get_answer) = response.split_once("\r\n\r\n").unwrap();
     assert!(head_answer.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-    assert!(head_answer.to_ascii_lowercase().contains("content-length: 16"), "{response}");
-    assert!(get_answer.starts_with("HTTP/1.1 200 OK\r\n"), "no body after HEAD: {response}");
+    assert!(
+        head_answer.to_ascii_lowercase().contains("content-length: 16"),
+        "{response}"
+    );
+    assert!(
+        get_answer.starts_with("HTTP/1.1 200 OK\r\n"),
+        "no body after HEAD: {response}"
+    );
     assert_eq!(statuses(&response).len(), 2);
 }
 
@@ -78,7 +85,11 @@ fn a_chunked_request_body_is_read_to_its_end() {
         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n\
          GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
-    assert_eq!(statuses(&response), ["HTTP/1.1 405 Method Not Allowed", "HTTP/1.1 200 OK"], "{response}");
+    assert_eq!(
+        statuses(&response),
+        ["HTTP/1.1 405 Method Not Allowed", "HTTP/1.1 200 OK"],
+        "{response}"
+    );
 }
 
 #[test]
