@@ -13,6 +13,10 @@
 //! * [`WeftExecutor`]: background tasks as weft tasks
 //!   (`hyper::rt::Executor`); HTTP/1 needs none, HTTP/2 would.
 //!
+//! `WeftIo` is runtime-agnostic (it only translates traits; the stream it
+//! wraps decides where it must be polled); `WeftTimer`'s sleeps and
+//! `WeftExecutor`'s tasks need a weft runtime.
+//!
 //! They play the parts of hyper-util's `TokioIo`, `TokioTimer` and
 //! `TokioExecutor`, without tokio's runtime. (hyper 1.x itself depends on
 //! tokio with only its `sync` feature, the channels: no runtime and no
