@@ -1,20 +1,29 @@
-//! A minimal HTTP/1.1 server: every `GET` gets "Hello from weft", over
-//! keep-alive connections, one task per connection. Point curl or a load
-//! generator at it.
+//! A minimal HTTP server on hyper: `GET` and `HEAD` get "Hello from weft",
+//! anything else `405`, one task per connection. hyper does the HTTP
+//! (keep-alive, pipelining, HTTP/1.0, `Connection: close`, chunked bodies),
+//! weft the tasks, sockets and timers, through `weft::compat::hyper`. Point
+//! curl or a load generator (`ab`, `wrk`, `oha`) at it.
 //!
 //! ```text
-//! cargo run --release --example http_hello                      # on 127.0.0.1:3000
-//! cargo run --release --example http_hello -- 127.0.0.1:8080
+//! cargo run --release --example http_hello --features hyper                      # on 127.0.0.1:3000
+//! cargo run --release --example http_hello --features hyper -- 127.0.0.1:8080
 //! curl http://127.0.0.1:3000/
 //! ```
 
+// The hand-written client half (`Reader`, `read_response`) that
+// `tests/examples.rs` checks this server with; the server half is hyper.
 #[path = "common/http.rs"]
-#[allow(dead_code)] // the client half is for the other examples
+#[allow(dead_code)]
 pub(crate) mod http;
 
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use std::convert::Infallible;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use weft::compat::hyper::{WeftIo, WeftTimer};
 use weft::net::TcpListener;
 
 fn main() -> io::Result<()> {
@@ -35,30 +44,41 @@ fn main() -> io::Result<()> {
     })
 }
 
+/// The answer to one request: hello to `GET` and `HEAD` (hyper leaves out
+/// the body of a `HEAD` answer), `405` to the rest.
+async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut response = Response::new(Full::new(Bytes::from_static(b"Hello from weft\n")));
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        *response.body_mut() = Full::new(Bytes::from_static(b"only GET here\n"));
+        response.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
+    }
+    Ok(response)
+}
+
 /// Serves until `limit` requests were answered (or the listener fails).
 pub(crate) async fn serve(listener: TcpListener, limit: u64) {
     let answered = Arc::new(AtomicU64::new(0));
     let done = Arc::new(weft::sync::Notify::new());
     let accept = async {
-        while let Ok((mut stream, _)) = listener.accept().await {
+        while let Ok((stream, _)) = listener.accept().await {
             let (answered, done) = (answered.clone(), done.clone());
-            drop(weft::spawn(async move {
-                let mut reader = http::Reader::new();
-                loop {
-                    let (status, body) = match reader.request(&mut stream).await {
-                        Ok(Some(request)) if request.method == "GET" => ("200 OK", "Hello from weft\n"),
-                        Ok(Some(_)) => ("405 Method Not Allowed", "only GET here\n"),
-                        Ok(None) => break,
-                        Err(_) => ("400 Bad Request", "could not parse that request\n"),
-                    };
-                    let failed = http::respond(&mut stream, status, body).await.is_err();
-                    if answered.fetch_add(1, Ordering::Relaxed) + 1 == limit {
-                        done.notify_one();
-                    }
-                    if failed || status.starts_with("400") {
-                        break;
-                    }
+            let service = hyper::service::service_fn(move |request| {
+                if answered.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+                    done.notify_one();
                 }
+                hello(request)
+            });
+            drop(weft::spawn(async move {
+                // An error here is the client's (a malformed request, a
+                // reset): hyper has answered what it could.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(WeftTimer::new())
+                    .serve_connection(WeftIo::new(stream), service)
+                    .await;
             }));
         }
     };

@@ -22,7 +22,8 @@
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
 //!   to run them under another runtime.
 //! * [`compat`]: adapters that run other runtimes' libraries on weft
-//!   (`compat::async_rs`, feature `async-rs`).
+//!   (`compat::async_rs`, feature `async-rs`; `compat::hyper`, feature
+//!   `hyper`).
 //! * `rabbitmq` (feature `rabbitmq`): the RabbitMQ backend, on lapin
 //!   running on weft.
 //!

@@ -1,7 +1,10 @@
-//! Just enough HTTP/1.1 for the examples: read a request (request line,
-//! headers, a `Content-Length` body) from a keep-alive connection, and
-//! write a response. Not a general HTTP implementation: no chunked bodies,
-//! no pipelining beyond one request at a time per connection.
+//! Just enough HTTP/1.1 for the `compare` example and for tests that talk
+//! to a server by hand: read a request (request line, headers, a
+//! `Content-Length` body) from a keep-alive connection, and write a
+//! response. Not a general HTTP implementation: no chunked bodies, no
+//! HTTP/1.0, no pipelining beyond one request at a time per connection.
+//! A real server uses hyper on weft, as `http_hello` and `http_server` do
+//! (`weft::compat::hyper`).
 
 use std::io;
 use weft::net::TcpStream;
