@@ -458,3 +458,182 @@ fn a_batch_handler_that_errs_panics_or_names_a_bad_index_fails_the_whole_batch()
         });
     }
 }
+
+/// Waits on the paused clock until `done` holds, or panics.
+async fn settle(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        weft::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never happened");
+}
+
+// ANCHOR: group
+#[test]
+fn a_group_handler_acks_what_it_handled_or_dead_lettered_and_the_next_one_resumes_after_it() {
+    for concurrency in [1, 4] {
+        for (flavour, rt) in paused_runtimes() {
+            rt.block_on(async {
+                let bus = EventBus::<u32>::new();
+                let seen = Arc::new(Mutex::new(Vec::new()));
+                let handler_of = |seen: Arc<Mutex<Vec<u32>>>| {
+                    let options = HandlerOptions::new()
+                        .group("billing")
+                        .from(StartAt::Start)
+                        .concurrency(concurrency)
+                        .retry(Retry::none())
+                        .dead_letter("invoices.failed");
+                    bus.on_with("invoices", options, move |event| {
+                        seen.lock().unwrap().push(*event);
+                        let n = *event;
+                        async move { if n == 3 { Err("no such customer") } else { Ok(()) } }
+                    })
+                    .unwrap()
+                };
+                let first = handler_of(seen.clone());
+                for n in 0..10 {
+                    bus.try_publish("invoices", n).unwrap();
+                }
+                settle("ten handled", || {
+                    first.stats().succeeded + first.stats().failed == 10
+                })
+                .await;
+                first.stop();
+                first.finished().await;
+                // Handled or dead-lettered: acked either way.
+                let committed = bus.committed("billing", "invoices").unwrap();
+                assert_eq!(
+                    committed,
+                    Some(weft::events::Offset::new(10)),
+                    "c{concurrency} {flavour}"
+                );
+                assert_eq!(first.stats().dead_lettered, 1, "c{concurrency} {flavour}");
+
+                for n in 10..15 {
+                    bus.try_publish("invoices", n).unwrap();
+                }
+                let later = Arc::new(Mutex::new(Vec::new()));
+                let second = handler_of(later.clone());
+                bus.close();
+                second.finished().await;
+                let mut later = later.lock().unwrap().clone();
+                later.sort();
+                assert_eq!(
+                    later,
+                    [10, 11, 12, 13, 14],
+                    "c{concurrency} {flavour}: resumed after the commit"
+                );
+            });
+        }
+    }
+}
+// ANCHOR_END: group
+
+#[test]
+fn a_stop_gives_a_group_handler_s_waiting_events_back_to_the_group() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let bus = EventBus::<u32>::new();
+            let mut dead = bus.subscribe("dlq", StartAt::Latest).unwrap();
+            let (tx, mut rx) = weft::sync::mpsc::unbounded_channel();
+            let options = HandlerOptions::new()
+                .group("workers")
+                .from(StartAt::Start)
+                .concurrency(4)
+                .retry(Retry::new(10).backoff(Duration::from_secs(3600), Duration::from_secs(3600)))
+                .dead_letter("dlq");
+            let first = bus
+                .on_with("work", options.clone(), move |event| {
+                    let tx = tx.clone();
+                    async move {
+                        let _ = tx.send(*event);
+                        Err::<(), _>("always fails")
+                    }
+                })
+                .unwrap();
+            for n in 1..=4 {
+                bus.try_publish_keyed("work", "k", n).unwrap();
+            }
+            assert_eq!(rx.recv().await, Some(1), "{flavour}");
+            weft::time::sleep(Duration::from_secs(1)).await;
+            first.stop();
+            first.finished().await;
+            // Event 1's retries were cut short: dead-lettered. 2 to 4 never
+            // ran: they went back to the group.
+            assert_eq!(*dead.try_recv().unwrap().unwrap(), 1, "{flavour}");
+            assert!(dead.try_recv().is_none(), "{flavour}");
+            let stats = first.stats();
+            assert_eq!((stats.failed, stats.dead_lettered), (1, 1), "{flavour}");
+
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let record = seen.clone();
+            let second = bus
+                .on_with("work", options, move |event| {
+                    record.lock().unwrap().push(*event);
+                    async { Ok::<(), String>(()) }
+                })
+                .unwrap();
+            bus.close();
+            second.finished().await;
+            assert_eq!(*seen.lock().unwrap(), [2, 3, 4], "{flavour}: in key order");
+        });
+    }
+}
+
+#[test]
+fn a_group_batch_handler_acks_the_events_that_succeeded_and_the_dead_lettered_ones() {
+    for (flavour, rt) in paused_runtimes() {
+        rt.block_on(async {
+            let bus = EventBus::<u32>::new();
+            let options = HandlerOptions::new()
+                .group("loader")
+                .from(StartAt::Start)
+                .batch(8, Duration::from_secs(1))
+                .retry(Retry::new(2).backoff(Duration::from_secs(1), Duration::from_secs(1)))
+                .dead_letter("rows.failed");
+            let (tx, mut rx) = weft::sync::mpsc::unbounded_channel();
+            let handler = bus
+                .on_batch("rows", options, move |batch| {
+                    let _ = tx.send(batch.len());
+                    let mut failures = BatchFailures::new();
+                    for (i, event) in batch.iter().enumerate() {
+                        if **event == 2 {
+                            failures.fail(i, "bad row");
+                        }
+                    }
+                    async move {
+                        if failures.is_empty() {
+                            Ok(())
+                        } else {
+                            Err(failures)
+                        }
+                    }
+                })
+                .unwrap();
+            for n in 0..8 {
+                bus.try_publish("rows", n).unwrap();
+            }
+            assert_eq!(rx.recv().await, Some(8), "{flavour}");
+            // While 2 waits for its retry, what came before it is
+            // committed, and nothing after it yet (the commit moves only
+            // past a run of acks).
+            weft::time::sleep(Duration::from_millis(500)).await;
+            let committed = bus.committed("loader", "rows").unwrap();
+            assert_eq!(committed, Some(weft::events::Offset::new(2)), "{flavour}");
+            assert_eq!(rx.recv().await, Some(1), "{flavour}: only 2 is retried");
+            settle("2 dead-lettered", || handler.stats().dead_lettered == 1).await;
+            let committed = bus.committed("loader", "rows").unwrap();
+            assert_eq!(committed, Some(weft::events::Offset::new(8)), "{flavour}");
+            bus.close();
+            handler.finished().await;
+            let stats = handler.stats();
+            assert_eq!(
+                (stats.succeeded, stats.retried, stats.failed),
+                (7, 1, 1),
+                "{flavour}"
+            );
+        });
+    }
+}

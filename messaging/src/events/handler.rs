@@ -21,7 +21,7 @@ mod concurrent;
 pub use self::batch::BatchFailures;
 
 use super::error::EventsError;
-use super::{Event, EventBus, Inner, NamedLog, StartAt, Subscriber};
+use super::{Event, EventBus, GroupEvent, Inner, Member, NamedLog, RecvError, StartAt, Subscriber};
 use crate::loom::{Mutex, lock};
 use crate::util::panic_message;
 use std::fmt;
@@ -121,6 +121,7 @@ pub struct HandlerOptions {
     from: StartAt,
     retry: Retry,
     dead_letter: Option<String>,
+    group: Option<String>,
     concurrency: usize,
     batch_max: usize,
     batch_wait: Duration,
@@ -135,6 +136,7 @@ impl HandlerOptions {
             from: StartAt::Latest,
             retry: Retry::default(),
             dead_letter: None,
+            group: None,
             concurrency: 1,
             batch_max: 10,
             batch_wait: Duration::ZERO,
@@ -162,6 +164,41 @@ impl HandlerOptions {
         self
     }
 
+    /// Reads as a member of the consumer group `group` (joined with
+    /// [`EventBus::join_assigned`], so the pattern must name one topic),
+    /// rather than as a subscriber: each event is acked once handled or
+    /// dead-lettered, so the group's committed offset moves past it, and a
+    /// handler started again on the same backend (or another handler in
+    /// the group) resumes there; [`from`](HandlerOptions::from) only
+    /// places a new group. Several handlers in one group share the topic's
+    /// partitions, each key in one of them at a time; an event in hand at
+    /// a rebalance may be handled twice (at least once), as in Kafka.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::events::{EventBus, HandlerOptions, Offset, StartAt};
+    ///
+    /// weft::block_on(async {
+    ///     let bus = EventBus::<&str>::new();
+    ///     let options = HandlerOptions::new().group("mailer").from(StartAt::Start);
+    ///     let handler = bus
+    ///         .on_with("user.registered", options, |_| async { Ok::<(), String>(()) })
+    ///         .unwrap();
+    ///     bus.publish("user.registered", "ada").await.unwrap();
+    ///     bus.publish("user.registered", "grace").await.unwrap();
+    ///     bus.close();
+    ///     handler.finished().await;
+    ///     // Both handled and acked: the next handler starts after them.
+    ///     let committed = bus.committed("mailer", "user.registered").unwrap();
+    ///     assert_eq!(committed, Some(Offset::new(2)));
+    /// });
+    /// ```
+    pub fn group(mut self, group: &str) -> HandlerOptions {
+        self.group = Some(group.to_owned());
+        self
+    }
+
     /// Up to `n` events in flight at once (default 1; 0 is taken as 1),
     /// each on a task of its own, retries and back-offs included, while
     /// keeping per-key order: events of one key (on one topic) never run
@@ -174,7 +211,9 @@ impl HandlerOptions {
     /// A [`stop`](Handler::stop) lets the events in flight finish their
     /// current attempt; the events still waiting behind a busy key go to
     /// the dead-letter topic, after their key's event in flight, and count
-    /// as [`failed`](HandlerStats::failed).
+    /// as [`failed`](HandlerStats::failed) (in a
+    /// [`group`](HandlerOptions::group), they go back to the group
+    /// instead, unacked, to be handled again).
     ///
     /// Only [`EventBus::on`] and [`EventBus::on_with`] read it: a batch
     /// handler ([`EventBus::on_batch`]) runs one batch at a time.
@@ -455,13 +494,13 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: fmt::Display + 'static,
     {
-        let (task, subscriber) = self.task(pattern, &options, handler)?;
+        let (task, source) = self.task(pattern, &options, handler)?;
         let control = Arc::new(Control::new());
         let finish = FinishOnDrop(control.clone());
         let spawner = task.spawner.clone();
         match options.concurrency {
-            1 => spawner.spawn(task.run(subscriber, finish)),
-            n => spawner.spawn(concurrent::run(Arc::new(task), subscriber, finish, n)),
+            1 => spawner.spawn(task.run(source, finish)),
+            n => spawner.spawn(concurrent::run(Arc::new(task), source, finish, n)),
         }
         Ok(Handler { control })
     }
@@ -473,7 +512,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         pattern: &str,
         options: &HandlerOptions,
         handler: F,
-    ) -> Result<(Task<T, F>, Subscriber<T>), EventsError> {
+    ) -> Result<(Task<T, F>, Source<T>), EventsError> {
         let inner = &self.bus.0;
         let spawner = match &inner.spawner {
             Some(spawner) => spawner.clone(),
@@ -483,7 +522,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             Some(topic) => Some(inner.log(topic)?),
             None => None,
         };
-        let subscriber = inner.subscribe(pattern, options.from)?;
+        let source = match &options.group {
+            Some(group) => Source::Member(self.join_assigned(group, pattern, options.from)?),
+            None => Source::Subscriber(inner.subscribe(pattern, options.from)?),
+        };
         let task = Task {
             inner: inner.clone(),
             handler,
@@ -491,7 +533,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             dead_letter,
             spawner,
         };
-        Ok((task, subscriber))
+        Ok((task, source))
     }
 }
 
@@ -506,10 +548,62 @@ struct Task<T: 'static, F> {
     spawner: Spawner,
 }
 
-/// What a reader does with what its subscriber gave it.
-enum Next<T> {
+/// Where a handler reads: a subscriber of its own, or a member of a
+/// consumer group ([`HandlerOptions::group`]).
+enum Source<T: 'static> {
+    Subscriber(Subscriber<T>),
+    Member(Member<T>),
+}
+
+impl<T: Clone + Send + 'static> Source<T> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Item<T>, RecvError>> {
+        match self {
+            Source::Subscriber(subscriber) => subscriber.poll_recv(cx).map(|r| r.map(Item::Plain)),
+            Source::Member(member) => member.poll_recv(cx).map(|r| r.map(Item::Group)),
+        }
+    }
+}
+
+/// An event read: from a subscriber, or from a group, to be acked.
+enum Item<T: 'static> {
+    Plain(Event<T>),
+    Group(GroupEvent<T>),
+}
+
+impl<T: 'static> Item<T> {
+    fn event(&self) -> &Event<T> {
+        match self {
+            Item::Plain(event) => event,
+            Item::Group(event) => event.event(),
+        }
+    }
+
+    /// Done with: acked if from a group (a failed ack is reported).
+    fn settle(self, control: &Control) {
+        if let Item::Group(event) = self
+            && let Err(error) = event.ack()
+        {
+            control.update(|stats| stats.last_error = Some(error.to_string()));
+        }
+    }
+
+    /// Not handled, and (for an event of a group) given back to the group
+    /// to be handed out again; an event of a subscriber comes back.
+    fn give_back(self) -> Result<(), Self> {
+        match self {
+            Item::Group(event) => {
+                event.nack();
+                Ok(())
+            }
+            plain => Err(plain),
+        }
+    }
+}
+
+/// What a reader does with what its source gave it.
+enum Next<T: 'static> {
     /// An event to handle.
-    Event(Event<T>),
+    Event(Item<T>),
     /// Nothing to handle (lag counted, an event of its own dead-letter
     /// topic skipped).
     Nothing,
@@ -520,24 +614,28 @@ enum Next<T> {
 }
 
 impl<T: Clone + Send + 'static, F> Task<T, F> {
-    /// Sorts what the subscriber gave, counting lag and read errors.
-    fn next(&self, received: Result<Event<T>, super::RecvError>, control: &Control) -> Next<T> {
+    /// Sorts what the source gave, counting lag and read errors.
+    fn next(&self, received: Result<Item<T>, RecvError>, control: &Control) -> Next<T> {
         match received {
-            Err(super::RecvError::Closed) => Next::Closed,
-            Err(super::RecvError::Lagged { skipped, .. }) => {
+            Err(RecvError::Closed) => Next::Closed,
+            Err(RecvError::Lagged { skipped, .. }) => {
                 control.update(|stats| stats.skipped += skipped);
                 Next::Nothing
             }
-            Err(error @ super::RecvError::Io { .. }) => {
+            Err(error @ RecvError::Io { .. }) => {
                 control.update(|stats| stats.last_error = Some(error.to_string()));
                 Next::Failed
             }
-            // Only members of assigned groups are rebalanced.
+            // A group handler's partitions moved: nothing to do, its
+            // member already reads the new ones.
             Err(_) => Next::Nothing,
             // Its own failures are not its input: a pattern that matches
             // the dead-letter topic would loop forever.
-            Ok(event) if self.is_own_dead_letter(&event) => Next::Nothing,
-            Ok(event) => Next::Event(event),
+            Ok(item) if self.is_own_dead_letter(item.event()) => {
+                item.settle(control);
+                Next::Nothing
+            }
+            Ok(item) => Next::Event(item),
         }
     }
 
@@ -547,9 +645,12 @@ impl<T: Clone + Send + 'static, F> Task<T, F> {
             .is_some_and(|(name, _)| **name == *event.topic())
     }
 
-    /// Publishes `event`, whose last attempt failed with `error`, to the
-    /// dead-letter topic if there is one, and counts it as failed.
-    async fn dead_letter(&self, event: Event<T>, error: String, control: &Control) {
+    /// Publishes `item`, whose last attempt failed with `error`, to the
+    /// dead-letter topic if there is one, settles it, and counts it as
+    /// failed: it is done with, even where the dead-letter topic refused
+    /// it (the bus closed), which the stats report.
+    async fn dead_letter(&self, item: Item<T>, error: String, control: &Control) {
+        let event = item.event().clone();
         let dead_lettered = match &self.dead_letter {
             Some((_, parts)) => {
                 // Its properties and key go with it: a dead letter keeps
@@ -568,6 +669,7 @@ impl<T: Clone + Send + 'static, F> Task<T, F> {
             }
             None => false,
         };
+        item.settle(control);
         control.update(|stats| {
             stats.failed += 1;
             stats.dead_lettered += u64::from(dead_lettered);
@@ -612,14 +714,14 @@ where
     E: fmt::Display + 'static,
 {
     // ANCHOR: handler-run
-    async fn run(self, mut subscriber: Subscriber<T>, finish: FinishOnDrop) {
+    async fn run(self, mut source: Source<T>, finish: FinishOnDrop) {
         let control = &finish.0;
         loop {
             let next = poll_fn(|cx| {
                 if control.stopping(cx, READER) {
                     return Poll::Ready(None);
                 }
-                subscriber.poll_recv(cx).map(Some)
+                source.poll_recv(cx).map(Some)
             })
             .await;
             let Some(received) = next else { break };
@@ -630,19 +732,24 @@ where
                 // lasting failure does not spin.
                 Next::Failed if !self.back_off(1, control, READER).await => break,
                 Next::Failed => {}
-                Next::Event(event) => self.handle(event, control, READER).await,
+                Next::Event(item) => self.handle(item, control, READER).await,
             }
         }
+        // A group member leaves before the handler counts as finished.
+        drop(source);
     }
     // ANCHOR_END: handler-run
 
     // ANCHOR: handle
     /// Runs the attempts for one event, on the task in `slot`.
-    async fn handle(&self, event: Event<T>, control: &Control, slot: usize) {
+    async fn handle(&self, item: Item<T>, control: &Control, slot: usize) {
         let mut attempt = 1;
         let error = loop {
-            let error = match attempt_once(&self.handler, event.clone()).await {
+            let error = match attempt_once(&self.handler, item.event().clone()).await {
                 Ok(()) => {
+                    // Acked before it is counted: whoever sees the count
+                    // sees the commit.
+                    item.settle(control);
                     control.update(|stats| stats.succeeded += 1);
                     return;
                 }
@@ -654,7 +761,7 @@ where
             control.update(|stats| stats.retried += 1);
             attempt += 1;
         };
-        self.dead_letter(event, error, control).await;
+        self.dead_letter(item, error, control).await;
     }
     // ANCHOR_END: handle
 }

@@ -9,8 +9,8 @@
 //! event at a time, in the batch's order. One batch is in hand at a time;
 //! the next is read once this one is settled.
 
-use super::{Control, FinishOnDrop, Handler, HandlerOptions, Next, READER, Task, catching};
-use crate::events::{Event, EventBus, EventsError, Subscriber};
+use super::{Control, FinishOnDrop, Handler, HandlerOptions, Item, Next, READER, Source, Task, catching};
+use crate::events::{Event, EventBus, EventsError};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::sync::Arc;
@@ -117,7 +117,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// time, on the bus's runtime. The handler returns `Ok(())` if every
     /// event of the batch was handled, or [`BatchFailures`] naming the
     /// ones that failed (a panic fails the whole batch). The others count
-    /// as handled; the failed ones are retried, and only they, as a
+    /// as handled (and, in a [`group`](HandlerOptions::group), are acked
+    /// at once); the failed ones are retried, and only they, as a
     /// smaller batch, after the back-off of [`HandlerOptions::retry`];
     /// what fails its last attempt goes to the dead-letter topic. The
     /// handler ends as [`on_with`](EventBus::on_with)'s does; a stop
@@ -179,7 +180,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         F: Fn(Vec<Event<T>>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BatchFailures>> + Send + 'static,
     {
-        let (task, subscriber) = self.task(pattern, &options, handler)?;
+        let (task, source) = self.task(pattern, &options, handler)?;
         let control = Arc::new(Control::new());
         let finish = FinishOnDrop(control.clone());
         let spawner = task.spawner.clone();
@@ -187,7 +188,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             max: options.batch_max,
             wait: options.batch_wait,
         };
-        spawner.spawn(task.run_batches(subscriber, finish, shape));
+        spawner.spawn(task.run_batches(source, finish, shape));
         Ok(Handler { control })
     }
 }
@@ -200,8 +201,8 @@ struct Shape {
 }
 
 /// What the reader saw while gathering.
-enum Gather<T> {
-    Received(Result<Event<T>, crate::events::RecvError>),
+enum Gather<T: 'static> {
+    Received(Result<Item<T>, crate::events::RecvError>),
     /// The batching window is over.
     Due,
     Stop,
@@ -213,16 +214,18 @@ where
     F: Fn(Vec<Event<T>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), BatchFailures>> + Send + 'static,
 {
-    async fn run_batches(self, mut subscriber: Subscriber<T>, finish: FinishOnDrop, shape: Shape) {
+    async fn run_batches(self, mut source: Source<T>, finish: FinishOnDrop, shape: Shape) {
         let control = &finish.0;
         let mut reading = true;
         while reading {
             let mut batch = Vec::new();
-            reading = self.gather(&mut subscriber, &mut batch, shape, control).await;
+            reading = self.gather(&mut source, &mut batch, shape, control).await;
             if !batch.is_empty() {
                 self.handle_batch(batch, control).await;
             }
         }
+        // A group member leaves before the handler counts as finished.
+        drop(source);
     }
 
     /// Reads into `batch` until it holds `shape.max` events or the window
@@ -230,8 +233,8 @@ where
     /// should read no more (the bus closed, or a stop).
     async fn gather(
         &self,
-        subscriber: &mut Subscriber<T>,
-        batch: &mut Vec<Event<T>>,
+        source: &mut Source<T>,
+        batch: &mut Vec<Item<T>>,
         shape: Shape,
         control: &Control,
     ) -> bool {
@@ -241,7 +244,7 @@ where
                 if control.stopping(cx, READER) {
                     return Poll::Ready(Gather::Stop);
                 }
-                if let Poll::Ready(received) = subscriber.poll_recv(cx) {
+                if let Poll::Ready(received) = source.poll_recv(cx) {
                     return Poll::Ready(Gather::Received(received));
                 }
                 match &mut window {
@@ -265,8 +268,8 @@ where
                         return false;
                     }
                 }
-                Next::Event(event) => {
-                    batch.push(event);
+                Next::Event(item) => {
+                    batch.push(item);
                     if batch.len() >= shape.max {
                         return true;
                     }
@@ -281,31 +284,39 @@ where
     // ANCHOR: handle-batch
     /// Runs the attempts for one batch: each retry hands over only the
     /// events that failed the attempt before.
-    async fn handle_batch(&self, batch: Vec<Event<T>>, control: &Control) {
+    async fn handle_batch(&self, batch: Vec<Item<T>>, control: &Control) {
         let mut batch = batch;
         let mut attempt = 1;
         loop {
-            let failures = match catching(&self.handler, batch.clone()).await {
+            let events = batch.iter().map(|item| item.event().clone()).collect();
+            let failures = match catching(&self.handler, events).await {
                 Ok(Ok(())) => Vec::new(),
                 Ok(Err(failures)) => failures.resolve(batch.len()),
                 Err(panic) => BatchFailures::all(panic).resolve(batch.len()),
             };
             let handled = batch.len() - failures.len();
+            // The others are done (acked, in a group); the failed ones,
+            // in order, with their errors.
+            let mut errors = failures.into_iter().peekable();
+            let mut failed = Vec::new();
+            for (i, item) in batch.into_iter().enumerate() {
+                match errors.next_if(|(at, _)| *at == i) {
+                    Some((_, error)) => failed.push((item, error)),
+                    None => item.settle(control),
+                }
+            }
+            // Counted once acked: whoever sees the count sees the commit.
             control.update(|stats| stats.succeeded += handled as u64);
-            if failures.is_empty() {
+            if failed.is_empty() {
                 return;
             }
-            let mut slots: Vec<Option<Event<T>>> = batch.into_iter().map(Some).collect();
-            let failed = failures
-                .into_iter()
-                .filter_map(|(i, error)| Some((slots[i].take()?, error)));
             if attempt >= self.retry.max_attempts() || !self.back_off(attempt, control, READER).await {
-                for (event, error) in failed {
-                    self.dead_letter(event, error, control).await;
+                for (item, error) in failed {
+                    self.dead_letter(item, error, control).await;
                 }
                 return;
             }
-            batch = failed.map(|(event, _)| event).collect();
+            batch = failed.into_iter().map(|(item, _)| item).collect();
             control.update(|stats| stats.retried += batch.len() as u64);
             attempt += 1;
         }

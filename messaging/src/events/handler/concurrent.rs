@@ -22,8 +22,8 @@
 //! reads no more (closed or stopped) and nothing is in flight: every
 //! event it read was handled, dead-lettered or counted as failed.
 
-use super::{Control, FinishOnDrop, Next, READER, Task};
-use crate::events::{Event, RecvError, Subscriber};
+use super::{Control, FinishOnDrop, Item, Next, READER, Source, Task};
+use crate::events::{Event, RecvError};
 use crate::loom::{Mutex, lock};
 use std::collections::VecDeque;
 use std::collections::hash_map::{Entry, HashMap};
@@ -38,7 +38,7 @@ type Key = (Arc<str>, Arc<str>);
 /// Runs the reader of a handler with a concurrency of `limit` (above 1).
 pub(super) async fn run<T, F, Fut, E>(
     task: Arc<Task<T, F>>,
-    mut subscriber: Subscriber<T>,
+    mut source: Source<T>,
     finish: FinishOnDrop,
     limit: usize,
 ) where
@@ -72,13 +72,18 @@ pub(super) async fn run<T, F, Fut, E>(
                 return Poll::Ready(Step::Stop);
             }
             match room {
-                true => subscriber.poll_recv(cx).map(Step::Received),
+                true => source.poll_recv(cx).map(Step::Received),
                 false => Poll::Pending,
             }
         })
         .await;
         match step {
-            Step::End => break,
+            // A group member leaves before the handler counts as
+            // finished.
+            Step::End => {
+                drop(source);
+                break;
+            }
             Step::Stop => reading = false,
             Step::Received(received) => match task.next(received, control) {
                 Next::Closed => reading = false,
@@ -86,24 +91,27 @@ pub(super) async fn run<T, F, Fut, E>(
                 // Wait the first back-off before reading again, so a
                 // lasting failure does not spin.
                 Next::Failed => reading = task.back_off(1, control, READER).await,
-                Next::Event(event) => {
-                    if let Some(event) = books.admit(event) {
-                        start(&task, &done, control, event, slots.next());
+                Next::Event(item) => {
+                    if let Some(item) = books.admit(item) {
+                        start(&task, &done, control, item, slots.next());
                     }
                 }
             },
             Step::Done(keys) => {
                 for key in keys {
                     let mut next = books.finished(key.as_ref());
-                    while let Some(event) = next.take() {
+                    while let Some(item) = next.take() {
                         if !control.is_stopped() {
-                            start(&task, &done, control, event, slots.next());
+                            start(&task, &done, control, item, slots.next());
                             break;
                         }
-                        // Behind its key's last event: the dead-letter
-                        // topic keeps the key's order.
-                        let error = "the handler stopped before the event's turn".to_string();
-                        task.dead_letter(event, error, control).await;
+                        // A group has it handed out again; otherwise it
+                        // goes behind its key's last event: the
+                        // dead-letter topic keeps the key's order.
+                        if let Err(item) = item.give_back() {
+                            let error = "the handler stopped before the event's turn".to_string();
+                            task.dead_letter(item, error, control).await;
+                        }
                         next = books.finished(key.as_ref());
                     }
                 }
@@ -112,21 +120,21 @@ pub(super) async fn run<T, F, Fut, E>(
     }
 }
 
-enum Step<T> {
+enum Step<T: 'static> {
     /// Events finished, by key.
     Done(Vec<Option<Key>>),
-    Received(Result<Event<T>, RecvError>),
+    Received(Result<Item<T>, RecvError>),
     Stop,
     /// Reading is over and nothing is in flight.
     End,
 }
 
-/// Starts `event`'s attempts on a task of its own, in `slot`.
+/// Starts `item`'s attempts on a task of its own, in `slot`.
 fn start<T, F, Fut, E>(
     task: &Arc<Task<T, F>>,
     done: &Arc<Done>,
     control: &Arc<Control>,
-    event: Event<T>,
+    item: Item<T>,
     slot: usize,
 ) where
     T: Clone + Send + 'static,
@@ -137,12 +145,12 @@ fn start<T, F, Fut, E>(
     let report = Report {
         done: done.clone(),
         control: control.clone(),
-        key: key_of(&event),
+        key: key_of(item.event()),
         slot,
     };
     let owned = task.clone();
     task.spawner.spawn(async move {
-        owned.handle(event, &report.control, report.slot).await;
+        owned.handle(item, &report.control, report.slot).await;
         drop(report);
     });
 }
@@ -166,16 +174,16 @@ impl Slots {
 // ANCHOR: books
 /// The reader's books: what is in flight, and what waits behind a busy
 /// key.
-struct Books<T> {
+struct Books<T: 'static> {
     limit: usize,
     in_flight: usize,
     waiting: usize,
     /// A key is here while one of its events is in flight; its queue holds
     /// the events read after that one, in order.
-    busy: HashMap<Key, VecDeque<Event<T>>>,
+    busy: HashMap<Key, VecDeque<Item<T>>>,
 }
 
-impl<T> Books<T> {
+impl<T: 'static> Books<T> {
     fn new(limit: usize) -> Books<T> {
         Books {
             limit,
@@ -192,11 +200,11 @@ impl<T> Books<T> {
 
     /// Takes in a new event: it may start now (returned), or it waits
     /// behind its key.
-    fn admit(&mut self, event: Event<T>) -> Option<Event<T>> {
-        if let Some(key) = key_of(&event) {
+    fn admit(&mut self, item: Item<T>) -> Option<Item<T>> {
+        if let Some(key) = key_of(item.event()) {
             match self.busy.entry(key) {
                 Entry::Occupied(mut queue) => {
-                    queue.get_mut().push_back(event);
+                    queue.get_mut().push_back(item);
                     self.waiting += 1;
                     return None;
                 }
@@ -206,12 +214,12 @@ impl<T> Books<T> {
             }
         }
         self.in_flight += 1;
-        Some(event)
+        Some(item)
     }
 
     /// An event of `key` is done: its key's next event, now in flight, if
     /// one waits; otherwise the key is free.
-    fn finished(&mut self, key: Option<&Key>) -> Option<Event<T>> {
+    fn finished(&mut self, key: Option<&Key>) -> Option<Item<T>> {
         self.in_flight -= 1;
         let queue = self.busy.get_mut(key?)?;
         match queue.pop_front() {
