@@ -3,6 +3,9 @@
 //! once with per-key order ([`HandlerOptions::concurrency`], in
 //! `handler/concurrent.rs`); or a function run per batch that reports
 //! which events failed ([`EventBus::on_batch`], in `handler/batch.rs`).
+//! Each reads from a subscriber of its own or, with
+//! [`HandlerOptions::group`], as a member of a consumer group that it
+//! acks each event to once the event is done with.
 //!
 //! # Protocol
 //!
@@ -13,7 +16,9 @@
 //! stop wakes every one of them. A task replaces its own slot's waker
 //! each time it waits and removes it when it ends. The handler is
 //! finished once the reader task ends, and the reader ends only after
-//! every event it read has been handled, dead-lettered or counted.
+//! every event it read has been handled, dead-lettered or counted (and,
+//! in a group, acked or given back), and after dropping its source, so a
+//! group member has left by the time [`Handler::finished`] returns.
 
 mod batch;
 mod concurrent;
@@ -537,9 +542,9 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     }
 }
 
-/// What a handler's task shares between its events. The subscriber is
-/// kept apart: `handle` borrows the task across awaits, so the task must
-/// be `Sync`, which a subscriber holding `T`s is not.
+/// What a handler's task shares between its events. The source is kept
+/// apart: `handle` borrows the task across awaits, so the task must be
+/// `Sync`, which a subscriber or member holding `T`s is not.
 struct Task<T: 'static, F> {
     inner: Arc<Inner<T>>,
     handler: F,
