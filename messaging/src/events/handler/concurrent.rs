@@ -48,7 +48,7 @@ pub(super) async fn run<T, F, Fut, E>(
     E: fmt::Display + 'static,
 {
     let control = &finish.0;
-    let done = Arc::new(Done::default());
+    let done = Arc::new(Done::new());
     let mut books = Books::new(limit);
     let mut slots = Slots(READER);
     let mut reading = true;
@@ -238,7 +238,6 @@ impl<T: 'static> Books<T> {
 // ANCHOR_END: books
 
 /// The keys of the events whose tasks ended, for the reader.
-#[derive(Default)]
 struct Done {
     state: Mutex<DoneState>,
 }
@@ -250,6 +249,12 @@ struct DoneState {
 }
 
 impl Done {
+    fn new() -> Done {
+        Done {
+            state: Mutex::new(DoneState::default()),
+        }
+    }
+
     fn push(&self, key: Option<Key>) {
         let reader = {
             let mut state = lock(&self.state);
