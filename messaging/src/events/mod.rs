@@ -59,7 +59,7 @@ mod tests;
 pub use self::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::group::{GroupEvent, Member};
-pub use self::handler::{Handler, HandlerOptions, HandlerStats, Retry};
+pub use self::handler::{BatchFailures, Handler, HandlerOptions, HandlerStats, Retry};
 pub use self::memory::Memory;
 pub use self::partition::partition_for;
 pub use self::pattern::Pattern;
