@@ -150,6 +150,38 @@ fn a_member_waiting_for_a_partition_is_woken_when_it_is_let_go() {
     });
 }
 
+/// A member with no partition at all (more members than partitions) waits
+/// for a rebalance: when the owner leaves, it is woken, told, and handed
+/// the partition. It used to register its waker nowhere and sleep forever.
+#[test]
+fn a_member_without_partitions_is_woken_when_an_owner_leaves() {
+    support::paused_current_thread().block_on(async {
+        let bus = EventBus::new();
+        bus.try_publish("jobs", 7).unwrap();
+        let first = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        let mut second = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        let waiting = weft::spawn(async move {
+            let mut told = Vec::new();
+            loop {
+                match second.recv().await {
+                    Err(RecvError::Rebalanced { partitions, .. }) => told.push(partitions),
+                    Ok(event) => return (told, *event),
+                    Err(e) => panic!("unexpected {e:?}"),
+                }
+            }
+        });
+        weft::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(first);
+        let got = weft::time::timeout(std::time::Duration::from_secs(60), waiting).await;
+        let (told, event) = got
+            .expect("the member without partitions was never woken")
+            .unwrap();
+        assert_eq!(event, 7);
+        assert_eq!(told.last(), Some(&vec![0]));
+    });
+}
+
 /// What a model member holds, oldest first.
 type Held = VecDeque<GroupEvent<u32>>;
 

@@ -572,7 +572,6 @@ impl<T: Clone + Send + 'static> Member<T> {
         let mut wake = Vec::new();
         let mut guard = lock(&self.coord.state);
         let membership = &mut *guard;
-        let mut waiting = false;
         for (p, part) in self.parts.iter().enumerate() {
             let (target, holder) = (membership.target[p], membership.holder[p]);
             if holder == Some(me) && target != Some(me) {
@@ -580,15 +579,16 @@ impl<T: Clone + Send + 'static> Member<T> {
                 membership.holder[p] = target;
                 wake.extend(std::mem::take(&mut membership.waiters));
             }
-            if target == Some(me) {
-                match membership.holder[p] {
-                    None => membership.holder[p] = Some(me),
-                    Some(other) if other != me => waiting = true,
-                    Some(_) => {}
-                }
+            if target == Some(me) && membership.holder[p].is_none() {
+                membership.holder[p] = Some(me);
             }
         }
-        if let (true, Some(waker)) = (waiting, waker) {
+        // Every rebalance wakes the membership's waiters, so a member that
+        // may come to wait leaves its waker here: one waiting for a
+        // partition another member still holds, and one that holds none at
+        // all (more members than partitions), which no partition's waiters
+        // would ever reach.
+        if let Some(waker) = waker {
             _displaced = register(&mut membership.waiters, me, waker);
         }
         let mine: Vec<u32> = (0..)
