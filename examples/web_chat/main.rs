@@ -116,7 +116,10 @@ impl Client {
             text.to_owned()
         };
         writeln!(out, "{:>5} sends {shown}", self.name)?;
-        self.socket.send(Message::text(text)).await.map_err(room::io_error)
+        self.socket
+            .send(Message::text(text))
+            .await
+            .map_err(room::io_error)
     }
 
     /// Waits for the next frame and prints it, its tabs as ` | `.
@@ -134,9 +137,7 @@ impl Client {
 /// Fetches `/` as a browser would and prints the status line.
 async fn get_page(addr: std::net::SocketAddr, out: &mut impl Write) -> io::Result<()> {
     let mut stream = TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n")
-        .await?;
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n").await?;
     let mut response = Vec::new();
     let mut chunk = [0; 4096];
     loop {

@@ -123,7 +123,7 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
     let out: Outbox = Arc::new(Mutex::new(out));
     let refuse = async |why: &str| send(&out, format!("error\t{why}")).await;
     // The name: asked for until one is free.
-    let (name, _held) = loop {
+    let (name, held) = loop {
         let Some(asked) = next_text(&mut frames, &out).await else {
             return;
         };
@@ -139,7 +139,10 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
         }
     };
     // Subscribe before joining, so nothing said after the join is missed.
-    let events = room.bus.subscribe("chat.*", StartAt::Latest).expect("a valid pattern");
+    let events = room
+        .bus
+        .subscribe("chat.*", StartAt::Latest)
+        .expect("a valid pattern");
     if send(&out, format!("welcome\t{name}")).await.is_err() {
         return;
     }
@@ -164,6 +167,8 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
             break;
         }
     }
+    // The name is free again before anyone hears that its holder left.
+    drop(held);
     let _ = room.bus.publish("chat.leave", said("")).await;
     writer.abort();
 }
@@ -180,7 +185,9 @@ async fn next_text(
         match frames.next().await? {
             Ok(Message::Text(text)) => return Some(text.as_str().to_owned()),
             Ok(Message::Binary(_)) => {
-                send(out, "error\tonly text frames are read here".into()).await.ok()?;
+                send(out, "error\tonly text frames are read here".into())
+                    .await
+                    .ok()?;
             }
             // Pings are answered by tungstenite; a close ends the stream.
             Ok(_) => {}

@@ -18,6 +18,10 @@ use weft::net::TcpStream;
 pub(crate) const PAGE: &str = include_str!("page.html");
 /// The longest request head read, in bytes.
 const MAX_HEAD: usize = 8 * 1024;
+/// The most bytes read and dropped after an answer that closes.
+const DRAIN: usize = 64 * 1024;
+/// How long the peer gets to close after an answer that closes.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a connection may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,18 +45,36 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
         Head::Complete(head, rest) => (head, rest),
         Head::Closed => return Ok(Asked::Answered),
         Head::TooLarge => {
-            respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "").await?;
+            respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                "",
+            )
+            .await?;
             return Ok(Asked::Answered);
         }
     };
     let request = match Request::try_parse(&head) {
         Ok(Some((_, request))) => request,
         Err(Error::Protocol(ProtocolError::WrongHttpMethod)) => {
-            respond(&mut stream, "405 Method Not Allowed", "text/plain", "only GET here\n").await?;
+            respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                "only GET here\n",
+            )
+            .await?;
             return Ok(Asked::Answered);
         }
         Ok(None) | Err(_) => {
-            respond(&mut stream, "400 Bad Request", "text/plain", "could not parse that request\n").await?;
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "text/plain",
+                "could not parse that request\n",
+            )
+            .await?;
             return Ok(Asked::Answered);
         }
     };
@@ -67,7 +89,8 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
                     .max_frame_size(Some(max_frame))
                     .max_message_size(Some(max_frame));
                 // What the client sent after its head is already frames.
-                let socket = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
+                let socket =
+                    WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
                 return Ok(Asked::Socket(socket));
             }
             Err(e) => {
@@ -102,17 +125,25 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
             return Ok(Head::Closed);
         }
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(at) = buf[searched..].windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = buf.split_off(searched + at + 4);
-            return Ok(Head::Complete(buf, rest));
-        }
-        if buf.len() > MAX_HEAD {
+        let end = buf[searched..]
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|at| searched + at + 4);
+        if end.unwrap_or(buf.len()) > MAX_HEAD {
             return Ok(Head::TooLarge);
+        }
+        if let Some(end) = end {
+            let rest = buf.split_off(end);
+            return Ok(Head::Complete(buf, rest));
         }
     }
 }
 
-/// Writes a whole response and closes the write side.
+/// Writes a whole response and closes the connection gently: the write
+/// side first, then what the peer still sends is read and dropped (at
+/// most [`DRAIN`] bytes, for at most [`DRAIN_TIMEOUT`]), so that bytes
+/// left unread do not reset the connection before the peer read the
+/// answer.
 async fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) -> io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
@@ -121,5 +152,17 @@ async fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body:
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body.as_bytes()).await?;
-    stream.shutdown(std::net::Shutdown::Write)
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut left = DRAIN;
+    let mut chunk = [0; 4096];
+    let drain = async {
+        while left > 0 {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = weft::time::timeout(DRAIN_TIMEOUT, drain).await;
+    Ok(())
 }
