@@ -1,5 +1,6 @@
 //! The `web_chat` example: two headless Chromium sessions chat through
-//! its page (skipped, with one loud line, where Chromium is missing), and
+//! its page (skipped, with one loud line, where Chromium is missing; a
+//! failure instead where `WEFT_REQUIRE_BROWSER` is set, as in CI), and
 //! async-tungstenite clients on weft's sockets check its protocol: unique
 //! names, size limits, binary frames, the HTTP answers, and the member
 //! that fell behind.
@@ -37,6 +38,9 @@ fn start() -> (weft::Runtime, SocketAddr) {
 fn two_browsers_chat_and_markup_arrives_as_text() {
     let (browser, driver) = match webdriver::find_browser() {
         Ok(found) => found,
+        Err(how) if std::env::var_os("WEFT_REQUIRE_BROWSER").is_some() => {
+            panic!("WEFT_REQUIRE_BROWSER is set: {how}")
+        }
         Err(how) => {
             // Straight to stderr, past the test harness's capture.
             let _ = writeln!(std::io::stderr(), "!!! SKIPPED the web_chat browser test: {how}");

@@ -31,7 +31,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use upgrade::Asked;
 use weft::net::{TcpListener, TcpStream};
 
 const USAGE: &str = "\
@@ -64,7 +63,6 @@ fn listen(addr: &str) -> io::Result<()> {
     })
 }
 
-// ANCHOR: serve
 /// Serves the page and the room's websockets on `listener`, numbering
 /// the connections.
 pub(crate) async fn serve(listener: TcpListener, room: Room) {
@@ -75,7 +73,7 @@ pub(crate) async fn serve(listener: TcpListener, room: Room) {
                 let id = ids.fetch_add(1, Ordering::Relaxed);
                 let room = room.clone();
                 drop(weft::spawn(async move {
-                    if let Ok(Asked::Socket(socket)) = upgrade::answer(stream, MAX_FRAME).await {
+                    if let Ok(Some(socket)) = upgrade::answer(stream, MAX_FRAME).await {
                         room::member(socket, room, id).await;
                     }
                 }));
@@ -90,7 +88,6 @@ pub(crate) async fn serve(listener: TcpListener, room: Room) {
         }
     }
 }
-// ANCHOR_END: serve
 
 /// A websocket client for the scripted conversation.
 struct Client {

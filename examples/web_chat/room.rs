@@ -115,7 +115,6 @@ async fn send(out: &Outbox, frame: String) -> Result<(), ws::Error> {
     out.lock().await.send(Message::text(frame)).await
 }
 
-// ANCHOR: member
 /// Connection `id` after the upgrade: its name, then its messages out to
 /// the bus and the others' events back, until it closes.
 pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u64) {
@@ -172,7 +171,6 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
     let _ = room.bus.publish("chat.leave", said("")).await;
     writer.abort();
 }
-// ANCHOR_END: member
 
 /// The next text frame; `None` once the connection closed or failed. A
 /// binary frame is refused with an `error` frame; a frame past
@@ -204,7 +202,6 @@ async fn next_text(
     }
 }
 
-// ANCHOR: relay
 /// Hands `send` a frame for each event of the room not said by
 /// connection `me`, until the bus closes or `send` fails. A member that
 /// fell behind the bus's retention gets a `missed` frame with how many
@@ -231,7 +228,6 @@ pub(crate) async fn relay<E>(
         }
     }
 }
-// ANCHOR_END: relay
 
 /// The error a member's connection ended with, for the demo's transcript.
 #[allow(dead_code)] // only the demo reads it

@@ -25,25 +25,19 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a connection may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the connection asked for, once answered.
-#[derive(Debug)]
-pub(crate) enum Asked {
-    /// A websocket, upgraded.
-    Socket(WebSocketStream<TcpStream>),
-    /// Anything else: answered, and the connection is done.
-    Answered,
-}
-
-/// Reads the request head from `stream` and answers it: the page, an
-/// error, or the upgrade to a websocket whose frames are at most
-/// `max_frame` bytes.
-pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Result<Asked> {
+/// Reads the request head from `stream` and answers it: the upgrade to a
+/// websocket whose frames are at most `max_frame` bytes, or (`None`, the
+/// connection done) the page or an error status.
+pub(crate) async fn answer(
+    mut stream: TcpStream,
+    max_frame: usize,
+) -> io::Result<Option<WebSocketStream<TcpStream>>> {
     let Ok(head) = weft::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await else {
-        return Ok(Asked::Answered); // too slow: drop it
+        return Ok(None); // too slow: drop it
     };
     let (head, rest) = match head? {
         Head::Complete(head, rest) => (head, rest),
-        Head::Closed => return Ok(Asked::Answered),
+        Head::Closed => return Ok(None),
         Head::TooLarge => {
             respond(
                 &mut stream,
@@ -52,7 +46,7 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
                 "",
             )
             .await?;
-            return Ok(Asked::Answered);
+            return Ok(None);
         }
     };
     let request = match Request::try_parse(&head) {
@@ -65,7 +59,7 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
                 "only GET here\n",
             )
             .await?;
-            return Ok(Asked::Answered);
+            return Ok(None);
         }
         Ok(None) | Err(_) => {
             respond(
@@ -75,7 +69,7 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
                 "could not parse that request\n",
             )
             .await?;
-            return Ok(Asked::Answered);
+            return Ok(None);
         }
     };
     match request.uri().path() {
@@ -91,7 +85,7 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
                 // What the client sent after its head is already frames.
                 let socket =
                     WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
-                return Ok(Asked::Socket(socket));
+                return Ok(Some(socket));
             }
             Err(e) => {
                 let body = format!("not a websocket upgrade: {e}\n");
@@ -100,7 +94,7 @@ pub(crate) async fn answer(mut stream: TcpStream, max_frame: usize) -> io::Resul
         },
         _ => respond(&mut stream, "404 Not Found", "text/plain", "nothing here\n").await?,
     }
-    Ok(Asked::Answered)
+    Ok(None)
 }
 
 /// A request head read from a connection.
