@@ -284,6 +284,64 @@ fn a_member_that_fell_behind_is_told_how_many_events_it_missed_and_goes_on() {
     assert_eq!(frames, ["missed\t3", "say\tada\t4", "say\tada\t5"]);
 }
 
+#[test]
+fn a_slow_member_hears_every_message_or_its_count_in_a_missed_frame() {
+    const SENT: usize = 500;
+    weft::block_on(async {
+        // Small socket buffers (the accepted sockets take the listener's),
+        // so the slow member's relay blocks after a few frames, and a bus
+        // that keeps 8 events.
+        let socket = weft::net::TcpSocket::new_v4().unwrap();
+        socket.set_send_buffer_size(8192).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = weft::spawn(web_chat::serve(listener, Room::new(8)));
+        let test = async {
+            let mut fast = Member::join(addr, "fast").await;
+            let mut eve = Member::join(addr, "eve").await;
+            let slow_socket = weft::net::TcpSocket::new_v4().unwrap();
+            slow_socket.set_recv_buffer_size(4096).unwrap();
+            let stream = slow_socket.connect(addr).await.unwrap();
+            let (socket, _) = async_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
+                .await
+                .unwrap();
+            let mut slow = Member(socket);
+            slow.say("slow").await;
+            assert_eq!(slow.hear().await, "welcome\tslow");
+            assert_eq!(fast.hear().await, "join\teve");
+            assert_eq!(fast.hear().await, "join\tslow");
+            assert_eq!(eve.hear().await, "join\tslow");
+            // `slow` reads nothing until eve heard the last message, so
+            // every message was published by then.
+            let text = "m".repeat(room::MAX_TEXT - 8);
+            for n in 0..SENT {
+                fast.say(&format!("{n:>6} {text}")).await;
+            }
+            fast.say("last").await;
+            while eve.hear().await != "say\tfast\tlast" {}
+            let (mut heard, mut missed) = (0, 0);
+            loop {
+                let frame = slow.hear().await;
+                if let Some(n) = frame.strip_prefix("missed\t") {
+                    missed += n.parse::<usize>().unwrap();
+                } else if frame.starts_with("say\tfast\t") {
+                    heard += 1;
+                    if frame == "say\tfast\tlast" {
+                        break;
+                    }
+                }
+            }
+            assert!(missed > 0, "the slow member fell behind");
+            assert_eq!(heard + missed, SENT + 1, "every message heard or counted");
+        };
+        weft::time::timeout(BOUND * 4, test)
+            .await
+            .expect("the test ends in time");
+        server.abort();
+    });
+}
+
 /// Sends `request` on a fresh connection and reads the whole answer.
 fn http(addr: SocketAddr, request: &[u8]) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
