@@ -229,8 +229,7 @@ pub(crate) async fn relay<E>(
     }
 }
 
-/// The error a member's connection ended with, for the demo's transcript.
-#[allow(dead_code)] // only the demo reads it
+/// A websocket error as an `io::Error`, for the demo's clients.
 pub(crate) fn io_error(e: ws::Error) -> io::Error {
     match e {
         ws::Error::Io(e) => e,
