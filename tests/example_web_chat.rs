@@ -368,6 +368,13 @@ fn the_page_is_served_at_the_root_and_other_requests_get_their_status() {
         ),
         (b"GET /ws HTTP/1.1\r\nHost: chat\r\n\r\n", "400 Bad Request"),
         (b"nonsense\r\n\r\n", "400 Bad Request"),
+        // Another site's page may not open the room's websocket.
+        (
+            b"GET /ws HTTP/1.1\r\nHost: chat\r\nOrigin: http://elsewhere.example\r\nConnection: Upgrade\r\n\
+              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            "403 Forbidden",
+        ),
+
     ] {
         let response = http(addr, request);
         assert!(
@@ -376,6 +383,27 @@ fn the_page_is_served_at_the_root_and_other_requests_get_their_status() {
             String::from_utf8_lossy(request)
         );
     }
+    // The page's own origin is upgraded (RFC 6455's sample key and answer).
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    stream
+        .write_all(
+            b"GET /ws HTTP/1.1\r\nHost: chat\r\nOrigin: http://chat\r\nConnection: Upgrade\r\n\
+              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+        "{head}"
+    );
     let mut huge = b"GET / HTTP/1.1\r\n".to_vec();
     huge.extend(std::iter::repeat_n(b'a', 9000));
     huge.extend_from_slice(b"\r\n\r\n");

@@ -1,6 +1,7 @@
 //! The one HTTP exchange a connection of `web_chat` has: `GET /` gets
-//! the page, `GET /ws` with the websocket headers is upgraded, anything
-//! else gets an error status. Every answer but the upgrade closes the
+//! the page, `GET /ws` with the websocket headers (from the page's own
+//! origin, where a browser names one) is upgraded, anything else gets an
+//! error status. Every answer but the upgrade closes the
 //! connection, so no more HTTP than this is needed: the request head is
 //! parsed and the upgrade checked by tungstenite, the responses are
 //! written here.
@@ -74,6 +75,17 @@ pub(crate) async fn answer(
     };
     match request.uri().path() {
         "/" => respond(&mut stream, "200 OK", "text/html; charset=utf-8", PAGE).await?,
+        // A page of another site may open a websocket here too: a
+        // browser names the page's origin, which must be this server.
+        "/ws" if !same_origin(&request) => {
+            respond(
+                &mut stream,
+                "403 Forbidden",
+                "text/plain",
+                "websockets from this page's origin only\n",
+            )
+            .await?;
+        }
         "/ws" => match create_response(&request) {
             Ok(response) => {
                 let mut bytes = Vec::new();
@@ -95,6 +107,17 @@ pub(crate) async fn answer(
         _ => respond(&mut stream, "404 Not Found", "text/plain", "nothing here\n").await?,
     }
     Ok(None)
+}
+
+/// Whether `request` has no `Origin` (not from a browser page) or the
+/// origin `http://` + its own `Host`.
+fn same_origin(request: &Request) -> bool {
+    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+    match (header("origin"), header("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.strip_prefix("http://") == Some(host),
+        (Some(_), None) => false,
+    }
 }
 
 /// A request head read from a connection.
