@@ -127,6 +127,7 @@ impl Member {
     /// Connects and upgrades, without asking for a name yet.
     async fn connect(addr: SocketAddr) -> Member {
         let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap(); // small frames, sent at once
         let (socket, response) = async_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
             .await
             .unwrap();
@@ -197,6 +198,22 @@ fn a_name_is_held_by_one_connection_until_it_leaves() {
         other.say("ada").await;
         assert_eq!(other.hear().await, "welcome\tada");
         assert_eq!(bob.hear().await, "join\tada");
+    });
+}
+
+#[test]
+fn a_member_welcomed_has_joined_so_a_later_member_hears_no_join_of_it() {
+    // The server on a multi-thread runtime, racing its clients.
+    let (_rt, addr) = start();
+    weft::block_on(async {
+        for round in 0..200 {
+            let ada = format!("ada{round}");
+            let mut first = Member::join(addr, &ada).await;
+            let mut second = Member::join(addr, &format!("bob{round}")).await;
+            first.say("ping").await;
+            // The first frame the second hears is the first's message.
+            assert_eq!(second.hear().await, format!("say\t{ada}\tping"), "round {round}");
+        }
     });
 }
 

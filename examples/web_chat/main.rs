@@ -70,6 +70,8 @@ pub(crate) async fn serve(listener: TcpListener, room: Room) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                // Chat frames are small and wanted at once.
+                let _ = stream.set_nodelay(true);
                 let id = ids.fetch_add(1, Ordering::Relaxed);
                 let room = room.clone();
                 drop(weft::spawn(async move {

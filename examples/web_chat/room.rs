@@ -137,22 +137,26 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
             return;
         }
     };
-    // Subscribe before joining, so nothing said after the join is missed.
-    let events = room
-        .bus
-        .subscribe("chat.*", StartAt::Latest)
-        .expect("a valid pattern");
-    if send(&out, format!("welcome\t{name}")).await.is_err() {
-        return;
-    }
-    let to_me = out.clone();
-    let writer = weft::spawn(relay(events, id, async move |frame| send(&to_me, frame).await));
     let said = |text: &str| Said {
         conn: id,
         from: name.clone(),
         text: text.to_owned(),
     };
+    // Subscribe before joining, so nothing said after the join is missed;
+    // join before the welcome, so a member that comes in after the
+    // welcome does not hear this one join.
+    let events = room
+        .bus
+        .subscribe("chat.*", StartAt::Latest)
+        .expect("a valid pattern");
     let _ = room.bus.publish("chat.join", said("")).await;
+    if send(&out, format!("welcome\t{name}")).await.is_err() {
+        let _ = room.bus.publish("chat.leave", said("")).await;
+        return;
+    }
+    // The relay starts after the welcome: the welcome is the first frame.
+    let to_me = out.clone();
+    let writer = weft::spawn(relay(events, id, async move |frame| send(&to_me, frame).await));
     while let Some(text) = next_text(&mut frames, &out).await {
         let refused = if text.trim().is_empty() {
             "an empty message was not sent".to_owned()
