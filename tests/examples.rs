@@ -229,6 +229,20 @@ fn chat_members_with_the_same_name_hear_each_other() {
 }
 
 #[test]
+fn chat_a_member_welcomed_has_joined_so_a_later_member_hears_no_join_of_it() {
+    // The server on a multi-thread runtime, racing its clients.
+    let (_rt, addr) = chat_server::start();
+    for round in 0..200 {
+        let ada = format!("ada{round}");
+        let mut first = chat_server::Member::join(addr, &ada);
+        let mut second = chat_server::Member::join(addr, &format!("bob{round}"));
+        first.say("ping");
+        // The first line the second hears is the first's message.
+        assert_eq!(second.hear(), format!("{ada}: ping"), "round {round}");
+    }
+}
+
+#[test]
 fn chat_answers_a_line_past_the_limit_with_an_error_and_goes_on() {
     let (_rt, addr) = chat_server::start();
     let mut ada = chat_server::Member::join(addr, "ada");
