@@ -100,19 +100,22 @@ async fn member(stream: TcpStream, bus: EventBus<Said>, id: u64) {
     let Some(name) = lines.next_text(&mut read, &write).await else {
         return;
     };
-    // Subscribe before joining, so nothing said after the join is missed.
-    let room = bus.subscribe("chat.*", StartAt::Latest).expect("a valid pattern");
-    if send(&write, format!("welcome, {name}\n")).await.is_err() {
-        return;
-    }
-    let to_me = write.clone();
-    let writer = weft::spawn(relay(room, id, async move |line| send(&to_me, line).await));
     let said = |text: &str| Said {
         conn: id,
         from: name.clone(),
         text: text.to_owned(),
     };
+    // Subscribe before joining, so nothing said after the join is missed;
+    // join before the welcome, so a member that comes in after the
+    // welcome does not hear this one join.
+    let room = bus.subscribe("chat.*", StartAt::Latest).expect("a valid pattern");
     let _ = bus.publish("chat.join", said("")).await;
+    if send(&write, format!("welcome, {name}\n")).await.is_err() {
+        let _ = bus.publish("chat.leave", said("")).await;
+        return;
+    }
+    let to_me = write.clone();
+    let writer = weft::spawn(relay(room, id, async move |line| send(&to_me, line).await));
     while let Some(text) = lines.next_text(&mut read, &write).await {
         let _ = bus.publish("chat.message", said(&text)).await;
     }

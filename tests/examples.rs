@@ -229,6 +229,20 @@ fn chat_members_with_the_same_name_hear_each_other() {
 }
 
 #[test]
+fn chat_a_member_welcomed_has_joined_so_a_later_member_hears_no_join_of_it() {
+    // The server on a multi-thread runtime, racing its clients.
+    let (_rt, addr) = chat_server::start();
+    for round in 0..200 {
+        let ada = format!("ada{round}");
+        let mut first = chat_server::Member::join(addr, &ada);
+        let mut second = chat_server::Member::join(addr, &format!("bob{round}"));
+        first.say("ping");
+        // The first line the second hears is the first's message.
+        assert_eq!(second.hear(), format!("{ada}: ping"), "round {round}");
+    }
+}
+
+#[test]
 fn chat_answers_a_line_past_the_limit_with_an_error_and_goes_on() {
     let (_rt, addr) = chat_server::start();
     let mut ada = chat_server::Member::join(addr, "ada");
@@ -243,6 +257,18 @@ fn chat_answers_a_line_past_the_limit_with_an_error_and_goes_on() {
         "error: a line is at most 4096 bytes; that one was not sent"
     );
     assert_eq!(bob.hear(), "ada: short again");
+}
+
+#[path = "../examples/web_chat/main.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod web_chat;
+
+/// The rest of `web_chat` (its page in two headless browsers, its limits)
+/// is tested in `tests/example_web_chat.rs`.
+#[test]
+fn web_chat_serves_its_page_and_relays_through_websockets() {
+    let expected = include_str!("../examples/output/web_chat.txt");
+    assert_eq!(output(web_chat::run), expected);
 }
 
 #[path = "../examples/http_hello.rs"]
@@ -296,10 +322,16 @@ mod command_line {
     const BOUND: Duration = Duration::from_secs(30);
     const ECHO_SERVERS: [&str; 3] = ["echo_async", "echo_callbacks", "echo_promises"];
     /// The examples that serve with `--listen ADDR`.
-    const SERVERS: [&str; 4] = ["echo_async", "echo_callbacks", "echo_promises", "chat"];
+    const SERVERS: [&str; 5] = [
+        "echo_async",
+        "echo_callbacks",
+        "echo_promises",
+        "chat",
+        "web_chat",
+    ];
     /// Every example but `http_hello`, whose command line is being
     /// rewritten on hyper.
-    const ALL: [&str; 12] = [
+    const ALL: [&str; 13] = [
         "block_on",
         "chat",
         "compare",
@@ -311,6 +343,7 @@ mod command_line {
         "replay",
         "request_reply",
         "timers",
+        "web_chat",
         "work_queue",
     ];
 
@@ -463,26 +496,51 @@ mod command_line {
         }
     }
 
+    /// Starts example `name` with `--listen 127.0.0.1:0` and returns it
+    /// with the first line it printed (where it listens).
+    fn serve(name: &str) -> (Killed, String) {
+        let mut server = Killed(
+            Command::new(example(name))
+                .args(["--listen", "127.0.0.1:0"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stdout = server.0.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(BOUND).expect("the server says where it listens");
+        (server, line)
+    }
+
+    #[test]
+    fn web_chat_serves_its_page_with_listen() {
+        let (server, line) = serve("web_chat");
+        let addr = line
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.split_once('/'))
+            .unwrap_or_else(|| panic!("web_chat printed {line:?}"))
+            .0;
+        let mut client = TcpStream::connect(addr).unwrap();
+        client.set_read_timeout(Some(BOUND)).unwrap();
+        client.write_all(b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n").unwrap();
+        let mut page = String::new();
+        client.read_to_string(&mut page).unwrap();
+        assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+        assert!(page.contains("<title>weft chat</title>"));
+        drop(server); // killed: it serves until then
+    }
+
     #[test]
     fn the_echo_servers_serve_a_client_with_listen() {
         for name in ECHO_SERVERS {
-            let mut server = Killed(
-                Command::new(example(name))
-                    .args(["--listen", "127.0.0.1:0"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap(),
-            );
             // The first line names the port it chose.
-            let stdout = server.0.stdout.take().unwrap();
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                let _ = BufReader::new(stdout).read_line(&mut line);
-                let _ = tx.send(line);
-            });
-            let line = rx.recv_timeout(BOUND).expect("the server says where it listens");
+            let (server, line) = serve(name);
             let addr = line
                 .strip_prefix("listening on ")
                 .unwrap_or_else(|| panic!("{name} printed {line:?}"))
