@@ -231,15 +231,16 @@ impl Semaphore {
     /// let sem = Semaphore::with_fairness_bound(1, Duration::ZERO);
     /// let held = sem.acquire().await.unwrap();
     /// let mut waiter = Box::pin(sem.acquire());
-    /// // Register the waiter: one poll, which finds no permit.
-    /// assert!(futures_lite_poll(&mut waiter).is_pending());
+    /// // Queue the waiter: one poll, which finds no permit.
+    /// assert!(poll_once(&mut waiter).is_pending());
     /// drop(held);
     /// // Strict: the permit went to the waiter, not to whoever asks next.
     /// assert!(sem.try_acquire().is_err());
     /// assert_eq!(waiter.await.unwrap().num_permits(), 1);
     /// # });
-    /// # fn futures_lite_poll<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
-    /// #     std::pin::Pin::new(f).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    /// # fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     std::future::Future::poll(std::pin::Pin::new(f), &mut cx)
     /// # }
     /// ```
     pub fn with_fairness_bound(permits: usize, bound: Duration) -> Semaphore {
