@@ -39,7 +39,8 @@ use std::time::Duration;
 /// hand the lock straight to the waiters in order, and
 /// [`try_lock`](Mutex::try_lock) fails until the queue is back within its
 /// bound. tokio's `Mutex` is strictly first-in, first-out instead, which
-/// a zero bound reproduces.
+/// a zero bound reproduces. The bound runs on std's monotonic clock, which
+/// a paused runtime clock does not stop.
 ///
 /// # Cancel safety
 ///

@@ -1,4 +1,4 @@
-// Over ~600 lines because of its docs: about 450 lines of code, one concept
+// Over ~600 lines because of its docs: about 480 lines of code, one concept
 // (the atomic word and the wait queue; the permits are in permit.rs, the
 // clock and the bound in fairness.rs).
 //! An eventually fair counting semaphore; the ground `Mutex` and `RwLock`
@@ -219,7 +219,9 @@ impl Semaphore {
     /// first waiter, and nobody takes permits ahead of the queue.
     /// `Duration::MAX` never hands off. A longer bound gives more
     /// throughput under contention; a shorter one, a tighter bound on how
-    /// long a waiter waits while others go ahead.
+    /// long a waiter waits while others go ahead. The bound is measured on
+    /// std's monotonic clock, not on a runtime's: pausing weft's clock
+    /// (`weft::time::pause`) does not pause it.
     ///
     /// # Examples
     ///
