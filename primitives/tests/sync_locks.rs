@@ -516,3 +516,24 @@ fn mutex_an_unlocking_task_may_lock_again_while_the_waiter_is_fresh() {
         assert_eq!(mutex.try_lock().unwrap().len(), 101);
     });
 }
+
+#[test]
+fn rwlock_a_reader_may_join_readers_while_the_waiting_writer_is_fresh() {
+    on_every_runtime(|_| async {
+        // An hour-long bound: the writer never waits it out here.
+        let lock = RwLock::with_fairness_bound(0, Duration::from_secs(3600));
+        let r1 = lock.read().await;
+        let mut writer = Box::pin(lock.write());
+        assert!(poll_once(&mut writer).await.is_pending());
+        // Within the bound, a reader joins the readers ahead of the writer.
+        let r2 = lock.try_read().expect("readers share while the writer is fresh");
+        drop((r1, r2));
+        let mut w = match poll_once(&mut writer).await {
+            Poll::Ready(w) => w,
+            Poll::Pending => panic!("the readers left: the writer was woken to take the lock"),
+        };
+        *w += 1;
+        drop(w);
+        assert_eq!(*lock.try_read().unwrap(), 1);
+    });
+}

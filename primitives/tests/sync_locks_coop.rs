@@ -196,15 +196,23 @@ fn coop_a_waiter_woken_while_the_budget_is_spent_passes_the_wake_on_when_dropped
         // first waiter to take it.
         let mutex = Mutex::with_fairness_bound(0, Duration::from_secs(3600));
         let held = mutex.lock().await;
+        let (second_woken, second_waker) = weft_test_support::CountingWaker::new();
         let mut first = Box::pin(mutex.lock());
         let mut second = Box::pin(mutex.lock());
         assert!(poll_once(&mut first).await.is_pending());
-        assert!(poll_once(&mut second).await.is_pending());
+        assert!(weft_test_support::poll(second.as_mut(), &second_waker).is_pending());
         drop(held);
         assert!(poll_with_the_budget_spent(&mut first).await.is_pending());
-        // Dropped before it looked: the free lock is `second`'s to take.
+        assert_eq!(second_woken.wakes(), 0, "only the first waiter is woken");
+        // Dropped before it looked: the wake, and the free lock, pass on.
         drop(first);
-        *second.await += 1;
+        assert_eq!(second_woken.wakes(), 1);
+        // A fresh budget for the look.
+        weft::task::yield_now().await;
+        match weft_test_support::poll(second.as_mut(), &second_waker) {
+            Poll::Ready(mut guard) => *guard += 1,
+            Poll::Pending => panic!("the free lock was there for `second`"),
+        }
         assert_eq!(*mutex.try_lock().unwrap(), 1);
     });
 }
