@@ -6,6 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
+use std::time::Duration;
 use support::any_runtime::{on_every_runtime, poll_once, yield_n};
 use weft_primitives::sync::{Barrier, Mutex, Notify, OnceCell, RwLock, Semaphore, TryAcquireError};
 
@@ -40,7 +41,8 @@ fn mutex_counts_every_increment_under_contention() {
 #[test]
 fn mutex_hands_off_in_fifo_order_and_survives_cancellation() {
     on_every_runtime(|_| async {
-        let mutex = Mutex::new(Vec::new());
+        // A zero fairness bound: strict hand-off, as tokio's.
+        let mutex = Mutex::with_fairness_bound(Vec::new(), Duration::ZERO);
         let held = mutex.lock().await;
         let mut a = Box::pin(mutex.lock());
         let mut b = Box::pin(mutex.lock());
@@ -87,7 +89,7 @@ fn mutex_owned_guards_move_into_tasks() {
 #[test]
 fn rwlock_readers_share_and_a_waiting_writer_is_not_starved() {
     on_every_runtime(|_| async {
-        let lock = RwLock::new(0);
+        let lock = RwLock::with_fairness_bound(0, Duration::ZERO);
         let r1 = lock.read().await;
         let r2 = lock.try_read().unwrap();
         let mut writer = Box::pin(lock.write());
@@ -148,7 +150,7 @@ fn rwlock_writers_exclude_everyone() {
 #[test]
 fn semaphore_serves_in_order_and_cancelled_acquires_leak_nothing() {
     on_every_runtime(|_| async {
-        let sem = Semaphore::new(3);
+        let sem = Semaphore::with_fairness_bound(3, Duration::ZERO);
         let two = sem.acquire_many(2).await.unwrap();
         // Wants 3: waits, and holds back the smaller request behind it.
         let mut big = Box::pin(sem.acquire_many(3));
@@ -198,7 +200,8 @@ fn semaphore_close_fails_waiters_and_later_acquires() {
 #[test]
 fn semaphore_a_grant_made_before_close_is_kept_and_one_after_is_not() {
     on_every_runtime(|_| async {
-        let sem = Semaphore::new(1);
+        // Grants (rather than wakes to look) need the hand-off: a zero bound.
+        let sem = Semaphore::with_fairness_bound(1, Duration::ZERO);
         let held = sem.try_acquire().unwrap();
         let mut first = Box::pin(sem.acquire());
         let mut second = Box::pin(sem.acquire());
@@ -216,7 +219,7 @@ fn semaphore_a_grant_made_before_close_is_kept_and_one_after_is_not() {
         assert_eq!(sem.available_permits(), 1);
 
         // Granted and dropped unseen: the permit comes back.
-        let sem = Semaphore::new(1);
+        let sem = Semaphore::with_fairness_bound(1, Duration::ZERO);
         let held = sem.try_acquire().unwrap();
         let mut unseen = Box::pin(sem.acquire());
         assert!(poll_once(&mut unseen).await.is_pending());
@@ -483,5 +486,54 @@ fn once_cell_a_failed_or_cancelled_initializer_lets_the_next_one_run() {
         drop(stuck);
         assert_eq!(*cell.get_or_init(|| async { 2 }).await, 2);
         assert_eq!(cell.get(), Some(&2));
+    });
+}
+
+#[test]
+fn mutex_an_unlocking_task_may_lock_again_while_the_waiter_is_fresh() {
+    on_every_runtime(|_| async {
+        // An hour-long bound, so that a slow machine cannot make the test
+        // see a hand-off: the counted tests of the bound are unit tests on
+        // a clock moved by hand.
+        let mutex = Mutex::with_fairness_bound(Vec::new(), Duration::from_secs(3600));
+        let held = mutex.lock().await;
+        let mut waiter = Box::pin(mutex.lock());
+        assert!(poll_once(&mut waiter).await.is_pending());
+        drop(held);
+        // The waiter has not waited out the bound: the lock is free for
+        // whoever comes first, here the task that just unlocked.
+        for _ in 0..100 {
+            mutex
+                .try_lock()
+                .expect("a fresh waiter is not handed the lock")
+                .push('a');
+        }
+        // It was woken, and takes the lock once it runs.
+        match poll_once(&mut waiter).await {
+            Poll::Ready(mut guard) => guard.push('w'),
+            Poll::Pending => panic!("the free lock was there for the woken waiter"),
+        }
+        assert_eq!(mutex.try_lock().unwrap().len(), 101);
+    });
+}
+
+#[test]
+fn rwlock_a_reader_may_join_readers_while_the_waiting_writer_is_fresh() {
+    on_every_runtime(|_| async {
+        // An hour-long bound: the writer never waits it out here.
+        let lock = RwLock::with_fairness_bound(0, Duration::from_secs(3600));
+        let r1 = lock.read().await;
+        let mut writer = Box::pin(lock.write());
+        assert!(poll_once(&mut writer).await.is_pending());
+        // Within the bound, a reader joins the readers ahead of the writer.
+        let r2 = lock.try_read().expect("readers share while the writer is fresh");
+        drop((r1, r2));
+        let mut w = match poll_once(&mut writer).await {
+            Poll::Ready(w) => w,
+            Poll::Pending => panic!("the readers left: the writer was woken to take the lock"),
+        };
+        *w += 1;
+        drop(w);
+        assert_eq!(*lock.try_read().unwrap(), 1);
     });
 }

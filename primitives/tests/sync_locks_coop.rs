@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
+use std::time::Duration;
 use weft_primitives::sync::{Barrier, Mutex, Notify, RwLock, Semaphore};
 
 /// More rounds than one budget holds.
@@ -164,7 +165,8 @@ fn current_thread() -> weft::Runtime {
 #[test]
 fn coop_a_lock_handed_over_while_the_budget_is_spent_stays_with_its_future() {
     current_thread().block_on(async {
-        let mutex = Mutex::new(0);
+        // A zero fairness bound: unlock hands the lock over.
+        let mutex = Mutex::with_fairness_bound(0, Duration::ZERO);
         let held = mutex.lock().await;
         let mut waiting = Box::pin(mutex.lock());
         assert!(poll_once(&mut waiting).await.is_pending());
@@ -184,6 +186,34 @@ fn coop_a_lock_handed_over_while_the_budget_is_spent_stays_with_its_future() {
         assert!(poll_with_the_budget_spent(&mut waiting).await.is_pending());
         drop(waiting);
         assert!(mutex.try_lock().is_ok());
+    });
+}
+
+#[test]
+fn coop_a_waiter_woken_while_the_budget_is_spent_passes_the_wake_on_when_dropped() {
+    current_thread().block_on(async {
+        // Within the (hour-long) bound: unlock frees the lock and wakes the
+        // first waiter to take it.
+        let mutex = Mutex::with_fairness_bound(0, Duration::from_secs(3600));
+        let held = mutex.lock().await;
+        let (second_woken, second_waker) = weft_test_support::CountingWaker::new();
+        let mut first = Box::pin(mutex.lock());
+        let mut second = Box::pin(mutex.lock());
+        assert!(poll_once(&mut first).await.is_pending());
+        assert!(weft_test_support::poll(second.as_mut(), &second_waker).is_pending());
+        drop(held);
+        assert!(poll_with_the_budget_spent(&mut first).await.is_pending());
+        assert_eq!(second_woken.wakes(), 0, "only the first waiter is woken");
+        // Dropped before it looked: the wake, and the free lock, pass on.
+        drop(first);
+        assert_eq!(second_woken.wakes(), 1);
+        // A fresh budget for the look.
+        weft::task::yield_now().await;
+        match weft_test_support::poll(second.as_mut(), &second_waker) {
+            Poll::Ready(mut guard) => *guard += 1,
+            Poll::Pending => panic!("the free lock was there for `second`"),
+        }
+        assert_eq!(*mutex.try_lock().unwrap(), 1);
     });
 }
 

@@ -1,8 +1,10 @@
 //! Channels and synchronization primitives for async code, runtime-agnostic.
 //!
-//! Nothing here spawns a task or reads a clock: every type only stores and
-//! wakes [`Waker`](std::task::Waker)s, so it works unchanged under weft,
-//! tokio, smol or a hand-written executor.
+//! Nothing here spawns a task or needs a runtime's timer: every type only
+//! stores and wakes [`Waker`](std::task::Waker)s, so it works unchanged
+//! under weft, tokio, smol or a hand-written executor. (The locks read
+//! std's monotonic clock, `Instant::now`, on their slow paths, to bound how
+//! long a waiter may be overtaken: see [`Mutex`]'s fairness.)
 //!
 //! | to... | use |
 //! | --- | --- |

@@ -4,10 +4,13 @@
 //!
 //! Holding the semaphore's single permit is holding the lock: a guard
 //! exists only while its permit is out, so at most one guard exists, and
-//! it alone touches `data`. The semaphore's lock orders one holder's
-//! writes before the next holder's reads. Unlock hands the permit straight
-//! to the first waiter (FIFO), so a task that unlocks and locks again in a
-//! loop cannot starve the others.
+//! it alone touches `data`. The semaphore orders one holder's writes
+//! before the next holder's reads (the permit passes through its word with
+//! acquire-release swaps, or through its lock). Its fairness is the
+//! mutex's: an unlock leaves the lock free for whoever comes first, waking
+//! the first waiter, until that waiter has waited past the fairness bound;
+//! then unlock hands the permit straight to it. So a task that unlocks and
+//! locks again in a loop keeps going, but cannot starve the others.
 
 use super::semaphore::{Acquire, Semaphore, TryAcquireError};
 use crate::loom::UnsafeCell;
@@ -17,17 +20,33 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-/// An async mutual-exclusion lock with FIFO hand-off.
+/// An async mutual-exclusion lock, eventually fair.
 ///
 /// Unlike `std::sync::Mutex`, its guard may be held across an `.await`,
 /// and waiting for it yields to the executor instead of blocking the
-/// thread. Waiters get the lock in the order they asked for it.
+/// thread.
+///
+/// # Fairness
+///
+/// Waiters queue in the order they asked. An unlock leaves the lock free
+/// for whoever asks first, and wakes the first waiter to try again, so a
+/// task that unlocks and locks again keeps going instead of waiting for a
+/// woken task to be scheduled. Once the first waiter has waited longer
+/// than the *fairness bound* (0.5 ms, as in async-lock and parking_lot;
+/// set with [`with_fairness_bound`](Mutex::with_fairness_bound)), unlocks
+/// hand the lock straight to the waiters in order, and
+/// [`try_lock`](Mutex::try_lock) fails until the queue is back within its
+/// bound. tokio's `Mutex` is strictly first-in, first-out instead, which
+/// a zero bound reproduces. The bound runs on std's monotonic clock, which
+/// a paused runtime clock does not stop.
 ///
 /// # Cancel safety
 ///
 /// Dropping a pending [`lock`](Mutex::lock) future leaves the queue; if the
-/// lock had just been handed to it, it passes on to the next waiter.
+/// lock had just been handed to it, or it had been woken to take it, that
+/// passes on to the next waiter.
 ///
 /// # Examples
 ///
@@ -64,7 +83,8 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// [`Mutex::try_lock`], [`RwLock::try_read`] or [`RwLock::try_write`]
-/// found the lock held, or others waiting for it.
+/// found the lock held, or being handed to a waiter that waited past the
+/// fairness bound.
 ///
 /// [`RwLock::try_read`]: super::RwLock::try_read
 /// [`RwLock::try_write`]: super::RwLock::try_write
@@ -94,7 +114,34 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// `const` constructor, for statics.
+    /// An unlocked mutex holding `value` whose waiters may be overtaken
+    /// for `bound` before an unlock hands them the lock (see the
+    /// [type's docs](Mutex#fairness); [`new`](Mutex::new) uses 0.5 ms).
+    ///
+    /// `Duration::ZERO` makes it strictly first-in, first-out, as tokio's
+    /// `Mutex` is: an unlock with anyone waiting hands the lock to the
+    /// first waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::sync::Mutex;
+    ///
+    /// # weft::block_on(async {
+    /// let strict = Mutex::with_fairness_bound(0, Duration::ZERO);
+    /// *strict.lock().await += 1;
+    /// assert_eq!(*strict.lock().await, 1);
+    /// # });
+    /// ```
+    pub fn with_fairness_bound(value: T, bound: Duration) -> Mutex<T> {
+        Mutex {
+            semaphore: Semaphore::with_fairness_bound(1, bound),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// `const` constructor, for statics, with the default fairness bound.
     #[cfg(not(all(test, loom)))]
     pub const fn const_new(value: T) -> Mutex<T> {
         Mutex {
@@ -118,7 +165,9 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Takes the lock if it is free and nobody is waiting for it.
+    /// Takes the lock if it is free: even with others waiting, unless the
+    /// first of them has waited past the fairness bound (tokio's fails
+    /// whenever anyone waits).
     ///
     /// # Errors
     ///

@@ -7,7 +7,7 @@
 //! is set; loom needn't see it, since only one initializer at a time may
 //! set it). Initializers queue on a one-permit [`Semaphore`]: the holder
 //! checks the cell again, runs its initializer and sets the value; the
-//! others wait in order. Once the value is set the semaphore is closed,
+//! others wait (eventually in order: see the semaphore's fairness). Once the value is set the semaphore is closed,
 //! which wakes every waiter at once to read it. If the holder's
 //! initializer fails or its future is dropped, the permit passes to the
 //! next waiter, which tries its own.

@@ -30,6 +30,11 @@
 //! [`WaitList::remove`] hand back the waker they displace, for the caller to
 //! drop after releasing its lock.
 //!
+//! A primitive may also wake its first waiter without granting it anything
+//! ([`WaitList::take_front_waker`]): the node stays linked, with no waker,
+//! until the future polls and sets a new one (the semaphore does this to
+//! let a woken waiter compete for permits that others may take first).
+//!
 //! A primitive whose waiters can learn of a grant without the lock (the
 //! semaphore compares a ticket with an atomic) may instead free the node as it grants
 //! it, with [`WaitList::pop_front_free`]. Its futures then hold keys that
@@ -205,6 +210,16 @@ impl<W> WaitList<W> {
         let node = self.node_mut(head);
         grant(&mut node.data);
         node.waker.take()
+    }
+
+    /// Takes the first waiter's waker, leaving it linked: the primitive
+    /// woke it to look again without granting it anything. It sets a new
+    /// waker when it polls.
+    pub(crate) fn take_front_waker(&mut self) -> Option<Waker> {
+        match self.head {
+            NIL => None,
+            head => self.node_mut(head).waker.take(),
+        }
     }
 
     /// Unlinks every waiter, front first, passing each to `grant`; their

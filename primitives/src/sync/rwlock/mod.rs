@@ -1,25 +1,28 @@
 // Over ~600 lines because of its docs: 315 lines of code, one concept (the
 // lock, its futures and its four guards are one protocol over the semaphore).
-//! A fair async reader-writer lock over a [`Semaphore`].
+//! An eventually fair async reader-writer lock over a [`Semaphore`].
 //!
 //! # Protocol
 //!
 //! The semaphore holds `max_readers` permits (`MAX_READS` unless the lock
 //! was built [`with_max_readers`](RwLock::with_max_readers)). A reader
 //! takes one, a writer takes all of them: so readers share, at most
-//! `max_readers` at once, a writer excludes everyone, and
-//! because the semaphore serves its queue strictly in order, a waiting
-//! writer holds back the readers who came after it. Writers are never
-//! starved, and readers queued behind a writer enter together after it.
-//! A guard exists only while its permits are out; the semaphore's lock
-//! orders one writer's changes before the next holder's reads.
+//! `max_readers` at once, and a writer excludes everyone. The semaphore's
+//! fairness is the lock's: free permits go to whoever asks first until
+//! the first waiter has waited past the fairness bound, and from then on
+//! released permits are set aside for the waiters in order. So a waiting
+//! writer holds back the readers who came after it once it has waited out
+//! the bound: writers are never starved, and readers queued behind a
+//! writer enter after it. A guard exists only while its permits are out;
+//! the semaphore orders one writer's changes before the next holder's
+//! reads.
 //!
 //! A read guard keeps a pointer to what it reads (the whole value, or the
 //! part a `map` picked) and the semaphore to give its permit back to, not
 //! the lock: so mapping it changes its type without changing its permit.
 
 use super::mutex::TryLockError;
-use super::semaphore::{Acquire, Semaphore};
+use super::semaphore::{Acquire, DEFAULT_BOUND, Semaphore};
 use crate::loom::UnsafeCell;
 use std::fmt;
 use std::future::Future;
@@ -29,6 +32,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// How many readers may hold the lock at once, at most.
 const MAX_READS: u32 = u32::MAX >> 3;
@@ -44,8 +48,18 @@ const fn clamp_readers(max_reads: u32) -> u32 {
     }
 }
 
-/// An async reader-writer lock: many readers or one writer, served in the
-/// order they asked, so writers are never starved.
+/// An async reader-writer lock: many readers or one writer, eventually
+/// fair, so writers are never starved.
+///
+/// # Fairness
+///
+/// Waiters queue in the order they asked. Free permits go to whoever asks
+/// first (a reader may join other readers while a writer waits) until the
+/// first waiter has waited longer than the *fairness bound* (0.5 ms; set
+/// with [`with_fairness_bound`](RwLock::with_fairness_bound)); then the
+/// lock goes to the waiters in order, and a writer waiting that long holds
+/// back every reader that came after it. tokio's `RwLock` is strictly
+/// first-in, first-out instead, which a zero bound reproduces.
 ///
 /// # Cancel safety
 ///
@@ -107,9 +121,47 @@ impl<T> RwLock<T> {
     /// assert!(lock.try_write().is_ok());
     /// ```
     pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        RwLock::with_max_readers_and_fairness_bound(value, max_reads, DEFAULT_BOUND)
+    }
+
+    /// An unlocked lock holding `value` whose waiters may be overtaken for
+    /// `bound` before releases hand them the lock in order (see the
+    /// [type's docs](RwLock#fairness); [`new`](RwLock::new) uses 0.5 ms).
+    /// `Duration::ZERO` makes it strictly first-in, first-out, as tokio's
+    /// `RwLock` is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::sync::RwLock;
+    ///
+    /// let lock = RwLock::with_fairness_bound(0, Duration::ZERO);
+    /// *lock.try_write().unwrap() += 1;
+    /// assert_eq!(*lock.try_read().unwrap(), 1);
+    /// ```
+    pub fn with_fairness_bound(value: T, bound: Duration) -> RwLock<T> {
+        RwLock::with_max_readers_and_fairness_bound(value, MAX_READS, bound)
+    }
+
+    /// [`with_max_readers`](RwLock::with_max_readers) and
+    /// [`with_fairness_bound`](RwLock::with_fairness_bound) together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::sync::RwLock;
+    ///
+    /// let lock = RwLock::with_max_readers_and_fairness_bound(0, 1, Duration::ZERO);
+    /// let reader = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_err());
+    /// drop(reader);
+    /// ```
+    pub fn with_max_readers_and_fairness_bound(value: T, max_reads: u32, bound: Duration) -> RwLock<T> {
         let max_readers = clamp_readers(max_reads);
         RwLock {
-            semaphore: Semaphore::new(max_readers as usize),
+            semaphore: Semaphore::with_fairness_bound(max_readers as usize, bound),
             max_readers,
             data: UnsafeCell::new(value),
         }
@@ -202,7 +254,8 @@ impl<T: ?Sized> RwLock<T> {
         crate::util::block_on(self.write())
     }
 
-    /// Reads if no writer holds the lock and nobody waits.
+    /// Reads if no writer holds the lock and no waiter has waited past the
+    /// fairness bound (tokio's fails whenever anyone waits).
     ///
     /// # Errors
     ///
@@ -213,7 +266,8 @@ impl<T: ?Sized> RwLock<T> {
         Ok(RwLockReadGuard::new(self))
     }
 
-    /// Writes if the lock is free and nobody waits.
+    /// Writes if the lock is free and no waiter has waited past the
+    /// fairness bound (tokio's fails whenever anyone waits).
     ///
     /// # Errors
     ///

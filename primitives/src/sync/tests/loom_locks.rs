@@ -1,10 +1,16 @@
 //! Semaphore, Mutex and Notify under loom.
+//!
+//! The clock stands still under loom, so a lock built with the default
+//! fairness bound always lets releases barge (a waiter is woken to look),
+//! and one built with a zero bound always hands off: the models below run
+//! the semaphore's protocol both ways.
 
 use crate::sync::{Mutex, Notify, Semaphore};
 use loom::future::block_on;
 use loom::thread;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[test]
 fn mutex_two_threads_each_increment_once() {
@@ -308,5 +314,107 @@ fn semaphore_forget_permits_racing_a_release_and_an_acquire_counts_true() {
         releaser.join().unwrap();
         let kept = acquirer.join().unwrap();
         assert_eq!(sem.available_permits() + forgotten + kept, 2);
+    });
+}
+
+#[test]
+fn mutex_strict_two_threads_each_increment_once() {
+    loom::model(|| {
+        let count = Arc::new(Mutex::with_fairness_bound(0, Duration::ZERO));
+        let other = {
+            let count = Arc::clone(&count);
+            thread::spawn(move || *block_on(count.lock()) += 1)
+        };
+        *block_on(count.lock()) += 1;
+        other.join().unwrap();
+        assert_eq!(*block_on(count.lock()), 2);
+    });
+}
+
+#[test]
+fn mutex_a_barging_relocker_and_a_waiter_both_get_in() {
+    // One thread unlocks and locks again (barging, a wake in flight, the
+    // lock-free release); the other waits and is woken to look. Neither
+    // lock may be lost, nor the wake.
+    loom::model(|| {
+        let count = Arc::new(Mutex::new(0));
+        let other = {
+            let count = Arc::clone(&count);
+            thread::spawn(move || *block_on(count.lock()) += 1)
+        };
+        for _ in 0..2 {
+            *block_on(count.lock()) += 1;
+        }
+        other.join().unwrap();
+        assert_eq!(*block_on(count.lock()), 3);
+    });
+}
+
+#[test]
+fn semaphore_a_woken_waiter_cancelled_passes_the_wake_on() {
+    // `first` is woken to look (barging mode) and dropped as a release
+    // races it: `second` still gets the permit, and it is not lost.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let waker = futures_noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut first = Box::pin(sem.acquire());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let second = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || block_on(sem.acquire()).map(|p| p.num_permits()))
+        };
+        let releaser = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.add_permits(held))
+        };
+        drop(first);
+        releaser.join().unwrap();
+        assert_eq!(second.join().unwrap(), Ok(1));
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+#[test]
+fn semaphore_strict_a_waiter_cancelled_while_granted_gives_the_permit_back() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::with_fairness_bound(1, Duration::ZERO));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let canceller = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || {
+                let waker = futures_noop_waker();
+                let mut cx = std::task::Context::from_waker(&waker);
+                let mut acquire = Box::pin(sem.acquire());
+                if let std::task::Poll::Ready(permit) = acquire.as_mut().poll(&mut cx) {
+                    drop(permit);
+                }
+            })
+        };
+        sem.add_permits(held);
+        canceller.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+        assert!(sem.try_acquire().is_ok());
+    });
+}
+
+#[test]
+fn semaphore_strict_close_racing_a_release_loses_no_permit() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::with_fairness_bound(1, Duration::ZERO));
+        let held = sem.try_acquire().unwrap().detach_for_test();
+        let waiter = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || block_on(sem.acquire()).is_ok())
+        };
+        let closer = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.close())
+        };
+        sem.add_permits(held);
+        waiter.join().unwrap();
+        closer.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
     });
 }
