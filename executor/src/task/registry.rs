@@ -56,6 +56,8 @@ pub(crate) struct Registry<S: 'static> {
     /// different shards at once, and must not share their cache lines.
     shards: Box<[CachePadded<Mutex<Shard<S>>>]>,
     mask: usize,
+    /// Slots each shard may hand out: `MAX_SLOTS`, less in tests.
+    max_slots: usize,
 }
 
 struct Shard<S: 'static> {
@@ -72,10 +74,15 @@ struct Shard<S: 'static> {
 impl<S: Schedule> Registry<S> {
     /// A registry with at least `shards` shards (rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> Registry<S> {
+        Registry::with_max_slots(shards, MAX_SLOTS)
+    }
+
+    fn with_max_slots(shards: usize, max_slots: usize) -> Registry<S> {
         let n = shards.max(1).next_power_of_two();
         Registry {
             shards: (0..n).map(|_| CachePadded(Mutex::new(Shard::new()))).collect(),
             mask: n - 1,
+            max_slots: max_slots.min(MAX_SLOTS),
         }
     }
 
@@ -91,7 +98,11 @@ impl<S: Schedule> Registry<S> {
     /// future may only be dropped on the thread that owns the scheduler.
     pub(crate) fn bind(&self, task: Task<S>, notified: Notified<S>, local: bool) -> Option<Notified<S>> {
         let mut shard = lock(self.shard_of(task.header()));
-        let slot = if shard.closed { None } else { shard.vacant_slot() };
+        let slot = if shard.closed {
+            None
+        } else {
+            shard.vacant_slot(self.max_slots)
+        };
         let Some(slot) = slot else {
             // Closed (or, past 268 million tasks in one shard, full): the
             // task never runs.
@@ -179,12 +190,12 @@ impl<S: 'static> Shard<S> {
     }
 
     /// A vacant slot, adding a page if every one is taken; `None` if the
-    /// shard holds as many tasks as a state word can number.
-    fn vacant_slot(&mut self) -> Option<usize> {
+    /// shard already holds `max` tasks.
+    fn vacant_slot(&mut self, max: usize) -> Option<usize> {
         if let Some(slot) = self.free.pop() {
             return Some(slot as usize);
         }
-        if self.used == MAX_SLOTS {
+        if self.used == max {
             return None;
         }
         if self.used == self.pages.len() * PAGE {
@@ -227,5 +238,103 @@ impl<S: 'static> fmt::Debug for Registry<S> {
         f.debug_struct("Registry")
             .field("shards", &self.shards.len())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Registry;
+    use crate::task::{JoinHandle, Notified, Schedule, Task, new_task};
+    use std::future::{Future, pending};
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    /// Runs tasks by hand; nothing is woken, so `schedule` drops the reference.
+    struct Sched {
+        registry: Registry<Arc<Sched>>,
+    }
+
+    impl Schedule for Arc<Sched> {
+        fn schedule(&self, task: Notified<Self>) {
+            drop(task);
+        }
+
+        fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+            self.registry.remove(task)
+        }
+    }
+
+    fn bind<F>(sched: &Arc<Sched>, future: F) -> (Option<Notified<Arc<Sched>>>, JoinHandle<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(future, sched.clone());
+        (sched.registry.bind(task, notified, false), join)
+    }
+
+    fn poll<T>(join: &mut JoinHandle<T>) -> Poll<Result<T, crate::task::JoinError>> {
+        Pin::new(join).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn a_full_shard_cancels_the_new_task_and_takes_one_again_once_a_slot_frees() {
+        let sched = Arc::new(Sched {
+            registry: Registry::with_max_slots(1, 2),
+        });
+        let (first, mut first_join) = bind(&sched, async { 1 });
+        let (second, _second_join) = bind(&sched, pending::<u32>());
+        second.unwrap().run();
+        let (third, mut third_join) = bind(&sched, async { 3 });
+        assert!(third.is_none(), "a full shard records nothing more");
+        assert!(matches!(poll(&mut third_join), Poll::Ready(Err(e)) if e.is_cancelled()));
+        assert_eq!(sched.registry.len(), 2);
+        // The first completes, and the fourth takes its slot.
+        first.unwrap().run();
+        assert!(matches!(poll(&mut first_join), Poll::Ready(Ok(1))));
+        let (fourth, mut fourth_join) = bind(&sched, async { 4 });
+        fourth.unwrap().run();
+        assert!(matches!(poll(&mut fourth_join), Poll::Ready(Ok(4))));
+        sched.registry.close_and_shutdown_all(0, true);
+        assert_eq!(sched.registry.len(), 0);
+    }
+
+    #[test]
+    fn slots_are_reused_and_pages_added_as_tasks_come_and_go() {
+        let sched = Arc::new(Sched {
+            registry: Registry::new(1),
+        });
+        // Three pages' worth, then every other one completes, then as many again.
+        type Boxed = Pin<Box<dyn Future<Output = u32> + Send>>;
+        let mut live = Vec::new();
+        let mut queued = Vec::new();
+        for i in 0..3 * super::PAGE {
+            let future: Boxed = if i % 2 == 0 {
+                Box::pin(async { 0 })
+            } else {
+                Box::pin(pending())
+            };
+            let (notified, join) = bind(&sched, future);
+            queued.push(notified.unwrap());
+            live.push(join);
+        }
+        let pages = |sched: &Sched| crate::loom::lock(&sched.registry.shards[0]).pages.len();
+        assert_eq!(pages(&sched), 3);
+        queued.into_iter().for_each(Notified::run);
+        assert_eq!(sched.registry.len(), 3 * super::PAGE / 2);
+        for _ in 0..3 * super::PAGE / 2 {
+            let (notified, join) = bind(&sched, pending::<u32>());
+            notified.unwrap().run();
+            drop(join);
+        }
+        // The vacated slots were taken before any new page.
+        assert_eq!(pages(&sched), 3);
+        assert_eq!(sched.registry.len(), 3 * super::PAGE);
+        sched.registry.close_and_shutdown_all(0, true);
+        assert_eq!(sched.registry.len(), 0);
+        for mut join in live {
+            assert!(poll(&mut join).is_ready());
+        }
     }
 }
