@@ -21,8 +21,6 @@ pub(crate) struct Context {
     pub(crate) core: RefCell<Option<scheduler::Core>>,
     pub(crate) driving: Cell<bool>,
     pub(crate) budget: Cell<Budget>,
-    /// Counts spawns from this thread, to spread tasks over registry shards.
-    spawn_seq: Cell<usize>,
 }
 
 impl Context {
@@ -32,7 +30,6 @@ impl Context {
             core: RefCell::new(None),
             driving: Cell::new(false),
             budget: Cell::new(Budget::unconstrained()),
-            spawn_seq: Cell::new(0),
         }
     }
 }
@@ -74,16 +71,6 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&mut scheduler::Core>) -> R) ->
     }
 }
 // ANCHOR_END: context-with-core
-
-/// The next spawn sequence number of this thread.
-pub(crate) fn next_spawn_seq() -> usize {
-    with(|cx| {
-        let n = cx.spawn_seq.get().wrapping_add(1);
-        cx.spawn_seq.set(n);
-        n
-    })
-    .unwrap_or(0)
-}
 
 /// Restores the previous current handle when dropped.
 #[must_use]

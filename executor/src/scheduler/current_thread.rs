@@ -362,7 +362,7 @@ impl Handle {
         F::Output: Send + 'static,
     {
         me.registry
-            .spawn(future, me.clone(), 0, |notified| me.schedule(notified))
+            .spawn(future, me.clone(), |notified| me.schedule(notified))
     }
 
     /// Spawns a `!Send` future; the caller is the thread holding the core.
@@ -380,7 +380,7 @@ impl Handle {
         // instead of dropping them (`Registry::close_and_shutdown_all`).
         // SAFETY: so the `!Send` future never leaves this thread (above).
         let (task, notified, join) = unsafe { task::new_local_task(future, me.clone()) };
-        if let Some(notified) = me.registry.bind(task, notified, 0, true) {
+        if let Some(notified) = me.registry.bind(task, notified, true) {
             me.schedule(notified);
         }
         join

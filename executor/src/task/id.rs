@@ -55,6 +55,11 @@ impl Id {
             }
         }
     }
+
+    /// The number, for the registry to pick a shard with.
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
 }
 
 impl fmt::Display for Id {

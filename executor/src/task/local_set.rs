@@ -384,7 +384,7 @@ impl Shared {
         // SAFETY: so the set polls and drops its tasks' futures only on its
         // owner thread, this one.
         let (task, notified, join) = unsafe { super::new_local_task(future, me.clone()) };
-        if let Some(notified) = me.registry.bind(task, notified, 0, true) {
+        if let Some(notified) = me.registry.bind(task, notified, true) {
             me.schedule(notified);
         }
         join

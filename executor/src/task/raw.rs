@@ -5,11 +5,10 @@
 //!  Cell<F, S>  (#[repr(C)], one Box)
 //!  ┌──────────────────────────────┐  <- NonNull<Header> points here
 //!  │ Header                       │
-//!  │   state      AtomicUsize     │  flags + reference count
+//!  │   state      AtomicU64       │  flags, registry slot, reference count
 //!  │   vtable     &'static Vtable │  poll / schedule / dealloc … for F, S
 //!  │   join_waker Option<Waker>   │  the JoinHandle's waker
-//!  │   owner_id   AtomicU64       │  the registry slot holding the task
-//!  │   id         Id              │  the task's public id
+//!  │   id         Id              │  the task's public id (and registry shard)
 //!  ├──────────────────────────────┤
 //!  │ scheduler    S               │  the hook: schedule, release
 //!  │ stage        union {         │  the future while incomplete,
@@ -18,8 +17,11 @@
 //! ```
 //!
 //! The stage is a union without a tag: which field is live follows from the
-//! state word (see `mod.rs`), so no byte is spent on it. For `async {}` on a
-//! runtime the whole cell is 64 bytes.
+//! state word (see `mod.rs`), so no byte is spent on it. Nor is one spent on
+//! the registry: the task's slot there lives in spare bits of the state word,
+//! and its shard follows from the id. For `async {}` on a runtime the whole
+//! cell is 56 bytes: a 40-byte header, the scheduler's `Arc` and an 8-byte
+//! stage.
 //!
 //! This file and `harness.rs` are the only places that turn the header pointer
 //! back into a typed `Cell`.
@@ -30,7 +32,6 @@ use super::Schedule;
 use super::error::Failure;
 use super::state::{DropJoinHandleFast, Released, State};
 use crate::loom::UnsafeCell;
-use crate::loom::atomic::{AtomicU64, Ordering};
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -49,10 +50,7 @@ pub(crate) struct Header {
     /// Owned by the `JoinHandle` while `JOIN_WAKER` is unset, readable by the
     /// task side while it is set (see `state.rs`).
     pub(super) join_waker: UnsafeCell<Option<Waker>>,
-    /// Where the registry keeps this task: written once before the task is
-    /// published, read when it completes.
-    pub(super) owner_id: AtomicU64,
-    /// The task's id, fixed at spawn.
+    /// The task's id, fixed at spawn; it also picks the registry shard.
     pub(super) id: Id,
 }
 
@@ -128,7 +126,6 @@ impl RawTask {
                 state: State::new(),
                 vtable: vtable::<F, S>(),
                 join_waker: UnsafeCell::new(None),
-                owner_id: AtomicU64::new(0),
                 id: Id::next(),
             },
             scheduler,
@@ -234,12 +231,16 @@ impl Header {
         self.id
     }
 
-    pub(crate) fn owner_id(&self) -> u64 {
-        self.owner_id.load(Ordering::Relaxed)
+    /// Where the registry keeps this task: its slot (0 until recorded), and
+    /// whether it was spawned with `spawn_local`.
+    pub(crate) fn owner(&self) -> (usize, bool) {
+        let snapshot = self.state.load();
+        (snapshot.owner_slot(), snapshot.is_local())
     }
 
-    pub(crate) fn set_owner_id(&self, id: u64) {
-        self.owner_id.store(id, Ordering::Relaxed);
+    /// Records the registry slot; see [`State::set_owner`].
+    pub(crate) fn set_owner(&self, slot: usize, local: bool) {
+        self.state.set_owner(slot, local);
     }
 }
 

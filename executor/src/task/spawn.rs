@@ -20,6 +20,12 @@ const NO_RUNTIME: &str = "no weft runtime is running on this thread, so there is
 /// tokio); a destructor that panics *then* aborts the process, as a second
 /// panic during unwinding always does in Rust.
 ///
+/// Unlike tokio, a runtime numbers its live tasks: a spawn beyond 2^28
+/// (268 million) live tasks in one shard of its registry (a current-thread
+/// runtime has one shard, a multi-thread runtime 16 per worker) cancels the
+/// new task on the spot, and its handle resolves to a cancelled
+/// [`JoinError`](crate::task::JoinError), as a spawn after shutdown does.
+///
 /// # Panics
 ///
 /// Panics if called outside a runtime. [`Handle::try_current`](crate::runtime::Handle::try_current)

@@ -1,8 +1,9 @@
-//! The task's state word: seven flags and a reference count in one atomic.
+//! The task's state word: eight flags, the task's registry slot and a
+//! reference count in one 64-bit atomic.
 //!
 //! ```text
-//!  bit  63 ........... 7   6               5           4            3               2          1          0
-//!      [    ref count     | FUTURE_LEAKED | CANCELLED | JOIN_WAKER | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//!  bit  63 ..... 36   35 ...... 8   7       6               5           4            3               2          1          0
+//!      [ ref count  | owner slot  | LOCAL | FUTURE_LEAKED | CANCELLED | JOIN_WAKER | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
 //! ```
 //!
 //! * `RUNNING`: someone holds the future exclusively: a worker polling it, or
@@ -22,38 +23,51 @@
 //!   be dropped). The stage still holds the future, never the output; the
 //!   `JoinHandle` reports a cancellation instead of reading it, and the task
 //!   is never freed (a pinned future's memory must outlive it).
+//! * `LOCAL` and the **owner slot**: where the registry keeps the task (see
+//!   `registry.rs`), and whether it was spawned with `spawn_local`. Written
+//!   once, when the registry records the task and before anyone else can
+//!   reach it; never changed afterwards. They live here rather than in a
+//!   header field of their own so that the header stays five words: the
+//!   reference count has no use for 57 bits, and 28 (268 million
+//!   references) are ample.
 //!
 //! Every transition is a named method returning an outcome that says what the
 //! caller must do next; no compare-and-swap loop appears outside this file.
 
-use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::atomic::{AtomicU64, Ordering};
 use std::fmt;
 
 // ANCHOR: state-bits
-const RUNNING: usize = 1 << 0;
-const COMPLETE: usize = 1 << 1;
-const NOTIFIED: usize = 1 << 2;
-const JOIN_INTEREST: usize = 1 << 3;
-const JOIN_WAKER: usize = 1 << 4;
-const CANCELLED: usize = 1 << 5;
-const FUTURE_LEAKED: usize = 1 << 6;
+const RUNNING: u64 = 1 << 0;
+const COMPLETE: u64 = 1 << 1;
+const NOTIFIED: u64 = 1 << 2;
+const JOIN_INTEREST: u64 = 1 << 3;
+const JOIN_WAKER: u64 = 1 << 4;
+const CANCELLED: u64 = 1 << 5;
+const FUTURE_LEAKED: u64 = 1 << 6;
+const LOCAL: u64 = 1 << 7;
 
-const REF_SHIFT: u32 = 7;
-const REF_ONE: usize = 1 << REF_SHIFT;
+const OWNER_SHIFT: u32 = 8;
+/// Bits of the registry slot: a shard holds at most `2^28` tasks.
+pub(crate) const OWNER_BITS: u32 = 28;
+const OWNER_MASK: u64 = ((1 << OWNER_BITS) - 1) << OWNER_SHIFT;
+
+const REF_SHIFT: u32 = OWNER_SHIFT + OWNER_BITS;
+const REF_ONE: u64 = 1 << REF_SHIFT;
 
 /// A new task has three references: the registry's, the first `Notified`'s and
 /// the `JoinHandle`'s. It is notified (its first poll is queued) and joinable.
-const INITIAL: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
+const INITIAL: u64 = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
 // ANCHOR_END: state-bits
 
 /// The atomic state word of one task.
 pub(crate) struct State {
-    val: AtomicUsize,
+    val: AtomicU64,
 }
 
 /// A copy of the state word taken at one instant.
 #[derive(Copy, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot(usize);
+pub(crate) struct Snapshot(u64);
 
 /// What the holder of a `Notified` does after trying to take `RUNNING`.
 #[must_use]
@@ -172,7 +186,7 @@ pub(crate) struct JoinHandleDropped {
 impl State {
     pub(crate) fn new() -> State {
         State {
-            val: AtomicUsize::new(INITIAL),
+            val: AtomicU64::new(INITIAL),
         }
     }
 
@@ -267,7 +281,7 @@ impl State {
 
     /// Releases `count` references after completion.
     pub(crate) fn transition_to_terminal(&self, count: usize) -> Released {
-        let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, Ordering::AcqRel));
+        let prev = Snapshot(self.val.fetch_sub(count as u64 * REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.ref_count() >= count, "reference count underflow");
         Released::last_if(prev.ref_count() == count)
     }
@@ -436,10 +450,26 @@ impl State {
         // Relaxed suffices: a new reference is made from an existing one,
         // which already orders every access it needs (as in `Arc::clone`).
         let prev = self.val.fetch_add(REF_ONE, Ordering::Relaxed);
-        if prev > isize::MAX as usize {
-            // Billions of leaked wakers: continuing would overflow into the flags.
+        if prev > i64::MAX as u64 {
+            // 134 million references (leaked wakers): the count is half
+            // way to wrapping; abort, as `Arc::clone` does, long before it
+            // could reach zero by overflow.
             std::process::abort();
         }
+    }
+
+    /// Records where the registry keeps the task, and whether it is local.
+    /// Called once, by the registry, before the task is shared: the slot
+    /// bits are still zero, so or-ing them in leaves the rest intact.
+    pub(crate) fn set_owner(&self, slot: usize, local: bool) {
+        let slot = slot as u64;
+        debug_assert!(slot < 1 << OWNER_BITS, "registry slot out of range");
+        let bits = (slot << OWNER_SHIFT) | if local { LOCAL } else { 0 };
+        // Relaxed: the task is not shared yet; whoever reads the slot later
+        // (the completing side, shutdown) reaches the task through a queue
+        // or the registry's lock, which order this write before the read.
+        let prev = self.val.fetch_or(bits, Ordering::Relaxed);
+        debug_assert_eq!(prev & (OWNER_MASK | LOCAL), 0, "the owner is set once");
     }
 
     /// Releases one reference.
@@ -480,7 +510,18 @@ impl Snapshot {
     }
 
     pub(crate) fn ref_count(self) -> usize {
-        self.0 >> REF_SHIFT
+        // At most 28 bits: fits a `usize` on every supported target.
+        (self.0 >> REF_SHIFT) as usize
+    }
+
+    /// The registry slot written by [`State::set_owner`] (0 before).
+    pub(crate) fn owner_slot(self) -> usize {
+        ((self.0 & OWNER_MASK) >> OWNER_SHIFT) as usize
+    }
+
+    /// Spawned with `spawn_local` (set with the owner slot).
+    pub(crate) fn is_local(self) -> bool {
+        self.0 & LOCAL != 0
     }
 
     fn ref_dec(&mut self) {
@@ -509,6 +550,8 @@ impl fmt::Debug for Snapshot {
             .field("join_waker", &self.is_join_waker_set())
             .field("cancelled", &self.is_cancelled())
             .field("future_leaked", &self.is_future_leaked())
+            .field("local", &self.is_local())
+            .field("owner_slot", &self.owner_slot())
             .field("refs", &self.ref_count())
             .finish()
     }

@@ -209,10 +209,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        me.registry
-            .spawn(future, me.clone(), context::next_spawn_seq(), |notified| {
-                me.schedule_task(notified, false);
-            })
+        me.registry.spawn(future, me.clone(), |notified| {
+            me.schedule_task(notified, false);
+        })
     }
 
     /// Queues a task: on this worker if we are one of ours (LIFO slot unless

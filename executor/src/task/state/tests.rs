@@ -140,3 +140,43 @@ fn terminal_releases_the_last_references() {
     assert_eq!(state.transition_to_terminal(2), Released::Alive);
     assert_eq!(state.transition_to_terminal(1), Released::Dealloc);
 }
+
+#[test]
+fn the_owner_slot_survives_every_transition_and_reference_change() {
+    let state = State::new();
+    let last_slot = (1 << OWNER_BITS) - 1;
+    state.set_owner(last_slot, true);
+    let owner = |state: &State| (state.load().owner_slot(), state.load().is_local());
+    assert_eq!(owner(&state), (last_slot, true));
+    assert_eq!(state.load().ref_count(), 3);
+    // References come and go around the slot bits without touching them.
+    for _ in 0..1_000 {
+        state.ref_inc();
+    }
+    for _ in 0..1_000 {
+        assert_eq!(state.ref_dec(), Released::Alive);
+    }
+    assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+    assert_eq!(
+        state.transition_to_notified_by_ref(),
+        TransitionToNotifiedByRef::DoNothing
+    );
+    assert_eq!(state.transition_to_idle(), TransitionToIdle::OkNotified);
+    assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
+    let done = state.transition_to_complete();
+    assert!(done.is_complete() && !done.is_running());
+    assert_eq!(owner(&state), (last_slot, true));
+    assert_eq!(state.load().ref_count(), 3);
+    // The registry's, the poller's and the handle's references: the last frees.
+    assert_eq!(state.transition_to_terminal(2), Released::Alive);
+    assert_eq!(state.drop_join_handle_after_output(), Released::Dealloc);
+    assert_eq!(owner(&state), (last_slot, true));
+}
+
+#[test]
+fn a_task_that_is_not_local_says_so() {
+    let state = State::new();
+    assert_eq!((state.load().owner_slot(), state.load().is_local()), (0, false));
+    state.set_owner(7, false);
+    assert_eq!((state.load().owner_slot(), state.load().is_local()), (7, false));
+}

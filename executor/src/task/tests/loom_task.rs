@@ -64,7 +64,7 @@ where
     F::Output: Send + 'static,
 {
     let (task, notified, join) = new_task(future, sched.clone());
-    if let Some(notified) = sched.registry.bind(task, notified, 0, false) {
+    if let Some(notified) = sched.registry.bind(task, notified, false) {
         sched.schedule(notified);
     }
     join
