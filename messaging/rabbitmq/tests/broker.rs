@@ -5,6 +5,7 @@
 
 mod broker {
     pub(crate) mod connect;
+    pub(crate) mod queue;
     pub(crate) mod round_trip;
 }
 

@@ -1,0 +1,340 @@
+//! weft's work queue on a quorum queue of the private node: the queue
+//! contract (publish / recv / ack, nack and redelivery counts, reject and
+//! the delivery limit into dead letters, TTLs, a dropped consumer, an ack
+//! deadline) against the broker.
+
+use crate::{runtimes, unique};
+use std::future::Future;
+use std::time::Duration;
+use weft::queue::{AckError, DeadLetter, DeadReason, Properties, PublishError, Queue, Utf8, Verdict};
+use weft_rabbitmq::lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
+use weft_rabbitmq::lapin::types::FieldTable;
+use weft_rabbitmq::{Connection, QueueOptions};
+use weft_test_support::rabbitmq::broker;
+
+/// A bound on every wait, so that a broken broker fails the test rather
+/// than hanging it. Never asserted on.
+const BOUND: Duration = Duration::from_secs(30);
+
+async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    match weft::time::timeout(BOUND, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: nothing within {BOUND:?}"),
+    }
+}
+
+async fn connect() -> Connection {
+    let broker = broker().expect("the broker");
+    Connection::connect_with_runtime(&broker.uri(), weft::compat::async_rs::current())
+        .await
+        .unwrap()
+}
+
+async fn open(conn: &Connection, options: &QueueOptions) -> (String, Queue<String>) {
+    let name = unique("weft-queue");
+    let queue = weft_rabbitmq::queue(conn, &name, options, Utf8).await.unwrap();
+    (name, queue)
+}
+
+/// Messages ready in the broker's queue `name`.
+async fn ready(conn: &Connection, name: &str) -> u32 {
+    let channel = conn.channel().await.unwrap();
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let count = channel
+        .queue_declare(name.into(), passive, FieldTable::default())
+        .await
+        .unwrap()
+        .message_count();
+    channel.close(200, "counted".into()).await.unwrap();
+    count
+}
+
+async fn dead(queue: &Queue<String>) -> DeadLetter<String> {
+    bounded("a dead letter", queue.dead_letter()).await.unwrap()
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn published_messages_are_received_with_their_properties_and_acked_for_good() {
+    let Some(_) = broker() else { return };
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let conn = connect().await;
+            let (queue_name, queue) = open(&conn, &QueueOptions::new()).await;
+            let producer = queue.producer();
+            producer.publish("plain".to_string()).await.unwrap();
+            let props = Properties::new().with_id("order-7").with_header("tenant", "acme");
+            producer.publish_with("dressed".to_string(), props).await.unwrap();
+            assert_eq!(queue.stats().published, 2, "{name}: both confirmed");
+
+            let mut consumer = queue.consumer();
+            let plain = bounded("plain", consumer.recv()).await.unwrap();
+            assert_eq!((plain.as_str(), plain.delivery_count()), ("plain", 1), "{name}");
+            assert!(plain.properties().is_none(), "{name}");
+            let dressed = bounded("dressed", consumer.recv()).await.unwrap();
+            assert_eq!(*dressed, "dressed", "{name}");
+            let props = dressed.properties().expect("properties");
+            assert_eq!(props.id().as_str(), "order-7", "{name}");
+            assert_eq!(props.header("tenant"), Some("acme"), "{name}");
+            assert!(props.timestamp().is_some(), "{name}");
+            assert_eq!(consumer.stats().in_hand, 2, "{name}");
+
+            plain.settle(Verdict::Ack).await.unwrap();
+            dressed.settle(Verdict::Ack).await.unwrap();
+            assert_eq!(queue.stats().acked, 2, "{name}");
+            assert_eq!(consumer.stats().acked, 2, "{name}");
+            drop(consumer);
+            assert_eq!(ready(&conn, &queue_name).await, 0, "{name}: an ack was lost");
+        });
+    }
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_nacked_message_comes_back_with_its_delivery_count_raised() {
+    let Some(_) = broker() else { return };
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let conn = connect().await;
+            let (_, queue) = open(&conn, &QueueOptions::new()).await;
+            queue.producer().publish("flaky".to_string()).await.unwrap();
+            let mut consumer = queue.consumer();
+            let first = bounded("first", consumer.recv()).await.unwrap();
+            assert!(!first.redelivered(), "{name}");
+            first.nack(true).unwrap();
+            let second = bounded("second", consumer.recv()).await.unwrap();
+            assert_eq!((second.as_str(), second.delivery_count()), ("flaky", 2), "{name}");
+            assert!(second.redelivered(), "{name}");
+            second.settle(Verdict::Ack).await.unwrap();
+            assert_eq!(consumer.stats().nacked, 1, "{name}");
+        });
+    }
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_rejected_message_is_a_dead_letter_with_reason_rejected() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let props = Properties::new().with_id("bad-1");
+        queue
+            .producer()
+            .publish_with("bad".to_string(), props)
+            .await
+            .unwrap();
+        queue.producer().publish("worse".to_string()).await.unwrap();
+        let mut consumer = queue.consumer();
+        bounded("bad", consumer.recv()).await.unwrap().reject().unwrap();
+        bounded("worse", consumer.recv())
+            .await
+            .unwrap()
+            .nack(false)
+            .unwrap();
+
+        let letter = dead(&queue).await;
+        assert_eq!(
+            (letter.message.as_str(), letter.reason),
+            ("bad", DeadReason::Rejected)
+        );
+        assert_eq!(letter.properties.expect("properties").id().as_str(), "bad-1");
+        let letter = dead(&queue).await;
+        assert_eq!(
+            (letter.message.as_str(), letter.reason),
+            ("worse", DeadReason::Rejected)
+        );
+        assert!(letter.properties.is_none());
+        assert!(queue.try_dead_letter().unwrap().is_none());
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_message_past_its_delivery_limit_is_a_dead_letter_with_reason_max_deliveries() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, QueueOptions::new().max_deliveries(2)).await;
+        queue.producer().publish("poison".to_string()).await.unwrap();
+        let mut consumer = queue.consumer();
+        for n in 1..=2 {
+            let delivery = bounded("poison", consumer.recv()).await.unwrap();
+            assert_eq!(delivery.delivery_count(), n);
+            delivery.nack(true).unwrap();
+        }
+        let letter = dead(&queue).await;
+        assert_eq!(
+            (letter.message.as_str(), letter.reason),
+            ("poison", DeadReason::MaxDeliveries)
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn messages_past_the_queue_or_their_own_ttl_are_dead_letters_with_reason_expired() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        // The queue's TTL.
+        let (_, queue) = open(&conn, QueueOptions::new().ttl(Duration::from_millis(20))).await;
+        queue.producer().publish("stale".to_string()).await.unwrap();
+        let letter = dead(&queue).await;
+        assert_eq!(
+            (letter.message.as_str(), letter.reason),
+            ("stale", DeadReason::Expired)
+        );
+
+        // The message's own.
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let props = Properties::new().with_ttl(Duration::from_millis(20));
+        queue
+            .producer()
+            .publish_with("brief".to_string(), props)
+            .await
+            .unwrap();
+        let letter = dead(&queue).await;
+        assert_eq!(
+            (letter.message.as_str(), letter.reason),
+            ("brief", DeadReason::Expired)
+        );
+        // RabbitMQ removes `expiration` from a dead letter, so that it does
+        // not expire again in the dead-letter queue.
+        assert_eq!(letter.properties.unwrap().ttl(), None);
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_consumer_dropped_with_deliveries_in_hand_has_them_redelivered() {
+    let Some(_) = broker() else { return };
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let conn = connect().await;
+            let (_, queue) = open(&conn, &QueueOptions::new()).await;
+            for job in ["a", "b"] {
+                queue.producer().publish(job.to_string()).await.unwrap();
+            }
+            let mut first = queue.consumer();
+            let mut in_hand = Vec::new();
+            for _ in 0..2 {
+                in_hand.push(bounded("first", first.recv()).await.unwrap());
+            }
+            drop(first);
+
+            let mut second = queue.consumer();
+            let mut again = Vec::new();
+            for _ in 0..2 {
+                let delivery = bounded("again", second.recv()).await.unwrap();
+                again.push((delivery.to_string(), delivery.delivery_count()));
+                delivery.settle(Verdict::Ack).await.unwrap();
+            }
+            again.sort();
+            assert_eq!(again, [("a".to_string(), 2), ("b".to_string(), 2)], "{name}");
+            // The broker took them back: the old deliveries are over.
+            for delivery in in_hand {
+                assert_eq!(delivery.ack(), Err(AckError::NotInFlight), "{name}");
+            }
+        });
+    }
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_delivery_past_its_ack_deadline_is_given_back_and_its_late_ack_refused() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let options = QueueOptions::new()
+            .ack_deadline(Duration::from_millis(50))
+            .clone();
+        let (_, queue) = open(&conn, &options).await;
+        queue.producer().publish("slow".to_string()).await.unwrap();
+        let mut consumer = queue.consumer();
+        let late = bounded("first", consumer.recv()).await.unwrap();
+        // The deadline passes while `late` is held: the message comes back.
+        let again = bounded("again", consumer.recv()).await.unwrap();
+        assert_eq!((again.as_str(), again.delivery_count()), ("slow", 2));
+        assert_eq!(late.ack(), Err(AckError::NotInFlight));
+        again.extend_deadline(BOUND).unwrap();
+        again.settle(Verdict::Ack).await.unwrap();
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_publish_no_queue_takes_is_not_stored_and_gives_the_message_back() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (queue_name, queue) = open(&conn, &QueueOptions::new()).await;
+        let channel = conn.channel().await.unwrap();
+        channel
+            .queue_delete(queue_name.as_str().into(), QueueDeleteOptions::default())
+            .await
+            .unwrap();
+        let err = queue.producer().publish("lost?".to_string()).await.unwrap_err();
+        assert!(
+            matches!(&err, PublishError::Store(store) if !store.is_unknown()),
+            "{err:?}"
+        );
+        assert_eq!(err.into_inner().as_deref(), Some("lost?"));
+        assert_eq!(queue.stats().published, 0);
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_closed_queue_refuses_publishes_and_ends_its_consumers() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let mut consumer = queue.consumer();
+        let waiting = weft::spawn(async move { consumer.recv().await.map(|d| d.to_string()) });
+        queue.close();
+        assert!(matches!(
+            queue.producer().publish("late".to_string()).await,
+            Err(PublishError::Closed(_))
+        ));
+        let ended = bounded("the end", waiting).await.unwrap();
+        assert_eq!(ended, Err(weft::queue::RecvError::Closed));
+    });
+}
