@@ -6,6 +6,7 @@
 mod broker {
     pub(crate) mod connect;
     pub(crate) mod queue;
+    pub(crate) mod queue_loss;
     pub(crate) mod round_trip;
 }
 

@@ -27,7 +27,6 @@
 use super::amqp;
 use crate::{Connection, Error};
 use futures_core::Stream;
-use lapin::Acker;
 use lapin::Confirmation;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
@@ -85,8 +84,8 @@ struct Shared<T> {
     next: AtomicU64,
     state: Mutex<State<T>>,
     dead: Mutex<lapin::Consumer>,
-    /// Kept open for `dead`.
-    _dead_channel: Channel,
+    /// The channel `dead` consumes on.
+    dead_channel: Channel,
 }
 
 struct State<T> {
@@ -107,9 +106,13 @@ struct Subscription {
     waker: Option<Waker>,
 }
 
-/// A delivery in a consumer's hands.
+/// A delivery in a consumer's hands. Its verdict goes out on its
+/// consumer's channel itself, not through lapin's `Acker` (which hands it
+/// to a task of lapin's): so a verdict sent before the channel closes
+/// reaches the broker before the close does.
 struct Flight {
-    acker: Acker,
+    channel: Channel,
+    delivery_tag: u64,
     consumer: u64,
     deadline: Option<Instant>,
 }
@@ -150,7 +153,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                     delayed: 0,
                 }),
                 dead: Mutex::new(parts.dead_consumer),
-                _dead_channel: parts.dead_channel,
+                dead_channel: parts.dead_channel,
             }),
         }
     }
@@ -207,13 +210,20 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
 
     /// A delivery the broker made to `consumer`, recorded in flight; `None`
     /// if its bytes do not decode (it is then rejected: dead-lettered).
-    fn hand(&self, consumer: u64, delivery: lapin::message::Delivery) -> Option<Handed<T>> {
+    fn hand(
+        &self,
+        consumer: u64,
+        channel: &Channel,
+        delivery: lapin::message::Delivery,
+    ) -> Option<Handed<T>> {
         let message = match self.shared.codec.decode(&delivery.data) {
             Ok(message) => message,
             Err(_) => {
-                let acker = delivery.acker;
-                let reject =
-                    Box::pin(async move { acker.reject(BasicRejectOptions { requeue: false }).await });
+                let reject = Box::pin(send_verdict(
+                    channel.clone(),
+                    delivery.delivery_tag,
+                    Verdict::Reject,
+                ));
                 let _ = self.start(reject, None, |_, _| {});
                 return None;
             }
@@ -228,7 +238,8 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             state.flights.insert(
                 tag,
                 Flight {
-                    acker: delivery.acker,
+                    channel: channel.clone(),
+                    delivery_tag: delivery.delivery_tag,
                     consumer,
                     deadline,
                 },
@@ -280,7 +291,7 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
     loop {
         spawner.sleep_until(deadline).await;
         let Some(shared) = shared.upgrade() else { return };
-        let acker = {
+        let flight = {
             let mut state = lock(&shared.state);
             match state.flights.get(&tag) {
                 None => return,
@@ -297,15 +308,10 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
             };
             let stats = state.consumer_stats.entry(flight.consumer).or_default();
             stats.in_hand = stats.in_hand.saturating_sub(1);
-            flight.acker
+            flight
         };
         drop(shared);
-        let _ = acker
-            .nack(BasicNackOptions {
-                requeue: true,
-                ..BasicNackOptions::default()
-            })
-            .await;
+        let _ = send_verdict(flight.channel, flight.delivery_tag, Verdict::Dropped).await;
         return;
     }
 }
@@ -358,32 +364,33 @@ async fn publish<T>(
     }
 }
 
-/// Sends `verdict` for a delivery through its `acker`.
-async fn send_verdict(acker: Acker, verdict: Verdict) -> Result<(), AckError> {
+/// Sends `verdict` for delivery `tag` on `channel`, the channel it came on.
+async fn send_verdict(channel: Channel, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+    if !channel.status().connected() {
+        return Err(AckError::Store(StoreError::NotStored {
+            value: verdict,
+            error: io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the delivery's channel is closed: the broker gives the message back",
+            ),
+        }));
+    }
     let sent = match verdict {
-        Verdict::Ack => acker.ack(BasicAckOptions::default()).await,
+        Verdict::Ack => channel.basic_ack(tag, BasicAckOptions::default()).await,
         Verdict::Nack { requeue: false } | Verdict::Reject => {
-            acker.reject(BasicRejectOptions { requeue: false }).await
+            channel
+                .basic_reject(tag, BasicRejectOptions { requeue: false })
+                .await
         }
         Verdict::Nack { requeue: true } | Verdict::Dropped | Verdict::NackAfter { .. } => {
             let options = BasicNackOptions {
                 requeue: true,
                 ..BasicNackOptions::default()
             };
-            acker.nack(options).await
+            channel.basic_nack(tag, options).await
         }
     };
-    match sent {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(AckError::Store(StoreError::NotStored {
-            value: verdict,
-            error: io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the delivery's channel is closed: the broker gives the message back",
-            ),
-        })),
-        Err(err) => Err(AckError::Store(StoreError::Unknown { error: io_error(err) })),
-    }
+    sent.map_err(|err| AckError::Store(StoreError::Unknown { error: io_error(err) }))
 }
 
 /// Opens a consumer's channel and starts consuming `queue`.
@@ -541,12 +548,12 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         }
         let mut count = 0;
         while count < max {
-            let Some((_, stream)) = sub.live.as_mut() else {
+            let Some((channel, stream)) = sub.live.as_mut() else {
                 break;
             };
             match Pin::new(stream).poll_next(cx) {
                 Poll::Ready(Some(Ok(delivery))) => {
-                    if let Some(handed) = self.hand(consumer, delivery) {
+                    if let Some(handed) = self.hand(consumer, channel, delivery) {
                         out(handed);
                         count += 1;
                     }
@@ -638,14 +645,14 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 if let Some(at) = at {
                     spawner.sleep_until(at).await;
                 }
-                let _ = send_verdict(flight.acker, verdict).await;
+                let _ = send_verdict(flight.channel, flight.delivery_tag, verdict).await;
                 if let Some(shared) = shared.upgrade() {
                     lock(&shared.state).delayed -= 1;
                 }
             });
             return Poll::Ready(Ok(()));
         }
-        let sending = Box::pin(send_verdict(flight.acker, verdict));
+        let sending = Box::pin(send_verdict(flight.channel, flight.delivery_tag, verdict));
         self.start(sending, cx, |state, op| {
             state.settles.insert(tag, op);
         })
@@ -735,10 +742,8 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(delivery))) => {
-                let acker = delivery.acker.clone();
-                let take = Box::pin(async move {
-                    let _ = acker.ack(BasicAckOptions::default()).await;
-                });
+                let channel = self.shared.dead_channel.clone();
+                let take = Box::pin(send_verdict(channel, delivery.delivery_tag, Verdict::Ack));
                 let _ = self.start(take, None, |_, _| {});
                 match self.shared.codec.decode(&delivery.data) {
                     Ok(message) => Poll::Ready(Ok(DeadLetter {

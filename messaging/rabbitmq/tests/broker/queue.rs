@@ -338,3 +338,33 @@ fn a_closed_queue_refuses_publishes_and_ends_its_consumers() {
         assert_eq!(ended, Err(weft::queue::RecvError::Closed));
     });
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn an_ack_sent_just_before_its_consumer_drops_is_kept() {
+    let Some(_) = broker() else { return };
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let conn = connect().await;
+            // Rounds, because a lost ack was a race lapin's tasks could win.
+            for round in 0..5 {
+                let (queue_name, queue) = open(&conn, &QueueOptions::new()).await;
+                for n in 0..20 {
+                    queue.producer().publish(n.to_string()).await.unwrap();
+                }
+                let mut consumer = queue.consumer();
+                for _ in 0..20 {
+                    // Not awaited: `ack` has queued the frame when it
+                    // returns, ahead of the channel's close.
+                    bounded("a job", consumer.recv()).await.unwrap().ack().unwrap();
+                }
+                drop(consumer);
+                let left = ready(&conn, &queue_name).await;
+                assert_eq!(left, 0, "{name}, round {round}: an ack was lost");
+            }
+        });
+    }
+}
