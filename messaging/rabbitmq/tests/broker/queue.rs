@@ -368,3 +368,120 @@ fn an_ack_sent_just_before_its_consumer_drops_is_kept() {
         });
     }
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_delayed_nack_comes_back_after_its_delay_and_batches_take_what_is_ready() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let producer = queue.producer();
+        producer.try_publish("sent, not awaited".to_string()).unwrap();
+        for n in 0..4 {
+            producer.publish(n.to_string()).await.unwrap();
+        }
+        let mut consumer = queue.consumer();
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            let batch = bounded("a batch", consumer.recv_batch(5, BOUND)).await.unwrap();
+            assert!(!batch.is_empty() && got.len() + batch.len() <= 5);
+            got.extend(batch);
+        }
+        let mut texts: Vec<String> = got.iter().map(|d| d.to_string()).collect();
+        texts.sort();
+        assert_eq!(texts, ["0", "1", "2", "3", "sent, not awaited"]);
+
+        let retry = got.pop().unwrap();
+        let text = retry.to_string();
+        retry.nack_after(Duration::from_millis(30)).unwrap();
+        assert_eq!(queue.stats().delayed, 1);
+        for delivery in got {
+            delivery.settle(Verdict::Ack).await.unwrap();
+        }
+        let again = bounded("the retry", consumer.recv()).await.unwrap();
+        assert_eq!((again.to_string(), again.delivery_count()), (text, 2));
+        assert_eq!(queue.stats().delayed, 0);
+        again.settle(Verdict::Ack).await.unwrap();
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn every_message_is_acked_or_dead_lettered_exactly_once_under_random_verdicts() {
+    const MESSAGES: usize = 60;
+    const MAX: u32 = 3;
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (queue_name, queue) = open(&conn, QueueOptions::new().max_deliveries(MAX)).await;
+        for n in 0..MESSAGES {
+            queue.producer().publish(format!("m{n}")).await.unwrap();
+        }
+        let mut consumer = queue.consumer();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let (mut acked, mut rejected, mut exhausted) = (Vec::new(), Vec::new(), Vec::new());
+        while acked.len() + rejected.len() + exhausted.len() < MESSAGES {
+            let delivery = bounded("a delivery", consumer.recv()).await.unwrap();
+            let text = delivery.to_string();
+            let last = delivery.delivery_count() >= MAX;
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 6 {
+                0 | 1 => {
+                    delivery.ack().unwrap();
+                    acked.push(text);
+                    continue;
+                }
+                2 => {
+                    delivery.reject().unwrap();
+                    rejected.push(text);
+                    continue;
+                }
+                3 => delivery.nack(true).unwrap(),
+                4 => drop(delivery),
+                _ => delivery.nack_after(Duration::from_millis(1)).unwrap(),
+            }
+            if last {
+                exhausted.push(text);
+            }
+        }
+        let mut dead = Vec::new();
+        for _ in 0..rejected.len() + exhausted.len() {
+            let letter = dead_letter_of(&queue).await;
+            dead.push(letter);
+        }
+        for (text, reason) in &dead {
+            let expected = if rejected.contains(text) {
+                DeadReason::Rejected
+            } else {
+                DeadReason::MaxDeliveries
+            };
+            assert_eq!(*reason, expected, "{text}");
+        }
+        let mut all: Vec<String> = acked
+            .into_iter()
+            .chain(dead.into_iter().map(|(t, _)| t))
+            .collect();
+        all.sort();
+        let mut expected: Vec<String> = (0..MESSAGES).map(|n| format!("m{n}")).collect();
+        expected.sort();
+        assert_eq!(all, expected, "each message once, acked or dead");
+        drop(consumer);
+        assert_eq!(ready(&conn, &queue_name).await, 0);
+    });
+}
+
+async fn dead_letter_of(queue: &Queue<String>) -> (String, DeadReason) {
+    let letter = dead(queue).await;
+    (letter.message, letter.reason)
+}
