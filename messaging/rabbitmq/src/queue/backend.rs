@@ -627,10 +627,10 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         verdict: Verdict,
         mut cx: Option<&mut Context<'_>>,
     ) -> Poll<Result<(), AckError>> {
-        if let Some(cx) = cx.as_deref_mut() {
-            if let Some(polled) = self.resume(tag, cx, |state| &mut state.settles) {
-                return polled;
-            }
+        if let Some(cx) = cx.as_deref_mut()
+            && let Some(polled) = self.resume(tag, cx, |state| &mut state.settles)
+        {
+            return polled;
         }
         let Some(flight) = self.land(tag, verdict) else {
             return Poll::Ready(Err(AckError::NotInFlight));

@@ -70,11 +70,11 @@ fn pump(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        if let Some((hold, held)) = hold {
-            if hold.load(Ordering::SeqCst) {
-                let _ = held.send(());
-                continue;
-            }
+        if let Some((hold, held)) = hold
+            && hold.load(Ordering::SeqCst)
+        {
+            let _ = held.send(());
+            continue;
         }
         if to.write_all(&buf[..n]).is_err() {
             break;
