@@ -48,6 +48,9 @@
 //! - **Undecodable messages** (bytes the codec cannot read) are rejected,
 //!   so they go to the dead-letter queue; a dead letter that cannot be
 //!   decoded is taken and reported as a `StoreError::Unknown`.
+//! - **Not offered yet** on the broker: a capacity with an overflow policy
+//!   (`x-max-length` / `x-overflow`), the deduplication window, the
+//!   redelivery back-off and ending when the producers are gone.
 //! - **Connection loss** is not recovered yet: a publish awaiting its
 //!   confirm fails with `StoreError::Unknown`, the broker requeues what
 //!   the consumers held, and the queue handle must be declared afresh on a

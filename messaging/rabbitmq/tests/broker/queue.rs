@@ -485,3 +485,73 @@ async fn dead_letter_of(queue: &Queue<String>) -> (String, DeadReason) {
     let letter = dead(queue).await;
     (letter.message, letter.reason)
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn priorities_travel_with_the_message_but_a_quorum_queue_keeps_publication_order() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let producer = queue.producer();
+        producer
+            .publish_with("low".to_string(), Properties::new().with_priority(1))
+            .await
+            .unwrap();
+        producer
+            .publish_with("high".to_string(), Properties::new().with_priority(9))
+            .await
+            .unwrap();
+        let mut consumer = queue.consumer();
+        for (text, priority) in [("low", 1), ("high", 9)] {
+            let delivery = bounded(text, consumer.recv()).await.unwrap();
+            assert_eq!(*delivery, text);
+            assert_eq!(delivery.properties().unwrap().priority(), priority);
+            delivery.settle(Verdict::Ack).await.unwrap();
+        }
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn bytes_the_codec_cannot_read_are_dead_lettered_and_reported_not_delivered() {
+    use weft_rabbitmq::lapin::BasicProperties;
+    use weft_rabbitmq::lapin::options::BasicPublishOptions;
+
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (queue_name, queue) = open(&conn, &QueueOptions::new()).await;
+        // Not UTF-8, published around weft.
+        let channel = conn.channel().await.unwrap();
+        channel
+            .basic_publish(
+                "".into(),
+                queue_name.as_str().into(),
+                BasicPublishOptions::default(),
+                &[0xff, 0xfe],
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+        queue.producer().publish("readable".to_string()).await.unwrap();
+
+        let mut consumer = queue.consumer();
+        let delivery = bounded("the readable one", consumer.recv()).await.unwrap();
+        assert_eq!(*delivery, "readable");
+        delivery.settle(Verdict::Ack).await.unwrap();
+        let err = bounded("the unreadable dead letter", queue.dead_letter())
+            .await
+            .unwrap_err();
+        assert!(err.is_unknown(), "{err:?}");
+        assert_eq!(err.io_error().kind(), std::io::ErrorKind::InvalidData);
+    });
+}
