@@ -555,3 +555,48 @@ fn bytes_the_codec_cannot_read_are_dead_lettered_and_reported_not_delivered() {
         assert_eq!(err.io_error().kind(), std::io::ErrorKind::InvalidData);
     });
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_publish_the_broker_nacks_is_not_stored_and_gives_the_message_back() {
+    let Some(broker) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        // A length limit of one, set by policy before the queue exists: the
+        // queue's `x-overflow = reject-publish` then nacks what exceeds it.
+        let name = unique("weft-full");
+        broker
+            .ctl(&[
+                "set_policy",
+                &name,
+                &format!("^{name}$"),
+                r#"{"max-length":1}"#,
+                "--apply-to",
+                "queues",
+            ])
+            .unwrap();
+        let queue = weft_rabbitmq::queue(&conn, &name, &QueueOptions::new(), Utf8)
+            .await
+            .unwrap();
+        // A quorum queue applies the limit once it is exceeded, so the
+        // first refusal may come a publish or two later.
+        let mut refused = None;
+        for n in 0..8 {
+            if let Err(err) = queue.producer().publish(format!("m{n}")).await {
+                refused = Some((n, err));
+                break;
+            }
+        }
+        let (n, err) = refused.expect("the broker never refused a publish");
+        assert!(
+            matches!(&err, PublishError::Store(store) if !store.is_unknown()),
+            "{err:?}"
+        );
+        assert_eq!(err.into_inner(), Some(format!("m{n}")));
+        assert_eq!(queue.stats().published, n as u64);
+    });
+}

@@ -13,7 +13,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use weft::queue::{PublishError, Utf8};
+use weft::queue::{AckError, PublishError, RecvError, Utf8};
 use weft_rabbitmq::lapin::options::QueueDeclareOptions;
 use weft_rabbitmq::lapin::types::FieldTable;
 use weft_rabbitmq::{Connection, QueueOptions};
@@ -135,5 +135,58 @@ fn a_publish_whose_confirm_is_lost_with_the_connection_is_unknown_not_unstored()
             .unwrap()
             .message_count();
         assert_eq!(stored, 1);
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn deliveries_in_hand_when_the_connection_dies_fail_their_ack_and_come_back() {
+    let Some(broker) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (held_tx, _held_rx) = weft::sync::mpsc::unbounded_channel();
+        let proxy = Proxy::start(broker.port(), held_tx);
+        let through = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+        let kit = weft::compat::async_rs::current();
+        let conn = Connection::connect_with_runtime(&through, kit).await.unwrap();
+        let name = unique("weft-loss");
+        let queue = weft_rabbitmq::queue(&conn, &name, &QueueOptions::new(), Utf8)
+            .await
+            .unwrap();
+        queue.producer().publish("in hand".to_string()).await.unwrap();
+        let mut consumer = queue.consumer();
+        let in_hand = weft::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap()
+            .unwrap();
+
+        proxy.cut();
+        // The consumer learns of it as an error, not as the queue's end.
+        let ended = weft::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("the consumer never learned of the loss");
+        assert!(matches!(ended, Err(RecvError::Store(_))), "{ended:?}");
+        match in_hand.ack() {
+            Err(AckError::Store(store)) => assert!(!store.is_unknown(), "{store:?}"),
+            other => panic!("expected a store error, got {other:?}"),
+        }
+
+        // The broker gave it back.
+        let direct = Connection::connect_with_runtime(&broker.uri(), weft::compat::async_rs::current())
+            .await
+            .unwrap();
+        let queue = weft_rabbitmq::queue(&direct, &name, &QueueOptions::new(), Utf8)
+            .await
+            .unwrap();
+        let mut consumer = queue.consumer();
+        let again = weft::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.as_str(), again.delivery_count()), ("in hand", 2));
+        again.ack().unwrap();
     });
 }
