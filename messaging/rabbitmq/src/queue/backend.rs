@@ -83,7 +83,7 @@ struct Shared<T> {
     /// Tickets, delivery tags and consumer ids.
     next: AtomicU64,
     state: Mutex<State<T>>,
-    dead: Mutex<lapin::Consumer>,
+    dead: Mutex<DeadLetters>,
     /// The channel `dead` consumes on.
     dead_channel: Channel,
 }
@@ -96,6 +96,14 @@ struct State<T> {
     flights: HashMap<u64, Flight>,
     acked: u64,
     delayed: usize,
+}
+
+/// The consumer of the dead-letter queue, and the waker of the task
+/// waiting on it: lapin's stream keeps one waker, so a `try_dead_letter`
+/// polls with the waiter's, not with one that would leave it unwoken.
+struct DeadLetters {
+    stream: lapin::Consumer,
+    waker: Option<Waker>,
 }
 
 /// One consumer's channel and `basic.consume`, made at its first receive.
@@ -152,7 +160,10 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                     acked: 0,
                     delayed: 0,
                 }),
-                dead: Mutex::new(parts.dead_consumer),
+                dead: Mutex::new(DeadLetters {
+                    stream: parts.dead_consumer,
+                    waker: None,
+                }),
                 dead_channel: parts.dead_channel,
             }),
         }
@@ -293,15 +304,14 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
         let Some(shared) = shared.upgrade() else { return };
         let flight = {
             let mut state = lock(&shared.state);
-            match state.flights.get(&tag) {
-                None => return,
-                Some(flight) => match flight.deadline {
-                    Some(later) if later > deadline => {
-                        deadline = later;
-                        continue;
-                    }
-                    _ => {}
-                },
+            match state.flights.get(&tag).map(|flight| flight.deadline) {
+                // Settled, or its deadline lifted (extended past the clock).
+                None | Some(None) => return,
+                Some(Some(later)) if later > deadline => {
+                    deadline = later;
+                    continue;
+                }
+                Some(Some(_)) => {}
             }
             let Some(flight) = state.flights.remove(&tag) else {
                 return;
@@ -736,9 +746,20 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
-        let waker = cx.map_or(Waker::noop(), Context::waker);
-        let mut cx = Context::from_waker(waker);
-        let polled = Pin::new(&mut *lock(&self.shared.dead)).poll_next(&mut cx);
+        let polled = {
+            let mut dead = lock(&self.shared.dead);
+            if let Some(cx) = cx {
+                dead.waker = Some(cx.waker().clone());
+            }
+            let waker = dead.waker.clone().unwrap_or_else(|| Waker::noop().clone());
+            let polled = Pin::new(&mut dead.stream).poll_next(&mut Context::from_waker(&waker));
+            // The waiter got its answer; a `try_` that took a letter leaves
+            // the waiter registered (at worst, woken for nothing).
+            if polled.is_ready() && cx.is_some() {
+                dead.waker = None;
+            }
+            polled
+        };
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(delivery))) => {

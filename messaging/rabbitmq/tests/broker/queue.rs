@@ -600,3 +600,66 @@ fn a_publish_the_broker_nacks_is_not_stored_and_gives_the_message_back() {
         assert_eq!(queue.stats().published, n as u64);
     });
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_deadline_extended_beyond_the_clock_is_lifted_not_enforced_at_once() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let options = QueueOptions::new()
+            .ack_deadline(Duration::from_millis(50))
+            .clone();
+        let (_, queue) = open(&conn, &options).await;
+        for text in ["kept", "witness"] {
+            queue.producer().publish(text.to_string()).await.unwrap();
+        }
+        let mut consumer = queue.consumer();
+        let kept = bounded("kept", consumer.recv()).await.unwrap();
+        let witness = bounded("witness", consumer.recv()).await.unwrap();
+        assert_eq!((kept.as_str(), witness.as_str()), ("kept", "witness"));
+        kept.extend_deadline(Duration::MAX).unwrap();
+        // The witness's deadline, later than the first one, passed: it
+        // comes back.
+        let again = bounded("the witness again", consumer.recv()).await.unwrap();
+        assert_eq!((again.as_str(), again.delivery_count()), ("witness", 2));
+        assert_eq!(witness.ack(), Err(AckError::NotInFlight));
+        again.settle(Verdict::Ack).await.unwrap();
+        kept.settle(Verdict::Ack).await.unwrap();
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_try_dead_letter_leaves_a_waiting_dead_letter_registered() {
+    let Some(_) = broker() else { return };
+    // One thread: the waiter has certainly polled once before the `try_`.
+    let rt = weft::Runtime::builder().current_thread().build().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (_, queue) = open(&conn, &QueueOptions::new()).await;
+        let waiter = {
+            let queue = queue.clone();
+            weft::spawn(async move { queue.dead_letter().await.map(|letter| letter.message) })
+        };
+        weft::task::yield_now().await;
+        assert!(queue.try_dead_letter().unwrap().is_none());
+
+        queue.producer().publish("doomed".to_string()).await.unwrap();
+        let mut consumer = queue.consumer();
+        bounded("doomed", consumer.recv())
+            .await
+            .unwrap()
+            .reject()
+            .unwrap();
+        let letter = bounded("the waiter's letter", waiter).await.unwrap().unwrap();
+        assert_eq!(letter, "doomed");
+    });
+}
