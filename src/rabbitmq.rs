@@ -1,7 +1,7 @@
 //! RabbitMQ, on lapin running on weft: [`weft_rabbitmq`] re-exported, and
 //! [`connect`], which opens a connection on the current weft runtime.
 //!
-//! [`queue`] puts weft's work queue on a RabbitMQ quorum queue: the same
+//! [`queue()`] puts weft's work queue on a RabbitMQ quorum queue: the same
 //! [`Queue`](crate::queue::Queue), producers, consumers and dead letters
 //! as the in-memory queue, so moving a queue onto the broker changes the
 //! line that makes it:

@@ -3,7 +3,7 @@
 //! - A [`Connection`] opened from a [`Uri`] whose password never shows in
 //!   text, with typed [`Error`]s for refused credentials and vhosts, and
 //!   lapin's channels for what this crate does not wrap.
-//! - [`queue`]: weft's work queue (`weft_messaging::queue::Queue`) on a
+//! - [`queue()`]: weft's work queue (`weft_messaging::queue::Queue`) on a
 //!   RabbitMQ quorum queue, with publisher confirms, consumer acks,
 //!   delivery limits and a dead-letter queue; the [`queue` module](mod@queue)
 //!   says how each operation maps onto AMQP.

@@ -1,6 +1,6 @@
 //! weft's work queue on a RabbitMQ quorum queue: [`queue`] declares the
 //! queue and its dead-letter queue and returns the same
-//! [`Queue`](weft_messaging::queue::Queue) the in-memory backend gives, so
+//! [`Queue`] the in-memory backend gives, so
 //! that moving a queue onto the broker changes one line.
 //!
 //! # What each operation is on the broker
