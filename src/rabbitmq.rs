@@ -1,6 +1,27 @@
 //! RabbitMQ, on lapin running on weft: [`weft_rabbitmq`] re-exported, and
 //! [`connect`], which opens a connection on the current weft runtime.
 //!
+//! [`queue()`] puts weft's work queue on a RabbitMQ quorum queue: the same
+//! [`Queue`](crate::queue::Queue), producers, consumers and dead letters
+//! as the in-memory queue, so moving a queue onto the broker changes the
+//! line that makes it:
+//!
+//! ```no_run
+//! use weft::queue::Utf8;
+//! use weft::rabbitmq::QueueOptions;
+//! let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+//!
+//! let rt = weft::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let conn = weft::rabbitmq::connect(&uri).await.unwrap();
+//!     // In memory it was: let jobs = weft::queue::Queue::new(1024);
+//!     let jobs = weft::rabbitmq::queue(&conn, "jobs", &QueueOptions::new(), Utf8).await.unwrap();
+//!     jobs.producer().publish("resize photo 7".to_string()).await.unwrap();
+//!     let job = jobs.consumer().recv().await.unwrap();
+//!     job.ack().unwrap();
+//! });
+//! ```
+//!
 //! lapin reaches weft through [`crate::compat::async_rs`]: its I/O thread
 //! blocks on weft's reactor, its heartbeats and operations run as weft
 //! tasks. A multi-thread runtime suits it best: there the workers drive

@@ -5,6 +5,7 @@ use crate::{Error, Uri};
 use async_rs::Runtime;
 use async_rs::traits::RuntimeKit;
 use std::fmt;
+use std::sync::Arc;
 
 /// A connection to a RabbitMQ broker, on lapin.
 ///
@@ -13,7 +14,9 @@ use std::fmt;
 /// weft: `weft::compat::async_rs`); everything else — heartbeats, the
 /// futures of each operation — runs as tasks of that runtime.
 ///
-/// Its `Debug` shows the URI with the password redacted.
+/// Its `Debug` shows the URI with the password redacted. Cloning gives
+/// another handle to the same connection (a queue keeps one, to open its
+/// consumers' channels).
 ///
 /// # Examples
 ///
@@ -29,8 +32,9 @@ use std::fmt;
 ///     conn.close().await.unwrap();
 /// });
 /// ```
+#[derive(Clone)]
 pub struct Connection {
-    inner: lapin::Connection,
+    inner: Arc<lapin::Connection>,
     uri: Uri,
 }
 
@@ -110,7 +114,10 @@ impl Connection {
         let inner = lapin::Connection::connect_uri_with_runtime(uri.amqp().clone(), properties, runtime)
             .await
             .map_err(|err| Error::at_connect(err, uri.user(), uri.vhost()))?;
-        Ok(Connection { inner, uri })
+        Ok(Connection {
+            inner: Arc::new(inner),
+            uri,
+        })
     }
 
     /// Opens a channel: the unit AMQP publishes, consumes and acks on.

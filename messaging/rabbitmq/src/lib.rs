@@ -1,10 +1,12 @@
 //! weft's RabbitMQ backend, on [lapin] (AMQP 0-9-1).
 //!
-//! This is the foundation the queue and the event bus on RabbitMQ are
-//! built on: a [`Connection`] opened from a [`Uri`] whose password never
-//! shows in text, typed [`Error`]s for refused credentials and vhosts, and
-//! lapin's channels for publishing (with publisher confirms), consuming
-//! and acknowledging.
+//! - A [`Connection`] opened from a [`Uri`] whose password never shows in
+//!   text, with typed [`Error`]s for refused credentials and vhosts, and
+//!   lapin's channels for what this crate does not wrap.
+//! - [`queue()`]: weft's work queue (`weft_messaging::queue::Queue`) on a
+//!   RabbitMQ quorum queue, with publisher confirms, consumer acks,
+//!   delivery limits and a dead-letter queue; the [`queue` module](mod@queue)
+//!   says how each operation maps onto AMQP.
 //!
 //! The crate is runtime-agnostic: lapin reaches its runtime through the
 //! [async-rs] traits, and the caller passes the runtime. On weft that is
@@ -38,10 +40,12 @@
 
 mod connection;
 mod error;
+pub mod queue;
 mod uri;
 
 pub use self::connection::Connection;
 pub use self::error::Error;
+pub use self::queue::{QueueOptions, queue};
 pub use self::uri::Uri;
 
 /// lapin, the AMQP client underneath: its channels, options and types.

@@ -3,12 +3,11 @@
 //! [`Queue`](super::Queue), [`Producer`](super::Producer),
 //! [`Consumer`](super::Consumer) and [`Delivery`](super::Delivery) are a
 //! front over a backend, which holds the messages and decides who gets
-//! which. Today there is one, [`Memory`](super::Memory), in process. Two
-//! more are planned and not built yet: a durable backend on disk, which
-//! would append each accepted message to a log before a publish completes,
-//! and a broker backend on RabbitMQ, where publish would be a confirmed
-//! `basic.publish`, `poll_deliver` a `basic.consume` with `basic.qos`
-//! prefetch, and a verdict a `basic.ack` / `basic.nack` / `basic.reject`.
+//! which: [`Memory`](super::Memory) in process, and the RabbitMQ backend
+//! of crate weft-rabbitmq (`weft::rabbitmq::queue`), where publish is a
+//! confirmed `basic.publish`, `poll_deliver` a `basic.consume` with
+//! `basic.qos` prefetch, and a verdict a `basic.ack` / `basic.nack` /
+//! `basic.reject`. A durable backend on disk is planned, not built yet.
 //! The trait is the queue's state machine: a message is published, handed
 //! to one consumer, and ends with a verdict (or a deadline, or a TTL, which
 //! the backend enforces itself); what does not end in an ack is delivered

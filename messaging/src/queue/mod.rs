@@ -414,8 +414,9 @@ impl<T: Clone + Send + 'static> Queue<T> {
     }
 
     /// A queue served by `backend`: a [`Memory`] made from a [`Builder`],
-    /// or a store of your own (durable and broker backends are planned,
-    /// not built yet).
+    /// the RabbitMQ backend (`weft::rabbitmq::queue` makes the queue with
+    /// it), or a store of your own (a durable backend is planned, not built
+    /// yet).
     pub fn with_backend(backend: impl Backend<T>) -> Queue<T> {
         Queue {
             backend: Arc::new(backend),

@@ -1,0 +1,230 @@
+//! weft's message properties and dead-letter reasons onto AMQP's, and back.
+//!
+//! | weft | AMQP 0-9-1 / RabbitMQ |
+//! | --- | --- |
+//! | [`Properties::id`] | `message-id` |
+//! | [`Properties::timestamp`] | `timestamp` (whole seconds: the fraction is lost) |
+//! | [`Properties::headers`] | `headers`, each a long string |
+//! | [`Properties::priority`] | `priority` (kept, but a quorum queue delivers in order regardless) |
+//! | [`Properties::ttl`] | `expiration`, in milliseconds |
+//! | delivery count | the broker's `x-delivery-count` header, plus one |
+//! | [`DeadReason`] | the newest `x-death` entry's `reason` |
+
+use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use std::io;
+use std::time::{Duration, UNIX_EPOCH};
+use weft_messaging::Properties;
+use weft_messaging::queue::DeadReason;
+
+/// Headers the broker sets, not the publisher's: left out of the
+/// properties a consumer sees.
+const BROKER_HEADERS: [&str; 8] = [
+    "x-delivery-count",
+    "x-death",
+    "x-first-death-reason",
+    "x-first-death-queue",
+    "x-first-death-exchange",
+    "x-last-death-reason",
+    "x-last-death-queue",
+    "x-last-death-exchange",
+];
+
+/// A short string, or an `InvalidInput` error naming `what` when it is
+/// longer than AMQP's 255 bytes.
+pub(crate) fn short(text: &str, what: &str) -> io::Result<ShortString> {
+    ShortString::try_new(text)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}")))
+}
+
+/// The AMQP properties of a message published with `properties` (or
+/// none): persistent, and carrying what weft's properties hold.
+pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProperties> {
+    let amqp = BasicProperties::default().with_delivery_mode(2);
+    let Some(properties) = properties else {
+        return Ok(amqp);
+    };
+    let mut amqp = amqp.with_message_id(short(properties.id().as_str(), "message id")?);
+    if let Some(at) = properties.timestamp() {
+        let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        amqp = amqp.with_timestamp(secs);
+    }
+    if !properties.headers().is_empty() {
+        let mut headers = FieldTable::default();
+        for (name, value) in properties.headers() {
+            headers.insert(
+                short(name, "header name")?,
+                AMQPValue::LongString(value.as_str().into()),
+            );
+        }
+        amqp = amqp.with_headers(headers);
+    }
+    if properties.priority() > 0 {
+        amqp = amqp.with_priority(properties.priority());
+    }
+    if let Some(ttl) = properties.ttl() {
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        amqp = amqp.with_expiration(short(&millis.to_string(), "expiration")?);
+    }
+    Ok(amqp)
+}
+
+/// weft's properties of a message the broker delivered: `None` when it
+/// was published without (it has no `message-id`).
+pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
+    let id = amqp.message_id().as_ref()?;
+    let mut properties = Properties::new().with_id(id.as_str());
+    if let Some(secs) = amqp.timestamp() {
+        properties = properties.with_timestamp(UNIX_EPOCH + Duration::from_secs(*secs));
+    }
+    if let Some(headers) = amqp.headers() {
+        for (name, value) in headers.inner() {
+            if BROKER_HEADERS.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(text) = text(value) {
+                properties = properties.with_header(name.as_str(), text);
+            }
+        }
+    }
+    if let Some(priority) = amqp.priority().filter(|p| *p > 0) {
+        properties = properties.with_priority(priority);
+    }
+    if let Some(millis) = amqp.expiration().as_ref().and_then(|e| e.as_str().parse().ok()) {
+        properties = properties.with_ttl(Duration::from_millis(millis));
+    }
+    Some(properties)
+}
+
+/// How many times the broker has delivered the message, this time
+/// included: a quorum queue's `x-delivery-count` counts the earlier
+/// deliveries; `redelivered` alone (a classic queue, a broker restart)
+/// counts as one earlier delivery.
+pub(crate) fn delivery_count(amqp: &BasicProperties, redelivered: bool) -> u32 {
+    let earlier = header(amqp, "x-delivery-count")
+        .and_then(number)
+        .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let earlier = if redelivered { earlier.max(1) } else { earlier };
+    earlier.saturating_add(1)
+}
+
+/// Why the broker dead-lettered the message: the newest `x-death`
+/// entry's reason (or `x-first-death-reason`). RabbitMQ's `rejected`
+/// (a reject or a nack without requeue), `expired` (the queue's or the
+/// message's TTL), `maxlen` (`x-max-length` with `drop-head`) and
+/// `delivery_limit` (a quorum queue's `x-delivery-limit`). Anything else,
+/// or none, reads as `Rejected`.
+pub(crate) fn dead_reason(amqp: &BasicProperties) -> DeadReason {
+    let newest = header(amqp, "x-death")
+        .and_then(|deaths| match deaths {
+            AMQPValue::FieldArray(deaths) => deaths.as_slice().first(),
+            _ => None,
+        })
+        .and_then(|death| match death {
+            AMQPValue::FieldTable(death) => death.inner().get("reason"),
+            _ => None,
+        })
+        .or_else(|| header(amqp, "x-first-death-reason"))
+        .and_then(text);
+    match newest.as_deref() {
+        Some("expired") => DeadReason::Expired,
+        Some("maxlen") => DeadReason::Overflowed,
+        Some("delivery_limit") => DeadReason::MaxDeliveries,
+        _ => DeadReason::Rejected,
+    }
+}
+
+fn header<'a>(amqp: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
+    amqp.headers().as_ref()?.inner().get(name)
+}
+
+fn text(value: &AMQPValue) -> Option<String> {
+    match value {
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn number(value: &AMQPValue) -> Option<u64> {
+    match *value {
+        AMQPValue::ShortShortInt(n) => u64::try_from(n).ok(),
+        AMQPValue::ShortShortUInt(n) => Some(n.into()),
+        AMQPValue::ShortInt(n) => u64::try_from(n).ok(),
+        AMQPValue::ShortUInt(n) => Some(n.into()),
+        AMQPValue::LongInt(n) => u64::try_from(n).ok(),
+        AMQPValue::LongUInt(n) => Some(n.into()),
+        AMQPValue::LongLongInt(n) => u64::try_from(n).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_survive_the_round_trip_as_far_as_amqp_carries_them() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+        let props = Properties::new()
+            .with_id("order-7")
+            .with_header("tenant", "acme")
+            .with_timestamp(at)
+            .with_priority(3)
+            .with_ttl(Duration::from_millis(1500));
+        let back = from_amqp(&to_amqp(Some(&props)).unwrap()).unwrap();
+        assert_eq!(back.id().as_str(), "order-7");
+        assert_eq!(back.header("tenant"), Some("acme"));
+        assert_eq!(back.priority(), 3);
+        assert_eq!(back.ttl(), Some(Duration::from_millis(1500)));
+        // Whole seconds only.
+        assert_eq!(
+            back.timestamp(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
+    }
+
+    #[test]
+    fn a_message_without_properties_has_none_back() {
+        let amqp = to_amqp(None).unwrap();
+        assert_eq!(*amqp.delivery_mode(), Some(2));
+        assert!(from_amqp(&amqp).is_none());
+    }
+
+    #[test]
+    fn a_header_name_too_long_for_amqp_is_an_error_not_a_panic() {
+        let props = Properties::new().with_header("h".repeat(300), "v");
+        let err = to_amqp(Some(&props)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn the_delivery_count_reads_x_delivery_count() {
+        let mut headers = FieldTable::default();
+        headers.insert("x-delivery-count".into(), AMQPValue::LongLongInt(2));
+        let amqp = BasicProperties::default().with_headers(headers);
+        assert_eq!(delivery_count(&amqp, true), 3);
+        assert_eq!(delivery_count(&BasicProperties::default(), false), 1);
+        assert_eq!(delivery_count(&BasicProperties::default(), true), 2);
+    }
+
+    #[test]
+    fn the_dead_reason_is_the_newest_x_death_entry() {
+        for (reason, expected) in [
+            ("rejected", DeadReason::Rejected),
+            ("expired", DeadReason::Expired),
+            ("maxlen", DeadReason::Overflowed),
+            ("delivery_limit", DeadReason::MaxDeliveries),
+        ] {
+            let mut death = FieldTable::default();
+            death.insert("reason".into(), AMQPValue::LongString(reason.into()));
+            let mut older = FieldTable::default();
+            older.insert("reason".into(), AMQPValue::LongString("expired".into()));
+            let deaths = vec![AMQPValue::FieldTable(death), AMQPValue::FieldTable(older)];
+            let mut headers = FieldTable::default();
+            headers.insert("x-death".into(), AMQPValue::FieldArray(deaths.into()));
+            let amqp = BasicProperties::default().with_headers(headers);
+            assert_eq!(dead_reason(&amqp), expected, "{reason}");
+        }
+    }
+}

@@ -1,0 +1,798 @@
+//! `Rabbit`: weft's queue [`Backend`] on a quorum queue.
+//!
+//! # Protocol
+//!
+//! Every broker operation is a lapin future. A poll of the backend polls
+//! that future once, at once, so that its frame is queued on lapin's
+//! connection before the poll returns (an ack sent before its consumer's
+//! channel closes is an ack the broker sees). If the future is not done:
+//!
+//! - with the caller's context, it is *parked* in `State` under the
+//!   operation's key (a publish's ticket, a delivery's tag) and the next
+//!   poll with that key takes it out, polls it with no lock held, and
+//!   parks it again if it is still pending;
+//! - without one (`try_publish`, a verdict method), it is spawned on the
+//!   queue's spawner to finish on its own.
+//!
+//! Locks: `State` is one mutex, never held while a future is polled, a
+//! waker woken or user code run. Each consumer's `Subscription` has a
+//! mutex of its own, held while its lapin stream is polled; it may take
+//! `State` inside (to record a delivery), never the other way round. The
+//! dead-letter consumer has its own mutex and takes no other.
+//!
+//! A delivery is *in flight* while its tag is in `State::flights`; the
+//! first of a verdict, its ack deadline or its consumer's removal takes it
+//! out, and whoever does sends the broker what ends it.
+
+use super::amqp;
+use crate::{Connection, Error};
+use futures_core::Stream;
+use lapin::Confirmation;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    BasicRejectOptions, QueuePurgeOptions,
+};
+use lapin::types::{FieldTable, ShortString};
+use lapin::{BasicProperties, Channel};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+use weft_messaging::StoreError;
+use weft_messaging::queue::{
+    AckError, Backend, Codec, ConsumerStats, DeadLetter, Handed, PublishError, PublishOp, Stats, Verdict,
+};
+use weft_primitives::spawner::Spawner;
+
+/// A broker operation in progress.
+type Op<R> = Pin<Box<dyn Future<Output = R> + Send + 'static>>;
+
+/// What [`queue`](super::queue) made, for [`Rabbit::new`].
+pub(crate) struct Parts<T> {
+    pub(crate) conn: Connection,
+    pub(crate) name: ShortString,
+    pub(crate) prefetch: u16,
+    pub(crate) ack_deadline: Option<Duration>,
+    pub(crate) codec: Box<dyn Codec<T>>,
+    pub(crate) spawner: Spawner,
+    pub(crate) publisher: Channel,
+    pub(crate) dead_channel: Channel,
+    pub(crate) dead_consumer: lapin::Consumer,
+}
+
+/// The backend; see the [module docs](self).
+pub(crate) struct Rabbit<T> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
+    conn: Connection,
+    name: ShortString,
+    prefetch: u16,
+    ack_deadline: Option<Duration>,
+    codec: Box<dyn Codec<T>>,
+    spawner: Spawner,
+    publisher: Channel,
+    /// Publishes the broker confirmed, counted by the publish futures.
+    published: Arc<AtomicU64>,
+    closed: AtomicBool,
+    /// Tickets, delivery tags and consumer ids.
+    next: AtomicU64,
+    state: Mutex<State<T>>,
+    dead: Mutex<DeadLetters>,
+    /// The channel `dead` consumes on.
+    dead_channel: Channel,
+}
+
+struct State<T> {
+    publishes: HashMap<u64, Op<Result<(), PublishError<T>>>>,
+    settles: HashMap<u64, Op<Result<(), AckError>>>,
+    consumers: HashMap<u64, Arc<Mutex<Subscription>>>,
+    consumer_stats: HashMap<u64, ConsumerStats>,
+    flights: HashMap<u64, Flight>,
+    acked: u64,
+    delayed: usize,
+}
+
+/// The consumer of the dead-letter queue, and the waker of the task
+/// waiting on it: lapin's stream keeps one waker, so a `try_dead_letter`
+/// polls with the waiter's, not with one that would leave it unwoken.
+struct DeadLetters {
+    stream: lapin::Consumer,
+    waker: Option<Waker>,
+}
+
+/// One consumer's channel and `basic.consume`, made at its first receive.
+struct Subscription {
+    setup: Option<Op<Result<(Channel, lapin::Consumer), lapin::Error>>>,
+    live: Option<(Channel, lapin::Consumer)>,
+    /// The waiting receive, woken by `close`.
+    waker: Option<Waker>,
+}
+
+/// A delivery in a consumer's hands. Its verdict goes out on its
+/// consumer's channel itself, not through lapin's `Acker` (which hands it
+/// to a task of lapin's): so a verdict sent before the channel closes
+/// reaches the broker before the close does.
+struct Flight {
+    channel: Channel,
+    delivery_tag: u64,
+    consumer: u64,
+    deadline: Option<Instant>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// lapin's error as an I/O error (its own kind kept where it has one).
+fn io_error(err: lapin::Error) -> io::Error {
+    match Error::from(err) {
+        Error::Io(io) => io,
+        other => io::Error::other(other),
+    }
+}
+
+impl<T: Clone + Send + 'static> Rabbit<T> {
+    pub(crate) fn new(parts: Parts<T>) -> Rabbit<T> {
+        Rabbit {
+            shared: Arc::new(Shared {
+                conn: parts.conn,
+                name: parts.name,
+                prefetch: parts.prefetch,
+                ack_deadline: parts.ack_deadline,
+                codec: parts.codec,
+                spawner: parts.spawner,
+                publisher: parts.publisher,
+                published: Arc::new(AtomicU64::new(0)),
+                closed: AtomicBool::new(false),
+                next: AtomicU64::new(1),
+                state: Mutex::new(State {
+                    publishes: HashMap::new(),
+                    settles: HashMap::new(),
+                    consumers: HashMap::new(),
+                    consumer_stats: HashMap::new(),
+                    flights: HashMap::new(),
+                    acked: 0,
+                    delayed: 0,
+                }),
+                dead: Mutex::new(DeadLetters {
+                    stream: parts.dead_consumer,
+                    waker: None,
+                }),
+                dead_channel: parts.dead_channel,
+            }),
+        }
+    }
+
+    fn next(&self) -> u64 {
+        self.shared.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Polls `op` once, at once; what it does if not done is in the
+    /// [module docs](self): `park` keeps it for the caller's next poll.
+    fn start<R: Send + 'static>(
+        &self,
+        mut op: Op<R>,
+        cx: Option<&mut Context<'_>>,
+        park: impl FnOnce(&mut State<T>, Op<R>),
+    ) -> Poll<R> {
+        match cx {
+            Some(cx) => match op.as_mut().poll(cx) {
+                Poll::Ready(r) => Poll::Ready(r),
+                Poll::Pending => {
+                    park(&mut lock(&self.shared.state), op);
+                    Poll::Pending
+                }
+            },
+            None => {
+                let mut noop = Context::from_waker(Waker::noop());
+                match op.as_mut().poll(&mut noop) {
+                    Poll::Ready(r) => Poll::Ready(r),
+                    Poll::Pending => {
+                        self.shared.spawner.spawn(async move {
+                            let _ = op.await;
+                        });
+                        Poll::Pending
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls the op parked under `key` in the map `field` picks, if any.
+    fn resume<R>(
+        &self,
+        key: u64,
+        cx: &mut Context<'_>,
+        field: impl Fn(&mut State<T>) -> &mut HashMap<u64, Op<R>>,
+    ) -> Option<Poll<R>> {
+        let mut op = field(&mut lock(&self.shared.state)).remove(&key)?;
+        let polled = op.as_mut().poll(cx);
+        if polled.is_pending() {
+            field(&mut lock(&self.shared.state)).insert(key, op);
+        }
+        Some(polled)
+    }
+
+    /// A delivery the broker made to `consumer`, recorded in flight; `None`
+    /// if its bytes do not decode (it is then rejected: dead-lettered).
+    fn hand(
+        &self,
+        consumer: u64,
+        channel: &Channel,
+        delivery: lapin::message::Delivery,
+    ) -> Option<Handed<T>> {
+        let message = match self.shared.codec.decode(&delivery.data) {
+            Ok(message) => message,
+            Err(_) => {
+                let reject = Box::pin(send_verdict(
+                    channel.clone(),
+                    delivery.delivery_tag,
+                    Verdict::Reject,
+                ));
+                let _ = self.start(reject, None, |_, _| {});
+                return None;
+            }
+        };
+        let tag = self.next();
+        let deadline = self
+            .shared
+            .ack_deadline
+            .and_then(|d| self.shared.spawner.now().checked_add(d));
+        {
+            let mut state = lock(&self.shared.state);
+            state.flights.insert(
+                tag,
+                Flight {
+                    channel: channel.clone(),
+                    delivery_tag: delivery.delivery_tag,
+                    consumer,
+                    deadline,
+                },
+            );
+            state.consumer_stats.entry(consumer).or_default().in_hand += 1;
+        }
+        if let Some(deadline) = deadline {
+            self.watch(tag, deadline);
+        }
+        Some(Handed {
+            tag,
+            message,
+            deliveries: amqp::delivery_count(&delivery.properties, delivery.redelivered),
+            properties: amqp::from_amqp(&delivery.properties).map(Box::new),
+        })
+    }
+
+    /// Enforces delivery `tag`'s ack deadline: once it passes (as extended
+    /// meanwhile), gives the message back to the broker.
+    fn watch(&self, tag: u64, deadline: Instant) {
+        let shared = Arc::downgrade(&self.shared);
+        let spawner = self.shared.spawner.clone();
+        self.shared
+            .spawner
+            .spawn(watch_deadline(shared, spawner, tag, deadline));
+    }
+
+    /// Takes delivery `tag` out of flight, counting `verdict` for its
+    /// consumer.
+    fn land(&self, tag: u64, verdict: Verdict) -> Option<Flight> {
+        let mut state = lock(&self.shared.state);
+        let flight = state.flights.remove(&tag)?;
+        if verdict == Verdict::Ack {
+            state.acked += 1;
+        }
+        let stats = state.consumer_stats.entry(flight.consumer).or_default();
+        stats.in_hand = stats.in_hand.saturating_sub(1);
+        match verdict {
+            Verdict::Ack => stats.acked += 1,
+            Verdict::Nack { .. } | Verdict::NackAfter { .. } => stats.nacked += 1,
+            Verdict::Reject => stats.rejected += 1,
+            Verdict::Dropped => {}
+        }
+        Some(flight)
+    }
+}
+
+async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, mut deadline: Instant) {
+    loop {
+        spawner.sleep_until(deadline).await;
+        let Some(shared) = shared.upgrade() else { return };
+        let flight = {
+            let mut state = lock(&shared.state);
+            match state.flights.get(&tag).map(|flight| flight.deadline) {
+                // Settled, or its deadline lifted (extended past the clock).
+                None | Some(None) => return,
+                Some(Some(later)) if later > deadline => {
+                    deadline = later;
+                    continue;
+                }
+                Some(Some(_)) => {}
+            }
+            let Some(flight) = state.flights.remove(&tag) else {
+                return;
+            };
+            let stats = state.consumer_stats.entry(flight.consumer).or_default();
+            stats.in_hand = stats.in_hand.saturating_sub(1);
+            flight
+        };
+        drop(shared);
+        let _ = send_verdict(flight.channel, flight.delivery_tag, Verdict::Dropped).await;
+        return;
+    }
+}
+
+/// Publishes `bytes` to `queue` on `channel` and waits for the confirm.
+async fn publish<T>(
+    channel: Channel,
+    queue: ShortString,
+    bytes: Vec<u8>,
+    properties: BasicProperties,
+    message: T,
+    published: Arc<AtomicU64>,
+) -> Result<(), PublishError<T>> {
+    let not_stored = |message, error| {
+        Err(PublishError::Store(StoreError::NotStored {
+            value: message,
+            error,
+        }))
+    };
+    let unknown = |error| Err(PublishError::Store(StoreError::Unknown { error }));
+    if !channel.status().connected() {
+        let error = io::Error::new(io::ErrorKind::NotConnected, "the publishing channel is closed");
+        return not_stored(message, error);
+    }
+    let options = BasicPublishOptions {
+        mandatory: true,
+        ..BasicPublishOptions::default()
+    };
+    let confirm = match channel
+        .basic_publish("".into(), queue, options, &bytes, properties)
+        .await
+    {
+        Ok(confirm) => confirm,
+        Err(err) => return unknown(io_error(err)),
+    };
+    match confirm.await {
+        Ok(Confirmation::Ack(None)) => {
+            published.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Ok(Confirmation::Ack(Some(_))) => not_stored(
+            message,
+            io::Error::new(io::ErrorKind::NotFound, "no queue took the message"),
+        ),
+        Ok(Confirmation::Nack(_)) => {
+            not_stored(message, io::Error::other("the broker did not store the message"))
+        }
+        Ok(Confirmation::NotRequested) => unknown(io::Error::other("publisher confirms are off")),
+        Err(err) => unknown(io_error(err)),
+    }
+}
+
+/// Sends `verdict` for delivery `tag` on `channel`, the channel it came on.
+async fn send_verdict(channel: Channel, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+    if !channel.status().connected() {
+        return Err(AckError::Store(StoreError::NotStored {
+            value: verdict,
+            error: io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the delivery's channel is closed: the broker gives the message back",
+            ),
+        }));
+    }
+    let sent = match verdict {
+        Verdict::Ack => channel.basic_ack(tag, BasicAckOptions::default()).await,
+        Verdict::Nack { requeue: false } | Verdict::Reject => {
+            channel
+                .basic_reject(tag, BasicRejectOptions { requeue: false })
+                .await
+        }
+        Verdict::Nack { requeue: true } | Verdict::Dropped | Verdict::NackAfter { .. } => {
+            let options = BasicNackOptions {
+                requeue: true,
+                ..BasicNackOptions::default()
+            };
+            channel.basic_nack(tag, options).await
+        }
+    };
+    sent.map_err(|err| AckError::Store(StoreError::Unknown { error: io_error(err) }))
+}
+
+/// Opens a consumer's channel and starts consuming `queue`.
+async fn subscribe(
+    conn: Connection,
+    queue: ShortString,
+    prefetch: u16,
+) -> Result<(Channel, lapin::Consumer), lapin::Error> {
+    let channel = conn.as_lapin().create_channel().await?;
+    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+    let consumer = channel
+        .basic_consume(
+            queue,
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok((channel, consumer))
+}
+
+impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        if let Some(ticket) = op.ticket {
+            // Without a context: sent, the outcome not awaited.
+            let Some(cx) = cx else { return Poll::Pending };
+            let polled = self.resume(ticket, cx, |state| &mut state.publishes);
+            if polled.as_ref().is_none_or(Poll::is_ready) {
+                op.ticket = None;
+            }
+            return polled.unwrap_or_else(|| {
+                let error = io::Error::other("the publish was given up");
+                Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })))
+            });
+        }
+        let Some((message, properties)) = op.message.take() else {
+            let error = io::Error::other("the publish already completed");
+            return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
+        };
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(PublishError::Closed(message)));
+        }
+        let amqp = match amqp::to_amqp(properties.as_deref()) {
+            Ok(amqp) => amqp,
+            Err(error) => {
+                return Poll::Ready(Err(PublishError::Store(StoreError::NotStored {
+                    value: message,
+                    error,
+                })));
+            }
+        };
+        let mut bytes = Vec::new();
+        if let Err(e) = self.shared.codec.encode(&message, &mut bytes) {
+            let error = io::Error::new(io::ErrorKind::InvalidInput, e);
+            return Poll::Ready(Err(PublishError::Store(StoreError::NotStored {
+                value: message,
+                error,
+            })));
+        }
+        let shared = &self.shared;
+        let publishing = Box::pin(publish(
+            shared.publisher.clone(),
+            shared.name.clone(),
+            bytes,
+            amqp,
+            message,
+            shared.published.clone(),
+        ));
+        let ticket = self.next();
+        let polled = self.start(publishing, cx, |state, op| {
+            state.publishes.insert(ticket, op);
+        });
+        if polled.is_pending() {
+            op.ticket = Some(ticket);
+        }
+        polled
+    }
+
+    fn cancel_publish(&self, op: &mut PublishOp<T>) {
+        if let Some(ticket) = op.ticket.take() {
+            let dropped = lock(&self.shared.state).publishes.remove(&ticket);
+            drop(dropped);
+        }
+    }
+
+    fn add_consumer(&self) -> u64 {
+        let id = self.next();
+        let subscription = Arc::new(Mutex::new(Subscription {
+            setup: None,
+            live: None,
+            waker: None,
+        }));
+        let mut state = lock(&self.shared.state);
+        state.consumers.insert(id, subscription);
+        state.consumer_stats.insert(id, ConsumerStats::default());
+        id
+    }
+
+    fn poll_deliver(
+        &self,
+        consumer: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Handed<T>>, StoreError<()>>> {
+        let mut handed = None;
+        self.poll_deliver_batch(consumer, 1, cx, &mut |h| handed = Some(h))
+            .map_ok(|n| n.and(handed))
+    }
+
+    fn poll_deliver_batch(
+        &self,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<T>),
+    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
+        let subscription = lock(&self.shared.state).consumers.get(&consumer).cloned();
+        let Some(subscription) = subscription else {
+            return Poll::Ready(Ok(None));
+        };
+        let closed = || self.shared.closed.load(Ordering::Acquire);
+        let mut sub = lock(&subscription);
+        if sub.live.is_none() {
+            if closed() {
+                return Poll::Ready(Ok(None));
+            }
+            let shared = &self.shared;
+            let setup = sub.setup.get_or_insert_with(|| {
+                Box::pin(subscribe(
+                    shared.conn.clone(),
+                    shared.name.clone(),
+                    shared.prefetch,
+                ))
+            });
+            match setup.as_mut().poll(cx) {
+                Poll::Pending => {
+                    sub.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(err)) => {
+                    sub.setup = None;
+                    return Poll::Ready(Err(StoreError::NotStored {
+                        value: (),
+                        error: io_error(err),
+                    }));
+                }
+                Poll::Ready(Ok(live)) => {
+                    sub.setup = None;
+                    sub.live = Some(live);
+                }
+            }
+        }
+        let mut count = 0;
+        while count < max {
+            let Some((channel, stream)) = sub.live.as_mut() else {
+                break;
+            };
+            match Pin::new(stream).poll_next(cx) {
+                Poll::Ready(Some(Ok(delivery))) => {
+                    if let Some(handed) = self.hand(consumer, channel, delivery) {
+                        out(handed);
+                        count += 1;
+                    }
+                }
+                Poll::Ready(Some(Err(err))) => {
+                    // The channel failed: the broker requeues what it held.
+                    sub.live = None;
+                    if count == 0 {
+                        return Poll::Ready(Err(StoreError::Unknown { error: io_error(err) }));
+                    }
+                }
+                Poll::Ready(None) => {
+                    // The broker cancelled the consumer (the queue was deleted).
+                    sub.live = None;
+                    if count == 0 {
+                        return Poll::Ready(Ok(None));
+                    }
+                }
+                Poll::Pending => break,
+            }
+        }
+        if count > 0 {
+            return Poll::Ready(Ok(Some(count)));
+        }
+        if closed() {
+            return Poll::Ready(Ok(None));
+        }
+        sub.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn cancel_deliver(&self, consumer: u64) {
+        // Nothing is set aside: what lapin prefetched stays in its buffer.
+        let subscription = lock(&self.shared.state).consumers.get(&consumer).cloned();
+        if let Some(subscription) = subscription {
+            lock(&subscription).waker = None;
+        }
+    }
+
+    fn remove_consumer(&self, consumer: u64) {
+        let (subscription, orphans) = {
+            let mut state = lock(&self.shared.state);
+            state.consumer_stats.remove(&consumer);
+            let orphans: Vec<u64> = state
+                .flights
+                .iter()
+                .filter(|(_, flight)| flight.consumer == consumer)
+                .map(|(tag, _)| *tag)
+                .collect();
+            let orphans: Vec<Flight> = orphans
+                .iter()
+                .filter_map(|tag| state.flights.remove(tag))
+                .collect();
+            (state.consumers.remove(&consumer), orphans)
+        };
+        // Their channel closes: the broker requeues them.
+        drop(orphans);
+        let live = subscription.and_then(|subscription| lock(&subscription).live.take());
+        if let Some((channel, stream)) = live {
+            drop(stream);
+            let close = Box::pin(async move {
+                let _ = channel.close(200, "the consumer was dropped".into()).await;
+            });
+            let _ = self.start(close, None, |_, _| {});
+        }
+    }
+
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        mut cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        if let Some(cx) = cx.as_deref_mut()
+            && let Some(polled) = self.resume(tag, cx, |state| &mut state.settles)
+        {
+            return polled;
+        }
+        let Some(flight) = self.land(tag, verdict) else {
+            return Poll::Ready(Err(AckError::NotInFlight));
+        };
+        if let Verdict::NackAfter { delay } = verdict {
+            // Held here for `delay`, then given back: see the module docs.
+            let shared = Arc::downgrade(&self.shared);
+            let spawner = self.shared.spawner.clone();
+            let at = spawner.now().checked_add(delay);
+            lock(&self.shared.state).delayed += 1;
+            self.shared.spawner.spawn(async move {
+                if let Some(at) = at {
+                    spawner.sleep_until(at).await;
+                }
+                let _ = send_verdict(flight.channel, flight.delivery_tag, verdict).await;
+                if let Some(shared) = shared.upgrade() {
+                    lock(&shared.state).delayed -= 1;
+                }
+            });
+            return Poll::Ready(Ok(()));
+        }
+        let sending = Box::pin(send_verdict(flight.channel, flight.delivery_tag, verdict));
+        self.start(sending, cx, |state, op| {
+            state.settles.insert(tag, op);
+        })
+    }
+
+    fn poll_extend_deadline(
+        &self,
+        tag: u64,
+        extra: Duration,
+        _cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        let Some(deadline) = self.shared.spawner.now().checked_add(extra) else {
+            // Too far to represent: no deadline.
+            return match lock(&self.shared.state).flights.get_mut(&tag) {
+                Some(flight) => {
+                    flight.deadline = None;
+                    Poll::Ready(Ok(()))
+                }
+                None => Poll::Ready(Err(AckError::NotInFlight)),
+            };
+        };
+        let watched = {
+            let mut state = lock(&self.shared.state);
+            let Some(flight) = state.flights.get_mut(&tag) else {
+                return Poll::Ready(Err(AckError::NotInFlight));
+            };
+            flight.deadline.replace(deadline).is_some()
+        };
+        if !watched {
+            self.watch(tag, deadline);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        let subscriptions: Vec<_> = lock(&self.shared.state).consumers.values().cloned().collect();
+        for subscription in subscriptions {
+            let waker = lock(&subscription).waker.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn purge(&self) -> usize {
+        let channel = self.shared.publisher.clone();
+        let name = self.shared.name.clone();
+        let purge = Box::pin(async move {
+            let _ = channel.queue_purge(name, QueuePurgeOptions::default()).await;
+        });
+        let _ = self.start(purge, None, |_, _| {});
+        0
+    }
+
+    fn redrive(&self, _choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize {
+        0
+    }
+
+    fn stats(&self) -> Stats {
+        let state = lock(&self.shared.state);
+        Stats {
+            in_flight: state.flights.len(),
+            delayed: state.delayed,
+            published: self.shared.published.load(Ordering::Relaxed),
+            acked: state.acked,
+            ..Stats::default()
+        }
+    }
+
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        lock(&self.shared.state)
+            .consumer_stats
+            .get(&consumer)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
+        let polled = {
+            let mut dead = lock(&self.shared.dead);
+            if let Some(cx) = cx {
+                dead.waker = Some(cx.waker().clone());
+            }
+            let waker = dead.waker.clone().unwrap_or_else(|| Waker::noop().clone());
+            let polled = Pin::new(&mut dead.stream).poll_next(&mut Context::from_waker(&waker));
+            // The waiter got its answer; a `try_` that took a letter leaves
+            // the waiter registered (at worst, woken for nothing).
+            if polled.is_ready() && cx.is_some() {
+                dead.waker = None;
+            }
+            polled
+        };
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(delivery))) => {
+                let channel = self.shared.dead_channel.clone();
+                let take = Box::pin(send_verdict(channel, delivery.delivery_tag, Verdict::Ack));
+                let _ = self.start(take, None, |_, _| {});
+                match self.shared.codec.decode(&delivery.data) {
+                    Ok(message) => Poll::Ready(Ok(DeadLetter {
+                        message,
+                        reason: amqp::dead_reason(&delivery.properties),
+                        history: Vec::new(),
+                        properties: amqp::from_amqp(&delivery.properties),
+                    })),
+                    Err(e) => Poll::Ready(Err(StoreError::Unknown {
+                        error: io::Error::new(io::ErrorKind::InvalidData, e),
+                    })),
+                }
+            }
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Err(StoreError::NotStored {
+                value: (),
+                error: io_error(err),
+            })),
+            Poll::Ready(None) => Poll::Ready(Err(StoreError::NotStored {
+                value: (),
+                error: io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "the broker cancelled the dead-letter consumer",
+                ),
+            })),
+        }
+    }
+
+    fn spawner(&self) -> Option<Spawner> {
+        Some(self.shared.spawner.clone())
+    }
+}
