@@ -9,6 +9,8 @@
 //! and the backend stores it, so a group rebuilt on the same backend
 //! resumes there.
 
+mod membership;
+
 use super::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use super::error::{EventsError, InvalidName, RecvError};
 use super::pattern::{MAX_NAME_LEN, Pattern};
