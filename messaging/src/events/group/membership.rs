@@ -1,7 +1,225 @@
-//! Joining a consumer group: the bus's [`join`](EventBus::join) methods.
+//! Who is in a group: the [`Coordinator`] and its membership, which
+//! assigns partitions to members and rebalances them as members join and
+//! leave, and joining (the bus's [`join`](EventBus::join) methods).
 
-use crate::events::group;
-use crate::events::{EventBus, EventsError, Member, StartAt};
+use super::member::Member;
+use super::state::Group;
+use crate::events::backend::ReaderId;
+use crate::events::error::{EventsError, InvalidName};
+use crate::events::pattern::{MAX_NAME_LEN, Pattern};
+use crate::events::{EventBus, Inner, StartAt, TopicOptions, now_or_would_block};
+use crate::loom::{Mutex, lock};
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Waker;
+
+// ANCHOR: coordinator
+/// Who belongs to a group on one topic, and (for an assigned group) who
+/// owns which partition.
+pub(crate) struct Coordinator {
+    pub(super) state: Mutex<Membership>,
+}
+
+pub(super) struct Membership {
+    /// Members that share every partition ([`join`]).
+    pub(super) shared: usize,
+    /// Members of an assigned group, in the order they joined.
+    pub(super) members: Vec<ReaderId>,
+    /// Where each partition should be: partition `p` goes to
+    /// `members[p % members.len()]`.
+    pub(super) target: Vec<Option<ReaderId>>,
+    /// Who holds each partition now. A partition whose target moved stays
+    /// with its holder until that member's next call (or its leaving), so
+    /// it can settle what it holds first; then the target takes it up.
+    pub(super) holder: Vec<Option<ReaderId>>,
+    /// Members whose assignment changed and who have not been told.
+    pub(super) untold: Vec<ReaderId>,
+    /// Members of an assigned group waiting for a partition to be let go.
+    pub(super) waiters: Vec<(ReaderId, Waker)>,
+}
+
+impl Membership {
+    /// The partitions `member` should own.
+    pub(super) fn targets_of(&self, member: ReaderId) -> Vec<u32> {
+        (0..)
+            .zip(&self.target)
+            .filter(|(_, t)| **t == Some(member))
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// Assigns the partitions again (round robin over members in join
+    /// order), marking the members whose share changed to be told.
+    pub(super) fn reassign(&mut self) {
+        let before: Vec<_> = self.members.iter().map(|&m| (m, self.targets_of(m))).collect();
+        let n = self.members.len();
+        for (p, target) in self.target.iter_mut().enumerate() {
+            *target = (n > 0).then(|| self.members[p % n]);
+        }
+        for (member, old) in before {
+            if self.targets_of(member) != old && !self.untold.contains(&member) {
+                self.untold.push(member);
+            }
+        }
+        // A partition nobody holds goes to its target at once.
+        for (holder, target) in self.holder.iter_mut().zip(&self.target) {
+            if holder.is_none() {
+                *holder = *target;
+            }
+        }
+    }
+}
+// ANCHOR_END: coordinator
+
+/// [`join_async`] for a caller that cannot wait: a backend that does not
+/// answer at once is a `WouldBlock` error.
+pub(crate) fn join<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &str,
+    from: StartAt,
+    assigned: bool,
+) -> Result<Member<T>, EventsError> {
+    now_or_would_block(join_async(inner, group, topic, from, assigned))
+}
+
+/// A new member of `group` on `topic`. What the backend is asked (the
+/// topic's logs, the group's committed offsets, the start of a new group)
+/// is awaited without holding a lock; the group's state in each partition
+/// is made under the groups' lock, all partitions at once, by one joiner.
+pub(crate) async fn join_async<T: Clone + Send + 'static>(
+    inner: &Inner<T>,
+    group: &str,
+    topic: &str,
+    from: StartAt,
+    assigned: bool,
+) -> Result<Member<T>, EventsError> {
+    if group.is_empty() || group.len() > MAX_NAME_LEN {
+        let reason = "a group name must be 1 to 255 bytes";
+        return Err(InvalidName::new(group, reason).into());
+    }
+    if !Pattern::parse(topic)?.is_literal() {
+        return Err(EventsError::GroupNeedsTopic(topic.to_owned()));
+    }
+    let options = TopicOptions::default();
+    let (name, topic_parts) = poll_fn(|cx| inner.poll_log(cx, topic, &options)).await?;
+    let count = topic_parts.logs.len();
+    let key = |partition: u32| (group.to_owned(), name.clone(), partition);
+    // Where a new state would start in each partition the group has none
+    // in yet (states are never removed): its committed offset, else `from`
+    // (to be stored, so a group that never acks still resumes there).
+    let missing: Vec<u32> = {
+        let groups = lock(&inner.groups);
+        (0..count as u32)
+            .filter(|&p| !groups.contains_key(&key(p)))
+            .collect()
+    };
+    let mut starts = vec![None; count];
+    for p in missing {
+        let backend = &inner.backend;
+        let committed = poll_fn(|cx| backend.poll_committed(cx, group, &name, p)).await?;
+        starts[p as usize] = Some(match committed {
+            Some(committed) => (committed, false),
+            None => (from.offset_in(&*topic_parts.logs[p as usize]), true),
+        });
+    }
+    let (coord, parts, to_store) = {
+        let mut groups = lock(&inner.groups);
+        let coord = match groups.get(&key(0)) {
+            Some(first) => first.coord.clone(),
+            None => Arc::new(Coordinator {
+                state: Mutex::new(Membership {
+                    shared: 0,
+                    members: Vec::new(),
+                    target: vec![None; count],
+                    holder: vec![None; count],
+                    untold: Vec::new(),
+                    waiters: Vec::new(),
+                }),
+            }),
+        };
+        {
+            let membership = lock(&coord.state);
+            let other_kind = if assigned {
+                membership.shared > 0
+            } else {
+                !membership.members.is_empty()
+            };
+            if other_kind {
+                return Err(EventsError::GroupKind(group.to_owned()));
+            }
+        }
+        let mut parts = Vec::with_capacity(count);
+        for (partition, log) in (0..).zip(topic_parts.logs.iter()) {
+            let shared = match groups.get(&key(partition)) {
+                Some(shared) => shared.clone(),
+                None => {
+                    // Looked up above (a state missing then is missing now).
+                    let (start, store) =
+                        starts[partition as usize].unwrap_or_else(|| (from.offset_in(&**log), true));
+                    let state = Group::new(inner, group, &name, partition, log.clone(), start, coord.clone());
+                    lock(&state.state).start_unstored = store;
+                    let shared = Arc::new(state);
+                    groups.insert(key(partition), shared.clone());
+                    shared
+                }
+            };
+            parts.push(shared);
+        }
+        // A new state's start, not stored yet (by this joiner, or by one
+        // that failed or gave up): the state's own, so two joiners racing
+        // with different `from`s store the same.
+        let to_store: Vec<_> = parts
+            .iter()
+            .filter_map(|part| {
+                let state = lock(&part.state);
+                state
+                    .start_unstored
+                    .then(|| (part.clone(), state.committed, state.epoch))
+            })
+            .collect();
+        (coord, parts, to_store)
+    };
+    for (part, start, epoch) in to_store {
+        // Stored again if an ack or a reset moved it meanwhile.
+        part.store_commit(start, epoch).await?;
+        lock(&part.state).start_unstored = false;
+    }
+    let reader = ReaderId::new();
+    let wakers = {
+        let mut membership = lock(&coord.state);
+        if assigned {
+            membership.members.push(reader);
+            membership.reassign();
+            // A new member learns its share from `assignment`, not as a
+            // change.
+            membership.untold.retain(|m| *m != reader);
+            std::mem::take(&mut membership.waiters)
+        } else {
+            membership.shared += 1;
+            Vec::new()
+        }
+    };
+    // Members that lose a partition let go of it at their next call: wake
+    // them to make it.
+    wake_members(&parts, wakers);
+    Ok(Member {
+        coord,
+        assigned,
+        topic: Arc::from(&*name),
+        parts,
+        reader,
+        turn: 0,
+    })
+}
+
+/// Wakes `wakers` and every member waiting in any of `parts`.
+pub(super) fn wake_members<T: 'static>(parts: &[Arc<Group<T>>], mut wakers: Vec<(ReaderId, Waker)>) {
+    for part in parts {
+        wakers.append(&mut lock(&part.state).waiters);
+    }
+    wakers.into_iter().for_each(|(_, waker)| waker.wake());
+}
 
 impl<T: Clone + Send + 'static> EventBus<T> {
     /// A new member of consumer group `group` on `topic`. The group is
@@ -16,12 +234,12 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// [`EventsError::Backend`] if the backend fails (if it failed to store
     /// a new group's start, the group is made all the same, and the next
     /// member to join stores it), or (of kind
-    /// [`WouldBlock`](super::io::ErrorKind::WouldBlock)) cannot open the topic or
+    /// [`WouldBlock`](std::io::ErrorKind::WouldBlock)) cannot open the topic or
     /// read or store the group's offsets at once:
     /// [`join_async`](EventBus::join_async) waits instead. The in-memory
     /// backend always can.
     pub fn join(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
-        group::join(&self.bus.0, group, topic, from, false)
+        join(&self.bus.0, group, topic, from, false)
     }
 
     /// A new member of consumer group `group` on `topic`, once the backend
@@ -57,7 +275,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         topic: &str,
         from: StartAt,
     ) -> Result<Member<T>, EventsError> {
-        group::join_async(&self.bus.0, group, topic, from, false).await
+        join_async(&self.bus.0, group, topic, from, false).await
     }
 
     /// A new member of an assigned consumer group, once the backend has
@@ -92,7 +310,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         topic: &str,
         from: StartAt,
     ) -> Result<Member<T>, EventsError> {
-        group::join_async(&self.bus.0, group, topic, from, true).await
+        join_async(&self.bus.0, group, topic, from, true).await
     }
 
     /// A new member of consumer group `group` on `topic`, in a group that
@@ -102,7 +320,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// handled in order, by one member at a time. A member that joins or
     /// leaves moves partitions: a member losing one lets go of it at its
     /// next [`recv`](Member::recv) (which returns
-    /// [`RecvError::Rebalanced`](super::RecvError::Rebalanced) once), having had the chance to ack what
+    /// [`RecvError::Rebalanced`](crate::events::RecvError::Rebalanced) once), having had the chance to ack what
     /// it handled; the partition's new owner starts at the group's
     /// committed offset, so an event handed out but not acked is handed
     /// out again (at least once). A member dropped lets go of its
@@ -137,6 +355,6 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert!(a.try_recv().is_none());
     /// ```
     pub fn join_assigned(&self, group: &str, topic: &str, from: StartAt) -> Result<Member<T>, EventsError> {
-        group::join(&self.bus.0, group, topic, from, true)
+        join(&self.bus.0, group, topic, from, true)
     }
 }
