@@ -320,8 +320,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// handled in order, by one member at a time. A member that joins or
     /// leaves moves partitions: a member losing one lets go of it at its
     /// next [`recv`](Member::recv) (which returns
-    /// [`RecvError::Rebalanced`](crate::events::RecvError::Rebalanced) once), having had the chance to ack what
-    /// it handled; the partition's new owner starts at the group's
+    /// [`RecvError::Rebalanced`](crate::events::RecvError::Rebalanced)
+    /// once), having had the chance to ack what it handled; the partition's new owner starts at the group's
     /// committed offset, so an event handed out but not acked is handed
     /// out again (at least once). A member dropped lets go of its
     /// partitions at once. Otherwise as [`join`](EventBus::join), whose
