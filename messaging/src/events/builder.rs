@@ -17,8 +17,8 @@ pub const DEFAULT_RETENTION: usize = 1024;
 /// Configures an [`EventBus`]: `EventBus::builder()`.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    pub(super) retention: Retention,
-    pub(super) spawner: Option<Spawner>,
+    retention: Retention,
+    spawner: Option<Spawner>,
 }
 
 impl Builder {

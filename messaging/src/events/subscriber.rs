@@ -53,17 +53,17 @@ pub(super) struct WatchState<T: 'static> {
 // ANCHOR: cursor
 pub(super) struct Cursor<T: 'static> {
     /// This reader's own copy, so handing it out touches no shared count.
-    pub(super) name: Arc<str>,
-    pub(super) partition: u32,
-    pub(super) log: Arc<dyn TopicLog<T>>,
+    name: Arc<str>,
+    partition: u32,
+    log: Arc<dyn TopicLog<T>>,
     /// Who waits on the log: this cursor.
-    pub(super) reader: ReaderId,
-    pub(super) next: Offset,
-    pub(super) buf: VecDeque<Record<T>>,
+    reader: ReaderId,
+    next: Offset,
+    buf: VecDeque<Record<T>>,
     /// Skipped events not yet reported.
-    pub(super) skipped: u64,
+    skipped: u64,
     /// Closed and read to the end.
-    pub(super) done: bool,
+    done: bool,
 }
 // ANCHOR_END: cursor
 

@@ -28,7 +28,7 @@ pub(crate) struct Partitions<T: 'static> {
     pub(super) logs: Box<[Arc<dyn TopicLog<T>>]>,
     /// The partition the next keyless event goes to, in a topic of more
     /// than one (never touched in a topic of one).
-    pub(super) turn: AtomicUsize,
+    turn: AtomicUsize,
 }
 
 impl<T: 'static> Partitions<T> {

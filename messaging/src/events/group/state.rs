@@ -17,10 +17,10 @@ use std::task::{Poll, Waker};
 /// A group's state in one partition of its topic.
 pub(crate) struct Group<T: 'static> {
     pub(super) name: String,
-    pub(super) topic: Arc<str>,
-    pub(super) partition: u32,
+    topic: Arc<str>,
+    partition: u32,
     pub(super) log: Arc<dyn TopicLog<T>>,
-    pub(super) backend: Arc<dyn Backend<T>>,
+    backend: Arc<dyn Backend<T>>,
     pub(super) coord: Arc<Coordinator>,
     pub(super) state: Mutex<GroupState<T>>,
 }
@@ -45,12 +45,12 @@ pub(super) struct GroupState<T> {
     pub(super) committed: Offset,
     /// Events that left the retained window before the group read them,
     /// not yet reported.
-    pub(super) lagged: u64,
+    lagged: u64,
     /// A new group's start that the backend does not have yet: the next
     /// joiner stores it.
     pub(super) start_unstored: bool,
     /// The log is closed and read to the end.
-    pub(super) done: bool,
+    done: bool,
     /// Members waiting for an event: one waker each (the latest), removed
     /// when the member leaves, so a member that stopped asking keeps no
     /// task alive here.

@@ -19,19 +19,19 @@ pub struct Handler {
 }
 
 pub(super) struct Control {
-    pub(super) state: Mutex<ControlState>,
+    state: Mutex<ControlState>,
 }
 
 #[derive(Default)]
 pub(super) struct ControlState {
-    pub(super) stop: bool,
+    stop: bool,
     /// The handler's tasks that wait for an event or a back-off, by slot
     /// (see the module docs).
-    pub(super) tasks: Vec<(usize, Waker)>,
-    pub(super) finished: bool,
+    tasks: Vec<(usize, Waker)>,
+    finished: bool,
     /// Callers of `finished()`.
-    pub(super) waiters: Vec<Waker>,
-    pub(super) stats: HandlerStats,
+    waiters: Vec<Waker>,
+    stats: HandlerStats,
 }
 
 impl Handler {

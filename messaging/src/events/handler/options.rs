@@ -23,10 +23,10 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
-    pub(super) max_attempts: u32,
-    pub(super) initial: Duration,
-    pub(super) max: Duration,
-    pub(super) factor: u32,
+    max_attempts: u32,
+    initial: Duration,
+    max: Duration,
+    factor: u32,
 }
 
 impl Retry {

@@ -138,10 +138,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
 /// apart: `handle` borrows the task across awaits, so the task must be
 /// `Sync`, which a subscriber or member holding `T`s is not.
 pub(super) struct Task<T: 'static, F> {
-    pub(super) inner: Arc<Inner<T>>,
+    inner: Arc<Inner<T>>,
     pub(super) handler: F,
     pub(super) retry: Retry,
-    pub(super) dead_letter: Option<NamedLog<T>>,
+    dead_letter: Option<NamedLog<T>>,
     pub(super) spawner: Spawner,
 }
 
