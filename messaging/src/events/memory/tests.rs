@@ -1,0 +1,133 @@
+//! Unit tests of the in-memory log: appends and reads across chunks,
+//! retention, and a payload whose clone panics.
+
+use super::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Panics when cloned if it holds `true`.
+#[derive(Debug)]
+struct Fragile(bool);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Fragile {
+        assert!(!self.0, "this payload cannot be cloned");
+        Fragile(false)
+    }
+}
+
+#[test]
+fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
+    let log = MemoryLog::new(Retention::from(8));
+    let mut cx = Context::from_waker(Waker::noop());
+    for (seq, fragile) in [false, false, true].into_iter().enumerate() {
+        let mut append = Append::new(seq as u64, Fragile(fragile));
+        assert!(matches!(
+            log.poll_append(&mut cx, &mut append),
+            Poll::Ready(Ok(_))
+        ));
+    }
+    let mut out = VecDeque::new();
+    let reader = ReaderId::new();
+    let read = catch_unwind(AssertUnwindSafe(|| {
+        log.poll_read(reader, Offset(0), 8, &mut out, None)
+    }));
+    assert!(read.is_err());
+    assert!(out.is_empty(), "no half batch: the same offsets are read again");
+    // The log is still usable.
+    let Poll::Ready(Ok(read)) = log.poll_read(reader, Offset(0), 2, &mut out, None) else {
+        panic!("two records are there to read");
+    };
+    assert_eq!((out.len(), read.next), (2, Offset(2)));
+}
+
+fn append<T: Clone + Send + Sync + 'static>(log: &MemoryLog<T>, seq: u64, payload: T) -> Offset {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut append = Append::new(seq, payload);
+    match log.poll_append(&mut cx, &mut append) {
+        Poll::Ready(Ok(offset)) => offset,
+        _ => panic!("the memory log appends at once"),
+    }
+}
+
+fn read_all<T: Clone + Send + Sync + 'static>(log: &MemoryLog<T>, from: u64) -> (Vec<(u64, T)>, Read) {
+    let mut out = VecDeque::new();
+    let Poll::Ready(Ok(read)) = log.poll_read(ReaderId::new(), Offset::new(from), 1000, &mut out, None)
+    else {
+        panic!("something to report");
+    };
+    (
+        out.into_iter().map(|r| (r.offset.get(), r.payload)).collect(),
+        read,
+    )
+}
+
+#[test]
+fn a_read_stops_at_the_end_of_a_chunk_and_the_next_goes_on_from_there() {
+    let log = MemoryLog::new(Retention::from(1000));
+    for n in 0..(CHUNK as u64 + 10) {
+        assert_eq!(append(&log, n, n), Offset::new(n));
+    }
+    let (first, read) = read_all(&log, 5);
+    assert_eq!(first.len(), CHUNK - 5);
+    assert_eq!(first[0], (5, 5));
+    assert_eq!(read.next, Offset::new(CHUNK as u64));
+    let (rest, read) = read_all(&log, read.next.get());
+    assert_eq!(
+        rest,
+        (CHUNK as u64..CHUNK as u64 + 10)
+            .map(|n| (n, n))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(read.next, Offset::new(CHUNK as u64 + 10));
+}
+
+#[test]
+fn retention_across_chunks_keeps_the_newest_and_reports_the_rest_skipped() {
+    // Retention 3 makes chunks of 3: the window crosses their edges.
+    let log = MemoryLog::new(Retention::from(3));
+    for n in 0..10 {
+        append(&log, n, n);
+    }
+    assert_eq!((log.start(), log.end()), (Offset::new(7), Offset::new(10)));
+    let (got, read) = read_all(&log, 0);
+    assert_eq!(read.skipped, 7);
+    // The chunk holding 7 is 6..9; the next read goes on at 9.
+    assert_eq!(got, [(7, 7), (8, 8)]);
+    assert_eq!(read_all(&log, 9).0, [(9, 9)]);
+    assert_eq!(log.offset_at(SystemTime::UNIX_EPOCH), Offset::new(7));
+    log.set_retention(Retention::from(1));
+    assert_eq!(read_all(&log, 0).0, [(9, 9)]);
+}
+
+/// Counts its drops.
+#[derive(Clone)]
+struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_chunk_past_retention_is_freed_whole() {
+    let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let dropped = || drops.load(std::sync::atomic::Ordering::Relaxed);
+    let log = MemoryLog::new(Retention::from(CHUNK));
+    for n in 0..CHUNK as u64 {
+        append(&log, n, Counted(drops.clone()));
+    }
+    // A reader's copies, taken from the first chunk.
+    let (copies, _) = read_all(&log, 0);
+    drop(copies);
+    let before = dropped();
+    // One more event moves the window off the first slot only: the
+    // first chunk still holds retained events.
+    append(&log, 64, Counted(drops.clone()));
+    assert_eq!(dropped(), before);
+    for n in 65..2 * CHUNK as u64 {
+        append(&log, n, Counted(drops.clone()));
+    }
+    assert_eq!(dropped(), before + CHUNK, "the whole first chunk went");
+    assert_eq!(log.start(), Offset::new(CHUNK as u64));
+}
