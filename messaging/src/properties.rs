@@ -188,6 +188,11 @@ impl Properties {
         self
     }
 
+    /// The priority as set, if it was (a store keeps "unset" apart from 0).
+    pub(crate) fn priority_set(&self) -> Option<u8> {
+        self.priority
+    }
+
     /// The delivery priority, 0 to 9 (0 unless set).
     pub fn priority(&self) -> u8 {
         self.priority.unwrap_or(0)

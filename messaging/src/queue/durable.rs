@@ -1,0 +1,789 @@
+//! The durable backend of the work queue: the queue on a log on disk
+//! ([`weft_disk`]), surviving `kill -9` and, with a syncing policy, power
+//! loss.
+//!
+//! # Protocol
+//!
+//! [`Durable`] is the in-memory queue ([`Memory`]) with a write-ahead
+//! journal. The memory queue decides who gets which message, exactly as it
+//! does in process; every change a restart must not undo is a record
+//! appended to the log ([`record`] lists them), and the two operations
+//! that promise durability complete only once their record is synced:
+//!
+//! - **publish**: the publish record is appended, then synced (sharing one
+//!   `fdatasync` with concurrent publishers under group commit: the op
+//!   waits with its waker in the log's list, no thread blocked), and only
+//!   then is the message put in the memory queue, where it can be
+//!   delivered. A message is named by its sequence number, the offset of
+//!   its publish record.
+//! - **ack**: the memory queue settles the delivery, then the ack record
+//!   is appended. [`Delivery::ack`](super::Delivery::ack) returns once it
+//!   is written (it survives `kill -9`);
+//!   [`Delivery::ack_confirmed`](super::Delivery::ack_confirmed) also waits
+//!   for its sync (it survives a power cut).
+//!
+//! What the memory queue does on its own (dead-lettering, deadline
+//! expiry, purge, deduplication) it reports through an observer called
+//! under its lock, which only notes the change; the notes are journaled by
+//! the next operation, in order, under `order`. Deliveries, nacks,
+//! rejects, dead letters taken and redrives are written without waiting
+//! for a sync: a power cut may undo them, which can only deliver a message
+//! again (at-least-once), never lose one.
+//!
+//! Locks: the memory queue's, then `notes` (by the observer). `book`,
+//! `order` and the log's own lock are never held while calling into the
+//! memory queue, and `book` is never held across I/O.
+//!
+//! Recovery on open replays the log ([`recover`]): every message published
+//! and not acked, taken from the dead-letter queue, purged or withdrawn
+//! is put back, dead-lettered if its last record says so, ready
+//! otherwise, with its delivery count (so a message in flight at the crash
+//! comes back redelivered). Compaction deletes the segments older than the
+//! oldest live message.
+
+mod options;
+mod record;
+mod recover;
+
+pub use self::options::{DiskFull, DiskOptions, OpenDurableError, Restored};
+
+use self::record::{Ended, Why};
+use super::backend::{Backend, Handed, PublishOp, Verdict};
+use super::memory::{Change, Memory, Observer};
+use super::{AckError, ConsumerStats, DeadLetter, Overflow, PublishError, Stats};
+use crate::StoreError;
+use crate::codec::Codec;
+use crate::loom::{Mutex, lock};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use weft_disk::{Log, LogError};
+use weft_primitives::spawner::Spawner;
+
+/// The work queue on a log on disk; see the [module docs](self). Made by
+/// [`Queue::durable`](super::Queue::durable) or
+/// [`Builder::open_durable`](super::Builder::open_durable). Cheap to clone;
+/// clones share the queue.
+///
+/// Where it differs from [`Memory`]: a publish completes only once its
+/// record is synced; a message's delivery history (who, when) is not kept
+/// across a restart, and its TTL counts again from the restart.
+pub struct Durable<T> {
+    inner: Arc<Inner<T>>,
+}
+
+/// A message in the memory queue, with its sequence number.
+#[derive(Clone)]
+pub(crate) struct Stamped<T> {
+    seq: u64,
+    message: T,
+}
+
+struct Inner<T> {
+    memory: Memory<Stamped<T>>,
+    log: Log,
+    codec: Box<dyn Codec<T>>,
+    overflow: Overflow,
+    max_bytes: Option<u64>,
+    book: Mutex<Book<T>>,
+    /// What the memory queue did on its own, not yet journaled.
+    notes: Arc<Mutex<Vec<(u64, Change)>>>,
+    /// Held while journaling notes and the records that must follow them.
+    order: Mutex<()>,
+}
+
+/// The durable side's own books.
+struct Book<T> {
+    /// Delivery tag to sequence number, while in flight.
+    tags: HashMap<u64, u64>,
+    /// Publishes in progress, by ticket.
+    publishes: HashMap<u64, Publishing<T>>,
+    next_ticket: u64,
+    /// Acks awaiting their sync: tag to the ack record's offset.
+    settling: HashMap<u64, u64>,
+    /// Sequence numbers of the messages still in the queue.
+    live: BTreeSet<u64>,
+    /// Each record's offset and size on disk, from the log's start.
+    sizes: VecDeque<(u64, u64)>,
+    /// Their sum.
+    used: u64,
+    /// Publishes waiting for disk room, by ticket, in turn.
+    room: VecDeque<(u64, Waker)>,
+}
+
+/// Where a publish stands.
+enum Publishing<T> {
+    /// Waits for disk room; the message is still in the caller's op.
+    DiskRoom,
+    /// Written at `offset`, waiting for the sync.
+    Syncing {
+        inner: PublishOp<Stamped<T>>,
+        offset: u64,
+    },
+    /// Synced; waiting for room in the memory queue.
+    QueueRoom { inner: PublishOp<Stamped<T>> },
+}
+
+impl<T: Clone + Send + 'static> Durable<T> {
+    /// The sequence numbers and sizes replayed from the log, and the
+    /// memory queue to fill.
+    fn from_parts(
+        memory: Memory<Stamped<T>>,
+        notes: Arc<Mutex<Vec<(u64, Change)>>>,
+        log: Log,
+        codec: Box<dyn Codec<T>>,
+        overflow: Overflow,
+        max_bytes: Option<u64>,
+    ) -> Durable<T> {
+        Durable {
+            inner: Arc::new(Inner {
+                memory,
+                log,
+                codec,
+                overflow,
+                max_bytes,
+                book: Mutex::new(Book {
+                    tags: HashMap::new(),
+                    publishes: HashMap::new(),
+                    next_ticket: 0,
+                    settling: HashMap::new(),
+                    live: BTreeSet::new(),
+                    sizes: VecDeque::new(),
+                    used: 0,
+                    room: VecDeque::new(),
+                }),
+                notes,
+                order: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The observer the memory queue calls: it notes the change.
+    fn observer(notes: &Arc<Mutex<Vec<(u64, Change)>>>) -> Observer<Stamped<T>> {
+        let notes = Arc::clone(notes);
+        Arc::new(move |stamped: &Stamped<T>, change| lock(&notes).push((stamped.seq, change)))
+    }
+
+    /// Bytes the queue's log holds now (records from the oldest segment
+    /// kept on).
+    pub fn disk_bytes(&self) -> u64 {
+        lock(&self.inner.book).used
+    }
+}
+
+impl<T: Clone + Send + 'static> Inner<T> {
+    /// Notes a record of `len` payload bytes at `offset`.
+    fn count(&self, offset: u64, len: usize) {
+        let size = (weft_disk::frame::HEADER_LEN + len) as u64;
+        let mut book = lock(&self.book);
+        book.sizes.push_back((offset, size));
+        book.used += size;
+    }
+
+    /// Appends `payload`, counting its size.
+    fn append(&self, payload: &[u8]) -> Result<u64, LogError> {
+        let offset = self.log.append(payload)?;
+        self.count(offset, payload.len());
+        Ok(offset)
+    }
+
+    /// Journals the memory queue's notes, then `records`, in order.
+    /// Returns the offset of the last of `records`.
+    fn journal(&self, records: &[Vec<u8>]) -> Result<Option<u64>, LogError> {
+        let _order = lock(&self.order);
+        let notes = std::mem::take(&mut *lock(&self.notes));
+        let mut gone = Vec::new();
+        for (seq, change) in notes {
+            let payload = match change {
+                Change::Dead(reason) => record::dead(seq, reason),
+                Change::DeadlineExpired => record::verdict(seq, Ended::DeadlineExpired),
+                Change::Purged | Change::Deduplicated => {
+                    gone.push(seq);
+                    let why = if change == Change::Purged {
+                        Why::Purged
+                    } else {
+                        Why::Duplicate
+                    };
+                    record::left(seq, why)
+                }
+            };
+            // A note that cannot be written is lost: after a restart the
+            // message is where it was before (delivered again at worst).
+            let _ = self.append(&payload);
+        }
+        if !gone.is_empty() {
+            let mut book = lock(&self.book);
+            for seq in gone {
+                book.live.remove(&seq);
+            }
+        }
+        let mut last = None;
+        for payload in records {
+            last = Some(self.append(payload)?);
+        }
+        Ok(last)
+    }
+
+    /// Deletes the segments older than the oldest live message, and wakes
+    /// publishes waiting for disk room if that made some.
+    fn compact(&self) {
+        let oldest = {
+            let book = lock(&self.book);
+            book.live.first().copied()
+        };
+        let before = oldest.unwrap_or_else(|| self.log.end());
+        match self.log.remove_before(before) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let start = self.log.start();
+        let mut wake = Vec::new();
+        {
+            let mut book = lock(&self.book);
+            while let Some(&(offset, size)) = book.sizes.front() {
+                if offset >= start {
+                    break;
+                }
+                book.sizes.pop_front();
+                book.used -= size;
+            }
+            wake.extend(book.room.drain(..).map(|(_, waker)| waker));
+        }
+        wake.into_iter().for_each(Waker::wake);
+    }
+
+    /// The message `seq` leaves the queue: forgotten, and its segment
+    /// deleted once nothing older is live.
+    fn forget(&self, seq: u64) {
+        lock(&self.book).live.remove(&seq);
+    }
+
+    /// A publish written at `seq` will not be in the queue after all.
+    fn withdraw(&self, seq: u64) {
+        self.forget(seq);
+        // If this is lost, the message comes back after a restart: the
+        // caller was told it may have been stored.
+        let _ = self.journal(&[record::left(seq, Why::Withdrawn)]);
+    }
+
+    /// Puts `op`'s message in the memory queue; a refusal withdraws it.
+    fn enqueue(
+        &self,
+        inner: &mut PublishOp<Stamped<T>>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        let outcome = self.memory.poll_publish(inner, cx);
+        // A duplicate is noted by the memory queue.
+        let _ = self.journal(&[]);
+        match outcome {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(error)) => {
+                let (seq, error) = match error {
+                    PublishError::Closed(s) => (s.seq, PublishError::Closed(s.message)),
+                    PublishError::Full(s) => (s.seq, PublishError::Full(s.message)),
+                    PublishError::Store(e) => {
+                        let e = e.map(|s| s.message);
+                        return Poll::Ready(Err(PublishError::Store(e)));
+                    }
+                };
+                self.withdraw(seq);
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+
+    /// Writes the publish record for `op`'s message, or says why not.
+    fn write(
+        &self,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<Publishing<T>, PublishError<T>>> {
+        let Some((message, properties)) = op.message.take() else {
+            return Poll::Ready(Err(PublishError::Store(StoreError::Unknown {
+                error: io::Error::other("publish polled after it completed"),
+            })));
+        };
+        if self.memory.is_closed() {
+            return Poll::Ready(Err(PublishError::Closed(message)));
+        }
+        let mut payload = Vec::new();
+        record::publish_header(properties.as_deref(), &mut payload);
+        if let Err(error) = self.codec.encode(&message, &mut payload) {
+            return Poll::Ready(Err(PublishError::Store(StoreError::NotStored {
+                value: message,
+                error: io::Error::new(io::ErrorKind::InvalidInput, error),
+            })));
+        }
+        if let Some(limit) = self.max_bytes {
+            let size = (weft_disk::frame::HEADER_LEN + payload.len()) as u64;
+            let mut book = lock(&self.book);
+            if book.used.saturating_add(size) > limit {
+                let used = book.used;
+                if let (Overflow::Wait, Some(cx)) = (self.overflow, cx) {
+                    let ticket = *op.ticket.get_or_insert_with(|| {
+                        book.next_ticket += 1;
+                        book.next_ticket
+                    });
+                    book.room.retain(|(t, _)| *t != ticket);
+                    book.room.push_back((ticket, cx.waker().clone()));
+                    book.publishes.insert(ticket, Publishing::DiskRoom);
+                    op.message = Some((message, properties));
+                    return Poll::Pending;
+                }
+                return Poll::Ready(Err(PublishError::Store(StoreError::NotStored {
+                    value: message,
+                    error: io::Error::new(io::ErrorKind::StorageFull, DiskFull { used, limit }),
+                })));
+            }
+        }
+        match self.log.append(&payload) {
+            Ok(offset) => {
+                self.count(offset, payload.len());
+                lock(&self.book).live.insert(offset);
+                let inner = PublishOp::new(Stamped { seq: offset, message }, properties);
+                Poll::Ready(Ok(Publishing::Syncing { inner, offset }))
+            }
+            Err(error) => Poll::Ready(Err(PublishError::Store(store_error(error, message)))),
+        }
+    }
+
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<T>,
+        mut cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        let mut stage = op
+            .ticket
+            .and_then(|ticket| lock(&self.book).publishes.remove(&ticket))
+            .unwrap_or(Publishing::DiskRoom);
+        loop {
+            let next = match stage {
+                Publishing::DiskRoom => match self.write(op, cx.as_deref_mut()) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(next)) => next,
+                    Poll::Ready(Err(error)) => return self.done(op, Err(error)),
+                },
+                Publishing::Syncing { mut inner, offset } => {
+                    let Some(cx) = cx.as_deref_mut() else {
+                        // Nobody waits: into the queue now; "sent" until
+                        // the sync confirms it.
+                        let synced = self.log.synced() > offset;
+                        let outcome = self.enqueue(&mut inner, None);
+                        return match outcome {
+                            Poll::Ready(Ok(())) if !synced => Poll::Pending,
+                            outcome => self.done(op, ready_or_unknown(outcome)),
+                        };
+                    };
+                    match self.log.poll_sync(cx, offset) {
+                        Poll::Pending => {
+                            self.park(op, Publishing::Syncing { inner, offset });
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Err(error)) => {
+                            // The log stopped: whether the record is on
+                            // disk cannot be known.
+                            return self.done(
+                                op,
+                                Err(PublishError::Store(StoreError::Unknown { error: error.into() })),
+                            );
+                        }
+                        Poll::Ready(Ok(())) => Publishing::QueueRoom { inner },
+                    }
+                }
+                Publishing::QueueRoom { mut inner } => match self.enqueue(&mut inner, cx.as_deref_mut()) {
+                    Poll::Pending => {
+                        self.park(op, Publishing::QueueRoom { inner });
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(outcome) => return self.done(op, outcome),
+                },
+            };
+            stage = next;
+        }
+    }
+
+    /// Keeps a pending publish's stage under its ticket.
+    fn park(&self, op: &mut PublishOp<T>, stage: Publishing<T>) {
+        let mut book = lock(&self.book);
+        let ticket = *op.ticket.get_or_insert_with(|| {
+            book.next_ticket += 1;
+            book.next_ticket
+        });
+        book.publishes.insert(ticket, stage);
+    }
+
+    /// A publish is over: its ticket is forgotten.
+    fn done(
+        &self,
+        op: &mut PublishOp<T>,
+        outcome: Result<(), PublishError<T>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        if let Some(ticket) = op.ticket.take() {
+            let mut book = lock(&self.book);
+            book.publishes.remove(&ticket);
+            book.room.retain(|(t, _)| *t != ticket);
+        }
+        Poll::Ready(outcome)
+    }
+
+    fn cancel_publish(&self, op: &mut PublishOp<T>) {
+        let Some(ticket) = op.ticket.take() else {
+            return;
+        };
+        let (stage, pass_on) = {
+            let mut book = lock(&self.book);
+            let stage = book.publishes.remove(&ticket);
+            let waiting = book.room.iter().position(|(t, _)| *t == ticket);
+            let pass_on = match waiting {
+                Some(at) => {
+                    book.room.remove(at);
+                    None
+                }
+                // Woken for disk room it will not use: the next one tries.
+                None if matches!(stage, Some(Publishing::DiskRoom)) => book.room.pop_front().map(|(_, w)| w),
+                None => None,
+            };
+            (stage, pass_on)
+        };
+        if let Some(waker) = pass_on {
+            waker.wake();
+        }
+        match stage {
+            // Written: it goes in the queue, as it will after a restart.
+            Some(Publishing::Syncing { mut inner, .. }) => {
+                let _ = self.enqueue(&mut inner, None);
+            }
+            Some(Publishing::QueueRoom { mut inner }) => {
+                self.memory.cancel_publish(&mut inner);
+                if let Some((stamped, _)) = inner.message.take() {
+                    self.withdraw(stamped.seq);
+                }
+            }
+            Some(Publishing::DiskRoom) | None => {}
+        }
+    }
+
+    /// A delivery handed out: its tag remembered, the message unwrapped.
+    fn handed(book: &mut Book<T>, handed: Handed<Stamped<T>>, seqs: &mut Vec<u64>) -> Handed<T> {
+        book.tags.insert(handed.tag, handed.message.seq);
+        seqs.push(handed.message.seq);
+        Handed {
+            tag: handed.tag,
+            message: handed.message.message,
+            deliveries: handed.deliveries,
+            properties: handed.properties,
+        }
+    }
+
+    /// Journals deliveries (a raised count after a restart); not synced.
+    fn delivered(&self, seqs: &[u64]) {
+        if !seqs.is_empty() {
+            let _ = self.journal(&[record::delivered(seqs)]);
+        }
+    }
+
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        let waiting = lock(&self.book).settling.get(&tag).copied();
+        if let Some(offset) = waiting {
+            return self.poll_ack_sync(tag, offset, cx);
+        }
+        let seq = lock(&self.book).tags.get(&tag).copied();
+        let settled = self.memory.poll_settle(tag, verdict, None);
+        let Poll::Ready(result) = settled else {
+            return Poll::Pending;
+        };
+        if let Err(error) = result {
+            if matches!(error, AckError::NotInFlight) {
+                lock(&self.book).tags.remove(&tag);
+            }
+            let _ = self.journal(&[]);
+            return Poll::Ready(Err(error));
+        }
+        lock(&self.book).tags.remove(&tag);
+        let Some(seq) = seq else {
+            let _ = self.journal(&[]);
+            return Poll::Ready(Ok(()));
+        };
+        let ended = match verdict {
+            Verdict::Ack => Ended::Ack,
+            Verdict::Nack { .. } | Verdict::NackAfter { .. } => Ended::Nack,
+            Verdict::Reject => Ended::Reject,
+            Verdict::Dropped => Ended::Dropped,
+        };
+        let written = self.journal(&[record::verdict(seq, ended)]);
+        if ended != Ended::Ack {
+            // Not awaited: lost, the message is where it was before.
+            return Poll::Ready(Ok(()));
+        }
+        match written {
+            Ok(Some(offset)) => {
+                self.forget(seq);
+                lock(&self.book).settling.insert(tag, offset);
+                self.poll_ack_sync(tag, offset, cx)
+            }
+            Ok(None) => Poll::Ready(Ok(())),
+            Err(error) if error.is_poisoned() => {
+                Poll::Ready(Err(AckError::Store(StoreError::Unknown { error: error.into() })))
+            }
+            Err(error) => {
+                // Not written: the message is back in the queue.
+                self.restore(seq);
+                Poll::Ready(Err(AckError::Store(StoreError::NotStored {
+                    value: verdict,
+                    error: error.into(),
+                })))
+            }
+        }
+    }
+
+    /// An ack waits for its record's sync; without `cx`, it was sent.
+    fn poll_ack_sync(
+        &self,
+        tag: u64,
+        offset: u64,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        let Some(cx) = cx else {
+            if self.log.synced() > offset {
+                lock(&self.book).settling.remove(&tag);
+                self.compact();
+            }
+            return Poll::Pending;
+        };
+        let outcome = std::task::ready!(self.log.poll_sync(cx, offset));
+        lock(&self.book).settling.remove(&tag);
+        match outcome {
+            Ok(()) => {
+                self.compact();
+                Poll::Ready(Ok(()))
+            }
+            Err(error) => Poll::Ready(Err(AckError::Store(StoreError::Unknown { error: error.into() }))),
+        }
+    }
+
+    /// Puts message `seq` back as ready, read from its publish record (an
+    /// ack that could not be written).
+    fn restore(&self, seq: u64) {
+        let Ok(records) = self.log.read(seq, 1) else {
+            return;
+        };
+        let Some(found) = records.first() else {
+            return;
+        };
+        if let Ok(record::Entry::Publish { properties, message }) = record::decode(&found.payload)
+            && let Ok(message) = self.codec.decode(message)
+        {
+            lock(&self.book).live.insert(seq);
+            self.memory.restore(Stamped { seq, message }, properties, 1, None);
+        }
+    }
+}
+
+/// What a failed append means for the message.
+fn store_error<T>(error: LogError, message: T) -> StoreError<T> {
+    if error.is_poisoned() {
+        StoreError::Unknown { error: error.into() }
+    } else {
+        StoreError::NotStored {
+            value: message,
+            error: error.into(),
+        }
+    }
+}
+
+/// A publish that went into the queue without waiting for its sync: its
+/// success is not known yet.
+fn ready_or_unknown<T>(outcome: Poll<Result<(), PublishError<T>>>) -> Result<(), PublishError<T>> {
+    match outcome {
+        Poll::Ready(result) => result,
+        Poll::Pending => Ok(()),
+    }
+}
+
+impl<T: Clone + Send + 'static> Backend<T> for Durable<T> {
+    fn poll_publish(
+        &self,
+        op: &mut PublishOp<T>,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), PublishError<T>>> {
+        self.inner.poll_publish(op, cx)
+    }
+
+    fn cancel_publish(&self, op: &mut PublishOp<T>) {
+        self.inner.cancel_publish(op);
+    }
+
+    fn add_producer(&self) {
+        self.inner.memory.add_producer();
+    }
+
+    fn remove_producer(&self) {
+        self.inner.memory.remove_producer();
+    }
+
+    fn add_consumer(&self) -> u64 {
+        self.inner.memory.add_consumer()
+    }
+
+    fn poll_deliver(
+        &self,
+        consumer: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Handed<T>>, StoreError<()>>> {
+        let inner = &*self.inner;
+        let outcome = inner.memory.poll_deliver(consumer, cx);
+        let mut seqs = Vec::new();
+        let outcome = outcome
+            .map_ok(|handed| handed.map(|handed| Inner::handed(&mut lock(&inner.book), handed, &mut seqs)));
+        inner.delivered(&seqs);
+        if seqs.is_empty() {
+            // Expiries noted while looking.
+            let _ = inner.journal(&[]);
+        }
+        outcome
+    }
+
+    fn poll_deliver_batch(
+        &self,
+        consumer: u64,
+        max: usize,
+        cx: &mut Context<'_>,
+        out: &mut dyn FnMut(Handed<T>),
+    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
+        let inner = &*self.inner;
+        let mut handed = Vec::new();
+        let outcome = inner
+            .memory
+            .poll_deliver_batch(consumer, max, cx, &mut |h| handed.push(h));
+        let mut seqs = Vec::with_capacity(handed.len());
+        {
+            let mut book = lock(&inner.book);
+            for h in handed {
+                out(Inner::handed(&mut book, h, &mut seqs));
+            }
+        }
+        inner.delivered(&seqs);
+        if seqs.is_empty() {
+            let _ = inner.journal(&[]);
+        }
+        outcome
+    }
+
+    fn cancel_deliver(&self, consumer: u64) {
+        self.inner.memory.cancel_deliver(consumer);
+    }
+
+    fn remove_consumer(&self, consumer: u64) {
+        self.inner.memory.remove_consumer(consumer);
+        let _ = self.inner.journal(&[]);
+    }
+
+    fn poll_settle(
+        &self,
+        tag: u64,
+        verdict: Verdict,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        self.inner.poll_settle(tag, verdict, cx)
+    }
+
+    fn poll_extend_deadline(
+        &self,
+        tag: u64,
+        extra: Duration,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Result<(), AckError>> {
+        self.inner.memory.poll_extend_deadline(tag, extra, cx)
+    }
+
+    fn close(&self) {
+        self.inner.memory.close();
+        let waiting: Vec<_> = lock(&self.inner.book).room.drain(..).collect();
+        waiting.into_iter().for_each(|(_, waker)| waker.wake());
+    }
+
+    fn is_closed(&self) -> bool {
+        self.inner.memory.is_closed()
+    }
+
+    fn purge(&self) -> usize {
+        let purged = self.inner.memory.purge();
+        let _ = self.inner.journal(&[]);
+        self.inner.compact();
+        purged
+    }
+
+    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize {
+        let mut chosen = Vec::new();
+        let moved = self.inner.memory.redrive(&mut |letter: &DeadLetter<Stamped<T>>| {
+            let view = DeadLetter {
+                message: letter.message.message.clone(),
+                reason: letter.reason,
+                history: letter.history.clone(),
+                properties: letter.properties.clone(),
+            };
+            let back = choose(&view);
+            if back {
+                chosen.push(letter.message.seq);
+            }
+            back
+        });
+        let records: Vec<_> = chosen.into_iter().map(record::redriven).collect();
+        let _ = self.inner.journal(&records);
+        moved
+    }
+
+    fn stats(&self) -> Stats {
+        self.inner.memory.stats()
+    }
+
+    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
+        self.inner.memory.consumer_stats(consumer)
+    }
+
+    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
+        let inner = &*self.inner;
+        let letter = std::task::ready!(inner.memory.poll_dead_letter(cx))?;
+        let seq = letter.message.seq;
+        // Not awaited: after a power cut the letter may be back.
+        let _ = inner.journal(&[record::left(seq, Why::DeadTaken)]);
+        inner.forget(seq);
+        inner.compact();
+        Poll::Ready(Ok(DeadLetter {
+            message: letter.message.message,
+            reason: letter.reason,
+            history: letter.history,
+            properties: letter.properties,
+        }))
+    }
+
+    fn spawner(&self) -> Option<Spawner> {
+        self.inner.memory.spawner()
+    }
+}
+
+impl<T> Clone for Durable<T> {
+    fn clone(&self) -> Self {
+        Durable {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Durable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Durable")
+            .field("log", &self.inner.log)
+            .field("max_bytes", &self.inner.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
