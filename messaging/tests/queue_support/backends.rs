@@ -106,3 +106,22 @@ impl BuildOn for Builder {
         }
     }
 }
+
+/// A bare backend on a store, for tests that wrap one.
+#[track_caller]
+pub(crate) fn backend_on<T: Message>(builder: &Builder, store: Store) -> Box<dyn weft::queue::Backend<T>> {
+    match store {
+        Store::Memory => Box::new(weft::queue::Memory::new(builder)),
+        Store::Durable => {
+            let disk = DiskOptions::new()
+                .sync(SyncPolicy::Always)
+                .file_system(SimFs::new());
+            Box::new(
+                builder
+                    .open_durable_with("/queue", Bytes, &disk)
+                    .expect("a durable queue on a fresh SimFs")
+                    .backend,
+            )
+        }
+    }
+}
