@@ -30,16 +30,21 @@
 //! for a sync: a power cut may undo them, which can only deliver a message
 //! again (at-least-once), never lose one.
 //!
-//! Locks: the memory queue's, then `notes` (by the observer). `book`,
-//! `order` and the log's own lock are never held while calling into the
-//! memory queue, and `book` is never held across I/O.
+//! Locks: the memory queue's, then `notes` (by the observer); `book`,
+//! then the log's own (only to read where the log ends). `book`, `order`
+//! and the log's lock are never held while calling into the memory queue,
+//! and `book` is never held across I/O.
+//!
+//! Compaction removes the segments that end before the oldest message
+//! still in the queue, and before any publish being appended (each notes
+//! the log's end in `book.writing` before it appends, so a segment that
+//! may hold its record is kept).
 //!
 //! Recovery on open replays the log ([`recover`]): every message published
 //! and not acked, taken from the dead-letter queue, purged or withdrawn
 //! is put back, dead-lettered if its last record says so, ready
 //! otherwise, with its delivery count (so a message in flight at the crash
-//! comes back redelivered). Compaction deletes the segments older than the
-//! oldest live message.
+//! comes back redelivered).
 
 mod options;
 mod record;
@@ -112,6 +117,9 @@ struct Book<T> {
     used: u64,
     /// Publishes waiting for disk room, by ticket, in turn.
     room: VecDeque<(u64, Waker)>,
+    /// The log's end when each publish now appending began: its record
+    /// lands at or after it, so compaction keeps what follows.
+    writing: Vec<u64>,
 }
 
 /// Where a publish stands.
@@ -125,6 +133,8 @@ enum Publishing<T> {
     },
     /// Synced; waiting for room in the memory queue.
     QueueRoom { inner: PublishOp<Stamped<T>> },
+    /// Nothing left to do.
+    Done,
 }
 
 impl<T: Clone + Send + 'static> Durable<T> {
@@ -154,6 +164,7 @@ impl<T: Clone + Send + 'static> Durable<T> {
                     sizes: VecDeque::new(),
                     used: 0,
                     room: VecDeque::new(),
+                    writing: Vec::new(),
                 }),
                 notes,
                 order: Mutex::new(()),
@@ -230,11 +241,15 @@ impl<T: Clone + Send + 'static> Inner<T> {
     /// Deletes the segments older than the oldest live message, and wakes
     /// publishes waiting for disk room if that made some.
     fn compact(&self) {
-        let oldest = {
+        let before = {
+            // Read under the lock, so that a publish that has not yet
+            // noted its floor appends at or after `end`.
             let book = lock(&self.book);
-            book.live.first().copied()
+            let end = self.log.end();
+            let live = book.live.first().copied().unwrap_or(end);
+            let writing = book.writing.iter().copied().min().unwrap_or(end);
+            live.min(writing).min(end)
         };
-        let before = oldest.unwrap_or_else(|| self.log.end());
         match self.log.remove_before(before) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
@@ -303,9 +318,8 @@ impl<T: Clone + Send + 'static> Inner<T> {
         cx: Option<&mut Context<'_>>,
     ) -> Poll<Result<Publishing<T>, PublishError<T>>> {
         let Some((message, properties)) = op.message.take() else {
-            return Poll::Ready(Err(PublishError::Store(StoreError::Unknown {
-                error: io::Error::other("publish polled after it completed"),
-            })));
+            // Completed before (as the memory queue answers).
+            return Poll::Ready(Ok(Publishing::Done));
         };
         if self.memory.is_closed() {
             return Poll::Ready(Err(PublishError::Closed(message)));
@@ -340,10 +354,25 @@ impl<T: Clone + Send + 'static> Inner<T> {
                 })));
             }
         }
-        match self.log.append(&payload) {
+        let floor = {
+            let mut book = lock(&self.book);
+            let floor = self.log.end();
+            book.writing.push(floor);
+            floor
+        };
+        let appended = self.log.append(&payload);
+        {
+            let mut book = lock(&self.book);
+            if let Some(at) = book.writing.iter().position(|&f| f == floor) {
+                book.writing.swap_remove(at);
+            }
+            if let Ok(offset) = appended {
+                book.live.insert(offset);
+            }
+        }
+        match appended {
             Ok(offset) => {
                 self.count(offset, payload.len());
-                lock(&self.book).live.insert(offset);
                 let inner = PublishOp::new(Stamped { seq: offset, message }, properties);
                 Poll::Ready(Ok(Publishing::Syncing { inner, offset }))
             }
@@ -394,6 +423,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
                         Poll::Ready(Ok(())) => Publishing::QueueRoom { inner },
                     }
                 }
+                Publishing::Done => return self.done(op, Ok(())),
                 Publishing::QueueRoom { mut inner } => match self.enqueue(&mut inner, cx.as_deref_mut()) {
                     Poll::Pending => {
                         self.park(op, Publishing::QueueRoom { inner });
@@ -463,7 +493,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
                     self.withdraw(stamped.seq);
                 }
             }
-            Some(Publishing::DiskRoom) | None => {}
+            Some(Publishing::DiskRoom | Publishing::Done) | None => {}
         }
     }
 
