@@ -189,6 +189,8 @@ impl Properties {
     }
 
     /// The priority as set, if it was (a store keeps "unset" apart from 0).
+    // Only the durable backend (the `disk` feature) calls it.
+    #[cfg_attr(not(feature = "disk"), allow(dead_code))]
     pub(crate) fn priority_set(&self) -> Option<u8> {
         self.priority
     }

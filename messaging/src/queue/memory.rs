@@ -197,6 +197,8 @@ impl<T: Clone + Send + 'static> Memory<T> {
     /// Puts back a message found in a store at start-up: ready with
     /// `deliveries` made, or dead-lettered for `dead`. Its history is not
     /// kept.
+    // Only the durable backend (the `disk` feature) calls it.
+    #[cfg_attr(not(feature = "disk"), allow(dead_code))]
     pub(crate) fn restore(
         &self,
         message: T,
