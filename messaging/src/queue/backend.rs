@@ -3,10 +3,11 @@
 //! [`Queue`](super::Queue), [`Producer`](super::Producer),
 //! [`Consumer`](super::Consumer) and [`Delivery`](super::Delivery) are a
 //! front over a backend, which holds the messages and decides who gets
-//! which. Today there is one, [`Memory`](super::Memory), in process. Two
-//! more are planned and not built yet: a durable backend on disk, which
-//! would append each accepted message to a log before a publish completes,
-//! and a broker backend on RabbitMQ, where publish would be a confirmed
+//! which. Two are built: [`Memory`](super::Memory), in process, and
+//! `Durable` (the `disk` feature: `Queue::durable`), which appends each
+//! accepted message to a log on disk and syncs it before a publish
+//! completes. A broker backend on RabbitMQ is planned, where publish would
+//! be a confirmed
 //! `basic.publish`, `poll_deliver` a `basic.consume` with `basic.qos`
 //! prefetch, and a verdict a `basic.ack` / `basic.nack` / `basic.reject`.
 //! The trait is the queue's state machine: a message is published, handed

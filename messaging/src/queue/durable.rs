@@ -68,14 +68,50 @@ use std::time::Duration;
 use weft_disk::{Log, LogError};
 use weft_primitives::spawner::Spawner;
 
-/// The work queue on a log on disk; see the [module docs](self). Made by
-/// [`Queue::durable`](super::Queue::durable) or
+/// The work queue on a log on disk, surviving `kill -9` and power loss.
+/// Made by [`Queue::durable`](super::Queue::durable) or
 /// [`Builder::open_durable`](super::Builder::open_durable). Cheap to clone;
 /// clones share the queue.
+///
+/// It is the in-memory queue with a write-ahead journal: every change a
+/// restart must not undo is a record in the log. What survives what:
+///
+/// - A publish that returned `Ok` survives a power cut (its record was
+///   synced before it joined the queue; under group commit, concurrent
+///   publishers share one `fdatasync`). Under `SyncPolicy::Never`, only
+///   `kill -9`.
+/// - An ack that [`ack_confirmed`](super::Delivery::ack_confirmed)
+///   confirmed survives a power cut; one that [`ack`](super::Delivery::ack)
+///   returned `Ok` for survives `kill -9` (it was written), and after a
+///   power cut may be undone: the message is delivered again.
+/// - Deliveries, nacks, rejects, dead letters taken and redrives are
+///   written, not awaited: a power cut may undo them, which can deliver a
+///   message again, never lose one.
+/// - On open, a message in flight at the crash is ready again with its
+///   delivery count raised; dead letters are dead letters again.
+///
+/// Compaction deletes a segment file once every message published in it
+/// and before it has left the queue (acked, taken from the dead-letter
+/// queue, purged).
 ///
 /// Where it differs from [`Memory`]: a publish completes only once its
 /// record is synced; a message's delivery history (who, when) is not kept
 /// across a restart, and its TTL counts again from the restart.
+///
+/// # Examples
+///
+/// ```
+/// use weft::disk::fs::SimFs;
+/// use weft::queue::{DiskOptions, Queue, Utf8};
+///
+/// weft::block_on(async {
+///     let disk = DiskOptions::new().file_system(SimFs::new());
+///     let restored = Queue::builder().open_durable_with("/q", Utf8, &disk).unwrap();
+///     let (queue, backend) = (restored.queue, restored.backend);
+///     queue.producer().publish("job".to_string()).await.unwrap();
+///     assert!(backend.disk_bytes() > 0);
+/// });
+/// ```
 pub struct Durable<T> {
     inner: Arc<Inner<T>>,
 }

@@ -420,8 +420,9 @@ impl<T: Clone + Send + 'static> Queue<T> {
     }
 
     /// A queue served by `backend`: a [`Memory`] made from a [`Builder`],
-    /// or a store of your own (durable and broker backends are planned,
-    /// not built yet).
+    /// or a store of your own. (The durable backend opens through
+    /// `Queue::durable` or `Builder::open_durable`, with the `disk`
+    /// feature; a broker backend is planned.)
     pub fn with_backend(backend: impl Backend<T>) -> Queue<T> {
         Queue {
             backend: Arc::new(backend),
