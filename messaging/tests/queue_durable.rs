@@ -325,3 +325,76 @@ fn a_failed_sync_is_never_reported_as_a_publish_or_an_ack() {
         assert!(matches!(producer.publish(3).await, Err(PublishError::Store(_))));
     });
 }
+
+#[test]
+fn a_publish_dropped_while_its_sync_is_held_is_in_the_queue_as_after_a_restart() {
+    let fs = SimFs::new();
+    let group = || {
+        DiskOptions::new().sync(SyncPolicy::GroupCommit {
+            max_delay: Duration::ZERO,
+        })
+    };
+    weft::block_on(async {
+        let queue: Queue<u32> = open(&fs, &Queue::builder(), group()).queue;
+        let producer = queue.producer();
+        fs.hold_syncs(true);
+        let waker = Counting::new();
+        {
+            let mut publish = pin!(producer.publish(1));
+            assert!(waker.poll(publish.as_mut()).is_pending());
+            fs.wait_held(1);
+            assert_eq!(queue.stats().ready, 0);
+        }
+        // Its record was written: the queue holds it now, as a restart
+        // would find it.
+        assert_eq!(queue.stats().ready, 1);
+        // `try_publish` does not wait for the sync either: sent.
+        producer.try_publish(2).unwrap();
+        assert_eq!(queue.stats().ready, 2);
+        fs.hold_syncs(false);
+        let mut consumer = queue.consumer();
+        for n in [1, 2] {
+            let job = consumer.recv().await.unwrap();
+            assert_eq!(*job, n);
+            job.ack_confirmed().await.unwrap();
+        }
+    });
+    weft::block_on(async {
+        let restored: Restored<u32> = open(&fs, &Queue::builder(), group());
+        assert_eq!(restored.ready, 0, "both acks were confirmed");
+    });
+}
+
+#[test]
+fn a_publish_dropped_while_it_waits_for_disk_room_leaves_nothing_behind() {
+    let fs = SimFs::new();
+    let disk = always().segment_bytes(0).max_bytes(300);
+    weft::block_on(async {
+        let queue: Queue<String> = open(&fs, &Queue::builder(), disk).queue;
+        let producer = queue.producer();
+        for _ in 0..4 {
+            producer.publish("x".repeat(50)).await.unwrap();
+        }
+        let (first, second) = (Counting::new(), Counting::new());
+        let mut kept = pin!(producer.publish("y".repeat(50)));
+        {
+            let mut dropped = pin!(producer.publish("z".repeat(50)));
+            assert!(first.poll(dropped.as_mut()).is_pending());
+            assert!(second.poll(kept.as_mut()).is_pending());
+            let mut consumer = queue.consumer();
+            for _ in 0..2 {
+                consumer.recv().await.unwrap().ack_confirmed().await.unwrap();
+            }
+            assert!(
+                first.is_woken() && second.is_woken(),
+                "room made: both may try again"
+            );
+        }
+        assert!(matches!(second.poll(kept.as_mut()), Poll::Ready(Ok(()))));
+        assert_eq!(queue.stats().ready, 3, "the dropped publish left nothing behind");
+    });
+    weft::block_on(async {
+        let restored: Restored<String> = open(&fs, &Queue::builder(), always());
+        assert_eq!(restored.ready, 3, "nor on disk");
+    });
+}
