@@ -227,7 +227,11 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn count(&self, offset: u64, len: usize) {
         let size = (weft_disk::frame::HEADER_LEN + len) as u64;
         let mut book = lock(&self.book);
-        book.sizes.push_back((offset, size));
+        // Appenders racing may count out of order: keep `sizes` sorted, so
+        // that compaction pops exactly what it removed.
+        let at = book.sizes.iter().rev().take_while(|(o, _)| *o > offset).count();
+        let at = book.sizes.len() - at;
+        book.sizes.insert(at, (offset, size));
         book.used += size;
     }
 
