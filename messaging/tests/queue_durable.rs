@@ -398,3 +398,39 @@ fn a_publish_dropped_while_it_waits_for_disk_room_leaves_nothing_behind() {
         assert_eq!(restored.ready, 3, "nor on disk");
     });
 }
+
+#[test]
+fn a_segment_stays_until_the_record_of_its_message_leaving_is_synced() {
+    // Group commit that would wait an hour: only segment rolls sync here.
+    let lazy = || {
+        DiskOptions::new()
+            .sync(SyncPolicy::GroupCommit {
+                max_delay: Duration::from_secs(3600),
+            })
+            .segment_bytes(0)
+    };
+    let first = Path::new(DIR).join(format!("{:020}.log", 0));
+    for seed in 0..20 {
+        let fs = SimFs::new();
+        let cut = weft::block_on(async {
+            let queue: Queue<u32> = open(&fs, &Queue::builder(), lazy()).queue;
+            queue.producer().try_publish(7).unwrap(); // sent, not awaited
+            let delivery = queue.consumer().recv().await.unwrap(); // a roll syncs the publish
+            delivery.ack().unwrap(); // written (a roll syncs the delivery), not synced
+            queue.purge(); // compacts
+            assert!(
+                fs.open(&first, false).is_ok(),
+                "the publish's segment went before the ack was synced"
+            );
+            fs.power_cut(seed)
+        });
+        weft::block_on(async {
+            let restored: Restored<u32> = open(&cut, &Queue::builder(), lazy());
+            let ack_kept = restored.recovery.records == 3;
+            assert!(
+                ack_kept || restored.ready == 1,
+                "seed {seed}: the ack was lost and the message with it"
+            );
+        });
+    }
+}

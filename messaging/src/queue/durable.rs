@@ -36,7 +36,8 @@
 //! and `book` is never held across I/O.
 //!
 //! Compaction removes the segments that end before the oldest message
-//! still in the queue, and before any publish being appended (each notes
+//! still in the queue (a message that left counts until the record saying
+//! so is synced: `book.leaving`), and before any publish being appended (each notes
 //! the log's end in `book.writing` before it appends, so a segment that
 //! may hold its record is kept).
 //!
@@ -93,7 +94,7 @@ use weft_primitives::spawner::Spawner;
 ///
 /// Compaction deletes a segment file once every message published in it
 /// and before it has left the queue (acked, taken from the dead-letter
-/// queue, purged).
+/// queue, purged) and the records saying so are synced.
 ///
 /// Where it differs from [`Memory`]: a publish completes only once its
 /// record is synced; a message's delivery history (who, when) is not kept
@@ -130,6 +131,8 @@ struct Inner<T> {
     codec: Box<dyn Codec<T>>,
     overflow: Overflow,
     max_bytes: Option<u64>,
+    /// False under `SyncPolicy::Never`, where nothing is ever synced.
+    syncs: bool,
     book: Mutex<Book<T>>,
     /// What the memory queue did on its own, not yet journaled.
     notes: Arc<Mutex<Vec<(u64, Change)>>>,
@@ -148,6 +151,10 @@ struct Book<T> {
     settling: HashMap<u64, u64>,
     /// Sequence numbers of the messages still in the queue.
     live: BTreeSet<u64>,
+    /// Messages that left, with the offset of the record saying so: they
+    /// leave `live` (so compaction may delete their segment) only once
+    /// that record is synced, lest a power cut lose both.
+    leaving: Vec<(u64, u64)>,
     /// Each record's offset and size on disk, from the log's start.
     sizes: VecDeque<(u64, u64)>,
     /// Their sum.
@@ -184,6 +191,7 @@ impl<T: Clone + Send + 'static> Durable<T> {
         codec: Box<dyn Codec<T>>,
         overflow: Overflow,
         max_bytes: Option<u64>,
+        syncs: bool,
     ) -> Durable<T> {
         Durable {
             inner: Arc::new(Inner {
@@ -192,12 +200,14 @@ impl<T: Clone + Send + 'static> Durable<T> {
                 codec,
                 overflow,
                 max_bytes,
+                syncs,
                 book: Mutex::new(Book {
                     tags: HashMap::new(),
                     publishes: HashMap::new(),
                     next_ticket: 0,
                     settling: HashMap::new(),
                     live: BTreeSet::new(),
+                    leaving: Vec::new(),
                     sizes: VecDeque::new(),
                     used: 0,
                     room: VecDeque::new(),
@@ -247,29 +257,19 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn journal(&self, records: &[Vec<u8>]) -> Result<Option<u64>, LogError> {
         let _order = lock(&self.order);
         let notes = std::mem::take(&mut *lock(&self.notes));
-        let mut gone = Vec::new();
         for (seq, change) in notes {
-            let payload = match change {
-                Change::Dead(reason) => record::dead(seq, reason),
-                Change::DeadlineExpired => record::verdict(seq, Ended::DeadlineExpired),
-                Change::Purged | Change::Deduplicated => {
-                    gone.push(seq);
-                    let why = if change == Change::Purged {
-                        Why::Purged
-                    } else {
-                        Why::Duplicate
-                    };
-                    record::left(seq, why)
-                }
+            let (payload, leaves) = match change {
+                Change::Dead(reason) => (record::dead(seq, reason), false),
+                Change::DeadlineExpired => (record::verdict(seq, Ended::DeadlineExpired), false),
+                Change::Purged => (record::left(seq, Why::Purged), true),
+                Change::Deduplicated => (record::left(seq, Why::Duplicate), true),
             };
             // A note that cannot be written is lost: after a restart the
             // message is where it was before (delivered again at worst).
-            let _ = self.append(&payload);
-        }
-        if !gone.is_empty() {
-            let mut book = lock(&self.book);
-            for seq in gone {
-                book.live.remove(&seq);
+            if let Ok(offset) = self.append(&payload)
+                && leaves
+            {
+                lock(&self.book).leaving.push((offset, seq));
             }
         }
         let mut last = None;
@@ -285,7 +285,16 @@ impl<T: Clone + Send + 'static> Inner<T> {
         let before = {
             // Read under the lock, so that a publish that has not yet
             // noted its floor appends at or after `end`.
-            let book = lock(&self.book);
+            let mut book = lock(&self.book);
+            let synced = if self.syncs { self.log.synced() } else { u64::MAX };
+            let Book { leaving, live, .. } = &mut *book;
+            leaving.retain(|&(offset, seq)| {
+                let gone = offset < synced;
+                if gone {
+                    live.remove(&seq);
+                }
+                !gone
+            });
             let end = self.log.end();
             let live = book.live.first().copied().unwrap_or(end);
             let writing = book.writing.iter().copied().min().unwrap_or(end);
@@ -311,10 +320,14 @@ impl<T: Clone + Send + 'static> Inner<T> {
         wake.into_iter().for_each(Waker::wake);
     }
 
-    /// The message `seq` leaves the queue: forgotten, and its segment
-    /// deleted once nothing older is live.
-    fn forget(&self, seq: u64) {
-        lock(&self.book).live.remove(&seq);
+    /// The message `seq` left the queue, as the record at `record` says
+    /// (`None`: not written, so it stays, to come back after a restart):
+    /// forgotten once that record is synced, and its segment deleted once
+    /// nothing older is live.
+    fn leave(&self, seq: u64, record: Option<u64>) {
+        if let Some(offset) = record {
+            lock(&self.book).leaving.push((offset, seq));
+        }
     }
 
     /// A delivery handed out: its tag remembered, the message unwrapped.
@@ -483,8 +496,8 @@ impl<T: Clone + Send + 'static> Backend<T> for Durable<T> {
         let letter = std::task::ready!(inner.memory.poll_dead_letter(cx))?;
         let seq = letter.message.seq;
         // Not awaited: after a power cut the letter may be back.
-        let _ = inner.journal(&[record::left(seq, Why::DeadTaken)]);
-        inner.forget(seq);
+        let written = inner.journal(&[record::left(seq, Why::DeadTaken)]);
+        inner.leave(seq, written.ok().flatten());
         inner.compact();
         Poll::Ready(Ok(DeadLetter {
             message: letter.message.message,

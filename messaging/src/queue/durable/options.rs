@@ -38,6 +38,7 @@ use weft_disk::{LogError, OpenError, Options, Recovery, SyncPolicy};
 #[derive(Debug, Clone)]
 pub struct DiskOptions {
     log: Options,
+    sync: SyncPolicy,
     max_bytes: Option<u64>,
     fs: Option<Arc<dyn FileSystem>>,
 }
@@ -54,6 +55,7 @@ impl DiskOptions {
     pub fn new() -> DiskOptions {
         DiskOptions {
             log: Options::new(),
+            sync: SyncPolicy::default(),
             max_bytes: None,
             fs: None,
         }
@@ -64,6 +66,7 @@ impl DiskOptions {
     /// only once its record is synced.
     pub fn sync(mut self, policy: SyncPolicy) -> DiskOptions {
         self.log = self.log.sync(policy);
+        self.sync = policy;
         self
     }
 
@@ -318,7 +321,15 @@ impl Builder {
         let replay = recover::replay(&opened.log, &*codec)?;
         let notes = Arc::new(Mutex::new(Vec::new()));
         let memory = Memory::observed(self, Some(Durable::<T>::observer(&notes)));
-        let backend = Durable::from_parts(memory, notes, opened.log, codec, self.overflow, disk.max_bytes);
+        let backend = Durable::from_parts(
+            memory,
+            notes,
+            opened.log,
+            codec,
+            self.overflow,
+            disk.max_bytes,
+            disk.sync != SyncPolicy::Never,
+        );
         let inner = &*backend.inner;
         {
             let mut book = lock(&inner.book);

@@ -14,10 +14,10 @@ use weft_disk::LogError;
 impl<T: Clone + Send + 'static> Inner<T> {
     /// A publish written at `seq` will not be in the queue after all.
     fn withdraw(&self, seq: u64) {
-        self.forget(seq);
         // If this is lost, the message comes back after a restart: the
         // caller was told it may have been stored.
-        let _ = self.journal(&[record::left(seq, Why::Withdrawn)]);
+        let written = self.journal(&[record::left(seq, Why::Withdrawn)]);
+        self.leave(seq, written.ok().flatten());
     }
 
     /// Puts `op`'s message in the memory queue; a refusal withdraws it.

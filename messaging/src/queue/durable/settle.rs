@@ -50,7 +50,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
         }
         match written {
             Ok(Some(offset)) => {
-                self.forget(seq);
+                self.leave(seq, Some(offset));
                 lock(&self.book).settling.insert(tag, offset);
                 self.poll_ack_sync(tag, offset, cx)
             }
