@@ -16,7 +16,8 @@
 //! * [`callback`]: `set_timeout`, `set_interval`, callback-style TCP, and
 //!   bridges between callbacks and futures.
 //! * [`queue`]: a work queue: competing consumers, ack / nack, redelivery,
-//!   dead letters, backpressure.
+//!   dead letters, backpressure; in memory, or durable on disk
+//!   (`Queue::durable`, the default-on `disk` feature).
 //! * [`events`]: an event bus: topics, replay, patterns, consumer groups,
 //!   handlers with retry.
 //! * [`spawner`]: the small runtime interface promises and callbacks use,
@@ -131,6 +132,16 @@ pub mod callback;
 /// runtime's clock, paused test clock included.
 pub mod queue {
     pub use weft_messaging::queue::*;
+}
+
+/// The durable log under [`queue::Queue::durable`]: segment files of
+/// checksummed records, sync policies, recovery, and the file-system shim
+/// (with [`disk::fs::SimFs`] for tests of faults and power cuts); see
+/// [`weft_disk`](weft_messaging::disk). Behind the default-on `disk`
+/// feature.
+#[cfg(feature = "disk")]
+pub mod disk {
+    pub use weft_messaging::disk::*;
 }
 
 /// An event bus with topics, replay, patterns, consumer groups and

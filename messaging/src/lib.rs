@@ -39,3 +39,7 @@ mod util;
 
 pub use self::error::StoreError;
 pub use self::properties::{MessageId, Properties};
+/// The durable log the [durable queue](queue::Queue::durable) stands on
+/// (the `disk` feature).
+#[cfg(feature = "disk")]
+pub use weft_disk as disk;

@@ -188,6 +188,13 @@ impl Properties {
         self
     }
 
+    /// The priority as set, if it was (a store keeps "unset" apart from 0).
+    // Only the durable backend (the `disk` feature) calls it.
+    #[cfg_attr(not(feature = "disk"), allow(dead_code))]
+    pub(crate) fn priority_set(&self) -> Option<u8> {
+        self.priority
+    }
+
     /// The delivery priority, 0 to 9 (0 unless set).
     pub fn priority(&self) -> u8 {
         self.priority.unwrap_or(0)

@@ -2,9 +2,11 @@
 //! clock, dead letters, backpressure, closing, and an at-least-once count
 //! under random nacks, drops and deadline expiries.
 
+mod queue_support;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+use queue_support::backends::{BuildOn, STORES, cases};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,9 +28,9 @@ fn poll_once<T: Clone + Send + 'static>(
 
 #[test]
 fn waiting_consumers_are_served_in_turn() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::new(16);
+            let queue = Queue::builder().capacity(16).build_on(store);
             let producer = queue.producer();
             let mut consumers: Vec<_> = (0..3).map(|_| queue.consumer()).collect();
             for c in &mut consumers {
@@ -52,9 +54,9 @@ fn waiting_consumers_are_served_in_turn() {
 // ANCHOR: nack-reject
 #[test]
 fn nack_redelivers_and_reject_dead_letters_with_the_history() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::new(16);
+            let queue = Queue::builder().capacity(16).build_on(store);
             let producer = queue.producer();
             let mut consumer = queue.consumer();
             producer.publish("job").await.unwrap();
@@ -84,9 +86,9 @@ fn nack_redelivers_and_reject_dead_letters_with_the_history() {
 
 #[test]
 fn a_message_past_max_deliveries_is_dead_lettered() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::builder().max_deliveries(3).build();
+            let queue = Queue::builder().max_deliveries(3).build_on(store);
             queue.producer().publish(7).await.unwrap();
             let mut consumer = queue.consumer();
             for n in 1..=3 {
@@ -109,9 +111,11 @@ fn a_message_past_max_deliveries_is_dead_lettered() {
 // ANCHOR: deadline
 #[test]
 fn an_expired_ack_deadline_redelivers_and_the_late_ack_fails() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::builder().ack_deadline(Duration::from_secs(30)).build();
+            let queue = Queue::builder()
+                .ack_deadline(Duration::from_secs(30))
+                .build_on(store);
             let start = weft::time::Instant::now();
             queue.producer().publish("slow").await.unwrap();
             let (mut first, mut second) = (queue.consumer(), queue.consumer());
@@ -139,9 +143,9 @@ fn an_expired_ack_deadline_redelivers_and_the_late_ack_fails() {
 
 #[test]
 fn prefetch_bounds_the_unacked_deliveries_one_consumer_holds() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::builder().prefetch(2).build();
+            let queue = Queue::builder().prefetch(2).build_on(store);
             let producer = queue.producer();
             for n in 0..3 {
                 producer.publish(n).await.unwrap();
@@ -164,10 +168,10 @@ fn prefetch_bounds_the_unacked_deliveries_one_consumer_holds() {
 // ANCHOR: overflow
 #[test]
 fn overflow_policies_wait_reject_or_drop_the_oldest() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
             // Wait: the third publish waits until a consumer takes one.
-            let queue = Queue::builder().capacity(2).build();
+            let queue = Queue::builder().capacity(2).build_on(store);
             let producer = queue.producer();
             producer.publish(1).await.unwrap();
             producer.publish(2).await.unwrap();
@@ -182,7 +186,10 @@ fn overflow_policies_wait_reject_or_drop_the_oldest() {
             assert_eq!(queue.stats().ready, 2, "{flavour}");
 
             // Reject: Full, with the message back.
-            let queue = Queue::builder().capacity(1).overflow(Overflow::Reject).build();
+            let queue = Queue::builder()
+                .capacity(1)
+                .overflow(Overflow::Reject)
+                .build_on(store);
             let producer = queue.producer();
             producer.publish("a").await.unwrap();
             match producer.publish("b").await {
@@ -194,7 +201,7 @@ fn overflow_policies_wait_reject_or_drop_the_oldest() {
             let queue = Queue::builder()
                 .capacity(1)
                 .overflow(Overflow::DropOldest)
-                .build();
+                .build_on(store);
             let producer = queue.producer();
             producer.publish("old").await.unwrap();
             producer.publish("new").await.unwrap();
@@ -215,26 +222,35 @@ fn a_rejected_publish_leaves_no_waker_behind() {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
-    weft::block_on(async {
-        let queue = Queue::builder().capacity(1).overflow(Overflow::Reject).build();
-        let producer = queue.producer();
-        producer.publish("a").await.unwrap();
-        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
-        let waker = Waker::from(wakes.clone());
-        let mut publish = std::pin::pin!(producer.publish("b"));
-        let polled = publish.as_mut().poll(&mut Context::from_waker(&waker));
-        assert!(matches!(polled, Poll::Ready(Err(PublishError::Full("b")))));
-        // Making room wakes whoever waits for it: nobody, under Reject.
-        queue.consumer().recv().await.unwrap().ack().unwrap();
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 0, "a rejected publish was woken");
-    });
+    for store in STORES {
+        weft::block_on(async {
+            let queue = Queue::builder()
+                .capacity(1)
+                .overflow(Overflow::Reject)
+                .build_on(store);
+            let producer = queue.producer();
+            producer.publish("a").await.unwrap();
+            let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+            let waker = Waker::from(wakes.clone());
+            let mut publish = std::pin::pin!(producer.publish("b"));
+            let polled = publish.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(matches!(polled, Poll::Ready(Err(PublishError::Full("b")))));
+            // Making room wakes whoever waits for it: nobody, under Reject.
+            queue.consumer().recv().await.unwrap().ack().unwrap();
+            assert_eq!(
+                wakes.0.load(Ordering::SeqCst),
+                0,
+                "{store:?}: a rejected publish was woken"
+            );
+        });
+    }
 }
 
 #[test]
 fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::builder().ttl(Duration::from_secs(60)).build();
+            let queue = Queue::builder().ttl(Duration::from_secs(60)).build_on(store);
             let producer = queue.producer();
             producer.publish("stale").await.unwrap();
             sleep(Duration::from_secs(61)).await;
@@ -250,11 +266,14 @@ fn a_message_older_than_its_ttl_is_dead_lettered_not_delivered() {
 
 #[test]
 fn an_expired_message_leaves_the_queue_with_no_consumer_asking() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
             // Capacity 1 and `Wait`: without expiry, the second publish
             // would wait for a consumer that never comes.
-            let queue = Queue::builder().capacity(1).ttl(Duration::from_secs(60)).build();
+            let queue = Queue::builder()
+                .capacity(1)
+                .ttl(Duration::from_secs(60))
+                .build_on(store);
             let producer = queue.producer();
             producer.publish("stale").await.unwrap();
             assert_eq!(queue.stats().ready, 1, "{flavour}");
@@ -282,9 +301,9 @@ fn an_expired_message_leaves_the_queue_with_no_consumer_asking() {
 
 #[test]
 fn a_nacked_message_still_expires_on_time() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::builder().ttl(Duration::from_secs(60)).build();
+            let queue = Queue::builder().ttl(Duration::from_secs(60)).build_on(store);
             queue.producer().publish(7).await.unwrap();
             let mut consumer = queue.consumer();
             let delivery = consumer.recv().await.unwrap();
@@ -317,7 +336,10 @@ impl weft::spawner::Spawn for FrozenClock {
 
 #[test]
 fn a_publish_to_a_full_queue_first_expires_what_is_due() {
-    for overflow in [Overflow::Wait, Overflow::Reject, Overflow::DropOldest] {
+    for (store, overflow) in STORES
+        .into_iter()
+        .flat_map(|store| [Overflow::Wait, Overflow::Reject, Overflow::DropOldest].map(|o| (store, o)))
+    {
         let clock = Arc::new(Mutex::new(std::time::Instant::now()));
         let spawner = weft::spawner::Spawner::new(FrozenClock(clock.clone()));
         let queue = Queue::builder()
@@ -325,7 +347,7 @@ fn a_publish_to_a_full_queue_first_expires_what_is_due() {
             .overflow(overflow)
             .ttl(Duration::from_secs(10))
             .spawner(&spawner)
-            .build();
+            .build_on(store);
         let producer = queue.producer();
         producer.try_publish("old").unwrap();
         *clock.lock().unwrap() += Duration::from_secs(5);
@@ -338,18 +360,21 @@ fn a_publish_to_a_full_queue_first_expires_what_is_due() {
         assert_eq!(
             (dead.message, dead.reason),
             ("old", DeadReason::Expired),
-            "{overflow:?}"
+            "{store:?} {overflow:?}"
         );
-        assert!(queue.try_dead_letter().unwrap().is_none(), "{overflow:?}");
-        assert_eq!(queue.stats().ready, 2, "{overflow:?}");
+        assert!(
+            queue.try_dead_letter().unwrap().is_none(),
+            "{store:?} {overflow:?}"
+        );
+        assert_eq!(queue.stats().ready, 2, "{store:?} {overflow:?}");
     }
 }
 
 #[test]
 fn closing_stops_publishes_and_consumers_drain_then_see_none() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::new(8);
+            let queue = Queue::builder().capacity(8).build_on(store);
             let producer = queue.producer();
             producer.publish(1).await.unwrap();
             producer.publish(2).await.unwrap();
@@ -377,9 +402,9 @@ fn closing_stops_publishes_and_consumers_drain_then_see_none() {
 
 #[test]
 fn a_consumer_dropped_with_a_handed_delivery_gives_it_back() {
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         rt.block_on(async {
-            let queue = Queue::new(8);
+            let queue = Queue::builder().capacity(8).build_on(store);
             let mut quitter = queue.consumer();
             assert!(poll_once(&mut quitter).is_pending());
             queue.producer().publish("keep me").await.unwrap();
@@ -400,7 +425,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
     const PRODUCERS: u64 = 4;
     const PER_PRODUCER: u64 = 500;
     const CONSUMERS: u64 = 4;
-    for (flavour, rt) in paused_runtimes() {
+    for (flavour, rt, store) in cases() {
         let acked = Arc::new(Mutex::new(HashMap::<u64, u32>::new()));
         rt.block_on(async {
             let queue = Queue::builder()
@@ -408,7 +433,7 @@ fn every_message_is_acked_or_dead_lettered_exactly_once() {
                 .max_deliveries(4)
                 .ack_deadline(Duration::from_secs(10))
                 .prefetch(4)
-                .build();
+                .build_on(store);
             let producers: Vec<_> = (0..PRODUCERS)
                 .map(|p| {
                     let producer = queue.producer();
@@ -567,6 +592,7 @@ fn a_user_written_backend_serves_the_same_front() {
         }
     }
 
+    // The front over a backend of the user's own: once per runtime.
     for (flavour, rt) in paused_runtimes() {
         rt.block_on(async {
             let verdicts = Arc::new(Mutex::new(Vec::new()));

@@ -7,7 +7,8 @@
 //! over several producers and consumers, on a clock only the test moves,
 //! with or without a redelivery back-off; verdicts sent with or without
 //! waiting (`settle`), and a store that now and then refuses a verdict or
-//! fails a delivery (`Flaky`, over the in-memory backend).
+//! fails a delivery (`Flaky`, over the in-memory backend and over the
+//! durable one).
 //!
 //! After **every** step it checks:
 //!
@@ -37,6 +38,7 @@
 
 mod queue_support;
 
+use queue_support::backends::{STORES, Store, backend_on};
 use queue_support::{Counting, Manual};
 use std::future::Future;
 use std::io;
@@ -46,7 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use weft::queue::{
-    AckError, Backend, Consumer, ConsumerStats, DeadLetter, Delivery, Handed, Memory, Overflow, Properties,
+    AckError, Backend, Consumer, ConsumerStats, DeadLetter, Delivery, Handed, Overflow, Properties,
     PublishError, PublishOp, Queue, RecvError, Stats, StoreError, TryPublishError, Verdict,
 };
 
@@ -55,7 +57,7 @@ use weft::queue::{
 /// a broker requeues a failed channel's deliveries), a failed delivery
 /// (nothing moved, the consumer out of the line, as the contract asks).
 struct Flaky {
-    inner: Memory<u64>,
+    inner: Box<dyn Backend<u64>>,
     refuse_verdicts: Arc<AtomicBool>,
     fail_deliveries: Arc<AtomicBool>,
 }
@@ -215,7 +217,7 @@ const PRODUCERS: usize = 3;
 const CONSUMERS: usize = 3;
 const STEPS: usize = 120;
 
-fn run_seed(seed: u64) {
+fn run_seed(seed: u64, store: Store) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let (rt, spawner) = Manual::new();
     let capacity = 1 + rng.below(4) as usize;
@@ -248,7 +250,7 @@ fn run_seed(seed: u64) {
     let refuse_verdicts = Arc::new(AtomicBool::new(false));
     let fail_deliveries = Arc::new(AtomicBool::new(false));
     let queue: Queue<u64> = Queue::with_backend(Flaky {
-        inner: Memory::new(&builder),
+        inner: backend_on(&builder, store),
         refuse_verdicts: refuse_verdicts.clone(),
         fail_deliveries: fail_deliveries.clone(),
     });
@@ -493,7 +495,13 @@ fn the_queue_keeps_its_books_and_strands_no_waiter() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0u64);
-    for seed in first..first + seeds {
-        run_seed(seed);
+    for store in STORES {
+        for seed in first..first + seeds {
+            let run = std::panic::catch_unwind(|| run_seed(seed, store));
+            if let Err(panic) = run {
+                eprintln!("the failing seed ran on the {store:?} store");
+                std::panic::resume_unwind(panic);
+            }
+        }
     }
 }

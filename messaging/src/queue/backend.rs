@@ -3,11 +3,13 @@
 //! [`Queue`](super::Queue), [`Producer`](super::Producer),
 //! [`Consumer`](super::Consumer) and [`Delivery`](super::Delivery) are a
 //! front over a backend, which holds the messages and decides who gets
-//! which: [`Memory`](super::Memory) in process, and the RabbitMQ backend
-//! of crate weft-rabbitmq (`weft::rabbitmq::queue`), where publish is a
-//! confirmed `basic.publish`, `poll_deliver` a `basic.consume` with
-//! `basic.qos` prefetch, and a verdict a `basic.ack` / `basic.nack` /
-//! `basic.reject`. A durable backend on disk is planned, not built yet.
+//! which. Three are built: [`Memory`](super::Memory), in process;
+//! `Durable` (the `disk` feature: `Queue::durable`), which appends each
+//! accepted message to a log on disk and syncs it before a publish
+//! completes; and the RabbitMQ backend of crate weft-rabbitmq
+//! (`weft::rabbitmq::queue`), where publish is a confirmed
+//! `basic.publish`, `poll_deliver` a `basic.consume` with `basic.qos`
+//! prefetch, and a verdict a `basic.ack` / `basic.nack` / `basic.reject`.
 //! The trait is the queue's state machine: a message is published, handed
 //! to one consumer, and ends with a verdict (or a deadline, or a TTL, which
 //! the backend enforces itself); what does not end in an ack is delivered

@@ -119,8 +119,29 @@ struct State<T> {
     acked: u64,
     purged: u64,
     deduplicated: u64,
+    /// Told of every message that leaves `ready` / `in_flight` on the
+    /// queue's own initiative (the durable backend journals it).
+    observer: Option<Observer<T>>,
 }
 // ANCHOR_END: state
+
+/// What the in-memory queue did to a message on its own, for a backend
+/// built on it that must journal it (the durable backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Moved to the dead-letter queue.
+    Dead(DeadReason),
+    /// Removed by a purge.
+    Purged,
+    /// Dropped as a duplicate on publish.
+    Deduplicated,
+    /// Its ack deadline passed: ready again (or dead-lettered, reported
+    /// apart).
+    DeadlineExpired,
+}
+
+/// Called under the queue's lock: it must only note the change.
+pub(crate) type Observer<T> = Arc<dyn Fn(&T, Change) + Send + Sync>;
 
 impl<T: Clone + Send + 'static> Memory<T> {
     /// An empty queue with `config`'s settings.
@@ -130,6 +151,13 @@ impl<T: Clone + Send + 'static> Memory<T> {
     /// Panics if `config` names no spawner and none is current.
     #[track_caller]
     pub fn new(config: &Builder) -> Memory<T> {
+        Memory::observed(config, None)
+    }
+
+    /// As [`new`](Memory::new), telling `observer` of the changes the
+    /// queue makes on its own.
+    #[track_caller]
+    pub(crate) fn observed(config: &Builder, observer: Option<Observer<T>>) -> Memory<T> {
         let spawner = config.spawner.clone().unwrap_or_else(Spawner::current);
         Memory {
             shared: Arc::new(Shared {
@@ -156,11 +184,53 @@ impl<T: Clone + Send + 'static> Memory<T> {
                     acked: 0,
                     purged: 0,
                     deduplicated: 0,
+                    observer,
                 }),
                 config: config.clone(),
                 spawner,
             }),
         }
+    }
+}
+
+impl<T: Clone + Send + 'static> Memory<T> {
+    /// Puts back a message found in a store at start-up: ready with
+    /// `deliveries` made, or dead-lettered for `dead`. Its history is not
+    /// kept.
+    // Only the durable backend (the `disk` feature) calls it.
+    #[cfg_attr(not(feature = "disk"), allow(dead_code))]
+    pub(crate) fn restore(
+        &self,
+        message: T,
+        properties: Option<Box<Properties>>,
+        deliveries: u32,
+        dead: Option<DeadReason>,
+    ) {
+        let shared = &self.shared;
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&shared.state);
+            match dead {
+                Some(reason) => {
+                    state.dead.push_back(DeadLetter {
+                        message,
+                        reason,
+                        history: Vec::new(),
+                        properties: properties.map(|p| *p),
+                    });
+                }
+                None => {
+                    let envelope = shared.envelope(message, properties, None);
+                    state.ready.push_back(Envelope {
+                        deliveries,
+                        ..envelope
+                    });
+                    shared.dispatch(&mut state, &mut wakers);
+                    shared.arm_expiry(&mut state, None);
+                }
+            }
+        }
+        wakers.wake_all();
     }
 }
 
@@ -313,6 +383,9 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
             let mut state = lock(&self.shared.state);
             state.ready.drain(&mut gone);
             gone.extend(state.delayed.drain().map(|(_, envelope)| envelope));
+            for envelope in &gone {
+                state.observe(&envelope.message, Change::Purged);
+            }
             state.purged += gone.len() as u64;
             self.shared.wake_producers(&mut state, &mut wakers);
             if state.is_drained() {
@@ -404,6 +477,13 @@ impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
 }
 
 impl<T> State<T> {
+    /// Tells the observer, if there is one, of `change` to `message`.
+    fn observe(&self, message: &T, change: Change) {
+        if let Some(observer) = &self.observer {
+            observer(message, change);
+        }
+    }
+
     /// Closed, and nothing left to hand out or to settle: consumers see the
     /// end.
     fn is_drained(&self) -> bool {
@@ -420,6 +500,7 @@ impl<T> State<T> {
     }
 
     fn dead_letter(&mut self, envelope: Envelope<T>, reason: DeadReason, wakers: &mut Wakers) {
+        self.observe(&envelope.message, Change::Dead(reason));
         self.dead.push_back(DeadLetter {
             message: envelope.message,
             reason,

@@ -56,16 +56,22 @@
 //! ```
 
 mod backend;
+#[cfg(feature = "disk")]
+mod durable;
 mod error;
 mod memory;
 mod rpc;
 
 pub use self::backend::{Backend, Handed, PublishOp, Verdict};
+#[cfg(feature = "disk")]
+pub use self::durable::{DiskFull, DiskOptions, Durable, OpenDurableError, Restored};
 pub use self::error::{AckError, PublishError, RecvError, TryPublishError};
 pub use self::memory::Memory;
 pub use self::rpc::{CORRELATION_ID, ReplyError, Request, RequestError, Requester, Responder};
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
 pub use crate::{MessageId, Properties, StoreError};
+#[cfg(feature = "disk")]
+pub use weft_disk::{Recovery, SyncPolicy, TornTail};
 
 use std::fmt;
 use std::future::poll_fn;
@@ -415,8 +421,9 @@ impl<T: Clone + Send + 'static> Queue<T> {
 
     /// A queue served by `backend`: a [`Memory`] made from a [`Builder`],
     /// the RabbitMQ backend (`weft::rabbitmq::queue` makes the queue with
-    /// it), or a store of your own (a durable backend is planned, not built
-    /// yet).
+    /// it), or a store of your own. (The durable backend opens through
+    /// `Queue::durable` or `Builder::open_durable`, with the `disk`
+    /// feature.)
     pub fn with_backend(backend: impl Backend<T>) -> Queue<T> {
         Queue {
             backend: Arc::new(backend),
@@ -944,6 +951,43 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// a weft verdict is not retried: the message comes back instead.)
     pub fn ack(mut self) -> Result<(), AckError> {
         self.finish(Verdict::Ack)
+    }
+
+    /// Acknowledges the message and waits until the backend confirms the
+    /// ack is stored: on the [durable](Queue::durable) backend, until its
+    /// record is synced, so that not even a power cut brings the message
+    /// back. [`ack`](Delivery::ack) returns once the ack is sent (on the
+    /// durable backend, written: it survives `kill -9`, not a power cut).
+    /// On the in-memory backend the two are the same.
+    ///
+    /// # Errors
+    ///
+    /// As [`ack`](Delivery::ack).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped while it waits, the ack was sent, as by `ack`; only its
+    /// confirmation is not awaited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft::queue::Queue;
+    ///
+    /// weft::block_on(async {
+    ///     let queue = Queue::new(8);
+    ///     queue.producer().publish("charge card").await.unwrap();
+    ///     let job = queue.consumer().recv().await.unwrap();
+    ///     job.ack_confirmed().await.unwrap();
+    ///     assert_eq!(queue.stats().acked, 1);
+    /// });
+    /// ```
+    pub async fn ack_confirmed(mut self) -> Result<(), AckError> {
+        self.settled = true;
+        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
+        let tag = self.tag;
+        let result = poll_fn(|cx| backend.poll_settle(tag, Verdict::Ack, Some(cx))).await;
+        release_if_unrecorded(&*backend, tag, result)
     }
 
     /// Gives the message back: delivered again if `requeue` (unless it used

@@ -133,3 +133,4 @@ impl Manual {
         self.run();
     }
 }
+pub(crate) mod backends;

@@ -140,3 +140,40 @@ pub trait FileLock: fmt::Debug + Send + Sync {
 pub(crate) fn join(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
+
+/// A shared file system is one: a log can be opened on an
+/// `Arc<dyn FileSystem>` chosen at run time (the durable queue's options
+/// keep one).
+impl<F: FileSystem + ?Sized> FileSystem for std::sync::Arc<F> {
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        (**self).create_dir_all(dir)
+    }
+
+    fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
+        (**self).open(path, create)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        (**self).read(path)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        (**self).rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        (**self).remove(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        (**self).sync_dir(dir)
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        (**self).list(dir)
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn FileLock>> {
+        (**self).lock(path)
+    }
+}

@@ -73,6 +73,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 // Dropped, and answered with success, as SQS does. It takes
                 // no room: a wakeup it was given for room goes on.
                 state.deduplicated += 1;
+                state.observe(&message, super::Change::Deduplicated);
                 _displaced = Self::forget_ticket(&mut state, op);
                 self.wake_producers(&mut state, &mut wakers);
                 drop(state);

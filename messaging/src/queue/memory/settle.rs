@@ -181,6 +181,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
             Ending::Expire => Some(Outcome::DeadlineExpired),
             Ending::Drop => Some(Outcome::Dropped),
         };
+        if matches!(verdict, Ending::Expire) {
+            state.observe(&envelope.message, super::Change::DeadlineExpired);
+        }
         if let Some(outcome) = outcome {
             envelope.history.push(Attempt {
                 consumer,
