@@ -28,7 +28,6 @@ use crate::events::Event;
 use crate::queue::DeadReason;
 use std::time::Duration;
 
-// ANCHOR: queue-events
 /// A message of a work queue was dead-lettered: `WARN` on `weft::queue`.
 /// Every backend calls it where a message lands in its dead-letter queue.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
@@ -56,9 +55,7 @@ pub(crate) fn requeued(deliveries: u32, delay: Option<Duration>, properties: Opt
         "message requeued for redelivery"
     );
 }
-// ANCHOR_END: queue-events
 
-// ANCHOR: events-events
 /// A handler's attempt at `event` failed and will be tried again after
 /// its back-off: `INFO` on `weft::events`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
@@ -130,4 +127,3 @@ pub(crate) fn rebalanced(group: &str, topic: &str, members: usize, partitions: u
         "consumer group rebalanced"
     );
 }
-// ANCHOR_END: events-events

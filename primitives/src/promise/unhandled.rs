@@ -107,7 +107,6 @@ pub fn take_unhandled_rejection_hook() -> Option<Hook> {
     HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
 }
 
-// ANCHOR: default-report
 /// The default report of an unhandled rejection, made when no hook is set:
 /// one line on stderr,
 /// `weft: a rejected promise was dropped unhandled: <reason>`. A hook that
@@ -134,7 +133,6 @@ pub fn default_unhandled_rejection_hook(rejection: &UnhandledRejection<'_>) {
         eprintln!("weft: a rejected promise was dropped unhandled: {rejection}");
     }
 }
-// ANCHOR_END: default-report
 
 /// Hands an unhandled rejection to the hook.
 pub(super) fn report<E: Send + 'static>(reason: &E) {
