@@ -280,7 +280,7 @@ fn a_callback_that_panics_emits_one_event() {
     let capture = capture(|| async {
         let (tx, rx) = weft::sync::oneshot::channel();
         weft::callback::on_complete(async {}, |()| panic!("boom"));
-        weft::callback::on_complete(async {}, move |()| drop(tx.send(())));
+        weft::callback::on_complete(async {}, move |()| tx.send(()).unwrap());
         rx.await.unwrap();
     });
     let panics = capture.with_message("a callback panicked");
