@@ -296,3 +296,37 @@ fn a_callback_that_panics_emits_one_event() {
     ];
     assert_eq!(panics[0].fields, fields(&expected));
 }
+
+/// The callback TCP API catches a panicking `on_connection` so that its
+/// accept loop goes on; the panic is an event naming the callback.
+#[test]
+fn a_panicking_tcp_callback_emits_one_event() {
+    let capture = capture(|| async {
+        let called = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = called.clone();
+        let server = weft::callback::tcp::listen("127.0.0.1:0", move |_| {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            panic!("no thanks");
+        })
+        .unwrap();
+        let _client = weft::net::TcpStream::connect(server.local_addr()).await.unwrap();
+        // The accept loop runs on this thread: give it turns until it has
+        // called back (the event follows in the same turn).
+        for _ in 0..10_000 {
+            if called.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            weft::task::yield_now().await;
+        }
+        assert!(called.load(std::sync::atomic::Ordering::SeqCst));
+        server.close();
+    });
+    let panics = capture.with_message("a callback panicked");
+    assert_eq!(panics.len(), 1, "{panics:?}");
+    let expected = [
+        ("message", "a callback panicked"),
+        ("callback", "on_connection"),
+        ("panic", "no thanks"),
+    ];
+    assert_eq!(panics[0].fields, fields(&expected));
+}
