@@ -13,6 +13,7 @@ usage: macro_main
 Runs an async main on a two-worker weft runtime (#[weft::main]): a listener
 accepts one connection from a client over loopback. It takes no arguments.";
 
+// ANCHOR: main
 #[weft::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
     match std::env::args().nth(1).as_deref() {
@@ -38,3 +39,4 @@ async fn main() -> std::io::Result<()> {
     println!("accepted a connection on a two-worker runtime");
     Ok(())
 }
+// ANCHOR_END: main

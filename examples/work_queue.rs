@@ -3,6 +3,10 @@
 //! retried until its delivery limit, then lands in the dead-letter queue
 //! with its history instead of blocking the queue forever.
 //!
+//! With weft's `tracing` feature (on for the examples) it installs
+//! `tracing-subscriber`, which writes weft's diagnostics to stderr: a
+//! line per dead letter. Its stdout stays the same either way.
+//!
 //! ```text
 //! cargo run --example work_queue
 //! ```
@@ -21,6 +25,15 @@ Shares six jobs between two workers of a work queue and dead-letters a
 poison message after its delivery limit. It takes no arguments.";
 
 fn main() -> ExitCode {
+    // ANCHOR: subscriber
+    // weft's diagnostics to stderr, `INFO` and above: a `WARN` line per
+    // dead letter (redeliveries are `DEBUG`).
+    #[cfg(feature = "tracing")]
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .without_time()
+        .init();
+    // ANCHOR_END: subscriber
     cli::main("work_queue", USAGE, || run(&mut io::stdout().lock()), None)
 }
 

@@ -28,6 +28,12 @@
 //! * `rabbitmq` (feature `rabbitmq`): the RabbitMQ backend, on lapin
 //!   running on weft.
 //!
+//! With the `tracing` feature, what weft handles by itself without telling
+//! anyone (dead letters, redeliveries, handler retries, group rebalances,
+//! driver errors, callbacks that panicked) is a `tracing` event; the
+//! events are listed in the book's chapter "Running a service on weft".
+//! Off by default, as in tokio.
+//!
 //! ```
 //! use std::time::Duration;
 //!
@@ -43,6 +49,7 @@
 
 mod block_on;
 pub mod compat;
+mod diag;
 #[cfg(feature = "rabbitmq")]
 pub mod rabbitmq;
 mod runtime;

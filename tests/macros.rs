@@ -94,12 +94,14 @@ async fn worker_threads_sets_the_count() {
     assert!(!all.contains(&thread::current().id()));
 }
 
+// ANCHOR: paused-test
 #[weft::test(start_paused = true)]
 async fn start_paused_lets_an_hour_pass_at_once() {
     let start = Instant::now();
     weft::time::sleep(Duration::from_secs(3600)).await;
     assert!(start.elapsed() >= Duration::from_secs(3600));
 }
+// ANCHOR_END: paused-test
 
 // Unlike tokio, weft's paused clock works on the multi-thread runtime too.
 #[weft::test(flavor = "multi_thread", worker_threads = 1, start_paused = true)]

@@ -63,6 +63,7 @@ fn listen(addr: &str) -> io::Result<()> {
     })
 }
 
+// ANCHOR: serve
 /// Serves the page and the room's websockets on `listener`, numbering
 /// the connections.
 pub(crate) async fn serve(listener: TcpListener, room: Room) {
@@ -90,6 +91,7 @@ pub(crate) async fn serve(listener: TcpListener, room: Room) {
         }
     }
 }
+// ANCHOR_END: serve
 
 /// A websocket client for the scripted conversation.
 struct Client {

@@ -142,6 +142,7 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
         from: name.clone(),
         text: text.to_owned(),
     };
+    // ANCHOR: join
     // Subscribe before joining, so nothing said after the join is missed;
     // join before the welcome, so a member that comes in after the
     // welcome does not hear this one join.
@@ -157,6 +158,7 @@ pub(crate) async fn member(socket: WebSocketStream<TcpStream>, room: Room, id: u
     // The relay starts after the welcome: the welcome is the first frame.
     let to_me = out.clone();
     let writer = weft::spawn(relay(events, id, async move |frame| send(&to_me, frame).await));
+    // ANCHOR_END: join
     while let Some(text) = next_text(&mut frames, &out).await {
         let refused = if text.trim().is_empty() {
             "an empty message was not sent".to_owned()

@@ -86,6 +86,7 @@ pub(crate) async fn answer(
             )
             .await?;
         }
+        // ANCHOR: upgrade
         "/ws" => match create_response(&request) {
             Ok(response) => {
                 let mut bytes = Vec::new();
@@ -104,6 +105,7 @@ pub(crate) async fn answer(
                 respond(&mut stream, "400 Bad Request", "text/plain", &body).await?;
             }
         },
+        // ANCHOR_END: upgrade
         _ => respond(&mut stream, "404 Not Found", "text/plain", "nothing here\n").await?,
     }
     Ok(None)

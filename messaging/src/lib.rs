@@ -30,6 +30,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod codec;
+mod diag;
 mod error;
 pub mod events;
 mod loom;

@@ -205,7 +205,9 @@ where
 {
     Spawner::current().spawn(async move {
         let output = future.await;
-        let _ = catch_unwind(AssertUnwindSafe(move || callback(output)));
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(output))) {
+            crate::diag::callback_panicked("on_complete", &*panic);
+        }
     });
 }
 // ANCHOR_END: on-complete

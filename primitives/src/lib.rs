@@ -38,6 +38,7 @@
 
 pub mod callback;
 pub mod coop;
+mod diag;
 mod event_loop;
 mod loom;
 pub mod promise;

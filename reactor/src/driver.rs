@@ -312,7 +312,10 @@ impl Inner {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
             // Nothing sensible to do with it here but not spin: callers
             // park again and will see the error once more if it persists.
-            Err(_) => return true,
+            Err(e) => {
+                crate::diag::poll_failed(&e);
+                return true;
+            }
         }
         if core.events.is_empty() {
             // A timeout: no resource to look up.
@@ -475,7 +478,9 @@ impl Handle {
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: &Arc<ScheduledIo>) {
         // After shutdown the epoll instance may be gone; closing the fd
         // removes it from epoll anyway.
-        let _ = self.inner.registry.deregister(source);
+        if let Err(e) = self.inner.registry.deregister(source) {
+            crate::diag::deregister_failed(&e);
+        }
         self.release(io);
     }
 

@@ -30,6 +30,7 @@
 // driver that runs an example stays hidden (`# let driver = ...`).
 #![doc(test(attr(deny(warnings))))]
 
+mod diag;
 mod driver;
 mod io;
 pub mod net;

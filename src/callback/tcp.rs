@@ -88,10 +88,13 @@ type OnClose = Box<dyn FnOnce(io::Result<()>) + Send>;
 type OnDrain = Box<dyn FnMut() + Send>;
 type OnWritten = Box<dyn FnOnce(io::Result<()>) + Send>;
 
-/// Runs a user callback, catching (after the panic hook has reported it) a
-/// panic so the task serving the socket goes on.
-fn call(f: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(f));
+/// Runs user callback `name`, catching (after the panic hook has reported
+/// it) a panic so the task serving the socket goes on; the panic is a
+/// `tracing` event too, with the `tracing` feature.
+fn call(name: &'static str, f: impl FnOnce()) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
+        crate::diag::callback_panicked(name, &*panic);
+    }
 }
 
 /// The runtime current here, as an `io::Error` if there is none.
@@ -226,10 +229,11 @@ pub fn listen(
                 None => return,
                 Some(Ok((stream, _))) => {
                     let conn = Connection::new(stream);
-                    call(|| on_connection(conn));
+                    call("on_connection", || on_connection(conn));
                 }
                 Some(Err(e)) => {
-                    call(|| on_connection(Err(e)));
+                    crate::diag::accept_failed(&e);
+                    call("on_connection", || on_connection(Err(e)));
                     // A failing accept (out of descriptors) fails again at
                     // once: let the system breathe instead of spinning.
                     crate::time::sleep(Duration::from_millis(10)).await;
@@ -261,11 +265,13 @@ pub fn connect(addr: SocketAddr, on_connect: impl FnOnce(io::Result<Connection>)
     match runtime() {
         Ok(handle) => drop(handle.spawn(async move {
             let conn = TcpStream::connect(addr).await.and_then(Connection::new);
-            call(|| on_connect(conn));
+            call("on_connect", || on_connect(conn));
         })),
         // No runtime to run the callback later: a thread does, so it still
         // never runs inside this call.
-        Err(e) => drop(std::thread::spawn(move || call(|| on_connect(Err(e))))),
+        Err(e) => drop(std::thread::spawn(move || {
+            call("on_connect", || on_connect(Err(e)))
+        })),
     }
 }
 
@@ -373,7 +379,7 @@ impl Flow {
         }
         if let Some(mut on_drain) = state.update(self) {
             drop(state);
-            call(&mut on_drain);
+            call("on_drain", &mut on_drain);
             // Put it back unless a new one was set meanwhile.
             self.lock().on_drain.get_or_insert(on_drain);
         }
@@ -413,7 +419,7 @@ impl Closing {
         match std::mem::replace(&mut *state, CloseState::Reported) {
             CloseState::Open(Some(callback)) => {
                 drop(state);
-                call(|| callback(outcome));
+                call("on_close", || callback(outcome));
             }
             CloseState::Open(None) => *state = CloseState::Ended(outcome),
             // Already ended: the first end is the one reported.
@@ -532,7 +538,7 @@ impl Connection {
             // The writer has stopped (the runtime is shutting down).
             self.shared.flow.account(false, len);
             let e = io::Error::new(io::ErrorKind::NotConnected, "the connection is closed");
-            drop(crate::spawn(async move { call(|| done(Err(e))) }));
+            drop(crate::spawn(async move { call("write", || done(Err(e))) }));
         }
     }
     // ANCHOR_END: write
@@ -601,7 +607,7 @@ impl Connection {
             drop(crate::spawn({
                 let flow = self.shared.flow.clone();
                 async move {
-                    call(&mut on_drain);
+                    call("on_drain", &mut on_drain);
                     flow.lock().on_drain.get_or_insert(on_drain);
                 }
             }));
@@ -667,7 +673,9 @@ impl Connection {
             CloseState::Open(_) => *state = CloseState::Open(Some(Box::new(on_close))),
             CloseState::Ended(outcome) => {
                 drop(state);
-                drop(crate::spawn(async move { call(|| on_close(outcome)) }));
+                drop(crate::spawn(
+                    async move { call("on_close", || on_close(outcome)) },
+                ));
             }
             // The end went to an earlier callback; this one never runs.
             CloseState::Reported => {}
@@ -760,10 +768,10 @@ async fn read_loop(
         };
         match read {
             None | Some(Ok(0)) => return closing.finish(Ok(())),
-            Some(Ok(n)) => call(|| on_data(Ok(&buf[..n]))),
+            Some(Ok(n)) => call("on_data", || on_data(Ok(&buf[..n]))),
             Some(Err(e)) => {
                 let copy = io::Error::new(e.kind(), e.to_string());
-                call(|| on_data(Err(e)));
+                call("on_data", || on_data(Err(e)));
                 return closing.finish(Err(copy));
             }
         }
@@ -789,7 +797,7 @@ async fn write_loop(writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<W
                     failed.get_or_insert(e.kind());
                 }
                 flow.account(false, data.len());
-                call(|| done(outcome));
+                call("write", || done(outcome));
             }
             // Dropping the write half shuts the write side down.
             Write::End => writer = None,

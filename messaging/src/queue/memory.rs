@@ -501,6 +501,7 @@ impl<T> State<T> {
 
     fn dead_letter(&mut self, envelope: Envelope<T>, reason: DeadReason, wakers: &mut Wakers) {
         self.observe(&envelope.message, Change::Dead(reason));
+        crate::diag::dead_lettered(reason, envelope.deliveries, envelope.properties.as_deref());
         self.dead.push_back(DeadLetter {
             message: envelope.message,
             reason,

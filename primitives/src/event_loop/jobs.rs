@@ -23,9 +23,12 @@ impl Job {
         // A panic is user code's (a callback, a handler run outside the
         // promise machinery's own catch): the panic hook has reported it,
         // and the loop goes on with the next job.
-        let _ = catch_unwind(AssertUnwindSafe(move || match self {
+        let ran = catch_unwind(AssertUnwindSafe(move || match self {
             Job::Call(f) => f(),
             Job::Run(job) => job.run(),
         }));
+        if let Err(panic) = ran {
+            crate::diag::callback_panicked("event loop job", &*panic);
+        }
     }
 }

@@ -205,11 +205,15 @@ impl Future for LoopTask {
                 // an interval keeps its schedule.
                 let callback = match callback {
                     TimerCallback::Once(f) => {
-                        let _ = catch_unwind(AssertUnwindSafe(f));
+                        if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
+                            crate::diag::callback_panicked("timer", &*panic);
+                        }
                         None
                     }
                     TimerCallback::Repeat(mut f) => {
-                        let _ = catch_unwind(AssertUnwindSafe(&mut f));
+                        if let Err(panic) = catch_unwind(AssertUnwindSafe(&mut f)) {
+                            crate::diag::callback_panicked("interval", &*panic);
+                        }
                         Some(f)
                     }
                 };

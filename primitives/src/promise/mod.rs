@@ -68,4 +68,7 @@ pub use self::error::{AggregateError, AlreadyResolved, PromiseError};
 pub use self::handle::Promise;
 pub use self::resolver::Resolver;
 pub use self::thenable::Thenable;
-pub use self::unhandled::{Hook, UnhandledRejection, set_unhandled_rejection_hook};
+pub use self::unhandled::{
+    Hook, UnhandledRejection, default_unhandled_rejection_hook, set_unhandled_rejection_hook,
+    take_unhandled_rejection_hook,
+};

@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 /// and returns it.
 pub type Hook = Arc<dyn Fn(&UnhandledRejection<'_>) + Send + Sync>;
 
-/// The process-wide hook; `None` means the default (a line on stderr).
+/// The process-wide hook; `None` means the default,
+/// [`default_unhandled_rejection_hook`].
 static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 
 /// A promise that was rejected and dropped with no handler ever attached
@@ -59,7 +60,10 @@ impl fmt::Display for UnhandledRejection<'_> {
 /// with no handler ever attached (no `then`, `catch`, `finally`, callback,
 /// combinator or `.await`); returns the previous hook, if one was set.
 ///
-/// Without a hook, weft prints one line to stderr. The hook runs on the
+/// Without a hook, weft reports each one in one line
+/// ([`default_unhandled_rejection_hook`]), as Node does by default; a hook
+/// replaces that report (call the default from it to keep it as well), and
+/// [`take_unhandled_rejection_hook`] brings it back. The hook runs on the
 /// thread that dropped the last reference to the promise; a panic in it is
 /// caught and ignored.
 ///
@@ -85,6 +89,51 @@ pub fn set_unhandled_rejection_hook(
     slot.replace(Arc::new(hook))
 }
 
+/// Removes the process-wide hook, so that the default report
+/// ([`default_unhandled_rejection_hook`]) is made again; returns the hook
+/// removed, if one was set.
+///
+/// # Examples
+///
+/// ```
+/// use weft::promise::{set_unhandled_rejection_hook, take_unhandled_rejection_hook};
+///
+/// set_unhandled_rejection_hook(|_| {});
+/// assert!(take_unhandled_rejection_hook().is_some());
+/// // The default report is back: none is set any more.
+/// assert!(take_unhandled_rejection_hook().is_none());
+/// ```
+pub fn take_unhandled_rejection_hook() -> Option<Hook> {
+    HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// The default report of an unhandled rejection, made when no hook is set:
+/// one line on stderr,
+/// `weft: a rejected promise was dropped unhandled: <reason>`. A hook that
+/// adds to the report rather than replacing it calls this.
+///
+/// With weft's `tracing` feature on and a `tracing` subscriber installed
+/// for the thread, the report is an `ERROR` event on target
+/// `weft::promise` instead (fields `reason` and `type_name`), so that it
+/// reaches the service's logs.
+///
+/// # Examples
+///
+/// ```
+/// use weft::promise::{Promise, default_unhandled_rejection_hook, set_unhandled_rejection_hook};
+///
+/// set_unhandled_rejection_hook(|rejection| {
+///     // Count it somewhere, then report it as weft would have.
+///     default_unhandled_rejection_hook(rejection);
+/// });
+/// drop(Promise::<(), &str>::reject("lost")); // one line on stderr
+/// ```
+pub fn default_unhandled_rejection_hook(rejection: &UnhandledRejection<'_>) {
+    if !crate::diag::unhandled_rejection(rejection, rejection.type_name()) {
+        eprintln!("weft: a rejected promise was dropped unhandled: {rejection}");
+    }
+}
+
 /// Hands an unhandled rejection to the hook.
 pub(super) fn report<E: Send + 'static>(reason: &E) {
     let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -94,6 +143,6 @@ pub(super) fn report<E: Send + 'static>(reason: &E) {
     };
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match hook {
         Some(hook) => hook(&rejection),
-        None => eprintln!("weft: a rejected promise was dropped unhandled: {rejection}"),
+        None => default_unhandled_rejection_hook(&rejection),
     }));
 }

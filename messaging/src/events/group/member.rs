@@ -348,6 +348,14 @@ impl<T: 'static> Drop for Member<T> {
                 membership.untold.retain(|m| *m != self.reader);
                 let gone = unregister(&mut membership.waiters, self.reader);
                 membership.reassign();
+                let group = self.parts.first().map_or("", |part| &part.name);
+                crate::diag::rebalanced(
+                    group,
+                    &self.topic,
+                    membership.members.len(),
+                    self.parts.len(),
+                    "leave",
+                );
                 (std::mem::take(&mut membership.waiters), gone)
             } else {
                 membership.shared -= 1;

@@ -191,6 +191,7 @@ pub(crate) async fn join_async<T: Clone + Send + 'static>(
         if assigned {
             membership.members.push(reader);
             membership.reassign();
+            crate::diag::rebalanced(group, &name, membership.members.len(), count, "join");
             // A new member learns its share from `assignment`, not as a
             // change.
             membership.untold.retain(|m| *m != reader);

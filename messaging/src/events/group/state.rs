@@ -334,6 +334,8 @@ impl<T: 'static> Group<T> {
                     timestamp: event.timestamp,
                     payload: event.payload,
                 };
+                let offset = record.offset.get();
+                crate::diag::group_redelivery(&self.name, &self.topic, self.partition, offset, deliveries);
                 state.redeliver.insert(record.offset, (record, deliveries));
                 Ok(None)
             };

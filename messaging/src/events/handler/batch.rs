@@ -316,6 +316,9 @@ where
                 }
                 return;
             }
+            for (item, error) in &failed {
+                crate::diag::handler_retry(item.event(), attempt, error);
+            }
             batch = failed.into_iter().map(|(item, _)| item).collect();
             control.update(|stats| stats.retried += batch.len() as u64);
             attempt += 1;

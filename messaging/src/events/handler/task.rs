@@ -266,6 +266,8 @@ impl<T: Clone + Send + 'static, F> Task<T, F> {
             }
             None => false,
         };
+        let topic = self.dead_letter.as_ref().map(|(name, _)| &**name);
+        crate::diag::handler_failed(item.event(), &error, topic, dead_lettered);
         item.settle(control);
         control.update(|stats| {
             stats.failed += 1;
@@ -356,6 +358,7 @@ where
                 break error;
             }
             control.update(|stats| stats.retried += 1);
+            crate::diag::handler_retry(item.event(), attempt, &error);
             attempt += 1;
         };
         self.dead_letter(item, error, control).await;

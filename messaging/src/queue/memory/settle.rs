@@ -48,6 +48,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             state.dead_letter(envelope, DeadReason::MaxDeliveries, wakers);
             return;
         }
+        crate::diag::requeued(envelope.deliveries, delay, envelope.properties.as_deref());
         match delay.filter(|d| !d.is_zero()) {
             // At the front: a message given back goes out next.
             None => state.ready.push_front(envelope),

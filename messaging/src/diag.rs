@@ -1,0 +1,129 @@
+//! Diagnostics through [`tracing`](https://docs.rs/tracing), when the
+//! crate's `tracing` feature is on.
+//!
+//! The crate calls the helpers below, one per event; each is a call of
+//! [`event!`], which takes a level's name and then `tracing::event!`'s own
+//! arguments, target first. Without the feature it expands to nothing:
+//! the default build holds no `tracing` and pays nothing. Arguments are not
+//! evaluated then, so a call site computes what it reports inside the call.
+//! The events (target, level, fields) are listed in one table, in the
+//! book's chapter "Running a service on weft".
+
+/// Emits a `tracing` event: `event!(WARN, target: "weft::…", field = value, "message")`.
+#[cfg(feature = "tracing")]
+macro_rules! event {
+    ($level:ident, target: $target:expr, $($rest:tt)+) => {
+        ::tracing::event!(target: $target, ::tracing::Level::$level, $($rest)+)
+    };
+}
+
+/// Emits nothing: the `tracing` feature is off.
+#[cfg(not(feature = "tracing"))]
+macro_rules! event {
+    ($level:ident, target: $target:expr, $($rest:tt)+) => {};
+}
+
+use crate::Properties;
+use crate::events::Event;
+use crate::queue::DeadReason;
+use std::time::Duration;
+
+/// A message of a work queue was dead-lettered: `WARN` on `weft::queue`.
+/// Every backend calls it where a message lands in its dead-letter queue.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn dead_lettered(reason: DeadReason, deliveries: u32, properties: Option<&Properties>) {
+    event!(
+        WARN,
+        target: "weft::queue",
+        reason = ?reason,
+        deliveries,
+        message_id = properties.map(|p| p.id().as_str()),
+        "message dead-lettered"
+    );
+}
+
+/// A message of a work queue goes back to be delivered again, after
+/// `delay` if one is given: `DEBUG` on `weft::queue`.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn requeued(deliveries: u32, delay: Option<Duration>, properties: Option<&Properties>) {
+    event!(
+        DEBUG,
+        target: "weft::queue",
+        deliveries,
+        delay_ms = delay.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        message_id = properties.map(|p| p.id().as_str()),
+        "message requeued for redelivery"
+    );
+}
+
+/// A handler's attempt at `event` failed and will be tried again after
+/// its back-off: `INFO` on `weft::events`.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn handler_retry<T>(event: &Event<T>, attempt: u32, error: &str) {
+    event!(
+        INFO,
+        target: "weft::events",
+        topic = event.topic(),
+        partition = event.partition(),
+        offset = event.offset().get(),
+        attempt,
+        error,
+        "handler failed, retrying"
+    );
+}
+
+/// A handler gave up on `event` (its retries spent, or stopped): `WARN` on
+/// `weft::events`. `dead_letter_topic` is where it went, if the handler
+/// has one; `dead_lettered` says whether that topic took it.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn handler_failed<T>(
+    event: &Event<T>,
+    error: &str,
+    dead_letter_topic: Option<&str>,
+    dead_lettered: bool,
+) {
+    event!(
+        WARN,
+        target: "weft::events",
+        topic = event.topic(),
+        partition = event.partition(),
+        offset = event.offset().get(),
+        error,
+        dead_letter_topic,
+        dead_lettered,
+        "handler gave up on an event"
+    );
+}
+
+/// An event of a consumer group was given back (nacked, by hand or by a
+/// handler that stopped) and will be handed out again: `DEBUG` on
+/// `weft::events`.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn group_redelivery(group: &str, topic: &str, partition: u32, offset: u64, deliveries: u32) {
+    event!(
+        DEBUG,
+        target: "weft::events",
+        group,
+        topic,
+        partition,
+        offset,
+        deliveries,
+        "group event given back for redelivery"
+    );
+}
+
+/// An assigned consumer group shared its partitions out again, because a
+/// member joined or left (`cause`): `INFO` on `weft::events`.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn rebalanced(group: &str, topic: &str, members: usize, partitions: usize, cause: &'static str) {
+    event!(
+        INFO,
+        target: "weft::events",
+        group,
+        topic,
+        members,
+        partitions,
+        cause,
+        "consumer group rebalanced"
+    );
+}
