@@ -13,6 +13,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 use weft::events::{EventBus, Offset, Properties, RecvError, StartAt, TopicOptions, Utf8, partition_for};
+use weft_rabbitmq::lapin::options::QueueDeclareOptions;
+use weft_rabbitmq::lapin::types::FieldTable;
 use weft_rabbitmq::{Connection, EventOptions};
 use weft_test_support::rabbitmq::broker;
 
@@ -187,11 +189,28 @@ fn keyed_events_land_on_the_partition_of_their_key_in_order() {
             assert_eq!(seen[key], [0, 1, 2, 3, 4], "{key}: in order");
         }
 
+        // One stream per partition, named `<topic>.<p>`.
+        assert!(stream_exists(&conn, &format!("{topic}.3")).await);
+        assert!(!stream_exists(&conn, &format!("{topic}.4")).await);
+
         // Another bus finds the topic's four partitions on the broker.
         let other = connect().await;
         let again = bus_topic(&other, &topic).await;
         assert_eq!(again, 4);
     });
+}
+
+/// Whether the broker has the queue `name` (a passive declare).
+async fn stream_exists(conn: &Connection, name: &str) -> bool {
+    let channel = conn.channel().await.unwrap();
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(name.into(), passive, FieldTable::default())
+        .await
+        .is_ok()
 }
 
 async fn bus_topic(conn: &Connection, topic: &str) -> u32 {
@@ -282,13 +301,76 @@ fn retention_by_length_is_reported_as_lagged_with_the_exact_count() {
         };
         assert!(skipped > 0 && (skipped as usize) < EVENTS, "{skipped}");
         // Then every retained event, in order, to the last.
-        for n in skipped as usize..EVENTS {
+        for (n, offset) in offsets.iter().enumerate().skip(skipped as usize) {
             let event = bounded("an event", slow.recv()).await.unwrap();
             assert_eq!(
                 (event.offset().get(), &event[..4]),
-                (offsets[n], format!("{n:04}").as_str())
+                (*offset, format!("{n:04}").as_str())
             );
         }
         assert!(slow.try_recv().is_none());
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_live_reader_passes_the_offsets_segments_take_without_lagging() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let mut options = EventOptions::new();
+        // Small segments: the broker starts many, each taking an offset.
+        options.segment_bytes(1_000);
+        let bus = bus(&conn, &options).await;
+        let topic = unique("ticks");
+        let mut live = bus.subscribe_async(&topic, StartAt::Latest).await.unwrap();
+        let mut replay = bus.subscribe_async(&topic, StartAt::Start).await.unwrap();
+        const EVENTS: usize = 60;
+        let body = "x".repeat(100);
+        let mut offsets = Vec::new();
+        for n in 0..EVENTS {
+            offsets.push(bus.publish(&topic, format!("{n:04}{body}")).await.unwrap().get());
+            // Read as it goes: the reader may be ahead of the log's tail.
+            let event = bounded("an event", live.recv()).await.unwrap();
+            assert_eq!(event.offset().get(), offsets[n]);
+        }
+        let holes = offsets.windows(2).filter(|w| w[1] != w[0] + 1).count();
+        assert!(holes > 0, "the segments took no offsets: the test proves nothing");
+        for (n, offset) in offsets.iter().enumerate() {
+            let event = bounded("a replayed event", replay.recv()).await.unwrap();
+            assert_eq!(
+                (event.offset().get(), &event[..4]),
+                (*offset, format!("{n:04}").as_str())
+            );
+        }
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_closed_bus_refuses_publishes_and_ends_its_readers() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let bus = bus(&conn, &EventOptions::new()).await;
+        let topic = unique("closing");
+        bus.publish(&topic, "last".to_string()).await.unwrap();
+        let mut sub = bus.subscribe_async(&topic, StartAt::Start).await.unwrap();
+        assert_eq!(*bounded("an event", sub.recv()).await.unwrap(), "last");
+        bus.close();
+        let refused = bus.publish(&topic, "late".to_string()).await.unwrap_err();
+        assert_eq!(refused.into_inner().as_deref(), Some("late"), "handed back");
+        assert!(matches!(
+            bounded("the end", sub.recv()).await,
+            Err(RecvError::Closed)
+        ));
     });
 }

@@ -47,6 +47,8 @@ const MAX_PARTITIONS: u32 = 4096;
 
 type Key = (String, String, u32);
 type Logs<T> = Vec<Arc<StreamLog<T>>>;
+/// A commit under way, and the offset it stores.
+type Committing = (Offset, Job<Result<(), StoreError<Offset>>>);
 
 /// The backend; see the [module docs](self).
 pub(crate) struct Streams<T> {
@@ -66,7 +68,7 @@ struct Shared<T> {
 struct State<T> {
     topics: HashMap<String, Logs<T>>,
     opening: HashMap<String, Job<io::Result<Logs<T>>>>,
-    commits: HashMap<Key, (Offset, Job<Result<(), StoreError<Offset>>>)>,
+    commits: HashMap<Key, Committing>,
     reads: HashMap<Key, Job<io::Result<Option<Offset>>>>,
 }
 
