@@ -118,6 +118,16 @@ impl<T: Clone + Send + 'static> Streams<T> {
     }
 }
 
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // The logs close their own channels as they drop.
+        let channel = self.publisher.clone();
+        self.spawner.spawn(async move {
+            let _ = channel.close(200, "the bus is dropped".into()).await;
+        });
+    }
+}
+
 fn as_dyn<T: Clone + Send + 'static>(logs: &Logs<T>) -> Vec<Arc<dyn TopicLog<T>>> {
     logs.iter()
         .map(|log| log.clone() as Arc<dyn TopicLog<T>>)
