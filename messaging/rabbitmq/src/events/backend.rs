@@ -24,13 +24,14 @@
 //! the last one is the answer.
 
 use super::Settings;
+use super::amqp::{self, append_marker, durable, is_not_found};
+use super::commits::{commit, commit_stream, committed};
 use super::job::{Job, lock};
-use super::log::{self, Parts, StreamLog, Unconfirmed};
+use super::log::{Parts, StreamLog};
 use super::record::{self, Kind};
 use crate::Connection;
 use lapin::Channel;
 use lapin::options::QueueDeclareOptions;
-use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -73,23 +74,13 @@ struct State<T> {
 }
 
 /// A tag no other log or reader uses, here or in another process.
-fn instance() -> String {
+pub(crate) fn instance() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("{}-{nanos}-{n}", std::process::id())
-}
-
-/// The stream holding `group`'s commits on `topic`'s `partition`.
-pub(crate) fn commit_stream(group: &str, topic: &str, partition: u32) -> String {
-    format!("weft.commits.{group}.{topic}.{partition}")
-}
-
-fn is_not_found(err: &lapin::Error) -> bool {
-    matches!(err.kind(), lapin::ErrorKind::ProtocolError(amqp)
-        if matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND)))
 }
 
 impl<T: Clone + Send + 'static> Streams<T> {
@@ -258,13 +249,6 @@ fn stream_arguments(retention: Retention, settings: &Settings) -> FieldTable {
     arguments
 }
 
-fn durable() -> QueueDeclareOptions {
-    QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    }
-}
-
 /// How many partitions of `topic` the broker has (0: a new topic).
 async fn count_partitions(conn: &Connection, topic: &str) -> io::Result<u32> {
     let channel = conn.channel().await.map_err(io::Error::other)?;
@@ -278,7 +262,7 @@ async fn count_partitions(conn: &Connection, topic: &str) -> io::Result<u32> {
             Ok(_) => {}
             // The refusal closed the channel.
             Err(e) if is_not_found(&e) => return Ok(p),
-            Err(e) => return Err(log::io_error(e)),
+            Err(e) => return Err(amqp::io_error(e)),
         }
     }
     let _ = channel.close(200, "counted".into()).await;
@@ -307,7 +291,7 @@ async fn open_topic<T: Clone + Send + 'static>(
             channel
                 .queue_declare(name, durable(), arguments.clone())
                 .await
-                .map_err(log::io_error)?;
+                .map_err(amqp::io_error)?;
         }
         let _ = channel.close(200, "declared".into()).await;
         count = partitions;
@@ -346,18 +330,18 @@ async fn find_end(
     prefetch: u16,
 ) -> io::Result<((Channel, lapin::Consumer), u64, BTreeSet<u64>)> {
     let next = AMQPValue::LongString("next".into());
-    let (channel, mut consumer) = log::attach(conn.clone(), stream.clone(), prefetch, next)
+    let (channel, mut consumer) = amqp::attach(conn.clone(), stream.clone(), prefetch, next)
         .await
-        .map_err(log::io_error)?;
+        .map_err(amqp::io_error)?;
     let marker = record::marker_properties(instance);
     append_marker(publisher, stream, marker).await?;
     let mut holes = BTreeSet::new();
     let mut last: Option<u64> = None;
     loop {
-        let delivery = log::next_delivery(&channel, &mut consumer)
+        let delivery = amqp::next_delivery(&channel, &mut consumer)
             .await
             .ok_or_else(|| io::Error::other("the broker cancelled the tail's consumer"))?
-            .map_err(log::io_error)?;
+            .map_err(amqp::io_error)?;
         let Some(offset) = record::offset(&delivery.properties) else {
             continue;
         };
@@ -377,109 +361,20 @@ async fn find_end(
 /// The oldest offset `stream` retains (it holds at least a marker).
 async fn find_start(conn: &Connection, stream: &ShortString) -> io::Result<u64> {
     let first = AMQPValue::LongString("first".into());
-    let (channel, mut consumer) = log::attach(conn.clone(), stream.clone(), 1, first)
+    let (channel, mut consumer) = amqp::attach(conn.clone(), stream.clone(), 1, first)
         .await
-        .map_err(log::io_error)?;
+        .map_err(amqp::io_error)?;
     let start = loop {
-        let delivery = log::next_delivery(&channel, &mut consumer)
+        let delivery = amqp::next_delivery(&channel, &mut consumer)
             .await
             .ok_or_else(|| io::Error::other("the broker cancelled the probe's consumer"))?
-            .map_err(log::io_error)?;
+            .map_err(amqp::io_error)?;
         if let Some(offset) = record::offset(&delivery.properties) {
             break offset;
         }
     };
     let _ = channel.close(200, "found the start".into()).await;
     Ok(start)
-}
-
-async fn append_marker(
-    publisher: &Channel,
-    stream: &ShortString,
-    marker: lapin::BasicProperties,
-) -> io::Result<()> {
-    log::publish(publisher.clone(), stream.clone(), Vec::new(), marker)
-        .await
-        .map_err(|(Unconfirmed::NotStored(e) | Unconfirmed::Unknown(e))| e)
-}
-
-/// The arguments of a commit stream: small segments, so that what it
-/// retains (and a reader reads through) stays a few hundred commits.
-fn commit_arguments() -> FieldTable {
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), AMQPValue::LongString("stream".into()));
-    arguments.insert("x-max-length-bytes".into(), AMQPValue::LongLongInt(64 * 1024));
-    arguments.insert(
-        "x-stream-max-segment-size-bytes".into(),
-        AMQPValue::LongLongInt(16 * 1024),
-    );
-    arguments
-}
-
-/// Stores `offset` as the last commit in `stream`.
-async fn commit(
-    conn: Connection,
-    publisher: Channel,
-    stream: String,
-    offset: Offset,
-) -> Result<(), StoreError<Offset>> {
-    let not_stored = |error| StoreError::NotStored { value: offset, error };
-    let name = record::short(&stream, "commit stream name").map_err(not_stored)?;
-    let channel = conn
-        .channel()
-        .await
-        .map_err(|e| not_stored(io::Error::other(e)))?;
-    channel
-        .queue_declare(name.clone(), durable(), commit_arguments())
-        .await
-        .map_err(|e| not_stored(log::io_error(e)))?;
-    let _ = channel.close(200, "declared".into()).await;
-    let properties = record::commit_properties(offset);
-    match log::publish(publisher, name, Vec::new(), properties).await {
-        Ok(()) => Ok(()),
-        Err(Unconfirmed::NotStored(error)) => Err(not_stored(error)),
-        Err(Unconfirmed::Unknown(error)) => Err(StoreError::Unknown { error }),
-    }
-}
-
-/// The last commit in `stream`, if it has one; see the [module docs](self).
-async fn committed(conn: Connection, publisher: Channel, stream: String) -> io::Result<Option<Offset>> {
-    let name = record::short(&stream, "commit stream name")?;
-    let channel = conn.channel().await.map_err(io::Error::other)?;
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    match channel
-        .queue_declare(name.clone(), passive, FieldTable::default())
-        .await
-    {
-        Ok(_) => {}
-        // Never committed.
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(log::io_error(e)),
-    }
-    let _ = channel.close(200, "found".into()).await;
-    let first = AMQPValue::LongString("first".into());
-    let (channel, mut consumer) = log::attach(conn, name.clone(), 256, first)
-        .await
-        .map_err(log::io_error)?;
-    let instance = instance();
-    append_marker(&publisher, &name, record::marker_properties(&instance)).await?;
-    let mut last = None;
-    loop {
-        let delivery = log::next_delivery(&channel, &mut consumer)
-            .await
-            .ok_or_else(|| io::Error::other("the broker cancelled the commit reader"))?
-            .map_err(log::io_error)?;
-        match record::kind(&delivery.properties) {
-            Kind::Commit(offset) => last = Some(offset),
-            Kind::Marker { tag } if tag == instance => break,
-            Kind::Marker { .. } | Kind::Event { .. } => {}
-        }
-    }
-    let _ = channel.close(200, "read the commit".into()).await;
-    Ok(last)
 }
 
 #[cfg(test)]

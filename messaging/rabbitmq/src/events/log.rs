@@ -33,15 +33,16 @@
 //! that time and resolves the mark at the first event stamped at or after
 //! it.
 
+use super::amqp::{Unconfirmed, attach, io_error, next_delivery, publish};
 use super::job::{Job, lock};
 use super::record::{self, Kind};
-use crate::{Connection, Error};
+use crate::Connection;
 use futures_core::Stream;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions};
-use lapin::types::{AMQPValue, FieldTable, ShortString};
-use lapin::{BasicProperties, Channel, Confirmation};
+use lapin::Channel;
+use lapin::options::BasicAckOptions;
+use lapin::types::{AMQPValue, ShortString};
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,86 +69,6 @@ pub(crate) fn mark(time: SystemTime) -> Offset {
 /// The time a mark holds, if `offset` is one.
 fn marked(offset: u64) -> Option<SystemTime> {
     (offset >= MARK).then(|| UNIX_EPOCH + Duration::from_millis(offset & (MARK - 1)))
-}
-
-/// lapin's error as an I/O error (its own kind kept where it has one).
-pub(crate) fn io_error(err: lapin::Error) -> io::Error {
-    match Error::from(err) {
-        Error::Io(io) => io,
-        other => io::Error::other(other),
-    }
-}
-
-/// Why a confirmed publish did not succeed: `NotStored` when the broker
-/// said it did not store the message, else unknown.
-pub(crate) enum Unconfirmed {
-    NotStored(io::Error),
-    Unknown(io::Error),
-}
-
-/// Publishes `bytes` with `properties` to `stream` on `channel` (in
-/// confirm mode) and waits for the confirm.
-pub(crate) async fn publish(
-    channel: Channel,
-    stream: ShortString,
-    bytes: Vec<u8>,
-    properties: BasicProperties,
-) -> Result<(), Unconfirmed> {
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..BasicPublishOptions::default()
-    };
-    let confirm = channel
-        .basic_publish("".into(), stream, options, &bytes, properties)
-        .await
-        .map_err(|e| Unconfirmed::Unknown(io_error(e)))?;
-    match confirm.await {
-        Ok(Confirmation::Ack(None)) => Ok(()),
-        Ok(Confirmation::Ack(Some(_))) => Err(Unconfirmed::NotStored(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no stream took the message",
-        ))),
-        Ok(Confirmation::Nack(_)) => Err(Unconfirmed::NotStored(io::Error::other(
-            "the broker did not store the message",
-        ))),
-        Ok(Confirmation::NotRequested) => Err(Unconfirmed::Unknown(io::Error::other(
-            "publisher confirms are off",
-        ))),
-        Err(e) => Err(Unconfirmed::Unknown(io_error(e))),
-    }
-}
-
-/// Opens a channel with `prefetch` credits and consumes `stream` from
-/// `at` (an `x-stream-offset` value).
-pub(crate) async fn attach(
-    conn: Connection,
-    stream: ShortString,
-    prefetch: u16,
-    at: AMQPValue,
-) -> Result<(Channel, lapin::Consumer), lapin::Error> {
-    let channel = conn.as_lapin().create_channel().await?;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-stream-offset".into(), at);
-    let consumer = channel
-        .basic_consume(stream, "".into(), BasicConsumeOptions::default(), arguments)
-        .await?;
-    Ok((channel, consumer))
-}
-
-/// The next delivery of `consumer`, acked at once (a stream consumer's
-/// ack only gives back a credit); `None` when it ended.
-pub(crate) async fn next_delivery(
-    channel: &Channel,
-    consumer: &mut lapin::Consumer,
-) -> Option<Result<lapin::message::Delivery, lapin::Error>> {
-    let delivery = poll_fn(|cx| Pin::new(&mut *consumer).poll_next(cx)).await?;
-    if let Ok(delivery) = &delivery {
-        let _ = channel
-            .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
-            .await;
-    }
-    Some(delivery)
 }
 
 /// What [`super::backend`] learned opening a partition, for [`StreamLog::new`].

@@ -71,7 +71,9 @@
 //!   `RecvError::Io`; the bus must be made afresh on a new connection (the
 //!   topics and the groups' commits are in the broker and are found again).
 
+mod amqp;
 mod backend;
+mod commits;
 mod job;
 mod log;
 mod record;
