@@ -22,6 +22,11 @@
 //! });
 //! ```
 //!
+//! [`event_bus()`] does the same for the event bus, on RabbitMQ streams
+//! (one per partition): `weft::rabbitmq::event_bus(&conn, &EventOptions::new(), Utf8)`
+//! where it was `EventBus::new()`; the [`events`] module says how each part
+//! maps onto the broker.
+//!
 //! lapin reaches weft through [`crate::compat::async_rs`]: its I/O thread
 //! blocks on weft's reactor, its heartbeats and operations run as weft
 //! tasks. A multi-thread runtime suits it best: there the workers drive

@@ -7,6 +7,10 @@
 //!   RabbitMQ quorum queue, with publisher confirms, consumer acks,
 //!   delivery limits and a dead-letter queue; the [`queue` module](mod@queue)
 //!   says how each operation maps onto AMQP.
+//! - [`event_bus()`]: weft's event bus (`weft_messaging::events::EventBus`)
+//!   on RabbitMQ streams, one per partition, with replay by offset or time
+//!   and consumer groups' commits stored in the broker; the
+//!   [`events` module](mod@events) says how.
 //!
 //! The crate is runtime-agnostic: lapin reaches its runtime through the
 //! [async-rs] traits, and the caller passes the runtime. On weft that is
@@ -40,11 +44,13 @@
 
 mod connection;
 mod error;
+pub mod events;
 pub mod queue;
 mod uri;
 
 pub use self::connection::Connection;
 pub use self::error::Error;
+pub use self::events::{EventOptions, event_bus};
 pub use self::queue::{QueueOptions, queue};
 pub use self::uri::Uri;
 

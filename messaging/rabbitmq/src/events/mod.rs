@@ -1,0 +1,255 @@
+//! weft's event bus on RabbitMQ streams: [`event_bus`] returns the same
+//! [`EventBus`] the in-memory backend gives, its topics kept in the
+//! broker, so that moving a bus onto RabbitMQ changes one line.
+//!
+//! # What each part is on the broker
+//!
+//! | weft | RabbitMQ |
+//! | --- | --- |
+//! | a topic's partition `p` | the durable stream (`x-queue-type = stream`) `<topic>.<p>`; one partition: `<topic>.0` |
+//! | a keyed event's partition | [`partition_for`](weft_messaging::events::partition_for), the hash the in-memory bus uses |
+//! | `publish` | `basic.publish` (persistent, mandatory) on a channel in confirm mode; done when the broker confirms *and* the offset is known (see below) |
+//! | an event's [`Offset`](weft_messaging::events::Offset) | the stream offset, from the `x-stream-offset` header of its delivery |
+//! | [`StartAt`](weft_messaging::events::StartAt) `Start` / `Latest` / `Offset` / `Time` | `x-stream-offset` = the oldest retained offset / where the stream ended / the offset / the time (whole seconds, then filtered by the event's own stamp) |
+//! | each subscriber cursor and group member | a `basic.consume` on a channel of its own, with a prefetch ([`EventOptions::prefetch`]) and acks |
+//! | [`Retention::max_age`](weft_messaging::events::Retention::max_age) / [`max_bytes`](weft_messaging::events::Retention::max_bytes) | `x-max-age` (whole seconds) / `x-max-length-bytes` |
+//! | a reader behind retention | `Lagged`, counted from the offsets of its deliveries: the gap between the offset it expected and the one delivered |
+//! | a group's committed offset | the last commit message in the stream `weft.commits.<group>.<topic>.<p>` |
+//!
+//! **Why a stream per group and partition for commits.** A stream keeps
+//! its newest message through any retention (retention removes whole
+//! segments, never the one being written), is durable and replicated
+//! like the topic itself, and can be read without taking anything from
+//! it: a reader never races another reader or a committer. A queue
+//! holding "the last commit" would have to be consumed to be read, and a
+//! commit racing a read could leave an older commit at its head. The
+//! commit streams are declared with 16 KiB segments and a 64 KiB limit, so
+//! finding the last commit reads at most a few hundred small messages.
+//!
+//! # How an offset is learned
+//!
+//! AMQP 0-9-1 confirms a publish without saying at which offset the
+//! stream stored it. Each partition's log keeps a consumer at the end of
+//! its stream (its *tail*) and tags each append; a publish is done when
+//! its confirm came and the tail saw its tag. The tail also tracks
+//! where the stream ends, for `StartAt::Latest` and `Topic::end` (as far
+//! as it has seen: a publish from another process counts once the tail
+//! has received it).
+//!
+//! To learn where a stream ends when a log opens, the log appends a
+//! *marker* (a message that is no event) and waits for it on its tail.
+//! Markers take up offsets, and so do the tracking chunks the broker
+//! writes at the start of each segment: offsets of events have holes
+//! (one per bus that opens the topic, one per segment), readers pass over
+//! them, and a `Lagged` count leaves out the holes the log knows of
+//! (those since it opened: its tail sees every offset). A gap reaching
+//! back before the log opened counts its holes there as skipped events.
+//!
+//! # Where the broker backend differs from the in-memory one
+//!
+//! - **Retention** is fixed when a topic's streams are declared: a count
+//!   of events has no stream equivalent (only age and bytes), and
+//!   `Topic::set_retention` does not change a stream (AMQP 0-9-1 cannot; a
+//!   RabbitMQ policy can). The broker applies retention a segment at a
+//!   time ([`EventOptions::segment_bytes`]), so it removes more at once
+//!   and later than the in-memory bus.
+//! - **`StartAt::Time`** cannot be turned into an offset without asking
+//!   the broker, and the bus asks synchronously: the log answers a *time
+//!   mark* (an offset at or above 2⁶², the time in milliseconds), which
+//!   its reads resolve at the first event stamped at or after the time.
+//!   A group that joins at a time and stores its start stores the mark.
+//! - **`Start`** is the oldest offset the log knew of when it opened (or
+//!   learned since): a reader that starts there after retention moved on
+//!   gets `Lagged` first.
+//! - **Topics known**: `EventBus::topics` and pattern subscribers see the
+//!   topics this bus opened; AMQP 0-9-1 cannot list the broker's streams.
+//! - **Ordering across topics**: a pattern subscriber orders events of
+//!   different topics by their stamps (the in-memory bus by publication).
+//! - **Bytes the codec cannot read** are counted as skipped (`Lagged`).
+//! - **Connection loss** is not recovered yet: appends awaiting their
+//!   confirm fail with `StoreError::Unknown`, and readers get
+//!   `RecvError::Io`; the bus must be made afresh on a new connection (the
+//!   topics and the groups' commits are in the broker and are found again).
+
+mod amqp;
+mod backend;
+mod commits;
+mod job;
+mod log;
+mod record;
+
+use self::backend::Streams;
+use crate::{Connection, Error};
+use lapin::options::ConfirmSelectOptions;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_messaging::events::{Codec, EventBus};
+use weft_primitives::spawner::Spawner;
+
+/// Settings of an event bus on RabbitMQ streams; see [`event_bus`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_rabbitmq::EventOptions;
+///
+/// let mut options = EventOptions::new();
+/// options.prefetch(128).max_age(Duration::from_secs(7 * 24 * 3600));
+/// assert_eq!(options.get_prefetch(), 128);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EventOptions {
+    settings: Settings,
+    max_age: Option<Duration>,
+    max_bytes: Option<u64>,
+    spawner: Option<Spawner>,
+}
+
+/// What the backend itself needs of the options.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) prefetch: u16,
+    pub(crate) segment_bytes: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            prefetch: 64,
+            segment_bytes: None,
+        }
+    }
+}
+
+impl EventOptions {
+    /// The defaults: prefetch 64, the broker's retention (none) and its
+    /// segment size (500 MB).
+    pub fn new() -> EventOptions {
+        EventOptions::default()
+    }
+
+    /// Events one reader's consumer may hold unacked (AMQP `basic.qos`,
+    /// which a stream consumer must set; 64 by default). Zero is raised
+    /// to one.
+    pub fn prefetch(&mut self, prefetch: u16) -> &mut Self {
+        self.settings.prefetch = prefetch.max(1);
+        self
+    }
+
+    /// The prefetch set.
+    pub fn get_prefetch(&self) -> u16 {
+        self.settings.prefetch
+    }
+
+    /// The age past which new topics' streams drop events (`x-max-age`,
+    /// whole seconds, at least one); the bus's
+    /// [`Builder::max_age`](weft_messaging::events::Builder::max_age).
+    pub fn max_age(&mut self, age: Duration) -> &mut Self {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// The size past which new topics' streams drop their oldest
+    /// segments (`x-max-length-bytes`, per partition); the bus's
+    /// [`Builder::max_bytes`](weft_messaging::events::Builder::max_bytes).
+    pub fn max_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_bytes = Some(bytes);
+        self
+    }
+
+    /// The size of new topics' stream segments
+    /// (`x-stream-max-segment-size-bytes`; the broker's 500 MB by
+    /// default). Retention removes whole segments, so it can bite no
+    /// finer than this.
+    pub fn segment_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.settings.segment_bytes = Some(bytes);
+        self
+    }
+
+    /// The runtime the broker operations run on and whose clock stamps
+    /// events and times handlers (the current spawner by default, found
+    /// by [`event_bus`]; given here, it is also the bus's
+    /// [`Builder::spawner`](weft_messaging::events::Builder::spawner)).
+    pub fn spawner(&mut self, spawner: &Spawner) -> &mut Self {
+        self.spawner = Some(spawner.clone());
+        self
+    }
+}
+
+/// An event bus whose topics are RabbitMQ streams on the broker behind
+/// `conn`, its events turned into bytes by `codec`.
+///
+/// Opens a channel in confirm mode for every publish and commit; topics
+/// are opened (found, or declared with `options`' retention) when the
+/// bus first uses them: use the bus's `_async` methods
+/// (`topic_async`, `subscribe_async`, `join_async`, `committed_async`),
+/// which wait for the broker, where the in-memory bus answers at once.
+/// See the [module docs](self) for how each part maps onto the broker and
+/// where it differs from the in-memory bus.
+///
+/// # Errors
+///
+/// - [`Error::Amqp`] when the connection is closed or refuses a channel;
+/// - [`Error::Io`] when no spawner was given and none is current (outside
+///   a weft runtime).
+///
+/// # Cancel safety
+///
+/// Dropping the future may leave a channel open until the connection
+/// closes.
+///
+/// # Examples
+///
+/// ```no_run
+/// use weft::events::{StartAt, Utf8};
+/// use weft_rabbitmq::{Connection, EventOptions};
+/// let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+///
+/// let rt = weft::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let conn = Connection::connect_with_runtime(&uri, weft::compat::async_rs::current())
+///         .await
+///         .unwrap();
+///     let bus = weft_rabbitmq::event_bus(&conn, &EventOptions::new(), Utf8).await.unwrap();
+///     let mut audit = bus.subscribe_async("user.registered", StartAt::Latest).await.unwrap();
+///     bus.publish("user.registered", "ada@example.com".to_string()).await.unwrap();
+///     let event = audit.recv().await.unwrap();
+///     assert_eq!(*event, "ada@example.com");
+/// });
+/// ```
+pub async fn event_bus<T, C>(
+    conn: &Connection,
+    options: &EventOptions,
+    codec: C,
+) -> Result<EventBus<T>, Error>
+where
+    T: Clone + Send + 'static,
+    C: Codec<T>,
+{
+    let spawner = match &options.spawner {
+        Some(spawner) => spawner.clone(),
+        None => Spawner::try_current().map_err(|e| Error::Io(io::Error::other(e)))?,
+    };
+    let publisher = conn.channel().await?;
+    publisher.confirm_select(ConfirmSelectOptions::default()).await?;
+    let backend = Streams::new(
+        conn.clone(),
+        Arc::new(codec),
+        spawner,
+        publisher,
+        options.settings.clone(),
+    );
+    let mut builder = EventBus::builder();
+    if let Some(age) = options.max_age {
+        builder.max_age(age);
+    }
+    if let Some(bytes) = options.max_bytes {
+        builder.max_bytes(bytes);
+    }
+    if let Some(spawner) = &options.spawner {
+        builder.spawner(spawner);
+    }
+    Ok(builder.build_with(backend))
+}
