@@ -55,19 +55,26 @@
 //! });
 //! ```
 
-mod backend;
+// The front, what a user holds: the queue handle, its settings, the two
+// ends, a delivery and its verdicts, and what comes back out (dead letters,
+// counters, errors).
 mod builder;
 mod consumer;
 mod dead_letter;
 mod delivery;
-#[cfg(feature = "disk")]
-mod durable;
 mod error;
 mod handle;
-mod memory;
 mod producer;
-mod rpc;
 mod stats;
+
+// Request / reply on top of the front.
+mod rpc;
+
+// Behind the front: the backend trait, and the backends this crate builds.
+mod backend;
+#[cfg(feature = "disk")]
+mod durable;
+mod memory;
 
 pub use self::backend::{Backend, Handed, PublishOp, Verdict};
 pub use self::builder::{Builder, Overflow};

@@ -12,13 +12,16 @@ pub struct Producer<T: 'static> {
     backend: Arc<dyn Backend<T>>,
 }
 
-impl<T: Clone + Send + 'static> Producer<T> {
-    /// A producer for `backend`'s queue, counted among its producers.
+impl<T: 'static> Producer<T> {
+    /// A producer for `backend`'s queue, counted among its producers until
+    /// it drops.
     pub(super) fn new(backend: Arc<dyn Backend<T>>) -> Producer<T> {
         backend.add_producer();
         Producer { backend }
     }
+}
 
+impl<T: Clone + Send + 'static> Producer<T> {
     // ANCHOR: publish
     /// Publishes `message`, waiting for room if the queue is full and the
     /// policy is [`Overflow::Wait`](super::Overflow::Wait) (and, on a backend that confirms, for
@@ -164,10 +167,7 @@ impl<T: 'static> fmt::Debug for Producer<T> {
 
 impl<T: 'static> Clone for Producer<T> {
     fn clone(&self) -> Producer<T> {
-        self.backend.add_producer();
-        Producer {
-            backend: self.backend.clone(),
-        }
+        Producer::new(self.backend.clone())
     }
 }
 
