@@ -82,12 +82,8 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     ///     assert_eq!(queue.stats().acked, 1);
     /// });
     /// ```
-    pub async fn ack_confirmed(mut self) -> Result<(), AckError> {
-        self.settled = true;
-        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        let tag = self.tag;
-        let result = poll_fn(|cx| backend.poll_settle(tag, Verdict::Ack, Some(cx))).await;
-        release_if_unrecorded(&*backend, tag, result)
+    pub async fn ack_confirmed(self) -> Result<(), AckError> {
+        self.settle(Verdict::Ack).await
     }
 
     /// Gives the message back: delivered again if `requeue` (unless it used
