@@ -33,6 +33,8 @@
 //! The machinery behind them is private: `event_loop` (the jobs and timers
 //! a spawner runs), `util` (the wait list every waiting future queues in)
 //! and `loom` (the shim that lets the loom models see every atomic).
+//! `__private` (hidden, no semver promise) lends a few pieces of `util` to
+//! weft-messaging, so that it does not copy them.
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -45,3 +47,11 @@ pub mod promise;
 pub mod spawner;
 pub mod sync;
 mod util;
+
+/// Not public API, and under no semver promise: the pieces of `util`
+/// that weft-messaging shares rather than copies (gathering wakers under a
+/// lock, keeping a waker without a needless clone, a panic's message).
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::util::{Wakers, panic_message, replace_waker};
+}

@@ -11,13 +11,14 @@ use std::task::{Context, Poll, Wake, Waker};
 /// Wakers gathered under a lock, to wake once it is released. The first is
 /// kept inline, so the common case of one waiter woken allocates nothing.
 #[derive(Debug, Default)]
-pub(crate) struct Wakers {
+pub struct Wakers {
     first: Option<Waker>,
     rest: Vec<Waker>,
 }
 
 impl Wakers {
-    pub(crate) const fn new() -> Wakers {
+    /// None gathered yet.
+    pub const fn new() -> Wakers {
         Wakers {
             first: None,
             rest: Vec::new(),
@@ -26,11 +27,12 @@ impl Wakers {
 
     /// True if nothing was gathered (the first slot fills first).
     #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.first.is_none()
     }
 
-    pub(crate) fn push(&mut self, waker: Waker) {
+    /// Gathers `waker`, to wake with the others.
+    pub fn push(&mut self, waker: Waker) {
         match self.first {
             None => self.first = Some(waker),
             Some(_) => self.rest.push(waker),
@@ -44,7 +46,7 @@ impl Wakers {
     }
 
     /// Wakes them all; call it with no lock held.
-    pub(crate) fn wake_all(self) {
+    pub fn wake_all(self) {
         self.first.into_iter().chain(self.rest).for_each(Waker::wake);
     }
 }
@@ -56,7 +58,7 @@ impl Wakers {
 /// (a waker whose drop sends on the same channel): the caller drops the
 /// displaced one only after it has released its lock.
 #[must_use = "drop the displaced waker after releasing the lock"]
-pub(crate) fn replace_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+pub fn replace_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
     match slot {
         Some(old) if old.will_wake(waker) => None,
         _ => slot.replace(waker.clone()),
@@ -97,7 +99,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// The message of a caught panic, when it has one.
-pub(crate) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+pub fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     match panic.downcast::<String>() {
         Ok(message) => *message,
         Err(panic) => match panic.downcast::<&'static str>() {
