@@ -41,11 +41,13 @@
 mod connection;
 mod error;
 pub mod queue;
+mod recovery;
 mod uri;
 
 pub use self::connection::Connection;
 pub use self::error::Error;
 pub use self::queue::{QueueOptions, queue};
+pub use self::recovery::{Recovery, Status};
 pub use self::uri::Uri;
 
 /// lapin, the AMQP client underneath: its channels, options and types.

@@ -58,12 +58,14 @@
 
 mod amqp;
 mod backend;
+mod topology;
 
 use self::backend::Rabbit;
+use self::topology::{Topology, quorum};
 use crate::{Connection, Error};
-use lapin::options::{BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 use weft_messaging::queue::{Codec, Queue};
 use weft_primitives::spawner::Spawner;
@@ -216,14 +218,6 @@ where
     let dead = format!("{name}.dead");
     let dead_short = amqp::short(&dead, "dead-letter queue name")?;
 
-    let channel = conn.channel().await?;
-    let durable = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    channel
-        .queue_declare(dead_short.clone(), durable, quorum())
-        .await?;
     let mut arguments = quorum();
     arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
     arguments.insert(
@@ -246,39 +240,22 @@ where
         let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
     }
-    channel
-        .queue_declare(name_short.clone(), durable, arguments)
-        .await?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
-
-    let dead_channel = conn.channel().await?;
-    dead_channel
-        .basic_qos(options.prefetch, BasicQosOptions::default())
-        .await?;
-    let dead_consumer = dead_channel
-        .basic_consume(
-            dead_short,
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let topology = Arc::new(Topology::new(
+        conn.clone(),
+        name_short,
+        dead_short.clone(),
+        arguments,
+        options.prefetch,
+    ));
+    // Declares both queues and opens the publishing channel.
+    topology.publisher().await?;
+    let dead_letters = topology.subscribe(dead_short).await?;
 
     Ok(Queue::with_backend(Rabbit::new(backend::Parts {
-        conn: conn.clone(),
-        name: name_short,
-        prefetch: options.prefetch,
+        topology,
         ack_deadline: options.ack_deadline,
         codec: Box::new(codec),
         spawner,
-        publisher: channel,
-        dead_channel,
-        dead_consumer,
+        dead_letters,
     })))
-}
-
-fn quorum() -> FieldTable {
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    arguments
 }
