@@ -7,6 +7,12 @@
 //!   RabbitMQ quorum queue, with publisher confirms, consumer acks,
 //!   delivery limits and a dead-letter queue; the [`queue` module](mod@queue)
 //!   says how each operation maps onto AMQP.
+//! - Recovery from connection loss, which lapin does not survive on its
+//!   own across a broker restart: a [`Connection`] reconnects with
+//!   back-off ([`Recovery`]) and reports each step as a [`Status`]; its
+//!   queues re-declare themselves, resume their consumers and republish
+//!   what was not confirmed (the [`queue` module](mod@queue#connection-loss)
+//!   says what a caller sees).
 //!
 //! The crate is runtime-agnostic: lapin reaches its runtime through the
 //! [async-rs] traits, and the caller passes the runtime. On weft that is

@@ -87,6 +87,7 @@ impl Uri {
     ///     println!("connecting to {uri}"); // amqp://app:****@broker:5672/orders
     /// }
     /// let err = Uri::from_env("WEFT_SURELY_UNSET_VARIABLE").unwrap_err();
+    /// assert!(matches!(err, Error::InvalidUri { .. }));
     /// assert_eq!(
     ///     err.to_string(),
     ///     "invalid amqp uri: environment variable WEFT_SURELY_UNSET_VARIABLE is not set"

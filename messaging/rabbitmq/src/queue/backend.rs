@@ -23,6 +23,16 @@
 //! A delivery is *in flight* while its tag is in `State::flights`; the
 //! first of a verdict, its ack deadline or its consumer's removal takes it
 //! out, and whoever does sends the broker what ends it.
+//!
+//! Connection loss: every channel is held as a `Live` (the channel and
+//! its connection generation). An error on a `Live` that is lost (its
+//! channel or connection no longer open) is reported to the connection
+//! (`Topology::lost`), which recovers; the publish future then waits for
+//! a new publishing channel (`Topology::publisher`, which re-declares the
+//! queues once per generation) and sends again, marked republished, and
+//! a consumer whose stream failed subscribes anew in its next poll. A
+//! flight keeps its old channel, so its verdict fails once that channel
+//! is closed: the broker has requeued it.
 
 use super::amqp;
 use super::topology::{Live, MAX_ROUNDS, Topology};
