@@ -199,11 +199,15 @@ impl Connection {
         &self.link
     }
 
-    /// Closes the connection cleanly (AMQP `connection.close`, code 200).
+    /// Closes the connection cleanly (AMQP `connection.close`, code 200)
+    /// and for good: no recovery follows, and every clone sees it closed
+    /// ([`Status::Closed`](crate::Status::Closed)).
     ///
     /// # Errors
     ///
-    /// [`Error::Amqp`] when the connection was not open.
+    /// [`Error::Amqp`] when the broker connection was not open;
+    /// [`Error::Io`] (`NotConnected`) while the connection was recovering
+    /// or after it gave up (it is closed all the same).
     ///
     /// # Cancel safety
     ///

@@ -1,7 +1,9 @@
 //! Credentials from the environment never show: not in lapin's logs
 //! (captured at TRACE for the whole run), not in errors, not in `Debug` or
 //! `Display` of the URI, the connection or its statuses, through a
-//! connect, a refused password, a connection loss and its recovery.
+//! connect, a refused password, a connection loss and its recovery; and a
+//! password changed under a connection makes its recovery give up at once
+//! with `AccessRefused`.
 //!
 //! A binary of its own: it installs the global log subscriber, sets an
 //! environment variable, and closes every connection of its node.
@@ -123,10 +125,36 @@ fn credentials_from_the_environment_never_show_in_logs_errors_or_debug() {
         }
         assert_hidden("the connection", &format!("{conn:?}"));
         assert_hidden("the queue", &format!("{queue:?}"));
+
+        // The password changed under it: the reconnect is refused, and
+        // that is final (a typed error, not a retry loop).
+        broker.ctl(&["change_password", USER, "changed"]).unwrap();
+        broker
+            .ctl(&["close_all_connections", "closed by the test"])
+            .unwrap();
+        let gave_up = weft::time::timeout(Duration::from_secs(45), async {
+            loop {
+                if conn.status().is_ended() {
+                    return conn.status();
+                }
+                rx.recv().await.expect("status callbacks stay");
+            }
+        })
+        .await
+        .expect("recovery never gave up");
+        match &gave_up {
+            Status::GaveUp { error } => {
+                assert!(matches!(**error, Error::AccessRefused { .. }), "{error:?}");
+            }
+            other => panic!("expected GaveUp, got {other:?}"),
+        }
+        let publish = queue.producer().publish("refused".to_string()).await;
+        assert!(publish.is_err(), "{publish:?}");
+
         let statuses = statuses.lock().unwrap().join("\n");
         assert!(statuses.contains("lost"), "{statuses}");
+        assert!(statuses.contains("gave up"), "{statuses}");
         assert_hidden("the statuses", &statuses);
-        conn.close().await.unwrap();
     });
 
     let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
