@@ -38,11 +38,11 @@ use super::amqp;
 use super::topology::{Live, MAX_ROUNDS, Topology};
 use crate::Error;
 use futures_core::Stream;
+use lapin::BasicProperties;
 use lapin::Confirmation;
 use lapin::options::{
     BasicAckOptions, BasicNackOptions, BasicPublishOptions, BasicRejectOptions, QueuePurgeOptions,
 };
-use lapin::{BasicProperties, Channel};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -122,7 +122,8 @@ struct Subscription {
 /// to a task of lapin's): so a verdict sent before the channel closes
 /// reaches the broker before the close does.
 struct Flight {
-    channel: Channel,
+    /// The channel it came on, with its connection.
+    live: Live,
     delivery_tag: u64,
     consumer: u64,
     deadline: Option<Instant>,
@@ -221,20 +222,11 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
 
     /// A delivery the broker made to `consumer`, recorded in flight; `None`
     /// if its bytes do not decode (it is then rejected: dead-lettered).
-    fn hand(
-        &self,
-        consumer: u64,
-        channel: &Channel,
-        delivery: lapin::message::Delivery,
-    ) -> Option<Handed<T>> {
+    fn hand(&self, consumer: u64, live: &Live, delivery: lapin::message::Delivery) -> Option<Handed<T>> {
         let message = match self.shared.codec.decode(&delivery.data) {
             Ok(message) => message,
             Err(_) => {
-                let reject = Box::pin(send_verdict(
-                    channel.clone(),
-                    delivery.delivery_tag,
-                    Verdict::Reject,
-                ));
+                let reject = Box::pin(send_verdict(live.clone(), delivery.delivery_tag, Verdict::Reject));
                 let _ = self.start(reject, None, |_, _| {});
                 return None;
             }
@@ -249,7 +241,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             state.flights.insert(
                 tag,
                 Flight {
-                    channel: channel.clone(),
+                    live: live.clone(),
                     delivery_tag: delivery.delivery_tag,
                     consumer,
                     deadline,
@@ -321,7 +313,7 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
             flight
         };
         drop(shared);
-        let _ = send_verdict(flight.channel, flight.delivery_tag, Verdict::Dropped).await;
+        let _ = send_verdict(flight.live, flight.delivery_tag, Verdict::Dropped).await;
         return;
     }
 }
@@ -406,9 +398,11 @@ async fn publish<T>(
     ))
 }
 
-/// Sends `verdict` for delivery `tag` on `channel`, the channel it came on.
-async fn send_verdict(channel: Channel, tag: u64, verdict: Verdict) -> Result<(), AckError> {
-    if !channel.status().connected() {
+/// Sends `verdict` for delivery `tag` on `live`, the channel it came on.
+async fn send_verdict(live: Live, tag: u64, verdict: Verdict) -> Result<(), AckError> {
+    // Its connection is checked too: lapin marks the connection dead
+    // before its channels.
+    if live.is_lost() {
         return Err(AckError::Store(StoreError::NotStored {
             value: verdict,
             error: io::Error::new(
@@ -417,6 +411,7 @@ async fn send_verdict(channel: Channel, tag: u64, verdict: Verdict) -> Result<()
             ),
         }));
     }
+    let channel = &live.channel;
     let sent = match verdict {
         Verdict::Ack => channel.basic_ack(tag, BasicAckOptions::default()).await,
         Verdict::Nack { requeue: false } | Verdict::Reject => {
@@ -575,7 +570,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 };
                 match Pin::new(stream).poll_next(cx) {
                     Poll::Ready(Some(Ok(delivery))) => {
-                        if let Some(handed) = self.hand(consumer, &live.channel, delivery) {
+                        if let Some(handed) = self.hand(consumer, live, delivery) {
                             out(handed);
                             count += 1;
                         }
@@ -680,14 +675,14 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 if let Some(at) = at {
                     spawner.sleep_until(at).await;
                 }
-                let _ = send_verdict(flight.channel, flight.delivery_tag, verdict).await;
+                let _ = send_verdict(flight.live, flight.delivery_tag, verdict).await;
                 if let Some(shared) = shared.upgrade() {
                     lock(&shared.state).delayed -= 1;
                 }
             });
             return Poll::Ready(Ok(()));
         }
-        let sending = Box::pin(send_verdict(flight.channel, flight.delivery_tag, verdict));
+        let sending = Box::pin(send_verdict(flight.live, flight.delivery_tag, verdict));
         self.start(sending, cx, |state, op| {
             state.settles.insert(tag, op);
         })
@@ -773,7 +768,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
-        let (polled, channel) = {
+        let (polled, live) = {
             let mut dead = lock(&self.shared.dead);
             if let Some(cx) = cx {
                 dead.waker = Some(cx.waker().clone());
@@ -802,7 +797,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 match Pin::new(stream).poll_next(&mut context) {
                     Poll::Pending => break Poll::Pending,
                     Poll::Ready(Some(Ok(delivery))) => {
-                        break Poll::Ready(Ok((delivery, live.channel.clone())));
+                        break Poll::Ready(Ok((delivery, live.clone())));
                     }
                     Poll::Ready(Some(Err(err))) => {
                         let (live, _) = dead.live.take().expect("polled above");
@@ -832,11 +827,11 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 Poll::Ready(Err(error)) => {
                     return Poll::Ready(Err(StoreError::NotStored { value: (), error }));
                 }
-                Poll::Ready(Ok((delivery, channel))) => (delivery, channel),
+                Poll::Ready(Ok((delivery, live))) => (delivery, live),
             }
         };
         let delivery = polled;
-        let take = Box::pin(send_verdict(channel, delivery.delivery_tag, Verdict::Ack));
+        let take = Box::pin(send_verdict(live, delivery.delivery_tag, Verdict::Ack));
         let _ = self.start(take, None, |_, _| {});
         match self.shared.codec.decode(&delivery.data) {
             Ok(message) => Poll::Ready(Ok(DeadLetter {
