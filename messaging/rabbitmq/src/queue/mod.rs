@@ -85,6 +85,7 @@
 
 mod amqp;
 mod backend;
+mod send;
 mod topology;
 
 use self::backend::Rabbit;
