@@ -1,10 +1,12 @@
 //! `Connection`: one AMQP connection, opened on the runtime the caller
 //! chooses through async-rs's traits.
 
+use crate::recovery::{Hooks, Link};
 use crate::{Error, Uri};
 use async_rs::Runtime;
-use async_rs::traits::RuntimeKit;
+use async_rs::traits::{Executor, Reactor, RuntimeKit};
 use std::fmt;
+use std::io;
 use std::sync::Arc;
 
 /// A connection to a RabbitMQ broker, on lapin.
@@ -17,6 +19,17 @@ use std::sync::Arc;
 /// Its `Debug` shows the URI with the password redacted. Cloning gives
 /// another handle to the same connection (a queue keeps one, to open its
 /// consumers' channels).
+///
+/// # Recovery
+///
+/// A lost connection (the broker restarted, closed it, or the network
+/// failed) is replaced: the connection reconnects with back-off per its
+/// [`Recovery`](crate::Recovery) policy ([`set_recovery`](Self::set_recovery))
+/// and reports each step through [`on_status`](Self::on_status). Channels
+/// opened with [`channel`](Self::channel) die with the old connection;
+/// the queues of this crate re-open theirs, re-declare their queues and
+/// resume their consumers on the new one. A clean [`close`](Self::close)
+/// is final.
 ///
 /// # Examples
 ///
@@ -34,7 +47,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Connection {
-    inner: Arc<lapin::Connection>,
+    link: Arc<Link>,
     uri: Uri,
 }
 
@@ -110,12 +123,24 @@ impl Connection {
     where
         RK: RuntimeKit + Send + Sync + Clone + 'static,
     {
-        let properties = lapin::ConnectionProperties::default();
-        let inner = lapin::Connection::connect_uri_with_runtime(uri.amqp().clone(), properties, runtime)
-            .await
-            .map_err(|err| Error::at_connect(err, uri.user(), uri.vhost()))?;
+        let inner = open(&uri, runtime.clone()).await?;
+        let (again, opener, sleeper) = (uri.clone(), runtime.clone(), runtime.clone());
+        let hooks = Hooks {
+            connect: Box::new(move || {
+                let (uri, runtime) = (again.clone(), opener.clone());
+                Box::pin(async move { open(&uri, runtime).await })
+            }),
+            sleep: Box::new(move |delay| {
+                let sleep = sleeper.sleep(delay);
+                Box::pin(async move {
+                    sleep.await;
+                })
+            }),
+            // Dropping async-rs's task handle detaches the task.
+            spawn: Box::new(move |task| drop(runtime.spawn(task))),
+        };
         Ok(Connection {
-            inner: Arc::new(inner),
+            link: Link::new(inner, hooks),
             uri,
         })
     }
@@ -146,12 +171,12 @@ impl Connection {
     /// });
     /// ```
     pub async fn channel(&self) -> Result<lapin::Channel, Error> {
-        Ok(self.inner.create_channel().await?)
+        Ok(self.as_lapin().create_channel().await?)
     }
 
-    /// True while the connection is open.
+    /// True while the connection is open (false while it recovers).
     pub fn is_connected(&self) -> bool {
-        self.inner.status().connected()
+        self.link.now().is_some_and(|(_, conn)| conn.status().connected())
     }
 
     /// The URI connected to (its password redacted when shown).
@@ -160,16 +185,29 @@ impl Connection {
     }
 
     /// The lapin connection underneath, for what this crate does not wrap
-    /// yet.
-    pub fn as_lapin(&self) -> &lapin::Connection {
-        &self.inner
+    /// yet: the current one, which a loss replaces (while the connection
+    /// recovers, the dead one, whose operations fail).
+    pub fn as_lapin(&self) -> Arc<lapin::Connection> {
+        match self.link.now() {
+            Some((_, conn)) => conn,
+            None => self.link.last(),
+        }
     }
 
-    /// Closes the connection cleanly (AMQP `connection.close`, code 200).
+    /// The recovering link underneath.
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
+    }
+
+    /// Closes the connection cleanly (AMQP `connection.close`, code 200)
+    /// and for good: no recovery follows, and every clone sees it closed
+    /// ([`Status::Closed`](crate::Status::Closed)).
     ///
     /// # Errors
     ///
-    /// [`Error::Amqp`] when the connection was not open.
+    /// [`Error::Amqp`] when the broker connection was not open;
+    /// [`Error::Io`] (`NotConnected`) while the connection was recovering
+    /// or after it gave up (it is closed all the same).
     ///
     /// # Cancel safety
     ///
@@ -190,7 +228,15 @@ impl Connection {
     /// });
     /// ```
     pub async fn close(&self) -> Result<(), Error> {
-        Ok(self.inner.close(200, "closed by the client".into()).await?)
+        let conn = self.link.now();
+        self.link.close();
+        match conn {
+            Some((_, conn)) => Ok(conn.close(200, "closed by the client".into()).await?),
+            None => Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection was not open",
+            ))),
+        }
     }
 }
 
@@ -201,4 +247,16 @@ impl fmt::Debug for Connection {
             .field("connected", &self.is_connected())
             .finish_non_exhaustive()
     }
+}
+
+/// Opens a lapin connection to `uri` on `runtime`, lapin's own recovery
+/// off (weft's is in [`crate::recovery`]).
+async fn open<RK>(uri: &Uri, runtime: Runtime<RK>) -> Result<lapin::Connection, Error>
+where
+    RK: RuntimeKit + Send + Sync + Clone + 'static,
+{
+    let properties = lapin::ConnectionProperties::default();
+    lapin::Connection::connect_uri_with_runtime(uri.amqp().clone(), properties, runtime)
+        .await
+        .map_err(|err| Error::at_connect(err, uri.user(), uri.vhost()))
 }

@@ -11,6 +11,12 @@
 //!   on RabbitMQ streams, one per partition, with replay by offset or time
 //!   and consumer groups' commits stored in the broker; the
 //!   [`events` module](mod@events) says how.
+//! - Recovery from connection loss, which lapin does not survive on its
+//!   own across a broker restart: a [`Connection`] reconnects with
+//!   back-off ([`Recovery`]) and reports each step as a [`Status`]; its
+//!   queues re-declare themselves, resume their consumers and republish
+//!   what was not confirmed (the [`queue` module](mod@queue#connection-loss)
+//!   says what a caller sees).
 //!
 //! The crate is runtime-agnostic: lapin reaches its runtime through the
 //! [async-rs] traits, and the caller passes the runtime. On weft that is
@@ -46,12 +52,14 @@ mod connection;
 mod error;
 pub mod events;
 pub mod queue;
+mod recovery;
 mod uri;
 
 pub use self::connection::Connection;
 pub use self::error::Error;
 pub use self::events::{EventOptions, event_bus};
 pub use self::queue::{QueueOptions, queue};
+pub use self::recovery::{Recovery, Status};
 pub use self::uri::Uri;
 
 /// lapin, the AMQP client underneath: its channels, options and types.

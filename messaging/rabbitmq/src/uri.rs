@@ -66,6 +66,48 @@ impl Uri {
             })
     }
 
+    /// Parses the AMQP URI held by the environment variable `var` (say
+    /// `WEFT_AMQP_URI`), so that its password stays out of the code and
+    /// the command line. The password is redacted as by [`parse`](Self::parse):
+    /// in this `Uri`'s text, and in the error if the text is not a URI.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUri`] when `var` is not set, is not Unicode, or
+    /// does not hold an AMQP URI; its text names `var` and never holds the
+    /// password.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_rabbitmq::{Error, Uri};
+    ///
+    /// // Where it is set: `WEFT_AMQP_URI=amqp://app:s3cret@broker/orders`.
+    /// if let Ok(uri) = Uri::from_env("WEFT_AMQP_URI") {
+    ///     println!("connecting to {uri}"); // amqp://app:****@broker:5672/orders
+    /// }
+    /// let err = Uri::from_env("WEFT_SURELY_UNSET_VARIABLE").unwrap_err();
+    /// assert!(matches!(err, Error::InvalidUri { .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid amqp uri: environment variable WEFT_SURELY_UNSET_VARIABLE is not set"
+    /// );
+    /// ```
+    pub fn from_env(var: &str) -> Result<Uri, Error> {
+        let text = std::env::var(var).map_err(|e| Error::InvalidUri {
+            reason: match e {
+                std::env::VarError::NotPresent => format!("environment variable {var} is not set"),
+                std::env::VarError::NotUnicode(_) => format!("environment variable {var} is not unicode"),
+            },
+        })?;
+        Uri::parse(&text).map_err(|err| match err {
+            Error::InvalidUri { reason } => Error::InvalidUri {
+                reason: format!("environment variable {var}: {reason}"),
+            },
+            other => other,
+        })
+    }
+
     /// The same URI with this user and password, for credentials kept out
     /// of the URI's text (in the environment, a secret store).
     ///

@@ -4,9 +4,12 @@
 //! to install it.
 
 mod broker {
+    pub(crate) mod churn;
     pub(crate) mod connect;
+    pub(crate) mod proxy;
     pub(crate) mod queue;
     pub(crate) mod queue_loss;
+    pub(crate) mod queue_recovery;
     pub(crate) mod round_trip;
 }
 

@@ -7,7 +7,7 @@
 //! | [`Properties::headers`] | `headers`, each a long string |
 //! | [`Properties::priority`] | `priority` (kept, but a quorum queue delivers in order regardless) |
 //! | [`Properties::ttl`] | `expiration`, in milliseconds |
-//! | delivery count | the broker's `x-delivery-count` header, plus one |
+//! | delivery count | the broker's `x-delivery-count` header, plus one; at least 2 for a message marked `x-weft-republished` |
 //! | [`DeadReason`] | the newest `x-death` entry's `reason` |
 
 use lapin::BasicProperties;
@@ -17,9 +17,14 @@ use std::time::{Duration, UNIX_EPOCH};
 use weft_messaging::Properties;
 use weft_messaging::queue::DeadReason;
 
-/// Headers the broker sets, not the publisher's: left out of the
-/// properties a consumer sees.
-const BROKER_HEADERS: [&str; 8] = [
+/// The header a publish sent again after a connection loss carries: the
+/// broker may hold it twice, so its receiver sees it as redelivered.
+pub(crate) const REPUBLISHED: &str = "x-weft-republished";
+
+/// Headers the broker or this crate sets, not the publisher's: left out
+/// of the properties a consumer sees.
+const BROKER_HEADERS: [&str; 9] = [
+    REPUBLISHED,
     "x-delivery-count",
     "x-death",
     "x-first-death-reason",
@@ -69,6 +74,13 @@ pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProper
     Ok(amqp)
 }
 
+/// `amqp` marked as sent again after a connection loss.
+pub(crate) fn republished(amqp: BasicProperties) -> BasicProperties {
+    let mut headers = amqp.headers().clone().unwrap_or_default();
+    headers.insert(REPUBLISHED.into(), AMQPValue::Boolean(true));
+    amqp.with_headers(headers)
+}
+
 /// weft's properties of a message the broker delivered: `None` when it
 /// was published without (it has no `message-id`).
 pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
@@ -99,12 +111,14 @@ pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
 /// How many times the broker has delivered the message, this time
 /// included: a quorum queue's `x-delivery-count` counts the earlier
 /// deliveries; `redelivered` alone (a classic queue, a broker restart)
-/// counts as one earlier delivery.
+/// and a republished copy (the first copy may have been delivered) count
+/// as one earlier delivery.
 pub(crate) fn delivery_count(amqp: &BasicProperties, redelivered: bool) -> u32 {
     let earlier = header(amqp, "x-delivery-count")
         .and_then(number)
         .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
-    let earlier = if redelivered { earlier.max(1) } else { earlier };
+    let again = redelivered || header(amqp, REPUBLISHED).is_some();
+    let earlier = if again { earlier.max(1) } else { earlier };
     earlier.saturating_add(1)
 }
 
@@ -206,6 +220,20 @@ mod tests {
         assert_eq!(delivery_count(&amqp, true), 3);
         assert_eq!(delivery_count(&BasicProperties::default(), false), 1);
         assert_eq!(delivery_count(&BasicProperties::default(), true), 2);
+    }
+
+    #[test]
+    fn a_republished_copy_counts_as_redelivered_and_hides_its_mark() {
+        let props = Properties::new().with_id("order-7").with_header("tenant", "acme");
+        let amqp = republished(to_amqp(Some(&props)).unwrap());
+        assert_eq!(delivery_count(&amqp, false), 2);
+        let back = from_amqp(&amqp).unwrap();
+        assert_eq!(back.header(REPUBLISHED), None);
+        assert_eq!(back.header("tenant"), Some("acme"));
+        // Without properties too.
+        let bare = republished(to_amqp(None).unwrap());
+        assert_eq!(delivery_count(&bare, false), 2);
+        assert!(from_amqp(&bare).is_none());
     }
 
     #[test]

@@ -23,17 +23,23 @@
 //! A delivery is *in flight* while its tag is in `State::flights`; the
 //! first of a verdict, its ack deadline or its consumer's removal takes it
 //! out, and whoever does sends the broker what ends it.
+//!
+//! Connection loss: every channel is held as a `Live` (the channel and
+//! its connection generation). An error on a `Live` that is lost (its
+//! channel or connection no longer open) is reported to the connection
+//! (`Topology::lost`), which recovers; the publish future then waits for
+//! a new publishing channel (`Topology::publisher`, which re-declares the
+//! queues once per generation) and sends again, marked republished, and
+//! a consumer whose stream failed subscribes anew in its next poll. A
+//! flight keeps its old channel, so its verdict fails once that channel
+//! is closed: the broker has requeued it.
 
 use super::amqp;
-use crate::{Connection, Error};
+use super::send::{io_error, publish, send_verdict};
+use super::topology::{Live, Topology};
+use crate::Error;
 use futures_core::Stream;
-use lapin::Confirmation;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, QueuePurgeOptions,
-};
-use lapin::types::{FieldTable, ShortString};
-use lapin::{BasicProperties, Channel};
+use lapin::options::QueuePurgeOptions;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -53,15 +59,11 @@ type Op<R> = Pin<Box<dyn Future<Output = R> + Send + 'static>>;
 
 /// What [`queue`](super::queue) made, for [`Rabbit::new`].
 pub(crate) struct Parts<T> {
-    pub(crate) conn: Connection,
-    pub(crate) name: ShortString,
-    pub(crate) prefetch: u16,
+    pub(crate) topology: Arc<Topology>,
     pub(crate) ack_deadline: Option<Duration>,
     pub(crate) codec: Box<dyn Codec<T>>,
     pub(crate) spawner: Spawner,
-    pub(crate) publisher: Channel,
-    pub(crate) dead_channel: Channel,
-    pub(crate) dead_consumer: lapin::Consumer,
+    pub(crate) dead_letters: (Live, lapin::Consumer),
 }
 
 /// The backend; see the [module docs](self).
@@ -70,13 +72,10 @@ pub(crate) struct Rabbit<T> {
 }
 
 struct Shared<T> {
-    conn: Connection,
-    name: ShortString,
-    prefetch: u16,
+    topology: Arc<Topology>,
     ack_deadline: Option<Duration>,
     codec: Box<dyn Codec<T>>,
     spawner: Spawner,
-    publisher: Channel,
     /// Publishes the broker confirmed, counted by the publish futures.
     published: Arc<AtomicU64>,
     closed: AtomicBool,
@@ -84,8 +83,6 @@ struct Shared<T> {
     next: AtomicU64,
     state: Mutex<State<T>>,
     dead: Mutex<DeadLetters>,
-    /// The channel `dead` consumes on.
-    dead_channel: Channel,
 }
 
 struct State<T> {
@@ -98,18 +95,21 @@ struct State<T> {
     delayed: usize,
 }
 
-/// The consumer of the dead-letter queue, and the waker of the task
-/// waiting on it: lapin's stream keeps one waker, so a `try_dead_letter`
-/// polls with the waiter's, not with one that would leave it unwoken.
+/// The consumer of the dead-letter queue (re-made after a loss), and the
+/// waker of the task waiting on it: lapin's stream keeps one waker, so a
+/// `try_dead_letter` polls with the waiter's, not with one that would
+/// leave it unwoken.
 struct DeadLetters {
-    stream: lapin::Consumer,
+    live: Option<(Live, lapin::Consumer)>,
+    setup: Option<Op<Result<(Live, lapin::Consumer), Error>>>,
     waker: Option<Waker>,
 }
 
-/// One consumer's channel and `basic.consume`, made at its first receive.
+/// One consumer's channel and `basic.consume`, made at its first receive
+/// and again after each loss.
 struct Subscription {
-    setup: Option<Op<Result<(Channel, lapin::Consumer), lapin::Error>>>,
-    live: Option<(Channel, lapin::Consumer)>,
+    setup: Option<Op<Result<(Live, lapin::Consumer), Error>>>,
+    live: Option<(Live, lapin::Consumer)>,
     /// The waiting receive, woken by `close`.
     waker: Option<Waker>,
 }
@@ -119,7 +119,8 @@ struct Subscription {
 /// to a task of lapin's): so a verdict sent before the channel closes
 /// reaches the broker before the close does.
 struct Flight {
-    channel: Channel,
+    /// The channel it came on, with its connection.
+    live: Live,
     delivery_tag: u64,
     consumer: u64,
     deadline: Option<Instant>,
@@ -129,25 +130,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// lapin's error as an I/O error (its own kind kept where it has one).
-fn io_error(err: lapin::Error) -> io::Error {
-    match Error::from(err) {
-        Error::Io(io) => io,
-        other => io::Error::other(other),
-    }
-}
-
 impl<T: Clone + Send + 'static> Rabbit<T> {
     pub(crate) fn new(parts: Parts<T>) -> Rabbit<T> {
         Rabbit {
             shared: Arc::new(Shared {
-                conn: parts.conn,
-                name: parts.name,
-                prefetch: parts.prefetch,
+                topology: parts.topology,
                 ack_deadline: parts.ack_deadline,
                 codec: parts.codec,
                 spawner: parts.spawner,
-                publisher: parts.publisher,
                 published: Arc::new(AtomicU64::new(0)),
                 closed: AtomicBool::new(false),
                 next: AtomicU64::new(1),
@@ -161,10 +151,10 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                     delayed: 0,
                 }),
                 dead: Mutex::new(DeadLetters {
-                    stream: parts.dead_consumer,
+                    live: Some(parts.dead_letters),
+                    setup: None,
                     waker: None,
                 }),
-                dead_channel: parts.dead_channel,
             }),
         }
     }
@@ -221,20 +211,11 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
 
     /// A delivery the broker made to `consumer`, recorded in flight; `None`
     /// if its bytes do not decode (it is then rejected: dead-lettered).
-    fn hand(
-        &self,
-        consumer: u64,
-        channel: &Channel,
-        delivery: lapin::message::Delivery,
-    ) -> Option<Handed<T>> {
+    fn hand(&self, consumer: u64, live: &Live, delivery: lapin::message::Delivery) -> Option<Handed<T>> {
         let message = match self.shared.codec.decode(&delivery.data) {
             Ok(message) => message,
             Err(_) => {
-                let reject = Box::pin(send_verdict(
-                    channel.clone(),
-                    delivery.delivery_tag,
-                    Verdict::Reject,
-                ));
+                let reject = Box::pin(send_verdict(live.clone(), delivery.delivery_tag, Verdict::Reject));
                 let _ = self.start(reject, None, |_, _| {});
                 return None;
             }
@@ -249,7 +230,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             state.flights.insert(
                 tag,
                 Flight {
-                    channel: channel.clone(),
+                    live: live.clone(),
                     delivery_tag: delivery.delivery_tag,
                     consumer,
                     deadline,
@@ -321,105 +302,9 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
             flight
         };
         drop(shared);
-        let _ = send_verdict(flight.channel, flight.delivery_tag, Verdict::Dropped).await;
+        let _ = send_verdict(flight.live, flight.delivery_tag, Verdict::Dropped).await;
         return;
     }
-}
-
-/// Publishes `bytes` to `queue` on `channel` and waits for the confirm.
-async fn publish<T>(
-    channel: Channel,
-    queue: ShortString,
-    bytes: Vec<u8>,
-    properties: BasicProperties,
-    message: T,
-    published: Arc<AtomicU64>,
-) -> Result<(), PublishError<T>> {
-    let not_stored = |message, error| {
-        Err(PublishError::Store(StoreError::NotStored {
-            value: message,
-            error,
-        }))
-    };
-    let unknown = |error| Err(PublishError::Store(StoreError::Unknown { error }));
-    if !channel.status().connected() {
-        let error = io::Error::new(io::ErrorKind::NotConnected, "the publishing channel is closed");
-        return not_stored(message, error);
-    }
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..BasicPublishOptions::default()
-    };
-    let confirm = match channel
-        .basic_publish("".into(), queue, options, &bytes, properties)
-        .await
-    {
-        Ok(confirm) => confirm,
-        Err(err) => return unknown(io_error(err)),
-    };
-    match confirm.await {
-        Ok(Confirmation::Ack(None)) => {
-            published.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        }
-        Ok(Confirmation::Ack(Some(_))) => not_stored(
-            message,
-            io::Error::new(io::ErrorKind::NotFound, "no queue took the message"),
-        ),
-        Ok(Confirmation::Nack(_)) => {
-            not_stored(message, io::Error::other("the broker did not store the message"))
-        }
-        Ok(Confirmation::NotRequested) => unknown(io::Error::other("publisher confirms are off")),
-        Err(err) => unknown(io_error(err)),
-    }
-}
-
-/// Sends `verdict` for delivery `tag` on `channel`, the channel it came on.
-async fn send_verdict(channel: Channel, tag: u64, verdict: Verdict) -> Result<(), AckError> {
-    if !channel.status().connected() {
-        return Err(AckError::Store(StoreError::NotStored {
-            value: verdict,
-            error: io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the delivery's channel is closed: the broker gives the message back",
-            ),
-        }));
-    }
-    let sent = match verdict {
-        Verdict::Ack => channel.basic_ack(tag, BasicAckOptions::default()).await,
-        Verdict::Nack { requeue: false } | Verdict::Reject => {
-            channel
-                .basic_reject(tag, BasicRejectOptions { requeue: false })
-                .await
-        }
-        Verdict::Nack { requeue: true } | Verdict::Dropped | Verdict::NackAfter { .. } => {
-            let options = BasicNackOptions {
-                requeue: true,
-                ..BasicNackOptions::default()
-            };
-            channel.basic_nack(tag, options).await
-        }
-    };
-    sent.map_err(|err| AckError::Store(StoreError::Unknown { error: io_error(err) }))
-}
-
-/// Opens a consumer's channel and starts consuming `queue`.
-async fn subscribe(
-    conn: Connection,
-    queue: ShortString,
-    prefetch: u16,
-) -> Result<(Channel, lapin::Consumer), lapin::Error> {
-    let channel = conn.as_lapin().create_channel().await?;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
-    let consumer = channel
-        .basic_consume(
-            queue,
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    Ok((channel, consumer))
 }
 
 impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
@@ -466,8 +351,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         }
         let shared = &self.shared;
         let publishing = Box::pin(publish(
-            shared.publisher.clone(),
-            shared.name.clone(),
+            shared.topology.clone(),
             bytes,
             amqp,
             message,
@@ -526,67 +410,80 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         };
         let closed = || self.shared.closed.load(Ordering::Acquire);
         let mut sub = lock(&subscription);
-        if sub.live.is_none() {
-            if closed() {
-                return Poll::Ready(Ok(None));
-            }
-            let shared = &self.shared;
-            let setup = sub.setup.get_or_insert_with(|| {
-                Box::pin(subscribe(
-                    shared.conn.clone(),
-                    shared.name.clone(),
-                    shared.prefetch,
-                ))
-            });
-            match setup.as_mut().poll(cx) {
-                Poll::Pending => {
-                    sub.waker = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                Poll::Ready(Err(err)) => {
-                    sub.setup = None;
-                    return Poll::Ready(Err(StoreError::NotStored {
-                        value: (),
-                        error: io_error(err),
-                    }));
-                }
-                Poll::Ready(Ok(live)) => {
-                    sub.setup = None;
-                    sub.live = Some(live);
-                }
-            }
-        }
         let mut count = 0;
-        while count < max {
-            let Some((channel, stream)) = sub.live.as_mut() else {
-                break;
-            };
-            match Pin::new(stream).poll_next(cx) {
-                Poll::Ready(Some(Ok(delivery))) => {
-                    if let Some(handed) = self.hand(consumer, channel, delivery) {
-                        out(handed);
-                        count += 1;
+        // Each turn (re)subscribes if needed and drains the stream; a loss
+        // of the channel or the connection starts another turn.
+        loop {
+            if sub.live.is_none() {
+                if closed() {
+                    return Poll::Ready(Ok(None));
+                }
+                let topology = self.shared.topology.clone();
+                let setup = sub.setup.get_or_insert_with(|| {
+                    Box::pin(async move { topology.subscribe(topology.name.clone()).await })
+                });
+                match setup.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        sub.waker = Some(cx.waker().clone());
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Err(err)) => {
+                        sub.setup = None;
+                        return Poll::Ready(Err(StoreError::NotStored {
+                            value: (),
+                            error: io::Error::other(err),
+                        }));
+                    }
+                    Poll::Ready(Ok(live)) => {
+                        sub.setup = None;
+                        sub.live = Some(live);
                     }
                 }
-                Poll::Ready(Some(Err(err))) => {
-                    // The channel failed: the broker requeues what it held.
-                    sub.live = None;
-                    if count == 0 {
-                        return Poll::Ready(Err(StoreError::Unknown { error: io_error(err) }));
-                    }
-                }
-                Poll::Ready(None) => {
-                    // The broker cancelled the consumer (the queue was deleted).
-                    sub.live = None;
-                    if count == 0 {
-                        return Poll::Ready(Ok(None));
-                    }
-                }
-                Poll::Pending => break,
             }
-        }
-        if count > 0 {
-            return Poll::Ready(Ok(Some(count)));
+            let mut lost = false;
+            while count < max {
+                let Some((live, stream)) = sub.live.as_mut() else {
+                    break;
+                };
+                match Pin::new(stream).poll_next(cx) {
+                    Poll::Ready(Some(Ok(delivery))) => {
+                        if let Some(handed) = self.hand(consumer, live, delivery) {
+                            out(handed);
+                            count += 1;
+                        }
+                    }
+                    Poll::Ready(Some(Err(err))) => {
+                        // The channel failed: the broker requeues what it
+                        // held; resubscribe if it was a loss.
+                        let (live, _) = sub.live.take().expect("polled above");
+                        if live.is_lost() {
+                            self.shared.topology.lost(&live, err);
+                            lost = true;
+                        } else if count == 0 {
+                            return Poll::Ready(Err(StoreError::Unknown { error: io_error(err) }));
+                        }
+                        break;
+                    }
+                    Poll::Ready(None) => {
+                        // The broker cancelled the consumer: the queue was
+                        // deleted, or the connection is going.
+                        let (live, _) = sub.live.take().expect("polled above");
+                        if live.is_lost() {
+                            lost = true;
+                        } else if count == 0 {
+                            return Poll::Ready(Ok(None));
+                        }
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if count > 0 {
+                return Poll::Ready(Ok(Some(count)));
+            }
+            if !lost || closed() {
+                break;
+            }
         }
         if closed() {
             return Poll::Ready(Ok(None));
@@ -622,7 +519,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         // Their channel closes: the broker requeues them.
         drop(orphans);
         let live = subscription.and_then(|subscription| lock(&subscription).live.take());
-        if let Some((channel, stream)) = live {
+        if let Some((Live { channel, .. }, stream)) = live {
             drop(stream);
             let close = Box::pin(async move {
                 let _ = channel.close(200, "the consumer was dropped".into()).await;
@@ -655,14 +552,14 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                 if let Some(at) = at {
                     spawner.sleep_until(at).await;
                 }
-                let _ = send_verdict(flight.channel, flight.delivery_tag, verdict).await;
+                let _ = send_verdict(flight.live, flight.delivery_tag, verdict).await;
                 if let Some(shared) = shared.upgrade() {
                     lock(&shared.state).delayed -= 1;
                 }
             });
             return Poll::Ready(Ok(()));
         }
-        let sending = Box::pin(send_verdict(flight.channel, flight.delivery_tag, verdict));
+        let sending = Box::pin(send_verdict(flight.live, flight.delivery_tag, verdict));
         self.start(sending, cx, |state, op| {
             state.settles.insert(tag, op);
         })
@@ -713,10 +610,12 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn purge(&self) -> usize {
-        let channel = self.shared.publisher.clone();
-        let name = self.shared.name.clone();
+        let topology = self.shared.topology.clone();
         let purge = Box::pin(async move {
-            let _ = channel.queue_purge(name, QueuePurgeOptions::default()).await;
+            if let Ok(live) = topology.publisher().await {
+                let name = topology.name.clone();
+                let _ = live.channel.queue_purge(name, QueuePurgeOptions::default()).await;
+            }
         });
         let _ = self.start(purge, None, |_, _| {});
         0
@@ -746,48 +645,80 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
-        let polled = {
+        let (polled, live) = {
             let mut dead = lock(&self.shared.dead);
             if let Some(cx) = cx {
                 dead.waker = Some(cx.waker().clone());
             }
             let waker = dead.waker.clone().unwrap_or_else(|| Waker::noop().clone());
-            let polled = Pin::new(&mut dead.stream).poll_next(&mut Context::from_waker(&waker));
+            let mut context = Context::from_waker(&waker);
+            let polled = loop {
+                if dead.live.is_none() {
+                    let topology = self.shared.topology.clone();
+                    let setup = dead.setup.get_or_insert_with(|| {
+                        Box::pin(async move { topology.subscribe(topology.dead.clone()).await })
+                    });
+                    match setup.as_mut().poll(&mut context) {
+                        Poll::Pending => break Poll::Pending,
+                        Poll::Ready(Err(err)) => {
+                            dead.setup = None;
+                            break Poll::Ready(Err(io::Error::other(err)));
+                        }
+                        Poll::Ready(Ok(live)) => {
+                            dead.setup = None;
+                            dead.live = Some(live);
+                        }
+                    }
+                }
+                let (live, stream) = dead.live.as_mut().expect("subscribed above");
+                match Pin::new(stream).poll_next(&mut context) {
+                    Poll::Pending => break Poll::Pending,
+                    Poll::Ready(Some(Ok(delivery))) => {
+                        break Poll::Ready(Ok((delivery, live.clone())));
+                    }
+                    Poll::Ready(Some(Err(err))) => {
+                        let (live, _) = dead.live.take().expect("polled above");
+                        if !live.is_lost() {
+                            break Poll::Ready(Err(io_error(err)));
+                        }
+                        self.shared.topology.lost(&live, err);
+                    }
+                    Poll::Ready(None) => {
+                        let (live, _) = dead.live.take().expect("polled above");
+                        if !live.is_lost() {
+                            break Poll::Ready(Err(io::Error::new(
+                                io::ErrorKind::NotConnected,
+                                "the broker cancelled the dead-letter consumer",
+                            )));
+                        }
+                    }
+                }
+            };
             // The waiter got its answer; a `try_` that took a letter leaves
             // the waiter registered (at worst, woken for nothing).
             if polled.is_ready() && cx.is_some() {
                 dead.waker = None;
             }
-            polled
-        };
-        match polled {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(delivery))) => {
-                let channel = self.shared.dead_channel.clone();
-                let take = Box::pin(send_verdict(channel, delivery.delivery_tag, Verdict::Ack));
-                let _ = self.start(take, None, |_, _| {});
-                match self.shared.codec.decode(&delivery.data) {
-                    Ok(message) => Poll::Ready(Ok(DeadLetter {
-                        message,
-                        reason: amqp::dead_reason(&delivery.properties),
-                        history: Vec::new(),
-                        properties: amqp::from_amqp(&delivery.properties),
-                    })),
-                    Err(e) => Poll::Ready(Err(StoreError::Unknown {
-                        error: io::Error::new(io::ErrorKind::InvalidData, e),
-                    })),
+            match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => {
+                    return Poll::Ready(Err(StoreError::NotStored { value: (), error }));
                 }
+                Poll::Ready(Ok((delivery, live))) => (delivery, live),
             }
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Err(StoreError::NotStored {
-                value: (),
-                error: io_error(err),
+        };
+        let delivery = polled;
+        let take = Box::pin(send_verdict(live, delivery.delivery_tag, Verdict::Ack));
+        let _ = self.start(take, None, |_, _| {});
+        match self.shared.codec.decode(&delivery.data) {
+            Ok(message) => Poll::Ready(Ok(DeadLetter {
+                message,
+                reason: amqp::dead_reason(&delivery.properties),
+                history: Vec::new(),
+                properties: amqp::from_amqp(&delivery.properties),
             })),
-            Poll::Ready(None) => Poll::Ready(Err(StoreError::NotStored {
-                value: (),
-                error: io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "the broker cancelled the dead-letter consumer",
-                ),
+            Err(e) => Poll::Ready(Err(StoreError::Unknown {
+                error: io::Error::new(io::ErrorKind::InvalidData, e),
             })),
         }
     }

@@ -51,19 +51,49 @@
 //! - **Not offered yet** on the broker: a capacity with an overflow policy
 //!   (`x-max-length` / `x-overflow`), the deduplication window, the
 //!   redelivery back-off and ending when the producers are gone.
-//! - **Connection loss** is not recovered yet: a publish awaiting its
-//!   confirm fails with `StoreError::Unknown`, the broker requeues what
-//!   the consumers held, and the queue handle must be declared afresh on a
-//!   new connection.
+//! - **Redelivered** is also true of a *republished* copy (see below):
+//!   its delivery count reads at least 2.
+//!
+//! # Connection loss
+//!
+//! The queue lives through the loss of its connection or of one of its
+//! channels (a network failure, the broker restarting or closing the
+//! connection): the [`Connection`] reconnects with back-off per its
+//! [`Recovery`](crate::Recovery) policy and reports each step through
+//! [`Connection::on_status`]; the queue then re-declares both queues
+//! with the same arguments, re-opens its publishing channel and resumes
+//! each consumer and the dead-letter consumer on the new connection. No
+//! handle needs to be made again, and a waiting `recv` keeps waiting.
+//!
+//! - **A publish awaiting its confirm** when the connection died is sent
+//!   again on the new one and completes with the new confirm: `Ok` means
+//!   stored, as always. The broker may then hold the message twice (the
+//!   first copy reached it, its confirm did not reach the client), so the
+//!   second copy carries the header `x-weft-republished` and is delivered
+//!   as [`redelivered`](weft_messaging::queue::Delivery::redelivered)
+//!   (the header itself is hidden from the properties). A duplicate is
+//!   possible and flagged; a loss is not. Only when recovery gives up
+//!   does such a publish fail, with `StoreError::Unknown` (it may be
+//!   stored); a publish no frame of which left fails with `NotStored`.
+//! - **Deliveries in hand** when the connection died can no longer be
+//!   settled: their `ack` / `nack` / `reject` fail with
+//!   `AckError::Store(StoreError::NotStored { .. })`, and the broker
+//!   delivers them again, their count raised.
+//! - **With [`Recovery::never`](crate::Recovery::never)** a loss is
+//!   final: publishes awaiting a confirm fail with `StoreError::Unknown`,
+//!   consumers with a store error.
 
 mod amqp;
 mod backend;
+mod send;
+mod topology;
 
 use self::backend::Rabbit;
+use self::topology::{Topology, quorum};
 use crate::{Connection, Error};
-use lapin::options::{BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 use weft_messaging::queue::{Codec, Queue};
 use weft_primitives::spawner::Spawner;
@@ -159,17 +189,18 @@ impl Default for QueueOptions {
 /// `name` and its dead-letter queue `<name>.dead`, opens a channel in
 /// confirm mode for publishing and starts consuming the dead-letter queue
 /// for [`Queue::dead_letter`]. Each consumer of the returned queue opens
-/// its own channel at its first receive. See the [module docs](self) for
-/// how each operation maps onto AMQP and where the broker differs from the
-/// in-memory queue.
+/// its own channel at its first receive. All of it is made again on a new
+/// connection after a loss ([Connection loss](self#connection-loss)). See
+/// the [module docs](self) for how each operation maps onto AMQP and where
+/// the broker differs from the in-memory queue.
 ///
 /// # Errors
 ///
 /// - [`Error::Amqp`] when the broker refuses a declaration: a queue of
 ///   that name already exists with other arguments (`PRECONDITION_FAILED`),
 ///   or the name is not allowed;
-/// - [`Error::Io`] when the connection fails, or no spawner was given and
-///   none is current (outside a weft runtime);
+/// - [`Error::Io`] when the connection fails (and its recovery gives up),
+///   or no spawner was given and none is current (outside a weft runtime);
 /// - [`Error::InvalidUri`] is never returned here.
 ///
 /// # Cancel safety
@@ -216,14 +247,6 @@ where
     let dead = format!("{name}.dead");
     let dead_short = amqp::short(&dead, "dead-letter queue name")?;
 
-    let channel = conn.channel().await?;
-    let durable = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    channel
-        .queue_declare(dead_short.clone(), durable, quorum())
-        .await?;
     let mut arguments = quorum();
     arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
     arguments.insert(
@@ -246,39 +269,22 @@ where
         let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
     }
-    channel
-        .queue_declare(name_short.clone(), durable, arguments)
-        .await?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
-
-    let dead_channel = conn.channel().await?;
-    dead_channel
-        .basic_qos(options.prefetch, BasicQosOptions::default())
-        .await?;
-    let dead_consumer = dead_channel
-        .basic_consume(
-            dead_short,
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let topology = Arc::new(Topology::new(
+        conn.clone(),
+        name_short,
+        dead_short.clone(),
+        arguments,
+        options.prefetch,
+    ));
+    // Declares both queues and opens the publishing channel.
+    topology.publisher().await?;
+    let dead_letters = topology.subscribe(dead_short).await?;
 
     Ok(Queue::with_backend(Rabbit::new(backend::Parts {
-        conn: conn.clone(),
-        name: name_short,
-        prefetch: options.prefetch,
+        topology,
         ack_deadline: options.ack_deadline,
         codec: Box::new(codec),
         spawner,
-        publisher: channel,
-        dead_channel,
-        dead_consumer,
+        dead_letters,
     })))
-}
-
-fn quorum() -> FieldTable {
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    arguments
 }
