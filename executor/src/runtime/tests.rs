@@ -244,3 +244,35 @@ fn many_yielding_tasks_notify_once_per_drained_batch() {
         "{notifies} notifications for {drains} drains"
     );
 }
+
+#[test]
+#[cfg_attr(miri, ignore)] // a thousand polls through real worker threads
+fn a_task_woken_during_its_own_poll_wakes_no_other_worker() {
+    const WAKES: usize = 1_000;
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let (notifies_before, _) = mt_counts(&rt);
+    rt.block_on(async {
+        crate::spawn(async {
+            let mut polls = 0;
+            poll_fn(|cx| {
+                polls += 1;
+                if polls > WAKES {
+                    return Poll::Ready(());
+                }
+                // Pending, and already woken: queued again when the poll ends.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            })
+            .await;
+        })
+        .await
+        .unwrap();
+    });
+    let (notifies, _) = mt_counts(&rt);
+    let notifies = notifies - notifies_before;
+    // Alone in its worker's queue, it is what that worker runs next.
+    assert!(
+        notifies < WAKES / 20,
+        "{notifies} notifications for {WAKES} self-wakes"
+    );
+}

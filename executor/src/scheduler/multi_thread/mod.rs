@@ -17,9 +17,10 @@
 //!   row it is bypassed until the next tick, so two tasks waking each other
 //!   cannot starve the queue.
 //! * A task that wakes itself while it runs goes to the **back** of the local
-//!   queue instead. One that calls `yield_now` waits, off every queue, until
-//!   the worker next gives the driver a turn (see `scheduler::defer`), then
-//!   goes to the back too.
+//!   queue instead; alone there, it wakes no other worker (tokio wakes one).
+//!   One that calls `yield_now` waits, off every queue, until the worker
+//!   next gives the driver a turn (see `scheduler::defer`), then goes to the
+//!   back too, and the batch of them looks for an idle worker once.
 //! * Every `global_queue_interval` ticks a worker takes from the **injection
 //!   queue** first, even with local work, so remote work is never starved.
 //! * Idle workers **search** (steal, then check the injection queue) before

@@ -426,7 +426,12 @@ impl Core {
     // ANCHOR: worker-schedule-local
     /// Queues a task scheduled from this worker.
     pub(super) fn schedule_local(&mut self, handle: &Arc<Handle>, task: Runnable, is_yield: bool) {
-        let should_notify = if is_yield || !self.lifo_enabled {
+        let should_notify = if is_yield {
+            // Woken during its own poll, which is over: alone in the queue
+            // it is what this worker runs next, nothing another could take.
+            self.run_queue.push_back_or_overflow(task, &**handle);
+            self.should_notify_others()
+        } else if !self.lifo_enabled {
             self.run_queue.push_back_or_overflow(task, &**handle);
             true
         } else {
