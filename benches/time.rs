@@ -100,50 +100,54 @@ fn timeout_ready(c: &mut Criterion) {
     group.finish();
 }
 
-/// Pending on its first poll, waking itself at once, and ready on the
-/// second: every runtime arms the timeout around it and then cancels it,
-/// with no trip through any runtime's driver in between.
-struct PendingOnce(bool);
+/// Pending on its first poll, waking itself at once, and ready with its
+/// value on the second: every runtime arms the timeout around it and then
+/// cancels it, with no trip through any runtime's driver in between.
+struct PendingOnce {
+    polled: bool,
+    value: usize,
+}
+
+fn pending_once(value: usize) -> PendingOnce {
+    PendingOnce { polled: false, value }
+}
 
 impl Future for PendingOnce {
-    type Output = ();
+    type Output = usize;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        if self.polled {
+            return Poll::Ready(self.value);
         }
-        self.0 = true;
+        self.polled = true;
         cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
 
 async fn armed_weft() {
-    for _ in 0..N {
-        let armed = weft::time::timeout(Duration::from_secs(1), PendingOnce(false));
+    for i in 0..N {
+        let armed = weft::time::timeout(Duration::from_secs(1), pending_once(i));
         black_box(armed.await.unwrap());
     }
 }
 
 async fn armed_tokio() {
-    for _ in 0..N {
-        let armed = tokio::time::timeout(Duration::from_secs(1), PendingOnce(false));
+    for i in 0..N {
+        let armed = tokio::time::timeout(Duration::from_secs(1), pending_once(i));
         black_box(armed.await.unwrap());
     }
 }
 
 async fn armed_smol() {
     use futures_lite::FutureExt;
-    for _ in 0..N {
+    for i in 0..N {
         let timer = async_io::Timer::after(Duration::from_secs(1));
         let timer = async move {
             timer.await;
             None
         };
-        let work = async {
-            PendingOnce(false).await;
-            Some(())
-        };
+        let work = async { Some(pending_once(i).await) };
         black_box(work.or(timer).await.unwrap());
     }
 }
