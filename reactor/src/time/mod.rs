@@ -265,6 +265,8 @@ impl TimeDriver {
     /// coarse clock when that is enough to say no, else by a precise
     /// reading.
     fn is_due(&self, deadline: std::time::Instant, since_start: Duration) -> bool {
+        #[cfg(test)]
+        self.stats.due_checks.fetch_add(1, Ordering::Relaxed);
         !self.clock.surely_ahead(since_start) && deadline <= self.now()
     }
 
@@ -275,14 +277,15 @@ impl TimeDriver {
 
     // ANCHOR: time-register
     /// Registers a timer for `deadline`; `None` if it is due already (or the
-    /// driver has shut down). The flag is true if the driver must be
-    /// interrupted to notice it.
-    fn register(&self, deadline: std::time::Instant, waker: &Waker) -> (Option<TimerKey>, bool) {
+    /// driver has shut down). With `ahead`, the caller knows the deadline
+    /// has not passed and the clock is not asked. The flag is true if the
+    /// driver must be interrupted to notice it.
+    fn register(&self, deadline: std::time::Instant, waker: &Waker, ahead: bool) -> (Option<TimerKey>, bool) {
         if self.shutdown.load(Ordering::Acquire) {
             return (None, false);
         }
         let since_start = self.since_start(deadline);
-        if self.is_due(deadline, since_start) {
+        if !ahead && self.is_due(deadline, since_start) {
             return (None, false);
         }
         let tick = ceil_millis(since_start);
@@ -323,8 +326,8 @@ impl TimeDriver {
 impl Handle {
     /// Registers a timer with this driver, interrupting a thread waiting in
     /// it if the timer is due before that thread would wake.
-    fn register_timer(&self, deadline: std::time::Instant, waker: &Waker) -> Option<TimerKey> {
-        let (key, interrupt) = self.inner.time.register(deadline, waker);
+    fn register_timer(&self, deadline: std::time::Instant, waker: &Waker, ahead: bool) -> Option<TimerKey> {
+        let (key, interrupt) = self.inner.time.register(deadline, waker, ahead);
         if interrupt {
             self.unpark();
         }

@@ -14,6 +14,9 @@ pub(crate) struct Stats {
     pub(crate) clock_reads: AtomicUsize,
     /// Registrations that interrupted a thread waiting in the driver.
     pub(crate) interrupts: AtomicUsize,
+    /// Checks whether a deadline has passed (a coarse clock reading, and a
+    /// precise one when that is not enough).
+    pub(crate) due_checks: AtomicUsize,
 }
 
 /// A copy of the counts at one moment.
@@ -22,6 +25,7 @@ pub(crate) struct Counts {
     pub(crate) wheel_locks: usize,
     pub(crate) clock_reads: usize,
     pub(crate) interrupts: usize,
+    pub(crate) due_checks: usize,
 }
 
 impl Stats {
@@ -31,6 +35,7 @@ impl Stats {
             wheel_locks: self.wheel_locks.load(Ordering::Relaxed),
             clock_reads: self.clock_reads.load(Ordering::Relaxed),
             interrupts: self.interrupts.load(Ordering::Relaxed),
+            due_checks: self.due_checks.load(Ordering::Relaxed),
         }
     }
 }
@@ -43,6 +48,7 @@ impl std::ops::Sub for Counts {
             wheel_locks: self.wheel_locks - earlier.wheel_locks,
             clock_reads: self.clock_reads - earlier.clock_reads,
             interrupts: self.interrupts - earlier.interrupts,
+            due_checks: self.due_checks - earlier.due_checks,
         }
     }
 }

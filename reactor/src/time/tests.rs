@@ -67,9 +67,38 @@ fn an_armed_timeout_takes_two_wheel_locks_and_allocates_nothing() {
     assert_eq!(allocs.count, 0, "no allocation per armed timeout");
     assert_eq!(spent.wheel_locks, 2 * N, "one lock to register, one to cancel");
     assert_eq!(spent.interrupts, 0, "nobody waits in the driver");
-    if has_coarse_clock(&driver) {
-        assert_eq!(spent.clock_reads, 0, "the coarse clock says it is not due");
-    }
+    assert_eq!(spent.due_checks, 0, "a deadline a second after a fresh reading");
+    assert_eq!(spent.clock_reads, 0);
+}
+
+#[test]
+fn a_sleep_polled_later_still_asks_whether_its_deadline_passed() {
+    let driver = Driver::new_paused().unwrap();
+    let handle = driver.handle();
+    let _enter = handle.enter();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut nap = pin!(sleep(Duration::from_secs(1)));
+    handle.clock().advance(Duration::from_secs(1));
+    let before = counts(&driver);
+    assert!(nap.as_mut().poll(&mut cx).is_ready(), "due at its first poll");
+    assert_eq!((counts(&driver) - before).due_checks, 1);
+    // A timeout of less than a tick asks too: its deadline may have come.
+    let mut brief = pin!(timeout(Duration::from_nanos(1), std::future::pending::<()>()));
+    let before = counts(&driver);
+    assert!(brief.as_mut().poll(&mut cx).is_pending(), "a fresh nanosecond");
+    assert_eq!((counts(&driver) - before).due_checks, 1);
+    handle.clock().advance(Duration::from_millis(1));
+    driver.park(Some(Duration::ZERO));
+    assert!(matches!(brief.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+}
+
+#[test]
+fn a_zero_timeout_on_a_pending_future_elapses_at_its_first_poll() {
+    let driver = Driver::new_paused().unwrap();
+    let _enter = driver.handle().enter();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut zero = pin!(timeout(Duration::ZERO, std::future::pending::<()>()));
+    assert!(matches!(zero.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
 }
 
 #[test]
