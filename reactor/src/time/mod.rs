@@ -78,6 +78,12 @@ pub(crate) struct TimeDriver {
     /// another thread waits costs one interrupt per span, not one each.
     /// Written and read with the wheel locked.
     interrupted_for: AtomicU64,
+    /// No timer is due before this tick (`u64::MAX`: none pending), so a
+    /// look at the timers can skip the lock. Lowered with the wheel locked
+    /// by every insert, set to the wheel's next expiration when processing
+    /// ends, and left alone by a cancel: never later than the wheel's
+    /// earliest timer, at worst earlier, which only costs a look.
+    next_due: AtomicU64,
     shutdown: AtomicBool,
     #[cfg(test)]
     pub(crate) stats: stats::Stats,
@@ -91,6 +97,7 @@ impl TimeDriver {
             wheel: Mutex::new(Wheel::new()),
             wake_at: AtomicU64::new(0),
             interrupted_for: AtomicU64::new(u64::MAX),
+            next_due: AtomicU64::new(u64::MAX),
             shutdown: AtomicBool::new(false),
             #[cfg(test)]
             stats: stats::Stats::default(),
@@ -134,15 +141,16 @@ impl TimeDriver {
     // ANCHOR: process-due
     /// [`process`](Self::process) for a turn that will not wait: if the
     /// coarse clock says the earliest timer is still ahead, nothing can be
-    /// due, and one wheel lock and no precise clock reading settle it.
-    /// Tasks that yield in a loop take such turns all the time.
+    /// due, and neither the wheel lock nor a precise clock reading is
+    /// needed. Tasks that yield in a loop take such turns all the time. (A
+    /// timer inserted by another thread this very moment may be missed,
+    /// as if the look had come a moment earlier: the next turn sees it.)
     pub(crate) fn process_due(&self, wakers: &mut Vec<Waker>) -> bool {
-        let next = self.lock_wheel().next_expiration();
-        match next {
-            None => false,
-            Some(tick) if self.clock.surely_ahead(Duration::from_millis(tick)) => false,
-            Some(_) => self.process(wakers),
+        let next = self.next_due.load(Ordering::Relaxed);
+        if next == u64::MAX || self.clock.surely_ahead(Duration::from_millis(next)) {
+            return false;
         }
+        self.process(wakers)
     }
     // ANCHOR_END: process-due
 
@@ -209,6 +217,8 @@ impl TimeDriver {
             let mut wheel = self.lock_wheel();
             let done = wheel.process(now, wakers, WAKE_BATCH);
             let result = if done {
+                let next = wheel.next_expiration().unwrap_or(u64::MAX);
+                self.next_due.store(next, Ordering::Relaxed);
                 last.take().map(|last| last(&wheel))
             } else {
                 None
@@ -291,6 +301,9 @@ impl TimeDriver {
         let tick = ceil_millis(since_start);
         let mut wheel = self.lock_wheel();
         let key = wheel.insert(tick, waker.clone());
+        if key.is_some() {
+            self.next_due.fetch_min(tick, Ordering::Relaxed);
+        }
         let interrupt = key.is_some() && self.earlier_than_wait(tick);
         (key, interrupt)
     }
@@ -310,6 +323,9 @@ impl TimeDriver {
         let tick = self.tick_at_or_after(deadline);
         let mut wheel = self.lock_wheel();
         let due = wheel.reset(key, tick);
+        if due.is_none() {
+            self.next_due.fetch_min(tick, Ordering::Relaxed);
+        }
         let interrupt = due.is_none() && self.earlier_than_wait(tick);
         drop(wheel);
         if let Some(waker) = due {
