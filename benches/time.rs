@@ -11,14 +11,22 @@
 //!   among the million live ones, a different place each time: the case in
 //!   which a sorted structure (async-io's `BTreeMap`) must find its place
 //!   and a wheel need not.
+//! * `timeout_armed_10k/{current,multi}`: 10 000 `timeout(1 s, f)` awaited
+//!   in turn, each `f` pending once (it wakes itself at once) and then
+//!   ready: the clock is read, the timer made, registered when `f` is first
+//!   found pending, and cancelled when `f` completes. The peers' timeout
+//!   semantics, on one thread and (in a task) on two workers.
 //! * `sleeps_fire_10k`: 10 000 tasks sleeping 0–10 ms, all awaited.
 //! * `block_on_ready`: `block_on` of a future that is ready at once.
 
+mod common;
+
+use common::{Bench, Exec, Smol};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::future::{Future, ready};
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Waker};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 const N: usize = 10_000;
@@ -88,6 +96,91 @@ fn timeout_ready(c: &mut Criterion) {
                 }
             })
         })
+    });
+    group.finish();
+}
+
+/// Pending on its first poll, waking itself at once, and ready with its
+/// value on the second: every runtime arms the timeout around it and then
+/// cancels it, with no trip through any runtime's driver in between.
+struct PendingOnce {
+    polled: bool,
+    value: usize,
+}
+
+fn pending_once(value: usize) -> PendingOnce {
+    PendingOnce { polled: false, value }
+}
+
+impl Future for PendingOnce {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        if self.polled {
+            return Poll::Ready(self.value);
+        }
+        self.polled = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+async fn armed_weft() {
+    for i in 0..N {
+        let armed = weft::time::timeout(Duration::from_secs(1), pending_once(i));
+        black_box(armed.await.unwrap());
+    }
+}
+
+async fn armed_tokio() {
+    for i in 0..N {
+        let armed = tokio::time::timeout(Duration::from_secs(1), pending_once(i));
+        black_box(armed.await.unwrap());
+    }
+}
+
+async fn armed_smol() {
+    use futures_lite::FutureExt;
+    for i in 0..N {
+        let timer = async_io::Timer::after(Duration::from_secs(1));
+        let timer = async move {
+            timer.await;
+            None
+        };
+        let work = async { Some(pending_once(i).await) };
+        black_box(work.or(timer).await.unwrap());
+    }
+}
+
+fn timeout_armed(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timers/timeout_armed_10k/current");
+    let rt = weft_rt();
+    group.bench_function("weft", |b| b.iter(|| rt.block_on(armed_weft())));
+    drop(rt);
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| b.iter(|| rt.block_on(armed_tokio())));
+    drop(rt);
+    group.bench_function("smol", |b| b.iter(|| async_io::block_on(armed_smol())));
+    group.finish();
+
+    let mut group = c.benchmark_group("timers/timeout_armed_10k/multi");
+    let rt = common::Weft::multi();
+    group.bench_function("weft", |b| {
+        b.iter(|| rt.block_on(async { weft::spawn(armed_weft()).await.unwrap() }))
+    });
+    drop(rt);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    group.bench_function("tokio", |b| {
+        b.iter(|| rt.block_on(async { tokio::spawn(armed_tokio()).await.unwrap() }))
+    });
+    drop(rt);
+    let smol = Smol;
+    group.bench_function("smol", |b| {
+        b.iter(|| smol.block_on(smol.exec().spawn(armed_smol())))
     });
     group.finish();
 }
@@ -211,6 +304,7 @@ fn block_on_ready(c: &mut Criterion) {
 criterion_group!(
     benches,
     timeout_ready,
+    timeout_armed,
     register_cancel_empty,
     register_cancel_million,
     sleeps_fire,

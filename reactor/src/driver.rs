@@ -266,6 +266,17 @@ impl Inner {
             return;
         };
         let time = &self.time;
+        if timeout == Some(Duration::ZERO) && idle.is_none() {
+            // A look, not a wait: fire what is due (one lock when nothing
+            // is), collect readiness if any resource could have some, and
+            // announce no wait. No second look at the timers: one falling
+            // due meanwhile fires at the next turn.
+            time.process_due(&mut core.wakers);
+            if self.live.load(Ordering::Acquire) != 0 {
+                self.poll_events(core, timeout);
+            }
+            return;
+        }
         // Timers already due need no wait.
         let paused = time.clock.is_paused();
         let (fired, next_timer) = time.process_and_begin_wait(&mut core.wakers, !paused);
@@ -293,12 +304,16 @@ impl Inner {
             self.poll_events(core, wait)
         };
         time.end_wait();
-        if advance && !woken && !fired && idle.is_some_and(|still_idle| still_idle()) {
+        let advanced = advance && !woken && !fired && idle.is_some_and(|still_idle| still_idle());
+        if advanced {
             // Nothing was ready, nobody called, and no task was woken since
             // the runtime judged itself idle: move time on.
             time.auto_advance();
         }
-        time.process(&mut core.wakers);
+        if advanced || wait != Some(Duration::ZERO) {
+            // Time moved while we waited (or jumped): fire what came due.
+            time.process(&mut core.wakers);
+        }
     }
     // ANCHOR_END: driver-park
 

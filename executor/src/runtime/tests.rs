@@ -166,3 +166,113 @@ fn blocking_pool() {
         assert_eq!(out, 42);
     }
 }
+
+/// The multi-thread scheduler's counts, read through a runtime.
+fn mt_counts(rt: &Runtime) -> (usize, usize) {
+    let crate::scheduler::Handle::MultiThread(handle) = &rt.handle().inner else {
+        unreachable!("a multi-thread runtime")
+    };
+    let counts = &handle.counts;
+    (
+        counts.notifies.load(Ordering::Relaxed),
+        counts.deferred_drains.load(Ordering::Relaxed),
+    )
+}
+
+#[test]
+#[cfg_attr(miri, ignore)] // a thousand yields through real worker threads
+fn a_lone_yielding_task_wakes_no_other_worker() {
+    const YIELDS: usize = 1_000;
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let (notifies_before, drains_before) = mt_counts(&rt);
+    rt.block_on(async {
+        crate::spawn(async {
+            for _ in 0..YIELDS {
+                task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+    });
+    let (notifies, drains) = mt_counts(&rt);
+    let (notifies, drains) = (notifies - notifies_before, drains - drains_before);
+    // Alone on its worker, the task waits for the driver's turn at each
+    // yield: one drain of the deferred list per yield.
+    assert_eq!(drains, YIELDS);
+    // Woken back into its own worker's queue, it is no work for another:
+    // the spawn and the join are all that may look at the idle workers.
+    assert!(
+        notifies < YIELDS / 20,
+        "{notifies} notifications for {YIELDS} yields"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore)] // 200 000 yields through real worker threads
+fn many_yielding_tasks_notify_once_per_drained_batch() {
+    const TASKS: usize = 200;
+    const YIELDS: usize = 1_000;
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let (notifies_before, drains_before) = mt_counts(&rt);
+    rt.block_on(async {
+        let handles: Vec<_> = (0..TASKS)
+            .map(|_| {
+                crate::spawn(async {
+                    for _ in 0..YIELDS {
+                        task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    let (notifies, drains) = mt_counts(&rt);
+    let (notifies, drains) = (notifies - notifies_before, drains - drains_before);
+    // A worker drains its yielders at each driver turn: when its queue runs
+    // empty or every `event_interval` tasks, so in batches, not one by one.
+    assert!(
+        drains * 8 <= TASKS * YIELDS,
+        "{drains} drains for {} yields",
+        TASKS * YIELDS
+    );
+    // Each drained batch looks at the idle workers once; the spawns from
+    // outside the workers once each.
+    assert!(
+        notifies <= drains + 3 * TASKS,
+        "{notifies} notifications for {drains} drains"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore)] // a thousand polls through real worker threads
+fn a_task_woken_during_its_own_poll_wakes_no_other_worker() {
+    const WAKES: usize = 1_000;
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let (notifies_before, _) = mt_counts(&rt);
+    rt.block_on(async {
+        crate::spawn(async {
+            let mut polls = 0;
+            poll_fn(|cx| {
+                polls += 1;
+                if polls > WAKES {
+                    return Poll::Ready(());
+                }
+                // Pending, and already woken: queued again when the poll ends.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            })
+            .await;
+        })
+        .await
+        .unwrap();
+    });
+    let (notifies, _) = mt_counts(&rt);
+    let notifies = notifies - notifies_before;
+    // Alone in its worker's queue, it is what that worker runs next.
+    assert!(
+        notifies < WAKES / 20,
+        "{notifies} notifications for {WAKES} self-wakes"
+    );
+}

@@ -36,6 +36,10 @@ mod clock;
 mod instant;
 mod interval;
 mod sleep;
+#[cfg(test)]
+mod stats;
+#[cfg(test)]
+mod tests;
 mod timeout;
 mod wheel;
 
@@ -68,7 +72,21 @@ pub(crate) struct TimeDriver {
     /// only with the wheel locked, so an insert either sees the waiter's
     /// tick or the waiter sees the new timer.
     wake_at: AtomicU64,
+    /// The earliest tick a registration interrupted a wait for (`u64::MAX`:
+    /// none pending). The waiter keeps it as its next wake even after that
+    /// timer is cancelled, so a run of timeouts armed and cancelled while
+    /// another thread waits costs one interrupt per span, not one each.
+    /// Written and read with the wheel locked.
+    interrupted_for: AtomicU64,
+    /// No timer is due before this tick (`u64::MAX`: none pending), so a
+    /// look at the timers can skip the lock. Lowered with the wheel locked
+    /// by every insert, set to the wheel's next expiration when processing
+    /// ends, and left alone by a cancel: never later than the wheel's
+    /// earliest timer, at worst earlier, which only costs a look.
+    next_due: AtomicU64,
     shutdown: AtomicBool,
+    #[cfg(test)]
+    pub(crate) stats: stats::Stats,
 }
 // ANCHOR_END: time-driver
 
@@ -78,7 +96,11 @@ impl TimeDriver {
             clock,
             wheel: Mutex::new(Wheel::new()),
             wake_at: AtomicU64::new(0),
+            interrupted_for: AtomicU64::new(u64::MAX),
+            next_due: AtomicU64::new(u64::MAX),
             shutdown: AtomicBool::new(false),
+            #[cfg(test)]
+            stats: stats::Stats::default(),
         }
     }
 
@@ -112,8 +134,38 @@ impl TimeDriver {
     /// Fires every timer due by now, waking them a batch at a time outside
     /// the lock. Returns true if any fired.
     pub(crate) fn process(&self, wakers: &mut Vec<Waker>) -> bool {
-        let now = self.tick_at(self.clock.now());
+        let now = self.tick_at(self.now());
         self.process_until(now, wakers, |_| ()).0
+    }
+
+    // ANCHOR: process-due
+    /// [`process`](Self::process) for a turn that will not wait: if the
+    /// coarse clock says the earliest timer is still ahead, nothing can be
+    /// due, and neither the wheel lock nor a precise clock reading is
+    /// needed. Tasks that yield in a loop take such turns all the time. (A
+    /// timer inserted by another thread this very moment may be missed,
+    /// as if the look had come a moment earlier: the next turn sees it.)
+    pub(crate) fn process_due(&self, wakers: &mut Vec<Waker>) -> bool {
+        let next = self.next_due.load(Ordering::Relaxed);
+        if next == u64::MAX || self.clock.surely_ahead(Duration::from_millis(next)) {
+            return false;
+        }
+        self.process(wakers)
+    }
+    // ANCHOR_END: process-due
+
+    /// The wheel, locked (and counted, in tests).
+    fn lock_wheel(&self) -> std::sync::MutexGuard<'_, Wheel> {
+        #[cfg(test)]
+        self.stats.wheel_locks.fetch_add(1, Ordering::Relaxed);
+        lock(&self.wheel)
+    }
+
+    /// A precise reading of the clock (counted, in tests).
+    fn now(&self) -> std::time::Instant {
+        #[cfg(test)]
+        self.stats.clock_reads.fetch_add(1, Ordering::Relaxed);
+        self.clock.now()
     }
 
     /// [`process`](Self::process) for a thread about to wait in the driver:
@@ -128,13 +180,23 @@ impl TimeDriver {
         wakers: &mut Vec<Waker>,
         track: bool,
     ) -> (bool, Option<Duration>) {
-        let now = self.clock.now();
-        let (fired, next) = self.process_until(self.tick_at(now), wakers, |wheel| {
+        let now = self.now();
+        let now_tick = self.tick_at(now);
+        let (fired, next) = self.process_until(now_tick, wakers, |wheel| {
             let next = wheel.next_expiration();
-            if track {
-                self.wake_at.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
+            if !track {
+                return next;
             }
-            next
+            // Wake when an interrupting timer asked to, even if it is gone:
+            // a spurious wake then costs less than the next interrupt would.
+            let mut asked = self.interrupted_for.load(Ordering::Relaxed);
+            if asked <= now_tick {
+                asked = u64::MAX;
+                self.interrupted_for.store(asked, Ordering::Relaxed);
+            }
+            let next = next.map_or(asked, |next| next.min(asked));
+            self.wake_at.store(next, Ordering::Relaxed);
+            (next != u64::MAX).then_some(next)
         });
         let wait = next.map(|next| self.instant_of(next).saturating_duration_since(now));
         (fired, wait)
@@ -152,9 +214,11 @@ impl TimeDriver {
         let mut fired = false;
         let mut last = Some(last);
         loop {
-            let mut wheel = lock(&self.wheel);
+            let mut wheel = self.lock_wheel();
             let done = wheel.process(now, wakers, WAKE_BATCH);
             let result = if done {
+                let next = wheel.next_expiration().unwrap_or(u64::MAX);
+                self.next_due.store(next, Ordering::Relaxed);
                 last.take().map(|last| last(&wheel))
             } else {
                 None
@@ -180,8 +244,12 @@ impl TimeDriver {
     /// if a waiting driver thread would sleep past it and must be woken.
     fn earlier_than_wait(&self, tick: u64) -> bool {
         if tick < self.wake_at.load(Ordering::Relaxed) {
-            // One interrupt is enough until the waiter recomputes.
+            // One interrupt is enough until the waiter recomputes, and the
+            // waiter will keep this tick as a wake even if the timer goes.
             self.wake_at.store(0, Ordering::Relaxed);
+            self.interrupted_for.fetch_min(tick, Ordering::Relaxed);
+            #[cfg(test)]
+            self.stats.interrupts.fetch_add(1, Ordering::Relaxed);
             true
         } else {
             false
@@ -191,7 +259,7 @@ impl TimeDriver {
 
     /// Moves a paused clock to the next timer deadline.
     pub(crate) fn auto_advance(&self) {
-        let next = lock(&self.wheel).next_expiration();
+        let next = self.lock_wheel().next_expiration();
         if let Some(next) = next {
             self.clock.advance_to(self.instant_of(next));
         }
@@ -207,7 +275,9 @@ impl TimeDriver {
     /// coarse clock when that is enough to say no, else by a precise
     /// reading.
     fn is_due(&self, deadline: std::time::Instant, since_start: Duration) -> bool {
-        !self.clock.surely_ahead(since_start) && deadline <= self.clock.now()
+        #[cfg(test)]
+        self.stats.due_checks.fetch_add(1, Ordering::Relaxed);
+        !self.clock.surely_ahead(since_start) && deadline <= self.now()
     }
 
     /// Time from tick zero to `deadline` (zero if before).
@@ -217,19 +287,23 @@ impl TimeDriver {
 
     // ANCHOR: time-register
     /// Registers a timer for `deadline`; `None` if it is due already (or the
-    /// driver has shut down). The flag is true if the driver must be
-    /// interrupted to notice it.
-    fn register(&self, deadline: std::time::Instant, waker: &Waker) -> (Option<TimerKey>, bool) {
+    /// driver has shut down). With `ahead`, the caller knows the deadline
+    /// has not passed and the clock is not asked. The flag is true if the
+    /// driver must be interrupted to notice it.
+    fn register(&self, deadline: std::time::Instant, waker: &Waker, ahead: bool) -> (Option<TimerKey>, bool) {
         if self.shutdown.load(Ordering::Acquire) {
             return (None, false);
         }
         let since_start = self.since_start(deadline);
-        if self.is_due(deadline, since_start) {
+        if !ahead && self.is_due(deadline, since_start) {
             return (None, false);
         }
         let tick = ceil_millis(since_start);
-        let mut wheel = lock(&self.wheel);
+        let mut wheel = self.lock_wheel();
         let key = wheel.insert(tick, waker.clone());
+        if key.is_some() {
+            self.next_due.fetch_min(tick, Ordering::Relaxed);
+        }
         let interrupt = key.is_some() && self.earlier_than_wait(tick);
         (key, interrupt)
     }
@@ -241,14 +315,17 @@ impl TimeDriver {
         if self.is_due(deadline, self.since_start(deadline)) {
             return Poll::Ready(());
         }
-        lock(&self.wheel).poll(key, waker)
+        self.lock_wheel().poll(key, waker)
     }
 
     /// Moves a timer; true if the driver must be interrupted to notice.
     fn reset(&self, key: TimerKey, deadline: std::time::Instant) -> bool {
         let tick = self.tick_at_or_after(deadline);
-        let mut wheel = lock(&self.wheel);
+        let mut wheel = self.lock_wheel();
         let due = wheel.reset(key, tick);
+        if due.is_none() {
+            self.next_due.fetch_min(tick, Ordering::Relaxed);
+        }
         let interrupt = due.is_none() && self.earlier_than_wait(tick);
         drop(wheel);
         if let Some(waker) = due {
@@ -258,15 +335,15 @@ impl TimeDriver {
     }
 
     fn remove(&self, key: TimerKey) {
-        lock(&self.wheel).remove(key);
+        self.lock_wheel().remove(key);
     }
 }
 
 impl Handle {
     /// Registers a timer with this driver, interrupting a thread waiting in
     /// it if the timer is due before that thread would wake.
-    fn register_timer(&self, deadline: std::time::Instant, waker: &Waker) -> Option<TimerKey> {
-        let (key, interrupt) = self.inner.time.register(deadline, waker);
+    fn register_timer(&self, deadline: std::time::Instant, waker: &Waker, ahead: bool) -> Option<TimerKey> {
+        let (key, interrupt) = self.inner.time.register(deadline, waker, ahead);
         if interrupt {
             self.unpark();
         }

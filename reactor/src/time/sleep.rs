@@ -79,6 +79,9 @@ pub struct Sleep {
     deadline: Instant,
     entry: Option<Entry>,
     elapsed: bool,
+    /// The deadline is a tick or more after a clock reading taken just
+    /// before the first poll: that poll need not ask whether it has passed.
+    ahead: bool,
 }
 
 /// A registered timer: its driver and its place in the wheel.
@@ -93,8 +96,23 @@ impl Sleep {
             deadline,
             entry: None,
             elapsed: false,
+            ahead: false,
         }
     }
+
+    // ANCHOR: sleep-armed-now
+    /// A sleep of `span` from now that is polled at once: a `timeout`'s,
+    /// made by the first poll that finds its future pending. With a span of
+    /// a tick or more, the deadline cannot have passed by then, so that poll
+    /// goes straight to the wheel without asking the clock. (A thread
+    /// descheduled for longer than the span in between only makes the
+    /// timer fire at the driver's next turn: late by a turn, never early.)
+    pub(crate) fn armed_now(span: Duration) -> Sleep {
+        let mut sleep = sleep(span);
+        sleep.ahead = span >= Duration::from_millis(1);
+        sleep
+    }
+    // ANCHOR_END: sleep-armed-now
 
     /// The instant this sleep completes at.
     pub fn deadline(&self) -> Instant {
@@ -129,6 +147,7 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         self.elapsed = false;
+        self.ahead = false;
         if let Some(entry) = &self.entry {
             entry.handle.reset_timer(entry.key, deadline.into_std());
         }
@@ -162,7 +181,7 @@ impl Sleep {
                     "`weft::time::Sleep` polled outside a weft runtime: timers need one on the polling thread"
                 );
             };
-            match handle.register_timer(deadline, cx.waker()) {
+            match handle.register_timer(deadline, cx.waker(), self.ahead) {
                 Some(key) => {
                     self.entry = Some(Entry {
                         handle: handle.clone(),
@@ -200,6 +219,6 @@ impl fmt::Debug for Sleep {
             .field("deadline", &self.deadline)
             .field("registered", &self.entry.is_some())
             .field("elapsed", &self.elapsed)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -122,7 +122,7 @@ impl<F: Future> Future for Timeout<F> {
             return Poll::Ready(Ok(output));
         }
         let span = *this.span;
-        let sleep = this.sleep.get_or_insert_with(|| super::sleep(span));
+        let sleep = this.sleep.get_or_insert_with(|| Sleep::armed_now(span));
         match sleep.poll_elapsed(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,

@@ -17,9 +17,10 @@
 //!   row it is bypassed until the next tick, so two tasks waking each other
 //!   cannot starve the queue.
 //! * A task that wakes itself while it runs goes to the **back** of the local
-//!   queue instead. One that calls `yield_now` waits, off every queue, until
-//!   the worker next gives the driver a turn (see `scheduler::defer`), then
-//!   goes to the back too.
+//!   queue instead; alone there, it wakes no other worker (tokio wakes one).
+//!   One that calls `yield_now` waits, off every queue, until the worker
+//!   next gives the driver a turn (see `scheduler::defer`), then goes to the
+//!   back too, and the batch of them looks for an idle worker once.
 //! * Every `global_queue_interval` ticks a worker takes from the **injection
 //!   queue** first, even with local work, so remote work is never starved.
 //! * Idle workers **search** (steal, then check the injection queue) before
@@ -80,6 +81,20 @@ pub(crate) struct Handle {
     /// How many worker threads have not yet finished shutting down.
     running: Mutex<usize>,
     all_exited: Condvar,
+    #[cfg(test)]
+    pub(crate) counts: Counts,
+}
+
+/// What the workers did, counted for the tests that keep yields cheap (test
+/// builds only). Plain std atomics: counters read after the fact, not a
+/// protocol loom would need to see.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    /// Calls of `notify_parked`: each reads and writes the idle state.
+    pub(crate) notifies: std::sync::atomic::AtomicUsize,
+    /// Times a worker woke the tasks that yielded since the driver's turn.
+    pub(crate) deferred_drains: std::sync::atomic::AtomicUsize,
 }
 
 /// What other threads may touch of one worker.
@@ -129,6 +144,8 @@ impl MultiThread {
             shutdown: AtomicBool::new(false),
             running: Mutex::new(num_workers),
             all_exited: Condvar::new(),
+            #[cfg(test)]
+            counts: Counts::default(),
         });
         let runtime = MultiThread {
             threads: Mutex::new(Vec::with_capacity(num_workers)),
@@ -241,6 +258,10 @@ impl Handle {
 
     /// Wakes a sleeping worker if there is work and nobody searching for it.
     pub(super) fn notify_parked(&self) {
+        #[cfg(test)]
+        self.counts
+            .notifies
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].parker.unpark(&self.driver);
         }

@@ -38,6 +38,10 @@ pub(crate) struct Core {
     is_searching: bool,
     /// Parked in the driver: wakes dispatched by it need not wake others.
     is_parked: bool,
+    /// Waking the tasks that yielded: they are ours to run, so each wake
+    /// need not wake another worker; the batch says so once if it is more
+    /// than we need.
+    waking_deferred: bool,
     is_shutdown: bool,
     rand: FastRand,
 }
@@ -58,6 +62,7 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         defer: Defer::new(),
         is_searching: false,
         is_parked: false,
+        waking_deferred: false,
         is_shutdown: false,
         rand: FastRand::new(index as u64),
     };
@@ -136,6 +141,7 @@ impl Worker<'_> {
                 // and, finding work, wake another worker for nothing).
                 let _ = self.handle.driver.poll_ready();
                 self.wake_deferred(cx);
+                self.notify_if_surplus(cx);
                 continue;
             }
             if let Some(task) = self.search(cx) {
@@ -193,6 +199,7 @@ impl Worker<'_> {
                 // to the list within `event_interval` tasks, as before.)
                 let _ = handle.driver.poll_ready();
                 self.wake_deferred(cx);
+                self.notify_if_surplus(cx);
             }
             let mut lifo_polls = 0;
             loop {
@@ -225,16 +232,42 @@ impl Worker<'_> {
 
     /// Wakes the tasks that yielded since the driver's last turn. They go
     /// to the back of the local queue, as yields do, not to the LIFO slot.
+    // ANCHOR: worker-wake-deferred
     fn wake_deferred(&self, cx: &Context) {
         let (mut yielded, lifo_enabled) = self.core(cx, |core| {
+            core.waking_deferred = true;
             let lifo_enabled = std::mem::replace(&mut core.lifo_enabled, false);
             (core.defer.take(), lifo_enabled)
         });
+        if yielded.is_empty() {
+            self.core(cx, |core| {
+                core.waking_deferred = false;
+                core.lifo_enabled = lifo_enabled;
+            });
+            return;
+        }
+        #[cfg(test)]
+        self.handle
+            .counts
+            .deferred_drains
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         defer::wake_all(&mut yielded);
         self.core(cx, |core| {
             core.defer.restore(yielded);
             core.lifo_enabled = lifo_enabled;
+            core.waking_deferred = false;
         });
+    }
+    // ANCHOR_END: worker-wake-deferred
+
+    /// After a batch of wakes that did not look at the idle workers: one
+    /// look for the whole batch, if it left more here than this worker
+    /// needs (each look is a read-modify-write of the line every worker
+    /// shares, too dear to pay per yield).
+    fn notify_if_surplus(&self, cx: &Context) {
+        if self.core(cx, |core| core.should_notify_others()) {
+            self.handle.notify_parked();
+        }
     }
 
     /// Lets the driver dispatch ready events, wakes the tasks that yielded,
@@ -393,7 +426,12 @@ impl Core {
     // ANCHOR: worker-schedule-local
     /// Queues a task scheduled from this worker.
     pub(super) fn schedule_local(&mut self, handle: &Arc<Handle>, task: Runnable, is_yield: bool) {
-        let should_notify = if is_yield || !self.lifo_enabled {
+        let should_notify = if is_yield {
+            // Woken during its own poll, which is over: alone in the queue
+            // it is what this worker runs next, nothing another could take.
+            self.run_queue.push_back_or_overflow(task, &**handle);
+            self.should_notify_others()
+        } else if !self.lifo_enabled {
             self.run_queue.push_back_or_overflow(task, &**handle);
             true
         } else {
@@ -406,8 +444,9 @@ impl Core {
                 None => false,
             }
         };
-        // While we sleep in the driver, we run these ourselves on waking.
-        if should_notify && !self.is_parked {
+        // While we sleep in the driver, or wake our own yielders, we run
+        // these ourselves (and say once afterwards if they are too many).
+        if should_notify && !self.is_parked && !self.waking_deferred {
             handle.notify_parked();
         }
     }
