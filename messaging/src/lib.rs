@@ -15,9 +15,11 @@
 //! Both stand on weft-primitives only (its [`Spawner`] interface for
 //! timers and handlers), so they run under weft, tokio or smol. Each keeps
 //! its messages behind a backend trait ([`queue::Backend`],
-//! [`events::Backend`]); the in-memory backends live here, and the durable
-//! and broker backends come as crates of their own. The facade `weft`
-//! re-exports this crate as `weft::queue` and `weft::events`.
+//! [`events::Backend`]). The in-memory backends live here, and so does the
+//! durable queue (`queue::Durable`, `Queue::durable`, behind the `disk`
+//! feature), on the log of crate weft-disk, re-exported as `disk`; the
+//! RabbitMQ backends are crate weft-rabbitmq. The facade `weft` re-exports
+//! this crate as `weft::queue` and `weft::events`.
 //!
 //! What the queue and the bus share sits at the root, and each of them
 //! re-exports it: [`StoreError`] (a backend could not store something, and

@@ -1,10 +1,7 @@
-//!
-//! About 500 lines of code, over the usual size on purpose: the protocol
-//! above is one lock's, and every path that takes that lock is here, so it
-//! can be checked against the protocol in one read.
-// About 500 lines of code, over ~600 with its comments: one concept, the
-// state both flavours share, whose protocol (below) every method keeps;
-// split, its invariants would be stated in one file and kept in another.
+// About 500 lines of code, over ~600 with its comments, on purpose: one
+// concept, the state both flavours share, whose protocol (below) is one
+// lock's; every path that takes that lock is here, so it can be checked
+// against the protocol in one read.
 //! The state both mpsc flavours share.
 //!
 //! # Protocol
