@@ -57,6 +57,9 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
 /// One timed run: messages per second and confirm-latency percentiles.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Run {
+    pub(crate) messages: usize,
+    /// The log's `fdatasync`s during the run, where they were counted.
+    pub(crate) syncs: Option<u64>,
     pub(crate) per_sec: f64,
     pub(crate) p50: Duration,
     pub(crate) p99: Duration,
@@ -67,6 +70,8 @@ impl Run {
     pub(crate) fn new(messages: usize, elapsed: Duration, mut latencies: Vec<Duration>) -> Run {
         latencies.sort_unstable();
         Run {
+            messages,
+            syncs: None,
             per_sec: messages as f64 / elapsed.as_secs_f64(),
             p50: quantile(&latencies, 0.50),
             p99: quantile(&latencies, 0.99),
