@@ -54,6 +54,7 @@ pub const MAX_PAYLOAD: u32 = u32::MAX - HEADER_LEN as u32;
 /// assert_eq!(record.len, frame::HEADER_LEN + 5);
 /// # Ok::<(), frame::FrameError>(())
 /// ```
+// ANCHOR: encode
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<(), FrameError> {
     let len = match u32::try_from(payload.len()) {
         Ok(len) if len <= MAX_PAYLOAD => len,
@@ -74,6 +75,7 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<(), FrameError> {
     out.extend_from_slice(payload);
     Ok(())
 }
+// ANCHOR_END: encode
 
 /// A record decoded from the front of some bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +180,7 @@ impl Error for FrameError {}
 /// assert!(matches!(frame::decode(&bytes, 64), Err(FrameError::Header { .. })));
 /// # Ok::<(), FrameError>(())
 /// ```
+// ANCHOR: decode
 pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
     let Some((header, rest)) = bytes.split_first_chunk::<HEADER_LEN>() else {
         return Err(FrameError::Truncated {
@@ -220,6 +223,7 @@ pub fn decode(bytes: &[u8], max_len: u32) -> Result<Frame<'_>, FrameError> {
         len: HEADER_LEN + payload.len(),
     })
 }
+// ANCHOR_END: decode
 
 /// The records of a segment's bytes, in order, each with its position;
 /// after the first bad record it yields that error (with its position) and
@@ -330,6 +334,7 @@ impl<'a> Iterator for Frames<'a> {
 /// assert_eq!(frame::resync(&bytes, bad, &error, 1024), None);
 /// # Ok::<(), frame::FrameError>(())
 /// ```
+// ANCHOR: resync
 pub fn resync(bytes: &[u8], bad: usize, error: &FrameError, max_len: u32) -> Option<usize> {
     let valid_at = |at: usize| bytes.get(at..).is_some_and(|rest| decode(rest, max_len).is_ok());
     match *error {
@@ -344,6 +349,7 @@ pub fn resync(bytes: &[u8], bad: usize, error: &FrameError, max_len: u32) -> Opt
         }
     }
 }
+// ANCHOR_END: resync
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ fn payload(offset: u64) -> Vec<u8> {
     bytes
 }
 
+// ANCHOR: kill_child
 /// The child's body; a no-op test unless the parent set the variable.
 #[test]
 fn kill_child() {
@@ -30,6 +31,7 @@ fn kill_child() {
         println!("confirmed {confirmed}");
     }
 }
+// ANCHOR_END: kill_child
 
 #[test]
 fn every_confirmed_append_survives_kill_9() {
@@ -58,6 +60,7 @@ fn every_confirmed_append_survives_kill_9() {
                 confirmed.push(offset.parse::<u64>().unwrap());
             }
         }
+        // ANCHOR: kill_check
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         assert!(
@@ -79,6 +82,7 @@ fn every_confirmed_append_survives_kill_9() {
             );
         }
         confirmed_total += confirmed.len();
+        // ANCHOR_END: kill_check
     }
     assert!(confirmed_total as u64 >= iterations);
     let _ = std::fs::remove_dir_all(&dir);

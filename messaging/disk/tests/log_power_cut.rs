@@ -102,6 +102,7 @@ fn run_until_cut(seed: u64) -> (Written, SimFs) {
     (written, image)
 }
 
+// ANCHOR: power_cut_check
 /// The reopened log holds every confirmed record, each as written, and
 /// nothing else.
 fn check(seed: u64, written: &Written, image: SimFs) {
@@ -142,6 +143,7 @@ fn check(seed: u64, written: &Written, image: SimFs) {
         );
     }
 }
+// ANCHOR_END: power_cut_check
 
 #[test]
 fn every_confirmed_record_survives_a_thousand_power_cuts() {

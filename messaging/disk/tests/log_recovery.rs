@@ -242,6 +242,7 @@ fn lowering_max_record_does_not_turn_old_records_into_damage() {
     ));
 }
 
+// ANCHOR: torn_frame_inside
 #[test]
 fn a_torn_record_whose_payload_holds_a_frame_is_still_a_torn_tail() {
     // A user's payload may itself hold a record (say, a copy of a log).
@@ -262,3 +263,4 @@ fn a_torn_record_whose_payload_holds_a_frame_is_still_a_torn_tail() {
     let torn = recovery.torn.expect("a torn tail");
     assert_eq!(torn.bytes, keep as u64);
 }
+// ANCHOR_END: torn_frame_inside

@@ -253,6 +253,7 @@ impl SimFs {
     }
 }
 
+// ANCHOR: crash_image
 /// What a power cut leaves of `node`: its synced bytes and a random prefix
 /// of what was written after them; a truncation not yet synced may or may
 /// not have happened.
@@ -275,6 +276,7 @@ fn crash_image(node: &Node, rng: &mut XorShift) -> Vec<u8> {
     }
     image
 }
+// ANCHOR_END: crash_image
 
 impl FileSystem for SimFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {

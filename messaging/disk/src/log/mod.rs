@@ -32,6 +32,7 @@ use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+// ANCHOR: sync_policy
 /// When the log calls `fdatasync`, and so what a crash can lose.
 ///
 /// Whatever the policy, a crash never leaves a half-written record in the
@@ -62,6 +63,7 @@ pub enum SyncPolicy {
     /// anything, segments included, and leave the log unopenable. For tests.
     Never,
 }
+// ANCHOR_END: sync_policy
 
 impl Default for SyncPolicy {
     /// Group commit without delay.
@@ -704,6 +706,7 @@ impl Shared {
         }
     }
 
+    // ANCHOR: sync_active
     /// Syncs the active file with the sync token (which must be free),
     /// without the lock, and applies the outcome; the caller wakes `woken`
     /// and notifies `synced_changed` once it drops the lock.
@@ -725,7 +728,9 @@ impl Shared {
         });
         state
     }
+    // ANCHOR_END: sync_active
 
+    // ANCHOR: roll
     /// Closes the active segment and opens the next: syncs the old one in
     /// full (so every record below the new base is on disk), creates the
     /// new file and syncs the directory so the file survives a power cut.
@@ -753,6 +758,7 @@ impl Shared {
         state.active = Arc::from(file);
         Ok(())
     }
+    // ANCHOR_END: roll
 
     fn poisoned_error(&self, state: &State) -> LogError {
         let error = state

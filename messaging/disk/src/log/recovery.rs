@@ -134,6 +134,7 @@ pub(crate) fn recover(fs: &dyn FileSystem, dir: &Path) -> Result<(Vec<Segment>, 
             }
         }
         segment.bytes = frames.valid_len() as u64;
+        // ANCHOR: torn_or_corrupt
         if let Some((position, error)) = bad {
             let corrupt = || OpenError::Corrupt {
                 segment: segment.path.clone(),
@@ -155,6 +156,7 @@ pub(crate) fn recover(fs: &dyn FileSystem, dir: &Path) -> Result<(Vec<Segment>, 
                 error,
             });
         }
+        // ANCHOR_END: torn_or_corrupt
         segments.push(segment);
     }
     let recovery = Recovery {

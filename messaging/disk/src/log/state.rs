@@ -148,6 +148,7 @@ impl State {
         Woken(woken)
     }
 
+    // ANCHOR: poison
     /// A sync failed: stop the log (the first error is kept), cut the
     /// active segment back to what a sync covered, and release every
     /// waiter, to find the log poisoned.
@@ -168,6 +169,7 @@ impl State {
         }
         Woken(self.waiters.drain(..).map(|(_, waker)| waker).collect())
     }
+    // ANCHOR_END: poison
 
     /// Registers `waker` to be woken once `offset` is synced, replacing an
     /// earlier registration of the same task.

@@ -14,6 +14,7 @@ use crate::sync::{MutexGuard, lock, wait};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+// ANCHOR: syncer
 pub(super) fn run(shared: &Arc<Shared>, max_delay: Duration) {
     loop {
         let mut state = lock(&shared.state);
@@ -41,6 +42,7 @@ pub(super) fn run(shared: &Arc<Shared>, max_delay: Duration) {
         woken.wake();
     }
 }
+// ANCHOR_END: syncer
 
 /// Waits until `max_delay` has passed since the oldest unsynced append (or
 /// the log is dropped), to let more appends join this sync.
