@@ -57,7 +57,7 @@
 
 mod backend;
 #[cfg(feature = "disk")]
-mod durable;
+pub(crate) mod durable;
 mod error;
 mod memory;
 mod rpc;
