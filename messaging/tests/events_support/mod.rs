@@ -14,6 +14,7 @@
 #[path = "../queue_support/backends.rs"]
 mod backends;
 
+#[allow(unused_imports)] // each suite uses some
 pub(crate) use backends::{Bytes, Message, STORES, Store};
 use weft::disk::fs::SimFs;
 use weft::events::{Builder, DiskOptions, EventBus, Memory, SyncPolicy};
