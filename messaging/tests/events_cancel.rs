@@ -2,6 +2,10 @@
 //! group member that stopped asking must not keep its task's waker (and
 //! so the task's memory) in the group.
 
+mod events_support;
+
+use events_support::{BuildOn, STORES};
+
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
 use weft::events::{EventBus, StartAt};
@@ -20,40 +24,44 @@ fn tracked() -> (Arc<Noop>, Waker) {
 
 #[test]
 fn a_member_that_left_while_waiting_does_not_keep_its_waker() {
-    let bus = EventBus::new();
-    let mut gone = bus.join("g", "jobs", StartAt::Latest).unwrap();
-    let (task, waker) = tracked();
-    assert!(gone.poll_recv(&mut Context::from_waker(&waker)).is_pending());
-    drop((gone, waker));
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let mut gone = bus.join("g", "jobs", StartAt::Latest).unwrap();
+        let (task, waker) = tracked();
+        assert!(gone.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+        drop((gone, waker));
 
-    // The group goes on with acks only: nothing is ever given back.
-    let mut stays = bus.join("g", "jobs", StartAt::Latest).unwrap();
-    bus.try_publish("jobs", 1).unwrap();
-    stays.try_recv().unwrap().unwrap().ack().unwrap();
-    assert_eq!(
-        Arc::strong_count(&task),
-        1,
-        "the group still holds the waker of a member that left"
-    );
+        // The group goes on with acks only: nothing is ever given back.
+        let mut stays = bus.join("g", "jobs", StartAt::Latest).unwrap();
+        bus.try_publish("jobs", 1).unwrap();
+        stays.try_recv().unwrap().unwrap().ack().unwrap();
+        assert_eq!(
+            Arc::strong_count(&task),
+            1,
+            "the group still holds the waker of a member that left"
+        );
+    }
 }
 
 #[test]
 fn a_member_polled_by_another_task_keeps_only_the_latest_waker() {
-    let bus = EventBus::new();
-    let mut member = bus.join("g", "jobs", StartAt::Latest).unwrap();
-    let (first, waker) = tracked();
-    assert!(member.poll_recv(&mut Context::from_waker(&waker)).is_pending());
-    drop(waker);
-    // The first task's recv was cancelled; the member waits in another.
-    let (_second, waker) = tracked();
-    assert!(member.poll_recv(&mut Context::from_waker(&waker)).is_pending());
-    bus.try_publish("jobs", 1).unwrap();
-    member.try_recv().unwrap().unwrap().ack().unwrap();
-    assert_eq!(
-        Arc::strong_count(&first),
-        1,
-        "the group still holds a cancelled recv's waker"
-    );
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let mut member = bus.join("g", "jobs", StartAt::Latest).unwrap();
+        let (first, waker) = tracked();
+        assert!(member.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+        drop(waker);
+        // The first task's recv was cancelled; the member waits in another.
+        let (_second, waker) = tracked();
+        assert!(member.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+        bus.try_publish("jobs", 1).unwrap();
+        member.try_recv().unwrap().unwrap().ack().unwrap();
+        assert_eq!(
+            Arc::strong_count(&first),
+            1,
+            "the group still holds a cancelled recv's waker"
+        );
+    }
 }
 
 #[test]

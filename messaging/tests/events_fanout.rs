@@ -6,6 +6,10 @@
 //! cargo test --release -p weft-messaging --test events_fanout -- --ignored --nocapture
 //! ```
 
+mod events_support;
+
+use events_support::{BuildOn, STORES};
+
 use std::time::Instant;
 use weft::events::{EventBus, StartAt};
 
@@ -15,37 +19,39 @@ const SUBSCRIBERS: usize = 16;
 #[test]
 #[ignore = "a measurement to run by hand, not a test"]
 fn one_publisher_sixteen_subscribers() {
-    let rt = weft::Runtime::builder().worker_threads(4).build().unwrap();
-    for round in 0..5 {
-        let began = Instant::now();
-        rt.block_on(async {
-            let bus: EventBus<u64> = EventBus::builder().retention(1 << 20).build();
-            let topic = bus.topic("ticks").unwrap();
-            let readers: Vec<_> = (0..SUBSCRIBERS)
-                .map(|_| {
-                    let mut sub = topic.subscribe(StartAt::Latest);
-                    weft::spawn(async move {
-                        let mut sum = 0u64;
-                        for _ in 0..EVENTS {
-                            sum += *sub.recv().await.unwrap();
-                        }
-                        sum
+    for store in STORES {
+        let rt = weft::Runtime::builder().worker_threads(4).build().unwrap();
+        for round in 0..5 {
+            let began = Instant::now();
+            rt.block_on(async {
+                let bus: EventBus<u64> = EventBus::builder().retention(1 << 20).build_on(store);
+                let topic = bus.topic("ticks").unwrap();
+                let readers: Vec<_> = (0..SUBSCRIBERS)
+                    .map(|_| {
+                        let mut sub = topic.subscribe(StartAt::Latest);
+                        weft::spawn(async move {
+                            let mut sum = 0u64;
+                            for _ in 0..EVENTS {
+                                sum += *sub.recv().await.unwrap();
+                            }
+                            sum
+                        })
                     })
-                })
-                .collect();
-            let publisher = weft::spawn(async move {
-                for n in 0..EVENTS {
-                    topic.try_publish(n).unwrap();
-                    if n % 1024 == 0 {
-                        weft::task::yield_now().await;
+                    .collect();
+                let publisher = weft::spawn(async move {
+                    for n in 0..EVENTS {
+                        topic.try_publish(n).unwrap();
+                        if n % 1024 == 0 {
+                            weft::task::yield_now().await;
+                        }
                     }
+                });
+                publisher.await.unwrap();
+                for reader in readers {
+                    assert_eq!(reader.await.unwrap(), EVENTS * (EVENTS - 1) / 2);
                 }
             });
-            publisher.await.unwrap();
-            for reader in readers {
-                assert_eq!(reader.await.unwrap(), EVENTS * (EVENTS - 1) / 2);
-            }
-        });
-        println!("round {round}: {:?}", began.elapsed());
+            println!("round {round}: {:?}", began.elapsed());
+        }
     }
 }

@@ -6,6 +6,10 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+mod events_support;
+
+use events_support::{BuildOn, STORES};
+
 use std::collections::{HashMap, VecDeque};
 use support::Rng;
 use weft::events::{EventBus, EventsError, GroupEvent, Member, Offset, RecvError, StartAt, TopicOptions};
@@ -76,78 +80,84 @@ fn a_group_is_shared_or_assigned_not_both() {
 /// owner again, and the old owner's late ack fails rather than counting.
 #[test]
 fn an_event_unacked_at_a_rebalance_goes_to_the_new_owner_again() {
-    let bus = EventBus::new();
-    let jobs = bus.create_topic("jobs", partitioned(2)).unwrap();
-    let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-    jobs.try_publish_to(1, 10).unwrap();
-    jobs.try_publish_to(1, 11).unwrap();
-    let first = a.try_recv().unwrap().unwrap();
-    first.ack().unwrap();
-    let in_hand = a.try_recv().unwrap().unwrap(); // 11, partition 1
-    assert_eq!((*in_hand, in_hand.event().offset()), (11, Offset::new(1)));
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let jobs = bus.create_topic("jobs", partitioned(2)).unwrap();
+        let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        jobs.try_publish_to(1, 10).unwrap();
+        jobs.try_publish_to(1, 11).unwrap();
+        let first = a.try_recv().unwrap().unwrap();
+        first.ack().unwrap();
+        let in_hand = a.try_recv().unwrap().unwrap(); // 11, partition 1
+        assert_eq!((*in_hand, in_hand.event().offset()), (11, Offset::new(1)));
 
-    let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-    assert!(b.try_recv().is_none(), "partition 1 is still a's");
-    // a's next call lets partition 1 go, rewound to the committed offset.
-    assert_eq!(rebalanced(&mut a), [0]);
-    let again = b.try_recv().unwrap().unwrap();
-    assert_eq!((*again, again.delivery_count()), (11, 2), "handed out again");
-    assert!(matches!(
-        in_hand.ack(),
-        Err(EventsError::Revoked { partition: 1, .. })
-    ));
-    assert_eq!(
-        b.committed_in(1),
-        Some(Offset::new(1)),
-        "the late ack did not count"
-    );
-    again.ack().unwrap();
-    assert_eq!(b.committed_in(1), Some(Offset::new(2)));
+        let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        assert!(b.try_recv().is_none(), "partition 1 is still a's");
+        // a's next call lets partition 1 go, rewound to the committed offset.
+        assert_eq!(rebalanced(&mut a), [0]);
+        let again = b.try_recv().unwrap().unwrap();
+        assert_eq!((*again, again.delivery_count()), (11, 2), "handed out again");
+        assert!(matches!(
+            in_hand.ack(),
+            Err(EventsError::Revoked { partition: 1, .. })
+        ));
+        assert_eq!(
+            b.committed_in(1),
+            Some(Offset::new(1)),
+            "the late ack did not count"
+        );
+        again.ack().unwrap();
+        assert_eq!(b.committed_in(1), Some(Offset::new(2)));
+    }
 }
 // ANCHOR_END: at-least-once
 
 #[test]
 fn a_member_dropped_with_events_in_hand_lets_the_next_owner_have_them() {
-    let bus = EventBus::new();
-    let jobs = bus.create_topic("jobs", partitioned(1)).unwrap();
-    let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-    let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-    assert!(a.try_recv().is_none() && b.try_recv().is_none());
-    for n in 0..3 {
-        jobs.try_publish_keyed("k", n).unwrap();
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let jobs = bus.create_topic("jobs", partitioned(1)).unwrap();
+        let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+        assert!(a.try_recv().is_none() && b.try_recv().is_none());
+        for n in 0..3 {
+            jobs.try_publish_keyed("k", n).unwrap();
+        }
+        let (first, second) = (a.try_recv().unwrap().unwrap(), a.try_recv().unwrap().unwrap());
+        assert!(b.try_recv().is_none(), "one partition, one member");
+        first.ack().unwrap();
+        // A crash: the member goes, then the event it held.
+        drop(a);
+        drop(second);
+        assert_eq!(rebalanced(&mut b), [0]);
+        let got: Vec<u32> = std::iter::from_fn(|| b.try_recv())
+            .map(|event| {
+                let event = event.unwrap();
+                let n = *event;
+                event.ack().unwrap();
+                n
+            })
+            .collect();
+        assert_eq!(got, [1, 2]);
     }
-    let (first, second) = (a.try_recv().unwrap().unwrap(), a.try_recv().unwrap().unwrap());
-    assert!(b.try_recv().is_none(), "one partition, one member");
-    first.ack().unwrap();
-    // A crash: the member goes, then the event it held.
-    drop(a);
-    drop(second);
-    assert_eq!(rebalanced(&mut b), [0]);
-    let got: Vec<u32> = std::iter::from_fn(|| b.try_recv())
-        .map(|event| {
-            let event = event.unwrap();
-            let n = *event;
-            event.ack().unwrap();
-            n
-        })
-        .collect();
-    assert_eq!(got, [1, 2]);
 }
 
 #[test]
 fn a_member_waiting_for_a_partition_is_woken_when_it_is_let_go() {
-    support::paused_current_thread().block_on(async {
-        let bus = EventBus::new();
-        let jobs = bus.create_topic("jobs", partitioned(2)).unwrap();
-        let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-        let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-        jobs.try_publish_to(1, 7).unwrap();
-        let waiting = weft::spawn(async move { *b.recv().await.unwrap() });
-        weft::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        assert_eq!(rebalanced(&mut a), [0]);
-        assert_eq!(waiting.await.unwrap(), 7);
-    });
+    for store in STORES {
+        support::paused_current_thread().block_on(async {
+            let bus = events_support::bus_on(store);
+            let jobs = bus.create_topic("jobs", partitioned(2)).unwrap();
+            let mut a = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+            let mut b = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+            jobs.try_publish_to(1, 7).unwrap();
+            let waiting = weft::spawn(async move { *b.recv().await.unwrap() });
+            weft::task::yield_now().await;
+            assert!(!waiting.is_finished());
+            assert_eq!(rebalanced(&mut a), [0]);
+            assert_eq!(waiting.await.unwrap(), 7);
+        });
+    }
 }
 
 /// A member with no partition at all (more members than partitions) waits
@@ -155,31 +165,33 @@ fn a_member_waiting_for_a_partition_is_woken_when_it_is_let_go() {
 /// the partition. It used to register its waker nowhere and sleep forever.
 #[test]
 fn a_member_without_partitions_is_woken_when_an_owner_leaves() {
-    support::paused_current_thread().block_on(async {
-        let bus = EventBus::new();
-        bus.try_publish("jobs", 7).unwrap();
-        let first = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-        let mut second = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-        let waiting = weft::spawn(async move {
-            let mut told = Vec::new();
-            loop {
-                match second.recv().await {
-                    Err(RecvError::Rebalanced { partitions, .. }) => told.push(partitions),
-                    Ok(event) => return (told, *event),
-                    Err(e) => panic!("unexpected {e:?}"),
+    for store in STORES {
+        support::paused_current_thread().block_on(async {
+            let bus = events_support::bus_on(store);
+            bus.try_publish("jobs", 7).unwrap();
+            let first = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+            let mut second = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+            let waiting = weft::spawn(async move {
+                let mut told = Vec::new();
+                loop {
+                    match second.recv().await {
+                        Err(RecvError::Rebalanced { partitions, .. }) => told.push(partitions),
+                        Ok(event) => return (told, *event),
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
                 }
-            }
+            });
+            weft::task::yield_now().await;
+            assert!(!waiting.is_finished());
+            drop(first);
+            let got = weft::time::timeout(std::time::Duration::from_secs(60), waiting).await;
+            let (told, event) = got
+                .expect("the member without partitions was never woken")
+                .unwrap();
+            assert_eq!(event, 7);
+            assert_eq!(told.last(), Some(&vec![0]));
         });
-        weft::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        drop(first);
-        let got = weft::time::timeout(std::time::Duration::from_secs(60), waiting).await;
-        let (told, event) = got
-            .expect("the member without partitions was never woken")
-            .unwrap();
-        assert_eq!(event, 7);
-        assert_eq!(told.last(), Some(&vec![0]));
-    });
+    }
 }
 
 /// What a model member holds, oldest first.
@@ -193,111 +205,113 @@ type Held = VecDeque<GroupEvent<u32>>;
 /// lost, none acked twice.
 #[test]
 fn an_assigned_group_under_random_joins_leaves_and_crashes_loses_nothing_and_keeps_order() {
-    const PARTITIONS: u32 = 4;
-    for seed in 1..=300u64 {
-        let mut rng = Rng(seed);
-        let bus = EventBus::new();
-        let topic = bus.create_topic("jobs", partitioned(PARTITIONS)).unwrap();
-        let mut members: Vec<(Member<u32>, Held)> = Vec::new();
-        // Per partition: the payloads published, and how many were acked.
-        let mut published: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut acked: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut next = 0u32;
-        let ack_oldest = |held: &mut Held, acked: &mut HashMap<u32, Vec<u32>>| {
-            let Some(event) = held.pop_front() else { return };
-            let (partition, offset, n) = (event.event().partition(), event.event().offset(), *event);
-            match event.ack() {
-                Ok(()) => {
-                    let done = acked.entry(partition).or_default();
-                    assert_eq!(
-                        offset.get(),
-                        done.len() as u64,
-                        "seed {seed}: acks in offset order"
-                    );
-                    done.push(n);
+    for store in STORES {
+        const PARTITIONS: u32 = 4;
+        for seed in 1..=300u64 {
+            let mut rng = Rng(seed);
+            let bus = events_support::bus_on(store);
+            let topic = bus.create_topic("jobs", partitioned(PARTITIONS)).unwrap();
+            let mut members: Vec<(Member<u32>, Held)> = Vec::new();
+            // Per partition: the payloads published, and how many were acked.
+            let mut published: HashMap<u32, Vec<u32>> = HashMap::new();
+            let mut acked: HashMap<u32, Vec<u32>> = HashMap::new();
+            let mut next = 0u32;
+            let ack_oldest = |held: &mut Held, acked: &mut HashMap<u32, Vec<u32>>| {
+                let Some(event) = held.pop_front() else { return };
+                let (partition, offset, n) = (event.event().partition(), event.event().offset(), *event);
+                match event.ack() {
+                    Ok(()) => {
+                        let done = acked.entry(partition).or_default();
+                        assert_eq!(
+                            offset.get(),
+                            done.len() as u64,
+                            "seed {seed}: acks in offset order"
+                        );
+                        done.push(n);
+                    }
+                    Err(EventsError::Revoked { .. }) => {}
+                    Err(e) => panic!("seed {seed}: {e}"),
                 }
-                Err(EventsError::Revoked { .. }) => {}
-                Err(e) => panic!("seed {seed}: {e}"),
-            }
-        };
-        for _ in 0..300 {
-            match rng.below(10) {
-                0..=2 => {
-                    let key = format!("k{}", rng.below(12));
-                    topic.try_publish_keyed(&key, next).unwrap();
-                    published.entry(topic.partition_for(&key)).or_default().push(next);
-                    next += 1;
-                }
-                3 if members.len() < 4 => {
-                    let member = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
-                    members.push((member, VecDeque::new()));
-                }
-                4 if !members.is_empty() => {
-                    let at = rng.below(members.len() as u64) as usize;
-                    let (member, mut held) = members.swap_remove(at);
-                    if rng.below(2) == 0 {
-                        // A clean leave: finish what it holds first.
-                        while !held.is_empty() {
-                            ack_oldest(&mut held, &mut acked);
+            };
+            for _ in 0..300 {
+                match rng.below(10) {
+                    0..=2 => {
+                        let key = format!("k{}", rng.below(12));
+                        topic.try_publish_keyed(&key, next).unwrap();
+                        published.entry(topic.partition_for(&key)).or_default().push(next);
+                        next += 1;
+                    }
+                    3 if members.len() < 4 => {
+                        let member = bus.join_assigned("g", "jobs", StartAt::Start).unwrap();
+                        members.push((member, VecDeque::new()));
+                    }
+                    4 if !members.is_empty() => {
+                        let at = rng.below(members.len() as u64) as usize;
+                        let (member, mut held) = members.swap_remove(at);
+                        if rng.below(2) == 0 {
+                            // A clean leave: finish what it holds first.
+                            while !held.is_empty() {
+                                ack_oldest(&mut held, &mut acked);
+                            }
+                            drop(member);
+                        } else {
+                            // A crash: the member goes with events in hand.
+                            drop(member);
+                            drop(held);
                         }
-                        drop(member);
-                    } else {
-                        // A crash: the member goes with events in hand.
-                        drop(member);
-                        drop(held);
                     }
-                }
-                5..=7 if !members.is_empty() => {
-                    let at = rng.below(members.len() as u64) as usize;
-                    let (member, held) = &mut members[at];
-                    match member.try_recv() {
-                        Some(Ok(event)) => held.push_back(event),
-                        Some(Err(RecvError::Rebalanced { .. })) | None => {}
-                        Some(Err(e)) => panic!("seed {seed}: {e}"),
-                    }
-                }
-                _ if !members.is_empty() => {
-                    let at = rng.below(members.len() as u64) as usize;
-                    ack_oldest(&mut members[at].1, &mut acked);
-                }
-                _ => {}
-            }
-        }
-        // Drain: a member to be sure, then every member receives and acks
-        // until a whole round brings nothing.
-        members.push((
-            bus.join_assigned("g", "jobs", StartAt::Start).unwrap(),
-            VecDeque::new(),
-        ));
-        loop {
-            let mut progress = false;
-            for (member, held) in &mut members {
-                while !held.is_empty() {
-                    ack_oldest(held, &mut acked);
-                }
-                while let Some(result) = member.try_recv() {
-                    progress = true;
-                    match result {
-                        Ok(event) => {
-                            held.push_back(event);
-                            ack_oldest(held, &mut acked);
+                    5..=7 if !members.is_empty() => {
+                        let at = rng.below(members.len() as u64) as usize;
+                        let (member, held) = &mut members[at];
+                        match member.try_recv() {
+                            Some(Ok(event)) => held.push_back(event),
+                            Some(Err(RecvError::Rebalanced { .. })) | None => {}
+                            Some(Err(e)) => panic!("seed {seed}: {e}"),
                         }
-                        Err(RecvError::Rebalanced { .. }) => {}
-                        Err(e) => panic!("seed {seed}: {e}"),
                     }
+                    _ if !members.is_empty() => {
+                        let at = rng.below(members.len() as u64) as usize;
+                        ack_oldest(&mut members[at].1, &mut acked);
+                    }
+                    _ => {}
                 }
             }
-            if !progress {
-                break;
+            // Drain: a member to be sure, then every member receives and acks
+            // until a whole round brings nothing.
+            members.push((
+                bus.join_assigned("g", "jobs", StartAt::Start).unwrap(),
+                VecDeque::new(),
+            ));
+            loop {
+                let mut progress = false;
+                for (member, held) in &mut members {
+                    while !held.is_empty() {
+                        ack_oldest(held, &mut acked);
+                    }
+                    while let Some(result) = member.try_recv() {
+                        progress = true;
+                        match result {
+                            Ok(event) => {
+                                held.push_back(event);
+                                ack_oldest(held, &mut acked);
+                            }
+                            Err(RecvError::Rebalanced { .. }) => {}
+                            Err(e) => panic!("seed {seed}: {e}"),
+                        }
+                    }
+                }
+                if !progress {
+                    break;
+                }
             }
-        }
-        for partition in 0..PARTITIONS {
-            let sent = published.remove(&partition).unwrap_or_default();
-            let done = acked.remove(&partition).unwrap_or_default();
-            assert_eq!(
-                done, sent,
-                "seed {seed}: partition {partition} acked in full, in order"
-            );
+            for partition in 0..PARTITIONS {
+                let sent = published.remove(&partition).unwrap_or_default();
+                let done = acked.remove(&partition).unwrap_or_default();
+                assert_eq!(
+                    done, sent,
+                    "seed {seed}: partition {partition} acked in full, in order"
+                );
+            }
         }
     }
 }

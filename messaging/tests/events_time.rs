@@ -4,6 +4,10 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+mod events_support;
+
+use events_support::{BuildOn, STORES};
+
 use std::time::{Duration, SystemTime};
 use support::paused_current_thread;
 use weft::events::{EventBus, Properties, StartAt, TopicOptions};
@@ -90,18 +94,20 @@ fn a_subscriber_or_a_group_starts_from_a_time() {
 
 #[test]
 fn a_publisher_set_time_is_kept_and_found() {
-    let bus = EventBus::new();
-    let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
-    for (n, secs) in [(0, 100), (1, 50), (2, 200)] {
-        let properties = Properties::new().with_timestamp(at(secs));
-        bus.try_publish_with("imported", n, properties).unwrap();
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        for (n, secs) in [(0, 100), (1, 50), (2, 200)] {
+            let properties = Properties::new().with_timestamp(at(secs));
+            bus.try_publish_with("imported", n, properties).unwrap();
+        }
+        // The first offset stamped at or after the time, whatever the order.
+        let first = |secs| {
+            let mut sub = bus.subscribe("imported", StartAt::Time(at(secs))).unwrap();
+            sub.try_recv().map(|e| *e.unwrap())
+        };
+        assert_eq!(first(60), Some(0));
+        assert_eq!(first(150), Some(2));
+        assert_eq!(first(201), None);
     }
-    // The first offset stamped at or after the time, whatever the order.
-    let first = |secs| {
-        let mut sub = bus.subscribe("imported", StartAt::Time(at(secs))).unwrap();
-        sub.try_recv().map(|e| *e.unwrap())
-    };
-    assert_eq!(first(60), Some(0));
-    assert_eq!(first(150), Some(2));
-    assert_eq!(first(201), None);
 }

@@ -220,3 +220,45 @@ fn the_log_is_send_and_sync() {
     assert_send_sync::<LogError>();
     assert_send_sync::<OpenError>();
 }
+
+#[test]
+fn located_reads_match_the_scan_across_rolls_and_refuse_removed_segments() {
+    let log = Options::new()
+        .segment_bytes(64)
+        .open_in(SimFs::new(), Path::new("/l"))
+        .unwrap()
+        .log;
+    let mut appended = Vec::new();
+    for n in 0..20u32 {
+        let payload = format!("record {n}");
+        appended.push((
+            log.append_located(payload.as_bytes()).unwrap(),
+            payload.into_bytes(),
+        ));
+    }
+    let scanned = log.scan(0, usize::MAX).unwrap();
+    assert_eq!(
+        scanned, appended,
+        "the scan finds every record where its append put it"
+    );
+    assert!(scanned.iter().any(|(at, _)| at.segment > 0), "the log rolled");
+    // Every record alone, and every run within one segment, read in place.
+    for (i, (first, _)) in appended.iter().enumerate() {
+        let run: Vec<_> = appended[i..]
+            .iter()
+            .take_while(|(at, _)| at.segment == first.segment)
+            .collect();
+        let last = run.last().unwrap().0;
+        let payloads = log.read_located(*first, last).unwrap();
+        let expected: Vec<_> = run.iter().map(|(_, payload)| payload.clone()).collect();
+        assert_eq!(payloads, expected);
+    }
+    // A run across two segments is refused, not misread.
+    let across = appended.iter().position(|(at, _)| at.segment > 0).unwrap();
+    let split = log.read_located(appended[across - 1].0, appended[across].0);
+    assert!(matches!(split, Err(LogError::OutOfRange { .. })), "{split:?}");
+    // So is a removed segment.
+    log.remove_before(appended[across].0.offset).unwrap();
+    let gone = log.read_located(appended[0].0, appended[0].0);
+    assert!(matches!(gone, Err(LogError::OutOfRange { .. })), "{gone:?}");
+}

@@ -4,8 +4,8 @@
 //! The bus itself holds no events. It asks its backend for one
 //! [`TopicLog`] per topic (an append-only log with a retained window) and
 //! stores consumer groups' committed offsets through it. The in-memory
-//! backend keeps both in process. Planned, not built yet: a durable
-//! backend keeping them in files, and a broker backend in RabbitMQ streams
+//! backend keeps both in process; the durable one (the `disk` feature) in
+//! files. Planned, not built yet: a broker backend in RabbitMQ streams
 //! (whose offsets, retention and consumer offset tracking are this same
 //! model). Subscribers, patterns,
 //! groups and handlers are the bus's work and are the same whatever the

@@ -23,9 +23,9 @@
 //! Patterns follow RabbitMQ's topic exchange: words separated by dots,
 //! `*` for exactly one word, `#` for zero or more (see [`Pattern`]).
 //!
-//! Events are kept by a [`Backend`]: [`Memory`] by default, the only one
-//! built so far; the trait is what a durable or broker-backed store would
-//! implement.
+//! Events are kept by a [`Backend`]: [`Memory`] by default, or on disk
+//! with [`EventBus::durable`] (the `disk` feature); the trait is what a
+//! broker-backed store would implement.
 //!
 //! # Examples
 //!
@@ -58,6 +58,8 @@ mod at_once;
 mod backend;
 mod builder;
 mod bus;
+#[cfg(feature = "disk")]
+mod durable;
 mod error;
 mod event;
 mod group;
@@ -75,6 +77,8 @@ mod topic;
 pub use self::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
 pub use self::builder::{Builder, DEFAULT_RETENTION};
 pub use self::bus::EventBus;
+#[cfg(feature = "disk")]
+pub use self::durable::{Durable, OpenDurableError, Restored};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
 pub use self::event::{Event, Offset, StartAt};
 pub use self::group::{GroupEvent, Member};
@@ -85,6 +89,8 @@ pub use self::pattern::Pattern;
 pub use self::subscriber::Subscriber;
 pub use self::topic::Topic;
 pub use crate::codec::{Codec, CodecError, Raw, Utf8};
+#[cfg(feature = "disk")]
+pub use crate::queue::{DiskOptions, Recovery, SyncPolicy, TornTail};
 pub use crate::{MessageId, Properties, StoreError};
 
 // The machinery the files above share.

@@ -49,7 +49,7 @@
 
 mod options;
 mod publish;
-mod record;
+pub(crate) mod record;
 mod recover;
 mod settle;
 

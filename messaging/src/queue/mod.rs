@@ -73,7 +73,7 @@ mod rpc;
 // Behind the front: the backend trait, and the backends this crate builds.
 mod backend;
 #[cfg(feature = "disk")]
-mod durable;
+pub(crate) mod durable;
 mod memory;
 
 pub use self::backend::{Backend, Handed, PublishOp, Verdict};

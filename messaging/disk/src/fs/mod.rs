@@ -55,6 +55,20 @@ pub trait FileSystem: fmt::Debug + Send + Sync + 'static {
     /// The OS's.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
+    /// `len` bytes of `path` from byte `position`: fewer if the file ends
+    /// first. The default reads the whole file and slices it; a file
+    /// system that can read in place (a `pread`) should.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    fn read_at(&self, path: &Path, position: u64, len: usize) -> io::Result<Vec<u8>> {
+        let whole = self.read(path)?;
+        let from = usize::try_from(position).unwrap_or(usize::MAX).min(whole.len());
+        let to = from.saturating_add(len).min(whole.len());
+        Ok(whole[from..to].to_vec())
+    }
+
     /// Renames `from` to `to`, replacing `to`. Durable once the directory is
     /// synced.
     ///
@@ -155,6 +169,10 @@ impl<F: FileSystem + ?Sized> FileSystem for std::sync::Arc<F> {
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         (**self).read(path)
+    }
+
+    fn read_at(&self, path: &Path, position: u64, len: usize) -> io::Result<Vec<u8>> {
+        (**self).read_at(path, position, len)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {

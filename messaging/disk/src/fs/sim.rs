@@ -312,6 +312,14 @@ impl FileSystem for SimFs {
         Ok(state.nodes[node].data.clone())
     }
 
+    fn read_at(&self, path: &Path, position: u64, len: usize) -> io::Result<Vec<u8>> {
+        let state = lock(&self.shared.state);
+        let data = &state.nodes[state.node_of(path)?].data;
+        let from = usize::try_from(position).unwrap_or(usize::MAX).min(data.len());
+        let to = from.saturating_add(len).min(data.len());
+        Ok(data[from..to].to_vec())
+    }
+
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         state.check_parent(to)?;

@@ -11,17 +11,19 @@
 //! [`Log::blocking_sync`]) completes once that offset is on disk.
 //! [`Log::blocking_append`] does both.
 
+mod located;
 mod recovery;
 mod segment;
 mod state;
 mod syncer;
 
+pub use self::located::Location;
 pub use self::recovery::{Recovery, TornTail};
 
 use self::segment::Segment;
 use self::state::{State, Woken};
 use crate::error::{LogError, OpenError};
-use crate::frame::{self, Frames};
+use crate::frame;
 use crate::fs::{FileLock, FileSystem, SegmentFile, StdFs};
 use crate::sync::{Condvar, Mutex, MutexGuard, lock, wait};
 use std::fmt;
@@ -346,6 +348,11 @@ impl Log {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn append(&self, payload: &[u8]) -> Result<u64, LogError> {
+        self.append_framed(payload).map(|location| location.offset)
+    }
+
+    /// The body of `append`, saying where the record went.
+    fn append_framed(&self, payload: &[u8]) -> Result<Location, LogError> {
         let shared = &*self.shared;
         let max = shared.options.max_record;
         if payload.len() as u64 > u64::from(max) {
@@ -475,73 +482,7 @@ impl Log {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read(&self, from: u64, max: usize) -> Result<Vec<Record>, LogError> {
-        let segments: Vec<Segment> = {
-            let state = lock(&self.shared.state);
-            let (start, end) = (state.start(), state.end());
-            if from < start || from > end {
-                return Err(LogError::OutOfRange {
-                    offset: from,
-                    start,
-                    end,
-                });
-            }
-            state
-                .segments
-                .iter()
-                .filter(|segment| segment.end() > from)
-                .cloned()
-                .collect()
-        };
-        let mut records = Vec::new();
-        for segment in segments {
-            if records.len() >= max {
-                break;
-            }
-            let bytes = self
-                .shared
-                .fs
-                .read(&segment.path)
-                .map_err(|error| LogError::Io(Arc::new(error)))?;
-            // Records appended after the segments were noted are left for
-            // the next read; a file shorter than noted has lost records.
-            let Some(written) = usize::try_from(segment.bytes)
-                .ok()
-                .and_then(|len| bytes.get(..len))
-            else {
-                // A poison cuts the active segment's unsynced tail: say so
-                // rather than call the shorter file corrupt.
-                if let Some(error) = &lock(&self.shared.state).poisoned {
-                    return Err(LogError::Poisoned(Arc::clone(error)));
-                }
-                return Err(LogError::Corrupt {
-                    segment: segment.path.clone(),
-                    position: bytes.len() as u64,
-                    error: frame::FrameError::Truncated {
-                        have: bytes.len(),
-                        need: segment.bytes,
-                    },
-                });
-            };
-            let mut offset = segment.base;
-            for item in Frames::new(written, frame::MAX_PAYLOAD) {
-                let (_, payload) = item.map_err(|(position, error)| LogError::Corrupt {
-                    segment: segment.path.clone(),
-                    position: position as u64,
-                    error,
-                })?;
-                if offset >= from && records.len() < max {
-                    records.push(Record {
-                        offset,
-                        payload: payload.to_vec(),
-                    });
-                }
-                offset += 1;
-                if offset >= segment.end() {
-                    break;
-                }
-            }
-        }
-        Ok(records)
+        self.read_records(from, max)
     }
 
     /// Removes every segment whose records all lie below `offset` (never
@@ -646,7 +587,7 @@ impl Shared {
 
     /// The body of `append`: roll if needed, write, and sync or hand the
     /// sync to the syncer, as the policy says.
-    fn append_locked(&self, bytes: &[u8], woken: &mut Woken) -> Result<u64, LogError> {
+    fn append_locked(&self, bytes: &[u8], woken: &mut Woken) -> Result<Location, LogError> {
         let mut state = lock(&self.state);
         loop {
             if let Some(error) = &state.poisoned {
@@ -677,21 +618,27 @@ impl Shared {
             return Err(LogError::Io(Arc::new(error)));
         }
         let segment = state.active_segment();
+        let location = Location {
+            offset: segment.end(),
+            segment: segment.base,
+            position: segment.bytes,
+            len: bytes.len() as u64,
+        };
         segment.records += 1;
         segment.bytes += bytes.len() as u64;
-        let offset = segment.end() - 1;
+        let offset = location.offset;
         match self.options.sync {
-            SyncPolicy::Never => Ok(offset),
+            SyncPolicy::Never => Ok(location),
             SyncPolicy::GroupCommit { .. } => {
                 state.pending_since.get_or_insert_with(Instant::now);
                 self.work.notify_one();
-                Ok(offset)
+                Ok(location)
             }
             SyncPolicy::Always => loop {
                 // A sync that another appender started after this write
                 // covers it; otherwise take the token and sync.
                 if offset < state.synced {
-                    return Ok(offset);
+                    return Ok(location);
                 }
                 if let Some(error) = &state.poisoned {
                     return Err(LogError::Poisoned(Arc::clone(error)));

@@ -104,6 +104,18 @@ impl DiskOptions {
     }
 }
 
+impl DiskOptions {
+    /// The log's options, for the event bus's durable backend.
+    pub(crate) fn log_options(&self) -> &Options {
+        &self.log
+    }
+
+    /// The file system, if not the real one.
+    pub(crate) fn fs(&self) -> Option<&Arc<dyn FileSystem>> {
+        self.fs.as_ref()
+    }
+}
+
 /// A durable queue, opened, and what its opening found.
 #[derive(Debug)]
 #[non_exhaustive]

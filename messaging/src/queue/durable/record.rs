@@ -79,6 +79,12 @@ pub(crate) fn publish_header(properties: Option<&Properties>, out: &mut Vec<u8>)
         return;
     };
     out.push(1);
+    put_properties(props, out);
+}
+
+/// Appends `props` as the module docs lay them out (the event bus's
+/// records hold them the same way).
+pub(crate) fn put_properties(props: &Properties, out: &mut Vec<u8>) {
     put_str(out, props.id().as_str());
     match props.timestamp().and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
         Some(at) => put_duration(out, at),
@@ -224,25 +230,26 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Entry<'_>, &'static str> {
     Ok(entry)
 }
 
-fn put_u32(out: &mut Vec<u8>, n: u32) {
+pub(crate) fn put_u32(out: &mut Vec<u8>, n: u32) {
     out.extend_from_slice(&n.to_le_bytes());
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_u32(out, s.len() as u32);
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_duration(out: &mut Vec<u8>, d: Duration) {
+pub(crate) fn put_duration(out: &mut Vec<u8>, d: Duration) {
     out.push(1);
     out.extend_from_slice(&d.as_secs().to_le_bytes());
     put_u32(out, d.subsec_nanos());
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Reads a record's fields in order; `.0` is what is left.
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
         if self.0.len() < n {
             return Err("record cut short");
         }
@@ -251,27 +258,27 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u8(&mut self) -> Result<u8, &'static str> {
+    pub(crate) fn u8(&mut self) -> Result<u8, &'static str> {
         Ok(self.take(1)?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, &'static str> {
+    pub(crate) fn u32(&mut self) -> Result<u32, &'static str> {
         let bytes = self.take(4)?;
         Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
-    fn u64(&mut self) -> Result<u64, &'static str> {
+    pub(crate) fn u64(&mut self) -> Result<u64, &'static str> {
         let mut word = [0; 8];
         word.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(word))
     }
 
-    fn str(&mut self) -> Result<&'a str, &'static str> {
+    pub(crate) fn str(&mut self) -> Result<&'a str, &'static str> {
         let len = self.u32()? as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| "text not UTF-8")
     }
 
-    fn duration(&mut self) -> Result<Option<Duration>, &'static str> {
+    pub(crate) fn duration(&mut self) -> Result<Option<Duration>, &'static str> {
         match self.u8()? {
             0 => Ok(None),
             1 => {
@@ -286,7 +293,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn properties(&mut self) -> Result<Properties, &'static str> {
+    pub(crate) fn properties(&mut self) -> Result<Properties, &'static str> {
         let mut props = Properties::new().with_id(self.str()?);
         if let Some(at) = self.duration()? {
             props = props.with_timestamp(UNIX_EPOCH.checked_add(at).ok_or("timestamp out of range")?);
