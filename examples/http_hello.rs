@@ -6,34 +6,45 @@
 //!
 //! ```text
 //! cargo run --release --example http_hello --features hyper                      # on 127.0.0.1:3000
-//! cargo run --release --example http_hello --features hyper -- 127.0.0.1:8080
+//! cargo run --release --example http_hello --features hyper -- --listen 127.0.0.1:8080
 //! curl http://127.0.0.1:3000/
 //! ```
 
-// The hand-written client half (`Reader`, `read_response`) that
-// `tests/examples.rs` checks this server with; the server half is hyper.
-#[path = "common/http.rs"]
-#[allow(dead_code)]
-pub(crate) mod http;
+#[path = "common/cli.rs"]
+mod cli;
 
+use cli::cannot_listen;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use weft::compat::hyper::{WeftIo, WeftTimer};
 use weft::net::TcpListener;
 
-fn main() -> io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+const USAGE: &str = "\
+usage: http_hello [--listen ADDR]
+
+Serves \"Hello from weft\" over HTTP/1.x (hyper on weft) until killed: to
+GET and HEAD, and 405 to the rest. With no argument on 127.0.0.1:3000,
+with --listen ADDR (such as 127.0.0.1:0 for a free port) on ADDR.";
+
+/// Where it serves with no argument.
+const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+fn main() -> ExitCode {
+    cli::main("http_hello", USAGE, || listen(DEFAULT_ADDR), Some(&listen))
+}
+
+/// Serves on `addr` until the process is killed.
+fn listen(addr: &str) -> io::Result<()> {
     weft::Runtime::new()?.block_on(async {
-        let listener = TcpListener::bind(addr.as_str())
+        let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+            .map_err(|e| cannot_listen(addr, e))?;
         writeln!(
             io::stdout(),
             "listening on http://{}/ (Ctrl-C to stop)",

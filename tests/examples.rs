@@ -275,24 +275,51 @@ fn web_chat_serves_its_page_and_relays_through_websockets() {
 #[allow(dead_code, unreachable_pub)]
 mod http_hello;
 
+/// A hyper client on one connection to `addr`: sends `request` and
+/// returns the answer's status and body. The connection is kept alive
+/// between the calls of one `Client`.
+struct Client {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr) -> Client {
+        let stream = weft::net::TcpStream::connect(addr).await.unwrap();
+        let io = weft::compat::hyper::WeftIo::new(stream);
+        let (sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        drop(weft::spawn(connection));
+        Client { sender }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, body: &str) -> (u16, String) {
+        use http_body_util::BodyExt;
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, "hello")
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(
+                body.to_owned(),
+            )))
+            .unwrap();
+        self.sender.ready().await.unwrap();
+        let response = self.sender.send_request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+}
+
 #[test]
 fn http_hello_answers_get_and_refuses_the_rest() {
     weft::block_on(async {
         let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = weft::spawn(http_hello::serve(listener, 3));
-        let mut stream = weft::net::TcpStream::connect(addr).await.unwrap();
-        let mut reader = http_hello::http::Reader::new();
-        let mut ask = async |request: &str| {
-            stream.write_all(request.as_bytes()).await.unwrap();
-            http_hello::http::read_response(&mut stream, &mut reader)
-                .await
-                .unwrap()
-        };
+        let mut client = Client::connect(addr).await;
         let hello = (200, "Hello from weft\n".to_owned());
-        assert_eq!(ask("GET / HTTP/1.1\r\nHost: x\r\n\r\n").await, hello);
-        assert_eq!(ask("GET /again HTTP/1.1\r\n\r\n").await, hello, "keep-alive");
-        let (status, _) = ask("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi").await;
+        assert_eq!(client.send("GET", "/", "").await, hello);
+        assert_eq!(client.send("GET", "/again", "").await, hello, "keep-alive");
+        let (status, _) = client.send("POST", "/", "hi").await;
         assert_eq!(status, 405);
         server.await.unwrap(); // it stops after 3 answers
     });
@@ -322,16 +349,17 @@ mod command_line {
     const BOUND: Duration = Duration::from_secs(30);
     const ECHO_SERVERS: [&str; 3] = ["echo_async", "echo_callbacks", "echo_promises"];
     /// The examples that serve with `--listen ADDR`.
-    const SERVERS: [&str; 5] = [
+    const SERVERS: [&str; 6] = [
         "echo_async",
         "echo_callbacks",
         "echo_promises",
         "chat",
+        "http_hello",
         "web_chat",
     ];
-    /// Every example but `http_hello`, whose command line is being
-    /// rewritten on hyper.
-    const ALL: [&str; 13] = [
+    /// Every example but `http_server` and `http_client`, whose command
+    /// lines are hyper's own examples'.
+    const ALL: [&str; 14] = [
         "block_on",
         "chat",
         "compare",
@@ -339,6 +367,7 @@ mod command_line {
         "echo_callbacks",
         "echo_promises",
         "first_steps",
+        "http_hello",
         "macro_main",
         "replay",
         "request_reply",
@@ -370,7 +399,7 @@ mod command_line {
                 .arg(target_dir)
                 .arg("--manifest-path")
                 .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-                .args(["--features", "macros"]);
+                .args(["--features", "macros,hyper"]);
             for name in ALL {
                 build.args(["--example", name]);
             }
@@ -533,6 +562,24 @@ mod command_line {
         client.read_to_string(&mut page).unwrap();
         assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
         assert!(page.contains("<title>weft chat</title>"));
+        drop(server); // killed: it serves until then
+    }
+
+    #[test]
+    fn http_hello_serves_with_listen() {
+        let (server, line) = serve("http_hello");
+        let addr = line
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.split_once('/'))
+            .unwrap_or_else(|| panic!("http_hello printed {line:?}"))
+            .0;
+        let mut client = TcpStream::connect(addr).unwrap();
+        client.set_read_timeout(Some(BOUND)).unwrap();
+        client.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.0 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nHello from weft\n"), "{answer}");
         drop(server); // killed: it serves until then
     }
 

@@ -47,7 +47,7 @@ trap cleanup EXIT
 # Starts example $1 on a free loopback port; prints its URL.
 start() {
     local name=$1 log="${work}/$1.log"
-    "${bin}/$1" 127.0.0.1:0 >"${log}" &
+    "${bin}/$1" --listen 127.0.0.1:0 >"${log}" &
     pids+=($!)
     for _ in $(seq 100); do
         if grep -qoE 'http://[0-9.:]+/' "${log}"; then

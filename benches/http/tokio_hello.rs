@@ -8,7 +8,7 @@
 //! runtime. tokio is a dev-dependency: it never enters weft's own tree.
 //!
 //! ```text
-//! cargo run --release --example http_hello_tokio --features hyper -- 127.0.0.1:3001
+//! cargo run --release --example http_hello_tokio --features hyper -- --listen 127.0.0.1:3001
 //! ```
 
 use http_body_util::Full;
@@ -22,7 +22,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 fn main() -> io::Result<()> {
+    // `--listen ADDR`, as http_hello takes it.
     let addr = std::env::args()
+        .skip_while(|arg| arg != "--listen")
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:3001".to_owned());
     tokio::runtime::Runtime::new()?.block_on(async {

@@ -3,8 +3,9 @@
 //! A user submits a sign-up form; the system answers at once, then
 //! validates and stores the data, sends a confirmation email and records
 //! the sign-up for analytics, in the background. Everything runs over real
-//! sockets on 127.0.0.1: the form arrives as an HTTP/1.1 POST, the email
-//! goes to a small mail service speaking a line protocol, the record to an
+//! sockets on 127.0.0.1: the form arrives as an HTTP/1.1 POST (hyper on
+//! weft, through `weft::compat::hyper`, at both ends), the email goes to
+//! a small mail service speaking a line protocol, the record to an
 //! analytics service. The handler is written five times (`styles.rs`):
 //! callbacks, promises, async/await, a work queue, an event bus. One load
 //! generator drives each with the same sign-ups and the table compares
@@ -24,12 +25,15 @@
 //! cargo run --release --example compare -- --help
 //! ```
 
-#[path = "../common/http.rs"]
-mod http;
 mod report;
 mod services;
 mod styles;
 
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
 use services::{CallbackClient, Client, Service};
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
@@ -40,6 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use styles::Style;
+use weft::compat::hyper::{WeftIo, WeftTimer};
 use weft::net::{TcpListener, TcpStream};
 use weft::sync::Notify;
 
@@ -510,36 +515,71 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
     })
 }
 
-/// The HTTP front: `POST /signup` with `name=…&email=…` is answered
-/// `202 Accepted` with the sign-up's id once the handler acks it.
+// ANCHOR: http-front
+/// The HTTP front, on hyper: one task per connection, each serving its
+/// requests with `answer`.
 async fn serve_http(listener: TcpListener, handler: Arc<dyn Style>) {
     let next_id = Arc::new(AtomicU64::new(0));
-    while let Ok((mut stream, _)) = listener.accept().await {
+    while let Ok((stream, _)) = listener.accept().await {
         let (handler, next_id) = (handler.clone(), next_id.clone());
+        let service = service_fn(move |request| answer(request, handler.clone(), next_id.clone()));
         drop(weft::spawn(async move {
-            let mut reader = http::Reader::new();
-            while let Ok(Some(request)) = reader.request(&mut stream).await {
-                if (request.method.as_str(), request.path.as_str()) != ("POST", "/signup") {
-                    let _ = http::respond(&mut stream, "404 Not Found", "try POST /signup\n").await;
-                    continue;
-                }
-                let id = next_id.fetch_add(1, Ordering::Relaxed);
-                let status = sign_up(handler.as_ref(), id, &request.body).await;
-                if http::respond(&mut stream, status, &format!("{id}\n"))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
+            // An error here is the client's (a reset, a malformed request):
+            // hyper has answered what it could.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(WeftTimer::new())
+                .serve_connection(WeftIo::new(stream), service)
+                .await;
         }));
     }
 }
 
+/// The answer to one request: `POST /signup` with `name=…&email=…` is
+/// answered `202 Accepted` with the sign-up's id once the handler acks it.
+async fn answer(
+    request: Request<Incoming>,
+    handler: Arc<dyn Style>,
+    next_id: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, BoxError> {
+    if (request.method(), request.uri().path()) != (&Method::POST, "/signup") {
+        return Ok(text(StatusCode::NOT_FOUND, "try POST /signup\n".into()));
+    }
+    let form = match Limited::new(request.into_body(), MAX_FORM).collect().await {
+        Ok(form) => form.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return Ok(text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "a sign-up form is at most 1 KiB\n".into(),
+            ));
+        }
+        Err(e) => return Err(e), // the connection broke: no one to answer
+    };
+    let id = next_id.fetch_add(1, Ordering::Relaxed);
+    let status = sign_up(handler.as_ref(), id, &form).await;
+    Ok(text(status, format!("{id}\n")))
+}
+// ANCHOR_END: http-front
+
+/// The longest sign-up form the front reads, in bytes.
+const MAX_FORM: usize = 1024;
+
+/// What a hyper service may fail with.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A plain-text response.
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
 // ANCHOR: http-accept
 /// Hands the sign-up form in `body` to `handler` as sign-up `id`, and waits
-/// for the handler's ack: the status line to answer with.
-async fn sign_up(handler: &dyn Style, id: u64, body: &[u8]) -> &'static str {
+/// for the handler's ack: the status to answer with.
+async fn sign_up(handler: &dyn Style, id: u64, body: &[u8]) -> StatusCode {
     let form = String::from_utf8_lossy(body);
     let field = |name: &str| {
         form.split('&')
@@ -561,14 +601,14 @@ async fn sign_up(handler: &dyn Style, id: u64, body: &[u8]) -> &'static str {
         }),
     );
     match acked.await {
-        Ok(()) => "202 Accepted",
-        Err(_) => "503 Service Unavailable",
+        Ok(()) => StatusCode::ACCEPTED,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 // ANCHOR_END: http-accept
 
 /// The load generator: `signups` POSTs over `connections` keep-alive
-/// connections; returns each request's time to its answer.
+/// HTTP/1.1 connections; returns each request's time to its answer.
 async fn load(
     addr: SocketAddr,
     signups: u64,
@@ -586,8 +626,9 @@ async fn load(
 }
 
 // ANCHOR: load-loop
-/// One connection of the load generator: sign-ups `first`, `first +
-/// connections`, … one at a time; returns each one's time to its answer.
+/// One connection of the load generator, a hyper client: sign-ups
+/// `first`, `first + connections`, … one at a time; returns each one's
+/// time to its answer.
 async fn client(
     addr: SocketAddr,
     first: u64,
@@ -595,25 +636,40 @@ async fn client(
     connections: usize,
     acked: Arc<AtomicU64>,
 ) -> io::Result<Vec<Duration>> {
-    let mut stream = TcpStream::connect(addr).await?;
+    let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    let mut reader = http::Reader::new();
+    // The connection reads and writes the socket in a task of its own;
+    // `sender` hands it requests.
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(WeftIo::new(stream))
+        .await
+        .map_err(io::Error::other)?;
+    let connection = weft::spawn(connection);
     let mut latencies = Vec::new();
     for n in (first..signups).step_by(connections) {
-        let body = format!("name=user{n}&email=user{n}@example.com");
-        let request = format!(
-            "POST /signup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let form = format!("name=user{n}&email=user{n}@example.com");
+        let request = Request::post("/signup")
+            .header(HOST, addr.to_string())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form)))
+            .map_err(io::Error::other)?;
         let sent = Instant::now();
-        stream.write_all(request.as_bytes()).await?;
-        let (status, _) = http::read_response(&mut stream, &mut reader).await?;
-        if status != 202 {
+        // Ready once the previous exchange is over: one request at a time.
+        sender.ready().await.map_err(io::Error::other)?;
+        let response = sender.send_request(request).await.map_err(io::Error::other)?;
+        let status = response.status();
+        // The whole answer, so that the connection is free for the next.
+        response.into_body().collect().await.map_err(io::Error::other)?;
+        if status != StatusCode::ACCEPTED {
             return Err(io::Error::other(format!("sign-up answered {status}")));
         }
         latencies.push(sent.elapsed());
         acked.fetch_add(1, Ordering::Relaxed);
     }
+    drop(sender); // no more requests: the connection closes
+    connection
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
     Ok(latencies)
 }
 // ANCHOR_END: load-loop
