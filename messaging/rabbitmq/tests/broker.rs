@@ -5,6 +5,7 @@
 
 mod broker {
     pub(crate) mod connect;
+    pub(crate) mod consumer_killed;
     pub(crate) mod queue;
     pub(crate) mod queue_loss;
     pub(crate) mod round_trip;
