@@ -54,6 +54,10 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod cluster;
+
+pub use self::cluster::{Cluster, cluster};
+
 /// The line a test prints where `rabbitmq-server` is missing.
 pub const INSTALL_HINT: &str = "rabbitmq-server is not installed: apt-get install rabbitmq-server";
 
@@ -66,11 +70,8 @@ const BOOT_TIMEOUT_S: u32 = 120;
 /// A running private RabbitMQ node; see the [module docs](self).
 #[derive(Debug)]
 pub struct Broker {
-    node: String,
-    amqp_port: u16,
-    dir: PathBuf,
+    node: Node,
     scripts: PathBuf,
-    env: Vec<(&'static str, String)>,
     /// The guardian's stdin: closed when this process ends, which stops
     /// the node. Never written.
     _guardian: ChildStdin,
@@ -89,12 +90,17 @@ pub fn broker() -> Option<&'static Broker> {
     let broker = BROKER.get_or_init(|| match scripts_dir() {
         Some(scripts) => Some(Broker::start(scripts).unwrap_or_else(|e| panic!("{e}"))),
         None => {
-            // Past the harness's capture, which only takes `print!`s.
-            let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {INSTALL_HINT}\n");
+            skipped();
             None
         }
     });
     broker.as_ref()
+}
+
+/// Prints [`INSTALL_HINT`] past the harness's capture, which only takes
+/// `print!`s.
+fn skipped() {
+    let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {INSTALL_HINT}\n");
 }
 
 /// The directory holding `rabbitmq-server` and `rabbitmqctl`, or `None`
@@ -110,27 +116,27 @@ impl Broker {
     /// The AMQP URI of the default user (`guest`, loopback only) on the
     /// default vhost.
     pub fn uri(&self) -> String {
-        self.uri_with("guest", "guest", "%2f")
+        self.node.uri()
     }
 
     /// An AMQP URI with these credentials and this (percent-encoded) vhost.
     pub fn uri_with(&self, user: &str, password: &str, vhost: &str) -> String {
-        format!("amqp://{user}:{password}@127.0.0.1:{}/{vhost}", self.amqp_port)
+        self.node.uri_with(user, password, vhost)
     }
 
     /// The AMQP port, on 127.0.0.1.
     pub fn port(&self) -> u16 {
-        self.amqp_port
+        self.node.amqp_port
     }
 
     /// The node's name (`weft-<pid>-<n>@localhost`).
     pub fn node(&self) -> &str {
-        &self.node
+        &self.node.name
     }
 
     /// The node's directory: config, data (`mnesia/`) and logs (`log/`).
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.node.dir
     }
 
     /// Runs `rabbitmqctl` against this node (`add_user`, `add_vhost`,
@@ -141,42 +147,54 @@ impl Broker {
     /// The spawn's error, or `io::ErrorKind::Other` with the tool's output
     /// when it exits unsuccessfully.
     pub fn ctl(&self, args: &[&str]) -> io::Result<Output> {
-        let out = self
-            .command("rabbitmqctl")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()?;
-        if out.status.success() {
-            Ok(out)
-        } else {
-            Err(io::Error::other(format!(
-                "rabbitmqctl {} failed ({}): {}{}",
-                args.join(" "),
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            )))
-        }
-    }
-
-    /// A command running one of the node's scripts with the node's
-    /// environment.
-    fn command(&self, script: &str) -> Command {
-        let mut cmd = Command::new(self.scripts.join(script));
-        cmd.envs(self.env.iter().map(|(k, v)| (*k, v)));
-        cmd
+        self.node.run(&self.scripts, "rabbitmqctl", args)
     }
 
     fn start(scripts: PathBuf) -> io::Result<Broker> {
-        let node = unique_node_name();
+        let name = unique_node_name("");
         let dir = target_dir()
             .join("rabbitmq")
-            .join(node.split('@').next().unwrap_or("node"));
-        let [amqp_port, dist_port, epmd_port] = free_ports()?;
+            .join(name.split('@').next().unwrap_or("node"));
+        let ports = free_ports(&[false, true, false])?;
+        let node = Node::prepare(name, dir, [ports[0], ports[1], ports[2]], &cookie())?;
+        // The guardian first, so a node that half-starts is stopped too.
+        let script = r#"
+            cat >/dev/null
+            timeout 60 "$WEFT_CTL" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 ||
+                { [ -f "$RABBITMQ_PID_FILE" ] && kill -9 "$(cat "$RABBITMQ_PID_FILE")"; }
+            epmd -kill >/dev/null 2>&1
+            rm -rf "$WEFT_NODE_DIR"
+        "#;
+        let guardian = spawn_guardian(script, &scripts, &node.env, &node.dir)?;
+        let broker = Broker {
+            node,
+            scripts,
+            _guardian: guardian,
+        };
+        broker.node.boot(&broker.scripts)?;
+        Ok(broker)
+    }
+}
+
+/// One private node's name, ports, directory and the environment that
+/// points RabbitMQ's scripts at them; shared by [`Broker`] and
+/// [`Cluster`].
+#[derive(Debug)]
+struct Node {
+    name: String,
+    amqp_port: u16,
+    dir: PathBuf,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Node {
+    /// Writes the node's files (cookie, config, plugins) under `dir`.
+    fn prepare(name: String, dir: PathBuf, ports: [u16; 3], cookie: &str) -> io::Result<Node> {
+        let [amqp_port, dist_port, epmd_port] = ports;
         let home = dir.join("home");
         fs::create_dir_all(&home)?;
         fs::create_dir_all(dir.join("log"))?;
-        write_private(&home.join(".erlang.cookie"), &cookie())?;
+        write_private(&home.join(".erlang.cookie"), cookie)?;
         fs::write(
             dir.join("rabbitmq.conf"),
             format!("listeners.tcp.1 = 127.0.0.1:{amqp_port}\nlog.console = false\n"),
@@ -186,7 +204,7 @@ impl Broker {
         let path = |p: &str| dir.join(p).to_string_lossy().into_owned();
         let env = vec![
             ("HOME", home.to_string_lossy().into_owned()),
-            ("RABBITMQ_NODENAME", node.clone()),
+            ("RABBITMQ_NODENAME", name.clone()),
             ("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1".to_owned()),
             ("RABBITMQ_NODE_PORT", amqp_port.to_string()),
             ("RABBITMQ_DIST_PORT", dist_port.to_string()),
@@ -204,61 +222,106 @@ impl Broker {
             ("RABBITMQ_LOG_BASE", path("log")),
             ("RABBITMQ_PID_FILE", path("pid")),
         ];
-        // The guardian first, so a node that half-starts is stopped too.
-        let guardian = spawn_guardian(&scripts, &env, &dir)?;
-        let broker = Broker {
-            node,
+        Ok(Node {
+            name,
             amqp_port,
             dir,
-            scripts,
             env,
-            _guardian: guardian,
-        };
-        broker.boot()?;
-        Ok(broker)
+        })
+    }
+
+    fn uri(&self) -> String {
+        self.uri_with("guest", "guest", "%2f")
+    }
+
+    fn uri_with(&self, user: &str, password: &str, vhost: &str) -> String {
+        format!("amqp://{user}:{password}@127.0.0.1:{}/{vhost}", self.amqp_port)
+    }
+
+    fn pid_file(&self) -> PathBuf {
+        self.dir.join("pid")
+    }
+
+    /// A command running one of the node's scripts with the node's
+    /// environment.
+    fn command(&self, scripts: &Path, script: &str) -> Command {
+        let mut cmd = Command::new(scripts.join(script));
+        cmd.envs(self.env.iter().map(|(k, v)| (*k, v)));
+        cmd
+    }
+
+    /// Runs `script args` against the node, failing if it fails.
+    fn run(&self, scripts: &Path, script: &str, args: &[&str]) -> io::Result<Output> {
+        let out = self
+            .command(scripts, script)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(io::Error::other(format!(
+                "{script} {} failed ({}): {}{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            )))
+        }
     }
 
     /// Starts the node detached and waits until it serves.
-    fn boot(&self) -> io::Result<()> {
+    fn boot(&self, scripts: &Path) -> io::Result<()> {
+        self.start_detached(scripts)?;
+        self.wait(scripts)
+    }
+
+    /// Starts the node detached, without waiting for it.
+    fn start_detached(&self, scripts: &Path) -> io::Result<()> {
         let started = self
-            .command("rabbitmq-server")
+            .command(scripts, "rabbitmq-server")
             .arg("-detached")
             .stdin(Stdio::null())
             .output()?;
-        let pid_file = self.dir.join("pid");
-        let waited = if started.status.success() {
-            self.command("rabbitmqctl")
-                .args(["wait", "--timeout", &BOOT_TIMEOUT_S.to_string()])
-                .arg(&pid_file)
-                .stdin(Stdio::null())
-                .output()?
-        } else {
-            started
-        };
-        if waited.status.success() {
+        self.check_started(started)
+    }
+
+    /// Waits until the node started by [`start_detached`](Node::start_detached) serves.
+    fn wait(&self, scripts: &Path) -> io::Result<()> {
+        let waited = self
+            .command(scripts, "rabbitmqctl")
+            .args(["wait", "--timeout", &BOOT_TIMEOUT_S.to_string()])
+            .arg(self.pid_file())
+            .stdin(Stdio::null())
+            .output()?;
+        self.check_started(waited)
+    }
+
+    fn check_started(&self, out: Output) -> io::Result<()> {
+        if out.status.success() {
             return Ok(());
         }
         Err(io::Error::other(format!(
             "the private RabbitMQ node {} did not start ({}); its logs are in {}: {}{}",
-            self.node,
-            waited.status,
+            self.name,
+            out.status,
             self.dir.join("log").display(),
-            String::from_utf8_lossy(&waited.stdout),
-            String::from_utf8_lossy(&waited.stderr),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
         )))
     }
 }
 
 /// Starts a process, in a session of its own, that waits for this process
-/// to end (its stdin closes), then stops the node and cleans up.
-fn spawn_guardian(scripts: &Path, env: &[(&'static str, String)], dir: &Path) -> io::Result<ChildStdin> {
-    let script = r#"
-            cat >/dev/null
-            timeout 60 "$WEFT_CTL" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 ||
-                { [ -f "$RABBITMQ_PID_FILE" ] && kill -9 "$(cat "$RABBITMQ_PID_FILE")"; }
-            epmd -kill >/dev/null 2>&1
-            rm -rf "$WEFT_NODE_DIR"
-        "#;
+/// to end (its stdin closes), then runs `script` (with the node's
+/// environment, `$WEFT_CTL` and `$WEFT_NODE_DIR`) to stop what this process
+/// started and clean up.
+fn spawn_guardian(
+    script: &str,
+    scripts: &Path,
+    env: &[(&'static str, String)],
+    dir: &Path,
+) -> io::Result<ChildStdin> {
     let mut guardian: Child = Command::new("setsid")
         .args(["sh", "-c", script])
         .envs(env.iter().map(|(k, v)| (*k, v)))
@@ -288,12 +351,13 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// `weft-<pid>-<nanoseconds>@localhost`: unique per process and start.
-fn unique_node_name() -> String {
+/// `weft-<pid>-<nanoseconds><suffix>@localhost`: unique per process and
+/// start.
+fn unique_node_name(suffix: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("weft-{}-{nanos}@localhost", std::process::id())
+    format!("weft-{}-{nanos}{suffix}@localhost", std::process::id())
 }
 
 /// A cookie no other node shares.
@@ -304,22 +368,25 @@ fn cookie() -> String {
     format!("WEFT{}X{nanos}", std::process::id())
 }
 
-/// Three distinct free loopback ports. The distribution port stays below
-/// 55 000: the CLI tools take ports up to 10 010 above it.
-fn free_ports() -> io::Result<[u16; 3]> {
+/// Distinct free loopback ports, one per entry of `low`; those marked
+/// `true` (distribution ports) stay below 55 000: the CLI tools take ports
+/// up to 10 010 above them.
+fn free_ports(low: &[bool]) -> io::Result<Vec<u16>> {
     let mut held = Vec::new();
-    let mut ports = Vec::new();
-    for _ in 0..200 {
+    let mut ports = Vec::with_capacity(low.len());
+    for _ in 0..100 * low.len().max(1) {
+        let Some(&must_be_low) = low.get(ports.len()) else {
+            break;
+        };
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         held.push(listener);
-        let dist_ok = ports.len() != 1 || port < 55_000;
-        if dist_ok {
+        if !must_be_low || port < 55_000 {
             ports.push(port);
         }
-        if let [a, b, c] = ports[..] {
-            return Ok([a, b, c]);
-        }
+    }
+    if ports.len() == low.len() {
+        return Ok(ports);
     }
     Err(io::Error::other(
         "no free loopback ports for the private RabbitMQ node",
