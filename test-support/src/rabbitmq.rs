@@ -87,7 +87,7 @@ pub struct Broker {
 pub fn broker() -> Option<&'static Broker> {
     static BROKER: OnceLock<Option<Broker>> = OnceLock::new();
     let broker = BROKER.get_or_init(|| match scripts_dir() {
-        Some(scripts) => Some(Broker::start(scripts).unwrap_or_else(|e| panic!("{e}"))),
+        Some(scripts) => Some(Broker::start(scripts, "").unwrap_or_else(|e| panic!("{e}"))),
         None => {
             // Past the harness's capture, which only takes `print!`s.
             let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {INSTALL_HINT}\n");
@@ -95,6 +95,24 @@ pub fn broker() -> Option<&'static Broker> {
         }
     });
     broker.as_ref()
+}
+
+/// A private node of its own, not shared, with `extra` appended to its
+/// `rabbitmq.conf` (say a TLS listener: `listeners.ssl.default = ...`,
+/// `ssl_options.cacertfile = ...`); `None`, after printing
+/// [`INSTALL_HINT`], where `rabbitmq-server` is not installed. Each call
+/// starts a node (about 8 s); each is stopped when this process ends, as
+/// [`broker`]'s is.
+///
+/// # Panics
+///
+/// As [`broker`]; a config the node refuses is a node that does not start.
+pub fn broker_with_config(extra: &str) -> Option<Broker> {
+    let Some(scripts) = scripts_dir() else {
+        let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {INSTALL_HINT}\n");
+        return None;
+    };
+    Some(Broker::start(scripts, extra).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The directory holding `rabbitmq-server` and `rabbitmqctl`, or `None`
@@ -167,7 +185,7 @@ impl Broker {
         cmd
     }
 
-    fn start(scripts: PathBuf) -> io::Result<Broker> {
+    fn start(scripts: PathBuf, extra: &str) -> io::Result<Broker> {
         let node = unique_node_name();
         let dir = target_dir()
             .join("rabbitmq")
@@ -179,7 +197,7 @@ impl Broker {
         write_private(&home.join(".erlang.cookie"), &cookie())?;
         fs::write(
             dir.join("rabbitmq.conf"),
-            format!("listeners.tcp.1 = 127.0.0.1:{amqp_port}\nlog.console = false\n"),
+            format!("listeners.tcp.1 = 127.0.0.1:{amqp_port}\nlog.console = false\n{extra}\n"),
         )?;
         fs::write(dir.join("enabled_plugins"), "[].\n")?;
         fs::write(dir.join("rabbitmq-env.conf"), "")?;
