@@ -155,9 +155,11 @@ async fn connect(uri: Uri) -> Result<Connection, Error> {
 )]
 fn a_queue_round_trip_runs_over_amqps_with_the_test_ca() {
     let Some(node) = node() else { return };
+    // ANCHOR: amqps
     let uri = Uri::parse(&format!("amqps://guest:guest@127.0.0.1:{}/%2f", node.port))
         .unwrap()
         .with_tls_roots(node.ca.clone());
+    // ANCHOR_END: amqps
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         let conn = connect(uri).await.unwrap();
