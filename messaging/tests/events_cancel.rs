@@ -4,7 +4,7 @@
 
 mod events_support;
 
-use events_support::{BuildOn, STORES};
+use events_support::STORES;
 
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{Rng, oneshot, paused_runtimes};
-use weft::events::{BatchFailures, EventBus, HandlerOptions, Retry, StartAt, TopicOptions};
+use weft::events::{BatchFailures, HandlerOptions, Retry, StartAt, TopicOptions};
 use weft::spawner::Spawner;
 
 /// What a handler saw, in order: (key, n, started) at each attempt's start

@@ -7,7 +7,7 @@ mod support;
 
 mod events_support;
 
-use events_support::{BuildOn, STORES};
+use events_support::STORES;
 
 use std::collections::HashMap;
 use support::Rng;

@@ -4,10 +4,10 @@
 
 mod events_support;
 
-use events_support::{BuildOn, STORES};
+use events_support::STORES;
 
 use std::time::{Duration, SystemTime};
-use weft::events::{EventBus, HandlerOptions, Properties, Retry, StartAt};
+use weft::events::{HandlerOptions, Properties, Retry, StartAt};
 
 #[test]
 fn every_reader_sees_the_same_properties_stamped_on_publish() {
@@ -116,7 +116,7 @@ fn a_dead_letter_keeps_the_properties_of_the_event_that_failed() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let bus = EventBus::<u32>::new();
+            let bus = events_support::bus_on::<u32>(store);
             let options = HandlerOptions::new()
                 .retry(Retry::none())
                 .dead_letter("jobs.failed");

@@ -6,7 +6,7 @@ mod support;
 
 mod events_support;
 
-use events_support::{BuildOn, STORES};
+use events_support::STORES;
 
 use std::time::{Duration, SystemTime};
 use support::paused_current_thread;

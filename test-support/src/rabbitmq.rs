@@ -88,7 +88,7 @@ pub struct Broker {
 pub fn broker() -> Option<&'static Broker> {
     static BROKER: OnceLock<Option<Broker>> = OnceLock::new();
     let broker = BROKER.get_or_init(|| match scripts_dir() {
-        Some(scripts) => Some(Broker::start(scripts).unwrap_or_else(|e| panic!("{e}"))),
+        Some(scripts) => Some(Broker::start(scripts, "").unwrap_or_else(|e| panic!("{e}"))),
         None => {
             skipped();
             None
@@ -101,6 +101,24 @@ pub fn broker() -> Option<&'static Broker> {
 /// `print!`s.
 fn skipped() {
     let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {INSTALL_HINT}\n");
+}
+
+/// A private node of its own, not shared, with `extra` appended to its
+/// `rabbitmq.conf` (say a TLS listener: `listeners.ssl.default = ...`,
+/// `ssl_options.cacertfile = ...`); `None`, after printing
+/// [`INSTALL_HINT`], where `rabbitmq-server` is not installed. Each call
+/// starts a node (about 8 s); each is stopped when this process ends, as
+/// [`broker`]'s is.
+///
+/// # Panics
+///
+/// As [`broker`]; a config the node refuses is a node that does not start.
+pub fn broker_with_config(extra: &str) -> Option<Broker> {
+    let Some(scripts) = scripts_dir() else {
+        skipped();
+        return None;
+    };
+    Some(Broker::start(scripts, extra).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The directory holding `rabbitmq-server` and `rabbitmqctl`, or `None`
@@ -150,13 +168,13 @@ impl Broker {
         self.node.run(&self.scripts, "rabbitmqctl", args)
     }
 
-    fn start(scripts: PathBuf) -> io::Result<Broker> {
+    fn start(scripts: PathBuf, extra: &str) -> io::Result<Broker> {
         let name = unique_node_name("");
         let dir = target_dir()
             .join("rabbitmq")
             .join(name.split('@').next().unwrap_or("node"));
         let ports = free_ports(&[false, true, false])?;
-        let node = Node::prepare(name, dir, [ports[0], ports[1], ports[2]], &cookie())?;
+        let node = Node::prepare(name, dir, [ports[0], ports[1], ports[2]], &cookie(), extra)?;
         // The guardian first, so a node that half-starts is stopped too.
         let script = r#"
             cat >/dev/null
@@ -189,7 +207,7 @@ struct Node {
 
 impl Node {
     /// Writes the node's files (cookie, config, plugins) under `dir`.
-    fn prepare(name: String, dir: PathBuf, ports: [u16; 3], cookie: &str) -> io::Result<Node> {
+    fn prepare(name: String, dir: PathBuf, ports: [u16; 3], cookie: &str, extra: &str) -> io::Result<Node> {
         let [amqp_port, dist_port, epmd_port] = ports;
         let home = dir.join("home");
         fs::create_dir_all(&home)?;
@@ -197,7 +215,7 @@ impl Node {
         write_private(&home.join(".erlang.cookie"), cookie)?;
         fs::write(
             dir.join("rabbitmq.conf"),
-            format!("listeners.tcp.1 = 127.0.0.1:{amqp_port}\nlog.console = false\n"),
+            format!("listeners.tcp.1 = 127.0.0.1:{amqp_port}\nlog.console = false\n{extra}\n"),
         )?;
         fs::write(dir.join("enabled_plugins"), "[].\n")?;
         fs::write(dir.join("rabbitmq-env.conf"), "")?;

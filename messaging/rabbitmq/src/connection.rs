@@ -256,7 +256,7 @@ where
     RK: RuntimeKit + Send + Sync + Clone + 'static,
 {
     let properties = lapin::ConnectionProperties::default();
-    lapin::Connection::connect_uri_with_runtime(uri.amqp().clone(), properties, runtime)
+    lapin::Connection::connect_uri_with_config(uri.amqp().clone(), properties, uri.tls(), runtime)
         .await
         .map_err(|err| Error::at_connect(err, uri.user(), uri.vhost()))
 }

@@ -23,8 +23,15 @@
 //! `weft::compat::async_rs`; the facade's `weft::rabbitmq` (feature
 //! `rabbitmq`) re-exports this crate and adds `connect(uri)`, which passes
 //! the current weft runtime. lapin is built without its default features:
-//! no tokio, no smol, no async-io in the tree (a test checks it), and no
-//! TLS yet (`amqps://` URIs fail to connect).
+//! no tokio, no smol, no async-io in the tree (a test checks it).
+//!
+//! # Features
+//!
+//! - `tls`: `amqps://` through lapin's rustls, on ring, trusting the
+//!   system's roots and those given with `Uri::with_tls_roots` (a private
+//!   CA). It brings no runtime either (a test checks that tree too).
+//!   Without it, `amqps://` URIs fail to connect. The facade's feature is
+//!   `rabbitmq-tls`.
 //!
 //! # Examples
 //!

@@ -6,8 +6,8 @@
 mod broker {
     pub(crate) mod churn;
     pub(crate) mod connect;
-    pub(crate) mod proxy;
     pub(crate) mod consumer_killed;
+    pub(crate) mod proxy;
     pub(crate) mod queue;
     pub(crate) mod queue_loss;
     pub(crate) mod queue_recovery;

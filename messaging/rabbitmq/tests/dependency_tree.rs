@@ -1,6 +1,7 @@
 //! lapin comes without a runtime of its own: the normal dependency trees
 //! of weft-rabbitmq, and of weft with its `rabbitmq` feature, hold no
-//! tokio, smol, async-io or async-executor.
+//! tokio, smol, async-io or async-executor; nor do they with TLS (lapin's
+//! rustls, feature `tls` / `rabbitmq-tls`).
 
 use std::path::Path;
 use std::process::Command;
@@ -66,4 +67,14 @@ fn weft_rabbitmq_holds_no_foreign_runtime() {
 #[test]
 fn weft_with_rabbitmq_holds_no_foreign_runtime() {
     assert_no_foreign_runtime(&["-p", "weft", "--features", "rabbitmq"]);
+}
+
+#[test]
+fn weft_rabbitmq_with_tls_holds_no_foreign_runtime() {
+    assert_no_foreign_runtime(&["-p", "weft-rabbitmq", "--features", "tls"]);
+}
+
+#[test]
+fn weft_with_rabbitmq_tls_holds_no_foreign_runtime() {
+    assert_no_foreign_runtime(&["-p", "weft", "--features", "rabbitmq-tls"]);
 }

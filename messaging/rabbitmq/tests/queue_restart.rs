@@ -30,11 +30,13 @@ async fn connect(uri: &str) -> Connection {
         .unwrap()
 }
 
+// ANCHOR: restart
 fn restart(broker: &Broker) {
     broker.ctl(&["stop_app"]).unwrap();
     broker.ctl(&["start_app"]).unwrap();
     broker.ctl(&["await_startup"]).unwrap();
 }
+// ANCHOR_END: restart
 
 #[test]
 #[cfg_attr(
@@ -96,11 +98,13 @@ fn a_restart_mid_stream_is_recovered_from_losing_no_confirmed_message() {
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         let conn = connect(&broker.uri()).await;
+        // ANCHOR: restart-mid-stream
         let queue = weft_rabbitmq::queue(&conn, "weft-restart-churn", &QueueOptions::new(), Utf8)
             .await
             .unwrap();
         let outcome = churn(&conn, &queue, messages, move || restart(broker)).await;
         assert_recovered(&outcome);
+        // ANCHOR_END: restart-mid-stream
         eprintln!(
             "restart: {messages} messages, {} duplicates, {} failed acks, {} statuses",
             outcome.duplicates,

@@ -238,6 +238,7 @@ impl Cluster {
                 dir.join(format!("n{i}")),
                 node_ports,
                 &cookie,
+                "",
             )?);
         }
         // The guardian first, so nodes that half-start are stopped too.

@@ -78,6 +78,7 @@ pub(crate) async fn churn(
                 confirmed.load(Ordering::SeqCst)
             ),
         };
+        // ANCHOR: every-copy-flagged
         let copies = seen.entry(delivery.to_string()).or_default();
         *copies += 1;
         if *copies > 1 {
@@ -87,6 +88,7 @@ pub(crate) async fn churn(
         if delivery.ack().is_err() {
             failed_acks += 1;
         }
+        // ANCHOR_END: every-copy-flagged
     }
     for publisher in publishers {
         publisher.await.expect("a publisher panicked");
