@@ -232,6 +232,9 @@ fn chat_members_with_the_same_name_hear_each_other() {
 fn chat_a_member_welcomed_has_joined_so_a_later_member_hears_no_join_of_it() {
     // The server on a multi-thread runtime, racing its clients.
     let (_rt, addr) = chat_server::start();
+    // Every member stays connected to the end: one that left would be
+    // announced, to whoever is in the room when the server notices.
+    let mut members = Vec::new();
     for round in 0..200 {
         let ada = format!("ada{round}");
         let mut first = chat_server::Member::join(addr, &ada);
@@ -239,6 +242,7 @@ fn chat_a_member_welcomed_has_joined_so_a_later_member_hears_no_join_of_it() {
         first.say("ping");
         // The first line the second hears is the first's message.
         assert_eq!(second.hear(), format!("{ada}: ping"), "round {round}");
+        members.push((first, second));
     }
 }
 
