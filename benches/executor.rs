@@ -146,9 +146,37 @@ fn request_reply<B: Bench>(rt: &B) {
     });
 }
 
+/// `request_reply` with the client in `block_on` itself, as a `main`
+/// driving a client is written: 1 000 sequential round trips to a server
+/// task. The thread in `block_on` runs tasks while its future waits on
+/// weft (multi-thread since issue 27, current-thread always) and on smol
+/// (`block_on(executor.run(..))`); tokio's multi-thread `block_on` thread
+/// only sleeps, so every round trip crosses to a worker and back.
+fn request_reply_block_on<B: Bench>(rt: &B) {
+    const ROUNDS: u64 = 1_000;
+    let e = rt.exec();
+    rt.block_on_main(async {
+        let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(32);
+        let server = e.spawn(async move {
+            while let Some((n, reply)) = rx.recv().await {
+                let _ = reply.send(n + 1);
+            }
+        });
+        let mut sum = 0;
+        for n in 0..ROUNDS {
+            let (reply_tx, reply_rx) = oneshot::channel();
+            tx.send((n, reply_tx)).await.unwrap();
+            sum += reply_rx.await.unwrap();
+        }
+        assert_eq!(sum, ROUNDS * (ROUNDS + 1) / 2);
+        drop(tx);
+        server.await;
+    });
+}
+
 type Workload<B> = fn(&B);
 
-fn workloads<B: Bench>() -> [(&'static str, Workload<B>); 6] {
+fn workloads<B: Bench>() -> [(&'static str, Workload<B>); 7] {
     [
         ("spawn_many_local", spawn_many_local::<B>),
         ("spawn_many_remote_idle", spawn_many_remote_idle::<B>),
@@ -156,6 +184,7 @@ fn workloads<B: Bench>() -> [(&'static str, Workload<B>); 6] {
         ("ping_pong", ping_pong::<B>),
         ("chained_spawn", chained_spawn::<B>),
         ("request_reply", request_reply::<B>),
+        ("request_reply_block_on", request_reply_block_on::<B>),
     ]
 }
 

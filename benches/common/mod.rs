@@ -46,6 +46,13 @@ pub trait Bench {
     const NAME: &'static str;
     fn exec(&self) -> Self::E;
     fn block_on<F: Future>(&self, future: F) -> F::Output;
+    /// `block_on` as a `main` driving a client would write it: the same for
+    /// weft and tokio; for smol's multi-thread flavour
+    /// `block_on(executor.run(future))`, so that the waiting thread runs
+    /// tasks too, as smol's documentation recommends.
+    fn block_on_main<F: Future>(&self, future: F) -> F::Output {
+        self.block_on(future)
+    }
 }
 
 /// Unwraps a `Result`-returning join handle into its value.
@@ -226,6 +233,9 @@ impl Bench for Smol {
     }
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         futures_lite::future::block_on(future)
+    }
+    fn block_on_main<F: Future>(&self, future: F) -> F::Output {
+        futures_lite::future::block_on(SMOL.run(future))
     }
 }
 

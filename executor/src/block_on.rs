@@ -1,7 +1,9 @@
 //! `block_on`: run one future to completion on the calling thread.
 //!
 //! The thread sleeps in `std::thread::park` while the future is pending, and
-//! the future's waker unparks it. The waker is made once per thread and
+//! the future's waker unparks it. Inside a multi-thread runtime's
+//! `block_on`, the thread first runs the runtime's queued tasks, and sleeps
+//! only when there are none. The waker is made once per thread and
 //! cached, so a `block_on` call allocates nothing, and neither does a poll.
 
 use crate::context;
@@ -52,12 +54,19 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// future that keeps waking itself gives the driver a non-blocking turn
 /// every `event_interval` polls, in case no worker is free to (they may all
 /// be busy, or blocked in tasks).
+///
+/// On a multi-thread runtime the thread also runs tasks from the injection
+/// queue while the future waits (see `scheduler::multi_thread::block_on`):
+/// their polls count towards `event_interval` too, and the future is polled
+/// again as soon as its waker fires, before the next task.
 pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handle>) -> F::Output {
-    /// Ends the activity however `block_on` leaves, a panic included.
+    /// Ends the activity however `block_on` leaves, a panic included; first
+    /// wakes the tasks that yielded here and still wait for a driver turn.
     struct Busy<'a>(&'a CachedParker, Option<&'a scheduler::Handle>);
     impl Drop for Busy<'_> {
         fn drop(&mut self) {
             if let Some(rt) = self.1 {
+                scheduler::wake_block_on_yields();
                 self.0.set_activity(None);
                 rt.driver().end_activity();
             }
@@ -67,29 +76,54 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
     let parker = CachedParker::get();
     let waker = parker.waker();
     let mut cx = Context::from_waker(&waker);
+    // Dropped after `_busy`, which needs it to wake the yielders.
+    let _core = rt
+        .and_then(scheduler::Handle::block_on_core)
+        .map(context::set_core);
     if let Some(rt) = rt {
         rt.driver().begin_activity();
         parker.set_activity(Some(rt.clone()));
     }
     let _busy = Busy(&parker, rt);
     let event_interval = rt.map_or(u32::MAX, |rt| rt.event_interval().max(1));
-    // Polls since the thread last slept or turned the driver.
+    // Polls (of the future and of tasks) since the thread last slept or
+    // turned the driver.
     let mut ticks = 0;
+    let mut woken = true;
     // ANCHOR: block-on-loop
     loop {
-        if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
-            return output;
+        if woken {
+            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                return output;
+            }
+            ticks += 1;
         }
-        ticks += 1;
         if let Some(rt) = rt
             && ticks >= event_interval
         {
-            rt.poll_driver_off_worker();
+            rt.turn_driver_off_worker();
             ticks = 0;
+        }
+        // While the future waits, run a queued task here; poll the future
+        // again as soon as it is woken.
+        if let Some(rt) = rt
+            && rt.run_task_off_worker()
+        {
+            ticks += 1;
+            if scheduler::has_block_on_yields() {
+                // It yielded. Kept here, it would be out of the workers'
+                // reach should the next task (or the future) block this
+                // thread: the driver's turn now, and back to the queue.
+                rt.turn_driver_off_worker();
+                ticks = 0;
+            }
+            woken = parker.take_notified();
+            continue;
         }
         if parker.park_counted(rt.map(scheduler::Handle::driver)) {
             ticks = 0;
         }
+        woken = true;
     }
     // ANCHOR_END: block-on-loop
 }

@@ -148,9 +148,10 @@ impl Handle {
     /// [`Handle::current`] and the driver's timers and sockets refer to this
     /// runtime.
     ///
-    /// On a **multi-thread** runtime the workers run the tasks; this thread
-    /// only waits for `future`, and counts as busy while it polls it, like
-    /// [`Runtime::block_on`](crate::Runtime::block_on) does.
+    /// On a **multi-thread** runtime the workers run the tasks, and while
+    /// `future` waits this thread runs queued tasks too, as
+    /// [`Runtime::block_on`](crate::Runtime::block_on) does (where tokio's
+    /// `Handle::block_on` thread only sleeps).
     ///
     /// On a **current-thread** runtime this is `Runtime::block_on`: if no
     /// other thread is inside `block_on`, this one runs the runtime's tasks

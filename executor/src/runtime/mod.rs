@@ -148,12 +148,25 @@ impl Runtime {
     /// The future need not be `Send`. Inside it, [`spawn`](crate::spawn) and
     /// [`Handle::current`] refer to this runtime.
     ///
+    /// On a **multi-thread** runtime this thread does not just sleep while
+    /// `future` waits: it takes tasks that were spawned or woken from
+    /// outside the workers (by `future` itself, say) off the runtime's
+    /// shared queue and runs them, as a worker would, and polls `future`
+    /// again as soon as it is woken. A `main` that sends a request to a task
+    /// and waits for its reply then gets it without a thread going to sleep
+    /// and being woken on either side. Unlike tokio, whose `block_on` thread
+    /// runs no tasks, a task that blocks its thread can therefore delay
+    /// `future` here (as under smol's `block_on(executor.run(..))`); tasks
+    /// `future` wakes stay within the workers' reach all the same, so
+    /// `future` may block its own thread waiting for one of them.
+    ///
     /// A future that keeps waking itself (a `try_read` loop, say) does not
     /// keep I/O and timers out: every
-    /// [`event_interval`](Builder::event_interval) polls, the thread lets
-    /// the driver dispatch what is ready. On a multi-thread runtime it does
-    /// so itself, for the case that every worker is busy, where tokio leaves
-    /// the driver to its workers.
+    /// [`event_interval`](Builder::event_interval) polls (of the future and
+    /// of the tasks this thread runs), the thread lets the driver dispatch
+    /// what is ready. On a multi-thread runtime it does so itself, for the
+    /// case that every worker is busy, where tokio leaves the driver to its
+    /// workers.
     ///
     /// # Panics
     ///

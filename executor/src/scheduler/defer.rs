@@ -10,9 +10,10 @@
 //! waits, see `current_thread::run` and the multi-thread worker loop).
 //!
 //! Only the thread holding the core touches its list, so it needs no
-//! synchronization. Off a scheduler thread (a plain `block_on`, the
-//! blocking pool, the thread inside a multi-thread runtime's `block_on`)
-//! there is no list and the waker is woken at once.
+//! synchronization. The thread inside a multi-thread runtime's `block_on`
+//! has a list for the tasks it runs (not for its own future). Off a
+//! scheduler thread (a plain `block_on`, the blocking pool) there is no
+//! list and the waker is woken at once.
 
 use std::task::Waker;
 
@@ -29,6 +30,13 @@ impl Defer {
         Defer {
             wakers: Vec::with_capacity(8),
         }
+    }
+
+    /// A list that allocates on its first yield: for a core made per call
+    /// (the thread inside a multi-thread `block_on`), where most calls see
+    /// no yield at all.
+    pub(crate) fn lazy() -> Defer {
+        Defer { wakers: Vec::new() }
     }
 
     pub(crate) fn is_empty(&self) -> bool {

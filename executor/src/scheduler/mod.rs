@@ -66,6 +66,9 @@ impl Drop for Activity {
 pub(crate) enum Core {
     CurrentThread(Box<current_thread::Core>),
     MultiThread(Box<multi_thread::Core>),
+    /// The thread inside a multi-thread `block_on`, which runs tasks while
+    /// its future waits.
+    BlockOn(multi_thread::BlockOnCore),
 }
 
 impl Handle {
@@ -115,12 +118,38 @@ impl Handle {
     /// sleep meanwhile found the driver taken and sleeps on its condvar;
     /// one is woken so that it parks again, in the driver, and I/O and
     /// timers are not left without a thread waiting for them.
-    pub(crate) fn poll_driver_off_worker(&self) {
+    fn poll_driver_off_worker(&self) {
         if self.driver().poll_ready()
             && let Handle::MultiThread(h) = self
         {
             h.notify_parked();
         }
+    }
+
+    /// The core of a thread entering a multi-thread `block_on`, which runs
+    /// tasks while its future waits; none for a current-thread runtime.
+    pub(crate) fn block_on_core(&self) -> Option<Core> {
+        match self {
+            Handle::CurrentThread(_) => None,
+            Handle::MultiThread(_) => Some(Core::BlockOn(multi_thread::BlockOnCore::new())),
+        }
+    }
+
+    /// Runs one queued task on the thread inside a multi-thread `block_on`
+    /// while its future waits; false if there was none (and always on a
+    /// current-thread runtime, whose tasks only run where its core is).
+    pub(crate) fn run_task_off_worker(&self) -> bool {
+        match self {
+            Handle::CurrentThread(_) => false,
+            Handle::MultiThread(h) => h.run_injected(),
+        }
+    }
+
+    /// Gives the driver a turn from the thread inside a multi-thread
+    /// `block_on`, then wakes the tasks that yielded while it ran them.
+    pub(crate) fn turn_driver_off_worker(&self) {
+        self.poll_driver_off_worker();
+        wake_block_on_yields();
     }
 
     /// Scheduler ticks between non-blocking turns of the driver.
@@ -175,9 +204,34 @@ pub(crate) fn defer(waker: &Waker) {
             core.defer(waker);
             true
         }
+        Some(Core::BlockOn(core)) if own_task => core.defer(waker),
         _ => false,
     });
     if !deferred {
         waker.wake_by_ref();
     }
+}
+
+/// True if a task run by the thread inside a multi-thread `block_on` has
+/// yielded since that thread's last driver turn.
+pub(crate) fn has_block_on_yields() -> bool {
+    context::with_core(|core| matches!(core, Some(Core::BlockOn(core)) if core.has_deferred()))
+}
+
+/// Wakes the tasks that yielded on the thread inside a multi-thread
+/// `block_on` (they go to the injection queue, as its wakes do).
+pub(crate) fn wake_block_on_yields() {
+    let mut yielded = context::with_core(|core| match core {
+        Some(Core::BlockOn(core)) => core.take_deferred(),
+        _ => Vec::new(),
+    });
+    if yielded.is_empty() {
+        return;
+    }
+    defer::wake_all(&mut yielded);
+    context::with_core(|core| {
+        if let Some(Core::BlockOn(core)) = core {
+            core.restore_deferred(yielded);
+        }
+    });
 }

@@ -29,9 +29,13 @@
 //! * Every `event_interval` ticks a worker lets the driver dispatch ready I/O
 //!   without blocking, so a busy runtime still sees its sockets and timers;
 //!   so does a worker left with only yielded tasks, and the thread inside
-//!   `block_on` every `event_interval` polls of a future that keeps waking
-//!   itself.
+//!   `block_on` every `event_interval` polls (of its future and of tasks).
+//! * The thread inside `block_on` **runs tasks from the injection queue**
+//!   while its future waits (see `block_on.rs`), so that a future waiting
+//!   for a reply from a task it just woke gets it without either thread
+//!   going to sleep.
 
+mod block_on;
 mod idle;
 #[allow(unsafe_code)] // the ring buffer's slots: see its protocol
 pub(crate) mod queue;
@@ -40,6 +44,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod tests;
 
+pub(crate) use self::block_on::BlockOnCore;
 pub(crate) use self::worker::Core;
 
 use self::idle::Idle;
