@@ -146,8 +146,8 @@ impl Runtime {
     /// Runs `future` to completion on this thread, the runtime's tasks,
     /// sockets and timers working meanwhile; returns its output.
     ///
-    /// On the multi-thread flavour this thread runs queued tasks while
-    /// `future` waits, where tokio's `block_on` thread only sleeps: see
+    /// On the multi-thread flavour this thread runs a queued task after
+    /// each poll of `future` that returns `Pending`, where tokio's `block_on` thread only sleeps: see
     /// [`weft_executor::Runtime::block_on`].
     ///
     /// # Panics

@@ -55,10 +55,11 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// every `event_interval` polls, in case no worker is free to (they may all
 /// be busy, or blocked in tasks).
 ///
-/// On a multi-thread runtime the thread also runs tasks from the injection
-/// queue while the future waits (see `scheduler::multi_thread::block_on`):
-/// their polls count towards `event_interval` too, and the future is polled
-/// again as soon as its waker fires, before the next task.
+/// On a multi-thread runtime the thread also runs one task from the
+/// injection queue after each poll of the future that returns `Pending`
+/// (see `scheduler::multi_thread::block_on`): its polls count towards
+/// `event_interval` too, and the future is polled again if its waker
+/// fired, before any other task.
 pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handle>) -> F::Output {
     /// Ends the activity however `block_on` leaves, a panic included; first
     /// wakes the tasks that yielded here and still wait for a driver turn.
@@ -93,6 +94,8 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
     // ANCHOR: block-on-loop
     loop {
         if woken {
+            // Only what this poll hands off may run here after it.
+            scheduler::forget_hand_off();
             if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return output;
             }
@@ -104,21 +107,29 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
             rt.turn_driver_off_worker();
             ticks = 0;
         }
-        // While the future waits, run a queued task here; poll the future
-        // again as soon as it is woken.
+        // If that poll spawned or woke a task (the server of the request
+        // the future just sent, say), run one queued task here; poll the
+        // future again if that woke it, else sleep, and leave the rest of
+        // the queue to the workers. Only after a hand-off, and one task:
+        // a task that keeps itself queued (a yield loop) moves to a worker
+        // after its first turn here instead of bouncing between this
+        // thread and the injection queue, waking an idle worker each time;
+        // and tasks spawned from outside run where tokio runs them.
         if let Some(rt) = rt
             && rt.run_task_off_worker()
         {
             ticks += 1;
             if scheduler::has_block_on_yields() {
                 // It yielded. Kept here, it would be out of the workers'
-                // reach should the next task (or the future) block this
-                // thread: the driver's turn now, and back to the queue.
+                // reach should the future block this thread: the driver's
+                // turn now, and back to the queue.
                 rt.turn_driver_off_worker();
                 ticks = 0;
             }
-            woken = parker.take_notified();
-            continue;
+            if parker.take_notified() {
+                woken = true;
+                continue;
+            }
         }
         if parker.park_counted(rt.map(scheduler::Handle::driver)) {
             ticks = 0;

@@ -92,8 +92,8 @@ fn tasks_run_on_the_block_on_thread_while_every_worker_is_busy() {
 #[test]
 fn the_future_is_polled_before_the_next_task_once_it_is_woken() {
     within_seconds(20, "woken future", || {
-        let (rt, _occupied) = runtime_with_worker_occupied(None);
-        let ran_before = rt.block_on(async {
+        let (rt, occupied) = runtime_with_worker_occupied(None);
+        let ran_before = rt.block_on(async move {
             let others_ran = Arc::new(AtomicUsize::new(0));
             let (tx, rx) = support::oneshot::<()>();
             // Queued first, so run first: it wakes the future.
@@ -108,6 +108,9 @@ fn the_future_is_polled_before_the_next_task_once_it_is_woken() {
                 .collect();
             rx.await.unwrap();
             let ran_before = others_ran.load(Ordering::SeqCst);
+            // The rest is the worker's: this thread takes a task only
+            // after a poll that handed one off.
+            drop(occupied);
             for other in others {
                 other.await.unwrap();
             }
@@ -194,25 +197,28 @@ impl Park for Turns {
 fn a_task_yielding_on_the_block_on_thread_runs_again_only_after_a_driver_turn() {
     within_seconds(20, "yield", || {
         let driver = Arc::new(Turns::default());
-        let (rt, _occupied) = runtime_with_worker_occupied(Some(driver.clone()));
-        let turns_seen = rt
-            .block_on(rt.spawn({
+        let (rt, occupied) = runtime_with_worker_occupied(Some(driver.clone()));
+        let main = std::thread::current().id();
+        let (first_on_main, turns) = rt.block_on(async move {
+            let (yielding_tx, yielding_rx) = support::oneshot::<()>();
+            // Spawned by the future: its first poll is this thread's to run.
+            let yielder = weft_executor::spawn({
                 let driver = driver.clone();
                 async move {
-                    let mut seen = Vec::new();
-                    for _ in 0..20 {
-                        let before = driver.turns.load(Ordering::SeqCst);
-                        task::yield_now().await;
-                        seen.push(driver.turns.load(Ordering::SeqCst) - before);
-                    }
-                    seen
+                    let on_main = std::thread::current().id() == main;
+                    let before = driver.turns.load(Ordering::SeqCst);
+                    yielding_tx.send(());
+                    task::yield_now().await;
+                    (on_main, driver.turns.load(Ordering::SeqCst) - before)
                 }
-            }))
-            .unwrap();
-        assert!(
-            turns_seen.iter().all(|&n| n >= 1),
-            "turns per yield {turns_seen:?}"
-        );
+            });
+            yielding_rx.await.unwrap();
+            // The yielder waits in the injection queue: the worker's now.
+            drop(occupied);
+            yielder.await.unwrap()
+        });
+        assert!(first_on_main, "the first poll ran on a worker");
+        assert!(turns >= 1, "it ran again after {turns} driver turns");
     });
 }
 
@@ -223,11 +229,10 @@ fn polls_of_tasks_count_towards_the_driver_turn() {
         let (rt, _occupied) = runtime_with_worker_occupied(Some(driver.clone()));
         let before = driver.turns.load(Ordering::SeqCst);
         rt.block_on(async {
-            // 100 tasks ready at once, queued before the future waits: the
-            // thread runs them back to back, never sleeping in between.
-            let tasks: Vec<_> = (0..100).map(|i| weft_executor::spawn(async move { i })).collect();
-            for t in tasks {
-                t.await.unwrap();
+            // 100 tasks, each spawned by the future and run by this thread
+            // after that poll: 200 polls, the thread never sleeping.
+            for i in 0..100 {
+                assert_eq!(weft_executor::spawn(async move { i }).await.unwrap(), i);
             }
         });
         // `event_interval(10)`: at least one turn per ten polls.
@@ -281,7 +286,10 @@ fn measure_request_reply_from_block_on() {
     for workers in [1, 2] {
         let driver = Arc::new(Counting::default());
         // `WEFT_SPIN=n`: idle workers search n more times before parking.
-        let spins = std::env::var("WEFT_SPIN").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let spins = std::env::var("WEFT_SPIN")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let rt = Runtime::builder()
             .worker_threads(workers)
             .spin_before_park(spins)

@@ -148,8 +148,9 @@ impl Handle {
     /// [`Handle::current`] and the driver's timers and sockets refer to this
     /// runtime.
     ///
-    /// On a **multi-thread** runtime the workers run the tasks, and while
-    /// `future` waits this thread runs queued tasks too, as
+    /// On a **multi-thread** runtime the workers run the tasks, and this
+    /// thread runs a queued task after each poll of `future` that returns
+    /// `Pending`, as
     /// [`Runtime::block_on`](crate::Runtime::block_on) does (where tokio's
     /// `Handle::block_on` thread only sleeps).
     ///

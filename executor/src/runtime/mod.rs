@@ -149,10 +149,11 @@ impl Runtime {
     /// [`Handle::current`] refer to this runtime.
     ///
     /// On a **multi-thread** runtime this thread does not just sleep while
-    /// `future` waits: it takes tasks that were spawned or woken from
-    /// outside the workers (by `future` itself, say) off the runtime's
-    /// shared queue and runs them, as a worker would, and polls `future`
-    /// again as soon as it is woken. A `main` that sends a request to a task
+    /// `future` waits: after each poll of `future` that returns `Pending`,
+    /// it takes one task that was spawned or woken from outside the
+    /// workers (by `future` itself, say) off the runtime's shared queue and
+    /// runs it, as a worker would, and polls `future` again if that woke
+    /// it; otherwise it sleeps, and the workers run the rest. A `main` that sends a request to a task
     /// and waits for its reply then gets it without a thread going to sleep
     /// and being woken on either side. Unlike tokio, whose `block_on` thread
     /// runs no tasks, a task that blocks its thread can therefore delay

@@ -197,8 +197,13 @@ fn a_lone_yielding_task_wakes_no_other_worker() {
     let (notifies, drains) = mt_counts(&rt);
     let (notifies, drains) = (notifies - notifies_before, drains - drains_before);
     // Alone on its worker, the task waits for the driver's turn at each
-    // yield: one drain of the deferred list per yield.
-    assert_eq!(drains, YIELDS);
+    // yield: one drain of the deferred list per yield. Its first poll may
+    // run on the thread in `block_on` (which drains its own list), and the
+    // rest on a worker.
+    assert!(
+        (YIELDS - 1..=YIELDS).contains(&drains),
+        "{drains} drains for {YIELDS} yields"
+    );
     // Woken back into its own worker's queue, it is no work for another:
     // the spawn and the join are all that may look at the idle workers.
     assert!(

@@ -131,7 +131,7 @@ impl Handle {
     pub(crate) fn block_on_core(&self) -> Option<Core> {
         match self {
             Handle::CurrentThread(_) => None,
-            Handle::MultiThread(_) => Some(Core::BlockOn(multi_thread::BlockOnCore::new())),
+            Handle::MultiThread(h) => Some(Core::BlockOn(multi_thread::BlockOnCore::new(h))),
         }
     }
 
@@ -210,6 +210,16 @@ pub(crate) fn defer(waker: &Waker) {
     if !deferred {
         waker.wake_by_ref();
     }
+}
+
+/// Forgets a hand-off noted before the `block_on` future's next poll (a
+/// yielder woken at a driver turn, say), so that only that poll's count.
+pub(crate) fn forget_hand_off() {
+    context::with_core(|core| {
+        if let Some(Core::BlockOn(core)) = core {
+            core.forget_hand_off();
+        }
+    });
 }
 
 /// True if a task run by the thread inside a multi-thread `block_on` has

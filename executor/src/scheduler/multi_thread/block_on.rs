@@ -4,11 +4,21 @@
 //! A `main` that drives a client in `block_on` sends a request to a task
 //! and waits for the reply. If this thread only slept meanwhile, each round
 //! trip would wake a worker to run the task and wake this thread back:
-//! two threads falling asleep and being woken. So, while its future is
-//! pending, the thread takes tasks from the **injection queue** and runs
-//! them, one at a time, and polls its future again as soon as it is woken.
-//! A request and its reply then stay on this thread, as under smol's
-//! `block_on(executor.run(future))`; tokio's `block_on` thread only sleeps.
+//! two threads falling asleep and being woken. So, after each poll of its
+//! future that returns `Pending`, the thread takes **one** task from the
+//! **injection queue** and runs it; if that woke the future, the future is
+//! polled again (and one more task may follow), else the thread sleeps as
+//! before. A request and its reply then stay on this thread, as under
+//! smol's `block_on(executor.run(future))`; tokio's `block_on` thread only
+//! sleeps.
+//!
+//! Why one task per poll, not every queued task while the future waits as
+//! smol does: a task that keeps itself queued (a `yield_now` loop) goes
+//! back to the injection queue with a worker notified at each yield (see
+//! below). Run back to back here, it would be popped again by this thread
+//! before the notified worker got to it, and bounce, waking an idle worker
+//! per yield. With one task per poll it runs here once and moves to that
+//! worker.
 //!
 //! What stays as it was:
 //!
@@ -18,8 +28,8 @@
 //!   no local queue, nothing another thread could not reach, so a future
 //!   that wakes a task and then blocks its thread (on a std channel, say)
 //!   leaves that task to a worker. Whoever pops it first runs it.
-//! * **The future first.** After each task the thread checks its future's
-//!   waker; if it fired, the future is polled before the next task.
+//! * **The future first.** After its task the thread checks its future's
+//!   waker; if it fired, the future is polled before any other task.
 //! * **Fairness and the budget.** Each task runs with a fresh cooperative
 //!   budget. Polls of tasks count with the future's towards
 //!   `event_interval`, after which the thread gives the driver a turn.
@@ -42,6 +52,7 @@
 use super::Handle;
 use crate::context;
 use crate::scheduler::{self, defer::Defer};
+use std::sync::Arc;
 use std::task::Waker;
 
 // ANCHOR: block-on-core
@@ -54,13 +65,28 @@ pub(crate) struct BlockOnCore {
     /// are kept: the tasks of a `LocalSet` that the future drives yield
     /// inside the future's poll, and are woken at once as before.
     running_task: bool,
+    /// The future, in its last poll, spawned or woke a task of this
+    /// runtime: the thread may take one task after that poll.
+    handed_off: bool,
+    /// The runtime's address, to tell its tasks from another runtime's.
+    owner: *const Handle,
 }
 
 impl BlockOnCore {
-    pub(crate) fn new() -> BlockOnCore {
+    pub(crate) fn new(owner: &Arc<Handle>) -> BlockOnCore {
         BlockOnCore {
             defer: Defer::lazy(),
             running_task: false,
+            handed_off: false,
+            owner: Arc::as_ptr(owner),
+        }
+    }
+
+    /// Notes that a task of `handle` was queued from this thread; it counts
+    /// as a hand-off if the future queued it, not a task this thread runs.
+    pub(crate) fn note_hand_off(&mut self, handle: &Arc<Handle>) {
+        if !self.running_task && std::ptr::eq(self.owner, Arc::as_ptr(handle)) {
+            self.handed_off = true;
         }
     }
 
@@ -72,6 +98,10 @@ impl BlockOnCore {
             self.defer.push(waker);
         }
         self.running_task
+    }
+
+    pub(crate) fn forget_hand_off(&mut self) {
+        self.handed_off = false;
     }
 
     pub(crate) fn has_deferred(&self) -> bool {
@@ -97,7 +127,7 @@ impl Handle {
     /// `block_on`, while its future waits. Returns false if there was none
     /// to run, or the runtime is shutting down.
     pub(crate) fn run_injected(&self) -> bool {
-        if self.is_shutdown() {
+        if !take_hand_off() || self.is_shutdown() {
             return false;
         }
         let Some(task) = self.inject.pop() else {
@@ -110,6 +140,14 @@ impl Handle {
         true
     }
     // ANCHOR_END: run-injected
+}
+
+/// Whether the future handed a task off in its last poll; clears it.
+fn take_hand_off() -> bool {
+    context::with_core(|core| match core {
+        Some(scheduler::Core::BlockOn(core)) => std::mem::take(&mut core.handed_off),
+        _ => false,
+    })
 }
 
 fn set_running_task(running: bool) {

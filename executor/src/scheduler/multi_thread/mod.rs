@@ -240,13 +240,14 @@ impl Handle {
     /// it yielded), else on the injection queue.
     fn schedule_task(self: &Arc<Handle>, task: Runnable, is_yield: bool) {
         let mut task = Some(task);
-        context::with_core(|core| {
-            if let Some(scheduler::Core::MultiThread(core)) = core
-                && core.belongs_to(self)
-            {
+        context::with_core(|core| match core {
+            Some(scheduler::Core::MultiThread(core)) if core.belongs_to(self) => {
                 let task = task.take().expect("taken once");
                 core.schedule_local(self, task, is_yield);
             }
+            // Still the remote road, below; the thread notes the hand-off.
+            Some(scheduler::Core::BlockOn(core)) => core.note_hand_off(self),
+            _ => {}
         });
         if let Some(task) = task {
             self.push_remote(task);
