@@ -30,14 +30,9 @@ fn the_last_task_spawned_on_a_worker_runs_first() {
     // On a worker, each spawn takes the LIFO slot and pushes the task that
     // was there to the back of the local queue: "c" runs first, then "a"
     // and "b" in the order they were queued.
-    // This thread waits on a std channel, not in `block_on`, whose thread
-    // would run `spawn_three` itself if it took it from the queue first.
     let order = Order::default();
     let rt = Runtime::builder().worker_threads(1).build().unwrap();
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let on_worker = spawn_three(order.clone());
-    drop(rt.spawn(async move { done_tx.send(on_worker.await).unwrap() }));
-    done_rx.recv().unwrap();
+    rt.block_on(rt.spawn(spawn_three(order.clone()))).unwrap();
     assert_eq!(*order.lock().unwrap(), ["c", "a", "b"]);
 
     // The current-thread scheduler has no LIFO slot: first in, first out.

@@ -59,29 +59,20 @@ fn with_turns() -> Vec<(&'static str, Runtime, Arc<Turns>)> {
 #[test]
 fn a_yielding_task_runs_again_only_after_a_turn_of_the_driver() {
     for (name, rt, driver) in with_turns() {
-        let yielder = rt.spawn({
-            let driver = driver.clone();
-            async move {
-                let mut seen = Vec::new();
-                for _ in 0..20 {
-                    let before = driver.turns.load(Ordering::SeqCst);
-                    task::yield_now().await;
-                    seen.push(driver.turns.load(Ordering::SeqCst) - before);
+        let turns_seen = rt
+            .block_on(rt.spawn({
+                let driver = driver.clone();
+                async move {
+                    let mut seen = Vec::new();
+                    for _ in 0..20 {
+                        let before = driver.turns.load(Ordering::SeqCst);
+                        task::yield_now().await;
+                        seen.push(driver.turns.load(Ordering::SeqCst) - before);
+                    }
+                    seen
                 }
-                seen
-            }
-        });
-        let turns_seen = if name == "current_thread" {
-            rt.block_on(yielder).unwrap()
-        } else {
-            // Waited for outside `block_on`, so the task stays on the
-            // worker: the `block_on` thread would run it too, and find the
-            // driver taken while the worker waits in it (its own yields
-            // are checked in `rt_block_on_tasks.rs`).
-            let (tx, rx) = std::sync::mpsc::channel();
-            drop(rt.spawn(async move { tx.send(yielder.await).unwrap() }));
-            rx.recv().unwrap().unwrap()
-        };
+            }))
+            .unwrap();
         assert!(
             turns_seen.iter().all(|&n| n >= 1),
             "{name}: turns per yield {turns_seen:?}"
