@@ -79,8 +79,7 @@ fn a_declaration_the_broker_refuses_carries_its_reply_code_and_text() {
             .unwrap();
         let refused = weft_rabbitmq::queue(&conn, &name, &QueueOptions::new(), Utf8)
             .await
-            .err()
-            .expect("the broker refuses the declaration");
+            .expect_err("the broker refuses the declaration");
         let Error::Amqp(amqp) = &refused else {
             panic!("not the broker's refusal: {refused:?}")
         };
