@@ -5,6 +5,7 @@
 
 mod broker {
     pub(crate) mod churn;
+    pub(crate) mod close;
     pub(crate) mod connect;
     pub(crate) mod consumer_killed;
     pub(crate) mod proxy;

@@ -36,7 +36,7 @@
 
 use super::amqp;
 use super::send::{io_error, publish, send_verdict};
-use super::topology::{Live, Topology};
+use super::topology::{Live, Topology, close_now};
 use crate::Error;
 use futures_core::Stream;
 use lapin::options::QueuePurgeOptions;
@@ -83,6 +83,18 @@ struct Shared<T> {
     next: AtomicU64,
     state: Mutex<State<T>>,
     dead: Mutex<DeadLetters>,
+}
+
+impl<T> Drop for Shared<T> {
+    /// The dead-letter consumer's channel closes now, not on lapin's task
+    /// (see [`close_now`]); the consumers' channels closed as they were
+    /// removed, the publishing channel closes with the topology.
+    fn drop(&mut self) {
+        let dead = self.dead.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some((live, _)) = &dead.live {
+            close_now(&live.channel, "the queue is dropped");
+        }
+    }
 }
 
 struct State<T> {

@@ -6,12 +6,25 @@
 //! loss one task re-declares the queues and opens the new channel while
 //! the other publishes wait for it; a consumer's channel is its own and
 //! re-made by its consumer.
+//!
+//! # Closing channels
+//!
+//! Every channel of a queue is closed by [`close_now`] before its last
+//! clone drops, never left to lapin's close-on-drop: that close runs later,
+//! on a task of lapin's, and when [`Connection::close`](crate::Connection::close)
+//! has marked the connection closing by then, it fails and lapin reports
+//! its failure as the *connection's* error, failing the user's close
+//! (`InvalidChannelState(Closing, "channel.close")`). A channel that is
+//! already closing is not closed on drop.
 
 use crate::{Connection, Error};
 use lapin::options::{BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Consumer};
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Waker};
 use weft_primitives::sync::Mutex;
 
 /// Re-makes of a channel one operation may try before giving up: each
@@ -31,6 +44,14 @@ pub(crate) struct Topology {
     publisher: Mutex<Option<(u64, Channel)>>,
 }
 
+impl Drop for Topology {
+    fn drop(&mut self) {
+        if let Some((_, channel)) = self.publisher.get_mut() {
+            close_now(channel, "the queue is dropped");
+        }
+    }
+}
+
 /// A channel, and the generation of the connection it is on.
 #[derive(Clone)]
 pub(crate) struct Live {
@@ -45,6 +66,18 @@ impl Live {
     pub(crate) fn is_lost(&self) -> bool {
         !self.channel.status().connected() || !self.conn.status().connected()
     }
+}
+
+/// Closes `channel` at once, for `reason`, if it is open: the first poll
+/// of lapin's close queues `channel.close` and marks the channel closing,
+/// which is all that is needed (see [Closing channels](self#closing-channels));
+/// the broker's `close-ok` is then awaited by no one.
+pub(crate) fn close_now(channel: &Channel, reason: &str) {
+    if !channel.status().connected() {
+        return;
+    }
+    let close = pin!(channel.close(200, reason.into()));
+    let _ = close.poll(&mut Context::from_waker(Waker::noop()));
 }
 
 pub(crate) fn quorum() -> FieldTable {
