@@ -104,6 +104,10 @@ pub struct Durable<T> {
     shared: Arc<Shared<T>>,
 }
 
+/// A group's commit on one partition, keyed by (group, topic, partition):
+/// the offset, and the meta log offset of the commit record that set it.
+type Commits = HashMap<(String, String, u32), (Offset, u64)>;
+
 struct Shared<T> {
     dir: PathBuf,
     fs: Option<Arc<dyn FileSystem>>,
@@ -112,9 +116,7 @@ struct Shared<T> {
     codec: Arc<dyn Codec<T>>,
     /// Each topic's partitions.
     topics: Mutex<HashMap<String, Vec<Arc<DiskLog<T>>>>>,
-    /// By (group, topic, partition): the offset, and the meta log offset
-    /// of the commit record that set it.
-    commits: Mutex<HashMap<(String, String, u32), (Offset, u64)>>,
+    commits: Mutex<Commits>,
 }
 
 impl<T> Clone for Durable<T> {
