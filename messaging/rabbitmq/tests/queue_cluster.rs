@@ -97,6 +97,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     let cluster = Arc::new(cluster);
     let rt = weft::Runtime::new().unwrap();
 
+    // ANCHOR: leader-and-client
     // Declared through node 0, on all three nodes.
     rt.block_on(declare(&cluster.uri(0)));
     let members = cluster
@@ -113,6 +114,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     }
     let leader = cluster.quorum_leader(0, QUEUE).unwrap().expect("a leader");
     let client = (0..3).find(|&i| i != leader).unwrap();
+    // ANCHOR_END: leader-and-client
 
     let (kill_tx, kill_rx) = mpsc::channel::<usize>();
     let (killed_tx, killed_rx) = weft::sync::watch::channel(0usize);
@@ -137,8 +139,9 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     assert!(sent[..threshold].contains(&Sent::Confirmed));
     assert!(sent[threshold..].contains(&Sent::Confirmed));
 
+    // ANCHOR: verdict
     let lost: Vec<usize> = (0..plan.messages)
-        .filter(|&n| sent[n] == Sent::Confirmed && seen.get(&n).is_none())
+        .filter(|&n| sent[n] == Sent::Confirmed && !seen.contains_key(&n))
         .collect();
     let invented: Vec<usize> = seen
         .keys()
@@ -162,18 +165,24 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
         unflagged.is_empty(),
         "duplicates not flagged as redelivered: {unflagged:?}"
     );
+    // ANCHOR_END: verdict
 }
 
 /// Declares the queue through `uri`'s node. `weft_rabbitmq::queue` sends
 /// no `x-quorum-initial-group-size` (and a queue declared with one
 /// first is then refused as `PRECONDITION_FAILED`): the cluster's nodes
 /// default it to the cluster's size instead.
+///
+/// The queue handle lives until the connection is closed: dropped first,
+/// its channels are still closing when `close` runs, and lapin fails the
+/// close with `InvalidChannelState(Closing)`.
 async fn declare(uri: &str) {
     let conn = connect(uri).await;
-    let _ = weft_rabbitmq::queue(&conn, QUEUE, &options(), Utf8)
+    let queue: Queue<String> = weft_rabbitmq::queue(&conn, QUEUE, &options(), Utf8)
         .await
         .unwrap();
     conn.close().await.unwrap();
+    drop(queue);
 }
 
 async fn connect(uri: &str) -> Connection {
@@ -243,6 +252,7 @@ async fn stream(
                 if n >= plan.messages {
                     break;
                 }
+                // ANCHOR: publish-across-the-kill
                 // Past a round's threshold, publish only once it is killed.
                 if let Some(round) = thresholds.iter().position(|&t| t == n) {
                     kill.send(round).unwrap();
@@ -260,6 +270,7 @@ async fn stream(
                     Err(_) => panic!("publish {n}: no confirm within {BOUND:?}"),
                 };
                 sent.lock().unwrap()[n] = outcome;
+                // ANCHOR_END: publish-across-the-kill
             }
         }));
     }
@@ -295,6 +306,7 @@ async fn consume(
         match weft::time::timeout(Duration::from_secs(1), consumer.recv()).await {
             Ok(delivery) => {
                 let delivery = delivery.unwrap();
+                // ANCHOR: count-copies
                 let n: usize = delivery.parse().unwrap_or(usize::MAX);
                 let count = seen.entry(n).or_insert(0);
                 *count += 1;
@@ -302,6 +314,7 @@ async fn consume(
                     unflagged.push(n);
                 }
                 delivery.ack().unwrap();
+                // ANCHOR_END: count-copies
                 if let Some(missing) = &mut missing {
                     missing.remove(&n);
                 }
