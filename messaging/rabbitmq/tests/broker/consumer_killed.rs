@@ -83,7 +83,9 @@ fn deliveries_held_by_a_killed_consumer_process_all_come_back_counted() {
         let report = BufReader::new(child.stdout.take().unwrap())
             .lines()
             .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix("holding ").map(str::to_owned))
+            // Not at the start of its line: the child's harness has
+            // printed "test <name> ... " before the test's own output.
+            .find_map(|line| line.split_once("holding ").map(|(_, held)| held.to_owned()))
             .expect("the child never reported what it holds");
         // ANCHOR: kill-consumer
         // The child is blocked holding its deliveries: kill it there.
