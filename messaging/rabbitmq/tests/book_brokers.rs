@@ -1,7 +1,7 @@
-//! The book's chapter "From one process to a broker": the same queue code
-//! and the same event-bus code run in memory, on disk and on the private
-//! RabbitMQ node of this binary; only the line that makes the queue or the
-//! bus changes.
+//! The book's chapter "Brokers" (`book/src/brokers.md`): the same queue
+//! code and the same event-bus code run in memory, on disk and on the
+//! private RabbitMQ node of this binary; only the line that makes the queue
+//! or the bus changes.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -96,15 +96,22 @@ fn the_same_queue_code_runs_in_memory_on_disk_and_on_rabbitmq() {
     weft_no_rabbitmq,
     ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
 )]
-fn the_same_bus_code_runs_in_memory_and_on_rabbitmq_streams() {
+fn the_same_bus_code_runs_in_memory_on_disk_and_on_rabbitmq_streams() {
     let Some(broker) = broker() else { return };
     let uri = broker.uri();
+    let dir = scratch("weft-book-brokers-bus");
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         // ANCHOR: bus-memory
         let bus = EventBus::new();
         // ANCHOR_END: bus-memory
         assert_eq!(audit_signups(&bus).await, ["ada", "grace"]);
+
+        // ANCHOR: bus-disk
+        let bus = EventBus::durable(&dir, Utf8).unwrap().bus;
+        // ANCHOR_END: bus-disk
+        assert_eq!(audit_signups(&bus).await, ["ada", "grace"]);
+        drop(bus);
 
         let conn = weft::rabbitmq::connect(&uri).await.unwrap();
         // ANCHOR: bus-broker
@@ -119,4 +126,5 @@ fn the_same_bus_code_runs_in_memory_and_on_rabbitmq_streams() {
         );
         conn.close().await.unwrap();
     });
+    std::fs::remove_dir_all(&dir).unwrap();
 }

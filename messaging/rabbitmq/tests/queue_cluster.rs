@@ -97,6 +97,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     let cluster = Arc::new(cluster);
     let rt = weft::Runtime::new().unwrap();
 
+    // ANCHOR: leader-and-client
     // Declared through node 0, on all three nodes.
     rt.block_on(declare(&cluster.uri(0)));
     let members = cluster
@@ -113,6 +114,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     }
     let leader = cluster.quorum_leader(0, QUEUE).unwrap().expect("a leader");
     let client = (0..3).find(|&i| i != leader).unwrap();
+    // ANCHOR_END: leader-and-client
 
     let (kill_tx, kill_rx) = mpsc::channel::<usize>();
     let (killed_tx, killed_rx) = weft::sync::watch::channel(0usize);
@@ -137,6 +139,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     assert!(sent[..threshold].contains(&Sent::Confirmed));
     assert!(sent[threshold..].contains(&Sent::Confirmed));
 
+    // ANCHOR: verdict
     let lost: Vec<usize> = (0..plan.messages)
         .filter(|&n| sent[n] == Sent::Confirmed && !seen.contains_key(&n))
         .collect();
@@ -162,6 +165,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
         unflagged.is_empty(),
         "duplicates not flagged as redelivered: {unflagged:?}"
     );
+    // ANCHOR_END: verdict
 }
 
 /// Declares the queue through `uri`'s node. `weft_rabbitmq::queue` sends
@@ -243,6 +247,7 @@ async fn stream(
                 if n >= plan.messages {
                     break;
                 }
+                // ANCHOR: publish-across-the-kill
                 // Past a round's threshold, publish only once it is killed.
                 if let Some(round) = thresholds.iter().position(|&t| t == n) {
                     kill.send(round).unwrap();
@@ -260,6 +265,7 @@ async fn stream(
                     Err(_) => panic!("publish {n}: no confirm within {BOUND:?}"),
                 };
                 sent.lock().unwrap()[n] = outcome;
+                // ANCHOR_END: publish-across-the-kill
             }
         }));
     }
@@ -295,6 +301,7 @@ async fn consume(
         match weft::time::timeout(Duration::from_secs(1), consumer.recv()).await {
             Ok(delivery) => {
                 let delivery = delivery.unwrap();
+                // ANCHOR: count-copies
                 let n: usize = delivery.parse().unwrap_or(usize::MAX);
                 let count = seen.entry(n).or_insert(0);
                 *count += 1;
@@ -302,6 +309,7 @@ async fn consume(
                     unflagged.push(n);
                 }
                 delivery.ack().unwrap();
+                // ANCHOR_END: count-copies
                 if let Some(missing) = &mut missing {
                     missing.remove(&n);
                 }

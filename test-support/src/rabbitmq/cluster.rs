@@ -179,6 +179,7 @@ impl Cluster {
     pub fn kill_node(&self, i: usize) -> io::Result<()> {
         let node = &self.nodes[i];
         let pid_file = node.pid_file();
+        // ANCHOR: kill-node
         let pid = fs::read_to_string(&pid_file)?.trim().to_owned();
         let killed = Command::new("kill")
             .args(["-9", &pid])
@@ -191,6 +192,7 @@ impl Cluster {
                 String::from_utf8_lossy(&killed.stderr)
             )));
         }
+        // ANCHOR_END: kill-node
         // Gone once /proc forgets it, or it is a zombie waiting for init.
         let proc = PathBuf::from(format!("/proc/{pid}/stat"));
         let bound = Instant::now() + Duration::from_secs(30);

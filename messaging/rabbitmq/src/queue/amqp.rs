@@ -108,6 +108,7 @@ pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
     Some(properties)
 }
 
+// ANCHOR: delivery-count
 /// How many times the broker has delivered the message, this time
 /// included: a quorum queue's `x-delivery-count` counts the earlier
 /// deliveries; `redelivered` alone (a classic queue, a broker restart)
@@ -121,6 +122,7 @@ pub(crate) fn delivery_count(amqp: &BasicProperties, redelivered: bool) -> u32 {
     let earlier = if again { earlier.max(1) } else { earlier };
     earlier.saturating_add(1)
 }
+// ANCHOR_END: delivery-count
 
 /// Why the broker dead-lettered the message: the newest `x-death`
 /// entry's reason (or `x-first-death-reason`). RabbitMQ's `rejected`

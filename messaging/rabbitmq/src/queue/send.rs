@@ -44,6 +44,7 @@ pub(crate) async fn publish<T>(
         mandatory: true,
         ..BasicPublishOptions::default()
     };
+    // ANCHOR: republish
     // True once a frame of this message may have reached the broker.
     let mut sent = false;
     for _ in 0..MAX_ROUNDS {
@@ -58,6 +59,7 @@ pub(crate) async fn publish<T>(
             properties.clone()
         };
         sent = true;
+        // ANCHOR_END: republish
         let confirm = match live
             .channel
             .basic_publish("".into(), topology.name.clone(), options, &bytes, properties)
@@ -70,6 +72,7 @@ pub(crate) async fn publish<T>(
             }
             Err(err) => return unknown(io_error(err)),
         };
+        // ANCHOR: confirm
         match confirm.await {
             Ok(Confirmation::Ack(None)) => {
                 published.fetch_add(1, Ordering::Relaxed);
@@ -95,6 +98,7 @@ pub(crate) async fn publish<T>(
             Err(err) if live.is_lost() => topology.lost(&live, err),
             Err(err) => return unknown(io_error(err)),
         }
+        // ANCHOR_END: confirm
     }
     unknown(io::Error::other(
         "the connection kept failing: gave up republishing",

@@ -42,10 +42,12 @@ pub(crate) async fn churn(
     n: usize,
     trigger: impl FnOnce() + Send + 'static,
 ) -> Outcome {
+    // ANCHOR: on-status
     let (status_tx, mut status_rx) = weft::sync::mpsc::unbounded_channel();
     conn.on_status(move |status: &Status| {
         let _ = status_tx.send(status.clone());
     });
+    // ANCHOR_END: on-status
     let confirmed = Arc::new(AtomicUsize::new(0));
     let trigger = Arc::new(std::sync::Mutex::new(Some(trigger)));
     let mut publishers = Vec::new();

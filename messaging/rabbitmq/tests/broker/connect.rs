@@ -60,6 +60,7 @@ fn a_wrong_password_is_access_refused_at_connect() {
     let Some(broker) = broker() else { return };
     let user = user_with_password(broker, "right");
     for (name, rt) in runtimes() {
+        // ANCHOR: wrong-password
         let err = rt
             .block_on(connect(&broker.uri_with(&user, "wrong", "%2f")))
             .unwrap_err();
@@ -67,6 +68,7 @@ fn a_wrong_password_is_access_refused_at_connect() {
             matches!(&err, Error::AccessRefused { user: refused } if *refused == user),
             "{name}: {err:?}"
         );
+        // ANCHOR_END: wrong-password
         // An unknown user is refused the same way.
         let err = rt
             .block_on(connect(&broker.uri_with("nobody-here", "x", "%2f")))

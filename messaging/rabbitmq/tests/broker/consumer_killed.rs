@@ -83,10 +83,11 @@ fn deliveries_held_by_a_killed_consumer_process_all_come_back_counted() {
         let report = BufReader::new(child.stdout.take().unwrap())
             .lines()
             .map_while(Result::ok)
-            // Not at the line's start: with one test thread, libtest
-            // writes "test NAME ... " before the test's own output.
+            // Not at the start of its line: the child's harness has
+            // printed "test <name> ... " before the test's own output.
             .find_map(|line| line.split_once("holding ").map(|(_, held)| held.to_owned()))
             .expect("the child never reported what it holds");
+        // ANCHOR: kill-consumer
         // The child is blocked holding its deliveries: kill it there.
         child.kill().unwrap();
         child.wait().unwrap();
@@ -100,6 +101,7 @@ fn deliveries_held_by_a_killed_consumer_process_all_come_back_counted() {
             held[n] += 1;
             reported += 1;
         }
+        // ANCHOR_END: kill-consumer
         assert_eq!(reported, HELD, "{report}");
     }
     assert_eq!(held.iter().sum::<u32>(), (KILLED * HELD) as u32);
@@ -119,8 +121,10 @@ fn deliveries_held_by_a_killed_consumer_process_all_come_back_counted() {
             let n: usize = delivery.parse().unwrap();
             assert!(!seen[n], "message {n} twice");
             seen[n] = true;
+            // ANCHOR: counted
             assert_eq!(delivery.delivery_count(), held[n] + 1, "message {n}");
             assert_eq!(delivery.redelivered(), held[n] > 0, "message {n}");
+            // ANCHOR_END: counted
             delivery.ack_confirmed().await.unwrap();
         }
         conn.close().await.unwrap();
