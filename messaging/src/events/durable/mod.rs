@@ -112,10 +112,12 @@ struct Shared<T> {
     codec: Arc<dyn Codec<T>>,
     /// Each topic's partitions.
     topics: Mutex<HashMap<String, Vec<Arc<DiskLog<T>>>>>,
-    /// By (group, topic, partition): the offset, and the meta log offset
-    /// of the commit record that set it.
-    commits: Mutex<HashMap<(String, String, u32), (Offset, u64)>>,
+    commits: Mutex<Commits>,
 }
+
+/// By (group, topic, partition): the offset, and the meta log offset of
+/// the commit record that set it.
+type Commits = HashMap<(String, String, u32), (Offset, u64)>;
 
 impl<T> Clone for Durable<T> {
     fn clone(&self) -> Self {
