@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: STYLE.md keeps one bench file per area, and
+// this is the `sync` area; each section (mpsc, oneshot, broadcast, notify,
+// locks) runs one workload on weft, tokio and smol side by side.
 //! Sync-primitive benchmarks: weft's runtime-agnostic `weft::sync` beside its
 //! peers, on the same weft runtime for all, so that only the primitive differs.
 //!

@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: the solutions to the book's exercises, one
+// short section per chapter in the book's order, so a reader finds every
+// solution in the one file the chapters point to.
 //! Solutions to the exercises at the end of the book's chapters, one
 //! section per chapter, each named in the chapter's exercise list.
 

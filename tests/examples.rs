@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: one short test per example (23 of them), each
+// beside the `#[path]` module that loads its example; a list read one entry
+// at a time, with no shared machinery that a split would separate.
 //! Runs each example with small inputs and checks what it prints, so an
 //! example that breaks fails the test suite: each deterministic one
 //! against its file in `examples/output/`, every one's command line from

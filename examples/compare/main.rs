@@ -24,28 +24,31 @@
 //! cargo run --release --example compare -- --report compare.svg
 //! cargo run --release --example compare -- --help
 //! ```
+//!
+//! This file holds the command line, what every style shares (`Env`, the
+//! store, the tally) and the run that measures each style; beside it,
+//! `styles.rs` holds the five handlers, `services.rs` the mail and
+//! analytics services, `front.rs` the HTTP front, `load.rs` the load
+//! generator and `report.rs` the SVG report.
 
+mod front;
+mod load;
 mod report;
 mod services;
 mod styles;
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use front::serve_http;
+use load::load;
 use services::{CallbackClient, Client, Service};
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use styles::Style;
-use weft::compat::hyper::{WeftIo, WeftTimer};
-use weft::net::{TcpListener, TcpStream};
+use weft::net::TcpListener;
 use weft::sync::Notify;
 
 const HELP: &str = "\
@@ -514,162 +517,3 @@ async fn run_style(style: &'static str, options: &Options) -> io::Result<Row> {
         completions,
     })
 }
-
-// ANCHOR: http-front
-/// The HTTP front, on hyper: one task per connection, each serving its
-/// requests with `answer`.
-async fn serve_http(listener: TcpListener, handler: Arc<dyn Style>) {
-    let next_id = Arc::new(AtomicU64::new(0));
-    while let Ok((stream, _)) = listener.accept().await {
-        let (handler, next_id) = (handler.clone(), next_id.clone());
-        let service = service_fn(move |request| answer(request, handler.clone(), next_id.clone()));
-        drop(weft::spawn(async move {
-            // An error here is the client's (a reset, a malformed request):
-            // hyper has answered what it could.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(WeftTimer::new())
-                .serve_connection(WeftIo::new(stream), service)
-                .await;
-        }));
-    }
-}
-
-/// The answer to one request: `POST /signup` with `name=…&email=…` is
-/// answered `202 Accepted` with the sign-up's id once the handler acks it.
-async fn answer(
-    request: Request<Incoming>,
-    handler: Arc<dyn Style>,
-    next_id: Arc<AtomicU64>,
-) -> Result<Response<Full<Bytes>>, BoxError> {
-    if (request.method(), request.uri().path()) != (&Method::POST, "/signup") {
-        return Ok(text(StatusCode::NOT_FOUND, "try POST /signup\n".into()));
-    }
-    let form = match Limited::new(request.into_body(), MAX_FORM).collect().await {
-        Ok(form) => form.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => {
-            return Ok(text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "a sign-up form is at most 1 KiB\n".into(),
-            ));
-        }
-        Err(e) => return Err(e), // the connection broke: no one to answer
-    };
-    let id = next_id.fetch_add(1, Ordering::Relaxed);
-    let status = sign_up(handler.as_ref(), id, &form).await;
-    Ok(text(status, format!("{id}\n")))
-}
-// ANCHOR_END: http-front
-
-/// The longest sign-up form the front reads, in bytes.
-const MAX_FORM: usize = 1024;
-
-/// What a hyper service may fail with.
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A plain-text response.
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    response
-}
-
-// ANCHOR: http-accept
-/// Hands the sign-up form in `body` to `handler` as sign-up `id`, and waits
-/// for the handler's ack: the status to answer with.
-async fn sign_up(handler: &dyn Style, id: u64, body: &[u8]) -> StatusCode {
-    let form = String::from_utf8_lossy(body);
-    let field = |name: &str| {
-        form.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
-            .unwrap_or_default()
-    };
-    let signup = Signup {
-        id,
-        name: field("name"),
-        email: field("email"),
-    };
-    let (ack, acked) = weft::sync::oneshot::channel();
-    handler.accept(
-        signup,
-        Box::new(move || {
-            let _ = ack.send(());
-        }),
-    );
-    match acked.await {
-        Ok(()) => StatusCode::ACCEPTED,
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-// ANCHOR_END: http-accept
-
-/// The load generator: `signups` POSTs over `connections` keep-alive
-/// HTTP/1.1 connections; returns each request's time to its answer.
-async fn load(
-    addr: SocketAddr,
-    signups: u64,
-    connections: usize,
-    acked: Arc<AtomicU64>,
-) -> io::Result<Vec<Duration>> {
-    let clients: Vec<_> = (0..connections as u64)
-        .map(|c| weft::spawn(client(addr, c, signups, connections, acked.clone())))
-        .collect();
-    let mut all = Vec::with_capacity(signups as usize);
-    for client in clients {
-        all.extend(client.await??);
-    }
-    Ok(all)
-}
-
-// ANCHOR: load-loop
-/// One connection of the load generator, a hyper client: sign-ups
-/// `first`, `first + connections`, … one at a time; returns each one's
-/// time to its answer.
-async fn client(
-    addr: SocketAddr,
-    first: u64,
-    signups: u64,
-    connections: usize,
-    acked: Arc<AtomicU64>,
-) -> io::Result<Vec<Duration>> {
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    // The connection reads and writes the socket in a task of its own;
-    // `sender` hands it requests.
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(WeftIo::new(stream))
-        .await
-        .map_err(io::Error::other)?;
-    let connection = weft::spawn(connection);
-    let mut latencies = Vec::new();
-    for n in (first..signups).step_by(connections) {
-        let form = format!("name=user{n}&email=user{n}@example.com");
-        let request = Request::post("/signup")
-            .header(HOST, addr.to_string())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::from(form)))
-            .map_err(io::Error::other)?;
-        let sent = Instant::now();
-        // Ready once the previous exchange is over: one request at a time.
-        sender.ready().await.map_err(io::Error::other)?;
-        let response = sender.send_request(request).await.map_err(io::Error::other)?;
-        let status = response.status();
-        // The whole answer, so that the connection is free for the next.
-        response.into_body().collect().await.map_err(io::Error::other)?;
-        if status != StatusCode::ACCEPTED {
-            return Err(io::Error::other(format!("sign-up answered {status}")));
-        }
-        latencies.push(sent.elapsed());
-        acked.fetch_add(1, Ordering::Relaxed);
-    }
-    drop(sender); // no more requests: the connection closes
-    connection
-        .await
-        .map_err(io::Error::other)?
-        .map_err(io::Error::other)?;
-    Ok(latencies)
-}
-// ANCHOR_END: load-loop

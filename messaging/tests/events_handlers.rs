@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: one concept, the handlers (`handle`,
+// `handle_batch`) under their options, one test per promise, each run on
+// every store; the book includes three of them by anchor.
 //! Handlers with concurrency and per-key order, batch handlers with
 //! partial failure, and events a handler finishes after the bus closed;
 //! all on the paused clock.

@@ -1,3 +1,7 @@
+// Over ~600 lines on purpose: one concept, a single seeded model whose
+// `Model` holds the bus, the expected logs and every waiter, and whose steps
+// and after-every-step checks read the same state; split, each file would
+// need all of it.
 //! A seeded model of the event bus's waiting futures under cancellation.
 //!
 //! Each run interleaves, at random: publishing (`try_publish` and a

@@ -107,13 +107,13 @@ fn run_until_cut(seed: u64, rng: &mut Rng, told: &mut Told) -> SimFs {
     })
 }
 
+/// Every event by place and offset, and the committed offsets by group and
+/// place.
+type Found = (BTreeMap<(Place, u64), u64>, BTreeMap<(&'static str, Place), u64>);
+
 /// What the reopened bus holds: every event by place and offset, and the
 /// committed offsets.
-fn reopen(
-    fs: SimFs,
-    seed: u64,
-    told: &Told,
-) -> (BTreeMap<(Place, u64), u64>, BTreeMap<(&'static str, Place), u64>) {
+fn reopen(fs: SimFs, seed: u64, told: &Told) -> Found {
     let disk = DiskOptions::new().file_system(fs);
     let restored: Restored<u64> = EventBus::builder()
         .retention(1 << 20)

@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: the work queue's contract, one test per rule,
+// most run on every backend by `cases`; the book includes five of them by
+// anchor, and the checklist reads in one place against the module docs.
 //! The work queue: competing consumers, verdicts, deadlines on the paused
 //! clock, dead letters, backpressure, closing, and an at-least-once count
 //! under random nacks, drops and deadline expiries.

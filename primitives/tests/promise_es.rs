@@ -1,3 +1,7 @@
+// Over ~600 lines on purpose: one concept, the combinators' and `finally`'s
+// ECMAScript behaviour, one section per combinator and one for `finally`
+// after test262's directories, all sharing `Case` and its expectations (the
+// Promises/A+ suite is the folder beside).
 //! ECMAScript behaviour of the promise combinators and of `finally`, after
 //! test262's `built-ins/Promise/{all,race,any,allSettled}` and
 //! `built-ins/Promise/prototype/finally`: results in input order, the first

@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: one concept, TCP on the reactor alone; the
+// tests share the `pair` helper and read as one checklist of the socket's
+// behaviour (UDP and Unix sockets have files of their own).
 //! TCP: echo under load, half-close, refused and reset connections, the
 //! halves, the `futures-io` traits, conversions and error paths.
 

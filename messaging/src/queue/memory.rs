@@ -12,8 +12,26 @@
 //! pairs waiting consumers with ready messages and wakes one waiting
 //! producer per free slot. Wakers are collected under the lock and woken,
 //! and displaced wakers dropped, after it is released.
+//!
+//! # Files
+//!
+//! This file holds the state (`State`, an `Envelope`, an `InFlight`
+//! record) and makes the queue; the rest is one concern per file:
+//!
+//! - `backend.rs`: [`Backend`](super::Backend) for [`Memory`], the entry
+//!   point of every call from the front;
+//! - `dispatch.rs`: `dispatch`, pairing waiting consumers with ready
+//!   messages and putting deliveries in flight;
+//! - `publish.rs`: room, the overflow policy, waiting producers, dedup;
+//! - `batch.rs`: `recv_batch`'s deliveries;
+//! - `settle.rs`: verdicts, ack deadlines, delays and back-off;
+//! - `expiry.rs`: TTLs;
+//! - `ready.rs`: the ready lanes, by priority;
+//! - `tags.rs`: the hasher of the maps keyed by queue-made numbers.
 
+mod backend;
 mod batch;
+mod dispatch;
 mod expiry;
 mod publish;
 mod ready;
@@ -23,16 +41,15 @@ mod tags;
 use self::ready::Ready;
 use self::settle::Deadline;
 use self::tags::TagMap;
-use super::backend::{Backend, Handed, PublishOp, Verdict};
-use super::{AckError, Attempt, Builder, ConsumerStats, DeadLetter, DeadReason, PublishError, Stats};
-use crate::StoreError;
+use super::backend::Handed;
+use super::{Attempt, Builder, DeadLetter, DeadReason};
 use crate::loom::{Mutex, lock};
 use crate::util::Wakers;
 use crate::{MessageId, Properties};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 use weft_primitives::callback::TimerHandle;
 use weft_primitives::spawner::Spawner;
@@ -234,248 +251,6 @@ impl<T: Clone + Send + 'static> Memory<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
-    fn poll_publish(
-        &self,
-        op: &mut PublishOp<T>,
-        cx: Option<&mut Context<'_>>,
-    ) -> Poll<Result<(), PublishError<T>>> {
-        self.shared.poll_publish(op, cx)
-    }
-
-    fn cancel_publish(&self, op: &mut PublishOp<T>) {
-        let Some(ticket) = op.ticket.take() else {
-            return;
-        };
-        let mut wakers = Wakers::new();
-        let _gone = {
-            let mut state = lock(&self.shared.state);
-            match state.room_waiters.iter().position(|(t, _)| *t == ticket) {
-                // Still waiting: it leaves the line, no wakeup spent.
-                Some(at) => state.room_waiters.remove(at),
-                // Woken for room it will not use: the next one gets it.
-                None => {
-                    if state.ready.len() < self.shared.config.capacity
-                        && let Some((_, waker)) = state.room_waiters.pop_front()
-                    {
-                        wakers.push(waker);
-                    }
-                    None
-                }
-            }
-        };
-        wakers.wake_all();
-    }
-
-    fn add_producer(&self) {
-        // Counted only in the mode that needs it: no lock otherwise.
-        if self.shared.config.end_when_producers_gone {
-            lock(&self.shared.state).producers += 1;
-        }
-    }
-
-    fn remove_producer(&self) {
-        if !self.shared.config.end_when_producers_gone {
-            return;
-        }
-        let last = {
-            let mut state = lock(&self.shared.state);
-            state.producers = state.producers.saturating_sub(1);
-            state.producers == 0
-        };
-        if last {
-            self.close();
-        }
-    }
-
-    fn add_consumer(&self) -> u64 {
-        let mut state = lock(&self.shared.state);
-        let id = state.next_consumer;
-        state.next_consumer += 1;
-        state.consumers.insert(id, ConsumerState::default());
-        id
-    }
-
-    fn poll_deliver(
-        &self,
-        consumer: u64,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Handed<T>>, StoreError<()>>> {
-        self.shared.poll_deliver_one(consumer, cx).map(Ok)
-    }
-
-    fn poll_deliver_batch(
-        &self,
-        consumer: u64,
-        max: usize,
-        cx: &mut Context<'_>,
-        out: &mut dyn FnMut(Handed<T>),
-    ) -> Poll<Result<Option<usize>, StoreError<()>>> {
-        Poll::Ready(Ok(std::task::ready!(
-            self.shared.deliver_batch(consumer, max, cx, out)
-        )))
-    }
-
-    fn cancel_deliver(&self, consumer: u64) {
-        self.shared.stop_waiting(consumer, false);
-    }
-
-    fn remove_consumer(&self, consumer: u64) {
-        self.shared.stop_waiting(consumer, true);
-    }
-
-    fn poll_settle(
-        &self,
-        tag: u64,
-        verdict: Verdict,
-        _cx: Option<&mut Context<'_>>,
-    ) -> Poll<Result<(), AckError>> {
-        let ending = match verdict {
-            Verdict::Ack => Ending::Ack,
-            Verdict::Nack { requeue } => Ending::Nack { requeue },
-            Verdict::NackAfter { delay } => Ending::NackAfter(delay),
-            Verdict::Reject => Ending::Reject,
-            Verdict::Dropped => Ending::Drop,
-        };
-        Poll::Ready(self.shared.settle(tag, ending))
-    }
-
-    fn poll_extend_deadline(
-        &self,
-        tag: u64,
-        extra: Duration,
-        _cx: Option<&mut Context<'_>>,
-    ) -> Poll<Result<(), AckError>> {
-        let shared = &self.shared;
-        let old = {
-            let mut state = lock(&shared.state);
-            let Some(flight) = state.in_flight.get_mut(&tag) else {
-                return Poll::Ready(Err(AckError::NotInFlight));
-            };
-            let timer = shared.deadline_timer(tag, extra);
-            flight.timer.replace(Deadline::Own(timer))
-        };
-        if let Some(old) = old {
-            old.release();
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn close(&self) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.shared.state);
-            state.closed = true;
-            state.room_waiters.drain(..).for_each(|(_, w)| wakers.push(w));
-            state.wake_consumers(&mut wakers);
-        }
-        wakers.wake_all();
-    }
-
-    fn is_closed(&self) -> bool {
-        lock(&self.shared.state).closed
-    }
-
-    fn purge(&self) -> usize {
-        let mut gone = Vec::new();
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.shared.state);
-            state.ready.drain(&mut gone);
-            gone.extend(state.delayed.drain().map(|(_, envelope)| envelope));
-            for envelope in &gone {
-                state.observe(&envelope.message, Change::Purged);
-            }
-            state.purged += gone.len() as u64;
-            self.shared.wake_producers(&mut state, &mut wakers);
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
-        }
-        wakers.wake_all();
-        // The messages (user code's drops) go with the lock released.
-        gone.len()
-    }
-
-    fn redrive(&self, choose: &mut dyn FnMut(&DeadLetter<T>) -> bool) -> usize {
-        let shared = &self.shared;
-        let letters: Vec<_> = {
-            let mut state = lock(&shared.state);
-            if state.closed {
-                return 0;
-            }
-            state.dead.drain(..).collect()
-        };
-        // The predicate is user code: it runs with the lock released.
-        let (back, keep): (Vec<_>, Vec<_>) = letters.into_iter().partition(|letter| choose(letter));
-        let moved = back.len();
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&shared.state);
-            // Older than any dead-lettered meanwhile: back at the front.
-            for letter in keep.into_iter().rev() {
-                state.dead.push_front(letter);
-            }
-            let now = shared.spawner.now();
-            for letter in back {
-                let envelope = shared.envelope(letter.message, letter.properties.map(Box::new), Some(now));
-                state.ready.push_back(Envelope {
-                    history: letter.history,
-                    ..envelope
-                });
-            }
-            shared.dispatch(&mut state, &mut wakers);
-            shared.arm_expiry(&mut state, Some(now));
-        }
-        wakers.wake_all();
-        moved
-    }
-
-    fn stats(&self) -> Stats {
-        let state = lock(&self.shared.state);
-        Stats {
-            ready: state.ready.len(),
-            in_flight: state.in_flight.len(),
-            delayed: state.delayed.len(),
-            dead_lettered: state.dead.len(),
-            published: state.published,
-            acked: state.acked,
-            purged: state.purged,
-            deduplicated: state.deduplicated,
-        }
-    }
-
-    fn consumer_stats(&self, consumer: u64) -> ConsumerStats {
-        let state = lock(&self.shared.state);
-        state
-            .consumers
-            .get(&consumer)
-            .map_or_else(ConsumerStats::default, |c| ConsumerStats {
-                in_hand: c.unacked,
-                acked: c.acked,
-                nacked: c.nacked,
-                rejected: c.rejected,
-            })
-    }
-
-    fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
-        let mut state = lock(&self.shared.state);
-        match state.dead.pop_front() {
-            Some(letter) => Poll::Ready(Ok(letter)),
-            None => {
-                if let Some(cx) = cx {
-                    crate::util::add_waker(&mut state.dead_waiters, cx.waker());
-                }
-                Poll::Pending
-            }
-        }
-    }
-
-    fn spawner(&self) -> Option<Spawner> {
-        Some(self.shared.spawner.clone())
-    }
-}
-
 impl<T> State<T> {
     /// Tells the observer, if there is one, of `change` to `message`.
     fn observe(&self, message: &T, change: Change) {
@@ -513,40 +288,6 @@ impl<T> State<T> {
 }
 
 impl<T: Clone + Send + 'static> Shared<T> {
-    /// The next delivery for `consumer`, joining the line of waiting
-    /// consumers if none is ready for it.
-    fn poll_deliver_one(self: &Arc<Self>, consumer: u64, cx: &mut Context<'_>) -> Poll<Option<Handed<T>>> {
-        let shared = self;
-        let mut wakers = Wakers::new();
-        // Dropped after the lock is released: a waker's drop may call back
-        // into the queue.
-        let mut _displaced = None;
-        let result = {
-            let mut state = lock(&shared.state);
-            let handed = state.handed.contains_key(&consumer);
-            let entry = state.consumers.entry(consumer).or_default();
-            if !entry.waiting && !handed {
-                entry.waiting = true;
-                state.waiting.push_back(consumer);
-            }
-            shared.dispatch(&mut state, &mut wakers);
-            if let Some(delivery) = state.handed.remove(&consumer) {
-                _displaced = state.consumers.entry(consumer).or_default().waker.take();
-                Poll::Ready(Some(delivery))
-            } else if state.is_drained() {
-                state.waiting.retain(|&c| c != consumer);
-                state.consumers.entry(consumer).or_default().waiting = false;
-                Poll::Ready(None)
-            } else {
-                let entry = state.consumers.entry(consumer).or_default();
-                _displaced = crate::util::replace_waker(&mut entry.waker, cx.waker());
-                Poll::Pending
-            }
-        };
-        wakers.wake_all();
-        result
-    }
-
     /// A new envelope for `message`, expiring by its own TTL or the
     /// queue's; `now` is read only if there is a TTL.
     fn envelope(&self, message: T, properties: Option<Box<Properties>>, now: Option<Instant>) -> Envelope<T> {
@@ -569,114 +310,6 @@ impl<T: Clone + Send + 'static> Shared<T> {
             history: Vec::new(),
         }
     }
-
-    // ANCHOR: dispatch
-    /// Hands ready messages to waiting consumers, in turn, as long as both
-    /// remain. Called with the lock held; wakes through `wakers`.
-    fn dispatch(self: &Arc<Self>, state: &mut State<T>, wakers: &mut Wakers) {
-        // Read the clock only if something is handed over.
-        let mut clock = None;
-        let mut skipped = 0;
-        while skipped < state.waiting.len() && !state.ready.is_empty() {
-            let consumer = state.waiting[0];
-            let full = state
-                .consumers
-                .get(&consumer)
-                .is_none_or(|c| c.unacked >= self.config.prefetch);
-            if full {
-                // Keeps its place behind the others.
-                state.waiting.rotate_left(1);
-                skipped += 1;
-                continue;
-            }
-            let Some(envelope) = state.ready.pop_front() else {
-                break;
-            };
-            let now = *clock.get_or_insert_with(|| self.spawner.now());
-            let Some(delivery) = self.hand_over(state, envelope, consumer, now, wakers) else {
-                continue;
-            };
-            state.waiting.pop_front();
-            skipped = 0;
-            let entry = state.consumers.entry(consumer).or_default();
-            entry.waiting = false;
-            if let Some(waker) = entry.waker.take() {
-                wakers.push(waker);
-            }
-            state.handed.insert(consumer, delivery);
-        }
-        self.wake_producers(state, wakers);
-        // Expired messages may have been the last: the end is seen.
-        if state.is_drained() {
-            state.wake_consumers(wakers);
-        }
-    }
-
-    /// Delivers `envelope` to `consumer` (in flight, deadline set), or
-    /// dead-letters it if it expired.
-    fn hand_over(
-        self: &Arc<Self>,
-        state: &mut State<T>,
-        envelope: Envelope<T>,
-        consumer: u64,
-        now: Instant,
-        wakers: &mut Wakers,
-    ) -> Option<Handed<T>> {
-        if envelope.expires_at.is_some_and(|at| at <= now) {
-            state.dead_letter(envelope, DeadReason::Expired, wakers);
-            return None;
-        }
-        let tag = state.next_tag;
-        let timer = self
-            .config
-            .ack_deadline
-            .map(|deadline| Deadline::Own(self.deadline_timer(tag, deadline)));
-        state.consumers.entry(consumer).or_default().unacked += 1;
-        Some(Self::fly(state, envelope, consumer, now, timer))
-    }
-
-    /// Puts `envelope` in flight under the next tag and returns its
-    /// delivery; the caller counts it in the consumer's `unacked` and
-    /// gives the tag `timer` (made for `state.next_tag`).
-    fn fly(
-        state: &mut State<T>,
-        mut envelope: Envelope<T>,
-        consumer: u64,
-        now: Instant,
-        timer: Option<Deadline>,
-    ) -> Handed<T> {
-        envelope.deliveries += 1;
-        let tag = state.next_tag;
-        state.next_tag += 1;
-        let delivery = Handed {
-            tag,
-            message: envelope.message.clone(),
-            deliveries: envelope.deliveries,
-            properties: envelope.properties.clone(),
-        };
-        state.in_flight.insert(
-            tag,
-            InFlight {
-                envelope,
-                consumer,
-                delivered_at: now,
-                timer,
-            },
-        );
-        delivery
-    }
-
-    /// Room was made: one waiting producer per free slot may go on.
-    fn wake_producers(&self, state: &mut State<T>, wakers: &mut Wakers) {
-        let room = self.config.capacity.saturating_sub(state.ready.len());
-        for _ in 0..room {
-            match state.room_waiters.pop_front() {
-                Some((_, waker)) => wakers.push(waker),
-                None => break,
-            }
-        }
-    }
-    // ANCHOR_END: dispatch
 }
 
 /// How a delivery ends, as the in-memory queue sees it: the consumer's

@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: one section of the specification, 2.3 (the
+// Promise Resolution Procedure), one test per clause in the spec's order,
+// as its siblings hold 2.1 and 2.2.
 //! 2.3 The Promise Resolution Procedure: resolving with itself, with a
 //! promise, with a thenable, and with a plain value.
 

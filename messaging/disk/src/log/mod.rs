@@ -10,168 +10,45 @@
 //! writes the record and returns its offset; [`Log::poll_sync`] (or
 //! [`Log::blocking_sync`]) completes once that offset is on disk.
 //! [`Log::blocking_append`] does both.
+//!
+//! # Files
+//!
+//! This file holds the [`Log`] and its public methods; the rest is one
+//! concern per file:
+//!
+//! - `options.rs`: [`Options`], [`SyncPolicy`] and [`Opened`];
+//! - `open.rs`: opening a directory (lock, recovery, first sync, syncer);
+//! - `append.rs`: the write path (append, roll, sync of the active segment);
+//! - `syncer.rs`: the group-commit thread;
+//! - `state.rs`: what the lock guards, and its waiters;
+//! - `segment.rs`: one segment file's bookkeeping;
+//! - `located.rs`: records by position, and reading them back;
+//! - `recovery.rs`: the scan on open, and what it repaired.
 
+mod append;
 mod located;
+mod open;
+mod options;
 mod recovery;
 mod segment;
 mod state;
 mod syncer;
 
 pub use self::located::Location;
+pub use self::options::{Opened, Options, SyncPolicy};
 pub use self::recovery::{Recovery, TornTail};
 
-use self::segment::Segment;
 use self::state::{State, Woken};
 use crate::error::{LogError, OpenError};
 use crate::frame;
-use crate::fs::{FileLock, FileSystem, SegmentFile, StdFs};
-use crate::sync::{Condvar, Mutex, MutexGuard, lock, wait};
+use crate::fs::{FileLock, FileSystem};
+use crate::sync::{Condvar, Mutex, lock, wait};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-// ANCHOR: sync_policy
-/// When the log calls `fdatasync`, and so what a crash can lose.
-///
-/// Whatever the policy, a crash never leaves a half-written record in the
-/// log: recovery cuts a torn tail off. The policies differ in what a
-/// *power cut* (or a kernel crash) loses; a killed process (`kill -9`)
-/// loses nothing that [`Log::append`] returned, since the kernel still
-/// writes what it was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncPolicy {
-    /// `append` writes the record and syncs before it returns, in the
-    /// caller's thread. Loses nothing `append` returned `Ok` for; costs a
-    /// sync per record, except that appends arriving while another's sync
-    /// is in flight wait for it, and share the next one.
-    Always,
-    /// `append` returns once the record is written; a background thread
-    /// syncs at most `max_delay` after the first record not yet synced,
-    /// covering every record written by then, and
-    /// [`poll_sync`](Log::poll_sync) completes once that sync has. Loses
-    /// records whose sync had not completed: never one that `poll_sync` /
-    /// `blocking_sync` confirmed. `Duration::ZERO` syncs as soon as the
-    /// previous sync is done, so the batch is whatever arrived meanwhile.
-    GroupCommit {
-        /// How long the syncer waits for more records before it syncs.
-        max_delay: Duration,
-    },
-    /// Never syncs (not even the directory): `poll_sync` completes at once
-    /// and confirms nothing. Survives a killed process; a power cut may lose
-    /// anything, segments included, and leave the log unopenable. For tests.
-    Never,
-}
-// ANCHOR_END: sync_policy
-
-impl Default for SyncPolicy {
-    /// Group commit without delay.
-    fn default() -> SyncPolicy {
-        SyncPolicy::GroupCommit {
-            max_delay: Duration::ZERO,
-        }
-    }
-}
-
-/// How to open a log: segment size, record size limit, sync policy.
-///
-/// # Examples
-///
-/// ```
-/// use std::path::Path;
-/// use weft_disk::fs::SimFs;
-/// use weft_disk::{Options, SyncPolicy};
-///
-/// let opened = Options::new()
-///     .segment_bytes(1 << 20)
-///     .max_record(64 << 10)
-///     .sync(SyncPolicy::Always)
-///     .open_in(SimFs::new(), Path::new("/queue"))?;
-/// let offset = opened.log.append(b"job 1")?;
-/// assert_eq!(offset, 0);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct Options {
-    segment_bytes: u64,
-    max_record: u32,
-    sync: SyncPolicy,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options::new()
-    }
-}
-
-impl Options {
-    /// 64 MiB segments, records up to 16 MiB, group commit without delay.
-    pub fn new() -> Options {
-        Options {
-            segment_bytes: 64 << 20,
-            max_record: 16 << 20,
-            sync: SyncPolicy::default(),
-        }
-    }
-
-    /// A segment rolls when the next record would take it past `bytes`; a
-    /// record longer than that gets a segment of its own (so 0 puts each
-    /// record in its own segment).
-    pub fn segment_bytes(mut self, bytes: u64) -> Options {
-        self.segment_bytes = bytes;
-        self
-    }
-
-    /// The longest payload [`Log::append`] takes; longer appends fail with
-    /// [`LogError::TooLong`]. At most [`frame::MAX_PAYLOAD`]. Records
-    /// already on disk are read whatever their length, so the limit can be
-    /// lowered between runs.
-    pub fn max_record(mut self, bytes: u32) -> Options {
-        self.max_record = bytes.min(frame::MAX_PAYLOAD);
-        self
-    }
-
-    /// When to sync; see [`SyncPolicy`].
-    pub fn sync(mut self, policy: SyncPolicy) -> Options {
-        self.sync = policy;
-        self
-    }
-
-    /// Opens (or creates) the log in `dir` on the real file system.
-    ///
-    /// # Errors
-    ///
-    /// As [`open_in`](Options::open_in).
-    pub fn open(self, dir: impl AsRef<Path>) -> Result<Opened, OpenError> {
-        self.open_in(StdFs, dir)
-    }
-
-    /// Opens (or creates) the log in `dir` on `fs`: takes the directory's
-    /// lock file, scans every segment, cuts a torn tail off the last one
-    /// (reported in [`Opened::recovery`]), and syncs what it found.
-    ///
-    /// # Errors
-    ///
-    /// [`OpenError::Locked`] if another log holds `dir`;
-    /// [`OpenError::Corrupt`] for a bad record that is not a torn tail
-    /// (nothing is changed on disk); [`OpenError::Gap`] if a segment is
-    /// missing; [`OpenError::Io`] if the file system fails.
-    pub fn open_in(self, fs: impl FileSystem, dir: impl AsRef<Path>) -> Result<Opened, OpenError> {
-        Log::open_with(Arc::new(fs), dir.as_ref(), self)
-    }
-}
-
-/// An opened log and what its recovery found.
-#[derive(Debug)]
-pub struct Opened {
-    /// The log.
-    pub log: Log,
-    /// What opening it found and repaired.
-    pub recovery: Recovery,
-}
 
 /// A record read back: its offset and payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,9 +105,6 @@ pub(crate) struct Shared {
     _lock: Box<dyn FileLock>,
 }
 
-/// The name of the lock file in a log's directory.
-const LOCK_FILE: &str = "LOCK";
-
 impl Log {
     /// Opens (or creates) the log in `dir` with the default [`Options`].
     ///
@@ -243,79 +117,6 @@ impl Log {
     /// See [`Log`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Opened, OpenError> {
         Options::new().open(dir)
-    }
-
-    fn open_with(fs: Arc<dyn FileSystem>, dir: &Path, options: Options) -> Result<Opened, OpenError> {
-        let durable = options.sync != SyncPolicy::Never;
-        fs.create_dir_all(dir)?;
-        if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty())
-            && durable
-        {
-            fs.sync_dir(parent)?;
-        }
-        let lock_file = match fs.lock(&crate::fs::join(dir, LOCK_FILE)) {
-            Ok(held) => held,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                return Err(OpenError::Locked { dir: dir.to_owned() });
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let (mut segments, mut recovery) = recovery::recover(&*fs, dir)?;
-        if segments.is_empty() {
-            let first = Segment::new(dir, 0);
-            fs.open(&first.path, true)?;
-            segments.push(first);
-            recovery.segments = 1;
-        }
-        let last = segments.len() - 1;
-        let active: Arc<dyn SegmentFile> = Arc::from(fs.open(&segments[last].path, false)?);
-        if durable {
-            // What the scan read may sit in the page cache only (the last
-            // run was killed before it synced): make it durable before the
-            // log confirms anything.
-            for segment in &segments[..last] {
-                fs.open(&segment.path, false)?.sync_data()?;
-            }
-            active.sync_data()?;
-            fs.sync_dir(dir)?;
-        }
-        for segment in &mut segments {
-            segment.synced_records = segment.records;
-            segment.synced_bytes = segment.bytes;
-        }
-        let end = segments[last].end();
-        let shared = Arc::new(Shared {
-            fs,
-            dir: dir.to_owned(),
-            state: Mutex::new(State {
-                segments,
-                active,
-                synced: end,
-                poisoned: None,
-                waiters: Vec::new(),
-                syncing: false,
-                pending_since: None,
-                shutdown: false,
-            }),
-            synced_changed: Condvar::new(),
-            work: Condvar::new(),
-            _lock: lock_file,
-            options,
-        });
-        let syncer = match shared.options.sync {
-            SyncPolicy::GroupCommit { max_delay } => {
-                let shared = Arc::clone(&shared);
-                let spawned = std::thread::Builder::new()
-                    .name("weft-disk-sync".into())
-                    .spawn(move || syncer::run(&shared, max_delay))?;
-                Some(spawned)
-            }
-            SyncPolicy::Always | SyncPolicy::Never => None,
-        };
-        Ok(Opened {
-            log: Log { shared, syncer },
-            recovery,
-        })
     }
 
     /// Appends `payload` as one record and returns its offset. Under
@@ -583,136 +384,6 @@ impl Shared {
             return Some(Ok(()));
         }
         None
-    }
-
-    /// The body of `append`: roll if needed, write, and sync or hand the
-    /// sync to the syncer, as the policy says.
-    fn append_locked(&self, bytes: &[u8], woken: &mut Woken) -> Result<Location, LogError> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(error) = &state.poisoned {
-                return Err(LogError::Poisoned(Arc::clone(error)));
-            }
-            let active_bytes = state.active_segment().bytes;
-            let full = active_bytes > 0
-                && active_bytes.saturating_add(bytes.len() as u64) > self.options.segment_bytes;
-            if !full {
-                break;
-            }
-            if state.syncing {
-                // A roll syncs the old segment itself: wait for the sync in
-                // flight to be applied first, then look again.
-                state = wait(&self.synced_changed, state);
-                continue;
-            }
-            self.roll(&mut state, woken)?;
-            break;
-        }
-        if let Err(error) = state.active.append(bytes) {
-            // Cut a partial write back out, or the next record would land
-            // behind garbage: corruption mid-segment on the next open.
-            let length = state.active_segment().bytes;
-            if let Err(cut) = state.active.set_len(length) {
-                woken.extend(state.poison(cut));
-            }
-            return Err(LogError::Io(Arc::new(error)));
-        }
-        let segment = state.active_segment();
-        let location = Location {
-            offset: segment.end(),
-            segment: segment.base,
-            position: segment.bytes,
-            len: bytes.len() as u64,
-        };
-        segment.records += 1;
-        segment.bytes += bytes.len() as u64;
-        let offset = location.offset;
-        match self.options.sync {
-            SyncPolicy::Never => Ok(location),
-            SyncPolicy::GroupCommit { .. } => {
-                state.pending_since.get_or_insert_with(Instant::now);
-                self.work.notify_one();
-                Ok(location)
-            }
-            SyncPolicy::Always => loop {
-                // A sync that another appender started after this write
-                // covers it; otherwise take the token and sync.
-                if offset < state.synced {
-                    return Ok(location);
-                }
-                if let Some(error) = &state.poisoned {
-                    return Err(LogError::Poisoned(Arc::clone(error)));
-                }
-                if state.syncing {
-                    state = wait(&self.synced_changed, state);
-                    continue;
-                }
-                state = self.sync_active(state, woken);
-                self.synced_changed.notify_all();
-            },
-        }
-    }
-
-    // ANCHOR: sync_active
-    /// Syncs the active file with the sync token (which must be free),
-    /// without the lock, and applies the outcome; the caller wakes `woken`
-    /// and notifies `synced_changed` once it drops the lock.
-    fn sync_active<'a>(
-        &'a self,
-        mut state: MutexGuard<'a, State>,
-        woken: &mut Woken,
-    ) -> MutexGuard<'a, State> {
-        state.syncing = true;
-        let point = state.sync_point();
-        let file = Arc::clone(&state.active);
-        drop(state);
-        let result = file.sync_data();
-        let mut state = lock(&self.state);
-        state.syncing = false;
-        woken.extend(match result {
-            Ok(()) => state.mark_synced(point),
-            Err(error) => state.poison(error),
-        });
-        state
-    }
-    // ANCHOR_END: sync_active
-
-    // ANCHOR: roll
-    /// Closes the active segment and opens the next: syncs the old one in
-    /// full (so every record below the new base is on disk), creates the
-    /// new file and syncs the directory so the file survives a power cut.
-    fn roll(&self, state: &mut State, woken: &mut Woken) -> Result<(), LogError> {
-        let durable = self.options.sync != SyncPolicy::Never;
-        let base = state.end();
-        if durable {
-            let point = state.sync_point();
-            if let Err(error) = state.active.sync_data() {
-                woken.extend(state.poison(error));
-                return Err(self.poisoned_error(state));
-            }
-            woken.extend(state.mark_synced(point));
-        }
-        let segment = Segment::new(&self.dir, base);
-        let file = self
-            .fs
-            .open(&segment.path, true)
-            .map_err(|error| LogError::Io(Arc::new(error)))?;
-        if durable && let Err(error) = self.fs.sync_dir(&self.dir) {
-            woken.extend(state.poison(error));
-            return Err(self.poisoned_error(state));
-        }
-        state.segments.push(segment);
-        state.active = Arc::from(file);
-        Ok(())
-    }
-    // ANCHOR_END: roll
-
-    fn poisoned_error(&self, state: &State) -> LogError {
-        let error = state
-            .poisoned
-            .clone()
-            .unwrap_or_else(|| Arc::new(io::Error::other("log poisoned")));
-        LogError::Poisoned(error)
     }
 }
 

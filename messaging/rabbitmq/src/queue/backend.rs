@@ -33,19 +33,30 @@
 //! a consumer whose stream failed subscribes anew in its next poll. A
 //! flight keeps its old channel, so its verdict fails once that channel
 //! is closed: the broker has requeued it.
+//!
+//! # Files
+//!
+//! This file holds the state, the way an operation is polled (`start`,
+//! `resume`) and [`Backend`] for [`Rabbit`], publishing included; the rest
+//! is one concern per file: `deliver.rs` (consumers and their deliveries),
+//! `settle.rs` (verdicts and ack deadlines), `dead.rs` (the dead-letter
+//! consumer).
+
+mod dead;
+mod deliver;
+mod settle;
 
 use super::amqp;
-use super::send::{io_error, publish, send_verdict};
+use super::send::publish;
 use super::topology::{Live, Topology, close_now};
 use crate::Error;
-use futures_core::Stream;
 use lapin::options::QueuePurgeOptions;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use weft_messaging::StoreError;
@@ -220,103 +231,6 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         }
         Some(polled)
     }
-
-    /// A delivery the broker made to `consumer`, recorded in flight; `None`
-    /// if its bytes do not decode (it is then rejected: dead-lettered).
-    fn hand(&self, consumer: u64, live: &Live, delivery: lapin::message::Delivery) -> Option<Handed<T>> {
-        let message = match self.shared.codec.decode(&delivery.data) {
-            Ok(message) => message,
-            Err(_) => {
-                let reject = Box::pin(send_verdict(live.clone(), delivery.delivery_tag, Verdict::Reject));
-                let _ = self.start(reject, None, |_, _| {});
-                return None;
-            }
-        };
-        let tag = self.next();
-        let deadline = self
-            .shared
-            .ack_deadline
-            .and_then(|d| self.shared.spawner.now().checked_add(d));
-        {
-            let mut state = lock(&self.shared.state);
-            state.flights.insert(
-                tag,
-                Flight {
-                    live: live.clone(),
-                    delivery_tag: delivery.delivery_tag,
-                    consumer,
-                    deadline,
-                },
-            );
-            state.consumer_stats.entry(consumer).or_default().in_hand += 1;
-        }
-        if let Some(deadline) = deadline {
-            self.watch(tag, deadline);
-        }
-        Some(Handed {
-            tag,
-            message,
-            deliveries: amqp::delivery_count(&delivery.properties, delivery.redelivered),
-            properties: amqp::from_amqp(&delivery.properties).map(Box::new),
-        })
-    }
-
-    /// Enforces delivery `tag`'s ack deadline: once it passes (as extended
-    /// meanwhile), gives the message back to the broker.
-    fn watch(&self, tag: u64, deadline: Instant) {
-        let shared = Arc::downgrade(&self.shared);
-        let spawner = self.shared.spawner.clone();
-        self.shared
-            .spawner
-            .spawn(watch_deadline(shared, spawner, tag, deadline));
-    }
-
-    /// Takes delivery `tag` out of flight, counting `verdict` for its
-    /// consumer.
-    fn land(&self, tag: u64, verdict: Verdict) -> Option<Flight> {
-        let mut state = lock(&self.shared.state);
-        let flight = state.flights.remove(&tag)?;
-        if verdict == Verdict::Ack {
-            state.acked += 1;
-        }
-        let stats = state.consumer_stats.entry(flight.consumer).or_default();
-        stats.in_hand = stats.in_hand.saturating_sub(1);
-        match verdict {
-            Verdict::Ack => stats.acked += 1,
-            Verdict::Nack { .. } | Verdict::NackAfter { .. } => stats.nacked += 1,
-            Verdict::Reject => stats.rejected += 1,
-            Verdict::Dropped => {}
-        }
-        Some(flight)
-    }
-}
-
-async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, mut deadline: Instant) {
-    loop {
-        spawner.sleep_until(deadline).await;
-        let Some(shared) = shared.upgrade() else { return };
-        let flight = {
-            let mut state = lock(&shared.state);
-            match state.flights.get(&tag).map(|flight| flight.deadline) {
-                // Settled, or its deadline lifted (extended past the clock).
-                None | Some(None) => return,
-                Some(Some(later)) if later > deadline => {
-                    deadline = later;
-                    continue;
-                }
-                Some(Some(_)) => {}
-            }
-            let Some(flight) = state.flights.remove(&tag) else {
-                return;
-            };
-            let stats = state.consumer_stats.entry(flight.consumer).or_default();
-            stats.in_hand = stats.in_hand.saturating_sub(1);
-            flight
-        };
-        drop(shared);
-        let _ = send_verdict(flight.live, flight.delivery_tag, Verdict::Dropped).await;
-        return;
-    }
 }
 
 impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
@@ -416,92 +330,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         cx: &mut Context<'_>,
         out: &mut dyn FnMut(Handed<T>),
     ) -> Poll<Result<Option<usize>, StoreError<()>>> {
-        let subscription = lock(&self.shared.state).consumers.get(&consumer).cloned();
-        let Some(subscription) = subscription else {
-            return Poll::Ready(Ok(None));
-        };
-        let closed = || self.shared.closed.load(Ordering::Acquire);
-        let mut sub = lock(&subscription);
-        let mut count = 0;
-        // Each turn (re)subscribes if needed and drains the stream; a loss
-        // of the channel or the connection starts another turn.
-        loop {
-            if sub.live.is_none() {
-                if closed() {
-                    return Poll::Ready(Ok(None));
-                }
-                let topology = self.shared.topology.clone();
-                let setup = sub.setup.get_or_insert_with(|| {
-                    Box::pin(async move { topology.subscribe(topology.name.clone()).await })
-                });
-                match setup.as_mut().poll(cx) {
-                    Poll::Pending => {
-                        sub.waker = Some(cx.waker().clone());
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(Err(err)) => {
-                        sub.setup = None;
-                        return Poll::Ready(Err(StoreError::NotStored {
-                            value: (),
-                            error: io::Error::other(err),
-                        }));
-                    }
-                    Poll::Ready(Ok(live)) => {
-                        sub.setup = None;
-                        sub.live = Some(live);
-                    }
-                }
-            }
-            let mut lost = false;
-            while count < max {
-                let Some((live, stream)) = sub.live.as_mut() else {
-                    break;
-                };
-                match Pin::new(stream).poll_next(cx) {
-                    Poll::Ready(Some(Ok(delivery))) => {
-                        if let Some(handed) = self.hand(consumer, live, delivery) {
-                            out(handed);
-                            count += 1;
-                        }
-                    }
-                    Poll::Ready(Some(Err(err))) => {
-                        // The channel failed: the broker requeues what it
-                        // held; resubscribe if it was a loss.
-                        let (live, _) = sub.live.take().expect("polled above");
-                        if live.is_lost() {
-                            self.shared.topology.lost(&live, err);
-                            lost = true;
-                        } else if count == 0 {
-                            return Poll::Ready(Err(StoreError::Unknown { error: io_error(err) }));
-                        }
-                        break;
-                    }
-                    Poll::Ready(None) => {
-                        // The broker cancelled the consumer: the queue was
-                        // deleted, or the connection is going.
-                        let (live, _) = sub.live.take().expect("polled above");
-                        if live.is_lost() {
-                            lost = true;
-                        } else if count == 0 {
-                            return Poll::Ready(Ok(None));
-                        }
-                        break;
-                    }
-                    Poll::Pending => break,
-                }
-            }
-            if count > 0 {
-                return Poll::Ready(Ok(Some(count)));
-            }
-            if !lost || closed() {
-                break;
-            }
-        }
-        if closed() {
-            return Poll::Ready(Ok(None));
-        }
-        sub.waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.deliver_batch(consumer, max, cx, out)
     }
 
     fn cancel_deliver(&self, consumer: u64) {
@@ -513,68 +342,16 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn remove_consumer(&self, consumer: u64) {
-        let (subscription, orphans) = {
-            let mut state = lock(&self.shared.state);
-            state.consumer_stats.remove(&consumer);
-            let orphans: Vec<u64> = state
-                .flights
-                .iter()
-                .filter(|(_, flight)| flight.consumer == consumer)
-                .map(|(tag, _)| *tag)
-                .collect();
-            let orphans: Vec<Flight> = orphans
-                .iter()
-                .filter_map(|tag| state.flights.remove(tag))
-                .collect();
-            (state.consumers.remove(&consumer), orphans)
-        };
-        // Their channel closes: the broker requeues them.
-        drop(orphans);
-        let live = subscription.and_then(|subscription| lock(&subscription).live.take());
-        if let Some((Live { channel, .. }, stream)) = live {
-            drop(stream);
-            let close = Box::pin(async move {
-                let _ = channel.close(200, "the consumer was dropped".into()).await;
-            });
-            let _ = self.start(close, None, |_, _| {});
-        }
+        self.unsubscribe(consumer)
     }
 
     fn poll_settle(
         &self,
         tag: u64,
         verdict: Verdict,
-        mut cx: Option<&mut Context<'_>>,
+        cx: Option<&mut Context<'_>>,
     ) -> Poll<Result<(), AckError>> {
-        if let Some(cx) = cx.as_deref_mut()
-            && let Some(polled) = self.resume(tag, cx, |state| &mut state.settles)
-        {
-            return polled;
-        }
-        let Some(flight) = self.land(tag, verdict) else {
-            return Poll::Ready(Err(AckError::NotInFlight));
-        };
-        if let Verdict::NackAfter { delay } = verdict {
-            // Held here for `delay`, then given back: see the module docs.
-            let shared = Arc::downgrade(&self.shared);
-            let spawner = self.shared.spawner.clone();
-            let at = spawner.now().checked_add(delay);
-            lock(&self.shared.state).delayed += 1;
-            self.shared.spawner.spawn(async move {
-                if let Some(at) = at {
-                    spawner.sleep_until(at).await;
-                }
-                let _ = send_verdict(flight.live, flight.delivery_tag, verdict).await;
-                if let Some(shared) = shared.upgrade() {
-                    lock(&shared.state).delayed -= 1;
-                }
-            });
-            return Poll::Ready(Ok(()));
-        }
-        let sending = Box::pin(send_verdict(flight.live, flight.delivery_tag, verdict));
-        self.start(sending, cx, |state, op| {
-            state.settles.insert(tag, op);
-        })
+        self.settle(tag, verdict, cx)
     }
 
     fn poll_extend_deadline(
@@ -583,27 +360,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
         extra: Duration,
         _cx: Option<&mut Context<'_>>,
     ) -> Poll<Result<(), AckError>> {
-        let Some(deadline) = self.shared.spawner.now().checked_add(extra) else {
-            // Too far to represent: no deadline.
-            return match lock(&self.shared.state).flights.get_mut(&tag) {
-                Some(flight) => {
-                    flight.deadline = None;
-                    Poll::Ready(Ok(()))
-                }
-                None => Poll::Ready(Err(AckError::NotInFlight)),
-            };
-        };
-        let watched = {
-            let mut state = lock(&self.shared.state);
-            let Some(flight) = state.flights.get_mut(&tag) else {
-                return Poll::Ready(Err(AckError::NotInFlight));
-            };
-            flight.deadline.replace(deadline).is_some()
-        };
-        if !watched {
-            self.watch(tag, deadline);
-        }
-        Poll::Ready(Ok(()))
+        self.extend_deadline(tag, extra)
     }
 
     fn close(&self) {
@@ -657,82 +414,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     }
 
     fn poll_dead_letter(&self, cx: Option<&Context<'_>>) -> Poll<Result<DeadLetter<T>, StoreError<()>>> {
-        let (polled, live) = {
-            let mut dead = lock(&self.shared.dead);
-            if let Some(cx) = cx {
-                dead.waker = Some(cx.waker().clone());
-            }
-            let waker = dead.waker.clone().unwrap_or_else(|| Waker::noop().clone());
-            let mut context = Context::from_waker(&waker);
-            let polled = loop {
-                if dead.live.is_none() {
-                    let topology = self.shared.topology.clone();
-                    let setup = dead.setup.get_or_insert_with(|| {
-                        Box::pin(async move { topology.subscribe(topology.dead.clone()).await })
-                    });
-                    match setup.as_mut().poll(&mut context) {
-                        Poll::Pending => break Poll::Pending,
-                        Poll::Ready(Err(err)) => {
-                            dead.setup = None;
-                            break Poll::Ready(Err(io::Error::other(err)));
-                        }
-                        Poll::Ready(Ok(live)) => {
-                            dead.setup = None;
-                            dead.live = Some(live);
-                        }
-                    }
-                }
-                let (live, stream) = dead.live.as_mut().expect("subscribed above");
-                match Pin::new(stream).poll_next(&mut context) {
-                    Poll::Pending => break Poll::Pending,
-                    Poll::Ready(Some(Ok(delivery))) => {
-                        break Poll::Ready(Ok((delivery, live.clone())));
-                    }
-                    Poll::Ready(Some(Err(err))) => {
-                        let (live, _) = dead.live.take().expect("polled above");
-                        if !live.is_lost() {
-                            break Poll::Ready(Err(io_error(err)));
-                        }
-                        self.shared.topology.lost(&live, err);
-                    }
-                    Poll::Ready(None) => {
-                        let (live, _) = dead.live.take().expect("polled above");
-                        if !live.is_lost() {
-                            break Poll::Ready(Err(io::Error::new(
-                                io::ErrorKind::NotConnected,
-                                "the broker cancelled the dead-letter consumer",
-                            )));
-                        }
-                    }
-                }
-            };
-            // The waiter got its answer; a `try_` that took a letter leaves
-            // the waiter registered (at worst, woken for nothing).
-            if polled.is_ready() && cx.is_some() {
-                dead.waker = None;
-            }
-            match polled {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(error)) => {
-                    return Poll::Ready(Err(StoreError::NotStored { value: (), error }));
-                }
-                Poll::Ready(Ok((delivery, live))) => (delivery, live),
-            }
-        };
-        let delivery = polled;
-        let take = Box::pin(send_verdict(live, delivery.delivery_tag, Verdict::Ack));
-        let _ = self.start(take, None, |_, _| {});
-        match self.shared.codec.decode(&delivery.data) {
-            Ok(message) => Poll::Ready(Ok(DeadLetter {
-                message,
-                reason: amqp::dead_reason(&delivery.properties),
-                history: Vec::new(),
-                properties: amqp::from_amqp(&delivery.properties),
-            })),
-            Err(e) => Poll::Ready(Err(StoreError::Unknown {
-                error: io::Error::new(io::ErrorKind::InvalidData, e),
-            })),
-        }
+        self.dead_letter(cx)
     }
 
     fn spawner(&self) -> Option<Spawner> {

@@ -1,3 +1,6 @@
+// Over ~600 lines on purpose: the queue contract against one private node,
+// one test per rule as in `messaging/tests/queue.rs`; every test shares the
+// node fixture and the helpers at the top, so the list stays in one file.
 //! weft's work queue on a quorum queue of the private node: the queue
 //! contract (publish / recv / ack, nack and redelivery counts, reject and
 //! the delivery limit into dead letters, TTLs, a dropped consumer, an ack

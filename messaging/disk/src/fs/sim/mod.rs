@@ -22,10 +22,18 @@
 //! test can line appends up behind a sync in progress.
 //!
 //! Directories are always durable (made by `create_dir_all`, never removed).
+//!
+//! # Files
+//!
+//! This file holds the model's state, [`SimFs`]'s fault controls and the
+//! [`FileSystem`] it implements; `power_cut.rs` builds the file system a
+//! crash leaves; `tests.rs` holds the model's own tests.
+
+mod power_cut;
 
 use super::{FileLock, FileSystem, SegmentFile};
 use crate::sync::{Condvar, Mutex, MutexGuard, lock, wait};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -175,59 +183,6 @@ impl SimFs {
         lock(&self.shared.state).dir_syncs
     }
 
-    /// The file system as a power cut at this moment leaves it, with the
-    /// unsynced part chosen by `seed`: durable entries and synced bytes
-    /// survive; each unsynced entry change survives or not, and each file
-    /// keeps a prefix of its unsynced bytes (possibly cutting a record in
-    /// two). The new file system has no locks and no faults set; this one
-    /// is left as it was.
-    pub fn power_cut(&self, seed: u64) -> SimFs {
-        let state = lock(&self.shared.state);
-        let mut rng = XorShift::new(seed);
-        let mut entries: BTreeMap<PathBuf, usize> = BTreeMap::new();
-        let paths: BTreeSet<&PathBuf> = state.live.keys().chain(state.durable.keys()).collect();
-        for path in paths {
-            let live = state.live.get(path);
-            let durable = state.durable.get(path);
-            let survivor = if live == durable || rng.coin() {
-                durable
-            } else {
-                live
-            };
-            if let Some(&node) = survivor {
-                entries.insert(path.clone(), node);
-            }
-        }
-        let mut nodes = Vec::new();
-        let mut renumber = HashMap::new();
-        let mut live = BTreeMap::new();
-        for (path, node) in entries {
-            let id = *renumber.entry(node).or_insert_with(|| {
-                let content = crash_image(&state.nodes[node], &mut rng);
-                nodes.push(Node {
-                    data: content.clone(),
-                    synced: content,
-                    dropped: None,
-                });
-                nodes.len() - 1
-            });
-            live.insert(path, id);
-        }
-        let after = State {
-            nodes,
-            dirs: state.dirs.clone(),
-            durable: live.clone(),
-            live,
-            ..State::default()
-        };
-        SimFs {
-            shared: Arc::new(Shared {
-                state: Mutex::new(after),
-                changed: Condvar::new(),
-            }),
-        }
-    }
-
     /// Parks a sync while syncs are held; then takes one injected failure
     /// of its kind (a directory's or a file's), if any is set.
     fn begin_sync(&self, dir: bool) -> (MutexGuard<'_, State>, bool) {
@@ -252,31 +207,6 @@ impl SimFs {
         (state, fail)
     }
 }
-
-// ANCHOR: crash_image
-/// What a power cut leaves of `node`: its synced bytes and a random prefix
-/// of what was written after them; a truncation not yet synced may or may
-/// not have happened.
-fn crash_image(node: &Node, rng: &mut XorShift) -> Vec<u8> {
-    let common = node
-        .synced
-        .iter()
-        .zip(&node.data)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let keep = common + rng.below(node.data.len() - common + 1);
-    let mut image = node.data[..keep].to_vec();
-    if keep < node.synced.len() && rng.coin() {
-        image.extend_from_slice(&node.synced[keep..]);
-    }
-    if let Some((start, end)) = node.dropped {
-        for byte in image.iter_mut().take(end).skip(start) {
-            *byte = 0;
-        }
-    }
-    image
-}
-// ANCHOR_END: crash_image
 
 impl FileSystem for SimFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
@@ -470,146 +400,5 @@ impl Drop for SimLock {
     }
 }
 
-/// xorshift64*, enough to pick cut points; seed 0 is mapped to 1.
-#[derive(Debug)]
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> XorShift {
-        XorShift(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn setup() -> (SimFs, PathBuf) {
-        let fs = SimFs::new();
-        let dir = PathBuf::from("/d");
-        fs.create_dir_all(&dir).unwrap();
-        (fs, dir)
-    }
-
-    #[test]
-    fn unsynced_file_may_vanish_and_synced_entry_stays() {
-        let (fs, dir) = setup();
-        let a = fs.open(&dir.join("a"), true).unwrap();
-        a.append(b"x").unwrap();
-        a.sync_data().unwrap();
-        let mut vanished = 0;
-        for seed in 0..64 {
-            if fs.power_cut(seed).read(&dir.join("a")).is_err() {
-                vanished += 1;
-            }
-        }
-        assert!(
-            vanished > 0 && vanished < 64,
-            "the entry is random before sync_dir: {vanished}"
-        );
-        fs.sync_dir(&dir).unwrap();
-        for seed in 0..64 {
-            assert_eq!(fs.power_cut(seed).read(&dir.join("a")).unwrap(), b"x");
-        }
-    }
-
-    #[test]
-    fn power_cut_keeps_synced_and_a_prefix_of_the_rest() {
-        let (fs, dir) = setup();
-        let a = fs.open(&dir.join("a"), true).unwrap();
-        fs.sync_dir(&dir).unwrap();
-        a.append(b"0123").unwrap();
-        a.sync_data().unwrap();
-        a.append(b"456789").unwrap();
-        let mut lengths = BTreeSet::new();
-        for seed in 0..200 {
-            let image = fs.power_cut(seed).read(&dir.join("a")).unwrap();
-            assert!(b"0123456789".starts_with(&image) && image.len() >= 4);
-            lengths.insert(image.len());
-        }
-        assert_eq!(lengths.len(), 7, "every cut point from 4 to 10 bytes shows up");
-    }
-
-    #[test]
-    fn remove_and_rename_are_durable_only_after_sync_dir() {
-        let (fs, dir) = setup();
-        fs.open(&dir.join("a"), true).unwrap();
-        fs.sync_dir(&dir).unwrap();
-        fs.rename(&dir.join("a"), &dir.join("b")).unwrap();
-        assert!(fs.read(&dir.join("a")).is_err());
-        let undone = (0..64)
-            .filter(|&s| fs.power_cut(s).read(&dir.join("a")).is_ok())
-            .count();
-        assert!(undone > 0);
-        fs.sync_dir(&dir).unwrap();
-        fs.remove(&dir.join("b")).unwrap();
-        fs.sync_dir(&dir).unwrap();
-        for seed in 0..16 {
-            assert!(fs.power_cut(seed).list(&dir).unwrap().is_empty());
-        }
-    }
-
-    #[test]
-    fn failed_sync_drops_the_dirty_data_and_a_retry_lies() {
-        let (fs, dir) = setup();
-        let a = fs.open(&dir.join("a"), true).unwrap();
-        fs.sync_dir(&dir).unwrap();
-        a.append(b"ok").unwrap();
-        a.sync_data().unwrap();
-        a.append(b"lost").unwrap();
-        fs.fail_syncs(1);
-        assert_eq!(a.sync_data().unwrap_err().kind(), io::ErrorKind::Other);
-        assert_eq!(fs.read(&dir.join("a")).unwrap(), b"oklost", "still readable");
-        a.sync_data().unwrap();
-        assert_eq!(fs.power_cut(1).read(&dir.join("a")).unwrap(), b"ok\0\0\0\0");
-    }
-
-    #[test]
-    fn full_disk_writes_what_fits() {
-        let (fs, dir) = setup();
-        fs.set_capacity(Some(5));
-        let a = fs.open(&dir.join("a"), true).unwrap();
-        a.append(b"abc").unwrap();
-        let error = a.append(b"defg").unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::StorageFull);
-        assert_eq!(a.size().unwrap(), 5);
-        a.set_len(3).unwrap();
-        assert_eq!(fs.read(&dir.join("a")).unwrap(), b"abc");
-    }
-
-    #[test]
-    fn a_lock_is_exclusive_until_dropped() {
-        let (fs, dir) = setup();
-        let held = fs.lock(&dir.join("LOCK")).unwrap();
-        let error = fs.lock(&dir.join("LOCK")).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
-        drop(held);
-        fs.lock(&dir.join("LOCK")).unwrap();
-    }
-
-    #[test]
-    fn paths_outside_known_dirs_are_errors_not_panics() {
-        let fs = SimFs::new();
-        assert!(fs.open(Path::new("/nowhere/a"), true).is_err());
-        assert!(fs.list(Path::new("/nowhere")).is_err());
-        assert!(fs.sync_dir(Path::new("/nowhere")).is_err());
-        assert!(fs.remove(Path::new("/nowhere/a")).is_err());
-    }
-}
+mod tests;
