@@ -22,6 +22,15 @@ async fn spawned_thread() -> (ThreadId, Option<String>) {
     .unwrap()
 }
 
+/// Where a task spawned by a task ran. On a multi-thread runtime the
+/// thread in `block_on` runs the task its future hands off, as the
+/// `block_on_runs_tasks` setting says, so [`spawned_thread`] called from
+/// the test's body would report that thread; a task's own spawn is left to
+/// the workers.
+async fn spawned_by_a_task() -> (ThreadId, Option<String>) {
+    weft::spawn(spawned_thread()).await.unwrap()
+}
+
 #[weft::test]
 async fn test_defaults_to_current_thread() {
     let (id, _) = spawned_thread().await;
@@ -36,7 +45,7 @@ async fn current_thread_runs_tasks_on_the_test_thread() {
 
 #[weft::test(flavor = "multi_thread")]
 async fn multi_thread_runs_tasks_on_workers() {
-    let (id, name) = spawned_thread().await;
+    let (id, name) = spawned_by_a_task().await;
     assert_ne!(id, thread::current().id());
     assert_eq!(name.as_deref(), Some("weft-worker"));
 }
@@ -60,18 +69,29 @@ fn rendezvous(arrived: &(Mutex<usize>, Condvar), n: usize) -> bool {
 #[weft::test(flavor = "multi_thread", worker_threads = 3)]
 async fn worker_threads_sets_the_count() {
     // Three tasks that each hold their worker until all three have arrived
-    // meet only if three workers run at once.
+    // meet only if three workers run at once. They are spawned by a task,
+    // so the thread in `block_on` (which runs what its future hands off)
+    // is not one of them.
     let arrived = Arc::new((Mutex::new(0), Condvar::new()));
-    let tasks: Vec<_> = (0..3)
-        .map(|_| {
-            let arrived = Arc::clone(&arrived);
-            weft::spawn(async move { (rendezvous(&arrived, 3), thread::current().id()) })
-        })
-        .collect();
+    let met = weft::spawn(async move {
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let arrived = Arc::clone(&arrived);
+                weft::spawn(async move { (rendezvous(&arrived, 3), thread::current().id()) })
+            })
+            .collect();
+        let mut met = Vec::new();
+        for task in tasks {
+            met.push(task.await.unwrap());
+        }
+        met
+    })
+    .await
+    .unwrap();
     let mut ids = HashSet::new();
-    for task in tasks {
-        let (met, id) = task.await.unwrap();
+    for (met, id) in met {
         assert!(met, "three tasks never ran at once");
+        assert_ne!(id, thread::current().id());
         ids.insert(id);
     }
     assert_eq!(ids.len(), 3);
@@ -181,7 +201,7 @@ async fn main_that_fails() -> Result<u32, std::num::ParseIntError> {
 
 #[weft::main]
 async fn main_defaults_to_multi_thread() -> Option<String> {
-    spawned_thread().await.1
+    spawned_by_a_task().await.1
 }
 
 #[test]

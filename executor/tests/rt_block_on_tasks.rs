@@ -242,6 +242,37 @@ fn polls_of_tasks_count_towards_the_driver_turn() {
 }
 
 #[test]
+fn with_block_on_runs_tasks_off_every_task_runs_on_a_worker() {
+    within_seconds(20, "opt-out", || {
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .block_on_runs_tasks(false)
+            .build()
+            .unwrap();
+        let main = std::thread::current().id();
+        let served_here = rt.block_on(async move {
+            let (tx, mut rx) = support::channel::<(u32, support::Sender<u32>)>();
+            let server = weft_executor::spawn(async move {
+                let mut served_here = 0;
+                while let Some((n, reply)) = rx.recv().await {
+                    served_here += u32::from(std::thread::current().id() == main);
+                    reply.send(n + 1);
+                }
+                served_here
+            });
+            for n in 0..100 {
+                let (reply_tx, reply_rx) = support::oneshot();
+                tx.send((n, reply_tx));
+                assert_eq!(reply_rx.await, Some(n + 1));
+            }
+            drop(tx);
+            server.await.unwrap()
+        });
+        assert_eq!(served_here, 0);
+    });
+}
+
+#[test]
 fn a_runtime_shut_down_runs_no_task_on_a_block_on_thread() {
     within_seconds(20, "shutdown", || {
         let rt = Runtime::builder().worker_threads(1).build().unwrap();

@@ -239,6 +239,29 @@ impl Builder {
         self
     }
 
+    #[doc = weft_executor::__builder_doc!(block_on_runs_tasks)]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder()
+    ///     .block_on_runs_tasks(false)
+    ///     .build()
+    ///     .unwrap();
+    /// // Spawned and awaited by the `block_on` future, the task still runs
+    /// // on a worker.
+    /// let name = rt.block_on(async {
+    ///     weft::spawn(async { std::thread::current().name().map(str::to_owned) })
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(name.as_deref(), Some("weft-worker"));
+    /// ```
+    pub fn block_on_runs_tasks(&mut self, enabled: bool) -> &mut Self {
+        self.executor.block_on_runs_tasks(enabled);
+        self
+    }
+
     #[doc = weft_executor::__builder_doc!(on_thread_start)]
     ///
     /// The reactor is entered before `f` runs, so `f` may create timers and

@@ -56,6 +56,9 @@ macro_rules! __builder_doc {
     (event_interval) => {
         "Scheduler ticks between non-blocking polls of the driver (I/O events and due timers) while work is ready (61 by default): a tick is a task's poll, or a poll of a `block_on` future that woke itself. `build` rejects zero."
     };
+    (block_on_runs_tasks) => {
+        "Whether the thread in a multi-thread runtime's `block_on` runs a task its future hands off (true by default): after a poll of the future that spawned or woke a task, that thread runs one queued task itself, so a `main` that sends a request to a task and awaits the reply gets it without waking a worker and sleeping. With `false` it only sleeps while the future waits, as tokio's does, and every task runs on a worker thread (named by `thread_name`). Ignored by the current-thread runtime, whose `block_on` thread runs all its tasks."
+    };
     (spin_before_park) => {
         "Extra rounds an idle worker searches for work before it parks (0 by default: measured, spinning does not pay; see `benches/RESULTS.md`)."
     };
@@ -97,6 +100,7 @@ pub struct Builder {
     global_queue_interval: u32,
     event_interval: u32,
     spin_before_park: u32,
+    block_on_runs_tasks: bool,
     driver: Option<Arc<dyn Park>>,
     hooks: ThreadHooks,
 }
@@ -114,6 +118,7 @@ impl Builder {
             global_queue_interval: 61,
             event_interval: 61,
             spin_before_park: 0,
+            block_on_runs_tasks: true,
             driver: None,
             hooks: ThreadHooks::default(),
         }
@@ -227,6 +232,12 @@ impl Builder {
         self
     }
 
+    #[doc = crate::__builder_doc!(block_on_runs_tasks)]
+    pub fn block_on_runs_tasks(&mut self, enabled: bool) -> &mut Self {
+        self.block_on_runs_tasks = enabled;
+        self
+    }
+
     /// The driver idle workers park in (I/O and timers). Without one, they
     /// park on condition variables.
     pub fn driver(&mut self, driver: Arc<dyn Park>) -> &mut Self {
@@ -269,6 +280,7 @@ impl Builder {
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             spin_before_park: self.spin_before_park,
+            block_on_runs_tasks: self.block_on_runs_tasks,
         };
         let name = self.thread_name.clone();
         let blocking = BlockingPool::new(PoolConfig {
@@ -333,6 +345,7 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("spin_before_park", &self.spin_before_park)
+            .field("block_on_runs_tasks", &self.block_on_runs_tasks)
             .field("driver", &self.driver.is_some())
             .field("on_thread_start", &self.hooks.start.is_some())
             .field("on_thread_stop", &self.hooks.stop.is_some())

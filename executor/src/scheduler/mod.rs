@@ -33,6 +33,9 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     /// Extra search rounds before an idle worker parks.
     pub(crate) spin_before_park: u32,
+    /// The thread in a multi-thread `block_on` runs the task its future
+    /// hands off.
+    pub(crate) block_on_runs_tasks: bool,
 }
 
 /// A reference to one runtime's scheduler.
@@ -131,7 +134,10 @@ impl Handle {
     pub(crate) fn block_on_core(&self) -> Option<Core> {
         match self {
             Handle::CurrentThread(_) => None,
-            Handle::MultiThread(h) => Some(Core::BlockOn(multi_thread::BlockOnCore::new(h))),
+            Handle::MultiThread(h) if h.config.block_on_runs_tasks => {
+                Some(Core::BlockOn(multi_thread::BlockOnCore::new(h)))
+            }
+            Handle::MultiThread(_) => None,
         }
     }
 
