@@ -107,13 +107,15 @@ fn run_until_cut(seed: u64, rng: &mut Rng, told: &mut Told) -> SimFs {
     })
 }
 
+/// Every event the reopened bus holds, by place and offset.
+type Events = BTreeMap<(Place, u64), u64>;
+
+/// The committed offsets the reopened bus holds, by group and place.
+type Commits = BTreeMap<(&'static str, Place), u64>;
+
 /// What the reopened bus holds: every event by place and offset, and the
 /// committed offsets.
-fn reopen(
-    fs: SimFs,
-    seed: u64,
-    told: &Told,
-) -> (BTreeMap<(Place, u64), u64>, BTreeMap<(&'static str, Place), u64>) {
+fn reopen(fs: SimFs, seed: u64, told: &Told) -> (Events, Commits) {
     let disk = DiskOptions::new().file_system(fs);
     let restored: Restored<u64> = EventBus::builder()
         .retention(1 << 20)

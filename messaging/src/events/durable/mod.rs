@@ -114,8 +114,11 @@ struct Shared<T> {
     topics: Mutex<HashMap<String, Vec<Arc<DiskLog<T>>>>>,
     /// By (group, topic, partition): the offset, and the meta log offset
     /// of the commit record that set it.
-    commits: Mutex<HashMap<(String, String, u32), (Offset, u64)>>,
+    commits: Mutex<HashMap<CommitKey, (Offset, u64)>>,
 }
+
+/// A group commit's key: (group, topic, partition).
+type CommitKey = (String, String, u32);
 
 impl<T> Clone for Durable<T> {
     fn clone(&self) -> Self {
