@@ -11,12 +11,14 @@
 //! [`Log::blocking_sync`]) completes once that offset is on disk.
 //! [`Log::blocking_append`] does both.
 
+mod layout;
 mod located;
 mod recovery;
 mod segment;
 mod state;
 mod syncer;
 
+pub use self::layout::SegmentInfo;
 pub use self::located::Location;
 pub use self::recovery::{Recovery, TornTail};
 
