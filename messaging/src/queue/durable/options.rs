@@ -96,8 +96,8 @@ impl DiskOptions {
     /// [`Overflow::Wait`](crate::queue::Overflow::Wait), and otherwise fails
     /// with [`StoreError::NotStored`](crate::StoreError) whose I/O error
     /// (kind `StorageFull`) holds a [`DiskFull`]. Records other than
-    /// publishes (acks, deliveries) may still be written past it, since
-    /// they are what lets compaction free space.
+    /// publishes (acks, deliveries, compaction's copies) may still be
+    /// written past it, since they are what lets compaction free space.
     pub fn max_bytes(mut self, bytes: u64) -> DiskOptions {
         self.max_bytes = Some(bytes);
         self
@@ -114,7 +114,8 @@ impl DiskOptions {
     /// segment once the copies are synced frees the rest of it. A lower
     /// percentage copies less often and leaves more garbage on disk; a
     /// higher one frees more and writes more: at 25 %, a copy-forward
-    /// writes at most a quarter of what it frees.
+    /// writes about a quarter of what it frees (a copy is 13 bytes longer
+    /// than the publish it copies).
     ///
     /// # Examples
     ///
