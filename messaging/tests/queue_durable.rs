@@ -1,6 +1,6 @@
 //! What only the durable queue does (#23): a restart brings back ready,
 //! in-flight and dead-lettered messages; a torn tail is cut and reported;
-//! settled segments are deleted; a disk bound refuses or holds publishes;
+//! settled segments are deleted (copy-forward: `queue_compaction.rs`); a disk bound refuses or holds publishes;
 //! concurrent publishes share a sync; a failed sync is never reported as
 //! success. The contract every backend keeps runs in `queue.rs`,
 //! `queue_features.rs` and `queue_model.rs`, over both backends.
@@ -173,7 +173,10 @@ fn a_torn_tail_is_cut_and_reported_and_the_rest_restored() {
 fn segments_whose_messages_all_settled_are_deleted() {
     let fs = SimFs::new();
     weft::block_on(async {
-        let restored: Restored<u64> = open(&fs, &Queue::builder(), always().segment_bytes(100));
+        // Without copy-forward (tests/queue_compaction.rs), a segment with a
+        // live message in it stays.
+        let disk = always().segment_bytes(100).copy_forward_at(0);
+        let restored: Restored<u64> = open(&fs, &Queue::builder(), disk);
         let (queue, backend) = (restored.queue, restored.backend);
         let producer = queue.producer();
         for n in 0..40 {

@@ -11,7 +11,9 @@
 //! - nothing is in the queue that was never published, and nothing twice.
 //!
 //! The queue carries over from one round to the next, so each child also
-//! consumes what earlier ones left. 50 rounds by default,
+//! consumes what earlier ones left. Its segments are small (1 KiB), so
+//! compaction deletes segments and copies live messages forward (requeued
+//! and dropped deliveries stay live) while the children are killed. 50 rounds by default,
 //! `WEFT_QUEUE_KILL_ITERATIONS=1000` for more.
 
 mod queue_support;
@@ -21,7 +23,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use weft::queue::Queue;
+use weft::queue::{DiskOptions, Queue};
 use weft_test_support::Rng;
 
 const CHILD_DIR: &str = "WEFT_QUEUE_KILL_CHILD_DIR";
@@ -38,6 +40,11 @@ fn builder() -> weft::queue::Builder {
     builder
 }
 
+/// Small segments, so that compaction runs.
+fn disk() -> DiskOptions {
+    DiskOptions::new().segment_bytes(1024)
+}
+
 /// The child's body; a no-op test unless the parent set the variables.
 #[test]
 fn kill_child() {
@@ -47,7 +54,7 @@ fn kill_child() {
     let mut next: u64 = first.parse().unwrap();
     let mut rng = Rng(next | 1);
     weft::block_on(async {
-        let queue: Queue<u64> = builder().open_durable(&dir, Bytes).unwrap().queue;
+        let queue: Queue<u64> = builder().open_durable_with(&dir, Bytes, &disk()).unwrap().queue;
         let producer = queue.producer();
         let mut consumer = queue.consumer();
         loop {
@@ -114,7 +121,7 @@ impl Told {
 fn contents(dir: &PathBuf, round: u64) -> Vec<u64> {
     weft::block_on(async {
         let restored = builder()
-            .open_durable(dir, Bytes)
+            .open_durable_with(dir, Bytes, &disk())
             .unwrap_or_else(|e| panic!("round {round}: the queue does not open: {e}"));
         let queue: Queue<u64> = restored.queue;
         let mut consumer = queue.consumer();

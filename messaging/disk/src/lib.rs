@@ -36,4 +36,4 @@ mod sync;
 
 pub use self::crc32c::checksum as crc32c;
 pub use self::error::{LogError, OpenError};
-pub use self::log::{Location, Log, Opened, Options, Record, Recovery, SyncPolicy, TornTail};
+pub use self::log::{Location, Log, Opened, Options, Record, Recovery, SegmentInfo, SyncPolicy, TornTail};

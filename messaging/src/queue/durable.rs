@@ -35,11 +35,21 @@
 //! and the log's lock are never held while calling into the memory queue,
 //! and `book` is never held across I/O.
 //!
-//! Compaction removes the segments that end before the oldest message
-//! still in the queue (a message that left counts until the record saying
-//! so is synced: `book.leaving`), and before any publish being appended (each notes
-//! the log's end in `book.writing` before it appends, so a segment that
-//! may hold its record is kept).
+//! Compaction ([`compact`]) removes the segments that end before the
+//! oldest record holding a message still in the queue (a message that left
+//! counts until the record saying so is synced: `book.leaving`), and before
+//! any publish being appended (each notes the log's end in `book.writing`
+//! before it appends, so a segment that may hold its record is kept); and
+//! when the oldest segment is mostly garbage, it copies the live messages
+//! in it forward first (a `Moved` record each, keeping the message's
+//! sequence number), so that one long-lived message does not pin the whole
+//! log behind it.
+//!
+//! The book mirrors what replay would rebuild from the records written so
+//! far (each message's delivery count, whether it is dead-lettered, which
+//! record holds it): [`Inner::journal`] applies each record it writes to
+//! the book under `order`, so a copy, also made under `order`, carries
+//! exactly the state of the records before it.
 //!
 //! Recovery on open replays the log ([`recover`]): every message published
 //! and not acked, taken from the dead-letter queue, purged or withdrawn
@@ -47,6 +57,7 @@
 //! otherwise, with its delivery count (so a message in flight at the crash
 //! comes back redelivered).
 
+mod compact;
 mod options;
 mod publish;
 pub(crate) mod record;
@@ -55,14 +66,14 @@ mod settle;
 
 pub use self::options::{DiskFull, DiskOptions, OpenDurableError, Restored};
 
-use self::record::{Ended, Why};
+use self::record::{Ended, Entry, Why};
 use super::backend::{Backend, Handed, PublishOp, Verdict};
 use super::memory::{Change, Memory, Observer};
-use super::{AckError, ConsumerStats, DeadLetter, Overflow, PublishError, Stats};
+use super::{AckError, ConsumerStats, DeadLetter, DeadReason, Overflow, PublishError, Stats};
 use crate::StoreError;
 use crate::codec::Codec;
 use crate::loom::{Mutex, lock};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -94,7 +105,13 @@ use weft_primitives::spawner::Spawner;
 ///
 /// Compaction deletes a segment file once every message published in it
 /// and before it has left the queue (acked, taken from the dead-letter
-/// queue, purged) and the records saying so are synced.
+/// queue, purged) and the records saying so are synced. When the oldest
+/// segment is mostly garbage (its live messages take at most
+/// [`DiskOptions::copy_forward_at`] percent of it, 25 by default), those
+/// messages are copied to the end of the log first, keeping their identity,
+/// delivery count and properties, and the segment is deleted once the
+/// copies are synced. That costs the thread that triggered it (an ack, a
+/// dead letter taken, a purge) one `fdatasync`, as a segment roll does.
 ///
 /// Where it differs from [`Memory`]: a publish completes only once its
 /// record is synced; a message's delivery history (who, when) is not kept
@@ -133,6 +150,9 @@ struct Inner<T> {
     max_bytes: Option<u64>,
     /// False under `SyncPolicy::Never`, where nothing is ever synced.
     syncs: bool,
+    /// Copy the oldest segment's live messages forward when they take at
+    /// most this percentage of its bytes (0: never).
+    copy_at: u8,
     book: Mutex<Book<T>>,
     /// What the memory queue did on its own, not yet journaled.
     notes: Arc<Mutex<Vec<(u64, Change)>>>,
@@ -149,8 +169,14 @@ struct Book<T> {
     next_ticket: u64,
     /// Acks awaiting their sync: tag to the ack record's offset.
     settling: HashMap<u64, u64>,
-    /// Sequence numbers of the messages still in the queue.
-    live: BTreeSet<u64>,
+    /// The messages still in the queue, by sequence number.
+    live: HashMap<u64, Live>,
+    /// The offsets of the records holding them, to their sequence numbers.
+    carriers: BTreeMap<u64, u64>,
+    /// A compaction is copying messages forward.
+    copying: bool,
+    /// Messages copied forward so far.
+    copied: u64,
     /// Messages that left, with the offset of the record saying so: they
     /// leave `live` (so compaction may delete their segment) only once
     /// that record is synced, lest a power cut lose both.
@@ -164,6 +190,52 @@ struct Book<T> {
     /// The log's end when each publish now appending began: its record
     /// lands at or after it, so compaction keeps what follows.
     writing: Vec<u64>,
+}
+
+/// A message still in the queue, as replay would find it from the records
+/// written so far.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    /// The offset of the record holding it: its publish, or its latest copy.
+    carrier: u64,
+    /// Its `Delivered` records since it was published or redriven.
+    deliveries: u32,
+    /// Dead-lettered, and why.
+    dead: Option<DeadReason>,
+}
+
+impl<T> Book<T> {
+    /// Message `seq`, held by the record at `carrier`, is in the queue.
+    fn admit(&mut self, seq: u64, carrier: u64, deliveries: u32, dead: Option<DeadReason>) {
+        if let Some(known) = self.live.get(&seq) {
+            self.carriers.remove(&known.carrier);
+        }
+        self.live.insert(
+            seq,
+            Live {
+                carrier,
+                deliveries,
+                dead,
+            },
+        );
+        self.carriers.insert(carrier, seq);
+    }
+
+    /// Message `seq` has left the queue, for good.
+    fn forget(&mut self, seq: u64) {
+        if let Some(known) = self.live.remove(&seq) {
+            self.carriers.remove(&known.carrier);
+        }
+    }
+
+    /// Message `seq`, if still here, is now held by the record at `carrier`.
+    fn relocate(&mut self, seq: u64, carrier: u64) {
+        if let Some(known) = self.live.get_mut(&seq) {
+            self.carriers.remove(&known.carrier);
+            known.carrier = carrier;
+            self.carriers.insert(carrier, seq);
+        }
+    }
 }
 
 /// Where a publish stands.
@@ -190,8 +262,7 @@ impl<T: Clone + Send + 'static> Durable<T> {
         log: Log,
         codec: Box<dyn Codec<T>>,
         overflow: Overflow,
-        max_bytes: Option<u64>,
-        syncs: bool,
+        disk: &DiskOptions,
     ) -> Durable<T> {
         Durable {
             inner: Arc::new(Inner {
@@ -199,14 +270,18 @@ impl<T: Clone + Send + 'static> Durable<T> {
                 log,
                 codec,
                 overflow,
-                max_bytes,
-                syncs,
+                max_bytes: disk.bound(),
+                syncs: disk.syncs(),
+                copy_at: disk.copy_at(),
                 book: Mutex::new(Book {
                     tags: HashMap::new(),
                     publishes: HashMap::new(),
                     next_ticket: 0,
                     settling: HashMap::new(),
-                    live: BTreeSet::new(),
+                    live: HashMap::new(),
+                    carriers: BTreeMap::new(),
+                    copying: false,
+                    copied: 0,
                     leaving: Vec::new(),
                     sizes: VecDeque::new(),
                     used: 0,
@@ -230,6 +305,12 @@ impl<T: Clone + Send + 'static> Durable<T> {
     pub fn disk_bytes(&self) -> u64 {
         lock(&self.inner.book).used
     }
+
+    /// Messages compaction has copied forward since the queue was opened
+    /// (a message copied twice counts twice).
+    pub fn copied_forward(&self) -> u64 {
+        lock(&self.inner.book).copied
+    }
 }
 
 impl<T: Clone + Send + 'static> Inner<T> {
@@ -252,81 +333,64 @@ impl<T: Clone + Send + 'static> Inner<T> {
         Ok(offset)
     }
 
-    /// Journals the memory queue's notes, then `records`, in order.
+    /// Journals the memory queue's notes, then `records`, in order, each
+    /// applied to the book as it is written ([`mirror`](Inner::mirror)).
     /// Returns the offset of the last of `records`.
     fn journal(&self, records: &[Vec<u8>]) -> Result<Option<u64>, LogError> {
         let _order = lock(&self.order);
         let notes = std::mem::take(&mut *lock(&self.notes));
         for (seq, change) in notes {
-            let (payload, leaves) = match change {
-                Change::Dead(reason) => (record::dead(seq, reason), false),
-                Change::DeadlineExpired => (record::verdict(seq, Ended::DeadlineExpired), false),
-                Change::Purged => (record::left(seq, Why::Purged), true),
-                Change::Deduplicated => (record::left(seq, Why::Duplicate), true),
+            let payload = match change {
+                Change::Dead(reason) => record::dead(seq, reason),
+                Change::DeadlineExpired => record::verdict(seq, Ended::DeadlineExpired),
+                Change::Purged => record::left(seq, Why::Purged),
+                Change::Deduplicated => record::left(seq, Why::Duplicate),
             };
             // A note that cannot be written is lost: after a restart the
             // message is where it was before (delivered again at worst).
-            if let Ok(offset) = self.append(&payload)
-                && leaves
-            {
-                lock(&self.book).leaving.push((offset, seq));
+            if let Ok(offset) = self.append(&payload) {
+                self.mirror(offset, &payload);
             }
         }
         let mut last = None;
         for payload in records {
-            last = Some(self.append(payload)?);
+            let offset = self.append(payload)?;
+            self.mirror(offset, payload);
+            last = Some(offset);
         }
         Ok(last)
     }
 
-    /// Deletes the segments older than the oldest live message, and wakes
-    /// publishes waiting for disk room if that made some.
-    fn compact(&self) {
-        let before = {
-            // Read under the lock, so that a publish that has not yet
-            // noted its floor appends at or after `end`.
-            let mut book = lock(&self.book);
-            let synced = if self.syncs { self.log.synced() } else { u64::MAX };
-            let Book { leaving, live, .. } = &mut *book;
-            leaving.retain(|&(offset, seq)| {
-                let gone = offset < synced;
-                if gone {
-                    live.remove(&seq);
-                }
-                !gone
-            });
-            let end = self.log.end();
-            let live = book.live.first().copied().unwrap_or(end);
-            let writing = book.writing.iter().copied().min().unwrap_or(end);
-            live.min(writing).min(end)
+    /// Applies the record just journaled at `offset` to the book, as replay
+    /// will apply it: called under `order`, so that the book always holds
+    /// what the records written so far say. A message that left counts as
+    /// live (`leaving`) until that record is synced.
+    fn mirror(&self, offset: u64, payload: &[u8]) {
+        let Ok(entry) = record::decode(payload) else {
+            return;
         };
-        match self.log.remove_before(before) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let start = self.log.start();
-        let mut wake = Vec::new();
-        {
-            let mut book = lock(&self.book);
-            while let Some(&(offset, size)) = book.sizes.front() {
-                if offset >= start {
-                    break;
+        let mut book = lock(&self.book);
+        match entry {
+            Entry::Delivered(seqs) => {
+                for seq in seqs {
+                    if let Some(live) = book.live.get_mut(&seq) {
+                        live.deliveries = live.deliveries.saturating_add(1);
+                    }
                 }
-                book.sizes.pop_front();
-                book.used -= size;
             }
-            wake.extend(book.room.drain(..).map(|(_, waker)| waker));
-        }
-        wake.into_iter().for_each(Waker::wake);
-    }
-
-    /// The message `seq` left the queue, as the record at `record` says
-    /// (`None`: not written, so it stays, to come back after a restart):
-    /// forgotten once that record is synced, and its segment deleted once
-    /// nothing older is live.
-    fn leave(&self, seq: u64, record: Option<u64>) {
-        if let Some(offset) = record {
-            lock(&self.book).leaving.push((offset, seq));
+            Entry::Verdict(seq, Ended::Ack) | Entry::Left(seq, _) => book.leaving.push((offset, seq)),
+            Entry::Dead(seq, reason) => {
+                if let Some(live) = book.live.get_mut(&seq) {
+                    live.dead = Some(reason);
+                }
+            }
+            Entry::Redriven(seq) => {
+                if let Some(live) = book.live.get_mut(&seq) {
+                    live.dead = None;
+                    live.deliveries = 0;
+                }
+            }
+            Entry::Verdict(..) | Entry::Publish { .. } | Entry::Moved { .. } => {}
         }
     }
 
@@ -496,8 +560,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Durable<T> {
         let letter = std::task::ready!(inner.memory.poll_dead_letter(cx))?;
         let seq = letter.message.seq;
         // Not awaited: after a power cut the letter may be back.
-        let written = inner.journal(&[record::left(seq, Why::DeadTaken)]);
-        inner.leave(seq, written.ok().flatten());
+        let _ = inner.journal(&[record::left(seq, Why::DeadTaken)]);
         inner.compact();
         Poll::Ready(Ok(DeadLetter {
             message: letter.message.message,

@@ -96,8 +96,12 @@ impl BuildOn for Builder {
         match store {
             Store::Memory => self.build(),
             Store::Durable => {
+                // Small segments and copy-forward at half: the contract
+                // holds while compaction copies live messages forward.
                 let disk = DiskOptions::new()
                     .sync(SyncPolicy::Always)
+                    .segment_bytes(512)
+                    .copy_forward_at(50)
                     .file_system(SimFs::new());
                 self.open_durable_with("/queue", Bytes, &disk)
                     .expect("a durable queue on a fresh SimFs")
@@ -115,6 +119,8 @@ pub(crate) fn backend_on<T: Message>(builder: &Builder, store: Store) -> Box<dyn
         Store::Durable => {
             let disk = DiskOptions::new()
                 .sync(SyncPolicy::Always)
+                .segment_bytes(512)
+                .copy_forward_at(50)
                 .file_system(SimFs::new());
             Box::new(
                 builder

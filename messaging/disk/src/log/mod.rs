@@ -23,9 +23,12 @@
 //! - `state.rs`: what the lock guards, and its waiters;
 //! - `segment.rs`: one segment file's bookkeeping;
 //! - `located.rs`: records by position, and reading them back;
+//! - `layout.rs`: [`SegmentInfo`], the segments as a backend deciding what
+//!   to compact sees them;
 //! - `recovery.rs`: the scan on open, and what it repaired.
 
 mod append;
+mod layout;
 mod located;
 mod open;
 mod options;
@@ -34,6 +37,7 @@ mod segment;
 mod state;
 mod syncer;
 
+pub use self::layout::SegmentInfo;
 pub use self::located::Location;
 pub use self::options::{Opened, Options, SyncPolicy};
 pub use self::recovery::{Recovery, TornTail};

@@ -16,8 +16,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
     fn withdraw(&self, seq: u64) {
         // If this is lost, the message comes back after a restart: the
         // caller was told it may have been stored.
-        let written = self.journal(&[record::left(seq, Why::Withdrawn)]);
-        self.leave(seq, written.ok().flatten());
+        let _ = self.journal(&[record::left(seq, Why::Withdrawn)]);
     }
 
     /// Puts `op`'s message in the memory queue; a refusal withdraws it.
@@ -103,7 +102,7 @@ impl<T: Clone + Send + 'static> Inner<T> {
                 book.writing.swap_remove(at);
             }
             if let Ok(offset) = appended {
-                book.live.insert(offset);
+                book.admit(offset, offset, 0, None);
             }
         }
         match appended {

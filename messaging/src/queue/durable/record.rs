@@ -12,6 +12,8 @@
 //! 0x04  Dead        seq u64, reason u8            (dead-lettered: rejected, max deliveries, TTL, overflow)
 //! 0x05  Left        seq u64, why u8               (left the queue: dead letter taken, purged, duplicate, withdrawn)
 //! 0x06  Redriven    seq u64                       (a dead letter back in the queue)
+//! 0x07  Moved       seq u64, deliveries u32, dead u8 (0xff: not dead), then a publish's body
+//!                                                 (a live message copied forward by compaction)
 //! 0x10..0x1f        reserved for the event bus (append, group commit)
 //! ```
 //!
@@ -19,6 +21,16 @@
 //! u32 nanoseconds since the Unix epoch), priority (u8, 0xff unset), TTL
 //! (u8 flag, u64 seconds, u32 nanoseconds), headers (u32 count, then name
 //! and value, each u32 length and UTF-8).
+//!
+//! A `Moved` record is a message's publish copied forward, keeping its
+//! sequence number (its identity), its delivery count and whether it is
+//! dead-lettered: the records that said so may be in the segment that
+//! compaction deletes. It is written only while the message is live and no
+//! record ending it (an ack, a `Left`) has been written, so replay never
+//! brings back a message that left; and if replay finds the message live
+//! already (the power was cut after the copy was synced but before the old
+//! segment was deleted), it keeps the one message and notes the copy as
+//! where it now lives.
 //!
 //! Decoding never panics: a payload it cannot read is an error naming
 //! what is wrong.
@@ -33,6 +45,10 @@ const VERDICT: u8 = 0x03;
 const DEAD: u8 = 0x04;
 const LEFT: u8 = 0x05;
 const REDRIVEN: u8 = 0x06;
+const MOVED: u8 = 0x07;
+/// A `Moved` record's fields before the publish body: kind, seq,
+/// deliveries, dead.
+const MOVED_HEAD: usize = 1 + 8 + 4 + 1;
 
 /// How a delivery ended, as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +84,13 @@ pub(crate) enum Entry<'a> {
     Dead(u64, DeadReason),
     Left(u64, Why),
     Redriven(u64),
+    Moved {
+        seq: u64,
+        deliveries: u32,
+        dead: Option<DeadReason>,
+        properties: Option<Box<Properties>>,
+        message: &'a [u8],
+    },
 }
 
 /// Appends a publish record's header (kind, properties) to `out`; the
@@ -127,13 +150,52 @@ pub(crate) fn verdict(seq: u64, ended: Ended) -> Vec<u8> {
 
 /// A `Dead` record.
 pub(crate) fn dead(seq: u64, reason: DeadReason) -> Vec<u8> {
-    let code = match reason {
+    about(DEAD, seq, Some(dead_code(reason)))
+}
+
+fn dead_code(reason: DeadReason) -> u8 {
+    match reason {
         DeadReason::Rejected => 0,
         DeadReason::MaxDeliveries => 1,
         DeadReason::Expired => 2,
         DeadReason::Overflowed => 3,
+    }
+}
+
+fn dead_reason(code: u8) -> Result<DeadReason, &'static str> {
+    Ok(match code {
+        0 => DeadReason::Rejected,
+        1 => DeadReason::MaxDeliveries,
+        2 => DeadReason::Expired,
+        3 => DeadReason::Overflowed,
+        _ => return Err("unknown dead-letter reason"),
+    })
+}
+
+/// A `Moved` record for message `seq`, whose publish (or an earlier
+/// `Moved` record of it) is `carrier`: its body copied as it is.
+///
+/// # Errors
+///
+/// If `carrier` is neither a publish nor a `Moved` record.
+pub(crate) fn moved(
+    seq: u64,
+    deliveries: u32,
+    dead: Option<DeadReason>,
+    carrier: &[u8],
+) -> Result<Vec<u8>, &'static str> {
+    let body = match carrier.first() {
+        Some(&PUBLISH) => &carrier[1..],
+        Some(&MOVED) => carrier.get(MOVED_HEAD..).ok_or("record cut short")?,
+        _ => return Err("not a publish"),
     };
-    about(DEAD, seq, Some(code))
+    let mut out = Vec::with_capacity(MOVED_HEAD + body.len());
+    out.push(MOVED);
+    out.extend_from_slice(&seq.to_le_bytes());
+    put_u32(&mut out, deliveries);
+    out.push(dead.map_or(0xff, dead_code));
+    out.extend_from_slice(body);
+    Ok(out)
 }
 
 /// A `Left` record.
@@ -201,14 +263,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Entry<'_>, &'static str> {
         }
         DEAD => {
             let seq = r.u64()?;
-            let reason = match r.u8()? {
-                0 => DeadReason::Rejected,
-                1 => DeadReason::MaxDeliveries,
-                2 => DeadReason::Expired,
-                3 => DeadReason::Overflowed,
-                _ => return Err("unknown dead-letter reason"),
-            };
-            Entry::Dead(seq, reason)
+            Entry::Dead(seq, dead_reason(r.u8()?)?)
         }
         LEFT => {
             let seq = r.u64()?;
@@ -222,6 +277,26 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Entry<'_>, &'static str> {
             Entry::Left(seq, why)
         }
         REDRIVEN => Entry::Redriven(r.u64()?),
+        MOVED => {
+            let seq = r.u64()?;
+            let deliveries = r.u32()?;
+            let dead = match r.u8()? {
+                0xff => None,
+                code => Some(dead_reason(code)?),
+            };
+            let properties = match r.u8()? {
+                0 => None,
+                1 => Some(Box::new(r.properties()?)),
+                _ => return Err("bad publish flags"),
+            };
+            return Ok(Entry::Moved {
+                seq,
+                deliveries,
+                dead,
+                properties,
+                message: r.0,
+            });
+        }
         _ => return Err("unknown record kind"),
     };
     if !r.0.is_empty() {

@@ -12,6 +12,9 @@ use weft_disk::Log;
 
 /// A message found in the log, still in the queue.
 pub(super) struct Found<T> {
+    /// The offset of the record holding it: its publish, or the latest
+    /// copy compaction made of it.
+    pub(super) carrier: u64,
     pub(super) message: T,
     pub(super) properties: Option<Box<Properties>>,
     pub(super) deliveries: u32,
@@ -82,6 +85,7 @@ fn apply<T: 'static>(
             live.insert(
                 offset,
                 Found {
+                    carrier: offset,
                     message,
                     properties,
                     deliveries: 0,
@@ -111,6 +115,39 @@ fn apply<T: 'static>(
                 found.deliveries = 0;
             }
         }
+        // ANCHOR: moved
+        // A copy made by compaction. It was written while the message was
+        // live and before any record ending it, so finding it means the
+        // message is live here. If its older record is still in the log
+        // too (the power was cut after the copy was synced and before the
+        // old segment was deleted), the message is already here, with the
+        // state the records between them gave it: keep that one message and
+        // note where it lives now. Otherwise the copy is all there is of it.
+        Entry::Moved {
+            seq,
+            deliveries,
+            dead,
+            properties,
+            message,
+        } => match live.get_mut(&seq) {
+            Some(found) => found.carrier = offset,
+            None => {
+                let message = codec
+                    .decode(message)
+                    .map_err(|error| format!("the codec cannot read the message: {error}"))?;
+                live.insert(
+                    seq,
+                    Found {
+                        carrier: offset,
+                        message,
+                        properties,
+                        deliveries,
+                        dead: dead.map(|reason| (offset, reason)),
+                    },
+                );
+            }
+        },
+        // ANCHOR_END: moved
     }
     Ok(())
 }

@@ -50,7 +50,6 @@ impl<T: Clone + Send + 'static> Inner<T> {
         }
         match written {
             Ok(Some(offset)) => {
-                self.leave(seq, Some(offset));
                 lock(&self.book).settling.insert(tag, offset);
                 self.poll_ack_sync(tag, offset, cx)
             }
@@ -94,19 +93,31 @@ impl<T: Clone + Send + 'static> Inner<T> {
         }
     }
 
-    /// Puts message `seq` back as ready, read from its publish record (an
-    /// ack that could not be written).
+    /// Puts message `seq` back as ready, read from the record holding it
+    /// (an ack that could not be written).
     fn restore(&self, seq: u64) {
-        let Ok(records) = self.log.read(seq, 1) else {
+        let carrier = lock(&self.book).live.get(&seq).map_or(seq, |live| live.carrier);
+        let Ok(records) = self.log.read(carrier, 1) else {
             return;
         };
         let Some(found) = records.first() else {
             return;
         };
-        if let Ok(record::Entry::Publish { properties, message }) = record::decode(&found.payload)
-            && let Ok(message) = self.codec.decode(message)
-        {
-            lock(&self.book).live.insert(seq);
+        let (properties, message) = match record::decode(&found.payload) {
+            Ok(
+                record::Entry::Publish { properties, message }
+                | record::Entry::Moved {
+                    properties, message, ..
+                },
+            ) => (properties, message),
+            _ => return,
+        };
+        if let Ok(message) = self.codec.decode(message) {
+            let mut book = lock(&self.book);
+            if !book.live.contains_key(&seq) {
+                book.admit(seq, carrier, 1, None);
+            }
+            drop(book);
             self.memory.restore(Stamped { seq, message }, properties, 1, None);
         }
     }

@@ -54,6 +54,38 @@ fn every_record_reads_back_as_written() {
 }
 
 #[test]
+fn a_moved_record_keeps_the_message_its_properties_and_its_state() {
+    let props = Properties::new().with_id("order-9").with_header("tenant", "acme");
+    let mut publish = Vec::new();
+    publish_header(Some(&props), &mut publish);
+    publish.extend_from_slice(b"job");
+    let once = moved(41, 2, None, &publish).unwrap();
+    let expected = Entry::Moved {
+        seq: 41,
+        deliveries: 2,
+        dead: None,
+        properties: Some(Box::new(props.clone())),
+        message: b"job",
+    };
+    assert_eq!(decode(&once), Ok(expected));
+    // Moved again (from its copy): the same body, the state as given.
+    let twice = moved(41, 3, Some(DeadReason::Rejected), &once).unwrap();
+    assert_eq!(
+        decode(&twice),
+        Ok(Entry::Moved {
+            seq: 41,
+            deliveries: 3,
+            dead: Some(DeadReason::Rejected),
+            properties: Some(Box::new(props)),
+            message: b"job",
+        })
+    );
+    assert_eq!(moved(1, 0, None, &verdict(1, Ended::Ack)), Err("not a publish"));
+    assert_eq!(moved(1, 0, None, &[]), Err("not a publish"));
+    assert_eq!(moved(1, 0, None, &once[..5]), Err("record cut short"));
+}
+
+#[test]
 fn unset_priority_stays_unset() {
     let props = Properties::new().with_id("a");
     let mut bytes = Vec::new();
@@ -76,13 +108,13 @@ fn decode_never_panics_on_cut_or_arbitrary_bytes() {
         .with_id("x")
         .with_header("k", "v")
         .with_ttl(Duration::from_secs(1));
-    let mut publish = Vec::new();
-    publish_header(Some(&props), &mut publish);
+    let publish = publish_with(&props);
     for record in [
         publish,
         delivered(&[1, 2, 3]),
         verdict(1, Ended::Ack),
         dead(2, DeadReason::Expired),
+        moved(3, 1, Some(DeadReason::Expired), &publish_with(&props)).unwrap(),
     ] {
         for cut in 0..record.len() {
             // A cut publish may still read (the message is the rest); the
@@ -105,4 +137,10 @@ fn decode_never_panics_on_cut_or_arbitrary_bytes() {
     let mut long = delivered(&[1]);
     long.push(0);
     assert_eq!(decode(&long), Err("bytes after the record's end"));
+}
+
+fn publish_with(props: &Properties) -> Vec<u8> {
+    let mut publish = Vec::new();
+    publish_header(Some(props), &mut publish);
+    publish
 }
