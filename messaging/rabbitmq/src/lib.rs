@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod channels;
 mod connection;
 mod error;
 pub mod events;

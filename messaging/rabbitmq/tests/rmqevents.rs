@@ -97,7 +97,8 @@ fn publish(
                 let key = format!("k{p}");
                 for i in 0..n / PUBLISHERS {
                     let payload = format!("{key}/{i}");
-                    let published = bounded("a publish", bus.publish_keyed(&topic, &key, payload.clone())).await;
+                    let published =
+                        bounded("a publish", bus.publish_keyed(&topic, &key, payload.clone())).await;
                     let offset = match published {
                         Ok(offset) => offset,
                         Err(err) => panic!("publish {payload} failed: {err:?}"),
@@ -141,7 +142,10 @@ fn check(who: &str, seen: &Seen, told: &Confirmed) {
             if n + 1 == *expected && *copy > 1 {
                 continue;
             }
-            assert_eq!(n, *expected, "{who}: key k{key} out of order or with a gap at {offset}");
+            assert_eq!(
+                n, *expected,
+                "{who}: key k{key} out of order or with a gap at {offset}"
+            );
             *expected += 1;
         }
     }
@@ -149,7 +153,10 @@ fn check(who: &str, seen: &Seen, told: &Confirmed) {
         let read = seen[partition]
             .iter()
             .any(|(o, p, _)| *o == offset.get() && p == payload);
-        assert!(read, "{who}: {payload} confirmed at {partition}/{offset:?} never read");
+        assert!(
+            read,
+            "{who}: {payload} confirmed at {partition}/{offset:?} never read"
+        );
     }
 }
 
@@ -161,7 +168,12 @@ async fn commit_history(conn: &Connection, stream: &str) -> Vec<u64> {
     let mut arguments = FieldTable::default();
     arguments.insert("x-stream-offset".into(), AMQPValue::LongString("first".into()));
     let mut consumer = channel
-        .basic_consume(stream.into(), "".into(), BasicConsumeOptions::default(), arguments)
+        .basic_consume(
+            stream.into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            arguments,
+        )
         .await
         .unwrap();
     // A marker: the history ends where this message comes back.
@@ -183,7 +195,9 @@ async fn commit_history(conn: &Connection, stream: &str) -> Vec<u64> {
             .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
             .await
             .unwrap();
-        let Some(headers) = delivery.properties.headers() else { continue };
+        let Some(headers) = delivery.properties.headers() else {
+            continue;
+        };
         if headers.inner().contains_key("x-test-end") {
             return history;
         }
@@ -245,7 +259,10 @@ fn the_bus_survives_a_broker_restart_mid_stream() {
                 }
                 let now = member.committed_in(partition).expect("an assigned partition");
                 let before = committed.insert(partition, now).unwrap_or(Offset::new(0));
-                assert!(now >= before, "the committed offset went back: {before:?} -> {now:?}");
+                assert!(
+                    now >= before,
+                    "the committed offset went back: {before:?} -> {now:?}"
+                );
             }
             (seen, committed)
         });
@@ -259,9 +276,11 @@ fn the_bus_survives_a_broker_restart_mid_stream() {
             };
             distinct.insert(event.payload().clone());
             let republished = event.properties().and_then(|p| p.header(REPUBLISHED)).is_some();
-            seen.entry(event.partition())
-                .or_default()
-                .push((event.offset().get(), event.payload().clone(), republished));
+            seen.entry(event.partition()).or_default().push((
+                event.offset().get(),
+                event.payload().clone(),
+                republished,
+            ));
         }
         let mut told = Confirmed::new();
         for publisher in publishers {
@@ -274,7 +293,10 @@ fn the_bus_survives_a_broker_restart_mid_stream() {
         check("the member", &member_seen, &told);
         for (partition, events) in &member_seen {
             let last = events.iter().map(|(o, _, _)| *o).max().unwrap();
-            assert!(committed[partition].get() > last, "partition {partition} not committed to its end");
+            assert!(
+                committed[partition].get() > last,
+                "partition {partition} not committed to its end"
+            );
             let stream = format!("weft.commits.billing.{topic}.{partition}");
             let history = commit_history(&conn, &stream).await;
             assert!(
@@ -297,7 +319,10 @@ fn the_bus_survives_a_broker_restart_mid_stream() {
             "not connected at the end: {statuses:?}"
         );
         let copies = seen.values().flatten().filter(|(_, _, r)| *r).count();
-        eprintln!("restart: {n} events, {copies} republished copies read, {} statuses", statuses.len());
+        eprintln!(
+            "restart: {n} events, {copies} republished copies read, {} statuses",
+            statuses.len()
+        );
         conn.close().await.unwrap();
     });
 }

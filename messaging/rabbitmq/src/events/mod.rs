@@ -80,7 +80,6 @@ mod record;
 
 use self::backend::Streams;
 use crate::{Connection, Error};
-use lapin::options::ConfirmSelectOptions;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,15 +231,7 @@ where
         Some(spawner) => spawner.clone(),
         None => Spawner::try_current().map_err(|e| Error::Io(io::Error::other(e)))?,
     };
-    let publisher = conn.channel().await?;
-    publisher.confirm_select(ConfirmSelectOptions::default()).await?;
-    let backend = Streams::new(
-        conn.clone(),
-        Arc::new(codec),
-        spawner,
-        publisher,
-        options.settings.clone(),
-    );
+    let backend = Streams::new(conn.clone(), Arc::new(codec), spawner, options.settings.clone()).await?;
     let mut builder = EventBus::builder();
     if let Some(age) = options.max_age {
         builder.max_age(age);
