@@ -20,12 +20,15 @@
 //!   the group's committed offset never goes back (as the member sees it,
 //!   and in the commit stream's history), and it ends past every event.
 //!
-//! `WEFT_RABBITMQ_DEEP=1` runs 20 000 events instead of 2 000.
+//! The same runs with `rabbitmqctl close_all_connections` instead of the
+//! restart: a connection loss with the streams up. The tests take turns
+//! (`TURN`). `WEFT_RABBITMQ_DEEP=1` runs the restart with 20 000 events
+//! instead of 2 000.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use weft::events::{EventBus, Offset, StartAt, TopicOptions, Utf8};
 use weft_rabbitmq::lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
@@ -207,6 +210,9 @@ async fn commit_history(conn: &Connection, stream: &str) -> Vec<u64> {
     }
 }
 
+/// One test at a time on the node: each breaks every connection to it.
+static TURN: Mutex<()> = Mutex::new(());
+
 #[test]
 #[cfg_attr(
     weft_no_rabbitmq,
@@ -214,115 +220,137 @@ async fn commit_history(conn: &Connection, stream: &str) -> Vec<u64> {
 )]
 fn the_bus_survives_a_broker_restart_mid_stream() {
     let Some(broker) = broker() else { return };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let deep = std::env::var_os("WEFT_RABBITMQ_DEEP").is_some();
     let n = if deep { 20_000 } else { 2_000 };
     let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect(&broker.uri()).await;
-        let (status_tx, mut status_rx) = weft::sync::mpsc::unbounded_channel();
-        conn.on_status(move |status: &Status| {
-            let _ = status_tx.send(status.clone());
-        });
-        let bus = weft_rabbitmq::event_bus(&conn, &EventOptions::new(), Utf8)
-            .await
+    rt.block_on(run(broker, "weft-events-restart", n, move || restart(broker)));
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn the_bus_survives_its_connections_closed_by_the_broker_mid_stream() {
+    let Some(broker) = broker() else { return };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = weft::Runtime::new().unwrap();
+    let close_all = move || {
+        broker
+            .ctl(&["close_all_connections", "closed by the test"])
             .unwrap();
-        let topic = "weft-events-restart";
-        let options = TopicOptions {
-            partitions: PARTITIONS,
-            ..TopicOptions::default()
-        };
-        bus.create_topic_async(topic, options).await.unwrap();
-        let mut sub = bus.subscribe_async(topic, StartAt::Start).await.unwrap();
-        let mut member = bus.join_async("billing", topic, StartAt::Start).await.unwrap();
+    };
+    rt.block_on(run(broker, "weft-events-close-all", 2_000, close_all));
+}
 
-        let publishers = publish(&bus, topic, n, move || restart(broker));
+/// The workload and the checks of the [module docs](self), on `topic`
+/// with `n` events, `trigger` breaking the connection once a third are
+/// confirmed.
+async fn run(broker: &Broker, topic: &str, n: usize, trigger: impl FnOnce() + Send + 'static) {
+    let conn = connect(&broker.uri()).await;
+    let (status_tx, mut status_rx) = weft::sync::mpsc::unbounded_channel();
+    conn.on_status(move |status: &Status| {
+        let _ = status_tx.send(status.clone());
+    });
+    let bus = weft_rabbitmq::event_bus(&conn, &EventOptions::new(), Utf8)
+        .await
+        .unwrap();
+    let options = TopicOptions {
+        partitions: PARTITIONS,
+        ..TopicOptions::default()
+    };
+    bus.create_topic_async(topic, options).await.unwrap();
+    let mut sub = bus.subscribe_async(topic, StartAt::Start).await.unwrap();
+    let mut member = bus.join_async("billing", topic, StartAt::Start).await.unwrap();
 
-        // The group member reads and acks on a task of its own.
-        let member_task = weft::spawn(async move {
-            let mut seen = Seen::new();
-            let mut committed: HashMap<u32, Offset> = HashMap::new();
-            let mut distinct = HashSet::new();
-            while distinct.len() < n {
-                let event = match bounded("a group event", member.recv()).await {
-                    Ok(event) => event,
-                    Err(err) => panic!("the member failed after {} events: {err:?}", distinct.len()),
-                };
-                let e = event.event();
-                let (partition, offset) = (e.partition(), e.offset());
-                let republished = e.properties().and_then(|p| p.header(REPUBLISHED)).is_some();
-                distinct.insert(e.payload().clone());
-                seen.entry(partition)
-                    .or_default()
-                    .push((offset.get(), e.payload().clone(), republished));
-                if let Err(err) = bounded("an ack", event.ack_async()).await {
-                    panic!("the ack of {partition}/{offset:?} failed: {err:?}");
-                }
-                let now = member.committed_in(partition).expect("an assigned partition");
-                let before = committed.insert(partition, now).unwrap_or(Offset::new(0));
-                assert!(
-                    now >= before,
-                    "the committed offset went back: {before:?} -> {now:?}"
-                );
-            }
-            (seen, committed)
-        });
+    let publishers = publish(&bus, topic, n, trigger);
 
+    // The group member reads and acks on a task of its own.
+    let member_task = weft::spawn(async move {
         let mut seen = Seen::new();
+        let mut committed: HashMap<u32, Offset> = HashMap::new();
         let mut distinct = HashSet::new();
         while distinct.len() < n {
-            let event = match bounded("an event", sub.recv()).await {
+            let event = match bounded("a group event", member.recv()).await {
                 Ok(event) => event,
-                Err(err) => panic!("the subscriber failed after {} events: {err:?}", distinct.len()),
+                Err(err) => panic!("the member failed after {} events: {err:?}", distinct.len()),
             };
-            distinct.insert(event.payload().clone());
-            let republished = event.properties().and_then(|p| p.header(REPUBLISHED)).is_some();
-            seen.entry(event.partition()).or_default().push((
-                event.offset().get(),
-                event.payload().clone(),
-                republished,
-            ));
-        }
-        let mut told = Confirmed::new();
-        for publisher in publishers {
-            told.extend(publisher.await.expect("a publisher panicked"));
-        }
-        assert_eq!(told.len(), n / PUBLISHERS * PUBLISHERS);
-        check("the subscriber", &seen, &told);
-
-        let (member_seen, committed) = member_task.await.expect("the member panicked");
-        check("the member", &member_seen, &told);
-        for (partition, events) in &member_seen {
-            let last = events.iter().map(|(o, _, _)| *o).max().unwrap();
+            let e = event.event();
+            let (partition, offset) = (e.partition(), e.offset());
+            let republished = e.properties().and_then(|p| p.header(REPUBLISHED)).is_some();
+            distinct.insert(e.payload().clone());
+            seen.entry(partition)
+                .or_default()
+                .push((offset.get(), e.payload().clone(), republished));
+            if let Err(err) = bounded("an ack", event.ack_async()).await {
+                panic!("the ack of {partition}/{offset:?} failed: {err:?}");
+            }
+            let now = member.committed_in(partition).expect("an assigned partition");
+            let before = committed.insert(partition, now).unwrap_or(Offset::new(0));
             assert!(
-                committed[partition].get() > last,
-                "partition {partition} not committed to its end"
+                now >= before,
+                "the committed offset went back: {before:?} -> {now:?}"
             );
-            let stream = format!("weft.commits.billing.{topic}.{partition}");
-            let history = commit_history(&conn, &stream).await;
-            assert!(
-                history.windows(2).all(|w| w[0] <= w[1]),
-                "the commit stream of {partition} went back: {history:?}"
-            );
-            assert_eq!(history.last().copied(), Some(committed[partition].get()));
         }
-
-        let mut statuses = Vec::new();
-        while let Ok(status) = status_rx.try_recv() {
-            statuses.push(status);
-        }
-        assert!(
-            statuses.iter().any(|s| matches!(s, Status::Lost { .. })),
-            "no loss seen: {statuses:?}"
-        );
-        assert!(
-            statuses.last().is_some_and(Status::is_connected),
-            "not connected at the end: {statuses:?}"
-        );
-        let copies = seen.values().flatten().filter(|(_, _, r)| *r).count();
-        eprintln!(
-            "restart: {n} events, {copies} republished copies read, {} statuses",
-            statuses.len()
-        );
-        conn.close().await.unwrap();
+        (seen, committed)
     });
+
+    let mut seen = Seen::new();
+    let mut distinct = HashSet::new();
+    while distinct.len() < n {
+        let event = match bounded("an event", sub.recv()).await {
+            Ok(event) => event,
+            Err(err) => panic!("the subscriber failed after {} events: {err:?}", distinct.len()),
+        };
+        distinct.insert(event.payload().clone());
+        let republished = event.properties().and_then(|p| p.header(REPUBLISHED)).is_some();
+        seen.entry(event.partition()).or_default().push((
+            event.offset().get(),
+            event.payload().clone(),
+            republished,
+        ));
+    }
+    let mut told = Confirmed::new();
+    for publisher in publishers {
+        told.extend(publisher.await.expect("a publisher panicked"));
+    }
+    assert_eq!(told.len(), n / PUBLISHERS * PUBLISHERS);
+    check("the subscriber", &seen, &told);
+
+    let (member_seen, committed) = member_task.await.expect("the member panicked");
+    check("the member", &member_seen, &told);
+    for (partition, events) in &member_seen {
+        let last = events.iter().map(|(o, _, _)| *o).max().unwrap();
+        assert!(
+            committed[partition].get() > last,
+            "partition {partition} not committed to its end"
+        );
+        let stream = format!("weft.commits.billing.{topic}.{partition}");
+        let history = commit_history(&conn, &stream).await;
+        assert!(
+            history.windows(2).all(|w| w[0] <= w[1]),
+            "the commit stream of {partition} went back: {history:?}"
+        );
+        assert_eq!(history.last().copied(), Some(committed[partition].get()));
+    }
+
+    let mut statuses = Vec::new();
+    while let Ok(status) = status_rx.try_recv() {
+        statuses.push(status);
+    }
+    assert!(
+        statuses.iter().any(|s| matches!(s, Status::Lost { .. })),
+        "no loss seen: {statuses:?}"
+    );
+    assert!(
+        statuses.last().is_some_and(Status::is_connected),
+        "not connected at the end: {statuses:?}"
+    );
+    let copies = seen.values().flatten().filter(|(_, _, r)| *r).count();
+    eprintln!(
+        "{topic}: {n} events, {copies} republished copies read, {} statuses",
+        statuses.len()
+    );
+    conn.close().await.unwrap();
 }
