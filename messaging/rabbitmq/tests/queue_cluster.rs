@@ -138,7 +138,7 @@ fn killing_the_quorum_leader_loses_no_confirmed_message_and_flags_every_duplicat
     assert!(sent[threshold..].contains(&Sent::Confirmed));
 
     let lost: Vec<usize> = (0..plan.messages)
-        .filter(|&n| sent[n] == Sent::Confirmed && seen.get(&n).is_none())
+        .filter(|&n| sent[n] == Sent::Confirmed && !seen.contains_key(&n))
         .collect();
     let invented: Vec<usize> = seen
         .keys()
