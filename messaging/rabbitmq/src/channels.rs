@@ -348,3 +348,34 @@ pub(crate) async fn publish_confirmed(
         "the connection kept failing: gave up republishing",
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapin::protocol::AMQPError;
+
+    fn refusal(kind: AMQPSoftError, message: &str) -> lapin::Error {
+        let amqp = AMQPError::new(AMQPErrorKind::Soft(kind), message.into());
+        lapin::ErrorKind::ProtocolError(amqp).into()
+    }
+
+    #[test]
+    fn a_queue_not_up_yet_after_a_restart_is_worth_waiting_for() {
+        let down = "NOT_FOUND - home node 'rabbit@host' of durable queue 'orders.0' in vhost '/' is down or inaccessible";
+        assert!(is_unavailable(&refusal(AMQPSoftError::NOTFOUND, down)));
+        // A queue that does not exist is the answer, not a wait.
+        let missing = "NOT_FOUND - no queue 'orders.9' in vhost '/'";
+        assert!(!is_unavailable(&refusal(AMQPSoftError::NOTFOUND, missing)));
+        assert!(!is_unavailable(&refusal(AMQPSoftError::PRECONDITIONFAILED, down)));
+    }
+
+    #[test]
+    fn a_republished_copy_keeps_its_headers_and_is_marked() {
+        let mut headers = lapin::types::FieldTable::default();
+        headers.insert("x-weft-key".into(), AMQPValue::LongString("user-1".into()));
+        let copy = republished(BasicProperties::default().with_headers(headers));
+        let headers = copy.headers().as_ref().unwrap().inner();
+        assert_eq!(headers.get(REPUBLISHED), Some(&AMQPValue::Boolean(true)));
+        assert!(headers.contains_key("x-weft-key"));
+    }
+}

@@ -81,10 +81,8 @@ pub(crate) async fn committed(publisher: Arc<Publisher>, stream: String) -> io::
     let mut rounds = 0;
     loop {
         match read_last(&publisher, &name).await {
-            Err((error, true)) if rounds < MAX_ROUNDS => {
-                rounds += 1;
-                let _ = error;
-            }
+            // The connection died under the read: read again on the next.
+            Err((_, true)) if rounds < MAX_ROUNDS => rounds += 1,
             Err((error, _)) => return Err(error),
             Ok(last) => return Ok(last),
         }

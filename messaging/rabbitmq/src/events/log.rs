@@ -21,6 +21,19 @@
 //! that sees such a gap before the tail has passed it holds the delivery
 //! until the tail has (the tail wakes it), so that the holes are known.
 //!
+//! Connection loss: a reader whose consumer fails (its channel or
+//! connection died) attaches again at its position, the offset after the
+//! last delivery it took, on the connection that replaces it (through
+//! [`crate::channels`], waiting for recovery); the stream replays from
+//! there, so the reader neither misses nor repeats an event, and reports
+//! no error. Only an attachment that fails (recovery gave up, the stream
+//! is gone) or [`MAX_ROUNDS`] consumers in a row failing before a
+//! delivery reach the reader as an I/O error. The tail does the same
+//! (see `tail`). An append is published through
+//! [`publish_confirmed`](crate::channels::publish_confirmed), sent again
+//! after a loss until confirmed; the tail gives it the offset of the first
+//! copy it sees.
+//!
 //! Locks: `State` is one mutex, never held while a lapin future is polled
 //! or a waker is woken. Each reader's `Reader` has its own mutex, held
 //! while its consumer is polled; it may take `State` inside, never the

@@ -74,7 +74,7 @@
 //!
 //! The bus lives through the loss of its connection or of one of its
 //! channels (a network failure, the broker restarting or closing the
-//! connection), on the machinery the [queue](crate::queue#connection-loss)
+//! connection), on the machinery the [queue](mod@crate::queue#connection-loss)
 //! uses: the [`Connection`] reconnects with back-off per its
 //! [`Recovery`](crate::Recovery) policy and reports each step through
 //! [`Connection::on_status`], the same [`Status`](crate::Status)es as
