@@ -226,7 +226,9 @@ impl EventOptions {
 /// An event bus whose topics are RabbitMQ streams on the broker behind
 /// `conn`, its events turned into bytes by `codec`.
 ///
-/// Opens a channel in confirm mode for every publish and commit; topics
+/// Opens a channel in confirm mode for every publish and commit (opened
+/// again, with the bus's streams declared, after a
+/// [connection loss](self#connection-loss)); topics
 /// are opened (found, or declared with `options`' retention) when the
 /// bus first uses them: use the bus's `_async` methods
 /// (`topic_async`, `subscribe_async`, `join_async`, `committed_async`),
@@ -236,9 +238,10 @@ impl EventOptions {
 ///
 /// # Errors
 ///
-/// - [`Error::Amqp`] when the connection is closed or refuses a channel;
-/// - [`Error::Io`] when no spawner was given and none is current (outside
-///   a weft runtime).
+/// - [`Error::Amqp`] when the broker refuses a channel;
+/// - [`Error::Io`] when the connection was closed or its recovery gave up
+///   (while it recovers, this waits), or no spawner was given and none is
+///   current (outside a weft runtime).
 ///
 /// # Cancel safety
 ///
