@@ -78,6 +78,19 @@ pub(crate) fn is_unavailable(err: &lapin::Error) -> bool {
     }
 }
 
+/// Whether `err` says the connection's socket died (reset, a missed
+/// heartbeat, a connection lapin already took down). lapin can fail an
+/// operation with it before it marks the connection closed, so it is a
+/// loss even while the connection still reads as connected.
+pub(crate) fn socket_died(err: &lapin::Error) -> bool {
+    matches!(
+        err.kind(),
+        lapin::ErrorKind::IOError(_)
+            | lapin::ErrorKind::MissingHeartbeatError
+            | lapin::ErrorKind::InvalidConnectionState(_)
+    )
+}
+
 /// True while `conn` recovers from a loss (neither up nor ended): an
 /// operation that failed meanwhile may be tried again.
 pub(crate) fn recovering(conn: &Connection) -> bool {
@@ -100,10 +113,16 @@ impl Live {
         !self.channel.status().connected() || !self.conn.status().connected()
     }
 
+    /// True if `err`, met on this channel, is a loss: the channel or its
+    /// connection died, or the error says the socket did.
+    pub(crate) fn is_loss(&self, err: &lapin::Error) -> bool {
+        self.is_lost() || socket_died(err)
+    }
+
     /// Reports that this channel died of `error`: `link` recovers if its
     /// connection died and recovery did not start already.
     pub(crate) fn lost(&self, link: &Connection, error: lapin::Error) {
-        if !self.conn.status().connected() {
+        if !self.conn.status().connected() || socket_died(&error) {
             link.link().lost(self.generation, Error::from(error));
         }
     }
@@ -165,7 +184,9 @@ where
                 waited += delay;
                 delay = (delay * 2).min(Duration::from_secs(1));
             }
-            Err(err) if lapin_conn.status().connected() || rounds >= MAX_ROUNDS => return Err(err.into()),
+            Err(err) if (lapin_conn.status().connected() && !socket_died(&err)) || rounds >= MAX_ROUNDS => {
+                return Err(err.into());
+            }
             Err(err) => {
                 rounds += 1;
                 conn.link().lost(generation, Error::from(err));
@@ -314,7 +335,7 @@ pub(crate) async fn publish_confirmed(
             .await
         {
             Ok(confirm) => confirm,
-            Err(err) if live.is_lost() => {
+            Err(err) if live.is_loss(&err) => {
                 live.lost(conn, err);
                 continue;
             }
@@ -340,7 +361,7 @@ pub(crate) async fn publish_confirmed(
                     "publisher confirms are off",
                 )));
             }
-            Err(err) if live.is_lost() => live.lost(conn, err),
+            Err(err) if live.is_loss(&err) => live.lost(conn, err),
             Err(err) => return Err(Unconfirmed::Unknown(io_error(err))),
         }
     }

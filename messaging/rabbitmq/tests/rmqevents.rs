@@ -352,5 +352,7 @@ async fn run(broker: &Broker, topic: &str, n: usize, trigger: impl FnOnce() + Se
         "{topic}: {n} events, {copies} republished copies read, {} statuses",
         statuses.len()
     );
-    conn.close().await.unwrap();
+    // The readers' channels may still be closing (the member's, dropped
+    // with its task): lapin's close may say so. Not what is tested here.
+    let _ = conn.close().await;
 }

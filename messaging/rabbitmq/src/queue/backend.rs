@@ -456,7 +456,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                         // The channel failed: the broker requeues what it
                         // held; resubscribe if it was a loss.
                         let (live, _) = sub.live.take().expect("polled above");
-                        if live.is_lost() {
+                        if live.is_loss(&err) {
                             self.shared.topology.lost(&live, err);
                             lost = true;
                         } else if count == 0 {
@@ -678,7 +678,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
                     }
                     Poll::Ready(Some(Err(err))) => {
                         let (live, _) = dead.live.take().expect("polled above");
-                        if !live.is_lost() {
+                        if !live.is_loss(&err) {
                             break Poll::Ready(Err(io_error(err)));
                         }
                         self.shared.topology.lost(&live, err);
