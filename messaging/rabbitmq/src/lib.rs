@@ -14,9 +14,12 @@
 //! - Recovery from connection loss, which lapin does not survive on its
 //!   own across a broker restart: a [`Connection`] reconnects with
 //!   back-off ([`Recovery`]) and reports each step as a [`Status`]; its
-//!   queues re-declare themselves, resume their consumers and republish
-//!   what was not confirmed (the [`queue` module](mod@queue#connection-loss)
-//!   says what a caller sees).
+//!   queues and event buses re-declare their queues and streams, resume
+//!   their consumers (a bus's readers exactly where they stopped) and
+//!   republish what was not confirmed, flagged (the
+//!   [`queue`](mod@queue#connection-loss) and
+//!   [`events`](mod@events#connection-loss) modules say what a caller
+//!   sees).
 //!
 //! The crate is runtime-agnostic: lapin reaches its runtime through the
 //! [async-rs] traits, and the caller passes the runtime. On weft that is
@@ -55,6 +58,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod channels;
 mod connection;
 mod error;
 pub mod events;

@@ -310,6 +310,11 @@ impl Link {
         }
     }
 
+    /// Sleeps `delay` on the runtime's clock.
+    pub(crate) fn sleep(&self, delay: Duration) -> BoxFut<()> {
+        (self.hooks.sleep)(delay)
+    }
+
     /// Ends the link for good (a clean close): no recovery follows.
     pub(crate) fn close(&self) {
         let closed = self.state.send_if_modified(|s| {

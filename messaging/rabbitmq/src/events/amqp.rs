@@ -1,82 +1,59 @@
-//! The few AMQP operations the event bus is made of: a confirmed publish,
-//! a stream consumer attached at an `x-stream-offset`, and its next
-//! delivery, acked at once.
+//! The few AMQP operations the event bus is made of, on the recovering
+//! channels of [`crate::channels`] (the queue's): a confirmed publish, a
+//! stream consumer attached at an `x-stream-offset` on the current
+//! connection, and its next delivery, acked at once.
 
-use crate::{Connection, Error};
+use crate::Error;
+use crate::channels::{Live, Publisher, open_on, publish_confirmed};
 use futures_core::Stream;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
-use lapin::{BasicProperties, Channel, Confirmation};
+use lapin::{BasicProperties, Channel};
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 
-/// lapin's error as an I/O error (its own kind kept where it has one).
-pub(crate) fn io_error(err: lapin::Error) -> io::Error {
-    match Error::from(err) {
-        Error::Io(io) => io,
-        other => io::Error::other(other),
-    }
-}
+pub(crate) use crate::channels::{Unconfirmed, io_error};
 
-/// Why a confirmed publish did not succeed: `NotStored` when the broker
-/// said it did not store the message, else unknown.
-pub(crate) enum Unconfirmed {
-    NotStored(io::Error),
-    Unknown(io::Error),
-}
-
-/// Publishes `bytes` with `properties` to `stream` on `channel` (in
-/// confirm mode) and waits for the confirm.
+/// Publishes `bytes` with `properties` to `stream` and waits for the
+/// confirm, sent again (marked republished) across connection losses.
 pub(crate) async fn publish(
-    channel: Channel,
+    publisher: Arc<Publisher>,
     stream: ShortString,
     bytes: Vec<u8>,
     properties: BasicProperties,
 ) -> Result<(), Unconfirmed> {
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..BasicPublishOptions::default()
-    };
-    let confirm = channel
-        .basic_publish("".into(), stream, options, &bytes, properties)
-        .await
-        .map_err(|e| Unconfirmed::Unknown(io_error(e)))?;
-    match confirm.await {
-        Ok(Confirmation::Ack(None)) => Ok(()),
-        Ok(Confirmation::Ack(Some(_))) => Err(Unconfirmed::NotStored(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no stream took the message",
-        ))),
-        Ok(Confirmation::Nack(_)) => Err(Unconfirmed::NotStored(io::Error::other(
-            "the broker did not store the message",
-        ))),
-        Ok(Confirmation::NotRequested) => Err(Unconfirmed::Unknown(io::Error::other(
-            "publisher confirms are off",
-        ))),
-        Err(e) => Err(Unconfirmed::Unknown(io_error(e))),
-    }
+    publish_confirmed(&publisher, stream, &bytes, properties).await
 }
 
 /// Opens a channel with `prefetch` credits and consumes `stream` from
-/// `at` (an `x-stream-offset` value).
+/// `at` (an `x-stream-offset` value), on the current connection, after
+/// the publisher declared the bus's streams on it (waiting for recovery,
+/// and attaching again if the connection dies meanwhile).
 pub(crate) async fn attach(
-    conn: Connection,
+    publisher: Arc<Publisher>,
     stream: ShortString,
     prefetch: u16,
     at: AMQPValue,
-) -> Result<(Channel, lapin::Consumer), lapin::Error> {
-    let channel = conn.as_lapin().create_channel().await?;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-stream-offset".into(), at);
-    let consumer = channel
-        .basic_consume(stream, "".into(), BasicConsumeOptions::default(), arguments)
-        .await?;
-    Ok((channel, consumer))
+) -> Result<(Live, lapin::Consumer), Error> {
+    let ready = || async {
+        let live = publisher.live().await?;
+        Ok((live.generation, live.conn))
+    };
+    open_on(publisher.connection(), ready, |channel: Channel| {
+        let (stream, at) = (stream.clone(), at.clone());
+        async move {
+            channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+            let mut arguments = FieldTable::default();
+            arguments.insert("x-stream-offset".into(), at);
+            channel
+                .basic_consume(stream, "".into(), BasicConsumeOptions::default(), arguments)
+                .await
+        }
+    })
+    .await
 }
 
 /// The next delivery of `consumer`, acked at once (a stream consumer's
@@ -111,7 +88,7 @@ pub(crate) fn durable() -> QueueDeclareOptions {
 
 /// Appends a marker with `properties` to `stream` and waits for the confirm.
 pub(crate) async fn append_marker(
-    publisher: &Channel,
+    publisher: &Arc<Publisher>,
     stream: &ShortString,
     marker: lapin::BasicProperties,
 ) -> io::Result<()> {

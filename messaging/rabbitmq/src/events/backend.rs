@@ -22,6 +22,14 @@
 //! nothing older is retained). Reading a group's commit does the same on
 //! the group's commit stream: every commit before the marker is read, and
 //! the last one is the answer.
+//!
+//! # Connection loss
+//!
+//! Every channel comes from [`crate::channels`], the queue's machinery:
+//! the bus's [`Publisher`] declares, on each new connection generation,
+//! the streams this bus declared (with their arguments) before any publish
+//! or attach goes out on it. Opening a topic and reading a commit start
+//! over when the connection dies under them; a commit is sent again.
 
 use super::Settings;
 use super::amqp::{self, append_marker, durable, is_not_found};
@@ -29,7 +37,9 @@ use super::commits::{commit, commit_stream, committed};
 use super::job::{Job, lock};
 use super::log::{Parts, StreamLog};
 use super::record::{self, Kind};
-use crate::Connection;
+use crate::channels::{Live, MAX_ROUNDS, Publisher, open, recovering};
+use crate::recovery::BoxFut;
+use crate::{Connection, Error};
 use lapin::Channel;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
@@ -47,6 +57,7 @@ use weft_primitives::spawner::Spawner;
 const MAX_PARTITIONS: u32 = 4096;
 
 type Key = (String, String, u32);
+type Declared = Arc<Mutex<Vec<(ShortString, FieldTable)>>>;
 type Logs<T> = Vec<Arc<StreamLog<T>>>;
 /// A commit under way, and the offset it stores.
 type Committing = (Offset, Job<Result<(), StoreError<Offset>>>);
@@ -57,11 +68,13 @@ pub(crate) struct Streams<T> {
 }
 
 struct Shared<T> {
-    conn: Connection,
     codec: Arc<dyn Codec<T>>,
     spawner: Spawner,
     /// In confirm mode: every append, marker and commit goes out on it.
-    publisher: Channel,
+    publisher: Arc<Publisher>,
+    /// The streams this bus declared, with their arguments: declared again
+    /// on each new connection.
+    declared: Declared,
     settings: Settings,
     state: Mutex<State<T>>,
 }
@@ -84,19 +97,23 @@ pub(crate) fn instance() -> String {
 }
 
 impl<T: Clone + Send + 'static> Streams<T> {
-    pub(crate) fn new(
+    /// A backend on `conn`, its publishing channel open (so that a
+    /// connection that cannot publish fails here).
+    pub(crate) async fn new(
         conn: Connection,
         codec: Arc<dyn Codec<T>>,
         spawner: Spawner,
-        publisher: Channel,
         settings: Settings,
-    ) -> Streams<T> {
-        Streams {
+    ) -> Result<Streams<T>, Error> {
+        let declared = Declared::default();
+        let publisher = Arc::new(Publisher::new(conn, redeclare(declared.clone())));
+        publisher.live().await?;
+        Ok(Streams {
             shared: Arc::new(Shared {
-                conn,
                 codec,
                 spawner,
                 publisher,
+                declared,
                 settings,
                 state: Mutex::new(State {
                     topics: HashMap::new(),
@@ -105,14 +122,30 @@ impl<T: Clone + Send + 'static> Streams<T> {
                     reads: HashMap::new(),
                 }),
             }),
-        }
+        })
     }
+}
+
+/// Declares the streams in `declared` on each new publishing channel.
+fn redeclare(declared: Declared) -> crate::channels::Declare {
+    Box::new(move |channel: Channel| {
+        let streams = lock(&declared).clone();
+        let declaring = async move {
+            for (name, arguments) in streams {
+                channel.queue_declare(name, durable(), arguments).await?;
+            }
+            Ok(())
+        };
+        Box::pin(declaring) as BoxFut<_>
+    })
 }
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // The logs close their own channels as they drop.
-        let channel = self.publisher.clone();
+        let Some(channel) = self.publisher.channel_now() else {
+            return;
+        };
         self.spawner.spawn(async move {
             let _ = channel.close(200, "the bus is dropped".into()).await;
         });
@@ -141,11 +174,13 @@ impl<T: Clone + Send + 'static> Backend<T> for Streams<T> {
         let shared = &self.shared;
         let job = state.opening.entry(topic.to_owned()).or_insert_with(|| {
             let opening = open_topic(
-                shared.conn.clone(),
-                shared.codec.clone(),
-                shared.spawner.clone(),
-                shared.publisher.clone(),
-                shared.settings.clone(),
+                Bus {
+                    codec: shared.codec.clone(),
+                    spawner: shared.spawner.clone(),
+                    publisher: shared.publisher.clone(),
+                    declared: shared.declared.clone(),
+                    settings: shared.settings.clone(),
+                },
                 topic.to_owned(),
                 partitions.max(1),
                 retention,
@@ -189,7 +224,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Streams<T> {
         }
         let shared = &self.shared;
         let stream = commit_stream(group, topic, partition);
-        let storing = commit(shared.conn.clone(), shared.publisher.clone(), stream, offset);
+        let storing = commit(shared.publisher.clone(), stream, offset);
         let job = Job::spawn(&shared.spawner, storing);
         let polled = job.poll(Some(cx.waker()));
         if polled.is_pending() {
@@ -209,11 +244,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Streams<T> {
         let mut state = lock(&self.shared.state);
         let shared = &self.shared;
         let job = state.reads.entry(key.clone()).or_insert_with(|| {
-            let reading = committed(
-                shared.conn.clone(),
-                shared.publisher.clone(),
-                commit_stream(group, topic, partition),
-            );
+            let reading = committed(shared.publisher.clone(), commit_stream(group, topic, partition));
             Job::spawn(&shared.spawner, reading)
         });
         let polled = job.poll(Some(cx.waker()));
@@ -251,7 +282,7 @@ fn stream_arguments(retention: Retention, settings: &Settings) -> FieldTable {
 
 /// How many partitions of `topic` the broker has (0: a new topic).
 async fn count_partitions(conn: &Connection, topic: &str) -> io::Result<u32> {
-    let channel = conn.channel().await.map_err(io::Error::other)?;
+    let (Live { channel, .. }, ()) = open(conn, |_| async { Ok(()) }).await.map_err(io::Error::other)?;
     let passive = QueueDeclareOptions {
         passive: true,
         ..QueueDeclareOptions::default()
@@ -269,46 +300,76 @@ async fn count_partitions(conn: &Connection, topic: &str) -> io::Result<u32> {
     Ok(MAX_PARTITIONS)
 }
 
-/// Opens `topic`: finds its streams, or declares `partitions` of them,
-/// and opens a log on each.
-#[allow(clippy::too_many_arguments)]
-async fn open_topic<T: Clone + Send + 'static>(
-    conn: Connection,
+/// What opening a topic needs of the bus.
+struct Bus<T> {
     codec: Arc<dyn Codec<T>>,
     spawner: Spawner,
-    publisher: Channel,
+    publisher: Arc<Publisher>,
+    declared: Declared,
     settings: Settings,
+}
+
+/// Opens `topic`: finds its streams, or declares `partitions` of them,
+/// and opens a log on each; starts over when the connection dies under
+/// it (a marker more in the stream is harmless).
+async fn open_topic<T: Clone + Send + 'static>(
+    bus: Bus<T>,
     topic: String,
     partitions: u32,
     retention: Retention,
 ) -> io::Result<Logs<T>> {
-    let mut count = count_partitions(&conn, &topic).await?;
-    if count == 0 {
-        let channel = conn.channel().await.map_err(io::Error::other)?;
-        let arguments = stream_arguments(retention, &settings);
-        for p in 0..partitions {
-            let name = record::short(&format!("{topic}.{p}"), "stream name")?;
-            channel
-                .queue_declare(name, durable(), arguments.clone())
-                .await
-                .map_err(amqp::io_error)?;
+    let mut rounds = 0;
+    loop {
+        match open_topic_once(&bus, &topic, partitions, retention).await {
+            Err(_) if recovering(bus.publisher.connection()) && rounds < MAX_ROUNDS => rounds += 1,
+            opened => return opened,
         }
-        let _ = channel.close(200, "declared".into()).await;
+    }
+}
+
+async fn open_topic_once<T: Clone + Send + 'static>(
+    bus: &Bus<T>,
+    topic: &str,
+    partitions: u32,
+    retention: Retention,
+) -> io::Result<Logs<T>> {
+    let conn = bus.publisher.connection();
+    let mut count = count_partitions(conn, topic).await?;
+    if count == 0 {
+        let arguments = stream_arguments(retention, &bus.settings);
+        let mut names = Vec::new();
+        for p in 0..partitions {
+            names.push(record::short(&format!("{topic}.{p}"), "stream name")?);
+        }
+        let declaring = open(conn, |channel: Channel| {
+            let (names, arguments) = (names.clone(), arguments.clone());
+            async move {
+                for name in names {
+                    channel.queue_declare(name, durable(), arguments.clone()).await?;
+                }
+                let _ = channel.close(200, "declared".into()).await;
+                Ok(())
+            }
+        });
+        declaring.await.map_err(io::Error::other)?;
+        let mut declared = lock(&bus.declared);
+        declared.extend(names.into_iter().map(|name| (name, arguments.clone())));
+        drop(declared);
         count = partitions;
     }
     let mut logs = Vec::with_capacity(count as usize);
     for p in 0..count {
         let stream = record::short(&format!("{topic}.{p}"), "stream name")?;
         let instance = instance();
-        let (tail, end, holes) = find_end(&conn, &publisher, &stream, &instance, settings.prefetch).await?;
-        let start = find_start(&conn, &stream).await?;
+        let prefetch = bus.settings.prefetch;
+        let (tail, end, holes) = find_end(&bus.publisher, &stream, &instance, prefetch).await?;
+        let start = find_start(&bus.publisher, &stream).await?;
         logs.push(Arc::new(StreamLog::new(Parts {
-            conn: conn.clone(),
             stream,
-            codec: codec.clone(),
-            spawner: spawner.clone(),
-            publisher: publisher.clone(),
-            prefetch: settings.prefetch,
+            codec: bus.codec.clone(),
+            spawner: bus.spawner.clone(),
+            publisher: bus.publisher.clone(),
+            prefetch,
             instance,
             start,
             end,
@@ -323,22 +384,21 @@ async fn open_topic<T: Clone + Send + 'static>(
 /// plus one is where the stream ends. Returns the tail, the end and the
 /// holes (offsets that hold no event) seen on the way.
 async fn find_end(
-    conn: &Connection,
-    publisher: &Channel,
+    publisher: &Arc<Publisher>,
     stream: &ShortString,
     instance: &str,
     prefetch: u16,
-) -> io::Result<((Channel, lapin::Consumer), u64, BTreeSet<u64>)> {
+) -> io::Result<((Live, lapin::Consumer), u64, BTreeSet<u64>)> {
     let next = AMQPValue::LongString("next".into());
-    let (channel, mut consumer) = amqp::attach(conn.clone(), stream.clone(), prefetch, next)
+    let (live, mut consumer) = amqp::attach(publisher.clone(), stream.clone(), prefetch, next)
         .await
-        .map_err(amqp::io_error)?;
+        .map_err(io::Error::other)?;
     let marker = record::marker_properties(instance);
     append_marker(publisher, stream, marker).await?;
     let mut holes = BTreeSet::new();
     let mut last: Option<u64> = None;
     loop {
-        let delivery = amqp::next_delivery(&channel, &mut consumer)
+        let delivery = amqp::next_delivery(&live.channel, &mut consumer)
             .await
             .ok_or_else(|| io::Error::other("the broker cancelled the tail's consumer"))?
             .map_err(amqp::io_error)?;
@@ -352,18 +412,18 @@ async fn find_end(
         if let Kind::Marker { tag } = record::kind(&delivery.properties) {
             holes.insert(offset);
             if tag == instance {
-                return Ok(((channel, consumer), offset + 1, holes));
+                return Ok(((live, consumer), offset + 1, holes));
             }
         }
     }
 }
 
 /// The oldest offset `stream` retains (it holds at least a marker).
-async fn find_start(conn: &Connection, stream: &ShortString) -> io::Result<u64> {
+async fn find_start(publisher: &Arc<Publisher>, stream: &ShortString) -> io::Result<u64> {
     let first = AMQPValue::LongString("first".into());
-    let (channel, mut consumer) = amqp::attach(conn.clone(), stream.clone(), 1, first)
+    let (Live { channel, .. }, mut consumer) = amqp::attach(publisher.clone(), stream.clone(), 1, first)
         .await
-        .map_err(amqp::io_error)?;
+        .map_err(io::Error::other)?;
     let start = loop {
         let delivery = amqp::next_delivery(&channel, &mut consumer)
             .await

@@ -18,11 +18,12 @@
 use super::amqp::{self, Unconfirmed, append_marker, durable, is_not_found};
 use super::backend::instance;
 use super::record::{self, Kind};
-use crate::Connection;
+use crate::channels::{MAX_ROUNDS, Publisher, open};
 use lapin::Channel;
 use lapin::options::QueueDeclareOptions;
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
 use std::io;
+use std::sync::Arc;
 use weft_messaging::StoreError;
 use weft_messaging::events::Offset;
 
@@ -44,24 +45,27 @@ fn commit_arguments() -> FieldTable {
     arguments
 }
 
-/// Stores `offset` as the last commit in `stream`.
+/// Stores `offset` as the last commit in `stream`, across connection
+/// losses: the declaration is made again on the new connection, and the
+/// commit is sent again until confirmed (a second copy of the same
+/// offset changes nothing). The backend runs one commit of a key at a
+/// time, so a commit never lands after a later one.
 pub(crate) async fn commit(
-    conn: Connection,
-    publisher: Channel,
+    publisher: Arc<Publisher>,
     stream: String,
     offset: Offset,
 ) -> Result<(), StoreError<Offset>> {
     let not_stored = |error| StoreError::NotStored { value: offset, error };
     let name = record::short(&stream, "commit stream name").map_err(not_stored)?;
-    let channel = conn
-        .channel()
-        .await
-        .map_err(|e| not_stored(io::Error::other(e)))?;
-    channel
-        .queue_declare(name.clone(), durable(), commit_arguments())
-        .await
-        .map_err(|e| not_stored(amqp::io_error(e)))?;
-    let _ = channel.close(200, "declared".into()).await;
+    let declaring = open(publisher.connection(), |channel: Channel| {
+        let name = name.clone();
+        async move {
+            channel.queue_declare(name, durable(), commit_arguments()).await?;
+            let _ = channel.close(200, "declared".into()).await;
+            Ok(())
+        }
+    });
+    declaring.await.map_err(|e| not_stored(io::Error::other(e)))?;
     let properties = record::commit_properties(offset);
     match amqp::publish(publisher, name, Vec::new(), properties).await {
         Ok(()) => Ok(()),
@@ -71,45 +75,73 @@ pub(crate) async fn commit(
 }
 
 /// The last commit in `stream`, if it has one; see the [module docs](self).
-pub(crate) async fn committed(
-    conn: Connection,
-    publisher: Channel,
-    stream: String,
-) -> io::Result<Option<Offset>> {
+/// Read again from the start when the connection dies under the read.
+pub(crate) async fn committed(publisher: Arc<Publisher>, stream: String) -> io::Result<Option<Offset>> {
     let name = record::short(&stream, "commit stream name")?;
-    let channel = conn.channel().await.map_err(io::Error::other)?;
+    let mut rounds = 0;
+    loop {
+        match read_last(&publisher, &name).await {
+            // The connection died under the read: read again on the next.
+            Err((_, true)) if rounds < MAX_ROUNDS => rounds += 1,
+            Err((error, _)) => return Err(error),
+            Ok(last) => return Ok(last),
+        }
+    }
+}
+
+/// One read of the last commit in `name`; the error says whether it was
+/// a connection loss (worth reading again).
+async fn read_last(
+    publisher: &Arc<Publisher>,
+    name: &ShortString,
+) -> Result<Option<Offset>, (io::Error, bool)> {
     let passive = QueueDeclareOptions {
         passive: true,
         ..QueueDeclareOptions::default()
     };
-    match channel
-        .queue_declare(name.clone(), passive, FieldTable::default())
-        .await
-    {
-        Ok(_) => {}
-        // Never committed.
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(amqp::io_error(e)),
+    let finding = open(publisher.connection(), |channel: Channel| {
+        let name = name.clone();
+        async move {
+            match channel.queue_declare(name, passive, FieldTable::default()).await {
+                Ok(_) => {
+                    let _ = channel.close(200, "found".into()).await;
+                    Ok(true)
+                }
+                // Never committed (the refusal closed the channel).
+                Err(e) if is_not_found(&e) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    });
+    match finding.await {
+        Ok((_, true)) => {}
+        Ok((_, false)) => return Ok(None),
+        Err(e) => return Err((io::Error::other(e), false)),
     }
-    let _ = channel.close(200, "found".into()).await;
     let first = AMQPValue::LongString("first".into());
-    let (channel, mut consumer) = amqp::attach(conn, name.clone(), 256, first)
+    let (live, mut consumer) = amqp::attach(publisher.clone(), name.clone(), 256, first)
         .await
-        .map_err(amqp::io_error)?;
+        .map_err(|e| (io::Error::other(e), false))?;
     let instance = instance();
-    append_marker(&publisher, &name, record::marker_properties(&instance)).await?;
+    let lost = |error: io::Error| {
+        let lost = live.is_lost();
+        (error, lost)
+    };
+    append_marker(publisher, name, record::marker_properties(&instance))
+        .await
+        .map_err(lost)?;
     let mut last = None;
     loop {
-        let delivery = amqp::next_delivery(&channel, &mut consumer)
+        let delivery = amqp::next_delivery(&live.channel, &mut consumer)
             .await
-            .ok_or_else(|| io::Error::other("the broker cancelled the commit reader"))?
-            .map_err(amqp::io_error)?;
+            .ok_or_else(|| lost(io::Error::other("the broker cancelled the commit reader")))?
+            .map_err(|e| lost(amqp::io_error(e)))?;
         match record::kind(&delivery.properties) {
             Kind::Commit(offset) => last = Some(offset),
             Kind::Marker { tag } if tag == instance => break,
             Kind::Marker { .. } | Kind::Event { .. } => {}
         }
     }
-    let _ = channel.close(200, "read the commit".into()).await;
+    let _ = live.channel.close(200, "read the commit".into()).await;
     Ok(last)
 }

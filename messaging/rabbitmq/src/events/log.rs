@@ -21,6 +21,19 @@
 //! that sees such a gap before the tail has passed it holds the delivery
 //! until the tail has (the tail wakes it), so that the holes are known.
 //!
+//! Connection loss: a reader whose consumer fails (its channel or
+//! connection died) attaches again at its position, the offset after the
+//! last delivery it took, on the connection that replaces it (through
+//! [`crate::channels`], waiting for recovery); the stream replays from
+//! there, so the reader neither misses nor repeats an event, and reports
+//! no error. Only an attachment that fails (recovery gave up, the stream
+//! is gone) or [`MAX_ROUNDS`] consumers in a row failing before a
+//! delivery reach the reader as an I/O error. The tail does the same
+//! (see `tail`). An append is published through
+//! [`publish_confirmed`](crate::channels::publish_confirmed), sent again
+//! after a loss until confirmed; the tail gives it the offset of the first
+//! copy it sees.
+//!
 //! Locks: `State` is one mutex, never held while a lapin future is polled
 //! or a waker is woken. Each reader's `Reader` has its own mutex, held
 //! while its consumer is polled; it may take `State` inside, never the
@@ -33,20 +46,21 @@
 //! that time and resolves the mark at the first event stamped at or after
 //! it.
 
-use super::amqp::{Unconfirmed, attach, io_error, next_delivery, publish};
+mod read;
+mod tail;
+
+use super::amqp::{Unconfirmed, attach, publish};
 use super::job::{Job, lock};
-use super::record::{self, Kind};
-use crate::Connection;
-use futures_core::Stream;
+use super::record;
+use crate::Error;
+use crate::channels::{Live, MAX_ROUNDS, Publisher};
 use lapin::Channel;
-use lapin::options::BasicAckOptions;
 use lapin::types::{AMQPValue, ShortString};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use weft_messaging::StoreError;
@@ -73,17 +87,16 @@ fn marked(offset: u64) -> Option<SystemTime> {
 
 /// What [`super::backend`] learned opening a partition, for [`StreamLog::new`].
 pub(crate) struct Parts<T> {
-    pub(crate) conn: Connection,
     pub(crate) stream: ShortString,
     pub(crate) codec: Arc<dyn Codec<T>>,
     pub(crate) spawner: Spawner,
-    pub(crate) publisher: Channel,
+    pub(crate) publisher: Arc<Publisher>,
     pub(crate) prefetch: u16,
     pub(crate) instance: String,
     pub(crate) start: u64,
     pub(crate) end: u64,
     pub(crate) holes: BTreeSet<u64>,
-    pub(crate) tail: (Channel, lapin::Consumer),
+    pub(crate) tail: (Live, lapin::Consumer),
 }
 
 /// One partition's log; see the [module docs](self).
@@ -92,17 +105,15 @@ pub(crate) struct StreamLog<T> {
 }
 
 struct Shared<T> {
-    conn: Connection,
     stream: ShortString,
     codec: Arc<dyn Codec<T>>,
     spawner: Spawner,
-    publisher: Channel,
+    publisher: Arc<Publisher>,
     prefetch: u16,
     /// This log's tag, unique to it: its appends' and marker's tags start with it.
     instance: String,
     closed: AtomicBool,
     next_note: AtomicU64,
-    tail_channel: Channel,
     state: Mutex<State<T>>,
 }
 
@@ -118,6 +129,8 @@ struct State<T> {
     readers: HashMap<ReaderId, Arc<Mutex<Reader>>>,
     /// Why the tail stopped, if it did: appends can no longer learn their offsets.
     tail_failed: Option<String>,
+    /// The tail's channel of the moment, closed when the log drops.
+    tail_channel: Option<Channel>,
 }
 
 /// An append taken from its publisher, until both its confirm and its
@@ -132,7 +145,7 @@ struct Pending<T> {
 
 /// One reader's consumer.
 struct Reader {
-    setup: Option<Job<Result<(Channel, lapin::Consumer), lapin::Error>>>,
+    setup: Option<Job<Result<(Live, lapin::Consumer), Error>>>,
     live: Option<(Channel, lapin::Consumer)>,
     /// The offset the consumer delivers next, or the time mark it was
     /// attached at, not resolved yet.
@@ -140,13 +153,15 @@ struct Reader {
     waker: Option<Waker>,
     /// A delivery past a gap the tail has not passed yet.
     held: Option<lapin::message::Delivery>,
+    /// Consumers that failed since the last delivery: each is attached
+    /// again where it stopped, [`MAX_ROUNDS`] times at most.
+    failures: u32,
 }
 
 impl<T: Clone + Send + 'static> StreamLog<T> {
     pub(crate) fn new(parts: Parts<T>) -> StreamLog<T> {
-        let (tail_channel, tail) = parts.tail;
+        let (tail_live, tail) = parts.tail;
         let shared = Arc::new(Shared {
-            conn: parts.conn,
             stream: parts.stream,
             codec: parts.codec,
             spawner: parts.spawner,
@@ -155,7 +170,6 @@ impl<T: Clone + Send + 'static> StreamLog<T> {
             instance: parts.instance,
             closed: AtomicBool::new(false),
             next_note: AtomicU64::new(1),
-            tail_channel: tail_channel.clone(),
             state: Mutex::new(State {
                 start: parts.start,
                 end: parts.end,
@@ -164,11 +178,12 @@ impl<T: Clone + Send + 'static> StreamLog<T> {
                 appends: HashMap::new(),
                 readers: HashMap::new(),
                 tail_failed: None,
+                tail_channel: Some(tail_live.channel.clone()),
             }),
         });
         shared
             .spawner
-            .spawn(follow(Arc::downgrade(&shared), tail_channel, tail));
+            .spawn(tail::follow(Arc::downgrade(&shared), tail_live, tail));
         StreamLog { shared }
     }
 
@@ -243,72 +258,6 @@ impl<T: Clone + Send + 'static> StreamLog<T> {
             }
         }
     }
-}
-
-/// The tail: follows the stream from where it ended at open, learning
-/// the offsets of this log's appends, the end and the markers; see the
-/// [module docs](self).
-async fn follow<T>(shared: Weak<Shared<T>>, channel: Channel, mut consumer: lapin::Consumer) {
-    let why = loop {
-        let Some(delivery) = next_delivery(&channel, &mut consumer).await else {
-            break "the broker cancelled its consumer".to_owned();
-        };
-        let delivery = match delivery {
-            Ok(delivery) => delivery,
-            Err(e) => break e.to_string(),
-        };
-        let Some(shared) = shared.upgrade() else { return };
-        let Some(offset) = record::offset(&delivery.properties) else {
-            continue;
-        };
-        let mut wakers = Vec::new();
-        {
-            let mut state = lock(&shared.state);
-            // Offsets the tail was not delivered hold no event.
-            let holes = state.end..offset;
-            state.holes.extend(holes);
-            state.end = state.end.max(offset + 1);
-            let end = state.end;
-            state.behind_tail.retain(|(at, waker)| {
-                let passed = *at < end;
-                if passed {
-                    wakers.push(waker.clone());
-                }
-                !passed
-            });
-            match record::kind(&delivery.properties) {
-                Kind::Marker { .. } | Kind::Commit(_) => {
-                    state.holes.insert(offset);
-                }
-                Kind::Event { tag: Some(tag) } => {
-                    let pending =
-                        note_of(&shared.instance, &tag).and_then(|note| state.appends.get_mut(&note));
-                    if let Some(pending) = pending {
-                        pending.offset = Some(offset);
-                        wakers.extend(pending.waker.take());
-                    }
-                }
-                Kind::Event { tag: None } => {}
-            }
-        }
-        wakers.into_iter().for_each(Waker::wake);
-    };
-    let Some(shared) = shared.upgrade() else { return };
-    let wakers: Vec<Waker> = {
-        let mut state = lock(&shared.state);
-        state.tail_failed = Some(why);
-        state
-            .appends
-            .values_mut()
-            .filter_map(|pending| pending.waker.take())
-            .collect()
-    };
-    wakers.into_iter().for_each(Waker::wake);
-}
-
-/// The note in an append tag `<instance>:<note>` of this log's.
-fn note_of(instance: &str, tag: &str) -> Option<u64> {
-    tag.strip_prefix(instance)?.strip_prefix(':')?.parse().ok()
 }
 
 impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
@@ -390,6 +339,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
                     position: from.get(),
                     waker: None,
                     held: None,
+                    failures: 0,
                 }))
             })
             .clone();
@@ -412,129 +362,52 @@ impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
             }
             r.position = from.get();
             r.held = None;
-            let at = match marked(from.get()) {
-                // Chunk timestamps are the broker's, in whole seconds:
-                // attach a little before, and let the stamps decide.
-                Some(time) => {
-                    // Not after now: an event stamped later than it was
-                    // written is found by its stamp.
-                    let time = time.min(SystemTime::now());
-                    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                    AMQPValue::Timestamp(secs.saturating_sub(1))
-                }
-                None => AMQPValue::LongLongInt(i64::try_from(from.get()).unwrap_or(i64::MAX)),
-            };
-            let shared = &self.shared;
-            let attaching = attach(shared.conn.clone(), shared.stream.clone(), shared.prefetch, at);
-            r.setup = Some(Job::spawn(&shared.spawner, attaching));
+            r.setup = Some(self.attach(r.position));
         }
-        if r.live.is_none() {
-            let Some(setup) = &r.setup else {
-                return Poll::Pending;
-            };
-            match setup.poll(Some(&waker)) {
-                Poll::Pending if closed() => return at_end,
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => {
-                    r.setup = None;
-                    return Poll::Ready(Err(io_error(e)));
-                }
-                Poll::Ready(Ok(live)) => {
-                    r.setup = None;
-                    r.live = Some(live);
+        let (mut skipped, mut count) = (0, 0);
+        loop {
+            if r.live.is_none() {
+                let Some(setup) = &r.setup else {
+                    return Poll::Pending;
+                };
+                match setup.poll(Some(&waker)) {
+                    Poll::Pending if count > 0 || skipped > 0 => break,
+                    Poll::Pending if closed() => return at_end,
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(e)) => {
+                        r.setup = None;
+                        if count > 0 || skipped > 0 {
+                            break;
+                        }
+                        r.position = from.get();
+                        return Poll::Ready(Err(io::Error::other(e)));
+                    }
+                    Poll::Ready(Ok((live, consumer))) => {
+                        r.setup = None;
+                        r.live = Some((live.channel, consumer));
+                    }
                 }
             }
-        }
-        let mut skipped = 0;
-        let mut count = 0;
-        let mut last_tag = None;
-        let mut failure = None;
-        let mut delivery_in_hand = None;
-        while count < max {
-            if let Some(held) = r.held.take() {
-                delivery_in_hand = Some(held);
-            }
-            let Some((_, consumer)) = r.live.as_mut() else {
-                break;
-            };
-            let polled = match delivery_in_hand.take() {
-                Some(held) => Poll::Ready(Some(Ok(held))),
-                None => Pin::new(consumer).poll_next(&mut Context::from_waker(&waker)),
-            };
-            let delivery = match polled {
-                Poll::Pending => break,
-                Poll::Ready(Some(Ok(delivery))) => delivery,
-                Poll::Ready(Some(Err(e))) => {
-                    failure = Some(io_error(e));
-                    break;
-                }
-                Poll::Ready(None) => {
-                    failure = Some(io::Error::new(
-                        io::ErrorKind::NotConnected,
-                        "the broker cancelled the reader's consumer (the stream was deleted?)",
-                    ));
-                    break;
-                }
-            };
-            last_tag = Some(delivery.delivery_tag);
-            let Some(offset) = record::offset(&delivery.properties) else {
-                continue;
-            };
-            let kind = record::kind(&delivery.properties);
-            if let Some(time) = marked(r.position) {
-                // Resolving a time mark: events stamped before it are
-                // not asked for, and skipping them is no loss.
-                if !matches!(kind, Kind::Event { .. }) || record::timestamp(&delivery.properties) < time {
-                    continue;
-                }
-                r.position = offset;
-            }
-            if offset < r.position {
-                // The part of the chunk before where the reader attached.
-                continue;
-            }
-            if offset > r.position {
-                let mut state = lock(&self.shared.state);
-                if state.end <= offset {
-                    // The tail has not passed the gap: its holes are not
-                    // known yet. Wait for the tail.
-                    state.behind_tail.push((offset, waker.clone()));
-                    drop(state);
-                    r.held = Some(delivery);
-                    break;
-                }
-                let holes = state.holes.range(r.position..offset).count() as u64;
-                skipped += offset - r.position - holes;
-                state.start = state.start.max(offset);
-            }
-            r.position = offset + 1;
-            if !matches!(kind, Kind::Event { .. }) {
-                continue;
-            }
-            match self.shared.codec.decode(&delivery.data) {
-                Ok(payload) => {
-                    out.push_back(record::to_record(&delivery.properties, offset, payload));
-                    count += 1;
-                }
-                // Bytes the codec cannot read are counted as skipped.
-                Err(_) => skipped += 1,
-            }
-        }
-        if let (Some(tag), Some((channel, _))) = (last_tag, r.live.as_ref()) {
-            let channel = channel.clone();
-            let ack = BasicAckOptions { multiple: true };
-            self.start(async move {
-                let _ = channel.basic_ack(tag, ack).await;
-            });
-        }
-        if let Some(error) = failure {
+            let failure = self.drain(&mut r, &waker, max, out, &mut count, &mut skipped);
+            let Some(why) = failure else { break };
+            // The consumer failed (its channel or connection died): attach
+            // again where it stopped, on the connection that replaces it.
+            // A stream replays, so the reader loses nothing and sees
+            // nothing twice.
             if let Some((channel, _)) = r.live.take() {
                 self.close_channel(channel);
             }
-            if count == 0 && skipped == 0 {
+            r.held = None;
+            r.failures += 1;
+            if r.failures > MAX_ROUNDS {
+                r.failures = 0;
+                if count > 0 || skipped > 0 {
+                    break;
+                }
                 r.position = from.get();
-                return Poll::Ready(Err(error));
+                return Poll::Ready(Err(why));
             }
+            r.setup = Some(self.attach(r.position));
         }
         if count > 0 || skipped > 0 {
             return Poll::Ready(Ok(Read {
@@ -588,6 +461,33 @@ impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
     }
 }
 
+impl<T: Clone + Send + 'static> StreamLog<T> {
+    /// Attaches a consumer at `position` (an offset, or a time mark), on
+    /// the current connection.
+    fn attach(&self, position: u64) -> Job<Result<(Live, lapin::Consumer), Error>> {
+        let at = match marked(position) {
+            // Chunk timestamps are the broker's, in whole seconds:
+            // attach a little before, and let the stamps decide.
+            Some(time) => {
+                // Not after now: an event stamped later than it was
+                // written is found by its stamp.
+                let time = time.min(SystemTime::now());
+                let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                AMQPValue::Timestamp(secs.saturating_sub(1))
+            }
+            None => AMQPValue::LongLongInt(i64::try_from(position).unwrap_or(i64::MAX)),
+        };
+        let shared = &self.shared;
+        let attaching = attach(
+            shared.publisher.clone(),
+            shared.stream.clone(),
+            shared.prefetch,
+            at,
+        );
+        Job::spawn(&shared.spawner, attaching)
+    }
+}
+
 impl<T> StreamLog<T> {
     /// Runs `work` on the log's runtime, polled once at once so that its
     /// frame is queued before this returns.
@@ -612,15 +512,16 @@ impl<T> StreamLog<T> {
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // The tail's consumer ends with its channel, and so does its task.
-        let channel = self.tail_channel.clone();
-        let readers: Vec<Channel> = lock(&self.state)
+        let mut state = lock(&self.state);
+        let mut channels: Vec<Channel> = state
             .readers
             .values()
             .filter_map(|reader| lock(reader).live.take().map(|(channel, _)| channel))
             .collect();
+        channels.extend(state.tail_channel.take());
+        drop(state);
         self.spawner.spawn(async move {
-            let _ = channel.close(200, "the log is dropped".into()).await;
-            for channel in readers {
+            for channel in channels {
                 let _ = channel.close(200, "the log is dropped".into()).await;
             }
         });

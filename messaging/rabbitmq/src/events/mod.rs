@@ -66,10 +66,56 @@
 //! - **Ordering across topics**: a pattern subscriber orders events of
 //!   different topics by their stamps (the in-memory bus by publication).
 //! - **Bytes the codec cannot read** are counted as skipped (`Lagged`).
-//! - **Connection loss** is not recovered yet: appends awaiting their
-//!   confirm fail with `StoreError::Unknown`, and readers get
-//!   `RecvError::Io`; the bus must be made afresh on a new connection (the
-//!   topics and the groups' commits are in the broker and are found again).
+//! - **Connection loss** is recovered from (next section); a group's
+//!   acks are commits, so unlike a queue's deliveries in hand they do not
+//!   fail with the connection.
+//!
+//! # Connection loss
+//!
+//! The bus lives through the loss of its connection or of one of its
+//! channels (a network failure, the broker restarting or closing the
+//! connection), on the machinery the [queue](mod@crate::queue#connection-loss)
+//! uses: the [`Connection`] reconnects with back-off per its
+//! [`Recovery`](crate::Recovery) policy and reports each step through
+//! [`Connection::on_status`], the same [`Status`](crate::Status)es as
+//! for a queue; the bus then re-declares the streams it declared (with
+//! their arguments), re-opens its publishing channel and re-attaches each
+//! consumer on the new connection. No handle needs to be made again, and
+//! a waiting `recv` keeps waiting. Right after a restart RabbitMQ answers
+//! `NOT_FOUND` ("home node ... down or inaccessible") for a stream whose
+//! replica is not up yet; the bus waits for it, up to a minute.
+//!
+//! - **Readers** (subscriber cursors, group members) resume exactly:
+//!   each attaches again at the offset after the last event it handed
+//!   out, and a stream replays, so a reader loses nothing and reads
+//!   nothing twice because of the loss; no `RecvError` shows it.
+//! - **Each log's tail** attaches again one past the last offset it saw,
+//!   so it misses no offset: appends still learn their offsets and
+//!   `Lagged` counts stay exact.
+//! - **An append awaiting its confirm** is retried transparently: sent
+//!   again on the new connection, it completes with `Ok(offset)`, the
+//!   offset of the first copy the stream stored. The stream may hold it
+//!   twice (the first copy reached the broker, its confirm did not reach
+//!   the client): the copy sent again carries the header
+//!   `x-weft-republished`, which readers see in the event's
+//!   [`properties`](weft_messaging::events::Event::properties) as the
+//!   header of that name (`"true"`; for an event published without
+//!   properties, properties are made for the copy, its id the append's
+//!   tag), with the same payload, key and timestamp as the first. A
+//!   duplicate is possible and flagged; a loss is not. Only when recovery
+//!   gives up does such an append fail, with `StoreError::Unknown` (it
+//!   may be stored); one no frame of which left fails with `NotStored`,
+//!   the event handed back.
+//! - **A commit in flight** (an ack's, `commit_up_to`) is retried
+//!   transparently too, until confirmed: a second copy of the same commit
+//!   changes nothing, and the bus stores one commit of a group's partition
+//!   at a time, so a committed offset never goes back. Reading a commit
+//!   (`committed_async`, a join) and opening a topic start over on the new
+//!   connection.
+//! - **With [`Recovery::never`](crate::Recovery::never)**, or once
+//!   recovery gives up: appends fail with `StoreError::Unknown` (or
+//!   `NotStored`), readers with `RecvError::Io`, commits with a store
+//!   error.
 
 mod amqp;
 mod backend;
@@ -80,7 +126,6 @@ mod record;
 
 use self::backend::Streams;
 use crate::{Connection, Error};
-use lapin::options::ConfirmSelectOptions;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,7 +226,9 @@ impl EventOptions {
 /// An event bus whose topics are RabbitMQ streams on the broker behind
 /// `conn`, its events turned into bytes by `codec`.
 ///
-/// Opens a channel in confirm mode for every publish and commit; topics
+/// Opens a channel in confirm mode for every publish and commit (opened
+/// again, with the bus's streams declared, after a
+/// [connection loss](self#connection-loss)); topics
 /// are opened (found, or declared with `options`' retention) when the
 /// bus first uses them: use the bus's `_async` methods
 /// (`topic_async`, `subscribe_async`, `join_async`, `committed_async`),
@@ -191,9 +238,10 @@ impl EventOptions {
 ///
 /// # Errors
 ///
-/// - [`Error::Amqp`] when the connection is closed or refuses a channel;
-/// - [`Error::Io`] when no spawner was given and none is current (outside
-///   a weft runtime).
+/// - [`Error::Amqp`] when the broker refuses a channel;
+/// - [`Error::Io`] when the connection was closed or its recovery gave up
+///   (while it recovers, this waits), or no spawner was given and none is
+///   current (outside a weft runtime).
 ///
 /// # Cancel safety
 ///
@@ -232,15 +280,7 @@ where
         Some(spawner) => spawner.clone(),
         None => Spawner::try_current().map_err(|e| Error::Io(io::Error::other(e)))?,
     };
-    let publisher = conn.channel().await?;
-    publisher.confirm_select(ConfirmSelectOptions::default()).await?;
-    let backend = Streams::new(
-        conn.clone(),
-        Arc::new(codec),
-        spawner,
-        publisher,
-        options.settings.clone(),
-    );
+    let backend = Streams::new(conn.clone(), Arc::new(codec), spawner, options.settings.clone()).await?;
     let mut builder = EventBus::builder();
     if let Some(age) = options.max_age {
         builder.max_age(age);

@@ -8,12 +8,14 @@
 //! | [`Record::key`] | header `x-weft-key` |
 //! | [`Record::properties`] | `message-id`, and the headers in the table `x-weft-headers` |
 //! | [`Record::seq`] | the timestamp in nanoseconds (see the module docs of `events`) |
+//! | a copy sent again after a connection loss | header `x-weft-republished`, shown as the property header of that name (the properties made for it if it had none, its id then the append's tag) |
 //!
 //! Two kinds of message in a topic's stream are not events: a *marker*
 //! (header `x-weft-marker`), which a log appends when it opens, to learn
 //! where the stream ends; and nothing else. A commit stream holds commits
 //! (header `x-weft-commit`) and markers.
 
+use crate::channels::REPUBLISHED;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use std::io;
@@ -125,14 +127,26 @@ pub(crate) fn timestamp(amqp: &BasicProperties) -> SystemTime {
 pub(crate) fn to_record<T>(amqp: &BasicProperties, offset: u64, payload: T) -> Record<T> {
     let timestamp = timestamp(amqp);
     let key = header(amqp, KEY).and_then(text).map(Arc::from);
-    let properties = amqp.message_id().as_ref().map(|id| {
-        let mut props = Properties::new().with_id(id.as_str()).with_timestamp(timestamp);
+    let republished = header(amqp, REPUBLISHED).is_some();
+    // A republished copy shows it in its properties, made for it if the
+    // event had none, with the append's tag for an id (the same in
+    // every copy).
+    let id = match amqp.message_id() {
+        Some(id) => Some(id.as_str().to_owned()),
+        None if republished => header(amqp, APPEND).and_then(text),
+        None => None,
+    };
+    let properties = id.map(|id| {
+        let mut props = Properties::new().with_id(id).with_timestamp(timestamp);
         if let Some(AMQPValue::FieldTable(table)) = header(amqp, HEADERS) {
             for (name, value) in table.inner() {
                 if let Some(value) = text(value) {
                     props = props.with_header(name.as_str(), value);
                 }
             }
+        }
+        if republished {
+            props = props.with_header(REPUBLISHED, "true");
         }
         Arc::new(props)
     });
@@ -214,6 +228,26 @@ mod tests {
         let plain = delivered(BasicProperties::default(), 3);
         assert!(matches!(kind(&plain), Kind::Event { tag: None }));
         assert_eq!(to_record(&plain, 3, ()).properties, None);
+    }
+
+    #[test]
+    fn a_republished_copy_shows_it_in_its_properties() {
+        let at = UNIX_EPOCH + Duration::from_secs(7);
+        let bare = event_properties("log-1:4", at, None, None).unwrap();
+        assert_eq!(to_record(&delivered(bare.clone(), 5), 5, ()).properties, None);
+        let copy = delivered(crate::channels::republished(bare), 9);
+        let props = to_record(&copy, 9, ())
+            .properties
+            .expect("properties made for the copy");
+        assert_eq!(props.header(REPUBLISHED), Some("true"));
+        assert_eq!(props.id().as_str(), "log-1:4", "the append's tag");
+        let given = Properties::new().with_id("order-7").with_header("tenant", "acme");
+        let amqp = event_properties("log-1:5", at, None, Some(&given)).unwrap();
+        let copy = delivered(crate::channels::republished(amqp), 10);
+        let props = to_record(&copy, 10, ()).properties.unwrap();
+        assert_eq!(props.id().as_str(), "order-7");
+        assert_eq!(props.header("tenant"), Some("acme"));
+        assert_eq!(props.header(REPUBLISHED), Some("true"));
     }
 
     #[test]

@@ -17,9 +17,12 @@ use std::time::{Duration, UNIX_EPOCH};
 use weft_messaging::Properties;
 use weft_messaging::queue::DeadReason;
 
-/// The header a publish sent again after a connection loss carries: the
-/// broker may hold it twice, so its receiver sees it as redelivered.
-pub(crate) const REPUBLISHED: &str = "x-weft-republished";
+/// The header a publish sent again after a connection loss carries
+/// ([`crate::channels`]): the broker may hold it twice, so its receiver
+/// sees it as redelivered.
+pub(crate) use crate::channels::REPUBLISHED;
+#[cfg(test)]
+use crate::channels::republished;
 
 /// Headers the broker or this crate sets, not the publisher's: left out
 /// of the properties a consumer sees.
@@ -72,13 +75,6 @@ pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProper
         amqp = amqp.with_expiration(short(&millis.to_string(), "expiration")?);
     }
     Ok(amqp)
-}
-
-/// `amqp` marked as sent again after a connection loss.
-pub(crate) fn republished(amqp: BasicProperties) -> BasicProperties {
-    let mut headers = amqp.headers().clone().unwrap_or_default();
-    headers.insert(REPUBLISHED.into(), AMQPValue::Boolean(true));
-    amqp.with_headers(headers)
 }
 
 /// weft's properties of a message the broker delivered: `None` when it

@@ -48,8 +48,9 @@ mod settle;
 
 use super::amqp;
 use super::send::publish;
-use super::topology::{Live, Topology, close_now};
+use super::topology::{Live, Topology};
 use crate::Error;
+use crate::channels::close_now;
 use lapin::options::QueuePurgeOptions;
 use std::collections::HashMap;
 use std::future::Future;

@@ -49,7 +49,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                     }
                     Poll::Ready(Some(Err(err))) => {
                         let (live, _) = dead.live.take().expect("polled above");
-                        if !live.is_lost() {
+                        if !live.is_loss(&err) {
                             break Poll::Ready(Err(io_error(err)));
                         }
                         self.shared.topology.lost(&live, err);

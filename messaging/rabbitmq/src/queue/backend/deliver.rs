@@ -119,7 +119,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                         // The channel failed: the broker requeues what it
                         // held; resubscribe if it was a loss.
                         let (live, _) = sub.live.take().expect("polled above");
-                        if live.is_lost() {
+                        if live.is_loss(&err) {
                             self.shared.topology.lost(&live, err);
                             lost = true;
                         } else if count == 0 {
