@@ -53,7 +53,7 @@ use super::amqp::{Unconfirmed, attach, publish};
 use super::job::{Job, lock};
 use super::record;
 use crate::Error;
-use crate::channels::{Live, MAX_ROUNDS, Publisher};
+use crate::channels::{Live, MAX_ROUNDS, Publisher, close_now};
 use lapin::Channel;
 use lapin::types::{AMQPValue, ShortString};
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -502,10 +502,10 @@ impl<T> StreamLog<T> {
         }
     }
 
+    /// Closes a reader's channel now, not on a task (see the channels
+    /// module's "Closing channels").
     fn close_channel(&self, channel: Channel) {
-        self.start(async move {
-            let _ = channel.close(200, "the reader is done".into()).await;
-        });
+        close_now(&channel, "the reader is done");
     }
 }
 
@@ -520,10 +520,11 @@ impl<T> Drop for Shared<T> {
             .collect();
         channels.extend(state.tail_channel.take());
         drop(state);
-        self.spawner.spawn(async move {
-            for channel in channels {
-                let _ = channel.close(200, "the log is dropped".into()).await;
-            }
-        });
+        // Now, not on a task: a close still running when the user closes
+        // the connection fails it (see the channels module's "Closing
+        // channels").
+        for channel in channels {
+            close_now(&channel, "the log is dropped");
+        }
     }
 }
