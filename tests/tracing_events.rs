@@ -330,3 +330,69 @@ fn a_panicking_tcp_callback_emits_one_event() {
     ];
     assert_eq!(panics[0].fields, fields(&expected));
 }
+
+/// A durable queue and a durable bus that find half a record at the end of
+/// a segment cut it off as they open, and say so: one `WARN` each, on
+/// their own target, naming the segment and how many bytes went.
+#[test]
+fn a_torn_tail_cut_on_open_emits_one_warning() {
+    use std::path::Path;
+    use weft::disk::fs::{FileSystem, SimFs};
+    use weft::queue::{DiskOptions, Raw};
+
+    /// Half a record at the end of the first segment file under `dir`.
+    fn tear(fs: &SimFs, dir: &str) -> u64 {
+        let name = fs
+            .list(Path::new(dir))
+            .unwrap()
+            .into_iter()
+            .find(|n| n.ends_with(".log"))
+            .expect("a segment");
+        let mut frame = Vec::new();
+        weft::disk::frame::encode(b"half of a record", &mut frame).unwrap();
+        let half = &frame[..frame.len() / 2];
+        let segment = fs.open(&Path::new(dir).join(name), false).unwrap();
+        segment.append(half).unwrap();
+        half.len() as u64
+    }
+
+    let fs = SimFs::new();
+    let disk = DiskOptions::new().file_system(fs.clone());
+    let bus_disk = weft::events::DiskOptions::new().file_system(fs.clone());
+    weft::block_on(async {
+        let queue = Queue::builder()
+            .open_durable_with("/q", Raw, &disk)
+            .unwrap()
+            .queue;
+        queue.producer().publish(b"kept".to_vec()).await.unwrap();
+        let bus = EventBus::builder()
+            .open_durable_with("/bus", Raw, &bus_disk)
+            .unwrap()
+            .bus;
+        bus.topic("t").unwrap().publish(b"kept".to_vec()).await.unwrap();
+    });
+    let queue_cut = tear(&fs, "/q");
+    let bus_cut = tear(&fs, "/bus/topics/74/0");
+
+    let capture = capture(|| async {
+        let restored = Queue::builder().open_durable_with("/q", Raw, &disk).unwrap();
+        assert!(restored.recovery.torn.is_some());
+        let restored: weft::events::Restored<Vec<u8>> = EventBus::builder()
+            .open_durable_with("/bus", Raw, &bus_disk)
+            .unwrap();
+        assert_eq!(restored.recovery.iter().filter(|r| r.torn.is_some()).count(), 1);
+    });
+
+    let cut = capture.with_message("torn tail cut on open");
+    assert_eq!(cut.len(), 2, "{cut:?}");
+    for (event, target, bytes) in [
+        (&cut[0], "weft::queue", queue_cut),
+        (&cut[1], "weft::events", bus_cut),
+    ] {
+        assert_eq!(event.target, target);
+        assert_eq!(event.level, Level::WARN);
+        assert_eq!(event.fields["bytes"], bytes.to_string());
+        assert!(event.fields["segment"].ends_with(".log"), "{event:?}");
+        assert!(event.fields.contains_key("position"), "{event:?}");
+    }
+}

@@ -42,6 +42,40 @@ pub(crate) fn dead_lettered(reason: DeadReason, deliveries: u32, properties: Opt
     );
 }
 
+/// A durable queue or bus cut a torn tail off one of its segments as it
+/// opened: `WARN` on `weft::queue` or `weft::events` (`target`). The same
+/// report is in the open call's result.
+#[cfg(feature = "disk")]
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn torn_tail_cut(target: Store, torn: &weft_disk::TornTail) {
+    match target {
+        Store::Queue => event!(
+            WARN,
+            target: "weft::queue",
+            segment = %torn.segment.display(),
+            position = torn.position,
+            bytes = torn.bytes,
+            "torn tail cut on open"
+        ),
+        Store::Events => event!(
+            WARN,
+            target: "weft::events",
+            segment = %torn.segment.display(),
+            position = torn.position,
+            bytes = torn.bytes,
+            "torn tail cut on open"
+        ),
+    }
+}
+
+/// Which durable store reports, for its target.
+#[cfg(feature = "disk")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Store {
+    Queue,
+    Events,
+}
+
 /// A message of a work queue goes back to be delivered again, after
 /// `delay` if one is given: `DEBUG` on `weft::queue`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]

@@ -198,7 +198,7 @@ impl Builder {
                     .open_partition(topic, partition)
                     .map_err(OpenDurableError::Open)?;
                 if let Some(torn) = &opened.recovery.torn {
-                    eprintln!("weft events: {torn}");
+                    crate::diag::torn_tail_cut(crate::diag::Store::Events, torn);
                 }
                 recovery.push(opened.recovery);
                 let path = super::partition_dir(dir, topic, partition);

@@ -441,6 +441,9 @@ impl Builder {
             inner.memory.restore(stamped, properties, 0, Some(reason));
         }
         inner.compact();
+        if let Some(torn) = &opened.recovery.torn {
+            crate::diag::torn_tail_cut(crate::diag::Store::Queue, torn);
+        }
         Ok(Restored {
             queue: Queue::with_backend(backend.clone()),
             backend,
