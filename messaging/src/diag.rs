@@ -49,22 +49,26 @@ pub(crate) fn dead_lettered(reason: DeadReason, deliveries: u32, properties: Opt
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn torn_tail_cut(target: Store, torn: &weft_disk::TornTail) {
     match target {
-        Store::Queue => event!(
-            WARN,
-            target: "weft::queue",
-            segment = %torn.segment.display(),
-            position = torn.position,
-            bytes = torn.bytes,
-            "torn tail cut on open"
-        ),
-        Store::Events => event!(
-            WARN,
-            target: "weft::events",
-            segment = %torn.segment.display(),
-            position = torn.position,
-            bytes = torn.bytes,
-            "torn tail cut on open"
-        ),
+        Store::Queue => {
+            event!(
+                WARN,
+                target: "weft::queue",
+                segment = %torn.segment.display(),
+                position = torn.position,
+                bytes = torn.bytes,
+                "torn tail cut on open"
+            );
+        }
+        Store::Events => {
+            event!(
+                WARN,
+                target: "weft::events",
+                segment = %torn.segment.display(),
+                position = torn.position,
+                bytes = torn.bytes,
+                "torn tail cut on open"
+            );
+        }
     }
 }
 
