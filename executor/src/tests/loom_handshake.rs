@@ -28,11 +28,11 @@ struct Handshake {
 }
 
 // `question` is written only before `asked` is raised and read only after it
-// is seen raised, and `answer` likewise with `answered`.
+// is seen raised, and `answer` likewise with `answered`. With `Relaxed` the
+// flags order nothing, and loom's cell panics at the first unordered access,
+// before the closure that would touch the memory runs.
 // SAFETY: with `publish == Release` the flags order every access to the
-// cells, so the threads never touch a cell at once. With `Relaxed` they do
-// not, and loom's cell panics at the first unordered access, before the
-// closure that would touch the memory runs.
+// cells, so the threads never touch a cell at once.
 unsafe impl Sync for Handshake {}
 
 impl Handshake {
