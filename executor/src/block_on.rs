@@ -90,17 +90,14 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
     // Polls (of the future and of tasks) since the thread last slept or
     // turned the driver.
     let mut ticks = 0;
-    let mut woken = true;
     // ANCHOR: block-on-loop
     loop {
-        if woken {
-            // Only what this poll hands off may run here after it.
-            scheduler::forget_hand_off();
-            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
-                return output;
-            }
-            ticks += 1;
+        // Only what this poll hands off may run here after it.
+        scheduler::forget_hand_off();
+        if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+            return output;
         }
+        ticks += 1;
         if let Some(rt) = rt
             && ticks >= event_interval
         {
@@ -127,14 +124,12 @@ pub(crate) fn run_until_ready<F: Future>(future: F, rt: Option<&scheduler::Handl
                 ticks = 0;
             }
             if parker.take_notified() {
-                woken = true;
                 continue;
             }
         }
         if parker.park_counted(rt.map(scheduler::Handle::driver)) {
             ticks = 0;
         }
-        woken = true;
     }
     // ANCHOR_END: block-on-loop
 }
