@@ -55,8 +55,10 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 mod cluster;
+mod exit;
 
 pub use self::cluster::{Cluster, cluster};
+pub use self::exit::wait_for_exit;
 
 /// The line a test prints where `rabbitmq-server` is missing.
 pub const INSTALL_HINT: &str = "rabbitmq-server is not installed: apt-get install rabbitmq-server";
@@ -75,6 +77,9 @@ pub struct Broker {
     /// The guardian's stdin: closed when this process ends, which stops
     /// the node. Never written.
     _guardian: ChildStdin,
+    /// The guardian's process, alive until the node is stopped and its
+    /// directory removed.
+    guardian_pid: u32,
 }
 
 /// The private broker of this test binary, started on the first call;
@@ -152,6 +157,12 @@ impl Broker {
         &self.node.name
     }
 
+    /// The process that stops the node and removes its directory once
+    /// this test process ends: when it has exited, both are done.
+    pub fn guardian_pid(&self) -> u32 {
+        self.guardian_pid
+    }
+
     /// The node's directory: config, data (`mnesia/`) and logs (`log/`).
     pub fn dir(&self) -> &Path {
         &self.node.dir
@@ -183,11 +194,12 @@ impl Broker {
             epmd -kill >/dev/null 2>&1
             rm -rf "$WEFT_NODE_DIR"
         "#;
-        let guardian = spawn_guardian(script, &scripts, &node.env, &node.dir)?;
+        let (guardian, guardian_pid) = spawn_guardian(script, &scripts, &node.env, &node.dir)?;
         let broker = Broker {
             node,
             scripts,
             _guardian: guardian,
+            guardian_pid,
         };
         broker.node.boot(&broker.scripts)?;
         Ok(broker)
@@ -339,9 +351,11 @@ fn spawn_guardian(
     scripts: &Path,
     env: &[(&'static str, String)],
     dir: &Path,
-) -> io::Result<ChildStdin> {
+) -> io::Result<(ChildStdin, u32)> {
+    // `--wait`: should setsid have to fork, it waits for the shell, so the
+    // pid returned lives as long as the guardian's work.
     let mut guardian: Child = Command::new("setsid")
-        .args(["sh", "-c", script])
+        .args(["--wait", "sh", "-c", script])
         .envs(env.iter().map(|(k, v)| (*k, v)))
         .env("WEFT_CTL", scripts.join("rabbitmqctl"))
         .env("WEFT_NODE_DIR", dir)
@@ -349,10 +363,11 @@ fn spawn_guardian(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    guardian
+    let stdin = guardian
         .stdin
         .take()
-        .ok_or_else(|| io::Error::other("the guardian has no stdin"))
+        .ok_or_else(|| io::Error::other("the guardian has no stdin"))?;
+    Ok((stdin, guardian.id()))
 }
 
 /// The `target/` directory this test binary was built in

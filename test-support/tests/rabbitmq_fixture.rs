@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use weft_test_support::rabbitmq::broker;
+use weft_test_support::rabbitmq::{broker, wait_for_exit};
 
 #[test]
 #[cfg_attr(
@@ -52,6 +52,7 @@ fn the_node_is_stopped_when_its_process_ends() {
         let mut out = std::io::stdout();
         writeln!(out, "BEAM_PID={}", pid.trim()).unwrap();
         writeln!(out, "NODE_DIR={}", broker.dir().display()).unwrap();
+        writeln!(out, "GUARDIAN_PID={}", broker.guardian_pid()).unwrap();
         out.flush().unwrap();
         std::process::exit(0);
     }
@@ -80,15 +81,19 @@ fn the_node_is_stopped_when_its_process_ends() {
             .unwrap_or_else(|| panic!("no {name} in: {stdout}"))
             .to_owned()
     };
-    let beam = format!("/proc/{}", field("BEAM_PID="));
+    let beam: u32 = field("BEAM_PID=").parse().unwrap();
+    let guardian: u32 = field("GUARDIAN_PID=").parse().unwrap();
     let dir = field("NODE_DIR=");
-    // The node and the guardian are other processes, with no handle to
-    // wait on here: poll, bounded (the stop takes a few seconds).
-    for _ in 0..1200 {
-        if !Path::new(&beam).exists() && !Path::new(&dir).exists() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the node ({beam}) or its directory ({dir}) outlived its test process by 2 minutes");
+    // The guardian stops the node and then removes its directory: once it
+    // has exited, both must be gone (bounded, the stop takes seconds).
+    let bound = Duration::from_secs(120);
+    assert!(
+        wait_for_exit(guardian, bound).unwrap(),
+        "the guardian ({guardian}) outlived its test process by 2 minutes"
+    );
+    assert!(
+        wait_for_exit(beam, Duration::ZERO).unwrap(),
+        "the node's VM ({beam}) outlived its guardian"
+    );
+    assert!(!Path::new(&dir).exists(), "{dir} outlived the node");
 }

@@ -34,7 +34,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running private RabbitMQ cluster; see [`cluster`]. Nodes are
 /// numbered from 0, node 0 being the one the others joined.
@@ -193,14 +193,16 @@ impl Cluster {
             )));
         }
         // ANCHOR_END: kill-node
-        // Gone once /proc forgets it, or it is a zombie waiting for init.
-        let proc = PathBuf::from(format!("/proc/{pid}/stat"));
-        let bound = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < bound {
-            match fs::read_to_string(&proc) {
-                Ok(stat) if !stat.contains(") Z ") => std::thread::sleep(Duration::from_millis(20)),
-                _ => break,
-            }
+        // Gone once it has exited (a zombie waiting for init included).
+        let exited = pid
+            .parse()
+            .map_err(|_| io::Error::other(format!("{pid_file:?} holds no pid: {pid:?}")))
+            .and_then(|pid| super::wait_for_exit(pid, Duration::from_secs(30)))?;
+        if !exited {
+            return Err(io::Error::other(format!(
+                "{} (pid {pid}) still runs 30 s after kill -9",
+                node.name
+            )));
         }
         // A stale pid file would let `rabbitmqctl wait` of a restart watch
         // the dead VM.
@@ -257,7 +259,7 @@ impl Cluster {
             epmd -kill >/dev/null 2>&1
             rm -rf "$WEFT_NODE_DIR"
         "#;
-        let guardian = spawn_guardian(script, &scripts, &nodes[0].env, &dir)?;
+        let (guardian, _) = spawn_guardian(script, &scripts, &nodes[0].env, &dir)?;
         let cluster = Cluster {
             nodes,
             scripts,
