@@ -168,6 +168,21 @@ impl Broker {
         &self.node.dir
     }
 
+    /// Restarts the broker application inside its VM (`rabbitmqctl
+    /// stop_app`, `start_app`, `await_startup`): every connection drops,
+    /// durable queues and their messages stay, and the node serves again
+    /// when this returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`ctl`](Broker::ctl), for the step that failed.
+    pub fn restart_app(&self) -> io::Result<()> {
+        self.ctl(&["stop_app"])?;
+        self.ctl(&["start_app"])?;
+        self.ctl(&["await_startup"])?;
+        Ok(())
+    }
+
     /// Runs `rabbitmqctl` against this node (`add_user`, `add_vhost`,
     /// `list_queues`, ...) and returns its output, failing if it fails.
     ///

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use weft::queue::{Utf8, Verdict};
 use weft_rabbitmq::{Connection, QueueOptions};
-use weft_test_support::rabbitmq::{Broker, broker};
+use weft_test_support::rabbitmq::broker;
 
 const MESSAGES: usize = 200;
 
@@ -29,14 +29,6 @@ async fn connect(uri: &str) -> Connection {
         .await
         .unwrap()
 }
-
-// ANCHOR: restart
-fn restart(broker: &Broker) {
-    broker.ctl(&["stop_app"]).unwrap();
-    broker.ctl(&["start_app"]).unwrap();
-    broker.ctl(&["await_startup"]).unwrap();
-}
-// ANCHOR_END: restart
 
 #[test]
 #[cfg_attr(
@@ -61,7 +53,7 @@ fn confirmed_publishes_survive_a_restart_of_the_broker() {
         conn.close().await.unwrap();
     });
 
-    restart(broker);
+    broker.restart_app().unwrap();
 
     rt.block_on(async {
         let conn = connect(&broker.uri()).await;
@@ -102,7 +94,7 @@ fn a_restart_mid_stream_is_recovered_from_losing_no_confirmed_message() {
         let queue = weft_rabbitmq::queue(&conn, "weft-restart-churn", &QueueOptions::new(), Utf8)
             .await
             .unwrap();
-        let outcome = churn(&conn, &queue, messages, move || restart(broker)).await;
+        let outcome = churn(&conn, &queue, messages, move || broker.restart_app().unwrap()).await;
         assert_recovered(&outcome);
         // ANCHOR_END: restart-mid-stream
         eprintln!(

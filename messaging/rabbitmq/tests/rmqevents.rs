@@ -62,12 +62,6 @@ async fn connect(uri: &str) -> Connection {
         .unwrap()
 }
 
-fn restart(broker: &Broker) {
-    broker.ctl(&["stop_app"]).unwrap();
-    broker.ctl(&["start_app"]).unwrap();
-    broker.ctl(&["await_startup"]).unwrap();
-}
-
 /// `(key, n)` from a payload `k<key>/<n>`.
 fn parse(payload: &str) -> (usize, usize) {
     let (key, n) = payload
@@ -224,7 +218,9 @@ fn the_bus_survives_a_broker_restart_mid_stream() {
     let deep = std::env::var_os("WEFT_RABBITMQ_DEEP").is_some();
     let n = if deep { 20_000 } else { 2_000 };
     let rt = weft::Runtime::new().unwrap();
-    rt.block_on(run(broker, "weft-events-restart", n, move || restart(broker)));
+    rt.block_on(run(broker, "weft-events-restart", n, move || {
+        broker.restart_app().unwrap()
+    }));
 }
 
 #[test]
