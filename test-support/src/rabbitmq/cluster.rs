@@ -53,7 +53,7 @@ pub struct Cluster {
 
 /// A private cluster of `size` nodes (at least one) on this machine;
 /// `None`, after printing [`INSTALL_HINT`](super::INSTALL_HINT), where
-/// `rabbitmq-server` is not installed. See the [module docs](self).
+/// `rabbitmq-server` is not installed. See the [module docs](crate::rabbitmq).
 ///
 /// Each call starts a cluster of its own: a test binary that needs one
 /// should start it once.
