@@ -5,8 +5,10 @@
 //! ratio is what those guarantees cost.
 //!
 //! `queue/receive_10`: taking 10 ready messages one `recv` at a time, or in
-//! one `recv_batch(10, _)` (tokio: ten `recv`s, or one `recv_many`). Only
-//! the receiving is timed; settling happens outside the measurement.
+//! one `recv_batch(10, _)` (tokio: ten `recv`s, or one `recv_many`), round
+//! after round on one long-lived queue, as a consumer loop does. Only the
+//! receiving is timed; readying the ten and settling them happen outside
+//! the measurement.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::sync::Arc;
@@ -145,85 +147,110 @@ fn queue_4_to_4(c: &mut Criterion) {
     g.finish();
 }
 
+/// Messages per round of `queue/receive_10`.
+const ROUND: u64 = 10;
+
+/// Runs `rounds` rounds on one long-lived queue (or channel), as a consumer
+/// loop does: `fill` readies ten messages, then only `take` is timed, then
+/// `settle` acks what it took, outside the measurement.
+fn steady<S, R>(
+    rounds: u64,
+    state: &mut S,
+    fill: impl Fn(&mut S),
+    take: impl Fn(&mut S) -> R,
+    settle: impl Fn(R),
+) -> Duration {
+    let mut timed = Duration::ZERO;
+    for _ in 0..rounds {
+        fill(state);
+        let start = std::time::Instant::now();
+        let taken = take(state);
+        timed += start.elapsed();
+        settle(taken);
+    }
+    timed
+}
+
 fn receive_10(c: &mut Criterion) {
-    use criterion::BatchSize;
     use futures_lite::future::block_on;
+    use weft::queue::{Consumer, Delivery, Producer};
     let rt = rt();
     let spawner = rt.handle().spawner().clone();
-    let ready_queue = || {
+    let queue = || {
         let queue = Queue::builder()
             .capacity(16)
             .prefetch(16)
             .spawner(&spawner)
             .build();
-        let producer = queue.producer();
-        for n in 0..10u64 {
+        let (producer, consumer) = (queue.producer(), queue.consumer());
+        (queue, producer, consumer)
+    };
+    let fill = |(_, producer, _): &mut (Queue<u64>, Producer<u64>, Consumer<u64>)| {
+        for n in 0..ROUND {
             producer.try_publish(n).unwrap();
         }
-        let consumer = queue.consumer();
-        (queue, consumer)
+    };
+    let ack = |got: Vec<Delivery<u64>>| {
+        assert_eq!(got.len(), ROUND as usize);
+        got.into_iter().for_each(|d| d.ack().unwrap());
     };
     let mut g = c.benchmark_group("queue/receive_10");
     g.bench_function("weft_recv_x10", |b| {
-        b.iter_batched(
-            ready_queue,
-            |(queue, mut consumer)| {
-                let got = block_on(async {
-                    let mut got = Vec::with_capacity(10);
-                    for _ in 0..10 {
+        let mut state = queue();
+        b.iter_custom(|rounds| {
+            let take = |(_, _, consumer): &mut (Queue<u64>, Producer<u64>, Consumer<u64>)| {
+                block_on(async {
+                    let mut got = Vec::with_capacity(ROUND as usize);
+                    for _ in 0..ROUND {
                         got.push(consumer.recv().await.unwrap());
                     }
                     got
-                });
-                (queue, consumer, got)
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            };
+            steady(rounds, &mut state, fill, take, ack)
+        })
     });
     g.bench_function("weft_recv_batch_10", |b| {
-        b.iter_batched(
-            ready_queue,
-            |(queue, mut consumer)| {
-                let got = block_on(consumer.recv_batch(10, Duration::ZERO)).unwrap();
-                assert_eq!(got.len(), 10);
-                (queue, consumer, got)
-            },
-            BatchSize::SmallInput,
-        )
+        let mut state = queue();
+        b.iter_custom(|rounds| {
+            let take = |(_, _, consumer): &mut (Queue<u64>, Producer<u64>, Consumer<u64>)| {
+                block_on(consumer.recv_batch(ROUND as usize, Duration::ZERO)).unwrap()
+            };
+            steady(rounds, &mut state, fill, take, ack)
+        })
     });
-    let ready_channel = || {
-        let (tx, rx) = tokio::sync::mpsc::channel::<u64>(16);
-        for n in 0..10u64 {
+    let channel = || tokio::sync::mpsc::channel::<u64>(16);
+    let send = |(tx, _): &mut (tokio::sync::mpsc::Sender<u64>, tokio::sync::mpsc::Receiver<u64>)| {
+        for n in 0..ROUND {
             tx.try_send(n).unwrap();
         }
-        (tx, rx)
     };
+    let check = |got: Vec<u64>| assert_eq!(got.len(), ROUND as usize);
     g.bench_function("tokio_recv_x10", |b| {
-        b.iter_batched(
-            ready_channel,
-            |(tx, mut rx)| {
-                let got = block_on(async {
-                    let mut got = Vec::with_capacity(10);
-                    for _ in 0..10 {
+        let mut state = channel();
+        b.iter_custom(|rounds| {
+            let take = |(_, rx): &mut (tokio::sync::mpsc::Sender<u64>, tokio::sync::mpsc::Receiver<u64>)| {
+                block_on(async {
+                    let mut got = Vec::with_capacity(ROUND as usize);
+                    for _ in 0..ROUND {
                         got.push(rx.recv().await.unwrap());
                     }
                     got
-                });
-                (tx, rx, got)
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            };
+            steady(rounds, &mut state, send, take, check)
+        })
     });
     g.bench_function("tokio_recv_many_10", |b| {
-        b.iter_batched(
-            ready_channel,
-            |(tx, mut rx)| {
-                let mut got = Vec::with_capacity(10);
-                block_on(rx.recv_many(&mut got, 10));
-                (tx, rx, got)
-            },
-            BatchSize::SmallInput,
-        )
+        let mut state = channel();
+        b.iter_custom(|rounds| {
+            let take = |(_, rx): &mut (tokio::sync::mpsc::Sender<u64>, tokio::sync::mpsc::Receiver<u64>)| {
+                let mut got = Vec::with_capacity(ROUND as usize);
+                block_on(rx.recv_many(&mut got, ROUND as usize));
+                got
+            };
+            steady(rounds, &mut state, send, take, check)
+        })
     });
     g.finish();
 }
