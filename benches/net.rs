@@ -14,6 +14,9 @@
 //!   concurrently (1 024 in all): one echo task per connection on the server
 //!   side, one task per connection on the client side, spawned and joined
 //!   within the iteration.
+//! * `tcp_pingpong_1b_1conn_mt2`: `tcp_pingpong_1b_1conn` on multi-thread
+//!   runtimes of two workers (weft and tokio), the client in a spawned
+//!   task.
 //! * `tcp_1mib_write_all_read_exact`: `write_all` of 1 MiB on one end and
 //!   `read_exact` of 1 MiB on the other, the two joined in one task.
 //! * `tcp_connect_accept`: one connect and one accept (both completed) to a
@@ -371,6 +374,73 @@ fn tcp_pingpong_1k_64conn(c: &mut Criterion) {
     tcp_pingpong(c, "net/tcp_pingpong_1k_64conn", KIB, CONNS);
 }
 
+/// Workers of the multi-thread runtimes in `tcp_pingpong_1b_1conn_mt2`.
+const MT_WORKERS: usize = 2;
+
+/// `tcp_pingpong_1b_1conn` on multi-thread runtimes of two workers (weft
+/// and tokio; smol has no such runtime of its own): the client's rounds
+/// run in a spawned task, as a service's would, which `block_on` awaits;
+/// the echo task is the server's. Where each task runs after a wake, and
+/// how many cross-thread hand-offs a round trip takes, is what differs.
+fn tcp_pingpong_1b_1conn_mt2(c: &mut Criterion) {
+    let mut group = c.benchmark_group("net/tcp_pingpong_1b_1conn_mt2");
+
+    let rt = weft::Runtime::builder()
+        .worker_threads(MT_WORKERS)
+        .build()
+        .unwrap();
+    let (client, server) = rt.block_on(async {
+        let listener = weft::net::TcpListener::bind(LOCALHOST).await.unwrap();
+        let (client, server) = weft_net::tcp_pair(&listener).await;
+        (client, weft::spawn(weft_net::tcp_echo(server, 1)))
+    });
+    let mut client = Some(client);
+    group.bench_function("weft", |b| {
+        b.iter(|| {
+            let mut stream = client.take().unwrap();
+            client = Some(rt.block_on(async {
+                weft::spawn(async move {
+                    weft_net::tcp_rounds(&mut stream, 1, ROUNDS).await;
+                    stream
+                })
+                .await
+                .unwrap()
+            }));
+        })
+    });
+    drop(client);
+    rt.block_on(server).unwrap();
+    drop(rt);
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(MT_WORKERS)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (client, server) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(LOCALHOST).await.unwrap();
+        let (client, server) = tokio_net::tcp_pair(&listener).await;
+        (client, tokio::spawn(tokio_net::echo(server, 1)))
+    });
+    let mut client = Some(client);
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            let mut stream = client.take().unwrap();
+            client = Some(rt.block_on(async {
+                tokio::spawn(async move {
+                    tokio_net::rounds(&mut stream, 1, ROUNDS).await;
+                    stream
+                })
+                .await
+                .unwrap()
+            }));
+        })
+    });
+    drop(client);
+    rt.block_on(server).unwrap();
+    group.finish();
+}
+
 fn tcp_bulk(c: &mut Criterion) {
     let mut group = c.benchmark_group("net/tcp_1mib_write_all_read_exact");
     let data = vec![1u8; MIB];
@@ -590,6 +660,7 @@ criterion_group!(
     tcp_pingpong_1k_1conn,
     tcp_pingpong_1b_64conn,
     tcp_pingpong_1k_64conn,
+    tcp_pingpong_1b_1conn_mt2,
     tcp_bulk,
     tcp_connect_accept,
     udp_roundtrip,
