@@ -2,6 +2,9 @@
 //! in the same process, in a multi-thread flavour (two workers each) and a
 //! current-thread flavour.
 //!
+//! `spawn_growth_{1000,100000}/multi` spawns 1 000 and 100 000 tasks from a
+//! task on the multi-thread flavours, reported per task.
+//!
 //! Run with `cargo bench --bench executor`; `benches/report.py` runs it several
 //! times and prints the table recorded in `benches/RESULTS.md`.
 
@@ -16,14 +19,18 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 /// 10 000 no-op tasks spawned from a task.
 fn spawn_many_local<B: Bench>(rt: &B) {
-    const N: usize = 10_000;
+    spawn_local_n(rt, 10_000);
+}
+
+/// `n` no-op tasks spawned from a task, all of them waited for.
+fn spawn_local_n<B: Bench>(rt: &B, n: usize) {
     let e = rt.exec();
     let done = Arc::new(Notify::new());
-    let rem = Arc::new(AtomicUsize::new(N));
+    let rem = Arc::new(AtomicUsize::new(n));
     rt.block_on(async {
         let (done2, rem2) = (done.clone(), rem.clone());
         e.spawn_detached(async move {
-            for _ in 0..N {
+            for _ in 0..n {
                 let (done, rem) = (done2.clone(), rem2.clone());
                 e.spawn_detached(async move {
                     if rem.fetch_sub(1, Ordering::Relaxed) == 1 {
@@ -207,6 +214,22 @@ fn current(c: &mut Criterion) {
     run_flavour(c, "current", Weft::current(), Tokio::current(), SmolLocal);
 }
 
+/// Spawn cost against the number spawned: `spawn_many_local` with 1 000
+/// and 100 000 tasks on the multi-thread flavours, reported per task
+/// (criterion's throughput). A flat cost per task means nothing grows
+/// with the number of live tasks (a registry, a queue that reallocates).
+fn spawn_growth(c: &mut Criterion) {
+    let (weft, tokio) = (Weft::multi(), Tokio::multi());
+    for n in [1_000, 100_000] {
+        let mut group = c.benchmark_group(format!("spawn_growth_{n}/multi"));
+        group.throughput(criterion::Throughput::Elements(n as u64));
+        group.bench_function(Weft::NAME, |b| b.iter(|| spawn_local_n(&weft, n)));
+        group.bench_function(Tokio::NAME, |b| b.iter(|| spawn_local_n(&tokio, n)));
+        group.bench_function(Smol::NAME, |b| b.iter(|| spawn_local_n(&Smol, n)));
+        group.finish();
+    }
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(30)
@@ -217,6 +240,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = multi, current
+    targets = multi, current, spawn_growth
 }
 criterion_main!(benches);
