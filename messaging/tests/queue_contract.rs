@@ -15,6 +15,7 @@ const CAPS: Caps = Caps {
     history: true,
     purge_counts: true,
     redrive: true,
+    consumer_drop_requeues: false,
 };
 
 fn builder(settings: &Settings) -> Builder {
