@@ -21,6 +21,9 @@ const CAPS: Caps = Caps {
 fn builder(settings: &Settings) -> Builder {
     let mut builder = Queue::builder();
     builder.max_deliveries(settings.max_deliveries);
+    if let Some(ttl) = settings.ttl {
+        builder.ttl(ttl);
+    }
     builder
 }
 

@@ -46,6 +46,9 @@ impl queue::Maker for Rabbit {
         let name = unique("contract-queue");
         let mut options = QueueOptions::new();
         options.max_deliveries(settings.max_deliveries);
+        if let Some(ttl) = settings.ttl {
+            options.ttl(ttl);
+        }
         let queue = weft_rabbitmq::queue(&self.conn, &name, &options, Utf8)
             .await
             .unwrap();
@@ -72,14 +75,17 @@ impl queue::Maker for Rabbit {
 impl events::Maker for Rabbit {
     fn caps(&self) -> events::Caps {
         // Streams keep bytes and drop whole segments.
-        events::Caps { retained_events: None }
+        events::Caps {
+            retained_events: None,
+        }
     }
 
     async fn make(&self, settings: &events::Settings) -> weft::events::EventBus<String> {
         let mut options = EventOptions::new();
         if settings.short_retention {
-            // About 40 events of the check's, in segments of about 10.
-            options.max_bytes(4_000).segment_bytes(1_000);
+            // A few segments of about ten of the check's events each:
+            // the check publishes many more.
+            options.max_bytes(3_000).segment_bytes(1_000);
         }
         weft_rabbitmq::event_bus(&self.conn, &options, weft::events::Utf8)
             .await

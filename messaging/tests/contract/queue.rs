@@ -6,18 +6,25 @@
 use super::{BOUND, bounded};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
-use weft::queue::{AckError, DeadLetter, DeadReason, Outcome, Properties, PublishError, Queue, RecvError, Verdict};
+use weft::queue::{
+    AckError, DeadLetter, DeadReason, Outcome, Properties, PublishError, Queue, RecvError, Verdict,
+};
 
 /// How a queue is to be made; each backend maps it onto its own settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     /// Deliveries after which an unacked message is dead-lettered.
     pub(crate) max_deliveries: u32,
+    /// Age at which an undelivered message is dead-lettered, if any.
+    pub(crate) ttl: Option<Duration>,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { max_deliveries: 5 }
+        Settings {
+            max_deliveries: 5,
+            ttl: None,
+        }
     }
 }
 
@@ -235,7 +242,10 @@ pub(crate) async fn reject_dead_letters<M: Maker>(maker: &M) {
 /// `MaxDeliveries`, not delivered again.
 pub(crate) async fn max_deliveries_dead_letters<M: Maker>(maker: &M) {
     let caps = maker.caps();
-    let settings = Settings { max_deliveries: 2 };
+    let settings = Settings {
+        max_deliveries: 2,
+        ..Settings::default()
+    };
     let queue = maker.make(&settings).await.queue;
     queue.producer().publish("poison".to_string()).await.unwrap();
     let mut consumer = queue.consumer();
@@ -305,9 +315,26 @@ pub(crate) async fn priorities<M: Maker>(maker: &M) {
     assert_eq!(got, expected);
 }
 
-/// A message past its own TTL, never delivered, is a dead letter with
+/// A message past the queue's TTL, never delivered, is a dead letter with
 /// reason `Expired`. Real time passes here: the TTL is short, the wait
 /// for the letter bounded.
+pub(crate) async fn queue_ttl_expires_to_dead_letter<M: Maker>(maker: &M) {
+    let settings = Settings {
+        ttl: Some(Duration::from_millis(20)),
+        ..Settings::default()
+    };
+    let queue = maker.make(&settings).await.queue;
+    queue.producer().publish("stale".to_string()).await.unwrap();
+    let letter = dead(&queue).await;
+    assert_eq!(
+        (letter.message.as_str(), letter.reason),
+        ("stale", DeadReason::Expired)
+    );
+    assert!(letter.history.is_empty(), "never delivered");
+}
+
+/// A message past its own TTL, never delivered, is a dead letter with
+/// reason `Expired`, as above.
 pub(crate) async fn message_ttl_expires_to_dead_letter<M: Maker>(maker: &M) {
     let queue = fresh(maker).await;
     let props = Properties::new()
@@ -520,6 +547,7 @@ macro_rules! queue_tests {
             reject_dead_letters,
             max_deliveries_dead_letters,
             priorities,
+            queue_ttl_expires_to_dead_letter,
             message_ttl_expires_to_dead_letter,
             properties_round_trip,
             batches_take_per_message_verdicts,
