@@ -18,7 +18,8 @@
 //! through `#[path]`); the [`queue_tests!`] and [`events_tests!`] macros
 //! write one `#[test]` per check for a runner.
 
-// Each test binary runs one part of the suite, or on one kind of backend.
+// Each test binary runs one part of the suite (the other part's checks
+// and its macro's re-export then go unused), or on one kind of backend.
 #![allow(dead_code, unused_macros, unused_imports)]
 
 pub(crate) mod events;
