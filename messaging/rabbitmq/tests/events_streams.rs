@@ -1,8 +1,11 @@
 //! weft's event bus on RabbitMQ streams, against the private node of this
-//! test binary (`weft_test_support::rabbitmq`): replay from the start, an
-//! offset, the end and a time; keys on their partitions in order; a
-//! group's commit surviving its bus and its connection; retention by
-//! length reported as `Lagged` with the exact count.
+//! test binary (`weft_test_support::rabbitmq`): what only streams have,
+//! beside the shared contract suite (`tests/contract.rs`, which checks
+//! replay from the start, an offset, the end and a time, keys, a group's
+//! commit, a retention gap as `Lagged` and close on every backend): one
+//! stream per partition found again by a second bus, a group's commit
+//! surviving its bus and its connection, and a live reader passing the
+//! offsets segments take without lagging.
 //!
 //! A binary of its own, so that its node (and its streams) are its own.
 //! Where `rabbitmq-server` is not installed, every test is ignored, with
@@ -11,8 +14,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
-use weft::events::{EventBus, Offset, Properties, RecvError, StartAt, TopicOptions, Utf8, partition_for};
+use std::time::Duration;
+use weft::events::{EventBus, Offset, StartAt, TopicOptions, Utf8, partition_for};
 use weft_rabbitmq::lapin::options::QueueDeclareOptions;
 use weft_rabbitmq::lapin::types::FieldTable;
 use weft_rabbitmq::{Connection, EventOptions};
@@ -44,108 +47,6 @@ async fn connect() -> Connection {
 
 async fn bus(conn: &Connection, options: &EventOptions) -> EventBus<String> {
     weft_rabbitmq::event_bus(conn, options, Utf8).await.unwrap()
-}
-
-/// The next `n` payloads of `sub`, with their offsets.
-async fn take(sub: &mut weft::events::Subscriber<String>, n: usize) -> Vec<(u64, String)> {
-    let mut got = Vec::new();
-    for _ in 0..n {
-        let event = bounded("an event", sub.recv()).await.unwrap();
-        got.push((event.offset().get(), event.into_payload()));
-    }
-    got
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn subscribers_replay_from_the_start_an_offset_and_the_end() {
-    let Some(_) = broker() else { return };
-    for (name, rt) in weft_test_support::runtimes::runtimes() {
-        rt.block_on(async {
-            let conn = connect().await;
-            let bus = bus(&conn, &EventOptions::new()).await;
-            let topic = unique("orders");
-            let mut offsets = Vec::new();
-            for n in 0..3 {
-                let at = bounded("publish", bus.publish(&topic, format!("e{n}")))
-                    .await
-                    .unwrap();
-                offsets.push(at.get());
-            }
-            assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
-
-            let mut replay = bus.subscribe_async(&topic, StartAt::Start).await.unwrap();
-            let expected: Vec<_> = offsets
-                .iter()
-                .zip(["e0", "e1", "e2"])
-                .map(|(o, e)| (*o, e.to_string()))
-                .collect();
-            assert_eq!(take(&mut replay, 3).await, expected, "{name}: replay");
-
-            let from = StartAt::Offset(Offset::new(offsets[1]));
-            let mut middle = bus.subscribe_async(&topic, from).await.unwrap();
-            assert_eq!(
-                take(&mut middle, 2).await,
-                expected[1..],
-                "{name}: from an offset"
-            );
-
-            let mut latest = bus.subscribe_async(&topic, StartAt::Latest).await.unwrap();
-            let at = bus.publish(&topic, "e3".to_string()).await.unwrap();
-            assert_eq!(
-                take(&mut latest, 1).await,
-                [(at.get(), "e3".to_string())],
-                "{name}: latest"
-            );
-            assert_eq!(
-                take(&mut replay, 1).await,
-                [(at.get(), "e3".to_string())],
-                "{name}: live"
-            );
-            assert!(latest.try_recv().is_none(), "{name}: nothing more");
-        });
-    }
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_subscriber_from_a_time_starts_at_the_first_event_stamped_then() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let bus = bus(&conn, &EventOptions::new()).await;
-        let topic = unique("audit");
-        let now = SystemTime::now();
-        let stamped = |at: SystemTime| Properties::new().with_timestamp(at);
-        let hour = Duration::from_secs(3600);
-        // Stored now, but stamped an hour ago: the stamp decides.
-        bus.publish_with(&topic, "old".to_string(), stamped(now - hour))
-            .await
-            .unwrap();
-        let at = bus
-            .publish_with(&topic, "new".to_string(), stamped(now))
-            .await
-            .unwrap();
-        let since = StartAt::Time(now - Duration::from_secs(60));
-        let mut sub = bus.subscribe_async(&topic, since).await.unwrap();
-        assert_eq!(take(&mut sub, 1).await, [(at.get(), "new".to_string())]);
-
-        // A time after every event: the next one published.
-        let later = StartAt::Time(now + hour);
-        let mut waiting = bus.subscribe_async(&topic, later).await.unwrap();
-        let at = bus
-            .publish_with(&topic, "future".to_string(), stamped(now + 2 * hour))
-            .await
-            .unwrap();
-        assert_eq!(take(&mut waiting, 1).await, [(at.get(), "future".to_string())]);
-    });
 }
 
 #[test]
@@ -279,44 +180,6 @@ fn a_group_resumes_after_its_commit_on_a_new_connection() {
     weft_no_rabbitmq,
     ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
 )]
-fn retention_by_length_is_reported_as_lagged_with_the_exact_count() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let mut options = EventOptions::new();
-        options.max_bytes(4_000).segment_bytes(1_000);
-        let bus = bus(&conn, &options).await;
-        let topic = unique("metrics");
-        const EVENTS: usize = 200;
-        let mut slow = bus.subscribe_async(&topic, StartAt::Start).await.unwrap();
-        let body = "x".repeat(100);
-        let mut offsets = Vec::new();
-        for n in 0..EVENTS {
-            offsets.push(bus.publish(&topic, format!("{n:04}{body}")).await.unwrap().get());
-        }
-        let skipped = match bounded("lagged", slow.recv()).await {
-            Err(RecvError::Lagged { skipped, .. }) => skipped,
-            other => panic!("expected Lagged, got {other:?}"),
-        };
-        assert!(skipped > 0 && (skipped as usize) < EVENTS, "{skipped}");
-        // Then every retained event, in order, to the last.
-        for (n, offset) in offsets.iter().enumerate().skip(skipped as usize) {
-            let event = bounded("an event", slow.recv()).await.unwrap();
-            assert_eq!(
-                (event.offset().get(), &event[..4]),
-                (*offset, format!("{n:04}").as_str())
-            );
-        }
-        assert!(slow.try_recv().is_none());
-    });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
 fn a_live_reader_passes_the_offsets_segments_take_without_lagging() {
     let Some(_) = broker() else { return };
     let rt = weft::Runtime::new().unwrap();
@@ -347,30 +210,5 @@ fn a_live_reader_passes_the_offsets_segments_take_without_lagging() {
                 (*offset, format!("{n:04}").as_str())
             );
         }
-    });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_closed_bus_refuses_publishes_and_ends_its_readers() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let bus = bus(&conn, &EventOptions::new()).await;
-        let topic = unique("closing");
-        bus.publish(&topic, "last".to_string()).await.unwrap();
-        let mut sub = bus.subscribe_async(&topic, StartAt::Start).await.unwrap();
-        assert_eq!(*bounded("an event", sub.recv()).await.unwrap(), "last");
-        bus.close();
-        let refused = bus.publish(&topic, "late".to_string()).await.unwrap_err();
-        assert_eq!(refused.into_inner().as_deref(), Some("late"), "handed back");
-        assert!(matches!(
-            bounded("the end", sub.recv()).await,
-            Err(RecvError::Closed)
-        ));
     });
 }

@@ -1,10 +1,12 @@
-// Over ~600 lines on purpose: the queue contract against one private node,
-// one test per rule as in `messaging/tests/queue.rs`; every test shares the
-// node fixture and the helpers at the top, so the list stays in one file.
-//! weft's work queue on a quorum queue of the private node: the queue
-//! contract (publish / recv / ack, nack and redelivery counts, reject and
-//! the delivery limit into dead letters, TTLs, a dropped consumer, an ack
-//! deadline) against the broker.
+//! weft's work queue on a quorum queue of the private node: what only a
+//! broker has or does its own way, beside the shared contract suite
+//! (`tests/contract.rs`, which checks publish / recv / ack, redelivery
+//! counts, dead letters by reject, limit and TTL, priorities, properties,
+//! batches, purge, redrive, a dropped consumer and close on every
+//! backend): TTLs and what RabbitMQ strips from an expired letter, ack
+//! deadlines enforced by the client, `nack_after`, publishes the broker
+//! refuses, undecodable bytes, an ack just before its consumer drops, and
+//! an at-least-once run under random verdicts.
 
 use crate::{runtimes, unique};
 use std::future::Future;
@@ -64,138 +66,6 @@ async fn dead(queue: &Queue<String>) -> DeadLetter<String> {
     weft_no_rabbitmq,
     ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
 )]
-fn published_messages_are_received_with_their_properties_and_acked_for_good() {
-    let Some(_) = broker() else { return };
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let conn = connect().await;
-            let (queue_name, queue) = open(&conn, &QueueOptions::new()).await;
-            let producer = queue.producer();
-            producer.publish("plain".to_string()).await.unwrap();
-            let props = Properties::new().with_id("order-7").with_header("tenant", "acme");
-            producer.publish_with("dressed".to_string(), props).await.unwrap();
-            assert_eq!(queue.stats().published, 2, "{name}: both confirmed");
-
-            let mut consumer = queue.consumer();
-            let plain = bounded("plain", consumer.recv()).await.unwrap();
-            assert_eq!((plain.as_str(), plain.delivery_count()), ("plain", 1), "{name}");
-            assert!(plain.properties().is_none(), "{name}");
-            let dressed = bounded("dressed", consumer.recv()).await.unwrap();
-            assert_eq!(*dressed, "dressed", "{name}");
-            let props = dressed.properties().expect("properties");
-            assert_eq!(props.id().as_str(), "order-7", "{name}");
-            assert_eq!(props.header("tenant"), Some("acme"), "{name}");
-            assert!(props.timestamp().is_some(), "{name}");
-            assert_eq!(consumer.stats().in_hand, 2, "{name}");
-
-            plain.settle(Verdict::Ack).await.unwrap();
-            dressed.settle(Verdict::Ack).await.unwrap();
-            assert_eq!(queue.stats().acked, 2, "{name}");
-            assert_eq!(consumer.stats().acked, 2, "{name}");
-            drop(consumer);
-            assert_eq!(ready(&conn, &queue_name).await, 0, "{name}: an ack was lost");
-        });
-    }
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_nacked_message_comes_back_with_its_delivery_count_raised() {
-    let Some(_) = broker() else { return };
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let conn = connect().await;
-            let (_, queue) = open(&conn, &QueueOptions::new()).await;
-            queue.producer().publish("flaky".to_string()).await.unwrap();
-            let mut consumer = queue.consumer();
-            let first = bounded("first", consumer.recv()).await.unwrap();
-            assert!(!first.redelivered(), "{name}");
-            first.nack(true).unwrap();
-            let second = bounded("second", consumer.recv()).await.unwrap();
-            assert_eq!((second.as_str(), second.delivery_count()), ("flaky", 2), "{name}");
-            assert!(second.redelivered(), "{name}");
-            second.settle(Verdict::Ack).await.unwrap();
-            assert_eq!(consumer.stats().nacked, 1, "{name}");
-        });
-    }
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_rejected_message_is_a_dead_letter_with_reason_rejected() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let (_, queue) = open(&conn, &QueueOptions::new()).await;
-        let props = Properties::new().with_id("bad-1");
-        queue
-            .producer()
-            .publish_with("bad".to_string(), props)
-            .await
-            .unwrap();
-        queue.producer().publish("worse".to_string()).await.unwrap();
-        let mut consumer = queue.consumer();
-        bounded("bad", consumer.recv()).await.unwrap().reject().unwrap();
-        bounded("worse", consumer.recv())
-            .await
-            .unwrap()
-            .nack(false)
-            .unwrap();
-
-        let letter = dead(&queue).await;
-        assert_eq!(
-            (letter.message.as_str(), letter.reason),
-            ("bad", DeadReason::Rejected)
-        );
-        assert_eq!(letter.properties.expect("properties").id().as_str(), "bad-1");
-        let letter = dead(&queue).await;
-        assert_eq!(
-            (letter.message.as_str(), letter.reason),
-            ("worse", DeadReason::Rejected)
-        );
-        assert!(letter.properties.is_none());
-        assert!(queue.try_dead_letter().unwrap().is_none());
-    });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_message_past_its_delivery_limit_is_a_dead_letter_with_reason_max_deliveries() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let (_, queue) = open(&conn, QueueOptions::new().max_deliveries(2)).await;
-        queue.producer().publish("poison".to_string()).await.unwrap();
-        let mut consumer = queue.consumer();
-        for n in 1..=2 {
-            let delivery = bounded("poison", consumer.recv()).await.unwrap();
-            assert_eq!(delivery.delivery_count(), n);
-            delivery.nack(true).unwrap();
-        }
-        let letter = dead(&queue).await;
-        assert_eq!(
-            (letter.message.as_str(), letter.reason),
-            ("poison", DeadReason::MaxDeliveries)
-        );
-    });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
 fn messages_past_the_queue_or_their_own_ttl_are_dead_letters_with_reason_expired() {
     let Some(_) = broker() else { return };
     let rt = weft::Runtime::new().unwrap();
@@ -227,44 +97,6 @@ fn messages_past_the_queue_or_their_own_ttl_are_dead_letters_with_reason_expired
         // not expire again in the dead-letter queue.
         assert_eq!(letter.properties.unwrap().ttl(), None);
     });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_consumer_dropped_with_deliveries_in_hand_has_them_redelivered() {
-    let Some(_) = broker() else { return };
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let conn = connect().await;
-            let (_, queue) = open(&conn, &QueueOptions::new()).await;
-            for job in ["a", "b"] {
-                queue.producer().publish(job.to_string()).await.unwrap();
-            }
-            let mut first = queue.consumer();
-            let mut in_hand = Vec::new();
-            for _ in 0..2 {
-                in_hand.push(bounded("first", first.recv()).await.unwrap());
-            }
-            drop(first);
-
-            let mut second = queue.consumer();
-            let mut again = Vec::new();
-            for _ in 0..2 {
-                let delivery = bounded("again", second.recv()).await.unwrap();
-                again.push((delivery.to_string(), delivery.delivery_count()));
-                delivery.settle(Verdict::Ack).await.unwrap();
-            }
-            again.sort();
-            assert_eq!(again, [("a".to_string(), 2), ("b".to_string(), 2)], "{name}");
-            // The broker took them back: the old deliveries are over.
-            for delivery in in_hand {
-                assert_eq!(delivery.ack(), Err(AckError::NotInFlight), "{name}");
-            }
-        });
-    }
 }
 
 #[test]
@@ -316,29 +148,6 @@ fn a_publish_no_queue_takes_is_not_stored_and_gives_the_message_back() {
         );
         assert_eq!(err.into_inner().as_deref(), Some("lost?"));
         assert_eq!(queue.stats().published, 0);
-    });
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn a_closed_queue_refuses_publishes_and_ends_its_consumers() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let (_, queue) = open(&conn, &QueueOptions::new()).await;
-        let mut consumer = queue.consumer();
-        let waiting = weft::spawn(async move { consumer.recv().await.map(|d| d.to_string()) });
-        queue.close();
-        assert!(matches!(
-            queue.producer().publish("late".to_string()).await,
-            Err(PublishError::Closed(_))
-        ));
-        let ended = bounded("the end", waiting).await.unwrap();
-        assert_eq!(ended, Err(weft::queue::RecvError::Closed));
     });
 }
 
@@ -487,36 +296,6 @@ fn every_message_is_acked_or_dead_lettered_exactly_once_under_random_verdicts() 
 async fn dead_letter_of(queue: &Queue<String>) -> (String, DeadReason) {
     let letter = dead(queue).await;
     (letter.message, letter.reason)
-}
-
-#[test]
-#[cfg_attr(
-    weft_no_rabbitmq,
-    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
-)]
-fn priorities_travel_with_the_message_but_a_quorum_queue_keeps_publication_order() {
-    let Some(_) = broker() else { return };
-    let rt = weft::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = connect().await;
-        let (_, queue) = open(&conn, &QueueOptions::new()).await;
-        let producer = queue.producer();
-        producer
-            .publish_with("low".to_string(), Properties::new().with_priority(1))
-            .await
-            .unwrap();
-        producer
-            .publish_with("high".to_string(), Properties::new().with_priority(9))
-            .await
-            .unwrap();
-        let mut consumer = queue.consumer();
-        for (text, priority) in [("low", 1), ("high", 9)] {
-            let delivery = bounded(text, consumer.recv()).await.unwrap();
-            assert_eq!(*delivery, text);
-            assert_eq!(delivery.properties().unwrap().priority(), priority);
-            delivery.settle(Verdict::Ack).await.unwrap();
-        }
-    });
 }
 
 #[test]
