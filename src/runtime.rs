@@ -113,6 +113,10 @@ pub struct Runtime {
     driver: Arc<ReactorPark>,
 }
 
+// These methods repeat `weft_executor::Runtime`'s signatures on purpose (a
+// `duplicates` pair): each wraps the executor's with the reactor and the
+// spawner entered, so none can be a re-export; the docs are the facade's
+// own, with `weft::` examples, and link to the executor's for the detail.
 impl Runtime {
     /// A multi-thread runtime with one worker thread per core.
     ///

@@ -7,6 +7,9 @@
 //!
 //! std's `UnsafeCell` is wrapped to offer loom's closure-based `with` /
 //! `with_mut` API, so the same code compiles both ways.
+//!
+//! The std side repeats weft-primitives' `loom.rs` (a `duplicates` pair,
+//! left): each crate with atomics has its own private shim (STYLE.md).
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::{

@@ -1,6 +1,10 @@
 //! Sets `cfg(weft_no_rabbitmq)` where `rabbitmq-server` is not installed,
 //! so the broker tests are counted as ignored (skipped), never as passed.
 //! The lookup is `rabbitmq::scripts_dir`'s.
+//
+// The same as test-support/build.rs (a `duplicates` pair, left): a cfg
+// reaches only the crate whose build script sets it, and a published
+// crate's build script cannot live outside its package.
 
 use std::path::Path;
 

@@ -1,27 +1,14 @@
 //! Diagnostics through [`tracing`](https://docs.rs/tracing), when the
 //! crate's `tracing` feature is on.
 //!
-//! The crate calls the helpers below, one per event; each is a call of
-//! [`event!`], which takes a level's name and then `tracing::event!`'s own
-//! arguments, target first. Without the feature it expands to nothing:
-//! the default build holds no `tracing` and pays nothing. Arguments are not
-//! evaluated then, so a call site computes what it reports inside the call.
-//! The events (target, level, fields) are listed in one table, in the
-//! book's chapter "Running a service on weft".
-
-/// Emits a `tracing` event: `event!(WARN, target: "weft::…", field = value, "message")`.
-#[cfg(feature = "tracing")]
-macro_rules! event {
-    ($level:ident, target: $target:expr, $($rest:tt)+) => {
-        ::tracing::event!(target: $target, ::tracing::Level::$level, $($rest)+)
-    };
-}
-
-/// Emits nothing: the `tracing` feature is off.
-#[cfg(not(feature = "tracing"))]
-macro_rules! event {
-    ($level:ident, target: $target:expr, $($rest:tt)+) => {};
-}
+//! The crate calls the helpers below, one per event. Each emits with a
+//! `tracing` macro under `#[cfg(feature = "tracing")]`: without the
+//! feature the statement is gone, so the default build holds no `tracing`
+//! and pays nothing, and the arguments are not evaluated (a call site
+//! computes what it reports inside the call). weft-primitives' `diag.rs`
+//! states why each crate writes its helpers this way rather than sharing
+//! a macro. The events (target, level, fields) are listed in one table,
+//! in the book's chapter "Running a service on weft".
 
 use crate::Properties;
 use crate::events::Event;
@@ -32,8 +19,8 @@ use std::time::Duration;
 /// Every backend calls it where a message lands in its dead-letter queue.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn dead_lettered(reason: DeadReason, deliveries: u32, properties: Option<&Properties>) {
-    event!(
-        WARN,
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
         target: "weft::queue",
         reason = ?reason,
         deliveries,
@@ -48,10 +35,12 @@ pub(crate) fn dead_lettered(reason: DeadReason, deliveries: u32, properties: Opt
 #[cfg(feature = "disk")]
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn torn_tail_cut(target: Store, torn: &weft_disk::TornTail) {
+    // One call per target, alike but for it: a `tracing` target is a
+    // constant of the call site's static metadata, never a value.
     match target {
         Store::Queue => {
-            event!(
-                WARN,
+            #[cfg(feature = "tracing")]
+            tracing::warn!(
                 target: "weft::queue",
                 segment = %torn.segment.display(),
                 position = torn.position,
@@ -60,8 +49,8 @@ pub(crate) fn torn_tail_cut(target: Store, torn: &weft_disk::TornTail) {
             );
         }
         Store::Events => {
-            event!(
-                WARN,
+            #[cfg(feature = "tracing")]
+            tracing::warn!(
                 target: "weft::events",
                 segment = %torn.segment.display(),
                 position = torn.position,
@@ -84,8 +73,8 @@ pub(crate) enum Store {
 /// `delay` if one is given: `DEBUG` on `weft::queue`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn requeued(deliveries: u32, delay: Option<Duration>, properties: Option<&Properties>) {
-    event!(
-        DEBUG,
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
         target: "weft::queue",
         deliveries,
         delay_ms = delay.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
@@ -98,8 +87,8 @@ pub(crate) fn requeued(deliveries: u32, delay: Option<Duration>, properties: Opt
 /// its back-off: `INFO` on `weft::events`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn handler_retry<T>(event: &Event<T>, attempt: u32, error: &str) {
-    event!(
-        INFO,
+    #[cfg(feature = "tracing")]
+    tracing::info!(
         target: "weft::events",
         topic = event.topic(),
         partition = event.partition(),
@@ -120,8 +109,8 @@ pub(crate) fn handler_failed<T>(
     dead_letter_topic: Option<&str>,
     dead_lettered: bool,
 ) {
-    event!(
-        WARN,
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
         target: "weft::events",
         topic = event.topic(),
         partition = event.partition(),
@@ -138,8 +127,8 @@ pub(crate) fn handler_failed<T>(
 /// `weft::events`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn group_redelivery(group: &str, topic: &str, partition: u32, offset: u64, deliveries: u32) {
-    event!(
-        DEBUG,
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
         target: "weft::events",
         group,
         topic,
@@ -154,8 +143,8 @@ pub(crate) fn group_redelivery(group: &str, topic: &str, partition: u32, offset:
 /// member joined or left (`cause`): `INFO` on `weft::events`.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn rebalanced(group: &str, topic: &str, members: usize, partitions: usize, cause: &'static str) {
-    event!(
-        INFO,
+    #[cfg(feature = "tracing")]
+    tracing::info!(
         target: "weft::events",
         group,
         topic,

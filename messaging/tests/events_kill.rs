@@ -19,12 +19,10 @@ mod events_support;
 
 use events_support::Bytes;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::task::{Context, Poll, Waker};
 use weft::events::{Backend, Durable, EventBus, Offset, Restored, StartAt, Topic, TopicOptions};
-use weft_test_support::Rng;
+use weft_test_support::{Rng, kill};
 
 const CHILD_DIR: &str = "WEFT_EVENTS_KILL_CHILD_DIR";
 const CHILD_FIRST: &str = "WEFT_EVENTS_KILL_CHILD_FIRST";
@@ -163,28 +161,9 @@ fn every_ok_append_and_commit_survives_kill_9() {
     let mut ends: BTreeMap<u32, u64> = BTreeMap::new();
     let mut commits_before: BTreeMap<u32, u64> = BTreeMap::new();
     for round in 0..rounds {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["kill_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_DIR, &dir)
-            .env(CHILD_FIRST, (round * 1_000_000).to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let wanted = 1 + rng.below(80);
-        let mut heard = 0;
-        while heard < wanted {
-            let Some(Ok(line)) = lines.next() else { break };
-            told.hear(&line);
-            heard += 1;
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        // What it printed before it died is still in the pipe.
-        for line in lines.map_while(Result::ok) {
-            told.hear(&line);
-        }
+        let first = (round * 1_000_000).to_string();
+        let envs = [(CHILD_DIR, dir.as_os_str()), (CHILD_FIRST, first.as_ref())];
+        kill::run_and_kill("kill_child", &envs, 1 + rng.below(80), |line| told.hear(line));
 
         let (found, commits) = contents(&dir);
         for (at, id) in &told.published {

@@ -20,11 +20,9 @@ mod queue_support;
 
 use queue_support::backends::Bytes;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use weft::queue::{DiskOptions, Queue};
-use weft_test_support::Rng;
+use weft_test_support::{Rng, kill};
 
 const CHILD_DIR: &str = "WEFT_QUEUE_KILL_CHILD_DIR";
 const CHILD_FIRST: &str = "WEFT_QUEUE_KILL_CHILD_FIRST";
@@ -149,28 +147,9 @@ fn every_ok_publish_and_ack_survives_kill_9() {
     let mut rng = Rng(0x5EED_0023);
     let mut told = Told::default();
     for round in 0..rounds {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["kill_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_DIR, &dir)
-            .env(CHILD_FIRST, (round * 1_000_000).to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let wanted = 1 + rng.below(80);
-        let mut heard = 0;
-        while heard < wanted {
-            let Some(Ok(line)) = lines.next() else { break };
-            told.hear(&line);
-            heard += 1;
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        // What it printed before it died is still in the pipe.
-        for line in lines.map_while(Result::ok) {
-            told.hear(&line);
-        }
+        let first = (round * 1_000_000).to_string();
+        let envs = [(CHILD_DIR, dir.as_os_str()), (CHILD_FIRST, first.as_ref())];
+        kill::run_and_kill("kill_child", &envs, 1 + rng.below(80), |line| told.hear(line));
 
         let found = contents(&dir, round);
         let present: BTreeSet<u64> = found.iter().copied().collect();

@@ -34,7 +34,8 @@
 //! a spawner runs), `util` (the wait list every waiting future queues in)
 //! and `loom` (the shim that lets the loom models see every atomic).
 //! `__private` (hidden, no semver promise) lends a few pieces of `util` to
-//! weft-messaging, so that it does not copy them.
+//! weft-messaging, and `diag`'s callback-panic event to the facade, so
+//! that they do not copy them.
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -50,8 +51,11 @@ mod util;
 
 /// Not public API, and under no semver promise: the pieces of `util`
 /// that weft-messaging shares rather than copies (gathering wakers under a
-/// lock, keeping a waker without a needless clone, a panic's message).
+/// lock, keeping a waker without a needless clone, a panic's message), and
+/// the `tracing` event of a panicked callback, which the facade's callback
+/// TCP API reports too.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::diag::callback_panicked;
     pub use crate::util::{Wakers, panic_message, replace_waker};
 }

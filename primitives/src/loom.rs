@@ -5,6 +5,10 @@
 //! model; otherwise from std. Code elsewhere in the crate never names
 //! `std::sync` locks or atomics directly, so a loom model sees every access
 //! that matters.
+//!
+//! The std side repeats the executor's `loom.rs` (a `duplicates` pair,
+//! left): STYLE.md gives each crate with atomics its own private shim, and
+//! the executor depends on no other weft crate.
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::{

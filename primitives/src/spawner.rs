@@ -136,6 +136,8 @@ thread_local! {
     static CURRENT: RefCell<Option<Spawner>> = const { RefCell::new(None) };
 }
 
+// Alike to weft-reactor's `EnterGuard` (a `duplicates` pair, left): each
+// restores its own crate's thread-local, and neither crate knows the other.
 /// Keeps a spawner current on this thread until dropped; see
 /// [`Spawner::enter`].
 #[must_use = "the spawner stops being current when the guard is dropped"]

@@ -521,6 +521,8 @@ impl Handle {
     }
 }
 
+// Alike to weft-primitives' spawner `EnterGuard` (a `duplicates` pair,
+// left): each restores its own crate's thread-local; neither knows the other.
 /// Restores the previously entered handle when dropped.
 pub struct EnterGuard {
     previous: Option<Handle>,

@@ -46,6 +46,9 @@ pub struct EnterGuard<'a> {
     pub(super) _spawner: spawner::EnterGuard,
 }
 
+// Repeats `weft_executor::runtime::Handle`'s and `Runtime`'s signatures on
+// purpose (`duplicates` pairs): the same wrapping as `Runtime`'s methods,
+// whose comment says why none can be a re-export.
 impl Handle {
     /// The runtime running on this thread.
     ///

@@ -4,6 +4,7 @@
 //!   thread allocates while counting is on.
 //! - [`waker`]: wakers that count their wakes, and a poll by hand.
 //! - [`rng`]: a deterministic pseudo-random sequence.
+//! - [`kill`]: a `kill -9` of a child test at a chosen line of its output.
 //! - [`oneshot`](mod@oneshot): a one-shot channel that depends on no runtime.
 //! - `runtimes` (feature `runtimes`): weft runtimes of both flavours, on
 //!   real time or with the clock paused.
@@ -20,6 +21,7 @@
 pub mod alloc;
 #[cfg(feature = "any-runtime")]
 pub mod any_runtime;
+pub mod kill;
 pub mod oneshot;
 #[cfg(feature = "rabbitmq")]
 pub mod rabbitmq;

@@ -4,7 +4,7 @@ use crate::frame::FrameError;
 use std::error::Error;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Opening a log failed.
@@ -51,11 +51,7 @@ impl fmt::Display for OpenError {
                 segment,
                 position,
                 error,
-            } => write!(
-                f,
-                "corrupt record in {} at byte {position}: {error}",
-                segment.display()
-            ),
+            } => corrupt(f, segment, *position, error),
             OpenError::Gap { segment, expected } => write!(
                 f,
                 "segment {} does not start at offset {expected}: a segment is missing",
@@ -175,11 +171,7 @@ impl fmt::Display for LogError {
                 segment,
                 position,
                 error,
-            } => write!(
-                f,
-                "corrupt record in {} at byte {position}: {error}",
-                segment.display()
-            ),
+            } => corrupt(f, segment, *position, error),
         }
     }
 }
@@ -204,4 +196,13 @@ impl From<LogError> for io::Error {
         };
         io::Error::new(kind, error)
     }
+}
+
+/// The text of a bad record, the same whether opening or reading met it.
+fn corrupt(f: &mut fmt::Formatter<'_>, segment: &Path, position: u64, error: &FrameError) -> fmt::Result {
+    write!(
+        f,
+        "corrupt record in {} at byte {position}: {error}",
+        segment.display()
+    )
 }

@@ -62,6 +62,7 @@ mod channels;
 mod connection;
 mod error;
 pub mod events;
+mod headers;
 pub mod queue;
 mod recovery;
 mod uri;

@@ -95,6 +95,8 @@ pub enum Verdict {
 }
 // ANCHOR_END: verdict
 
+// Every backend's impl repeats these signatures (the `duplicates` pairs
+// with the memory, durable and RabbitMQ backends, left: a trait's shape).
 // ANCHOR: backend
 /// Storage and dispatch for a work queue: [`Memory`](super::Memory) in
 /// process, and a store of your own through

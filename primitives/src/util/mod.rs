@@ -102,9 +102,19 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 pub fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     match panic.downcast::<String>() {
         Ok(message) => *message,
-        Err(panic) => match panic.downcast::<&'static str>() {
-            Ok(message) => (*message).to_string(),
-            Err(_) => "a panic with a non-string payload".to_string(),
-        },
+        Err(panic) => panic_text(&*panic).to_string(),
+    }
+}
+
+/// The text of a caught panic's payload, borrowed: a `String`'s or a
+/// `&'static str`'s, else a fixed phrase.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    match (
+        panic.downcast_ref::<String>(),
+        panic.downcast_ref::<&'static str>(),
+    ) {
+        (Some(s), _) => s,
+        (None, Some(s)) => s,
+        (None, None) => "a panic with a non-string payload",
     }
 }

@@ -16,8 +16,10 @@
 //! (header `x-weft-commit`) and markers.
 
 use crate::channels::REPUBLISHED;
+pub(crate) use crate::headers::short;
+use crate::headers::{self, header, text};
 use lapin::BasicProperties;
-use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::types::{AMQPValue, FieldTable};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,13 +32,6 @@ const APPEND: &str = "x-weft-append";
 const MARKER: &str = "x-weft-marker";
 const COMMIT: &str = "x-weft-commit";
 const OFFSET: &str = "x-stream-offset";
-
-/// A short string, or an `InvalidInput` error naming `what` when it is
-/// longer than AMQP's 255 bytes.
-pub(crate) fn short(text: &str, what: &str) -> io::Result<ShortString> {
-    ShortString::try_new(text)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}")))
-}
 
 /// What a delivery from a stream is.
 #[derive(Debug)]
@@ -166,29 +161,12 @@ fn nanos(at: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn header<'a>(amqp: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
-    amqp.headers().as_ref()?.inner().get(name)
-}
-
-fn text(value: &AMQPValue) -> Option<String> {
-    match value {
-        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
-        _ => None,
-    }
-}
-
+/// A number as [`headers::number`] reads it, or an AMQP timestamp
+/// (a stream's `x-stream-offset` and this crate's stamps).
 fn number(value: &AMQPValue) -> Option<u64> {
     match *value {
-        AMQPValue::ShortShortInt(n) => u64::try_from(n).ok(),
-        AMQPValue::ShortShortUInt(n) => Some(n.into()),
-        AMQPValue::ShortInt(n) => u64::try_from(n).ok(),
-        AMQPValue::ShortUInt(n) => Some(n.into()),
-        AMQPValue::LongInt(n) => u64::try_from(n).ok(),
-        AMQPValue::LongUInt(n) => Some(n.into()),
-        AMQPValue::LongLongInt(n) => u64::try_from(n).ok(),
         AMQPValue::Timestamp(n) => Some(n),
-        _ => None,
+        _ => headers::number(value),
     }
 }
 

@@ -11,7 +11,7 @@
 //! | [`DeadReason`] | the newest `x-death` entry's `reason` |
 
 use lapin::BasicProperties;
-use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::types::{AMQPValue, FieldTable};
 use std::io;
 use std::time::{Duration, UNIX_EPOCH};
 use weft_messaging::Properties;
@@ -23,6 +23,8 @@ use weft_messaging::queue::DeadReason;
 pub(crate) use crate::channels::REPUBLISHED;
 #[cfg(test)]
 use crate::channels::republished;
+pub(crate) use crate::headers::short;
+use crate::headers::{header, number, text};
 
 /// Headers the broker or this crate sets, not the publisher's: left out
 /// of the properties a consumer sees.
@@ -37,13 +39,6 @@ const BROKER_HEADERS: [&str; 9] = [
     "x-last-death-queue",
     "x-last-death-exchange",
 ];
-
-/// A short string, or an `InvalidInput` error naming `what` when it is
-/// longer than AMQP's 255 bytes.
-pub(crate) fn short(text: &str, what: &str) -> io::Result<ShortString> {
-    ShortString::try_new(text)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}")))
-}
 
 /// The AMQP properties of a message published with `properties` (or
 /// none): persistent, and carrying what weft's properties hold.
@@ -143,31 +138,6 @@ pub(crate) fn dead_reason(amqp: &BasicProperties) -> DeadReason {
         Some("maxlen") => DeadReason::Overflowed,
         Some("delivery_limit") => DeadReason::MaxDeliveries,
         _ => DeadReason::Rejected,
-    }
-}
-
-fn header<'a>(amqp: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
-    amqp.headers().as_ref()?.inner().get(name)
-}
-
-fn text(value: &AMQPValue) -> Option<String> {
-    match value {
-        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
-        _ => None,
-    }
-}
-
-fn number(value: &AMQPValue) -> Option<u64> {
-    match *value {
-        AMQPValue::ShortShortInt(n) => u64::try_from(n).ok(),
-        AMQPValue::ShortShortUInt(n) => Some(n.into()),
-        AMQPValue::ShortInt(n) => u64::try_from(n).ok(),
-        AMQPValue::ShortUInt(n) => Some(n.into()),
-        AMQPValue::LongInt(n) => u64::try_from(n).ok(),
-        AMQPValue::LongUInt(n) => Some(n.into()),
-        AMQPValue::LongLongInt(n) => u64::try_from(n).ok(),
-        _ => None,
     }
 }
 

@@ -234,6 +234,8 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
     }
 }
 
+// The `Backend` trait's signatures, repeated as every backend must (the
+// `duplicates` pairs among the memory, durable and RabbitMQ impls, left).
 impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     fn poll_publish(
         &self,

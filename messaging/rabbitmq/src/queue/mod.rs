@@ -119,6 +119,9 @@ pub struct QueueOptions {
     spawner: Option<Spawner>,
 }
 
+// Setters alike to the in-memory `Builder`'s and to `EventOptions`' (the
+// `duplicates` pairs, left): the same settings on the broker, with its
+// types (`u16` prefetch) and limits in their docs; plain fields, no logic.
 impl QueueOptions {
     /// The defaults, those of weft's in-memory queue: prefetch 16, 5
     /// deliveries, no ack deadline, no TTL.

@@ -52,6 +52,8 @@ pub enum OpenDurableError {
     },
 }
 
+// Alike to the durable queue's `OpenDurableError` (a `duplicates` pair,
+// left): two public types, as a bus's record error names its log.
 impl fmt::Display for OpenDurableError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -13,6 +13,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use weft_primitives::spawner::Spawner;
 
+// The `Backend` trait's signatures, repeated as every backend must (the
+// `duplicates` pairs among the memory, durable and RabbitMQ impls, left).
 impl<T: Clone + Send + 'static> Backend<T> for Memory<T> {
     fn poll_publish(
         &self,

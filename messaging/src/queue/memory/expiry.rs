@@ -58,12 +58,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
                 state.expiry = None;
             }
             let now = self.spawner.now();
-            self.expire_due(&mut state, now, &mut wakers);
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, Some(now));
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
+            self.after_change(&mut state, Some(now), &mut wakers);
         }
         wakers.wake_all();
     }

@@ -6,7 +6,7 @@ use crate::loom::lock;
 use crate::queue::{AckError, Attempt, DeadReason, Outcome};
 use crate::util::Wakers;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use weft_primitives::callback::TimerHandle;
 
 impl<T: Clone + Send + 'static> Shared<T> {
@@ -80,12 +80,7 @@ impl<T: Clone + Send + 'static> Shared<T> {
             };
             state.ready.push_front(envelope);
             let now = self.spawner.now();
-            self.expire_due(&mut state, now, &mut wakers);
-            self.dispatch(&mut state, &mut wakers);
-            self.arm_expiry(&mut state, Some(now));
-            if state.is_drained() {
-                state.wake_consumers(&mut wakers);
-            }
+            self.after_change(&mut state, Some(now), &mut wakers);
         }
         wakers.wake_all();
     }
@@ -214,6 +209,18 @@ impl<T: Clone + Send + 'static> Shared<T> {
         // A message given back may be past its TTL already, or due before
         // the timer set.
         let now = state.ready.next_expiry().map(|_| self.spawner.now());
+        self.after_change(state, now, wakers);
+    }
+
+    /// After messages came back to the ready list (or left it): expire
+    /// what is due at `now` (if the caller read the clock), hand out what
+    /// is ready, re-arm the TTL timer, and let consumers see the end.
+    pub(super) fn after_change(
+        self: &Arc<Self>,
+        state: &mut State<T>,
+        now: Option<Instant>,
+        wakers: &mut Wakers,
+    ) {
         if let Some(now) = now {
             self.expire_due(state, now, wakers);
         }

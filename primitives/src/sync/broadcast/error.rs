@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+// Alike but for `Display` to watch/error.rs's and mpsc's (a `duplicates`
+// pair, left): one documented pattern, the `sync` module's "Errors".
 /// No receiver is subscribed: the value comes back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+// Alike but for `Display` to broadcast/error.rs's and mpsc's (a `duplicates`
+// pair, left): one documented pattern, the `sync` module's "Errors".
 /// Every receiver is gone: the value comes back, not stored.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);

@@ -438,6 +438,8 @@ impl<T> fmt::Debug for Sender<T> {
     }
 }
 
+// Alike but for its `State` to broadcast's `Closed` (a `duplicates` pair,
+// left): a public type per channel, its waiting in `wait_list::poll_until`.
 /// The future of [`Sender::closed`].
 #[must_use = "futures do nothing unless polled"]
 pub struct Closed<'a, T> {

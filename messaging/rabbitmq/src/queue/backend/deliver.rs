@@ -60,6 +60,8 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         })
     }
 
+    // The signature of `Backend::poll_deliver_batch`, which forwards here
+    // (a `duplicates` pair with every backend's, left).
     pub(super) fn deliver_batch(
         &self,
         consumer: u64,
