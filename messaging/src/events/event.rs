@@ -182,7 +182,8 @@ impl<T> Event<T> {
     /// the backend (the runtime's clock, paused in tests, for a bus built
     /// with a [`spawner`](super::Builder::spawner); the system's otherwise), or
     /// the time its publisher set with
-    /// [`Properties::with_timestamp`].
+    /// [`Properties::with_timestamp`]. Kept as a [`Timestamp`]: a time
+    /// before the Unix epoch reads back as the epoch.
     ///
     /// # Examples
     ///

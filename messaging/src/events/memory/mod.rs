@@ -344,10 +344,13 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                     gone.extend(state.pop());
                 }
             }
+            // The readers woken will wait again: leave them room for as
+            // many wakers, one allocation instead of a `Vec` growing anew.
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
-                std::mem::take(&mut state.waiters)
+                let room = Vec::with_capacity(state.waiters.len());
+                std::mem::replace(&mut state.waiters, room)
             };
             (offset, waiters, gone)
         };
