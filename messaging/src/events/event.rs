@@ -79,6 +79,8 @@ impl StartAt {
 /// assert_eq!(Timestamp::from(then).as_nanos(), 1_700_000_000_000_000_007);
 /// let before = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
 /// assert_eq!(Timestamp::from(before), Timestamp::EPOCH);
+/// let far = SystemTime::UNIX_EPOCH + Duration::from_secs(20_000_000_000);
+/// assert_eq!(Timestamp::from(far).as_nanos(), u64::MAX);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(u64);
