@@ -5,13 +5,26 @@
 //! ```text
 //! cargo test --release -p weft-messaging --test events_fanout -- --ignored --nocapture
 //! ```
+//!
+//! Beside it, a guard on what a reader moves per event (issue 19).
 
 mod events_support;
 
 use events_support::{BuildOn, STORES};
 
 use std::time::Instant;
-use weft::events::{EventBus, StartAt};
+use weft::events::{Event, EventBus, RecvError, StartAt};
+
+/// Every delivery moves an event (in a `Result`) from the subscriber to
+/// its caller: it grew from 32 bytes to 80 with partitions, keys,
+/// properties and timestamps, and fan-out slowed down 2 × (issue 19). The
+/// topic and partition now share one pointer and the timestamp is 8 bytes.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn what_a_reader_moves_per_event_stays_small() {
+    assert!(size_of::<Event<u64>>() <= 56, "{}", size_of::<Event<u64>>());
+    assert!(size_of::<Result<Event<u64>, RecvError>>() <= 56);
+}
 
 const EVENTS: u64 = 200_000;
 const SUBSCRIBERS: usize = 16;

@@ -7,11 +7,11 @@ mod support;
 
 mod events_support;
 
-use events_support::STORES;
+use events_support::{BuildOn, STORES};
 
 use std::collections::HashMap;
 use support::Rng;
-use weft::events::{EventBus, Memory, Offset, PublishError, StartAt, TopicOptions, partition_for};
+use weft::events::{EventBus, Memory, Offset, PublishError, RecvError, StartAt, TopicOptions, partition_for};
 
 fn partitioned(n: u32) -> TopicOptions {
     TopicOptions {
@@ -248,5 +248,41 @@ fn a_dead_letter_keeps_its_key() {
                 (Some("ada"), dead.partition_for("ada"))
             );
         });
+    }
+}
+
+/// A subscriber to several partitions reports a lag in one of them before
+/// any event, even one published earlier in another partition, then hands
+/// out the rest in publication order.
+#[test]
+fn a_lag_in_one_partition_comes_before_the_events_of_the_others() {
+    for store in STORES {
+        let bus: EventBus<u32> = EventBus::builder().retention(2).build_on(store);
+        let topic = bus.create_topic("cart.updated", partitioned(2)).unwrap();
+        let key_in = |p| {
+            (0..)
+                .map(|n| format!("cart-{n}"))
+                .find(|k| topic.partition_for(k) == p)
+                .unwrap()
+        };
+        let (first, second) = (key_in(0), key_in(1));
+        let mut sub = topic.subscribe(StartAt::Latest);
+        topic.try_publish_keyed(&first, 0).unwrap();
+        for n in 1..5 {
+            topic.try_publish_keyed(&second, n).unwrap();
+        }
+        match sub.try_recv() {
+            Some(Err(RecvError::Lagged { topic, skipped })) => {
+                assert_eq!((&*topic, skipped), ("cart.updated", 2), "{store:?}")
+            }
+            other => panic!("expected a lag report, got {other:?}"),
+        }
+        let rest: Vec<_> = std::iter::from_fn(|| sub.try_recv())
+            .map(|event| {
+                let event = event.unwrap();
+                (event.partition(), *event)
+            })
+            .collect();
+        assert_eq!(rest, [(0, 0), (1, 3), (1, 4)], "{store:?}");
     }
 }

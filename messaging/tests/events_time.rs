@@ -111,3 +111,28 @@ fn a_publisher_set_time_is_kept_and_found() {
         assert_eq!(first(201), None);
     }
 }
+
+#[test]
+fn a_time_keeps_its_nanoseconds_and_one_before_the_epoch_reads_as_the_epoch() {
+    for store in STORES {
+        let bus = events_support::bus_on(store);
+        let mut sub = bus.subscribe("imported", StartAt::Latest).unwrap();
+        let precise = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(3600);
+        for (n, at) in [(0, precise), (1, before)] {
+            bus.try_publish_with("imported", n, Properties::new().with_timestamp(at))
+                .unwrap();
+        }
+        let stamps: Vec<_> = std::iter::from_fn(|| sub.try_recv())
+            .map(|event| event.unwrap().timestamp())
+            .collect();
+        assert_eq!(stamps, [precise, SystemTime::UNIX_EPOCH], "{store:?}");
+        // Found by time as stored: the clamped one is at the epoch.
+        let mut from_epoch = bus
+            .subscribe("imported", StartAt::Time(SystemTime::UNIX_EPOCH))
+            .unwrap();
+        assert_eq!(*from_epoch.try_recv().unwrap().unwrap(), 0);
+        let mut from_before = bus.subscribe("imported", StartAt::Time(before)).unwrap();
+        assert_eq!(*from_before.try_recv().unwrap().unwrap(), 0);
+    }
+}

@@ -13,8 +13,8 @@
 //!
 //! [`Backend`]'s docs state the contract an implementation keeps.
 
-use super::Offset;
 use super::error::PublishError;
+use super::{Offset, Timestamp};
 use crate::{Properties, StoreError};
 use std::collections::VecDeque;
 use std::fmt;
@@ -99,8 +99,9 @@ pub struct Record<T> {
     /// Its key, if it was published with one.
     pub key: Option<Arc<str>>,
     /// When it was published: the bus's clock when the bus handed it to
-    /// the backend, or the time its publisher set in its properties.
-    pub timestamp: SystemTime,
+    /// the backend, or the time its publisher set in its properties
+    /// (clamped to what a [`Timestamp`] spans).
+    pub timestamp: Timestamp,
     /// The event.
     pub payload: T,
 }

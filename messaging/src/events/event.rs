@@ -6,7 +6,7 @@ use crate::Properties;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// An event's place in its topic: 0 for the first, then one more for each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,23 +61,118 @@ impl StartAt {
 }
 // ANCHOR_END: start-at
 
-/// An event as a reader receives it: the topic, the offset and the payload
-/// (which it dereferences to).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Event<T> {
+/// When an event was published, as the logs keep it: nanoseconds since
+/// the Unix epoch, in 8 bytes where a [`SystemTime`] takes 16.
+///
+/// It spans 1970-01-01 to about 2554-07-21: a time before the epoch is
+/// kept as the epoch, and one after the end as the end (the durable log
+/// has always clamped times before the epoch so).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use weft::events::Timestamp;
+///
+/// let then = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 7);
+/// assert_eq!(Timestamp::from(then).to_system_time(), then);
+/// assert_eq!(Timestamp::from(then).as_nanos(), 1_700_000_000_000_000_007);
+/// let before = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+/// assert_eq!(Timestamp::from(before), Timestamp::EPOCH);
+/// let far = SystemTime::UNIX_EPOCH + Duration::from_secs(20_000_000_000);
+/// assert_eq!(Timestamp::from(far).as_nanos(), u64::MAX);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The Unix epoch, the earliest time kept.
+    pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// The time `nanos` nanoseconds after the Unix epoch.
+    pub const fn from_nanos(nanos: u64) -> Timestamp {
+        Timestamp(nanos)
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// The same time as a [`SystemTime`].
+    #[inline]
+    pub fn to_system_time(self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_nanos(self.0)
+    }
+}
+
+/// Clamped to the range [`Timestamp`] spans.
+impl From<SystemTime> for Timestamp {
+    #[inline]
+    fn from(time: SystemTime) -> Timestamp {
+        match time.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(since) => Timestamp(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)),
+            Err(_) => Timestamp::EPOCH,
+        }
+    }
+}
+
+impl From<Timestamp> for SystemTime {
+    fn from(time: Timestamp) -> SystemTime {
+        time.to_system_time()
+    }
+}
+
+/// Where a reader's events come from: a topic's name and partition, made
+/// once per reader of a partition, so an event carries them in one thin
+/// pointer whose count no other reader's thread touches.
+#[derive(PartialEq, Eq)]
+pub(super) struct Source {
     pub(super) topic: Arc<str>,
     pub(super) partition: u32,
+}
+
+impl Source {
+    pub(super) fn new(topic: Arc<str>, partition: u32) -> Arc<Source> {
+        Arc::new(Source { topic, partition })
+    }
+}
+
+/// An event as a reader receives it: the topic, the offset and the payload
+/// (which it dereferences to).
+///
+/// Kept small, as a reader moves one per event: the topic and partition
+/// share one pointer, and the timestamp is a [`Timestamp`] (so a time the
+/// publisher set outside its range reads back clamped).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Event<T> {
+    pub(super) source: Arc<Source>,
     pub(super) offset: Offset,
     pub(super) properties: Option<Arc<Properties>>,
     pub(super) key: Option<Arc<str>>,
-    pub(super) timestamp: SystemTime,
+    pub(super) timestamp: Timestamp,
     pub(super) payload: T,
+}
+
+impl<T> Event<T> {
+    /// The event `record` of `source`.
+    #[inline]
+    pub(super) fn new(source: Arc<Source>, record: super::Record<T>) -> Event<T> {
+        Event {
+            source,
+            offset: record.offset,
+            properties: record.properties,
+            key: record.key,
+            timestamp: record.timestamp,
+            payload: record.payload,
+        }
+    }
 }
 
 impl<T> Event<T> {
     /// The topic it was published on.
     pub fn topic(&self) -> &str {
-        &self.topic
+        &self.source.topic
     }
 
     /// Its offset in its partition of that topic.
@@ -89,7 +184,8 @@ impl<T> Event<T> {
     /// the backend (the runtime's clock, paused in tests, for a bus built
     /// with a [`spawner`](super::Builder::spawner); the system's otherwise), or
     /// the time its publisher set with
-    /// [`Properties::with_timestamp`].
+    /// [`Properties::with_timestamp`]. Kept as a [`Timestamp`]: a time
+    /// before the Unix epoch reads back as the epoch.
     ///
     /// # Examples
     ///
@@ -104,12 +200,12 @@ impl<T> Event<T> {
     /// assert_eq!(sub.try_recv().unwrap().unwrap().timestamp(), then);
     /// ```
     pub fn timestamp(&self) -> SystemTime {
-        self.timestamp
+        self.timestamp.to_system_time()
     }
 
     /// The partition of the topic it is in (0 in a topic of one).
     pub fn partition(&self) -> u32 {
-        self.partition
+        self.source.partition
     }
 
     /// The key it was published with, if any; see
@@ -169,11 +265,11 @@ impl<T> Deref for Event<T> {
 impl<T: fmt::Debug> fmt::Debug for Event<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
-            .field("topic", &self.topic)
-            .field("partition", &self.partition)
+            .field("topic", &self.source.topic)
+            .field("partition", &self.source.partition)
             .field("offset", &self.offset.0)
             .field("key", &self.key)
-            .field("timestamp", &self.timestamp)
+            .field("timestamp", &self.timestamp())
             .field("properties", &self.properties)
             .field("payload", &self.payload)
             .finish()

@@ -80,7 +80,7 @@ pub use self::bus::EventBus;
 #[cfg(feature = "disk")]
 pub use self::durable::{Durable, OpenDurableError, Restored};
 pub use self::error::{EventsError, InvalidName, PublishError, RecvError};
-pub use self::event::{Event, Offset, StartAt};
+pub use self::event::{Event, Offset, StartAt, Timestamp};
 pub use self::group::{GroupEvent, Member};
 pub use self::handler::{BatchFailures, Handler, HandlerOptions, HandlerStats, Retry};
 pub use self::memory::Memory;

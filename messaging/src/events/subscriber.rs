@@ -5,7 +5,7 @@ use super::at_once::at_once_or_would_block;
 use super::backend::{ReaderId, Record, TopicLog, TopicOptions};
 use super::bus::{Inner, NamedLog};
 use super::error::{EventsError, RecvError};
-use super::event::{Event, Offset, StartAt};
+use super::event::{Event, Offset, Source, StartAt};
 use super::topic::Partitions;
 use super::{EventBus, Pattern};
 use crate::loom::{Mutex, lock};
@@ -52,9 +52,9 @@ pub(super) struct WatchState<T: 'static> {
 
 // ANCHOR: cursor
 pub(super) struct Cursor<T: 'static> {
-    /// This reader's own copy, so handing it out touches no shared count.
-    name: Arc<str>,
-    partition: u32,
+    /// The topic and partition: this reader's own, so handing it out with
+    /// each event touches no count another reader's thread does.
+    source: Arc<Source>,
     log: Arc<dyn TopicLog<T>>,
     /// Who waits on the log: this cursor.
     reader: ReaderId,
@@ -274,7 +274,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         let cursor = self
             .cursors
             .iter_mut()
-            .find(|c| &*c.name == topic && c.partition == partition)
+            .find(|c| &*c.source.topic == topic && c.source.partition == partition)
             .ok_or_else(|| EventsError::NoPartition {
                 topic: Arc::from(topic),
                 partition,
@@ -287,24 +287,49 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     }
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
-        match self.next(Some(cx.waker())) {
+        self.next(Some(cx.waker()))
+    }
+
+    /// The next event if one is ready: `None` if none is yet.
+    #[inline]
+    pub fn try_recv(&mut self) -> Option<Result<Event<T>, RecvError>> {
+        match self.next(None) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
+    }
+
+    /// The topics this subscriber reads, in no particular order.
+    pub fn topics(&self) -> Vec<String> {
+        self.cursors.iter().map(|c| c.source.topic.to_string()).collect()
+    }
+
+    /// The next event, if one is ready; else registers `waker` with every
+    /// log it waits on. A `Poll`, as [`poll_recv`](Subscriber::poll_recv)
+    /// returns, so that the event needs no move from one wrapper to another.
+    #[inline]
+    pub(super) fn next(&mut self, waker: Option<&Waker>) -> Poll<Result<Event<T>, RecvError>> {
+        // The common case, kept small enough to inline into the caller, so
+        // the event is built where the caller keeps it: one partition of
+        // one topic, an event read ahead and no lag to report first.
+        if let ([cursor], None) = (&mut self.cursors[..], &self.watch)
+            && cursor.skipped == 0
+            && let Some(record) = cursor.buf.pop_front()
+        {
+            return Poll::Ready(Ok(Event::new(cursor.source.clone(), record)));
+        }
+        match self.next_slow(waker) {
             Some(result) => Poll::Ready(result),
             None => Poll::Pending,
         }
     }
 
-    /// The next event if one is ready: `None` if none is yet.
-    pub fn try_recv(&mut self) -> Option<Result<Event<T>, RecvError>> {
-        self.next(None)
-    }
-
-    /// The topics this subscriber reads, in no particular order.
-    pub fn topics(&self) -> Vec<String> {
-        self.cursors.iter().map(|c| c.name.to_string()).collect()
-    }
-
-    pub(super) fn next(&mut self, waker: Option<&Waker>) -> Option<Result<Event<T>, RecvError>> {
+    /// [`next`](Subscriber::next) in general: new topics of a pattern,
+    /// several cursors, reading from the logs, lags, errors and the end.
+    #[inline(never)]
+    fn next_slow(&mut self, waker: Option<&Waker>) -> Option<Result<Event<T>, RecvError>> {
         let mut more_topics = false;
         if let Some(watch) = &self.watch {
             // Dropped after the lock is released: a waker's drop may call
@@ -325,7 +350,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         for cursor in &mut self.cursors {
             if let Err(error) = cursor.fill(waker) {
                 return Some(Err(RecvError::Io {
-                    topic: cursor.name.clone(),
+                    topic: cursor.source.topic.clone(),
                     error: Arc::new(error),
                 }));
             }
@@ -333,7 +358,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         if let Some(cursor) = self.cursors.iter_mut().find(|c| c.skipped > 0) {
             let skipped = std::mem::take(&mut cursor.skipped);
             return Some(Err(RecvError::Lagged {
-                topic: cursor.name.clone(),
+                topic: cursor.source.topic.clone(),
                 skipped,
             }));
         }
@@ -345,15 +370,7 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
             .min_by_key(|c| c.buf[0].seq);
         if let Some(cursor) = cursor {
             let record = cursor.buf.pop_front()?;
-            return Some(Ok(Event {
-                topic: cursor.name.clone(),
-                partition: cursor.partition,
-                offset: record.offset,
-                properties: record.properties,
-                key: record.key,
-                timestamp: record.timestamp,
-                payload: record.payload,
-            }));
+            return Some(Ok(Event::new(cursor.source.clone(), record)));
         }
         if !more_topics && self.cursors.iter().all(|c| c.done) {
             return Some(Err(RecvError::Closed));
@@ -387,8 +404,7 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         let name: Arc<str> = Arc::from(name);
         (0..).zip(parts.logs.iter()).map(move |(partition, log)| Cursor {
             next: from.offset_in(&**log),
-            name: name.clone(),
-            partition,
+            source: Source::new(name.clone(), partition),
             log: log.clone(),
             reader: ReaderId::new(),
             buf: VecDeque::new(),
@@ -427,7 +443,11 @@ impl<T: 'static> Drop for Cursor<T> {
 
 impl<T: 'static> fmt::Debug for Subscriber<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cursors: Vec<_> = self.cursors.iter().map(|c| (&*c.name, c.next.0)).collect();
+        let cursors: Vec<_> = self
+            .cursors
+            .iter()
+            .map(|c| (&*c.source.topic, c.next.0))
+            .collect();
         f.debug_struct("Subscriber")
             .field("pattern", &self.watch.as_ref().map(|w| w.pattern.as_str()))
             .field("cursors", &cursors)

@@ -150,7 +150,7 @@ pub(crate) fn to_record<T>(amqp: &BasicProperties, offset: u64, payload: T) -> R
         seq: nanos(timestamp).unsigned_abs(),
         properties,
         key,
-        timestamp,
+        timestamp: timestamp.into(),
         payload,
     }
 }
@@ -191,7 +191,7 @@ mod tests {
         assert!(matches!(kind(&amqp), Kind::Event { tag: Some(tag) } if tag == "log-1:4"));
         let record = to_record(&amqp, 41, "payload");
         assert_eq!(record.offset, Offset::new(41));
-        assert_eq!(record.timestamp, at, "nanoseconds survive");
+        assert_eq!(record.timestamp.to_system_time(), at, "nanoseconds survive");
         assert_eq!(record.key.as_deref(), Some("user-9"));
         let back = record.properties.expect("properties");
         assert_eq!(back.id().as_str(), "order-7");

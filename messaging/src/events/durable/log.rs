@@ -234,7 +234,7 @@ impl<T: Send + 'static> DiskLog<T> {
                     seq: body.head.seq,
                     properties: body.properties.map(Arc::new),
                     key: body.key.map(Arc::from),
-                    timestamp: body.head.timestamp,
+                    timestamp: body.head.timestamp.into(),
                     payload,
                 })
             })

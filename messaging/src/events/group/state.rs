@@ -6,6 +6,7 @@ use super::event::GroupEvent;
 use super::membership::Coordinator;
 use crate::events::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
 use crate::events::error::{EventsError, RecvError};
+use crate::events::event::Source;
 use crate::events::{BATCH, Event, Inner, Offset, at_once};
 use crate::loom::{Mutex, lock};
 use std::collections::{BTreeMap, VecDeque};
@@ -19,6 +20,8 @@ pub(crate) struct Group<T: 'static> {
     pub(super) name: String,
     topic: Arc<str>,
     partition: u32,
+    /// The topic and partition its events carry.
+    source: Arc<Source>,
     pub(super) log: Arc<dyn TopicLog<T>>,
     backend: Arc<dyn Backend<T>>,
     pub(super) coord: Arc<Coordinator>,
@@ -73,6 +76,7 @@ impl<T: 'static> Group<T> {
             name: group.to_owned(),
             topic: topic.clone(),
             partition,
+            source: Source::new(topic.clone(), partition),
             log,
             backend: inner.backend.clone(),
             coord,
@@ -232,15 +236,7 @@ impl<T: Clone + Send + 'static> Group<T> {
             seq: record.seq,
             deliveries,
             epoch,
-            event: Some(Event {
-                topic: topic.clone(),
-                partition: group.partition,
-                offset: record.offset,
-                properties: record.properties,
-                key: record.key,
-                timestamp: record.timestamp,
-                payload: record.payload,
-            }),
+            event: Some(Event::new(group.source.clone(), record)),
         }))
     }
 }

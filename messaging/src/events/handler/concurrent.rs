@@ -157,7 +157,7 @@ fn start<T, F, Fut, E>(
 
 fn key_of<T>(event: &Event<T>) -> Option<Key> {
     let key = event.key.clone()?;
-    Some((event.topic.clone(), key))
+    Some((event.source.topic.clone(), key))
 }
 
 /// Hands out slot numbers for the event tasks (see the parent's module

@@ -28,7 +28,7 @@
 //! read, whatever the size of an event and however many a reader copies.
 
 use super::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, register, unregister};
-use super::{Offset, PublishError};
+use super::{Offset, PublishError, Timestamp};
 use crate::loom::{Mutex, lock};
 use crate::{Properties, StoreError};
 use std::collections::{HashMap, VecDeque};
@@ -172,7 +172,7 @@ impl<T: Clone + Send + Sync + 'static> Backend<T> for Memory<T> {
 struct Entry<T> {
     seq: u64,
     size: usize,
-    timestamp: SystemTime,
+    timestamp: Timestamp,
     properties: Option<Arc<Properties>>,
     key: Option<Arc<str>>,
     payload: T,
@@ -268,13 +268,15 @@ impl<T> LogState<T> {
 
     /// Whether the oldest event must go by age or bytes, the newest being
     /// stamped `newest` (which always stays).
-    fn past_limits(&self, newest: SystemTime) -> bool {
+    fn past_limits(&self, newest: Timestamp) -> bool {
         if self.len() <= 1 {
             return false;
         }
         let too_old = self.retention.max_age.is_some_and(|age| {
             let oldest = self.entry(self.start).timestamp;
-            newest.duration_since(oldest).is_ok_and(|d| d > age)
+            // Nanoseconds past `u64::MAX` saturate, as a timestamp does.
+            let age = u64::try_from(age.as_nanos()).unwrap_or(u64::MAX);
+            newest.as_nanos().saturating_sub(oldest.as_nanos()) > age
         });
         let too_big = self.retention.max_bytes.is_some_and(|max| self.bytes > max);
         too_old || too_big
@@ -315,7 +317,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
         let entry = Entry {
             seq: append.seq(),
             size: append.size(),
-            timestamp: append.timestamp(),
+            timestamp: Timestamp::from(append.timestamp()),
             properties: append.take_properties(),
             key: append.take_key(),
             payload,
@@ -342,10 +344,13 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                     gone.extend(state.pop());
                 }
             }
+            // The readers woken will wait again: leave them room for as
+            // many wakers, one allocation instead of a `Vec` growing anew.
             let waiters = if state.waiters.is_empty() {
                 Vec::new()
             } else {
-                std::mem::take(&mut state.waiters)
+                let room = Vec::with_capacity(state.waiters.len());
+                std::mem::replace(&mut state.waiters, room)
             };
             (offset, waiters, gone)
         };
@@ -430,6 +435,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
     fn offset_at(&self, time: SystemTime) -> Offset {
         let state = lock(&self.state);
         // Publisher-set times need not grow with the offset: look at each.
+        let time = Timestamp::from(time);
         let at = (state.start..state.end).find(|&offset| state.entry(offset).timestamp >= time);
         Offset::new(at.unwrap_or(state.end))
     }
