@@ -1,5 +1,6 @@
 //! RabbitMQ, on lapin running on weft: [`weft_rabbitmq`] re-exported, and
-//! [`connect`], which opens a connection on the current weft runtime.
+//! [`connect`] (one node) and [`connect_cluster`] (several, with failover),
+//! which open a connection on the current weft runtime.
 //!
 //! [`queue()`] puts weft's work queue on a RabbitMQ quorum queue: the same
 //! [`Queue`](crate::queue::Queue), producers, consumers and dead letters
@@ -76,4 +77,32 @@ use std::io;
 pub async fn connect(uri: &str) -> Result<Connection, Error> {
     let runtime = try_current().map_err(|e| Error::Io(io::Error::other(e)))?;
     Connection::connect_with_runtime(uri, runtime).await
+}
+
+/// Connects to a cluster on the weft runtime running this future: to the
+/// first of the nodes at `uris` that answers, failing over to the next
+/// after a loss; see [`Connection::connect_cluster_with_runtime`].
+///
+/// # Errors
+///
+/// As [`Connection::connect_cluster_with_runtime`]; [`Error::Io`] when
+/// polled outside a weft runtime.
+///
+/// # Cancel safety
+///
+/// As [`Connection::connect_cluster_with_runtime`].
+///
+/// # Examples
+///
+/// ```no_run
+/// let nodes = ["amqp://guest:guest@10.0.0.1:5672/%2f", "amqp://guest:guest@10.0.0.2:5672/%2f"];
+/// let rt = weft::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let conn = weft::rabbitmq::connect_cluster(&nodes).await.unwrap();
+///     println!("connected to {}", conn.uri());
+/// });
+/// ```
+pub async fn connect_cluster(uris: &[&str]) -> Result<Connection, Error> {
+    let runtime = try_current().map_err(|e| Error::Io(io::Error::other(e)))?;
+    Connection::connect_cluster_with_runtime(uris, runtime).await
 }

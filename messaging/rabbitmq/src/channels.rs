@@ -356,7 +356,9 @@ pub(crate) async fn publish_confirmed(
             Err(err) if sent => return Err(Unconfirmed::Unknown(io::Error::other(err))),
             Err(err) => return Err(Unconfirmed::NotStored(io::Error::other(err))),
         };
-        let properties = if sent {
+        // A republish: an earlier frame of this message may be stored.
+        let again = sent;
+        let properties = if again {
             republished(properties.clone())
         } else {
             properties.clone()
@@ -388,8 +390,19 @@ pub(crate) async fn publish_confirmed(
                 live.lost(conn, error.into());
             }
             Ok(Confirmation::Nack(_)) => {
+                // A quorum queue that lost its leader can go on refusing
+                // every publish of a channel opened during the election
+                // (RabbitMQ 3.10), while a new channel's are stored: the
+                // next publish opens a new one.
+                close_now(&live.channel, "the broker refused a publish on this channel");
                 let error = io::Error::other("the broker did not store the message");
-                return Err(Unconfirmed::NotStored(error));
+                // Refused a republish, the broker may still hold the copy
+                // sent before the loss.
+                return Err(if again {
+                    Unconfirmed::Unknown(error)
+                } else {
+                    Unconfirmed::NotStored(error)
+                });
             }
             Ok(Confirmation::NotRequested) => {
                 return Err(Unconfirmed::Unknown(io::Error::other(

@@ -8,6 +8,7 @@ use async_rs::traits::{Executor, Reactor, RuntimeKit};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A connection to a RabbitMQ broker, on lapin.
 ///
@@ -31,6 +32,16 @@ use std::sync::Arc;
 /// resume their consumers on the new one. A clean [`close`](Self::close)
 /// is final.
 ///
+/// # A cluster
+///
+/// [`connect_cluster_with_runtime`](Self::connect_cluster_with_runtime)
+/// takes the URIs of several nodes of one cluster. It connects to the
+/// first that answers, and after a loss each reconnect attempt tries the
+/// next node in turn, starting after the one that was lost: when the
+/// client's own node dies, the connection moves to a surviving one
+/// (queues declared as quorum queues are replicated there).
+/// [`uri`](Self::uri) says which node it is on.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -48,7 +59,14 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Connection {
     link: Arc<Link>,
-    uri: Uri,
+    nodes: Arc<Nodes>,
+}
+
+/// The nodes a connection may use, and the one it is on.
+struct Nodes {
+    uris: Box<[Uri]>,
+    /// Index into `uris` of the node of the newest lapin connection.
+    current: AtomicUsize,
 }
 
 impl Connection {
@@ -123,12 +141,78 @@ impl Connection {
     where
         RK: RuntimeKit + Send + Sync + Clone + 'static,
     {
-        let inner = open(&uri, runtime.clone()).await?;
-        let (again, opener, sleeper) = (uri.clone(), runtime.clone(), runtime.clone());
+        Connection::connect_nodes(vec![uri], runtime).await
+    }
+
+    /// Connects to a cluster: to the first of the nodes at `uris` (see
+    /// [`Uri`]) that answers, in order, with the runtime `runtime`. After a
+    /// loss, each reconnect attempt tries the next node in turn, starting
+    /// after the one that was lost, so the connection fails over to a
+    /// surviving node (see "A cluster" in the type's docs).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidUri`] for text that is not an AMQP URI, or no URI
+    ///   at all;
+    /// - [`Error::AccessRefused`] or [`Error::VhostRefused`] from the first
+    ///   node that answers (users and vhosts are the cluster's, so no
+    ///   other node is tried);
+    /// - otherwise the last node's error, when none could be reached.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`connect_with_runtime`](Self::connect_with_runtime).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use weft_rabbitmq::Connection;
+    /// let nodes = ["amqp://guest:guest@10.0.0.1:5672/%2f", "amqp://guest:guest@10.0.0.2:5672/%2f"];
+    ///
+    /// let rt = weft::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let kit = weft::compat::async_rs::current();
+    ///     let conn = Connection::connect_cluster_with_runtime(&nodes, kit).await.unwrap();
+    ///     println!("on {}", conn.uri());
+    /// });
+    /// ```
+    pub async fn connect_cluster_with_runtime<RK>(
+        uris: &[&str],
+        runtime: Runtime<RK>,
+    ) -> Result<Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        let uris = uris
+            .iter()
+            .map(|uri| Uri::parse(uri))
+            .collect::<Result<Vec<_>, _>>()?;
+        Connection::connect_nodes(uris, runtime).await
+    }
+
+    /// Connects to the first of `uris` that answers, and sets up recovery
+    /// that goes round them.
+    async fn connect_nodes<RK>(uris: Vec<Uri>, runtime: Runtime<RK>) -> Result<Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        if uris.is_empty() {
+            return Err(Error::InvalidUri {
+                reason: "no node to connect to".into(),
+            });
+        }
+        let nodes = Arc::new(Nodes {
+            uris: uris.into_boxed_slice(),
+            current: AtomicUsize::new(0),
+        });
+        let inner = nodes.open_first(0, runtime.clone()).await?;
+        let (again, opener, sleeper) = (nodes.clone(), runtime.clone(), runtime.clone());
         let hooks = Hooks {
+            // One node per attempt: the one after the node of the newest
+            // connection, which failed (or whose successor did).
             connect: Box::new(move || {
-                let (uri, runtime) = (again.clone(), opener.clone());
-                Box::pin(async move { open(&uri, runtime).await })
+                let (nodes, runtime) = (again.clone(), opener.clone());
+                Box::pin(async move { nodes.open_next(runtime).await })
             }),
             sleep: Box::new(move |delay| {
                 let sleep = sleeper.sleep(delay);
@@ -141,7 +225,7 @@ impl Connection {
         };
         Ok(Connection {
             link: Link::new(inner, hooks),
-            uri,
+            nodes,
         })
     }
 
@@ -179,9 +263,15 @@ impl Connection {
         self.link.now().is_some_and(|(_, conn)| conn.status().connected())
     }
 
-    /// The URI connected to (its password redacted when shown).
+    /// The URI of the node connected to (its password redacted when
+    /// shown): after a failover, the node the connection moved to.
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        &self.nodes.uris[self.nodes.current.load(Ordering::Acquire)]
+    }
+
+    /// The URIs of the nodes this connection may use, in the order given.
+    pub fn nodes(&self) -> &[Uri] {
+        &self.nodes.uris
     }
 
     /// The lapin connection underneath, for what this crate does not wrap
@@ -243,9 +333,44 @@ impl Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("uri", &self.uri)
+            .field("uri", self.uri())
             .field("connected", &self.is_connected())
             .finish_non_exhaustive()
+    }
+}
+
+impl Nodes {
+    /// Opens a connection to the first node from `start` on (in turn,
+    /// wrapping) that answers; the node that refuses the credentials or
+    /// the vhost ends the search.
+    async fn open_first<RK>(&self, start: usize, runtime: Runtime<RK>) -> Result<lapin::Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        let mut last = None;
+        for i in (0..self.uris.len()).map(|k| (start + k) % self.uris.len()) {
+            match open(&self.uris[i], runtime.clone()).await {
+                Ok(conn) => {
+                    self.current.store(i, Ordering::Release);
+                    return Ok(conn);
+                }
+                Err(e @ (Error::AccessRefused { .. } | Error::VhostRefused { .. })) => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one node was tried"))
+    }
+
+    /// One reconnect attempt: the node after the current one. On success
+    /// it becomes the current node; on failure too, so that the next
+    /// attempt tries the one after it.
+    async fn open_next<RK>(&self, runtime: Runtime<RK>) -> Result<lapin::Connection, Error>
+    where
+        RK: RuntimeKit + Send + Sync + Clone + 'static,
+    {
+        let next = (self.current.load(Ordering::Acquire) + 1) % self.uris.len();
+        self.current.store(next, Ordering::Release);
+        open(&self.uris[next], runtime).await
     }
 }
 

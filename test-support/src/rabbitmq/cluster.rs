@@ -142,6 +142,51 @@ impl Cluster {
         self.nodes[i].run(&self.scripts, "rabbitmqctl", args)
     }
 
+    /// Waits, up to `bound`, until every member of the quorum queue
+    /// `queue` (on the default vhost) holds the same log as its leader, as
+    /// node `via` reports it (`rabbitmq-queues quorum_status`): after a
+    /// node is booted again, until its member has caught up. A member
+    /// that is online but behind cannot count towards a majority, so a
+    /// second loss before then leaves the queue refusing publishes until
+    /// it catches up. Asks again every 200 ms: the tool has no way to wait.
+    ///
+    /// # Errors
+    ///
+    /// As [`ctl`](Cluster::ctl)'s; `TimedOut` when `bound` passes first.
+    ///
+    /// # Panics
+    ///
+    /// Panics if there is no node `via`.
+    pub fn await_quorum_in_sync(&self, via: usize, queue: &str, bound: Duration) -> io::Result<()> {
+        let start = std::time::Instant::now();
+        loop {
+            let out = self.nodes[via].run(
+                &self.scripts,
+                "rabbitmq-queues",
+                &["quorum_status", "--formatter", "json", queue],
+            )?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let field = |line: &str, name: &str| -> Option<u64> {
+                let rest = &line[line.find(&format!("\"{name}\":"))? + name.len() + 3..];
+                rest.split([',', '}']).next()?.trim().parse().ok()
+            };
+            let members: Vec<(u64, u64)> = text
+                .lines()
+                .filter_map(|line| Some((field(line, "Log Index")?, field(line, "Commit Index")?)))
+                .collect();
+            if members.len() == self.nodes.len() && members.windows(2).all(|w| w[0] == w[1]) {
+                return Ok(());
+            }
+            if start.elapsed() > bound {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{queue}'s members not in sync after {bound:?}: {text}"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The number of the node leading the quorum queue `queue` (on the
     /// default vhost), as node `via` sees it; `None` where `via` knows no
     /// such queue or no leader.
