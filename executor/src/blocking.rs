@@ -13,6 +13,7 @@
 
 use crate::context;
 use crate::coop;
+use crate::loom::wait_while_until;
 use crate::scheduler::{self, Activity};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::collections::{HashMap, VecDeque};
@@ -199,23 +200,11 @@ impl BlockingPool {
         // runtime): that thread cannot wait for itself.
         let own = CURRENT_POOL.try_with(|p| p.get()).unwrap_or(0) == pool_id(inner);
         let others = usize::from(own);
-        let deadline = timeout.map(|t| Instant::now().checked_add(t));
-        let mut shared = lock(&inner.shared);
-        while shared.num_threads > others {
-            shared = match deadline {
-                None | Some(None) => inner.exited.wait(shared).unwrap_or_else(|p| p.into_inner()),
-                Some(Some(deadline)) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    match inner.exited.wait_timeout(shared, deadline - now) {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    }
-                }
-            };
-        }
+        // A deadline past what `Instant` can hold means waiting for ever.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut shared = wait_while_until(&inner.exited, lock(&inner.shared), deadline, |shared| {
+            shared.num_threads > others
+        });
         let all_exited = shared.num_threads <= others;
         let threads = std::mem::take(&mut shared.threads);
         drop(shared);

@@ -62,3 +62,35 @@ pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+/// Waits on `condvar` while `pending` holds for the guarded value, until
+/// `deadline` (`None`: for ever); returns the guard, for the caller to read
+/// whether `pending` still holds. Spurious wakes and poisoning are absorbed.
+///
+/// This one is std's on purpose, under `cfg(loom)` too: the runtime's
+/// shutdown waits (the blocking pool's, the multi-thread scheduler's) wait
+/// for real OS threads with a real deadline, which loom cannot model; their
+/// callers use std's primitives directly and say so.
+pub(crate) fn wait_while_until<'a, T>(
+    condvar: &std::sync::Condvar,
+    mut guard: std::sync::MutexGuard<'a, T>,
+    deadline: Option<std::time::Instant>,
+    mut pending: impl FnMut(&mut T) -> bool,
+) -> std::sync::MutexGuard<'a, T> {
+    while pending(&mut guard) {
+        guard = match deadline {
+            None => condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
+            Some(deadline) => {
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                match condvar.wait_timeout(guard, deadline - now) {
+                    Ok((guard, _)) => guard,
+                    Err(poisoned) => poisoned.into_inner().0,
+                }
+            }
+        };
+    }
+    guard
+}

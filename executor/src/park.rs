@@ -373,17 +373,27 @@ impl Parker {
             .is_ok()
     }
 
+    /// Moves `PARKING` to `parked` (`PARKED_DRIVER` or `PARKED_CONDVAR`).
+    /// Returns true, back in `EMPTY`, if a notification came on our way
+    /// instead: the notifier found us parking and counted us busy, so the
+    /// caller returns without waiting.
+    #[must_use = "a notified parker must not wait"]
+    fn notified_while_parking(&self, parked: usize) -> bool {
+        let Err(actual) = self
+            .state
+            .compare_exchange(PARKING, parked, Ordering::SeqCst, Ordering::SeqCst)
+        else {
+            return false;
+        };
+        debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
+        self.state.store(EMPTY, Ordering::SeqCst);
+        true
+    }
+
     /// Waits in the driver. Returns true if an `unpark` woke us (and so
     /// already counted us busy).
     fn park_driver(&self, guard: &DriverGuard<'_>, timeout: Option<Duration>) -> bool {
-        if let Err(actual) =
-            self.state
-                .compare_exchange(PARKING, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
-        {
-            // Notified on our way: the notifier found us parking, and
-            // counted us busy.
-            debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
-            self.state.store(EMPTY, Ordering::SeqCst);
+        if self.notified_while_parking(PARKED_DRIVER) {
             return true;
         }
         if guard.slot.is_idle() {
@@ -400,14 +410,10 @@ impl Parker {
     /// Waits on the condvar. Returns true if an `unpark` woke us (and so
     /// already counted us busy).
     fn park_condvar(&self, timeout: Option<Duration>) -> bool {
+        // The move to PARKED_CONDVAR happens under the mutex, which
+        // `unpark` takes before it signals (see there).
         let mut guard = lock(&self.mutex);
-        if let Err(actual) =
-            self.state
-                .compare_exchange(PARKING, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
-        {
-            // Notified on our way, and counted busy by the notifier.
-            debug_assert_eq!(actual, NOTIFIED, "only this thread parks");
-            self.state.store(EMPTY, Ordering::SeqCst);
+        if self.notified_while_parking(PARKED_CONDVAR) {
             return true;
         }
         loop {

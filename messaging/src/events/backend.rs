@@ -15,6 +15,7 @@
 
 use super::error::PublishError;
 use super::{Offset, Timestamp};
+use crate::loom::{Mutex, lock};
 use crate::{Properties, StoreError};
 use std::collections::VecDeque;
 use std::fmt;
@@ -83,6 +84,22 @@ pub(crate) fn register(
 pub(crate) fn unregister(waiters: &mut Vec<(ReaderId, Waker)>, reader: ReaderId) -> Option<Waker> {
     let at = waiters.iter().position(|(id, _)| *id == reader)?;
     Some(waiters.swap_remove(at).1)
+}
+
+/// Closes a log's readers: under `state`'s lock, sets the flag `parts`
+/// finds and takes the waiters, then wakes them once the lock is released
+/// (a wake is user code that may call back in).
+pub(crate) fn close_readers<S>(
+    state: &Mutex<S>,
+    parts: impl FnOnce(&mut S) -> (&mut bool, &mut Vec<(ReaderId, Waker)>),
+) {
+    let waiters = {
+        let mut state = lock(state);
+        let (closed, waiters) = parts(&mut state);
+        *closed = true;
+        std::mem::take(waiters)
+    };
+    waiters.into_iter().for_each(|(_, waker)| waker.wake());
 }
 
 // ANCHOR: record

@@ -46,7 +46,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// });
     /// ```
     pub async fn publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        self.publish_inner(topic, event, None).await
+        self.publish_inner(topic, None, event, None).await
     }
 
     /// Publishes `event` on `topic` with `properties` (an id, headers),
@@ -82,12 +82,15 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Properties,
     ) -> Result<Offset, PublishError<T>> {
-        self.publish_inner(topic, event, Some(properties)).await
+        self.publish_inner(topic, None, event, Some(properties)).await
     }
 
+    /// Every waiting publish: opens `topic`, then appends `event` to the
+    /// partition of `key` (or the topic's choice without one).
     async fn publish_inner(
         &self,
         topic: &str,
+        key: Option<&str>,
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
@@ -96,8 +99,10 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
-        let append = self.bus.0.prepare(event, properties);
-        self.bus.0.append(parts.pick(None), append).await
+        // The key is hashed and the event built before the log is asked.
+        let log = parts.pick(key);
+        let append = self.bus.0.prepare_keyed(key, event, properties);
+        self.bus.0.append(log, append).await
     }
 
     /// Publishes `event` on `topic` with `key`, once the backend has
@@ -129,7 +134,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// });
     /// ```
     pub async fn publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
-        self.publish_keyed_inner(topic, key, event, None).await
+        self.publish_inner(topic, Some(key), event, None).await
     }
 
     /// Publishes `event` on `topic` with `key` and `properties`, once the
@@ -167,26 +172,8 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Properties,
     ) -> Result<Offset, PublishError<T>> {
-        self.publish_keyed_inner(topic, key, event, Some(properties))
+        self.publish_inner(topic, Some(key), event, Some(properties))
             .await
-    }
-
-    async fn publish_keyed_inner(
-        &self,
-        topic: &str,
-        key: &str,
-        event: T,
-        properties: Option<Properties>,
-    ) -> Result<Offset, PublishError<T>> {
-        let options = TopicOptions::default();
-        let parts = match poll_fn(|cx| self.bus.0.poll_log(cx, topic, &options)).await {
-            Ok((_, parts)) => parts,
-            Err(e) => return Err(e.with_event(event)),
-        };
-        // The key is hashed and the event built before the log is asked.
-        let log = parts.pick(Some(key));
-        let append = self.bus.0.prepare(event, properties).with_key(Arc::from(key));
-        self.bus.0.append(log, append).await
     }
 
     /// Publishes `event` on `topic` with `key` and `properties` if the
@@ -217,16 +204,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Properties,
     ) -> Result<Offset, PublishError<T>> {
-        let parts = match self.bus.0.log(topic) {
-            Ok((_, parts)) => parts,
-            Err(e) => return Err(e.with_event(event)),
-        };
-        let append = self
-            .bus
-            .0
-            .prepare(event, Some(properties))
-            .with_key(Arc::from(key));
-        self.bus.0.try_append(parts.pick(Some(key)), append)
+        self.try_publish_inner(topic, Some(key), event, Some(properties))
     }
 
     /// Publishes `event` on `topic` with `key` if the backend can store it
@@ -248,12 +226,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(audit.try_recv().unwrap().unwrap().key(), Some("ada"));
     /// ```
     pub fn try_publish_keyed(&self, topic: &str, key: &str, event: T) -> Result<Offset, PublishError<T>> {
-        let parts = match self.bus.0.log(topic) {
-            Ok((_, parts)) => parts,
-            Err(e) => return Err(e.with_event(event)),
-        };
-        let append = self.bus.0.prepare(event, None).with_key(Arc::from(key));
-        self.bus.0.try_append(parts.pick(Some(key)), append)
+        self.try_publish_inner(topic, Some(key), event, None)
     }
 
     /// Publishes `event` on `topic` if the backend can store it at once,
@@ -280,7 +253,7 @@ impl<T: Clone + Send + 'static> EventBus<T> {
     /// assert_eq!(*audit.try_recv().unwrap().unwrap(), "logged in");
     /// ```
     pub fn try_publish(&self, topic: &str, event: T) -> Result<Offset, PublishError<T>> {
-        self.try_publish_inner(topic, event, None)
+        self.try_publish_inner(topic, None, event, None)
     }
 
     /// Publishes `event` on `topic` with `properties` if the backend can
@@ -308,12 +281,15 @@ impl<T: Clone + Send + 'static> EventBus<T> {
         event: T,
         properties: Properties,
     ) -> Result<Offset, PublishError<T>> {
-        self.try_publish_inner(topic, event, Some(properties))
+        self.try_publish_inner(topic, None, event, Some(properties))
     }
 
+    /// Every non-waiting publish: as [`publish_inner`](Self::publish_inner),
+    /// if the log is open and the backend takes the event at once.
     fn try_publish_inner(
         &self,
         topic: &str,
+        key: Option<&str>,
         event: T,
         properties: Option<Properties>,
     ) -> Result<Offset, PublishError<T>> {
@@ -321,13 +297,22 @@ impl<T: Clone + Send + 'static> EventBus<T> {
             Ok((_, parts)) => parts,
             Err(e) => return Err(e.with_event(event)),
         };
-        self.bus
-            .0
-            .try_append(parts.pick(None), self.bus.0.prepare(event, properties))
+        let log = parts.pick(key);
+        let append = self.bus.0.prepare_keyed(key, event, properties);
+        self.bus.0.try_append(log, append)
     }
 }
 
 impl<T: Clone + Send + 'static> Inner<T> {
+    /// [`prepare`](Self::prepare), carrying `key` when there is one.
+    fn prepare_keyed(&self, key: Option<&str>, event: T, properties: Option<Properties>) -> Append<T> {
+        let append = self.prepare(event, properties);
+        match key {
+            Some(key) => append.with_key(Arc::from(key)),
+            None => append,
+        }
+    }
+
     // ANCHOR: append
     /// The append of `event` with the next sequence number, and with
     /// `properties` stamped now (unless stamped already).

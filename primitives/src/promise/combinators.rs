@@ -94,22 +94,46 @@ where
     // ANCHOR: all
     #[track_caller]
     pub fn all(promises: impl IntoIterator<Item = Promise<T, E>>) -> Promise<Vec<T>, E> {
-        let inputs: Vec<_> = promises.into_iter().collect();
-        if inputs.is_empty() {
-            return Promise::from_inner(Promise::combined(&inputs, Some(Ok(Vec::new()))));
-        }
-        let result = Promise::combined(&inputs, None);
-        let gather = Gather::new(inputs.len());
-        for (index, input) in inputs.iter().enumerate() {
-            let (result, gather) = (result.clone(), gather.clone());
-            input.inner.react(Box::new(move |outcome| match outcome {
+        Promise::fan_in(
+            promises,
+            Ok(Vec::new()),
+            |result, gather, index, outcome| match outcome {
                 Ok(value) => {
-                    if let Some(values) = Gather::put(&gather, index, value) {
+                    if let Some(values) = Gather::put(gather, index, value) {
                         result.settle(Ok(values));
                     }
                 }
                 Err(reason) => result.settle(Err(reason)),
-            }));
+            },
+        )
+    }
+
+    /// What `all`, `any` and `all_settled` share: the result promise,
+    /// settled with `empty` at once for empty input; otherwise one reaction
+    /// per input, which hands `on` the result, the gathered slots, the
+    /// input's index and its outcome.
+    #[track_caller]
+    fn fan_in<U, E2, V>(
+        promises: impl IntoIterator<Item = Promise<T, E>>,
+        empty: Result<U, E2>,
+        on: impl Fn(&Arc<Inner<U, E2>>, &Mutex<Gather<V>>, usize, Result<T, E>) + Clone + Send + 'static,
+    ) -> Promise<U, E2>
+    where
+        U: Clone + Send + 'static,
+        E2: Clone + Send + 'static,
+        V: Send + 'static,
+    {
+        let inputs: Vec<_> = promises.into_iter().collect();
+        if inputs.is_empty() {
+            return Promise::from_inner(Promise::combined(&inputs, Some(empty)));
+        }
+        let result = Promise::combined(&inputs, None);
+        let gather = Gather::new(inputs.len());
+        for (index, input) in inputs.iter().enumerate() {
+            let (result, gather, on) = (result.clone(), gather.clone(), on.clone());
+            input
+                .inner
+                .react(Box::new(move |outcome| on(&result, &gather, index, outcome)));
         }
         Promise::from_inner(result)
     }
@@ -168,25 +192,19 @@ where
     /// ```
     #[track_caller]
     pub fn any(promises: impl IntoIterator<Item = Promise<T, E>>) -> Promise<T, AggregateError<E>> {
-        let inputs: Vec<_> = promises.into_iter().collect();
-        if inputs.is_empty() {
-            let empty = AggregateError { errors: Vec::new() };
-            return Promise::from_inner(Promise::combined(&inputs, Some(Err(empty))));
-        }
-        let result = Promise::combined(&inputs, None);
-        let gather = Gather::new(inputs.len());
-        for (index, input) in inputs.iter().enumerate() {
-            let (result, gather) = (result.clone(), gather.clone());
-            input.inner.react(Box::new(move |outcome| match outcome {
+        let empty = AggregateError { errors: Vec::new() };
+        Promise::fan_in(
+            promises,
+            Err(empty),
+            |result, gather, index, outcome| match outcome {
                 Ok(value) => result.settle(Ok(value)),
                 Err(reason) => {
-                    if let Some(errors) = Gather::put(&gather, index, reason) {
+                    if let Some(errors) = Gather::put(gather, index, reason) {
                         result.settle(Err(AggregateError { errors }));
                     }
                 }
-            }));
-        }
-        Promise::from_inner(result)
+            },
+        )
     }
 
     /// Fulfilled, once every input has settled, with each outcome in input
@@ -212,20 +230,10 @@ where
     pub fn all_settled(
         promises: impl IntoIterator<Item = Promise<T, E>>,
     ) -> Promise<Vec<Settled<T, E>>, PromiseError> {
-        let inputs: Vec<_> = promises.into_iter().collect();
-        if inputs.is_empty() {
-            return Promise::from_inner(Promise::combined(&inputs, Some(Ok(Vec::new()))));
-        }
-        let result = Promise::combined(&inputs, None);
-        let gather = Gather::new(inputs.len());
-        for (index, input) in inputs.iter().enumerate() {
-            let (result, gather) = (result.clone(), gather.clone());
-            input.inner.react(Box::new(move |outcome| {
-                if let Some(outcomes) = Gather::put(&gather, index, Settled::from(outcome)) {
-                    result.settle(Ok(outcomes));
-                }
-            }));
-        }
-        Promise::from_inner(result)
+        Promise::fan_in(promises, Ok(Vec::new()), |result, gather, index, outcome| {
+            if let Some(outcomes) = Gather::put(gather, index, Settled::from(outcome)) {
+                result.settle(Ok(outcomes));
+            }
+        })
     }
 }

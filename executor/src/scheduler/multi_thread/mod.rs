@@ -54,6 +54,7 @@ use super::inject::Inject;
 use crate::blocking;
 use crate::context;
 use crate::loom::atomic::{AtomicBool, Ordering};
+use crate::loom::wait_while_until;
 use crate::park::{DriverSlot, Park, Parker};
 use crate::scheduler;
 use crate::task::registry::Registry;
@@ -193,22 +194,9 @@ impl MultiThread {
             return false;
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut running = lock(&handle.running);
-        while *running > 0 {
-            running = match deadline {
-                None => handle.all_exited.wait(running).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    match handle.all_exited.wait_timeout(running, deadline - now) {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    }
-                }
-            };
-        }
+        let running = wait_while_until(&handle.all_exited, lock(&handle.running), deadline, |running| {
+            *running > 0
+        });
         let all_exited = *running == 0;
         drop(running);
         if all_exited {

@@ -9,6 +9,9 @@
 //!
 //! Protocol: the slot is one mutex, held only to store or take the
 //! outcome or the waker; the waker is woken after the lock is released.
+//!
+//! Beside it, the crate's poison-tolerant `lock` and `wake_slots`, which
+//! wakes waiters the same way when a log or a queue closes.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,6 +30,18 @@ struct Slot<R> {
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Wakes whoever waits on `slots` (a closed log's readers, a closed
+/// queue's consumers): takes each slot's waker with `waker` under that
+/// slot's lock, and wakes it once the lock is released.
+pub(crate) fn wake_slots<S>(slots: Vec<Arc<Mutex<S>>>, waker: impl Fn(&mut S) -> Option<Waker>) {
+    for slot in slots {
+        let taken = waker(&mut lock(&slot));
+        if let Some(taken) = taken {
+            taken.wake();
+        }
+    }
 }
 
 impl<R: Send + 'static> Job<R> {

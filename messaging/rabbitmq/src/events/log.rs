@@ -50,7 +50,7 @@ mod read;
 mod tail;
 
 use super::amqp::{Unconfirmed, attach, publish};
-use super::job::{Job, lock};
+use super::job::{Job, lock, wake_slots};
 use super::record;
 use crate::Error;
 use crate::channels::{Live, MAX_ROUNDS, Publisher, close_now};
@@ -452,12 +452,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
     fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
         let readers: Vec<_> = lock(&self.shared.state).readers.values().cloned().collect();
-        for reader in readers {
-            let waker = lock(&reader).waker.take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
+        wake_slots(readers, |reader| reader.waker.take());
     }
 }
 

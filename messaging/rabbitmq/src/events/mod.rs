@@ -120,7 +120,7 @@
 mod amqp;
 mod backend;
 mod commits;
-mod job;
+pub(crate) mod job;
 mod log;
 mod record;
 

@@ -51,6 +51,7 @@ use super::send::publish;
 use super::topology::{Live, Topology};
 use crate::Error;
 use crate::channels::close_now;
+use crate::events::job::wake_slots;
 use lapin::options::QueuePurgeOptions;
 use std::collections::HashMap;
 use std::future::Future;
@@ -369,12 +370,7 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
     fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
         let subscriptions: Vec<_> = lock(&self.shared.state).consumers.values().cloned().collect();
-        for subscription in subscriptions {
-            let waker = lock(&subscription).waker.take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
+        wake_slots(subscriptions, |subscription| subscription.waker.take());
     }
 
     fn is_closed(&self) -> bool {

@@ -33,7 +33,9 @@
 use super::record::{self, AppendHead};
 use crate::StoreError;
 use crate::codec::Codec;
-use crate::events::backend::{Append, Read, ReaderId, Record, Retention, TopicLog, register, unregister};
+use crate::events::backend::{
+    Append, Read, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
+};
 use crate::events::{Offset, PublishError};
 use crate::loom::{Mutex, lock};
 use std::collections::VecDeque;
@@ -398,11 +400,6 @@ impl<T: Send + 'static> TopicLog<T> for DiskLog<T> {
     }
 
     fn close(&self) {
-        let waiters = {
-            let mut state = lock(&self.state);
-            state.closed = true;
-            std::mem::take(&mut state.waiters)
-        };
-        waiters.into_iter().for_each(|(_, waker)| waker.wake());
+        close_readers(&self.state, |state| (&mut state.closed, &mut state.waiters));
     }
 }

@@ -27,7 +27,9 @@
 //! So the lock is held for a few words of bookkeeping per append and per
 //! read, whatever the size of an event and however many a reader copies.
 
-use super::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, register, unregister};
+use super::backend::{
+    Append, Backend, Read, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
+};
 use super::{Offset, PublishError, Timestamp};
 use crate::loom::{Mutex, lock};
 use crate::{Properties, StoreError};
@@ -468,12 +470,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
     }
 
     fn close(&self) {
-        let waiters = {
-            let mut state = lock(&self.state);
-            state.closed = true;
-            std::mem::take(&mut state.waiters)
-        };
-        waiters.into_iter().for_each(|(_, waker)| waker.wake());
+        close_readers(&self.state, |state| (&mut state.closed, &mut state.waiters));
     }
 }
 

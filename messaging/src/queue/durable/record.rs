@@ -232,11 +232,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Entry<'_>, &'static str> {
     let kind = r.u8()?;
     let entry = match kind {
         PUBLISH => {
-            let properties = match r.u8()? {
-                0 => None,
-                1 => Some(Box::new(r.properties()?)),
-                _ => return Err("bad publish flags"),
-            };
+            let properties = r.flagged_properties()?;
             return Ok(Entry::Publish {
                 properties,
                 message: r.0,
@@ -284,11 +280,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Entry<'_>, &'static str> {
                 0xff => None,
                 code => Some(dead_reason(code)?),
             };
-            let properties = match r.u8()? {
-                0 => None,
-                1 => Some(Box::new(r.properties()?)),
-                _ => return Err("bad publish flags"),
-            };
+            let properties = r.flagged_properties()?;
             return Ok(Entry::Moved {
                 seq,
                 deliveries,
@@ -365,6 +357,16 @@ impl<'a> Reader<'a> {
                 Ok(Some(Duration::new(secs, nanos)))
             }
             _ => Err("bad duration flag"),
+        }
+    }
+
+    /// Reads the flag byte `publish_header` writes (0: none, 1: properties
+    /// follow) and the properties it announces.
+    pub(crate) fn flagged_properties(&mut self) -> Result<Option<Box<Properties>>, &'static str> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(Box::new(self.properties()?))),
+            _ => Err("bad publish flags"),
         }
     }
 

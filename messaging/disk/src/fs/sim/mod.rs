@@ -101,6 +101,18 @@ struct Node {
     dropped: Option<(usize, usize)>,
 }
 
+impl Node {
+    /// How many leading bytes the synced image and the written data share:
+    /// the part a power cut cannot lose.
+    fn synced_prefix(&self) -> usize {
+        self.synced
+            .iter()
+            .zip(&self.data)
+            .take_while(|(a, b)| a == b)
+            .count()
+    }
+}
+
 impl State {
     fn used(&self) -> u64 {
         self.live
@@ -343,13 +355,7 @@ impl SegmentFile for SimFile {
         let (mut state, fail) = self.fs.begin_sync(false);
         let node = &mut state.nodes[self.node];
         if fail {
-            let start = node
-                .synced
-                .iter()
-                .zip(&node.data)
-                .take_while(|(a, b)| a == b)
-                .count();
-            node.dropped = Some((start, node.data.len()));
+            node.dropped = Some((node.synced_prefix(), node.data.len()));
             return Err(eio());
         }
         node.synced = node.data.clone();

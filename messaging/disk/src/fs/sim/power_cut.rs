@@ -67,12 +67,7 @@ impl SimFs {
 /// of what was written after them; a truncation not yet synced may or may
 /// not have happened.
 fn crash_image(node: &Node, rng: &mut XorShift) -> Vec<u8> {
-    let common = node
-        .synced
-        .iter()
-        .zip(&node.data)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let common = node.synced_prefix();
     let keep = common + rng.below(node.data.len() - common + 1);
     let mut image = node.data[..keep].to_vec();
     if keep < node.synced.len() && rng.coin() {
