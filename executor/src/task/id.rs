@@ -50,11 +50,11 @@ impl Id {
         // execution of a model, whatever ids the tests running beside it
         // take (a model that explores a different path on a rerun fails
         // with "unexpected exploration state").
-        #[cfg(loom)]
+        #[cfg(all(test, loom))]
         loom::lazy_static! {
             static ref NEXT: AtomicU64 = AtomicU64::new(1);
         }
-        #[cfg(not(loom))]
+        #[cfg(not(all(test, loom)))]
         static NEXT: AtomicU64 = AtomicU64::new(1);
         loop {
             // Relaxed: uniqueness comes from the read-modify-write alone.
