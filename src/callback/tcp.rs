@@ -1,3 +1,7 @@
+// Over ~600 lines because of its docs: about 360 lines of code, one
+// concept (a Node-style connection: listen, connect, read, write with its
+// high-water mark, close), every public function with its example.
+
 //! Callback-style TCP, in the manner of Node's `net` module: listen with an
 //! on-connection callback, read with an on-data callback, write with a
 //! completion callback, close with an on-close callback. Errors reach the

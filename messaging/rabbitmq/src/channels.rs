@@ -393,7 +393,10 @@ pub(crate) async fn publish_confirmed(
                 // A quorum queue that lost its leader can go on refusing
                 // every publish of a channel opened during the election
                 // (RabbitMQ 3.10), while a new channel's are stored: the
-                // next publish opens a new one.
+                // next publish opens a new one. (Refusals are rare while
+                // queues have no length limit; one that refused for room,
+                // `x-overflow = reject-publish` with `x-max-length`, would
+                // make them routine, and this would have to tell them apart.)
                 close_now(&live.channel, "the broker refused a publish on this channel");
                 let error = io::Error::other("the broker did not store the message");
                 // Refused a republish, the broker may still hold the copy
