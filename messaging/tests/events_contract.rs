@@ -59,24 +59,16 @@ impl Maker for Durable {
     }
 }
 
-/// Runs `check` on `maker`, on each runtime flavour.
-fn on<M: Maker>(maker: M, check: impl AsyncFn(&M)) {
-    for (flavour, rt) in weft_test_support::runtimes() {
-        eprintln!("on the {flavour} runtime");
-        rt.block_on(check(&maker));
-    }
-}
-
 mod memory {
     fn run(check: impl AsyncFn(&super::Memory)) {
-        super::on(super::Memory, check);
+        crate::contract::on_each_runtime(super::Memory, check);
     }
     crate::contract::events::events_tests!([] run);
 }
 
 mod durable {
     fn run(check: impl AsyncFn(&super::Durable)) {
-        super::on(super::Durable, check);
+        crate::contract::on_each_runtime(super::Durable, check);
     }
     crate::contract::events::events_tests!([] run);
 }

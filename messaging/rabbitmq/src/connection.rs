@@ -65,7 +65,8 @@ pub struct Connection {
 /// The nodes a connection may use, and the one it is on.
 struct Nodes {
     uris: Box<[Uri]>,
-    /// Index into `uris` of the node of the newest lapin connection.
+    /// Index into `uris` of the node connected to; while reconnecting, of
+    /// the node last tried (the next attempt tries the one after it).
     current: AtomicUsize,
 }
 
@@ -264,7 +265,8 @@ impl Connection {
     }
 
     /// The URI of the node connected to (its password redacted when
-    /// shown): after a failover, the node the connection moved to.
+    /// shown): after a failover, the node the connection moved to; while
+    /// it reconnects, the node it last tried.
     pub fn uri(&self) -> &Uri {
         &self.nodes.uris[self.nodes.current.load(Ordering::Acquire)]
     }

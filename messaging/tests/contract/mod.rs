@@ -28,6 +28,15 @@ pub(crate) mod queue;
 use std::future::Future;
 use std::time::Duration;
 
+/// Runs `check` on `maker`, on each runtime flavour (the in-process
+/// backends: the broker's runner opens a connection per runtime instead).
+pub(crate) fn on_each_runtime<M>(maker: M, check: impl AsyncFn(&M)) {
+    for (flavour, rt) in weft_test_support::runtimes::runtimes() {
+        eprintln!("on the {flavour} runtime");
+        rt.block_on(check(&maker));
+    }
+}
+
 /// A bound on each wait, so that a broken backend fails the test rather
 /// than hanging it. Generous, and never asserted on.
 pub(crate) const BOUND: Duration = Duration::from_secs(30);
