@@ -46,7 +46,16 @@ impl Wakers {
     }
 
     /// Wakes them all; call it with no lock held.
+    #[inline]
     pub fn wake_all(self) {
+        // Most calls have none to wake: return without a call, or reading
+        // the gathered list back (`rest` is empty while `first` is).
+        if self.first.is_some() {
+            self.wake_gathered();
+        }
+    }
+
+    fn wake_gathered(self) {
         self.first.into_iter().chain(self.rest).for_each(Waker::wake);
     }
 }
