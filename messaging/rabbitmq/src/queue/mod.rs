@@ -89,13 +89,13 @@ mod send;
 mod topology;
 
 use self::backend::Rabbit;
-use self::topology::{Topology, quorum};
+use self::topology::Topology;
+use crate::channels::Refusals;
 use crate::{Connection, Error};
-use lapin::types::AMQPValue;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-use weft_messaging::queue::{Codec, Queue};
+use weft_messaging::queue::{Codec, Overflow, Queue};
 use weft_primitives::spawner::Spawner;
 
 /// Settings of a queue on RabbitMQ; see [`queue`].
@@ -117,14 +117,19 @@ pub struct QueueOptions {
     ack_deadline: Option<Duration>,
     ttl: Option<Duration>,
     spawner: Option<Spawner>,
+    capacity: Option<u32>,
+    overflow: Overflow,
+    backoff: Option<(Duration, Duration)>,
 }
 
 // Setters alike to the in-memory `Builder`'s and to `EventOptions`' (the
 // `duplicates` pairs, left): the same settings on the broker, with its
 // types (`u16` prefetch) and limits in their docs; plain fields, no logic.
 impl QueueOptions {
-    /// The defaults, those of weft's in-memory queue: prefetch 16, 5
-    /// deliveries, no ack deadline, no TTL.
+    /// The defaults, those of weft's in-memory queue but for the
+    /// capacity: prefetch 16, 5 deliveries, no ack deadline, no TTL, no
+    /// back-off, and no capacity (the broker's queue has no length limit;
+    /// the in-memory queue's default is 1 024).
     pub fn new() -> QueueOptions {
         QueueOptions {
             prefetch: 16,
@@ -132,7 +137,80 @@ impl QueueOptions {
             ack_deadline: None,
             ttl: None,
             spawner: None,
+            capacity: None,
+            overflow: Overflow::Wait,
+            backoff: None,
         }
+    }
+
+    /// Room for `capacity` ready messages (no limit by default), what
+    /// [`overflow`](Self::overflow) says happens beyond it: the quorum
+    /// queue's `x-max-length`. Zero is raised to one. Messages delivered
+    /// and not yet settled do not count, as in memory.
+    ///
+    /// The limit holds for publishes the broker sees one after another;
+    /// publishes in flight together (many producers, or `try_publish`
+    /// in a loop) can go past it, by as many as were in flight. See
+    /// [Capacity and overflow](self#capacity-and-overflow).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_messaging::queue::Overflow;
+    /// use weft_rabbitmq::QueueOptions;
+    ///
+    /// let mut options = QueueOptions::new();
+    /// options.capacity(10_000).overflow(Overflow::Reject);
+    /// assert_eq!(options.get_capacity(), Some(10_000));
+    /// assert_eq!(options.get_overflow(), Overflow::Reject);
+    /// ```
+    pub fn capacity(&mut self, capacity: u32) -> &mut Self {
+        self.capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// The capacity set, if any.
+    pub fn get_capacity(&self) -> Option<u32> {
+        self.capacity
+    }
+
+    /// What `publish` does when the queue is at its
+    /// [`capacity`](Self::capacity) ([`Overflow::Wait`] by default; no
+    /// effect without a capacity): `Reject` is `x-overflow =
+    /// reject-publish`, `DropOldest` is `drop-head`, and `Wait` is
+    /// `reject-publish` with this client publishing again, with back-off,
+    /// until the broker takes it. See
+    /// [Capacity and overflow](self#capacity-and-overflow).
+    pub fn overflow(&mut self, overflow: Overflow) -> &mut Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// The overflow policy set.
+    pub fn get_overflow(&self) -> Overflow {
+        self.overflow
+    }
+
+    /// Delays each redelivery (after a `nack(true)`, a dropped delivery
+    /// or a passed ack deadline) by `base`, doubled for each earlier
+    /// delivery, at most `max` (none by default), as the in-memory
+    /// queue's [`redelivery_backoff`](weft_messaging::queue::Builder::redelivery_backoff).
+    /// The broker has no such delay: this client holds the delivery, as
+    /// for `nack_after`, so the held delivery counts against the
+    /// consumer's prefetch, and comes back at once if this process dies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_rabbitmq::QueueOptions;
+    ///
+    /// let mut options = QueueOptions::new();
+    /// options.redelivery_backoff(Duration::from_millis(100), Duration::from_secs(10));
+    /// ```
+    pub fn redelivery_backoff(&mut self, base: Duration, max: Duration) -> &mut Self {
+        self.backoff = Some((base, max.max(base)));
+        self
     }
 
     /// Unacked deliveries one consumer may hold (AMQP `basic.qos`; 16 by
@@ -250,34 +328,13 @@ where
     let dead = format!("{name}.dead");
     let dead_short = amqp::short(&dead, "dead-letter queue name")?;
 
-    let mut arguments = quorum();
-    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
-    arguments.insert(
-        "x-dead-letter-routing-key".into(),
-        AMQPValue::LongString(dead.as_str().into()),
-    );
-    arguments.insert(
-        "x-dead-letter-strategy".into(),
-        AMQPValue::LongString("at-least-once".into()),
-    );
-    // At-least-once dead-lettering asks for `reject-publish`; without a
-    // length limit it never refuses a publish.
-    arguments.insert(
-        "x-overflow".into(),
-        AMQPValue::LongString("reject-publish".into()),
-    );
-    let limit = i64::from(options.max_deliveries - 1);
-    arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(limit));
-    if let Some(ttl) = options.ttl {
-        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
-    }
     let topology = Arc::new(Topology::new(
         conn.clone(),
         name_short,
         dead_short.clone(),
-        arguments,
+        topology::arguments(options, &dead),
         options.prefetch,
+        refusals(options),
     ));
     // Declares both queues and opens the publishing channel.
     topology.publisher().await?;
@@ -286,8 +343,19 @@ where
     Ok(Queue::with_backend(Rabbit::new(backend::Parts {
         topology,
         ack_deadline: options.ack_deadline,
+        wait_for_room: options.capacity.is_some() && options.overflow == Overflow::Wait,
+        backoff: options.backoff,
         codec: Box::new(codec),
         spawner,
         dead_letters,
     })))
+}
+
+/// What a refused publish means on the queue `options` describe: with a
+/// capacity whose policy refuses publishes, the queue is full.
+fn refusals(options: &QueueOptions) -> Refusals {
+    match (options.capacity, options.overflow) {
+        (Some(_), Overflow::Reject | Overflow::Wait) => Refusals::Full,
+        (None, _) | (Some(_), Overflow::DropOldest) => Refusals::Rare,
+    }
 }
