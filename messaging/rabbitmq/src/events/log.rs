@@ -254,11 +254,11 @@ impl<T: Clone + Send + 'static> StreamLog<T> {
                         StoreError::NotStored { value, error }
                     }
                     (
-                        Unconfirmed::NotStored(error) | Unconfirmed::Refused(error) | Unconfirmed::Unknown(error),
+                        Unconfirmed::NotStored(error)
+                        | Unconfirmed::Refused(error)
+                        | Unconfirmed::Unknown(error),
                         _,
-                    ) => {
-                        StoreError::Unknown { error }
-                    }
+                    ) => StoreError::Unknown { error },
                 })))
             }
         }

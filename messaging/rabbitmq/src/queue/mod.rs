@@ -14,6 +14,11 @@
 //! | [`max_deliveries`](QueueOptions::max_deliveries) | `x-delivery-limit` = max − 1, dead-lettered with reason `delivery_limit` |
 //! | dead letters | `x-dead-letter-exchange` (the default exchange) into the quorum queue `<name>.dead`, with `x-dead-letter-strategy = at-least-once` |
 //! | [`ttl`](QueueOptions::ttl) | `x-message-ttl` |
+//! | [`capacity`](QueueOptions::capacity) | `x-max-length` (one less under `Reject` / `Wait`: see [below](#capacity-and-overflow)); none by default |
+//! | [`Overflow::Reject`] | `x-overflow = reject-publish`: the broker's `basic.nack` is `PublishError::Full` |
+//! | [`Overflow::DropOldest`] | `x-overflow = drop-head`, dead-lettered with reason `maxlen` (`DeadReason::Overflowed`), at most once |
+//! | [`Overflow::Wait`] | `reject-publish`, and this client publishes again with back-off until the broker takes it |
+//! | [`redelivery_backoff`](QueueOptions::redelivery_backoff) | held in this client, then `basic.nack` with requeue (as `nack_after`) |
 //! | `Properties` | `message-id`, `timestamp`, `headers`, `priority`, `expiration` |
 //! | [`ack_deadline`](QueueOptions::ack_deadline) | enforced by this client: AMQP has no per-delivery timeout |
 //!
@@ -48,11 +53,90 @@
 //! - **Undecodable messages** (bytes the codec cannot read) are rejected,
 //!   so they go to the dead-letter queue; a dead letter that cannot be
 //!   decoded is taken and reported as a `StoreError::Unknown`.
-//! - **Not offered yet** on the broker: a capacity with an overflow policy
-//!   (`x-max-length` / `x-overflow`), the deduplication window, the
-//!   redelivery back-off and ending when the producers are gone.
+//! - **Capacity and overflow** are the quorum queue's, and differ in the
+//!   ways [Capacity and overflow](#capacity-and-overflow) lists: a full
+//!   queue stays full until it has drained to 80 % of its limit, `Wait`
+//!   polls, and publishes in flight together can overshoot the limit.
+//! - **The redelivery back-off** holds a nacked or dropped delivery (or
+//!   one past its ack deadline) in this client for its delay, as
+//!   `nack_after` does: it counts against the consumer's prefetch
+//!   meanwhile, comes back at once if this process dies or its consumer
+//!   is dropped, and reads in [`Stats::delayed`](weft_messaging::queue::Stats::delayed).
+//! - **Not offered yet** on the broker: the deduplication window and
+//!   ending when the producers are gone.
 //! - **Redelivered** is also true of a *republished* copy (see below):
 //!   its delivery count reads at least 2.
+//!
+//! # Capacity and overflow
+//!
+//! Without a [`capacity`](QueueOptions::capacity) the queue has no length
+//! limit and is declared as before capacities existed, so a queue made
+//! by an older version is found, not refused. With one, what RabbitMQ
+//! 3.10's quorum queues do (seen on the test node, not only read) shapes
+//! each policy:
+//!
+//! - **Only ready messages count**: those delivered and not settled do
+//!   not, as in memory; nor does a consumer's prefetch hold room.
+//! - **One past the limit**: a quorum queue refuses publishes once it
+//!   holds *more* than `x-max-length` ready messages, so under `Reject`
+//!   and `Wait` the queue is declared with `capacity − 1` and holds
+//!   `capacity` (a limit of 0 holds one). Under `DropOldest` it drops its
+//!   head down to the limit, so `x-max-length` is the capacity itself.
+//! - **Hysteresis**: once it refused a publish, the queue refuses every
+//!   publish until at most 80 % of its limit is ready (RabbitMQ's low
+//!   watermark for quorum queues), not as soon as one message leaves. A
+//!   `Reject` publisher sees `Full` meanwhile, a `Wait` one waits.
+//! - **Publishes in flight together overshoot**: the queue tells its
+//!   publishing channels it is full after it went over, so publishes sent
+//!   before that arrives (many producers, or many publishes not awaited
+//!   one by one) are all stored. The limit is exact for publishes awaited
+//!   one after another, approximate under concurrency.
+//! - **`Wait` polls**: the broker does not say when room comes back, so
+//!   a refused publish sleeps on the queue's [spawner](QueueOptions::spawner)
+//!   (5 ms, doubling to 200 ms) and is sent again, until the broker takes
+//!   it or the queue is closed (then `Closed`). Dropped while it sleeps,
+//!   it is not published; dropped while it awaits a confirm, it may be.
+//!   `try_publish` sends once and does not learn of a refusal under any
+//!   policy: on a full queue its message is dropped by the broker.
+//! - **No `reject-publish-dlx`**: quorum queues in 3.10 do not support it
+//!   (the node accepts the argument and drops the head instead), so there
+//!   is no "refuse and dead-letter" policy.
+//! - **`DropOldest` dead-letters at most once**: RabbitMQ's at-least-once
+//!   dead-lettering needs `reject-publish`, so a dropped head is
+//!   dead-lettered at most once (`x-dead-letter-strategy = at-most-once`):
+//!   it is lost, not kept, if the dead-letter queue cannot take it.
+//! - **A refusal keeps the channel**: a queue without a capacity treats
+//!   a refusal as rare (a quorum queue in a leader election) and re-opens
+//!   its publishing channel; one with a capacity keeps it and re-opens it
+//!   only after 256 refusals in a row, in case that channel is one an
+//!   election left refusing everything. A length limit set by a policy
+//!   instead of [`capacity`](QueueOptions::capacity) is not known to this
+//!   client: its refusals are `StoreError::NotStored`, each on a new
+//!   channel.
+//! - **A republish refused** (sent again after a connection loss) is
+//!   `StoreError::Unknown`, never `Full`: the copy sent before the loss
+//!   may be stored.
+//!
+//! ```no_run
+//! use weft_messaging::queue::{Overflow, PublishError, Utf8};
+//! use weft_rabbitmq::{Connection, QueueOptions};
+//! # let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+//!
+//! let rt = weft::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let conn = Connection::connect_with_runtime(&uri, weft::compat::async_rs::current())
+//!         .await
+//!         .unwrap();
+//!     let mut options = QueueOptions::new();
+//!     options.capacity(1).overflow(Overflow::Reject);
+//!     let jobs = weft_rabbitmq::queue(&conn, "bounded-jobs", &options, Utf8).await.unwrap();
+//!     jobs.producer().publish("first".to_string()).await.unwrap();
+//!     match jobs.producer().publish("second".to_string()).await {
+//!         Err(PublishError::Full(back)) => assert_eq!(back, "second"),
+//!         other => panic!("{other:?}"),
+//!     }
+//! });
+//! ```
 //!
 //! # Connection loss
 //!

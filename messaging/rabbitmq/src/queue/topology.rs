@@ -11,10 +11,10 @@ use super::QueueOptions;
 pub(crate) use crate::channels::Live;
 use crate::channels::{Publisher, Refusals, open_on};
 use crate::{Connection, Error};
-use weft_messaging::queue::Overflow;
 use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Consumer};
+use weft_messaging::queue::Overflow;
 
 /// What a queue declares, and its publishing channel.
 pub(crate) struct Topology {
@@ -204,7 +204,11 @@ mod tests {
                 Some(&AMQPValue::LongLongInt(limit)),
                 "{overflow:?}"
             );
-            assert_eq!(get(&arguments, "x-overflow"), Some(&text(x_overflow)), "{overflow:?}");
+            assert_eq!(
+                get(&arguments, "x-overflow"),
+                Some(&text(x_overflow)),
+                "{overflow:?}"
+            );
             assert_eq!(
                 get(&arguments, "x-dead-letter-strategy"),
                 Some(&text(strategy)),

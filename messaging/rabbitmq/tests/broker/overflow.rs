@@ -85,7 +85,10 @@ fn reject_gives_the_message_back_as_full_and_the_queue_holds_its_capacity() {
         }
         for _ in 0..2 {
             let err = producer.publish("one too many".to_string()).await.unwrap_err();
-            assert!(matches!(&err, PublishError::Full(m) if m == "one too many"), "{err:?}");
+            assert!(
+                matches!(&err, PublishError::Full(m) if m == "one too many"),
+                "{err:?}"
+            );
         }
         assert_eq!(ready(&conn, &name).await, 3);
         assert_eq!(queue.stats().published, 3);
@@ -178,8 +181,14 @@ fn a_publish_waiting_for_room_ends_closed_when_the_queue_closes() {
         let waiting = weft::spawn(async move { producer.publish("second".to_string()).await });
         assert_eq!(ready(&conn, &name).await, 1);
         queue.close();
-        let err = bounded("the waiting publish", waiting).await.unwrap().unwrap_err();
-        assert!(matches!(&err, PublishError::Closed(m) if m == "second"), "{err:?}");
+        let err = bounded("the waiting publish", waiting)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(&err, PublishError::Closed(m) if m == "second"),
+            "{err:?}"
+        );
         assert_eq!(ready(&conn, &name).await, 1);
     });
 }
@@ -207,7 +216,11 @@ fn a_full_queue_refuses_publishes_on_the_same_channel_and_takes_them_again_after
         assert_eq!(next_channel_id(&conn).await, before + 1);
 
         let mut consumer = queue.consumer();
-        bounded("the kept one", consumer.recv()).await.unwrap().ack().unwrap();
+        bounded("the kept one", consumer.recv())
+            .await
+            .unwrap()
+            .ack()
+            .unwrap();
         // The broker lets the channel publish again a moment after the
         // queue has room (a message of its own to the channel): bounded.
         let mut tries = 0;

@@ -33,7 +33,9 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         // ANCHOR: held
         let held = match verdict {
             Verdict::NackAfter { delay } => Some(delay),
-            Verdict::Nack { requeue: true } | Verdict::Dropped => backoff(self.shared.backoff, flight.deliveries),
+            Verdict::Nack { requeue: true } | Verdict::Dropped => {
+                backoff(self.shared.backoff, flight.deliveries)
+            }
             Verdict::Ack | Verdict::Nack { requeue: false } | Verdict::Reject => None,
         };
         if let Some(delay) = held {
@@ -104,7 +106,12 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
 /// The task behind [`Rabbit::watch`]: sleeps until delivery `tag`'s
 /// deadline (following extensions), then takes it out of flight and
 /// gives it back to the broker.
-async fn watch_deadline<T: Send + 'static>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, mut deadline: Instant) {
+async fn watch_deadline<T: Send + 'static>(
+    shared: Weak<Shared<T>>,
+    spawner: Spawner,
+    tag: u64,
+    mut deadline: Instant,
+) {
     loop {
         spawner.sleep_until(deadline).await;
         let Some(shared) = shared.upgrade() else { return };
@@ -173,7 +180,16 @@ mod tests {
         let ms = Duration::from_millis;
         let policy = Some((ms(10), ms(50)));
         let delays: Vec<_> = (1..=5).map(|n| backoff(policy, n)).collect();
-        assert_eq!(delays, [Some(ms(10)), Some(ms(20)), Some(ms(40)), Some(ms(50)), Some(ms(50))]);
+        assert_eq!(
+            delays,
+            [
+                Some(ms(10)),
+                Some(ms(20)),
+                Some(ms(40)),
+                Some(ms(50)),
+                Some(ms(50))
+            ]
+        );
         // A count past any shift saturates, never panics.
         assert_eq!(backoff(policy, u32::MAX), Some(ms(50)));
         assert_eq!(backoff(None, 3), None);
