@@ -309,7 +309,10 @@ impl Publisher {
     /// Counts a refusal on a length-limited queue: true when the channel
     /// should be replaced ([`RENEW_AFTER`] in a row).
     fn refused(&self) -> bool {
-        let in_a_row = self.refused_in_a_row.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let in_a_row = self
+            .refused_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
         in_a_row.is_multiple_of(RENEW_AFTER)
     }
 

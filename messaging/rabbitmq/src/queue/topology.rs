@@ -36,7 +36,6 @@ fn text(value: &str) -> AMQPValue {
     AMQPValue::LongString(value.into())
 }
 
-// ANCHOR: arguments
 /// The arguments the queue is declared with, its dead letters going to
 /// the queue `dead`: see the table in the [queue's docs](super).
 pub(crate) fn arguments(options: &QueueOptions, dead: &str) -> FieldTable {
@@ -70,7 +69,6 @@ pub(crate) fn arguments(options: &QueueOptions, dead: &str) -> FieldTable {
     }
     arguments
 }
-// ANCHOR_END: arguments
 
 impl Topology {
     /// The topology of the queue `name` (declared with `arguments`) and

@@ -30,7 +30,6 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         let Some(flight) = self.land(tag, verdict) else {
             return Poll::Ready(Err(AckError::NotInFlight));
         };
-        // ANCHOR: held
         let held = match verdict {
             Verdict::NackAfter { delay } => Some(delay),
             Verdict::Nack { requeue: true } | Verdict::Dropped => {
@@ -42,7 +41,6 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             hold(&self.shared, flight, delay);
             return Poll::Ready(Ok(()));
         }
-        // ANCHOR_END: held
         let sending = Box::pin(send_verdict(flight.live, flight.delivery_tag, verdict));
         self.start(sending, cx, |state, op| {
             state.settles.insert(tag, op);
