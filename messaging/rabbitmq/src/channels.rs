@@ -378,7 +378,9 @@ pub(crate) enum Unconfirmed {
 /// confirm, across connection losses: a publish whose frame may have
 /// reached the broker is sent again on the new connection, marked
 /// [`republished`], until the broker confirms it or the connection gives
-/// up (then `Unknown`).
+/// up (then `Unknown`). A refusal (`basic.nack`) is read as the
+/// publisher's [`Refusals`] say: `NotStored` and a new channel, or, on a
+/// length-limited queue, `Refused` on the same channel.
 pub(crate) async fn publish_confirmed(
     publisher: &Publisher,
     routing_key: ShortString,

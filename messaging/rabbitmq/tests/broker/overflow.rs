@@ -2,8 +2,8 @@
 //! back-off, on a quorum queue of the private node: `Reject` gives the
 //! message back as `Full`, `DropOldest` dead-letters the oldest as
 //! `Overflowed`, `Wait` holds a publish until there is room, refusals
-//! leave the publishing channel open, and a nacked or dropped delivery
-//! comes back no sooner than its back-off.
+//! leave the publishing channel open, and a nacked or dropped delivery,
+//! or one past its ack deadline, comes back no sooner than its back-off.
 
 use crate::unique;
 use std::future::Future;
@@ -272,5 +272,39 @@ fn a_nacked_or_dropped_delivery_comes_back_no_sooner_than_its_backoff() {
         assert_eq!(third.delivery_count(), 3);
         assert_eq!(queue.stats().delayed, 0);
         third.ack().unwrap();
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_delivery_past_its_ack_deadline_comes_back_no_sooner_than_deadline_and_backoff() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let (deadline, base) = (Duration::from_millis(50), Duration::from_millis(100));
+        let mut options = QueueOptions::new();
+        options.ack_deadline(deadline).redelivery_backoff(base, base * 10);
+        let name = unique("weft-backoff");
+        let queue = weft_rabbitmq::queue(&conn, &name, &options, Utf8).await.unwrap();
+        queue.producer().publish("slow".to_string()).await.unwrap();
+        let clock = Spawner::current();
+        let mut consumer = queue.consumer();
+
+        let late = bounded("the first delivery", consumer.recv()).await.unwrap();
+        let received_at = clock.now();
+        // Held past its deadline: given back, after the back-off.
+        let again = bounded("the second delivery", consumer.recv()).await.unwrap();
+        assert!(
+            clock.now() - received_at >= deadline + base,
+            "back before its back-off"
+        );
+        assert_eq!((again.as_str(), again.delivery_count()), ("slow", 2));
+        drop(late);
+        again.extend_deadline(BOUND).unwrap();
+        again.ack().unwrap();
     });
 }
