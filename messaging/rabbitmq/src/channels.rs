@@ -43,6 +43,7 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 use weft_primitives::sync::Mutex;
@@ -236,7 +237,29 @@ pub(crate) struct Publisher {
     declare: Declare,
     /// The channel of the newest generation, if opened.
     slot: Mutex<Option<(u64, Channel)>>,
+    /// What a refusal (`basic.nack`) means; see [`Refusals`].
+    refusals: Refusals,
+    /// Refusals in a row on a length-limited queue, reset by a confirm.
+    refused_in_a_row: AtomicU32,
 }
+
+/// What a publisher makes of the broker refusing a publish (`basic.nack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusals {
+    /// Rare: a quorum queue in a leader election. The channel is closed
+    /// (the next publish opens a new one) and the publish is not stored.
+    Rare,
+    /// Routine: the queue has a length limit with `x-overflow =
+    /// reject-publish`, so a refusal means it is full
+    /// ([`Unconfirmed::Refused`]). The channel stays open; only after
+    /// [`RENEW_AFTER`] refusals in a row is it replaced, in case it is the
+    /// channel an election left refusing everything.
+    Full,
+}
+
+/// Refusals in a row after which a length-limited queue's publisher
+/// replaces its channel (see [`Refusals::Full`]).
+pub(crate) const RENEW_AFTER: u32 = 256;
 
 impl Drop for Publisher {
     fn drop(&mut self) {
@@ -269,11 +292,28 @@ impl fmt::Debug for Publisher {
 impl Publisher {
     /// A publisher on `conn` that runs `declare` on each new channel.
     pub(crate) fn new(conn: Connection, declare: Declare) -> Publisher {
+        Publisher::with_refusals(conn, declare, Refusals::Rare)
+    }
+
+    /// A publisher whose refusals mean `refusals`.
+    pub(crate) fn with_refusals(conn: Connection, declare: Declare, refusals: Refusals) -> Publisher {
         Publisher {
             conn,
             declare,
             slot: Mutex::new(None),
+            refusals,
+            refused_in_a_row: AtomicU32::new(0),
         }
+    }
+
+    /// Counts a refusal on a length-limited queue: true when the channel
+    /// should be replaced ([`RENEW_AFTER`] in a row).
+    fn refused(&self) -> bool {
+        let in_a_row = self
+            .refused_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        in_a_row.is_multiple_of(RENEW_AFTER)
     }
 
     /// The connection published on.
@@ -326,6 +366,9 @@ pub(crate) enum Unconfirmed {
     /// No frame of it reached the broker, or the broker said it did not
     /// store it: it is not stored.
     NotStored(io::Error),
+    /// A length-limited queue ([`Refusals::Full`]) refused it, for want
+    /// of room: it is not stored. Never for a republish (then `Unknown`).
+    Refused(io::Error),
     /// It may be stored.
     Unknown(io::Error),
 }
@@ -335,7 +378,9 @@ pub(crate) enum Unconfirmed {
 /// confirm, across connection losses: a publish whose frame may have
 /// reached the broker is sent again on the new connection, marked
 /// [`republished`], until the broker confirms it or the connection gives
-/// up (then `Unknown`).
+/// up (then `Unknown`). A refusal (`basic.nack`) is read as the
+/// publisher's [`Refusals`] say: `NotStored` and a new channel, or, on a
+/// length-limited queue, `Refused` on the same channel.
 pub(crate) async fn publish_confirmed(
     publisher: &Publisher,
     routing_key: ShortString,
@@ -379,7 +424,10 @@ pub(crate) async fn publish_confirmed(
         };
         // ANCHOR: confirm
         match confirm.await {
-            Ok(Confirmation::Ack(None)) => return Ok(()),
+            Ok(Confirmation::Ack(None)) => {
+                publisher.refused_in_a_row.store(0, Ordering::Relaxed);
+                return Ok(());
+            }
             Ok(Confirmation::Ack(Some(_))) => {
                 let error = io::Error::new(io::ErrorKind::NotFound, "no queue took the message");
                 return Err(Unconfirmed::NotStored(error));
@@ -389,14 +437,26 @@ pub(crate) async fn publish_confirmed(
                 let error = lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Error);
                 live.lost(conn, error.into());
             }
+            Ok(Confirmation::Nack(_)) if publisher.refusals == Refusals::Full => {
+                // Full: `x-overflow = reject-publish`. The channel stays,
+                // unless it refused too long (it may be an election's).
+                if publisher.refused() {
+                    close_now(&live.channel, "the broker refused every publish on this channel");
+                }
+                // A refused republish: the copy sent before the loss may
+                // be stored.
+                return Err(if again {
+                    Unconfirmed::Unknown(io::Error::other("the broker refused a republished copy"))
+                } else {
+                    Unconfirmed::Refused(io::Error::other("the queue is full"))
+                });
+            }
             Ok(Confirmation::Nack(_)) => {
                 // A quorum queue that lost its leader can go on refusing
                 // every publish of a channel opened during the election
                 // (RabbitMQ 3.10), while a new channel's are stored: the
-                // next publish opens a new one. (Refusals are rare while
-                // queues have no length limit; one that refused for room,
-                // `x-overflow = reject-publish` with `x-max-length`, would
-                // make them routine, and this would have to tell them apart.)
+                // next publish opens a new one. (A length-limited queue
+                // refuses for room: `Refusals::Full`, above.)
                 close_now(&live.channel, "the broker refused a publish on this channel");
                 let error = io::Error::other("the broker did not store the message");
                 // Refused a republish, the broker may still hold the copy

@@ -8,6 +8,7 @@ mod broker {
     pub(crate) mod close;
     pub(crate) mod connect;
     pub(crate) mod consumer_killed;
+    pub(crate) mod overflow;
     pub(crate) mod proxy;
     pub(crate) mod queue;
     pub(crate) mod queue_loss;

@@ -94,5 +94,5 @@ pub(crate) async fn append_marker(
 ) -> io::Result<()> {
     publish(publisher.clone(), stream.clone(), Vec::new(), marker)
         .await
-        .map_err(|(Unconfirmed::NotStored(e) | Unconfirmed::Unknown(e))| e)
+        .map_err(|(Unconfirmed::NotStored(e) | Unconfirmed::Refused(e) | Unconfirmed::Unknown(e))| e)
 }

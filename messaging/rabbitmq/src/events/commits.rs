@@ -69,7 +69,7 @@ pub(crate) async fn commit(
     let properties = record::commit_properties(offset);
     match amqp::publish(publisher, name, Vec::new(), properties).await {
         Ok(()) => Ok(()),
-        Err(Unconfirmed::NotStored(error)) => Err(not_stored(error)),
+        Err(Unconfirmed::NotStored(error) | Unconfirmed::Refused(error)) => Err(not_stored(error)),
         Err(Unconfirmed::Unknown(error)) => Err(StoreError::Unknown { error }),
     }
 }

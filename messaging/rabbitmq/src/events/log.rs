@@ -250,10 +250,15 @@ impl<T: Clone + Send + 'static> StreamLog<T> {
                     return Poll::Ready(Err(PublishError::Store(StoreError::Unknown { error })));
                 };
                 Poll::Ready(Err(PublishError::Store(match (why, value) {
-                    (Unconfirmed::NotStored(error), Some(value)) => StoreError::NotStored { value, error },
-                    (Unconfirmed::NotStored(error) | Unconfirmed::Unknown(error), _) => {
-                        StoreError::Unknown { error }
+                    (Unconfirmed::NotStored(error) | Unconfirmed::Refused(error), Some(value)) => {
+                        StoreError::NotStored { value, error }
                     }
+                    (
+                        Unconfirmed::NotStored(error)
+                        | Unconfirmed::Refused(error)
+                        | Unconfirmed::Unknown(error),
+                        _,
+                    ) => StoreError::Unknown { error },
                 })))
             }
         }

@@ -47,7 +47,7 @@ mod deliver;
 mod settle;
 
 use super::amqp;
-use super::send::publish;
+use super::send::{Wait, publish};
 use super::topology::{Live, Topology};
 use crate::Error;
 use crate::channels::close_now;
@@ -74,6 +74,10 @@ type Op<R> = Pin<Box<dyn Future<Output = R> + Send + 'static>>;
 pub(crate) struct Parts<T> {
     pub(crate) topology: Arc<Topology>,
     pub(crate) ack_deadline: Option<Duration>,
+    /// A full queue's publish waits for room ([`Overflow::Wait`](weft_messaging::queue::Overflow::Wait) with a capacity).
+    pub(crate) wait_for_room: bool,
+    /// The redelivery back-off: base and max.
+    pub(crate) backoff: Option<(Duration, Duration)>,
     pub(crate) codec: Box<dyn Codec<T>>,
     pub(crate) spawner: Spawner,
     pub(crate) dead_letters: (Live, lapin::Consumer),
@@ -87,11 +91,14 @@ pub(crate) struct Rabbit<T> {
 struct Shared<T> {
     topology: Arc<Topology>,
     ack_deadline: Option<Duration>,
+    wait_for_room: bool,
+    backoff: Option<(Duration, Duration)>,
     codec: Box<dyn Codec<T>>,
     spawner: Spawner,
     /// Publishes the broker confirmed, counted by the publish futures.
     published: Arc<AtomicU64>,
-    closed: AtomicBool,
+    /// Set by `close`; read by the publishes waiting for room too.
+    closed: Arc<AtomicBool>,
     /// Tickets, delivery tags and consumer ids.
     next: AtomicU64,
     state: Mutex<State<T>>,
@@ -149,6 +156,8 @@ struct Flight {
     delivery_tag: u64,
     consumer: u64,
     deadline: Option<Instant>,
+    /// Its delivery count, this delivery included (for the back-off).
+    deliveries: u32,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -161,10 +170,12 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             shared: Arc::new(Shared {
                 topology: parts.topology,
                 ack_deadline: parts.ack_deadline,
+                wait_for_room: parts.wait_for_room,
+                backoff: parts.backoff,
                 codec: parts.codec,
                 spawner: parts.spawner,
                 published: Arc::new(AtomicU64::new(0)),
-                closed: AtomicBool::new(false),
+                closed: Arc::new(AtomicBool::new(false)),
                 next: AtomicU64::new(1),
                 state: Mutex::new(State {
                     publishes: HashMap::new(),
@@ -280,12 +291,18 @@ impl<T: Clone + Send + 'static> Backend<T> for Rabbit<T> {
             })));
         }
         let shared = &self.shared;
+        // `try_publish` (no context) sends once: nobody awaits its outcome.
+        let wait = (shared.wait_for_room && cx.is_some()).then(|| Wait {
+            spawner: shared.spawner.clone(),
+            closed: shared.closed.clone(),
+        });
         let publishing = Box::pin(publish(
             shared.topology.clone(),
             bytes,
             amqp,
             message,
             shared.published.clone(),
+            wait,
         ));
         let ticket = self.next();
         let polled = self.start(publishing, cx, |state, op| {

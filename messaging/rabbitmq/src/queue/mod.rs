@@ -14,6 +14,11 @@
 //! | [`max_deliveries`](QueueOptions::max_deliveries) | `x-delivery-limit` = max − 1, dead-lettered with reason `delivery_limit` |
 //! | dead letters | `x-dead-letter-exchange` (the default exchange) into the quorum queue `<name>.dead`, with `x-dead-letter-strategy = at-least-once` |
 //! | [`ttl`](QueueOptions::ttl) | `x-message-ttl` |
+//! | [`capacity`](QueueOptions::capacity) | `x-max-length` (one less under `Reject` / `Wait`: see [below](#capacity-and-overflow)); none by default |
+//! | [`Overflow::Reject`] | `x-overflow = reject-publish`: the broker's `basic.nack` is `PublishError::Full` |
+//! | [`Overflow::DropOldest`] | `x-overflow = drop-head`, dead-lettered with reason `maxlen` (`DeadReason::Overflowed`), at most once |
+//! | [`Overflow::Wait`] | `reject-publish`, and this client publishes again with back-off until the broker takes it |
+//! | [`redelivery_backoff`](QueueOptions::redelivery_backoff) | held in this client, then `basic.nack` with requeue (as `nack_after`) |
 //! | `Properties` | `message-id`, `timestamp`, `headers`, `priority`, `expiration` |
 //! | [`ack_deadline`](QueueOptions::ack_deadline) | enforced by this client: AMQP has no per-delivery timeout |
 //!
@@ -48,11 +53,90 @@
 //! - **Undecodable messages** (bytes the codec cannot read) are rejected,
 //!   so they go to the dead-letter queue; a dead letter that cannot be
 //!   decoded is taken and reported as a `StoreError::Unknown`.
-//! - **Not offered yet** on the broker: a capacity with an overflow policy
-//!   (`x-max-length` / `x-overflow`), the deduplication window, the
-//!   redelivery back-off and ending when the producers are gone.
+//! - **Capacity and overflow** are the quorum queue's, and differ in the
+//!   ways [Capacity and overflow](#capacity-and-overflow) lists: a full
+//!   queue stays full until it has drained to 80 % of its limit, `Wait`
+//!   polls, and publishes in flight together can overshoot the limit.
+//! - **The redelivery back-off** holds a nacked or dropped delivery (or
+//!   one past its ack deadline) in this client for its delay, as
+//!   `nack_after` does: it counts against the consumer's prefetch
+//!   meanwhile, comes back at once if this process dies or its consumer
+//!   is dropped, and reads in [`Stats::delayed`](weft_messaging::queue::Stats::delayed).
+//! - **Not offered yet** on the broker: the deduplication window and
+//!   ending when the producers are gone.
 //! - **Redelivered** is also true of a *republished* copy (see below):
 //!   its delivery count reads at least 2.
+//!
+//! # Capacity and overflow
+//!
+//! Without a [`capacity`](QueueOptions::capacity) the queue has no length
+//! limit and is declared as before capacities existed, so a queue made
+//! by an older version is found, not refused. With one, what RabbitMQ
+//! 3.10's quorum queues do (seen on the test node, not only read) shapes
+//! each policy:
+//!
+//! - **Only ready messages count**: those delivered and not settled do
+//!   not, as in memory; nor does a consumer's prefetch hold room.
+//! - **One past the limit**: a quorum queue refuses publishes once it
+//!   holds *more* than `x-max-length` ready messages, so under `Reject`
+//!   and `Wait` the queue is declared with `capacity − 1` and holds
+//!   `capacity` (a limit of 0 holds one). Under `DropOldest` it drops its
+//!   head down to the limit, so `x-max-length` is the capacity itself.
+//! - **Hysteresis**: once it refused a publish, the queue refuses every
+//!   publish until at most 80 % of its limit is ready (RabbitMQ's low
+//!   watermark for quorum queues), not as soon as one message leaves. A
+//!   `Reject` publisher sees `Full` meanwhile, a `Wait` one waits.
+//! - **Publishes in flight together overshoot**: the queue tells its
+//!   publishing channels it is full after it went over, so publishes sent
+//!   before that arrives (many producers, or many publishes not awaited
+//!   one by one) are all stored. The limit is exact for publishes awaited
+//!   one after another, approximate under concurrency.
+//! - **`Wait` polls**: the broker does not say when room comes back, so
+//!   a refused publish sleeps on the queue's [spawner](QueueOptions::spawner)
+//!   (5 ms, doubling to 200 ms) and is sent again, until the broker takes
+//!   it or the queue is closed (then `Closed`). Dropped while it sleeps,
+//!   it is not published; dropped while it awaits a confirm, it may be.
+//!   `try_publish` sends once and does not learn of a refusal under any
+//!   policy: on a full queue its message is dropped by the broker.
+//! - **No `reject-publish-dlx`**: quorum queues in 3.10 do not support it
+//!   (the node accepts the argument and drops the head instead), so there
+//!   is no "refuse and dead-letter" policy.
+//! - **`DropOldest` dead-letters at most once**: RabbitMQ's at-least-once
+//!   dead-lettering needs `reject-publish`, so a dropped head is
+//!   dead-lettered at most once (`x-dead-letter-strategy = at-most-once`):
+//!   it is lost, not kept, if the dead-letter queue cannot take it.
+//! - **A refusal keeps the channel**: a queue without a capacity treats
+//!   a refusal as rare (a quorum queue in a leader election) and re-opens
+//!   its publishing channel; one with a capacity keeps it and re-opens it
+//!   only after 256 refusals in a row, in case that channel is one an
+//!   election left refusing everything. A length limit set by a policy
+//!   instead of [`capacity`](QueueOptions::capacity) is not known to this
+//!   client: its refusals are `StoreError::NotStored`, each on a new
+//!   channel.
+//! - **A republish refused** (sent again after a connection loss) is
+//!   `StoreError::Unknown`, never `Full`: the copy sent before the loss
+//!   may be stored.
+//!
+//! ```no_run
+//! use weft_messaging::queue::{Overflow, PublishError, Utf8};
+//! use weft_rabbitmq::{Connection, QueueOptions};
+//! # let uri = String::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+//!
+//! let rt = weft::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let conn = Connection::connect_with_runtime(&uri, weft::compat::async_rs::current())
+//!         .await
+//!         .unwrap();
+//!     let mut options = QueueOptions::new();
+//!     options.capacity(1).overflow(Overflow::Reject);
+//!     let jobs = weft_rabbitmq::queue(&conn, "bounded-jobs", &options, Utf8).await.unwrap();
+//!     jobs.producer().publish("first".to_string()).await.unwrap();
+//!     match jobs.producer().publish("second".to_string()).await {
+//!         Err(PublishError::Full(back)) => assert_eq!(back, "second"),
+//!         other => panic!("{other:?}"),
+//!     }
+//! });
+//! ```
 //!
 //! # Connection loss
 //!
@@ -89,13 +173,13 @@ mod send;
 mod topology;
 
 use self::backend::Rabbit;
-use self::topology::{Topology, quorum};
+use self::topology::Topology;
+use crate::channels::Refusals;
 use crate::{Connection, Error};
-use lapin::types::AMQPValue;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-use weft_messaging::queue::{Codec, Queue};
+use weft_messaging::queue::{Codec, Overflow, Queue};
 use weft_primitives::spawner::Spawner;
 
 /// Settings of a queue on RabbitMQ; see [`queue`].
@@ -117,14 +201,19 @@ pub struct QueueOptions {
     ack_deadline: Option<Duration>,
     ttl: Option<Duration>,
     spawner: Option<Spawner>,
+    capacity: Option<u32>,
+    overflow: Overflow,
+    backoff: Option<(Duration, Duration)>,
 }
 
 // Setters alike to the in-memory `Builder`'s and to `EventOptions`' (the
 // `duplicates` pairs, left): the same settings on the broker, with its
 // types (`u16` prefetch) and limits in their docs; plain fields, no logic.
 impl QueueOptions {
-    /// The defaults, those of weft's in-memory queue: prefetch 16, 5
-    /// deliveries, no ack deadline, no TTL.
+    /// The defaults, those of weft's in-memory queue but for the
+    /// capacity: prefetch 16, 5 deliveries, no ack deadline, no TTL, no
+    /// back-off, and no capacity (the broker's queue has no length limit;
+    /// the in-memory queue's default is 1 024).
     pub fn new() -> QueueOptions {
         QueueOptions {
             prefetch: 16,
@@ -132,7 +221,80 @@ impl QueueOptions {
             ack_deadline: None,
             ttl: None,
             spawner: None,
+            capacity: None,
+            overflow: Overflow::Wait,
+            backoff: None,
         }
+    }
+
+    /// Room for `capacity` ready messages (no limit by default), what
+    /// [`overflow`](Self::overflow) says happens beyond it: the quorum
+    /// queue's `x-max-length`. Zero is raised to one. Messages delivered
+    /// and not yet settled do not count, as in memory.
+    ///
+    /// The limit holds for publishes the broker sees one after another;
+    /// publishes in flight together (many producers, or `try_publish`
+    /// in a loop) can go past it, by as many as were in flight. See
+    /// [Capacity and overflow](self#capacity-and-overflow).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_messaging::queue::Overflow;
+    /// use weft_rabbitmq::QueueOptions;
+    ///
+    /// let mut options = QueueOptions::new();
+    /// options.capacity(10_000).overflow(Overflow::Reject);
+    /// assert_eq!(options.get_capacity(), Some(10_000));
+    /// assert_eq!(options.get_overflow(), Overflow::Reject);
+    /// ```
+    pub fn capacity(&mut self, capacity: u32) -> &mut Self {
+        self.capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// The capacity set, if any.
+    pub fn get_capacity(&self) -> Option<u32> {
+        self.capacity
+    }
+
+    /// What `publish` does when the queue is at its
+    /// [`capacity`](Self::capacity) ([`Overflow::Wait`] by default; no
+    /// effect without a capacity): `Reject` is `x-overflow =
+    /// reject-publish`, `DropOldest` is `drop-head`, and `Wait` is
+    /// `reject-publish` with this client publishing again, with back-off,
+    /// until the broker takes it. See
+    /// [Capacity and overflow](self#capacity-and-overflow).
+    pub fn overflow(&mut self, overflow: Overflow) -> &mut Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// The overflow policy set.
+    pub fn get_overflow(&self) -> Overflow {
+        self.overflow
+    }
+
+    /// Delays each redelivery (after a `nack(true)`, a dropped delivery
+    /// or a passed ack deadline) by `base`, doubled for each earlier
+    /// delivery, at most `max` (none by default), as the in-memory
+    /// queue's [`redelivery_backoff`](weft_messaging::queue::Builder::redelivery_backoff).
+    /// The broker has no such delay: this client holds the delivery, as
+    /// for `nack_after`, so the held delivery counts against the
+    /// consumer's prefetch, and comes back at once if this process dies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_rabbitmq::QueueOptions;
+    ///
+    /// let mut options = QueueOptions::new();
+    /// options.redelivery_backoff(Duration::from_millis(100), Duration::from_secs(10));
+    /// ```
+    pub fn redelivery_backoff(&mut self, base: Duration, max: Duration) -> &mut Self {
+        self.backoff = Some((base, max.max(base)));
+        self
     }
 
     /// Unacked deliveries one consumer may hold (AMQP `basic.qos`; 16 by
@@ -250,34 +412,13 @@ where
     let dead = format!("{name}.dead");
     let dead_short = amqp::short(&dead, "dead-letter queue name")?;
 
-    let mut arguments = quorum();
-    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
-    arguments.insert(
-        "x-dead-letter-routing-key".into(),
-        AMQPValue::LongString(dead.as_str().into()),
-    );
-    arguments.insert(
-        "x-dead-letter-strategy".into(),
-        AMQPValue::LongString("at-least-once".into()),
-    );
-    // At-least-once dead-lettering asks for `reject-publish`; without a
-    // length limit it never refuses a publish.
-    arguments.insert(
-        "x-overflow".into(),
-        AMQPValue::LongString("reject-publish".into()),
-    );
-    let limit = i64::from(options.max_deliveries - 1);
-    arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(limit));
-    if let Some(ttl) = options.ttl {
-        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
-    }
     let topology = Arc::new(Topology::new(
         conn.clone(),
         name_short,
         dead_short.clone(),
-        arguments,
+        topology::arguments(options, &dead),
         options.prefetch,
+        refusals(options),
     ));
     // Declares both queues and opens the publishing channel.
     topology.publisher().await?;
@@ -286,8 +427,19 @@ where
     Ok(Queue::with_backend(Rabbit::new(backend::Parts {
         topology,
         ack_deadline: options.ack_deadline,
+        wait_for_room: options.capacity.is_some() && options.overflow == Overflow::Wait,
+        backoff: options.backoff,
         codec: Box::new(codec),
         spawner,
         dead_letters,
     })))
+}
+
+/// What a refused publish means on the queue `options` describe: with a
+/// capacity whose policy refuses publishes, the queue is full.
+fn refusals(options: &QueueOptions) -> Refusals {
+    match (options.capacity, options.overflow) {
+        (Some(_), Overflow::Reject | Overflow::Wait) => Refusals::Full,
+        (None, _) | (Some(_), Overflow::DropOldest) => Refusals::Rare,
+    }
 }

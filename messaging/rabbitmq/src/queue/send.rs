@@ -1,6 +1,8 @@
 //! The two broker operations a queue sends and waits on: a confirmed
-//! publish, which survives connection losses by sending again, and a
-//! verdict on a delivery's own channel.
+//! publish, which survives connection losses by sending again (and, on a
+//! full queue under [`Overflow::Wait`](weft_messaging::queue::Overflow::Wait),
+//! tries again until there is room), and a verdict on a delivery's own
+//! channel.
 
 use super::topology::{Live, Topology};
 use crate::channels::{Unconfirmed, publish_confirmed};
@@ -8,11 +10,28 @@ use lapin::BasicProperties;
 use lapin::options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions};
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 use weft_messaging::StoreError;
 use weft_messaging::queue::{AckError, PublishError, Verdict};
+use weft_primitives::spawner::Spawner;
 
 pub(crate) use crate::channels::io_error;
+
+/// The first pause of a publish waiting for room; each refusal doubles
+/// it, up to [`WAIT_MAX`].
+pub(crate) const WAIT_FIRST: Duration = Duration::from_millis(5);
+
+/// The longest pause between two tries of a publish waiting for room.
+pub(crate) const WAIT_MAX: Duration = Duration::from_millis(200);
+
+/// How a publish refused for want of room waits and tries again
+/// ([`Overflow::Wait`](weft_messaging::queue::Overflow::Wait)): on the
+/// queue's clock, until the queue is closed.
+pub(crate) struct Wait {
+    pub(crate) spawner: Spawner,
+    pub(crate) closed: Arc<AtomicBool>,
+}
 
 /// Publishes `bytes` to the queue and waits for the confirm, across
 /// connection losses ([`publish_confirmed`], which the event bus shares):
@@ -20,24 +39,53 @@ pub(crate) use crate::channels::io_error;
 /// new connection, marked republished (a possible duplicate, flagged as
 /// redelivered at its receiver), until the broker confirms it or the
 /// connection gives up (then `Unknown`).
+///
+/// A publish the full queue refused is `Full`, or, with `wait`, sent
+/// again after a pause ([`WAIT_FIRST`] doubling to [`WAIT_MAX`]) until
+/// the broker takes it or the queue is closed (then `Closed`). Dropped
+/// while it pauses, it is not published.
 pub(crate) async fn publish<T>(
     topology: Arc<Topology>,
     bytes: Vec<u8>,
     properties: BasicProperties,
     message: T,
     published: Arc<AtomicU64>,
+    wait: Option<Wait>,
 ) -> Result<(), PublishError<T>> {
-    let confirmed = publish_confirmed(topology.publishing(), topology.name.clone(), &bytes, properties).await;
-    match confirmed {
-        Ok(()) => {
-            published.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+    let mut pause = WAIT_FIRST;
+    loop {
+        let publisher = topology.publishing();
+        let confirmed = publish_confirmed(publisher, topology.name.clone(), &bytes, properties.clone()).await;
+        match confirmed {
+            Ok(()) => {
+                published.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(Unconfirmed::NotStored(error)) => {
+                return Err(PublishError::Store(StoreError::NotStored {
+                    value: message,
+                    error,
+                }));
+            }
+            Err(Unconfirmed::Unknown(error)) => {
+                return Err(PublishError::Store(StoreError::Unknown { error }));
+            }
+            Err(Unconfirmed::Refused(_)) => {}
         }
-        Err(Unconfirmed::NotStored(error)) => Err(PublishError::Store(StoreError::NotStored {
-            value: message,
-            error,
-        })),
-        Err(Unconfirmed::Unknown(error)) => Err(PublishError::Store(StoreError::Unknown { error })),
+        // ANCHOR: wait
+        // Refused for want of room: the broker does not say when there
+        // is some, so wait by polling.
+        let Some(wait) = &wait else {
+            return Err(PublishError::Full(message));
+        };
+        if let Some(at) = wait.spawner.now().checked_add(pause) {
+            wait.spawner.sleep_until(at).await;
+        }
+        if wait.closed.load(Ordering::Acquire) {
+            return Err(PublishError::Closed(message));
+        }
+        pause = (pause * 2).min(WAIT_MAX);
+        // ANCHOR_END: wait
     }
 }
 

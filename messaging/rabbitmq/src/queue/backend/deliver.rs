@@ -32,6 +32,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
             }
         };
         let tag = self.next();
+        let deliveries = amqp::delivery_count(&delivery.properties, delivery.redelivered);
         let deadline = self
             .shared
             .ack_deadline
@@ -45,6 +46,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
                     delivery_tag: delivery.delivery_tag,
                     consumer,
                     deadline,
+                    deliveries,
                 },
             );
             state.consumer_stats.entry(consumer).or_default().in_hand += 1;
@@ -55,7 +57,7 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         Some(Handed {
             tag,
             message,
-            deliveries: amqp::delivery_count(&delivery.properties, delivery.redelivered),
+            deliveries,
             properties: amqp::from_amqp(&delivery.properties).map(Box::new),
         })
     }

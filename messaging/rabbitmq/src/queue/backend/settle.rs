@@ -1,6 +1,11 @@
 //! How a delivery in flight ends: its verdict (sent on the channel it came
-//! on, or held for `nack_after`), its ack deadline (watched by a task of
-//! its own, extended in place), and the bookkeeping of both.
+//! on, or held for `nack_after` and the redelivery back-off), its ack
+//! deadline (watched by a task of its own, extended in place), and the
+//! bookkeeping of both.
+//!
+//! A *held* delivery is out of flight (no verdict can reach it any more)
+//! and counted in `State::delayed` until a task of the queue's spawner
+//! nacks it with requeue on its channel, its delay passed.
 
 use super::{Flight, Rabbit, Shared, lock};
 use crate::queue::send::send_verdict;
@@ -25,21 +30,15 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
         let Some(flight) = self.land(tag, verdict) else {
             return Poll::Ready(Err(AckError::NotInFlight));
         };
-        if let Verdict::NackAfter { delay } = verdict {
-            // Held here for `delay`, then given back: see the module docs.
-            let shared = Arc::downgrade(&self.shared);
-            let spawner = self.shared.spawner.clone();
-            let at = spawner.now().checked_add(delay);
-            lock(&self.shared.state).delayed += 1;
-            self.shared.spawner.spawn(async move {
-                if let Some(at) = at {
-                    spawner.sleep_until(at).await;
-                }
-                let _ = send_verdict(flight.live, flight.delivery_tag, verdict).await;
-                if let Some(shared) = shared.upgrade() {
-                    lock(&shared.state).delayed -= 1;
-                }
-            });
+        let held = match verdict {
+            Verdict::NackAfter { delay } => Some(delay),
+            Verdict::Nack { requeue: true } | Verdict::Dropped => {
+                backoff(self.shared.backoff, flight.deliveries)
+            }
+            Verdict::Ack | Verdict::Nack { requeue: false } | Verdict::Reject => None,
+        };
+        if let Some(delay) = held {
+            hold(&self.shared, flight, delay);
             return Poll::Ready(Ok(()));
         }
         let sending = Box::pin(send_verdict(flight.live, flight.delivery_tag, verdict));
@@ -105,7 +104,12 @@ impl<T: Clone + Send + 'static> Rabbit<T> {
 /// The task behind [`Rabbit::watch`]: sleeps until delivery `tag`'s
 /// deadline (following extensions), then takes it out of flight and
 /// gives it back to the broker.
-async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, mut deadline: Instant) {
+async fn watch_deadline<T: Send + 'static>(
+    shared: Weak<Shared<T>>,
+    spawner: Spawner,
+    tag: u64,
+    mut deadline: Instant,
+) {
     loop {
         spawner.sleep_until(deadline).await;
         let Some(shared) = shared.upgrade() else { return };
@@ -127,8 +131,65 @@ async fn watch_deadline<T>(shared: Weak<Shared<T>>, spawner: Spawner, tag: u64, 
             stats.in_hand = stats.in_hand.saturating_sub(1);
             flight
         };
+        if let Some(delay) = backoff(shared.backoff, flight.deliveries) {
+            hold(&shared, flight, delay);
+            return;
+        }
         drop(shared);
         let _ = send_verdict(flight.live, flight.delivery_tag, Verdict::Dropped).await;
         return;
+    }
+}
+
+/// The back-off before the delivery after `deliveries` under `policy`
+/// (base, max): base doubled for each earlier delivery, at most max.
+fn backoff(policy: Option<(Duration, Duration)>, deliveries: u32) -> Option<Duration> {
+    let (base, max) = policy?;
+    let factor = 1u32.checked_shl(deliveries.saturating_sub(1)).unwrap_or(u32::MAX);
+    Some(base.saturating_mul(factor).min(max))
+}
+
+/// Holds `flight` for `delay`, then nacks it with requeue (see the
+/// [module docs](self)).
+fn hold<T: Send + 'static>(shared: &Arc<Shared<T>>, flight: Flight, delay: Duration) {
+    let weak = Arc::downgrade(shared);
+    let spawner = shared.spawner.clone();
+    let at = spawner.now().checked_add(delay);
+    lock(&shared.state).delayed += 1;
+    shared.spawner.spawn(async move {
+        if let Some(at) = at {
+            spawner.sleep_until(at).await;
+        }
+        let requeue = Verdict::Nack { requeue: true };
+        let _ = send_verdict(flight.live, flight.delivery_tag, requeue).await;
+        if let Some(shared) = weak.upgrade() {
+            lock(&shared.state).delayed -= 1;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn the_backoff_doubles_with_each_earlier_delivery_up_to_its_max() {
+        let ms = Duration::from_millis;
+        let policy = Some((ms(10), ms(50)));
+        let delays: Vec<_> = (1..=5).map(|n| backoff(policy, n)).collect();
+        assert_eq!(
+            delays,
+            [
+                Some(ms(10)),
+                Some(ms(20)),
+                Some(ms(40)),
+                Some(ms(50)),
+                Some(ms(50))
+            ]
+        );
+        // A count past any shift saturates, never panics.
+        assert_eq!(backoff(policy, u32::MAX), Some(ms(50)));
+        assert_eq!(backoff(None, 3), None);
     }
 }
