@@ -83,15 +83,15 @@
 //!   final: publishes awaiting a confirm fail with `StoreError::Unknown`,
 //!   consumers with a store error.
 
-mod amqp;
+pub(crate) mod amqp;
 mod backend;
 mod send;
-mod topology;
+pub(crate) mod topology;
 
 use self::backend::Rabbit;
 use self::topology::{Topology, quorum};
 use crate::{Connection, Error};
-use lapin::types::AMQPValue;
+use lapin::types::{AMQPValue, FieldTable};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,28 +250,7 @@ where
     let dead = format!("{name}.dead");
     let dead_short = amqp::short(&dead, "dead-letter queue name")?;
 
-    let mut arguments = quorum();
-    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
-    arguments.insert(
-        "x-dead-letter-routing-key".into(),
-        AMQPValue::LongString(dead.as_str().into()),
-    );
-    arguments.insert(
-        "x-dead-letter-strategy".into(),
-        AMQPValue::LongString("at-least-once".into()),
-    );
-    // At-least-once dead-lettering asks for `reject-publish`; without a
-    // length limit it never refuses a publish.
-    arguments.insert(
-        "x-overflow".into(),
-        AMQPValue::LongString("reject-publish".into()),
-    );
-    let limit = i64::from(options.max_deliveries - 1);
-    arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(limit));
-    if let Some(ttl) = options.ttl {
-        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
-    }
+    let arguments = arguments(&dead, options);
     let topology = Arc::new(Topology::new(
         conn.clone(),
         name_short,
@@ -290,4 +269,41 @@ where
         spawner,
         dead_letters,
     })))
+}
+
+/// The arguments of a quorum queue whose dead letters go to the queue
+/// `dead`: [`queue`] declares it with these, and so does
+/// [`requester`](crate::requester), so that both find the same queue.
+pub(crate) fn arguments(dead: &str, options: &QueueOptions) -> FieldTable {
+    let mut arguments = quorum();
+    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
+    arguments.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(dead.into()),
+    );
+    arguments.insert(
+        "x-dead-letter-strategy".into(),
+        AMQPValue::LongString("at-least-once".into()),
+    );
+    // At-least-once dead-lettering asks for `reject-publish`; without a
+    // length limit it never refuses a publish.
+    arguments.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString("reject-publish".into()),
+    );
+    let limit = i64::from(options.max_deliveries - 1);
+    arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(limit));
+    if let Some(ttl) = options.ttl {
+        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(millis));
+    }
+    arguments
+}
+
+/// The spawner `options` name, or the current one, as [`queue`] finds it.
+pub(crate) fn spawner(options: &QueueOptions) -> Result<Spawner, Error> {
+    match &options.spawner {
+        Some(spawner) => Ok(spawner.clone()),
+        None => Spawner::try_current().map_err(|e| Error::Io(io::Error::other(e))),
+    }
 }
