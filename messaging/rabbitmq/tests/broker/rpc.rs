@@ -49,15 +49,17 @@ fn square(n: &str) -> String {
     (n * n).to_string()
 }
 
+// ANCHOR: serve
 /// Answers every request with its square until the queue ends.
 fn serve(mut responder: Responder<String, String>) {
     weft::spawn(async move {
         while let Ok(request) = responder.recv().await {
             let reply = square(&request);
-            request.reply(reply).await.unwrap();
+            request.reply(reply).await.unwrap(); // published, confirmed, then acked
         }
     });
 }
+// ANCHOR_END: serve
 
 fn assert_lost<T>(result: Result<String, RequestError<T>>) {
     match result {
@@ -81,12 +83,14 @@ fn a_request_gets_its_reply() {
             let conn = connect().await;
             let name = unique("weft-rpc");
             let options = QueueOptions::new();
+            // ANCHOR: request
             serve(responder(&conn, &name, &options).await);
             let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
                 .await
                 .unwrap();
             let reply = bounded("a reply", requester.request("7".into(), BOUND)).await;
             assert_eq!(reply.unwrap(), "49", "{flavour}");
+            // ANCHOR_END: request
             assert_eq!(requester.late_replies(), 0, "{flavour}");
         });
     }
