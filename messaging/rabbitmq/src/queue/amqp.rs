@@ -2,7 +2,7 @@
 //!
 //! | weft | AMQP 0-9-1 / RabbitMQ |
 //! | --- | --- |
-//! | [`Properties::id`] | `message-id` |
+//! | [`Properties::id`] | `message-id` (a message without has no properties, unless it has a `correlation_id` or `reply_to`: then its id is generated) |
 //! | [`Properties::timestamp`] | `timestamp` (whole seconds: the fraction is lost) |
 //! | [`Properties::headers`] | `headers`, each a long string, but for the two below |
 //! | the header [`CORRELATION_ID`] (`correlation-id`) | `correlation_id` (not also in `headers`) |
@@ -91,10 +91,15 @@ pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProper
 }
 
 /// weft's properties of a message the broker delivered: `None` when it
-/// was published without (it has no `message-id`).
+/// was published without (it has no `message-id`), unless it carries a
+/// `correlation_id` or a `reply_to` (a request from a client other than
+/// weft's, which need not set a message id): then its id is generated.
 pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
-    let id = amqp.message_id().as_ref()?;
-    let mut properties = Properties::new().with_id(id.as_str());
+    let mut properties = match amqp.message_id() {
+        Some(id) => Properties::new().with_id(id.as_str()),
+        None if amqp.correlation_id().is_some() || amqp.reply_to().is_some() => Properties::new(),
+        None => return None,
+    };
     if let Some(secs) = amqp.timestamp() {
         properties = properties.with_timestamp(UNIX_EPOCH + Duration::from_secs(*secs));
     }
@@ -240,6 +245,16 @@ mod tests {
             .with_message_id("m".into())
             .with_headers(table);
         assert!(from_amqp(&amqp).unwrap().headers().is_empty());
+    }
+
+    #[test]
+    fn a_foreign_request_without_message_id_keeps_its_reply_to_and_correlation_id() {
+        let amqp = BasicProperties::default()
+            .with_correlation_id("c-1".into())
+            .with_reply_to("amq.rabbitmq.reply-to.abc".into());
+        let back = from_amqp(&amqp).unwrap();
+        assert_eq!(back.header(CORRELATION_ID), Some("c-1"));
+        assert_eq!(back.header(REPLY_TO), Some("amq.rabbitmq.reply-to.abc"));
     }
 
     #[test]

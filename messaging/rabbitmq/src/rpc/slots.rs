@@ -62,8 +62,8 @@ pub(super) enum Routed {
 }
 
 /// The text of the error a caller gets when its reply channel dies.
-pub(super) const REPLY_LOST: &str =
-    "the reply channel was lost (connection loss): the request may be handled, but its reply cannot arrive";
+pub(super) const REPLY_LOST: &str = "the reply channel closed (its connection was lost) with this reply still to come: \
+     the request may be handled, but its reply cannot arrive";
 
 impl<Rep> Slots<Rep> {
     pub(super) fn new() -> Slots<Rep> {

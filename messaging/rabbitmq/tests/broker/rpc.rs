@@ -2,10 +2,12 @@
 //! `responder`, direct reply-to): replies reach their own callers, many
 //! at once; responders compete; a request dropped without a reply is
 //! answered by another responder; a late reply is counted and given to
-//! nobody; replies never touch a queue; a request without reply-to cannot
-//! be answered; a reply to a requester that is gone is not the
-//! responder's error; and a lost connection fails the waiting callers at
-//! once, then requests work again on the new one.
+//! nobody; replies never touch a queue; the requester declares the queue
+//! as `queue()` does; a request no queue takes comes back; a request
+//! without reply-to cannot be answered, while one from another AMQP
+//! client (no message id) is; a reply to a requester that is gone is not
+//! the responder's error; and a lost connection fails the waiting callers
+//! at once, then requests work again on the new one.
 
 use crate::broker::proxy::Proxy;
 use crate::{runtimes, unique};
@@ -394,5 +396,123 @@ fn a_lost_connection_fails_the_waiting_callers_at_once_and_requests_work_again()
         serve(responder);
         let reply = bounded("a reply after the loss", requester.request("5".into(), BOUND)).await;
         assert_eq!(reply.unwrap(), "25");
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn the_requester_declares_the_queue_as_queue_does() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let name = unique("weft-rpc");
+        let options = QueueOptions::new()
+            .max_deliveries(3)
+            .ttl(Duration::from_secs(60))
+            .clone();
+        let _requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
+            .await
+            .unwrap();
+        // The same options find the same queue; others are refused.
+        weft_rabbitmq::queue(&conn, &name, &options, Utf8).await.unwrap();
+        let other = QueueOptions::new().max_deliveries(4).clone();
+        let refused = weft_rabbitmq::queue(&conn, &name, &other, Utf8).await;
+        assert!(
+            matches!(refused, Err(weft_rabbitmq::Error::Amqp(_))),
+            "{refused:?}"
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_request_no_queue_takes_is_not_stored_and_given_back() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let name = unique("weft-rpc");
+        let requester = weft_rabbitmq::requester(&conn, &name, &QueueOptions::new(), Utf8, Utf8)
+            .await
+            .unwrap();
+        let channel = conn.channel().await.unwrap();
+        channel
+            .queue_delete(name.as_str().into(), Default::default())
+            .await
+            .unwrap();
+        match bounded("the refusal", requester.request("8".into(), BOUND)).await {
+            Err(RequestError::Publish(PublishError::Store(StoreError::NotStored { value, error }))) => {
+                assert_eq!(value, "8");
+                assert_eq!(error.kind(), io::ErrorKind::NotFound);
+            }
+            other => panic!("expected the request back, got {other:?}"),
+        }
+        // The reply channel stays usable: the queue back, the next request
+        // is answered.
+        serve(responder(&conn, &name, &QueueOptions::new()).await);
+        let reply = bounded("a reply", requester.request("8".into(), BOUND)).await;
+        assert_eq!(reply.unwrap(), "64");
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_request_from_another_client_without_message_id_is_answered() {
+    use futures_lite::StreamExt;
+    use weft_rabbitmq::lapin::BasicProperties;
+    use weft_rabbitmq::lapin::options::{BasicConsumeOptions, BasicPublishOptions};
+
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let name = unique("weft-rpc");
+        serve(responder(&conn, &name, &QueueOptions::new()).await);
+        // A plain AMQP client: correlation id and reply-to, no message id.
+        let channel = conn.channel().await.unwrap();
+        let no_ack = BasicConsumeOptions {
+            no_ack: true,
+            ..BasicConsumeOptions::default()
+        };
+        let mut replies = channel
+            .basic_consume(
+                weft_rabbitmq::DIRECT_REPLY_TO.into(),
+                "".into(),
+                no_ack,
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        let props = BasicProperties::default()
+            .with_correlation_id("from-elsewhere".into())
+            .with_reply_to(weft_rabbitmq::DIRECT_REPLY_TO.into());
+        channel
+            .basic_publish(
+                "".into(),
+                name.as_str().into(),
+                BasicPublishOptions::default(),
+                b"12",
+                props,
+            )
+            .await
+            .unwrap();
+        let reply = bounded("the reply", replies.next()).await.unwrap().unwrap();
+        assert_eq!(reply.data, b"144");
+        let id = reply
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|id| id.as_str().to_owned());
+        assert_eq!(id.as_deref(), Some("from-elsewhere"));
     });
 }
