@@ -6,8 +6,9 @@
 //! as `queue()` does; a request no queue takes comes back; a request
 //! without reply-to cannot be answered, while one from another AMQP
 //! client (no message id) is; a reply to a requester that is gone is not
-//! the responder's error; and a lost connection fails the waiting callers
-//! at once, then requests work again on the new one.
+//! the responder's error; a lost connection fails the waiting callers at
+//! once, then requests work again on the new one; and a request whose
+//! confirm was lost is sent again on the new channel and answered there.
 
 use crate::broker::proxy::Proxy;
 use crate::{runtimes, unique};
@@ -514,5 +515,59 @@ fn a_request_from_another_client_without_message_id_is_answered() {
             .as_ref()
             .map(|id| id.as_str().to_owned());
         assert_eq!(id.as_deref(), Some("from-elsewhere"));
+    });
+}
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn a_request_whose_confirm_is_lost_is_sent_again_on_the_new_channel_and_answered() {
+    let Some(broker) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (held_tx, mut held_rx) = weft::sync::mpsc::unbounded_channel();
+        let proxy = Proxy::start(broker.port(), held_tx);
+        let through = connect_to(&proxy.uri()).await;
+        let (status_tx, mut statuses) = weft::sync::mpsc::unbounded_channel();
+        through.on_status(move |status: &Status| {
+            let _ = status_tx.send(status.clone());
+        });
+        let direct = connect().await;
+        let name = unique("weft-rpc");
+        let options = QueueOptions::new();
+        let mut responder = responder(&direct, &name, &options).await;
+        let requester = weft_rabbitmq::requester(&through, &name, &options, Utf8, Utf8)
+            .await
+            .unwrap();
+
+        // The broker's confirm reaches the proxy and no further.
+        proxy.hold.store(true, std::sync::atomic::Ordering::SeqCst);
+        let caller = requester.clone();
+        let call = weft::spawn(async move { caller.request("3".into(), BOUND * 10).await });
+        let answered = bounded("the broker's answer", held_rx.recv()).await;
+        assert_eq!(answered, Some(()));
+        proxy.hold.store(false, std::sync::atomic::Ordering::SeqCst);
+        proxy.cut();
+        bounded("the reconnect", async {
+            while let Some(status) = statuses.recv().await {
+                if status.is_connected() {
+                    return;
+                }
+            }
+        })
+        .await;
+
+        // Two copies: the first names the dead channel, the second the new.
+        let first = bounded("the first copy", responder.recv()).await.unwrap();
+        let second = bounded("the second copy", responder.recv()).await.unwrap();
+        assert_eq!((first.as_str(), second.as_str()), ("3", "3"));
+        assert_eq!(first.correlation_id(), second.correlation_id());
+        assert_ne!(first.reply_to(), second.reply_to());
+        first.reply("dropped by the broker".into()).await.unwrap();
+        second.reply("9".into()).await.unwrap();
+        assert_eq!(bounded("the reply", call).await.unwrap().unwrap(), "9");
+        assert_eq!(requester.late_replies(), 0);
     });
 }
