@@ -571,3 +571,31 @@ fn a_request_whose_confirm_is_lost_is_sent_again_on_the_new_channel_and_answered
         assert_eq!(requester.late_replies(), 0);
     });
 }
+
+#[test]
+#[cfg_attr(
+    weft_no_rabbitmq,
+    ignore = "rabbitmq-server is not installed: apt-get install rabbitmq-server"
+)]
+fn the_connection_closes_cleanly_after_the_requester_and_responder_drop() {
+    let Some(_) = broker() else { return };
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = connect().await;
+        let name = unique("weft-rpc");
+        let options = QueueOptions::new();
+        let mut responder = responder(&conn, &name, &options).await;
+        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
+            .await
+            .unwrap();
+        let caller = requester.clone();
+        let call = weft::spawn(async move { caller.request("1".into(), BOUND).await });
+        let request = bounded("the request", responder.recv()).await.unwrap();
+        request.reply("1".into()).await.unwrap();
+        assert_eq!(bounded("the reply", call).await.unwrap().unwrap(), "1");
+        drop(requester);
+        drop(responder);
+        // No channel they leave behind fails the connection's close.
+        bounded("the close", conn.close()).await.unwrap();
+    });
+}
