@@ -23,6 +23,13 @@
 //! });
 //! ```
 //!
+//! [`requester()`] and [`responder()`] put the queue's request / reply
+//! (`weft::queue::Requester`) on the broker too, over RabbitMQ's direct
+//! reply-to (`amq.rabbitmq.reply-to`) with correlation ids:
+//! `weft::rabbitmq::requester(&conn, "prices", &QueueOptions::new(), Utf8, Utf8)`
+//! and `weft::rabbitmq::responder(…)` with the same arguments; the [`rpc`]
+//! module says what is lost when a connection is.
+//!
 //! [`event_bus()`] does the same for the event bus, on RabbitMQ streams
 //! (one per partition): `weft::rabbitmq::event_bus(&conn, &EventOptions::new(), Utf8)`
 //! where it was `EventBus::new()`; the [`events`] module says how each part

@@ -7,6 +7,9 @@
 //!   RabbitMQ quorum queue, with publisher confirms, consumer acks,
 //!   delivery limits and a dead-letter queue; the [`queue` module](mod@queue)
 //!   says how each operation maps onto AMQP.
+//! - [`requester()`] and [`responder()`]: request / reply over such a
+//!   queue, on RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to`) with
+//!   correlation ids; the [`rpc` module](mod@rpc) says how.
 //! - [`event_bus()`]: weft's event bus (`weft_messaging::events::EventBus`)
 //!   on RabbitMQ streams, one per partition, with replay by offset or time
 //!   and consumer groups' commits stored in the broker; the
@@ -65,6 +68,7 @@ pub mod events;
 mod headers;
 pub mod queue;
 mod recovery;
+pub mod rpc;
 mod uri;
 
 pub use self::connection::Connection;
@@ -72,6 +76,7 @@ pub use self::error::Error;
 pub use self::events::{EventOptions, event_bus};
 pub use self::queue::{QueueOptions, queue};
 pub use self::recovery::{Recovery, Status};
+pub use self::rpc::{DIRECT_REPLY_TO, REPLY_TO, Request, Requester, Responder, requester, responder};
 pub use self::uri::Uri;
 
 /// lapin, the AMQP client underneath: its channels, options and types.

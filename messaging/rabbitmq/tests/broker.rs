@@ -14,6 +14,7 @@ mod broker {
     pub(crate) mod queue_loss;
     pub(crate) mod queue_recovery;
     pub(crate) mod round_trip;
+    pub(crate) mod rpc;
 }
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,9 +2,11 @@
 //!
 //! | weft | AMQP 0-9-1 / RabbitMQ |
 //! | --- | --- |
-//! | [`Properties::id`] | `message-id` |
+//! | [`Properties::id`] | `message-id` (a message without has no properties, unless it has a `correlation_id` or `reply_to`: then its id is generated) |
 //! | [`Properties::timestamp`] | `timestamp` (whole seconds: the fraction is lost) |
-//! | [`Properties::headers`] | `headers`, each a long string |
+//! | [`Properties::headers`] | `headers`, each a long string, but for the two below |
+//! | the header [`CORRELATION_ID`] (`correlation-id`) | `correlation_id` (not also in `headers`) |
+//! | the header [`REPLY_TO`] (`reply-to`) | `reply_to` (not also in `headers`) |
 //! | [`Properties::priority`] | `priority` (kept, but a quorum queue delivers in order regardless) |
 //! | [`Properties::ttl`] | `expiration`, in milliseconds |
 //! | delivery count | the broker's `x-delivery-count` header, plus one; at least 2 for a message marked `x-weft-republished` |
@@ -15,7 +17,9 @@ use lapin::types::{AMQPValue, FieldTable};
 use std::io;
 use std::time::{Duration, UNIX_EPOCH};
 use weft_messaging::Properties;
-use weft_messaging::queue::DeadReason;
+use weft_messaging::queue::{CORRELATION_ID, DeadReason};
+
+pub(crate) use crate::rpc::REPLY_TO;
 
 /// The header a publish sent again after a connection loss carries
 /// ([`crate::channels`]): the broker may hold it twice, so its receiver
@@ -55,12 +59,26 @@ pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProper
     if !properties.headers().is_empty() {
         let mut headers = FieldTable::default();
         for (name, value) in properties.headers() {
+            // Two headers travel as AMQP's own properties, not in the table.
+            match name.as_str() {
+                CORRELATION_ID => {
+                    amqp = amqp.with_correlation_id(short(value, "correlation id")?);
+                    continue;
+                }
+                REPLY_TO => {
+                    amqp = amqp.with_reply_to(short(value, "reply-to")?);
+                    continue;
+                }
+                _ => {}
+            }
             headers.insert(
                 short(name, "header name")?,
                 AMQPValue::LongString(value.as_str().into()),
             );
         }
-        amqp = amqp.with_headers(headers);
+        if !headers.inner().is_empty() {
+            amqp = amqp.with_headers(headers);
+        }
     }
     if properties.priority() > 0 {
         amqp = amqp.with_priority(properties.priority());
@@ -73,22 +91,36 @@ pub(crate) fn to_amqp(properties: Option<&Properties>) -> io::Result<BasicProper
 }
 
 /// weft's properties of a message the broker delivered: `None` when it
-/// was published without (it has no `message-id`).
+/// was published without (it has no `message-id`), unless it carries a
+/// `correlation_id` or a `reply_to` (a request from a client other than
+/// weft's, which need not set a message id): then its id is generated.
 pub(crate) fn from_amqp(amqp: &BasicProperties) -> Option<Properties> {
-    let id = amqp.message_id().as_ref()?;
-    let mut properties = Properties::new().with_id(id.as_str());
+    let mut properties = match amqp.message_id() {
+        Some(id) => Properties::new().with_id(id.as_str()),
+        None if amqp.correlation_id().is_some() || amqp.reply_to().is_some() => Properties::new(),
+        None => return None,
+    };
     if let Some(secs) = amqp.timestamp() {
         properties = properties.with_timestamp(UNIX_EPOCH + Duration::from_secs(*secs));
     }
     if let Some(headers) = amqp.headers() {
         for (name, value) in headers.inner() {
-            if BROKER_HEADERS.contains(&name.as_str()) {
+            // The two AMQP properties below win over a table entry of
+            // their names (a foreign publisher's).
+            if BROKER_HEADERS.contains(&name.as_str()) || [CORRELATION_ID, REPLY_TO].contains(&name.as_str())
+            {
                 continue;
             }
             if let Some(text) = text(value) {
                 properties = properties.with_header(name.as_str(), text);
             }
         }
+    }
+    if let Some(id) = amqp.correlation_id() {
+        properties = properties.with_header(CORRELATION_ID, id.as_str());
+    }
+    if let Some(to) = amqp.reply_to() {
+        properties = properties.with_header(REPLY_TO, to.as_str());
     }
     if let Some(priority) = amqp.priority().filter(|p| *p > 0) {
         properties = properties.with_priority(priority);
@@ -164,6 +196,72 @@ mod tests {
             back.timestamp(),
             Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
         );
+    }
+
+    #[test]
+    fn correlation_id_and_reply_to_travel_as_amqp_properties_not_headers() {
+        let props = Properties::new()
+            .with_id("request-1")
+            .with_header(CORRELATION_ID, "request-1")
+            .with_header(REPLY_TO, "amq.rabbitmq.reply-to")
+            .with_header("tenant", "acme");
+        let amqp = to_amqp(Some(&props)).unwrap();
+        assert_eq!(
+            amqp.correlation_id().as_ref().map(|s| s.as_str()),
+            Some("request-1")
+        );
+        assert_eq!(
+            amqp.reply_to().as_ref().map(|s| s.as_str()),
+            Some("amq.rabbitmq.reply-to")
+        );
+        let table = amqp.headers().as_ref().unwrap().inner();
+        assert!(!table.contains_key(CORRELATION_ID) && !table.contains_key(REPLY_TO));
+        assert!(table.contains_key("tenant"));
+
+        let back = from_amqp(&amqp).unwrap();
+        assert_eq!(back.header(CORRELATION_ID), Some("request-1"));
+        assert_eq!(back.header(REPLY_TO), Some("amq.rabbitmq.reply-to"));
+        assert_eq!(back.headers().len(), 3);
+
+        // With no other header, no table at all.
+        let only = Properties::new().with_id("r").with_header(CORRELATION_ID, "c");
+        assert!(to_amqp(Some(&only)).unwrap().headers().is_none());
+    }
+
+    #[test]
+    fn the_amqp_properties_win_over_table_entries_of_their_names() {
+        let mut table = FieldTable::default();
+        table.insert(CORRELATION_ID.into(), AMQPValue::LongString("forged".into()));
+        table.insert(REPLY_TO.into(), AMQPValue::LongString("forged".into()));
+        let amqp = BasicProperties::default()
+            .with_message_id("m".into())
+            .with_correlation_id("real".into())
+            .with_headers(table.clone());
+        let back = from_amqp(&amqp).unwrap();
+        assert_eq!(back.header(CORRELATION_ID), Some("real"));
+        assert_eq!(back.header(REPLY_TO), None);
+        // Neither property set: the table's entries are not taken either.
+        let amqp = BasicProperties::default()
+            .with_message_id("m".into())
+            .with_headers(table);
+        assert!(from_amqp(&amqp).unwrap().headers().is_empty());
+    }
+
+    #[test]
+    fn a_foreign_request_without_message_id_keeps_its_reply_to_and_correlation_id() {
+        let amqp = BasicProperties::default()
+            .with_correlation_id("c-1".into())
+            .with_reply_to("amq.rabbitmq.reply-to.abc".into());
+        let back = from_amqp(&amqp).unwrap();
+        assert_eq!(back.header(CORRELATION_ID), Some("c-1"));
+        assert_eq!(back.header(REPLY_TO), Some("amq.rabbitmq.reply-to.abc"));
+    }
+
+    #[test]
+    fn a_correlation_id_too_long_for_amqp_is_an_error_not_a_panic() {
+        let props = Properties::new().with_header(CORRELATION_ID, "c".repeat(300));
+        let err = to_amqp(Some(&props)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! | [`Overflow::DropOldest`] | `x-overflow = drop-head`, dead-lettered with reason `maxlen` (`DeadReason::Overflowed`), at most once |
 //! | [`Overflow::Wait`] | `reject-publish`, and this client publishes again with back-off until the broker takes it |
 //! | [`redelivery_backoff`](QueueOptions::redelivery_backoff) | held in this client, then `basic.nack` with requeue (as `nack_after`) |
-//! | `Properties` | `message-id`, `timestamp`, `headers`, `priority`, `expiration` |
+//! | `Properties` | `message-id`, `timestamp`, `headers`, `priority`, `expiration`; the headers `correlation-id` and [`reply-to`](crate::REPLY_TO) as AMQP's `correlation_id` and `reply_to` |
+//! | request / reply | [`requester`](crate::requester) and [`responder`](crate::responder): requests on this queue, replies on RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to`) by correlation id ([`crate::rpc`]) |
 //! | [`ack_deadline`](QueueOptions::ack_deadline) | enforced by this client: AMQP has no per-delivery timeout |
 //!
 //! # Where the broker backend differs from the in-memory one
@@ -41,7 +42,7 @@
 //!   handle saw (`published`, `acked`, `in_flight`, `delayed`); `ready`
 //!   and `dead_lettered` live in the broker and read 0. `purge` sends
 //!   `queue.purge` and returns 0 (the count arrives later); `redrive` is not
-//!   supported yet and returns 0.
+//!   offered (below) and returns 0, moving nothing.
 //! - **A consumer dropped** closes its channel: the broker requeues every
 //!   message it held unacked (raising their delivery counts, those the
 //!   client had prefetched but not handed out included), and a
@@ -62,8 +63,13 @@
 //!   `nack_after` does: it counts against the consumer's prefetch
 //!   meanwhile, comes back at once if this process dies or its consumer
 //!   is dropped, and reads in [`Stats::delayed`](weft_messaging::queue::Stats::delayed).
-//! - **Not offered yet** on the broker: the deduplication window and
-//!   ending when the producers are gone.
+//! - **Not offered yet** on the broker: the deduplication window
+//!   (RabbitMQ 3.10 has none; the message id travels, so a consumer can
+//!   keep its own), `redrive` (`Backend::redrive` is synchronous, and a
+//!   move is a confirmed publish and an ack per message: RabbitMQ's
+//!   shovel moves `<name>.dead` back into `<name>`), and ending when the
+//!   producers are gone (producers in other processes are invisible to
+//!   this one).
 //! - **Redelivered** is also true of a *republished* copy (see below):
 //!   its delivery count reads at least 2.
 //!
@@ -167,10 +173,10 @@
 //!   final: publishes awaiting a confirm fail with `StoreError::Unknown`,
 //!   consumers with a store error.
 
-mod amqp;
+pub(crate) mod amqp;
 mod backend;
 mod send;
-mod topology;
+pub(crate) mod topology;
 
 use self::backend::Rabbit;
 use self::topology::Topology;
@@ -437,9 +443,17 @@ where
 
 /// What a refused publish means on the queue `options` describe: with a
 /// capacity whose policy refuses publishes, the queue is full.
-fn refusals(options: &QueueOptions) -> Refusals {
+pub(crate) fn refusals(options: &QueueOptions) -> Refusals {
     match (options.capacity, options.overflow) {
         (Some(_), Overflow::Reject | Overflow::Wait) => Refusals::Full,
         (None, _) | (Some(_), Overflow::DropOldest) => Refusals::Rare,
+    }
+}
+
+/// The spawner `options` name, or the current one, as [`queue`] finds it.
+pub(crate) fn spawner(options: &QueueOptions) -> Result<Spawner, Error> {
+    match &options.spawner {
+        Some(spawner) => Ok(spawner.clone()),
+        None => Spawner::try_current().map_err(|e| Error::Io(io::Error::other(e))),
     }
 }
