@@ -40,7 +40,7 @@ mod tags;
 
 use self::ready::Ready;
 use self::settle::Deadline;
-use self::tags::{TagMap, TagRing};
+use self::tags::TagMap;
 use super::backend::Handed;
 use super::{Attempt, Builder, DeadLetter, DeadReason};
 use crate::loom::{Mutex, lock};
@@ -105,7 +105,7 @@ struct ConsumerState {
 // ANCHOR: state
 struct State<T> {
     ready: Ready<T>,
-    in_flight: TagRing<InFlight<T>>,
+    in_flight: TagMap<InFlight<T>>,
     /// Given back with a delay; each has a timer that moves it to `ready`.
     delayed: TagMap<Envelope<T>>,
     dead: VecDeque<DeadLetter<T>>,
@@ -180,7 +180,7 @@ impl<T: Clone + Send + 'static> Memory<T> {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     ready: Ready::new(),
-                    in_flight: TagRing::default(),
+                    in_flight: TagMap::default(),
                     delayed: TagMap::default(),
                     dead: VecDeque::new(),
                     dead_waiters: Vec::new(),
