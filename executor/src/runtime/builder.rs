@@ -13,6 +13,10 @@ use std::time::Duration;
 /// them in 16 bits).
 const MAX_WORKERS: usize = 0x7fff;
 
+/// The global queue interval before a worker has tuned it, and where it is
+/// not tuned (the current-thread runtime).
+const DEFAULT_GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
 /// The doc text of every setter that this `Builder` and the `weft` facade's
 /// `Builder` share, written once: each of them reads
 /// `#[doc = __builder_doc!(setter)]`, then adds its own `# Examples` in its
@@ -51,7 +55,7 @@ macro_rules! __builder_doc {
         "How long an idle blocking thread waits for work before exiting (10 s by default)."
     };
     (global_queue_interval) => {
-        "Scheduler ticks between forced looks at the global queue, so work spawned from outside is never starved by local work (61 by default). `build` rejects zero."
+        "Scheduler ticks between forced looks at the global queue, so work spawned from outside (and work that overflowed a worker's queue) is never starved by local work. Unset, a multi-thread worker tunes it as it runs: about one look per 200 µs of task polls, between 2 and 127 ticks (61 until it has measured, and 61 on the current-thread runtime); set, it is fixed. `build` rejects zero."
     };
     (event_interval) => {
         "Scheduler ticks between non-blocking polls of the driver (I/O events and due timers) while work is ready (61 by default): a tick is a task's poll, or a poll of a `block_on` future that woke itself. `build` rejects zero."
@@ -97,7 +101,8 @@ pub struct Builder {
     thread_name: ThreadNameFn,
     thread_stack_size: Option<usize>,
     keep_alive: Duration,
-    global_queue_interval: u32,
+    /// `None`: tuned by each multi-thread worker.
+    global_queue_interval: Option<u32>,
     event_interval: u32,
     spin_before_park: u32,
     block_on_runs_tasks: bool,
@@ -115,7 +120,7 @@ impl Builder {
             thread_name: Arc::new(|| "weft-worker".to_owned()),
             thread_stack_size: None,
             keep_alive: Duration::from_secs(10),
-            global_queue_interval: 61,
+            global_queue_interval: None,
             event_interval: 61,
             spin_before_park: 0,
             block_on_runs_tasks: true,
@@ -216,7 +221,7 @@ impl Builder {
 
     #[doc = crate::__builder_doc!(global_queue_interval)]
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
-        self.global_queue_interval = ticks;
+        self.global_queue_interval = Some(ticks);
         self
     }
 
@@ -270,14 +275,17 @@ impl Builder {
         if self.max_blocking_threads == 0 {
             return invalid("max_blocking_threads");
         }
-        if self.global_queue_interval == 0 {
+        if self.global_queue_interval == Some(0) {
             return invalid("global_queue_interval");
         }
         if self.event_interval == 0 {
             return invalid("event_interval");
         }
         let config = Config {
-            global_queue_interval: self.global_queue_interval,
+            global_queue_interval: self
+                .global_queue_interval
+                .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL),
+            tune_global_queue_interval: self.global_queue_interval.is_none(),
             event_interval: self.event_interval,
             spin_before_park: self.spin_before_park,
             block_on_runs_tasks: self.block_on_runs_tasks,

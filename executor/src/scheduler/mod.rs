@@ -27,8 +27,11 @@ use std::task::Waker;
 /// Tuning shared by both schedulers.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
-    /// Ticks between forced looks at the injection queue.
+    /// Ticks between forced looks at the injection queue (the first
+    /// value, if tuned).
     pub(crate) global_queue_interval: u32,
+    /// Multi-thread workers tune the interval to their tasks' poll time.
+    pub(crate) tune_global_queue_interval: bool,
     /// Ticks between non-blocking polls of the driver.
     pub(crate) event_interval: u32,
     /// Extra search rounds before an idle worker parks.

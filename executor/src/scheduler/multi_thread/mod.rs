@@ -39,6 +39,7 @@ mod block_on;
 mod idle;
 #[allow(unsafe_code)] // the ring buffer's slots: see its protocol
 pub(crate) mod queue;
+mod tune;
 mod worker;
 
 #[cfg(all(test, loom))]

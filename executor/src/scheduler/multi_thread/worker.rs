@@ -7,6 +7,7 @@
 //! only between polls; user code never runs while it is borrowed.
 
 use super::queue::{self, Local};
+use super::tune::PollTimer;
 use super::{Handle, Runnable};
 use crate::context::{self, Context};
 use crate::coop;
@@ -31,6 +32,8 @@ pub(crate) struct Core {
     lifo_enabled: bool,
     /// When to look at the injection queue first.
     global_queue_tick: Countdown,
+    /// Measures the ticks, to tune `global_queue_tick` (see `tune`).
+    poll_timer: PollTimer,
     /// When to let the driver dispatch ready events.
     event_tick: Countdown,
     /// Tasks that yielded: woken after the driver's next turn.
@@ -58,6 +61,7 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, run_queue: Local<Runnable>)
         lifo_slot: None,
         lifo_enabled: true,
         global_queue_tick: Countdown::new(handle.config.global_queue_interval),
+        poll_timer: PollTimer::new(handle.config.global_queue_interval),
         event_tick: Countdown::new(handle.config.event_interval),
         defer: Defer::new(),
         is_searching: false,
@@ -276,8 +280,14 @@ impl Worker<'_> {
         let handle = self.handle;
         let _ = handle.driver.poll_ready();
         self.wake_deferred(cx);
+        let config = &handle.config;
         let notify = self.core(cx, |core| {
             core.is_shutdown = handle.is_shutdown();
+            if config.tune_global_queue_interval
+                && let Some(interval) = core.poll_timer.stretch_done(config.event_interval)
+            {
+                core.global_queue_tick.set_every(interval);
+            }
             core.should_notify_others()
         });
         if notify {
@@ -298,7 +308,11 @@ impl Worker<'_> {
             handle.notify_if_work_pending();
         }
         loop {
-            self.core(cx, |core| core.is_parked = true);
+            self.core(cx, |core| {
+                core.is_parked = true;
+                // Time asleep is not time spent on tasks.
+                core.poll_timer.pause();
+            });
             handle.remotes[index].parker.park(&handle.driver, None);
             let (shutdown, has_tasks) = self.core(cx, |core| {
                 core.is_parked = false;
