@@ -37,9 +37,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo build --release --features hyper --example http_hello --example http_hello_tokio >&2
 bin=target/release/examples
 work=$(mktemp -d)
-pids=()
+# Each server's pid goes to a file: `start` runs in a command
+# substitution, a subshell, whose variables the cleanup would not see.
 cleanup() {
-    for pid in "${pids[@]}"; do kill "${pid}" 2>/dev/null || true; done
+    for pidfile in "${work}"/*.pid; do
+        [ -e "${pidfile}" ] && kill "$(cat "${pidfile}")" 2>/dev/null || true
+    done
     rm -rf "${work}"
 }
 trap cleanup EXIT
@@ -48,7 +51,7 @@ trap cleanup EXIT
 start() {
     local name=$1 log="${work}/$1.log"
     "${bin}/$1" --listen 127.0.0.1:0 >"${log}" &
-    pids+=($!)
+    echo $! >"${work}/$1.pid"
     for _ in $(seq 100); do
         if grep -qoE 'http://[0-9.:]+/' "${log}"; then
             grep -oE 'http://[0-9.:]+/' "${log}"
