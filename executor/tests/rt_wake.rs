@@ -170,12 +170,16 @@ fn two_tasks_waking_each_other_cannot_starve_a_third() {
             let (stop, exchanges, peer) = (stop.clone(), exchanges.clone(), peer.clone());
             poll_fn(move |cx| {
                 exchanges.fetch_add(1, Ordering::SeqCst);
-                let other = {
+                // `stop` is read under the lock: read outside it, the first
+                // to finish could see it set with no waker to take while the
+                // other, whose turn came between, still saw it clear and
+                // waited to be woken by a task that had ended.
+                let (other, stopping) = {
                     let mut slots = peer.lock().unwrap();
                     slots[me] = Some(cx.waker().clone());
-                    slots[1 - me].take()
+                    (slots[1 - me].take(), stop.load(Ordering::SeqCst))
                 };
-                if stop.load(Ordering::SeqCst) {
+                if stopping {
                     if let Some(w) = other {
                         w.wake();
                     }
