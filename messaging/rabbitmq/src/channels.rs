@@ -373,6 +373,77 @@ pub(crate) enum Unconfirmed {
     Unknown(io::Error),
 }
 
+/// What one publish on one channel came to ([`publish_once`]).
+pub(crate) enum Round {
+    /// The broker confirmed it.
+    Confirmed,
+    /// No queue took it (`basic.return`): not stored.
+    Unroutable,
+    /// The broker refused it (`basic.nack`) on a connection that is up.
+    Refused,
+    /// The connection died under it, and recovery was told: send again on
+    /// the next one.
+    Lost,
+    /// Failed otherwise: it may be stored.
+    Failed(io::Error),
+}
+
+/// Publishes `bytes` with `properties` to `routing_key` on `live` (the
+/// default exchange: a queue or stream of that name), mandatory, once,
+/// and waits for the confirm. `again` marks it [`republished`]: an earlier
+/// frame of it may be stored. A loss is reported to `conn`'s recovery.
+/// The one round that [`publish_confirmed`] and the requester's publish
+/// (`crate::rpc`) repeat, each with its own reading of a refusal.
+pub(crate) async fn publish_once(
+    live: &Live,
+    conn: &Connection,
+    routing_key: ShortString,
+    bytes: &[u8],
+    properties: &BasicProperties,
+    again: bool,
+) -> Round {
+    let options = BasicPublishOptions {
+        mandatory: true,
+        ..BasicPublishOptions::default()
+    };
+    let properties = if again {
+        republished(properties.clone())
+    } else {
+        properties.clone()
+    };
+    let confirm = match live
+        .channel
+        .basic_publish("".into(), routing_key, options, bytes, properties)
+        .await
+    {
+        Ok(confirm) => confirm,
+        Err(err) if live.is_loss(&err) => {
+            live.lost(conn, err);
+            return Round::Lost;
+        }
+        Err(err) => return Round::Failed(io_error(err)),
+    };
+    // ANCHOR: confirm
+    match confirm.await {
+        Ok(Confirmation::Ack(None)) => Round::Confirmed,
+        Ok(Confirmation::Ack(Some(_))) => Round::Unroutable,
+        Ok(Confirmation::Nack(_)) if live.is_lost() => {
+            // Refused by a dying connection, not by the broker.
+            let error = lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Error);
+            live.lost(conn, error.into());
+            Round::Lost
+        }
+        Ok(Confirmation::Nack(_)) => Round::Refused,
+        Ok(Confirmation::NotRequested) => Round::Failed(io::Error::other("publisher confirms are off")),
+        Err(err) if live.is_loss(&err) => {
+            live.lost(conn, err);
+            Round::Lost
+        }
+        Err(err) => Round::Failed(io_error(err)),
+    }
+    // ANCHOR_END: confirm
+}
+
 /// Publishes `bytes` with `properties` to `routing_key` (on the default
 /// exchange: a queue or stream of that name), mandatory, and waits for the
 /// confirm, across connection losses: a publish whose frame may have
@@ -385,12 +456,8 @@ pub(crate) async fn publish_confirmed(
     publisher: &Publisher,
     routing_key: ShortString,
     bytes: &[u8],
-    properties: BasicProperties,
+    properties: &BasicProperties,
 ) -> Result<(), Unconfirmed> {
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..BasicPublishOptions::default()
-    };
     let conn = publisher.connection();
     // ANCHOR: republish
     // True once a frame of this message may have reached the broker.
@@ -403,41 +470,19 @@ pub(crate) async fn publish_confirmed(
         };
         // A republish: an earlier frame of this message may be stored.
         let again = sent;
-        let properties = if again {
-            republished(properties.clone())
-        } else {
-            properties.clone()
-        };
         sent = true;
+        let round = publish_once(&live, conn, routing_key.clone(), bytes, properties, again).await;
         // ANCHOR_END: republish
-        let confirm = match live
-            .channel
-            .basic_publish("".into(), routing_key.clone(), options, bytes, properties)
-            .await
-        {
-            Ok(confirm) => confirm,
-            Err(err) if live.is_loss(&err) => {
-                live.lost(conn, err);
-                continue;
-            }
-            Err(err) => return Err(Unconfirmed::Unknown(io_error(err))),
-        };
-        // ANCHOR: confirm
-        match confirm.await {
-            Ok(Confirmation::Ack(None)) => {
+        match round {
+            Round::Confirmed => {
                 publisher.refused_in_a_row.store(0, Ordering::Relaxed);
                 return Ok(());
             }
-            Ok(Confirmation::Ack(Some(_))) => {
+            Round::Unroutable => {
                 let error = io::Error::new(io::ErrorKind::NotFound, "no queue took the message");
                 return Err(Unconfirmed::NotStored(error));
             }
-            Ok(Confirmation::Nack(_)) if live.is_lost() => {
-                // Refused by a dying connection, not by the broker.
-                let error = lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Error);
-                live.lost(conn, error.into());
-            }
-            Ok(Confirmation::Nack(_)) if publisher.refusals == Refusals::Full => {
+            Round::Refused if publisher.refusals == Refusals::Full => {
                 // Full: `x-overflow = reject-publish`. The channel stays,
                 // unless it refused too long (it may be an election's).
                 if publisher.refused() {
@@ -451,7 +496,7 @@ pub(crate) async fn publish_confirmed(
                     Unconfirmed::Refused(io::Error::other("the queue is full"))
                 });
             }
-            Ok(Confirmation::Nack(_)) => {
+            Round::Refused => {
                 // A quorum queue that lost its leader can go on refusing
                 // every publish of a channel opened during the election
                 // (RabbitMQ 3.10), while a new channel's are stored: the
@@ -467,15 +512,9 @@ pub(crate) async fn publish_confirmed(
                     Unconfirmed::NotStored(error)
                 });
             }
-            Ok(Confirmation::NotRequested) => {
-                return Err(Unconfirmed::Unknown(io::Error::other(
-                    "publisher confirms are off",
-                )));
-            }
-            Err(err) if live.is_loss(&err) => live.lost(conn, err),
-            Err(err) => return Err(Unconfirmed::Unknown(io_error(err))),
+            Round::Lost => {}
+            Round::Failed(error) => return Err(Unconfirmed::Unknown(error)),
         }
-        // ANCHOR_END: confirm
     }
     Err(Unconfirmed::Unknown(io::Error::other(
         "the connection kept failing: gave up republishing",

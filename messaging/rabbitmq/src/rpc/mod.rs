@@ -76,14 +76,14 @@ mod slots;
 pub use self::respond::{Request, Responder, responder};
 
 use self::slots::{Registered, Routed, Slots};
-use crate::channels::{Live, MAX_ROUNDS, close_now, io_error, open, republished};
+use crate::channels::{Live, MAX_ROUNDS, Round, close_now, open, publish_once};
 use crate::queue::amqp::{short, to_amqp};
 use crate::queue::topology::quorum;
 use crate::{Connection, Error, QueueOptions};
 use futures_core::Stream;
-use lapin::options::{BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::Channel;
+use lapin::options::{BasicConsumeOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::{FieldTable, ShortString};
-use lapin::{BasicProperties, Channel, Confirmation};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
@@ -329,10 +329,6 @@ impl<Req: Send + 'static, Rep: Send + 'static> Requester<Req, Rep> {
             Ok(amqp) => amqp,
             Err(error) => return not_stored(message, error),
         };
-        let options = BasicPublishOptions {
-            mandatory: true,
-            ..BasicPublishOptions::default()
-        };
         // True once a frame of the request may have reached the broker.
         let mut sent = false;
         for _ in 0..MAX_ROUNDS {
@@ -345,31 +341,15 @@ impl<Req: Send + 'static, Rep: Send + 'static> Requester<Req, Rep> {
                 continue;
             }
             let again = sent;
-            let properties: BasicProperties = if again {
-                republished(amqp.clone())
-            } else {
-                amqp.clone()
-            };
             sent = true;
             let live = &channel.live;
-            let publishing =
-                live.channel
-                    .basic_publish("".into(), shared.name.clone(), options, &bytes, properties);
-            let confirm = match publishing.await {
-                Ok(confirm) => confirm,
-                Err(err) if live.is_loss(&err) => {
-                    live.lost(&shared.conn, err);
-                    continue;
-                }
-                Err(err) => return unknown(io_error(err)),
-            };
-            match confirm.await {
-                Ok(Confirmation::Ack(None)) => return Ok(()),
-                Ok(Confirmation::Ack(Some(_))) => {
+            match publish_once(live, &shared.conn, shared.name.clone(), &bytes, &amqp, again).await {
+                Round::Confirmed => return Ok(()),
+                Round::Unroutable => {
                     let error = io::Error::new(io::ErrorKind::NotFound, "no queue took the request");
                     return not_stored(message, error);
                 }
-                Ok(Confirmation::Nack(_)) if !live.is_lost() => {
+                Round::Refused => {
                     let error = io::Error::other("the broker did not store the request");
                     // Refused a republish, the broker may hold the first copy.
                     return if again {
@@ -381,15 +361,8 @@ impl<Req: Send + 'static, Rep: Send + 'static> Requester<Req, Rep> {
                         not_stored(message, error)
                     };
                 }
-                Ok(Confirmation::NotRequested) => {
-                    return unknown(io::Error::other("publisher confirms are off"));
-                }
-                Ok(Confirmation::Nack(_)) => {
-                    let error = lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Error);
-                    live.lost(&shared.conn, error.into());
-                }
-                Err(err) if live.is_loss(&err) => live.lost(&shared.conn, err),
-                Err(err) => return unknown(io_error(err)),
+                Round::Lost => {}
+                Round::Failed(error) => return unknown(error),
             }
         }
         unknown(io::Error::other(
