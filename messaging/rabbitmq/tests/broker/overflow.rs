@@ -5,33 +5,12 @@
 //! leave the publishing channel open, and a nacked or dropped delivery,
 //! or one past its ack deadline, comes back no sooner than its back-off.
 
-use crate::unique;
-use std::future::Future;
+use crate::{BOUND, bounded, connect, ready, unique};
 use std::time::Duration;
 use weft::queue::{DeadReason, Overflow, PublishError, Queue, Utf8};
 use weft::spawner::Spawner;
-use weft_rabbitmq::lapin::options::QueueDeclareOptions;
-use weft_rabbitmq::lapin::types::FieldTable;
 use weft_rabbitmq::{Connection, QueueOptions};
 use weft_test_support::rabbitmq::broker;
-
-/// A bound on every wait, so that a broken broker fails the test rather
-/// than hanging it. Never asserted on.
-const BOUND: Duration = Duration::from_secs(30);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match weft::time::timeout(BOUND, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: nothing within {BOUND:?}"),
-    }
-}
-
-async fn connect() -> Connection {
-    let broker = broker().expect("the broker");
-    Connection::connect_with_runtime(&broker.uri(), weft::compat::async_rs::current())
-        .await
-        .unwrap()
-}
 
 /// A new queue of `capacity` under `overflow`.
 async fn open(conn: &Connection, capacity: u32, overflow: Overflow) -> (String, Queue<String>) {
@@ -42,20 +21,14 @@ async fn open(conn: &Connection, capacity: u32, overflow: Overflow) -> (String, 
     (name, queue)
 }
 
-/// Messages ready in the broker's queue `name`, as the broker counts them.
-async fn ready(conn: &Connection, name: &str) -> u32 {
-    let channel = conn.channel().await.unwrap();
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let count = channel
-        .queue_declare(name.into(), passive, FieldTable::default())
-        .await
-        .unwrap()
-        .message_count();
-    channel.close(200, "counted".into()).await.unwrap();
-    count
+/// Receives and acks `m{n}` for each `n` of `ns`, in that order.
+async fn take_in_order(queue: &Queue<String>, ns: std::ops::Range<usize>) {
+    let mut consumer = queue.consumer();
+    for n in ns {
+        let delivery = bounded("a message", consumer.recv()).await.unwrap();
+        assert_eq!(*delivery, format!("m{n}"));
+        delivery.ack().unwrap();
+    }
 }
 
 /// The id of a new channel on `conn`, closed at once: lapin numbers
@@ -93,12 +66,7 @@ fn reject_gives_the_message_back_as_full_and_the_queue_holds_its_capacity() {
         assert_eq!(ready(&conn, &name).await, 3);
         assert_eq!(queue.stats().published, 3);
         // The oldest are still there, in order.
-        let mut consumer = queue.consumer();
-        for n in 0..3 {
-            let delivery = bounded("a message", consumer.recv()).await.unwrap();
-            assert_eq!(*delivery, format!("m{n}"));
-            delivery.ack().unwrap();
-        }
+        take_in_order(&queue, 0..3).await;
     });
 }
 
@@ -124,12 +92,7 @@ fn drop_oldest_dead_letters_the_oldest_as_overflowed_and_delivers_the_newest() {
                 (format!("m{n}").as_str(), DeadReason::Overflowed)
             );
         }
-        let mut consumer = queue.consumer();
-        for n in 3..5 {
-            let delivery = bounded("a message", consumer.recv()).await.unwrap();
-            assert_eq!(*delivery, format!("m{n}"));
-            delivery.ack().unwrap();
-        }
+        take_in_order(&queue, 3..5).await;
     });
 }
 

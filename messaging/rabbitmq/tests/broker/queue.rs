@@ -8,53 +8,17 @@
 //! refuses, undecodable bytes, an ack just before its consumer drops, and
 //! an at-least-once run under random verdicts.
 
-use crate::{runtimes, unique};
-use std::future::Future;
+use crate::{BOUND, bounded, connect, ready, runtimes, unique};
 use std::time::Duration;
 use weft::queue::{AckError, DeadLetter, DeadReason, Properties, PublishError, Queue, Utf8, Verdict};
-use weft_rabbitmq::lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
-use weft_rabbitmq::lapin::types::FieldTable;
+use weft_rabbitmq::lapin::options::QueueDeleteOptions;
 use weft_rabbitmq::{Connection, QueueOptions};
 use weft_test_support::rabbitmq::broker;
-
-/// A bound on every wait, so that a broken broker fails the test rather
-/// than hanging it. Never asserted on.
-const BOUND: Duration = Duration::from_secs(30);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match weft::time::timeout(BOUND, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: nothing within {BOUND:?}"),
-    }
-}
-
-async fn connect() -> Connection {
-    let broker = broker().expect("the broker");
-    Connection::connect_with_runtime(&broker.uri(), weft::compat::async_rs::current())
-        .await
-        .unwrap()
-}
 
 async fn open(conn: &Connection, options: &QueueOptions) -> (String, Queue<String>) {
     let name = unique("weft-queue");
     let queue = weft_rabbitmq::queue(conn, &name, options, Utf8).await.unwrap();
     (name, queue)
-}
-
-/// Messages ready in the broker's queue `name`.
-async fn ready(conn: &Connection, name: &str) -> u32 {
-    let channel = conn.channel().await.unwrap();
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let count = channel
-        .queue_declare(name.into(), passive, FieldTable::default())
-        .await
-        .unwrap()
-        .message_count();
-    channel.close(200, "counted".into()).await.unwrap();
-    count
 }
 
 async fn dead(queue: &Queue<String>) -> DeadLetter<String> {

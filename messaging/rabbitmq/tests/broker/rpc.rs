@@ -12,33 +12,17 @@
 //! confirm was lost is sent again on the new channel and answered there.
 
 use crate::broker::proxy::Proxy;
-use crate::{runtimes, unique};
-use std::future::Future;
+use crate::{BOUND, bounded, connect, connect_to, runtimes, unique};
 use std::io;
 use std::time::Duration;
 use weft::queue::{PublishError, ReplyError, RequestError, StoreError, Utf8};
-use weft_rabbitmq::{Connection, QueueOptions, Responder, Status};
+use weft_rabbitmq::{Connection, QueueOptions, Requester, Responder, Status};
 use weft_test_support::rabbitmq::broker;
 
-/// A bound on every wait, so that a broken broker fails the test rather
-/// than hanging it. Never asserted on.
-const BOUND: Duration = Duration::from_secs(30);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match weft::time::timeout(BOUND, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: nothing within {BOUND:?}"),
-    }
-}
-
-async fn connect_to(uri: &str) -> Connection {
-    Connection::connect_with_runtime(uri, weft::compat::async_rs::current())
+async fn requester(conn: &Connection, name: &str, options: &QueueOptions) -> Requester<String, String> {
+    weft_rabbitmq::requester(conn, name, options, Utf8, Utf8)
         .await
         .unwrap()
-}
-
-async fn connect() -> Connection {
-    connect_to(&broker().expect("the broker").uri()).await
 }
 
 async fn responder(conn: &Connection, name: &str, options: &QueueOptions) -> Responder<String, String> {
@@ -89,9 +73,7 @@ fn a_request_gets_its_reply() {
             let options = QueueOptions::new();
             // ANCHOR: request
             serve(responder(&conn, &name, &options).await);
-            let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-                .await
-                .unwrap();
+            let requester = requester(&conn, &name, &options).await;
             let reply = bounded("a reply", requester.request("7".into(), BOUND)).await;
             assert_eq!(reply.unwrap(), "49", "{flavour}");
             // ANCHOR_END: request
@@ -114,9 +96,7 @@ fn fifty_concurrent_requests_from_four_clones_each_get_their_own_reply() {
         let options = QueueOptions::new();
         serve(responder(&conn, &name, &options).await);
         serve(responder(&conn, &name, &options).await);
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         let clones: Vec<_> = (0..4).map(|_| requester.clone()).collect();
         let mut calls = Vec::new();
         for n in 0..50u64 {
@@ -166,9 +146,7 @@ fn two_responders_compete_for_the_requests() {
                 }
             });
         }
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         let calls: Vec<_> = (0..10u64)
             .map(|n| {
                 let requester = requester.clone();
@@ -199,9 +177,7 @@ fn a_request_dropped_without_a_reply_is_answered_by_another_responder() {
         let conn = connect().await;
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         let caller = requester.clone();
         let call = weft::spawn(async move { caller.request("9".into(), BOUND).await });
 
@@ -236,9 +212,7 @@ fn a_late_reply_is_counted_and_never_given_to_another_caller() {
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
         let mut responder = responder(&conn, &name, &options).await;
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
 
         let caller = requester.clone();
         let first = weft::spawn(async move { caller.request("2".into(), Duration::from_millis(100)).await });
@@ -272,9 +246,7 @@ fn a_request_to_a_full_queue_is_refused_as_full_with_the_message_back() {
         let name = unique("weft-rpc-full");
         let mut options = QueueOptions::new();
         options.capacity(1).overflow(weft::queue::Overflow::Reject);
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         // Nobody answers: the first request stays in the queue, filling it.
         let first = requester.request("1".into(), Duration::from_millis(50)).await;
         assert!(matches!(first, Err(RequestError::TimedOut)), "{first:?}");
@@ -299,9 +271,7 @@ fn replies_land_on_no_queue() {
         let name = unique("weft-rpc-listed");
         let options = QueueOptions::new();
         serve(responder(&conn, &name, &options).await);
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         for n in 0..3 {
             bounded("a reply", requester.request(n.to_string(), BOUND))
                 .await
@@ -362,9 +332,7 @@ fn a_reply_to_a_requester_that_is_gone_succeeds_and_acks_the_request() {
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
         let mut responder = responder(&conn, &name, &options).await;
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         let caller = requester.clone();
         let call = weft::spawn(async move { caller.request("6".into(), Duration::from_millis(50)).await });
         let request = bounded("the request", responder.recv()).await.unwrap();
@@ -401,9 +369,7 @@ fn a_lost_connection_fails_the_waiting_callers_at_once_and_requests_work_again()
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
         let mut responder = responder(&direct, &name, &options).await;
-        let requester = weft_rabbitmq::requester(&through, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&through, &name, &options).await;
 
         let caller = requester.clone();
         // Far longer than the bound: only the loss can end it in time.
@@ -443,9 +409,7 @@ fn the_requester_declares_the_queue_as_queue_does() {
             .max_deliveries(3)
             .ttl(Duration::from_secs(60))
             .clone();
-        let _requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let _requester = requester(&conn, &name, &options).await;
         // The same options find the same queue; others are refused.
         weft_rabbitmq::queue(&conn, &name, &options, Utf8).await.unwrap();
         let other = QueueOptions::new().max_deliveries(4).clone();
@@ -468,9 +432,7 @@ fn a_request_no_queue_takes_is_not_stored_and_given_back() {
     rt.block_on(async {
         let conn = connect().await;
         let name = unique("weft-rpc");
-        let requester = weft_rabbitmq::requester(&conn, &name, &QueueOptions::new(), Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &QueueOptions::new()).await;
         let channel = conn.channel().await.unwrap();
         channel
             .queue_delete(name.as_str().into(), Default::default())
@@ -566,9 +528,7 @@ fn a_request_whose_confirm_is_lost_is_sent_again_on_the_new_channel_and_answered
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
         let mut responder = responder(&direct, &name, &options).await;
-        let requester = weft_rabbitmq::requester(&through, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&through, &name, &options).await;
 
         // The broker's confirm reaches the proxy and no further.
         proxy.hold.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -613,9 +573,7 @@ fn the_connection_closes_cleanly_after_the_requester_and_responder_drop() {
         let name = unique("weft-rpc");
         let options = QueueOptions::new();
         let mut responder = responder(&conn, &name, &options).await;
-        let requester = weft_rabbitmq::requester(&conn, &name, &options, Utf8, Utf8)
-            .await
-            .unwrap();
+        let requester = requester(&conn, &name, &options).await;
         let caller = requester.clone();
         let call = weft::spawn(async move { caller.request("1".into(), BOUND).await });
         let request = bounded("the request", responder.recv()).await.unwrap();
