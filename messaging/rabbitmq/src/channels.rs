@@ -388,32 +388,41 @@ pub(crate) enum Round {
     Failed(io::Error),
 }
 
+/// How [`publish_once`] sends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sending {
+    /// Returned if no queue takes it ([`Round::Unroutable`]).
+    pub(crate) mandatory: bool,
+    /// Marked [`republished`]: an earlier frame of it may be stored.
+    pub(crate) republished: bool,
+}
+
 /// Publishes `bytes` with `properties` to `routing_key` on `live` (the
-/// default exchange: a queue or stream of that name), mandatory, once,
-/// and waits for the confirm. `again` marks it [`republished`]: an earlier
-/// frame of it may be stored. A loss is reported to `conn`'s recovery.
-/// The one round that [`publish_confirmed`] and the requester's publish
-/// (`crate::rpc`) repeat, each with its own reading of a refusal.
+/// default exchange: a queue or stream of that name) once, as `send`
+/// says, and waits for the confirm. A loss is reported to `conn`'s
+/// recovery. The one round that [`publish_confirmed`], the requester's
+/// publish and the responder's replies (`crate::rpc`) repeat, each with
+/// its own reading of a refusal.
 pub(crate) async fn publish_once(
     live: &Live,
     conn: &Connection,
-    routing_key: ShortString,
+    routing_key: &ShortString,
     bytes: &[u8],
     properties: &BasicProperties,
-    again: bool,
+    send: Sending,
 ) -> Round {
     let options = BasicPublishOptions {
-        mandatory: true,
+        mandatory: send.mandatory,
         ..BasicPublishOptions::default()
     };
-    let properties = if again {
+    let properties = if send.republished {
         republished(properties.clone())
     } else {
         properties.clone()
     };
     let confirm = match live
         .channel
-        .basic_publish("".into(), routing_key, options, bytes, properties)
+        .basic_publish("".into(), routing_key.clone(), options, bytes, properties)
         .await
     {
         Ok(confirm) => confirm,
@@ -454,7 +463,7 @@ pub(crate) async fn publish_once(
 /// length-limited queue, `Refused` on the same channel.
 pub(crate) async fn publish_confirmed(
     publisher: &Publisher,
-    routing_key: ShortString,
+    routing_key: &ShortString,
     bytes: &[u8],
     properties: &BasicProperties,
 ) -> Result<(), Unconfirmed> {
@@ -471,7 +480,11 @@ pub(crate) async fn publish_confirmed(
         // A republish: an earlier frame of this message may be stored.
         let again = sent;
         sent = true;
-        let round = publish_once(&live, conn, routing_key.clone(), bytes, properties, again).await;
+        let send = Sending {
+            mandatory: true,
+            republished: again,
+        };
+        let round = publish_once(&live, conn, routing_key, bytes, properties, send).await;
         // ANCHOR_END: republish
         match round {
             Round::Confirmed => {

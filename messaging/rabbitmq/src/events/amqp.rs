@@ -25,7 +25,7 @@ pub(crate) async fn publish(
     bytes: Vec<u8>,
     properties: BasicProperties,
 ) -> Result<(), Unconfirmed> {
-    publish_confirmed(&publisher, stream, &bytes, &properties).await
+    publish_confirmed(&publisher, &stream, &bytes, &properties).await
 }
 
 /// Opens a channel with `prefetch` credits and consumes `stream` from

@@ -55,7 +55,7 @@ pub(crate) async fn publish<T>(
     let mut pause = WAIT_FIRST;
     loop {
         let publisher = topology.publishing();
-        let confirmed = publish_confirmed(publisher, topology.name.clone(), &bytes, &properties).await;
+        let confirmed = publish_confirmed(publisher, &topology.name, &bytes, &properties).await;
         match confirmed {
             Ok(()) => {
                 published.fetch_add(1, Ordering::Relaxed);

@@ -76,7 +76,7 @@ mod slots;
 pub use self::respond::{Request, Responder, responder};
 
 use self::slots::{Registered, Routed, Slots};
-use crate::channels::{Live, MAX_ROUNDS, Round, close_now, open, publish_once};
+use crate::channels::{Live, MAX_ROUNDS, Round, Sending, close_now, open, publish_once};
 use crate::queue::amqp::{short, to_amqp};
 use crate::queue::topology::quorum;
 use crate::{Connection, Error, QueueOptions};
@@ -343,7 +343,11 @@ impl<Req: Send + 'static, Rep: Send + 'static> Requester<Req, Rep> {
             let again = sent;
             sent = true;
             let live = &channel.live;
-            match publish_once(live, &shared.conn, shared.name.clone(), &bytes, &amqp, again).await {
+            let send = Sending {
+                mandatory: true,
+                republished: again,
+            };
+            match publish_once(live, &shared.conn, &shared.name, &bytes, &amqp, send).await {
                 Round::Confirmed => return Ok(()),
                 Round::Unroutable => {
                     let error = io::Error::new(io::ErrorKind::NotFound, "no queue took the request");

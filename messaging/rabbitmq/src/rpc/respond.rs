@@ -3,12 +3,11 @@
 //! channel of the responder's own.
 
 use super::REPLY_TO;
-use crate::channels::{MAX_ROUNDS, Publisher, io_error};
+use crate::channels::{MAX_ROUNDS, Publisher, Round, Sending, publish_once};
 use crate::queue::amqp::{short, to_amqp};
 use crate::{Connection, Error, QueueOptions};
-use lapin::options::BasicPublishOptions;
 use lapin::types::ShortString;
-use lapin::{BasicProperties, Channel, Confirmation};
+use lapin::{BasicProperties, Channel};
 use std::fmt;
 use std::io;
 use std::ops::Deref;
@@ -212,7 +211,7 @@ impl<Req: Clone + Send + 'static, Rep: Send + 'static> Request<Req, Rep> {
         if let Err(e) = self.replies.codec.encode(&reply, &mut bytes) {
             return not_stored(reply, io::ErrorKind::InvalidInput, &e.to_string());
         }
-        match self.replies.publish(to, &bytes, amqp).await {
+        match self.replies.publish(to, &bytes, &amqp).await {
             Ok(()) => {}
             Err(Sent::NotStored(error)) => {
                 return Err(ReplyError::Publish(PublishError::Store(StoreError::NotStored {
@@ -249,7 +248,7 @@ impl<Rep: 'static> Replies<Rep> {
     /// is no error of the responder's) and waits for the confirm, sending
     /// it again on a new channel after a connection loss (a second copy
     /// is a late reply to its requester).
-    async fn publish(&self, to: ShortString, bytes: &[u8], amqp: BasicProperties) -> Result<(), Sent> {
+    async fn publish(&self, to: ShortString, bytes: &[u8], amqp: &BasicProperties) -> Result<(), Sent> {
         let conn = self.publisher.connection();
         let mut sent = false;
         for _ in 0..MAX_ROUNDS {
@@ -260,24 +259,16 @@ impl<Rep: 'static> Replies<Rep> {
             };
             let again = sent;
             sent = true;
-            let publishing = live.channel.basic_publish(
-                "".into(),
-                to.clone(),
-                BasicPublishOptions::default(),
-                bytes,
-                amqp.clone(),
-            );
-            let confirm = match publishing.await {
-                Ok(confirm) => confirm,
-                Err(err) if live.is_loss(&err) => {
-                    live.lost(conn, err);
-                    continue;
-                }
-                Err(err) => return Err(Sent::Unknown(io_error(err))),
+            // A second copy is a late reply, told apart by its requester
+            // already: not marked.
+            let send = Sending {
+                mandatory: false,
+                republished: false,
             };
-            match confirm.await {
-                Ok(Confirmation::Ack(_)) => return Ok(()),
-                Ok(Confirmation::Nack(_)) if !live.is_lost() => {
+            match publish_once(&live, conn, &to, bytes, amqp, send).await {
+                // Not mandatory: nothing is returned.
+                Round::Confirmed | Round::Unroutable => return Ok(()),
+                Round::Refused => {
                     let error = io::Error::other("the broker refused the reply");
                     return Err(if again {
                         Sent::Unknown(error)
@@ -285,15 +276,8 @@ impl<Rep: 'static> Replies<Rep> {
                         Sent::NotStored(error)
                     });
                 }
-                Ok(Confirmation::NotRequested) => {
-                    return Err(Sent::Unknown(io::Error::other("publisher confirms are off")));
-                }
-                Ok(Confirmation::Nack(_)) => {
-                    let error = lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Error);
-                    live.lost(conn, error.into());
-                }
-                Err(err) if live.is_loss(&err) => live.lost(conn, err),
-                Err(err) => return Err(Sent::Unknown(io_error(err))),
+                Round::Lost => {}
+                Round::Failed(error) => return Err(Sent::Unknown(error)),
             }
         }
         Err(Sent::Unknown(io::Error::other(
