@@ -15,24 +15,17 @@ use std::time::Duration;
 /// [`reject`](Delivery::reject). Dropped without a verdict, it counts as
 /// `nack(true)`: the message is delivered again.
 pub struct Delivery<T: 'static> {
-    backend: Weak<dyn Backend<T>>,
-    message: T,
-    tag: u64,
-    deliveries: u32,
-    properties: Option<Box<Properties>>,
-    settled: bool,
+    /// `None` once settled (a verdict given, or dropped).
+    backend: Option<Weak<dyn Backend<T>>>,
+    handed: Handed<T>,
 }
 // ANCHOR_END: delivery
 
 impl<T: Clone + Send + 'static> Delivery<T> {
     pub(super) fn new(backend: Weak<dyn Backend<T>>, handed: Handed<T>) -> Delivery<T> {
         Delivery {
-            backend,
-            message: handed.message,
-            tag: handed.tag,
-            deliveries: handed.deliveries,
-            properties: handed.properties,
-            settled: false,
+            backend: Some(backend),
+            handed,
         }
     }
 
@@ -143,8 +136,12 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     ///
     /// As [`ack`](Delivery::ack).
     pub fn extend_deadline(&self, extra: Duration) -> Result<(), AckError> {
-        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        match backend.poll_extend_deadline(self.tag, extra, None) {
+        let backend = self
+            .backend
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .ok_or(AckError::QueueGone)?;
+        match backend.poll_extend_deadline(self.handed.tag, extra, None) {
             Poll::Ready(result) => result,
             Poll::Pending => Ok(()),
         }
@@ -179,9 +176,13 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// });
     /// ```
     pub async fn settle(mut self, verdict: Verdict) -> Result<(), AckError> {
-        self.settled = true;
-        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        let tag = self.tag;
+        let backend = self
+            .backend
+            .take()
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .ok_or(AckError::QueueGone)?;
+        let tag = self.handed.tag;
         let result = poll_fn(|cx| backend.poll_settle(tag, verdict, Some(cx))).await;
         release_if_unrecorded(&*backend, tag, result)
     }
@@ -189,29 +190,33 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// The message's properties, if it was published with
     /// [`publish_with`](super::Producer::publish_with).
     pub fn properties(&self) -> Option<&Properties> {
-        self.properties.as_deref()
+        self.handed.properties.as_deref()
     }
 
     /// How many times the message has been delivered, this time included.
     pub fn delivery_count(&self) -> u32 {
-        self.deliveries
+        self.handed.deliveries
     }
 
     /// True if the message was delivered before.
     pub fn redelivered(&self) -> bool {
-        self.deliveries > 1
+        self.handed.deliveries > 1
     }
 
     /// The message.
     pub fn message(&self) -> &T {
-        &self.message
+        &self.handed.message
     }
 
     fn finish(&mut self, verdict: Verdict) -> Result<(), AckError> {
-        self.settled = true;
-        let backend = self.backend.upgrade().ok_or(AckError::QueueGone)?;
-        match backend.poll_settle(self.tag, verdict, None) {
-            Poll::Ready(result) => release_if_unrecorded(&*backend, self.tag, result),
+        let backend = self
+            .backend
+            .take()
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .ok_or(AckError::QueueGone)?;
+        match backend.poll_settle(self.handed.tag, verdict, None) {
+            Poll::Ready(result) => release_if_unrecorded(&*backend, self.handed.tag, result),
             // Sent; a confirming backend reports no more without a context.
             Poll::Pending => Ok(()),
         }
@@ -238,18 +243,15 @@ impl<T: 'static> Deref for Delivery<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.message
+        &self.handed.message
     }
 }
 
 // ANCHOR: delivery-drop
 impl<T: 'static> Drop for Delivery<T> {
     fn drop(&mut self) {
-        if !self.settled {
-            self.settled = true;
-            if let Some(backend) = self.backend.upgrade() {
-                let _ = backend.poll_settle(self.tag, Verdict::Dropped, None);
-            }
+        if let Some(backend) = self.backend.take().as_ref().and_then(Weak::upgrade) {
+            let _ = backend.poll_settle(self.handed.tag, Verdict::Dropped, None);
         }
     }
 }
@@ -258,8 +260,8 @@ impl<T: 'static> Drop for Delivery<T> {
 impl<T: fmt::Debug + 'static> fmt::Debug for Delivery<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
-            .field("message", &self.message)
-            .field("delivery_count", &self.deliveries)
+            .field("message", &self.handed.message)
+            .field("delivery_count", &self.handed.deliveries)
             .finish_non_exhaustive()
     }
 }

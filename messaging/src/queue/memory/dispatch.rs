@@ -117,21 +117,42 @@ impl<T: Clone + Send + 'static> Shared<T> {
     /// Puts `envelope` in flight under the next tag and returns its
     /// delivery; the caller counts it in the consumer's `unacked` and
     /// gives the tag `timer` (made for `state.next_tag`).
+    #[inline(always)]
     pub(super) fn fly(
         state: &mut State<T>,
-        mut envelope: Envelope<T>,
+        envelope: Envelope<T>,
         consumer: u64,
         now: Instant,
         timer: Option<Deadline>,
     ) -> Handed<T> {
-        envelope.deliveries += 1;
+        // Taken apart and put together again, field by field: moving the
+        // whole envelope after changing one field of it made the processor
+        // wait for the store of that field (a store-forwarding stall) on
+        // every delivery.
+        let Envelope {
+            message,
+            properties,
+            priority,
+            expires_at,
+            deliveries,
+            history,
+        } = envelope;
+        let deliveries = deliveries + 1;
         let tag = state.next_tag;
         state.next_tag += 1;
         let delivery = Handed {
             tag,
-            message: envelope.message.clone(),
-            deliveries: envelope.deliveries,
-            properties: envelope.properties.clone(),
+            message: message.clone(),
+            deliveries,
+            properties: properties.clone(),
+        };
+        let envelope = Envelope {
+            message,
+            properties,
+            priority,
+            expires_at,
+            deliveries,
+            history,
         };
         state.in_flight.insert(
             tag,

@@ -49,6 +49,7 @@ impl<T> Ready<T> {
         usize::from(priority).min(LANES - 1)
     }
 
+    #[inline]
     fn added(&mut self, lane: usize, expires_at: Option<Instant>) {
         self.mask |= 1 << lane;
         self.len += 1;
@@ -58,6 +59,7 @@ impl<T> Ready<T> {
     }
 
     /// A new message, behind those of its priority.
+    #[inline]
     pub(super) fn push_back(&mut self, envelope: Envelope<T>) {
         let (lane, expires_at) = (Self::lane(envelope.priority), envelope.expires_at);
         self.lanes[lane].push_back(envelope);
