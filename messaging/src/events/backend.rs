@@ -186,6 +186,22 @@ impl<T> Append<T> {
         }
     }
 
+    /// An append stamped `timestamp`, of `size` bytes: the bus's own
+    /// constructor, every field written once (building it field by field
+    /// through the `with_` methods made each publish wait on a
+    /// store-forwarding stall).
+    pub(crate) fn stamped(seq: u64, payload: T, timestamp: SystemTime, size: usize) -> Append<T> {
+        Append {
+            seq,
+            payload: Some(payload),
+            properties: None,
+            key: None,
+            timestamp,
+            size,
+            note: 0,
+        }
+    }
+
     /// The same, counting `bytes` towards its log's
     /// [`max_bytes`](Retention::max_bytes).
     pub fn with_size(mut self, bytes: usize) -> Append<T> {

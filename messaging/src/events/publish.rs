@@ -321,13 +321,13 @@ impl<T: Clone + Send + 'static> Inner<T> {
             Some(size) => size(&event),
             None => std::mem::size_of::<T>(),
         };
-        let append = Append::new(self.seq.fetch_add(1, Ordering::Relaxed), event).with_size(size);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         match properties {
-            None => append.with_timestamp(self.clock.now()),
+            None => Append::stamped(seq, event, self.clock.now(), size),
             Some(mut properties) => {
                 let at = properties.timestamp().unwrap_or_else(|| self.clock.now());
                 properties.stamp(at);
-                append.with_timestamp(at).with_properties(Arc::new(properties))
+                Append::stamped(seq, event, at, size).with_properties(Arc::new(properties))
             }
         }
     }
