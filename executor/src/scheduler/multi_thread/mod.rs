@@ -264,7 +264,7 @@ impl Handle {
 
     /// Called by the last searcher as it parks: wakes someone if work
     /// arrived in between.
-    fn notify_if_work_pending(&self) {
+    pub(super) fn notify_if_work_pending(&self) {
         let pending = self.remotes.iter().any(|r| !r.steal.is_empty()) || !self.inject.is_empty();
         if pending {
             self.notify_parked();

@@ -135,7 +135,7 @@ impl Worker<'_> {
                 return;
             }
             if let Some(task) = task {
-                self.run_task(cx, task);
+                self.run_task(cx, task, Found::Here);
                 continue;
             }
             if self.core(cx, |core| !core.defer.is_empty()) {
@@ -149,7 +149,7 @@ impl Worker<'_> {
                 continue;
             }
             if let Some(task) = self.search(cx) {
-                self.run_task(cx, task);
+                self.run_task(cx, task, Found::Searching);
                 continue;
             }
             self.park(cx);
@@ -179,16 +179,30 @@ impl Worker<'_> {
     }
 
     // ANCHOR: worker-run-task
-    fn run_task(&self, cx: &Context, task: Runnable) {
+    fn run_task(&self, cx: &Context, task: Runnable, found: Found) {
         let handle = self.handle;
         let was_searching = self.core(cx, |core| {
             core.lifo_enabled = true;
             std::mem::replace(&mut core.is_searching, false)
         });
         if was_searching && handle.idle.transition_worker_from_searching() {
-            // We were the last searcher and found work: there may be more,
-            // so let someone else carry on looking.
-            handle.notify_parked();
+            // We were the last searcher and found work.
+            match found {
+                // In another's queue or the injection queue: there may be
+                // more, so let someone else carry on looking.
+                Found::Searching => handle.notify_parked(),
+                // In our own queue, put there by our own driver's turn or
+                // by our own task: wake another only if more is in sight.
+                // Waking one for nothing here made two workers take turns
+                // at one I/O task pair, each woken as a searcher by the
+                // other and then finding the pair's next event in its own
+                // driver turn, as a searcher again (a wake-up and a sleep
+                // every few round trips). A push that saw us searching and
+                // woke nobody is seen here: our leaving, a
+                // read-modify-write, is ordered against its check (see
+                // `Idle::should_wake_one`), as when a searcher parks.
+                Found::Here => handle.notify_if_work_pending(),
+            }
         }
         coop::reset(cx);
         {
@@ -465,6 +479,17 @@ impl Core {
         }
     }
     // ANCHOR_END: worker-schedule-local
+}
+
+/// Where a worker found the task it runs next.
+#[derive(Clone, Copy)]
+enum Found {
+    /// Its LIFO slot or its own queue (or, every so often, the injection
+    /// queue, for fairness).
+    Here,
+    /// By searching: stolen from another worker or taken from the
+    /// injection queue.
+    Searching,
 }
 
 impl std::fmt::Debug for Core {

@@ -48,3 +48,30 @@ fn only_one_worker_is_woken_for_one_task() {
         assert_eq!(usize::from(a.is_some()) + usize::from(b.is_some()), 1);
     });
 }
+
+#[test]
+fn new_work_is_seen_by_the_searcher_that_found_work_or_wakes_a_worker() {
+    loom::model(|| {
+        // Two workers: worker 1 is asleep; worker 0 was searching and has
+        // just found a task, so it stops searching (and, the last searcher,
+        // wakes someone only if it sees more work), while a producer pushes
+        // a second task and, seeing a searcher, may wake nobody.
+        let idle = Arc::new(Idle::new(2));
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert!(idle.transition_worker_to_searching());
+        let work = Arc::new(AtomicBool::new(false));
+
+        let producer = {
+            let (idle, work) = (idle.clone(), work.clone());
+            thread::spawn(move || {
+                work.store(true, Ordering::Release);
+                idle.worker_to_notify().is_some()
+            })
+        };
+        let was_last = idle.transition_worker_from_searching();
+        assert!(was_last);
+        let saw_work = work.load(Ordering::Acquire);
+        let woke_someone = producer.join().unwrap();
+        assert!(saw_work || woke_someone, "the second task would wait for a worker that nobody wakes");
+    });
+}
