@@ -72,6 +72,9 @@ fn new_work_is_seen_by_the_searcher_that_found_work_or_wakes_a_worker() {
         assert!(was_last);
         let saw_work = work.load(Ordering::Acquire);
         let woke_someone = producer.join().unwrap();
-        assert!(saw_work || woke_someone, "the second task would wait for a worker that nobody wakes");
+        assert!(
+            saw_work || woke_someone,
+            "the second task would wait for a worker that nobody wakes"
+        );
     });
 }
