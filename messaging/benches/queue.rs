@@ -9,6 +9,10 @@
 //! after round on one long-lived queue, as a consumer loop does. Only the
 //! receiving is timed; readying the ten and settling them happen outside
 //! the measurement.
+//!
+//! `queue/publish_10`: the other half of that loop, ten `try_publish`es
+//! into the same kind of queue (tokio: ten `try_send`s), only the
+//! publishing timed; taking and settling the ten happen outside.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::sync::Arc;
@@ -255,9 +259,69 @@ fn receive_10(c: &mut Criterion) {
     g.finish();
 }
 
+fn publish_10(c: &mut Criterion) {
+    use futures_lite::future::block_on;
+    use weft::queue::{Consumer, Producer};
+    let rt = rt();
+    let spawner = rt.handle().spawner().clone();
+    let mut g = c.benchmark_group("queue/publish_10");
+    g.bench_function("weft", |b| {
+        let queue = Queue::builder()
+            .capacity(16)
+            .prefetch(16)
+            .spawner(&spawner)
+            .build();
+        let mut state: (Queue<u64>, Producer<u64>, Consumer<u64>) =
+            (queue.clone(), queue.producer(), queue.consumer());
+        b.iter_custom(|rounds| {
+            let publish = |(_, producer, _): &mut (Queue<u64>, Producer<u64>, Consumer<u64>)| {
+                for n in 0..ROUND {
+                    producer.try_publish(n).unwrap();
+                }
+            };
+            let take = |(_, _, consumer): &mut (Queue<u64>, Producer<u64>, Consumer<u64>)| {
+                block_on(consumer.recv_batch(ROUND as usize, Duration::ZERO)).unwrap()
+            };
+            let mut timed = Duration::ZERO;
+            for _ in 0..rounds {
+                timed += time(|| publish(&mut state));
+                let got = take(&mut state);
+                assert_eq!(got.len(), ROUND as usize);
+                got.into_iter().for_each(|d| d.ack().unwrap());
+            }
+            timed
+        })
+    });
+    g.bench_function("tokio", |b| {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(16);
+        b.iter_custom(|rounds| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..rounds {
+                timed += time(|| {
+                    for n in 0..ROUND {
+                        tx.try_send(n).unwrap();
+                    }
+                });
+                let mut got = Vec::with_capacity(ROUND as usize);
+                block_on(rx.recv_many(&mut got, ROUND as usize));
+                assert_eq!(got.len(), ROUND as usize);
+            }
+            timed
+        })
+    });
+    g.finish();
+}
+
+/// How long `f` takes.
+fn time(f: impl FnOnce()) -> Duration {
+    let start = std::time::Instant::now();
+    f();
+    start.elapsed()
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(10)).warm_up_time(Duration::from_secs(1));
-    targets = queue_4_to_4, receive_10
+    targets = queue_4_to_4, receive_10, publish_10
 }
 criterion_main!(benches);

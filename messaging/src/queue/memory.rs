@@ -290,6 +290,7 @@ impl<T> State<T> {
 impl<T: Clone + Send + 'static> Shared<T> {
     /// A new envelope for `message`, expiring by its own TTL or the
     /// queue's; `now` is read only if there is a TTL.
+    #[inline]
     fn envelope(&self, message: T, properties: Option<Box<Properties>>, now: Option<Instant>) -> Envelope<T> {
         let own_ttl = properties.as_ref().and_then(|p| p.ttl());
         let ttl = match (self.config.ttl, own_ttl) {
