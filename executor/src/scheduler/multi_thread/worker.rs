@@ -191,8 +191,9 @@ impl Worker<'_> {
                 // In another's queue or the injection queue: there may be
                 // more, so let someone else carry on looking.
                 Found::Searching => handle.notify_parked(),
-                // In our own queue, put there by our own driver's turn or
-                // by our own task: wake another only if more is in sight.
+                // In our own queue (put there by our own driver's turn or
+                // by our own task), or in the injection queue before any
+                // stealing: wake another only if more is in sight.
                 // Waking one for nothing here made two workers take turns
                 // at one I/O task pair, each woken as a searcher by the
                 // other and then finding the pair's next event in its own
@@ -484,8 +485,9 @@ impl Core {
 /// Where a worker found the task it runs next.
 #[derive(Clone, Copy)]
 enum Found {
-    /// Its LIFO slot or its own queue (or, every so often, the injection
-    /// queue, for fairness).
+    /// By `next_task`: its LIFO slot, its own queue, or the injection
+    /// queue (first every so often, for fairness, or when its own queue
+    /// is empty), without stealing.
     Here,
     /// By searching: stolen from another worker or taken from the
     /// injection queue.
