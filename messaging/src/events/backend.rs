@@ -175,15 +175,7 @@ impl<T> Append<T> {
     /// with the Unix epoch until [`with_timestamp`](Append::with_timestamp)
     /// says otherwise (the bus always does).
     pub fn new(seq: u64, payload: T) -> Append<T> {
-        Append {
-            seq,
-            payload: Some(payload),
-            properties: None,
-            key: None,
-            timestamp: SystemTime::UNIX_EPOCH,
-            size: 0,
-            note: 0,
-        }
+        Append::stamped(seq, payload, SystemTime::UNIX_EPOCH, 0)
     }
 
     /// An append stamped `timestamp`, of `size` bytes: the bus's own

@@ -5,7 +5,7 @@ use super::{AckError, Backend, Handed, Properties, Verdict};
 use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -176,12 +176,7 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     /// });
     /// ```
     pub async fn settle(mut self, verdict: Verdict) -> Result<(), AckError> {
-        let backend = self
-            .backend
-            .take()
-            .as_ref()
-            .and_then(Weak::upgrade)
-            .ok_or(AckError::QueueGone)?;
+        let backend = self.take_backend().ok_or(AckError::QueueGone)?;
         let tag = self.handed.tag;
         let result = poll_fn(|cx| backend.poll_settle(tag, verdict, Some(cx))).await;
         release_if_unrecorded(&*backend, tag, result)
@@ -209,12 +204,7 @@ impl<T: Clone + Send + 'static> Delivery<T> {
     }
 
     fn finish(&mut self, verdict: Verdict) -> Result<(), AckError> {
-        let backend = self
-            .backend
-            .take()
-            .as_ref()
-            .and_then(Weak::upgrade)
-            .ok_or(AckError::QueueGone)?;
+        let backend = self.take_backend().ok_or(AckError::QueueGone)?;
         match backend.poll_settle(self.handed.tag, verdict, None) {
             Poll::Ready(result) => release_if_unrecorded(&*backend, self.handed.tag, result),
             // Sent; a confirming backend reports no more without a context.
@@ -247,10 +237,18 @@ impl<T: 'static> Deref for Delivery<T> {
     }
 }
 
+impl<T: 'static> Delivery<T> {
+    /// Marks the delivery settled and returns its queue's backend, if the
+    /// queue is still there.
+    fn take_backend(&mut self) -> Option<Arc<dyn Backend<T>>> {
+        self.backend.take().as_ref().and_then(Weak::upgrade)
+    }
+}
+
 // ANCHOR: delivery-drop
 impl<T: 'static> Drop for Delivery<T> {
     fn drop(&mut self) {
-        if let Some(backend) = self.backend.take().as_ref().and_then(Weak::upgrade) {
+        if let Some(backend) = self.take_backend() {
             let _ = backend.poll_settle(self.handed.tag, Verdict::Dropped, None);
         }
     }

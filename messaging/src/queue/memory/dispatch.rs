@@ -128,7 +128,9 @@ impl<T: Clone + Send + 'static> Shared<T> {
         // Taken apart and put together again, field by field: moving the
         // whole envelope after changing one field of it made the processor
         // wait for the store of that field (a store-forwarding stall) on
-        // every delivery.
+        // every delivery. Struct-update syntax (`..envelope`) compiles to
+        // the move and brings the stall back (`recv_batch(10)` 370 -> 435
+        // ns), hence the field list twice.
         let Envelope {
             message,
             properties,
