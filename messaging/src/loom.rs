@@ -4,13 +4,50 @@
 //! explores every interleaving of a model (`events/loom_events.rs`);
 //! otherwise from std. Code elsewhere in the crate never names `std::sync`
 //! locks or atomics directly, so a loom model sees every access that
-//! matters.
+//! matters. std's `UnsafeCell` is wrapped to offer loom's closure-based
+//! `with` / `with_mut` (the executor's shim does the same: a `duplicates`
+//! pair, left, as each crate keeps its own shim, STYLE.md).
 
 #[cfg(all(test, loom))]
-pub(crate) use loom::sync::{Mutex, MutexGuard, atomic};
+pub(crate) use loom::{
+    cell::UnsafeCell,
+    sync::{Mutex, MutexGuard, atomic},
+};
 
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{Mutex, MutexGuard, atomic};
+
+#[cfg(not(all(test, loom)))]
+pub(crate) use self::std_cell::UnsafeCell;
+
+#[cfg(not(all(test, loom)))]
+mod std_cell {
+    /// std's `UnsafeCell` with loom's access API, so the one user (the
+    /// memory log's rows) compiles both ways.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a mutable raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
 
 /// Locks `mutex`, ignoring poisoning.
 ///

@@ -19,6 +19,9 @@
 //!   That is sound because every slot below the `end` it saw was filled
 //!   before the lock that published that `end` was released, and a filled
 //!   slot is never written again: the lock orders the fill before the read.
+//!   So a slot is a plain cell with no synchronisation of its own (the
+//!   crate's one piece of unsafe code, in `row.rs`, checked by loom's
+//!   models and by miri).
 //! - **Retention** moves `start` on. A chunk leaves the log once all its
 //!   slots are before `start`; its events are dropped when the last reader
 //!   still copying from it lets go, never under the lock (a payload's drop
@@ -27,6 +30,7 @@
 //! So the lock is held for a few words of bookkeeping per append and per
 //! read, whatever the size of an event and however many a reader copies.
 
+use self::row::Row;
 use super::backend::{
     Append, Backend, Read, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
 };
@@ -37,12 +41,10 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
-// Not through the loom shim: a slot's fill is ordered before its reads by
-// the log's lock (see the module docs), which loom does see; the cell's own
-// synchronisation only repeats that order.
-use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::SystemTime;
+
+mod row;
 
 /// How many events a chunk holds (fewer in a log that retains fewer).
 const CHUNK: usize = 64;
@@ -180,26 +182,6 @@ struct Entry<T> {
     payload: T,
 }
 
-/// A row of slots for consecutive offsets, from `base`.
-struct Chunk<T> {
-    base: u64,
-    slots: Box<[OnceLock<Entry<T>>]>,
-}
-
-impl<T> Chunk<T> {
-    fn new(base: u64, len: usize) -> Chunk<T> {
-        Chunk {
-            base,
-            slots: (0..len).map(|_| OnceLock::new()).collect(),
-        }
-    }
-
-    /// The offset after its last slot.
-    fn end(&self) -> u64 {
-        self.base + self.slots.len() as u64
-    }
-}
-
 /// A topic log in memory.
 struct MemoryLog<T> {
     state: Mutex<LogState<T>>,
@@ -211,7 +193,7 @@ struct LogState<T> {
     /// The offset the next append gets.
     end: u64,
     /// Holding `start..end`, oldest first; each `chunk` slots long.
-    chunks: VecDeque<Arc<Chunk<T>>>,
+    chunks: VecDeque<Arc<Row<T>>>,
     /// The length of a chunk, fixed when the log is made.
     chunk: usize,
     retention: Retention,
@@ -229,38 +211,40 @@ impl<T> LogState<T> {
     }
 
     /// The chunk holding `offset` (retained: `start <= offset < end`).
-    fn chunk_of(&self, offset: u64) -> &Arc<Chunk<T>> {
-        let first = self.chunks.front().map_or(offset, |chunk| chunk.base);
+    fn chunk_of(&self, offset: u64) -> &Arc<Row<T>> {
+        let first = self.chunks.front().map_or(offset, |chunk| chunk.base());
         &self.chunks[((offset - first) / self.chunk as u64) as usize]
     }
 
-    /// The retained event at `offset`.
-    fn entry(&self, offset: u64) -> &Entry<T> {
-        let chunk = self.chunk_of(offset);
-        chunk.slots[(offset - chunk.base) as usize]
-            .get()
-            .expect("every slot below the end is filled")
+    /// What `f` reads of the retained event at `offset`.
+    fn read<R>(&self, offset: u64, f: impl FnOnce(&Entry<T>) -> R) -> R {
+        debug_assert!((self.start..self.end).contains(&offset), "a retained offset");
+        // SAFETY: a `LogState` is reached only through the log's lock, which
+        // the caller holds, and `offset` is below the end it guards.
+        unsafe { self.chunk_of(offset).with(offset, f) }
     }
 
     /// Fills the slot at `end` and moves `end` on.
     fn push(&mut self, entry: Entry<T>) {
         if self.chunks.back().is_none_or(|last| self.end >= last.end()) {
-            self.chunks.push_back(Arc::new(Chunk::new(self.end, self.chunk)));
+            self.chunks.push_back(Arc::new(Row::new(self.end, self.chunk)));
         }
         let last = self
             .chunks
             .back()
             .expect("a chunk was just made if none had room");
-        let filled = last.slots[(self.end - last.base) as usize].set(entry);
-        debug_assert!(filled.is_ok(), "a slot is filled once");
+        // SAFETY: the caller holds the log's lock (a `LogState` is reached
+        // only through it), and the slot is the end's, which no reader
+        // reads until the end moves past it below, under the same lock.
+        unsafe { last.fill(self.end, entry) };
         self.end += 1;
     }
 
     /// Removes the oldest event (there is one); returns its chunk if that
     /// holds nothing retained any more, for the caller to drop once it has
     /// released the lock.
-    fn pop(&mut self) -> Option<Arc<Chunk<T>>> {
-        self.bytes -= self.entry(self.start).size as u64;
+    fn pop(&mut self) -> Option<Arc<Row<T>>> {
+        self.bytes -= self.read(self.start, |entry| entry.size) as u64;
         self.start += 1;
         let front = self.chunks.front()?;
         (front.end() <= self.start)
@@ -275,7 +259,7 @@ impl<T> LogState<T> {
             return false;
         }
         let too_old = self.retention.max_age.is_some_and(|age| {
-            let oldest = self.entry(self.start).timestamp;
+            let oldest = self.read(self.start, |entry| entry.timestamp);
             // Nanoseconds past `u64::MAX` saturate, as a timestamp does.
             let age = u64::try_from(age.as_nanos()).unwrap_or(u64::MAX);
             newest.as_nanos().saturating_sub(oldest.as_nanos()) > age
@@ -404,22 +388,22 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
         // Outside the lock: the slots below the end seen under it are
         // filled and never written again.
         if let Some(chunk) = chunk {
-            let at = (first - chunk.base) as usize;
-            let slots = &chunk.slots[at..at + count as usize];
             // A `T::clone` that panics part-way must leave `out` as it was,
             // so the reader reads the same offsets again rather than
             // holding half a batch twice.
             let out = UndoOnUnwind::new(out);
-            out.0.extend(slots.iter().zip(first..).map(|(slot, offset)| {
-                let entry = slot.get().expect("every slot below the end is filled");
-                Record {
+            out.0.extend((first..first + count).map(|offset| {
+                let record = |entry: &Entry<T>| Record {
                     offset: Offset::new(offset),
                     seq: entry.seq,
                     properties: entry.properties.clone(),
                     key: entry.key.clone(),
                     timestamp: entry.timestamp,
                     payload: entry.payload.clone(),
-                }
+                };
+                // SAFETY: `offset` is below the end read under the lock
+                // above, with `chunk` retained then.
+                unsafe { chunk.with(offset, record) }
             }));
         }
         Poll::Ready(Ok(read))
@@ -438,7 +422,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
         let state = lock(&self.state);
         // Publisher-set times need not grow with the offset: look at each.
         let time = Timestamp::from(time);
-        let at = (state.start..state.end).find(|&offset| state.entry(offset).timestamp >= time);
+        let at = (state.start..state.end).find(|&offset| state.read(offset, |entry| entry.timestamp) >= time);
         Offset::new(at.unwrap_or(state.end))
     }
 
@@ -454,7 +438,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                 gone.extend(state.pop());
             }
             if state.len() > 0 {
-                let newest = state.entry(state.end - 1).timestamp;
+                let newest = state.read(state.end - 1, |entry| entry.timestamp);
                 while state.past_limits(newest) {
                     gone.extend(state.pop());
                 }

@@ -131,3 +131,86 @@ fn a_chunk_past_retention_is_freed_whole() {
     assert_eq!(dropped(), before + CHUNK, "the whole first chunk went");
     assert_eq!(log.start(), Offset::new(CHUNK as u64));
 }
+
+/// The rows' unsafe cells under real threads (and under miri, which
+/// checks each read against the fill it follows): a publisher appends
+/// while readers copy outside the lock and retention frees rows under
+/// them. Every reader sees each offset once, in order, with its own
+/// payload, or counts it skipped; every event is dropped exactly once.
+#[test]
+fn readers_on_other_threads_copy_what_a_publisher_fills_and_retention_frees() {
+    const EVENTS: u64 = if cfg!(miri) { 150 } else { 20_000 };
+    const READERS: usize = 3;
+    let tally = Arc::new(Tally::default());
+    // Retention 5 makes rows of 5 that readers still copy from as they go.
+    let log: Arc<MemoryLog<(Tallied, u64)>> = Arc::new(MemoryLog::new(Retention::from(5)));
+    std::thread::scope(|scope| {
+        for _ in 0..READERS {
+            let log = log.clone();
+            scope.spawn(move || {
+                let reader = ReaderId::new();
+                let (mut next, mut seen, mut skipped) = (0, 0, 0);
+                let mut out = VecDeque::new();
+                while next < EVENTS {
+                    match log.poll_read(reader, Offset::new(next), 4, &mut out, None) {
+                        Poll::Ready(Ok(read)) => {
+                            skipped += read.skipped;
+                            for (record, offset) in out.drain(..).zip(next + read.skipped..) {
+                                assert_eq!((record.offset.get(), record.payload.1), (offset, offset));
+                                seen += 1;
+                            }
+                            next = read.next.get();
+                        }
+                        Poll::Ready(Err(e)) => panic!("a memory log does not fail: {e}"),
+                        Poll::Pending => std::thread::yield_now(),
+                    }
+                }
+                assert_eq!(seen + skipped, EVENTS, "each offset read or skipped once");
+            });
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        for n in 0..EVENTS {
+            let mut append = Append::new(n, (Tallied(tally.clone()), n));
+            assert!(matches!(
+                log.poll_append(&mut cx, &mut append),
+                Poll::Ready(Ok(_))
+            ));
+        }
+    });
+    // The readers dropped their copies; the log holds the last five.
+    assert_eq!(tally.drops() + 5, EVENTS as usize + tally.clones());
+    drop(log);
+    assert_eq!(tally.drops(), EVENTS as usize + tally.clones());
+}
+
+/// Counts the clones and drops of [`Tallied`] payloads.
+#[derive(Default)]
+struct Tally {
+    clones: std::sync::atomic::AtomicUsize,
+    drops: std::sync::atomic::AtomicUsize,
+}
+
+impl Tally {
+    fn clones(&self) -> usize {
+        self.clones.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn drops(&self) -> usize {
+        self.drops.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+struct Tallied(Arc<Tally>);
+
+impl Clone for Tallied {
+    fn clone(&self) -> Tallied {
+        self.0.clones.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Tallied(self.0.clone())
+    }
+}
+
+impl Drop for Tallied {
+    fn drop(&mut self) {
+        self.0.drops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,90 @@
+//! A row of write-once slots: the memory log's one piece of unsafe code.
+//!
+//! A [`Row`] holds the events of consecutive offsets. The log fills each
+//! slot once, under its lock, at the offset it is about to publish as its
+//! new end; after that the slot is only read, by any thread, with or
+//! without the lock. So a slot needs no synchronisation of its own: the
+//! log's lock orders the fill (before the lock that published the end is
+//! released) before every read (of an offset below an end read under the
+//! lock after it).
+//!
+//! A `OnceLock` per slot said the same in safe code, and cost the fan-out
+//! (one publisher, sixteen readers close behind it) a fifth of its time:
+//! its two atomic read-modify-writes per fill, on the cache lines the
+//! readers were reading, and its check per read (`benches/RESULTS.md`).
+//! Under `cfg(loom)` the cells are loom's, which checks in every model
+//! that no read of a slot races with its fill.
+
+use super::Entry;
+use crate::loom::UnsafeCell;
+
+/// Slots for the offsets `base..base + len`, each filled at most once.
+pub(super) struct Row<T> {
+    base: u64,
+    slots: Box<[UnsafeCell<Option<Entry<T>>>]>,
+}
+
+// SAFETY: a row shared between threads lets each read its entries (so
+// `T: Sync`) and the last to let go drop them (so `T: Send`; `Send` itself
+// comes with the cells). Its cells are written only under the owning log's
+// lock and never while readable: the obligations of `fill` and `with`.
+unsafe impl<T: Send + Sync> Sync for Row<T> {}
+
+impl<T> Row<T> {
+    /// An empty row of `len` slots from offset `base`.
+    pub(super) fn new(base: u64, len: usize) -> Row<T> {
+        Row {
+            base,
+            slots: (0..len).map(|_| UnsafeCell::new(None)).collect(),
+        }
+    }
+
+    /// Its first offset.
+    pub(super) fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// The offset after its last slot.
+    pub(super) fn end(&self) -> u64 {
+        self.base + self.slots.len() as u64
+    }
+
+    /// Fills the slot of `offset` with `entry`.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock of the log this row belongs to, and
+    /// `offset` is that log's end (not yet published): so no other thread
+    /// fills it, and none reads it until the caller publishes an end past
+    /// it under the same lock.
+    ///
+    /// # Panics
+    ///
+    /// If `offset` is not in this row.
+    pub(super) unsafe fn fill(&self, offset: u64, entry: Entry<T>) {
+        let slot = &self.slots[(offset - self.base) as usize];
+        // SAFETY: the caller's obligation: nobody else touches this slot now.
+        slot.with_mut(|slot| unsafe { *slot = Some(entry) });
+    }
+
+    /// Runs `f` on the event at `offset`.
+    ///
+    /// # Safety
+    ///
+    /// `offset` is below an end the caller read under the log's lock (now
+    /// or before, with this row retained then): its slot was filled before
+    /// that end was published and is never written again.
+    ///
+    /// # Panics
+    ///
+    /// If `offset` is not in this row.
+    pub(super) unsafe fn with<R>(&self, offset: u64, f: impl FnOnce(&Entry<T>) -> R) -> R {
+        let slot = &self.slots[(offset - self.base) as usize];
+        slot.with(|slot| {
+            // SAFETY: the caller's obligation: the slot is filled and only
+            // read from now on, so a shared reference to it is sound.
+            let entry = unsafe { &*slot };
+            f(entry.as_ref().expect("every slot below the end is filled"))
+        })
+    }
+}
