@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use weft::events::{
-    Append, Backend, EventBus, EventsError, Memory, Offset, PublishError, Read, ReaderId, Record, RecvError,
-    StartAt, StoreError, TopicLog,
+    Append, Backend, EventBus, EventsError, Memory, Offset, PublishError, Read, ReadPlace, ReaderId, Record,
+    RecvError, StartAt, StoreError, TopicLog,
 };
 
 /// A waker that counts its wakes.
@@ -167,6 +167,7 @@ impl TopicLog<u32> for FlakyLog {
     fn poll_read(
         &self,
         reader: ReaderId,
+        place: &mut ReadPlace,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<u32>>,
@@ -178,7 +179,7 @@ impl TopicLog<u32> for FlakyLog {
             return Poll::Ready(Err(io::Error::other("bad sector")));
         }
         drop(knobs);
-        self.inner.poll_read(reader, from, max, out, waker)
+        self.inner.poll_read(reader, place, from, max, out, waker)
     }
 
     fn forget(&self, reader: ReaderId) {

@@ -17,6 +17,7 @@ use super::error::PublishError;
 use super::{Offset, Timestamp};
 use crate::loom::{Mutex, lock};
 use crate::{Properties, StoreError};
+use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -56,6 +57,67 @@ impl ReaderId {
 impl Default for ReaderId {
     fn default() -> ReaderId {
         ReaderId::new()
+    }
+}
+
+/// What a log keeps for one reading position between its reads: the
+/// memory log keeps the row of events the last read ended in and a slot
+/// for the reader's waker, so that the next read finds its events, or
+/// leaves its waker, without taking the log's lock. The bus keeps one per
+/// subscriber cursor and per group partition and hands it to every
+/// [`TopicLog::poll_read`] from that position; a log that has no use for
+/// it leaves it empty.
+///
+/// A fresh (empty) place is always correct, only perhaps slower: a log
+/// checks that what it finds there is its own, and looks again otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use weft::events::ReadPlace;
+///
+/// let mut place = ReadPlace::new();
+/// assert!(place.get_mut::<u64>().is_none());
+/// place.insert(7_u64);
+/// *place.get_mut::<u64>().unwrap() += 1;
+/// assert_eq!(place.get_mut::<u64>(), Some(&mut 8));
+/// assert!(place.get_mut::<String>().is_none());
+/// place.clear();
+/// assert!(place.get_mut::<u64>().is_none());
+/// ```
+#[derive(Default)]
+pub struct ReadPlace(Option<Box<dyn Any + Send + Sync>>);
+
+impl ReadPlace {
+    /// An empty place.
+    pub fn new() -> ReadPlace {
+        ReadPlace(None)
+    }
+
+    /// What the log left here, if it is a `P`.
+    #[inline]
+    pub fn get_mut<P: Any>(&mut self) -> Option<&mut P> {
+        self.0.as_deref_mut()?.downcast_mut()
+    }
+
+    /// Leaves `value` here for the next reads, in place of what was here;
+    /// returns it.
+    pub fn insert<P: Any + Send + Sync>(&mut self, value: P) -> &mut P {
+        self.0 = Some(Box::new(value));
+        self.get_mut().expect("just inserted")
+    }
+
+    /// Empties it.
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl fmt::Debug for ReadPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadPlace")
+            .field("kept", &self.0.is_some())
+            .finish()
     }
 }
 
@@ -316,7 +378,8 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     ) -> Poll<Result<Offset, PublishError<T>>>;
 
     /// Copies up to `max` records starting at `from` to the back of `out`,
-    /// for `reader`.
+    /// for `reader`, reading from `place` (what this log left there at the
+    /// last read from this position, if anything; see [`ReadPlace`]).
     ///
     /// `Ready(Ok(_))` once there is something to report: records, skipped
     /// events or the end of a closed log. `Pending` if there is nothing
@@ -331,6 +394,7 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     fn poll_read(
         &self,
         reader: ReaderId,
+        place: &mut ReadPlace,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,

@@ -77,7 +77,9 @@ mod subscriber;
 mod tests;
 mod topic;
 
-pub use self::backend::{Append, Backend, Read, ReaderId, Record, Retention, TopicLog, TopicOptions};
+pub use self::backend::{
+    Append, Backend, Read, ReadPlace, ReaderId, Record, Retention, TopicLog, TopicOptions,
+};
 pub use self::builder::{Builder, DEFAULT_RETENTION};
 pub use self::bus::EventBus;
 #[cfg(feature = "disk")]

@@ -2,7 +2,7 @@
 //! pattern watch that brings it topics created later, and seeking.
 
 use super::at_once::at_once_or_would_block;
-use super::backend::{ReaderId, Record, TopicLog, TopicOptions};
+use super::backend::{ReadPlace, ReaderId, Record, TopicLog, TopicOptions};
 use super::bus::{Inner, NamedLog};
 use super::error::{EventsError, RecvError};
 use super::event::{Event, Offset, Source, StartAt};
@@ -58,6 +58,8 @@ pub(super) struct Cursor<T: 'static> {
     log: Arc<dyn TopicLog<T>>,
     /// Who waits on the log: this cursor.
     reader: ReaderId,
+    /// Where the log finds `next` again without a lookup.
+    place: ReadPlace,
     next: Offset,
     buf: VecDeque<Record<T>>,
     /// Skipped events not yet reported.
@@ -407,6 +409,7 @@ impl<T: Clone + Send + 'static> Cursor<T> {
             source: Source::new(name.clone(), partition),
             log: log.clone(),
             reader: ReaderId::new(),
+            place: ReadPlace::new(),
             buf: VecDeque::new(),
             skipped: 0,
             done: false,
@@ -420,10 +423,14 @@ impl<T: Clone + Send + 'static> Cursor<T> {
         if !self.buf.is_empty() || self.done {
             return Ok(());
         }
-        if let Poll::Ready(read) = self
-            .log
-            .poll_read(self.reader, self.next, BATCH, &mut self.buf, waker)
-        {
+        if let Poll::Ready(read) = self.log.poll_read(
+            self.reader,
+            &mut self.place,
+            self.next,
+            BATCH,
+            &mut self.buf,
+            waker,
+        ) {
             let read = read?;
             self.next = read.next;
             self.skipped += read.skipped;

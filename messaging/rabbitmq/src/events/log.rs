@@ -65,7 +65,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use weft_messaging::StoreError;
 use weft_messaging::events::{
-    Append, Codec, Offset, PublishError, Read, ReaderId, Record, Retention, TopicLog,
+    Append, Codec, Offset, PublishError, Read, ReadPlace, ReaderId, Record, Retention, TopicLog,
 };
 use weft_primitives::spawner::Spawner;
 
@@ -329,6 +329,7 @@ impl<T: Clone + Send + 'static> TopicLog<T> for StreamLog<T> {
     fn poll_read(
         &self,
         reader: ReaderId,
+        _: &mut ReadPlace,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,

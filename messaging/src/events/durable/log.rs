@@ -34,7 +34,7 @@ use super::record::{self, AppendHead};
 use crate::StoreError;
 use crate::codec::Codec;
 use crate::events::backend::{
-    Append, Read, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
+    Append, Read, ReadPlace, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
 };
 use crate::events::{Offset, PublishError};
 use crate::loom::{Mutex, lock};
@@ -308,6 +308,7 @@ impl<T: Send + 'static> TopicLog<T> for DiskLog<T> {
     fn poll_read(
         &self,
         reader: ReaderId,
+        _: &mut ReadPlace,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,

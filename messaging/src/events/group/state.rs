@@ -4,7 +4,7 @@
 
 use super::event::GroupEvent;
 use super::membership::Coordinator;
-use crate::events::backend::{Backend, ReaderId, Record, TopicLog, register, unregister};
+use crate::events::backend::{Backend, ReadPlace, ReaderId, Record, TopicLog, register, unregister};
 use crate::events::error::{EventsError, RecvError};
 use crate::events::event::Source;
 use crate::events::{BATCH, Event, Inner, Offset, at_once};
@@ -34,6 +34,8 @@ pub(super) struct GroupState<T> {
     pub(super) next: Offset,
     /// Read from the log, not handed out yet.
     pub(super) buf: VecDeque<Record<T>>,
+    /// Where the log finds `next` again without a lookup.
+    pub(super) place: ReadPlace,
     /// Given back by members, by offset, with their delivery counts.
     pub(super) redeliver: BTreeMap<Offset, (Record<T>, u32)>,
     /// Handed out and not settled, by offset, with their delivery counts.
@@ -83,6 +85,7 @@ impl<T: 'static> Group<T> {
             state: Mutex::new(GroupState {
                 next: start,
                 buf: VecDeque::new(),
+                place: ReadPlace::new(),
                 redeliver: BTreeMap::new(),
                 in_flight: BTreeMap::new(),
                 prior: BTreeMap::new(),
@@ -184,7 +187,7 @@ impl<T: Clone + Send + 'static> Group<T> {
                 let state = &mut *state;
                 match group
                     .log
-                    .poll_read(reader, state.next, BATCH, &mut state.buf, waker)
+                    .poll_read(reader, &mut state.place, state.next, BATCH, &mut state.buf, waker)
                 {
                     Poll::Ready(Ok(read)) => {
                         state.next = read.next;

@@ -3,38 +3,52 @@
 //! # The log's protocol
 //!
 //! A partition's log is a run of *chunks*: rows of slots, each written once,
-//! in offset order, and never changed after. The log's lock guards the
-//! bookkeeping only — where the retained window starts and ends, which
-//! chunks hold it, the waiting readers, the bytes retained:
+//! in offset order, and never changed after. The log's lock serialises the
+//! appends and guards the bookkeeping — where the retained window starts
+//! and ends, which chunks hold it, the readers that wait under it, the
+//! bytes retained — and the log publishes the window and its close in
+//! atomics, so that a reader seldom needs the lock:
 //!
 //! - **Append.** The bus builds the event (stamped, keyed, sized) before it
 //!   calls in, so under the lock an append only fills the slot at `end`,
 //!   moves `end` on (opening a chunk when the last one is full, once per
-//!   [`CHUNK`] events), applies retention and takes the waiting readers'
-//!   wakers, which it wakes after releasing the lock.
-//! - **Read.** A reader takes the lock to learn the window and to clone
-//!   the `Arc` of the chunk that holds the offset it asks for (one count
-//!   for up to a chunk of events), or to leave its waker if there is
-//!   nothing to read. It copies the events out *after* releasing the lock.
-//!   That is sound because every slot below the `end` it saw was filled
-//!   before the lock that published that `end` was released, and a filled
-//!   slot is never written again: the lock orders the fill before the read.
-//!   So a slot is a plain cell with no synchronisation of its own (the
-//!   crate's one piece of unsafe code, in `row.rs`, checked by loom's
-//!   models and by miri).
+//!   [`CHUNK`] events, and linking it from the one before), applies
+//!   retention, publishes the new window (the end stored with release
+//!   ordering, after the fill) and takes the wakers of the readers waiting
+//!   under the lock. After releasing it, it wakes those, and the readers
+//!   that wait in waker slots (`waiting.rs`).
+//! - **Read.** A reader keeps, in its [`ReadPlace`], the chunk its last read
+//!   ended in. If the offset it asks for is below the published end and in
+//!   that chunk or the next, it copies the events out with no lock at all:
+//!   every slot below the end it loaded (acquire) was filled before that end
+//!   was stored, and a filled slot is never written again. So a slot is a
+//!   plain cell with no synchronisation of its own (the crate's one piece
+//!   of unsafe code, in `row.rs`, checked by loom's models and by miri).
+//!   Otherwise (a first read, a seek, events gone past retention) it takes
+//!   the lock to learn the window and the chunk, and still copies after
+//!   releasing it.
+//! - **Wait.** A reader with nothing to read leaves its waker in its waker
+//!   slot and looks at the end once more (`waiting.rs` says why no append
+//!   can slip between). Only a reader without a slot takes the lock to
+//!   wait. This matters for the fan-out: sixteen readers close behind one
+//!   publisher, each taking the lock to wait, made the lock a convoy (37 000
+//!   `futex` calls a second, `benches/RESULTS.md`).
 //! - **Retention** moves `start` on. A chunk leaves the log once all its
 //!   slots are before `start`; its events are dropped when the last reader
-//!   still copying from it lets go, never under the lock (a payload's drop
-//!   is user code, which may publish again).
+//!   that keeps it moves on, never under the lock (a payload's drop is user
+//!   code, which may publish again).
 //!
-//! So the lock is held for a few words of bookkeeping per append and per
-//! read, whatever the size of an event and however many a reader copies.
+//! So the lock is held for a few words of bookkeeping per append, and a
+//! reader that keeps up takes it only for its first read.
 
 use self::row::Row;
+use self::waiting::{Slot, Waiting};
 use super::backend::{
-    Append, Backend, Read, ReaderId, Record, Retention, TopicLog, close_readers, register, unregister,
+    Append, Backend, Read, ReadPlace, ReaderId, Record, Retention, TopicLog, close_readers, register,
+    unregister,
 };
 use super::{Offset, PublishError, Timestamp};
+use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::loom::{Mutex, lock};
 use crate::{Properties, StoreError};
 use std::collections::{HashMap, VecDeque};
@@ -45,6 +59,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::SystemTime;
 
 mod row;
+mod waiting;
 
 /// How many events a chunk holds (fewer in a log that retains fewer).
 const CHUNK: usize = 64;
@@ -56,8 +71,10 @@ const CHUNK: usize = 64;
 /// tests restart a bus). One bus at a time should serve a backend.
 ///
 /// A log keeps its events in rows of up to 64, and frees a row once all
-/// its events are past retention, so up to 63 events beyond the retained
-/// window may stay in memory (never readable) until then.
+/// its events are past retention and no reader still reads from it: up to
+/// 63 events beyond the retained window may stay in memory (never
+/// readable) until then, and a reader that stopped reading keeps the row
+/// of its last read (at most 64 events) until it reads on or is dropped.
 ///
 /// # Examples
 ///
@@ -135,7 +152,9 @@ impl<T: Clone + Send + Sync + 'static> Backend<T> for Memory<T> {
         let logs = logs
             .iter()
             .map(|log| {
-                lock(&log.state).closed = false;
+                let mut state = lock(&log.state);
+                state.closed = false;
+                log.publish(&state);
                 log.clone() as Arc<dyn TopicLog<T>>
             })
             .collect();
@@ -184,7 +203,22 @@ struct Entry<T> {
 
 /// A topic log in memory.
 struct MemoryLog<T> {
+    /// Its number, which the places of its readers carry.
+    id: u64,
     state: Mutex<LogState<T>>,
+    /// The slots where up to 64 readers wait without the lock.
+    waiting: Arc<Waiting>,
+    /// The window and the close, published for reads without the lock:
+    /// each stored (release) under the lock when `state`'s copy changes,
+    /// the end after the slot below it is filled.
+    published: Published,
+}
+
+/// What a reader may learn of a log without its lock.
+struct Published {
+    start: AtomicU64,
+    end: AtomicU64,
+    closed: AtomicBool,
 }
 
 struct LogState<T> {
@@ -227,7 +261,11 @@ impl<T> LogState<T> {
     /// Fills the slot at `end` and moves `end` on.
     fn push(&mut self, entry: Entry<T>) {
         if self.chunks.back().is_none_or(|last| self.end >= last.end()) {
-            self.chunks.push_back(Arc::new(Row::new(self.end, self.chunk)));
+            let row = Arc::new(Row::new(self.end, self.chunk));
+            if let Some(last) = self.chunks.back() {
+                last.link(&row);
+            }
+            self.chunks.push_back(row);
         }
         let last = self
             .chunks
@@ -272,7 +310,11 @@ impl<T> LogState<T> {
 impl<T> MemoryLog<T> {
     fn new(retention: Retention) -> MemoryLog<T> {
         let events = retention.events.max(1);
+        // A counter only, ordering nothing: loom need not see it.
+        static LOGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = LOGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         MemoryLog {
+            id,
             state: Mutex::new(LogState {
                 start: 0,
                 end: 0,
@@ -283,8 +325,96 @@ impl<T> MemoryLog<T> {
                 waiters: Vec::new(),
                 closed: false,
             }),
+            waiting: Arc::new(Waiting::new()),
+            published: Published {
+                start: AtomicU64::new(0),
+                end: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
+            },
         }
     }
+
+    /// Publishes `state`'s window and close (the caller holds the lock that
+    /// `state` was reached through).
+    fn publish(&self, state: &LogState<T>) {
+        self.published.start.store(state.start, Ordering::Release);
+        self.published.end.store(state.end, Ordering::Release);
+        self.published.closed.store(state.closed, Ordering::Release);
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> MemoryLog<T> {
+    /// This log's own state in `place`, made afresh if the place holds
+    /// none (a new reader) or another log's.
+    fn place<'p>(&self, place: &'p mut ReadPlace) -> &'p mut Place<T> {
+        if place.get_mut::<Place<T>>().is_none_or(|kept| kept.log != self.id) {
+            place.insert(Place::<T> {
+                log: self.id,
+                row: None,
+                slot: None,
+            });
+        }
+        place.get_mut().expect("a place of this log is there")
+    }
+
+    /// A read that takes no lock: events below the published end, from the
+    /// row `place` keeps or the one after it. `None` if it cannot tell
+    /// without the lock: nothing to read, events gone to count, or no row
+    /// kept for `from`.
+    #[inline]
+    fn read_unlocked(
+        &self,
+        place: &mut Place<T>,
+        from: u64,
+        max: usize,
+        out: &mut VecDeque<Record<T>>,
+    ) -> Option<Read> {
+        // The close first: once it is seen, the end loaded after it is the
+        // last (`close` publishes it after the lock the last append took).
+        let closed = self.published.closed.load(Ordering::Acquire);
+        let end = self.published.end.load(Ordering::Acquire);
+        if from >= end || from < self.published.start.load(Ordering::Acquire) {
+            return None;
+        }
+        let kept = place.row.as_ref()?;
+        if from == kept.end() {
+            // Read to the end of its row: on to the next, which the log
+            // opened before its end moved past `from`.
+            place.row = Some(kept.next()?);
+        } else if !(kept.base()..kept.end()).contains(&from) {
+            return None;
+        }
+        let row = place.row.as_ref()?;
+        let count = (end.min(row.end()) - from).min(max as u64);
+        // SAFETY: `from..from + count` is below `end`, loaded (acquire) from
+        // the end the log stores after each fill, in `row`, which the place
+        // keeps alive.
+        unsafe { copy_out(row, from, count, out) };
+        let next = from + count;
+        Some(Read {
+            next: Offset::new(next),
+            skipped: 0,
+            closed: closed && next >= end,
+        })
+    }
+
+    /// Whether a reader at `from` has everything there is, and the log is
+    /// open (the close first, as in `read_unlocked`).
+    fn caught_up(&self, from: u64) -> bool {
+        !self.published.closed.load(Ordering::Acquire) && from >= self.published.end.load(Ordering::Acquire)
+    }
+}
+
+/// What the memory log keeps in a reader's [`ReadPlace`].
+struct Place<T> {
+    /// The log's number: a place is never taken for another log's.
+    log: u64,
+    /// The row the last read ended in.
+    row: Option<Arc<Row<T>>>,
+    /// Where a reader waiting from this place leaves its waker without the
+    /// lock (none if the log's 64 are taken); lent to one reader at a time
+    /// (see `waiting`).
+    slot: Option<Slot>,
 }
 
 impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
@@ -330,6 +460,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                     gone.extend(state.pop());
                 }
             }
+            self.publish(&state);
             // The readers woken will wait again: leave them room for as
             // many wakers, one allocation instead of a `Vec` growing anew.
             let waiters = if state.waiters.is_empty() {
@@ -341,6 +472,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
             (offset, waiters, gone)
         };
         waiters.into_iter().for_each(|(_, waker)| waker.wake());
+        self.waiting.wake();
         Poll::Ready(Ok(Offset::new(offset)))
     }
     // ANCHOR_END: memory-append
@@ -349,25 +481,50 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
     fn poll_read(
         &self,
         reader: ReaderId,
+        place: &mut ReadPlace,
         from: Offset,
         max: usize,
         out: &mut VecDeque<Record<T>>,
         waker: Option<&Waker>,
     ) -> Poll<io::Result<Read>> {
-        // Declared before the guard, so dropped after it.
+        let from = from.get();
+        let place = self.place(place);
+        if let Some(read) = self.read_unlocked(place, from, max, out) {
+            return Poll::Ready(Ok(read));
+        }
+        // Caught up: leave the waker in the reader's slot, then look again.
+        if let Some(waker) = waker
+            && self.caught_up(from)
+        {
+            if place.slot.is_none() {
+                place.slot = Slot::take(&self.waiting);
+            }
+            if let Some(slot) = place.slot.as_ref().filter(|slot| slot.lent_to(reader)) {
+                slot.leave(waker);
+                if self.caught_up(from) {
+                    return Poll::Pending;
+                }
+                if let Some(read) = self.read_unlocked(place, from, max, out) {
+                    return Poll::Ready(Ok(read));
+                }
+            }
+        }
+        // Declared before the guard, so dropped after it: the row the place
+        // kept before, and a displaced waker.
+        let mut _previous = None;
         let mut _displaced = None;
-        // Under the lock: the window, and the chunk to copy from.
-        let (chunk, first, count, read) = {
+        // Under the lock: the window, and the row to copy from, which the
+        // place keeps for the next read.
+        let (first, count, read) = {
             let mut state = lock(&self.state);
-            let skipped = state.start.saturating_sub(from.get());
-            let first = from.get().max(state.start);
+            let skipped = state.start.saturating_sub(from);
+            let first = from.max(state.start);
             let mut count = state.end.saturating_sub(first).min(max as u64);
-            let mut chunk = None;
             if count > 0 {
-                let holder = state.chunk_of(first).clone();
-                // One chunk per read: the next read goes on from its end.
-                count = count.min(holder.end() - first);
-                chunk = Some(holder);
+                let row = state.chunk_of(first);
+                // One row per read: the next read goes on from its end.
+                count = count.min(row.end() - first);
+                _previous = place.row.replace(row.clone());
             }
             let next = first + count;
             let closed = state.closed && next >= state.end;
@@ -383,28 +540,12 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                 skipped,
                 closed,
             };
-            (chunk, first, count, read)
+            (first, count, read)
         };
-        // Outside the lock: the slots below the end seen under it are
-        // filled and never written again.
-        if let Some(chunk) = chunk {
-            // A `T::clone` that panics part-way must leave `out` as it was,
-            // so the reader reads the same offsets again rather than
-            // holding half a batch twice.
-            let out = UndoOnUnwind::new(out);
-            out.0.extend((first..first + count).map(|offset| {
-                let record = |entry: &Entry<T>| Record {
-                    offset: Offset::new(offset),
-                    seq: entry.seq,
-                    properties: entry.properties.clone(),
-                    key: entry.key.clone(),
-                    timestamp: entry.timestamp,
-                    payload: entry.payload.clone(),
-                };
-                // SAFETY: `offset` is below the end read under the lock
-                // above, with `chunk` retained then.
-                unsafe { chunk.with(offset, record) }
-            }));
+        if let Some(row) = place.row.as_ref().filter(|_| count > 0) {
+            // SAFETY: `first..first + count` is below the end read under the
+            // lock above, in `row`, which the place keeps alive.
+            unsafe { copy_out(row, first, count, out) };
         }
         Poll::Ready(Ok(read))
     }
@@ -443,6 +584,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                     gone.extend(state.pop());
                 }
             }
+            self.publish(&state);
             gone
         };
         // Dropped outside the lock, as in `append`.
@@ -450,12 +592,42 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
     }
 
     fn forget(&self, reader: ReaderId) {
+        self.waiting.forget(reader);
         let _gone = unregister(&mut lock(&self.state).waiters, reader);
     }
 
     fn close(&self) {
         close_readers(&self.state, |state| (&mut state.closed, &mut state.waiters));
+        // After the lock: a reader that sees the close sees the last end.
+        self.published.closed.store(true, Ordering::Release);
+        self.waiting.wake();
     }
+}
+
+/// Copies the events at `first..first + count` in `row` to the back of
+/// `out`, as records.
+///
+/// # Safety
+///
+/// As [`Row::with`]: every offset copied is below an end read under the
+/// log's lock or loaded from its published end.
+unsafe fn copy_out<T: Clone>(row: &Row<T>, first: u64, count: u64, out: &mut VecDeque<Record<T>>) {
+    // A `T::clone` that panics part-way must leave `out` as it was, so the
+    // reader reads the same offsets again rather than holding half a batch
+    // twice.
+    let out = UndoOnUnwind::new(out);
+    out.0.extend((first..first + count).map(|offset| {
+        let record = |entry: &Entry<T>| Record {
+            offset: Offset::new(offset),
+            seq: entry.seq,
+            properties: entry.properties.clone(),
+            key: entry.key.clone(),
+            timestamp: entry.timestamp,
+            payload: entry.payload.clone(),
+        };
+        // SAFETY: the caller's obligation.
+        unsafe { row.with(offset, record) }
+    }));
 }
 
 /// Truncates a reader's buffer back to its length at creation if dropped

@@ -17,11 +17,18 @@
 
 use super::Entry;
 use crate::loom::UnsafeCell;
+use std::sync::{Arc, OnceLock, Weak};
 
 /// Slots for the offsets `base..base + len`, each filled at most once.
 pub(super) struct Row<T> {
     base: u64,
     slots: Box<[UnsafeCell<Option<Entry<T>>>]>,
+    /// The row after it, once the log opens one: weak, so that a reader
+    /// that keeps this row keeps no later row alive. Not through the loom
+    /// shim: it is set before the end moves into the next row, and readers
+    /// look only once they have seen that end (a release / acquire pair
+    /// loom does see).
+    next: OnceLock<Weak<Row<T>>>,
 }
 
 // SAFETY: a row shared between threads lets each read its entries (so
@@ -36,7 +43,20 @@ impl<T> Row<T> {
         Row {
             base,
             slots: (0..len).map(|_| UnsafeCell::new(None)).collect(),
+            next: OnceLock::new(),
         }
+    }
+
+    /// Links `next` as the row after this one.
+    pub(super) fn link(&self, next: &Arc<Row<T>>) {
+        let linked = self.next.set(Arc::downgrade(next));
+        debug_assert!(linked.is_ok(), "a row is followed by one row");
+    }
+
+    /// The row after this one, if the log opened it and still keeps it or
+    /// a reader does.
+    pub(super) fn next(&self) -> Option<Arc<Row<T>>> {
+        self.next.get()?.upgrade()
     }
 
     /// Its first offset.
@@ -71,9 +91,10 @@ impl<T> Row<T> {
     ///
     /// # Safety
     ///
-    /// `offset` is below an end the caller read under the log's lock (now
-    /// or before, with this row retained then): its slot was filled before
-    /// that end was published and is never written again.
+    /// `offset` is below an end the caller read under the log's lock, or
+    /// loaded (acquire) from the end the log publishes outside it (stored,
+    /// release, after the fill): either way its slot was filled before that
+    /// end was published, and it is never written again.
     ///
     /// # Panics
     ///

@@ -29,12 +29,13 @@ fn a_clone_that_panics_mid_batch_leaves_the_reader_untouched() {
     let mut out = VecDeque::new();
     let reader = ReaderId::new();
     let read = catch_unwind(AssertUnwindSafe(|| {
-        log.poll_read(reader, Offset(0), 8, &mut out, None)
+        log.poll_read(reader, &mut ReadPlace::new(), Offset(0), 8, &mut out, None)
     }));
     assert!(read.is_err());
     assert!(out.is_empty(), "no half batch: the same offsets are read again");
     // The log is still usable.
-    let Poll::Ready(Ok(read)) = log.poll_read(reader, Offset(0), 2, &mut out, None) else {
+    let Poll::Ready(Ok(read)) = log.poll_read(reader, &mut ReadPlace::new(), Offset(0), 2, &mut out, None)
+    else {
         panic!("two records are there to read");
     };
     assert_eq!((out.len(), read.next), (2, Offset(2)));
@@ -51,8 +52,14 @@ fn append<T: Clone + Send + Sync + 'static>(log: &MemoryLog<T>, seq: u64, payloa
 
 fn read_all<T: Clone + Send + Sync + 'static>(log: &MemoryLog<T>, from: u64) -> (Vec<(u64, T)>, Read) {
     let mut out = VecDeque::new();
-    let Poll::Ready(Ok(read)) = log.poll_read(ReaderId::new(), Offset::new(from), 1000, &mut out, None)
-    else {
+    let Poll::Ready(Ok(read)) = log.poll_read(
+        ReaderId::new(),
+        &mut ReadPlace::new(),
+        Offset::new(from),
+        1000,
+        &mut out,
+        None,
+    ) else {
         panic!("something to report");
     };
     (
@@ -149,10 +156,11 @@ fn readers_on_other_threads_copy_what_a_publisher_fills_and_retention_frees() {
             let log = log.clone();
             scope.spawn(move || {
                 let reader = ReaderId::new();
+                let mut place = ReadPlace::new();
                 let (mut next, mut seen, mut skipped) = (0, 0, 0);
                 let mut out = VecDeque::new();
                 while next < EVENTS {
-                    match log.poll_read(reader, Offset::new(next), 4, &mut out, None) {
+                    match log.poll_read(reader, &mut place, Offset::new(next), 4, &mut out, None) {
                         Poll::Ready(Ok(read)) => {
                             skipped += read.skipped;
                             for (record, offset) in out.drain(..).zip(next + read.skipped..) {
@@ -213,4 +221,81 @@ impl Drop for Tallied {
     fn drop(&mut self) {
         self.0.drops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// Counts its wake-ups.
+#[derive(Default)]
+struct Wakes(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Readers past the 64 waker slots wait under the lock: an append wakes
+/// all of them, once each, and one that goes gives its slot to the next.
+#[test]
+fn an_append_wakes_every_waiting_reader_in_a_slot_or_not() {
+    const READERS: usize = waiting::SLOTS + 6;
+    let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
+    let mut readers: Vec<_> = (0..READERS)
+        .map(|_| (ReaderId::new(), ReadPlace::new(), Arc::new(Wakes::default())))
+        .collect();
+    let mut out = VecDeque::new();
+    let mut wait_all = |readers: &mut Vec<(ReaderId, ReadPlace, Arc<Wakes>)>, at: u64| {
+        for (reader, place, wakes) in readers.iter_mut() {
+            let waker = Waker::from(wakes.clone());
+            let read = log.poll_read(*reader, place, Offset::new(at), 8, &mut out, Some(&waker));
+            assert!(read.is_pending());
+        }
+    };
+    wait_all(&mut readers, 0);
+    append(&log, 0, 10);
+    let woken = |readers: &[(ReaderId, ReadPlace, Arc<Wakes>)]| {
+        readers
+            .iter()
+            .map(|(_, _, wakes)| wakes.0.load(std::sync::atomic::Ordering::Relaxed))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(woken(&readers), vec![1; READERS]);
+    // Nobody waits now: the next append wakes nobody.
+    append(&log, 1, 11);
+    assert_eq!(woken(&readers), vec![1; READERS]);
+    // The first reader goes; the others and a new one wait at the end.
+    readers.remove(0);
+    readers.push((ReaderId::new(), ReadPlace::new(), Arc::new(Wakes::default())));
+    wait_all(&mut readers, 2);
+    append(&log, 2, 12);
+    let mut expected = vec![2; READERS - 1];
+    expected.push(1);
+    assert_eq!(woken(&readers), expected);
+}
+
+/// Two readers reading from one place (members of a group sharing a
+/// partition) each keep their own waker: an append wakes both.
+#[test]
+fn readers_sharing_a_place_are_each_woken() {
+    let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
+    let mut place = ReadPlace::new();
+    let mut out = VecDeque::new();
+    let wakes: Vec<_> = (0..2).map(|_| Arc::new(Wakes::default())).collect();
+    for wakes in &wakes {
+        let waker = Waker::from(wakes.clone());
+        let read = log.poll_read(
+            ReaderId::new(),
+            &mut place,
+            Offset::new(0),
+            8,
+            &mut out,
+            Some(&waker),
+        );
+        assert!(read.is_pending());
+    }
+    append(&log, 0, 10);
+    let woken: Vec<_> = wakes
+        .iter()
+        .map(|w| w.0.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    assert_eq!(woken, [1, 1]);
 }

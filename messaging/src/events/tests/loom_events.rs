@@ -66,3 +66,27 @@ fn the_last_handle_dropped_on_another_thread_wakes_a_waiting_reader() {
         assert_eq!((got, end), (vec![1], RecvError::Closed));
     });
 }
+
+/// A reader that goes gives its waker slot back while a publisher on
+/// another thread may be waking it; a new reader takes the same slot and
+/// waits: it sees the event, never left waiting by a wake meant for the
+/// slot's last owner.
+#[test]
+fn a_waker_slot_given_back_and_taken_again_loses_no_wake_up() {
+    loom::model(|| {
+        let bus: EventBus<u32> = EventBus::new();
+        let topic = bus.topic("t").unwrap();
+        let mut first = topic.subscribe(StartAt::Latest);
+        // The first reader waits, so it holds slot 0.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(first.poll_recv(&mut cx).is_pending());
+        let publisher = thread::spawn(move || {
+            topic.try_publish(1).unwrap();
+        });
+        drop(first);
+        let mut second = bus.subscribe("t", StartAt::Start).unwrap();
+        let got = block_on(second.recv()).unwrap();
+        publisher.join().unwrap();
+        assert_eq!(*got, 1);
+    });
+}
