@@ -70,6 +70,9 @@ impl Default for ReaderId {
 ///
 /// A fresh (empty) place is always correct, only perhaps slower: a log
 /// checks that what it finds there is its own, and looks again otherwise.
+/// Dropping a place, or giving it to another log, wakes the wait it held,
+/// if any, so no wake-up is lost; a log that wraps another must pass the
+/// place on untouched and keep its own state elsewhere.
 ///
 /// # Examples
 ///
@@ -385,7 +388,13 @@ pub trait TopicLog<T>: Send + Sync + 'static {
     /// events or the end of a closed log. `Pending` if there is nothing
     /// yet: `waker`, when given, is woken at the next append, at close,
     /// or when a read under way completes. It replaces any waker `reader`
-    /// left before.
+    /// left before (a log may keep the old one until its next append or
+    /// close, which then wakes both: a spurious wake-up, never a lost one).
+    ///
+    /// `place` must be the one this position always reads from: a log
+    /// keeps a pending wait there, so dropping the place, or replacing
+    /// what a log left in it, ends the wait with a (spurious) wake-up. A
+    /// log that wraps another passes the place on untouched.
     ///
     /// # Errors
     ///

@@ -369,11 +369,14 @@ impl<T: Clone + Send + Sync + 'static> MemoryLog<T> {
         max: usize,
         out: &mut VecDeque<Record<T>>,
     ) -> Option<Read> {
-        // The close first: once it is seen, the end loaded after it is the
-        // last (`close` publishes it after the lock the last append took).
+        // The close first: once it is seen, the end loaded after it is at
+        // least the last end before the close (both are published under the
+        // lock). Only a reopen by another bus can move it on after that,
+        // and this reader's bus was closed.
         let closed = self.published.closed.load(Ordering::Acquire);
         let end = self.published.end.load(Ordering::Acquire);
-        if from >= end || from < self.published.start.load(Ordering::Acquire) {
+        // `max == 0` is no progress: the locked path says so (`Pending`).
+        if max == 0 || from >= end || from < self.published.start.load(Ordering::Acquire) {
             return None;
         }
         let kept = place.row.as_ref()?;
@@ -597,9 +600,14 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
     }
 
     fn close(&self) {
-        close_readers(&self.state, |state| (&mut state.closed, &mut state.waiters));
-        // After the lock: a reader that sees the close sees the last end.
-        self.published.closed.store(true, Ordering::Release);
+        // Published under the lock, so a reopen (`poll_open`) cannot slip
+        // between the close and its publication and leave an open log
+        // published as closed.
+        close_readers(&self.state, |state| {
+            state.closed = true;
+            self.publish(state);
+            (&mut state.closed, &mut state.waiters)
+        });
         self.waiting.wake();
     }
 }

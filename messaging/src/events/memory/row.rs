@@ -4,9 +4,10 @@
 //! slot once, under its lock, at the offset it is about to publish as its
 //! new end; after that the slot is only read, by any thread, with or
 //! without the lock. So a slot needs no synchronisation of its own: the
-//! log's lock orders the fill (before the lock that published the end is
-//! released) before every read (of an offset below an end read under the
-//! lock after it).
+//! fill comes before the end that covers it is published (under the lock,
+//! and in an atomic stored with release ordering), and every read is of an
+//! offset below an end the reader read under the lock or loaded with
+//! acquire ordering.
 //!
 //! A `OnceLock` per slot said the same in safe code, and cost the fan-out
 //! (one publisher, sixteen readers close behind it) a fifth of its time:
@@ -32,10 +33,11 @@ pub(super) struct Row<T> {
 }
 
 // SAFETY: a row shared between threads lets each read its entries (so
-// `T: Sync`) and the last to let go drop them (so `T: Send`; `Send` itself
-// comes with the cells). Its cells are written only under the owning log's
-// lock and never while readable: the obligations of `fill` and `with`.
-unsafe impl<T: Send + Sync> Sync for Row<T> {}
+// the entry must be `Sync`, checked by the bound) and the last to let go
+// drop them (so `Send`; `Send` for the row itself comes with the cells).
+// Its cells are written only under the owning log's lock and never while
+// readable: the obligations of `fill` and `with`.
+unsafe impl<T> Sync for Row<T> where Option<Entry<T>>: Send + Sync {}
 
 impl<T> Row<T> {
     /// An empty row of `len` slots from offset `base`.

@@ -299,3 +299,56 @@ fn readers_sharing_a_place_are_each_woken() {
         .collect();
     assert_eq!(woken, [1, 1]);
 }
+
+/// A place dropped while its reader waits in a waker slot ends the wait
+/// with a wake-up, rather than keeping or dropping the waker silently.
+#[test]
+fn a_place_dropped_while_waiting_wakes_its_reader() {
+    let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
+    let wakes = Arc::new(Wakes::default());
+    let waker = Waker::from(wakes.clone());
+    let mut out = VecDeque::new();
+    let mut place = ReadPlace::new();
+    let read = log.poll_read(
+        ReaderId::new(),
+        &mut place,
+        Offset::new(0),
+        8,
+        &mut out,
+        Some(&waker),
+    );
+    assert!(read.is_pending());
+    drop(place);
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // A place made afresh for one call and dropped after it: the wait
+    // ends at once with a (spurious) wake-up, never a lost one.
+    let read = log.poll_read(
+        ReaderId::new(),
+        &mut ReadPlace::new(),
+        Offset::new(0),
+        8,
+        &mut out,
+        Some(&waker),
+    );
+    assert!(read.is_pending());
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+}
+
+/// Asking for no records is no progress, with or without the lock.
+#[test]
+fn a_read_of_nothing_is_pending() {
+    let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
+    append(&log, 0, 10);
+    let (reader, mut place, mut out) = (ReaderId::new(), ReadPlace::new(), VecDeque::new());
+    // The first read keeps a row in the place; the next is lock-free.
+    assert!(matches!(
+        log.poll_read(reader, &mut place, Offset::new(0), 8, &mut out, None),
+        Poll::Ready(Ok(_))
+    ));
+    append(&log, 1, 11);
+    assert!(
+        log.poll_read(reader, &mut place, Offset::new(1), 0, &mut out, None)
+            .is_pending()
+    );
+    assert_eq!(out.len(), 1);
+}

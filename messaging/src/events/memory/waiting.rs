@@ -9,10 +9,12 @@
 //! sequentially consistent accesses, which loom does not model), so one
 //! side always sees the other: either the reader's second look finds the
 //! new end, or the append finds the bit (and the waker, stored before the
-//! bit was set). A waker taken is always
-//! woken, and a woken reader that still finds nothing leaves it again, so
-//! a slot freed and reused while an append was waking it costs its new
-//! owner a spurious wake-up, never a lost one.
+//! bit was set). A waker taken is always woken (but by `forget`, whose
+//! reader is gone), and a woken reader that still finds nothing leaves it
+//! again, so a slot freed and reused while an append was waking it costs
+//! its new owner a spurious wake-up, never a lost one. A slot given back
+//! while its reader still waited (its place dropped, or handed to another
+//! log) wakes that reader too.
 //!
 //! A slot belongs to the place a reader reads from (a subscriber's cursor,
 //! a group's partition) and is lent to one reader at a time: the first to
@@ -66,7 +68,8 @@ impl Waiting {
                 let waker = lock(&self.slots[at]).take();
                 // Dropped after the slot's lock: a waker's drop is user code.
                 drop(waker);
-                lent.store(0, Ordering::Release);
+                // Only if still `reader`'s: never another reader's slot.
+                let _ = lent.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Relaxed);
             }
         }
     }
@@ -158,9 +161,14 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.waiting.mask.fetch_and(!(1 << self.at), Ordering::Relaxed);
+        let bit = 1 << self.at;
+        let waited = self.waiting.mask.fetch_and(!bit, Ordering::Relaxed) & bit != 0;
         let waker = lock(&self.waiting.slots[self.at]).take();
-        drop(waker);
+        // A reader still waiting here (its place dropped or given to
+        // another log while it waited) is woken: its wait is over.
+        if let (true, Some(waker)) = (waited, waker) {
+            waker.wake();
+        }
         self.waiting.owners[self.at].store(0, Ordering::Relaxed);
         self.waiting.free.fetch_or(1 << self.at, Ordering::AcqRel);
     }
