@@ -5,8 +5,9 @@
 //! otherwise from std. Code elsewhere in the crate never names `std::sync`
 //! locks or atomics directly, so a loom model sees every access that
 //! matters. std's `UnsafeCell` is wrapped to offer loom's closure-based
-//! `with` / `with_mut` (the executor's shim does the same: a `duplicates`
-//! pair, left, as each crate keeps its own shim, STYLE.md).
+//! `with` / `with_mut` (the executor's and the primitives' shims do the
+//! same: `duplicates` pairs, left, as each crate keeps its own private
+//! shim, STYLE.md).
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::{

@@ -449,6 +449,7 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                 return Poll::Ready(Err(PublishError::Closed(entry.payload)));
             }
             let mut gone = Vec::new();
+            let start = state.start;
             // Make room first, so the window never grows past retention.
             if state.len() >= state.retention.events as u64 {
                 gone.extend(state.pop());
@@ -463,7 +464,12 @@ impl<T: Clone + Send + Sync + 'static> TopicLog<T> for MemoryLog<T> {
                     gone.extend(state.pop());
                 }
             }
-            self.publish(&state);
+            // Only what an append changes: the end, and the start if
+            // retention moved it (the close cannot change here).
+            if state.start != start {
+                self.published.start.store(state.start, Ordering::Release);
+            }
+            self.published.end.store(state.end, Ordering::Release);
             // The readers woken will wait again: leave them room for as
             // many wakers, one allocation instead of a `Vec` growing anew.
             let waiters = if state.waiters.is_empty() {

@@ -32,11 +32,11 @@ pub(super) struct Row<T> {
     next: OnceLock<Weak<Row<T>>>,
 }
 
-// SAFETY: a row shared between threads lets each read its entries (so
-// the entry must be `Sync`, checked by the bound) and the last to let go
-// drop them (so `Send`; `Send` for the row itself comes with the cells).
-// Its cells are written only under the owning log's lock and never while
-// readable: the obligations of `fill` and `with`.
+// A row shared between threads lets each read its entries (so the entry
+// must be `Sync`) and the last to let go drop them (so `Send`; `Send` for
+// the row itself comes with the cells).
+// SAFETY: the bound checks both; the cells are written only under the
+// owning log's lock and never while readable (`fill`'s and `with`'s rules).
 unsafe impl<T> Sync for Row<T> where Option<Entry<T>>: Send + Sync {}
 
 impl<T> Row<T> {

@@ -227,6 +227,21 @@ impl Drop for Tallied {
 #[derive(Default)]
 struct Wakes(std::sync::atomic::AtomicUsize);
 
+impl Wakes {
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Reads at `from` for `reader` from `place`, with nothing there: the read
+/// is pending and `wakes` counts the wake-up that ends it.
+fn wait(log: &MemoryLog<u64>, reader: ReaderId, place: &mut ReadPlace, from: u64, wakes: &Arc<Wakes>) {
+    let waker = Waker::from(wakes.clone());
+    let mut out = VecDeque::new();
+    let read = log.poll_read(reader, place, Offset::new(from), 8, &mut out, Some(&waker));
+    assert!(read.is_pending());
+}
+
 impl std::task::Wake for Wakes {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -242,12 +257,9 @@ fn an_append_wakes_every_waiting_reader_in_a_slot_or_not() {
     let mut readers: Vec<_> = (0..READERS)
         .map(|_| (ReaderId::new(), ReadPlace::new(), Arc::new(Wakes::default())))
         .collect();
-    let mut out = VecDeque::new();
-    let mut wait_all = |readers: &mut Vec<(ReaderId, ReadPlace, Arc<Wakes>)>, at: u64| {
+    let wait_all = |readers: &mut Vec<(ReaderId, ReadPlace, Arc<Wakes>)>, at: u64| {
         for (reader, place, wakes) in readers.iter_mut() {
-            let waker = Waker::from(wakes.clone());
-            let read = log.poll_read(*reader, place, Offset::new(at), 8, &mut out, Some(&waker));
-            assert!(read.is_pending());
+            wait(&log, *reader, place, at, wakes);
         }
     };
     wait_all(&mut readers, 0);
@@ -255,7 +267,7 @@ fn an_append_wakes_every_waiting_reader_in_a_slot_or_not() {
     let woken = |readers: &[(ReaderId, ReadPlace, Arc<Wakes>)]| {
         readers
             .iter()
-            .map(|(_, _, wakes)| wakes.0.load(std::sync::atomic::Ordering::Relaxed))
+            .map(|(_, _, wakes)| wakes.count())
             .collect::<Vec<_>>()
     };
     assert_eq!(woken(&readers), vec![1; READERS]);
@@ -278,25 +290,12 @@ fn an_append_wakes_every_waiting_reader_in_a_slot_or_not() {
 fn readers_sharing_a_place_are_each_woken() {
     let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
     let mut place = ReadPlace::new();
-    let mut out = VecDeque::new();
     let wakes: Vec<_> = (0..2).map(|_| Arc::new(Wakes::default())).collect();
     for wakes in &wakes {
-        let waker = Waker::from(wakes.clone());
-        let read = log.poll_read(
-            ReaderId::new(),
-            &mut place,
-            Offset::new(0),
-            8,
-            &mut out,
-            Some(&waker),
-        );
-        assert!(read.is_pending());
+        wait(&log, ReaderId::new(), &mut place, 0, wakes);
     }
     append(&log, 0, 10);
-    let woken: Vec<_> = wakes
-        .iter()
-        .map(|w| w.0.load(std::sync::atomic::Ordering::Relaxed))
-        .collect();
+    let woken: Vec<_> = wakes.iter().map(|w| w.count()).collect();
     assert_eq!(woken, [1, 1]);
 }
 
@@ -306,32 +305,14 @@ fn readers_sharing_a_place_are_each_woken() {
 fn a_place_dropped_while_waiting_wakes_its_reader() {
     let log: MemoryLog<u64> = MemoryLog::new(Retention::from(100));
     let wakes = Arc::new(Wakes::default());
-    let waker = Waker::from(wakes.clone());
-    let mut out = VecDeque::new();
     let mut place = ReadPlace::new();
-    let read = log.poll_read(
-        ReaderId::new(),
-        &mut place,
-        Offset::new(0),
-        8,
-        &mut out,
-        Some(&waker),
-    );
-    assert!(read.is_pending());
+    wait(&log, ReaderId::new(), &mut place, 0, &wakes);
     drop(place);
-    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(wakes.count(), 1);
     // A place made afresh for one call and dropped after it: the wait
     // ends at once with a (spurious) wake-up, never a lost one.
-    let read = log.poll_read(
-        ReaderId::new(),
-        &mut ReadPlace::new(),
-        Offset::new(0),
-        8,
-        &mut out,
-        Some(&waker),
-    );
-    assert!(read.is_pending());
-    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+    wait(&log, ReaderId::new(), &mut ReadPlace::new(), 0, &wakes);
+    assert_eq!(wakes.count(), 2);
 }
 
 /// Asking for no records is no progress, with or without the lock.
