@@ -16,7 +16,10 @@
 //!   events, with nobody reading (tokio keeps one idle receiver, as its
 //!   `send` fails without one). For 16 partitions weft publishes with a key
 //!   and tokio sends on one of 16 channels, chosen by the same
-//!   `partition_for` of the same key.
+//!   `partition_for` of the same key. Each iteration builds a new bus (a
+//!   new channel) and starts with the allocator's free memory handed back
+//!   to the system, untimed (see [`cold`]): both then publish into memory
+//!   the process faults in, as a new bus or channel does.
 //! - `events/group_1_member_16_partitions_50us` and
 //!   `events/group_4_members_16_partitions_50us`: a consumer group on a
 //!   topic of 16 partitions, its members (assigned partitions) handling
@@ -45,6 +48,42 @@ fn rt() -> weft::Runtime {
 
 fn keys() -> Vec<String> {
     (0..KEYS).map(|k| format!("key-{k}")).collect()
+}
+
+/// Times `iters` runs of `publish`, each from the same allocator state:
+/// glibc's free memory handed back to the system first (untimed).
+///
+/// Without it a publish figure depended on where unrelated blocks landed:
+/// glibc gives the top of its heap back when a dropped bus leaves it free,
+/// and the next iteration faults all of it in again, unless some small
+/// block allocated after the rows happens to sit above them. The same log
+/// code measured 76 ms in one binary and 114 ms in another (RESULTS.md,
+/// "Publishing alone, from a cold heap"). tokio's 2^20-slot buffer is
+/// mapped fresh for every channel, so it always paid the faults; now both do.
+fn cold(iters: u64, mut publish: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        release_free_memory();
+        let start = Instant::now();
+        publish();
+        total += start.elapsed();
+    }
+    total
+}
+
+/// Hands the allocator's free memory back to the system (glibc's
+/// `malloc_trim`); nothing elsewhere.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's `malloc_trim` takes a byte count, touches only
+        // the allocator's own free lists and is safe to call from any
+        // thread at any time.
+        unsafe { malloc_trim(0) };
+    }
 }
 
 fn partitioned() -> TopicOptions {
@@ -170,22 +209,26 @@ fn publish_1_partition(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(EVENTS));
     g.bench_function("weft", |b| {
-        b.iter(|| {
-            let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
-            let topic = bus.topic("ticks").unwrap();
-            for n in 0..EVENTS {
-                topic.try_publish(n).unwrap();
-            }
-            assert_eq!(topic.end().get(), EVENTS);
+        b.iter_custom(|iters| {
+            cold(iters, || {
+                let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
+                let topic = bus.topic("ticks").unwrap();
+                for n in 0..EVENTS {
+                    topic.try_publish(n).unwrap();
+                }
+                assert_eq!(topic.end().get(), EVENTS);
+            })
         })
     });
     g.bench_function("tokio", |b| {
-        b.iter(|| {
-            let (tx, _idle) = tokio::sync::broadcast::channel::<u64>(CAPACITY);
-            for n in 0..EVENTS {
-                tx.send(n).unwrap();
-            }
-            assert_eq!(tx.len(), EVENTS as usize);
+        b.iter_custom(|iters| {
+            cold(iters, || {
+                let (tx, _idle) = tokio::sync::broadcast::channel::<u64>(CAPACITY);
+                for n in 0..EVENTS {
+                    tx.send(n).unwrap();
+                }
+                assert_eq!(tx.len(), EVENTS as usize);
+            })
         })
     });
     g.finish();
@@ -203,27 +246,31 @@ fn publish_16_partitions(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(EVENTS));
     g.bench_function("weft", |b| {
-        b.iter(|| {
-            let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
-            let topic = bus.create_topic("ticks", partitioned()).unwrap();
-            for n in 0..EVENTS {
-                topic.try_publish_keyed(&keys[n as usize % KEYS], n).unwrap();
-            }
-            let stored: u64 = (0..PARTITIONS).map(|p| topic.end_of(p).unwrap().get()).sum();
-            assert_eq!(stored, EVENTS);
+        b.iter_custom(|iters| {
+            cold(iters, || {
+                let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
+                let topic = bus.create_topic("ticks", partitioned()).unwrap();
+                for n in 0..EVENTS {
+                    topic.try_publish_keyed(&keys[n as usize % KEYS], n).unwrap();
+                }
+                let stored: u64 = (0..PARTITIONS).map(|p| topic.end_of(p).unwrap().get()).sum();
+                assert_eq!(stored, EVENTS);
+            })
         })
     });
     g.bench_function("tokio", |b| {
-        b.iter(|| {
-            let (txs, _idle): (Vec<_>, Vec<_>) = share
-                .iter()
-                .map(|&n| tokio::sync::broadcast::channel::<u64>(n.max(1)))
-                .unzip();
-            for n in 0..EVENTS {
-                let p = partition_for(&keys[n as usize % KEYS], PARTITIONS);
-                txs[p as usize].send(n).unwrap();
-            }
-            assert_eq!(txs.iter().map(|tx| tx.len()).sum::<usize>(), EVENTS as usize);
+        b.iter_custom(|iters| {
+            cold(iters, || {
+                let (txs, _idle): (Vec<_>, Vec<_>) = share
+                    .iter()
+                    .map(|&n| tokio::sync::broadcast::channel::<u64>(n.max(1)))
+                    .unzip();
+                for n in 0..EVENTS {
+                    let p = partition_for(&keys[n as usize % KEYS], PARTITIONS);
+                    txs[p as usize].send(n).unwrap();
+                }
+                assert_eq!(txs.iter().map(|tx| tx.len()).sum::<usize>(), EVENTS as usize);
+            })
         })
     });
     g.finish();
