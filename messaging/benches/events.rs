@@ -1,10 +1,14 @@
-//! The event bus beside tokio::sync::broadcast on the same runtime.
+//! The event bus beside tokio::sync::broadcast, on weft's runtime and on tokio's.
 //!
 //! - `events/1m_1_publisher_16_subscribers`: one publisher, 16
 //!   subscribers, 1 000 000 events each subscriber reads, on a topic of one
 //!   partition. Both keep every event (retention and capacity 2^20), so no
 //!   reader lags and both do the same work: every subscriber sees every
-//!   event, in order.
+//!   event, in order. `weft` and `tokio` run on weft's runtime;
+//!   `weft_on_tokio_rt` and `tokio_on_tokio_rt` run the same tasks on
+//!   tokio's (four workers each), so the row a user meets, weft against
+//!   tokio, is `weft` beside `tokio_on_tokio_rt`, and the other two tell
+//!   the bus's share from the runtime's.
 //! - `events/1m_1_publisher_16_subscribers_16_partitions`: the same events,
 //!   published with keys into a topic of 16 partitions; each subscriber
 //!   reads all 16. weft alone: tokio's broadcast has no partitions, and a
@@ -28,7 +32,9 @@
 //!   ratio of the two groups' times (criterion prints both as events/s).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 use weft::events::{EventBus, Member, RecvError, StartAt, TopicOptions, partition_for};
 
@@ -93,72 +99,110 @@ fn partitioned() -> TopicOptions {
     }
 }
 
+/// A task's sum, awaited.
+type Sum = Pin<Box<dyn Future<Output = u64> + Send>>;
+
+/// What a fan-out needs of a runtime: spawning, and a yield.
+#[derive(Clone, Copy)]
+struct On {
+    spawn: fn(Sum) -> Sum,
+    yield_now: fn() -> Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+/// weft's runtime.
+const ON_WEFT: On = On {
+    spawn: |task| {
+        let handle = weft::spawn(task);
+        Box::pin(async move { handle.await.unwrap() })
+    },
+    yield_now: || Box::pin(weft::task::yield_now()),
+};
+
+/// tokio's runtime.
+const ON_TOKIO: On = On {
+    spawn: |task| {
+        let handle = tokio::spawn(task);
+        Box::pin(async move { handle.await.unwrap() })
+    },
+    yield_now: || Box::pin(tokio::task::yield_now()),
+};
+
+/// One publisher, 16 readers, each reading every event: weft's bus.
+async fn fan_out_bus(on: On) {
+    let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
+    let topic = bus.topic("ticks").unwrap();
+    let readers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|_| {
+            let mut sub = topic.subscribe(StartAt::Latest);
+            (on.spawn)(Box::pin(async move {
+                let mut sum = 0u64;
+                for _ in 0..EVENTS {
+                    sum += *sub.recv().await.unwrap();
+                }
+                sum
+            }))
+        })
+        .collect();
+    let publisher = (on.spawn)(Box::pin(async move {
+        for n in 0..EVENTS {
+            topic.try_publish(n).unwrap();
+            if n % YIELD_EVERY == 0 {
+                (on.yield_now)().await;
+            }
+        }
+        0
+    }));
+    publisher.await;
+    for r in readers {
+        assert_eq!(r.await, EVENTS * (EVENTS - 1) / 2);
+    }
+}
+
+/// The same with tokio's `broadcast`.
+async fn fan_out_broadcast(on: On) {
+    let (tx, _) = tokio::sync::broadcast::channel::<u64>(CAPACITY);
+    let readers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|_| {
+            let mut rx = tx.subscribe();
+            (on.spawn)(Box::pin(async move {
+                let mut sum = 0u64;
+                for _ in 0..EVENTS {
+                    sum += rx.recv().await.unwrap();
+                }
+                sum
+            }))
+        })
+        .collect();
+    let publisher = (on.spawn)(Box::pin(async move {
+        for n in 0..EVENTS {
+            tx.send(n).unwrap();
+            if n % YIELD_EVERY == 0 {
+                (on.yield_now)().await;
+            }
+        }
+        0
+    }));
+    publisher.await;
+    for r in readers {
+        assert_eq!(r.await, EVENTS * (EVENTS - 1) / 2);
+    }
+}
+
 fn bus_1_to_16(c: &mut Criterion) {
     let rt = rt();
+    let tokio_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
     let mut g = c.benchmark_group("events/1m_1_publisher_16_subscribers");
     g.sample_size(10);
-    g.bench_function("weft", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let bus: EventBus<u64> = EventBus::builder().retention(CAPACITY).build();
-                let topic = bus.topic("ticks").unwrap();
-                let readers: Vec<_> = (0..SUBSCRIBERS)
-                    .map(|_| {
-                        let mut sub = topic.subscribe(StartAt::Latest);
-                        weft::spawn(async move {
-                            let mut sum = 0u64;
-                            for _ in 0..EVENTS {
-                                sum += *sub.recv().await.unwrap();
-                            }
-                            sum
-                        })
-                    })
-                    .collect();
-                let publisher = weft::spawn(async move {
-                    for n in 0..EVENTS {
-                        topic.try_publish(n).unwrap();
-                        if n % YIELD_EVERY == 0 {
-                            weft::task::yield_now().await;
-                        }
-                    }
-                });
-                publisher.await.unwrap();
-                for r in readers {
-                    assert_eq!(r.await.unwrap(), EVENTS * (EVENTS - 1) / 2);
-                }
-            })
-        })
+    g.bench_function("weft", |b| b.iter(|| rt.block_on(fan_out_bus(ON_WEFT))));
+    g.bench_function("tokio", |b| b.iter(|| rt.block_on(fan_out_broadcast(ON_WEFT))));
+    g.bench_function("weft_on_tokio_rt", |b| {
+        b.iter(|| tokio_rt.block_on(fan_out_bus(ON_TOKIO)))
     });
-    g.bench_function("tokio", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let (tx, _) = tokio::sync::broadcast::channel::<u64>(CAPACITY);
-                let readers: Vec<_> = (0..SUBSCRIBERS)
-                    .map(|_| {
-                        let mut rx = tx.subscribe();
-                        weft::spawn(async move {
-                            let mut sum = 0u64;
-                            for _ in 0..EVENTS {
-                                sum += rx.recv().await.unwrap();
-                            }
-                            sum
-                        })
-                    })
-                    .collect();
-                let publisher = weft::spawn(async move {
-                    for n in 0..EVENTS {
-                        tx.send(n).unwrap();
-                        if n % YIELD_EVERY == 0 {
-                            weft::task::yield_now().await;
-                        }
-                    }
-                });
-                publisher.await.unwrap();
-                for r in readers {
-                    assert_eq!(r.await.unwrap(), EVENTS * (EVENTS - 1) / 2);
-                }
-            })
-        })
+    g.bench_function("tokio_on_tokio_rt", |b| {
+        b.iter(|| tokio_rt.block_on(fan_out_broadcast(ON_TOKIO)))
     });
     g.finish();
 }
