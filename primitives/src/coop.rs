@@ -83,14 +83,14 @@ pub fn installed() -> bool {
 /// Call [`made_progress`](Proceed::made_progress) once the operation
 /// completed; dropped without that call, it gives the unit back.
 #[must_use = "dropping it at once gives the budget unit back"]
-pub(crate) struct Proceed {
+pub struct Proceed {
     hook: Option<&'static Hook>,
 }
 
 impl Proceed {
     /// The operation completed: the unit stays spent.
     #[inline]
-    pub(crate) fn made_progress(mut self) {
+    pub fn made_progress(mut self) {
         self.hook = None;
     }
 }
@@ -107,9 +107,39 @@ impl Drop for Proceed {
 /// Asks the installed runtime for one unit of the current task's budget.
 ///
 /// `Pending` means the budget is spent and the task has already been woken:
-/// return `Pending` at once, having changed nothing.
+/// return `Pending` at once, having changed nothing. The primitives' own
+/// waiting operations call it; so do those of crates built on them (weft's
+/// queue and event bus), so that a loop over any of them yields now and then.
+///
+/// # Examples
+///
+/// A hand-written receive that spends one unit each time it completes:
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::task::{Context, Poll, ready};
+/// use weft_primitives::coop;
+///
+/// fn poll_pop(items: &mut VecDeque<u32>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+///     let proceed = ready!(coop::poll_proceed(cx));
+///     match items.pop_front() {
+///         Some(item) => {
+///             proceed.made_progress();
+///             Poll::Ready(Some(item))
+///         }
+///         // Nothing done: `proceed`'s drop gives the unit back. (A real
+///         // receive would leave `cx`'s waker before returning `Pending`.)
+///         None => Poll::Pending,
+///     }
+/// }
+///
+/// let mut items = VecDeque::from([7]);
+/// let mut cx = Context::from_waker(std::task::Waker::noop());
+/// assert_eq!(poll_pop(&mut items, &mut cx), Poll::Ready(Some(7)));
+/// assert_eq!(poll_pop(&mut items, &mut cx), Poll::Pending);
+/// ```
 #[inline]
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Proceed> {
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<Proceed> {
     match HOOK.get() {
         None => Poll::Ready(Proceed { hook: None }),
         Some(hook) => match (hook.proceed)(cx) {

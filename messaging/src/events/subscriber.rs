@@ -16,7 +16,8 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
+use weft_primitives::coop;
 
 // ANCHOR: batch
 /// How many events a reader copies out of a log per lock.
@@ -289,9 +290,32 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     }
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
+    ///
+    /// Each read from the log (up to 64 events at once) spends a unit of
+    /// the runtime's cooperative budget, so a loop over a subscriber with a
+    /// backlog yields now and then, as one over a channel does; events
+    /// already read ahead cost none.
     #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
-        self.next(Some(cx.waker()))
+        if let Some(event) = self.read_ahead() {
+            return Poll::Ready(Ok(event));
+        }
+        self.poll_log(cx)
+    }
+
+    /// [`poll_recv`](Subscriber::poll_recv) with nothing read ahead: apart,
+    /// so that the common case stays small enough to inline.
+    #[inline(never)]
+    fn poll_log(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
+        // A `Pending` drops `proceed`, which gives the unit back.
+        let proceed = ready!(coop::poll_proceed(cx));
+        match self.next_slow(Some(cx.waker())) {
+            Some(result) => {
+                proceed.made_progress();
+                Poll::Ready(result)
+            }
+            None => Poll::Pending,
+        }
     }
 
     /// The next event if one is ready: `None` if none is yet.
@@ -313,19 +337,27 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
     /// returns, so that the event needs no move from one wrapper to another.
     #[inline]
     pub(super) fn next(&mut self, waker: Option<&Waker>) -> Poll<Result<Event<T>, RecvError>> {
-        // The common case, kept small enough to inline into the caller, so
-        // the event is built where the caller keeps it: one partition of
-        // one topic, an event read ahead and no lag to report first.
-        if let ([cursor], None) = (&mut self.cursors[..], &self.watch)
-            && cursor.skipped == 0
-            && let Some(record) = cursor.buf.pop_front()
-        {
-            return Poll::Ready(Ok(Event::new(cursor.source.clone(), record)));
+        if let Some(event) = self.read_ahead() {
+            return Poll::Ready(Ok(event));
         }
         match self.next_slow(waker) {
             Some(result) => Poll::Ready(result),
             None => Poll::Pending,
         }
+    }
+
+    /// The common case, kept small enough to inline into the caller, so
+    /// the event is built where the caller keeps it: one partition of one
+    /// topic, an event read ahead and no lag to report first.
+    #[inline]
+    fn read_ahead(&mut self) -> Option<Event<T>> {
+        if let ([cursor], None) = (&mut self.cursors[..], &self.watch)
+            && cursor.skipped == 0
+            && let Some(record) = cursor.buf.pop_front()
+        {
+            return Some(Event::new(cursor.source.clone(), record));
+        }
+        None
     }
 
     /// [`next`](Subscriber::next) in general: new topics of a pattern,

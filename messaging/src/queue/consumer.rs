@@ -5,8 +5,9 @@ use super::{Backend, ConsumerStats, Delivery, RecvError};
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
+use weft_primitives::coop;
 use weft_primitives::spawner::Spawner;
 
 /// Receives deliveries from a queue, competing with the queue's other
@@ -81,16 +82,25 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     /// Polls for the next delivery; see [`recv`](Consumer::recv). After
     /// `Pending`, the consumer is in the line of waiting consumers until
     /// it polls again, is dropped, or calls
-    /// [`cancel_recv`](Consumer::cancel_recv).
+    /// [`cancel_recv`](Consumer::cancel_recv). Each delivery (or error)
+    /// spends a unit of the runtime's cooperative budget, so a loop over a
+    /// queue with a backlog yields now and then; the `Pending` a spent
+    /// budget returns has already woken the task and joined no line.
     ///
     /// # Errors
     ///
     /// As [`recv`](Consumer::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Delivery<T>, RecvError>> {
-        self.backend.poll_deliver(self.id, cx).map(|polled| match polled {
-            Ok(Some(handed)) => Ok(Delivery::new(Arc::downgrade(&self.backend), handed)),
-            Ok(None) => Err(RecvError::Closed),
-            Err(e) => Err(RecvError::Store(e)),
+        // A `Pending` drops the closure, and `proceed` with it, which gives
+        // the unit back.
+        let proceed = ready!(coop::poll_proceed(cx));
+        self.backend.poll_deliver(self.id, cx).map(|polled| {
+            proceed.made_progress();
+            match polled {
+                Ok(Some(handed)) => Ok(Delivery::new(Arc::downgrade(&self.backend), handed)),
+                Ok(None) => Err(RecvError::Closed),
+                Err(e) => Err(RecvError::Store(e)),
+            }
         })
     }
 
@@ -182,6 +192,8 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         /// Room reserved up front, so that a batch allocates once; a larger
         /// `max` grows the batch as it fills.
         const RESERVE: usize = 64;
+        // One unit of the cooperative budget for the whole batch.
+        let proceed = ready!(coop::poll_proceed(cx));
         let backend = Arc::downgrade(&self.backend);
         let mut batch = Vec::new();
         let polled = self.backend.poll_deliver_batch(self.id, max, cx, &mut |handed| {
@@ -190,6 +202,9 @@ impl<T: Clone + Send + 'static> Consumer<T> {
             }
             batch.push(Delivery::new(backend.clone(), handed));
         });
+        if polled.is_ready() {
+            proceed.made_progress();
+        }
         polled.map(|polled| match polled {
             Ok(Some(_)) => Ok(batch),
             Ok(None) => Err(RecvError::Closed),

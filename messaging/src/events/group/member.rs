@@ -11,7 +11,8 @@ use crate::loom::lock;
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
+use weft_primitives::coop;
 
 /// One member of a consumer group: made by
 /// [`EventBus::join`](crate::events::EventBus::join) (sharing every partition) or
@@ -48,10 +49,16 @@ impl<T: Clone + Send + 'static> Member<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Polls for the group's next event; see [`recv`](Member::recv).
+    /// Polls for the group's next event; see [`recv`](Member::recv). Each
+    /// event (or error) returned spends a unit of the runtime's cooperative
+    /// budget, as a subscriber's does.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<GroupEvent<T>, RecvError>> {
+        let proceed = ready!(coop::poll_proceed(cx));
         match self.next(Some(cx.waker())) {
-            Some(result) => Poll::Ready(result),
+            Some(result) => {
+                proceed.made_progress();
+                Poll::Ready(result)
+            }
             None => Poll::Pending,
         }
     }
