@@ -86,8 +86,9 @@ fn release_free_memory() {
             fn malloc_trim(pad: usize) -> std::ffi::c_int;
         }
         // SAFETY: glibc's `malloc_trim` takes a byte count, touches only
-        // the allocator's own free lists and is safe to call from any
-        // thread at any time.
+        // the allocator's free memory (its lists, and the pages it hands
+        // back to the system), and is safe to call from any thread at any
+        // time (MT-Safe).
         unsafe { malloc_trim(0) };
     }
 }

@@ -16,8 +16,7 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker, ready};
-use weft_primitives::coop;
+use std::task::{Context, Poll, Waker};
 
 // ANCHOR: batch
 /// How many events a reader copies out of a log per lock.
@@ -291,59 +290,36 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
 
     /// Polls for the next event; see [`recv`](Subscriber::recv).
     ///
-    /// Each read from the log (up to 64 events at once) spends a unit of
-    /// the runtime's cooperative budget, so a loop over a subscriber with a
-    /// backlog yields now and then, as one over a channel does; events
-    /// already read ahead cost none.
+    /// Unlike a channel's receive, it spends none of the runtime's
+    /// cooperative budget: a loop over a subscriber yields when it has
+    /// caught up, after at most the topic's retention (plus what is
+    /// published meanwhile, which a reader outpaces) at a few nanoseconds
+    /// an event. Spending it sent the fan-out benchmark into its slow mode
+    /// in half its launches (`benches/RESULTS.md`); a loop that does more
+    /// than read can call `weft::task::consume_budget().await` itself.
     #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
-        if let Some(event) = self.read_ahead() {
-            return Poll::Ready(Ok(event));
-        }
-        self.poll_log(cx)
-    }
-
-    /// [`poll_recv`](Subscriber::poll_recv) with nothing read ahead: apart,
-    /// so that the common case stays small enough to inline.
-    #[inline(never)]
-    fn poll_log(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event<T>, RecvError>> {
-        // A `Pending` drops `proceed`, which gives the unit back.
-        let proceed = ready!(coop::poll_proceed(cx));
-        match self.next_slow(Some(cx.waker())) {
-            Some(result) => {
-                proceed.made_progress();
-                Poll::Ready(result)
-            }
-            None => Poll::Pending,
+        match self.read_ahead() {
+            Some(event) => Poll::Ready(Ok(event)),
+            None => match self.next_slow(Some(cx.waker())) {
+                Some(result) => Poll::Ready(result),
+                None => Poll::Pending,
+            },
         }
     }
 
     /// The next event if one is ready: `None` if none is yet.
     #[inline]
     pub fn try_recv(&mut self) -> Option<Result<Event<T>, RecvError>> {
-        match self.next(None) {
-            Poll::Ready(result) => Some(result),
-            Poll::Pending => None,
+        match self.read_ahead() {
+            Some(event) => Some(Ok(event)),
+            None => self.next_slow(None),
         }
     }
 
     /// The topics this subscriber reads, in no particular order.
     pub fn topics(&self) -> Vec<String> {
         self.cursors.iter().map(|c| c.source.topic.to_string()).collect()
-    }
-
-    /// The next event, if one is ready; else registers `waker` with every
-    /// log it waits on. A `Poll`, as [`poll_recv`](Subscriber::poll_recv)
-    /// returns, so that the event needs no move from one wrapper to another.
-    #[inline]
-    pub(super) fn next(&mut self, waker: Option<&Waker>) -> Poll<Result<Event<T>, RecvError>> {
-        if let Some(event) = self.read_ahead() {
-            return Poll::Ready(Ok(event));
-        }
-        match self.next_slow(waker) {
-            Some(result) => Poll::Ready(result),
-            None => Poll::Pending,
-        }
     }
 
     /// The common case, kept small enough to inline into the caller, so
@@ -360,8 +336,9 @@ impl<T: Clone + Send + 'static> Subscriber<T> {
         None
     }
 
-    /// [`next`](Subscriber::next) in general: new topics of a pattern,
-    /// several cursors, reading from the logs, lags, errors and the end.
+    /// The next event in general (new topics of a pattern, several
+    /// cursors, reading from the logs, lags, errors and the end), if one is
+    /// ready; else registers `waker`, if given, with every log it waits on.
     #[inline(never)]
     fn next_slow(&mut self, waker: Option<&Waker>) -> Option<Result<Event<T>, RecvError>> {
         let mut more_topics = false;

@@ -85,7 +85,8 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     /// [`cancel_recv`](Consumer::cancel_recv). Each delivery (or error)
     /// spends a unit of the runtime's cooperative budget, so a loop over a
     /// queue with a backlog yields now and then; the `Pending` a spent
-    /// budget returns has already woken the task and joined no line.
+    /// budget returns has already woken the task, and leaves the
+    /// consumer's place in the line as it was.
     ///
     /// # Errors
     ///
@@ -112,7 +113,8 @@ impl<T: Clone + Send + 'static> Consumer<T> {
     ///
     /// A batch costs the backend one call: the in-memory queue takes its
     /// lock once, reads its clock once and sets one ack-deadline timer for
-    /// the whole batch.
+    /// the whole batch. It spends one unit of the runtime's cooperative
+    /// budget, once it has something to return.
     ///
     /// `wait` runs on the queue's clock; a backend with none uses the
     /// current spawner's, and with neither the wait has no limit.
@@ -159,7 +161,10 @@ impl<T: Clone + Send + 'static> Consumer<T> {
             waiting: false,
         };
         poll_fn(|cx| {
-            let polled = guard.consumer.poll_batch(max, cx);
+            // First, before the wait is looked at: a spent budget is no
+            // empty batch, and no reason to start the timer.
+            let proceed = ready!(coop::poll_proceed(cx));
+            let polled = guard.consumer.poll_batch(max, proceed, cx);
             guard.waiting = polled.is_pending();
             if polled.is_ready() || wait.is_zero() {
                 // Still waiting after a zero wait: the guard's drop leaves
@@ -187,13 +192,18 @@ impl<T: Clone + Send + 'static> Consumer<T> {
         .await
     }
 
-    /// One poll of a batch: every delivery made in one backend call.
-    fn poll_batch(&mut self, max: usize, cx: &mut Context<'_>) -> Poll<Result<Vec<Delivery<T>>, RecvError>> {
+    /// One poll of a batch: every delivery made in one backend call, for
+    /// the one unit of the cooperative budget `proceed` holds (given back
+    /// if nothing was delivered).
+    fn poll_batch(
+        &mut self,
+        max: usize,
+        proceed: coop::Proceed,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Vec<Delivery<T>>, RecvError>> {
         /// Room reserved up front, so that a batch allocates once; a larger
         /// `max` grows the batch as it fills.
         const RESERVE: usize = 64;
-        // One unit of the cooperative budget for the whole batch.
-        let proceed = ready!(coop::poll_proceed(cx));
         let backend = Arc::downgrade(&self.backend);
         let mut batch = Vec::new();
         let polled = self.backend.poll_deliver_batch(self.id, max, cx, &mut |handed| {

@@ -51,7 +51,8 @@ impl<T: Clone + Send + 'static> Member<T> {
 
     /// Polls for the group's next event; see [`recv`](Member::recv). Each
     /// event (or error) returned spends a unit of the runtime's cooperative
-    /// budget, as a subscriber's does.
+    /// budget, so that a loop over a member with a backlog yields now and
+    /// then.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<GroupEvent<T>, RecvError>> {
         let proceed = ready!(coop::poll_proceed(cx));
         match self.next(Some(cx.waker())) {
