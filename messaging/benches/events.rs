@@ -85,10 +85,8 @@ fn release_free_memory() {
         unsafe extern "C" {
             fn malloc_trim(pad: usize) -> std::ffi::c_int;
         }
-        // SAFETY: glibc's `malloc_trim` takes a byte count, touches only
-        // the allocator's free memory (its lists, and the pages it hands
-        // back to the system), and is safe to call from any thread at any
-        // time (MT-Safe).
+        // SAFETY: glibc's `malloc_trim` takes a byte count and touches only
+        // the allocator's free memory; it is MT-Safe.
         unsafe { malloc_trim(0) };
     }
 }

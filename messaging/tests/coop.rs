@@ -51,6 +51,16 @@ fn assert_yielded(seen: Option<usize>) {
     }
 }
 
+/// A queue holding `0..VALUES`.
+fn backlog() -> Queue<usize> {
+    let queue = Queue::new(VALUES);
+    let producer = queue.producer();
+    for n in 0..VALUES {
+        producer.try_publish(n).unwrap();
+    }
+    queue
+}
+
 #[test]
 fn a_group_member_draining_a_backlog_yields() {
     assert_yielded(first_item_after_the_other_task_ran(|mut note| async move {
@@ -71,11 +81,7 @@ fn a_group_member_draining_a_backlog_yields() {
 #[test]
 fn a_consumer_draining_a_backlog_yields() {
     assert_yielded(first_item_after_the_other_task_ran(|mut note| async move {
-        let queue = Queue::new(VALUES);
-        let producer = queue.producer();
-        for n in 0..VALUES {
-            producer.try_publish(n).unwrap();
-        }
+        let queue = backlog();
         let mut consumer = queue.consumer();
         for n in 0..VALUES {
             let delivery = consumer.recv().await.unwrap();
@@ -89,11 +95,7 @@ fn a_consumer_draining_a_backlog_yields() {
 #[test]
 fn a_consumer_taking_batches_from_a_backlog_yields() {
     assert_yielded(first_item_after_the_other_task_ran(|mut note| async move {
-        let queue = Queue::new(VALUES);
-        let producer = queue.producer();
-        for n in 0..VALUES {
-            producer.try_publish(n).unwrap();
-        }
+        let queue = backlog();
         let mut consumer = queue.consumer();
         let mut n = 0;
         // One unit a batch: batches of one spend as single receives do.
