@@ -108,8 +108,9 @@ impl Drop for Proceed {
 ///
 /// `Pending` means the budget is spent and the task has already been woken:
 /// return `Pending` at once, having changed nothing. The primitives' own
-/// waiting operations call it; so do those of crates built on them (weft's
-/// queue and event bus), so that a loop over any of them yields now and then.
+/// waiting operations call it; so do those of crates built on them (the
+/// receives of weft's queue and consumer groups), so that a loop over any
+/// of them yields now and then.
 ///
 /// # Examples
 ///
